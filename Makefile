@@ -1,0 +1,94 @@
+# Storefront build. `make run` and `make test` are the two commands a newcomer
+# needs (see README.md); everything else is for developers.
+
+CC      ?= cc
+PKGS    := fcgi libmariadb hiredis jansson libsodium
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# `make SAN=1 ...` builds everything with ASan/UBSan into build-san/.
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+BIN     := build-san/bin
+else
+BUILD   := build
+BIN     := bin
+endif
+
+MAINS    := app/shopd.c app/shopctl.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard app/*.c app/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard t/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
+HTTP_SRC := $(wildcard t/http/test_*.c)
+HTTP_BIN := $(HTTP_SRC:t/http/%.c=$(BUILD)/t/http/%)
+TOOLS    := $(BIN)/shopd $(BIN)/shopctl $(BUILD)/t/load/fcgi_static $(if $(wildcard paygate/paygate.c),$(BIN)/paygate)
+
+.PHONY: all deps run stop test unit http bench clean san
+all: $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libshop.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/shopd: $(BUILD)/app/shopd.o $(BUILD)/libshop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/shopctl: $(BUILD)/app/shopctl.o $(BUILD)/libshop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/paygate: $(BUILD)/paygate/paygate.o $(BUILD)/libshop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/t/load/fcgi_static: $(BUILD)/t/load/fcgi_static.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(BUILD)/libshop.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+$(BUILD)/t/http/%: $(BUILD)/t/http/%.o $(BUILD)/t/http/harness.o $(BUILD)/libshop.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check libcurl)
+
+# Installs missing Debian packages (apt-get; sudo when not root).
+deps:
+	@scripts/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack start
+
+stop:
+	@scripts/stack stop
+
+unit: $(UNIT_BIN)
+	@scripts/run-tests unit $(UNIT_BIN)
+
+http: all $(HTTP_BIN)
+	@scripts/run-tests http $(HTTP_BIN)
+
+# Every suite, then one summary line "N passed, N failed" (CI reads it).
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN)
+	@$(MAKE) --no-print-directory SAN=1 all $(UNIT_BIN:build/%=build-san/%)
+	@scripts/run-tests all
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,132 @@
+/* Configuration from the environment with embedded-stack defaults. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "config.h"
+
+struct config config;
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s%s", a, b);
+	return p;
+}
+
+static int env_int(const char *name, int def, int min, int max, int *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max) {
+		fprintf(stderr, "config: %s=%s: must be a whole number from %d to %d\n",
+			name, v, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+/* The secret keys cursors and other signed tokens. It is created once with
+ * O_EXCL so concurrently starting processes agree on one key. */
+static enum err load_secret(struct config *c)
+{
+	const char *env = getenv("SHOP_SECRET");
+	unsigned char raw[32];
+	ssize_t n;
+	int fd;
+
+	if (env && *env) {
+		crypto_generichash(c->secret, sizeof(c->secret),
+				   (const unsigned char *)env, strlen(env), NULL, 0);
+		return E_OK;
+	}
+	fd = open(c->secret_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		randombytes_buf(raw, sizeof(raw));
+		n = write(fd, raw, sizeof(raw));
+		close(fd);
+		if (n != (ssize_t)sizeof(raw))
+			goto fail;
+	}
+	fd = open(c->secret_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	n = read(fd, c->secret, sizeof(c->secret));
+	close(fd);
+	if (n != (ssize_t)sizeof(c->secret))
+		goto fail;
+	return E_OK;
+fail:
+	fprintf(stderr, "config: cannot read or create the secret file %s: %s\n",
+		c->secret_file, strerror(errno));
+	return E_IO;
+}
+
+enum err config_load(struct config *c)
+{
+	char cwd[PATH_MAX];
+	char *def;
+
+	if (sodium_init() < 0)
+		return E_INTERNAL;
+	memset(c, 0, sizeof(*c));
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, ".");
+	c->root = strdup(env_or("SHOP_ROOT", cwd));
+	def = join(c->root, "/var");
+	c->home = strdup(env_or("SHOP_HOME", def));
+	free(def);
+	if (env_int("SHOP_WORKERS", 4, 1, 256, &c->workers) ||
+	    env_int("SHOP_PORT", 8080, 1, 65535, &c->port) ||
+	    env_int("SHOP_DB_PORT", 3306, 1, 65535, &c->db_port) ||
+	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port))
+		return E_INVAL;
+
+#define PATHVAR(field, var, suffix, base) do { \
+		char *d_ = join(base, suffix); \
+		c->field = strdup(env_or(var, d_)); \
+		free(d_); \
+	} while (0)
+	PATHVAR(socket, "SHOP_SOCKET", "/run/shopd.sock", c->home);
+	PATHVAR(templates, "SHOP_TEMPLATES", "/templates", c->root);
+	PATHVAR(static_dir, "SHOP_STATIC", "/static", c->root);
+	PATHVAR(db_socket, "SHOP_DB_SOCKET", "/run/mysqld.sock", c->home);
+	PATHVAR(redis_socket, "SHOP_REDIS_SOCKET", "/run/redis.sock", c->home);
+	PATHVAR(secret_file, "SHOP_SECRET_FILE", "/secret", c->home);
+#undef PATHVAR
+	{
+		char url[64];
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d", c->port);
+		c->base_url = strdup(env_or("SHOP_BASE_URL", url));
+	}
+	c->db_host = getenv("SHOP_DB_HOST") && *getenv("SHOP_DB_HOST") ? strdup(getenv("SHOP_DB_HOST")) : NULL;
+	c->db_user = strdup(env_or("SHOP_DB_USER", "root"));
+	c->db_password = strdup(env_or("SHOP_DB_PASSWORD", ""));
+	c->db_name = strdup(env_or("SHOP_DB_NAME", "shop"));
+	c->redis_host = getenv("SHOP_REDIS_HOST") && *getenv("SHOP_REDIS_HOST") ? strdup(getenv("SHOP_REDIS_HOST")) : NULL;
+	return load_secret(c);
+}

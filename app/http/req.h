@@ -1,0 +1,76 @@
+/* The request: parsed once from the FastCGI environment and body, held in the
+ * request arena. Parsers here are pure functions so they can be tested (and
+ * fuzzed) without FastCGI. */
+#ifndef HTTP_REQ_H
+#define HTTP_REQ_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "../core/err.h"
+
+struct arena;
+
+enum method { M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_PATCH = 16,
+	      M_DELETE = 32, M_OPTIONS = 64, M_OTHER = 128 };
+
+#define REQ_MAX_BODY	(1024 * 1024)	/* bytes; larger bodies get 413 */
+#define REQ_MAX_PARAMS	256
+#define REQ_MAX_COOKIES	64
+
+struct kvpair {
+	const char *key;
+	const char *val;
+	size_t vlen;
+};
+
+struct req {
+	struct arena *a;
+	enum method method;
+	const char *method_str;
+	const char *path;	/* percent-decoded, starts with '/' */
+	const char *query;	/* raw query string ("" when none) */
+	const char *content_type;
+	const char *accept;
+	const char *origin, *sec_fetch_site, *host;
+	const char *remote_addr;
+	const char *csrf_header;	/* X-CSRF-Token */
+	const char *idem_key;		/* Idempotency-Key */
+	int https;
+
+	struct kvpair *params;	/* query, then form or top-level JSON scalars */
+	size_t nparams;
+	struct kvpair *cookies;
+	size_t ncookies;
+	const char *body;
+	size_t body_len;
+	json_t *json;		/* parsed JSON body (arena-owned reference) or NULL */
+
+	/* Filled by the router. */
+	const char *pathvar[4];	/* {..} segments of the matched pattern, in order */
+	int npathvar;
+	int wants_json;		/* /api/ path or Accept: application/json */
+};
+
+/* Percent-decodes s[0..n). plus_is_space for form/query encoding. Fails with
+ * E_INVAL on a malformed escape or an encoded NUL. *out is arena-owned. */
+enum err url_decode(struct arena *a, const char *s, size_t n, int plus_is_space,
+		    char **out, size_t *outlen);
+
+/* Parses "a=1&b=2" into r->params (appending). E_INVAL on malformed encoding or
+ * too many parameters. */
+enum err req_parse_urlencoded(struct req *r, const char *s, size_t n);
+/* Parses a Cookie header into r->cookies. Malformed pairs are skipped, as
+ * browsers do. */
+void req_parse_cookies(struct req *r, const char *s);
+/* Parses a JSON body: r->json is set; top-level strings, numbers and booleans
+ * are also appended to params so key validators apply to forms and JSON alike.
+ * E_INVAL with a message in *why on malformed JSON or a non-object. */
+enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why);
+
+enum method method_from_str(const char *s);
+
+/* Lookups (first match). NULL when absent. */
+const char *req_param(const struct req *r, const char *key);
+const char *req_cookie(const struct req *r, const char *key);
+
+#endif

@@ -1,0 +1,137 @@
+/* Route matching and key validation. The table itself lives in app/routes.c. */
+#include <string.h>
+#include "../core/arena.h"
+#include "router.h"
+
+int route_match(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	int n = 0;
+
+	while (*p && *s) {
+		if (*p == '{') {
+			const char *pe = strchr(p, '}'), *se = s;
+
+			if (!pe)
+				return 0;
+			while (*se && *se != '/')
+				se++;
+			if (se == s || n >= (int)(sizeof(r->pathvar) / sizeof(r->pathvar[0])))
+				return 0;
+			if (r)
+				r->pathvar[n] = arena_strndup(r->a, s, (size_t)(se - s));
+			n++;
+			p = pe + 1;
+			s = se;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	if (*p || *s)
+		return 0;
+	if (r)
+		r->npathvar = n;
+	return 1;
+}
+
+const struct route *route_find(const struct route *tab, size_t n, struct req *r,
+			       int *status, unsigned *allow)
+{
+	unsigned m = r->method == M_HEAD ? (M_GET | M_HEAD) : r->method;
+	const struct route *hit = NULL;
+	size_t i;
+
+	*allow = 0;
+	for (i = 0; i < n; i++) {
+		if (!route_match(tab[i].pattern, r->path, r))
+			continue;
+		*allow |= tab[i].methods;
+		if (tab[i].methods & m) {
+			hit = &tab[i];
+			break;
+		}
+	}
+	if (hit) {
+		*status = 200;
+		return hit;
+	}
+	*status = *allow ? 405 : 404;
+	return NULL;
+}
+
+enum err route_validate(struct ctx *c, const char **why)
+{
+	const struct key *k = c->route->keys;
+	struct req *r = c->req;
+	size_t i, j;
+
+	for (i = 0; k && k[i].name; i++) {
+		const struct kvpair *hit = NULL;
+		const char *msg;
+
+		if (i >= CTX_MAX_KEYS) {
+			*why = "route declares too many keys";
+			return E_INTERNAL;
+		}
+		for (j = 0; j < r->nparams; j++) {
+			if (strcmp(r->params[j].key, k[i].name))
+				continue;
+			if (hit) {
+				*why = arena_printf(c->a, "%s: given more than once", k[i].name);
+				return E_INVAL;
+			}
+			hit = &r->params[j];
+		}
+		/* An empty optional field (a blank form input) counts as absent. */
+		if (!hit || (hit->vlen == 0 && !k[i].required)) {
+			if (k[i].required) {
+				*why = arena_printf(c->a, "%s: is required", k[i].name);
+				return E_INVAL;
+			}
+			continue;
+		}
+		msg = k[i].fn(&k[i], hit->val, hit->vlen, &c->kint[i]);
+		if (msg) {
+			*why = arena_printf(c->a, "%s: %s", k[i].name, msg);
+			return E_INVAL;
+		}
+		c->kval[i] = hit->val;
+		c->klen[i] = hit->vlen;
+		c->kset[i] = 1;
+	}
+	return E_OK;
+}
+
+static int key_index(const struct ctx *c, const char *name)
+{
+	const struct key *k = c->route ? c->route->keys : NULL;
+
+	for (int i = 0; k && k[i].name && i < CTX_MAX_KEYS; i++)
+		if (!strcmp(k[i].name, name))
+			return i;
+	return -1;
+}
+
+const char *ctx_str(const struct ctx *c, const char *name)
+{
+	int i = key_index(c, name);
+
+	return i >= 0 && c->kset[i] ? c->kval[i] : NULL;
+}
+
+int64_t ctx_int(const struct ctx *c, const char *name, int64_t def)
+{
+	int i = key_index(c, name);
+
+	return i >= 0 && c->kset[i] ? c->kint[i] : def;
+}
+
+int ctx_has(const struct ctx *c, const char *name)
+{
+	int i = key_index(c, name);
+
+	return i >= 0 && c->kset[i];
+}

@@ -1,0 +1,80 @@
+/* The route table: one static array, like redis's command table. Dispatch
+ * checks, in order: path (404), method (405), session/role (403), CSRF (403),
+ * declared keys (400); then the handler runs. Handlers never repeat those
+ * checks. */
+#ifndef HTTP_ROUTER_H
+#define HTTP_ROUTER_H
+
+#include <stdint.h>
+#include "../core/err.h"
+#include "req.h"
+#include "resp.h"
+#include "valid.h"
+
+struct arena;
+struct db;
+struct kv;
+struct route;
+
+#define CTX_MAX_KEYS 24
+
+/* Everything a handler gets. All memory hangs off the request arena. */
+struct ctx {
+	struct arena *a;
+	struct req *req;
+	struct resp *resp;
+	struct db *db;
+	struct kv *kv;
+	const struct route *route;
+	/* Validated values, index-aligned with route->keys. */
+	const char *kval[CTX_MAX_KEYS];
+	size_t klen[CTX_MAX_KEYS];
+	int64_t kint[CTX_MAX_KEYS];
+	int kset[CTX_MAX_KEYS];
+	const char *notice;	/* a message for the layout's notice bar */
+};
+
+typedef enum err (*handler_fn)(struct ctx *c);
+
+/* Route flags. */
+enum {
+	RF_JSON    = 1 << 0,	/* API route: always answers JSON */
+	RF_CACHE   = 1 << 1,	/* anonymous GET that nginx may microcache */
+	RF_CSRF    = 1 << 2,	/* state-changing: CSRF token required */
+	RF_USER    = 1 << 3,	/* signed-in user required */
+	RF_SELLER  = 1 << 4,	/* seller role required */
+	RF_ADMIN   = 1 << 5,	/* admin role required */
+	RF_RAW     = 1 << 6	/* handler writes its own body (no layout/JSON) */
+};
+
+struct route {
+	unsigned methods;	/* bitmask of enum method; GET implies HEAD */
+	const char *pattern;	/* "/p/{slug}": literal segments and {name} captures */
+	handler_fn handler;
+	unsigned flags;
+	const struct key *keys;	/* terminated by {NULL}; NULL for none */
+};
+
+/* The table itself (app/routes.c) and its length. */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/* Matches path against one pattern; on success stores captures in r->pathvar. */
+int route_match(const char *pattern, const char *path, struct req *r);
+
+/* Finds the route for r. Returns the route, or NULL with *status set to 404
+ * (no pattern matches) or 405 (pattern matches, method does not; *allow gets the
+ * allowed methods bitmask). */
+const struct route *route_find(const struct route *tab, size_t n, struct req *r,
+			       int *status, unsigned *allow);
+
+/* Runs the declared key validators over r->params. On failure returns E_INVAL
+ * and sets *why to "name: message". */
+enum err route_validate(struct ctx *c, const char **why);
+
+/* Validated values by key name (NULL / def when absent). */
+const char *ctx_str(const struct ctx *c, const char *name);
+int64_t ctx_int(const struct ctx *c, const char *name, int64_t def);
+int ctx_has(const struct ctx *c, const char *name);
+
+#endif

@@ -1,0 +1,425 @@
+/* The request pipeline. Dispatch order follows DESIGN.md: path (404), method
+ * (405), session/role (403), CSRF (403), declared keys (400), handler. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../store/db.h"
+#include "../store/kv.h"
+#include "../view/tmpl.h"
+#include "router.h"
+#include "server.h"
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
+static const char *error_title(int status)
+{
+	switch (status) {
+	case 400: return "That request did not make sense";
+	case 403: return "You cannot do that";
+	case 404: return "We could not find that page";
+	case 405: return "That method is not allowed here";
+	case 413: return "That was too much to send";
+	case 503: return "The shop is catching its breath";
+	}
+	return status >= 500 ? "Something went wrong on our side" : "That did not work";
+}
+
+static const char *error_default(int status)
+{
+	switch (status) {
+	case 404: return "The page may have moved, or the address may be mistyped.";
+	case 405: return "This address does not accept that kind of request.";
+	case 413: return "The request body is larger than the shop accepts.";
+	case 503: return "A part of the shop is briefly unavailable. Please try again in a moment.";
+	}
+	return status >= 500 ? "We have logged the problem. Please try again." : "Please check what you sent and try again.";
+}
+
+static void release_json(void *p)
+{
+	json_decref(p);
+}
+
+enum err reply_error(struct ctx *c, int status, const char *message)
+{
+	json_t *m = json_object();
+
+	if (!m)
+		return E_NOMEM;
+	arena_on_reset(c->a, release_json, m);
+	c->resp->status = status;
+	buf_reset(&c->resp->body);
+	json_object_set_new(m, "error", json_pack("{s:i, s:s, s:s}", "status", status,
+		"title", error_title(status), "message", message ? message : error_default(status)));
+	c->resp->model = m;
+	c->resp->view = "error";
+	c->resp->title = error_title(status);
+	return E_OK;
+}
+
+json_t *reply_model(struct ctx *c, const char *view, const char *title)
+{
+	json_t *m = json_object();
+
+	if (!m)
+		return NULL;
+	arena_on_reset(c->a, release_json, m);
+	c->resp->model = m;
+	c->resp->view = view;
+	c->resp->title = title;
+	return m;
+}
+
+enum err reply_redirect(struct ctx *c, int status, const char *location)
+{
+	c->resp->status = status;
+	resp_header(c->resp, arena_printf(c->a, "Location: %s", location));
+	c->resp->model = NULL;
+	buf_reset(&c->resp->body);
+	buf_puts(&c->resp->body, "Redirecting\n");
+	c->resp->content_type = "text/plain; charset=utf-8";
+	return E_OK;
+}
+
+void resp_header(struct resp *rs, const char *line)
+{
+	if (line && rs->nheaders < RESP_MAX_HEADERS)
+		rs->headers[rs->nheaders++] = line;
+}
+
+static const char *param(FCGX_Request *fr, const char *name)
+{
+	return FCGX_GetParam(name, fr->envp);
+}
+
+/* Reads the body into the arena. E_TOOBIG over the limit, E_INVAL when the
+ * connection ends early. */
+static enum err read_body(struct req *r, FCGX_Request *fr)
+{
+	const char *cl = param(fr, "CONTENT_LENGTH");
+	int64_t n = 0;
+	char *p;
+	int got;
+
+	if (!cl || !*cl)
+		return E_OK;
+	if (parse_int64(cl, strlen(cl), 0, INT64_MAX, &n))
+		return E_INVAL;
+	if (n > REQ_MAX_BODY)
+		return E_TOOBIG;
+	if (n == 0)
+		return E_OK;
+	p = arena_alloc(r->a, (size_t)n + 1);
+	if (!p)
+		return E_NOMEM;
+	got = FCGX_GetStr(p, (int)n, fr->in);
+	if (got != n)
+		return E_INVAL;
+	p[n] = '\0';
+	r->body = p;
+	r->body_len = (size_t)n;
+	return E_OK;
+}
+
+static int accepts_json(const char *accept)
+{
+	const char *j, *h;
+
+	if (!accept)
+		return 0;
+	j = strstr(accept, "application/json");
+	h = strstr(accept, "text/html");
+	return j && (!h || j < h);
+}
+
+/* Parses everything the handler may need. Returns the status to answer with
+ * when the request is malformed (and sets *why), or 0. */
+static int parse_request(struct req *r, FCGX_Request *fr, const char **why)
+{
+	const char *uri = param(fr, "REQUEST_URI");
+	const char *q, *ct;
+	char *path;
+	enum err e;
+
+	r->method_str = param(fr, "REQUEST_METHOD");
+	r->method = method_from_str(r->method_str);
+	r->content_type = param(fr, "CONTENT_TYPE");
+	r->accept = param(fr, "HTTP_ACCEPT");
+	r->origin = param(fr, "HTTP_ORIGIN");
+	r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
+	r->host = param(fr, "HTTP_HOST");
+	r->remote_addr = param(fr, "REMOTE_ADDR");
+	r->csrf_header = param(fr, "HTTP_X_CSRF_TOKEN");
+	r->idem_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+	r->https = param(fr, "HTTPS") && !strcmp(param(fr, "HTTPS"), "on");
+	r->query = "";
+	r->path = "/";
+	if (!uri || uri[0] != '/') {
+		*why = "The request address is missing or malformed.";
+		return 400;
+	}
+	q = strchr(uri, '?');
+	if (url_decode(r->a, uri, q ? (size_t)(q - uri) : strlen(uri), 0, &path, NULL)) {
+		*why = "The address contains a malformed percent-encoding.";
+		return 400;
+	}
+	r->path = path;
+	r->wants_json = !strncmp(path, "/api/", 5) || accepts_json(r->accept);
+	if (q) {
+		r->query = q + 1;
+		if ((e = req_parse_urlencoded(r, r->query, strlen(r->query)))) {
+			*why = e == E_INVAL ? "The query string is malformed or has too many parameters." : NULL;
+			return e == E_INVAL ? 400 : 500;
+		}
+	}
+	req_parse_cookies(r, param(fr, "HTTP_COOKIE"));
+	if ((e = read_body(r, fr))) {
+		*why = e == E_TOOBIG ? "The request body is larger than the shop accepts." :
+					"The request body was incomplete.";
+		return e == E_TOOBIG ? 413 : 400;
+	}
+	if (!r->body_len)
+		return 0;
+	ct = r->content_type ? r->content_type : "";
+	if (!strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+		if (req_parse_urlencoded(r, r->body, r->body_len)) {
+			*why = "The form data is malformed.";
+			return 400;
+		}
+	} else if (!strncasecmp(ct, "application/json", 16)) {
+		if (req_parse_json(r, r->body, r->body_len, why))
+			return 400;
+	} else if (r->method != M_GET && r->method != M_HEAD) {
+		/* Multipart bodies are parsed by the routes that take uploads. */
+		if (strncasecmp(ct, "multipart/form-data", 19)) {
+			*why = "Send the body as a form or as JSON.";
+			return 415;
+		}
+	}
+	return 0;
+}
+
+static int status_for(enum err e)
+{
+	switch (e) {
+	case E_OK: return 200;
+	case E_INVAL: return 400;
+	case E_NOTFOUND: return 404;
+	case E_CONFLICT: return 409;
+	case E_TOOBIG: return 413;
+	case E_UNAVAIL: return 503;
+	default: return 500;
+	}
+}
+
+static void allow_header(struct ctx *c, unsigned allow)
+{
+	static const struct { unsigned m; const char *s; } t[] = {
+		{M_GET, "GET, HEAD"}, {M_POST, "POST"}, {M_PUT, "PUT"},
+		{M_PATCH, "PATCH"}, {M_DELETE, "DELETE"},
+	};
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, c->a, 64);
+	buf_puts(&b, "Allow: ");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!(allow & t[i].m))
+			continue;
+		if (b.len > 7)
+			buf_puts(&b, ", ");
+		buf_puts(&b, t[i].s);
+	}
+	resp_header(c->resp, b.p);
+}
+
+/* Renders the model into the body: JSON for API clients, HTML otherwise. */
+static enum err render(struct worker *w, struct ctx *c)
+{
+	struct resp *rs = c->resp;
+	enum err e;
+
+	if (!rs->model || rs->body.len)
+		return E_OK;
+	if (c->req->wants_json || (c->route && (c->route->flags & RF_JSON))) {
+		char *s = json_dumps(rs->model, JSON_COMPACT);
+
+		if (!s)
+			return E_NOMEM;
+		buf_puts(&rs->body, s);
+		buf_putc(&rs->body, '\n');
+		free(s);
+		rs->content_type = "application/json";
+		return E_OK;
+	}
+	site_decorate(c, rs->model);
+	e = tmpl_render_page(w->tmpl, rs->view ? rs->view : "error", rs->model, &rs->body);
+	if (e)
+		log_err("render %s: %s", rs->view ? rs->view : "error", err_str(e));
+	return e;
+}
+
+static void send_response(struct ctx *c, FCGX_Request *fr)
+{
+	struct resp *rs = c->resp;
+	struct buf h;
+	int i, cc = 0;
+
+	buf_init(&h, c->a, 512);
+	buf_printf(&h, "Status: %d %s\r\nContent-Type: %s\r\n", rs->status, reason(rs->status),
+		   rs->content_type ? rs->content_type : "text/html; charset=utf-8");
+	for (i = 0; i < rs->nheaders; i++) {
+		buf_printf(&h, "%s\r\n", rs->headers[i]);
+		if (!strncasecmp(rs->headers[i], "Cache-Control:", 14))
+			cc = 1;
+	}
+	/* Anonymous catalog pages may be cached by nginx for a second
+	 * (X-Accel-Expires, the microcache) and by browsers briefly; anything
+	 * else is revalidated, errors are never stored. */
+	if (!cc) {
+		if (rs->status == 200 && c->route && (c->route->flags & RF_CACHE))
+			buf_puts(&h, "Cache-Control: public, max-age=10\r\nX-Accel-Expires: 1\r\n");
+		else if (rs->status >= 400)
+			buf_puts(&h, "Cache-Control: no-store\r\n");
+		else
+			buf_puts(&h, "Cache-Control: private, no-cache\r\n");
+	}
+	buf_printf(&h, "Content-Length: %zu\r\n\r\n", c->req->method == M_HEAD ? 0 : rs->body.len);
+	FCGX_PutStr(h.p, (int)h.len, fr->out);
+	if (c->req->method != M_HEAD && rs->body.len)
+		FCGX_PutStr(rs->body.p, (int)rs->body.len, fr->out);
+}
+
+/* Session and role checks; CSRF. The account module provides these. */
+int auth_check(struct ctx *c, const char **why);
+
+void http_serve(struct worker *w, FCGX_Request *fr)
+{
+	struct req req;
+	struct resp resp;
+	struct ctx c;
+	const char *why = NULL;
+	unsigned allow = 0;
+	int status;
+	enum err e;
+
+	arena_reset(w->a);
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	memset(&c, 0, sizeof(c));
+	req.a = c.a = w->a;
+	c.req = &req;
+	c.resp = &resp;
+	c.db = w->db;
+	c.kv = w->kv;
+	resp.status = 200;
+	buf_init(&resp.body, w->a, 16384);
+
+	status = parse_request(&req, fr, &why);
+	if (status) {
+		reply_error(&c, status, why);
+		goto render;
+	}
+	c.route = route_find(routes, nroutes, &req, &status, &allow);
+	if (!c.route) {
+		if (status == 405)
+			allow_header(&c, allow);
+		reply_error(&c, status, NULL);
+		goto render;
+	}
+	status = auth_check(&c, &why);
+	if (status) {
+		reply_error(&c, status, why);
+		goto render;
+	}
+	if ((e = route_validate(&c, &why))) {
+		reply_error(&c, status_for(e), why);
+		goto render;
+	}
+	e = c.route->handler(&c);
+	if (e) {
+		status = status_for(e);
+		if (status >= 500 && e != E_UNAVAIL)
+			log_err("%s %s: %s", req.method_str, req.path, err_str(e));
+		reply_error(&c, status, NULL);
+	}
+render:
+	if (render(w, &c)) {
+		/* The error page itself failed: answer plainly rather than not at all. */
+		resp.status = 500;
+		resp.content_type = "text/plain; charset=utf-8";
+		buf_reset(&resp.body);
+		buf_puts(&resp.body, "Something went wrong on our side. Please try again.\n");
+	}
+	if (resp.body.oom) {
+		resp.status = 500;
+		resp.content_type = "text/plain; charset=utf-8";
+		resp.body.oom = 0;
+		buf_reset(&resp.body);
+		buf_puts(&resp.body, "Out of memory.\n");
+	}
+	send_response(&c, fr);
+}
+
+enum err worker_init(struct worker *w, char *errbuf, size_t errlen)
+{
+	enum err e;
+
+	memset(w, 0, sizeof(*w));
+	w->a = arena_new(64 * 1024);
+	if (!w->a)
+		return E_NOMEM;
+	e = tmpl_load_dir(config.templates, view_vocab, &w->tmpl, errbuf, errlen);
+	if (e)
+		return e;
+	/* Servers that are down at start are not fatal: the worker answers 503
+	 * and reconnects on a later request. A statement that does not prepare
+	 * against a live server is a bug, and stops the start. */
+	e = db_open(&w->db);
+	if (e == E_OK && (e = db_prepare_all(w->db)) != E_OK && e != E_UNAVAIL) {
+		snprintf(errbuf, errlen, "database: %s", db_error(w->db));
+		return e;
+	}
+	if (e)
+		log_warn("worker: MariaDB unavailable at start (%s); will retry", db_error(w->db));
+	if (kv_open(&w->kv) == E_UNAVAIL)
+		log_warn("worker: Redis unavailable at start; will retry");
+	return w->db && w->kv ? E_OK : E_NOMEM;
+}
+
+void worker_fini(struct worker *w)
+{
+	db_close(w->db);
+	kv_close(w->kv);
+	tmpl_free(w->tmpl);
+	arena_destroy(w->a);
+}

@@ -1,0 +1,138 @@
+/* Redis through hiredis (0.14, synchronous API). A failed connection or
+ * command drops the context; the next call reconnects, so a Redis restart
+ * costs the requests made during the outage and nothing after it. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include "../core/arena.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "kv.h"
+
+struct kv {
+	redisContext *c;
+};
+
+static void drop(struct kv *kv)
+{
+	if (kv->c)
+		redisFree(kv->c);
+	kv->c = NULL;
+}
+
+static enum err connect_kv(struct kv *kv)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (kv->c)
+		return E_OK;
+	if (config.redis_host)
+		kv->c = redisConnectWithTimeout(config.redis_host, config.redis_port, tv);
+	else
+		kv->c = redisConnectUnixWithTimeout(config.redis_socket, tv);
+	if (!kv->c)
+		return E_NOMEM;
+	if (kv->c->err) {
+		drop(kv);
+		return E_UNAVAIL;
+	}
+	/* Commands must not hang a worker when Redis stalls. */
+	redisSetTimeout(kv->c, tv);
+	return E_OK;
+}
+
+enum err kv_open(struct kv **out)
+{
+	struct kv *kv = calloc(1, sizeof(*kv));
+
+	*out = kv;
+	if (!kv)
+		return E_NOMEM;
+	return connect_kv(kv);
+}
+
+void kv_close(struct kv *kv)
+{
+	if (!kv)
+		return;
+	drop(kv);
+	free(kv);
+}
+
+static void free_reply(void *p)
+{
+	freeReplyObject(p);
+}
+
+static enum err finish(struct kv *kv, struct arena *a, redisReply *r, redisReply **out)
+{
+	enum err e = E_OK;
+
+	if (out)
+		*out = NULL;
+	if (!r) {
+		log_warn("kv: %s", kv->c && kv->c->errstr[0] ? kv->c->errstr : "no reply");
+		drop(kv);
+		return E_UNAVAIL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_warn("kv: %s", r->str);
+		e = E_KV;
+	}
+	if (out && e == E_OK) {
+		arena_on_reset(a, free_reply, r);
+		*out = r;
+	} else {
+		freeReplyObject(r);
+	}
+	return e;
+}
+
+enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+	enum err e;
+
+	if ((e = connect_kv(kv))) {
+		if (reply)
+			*reply = NULL;
+		return e;
+	}
+	va_start(ap, fmt);
+	r = redisvCommand(kv->c, fmt, ap);
+	va_end(ap);
+	return finish(kv, a, r, reply);
+}
+
+enum err kv_cmdv(struct kv *kv, struct arena *a, redisReply **reply,
+		 int argc, const char **argv, const size_t *argvlen)
+{
+	redisReply *r;
+	enum err e;
+
+	if ((e = connect_kv(kv))) {
+		if (reply)
+			*reply = NULL;
+		return e;
+	}
+	r = redisCommandArgv(kv->c, argc, argv, argvlen);
+	return finish(kv, a, r, reply);
+}
+
+enum err kv_ping(struct kv *kv)
+{
+	redisReply *r;
+	enum err e;
+
+	if ((e = connect_kv(kv)))
+		return e;
+	r = redisCommand(kv->c, "PING");
+	if (!r) {
+		drop(kv);
+		return E_UNAVAIL;
+	}
+	freeReplyObject(r);
+	return E_OK;
+}

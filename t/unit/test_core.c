@@ -1,0 +1,377 @@
+/* Unit tests: arena, buffer, request parsers, validators, router, cursors. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../app/core/arena.h"
+#include "../../app/core/buf.h"
+#include "../../app/core/config.h"
+#include "../../app/http/cursor.h"
+#include "../../app/http/req.h"
+#include "../../app/http/router.h"
+#include "../../app/http/valid.h"
+
+static struct arena *A;
+
+static void setup(void) { A = arena_new(4096); }
+static void teardown(void) { arena_destroy(A); }
+
+/* ---- arena ---- */
+
+static int cleaned;
+static void count_cleanup(void *p) { cleaned += *(int *)p; }
+
+START_TEST(arena_alloc_aligned_and_big)
+{
+	for (int i = 0; i < 1000; i++) {
+		void *p = arena_alloc(A, (size_t)(i % 97) + 1);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq((uintptr_t)p % sizeof(max_align_t), 0);
+	}
+	char *big = arena_alloc(A, 1 << 20);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 1 << 20);
+	ck_assert_str_eq(arena_printf(A, "%s-%d", "a", 42), "a-42");
+	char *long_s = arena_printf(A, "%0600d", 7);
+	ck_assert_uint_eq(strlen(long_s), 600);
+	arena_reset(A);
+	ck_assert_uint_le(arena_footprint(A), 4096);
+}
+END_TEST
+
+START_TEST(arena_cleanups_run_once_in_reverse)
+{
+	static int one = 1, ten = 10;
+
+	cleaned = 0;
+	arena_on_reset(A, count_cleanup, &one);
+	arena_on_reset(A, count_cleanup, &ten);
+	arena_reset(A);
+	ck_assert_int_eq(cleaned, 11);
+	arena_reset(A);
+	ck_assert_int_eq(cleaned, 11);
+}
+END_TEST
+
+/* ---- buf ---- */
+
+START_TEST(buf_grows_in_arena_and_heap)
+{
+	struct buf b, h;
+
+	buf_init(&b, A, 4);
+	buf_init(&h, NULL, 4);
+	for (int i = 0; i < 1000; i++) {
+		buf_printf(&b, "%d,", i);
+		buf_printf(&h, "%d,", i);
+	}
+	ck_assert_uint_eq(b.len, h.len);
+	ck_assert_str_eq(b.p, h.p);
+	ck_assert(!strncmp(b.p, "0,1,2,", 6));
+	buf_putc(&h, 'z');
+	ck_assert_int_eq(h.p[h.len], '\0');
+	buf_free(&h);
+}
+END_TEST
+
+/* ---- url_decode (table-driven) ---- */
+
+static const struct { const char *in; int plus; const char *out; int ok; } decode_cases[] = {
+	{ "abc", 1, "abc", 1 },
+	{ "a+b", 1, "a b", 1 },
+	{ "a+b", 0, "a+b", 1 },
+	{ "%41%62%63", 1, "Abc", 1 },
+	{ "%e2%82%ac", 1, "\xe2\x82\xac", 1 },
+	{ "100%", 1, NULL, 0 },
+	{ "%4", 1, NULL, 0 },
+	{ "%zz", 1, NULL, 0 },
+	{ "%00", 1, NULL, 0 },
+	{ "a%2Fb", 0, "a/b", 1 },
+	{ "", 1, "", 1 },
+};
+
+START_TEST(url_decode_table)
+{
+	const char *in = decode_cases[_i].in;
+	char *out = NULL;
+	size_t n;
+	enum err e = url_decode(A, in, strlen(in), decode_cases[_i].plus, &out, &n);
+
+	if (decode_cases[_i].ok) {
+		ck_assert_int_eq(e, E_OK);
+		ck_assert_str_eq(out, decode_cases[_i].out);
+		ck_assert_uint_eq(n, strlen(decode_cases[_i].out));
+	} else {
+		ck_assert_int_eq(e, E_INVAL);
+	}
+}
+END_TEST
+
+START_TEST(urlencoded_params)
+{
+	struct req r = { .a = A };
+	const char *q = "a=1&b=hello+world&c&&d=%3D&a=2";
+
+	ck_assert_int_eq(req_parse_urlencoded(&r, q, strlen(q)), E_OK);
+	ck_assert_uint_eq(r.nparams, 5);
+	ck_assert_str_eq(req_param(&r, "a"), "1");
+	ck_assert_str_eq(req_param(&r, "b"), "hello world");
+	ck_assert_str_eq(req_param(&r, "c"), "");
+	ck_assert_str_eq(req_param(&r, "d"), "=");
+	ck_assert_ptr_null(req_param(&r, "zz"));
+}
+END_TEST
+
+START_TEST(urlencoded_rejects_bad_and_too_many)
+{
+	struct req r = { .a = A };
+	struct buf b;
+
+	ck_assert_int_eq(req_parse_urlencoded(&r, "a=%G1", 5), E_INVAL);
+	buf_init(&b, A, 64);
+	for (int i = 0; i < REQ_MAX_PARAMS + 1; i++)
+		buf_printf(&b, "k%d=v&", i);
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	ck_assert_int_eq(req_parse_urlencoded(&r, b.p, b.len), E_INVAL);
+}
+END_TEST
+
+START_TEST(cookies)
+{
+	struct req r = { .a = A };
+
+	req_parse_cookies(&r, "sid=abc123; theme=\"dark\";bad; =x; empty=; last = v ");
+	ck_assert_str_eq(req_cookie(&r, "sid"), "abc123");
+	ck_assert_str_eq(req_cookie(&r, "theme"), "dark");
+	ck_assert_str_eq(req_cookie(&r, "empty"), "");
+	ck_assert_str_eq(req_cookie(&r, "last"), "v");
+	ck_assert_ptr_null(req_cookie(&r, "bad"));
+}
+END_TEST
+
+START_TEST(json_body)
+{
+	struct req r = { .a = A };
+	const char *why = NULL;
+	const char *ok = "{\"name\":\"Ann\",\"qty\":3,\"price\":1.5,\"on\":true,\"nested\":{\"x\":1}}";
+
+	ck_assert_int_eq(req_parse_json(&r, ok, strlen(ok), &why), E_OK);
+	ck_assert_str_eq(req_param(&r, "name"), "Ann");
+	ck_assert_str_eq(req_param(&r, "qty"), "3");
+	ck_assert_str_eq(req_param(&r, "on"), "true");
+	ck_assert_ptr_null(req_param(&r, "nested"));
+	ck_assert_ptr_nonnull(json_object_get(r.json, "nested"));
+
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	ck_assert_int_eq(req_parse_json(&r, "{\"a\":", 5, &why), E_INVAL);
+	ck_assert_ptr_nonnull(strstr(why, "malformed JSON"));
+	ck_assert_int_eq(req_parse_json(&r, "[1,2]", 5, &why), E_INVAL);
+	ck_assert_int_eq(req_parse_json(&r, "{\"a\":1,\"a\":2}", 13, &why), E_INVAL);
+	ck_assert_int_eq(req_parse_json(&r, "{\"a\":\"x\\u0000y\"}", 16, &why), E_INVAL);
+}
+END_TEST
+
+/* ---- validators (table-driven) ---- */
+
+static const struct key k_int = { "n", v_int, 1, 100, 0 };
+static const struct key k_str = { "s", v_string, 1, 10, 0 };
+static const struct key k_slug = { "slug", v_slug, 0, 0, 0 };
+static const struct key k_money = { "m", v_money, 0, 100000, 0 };
+
+static const struct { const struct key *k; const char *v; int ok; int64_t out; } valid_cases[] = {
+	{ &k_int, "1", 1, 1 }, { &k_int, "100", 1, 100 }, { &k_int, "0", 0, 0 },
+	{ &k_int, "101", 0, 0 }, { &k_int, "-5", 0, 0 }, { &k_int, "5x", 0, 0 },
+	{ &k_int, "", 0, 0 }, { &k_int, " 5", 0, 0 }, { &k_int, "99999999999999999999999", 0, 0 },
+	{ &k_int, "0x10", 0, 0 }, { &k_int, "+7", 1, 7 },
+	{ &k_str, "hello", 1, 0 }, { &k_str, "", 0, 0 }, { &k_str, "12345678901", 0, 0 },
+	{ &k_str, "tab\there", 0, 0 }, { &k_str, "\xc3\xa9t\xc3\xa9", 1, 0 },
+	{ &k_str, "\xc0\xaf", 0, 0 }, { &k_str, "\xed\xa0\x80", 0, 0 }, { &k_str, "\xff", 0, 0 },
+	{ &k_slug, "smart-phones2", 1, 0 }, { &k_slug, "Bad", 0, 0 }, { &k_slug, "a/b", 0, 0 },
+	{ &k_slug, "", 0, 0 },
+	{ &k_money, "12", 1, 1200 }, { &k_money, "12.5", 1, 1250 }, { &k_money, "12.05", 1, 1205 },
+	{ &k_money, "0.99", 1, 99 }, { &k_money, "12.", 0, 0 }, { &k_money, ".5", 0, 0 },
+	{ &k_money, "1.234", 0, 0 }, { &k_money, "-1", 0, 0 }, { &k_money, "1e3", 0, 0 },
+	{ &k_money, "1001", 0, 0 }, { &k_money, "1.-5", 0, 0 },
+};
+
+START_TEST(validators_table)
+{
+	const struct key *k = valid_cases[_i].k;
+	const char *v = valid_cases[_i].v;
+	int64_t out = -1;
+	const char *msg = k->fn(k, v, strlen(v), &out);
+
+	if (valid_cases[_i].ok) {
+		ck_assert_msg(msg == NULL, "case %d (%s) rejected: %s", _i, v, msg);
+		if (k->fn == v_int || k->fn == v_money)
+			ck_assert_int_eq(out, valid_cases[_i].out);
+	} else {
+		ck_assert_msg(msg != NULL, "case %d (%s) accepted", _i, v);
+	}
+}
+END_TEST
+
+START_TEST(sort_and_bool)
+{
+	struct key k = { "sort", v_sort, 0, 0, 0 };
+	int64_t out;
+
+	ck_assert_ptr_null(v_sort(&k, "price_desc", 10, &out));
+	ck_assert_int_eq(out, 2);
+	ck_assert_ptr_nonnull(v_sort(&k, "price", 5, &out));
+	ck_assert_ptr_null(v_bool(&k, "true", 4, &out));
+	ck_assert_int_eq(out, 1);
+	ck_assert_ptr_null(v_bool(&k, "0", 1, &out));
+	ck_assert_int_eq(out, 0);
+	ck_assert_ptr_nonnull(v_bool(&k, "maybe", 5, &out));
+}
+END_TEST
+
+/* ---- router ---- */
+
+static enum err h_dummy(struct ctx *c) { (void)c; return E_OK; }
+
+static const struct key test_keys[] = {
+	{ "size", v_int, 1, 100, 0 },
+	{ "q", v_string, 1, 50, 1 },
+	{ NULL, NULL, 0, 0, 0 }
+};
+
+static const struct route test_routes[] = {
+	{ M_GET, "/", h_dummy, 0, NULL },
+	{ M_GET, "/p/{slug}", h_dummy, 0, NULL },
+	{ M_GET, "/api/categories/{slug}/items", h_dummy, 0, test_keys },
+	{ M_POST | M_DELETE, "/api/cart", h_dummy, 0, NULL },
+};
+
+START_TEST(router_match_and_status)
+{
+	struct req r = { .a = A, .method = M_GET, .path = "/p/iphone-9" };
+	const struct route *rt;
+	unsigned allow;
+	int status;
+
+	rt = route_find(test_routes, 4, &r, &status, &allow);
+	ck_assert_ptr_eq(rt, &test_routes[1]);
+	ck_assert_str_eq(r.pathvar[0], "iphone-9");
+
+	r.path = "/api/categories/phones/items";
+	rt = route_find(test_routes, 4, &r, &status, &allow);
+	ck_assert_ptr_eq(rt, &test_routes[2]);
+	ck_assert_str_eq(r.pathvar[0], "phones");
+
+	r.method = M_HEAD;
+	r.path = "/";
+	ck_assert_ptr_eq(route_find(test_routes, 4, &r, &status, &allow), &test_routes[0]);
+
+	r.method = M_GET;
+	r.path = "/p/";
+	ck_assert_ptr_null(route_find(test_routes, 4, &r, &status, &allow));
+	ck_assert_int_eq(status, 404);
+	r.path = "/p/a/b";
+	ck_assert_ptr_null(route_find(test_routes, 4, &r, &status, &allow));
+	ck_assert_int_eq(status, 404);
+	r.path = "/api/cart";
+	ck_assert_ptr_null(route_find(test_routes, 4, &r, &status, &allow));
+	ck_assert_int_eq(status, 405);
+	ck_assert_uint_eq(allow, M_POST | M_DELETE);
+}
+END_TEST
+
+START_TEST(router_validate_keys)
+{
+	struct req r = { .a = A, .method = M_GET };
+	struct ctx c = { .a = A, .req = &r, .route = &test_routes[2] };
+	const char *why = NULL;
+	const char *q = "size=10&q=shoes&junk=1";
+
+	req_parse_urlencoded(&r, q, strlen(q));
+	ck_assert_int_eq(route_validate(&c, &why), E_OK);
+	ck_assert_int_eq(ctx_int(&c, "size", 0), 10);
+	ck_assert_str_eq(ctx_str(&c, "q"), "shoes");
+	ck_assert_ptr_null(ctx_str(&c, "junk"));	/* undeclared: dropped */
+
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	r.a = c.a = A;
+	c.req = &r;
+	c.route = &test_routes[2];
+	req_parse_urlencoded(&r, "size=0&q=x", 10);
+	ck_assert_int_eq(route_validate(&c, &why), E_INVAL);
+	ck_assert_ptr_nonnull(strstr(why, "size"));
+
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	r.a = c.a = A;
+	c.req = &r;
+	c.route = &test_routes[2];
+	req_parse_urlencoded(&r, "size=5", 6);
+	ck_assert_int_eq(route_validate(&c, &why), E_INVAL);
+	ck_assert_str_eq(why, "q: is required");
+
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	r.a = c.a = A;
+	c.req = &r;
+	c.route = &test_routes[2];
+	req_parse_urlencoded(&r, "q=a&q=b", 7);
+	ck_assert_int_eq(route_validate(&c, &why), E_INVAL);
+}
+END_TEST
+
+/* ---- cursors ---- */
+
+START_TEST(cursor_roundtrip_and_tamper)
+{
+	char *tok = cursor_encode(A, "c1|2|5|1299|42"), *out = NULL;
+
+	ck_assert_ptr_nonnull(tok);
+	ck_assert_int_eq(cursor_decode(A, tok, &out), E_OK);
+	ck_assert_str_eq(out, "c1|2|5|1299|42");
+	for (size_t i = 0; i < strlen(tok); i++) {
+		char *t = arena_strdup(A, tok);
+
+		t[i] = t[i] == 'A' ? 'B' : 'A';
+		ck_assert_int_eq(cursor_decode(A, t, &out), E_INVAL);
+	}
+	ck_assert_int_eq(cursor_decode(A, "", &out), E_INVAL);
+	ck_assert_int_eq(cursor_decode(A, "abc", &out), E_INVAL);
+	ck_assert_int_eq(cursor_decode(A, "!!!!", &out), E_INVAL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("core+http");
+	TCase *tc = tcase_create("all");
+	SRunner *sr;
+	int failed;
+
+	setenv("SHOP_SECRET", "unit-test-secret", 1);
+	setenv("SHOP_HOME", "/tmp", 1);
+	if (config_load(&config))
+		return 1;
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, arena_alloc_aligned_and_big);
+	tcase_add_test(tc, arena_cleanups_run_once_in_reverse);
+	tcase_add_test(tc, buf_grows_in_arena_and_heap);
+	tcase_add_loop_test(tc, url_decode_table, 0, sizeof(decode_cases) / sizeof(decode_cases[0]));
+	tcase_add_test(tc, urlencoded_params);
+	tcase_add_test(tc, urlencoded_rejects_bad_and_too_many);
+	tcase_add_test(tc, cookies);
+	tcase_add_test(tc, json_body);
+	tcase_add_loop_test(tc, validators_table, 0, sizeof(valid_cases) / sizeof(valid_cases[0]));
+	tcase_add_test(tc, sort_and_bool);
+	tcase_add_test(tc, router_match_and_status);
+	tcase_add_test(tc, router_validate_keys);
+	tcase_add_test(tc, cursor_roundtrip_and_tamper);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
