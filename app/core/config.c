@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include "config.h"
 
@@ -62,6 +63,17 @@ static enum err load_secret(struct config *c)
 		crypto_generichash(c->secret, sizeof(c->secret),
 				   (const unsigned char *)env, strlen(env), NULL, 0);
 		return E_OK;
+	}
+	/* A fresh checkout has no run directory yet. */
+	{
+		char dir[4096], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", c->secret_file);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0700);
+		}
 	}
 	fd = open(c->secret_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {

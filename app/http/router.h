@@ -15,6 +15,7 @@ struct arena;
 struct db;
 struct kv;
 struct route;
+struct session;
 
 #define CTX_MAX_KEYS 24
 
@@ -32,6 +33,7 @@ struct ctx {
 	int64_t kint[CTX_MAX_KEYS];
 	int kset[CTX_MAX_KEYS];
 	const char *notice;	/* a message for the layout's notice bar */
+	struct session *sess;	/* the visitor's session, or NULL (app/account/session.h) */
 };
 
 typedef enum err (*handler_fn)(struct ctx *c);
@@ -44,7 +46,8 @@ enum {
 	RF_USER    = 1 << 3,	/* signed-in user required */
 	RF_SELLER  = 1 << 4,	/* seller role required */
 	RF_ADMIN   = 1 << 5,	/* admin role required */
-	RF_RAW     = 1 << 6	/* handler writes its own body (no layout/JSON) */
+	RF_RAW     = 1 << 6,	/* handler writes its own body (no layout/JSON) */
+	RF_NOSTORE = 1 << 7	/* personal page: Cache-Control: no-store */
 };
 
 struct route {

@@ -271,7 +271,7 @@ static enum err render(struct worker *w, struct ctx *c)
 	if (!rs->model || rs->body.len)
 		return E_OK;
 	if (c->req->wants_json || (c->route && (c->route->flags & RF_JSON))) {
-		char *s = json_dumps(rs->model, JSON_COMPACT);
+		char *s = json_dumps(rs->model, JSON_COMPACT | JSON_REAL_PRECISION(10));
 
 		if (!s)
 			return E_NOMEM;
@@ -306,7 +306,9 @@ static void send_response(struct ctx *c, FCGX_Request *fr)
 	 * (X-Accel-Expires, the microcache) and by browsers briefly; anything
 	 * else is revalidated, errors are never stored. */
 	if (!cc) {
-		if (rs->status == 200 && c->route && (c->route->flags & RF_CACHE))
+		if (c->route && (c->route->flags & RF_NOSTORE))
+			buf_puts(&h, "Cache-Control: no-store\r\n");
+		else if (rs->status == 200 && c->route && (c->route->flags & RF_CACHE) && !c->sess)
 			buf_puts(&h, "Cache-Control: public, max-age=10\r\nX-Accel-Expires: 1\r\n");
 		else if (rs->status >= 400)
 			buf_puts(&h, "Cache-Control: no-store\r\n");
@@ -357,10 +359,10 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		goto render;
 	}
 	status = auth_check(&c, &why);
-	if (status) {
+	if (status >= 400)
 		reply_error(&c, status, why);
-		goto render;
-	}
+	if (status)
+		goto render;	/* refused, or redirected to sign in */
 	if ((e = route_validate(&c, &why))) {
 		reply_error(&c, status_for(e), why);
 		goto render;
@@ -398,7 +400,7 @@ enum err worker_init(struct worker *w, char *errbuf, size_t errlen)
 	w->a = arena_new(64 * 1024);
 	if (!w->a)
 		return E_NOMEM;
-	e = tmpl_load_dir(config.templates, view_vocab, &w->tmpl, errbuf, errlen);
+	e = tmpl_load_dir(config.templates, view_vocab(), &w->tmpl, errbuf, errlen);
 	if (e)
 		return e;
 	/* Servers that are down at start are not fatal: the worker answers 503

@@ -43,7 +43,8 @@ enum err reply_redirect(struct ctx *c, int status, const char *location);
  * layout needs (navigation, asset URLs, the signed-in user, ...). Implemented
  * in app/site.c. */
 void site_decorate(struct ctx *c, json_t *model);
-/* The names templates may use (NULL-terminated), from app/site.c. */
-extern const char *const view_vocab[];
+/* The names templates may use (NULL-terminated): every module's list joined,
+ * built once by app/site.c. */
+const char *const *view_vocab(void);
 
 #endif

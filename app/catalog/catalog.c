@@ -1,0 +1,863 @@
+/* Catalog pages and API. Listings use keyset pagination (never OFFSET): the
+ * cursor carries the last row's sort key and id, signed so it cannot be forged.
+ * Categories are small and read on every page (navigation), so each worker
+ * keeps them in memory for CAT_TTL seconds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../http/cursor.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../store/db.h"
+#include "../view/escape.h"
+#include "catalog.h"
+
+#define CAT_TTL 5		/* seconds a worker trusts its category cache */
+#define LOW_STOCK 10		/* "Only N left" at or below this */
+#define DEFAULT_PAGE 24
+#define REVIEWS_SHOWN 20	/* newest reviews on a product page (Q_REVIEWS' LIMIT) */
+#define SITEMAP_MAX 50000	/* URLs per sitemap file (the protocol's limit) */
+
+/* Columns of a product card; the C_* indexes below follow this order. */
+#define CARD_COLS \
+	"p.id, p.slug, p.title, p.brand, p.price, p.currency, p.rating_x100, " \
+	"p.review_count, p.stock_total, p.created_at, p.rank_score, c.slug, " \
+	"(SELECT s.code FROM skus s WHERE s.product_id = p.id AND s.status = 'active' " \
+	"ORDER BY s.position, s.id LIMIT 1)"
+enum { C_ID, C_SLUG, C_TITLE, C_BRAND, C_PRICE, C_CUR, C_RATING, C_REVIEWS,
+       C_STOCK, C_CREATED, C_RANK, C_CAT, C_SKU, C_NCOLS };
+
+/* Listing queries come in two sets: a leaf category (one index range, read
+ * in order, no sort) and a department (its children's products, which needs a
+ * sort). No listing joins sellers: that join made MariaDB drive the plan from
+ * the sellers table and sort every product, so suspending a seller (seller
+ * admin) must take their products out through products.status instead. Both
+ * sets take the category id twice so they bind the same way; the leaf set's
+ * "? > 0" is a constant the optimizer drops. */
+#define LIST_SELECT "SELECT " CARD_COLS " FROM products p JOIN categories c ON c.id = p.category_id WHERE "
+#define LIST_FILTERS "AND p.status = 'active' AND (? IS NULL OR p.brand = ?) AND p.price BETWEEN ? AND ? AND "
+#define LEAF "p.category_id = ? AND ? > 0 "
+#define DEPT "p.category_id IN (SELECT id FROM categories WHERE id = ? OR parent_id = ?) "
+#define BY_RELEVANCE "(p.rank_score < ? OR (p.rank_score = ? AND p.id < ?)) ORDER BY p.rank_score DESC, p.id DESC LIMIT ?"
+#define BY_PRICE_ASC "(p.price > ? OR (p.price = ? AND p.id > ?)) ORDER BY p.price, p.id LIMIT ?"
+#define BY_PRICE_DESC "(p.price < ? OR (p.price = ? AND p.id < ?)) ORDER BY p.price DESC, p.id DESC LIMIT ?"
+#define BY_RATING "(p.rating_x100 < ? OR (p.rating_x100 = ? AND p.id < ?)) ORDER BY p.rating_x100 DESC, p.id DESC LIMIT ?"
+#define BY_NEWEST "(p.created_at < ? OR (p.created_at = ? AND p.id < ?)) ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
+
+/* A product and its active SKUs (as one JSON array: code, options, price,
+ * currency, weight, stock summed over warehouses) in one round trip. */
+#define PRODUCT_COLS \
+	"p.id, p.slug, p.title, p.brand, p.price, p.currency, p.rating_x100, " \
+	"p.review_count, p.stock_total, p.created_at, p.rank_score, c.slug, " \
+	"p.description, p.attributes, p.images, p.thumbnail, p.category_id, " \
+	"(SELECT JSON_ARRAYAGG(JSON_ARRAY(s.code, JSON_EXTRACT(s.options, '$'), s.price, s.currency, " \
+	"s.weight_grams, (SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id)) " \
+	"ORDER BY s.position, s.id) FROM skus s WHERE s.product_id = p.id AND s.status = 'active')"
+enum { P_DESC = C_SKU, P_ATTRS, P_IMAGES, P_THUMB, P_CATID, P_SKUS };
+
+/* Sort orders, in the order v_sort numbers them. */
+enum { S_RELEVANCE, S_PRICE_ASC, S_PRICE_DESC, S_RATING, S_NEWEST, S_COUNT };
+static const char *const sort_names[S_COUNT] = {
+	"relevance", "price_asc", "price_desc", "rating", "newest"
+};
+static const char *const sort_labels[S_COUNT] = {
+	"Featured", "Price: low to high", "Price: high to low", "Customer rating", "Newest"
+};
+static const int sort_col[S_COUNT] = { C_RANK, C_PRICE, C_PRICE, C_RATING, C_CREATED };
+
+enum {
+	Q_CATS, Q_LIST_RELEVANCE, Q_LIST_PRICE_ASC, Q_LIST_PRICE_DESC, Q_LIST_RATING,
+	Q_LIST_NEWEST, Q_DLIST_RELEVANCE, Q_DLIST_PRICE_ASC, Q_DLIST_PRICE_DESC,
+	Q_DLIST_RATING, Q_DLIST_NEWEST, Q_BRANDS, Q_TOP_RATED, Q_NEWEST, Q_PRODUCT_BY_SLUG,
+	Q_PRODUCT_BY_ID, Q_REVIEWS, Q_RATING_DIST, Q_SITEMAP, Q_COUNT
+};
+
+static struct db_sql sql[Q_COUNT] = {
+	[Q_CATS] = { "SELECT c.id, c.parent_id, c.slug, c.name, "
+		     "(SELECT COUNT(*) FROM products p WHERE p.category_id = c.id AND p.status = 'active') "
+		     "FROM categories c ORDER BY c.position, c.name", 0 },
+	[Q_LIST_RELEVANCE] = { LIST_SELECT LEAF LIST_FILTERS BY_RELEVANCE, 0 },
+	[Q_LIST_PRICE_ASC] = { LIST_SELECT LEAF LIST_FILTERS BY_PRICE_ASC, 0 },
+	[Q_LIST_PRICE_DESC] = { LIST_SELECT LEAF LIST_FILTERS BY_PRICE_DESC, 0 },
+	[Q_LIST_RATING] = { LIST_SELECT LEAF LIST_FILTERS BY_RATING, 0 },
+	[Q_LIST_NEWEST] = { LIST_SELECT LEAF LIST_FILTERS BY_NEWEST, 0 },
+	[Q_DLIST_RELEVANCE] = { LIST_SELECT DEPT LIST_FILTERS BY_RELEVANCE, 0 },
+	[Q_DLIST_PRICE_ASC] = { LIST_SELECT DEPT LIST_FILTERS BY_PRICE_ASC, 0 },
+	[Q_DLIST_PRICE_DESC] = { LIST_SELECT DEPT LIST_FILTERS BY_PRICE_DESC, 0 },
+	[Q_DLIST_RATING] = { LIST_SELECT DEPT LIST_FILTERS BY_RATING, 0 },
+	[Q_DLIST_NEWEST] = { LIST_SELECT DEPT LIST_FILTERS BY_NEWEST, 0 },
+	[Q_BRANDS] = { "SELECT p.brand, COUNT(*) FROM products p "
+		       "WHERE p.category_id IN (SELECT id FROM categories WHERE id = ? OR parent_id = ?) "
+		       "AND p.status = 'active' AND p.brand IS NOT NULL "
+		       "GROUP BY p.brand ORDER BY COUNT(*) DESC, p.brand LIMIT 40", 0 },
+	[Q_TOP_RATED] = { "SELECT " CARD_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
+			  "WHERE p.status = 'active' ORDER BY p.rating_x100 DESC, p.id DESC LIMIT ?", 0 },
+	[Q_NEWEST] = { "SELECT " CARD_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
+		       "WHERE p.status = 'active' ORDER BY p.created_at DESC, p.id DESC LIMIT ?", 0 },
+	[Q_PRODUCT_BY_SLUG] = { "SELECT " PRODUCT_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
+				"WHERE p.slug = ? AND p.status = 'active'", 0 },
+	[Q_PRODUCT_BY_ID] = { "SELECT " PRODUCT_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
+			          "WHERE p.id = ? AND p.status = 'active'", 0 },
+	[Q_REVIEWS] = { "SELECT rating, comment, reviewer_name, DATE_FORMAT(created_at, '%Y-%m-%d') "
+			"FROM reviews WHERE product_id = ? ORDER BY created_at DESC, id DESC LIMIT 20", 0 },	/* REVIEWS_SHOWN */
+	[Q_RATING_DIST] = { "SELECT rating, COUNT(*) FROM reviews WHERE product_id = ? GROUP BY rating", 0 },
+	[Q_SITEMAP] = { "SELECT p.slug, DATE_FORMAT(p.updated_at, '%Y-%m-%d') FROM products p "
+			"WHERE p.status = 'active' ORDER BY p.id LIMIT ?", 0 },
+};
+
+/* The names the catalog's view models use (see view_vocab). */
+const char *const catalog_vocab[] = {
+	"categories", "category", "children", "subcategories", "breadcrumb", "items",
+	"topRated", "newest", "product", "id", "slug", "name", "url", "price", "currency",
+	"brand", "sku", "skus", "stock", "stockStatus", "stockLabel", "rating", "ratingText",
+	"reviewCount", "image", "images", "thumbnail", "description", "attributes",
+	"attributeList", "value", "label", "options", "first", "weightGrams", "reviews",
+	"reviewer", "comment", "date", "stars", "ratingBars", "star", "count", "percent",
+	"jsonld", "productCount", "parent", "nextCursor", "nextUrl", "firstUrl", "brands",
+	"selected", "sorts", "filters", "brandValue", "minPriceValue", "maxPriceValue",
+	NULL
+};
+
+void catalog_init(void)
+{
+	db_register(sql, Q_COUNT);
+}
+
+/* ---- categories (worker cache) ---- */
+
+struct cat {
+	long id, parent;
+	char *slug, *name;
+	long own, total;	/* products in this category; with its children */
+};
+
+static struct {
+	struct cat *v;
+	size_t n;
+	time_t loaded;
+} cats;
+
+static void cats_clear(void)
+{
+	for (size_t i = 0; i < cats.n; i++) {
+		free(cats.v[i].slug);
+		free(cats.v[i].name);
+	}
+	free(cats.v);
+	cats.v = NULL;
+	cats.n = 0;
+}
+
+static enum err cats_load(struct ctx *c)
+{
+	struct db_res *r = NULL;
+	struct cat *v;
+	time_t now = time(NULL);
+	enum err e;
+	size_t i, j;
+
+	if (cats.v && now - cats.loaded < CAT_TTL)
+		return E_OK;
+	if ((e = db_exec(c->db, c->a, &sql[Q_CATS], &r, "")))
+		return cats.v ? E_OK : e;	/* stale beats nothing during an outage */
+	v = calloc(r->nrows + 1, sizeof(*v));
+	if (!v)
+		return E_NOMEM;
+	for (i = 0; i < r->nrows; i++) {
+		v[i].id = (long)db_int(r, i, 0);
+		v[i].parent = (long)db_int(r, i, 1);
+		v[i].slug = strdup(db_cell(r, i, 2));
+		v[i].name = strdup(db_cell(r, i, 3));
+		v[i].own = v[i].total = (long)db_int(r, i, 4);
+	}
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->nrows; j++)
+			if (v[j].parent == v[i].id)
+				v[i].total += v[j].own;
+	cats_clear();
+	cats.v = v;
+	cats.n = r->nrows;
+	cats.loaded = now;
+	return E_OK;
+}
+
+static const struct cat *cat_by_slug(const char *slug)
+{
+	for (size_t i = 0; i < cats.n; i++)
+		if (!strcmp(cats.v[i].slug, slug))
+			return &cats.v[i];
+	return NULL;
+}
+
+static const struct cat *cat_by_id(long id)
+{
+	for (size_t i = 0; i < cats.n; i++)
+		if (cats.v[i].id == id)
+			return &cats.v[i];
+	return NULL;
+}
+
+static int has_children(const struct cat *k)
+{
+	for (size_t i = 0; i < cats.n; i++)
+		if (cats.v[i].parent == k->id)
+			return 1;
+	return 0;
+}
+
+static json_t *cat_json(struct ctx *c, const struct cat *k, int children)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)k->id,
+			      "slug", k->slug, "name", k->name,
+			      "url", arena_printf(c->a, "/c/%s", k->slug),
+			      "productCount", (json_int_t)k->total);
+	const struct cat *p = k->parent ? cat_by_id(k->parent) : NULL;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "parent", p ? json_string(p->slug) : json_null());
+	if (children) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < cats.n; i++)
+			if (cats.v[i].parent == k->id)
+				json_array_append_new(a, cat_json(c, &cats.v[i], 0));
+		json_object_set_new(o, "children", a);
+	}
+	return o;
+}
+
+json_t *catalog_nav(struct ctx *c)
+{
+	json_t *a;
+
+	if (cats_load(c))
+		return NULL;
+	a = json_array();
+	for (size_t i = 0; i < cats.n; i++)
+		if (!cats.v[i].parent)
+			json_array_append_new(a, cat_json(c, &cats.v[i], 1));
+	return a;
+}
+
+/* ---- product JSON ---- */
+
+static const char *stock_status(long n)
+{
+	return n <= 0 ? "out_of_stock" : n <= LOW_STOCK ? "low_stock" : "in_stock";
+}
+
+static const char *stock_label(struct ctx *c, long n)
+{
+	return n <= 0 ? "Out of stock" : n <= LOW_STOCK ? arena_printf(c->a, "Only %ld left", n) : "In stock";
+}
+
+/* Up to two initials of the title, for the offline placeholder image. */
+static const char *initials(struct ctx *c, const char *title)
+{
+	char out[3] = "";
+	int n = 0, start = 1;
+
+	for (const char *s = title; *s && n < 2; s++) {
+		int alnum = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9');
+
+		if (alnum && start)
+			out[n++] = (*s >= 'a' && *s <= 'z') ? (char)(*s - 32) : *s;
+		start = !alnum && *s != '\'';
+	}
+	if (!n)
+		out[n++] = 'X';
+	out[n] = '\0';
+	return arena_strdup(c->a, out);
+}
+
+/* Shared fields of a product row (card or full). */
+static json_t *product_json(struct ctx *c, const struct db_res *r, size_t i)
+{
+	long stock = (long)db_int(r, i, C_STOCK);
+	long rating = (long)db_int(r, i, C_RATING);
+	const char *title = db_cell(r, i, C_TITLE);
+	const char *brand = db_cell(r, i, C_BRAND);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(db_int(r, i, C_ID)));
+	json_object_set_new(o, "title", json_string(title));
+	json_object_set_new(o, "slug", json_string(db_cell(r, i, C_SLUG)));
+	json_object_set_new(o, "url", json_string(arena_printf(c->a, "/p/%s", db_cell(r, i, C_SLUG))));
+	json_object_set_new(o, "price", json_integer(db_int(r, i, C_PRICE)));
+	json_object_set_new(o, "currency", json_string(db_cell(r, i, C_CUR)));
+	json_object_set_new(o, "brand", brand ? json_string(brand) : json_null());
+	json_object_set_new(o, "category", json_string(db_cell(r, i, C_CAT)));
+	json_object_set_new(o, "stock", json_integer(stock));
+	json_object_set_new(o, "stockStatus", json_string(stock_status(stock)));
+	json_object_set_new(o, "stockLabel", json_string(stock_label(c, stock)));
+	json_object_set_new(o, "rating", json_real(rating / 100.0));
+	json_object_set_new(o, "ratingText", json_string(arena_printf(c->a, "%ld.%ld", (rating + 5) / 100, ((rating + 5) % 100) / 10)));
+	json_object_set_new(o, "reviewCount", json_integer(db_int(r, i, C_REVIEWS)));
+	json_object_set_new(o, "image", json_string(arena_printf(c->a, "/img/ph/%s.svg", initials(c, title))));
+	return o;
+}
+
+static json_t *card_json(struct ctx *c, const struct db_res *r, size_t i)
+{
+	json_t *o = product_json(c, r, i);
+	const char *sku = db_cell(r, i, C_SKU);
+
+	json_object_set_new(o, "sku", sku ? json_string(sku) : json_null());
+	return o;
+}
+
+static json_t *cards(struct ctx *c, const struct db_res *r, size_t limit)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nrows && i < limit; i++)
+		json_array_append_new(a, card_json(c, r, i));
+	return a;
+}
+
+/* ---- listings ---- */
+
+struct listing {
+	const struct cat *cat;
+	int sort;
+	const char *brand;
+	int has_min, has_max;
+	int64_t min_price, max_price;
+	int64_t size;
+	const char *cursor;
+	/* out */
+	json_t *items;
+	const char *next;
+};
+
+/* Runs one page of a category listing. E_INVAL for a cursor that was not
+ * made by us for this listing. */
+static enum err list_page(struct ctx *c, struct listing *l)
+{
+	const int64_t lo_key = -1, hi_key = INT64_MAX;
+	const char *skey = NULL;
+	int64_t ikey, after_id;
+	const struct db_sql *q;
+	struct db_res *r = NULL;
+	char types[16];
+	enum err e;
+	int asc = l->sort == S_PRICE_ASC;
+
+	ikey = asc ? lo_key : hi_key;
+	after_id = asc ? 0 : INT64_MAX;
+	if (l->sort == S_NEWEST)
+		skey = "9999-12-31 23:59:59.999";
+	if (l->cursor) {
+		char *payload, *save = NULL, *f[5];
+		int nf = 0;
+
+		if (cursor_decode(c->a, l->cursor, &payload))
+			return E_INVAL;
+		for (char *t = strtok_r(payload, "|", &save); t && nf < 5; t = strtok_r(NULL, "|", &save))
+			f[nf++] = t;
+		if (nf != 5 || strcmp(f[0], "c1") || atoi(f[1]) != l->sort || atol(f[2]) != l->cat->id ||
+		    parse_int64(f[4], strlen(f[4]), 0, INT64_MAX, &after_id))
+			return E_INVAL;
+		if (l->sort == S_NEWEST)
+			skey = f[3];
+		else if (parse_int64(f[3], strlen(f[3]), INT64_MIN, INT64_MAX, &ikey))
+			return E_INVAL;
+	}
+	q = &sql[(has_children(l->cat) ? Q_DLIST_RELEVANCE : Q_LIST_RELEVANCE) + l->sort];
+	snprintf(types, sizeof(types), "iissii%sii", l->sort == S_NEWEST ? "ss" : "ii");
+	if (l->sort == S_NEWEST)
+		e = db_exec(c->db, c->a, q, &r, types,
+			    (int64_t)l->cat->id, (int64_t)l->cat->id, l->brand, l->brand,
+			    l->min_price, l->max_price, skey, skey, after_id, l->size + 1);
+	else
+		e = db_exec(c->db, c->a, q, &r, types,
+			    (int64_t)l->cat->id, (int64_t)l->cat->id, l->brand, l->brand,
+			    l->min_price, l->max_price, ikey, ikey, after_id, l->size + 1);
+	if (e)
+		return e;
+	l->items = cards(c, r, (size_t)l->size);
+	l->next = NULL;
+	if (r->nrows > (size_t)l->size) {
+		size_t last = (size_t)l->size - 1;
+
+		l->next = cursor_encode(c->a, arena_printf(c->a, "c1|%d|%ld|%s|%s", l->sort, l->cat->id,
+			db_cell(r, last, sort_col[l->sort]), db_cell(r, last, C_ID)));
+		if (!l->next)
+			return E_NOMEM;
+	}
+	return E_OK;
+}
+
+static enum err find_category(struct ctx *c, const struct cat **out)
+{
+	enum err e = cats_load(c);
+
+	if (e)
+		return e;
+	*out = cat_by_slug(c->req->pathvar[0]);
+	return *out ? E_OK : E_NOTFOUND;
+}
+
+static void set_listing_params(struct ctx *c, struct listing *l)
+{
+	l->sort = (int)ctx_int(c, "sort", S_RELEVANCE);
+	l->brand = ctx_str(c, "brand");
+	l->has_min = ctx_has(c, "minPrice");
+	l->has_max = ctx_has(c, "maxPrice");
+	l->min_price = ctx_int(c, "minPrice", 0);
+	l->max_price = ctx_int(c, "maxPrice", INT64_MAX);
+	l->size = ctx_int(c, "size", DEFAULT_PAGE);
+	l->cursor = ctx_str(c, "cursor");
+}
+
+static const char *amount(struct ctx *c, int64_t minor)
+{
+	return arena_printf(c->a, "%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
+}
+
+/* The URL of a category page showing listing l (prices in the page's
+ * decimal form). Callers copy the current listing and change one thing. */
+static const char *listing_url(struct ctx *c, const struct listing *l)
+{
+	const char *keys[] = { "sort", "brand", "minPrice", "maxPrice", "cursor" };
+	const char *vals[5];
+	struct buf b;
+	int first = 1;
+
+	vals[0] = l->sort != S_RELEVANCE ? sort_names[l->sort] : NULL;
+	vals[1] = l->brand;
+	vals[2] = l->has_min ? amount(c, l->min_price) : NULL;
+	vals[3] = l->has_max ? amount(c, l->max_price) : NULL;
+	vals[4] = l->cursor;
+	buf_init(&b, c->a, 128);
+	buf_printf(&b, "/c/%s", l->cat->slug);
+	for (int i = 0; i < 5; i++) {
+		if (!vals[i])
+			continue;
+		buf_putc(&b, first ? '?' : '&');
+		first = 0;
+		buf_puts(&b, keys[i]);
+		buf_putc(&b, '=');
+		esc_url(&b, vals[i], strlen(vals[i]));
+	}
+	return b.p;
+}
+
+enum err h_api_category_items(struct ctx *c)
+{
+	struct listing l = {0};
+	json_t *m;
+	enum err e;
+
+	if ((e = find_category(c, &l.cat)))
+		return e;
+	set_listing_params(c, &l);
+	if ((e = list_page(c, &l)))
+		return e == E_INVAL ? reply_error(c, 400, "cursor: invalid or from another listing") : e;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "items", l.items);
+	json_object_set_new(m, "nextCursor", l.next ? json_string(l.next) : json_null());
+	return E_OK;
+}
+
+enum err h_category(struct ctx *c)
+{
+	struct listing l = {0}, u;
+	struct db_res *r = NULL;
+	const struct cat *parent;
+	json_t *m, *crumbs, *subs, *brands, *sorts, *filters;
+	enum err e;
+
+	if ((e = find_category(c, &l.cat)))
+		return e;
+	set_listing_params(c, &l);
+	if ((e = list_page(c, &l)))
+		return e == E_INVAL ? reply_error(c, 400, "That page link is no longer valid. Start again from the first page.") : e;
+	m = reply_model(c, "category", l.cat->name);
+	json_object_set_new(m, "category", cat_json(c, l.cat, 1));
+	json_object_set_new(m, "items", l.items);
+	json_object_set_new(m, "nextCursor", l.next ? json_string(l.next) : json_null());
+	u = l;
+	u.cursor = l.next;
+	if (l.next)
+		json_object_set_new(m, "nextUrl", json_string(listing_url(c, &u)));
+	u.cursor = NULL;
+	if (l.cursor)
+		json_object_set_new(m, "firstUrl", json_string(listing_url(c, &u)));
+	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a,
+		"Shop %s: %ld products with prices, ratings and stock.", l.cat->name, l.cat->total)));
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/c/%s", config.base_url, l.cat->slug)));
+
+	crumbs = json_array();
+	parent = l.cat->parent ? cat_by_id(l.cat->parent) : NULL;
+	if (parent)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", parent->name,
+			"url", arena_printf(c->a, "/c/%s", parent->slug)));
+	json_object_set_new(m, "breadcrumb", crumbs);
+	subs = json_object_get(json_object_get(m, "category"), "children");
+	if (subs && json_array_size(subs))
+		json_object_set(m, "subcategories", subs);
+
+	/* Brand filter choices with counts; every link starts a new first page. */
+	if ((e = db_exec(c->db, c->a, &sql[Q_BRANDS], &r, "ii", (int64_t)l.cat->id, (int64_t)l.cat->id)))
+		return e;
+	brands = json_array();
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *b = db_cell(r, i, 0);
+		int selected = l.brand && !strcmp(l.brand, b);
+
+		u = l;
+		u.cursor = NULL;
+		u.brand = selected ? NULL : b;
+		json_array_append_new(brands, json_pack("{s:s, s:I, s:b, s:s}", "name", b,
+			"count", (json_int_t)db_int(r, i, 1), "selected", selected,
+			"url", listing_url(c, &u)));
+	}
+	json_object_set_new(m, "brands", brands);
+	sorts = json_array();
+	for (int i = 0; i < S_COUNT; i++)
+		json_array_append_new(sorts, json_pack("{s:s, s:s, s:b}", "value", sort_names[i],
+			"label", sort_labels[i], "selected", i == l.sort));
+	json_object_set_new(m, "sorts", sorts);
+
+	/* Active filters, each with a link that removes it. */
+	filters = json_array();
+	if (l.brand) {
+		u = l;
+		u.cursor = NULL;
+		u.brand = NULL;
+		json_array_append_new(filters, json_pack("{s:s, s:s}", "label",
+			arena_printf(c->a, "Brand: %s", l.brand), "url", listing_url(c, &u)));
+	}
+	if (l.has_min || l.has_max) {
+		struct buf b;
+
+		buf_init(&b, c->a, 64);
+		buf_puts(&b, "Price: ");
+		if (l.has_min)
+			esc_money(&b, l.min_price, "USD");
+		buf_puts(&b, l.has_min && l.has_max ? " to " : l.has_min ? " and up" : "up to ");
+		if (l.has_max)
+			esc_money(&b, l.max_price, "USD");
+		u = l;
+		u.cursor = NULL;
+		u.has_min = u.has_max = 0;
+		json_array_append_new(filters, json_pack("{s:s, s:s}", "label", b.p, "url", listing_url(c, &u)));
+	}
+	if (json_array_size(filters))
+		json_object_set_new(m, "filters", filters);
+	else
+		json_decref(filters);
+	json_object_set_new(m, "brandValue", l.brand ? json_string(l.brand) : json_null());
+	if (l.has_min)
+		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
+	if (l.has_max)
+		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
+	return E_OK;
+}
+
+enum err h_api_categories(struct ctx *c)
+{
+	json_t *m, *nav = catalog_nav(c);
+
+	if (!nav)
+		return E_UNAVAIL;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "items", nav);
+	json_object_set_new(m, "nextCursor", json_null());
+	return E_OK;
+}
+
+enum err h_home(struct ctx *c)
+{
+	struct db_res *top = NULL, *fresh = NULL;
+	json_t *m, *nav;
+	enum err e;
+
+	if ((e = db_exec(c->db, c->a, &sql[Q_TOP_RATED], &top, "i", (int64_t)8)) ||
+	    (e = db_exec(c->db, c->a, &sql[Q_NEWEST], &fresh, "i", (int64_t)8)))
+		return e;
+	if (!(nav = catalog_nav(c)))
+		return E_UNAVAIL;
+	m = reply_model(c, "home", "Everything in stock, on time");
+	json_object_set_new(m, "categories", nav);
+	json_object_set_new(m, "topRated", cards(c, top, top->nrows));
+	json_object_set_new(m, "newest", cards(c, fresh, fresh->nrows));
+	json_object_set_new(m, "metaDescription", json_string(
+		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
+	return E_OK;
+}
+
+/* Money as a decimal string for schema.org ("9.99"). */
+static const char *decimal(struct ctx *c, int64_t minor)
+{
+	return arena_printf(c->a, "%s%lld.%02lld", minor < 0 ? "-" : "",
+			    (long long)(minor < 0 ? -minor : minor) / 100,
+			    (long long)(minor < 0 ? -minor : minor) % 100);
+}
+
+static void release_json(void *p)
+{
+	json_decref(p);
+}
+
+/* Parses a JSON column; an invalid value (the schema's CHECK makes that
+ * impossible) gives an empty container rather than a failed page. */
+static json_t *column_json(struct ctx *c, const char *s, int want_array)
+{
+	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+
+	if (!v || (want_array ? !json_is_array(v) : !json_is_object(v))) {
+		json_decref(v);
+		v = want_array ? json_array() : json_object();
+	}
+	return v;
+}
+
+/* Builds the full item: the card fields plus description, SKUs with their
+ * stock, attributes and image URLs. */
+static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
+{
+	json_t *o, *skus, *attrs, *imgs, *rows, *row;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	o = product_json(c, p, 0);
+	json_object_set_new(o, "description", json_string(db_cell(p, 0, P_DESC)));
+	rows = column_json(c, db_cell(p, 0, P_SKUS), 1);
+	skus = json_array();
+	json_array_foreach(rows, i, row) {
+		const char *code = json_string_value(json_array_get(row, 0));
+		json_t *opts = json_array_get(row, 1);
+		json_int_t stock = json_integer_value(json_array_get(row, 5));
+		struct buf label;
+
+		if (!code)
+			continue;
+		if (!json_is_object(opts))
+			opts = NULL;
+		/* "Color: Red, Size: M", or the code when there are no options. */
+		buf_init(&label, c->a, 64);
+		json_object_foreach(opts, k, v) {
+			if (!json_is_string(v))
+				continue;
+			buf_printf(&label, "%s%s: %s", label.len ? ", " : "", k, json_string_value(v));
+		}
+		json_array_append_new(skus, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o, s:s, s:b}",
+			"sku", code, "price", json_integer_value(json_array_get(row, 2)),
+			"currency", json_string_value(json_array_get(row, 3)) ? json_string_value(json_array_get(row, 3)) : "USD",
+			"weightGrams", json_integer_value(json_array_get(row, 4)),
+			"stock", stock, "stockStatus", stock_status((long)stock),
+			"options", opts ? json_incref(opts) : json_object(), "label", label.len ? label.p : code, "first", i == 0));
+	}
+	json_object_set_new(o, "sku", json_array_size(skus) ?
+		json_incref(json_object_get(json_array_get(skus, 0), "sku")) : json_null());
+	json_object_set_new(o, "skus", skus);
+	json_decref(rows);
+	attrs = column_json(c, db_cell(p, 0, P_ATTRS), 0);
+	{
+		json_t *list = json_array();
+
+		json_object_foreach(attrs, k, v) {
+			char *txt = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+
+			json_array_append_new(list, json_pack("{s:s, s:s}", "name", k,
+				"value", txt ? txt : json_string_value(v)));
+			free(txt);
+		}
+		json_object_set_new(o, "attributes", attrs);
+		json_object_set_new(o, "attributeList", list);
+	}
+	imgs = column_json(c, db_cell(p, 0, P_IMAGES), 1);
+	json_object_set_new(o, "images", imgs);
+	json_object_set_new(o, "thumbnail", db_cell(p, 0, P_THUMB) ? json_string(db_cell(p, 0, P_THUMB)) : json_null());
+	*out = o;
+	return E_OK;
+}
+
+enum err h_api_item(struct ctx *c)
+{
+	struct db_res *p = NULL;
+	int64_t id;
+	json_t *item;
+	enum err e;
+
+	if (parse_int64(c->req->pathvar[0], strlen(c->req->pathvar[0]), 1, INT64_MAX, &id))
+		return E_NOTFOUND;
+	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT_BY_ID], &p, "i", id)))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	if ((e = item_json(c, p, &item)))
+		return e;
+	c->resp->model = item;
+	arena_on_reset(c->a, release_json, item);
+	return E_OK;
+}
+
+static json_t *jsonld(struct ctx *c, json_t *item)
+{
+	json_t *offers, *ld;
+	const char *brand = json_string_value(json_object_get(item, "brand"));
+	long stock = (long)json_integer_value(json_object_get(item, "stock"));
+
+	offers = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "Offer",
+		"price", decimal(c, json_integer_value(json_object_get(item, "price"))),
+		"priceCurrency", json_string_value(json_object_get(item, "currency")),
+		"availability", stock > 0 ? "https://schema.org/InStock" : "https://schema.org/OutOfStock",
+		"url", arena_printf(c->a, "%s%s", config.base_url, json_string_value(json_object_get(item, "url"))));
+	ld = json_pack("{s:s, s:s, s:O, s:O, s:O, s:o}", "@context", "https://schema.org",
+		"@type", "Product", "name", json_object_get(item, "title"),
+		"description", json_object_get(item, "description"),
+		"image", json_object_get(item, "images"), "offers", offers);
+	if (json_object_get(item, "sku") && json_is_string(json_object_get(item, "sku")))
+		json_object_set(ld, "sku", json_object_get(item, "sku"));
+	if (brand)
+		json_object_set_new(ld, "brand", json_pack("{s:s, s:s}", "@type", "Brand", "name", brand));
+	if (json_integer_value(json_object_get(item, "reviewCount")) > 0)
+		json_object_set_new(ld, "aggregateRating", json_pack("{s:s, s:O, s:O}",
+			"@type", "AggregateRating", "ratingValue", json_object_get(item, "rating"),
+			"reviewCount", json_object_get(item, "reviewCount")));
+	return ld;
+}
+
+enum err h_product(struct ctx *c)
+{
+	struct db_res *p = NULL, *rv = NULL, *dist = NULL;
+	const struct cat *leaf, *parent;
+	json_t *m, *item, *reviews, *crumbs, *bars;
+	long counts[6] = {0}, total = 0;
+	const char *desc;
+	enum err e;
+
+	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT_BY_SLUG], &p, "s", c->req->pathvar[0])))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	if ((e = item_json(c, p, &item)))
+		return e;
+	m = reply_model(c, "product", arena_strdup(c->a, db_cell(p, 0, C_TITLE)));
+	json_object_set_new(m, "product", item);
+	if ((e = db_exec(c->db, c->a, &sql[Q_REVIEWS], &rv, "i", db_int(p, 0, C_ID))))
+		return e;
+	reviews = json_array();
+	for (size_t i = 0; i < rv->nrows; i++)
+		json_array_append_new(reviews, json_pack("{s:I, s:s, s:s, s:s, s:s}",
+			"rating", (json_int_t)db_int(rv, i, 0), "stars",
+			arena_printf(c->a, "%.*s%.*s", (int)db_int(rv, i, 0) * 3, "★★★★★",
+				     (5 - (int)db_int(rv, i, 0)) * 3, "☆☆☆☆☆"),
+			"comment", db_cell(rv, i, 1), "reviewer", db_cell(rv, i, 2), "date", db_cell(rv, i, 3)));
+	json_object_set_new(m, "reviews", reviews);
+	/* The star distribution: from the reviews in hand when that is all of
+	 * them (one query saved on most pages), else counted by the database. */
+	if (rv->nrows < REVIEWS_SHOWN) {
+		dist = rv;
+		for (size_t i = 0; i < rv->nrows; i++) {
+			int64_t star = db_int(rv, i, 0);
+
+			if (star >= 1 && star <= 5) {
+				counts[star]++;
+				total++;
+			}
+		}
+	} else {
+		if ((e = db_exec(c->db, c->a, &sql[Q_RATING_DIST], &dist, "i", db_int(p, 0, C_ID))))
+			return e;
+		for (size_t i = 0; i < dist->nrows; i++) {
+			int64_t star = db_int(dist, i, 0);
+
+			if (star >= 1 && star <= 5) {
+				counts[star] = (long)db_int(dist, i, 1);
+				total += counts[star];
+			}
+		}
+	}
+	bars = json_array();
+	for (int star = 5; star >= 1 && total; star--)
+		json_array_append_new(bars, json_pack("{s:i, s:I, s:I}", "star", star,
+			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total)));
+	json_object_set_new(m, "ratingBars", bars);
+
+	cats_load(c);
+	crumbs = json_array();
+	leaf = cat_by_id((long)db_int(p, 0, P_CATID));
+	parent = leaf && leaf->parent ? cat_by_id(leaf->parent) : NULL;
+	if (parent)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", parent->name,
+			"url", arena_printf(c->a, "/c/%s", parent->slug)));
+	if (leaf)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", leaf->name,
+			"url", arena_printf(c->a, "/c/%s", leaf->slug)));
+	json_object_set_new(m, "breadcrumb", crumbs);
+	json_object_set_new(m, "jsonld", jsonld(c, item));
+	desc = db_cell(p, 0, P_DESC);
+	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a, "%.155s", desc)));
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/p/%s", config.base_url, db_cell(p, 0, C_SLUG))));
+	return E_OK;
+}
+
+enum err h_sitemap(struct ctx *c)
+{
+	struct db_res *r = NULL;
+	struct buf *b = &c->resp->body;
+	enum err e;
+
+	if ((e = cats_load(c)) ||
+	    (e = db_exec(c->db, c->a, &sql[Q_SITEMAP], &r, "i", (int64_t)SITEMAP_MAX - (int64_t)cats.n - 1)))
+		return e;
+	c->resp->content_type = "application/xml; charset=utf-8";
+	buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+	buf_printf(b, "<url><loc>%s/</loc></url>\n", config.base_url);
+	for (size_t i = 0; i < cats.n; i++) {
+		buf_printf(b, "<url><loc>%s/c/", config.base_url);
+		esc_html(b, cats.v[i].slug, strlen(cats.v[i].slug));
+		buf_puts(b, "</loc></url>\n");
+	}
+	for (size_t i = 0; i < r->nrows; i++) {
+		buf_printf(b, "<url><loc>%s/p/", config.base_url);
+		esc_html(b, db_cell(r, i, 0), r->lens[i * r->ncols]);
+		buf_printf(b, "</loc><lastmod>%s</lastmod></url>\n", db_cell(r, i, 1));
+	}
+	buf_puts(b, "</urlset>\n");
+	return E_OK;
+}
+
+/* A light placeholder image: the product's initials on a colour derived from
+ * them. Product photos are remote URLs kept as data, which cannot be fetched
+ * offline; this keeps pages looking finished. */
+enum err h_placeholder(struct ctx *c)
+{
+	static const char *const palette[] = {
+		"#1e6091", "#2a7a3b", "#8a4b08", "#6a3d9a", "#a61e4d", "#0b7285", "#5c4033", "#364fc7"
+	};
+	const char *name = c->req->pathvar[0];
+	size_t n = strlen(name);
+	unsigned h = 5381;
+
+	if (n < 5 || n > 6 || strcmp(name + n - 4, ".svg"))
+		return E_NOTFOUND;
+	n -= 4;
+	for (size_t i = 0; i < n; i++) {
+		if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+			return E_NOTFOUND;
+		h = h * 33 + (unsigned char)name[i];
+	}
+	c->resp->content_type = "image/svg+xml";
+	resp_header(c->resp, "Cache-Control: public, max-age=31536000, immutable");
+	buf_printf(&c->resp->body,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" role=\"img\">"
+		"<rect width=\"200\" height=\"200\" fill=\"%s\"/>"
+		"<text x=\"100\" y=\"100\" dy=\".35em\" text-anchor=\"middle\" font-family=\"system-ui,sans-serif\" "
+		"font-size=\"72\" font-weight=\"600\" fill=\"#fff\">%.*s</text></svg>\n",
+		palette[h % (sizeof(palette) / sizeof(palette[0]))], (int)n, name);
+	return E_OK;
+}

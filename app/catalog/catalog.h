@@ -1,0 +1,28 @@
+/* The catalog: categories, products, SKUs and their stock, reviews; the pages
+ * and API endpoints that show them. */
+#ifndef CATALOG_CATALOG_H
+#define CATALOG_CATALOG_H
+
+#include <jansson.h>
+#include "../core/err.h"
+
+struct ctx;
+
+/* Registers the module's statements (call once at start). */
+void catalog_init(void);
+
+/* The top-level categories for the site navigation, as a new JSON array
+ * reference owned by the caller; NULL when the database is unreachable. */
+json_t *catalog_nav(struct ctx *c);
+
+/* Page and API handlers (see app/routes.c). */
+enum err h_home(struct ctx *c);
+enum err h_category(struct ctx *c);
+enum err h_product(struct ctx *c);
+enum err h_api_item(struct ctx *c);
+enum err h_api_categories(struct ctx *c);
+enum err h_api_category_items(struct ctx *c);
+enum err h_sitemap(struct ctx *c);
+enum err h_placeholder(struct ctx *c);
+
+#endif

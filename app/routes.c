@@ -1,0 +1,17 @@
+/* The route table: one static array, like redis's command table. Each module
+ * lists its own entries (and their key tables) in its routes.inc; this file
+ * puts them together. The first match wins where two patterns could match. */
+#include <stddef.h>
+#include "http/router.h"
+#include "catalog/catalog.h"
+#include "site.h"
+
+#include "catalog/routes.inc"
+
+const struct route routes[] = {
+	CATALOG_ROUTES,
+	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
+	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
+};
+
+const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -1,0 +1,339 @@
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "harness.h"
+
+static const char *base, *home;
+static MYSQL *my;
+
+void harness_init(void)
+{
+	base = getenv("SHOP_TEST_BASE");
+	home = getenv("SHOP_HOME");
+	if (!base || !home) {
+		fprintf(stderr, "harness: SHOP_TEST_BASE and SHOP_HOME must be set (run through scripts/run-tests)\n");
+		exit(2);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+const char *base_url(void) { return base; }
+
+struct sink { char *p; size_t len; };
+
+static size_t sink_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct sink *s = ud;
+	size_t add = size * n;
+	char *np = realloc(s->p, s->len + add + 1);
+
+	if (!np)
+		return 0;
+	memcpy(np + s->len, p, add);
+	s->len += add;
+	np[s->len] = '\0';
+	s->p = np;
+	return add;
+}
+
+/* Keeps only the header block of the last response (after redirects or
+ * 100-continue). */
+static size_t header_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct sink *s = ud;
+
+	if (n * size >= 5 && !strncmp(p, "HTTP/", 5))
+		s->len = 0;
+	return sink_write(p, size, n, ud);
+}
+
+struct hresp *http(const char *method, const char *path, const char *body,
+		   const char *const *extra)
+{
+	struct hresp *r = calloc(1, sizeof(*r));
+	struct sink b = {0}, h = {0};
+	struct curl_slist *hl = NULL;
+	char url[4096];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	for (int i = 0; extra && extra[i]; i++)
+		hl = curl_slist_append(hl, extra[i]);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	r->body = b.p ? b.p : strdup("");
+	r->len = b.len;
+	r->headers = h.p ? h.p : strdup("");
+	return r;
+}
+
+struct hresp *http_get(const char *path)
+{
+	return http("GET", path, NULL, NULL);
+}
+
+struct hresp *http_get_json(const char *path)
+{
+	static const char *const h[] = { "Accept: application/json", NULL };
+
+	return http("GET", path, NULL, h);
+}
+
+void hresp_free(struct hresp *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	free(r->headers);
+	free(r);
+}
+
+const char *hresp_header(const struct hresp *r, const char *name)
+{
+	static char val[4096];
+	size_t n = strlen(name);
+	const char *p = r->headers;
+
+	while (p && *p) {
+		const char *eol = strstr(p, "\r\n");
+
+		if (!eol)
+			break;
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ')
+				v++;
+			snprintf(val, sizeof(val), "%.*s", (int)(eol - v), v);
+			return val;
+		}
+		p = eol + 2;
+	}
+	return NULL;
+}
+
+json_t *hresp_json(const struct hresp *r)
+{
+	return json_loadb(r->body, r->len, 0, NULL);
+}
+
+long raw_request(const char *bytes)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const char *port = strrchr(base, ':');
+	char buf[256] = "";
+	long status = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ssize_t n;
+
+	sa.sin_port = htons((unsigned short)atoi(port + 1));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    write(fd, bytes, strlen(bytes)) == (ssize_t)strlen(bytes) &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
+		buf[n] = '\0';
+		status = strtol(buf + 9, NULL, 10);
+	}
+	close(fd);
+	return status;
+}
+
+static MYSQL *db(void)
+{
+	char sock[4096];
+
+	if (my && mysql_ping(my) == 0)
+		return my;
+	if (my)
+		mysql_close(my);
+	my = mysql_init(NULL);
+	snprintf(sock, sizeof(sock), "%s/run/mysqld.sock", home);
+	if (!mysql_real_connect(my, NULL, "root", "", getenv("SHOP_DB_NAME") ? getenv("SHOP_DB_NAME") : "shop",
+				0, sock, 0)) {
+		fprintf(stderr, "harness: cannot connect to MariaDB: %s\n", mysql_error(my));
+		mysql_close(my);
+		my = NULL;
+	}
+	return my;
+}
+
+long long sql_scalar(const char *sql)
+{
+	MYSQL *m = db();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long v = -1;
+
+	if (!m || mysql_query(m, sql)) {
+		fprintf(stderr, "harness: %s: %s\n", sql, m ? mysql_error(m) : "no connection");
+		return -1;
+	}
+	res = mysql_store_result(m);
+	if (res && (row = mysql_fetch_row(res)) && row[0])
+		v = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	return v;
+}
+
+int sql_exec(const char *sql)
+{
+	MYSQL *m = db();
+
+	if (!m || mysql_query(m, sql)) {
+		fprintf(stderr, "harness: %s: %s\n", sql, m ? mysql_error(m) : "no connection");
+		return -1;
+	}
+	return 0;
+}
+
+int stack_cmd(const char *cmd)
+{
+	char line[4096];
+	const char *root = getenv("SHOP_ROOT");
+
+	snprintf(line, sizeof(line), "%s/scripts/stack %s >/dev/null", root ? root : ".", cmd);
+	return system(line);
+}
+
+int wait_status(const char *path, long status, int seconds)
+{
+	for (int i = 0; i < seconds * 10; i++) {
+		struct hresp *r = http_get(path);
+		long got = r->status;
+
+		hresp_free(r);
+		if (got == status)
+			return 1;
+		usleep(100000);
+	}
+	return 0;
+}
+
+int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	/* No fork: tests share the stack and run in order, and a crash shows
+	 * up as a failed binary in run-tests. */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
+static void take_cookie(struct client *cl, const struct hresp *r)
+{
+	const char *sc = hresp_header(r, "Set-Cookie");
+	const char *semi;
+
+	if (!sc)
+		return;
+	semi = strchr(sc, ';');
+	snprintf(cl->cookie, sizeof(cl->cookie), "%.*s", (int)(semi ? semi - sc : (long)strlen(sc)), sc);
+	if (!strcmp(cl->cookie, "sid="))
+		cl->cookie[0] = '\0';
+}
+
+struct hresp *client_req(struct client *cl, const char *method, const char *path,
+			 const char *body, int with_csrf)
+{
+	char cookie[300], token[200];
+	const char *h[5];
+	int n = 0;
+	struct hresp *r;
+
+	h[n++] = body && body[0] == '{' ? "Content-Type: application/json" :
+		 "Content-Type: application/x-www-form-urlencoded";
+	if (cl->cookie[0]) {
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
+		h[n++] = cookie;
+	}
+	if (with_csrf) {
+		snprintf(token, sizeof(token), "X-CSRF-Token: %s", cl->csrf);
+		h[n++] = token;
+	}
+	h[n++] = "Accept: application/json";
+	h[n] = NULL;
+	r = http(method, path, body, h);
+	take_cookie(cl, r);
+	return r;
+}
+
+static void take_token(struct client *cl, const struct hresp *r)
+{
+	json_t *j = hresp_json(r);
+	const char *t = j ? json_string_value(json_object_get(j, "csrfToken")) : NULL;
+
+	if (t)
+		snprintf(cl->csrf, sizeof(cl->csrf), "%s", t);
+	json_decref(j);
+}
+
+int client_session(struct client *cl)
+{
+	struct hresp *r = client_req(cl, "GET", "/api/session", NULL, 0);
+	int ok = r->status == 200;
+
+	take_token(cl, r);
+	hresp_free(r);
+	return ok ? 0 : -1;
+}
+
+int client_signin(struct client *cl, const char *email, const char *password)
+{
+	char body[1024];
+	struct hresp *r;
+	int ok;
+
+	if (!cl->csrf[0] && client_session(cl))
+		return -1;
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", email, password);
+	r = client_req(cl, "POST", "/api/session", body, 1);
+	ok = r->status == 200;
+	if (ok)
+		take_token(cl, r);
+	hresp_free(r);
+	return ok ? 0 : -1;
+}
+
+int client_signup(struct client *cl, const char *name, const char *email, const char *password)
+{
+	char body[1024];
+	struct hresp *r;
+	int ok;
+
+	if (!cl->csrf[0] && client_session(cl))
+		return -1;
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"email\":\"%s\",\"password\":\"%s\"}", name, email, password);
+	r = client_req(cl, "POST", "/api/users", body, 1);
+	ok = r->status == 201;
+	hresp_free(r);
+	return ok ? client_signin(cl, email, password) : -1;
+}

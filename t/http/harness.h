@@ -1,0 +1,65 @@
+/* The t/http harness: requests over real HTTP (libcurl) to the stack that
+ * scripts/run-tests started in a temporary directory, and a MariaDB
+ * connection to the same stack for assertions on rows. */
+#ifndef T_HTTP_HARNESS_H
+#define T_HTTP_HARNESS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct hresp {
+	long status;
+	char *body;
+	size_t len;
+	char *headers;		/* raw header block of the final response */
+};
+
+/* Reads SHOP_TEST_BASE and SHOP_HOME; aborts with a message when absent. */
+void harness_init(void);
+const char *base_url(void);
+
+/* One request. extra_headers is NULL-terminated ("Name: value"), may be NULL.
+ * The result is malloc'd; free with hresp_free. */
+struct hresp *http(const char *method, const char *path, const char *body,
+		   const char *const *extra_headers);
+struct hresp *http_get(const char *path);
+struct hresp *http_get_json(const char *path);
+void hresp_free(struct hresp *r);
+/* A header value (case-insensitive name) copied into a static buffer, or NULL. */
+const char *hresp_header(const struct hresp *r, const char *name);
+/* The body parsed as JSON (new reference) or NULL. */
+json_t *hresp_json(const struct hresp *r);
+/* Sends raw bytes on a fresh TCP connection and returns the status code of
+ * the answer (for requests libcurl refuses to make). */
+long raw_request(const char *bytes);
+
+/* Test-only SQL on the stack's database (fixed strings written in tests). */
+long long sql_scalar(const char *sql);
+int sql_exec(const char *sql);
+
+/* Runs `scripts/stack CMD` for the test stack; returns its exit status. */
+int stack_cmd(const char *cmd);
+/* Polls GET path until it answers `status` or seconds pass; 1 on success. */
+int wait_status(const char *path, long status, int seconds);
+
+/* Runs a Check suite and returns the process exit code. */
+#include <check.h>
+int run_suite(Suite *s);
+
+#endif
+
+/* A browser-like client: keeps the session cookie from Set-Cookie and the
+ * CSRF token from GET /api/session or a sign-in answer. */
+struct client {
+	char cookie[256];	/* "sid=..." or "" */
+	char csrf[128];
+};
+/* Sends a request as this client. Bodies that start with '{' go as JSON,
+ * others as a form. with_csrf adds the X-CSRF-Token header. */
+struct hresp *client_req(struct client *cl, const char *method, const char *path,
+			 const char *body, int with_csrf);
+/* GET /api/session: refreshes the cookie and token. 0 on success. */
+int client_session(struct client *cl);
+/* Registers (POST /api/users) and signs in (POST /api/session); 0 on success. */
+int client_signup(struct client *cl, const char *name, const char *email, const char *password);
+int client_signin(struct client *cl, const char *email, const char *password);

@@ -1,0 +1,468 @@
+/* t/http: catalog pages and endpoints against the real stack. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness.h"
+
+#define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s", (s))
+
+START_TEST(home_page)
+{
+	struct hresp *r = http_get("/");
+
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<!DOCTYPE html>");
+	HAS(r, "Top rated");
+	HAS(r, "New arrivals");
+	HAS(r, "href=\"/c/electronics\"");
+	HAS(r, "href=\"/c/smartphones\"");
+	ck_assert_ptr_nonnull(strstr(hresp_header(r, "Content-Type"), "text/html"));
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(security_headers_on_every_response)
+{
+	const char *paths[] = { "/", "/c/smartphones", "/nope", "/api/items/1", NULL };
+
+	for (int i = 0; paths[i]; i++) {
+		struct hresp *r = http_get(paths[i]);
+		const char *csp = hresp_header(r, "Content-Security-Policy");
+
+		ck_assert_msg(csp != NULL, "%s: no CSP", paths[i]);
+		ck_assert(strstr(csp, "unsafe-inline") == NULL);
+		ck_assert(strstr(csp, "object-src 'none'") != NULL);
+		ck_assert(strstr(csp, "frame-ancestors 'none'") != NULL);
+		ck_assert_str_eq(hresp_header(r, "X-Content-Type-Options"), "nosniff");
+		ck_assert_ptr_nonnull(hresp_header(r, "Referrer-Policy"));
+		hresp_free(r);
+	}
+}
+END_TEST
+
+START_TEST(category_page)
+{
+	struct hresp *r = http_get("/c/smartphones");
+
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<h1>Smartphones");
+	HAS(r, "iPhone 5s");
+	HAS(r, "aria-label=\"Breadcrumb\"");
+	HAS(r, "href=\"/c/electronics\"");	/* parent in the breadcrumb */
+	HAS(r, "Only 7 left");			/* Vivo X21 */
+	HAS(r, "Out of stock");			/* Samsung Galaxy S8 */
+	HAS(r, "<option value=\"Apple\"");	/* brand filter */
+	HAS(r, "rel=\"canonical\"");
+	hresp_free(r);
+
+	/* A parent shows its children's products and lists them. */
+	r = http_get("/c/electronics");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "aria-label=\"Subcategories\"");
+	HAS(r, "href=\"/c/laptops\"");
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(category_filters_and_sort)
+{
+	struct hresp *r = http_get_json("/c/smartphones?brand=Apple&sort=price_asc");
+	json_t *j = hresp_json(r), *items = json_object_get(j, "items"), *it;
+	long long last = -1;
+	size_t i;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(json_array_size(items), 4);
+	json_array_foreach(items, i, it) {
+		long long p = json_integer_value(json_object_get(it, "price"));
+
+		ck_assert_str_eq(json_string_value(json_object_get(it, "brand")), "Apple");
+		ck_assert_int_ge(p, last);
+		last = p;
+	}
+	json_decref(j);
+	hresp_free(r);
+
+	r = http_get("/c/smartphones?minPrice=200&maxPrice=300");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "iPhone 6");		/* 299.99 */
+	ck_assert_ptr_null(strstr(r->body, "iPhone 5s"));	/* 199.99 */
+	ck_assert_ptr_null(strstr(r->body, "iPhone X"));	/* 899.99 */
+	HAS(r, "Price: $200.00 to $300.00");	/* removable active filter */
+	hresp_free(r);
+
+	r = http_get("/c/smartphones?sort=cheapest");
+	ck_assert_int_eq(r->status, 400);
+	HAS(r, "sort");
+	hresp_free(r);
+	r = http_get("/c/smartphones?minPrice=abc");
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(product_page)
+{
+	struct hresp *r = http_get("/p/essence-mascara-lash-princess");
+
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<h1>Essence Mascara Lash Princess</h1>");
+	HAS(r, "Brand: Essence");
+	HAS(r, "$9.99");
+	HAS(r, "In stock");
+	HAS(r, "BEA-ESS-ESS-001");
+	HAS(r, "application/ld+json");
+	HAS(r, "\"@type\":\"Product\"");
+	HAS(r, "\"priceCurrency\":\"USD\"");
+	HAS(r, "<link rel=\"canonical\" href=\"http");
+	HAS(r, "<meta name=\"description\"");
+	HAS(r, "Customer reviews");
+	HAS(r, "Would not recommend!");
+	HAS(r, "Warranty");			/* attributes table */
+	HAS(r, "href=\"/c/beauty\"");		/* breadcrumb */
+	hresp_free(r);
+
+	r = http_get("/p/no-such-product");
+	ck_assert_int_eq(r->status, 404);
+	HAS(r, "We could not find that page");
+	HAS(r, "<nav class=\"catnav\"");	/* in the site's layout */
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(api_item_shape)
+{
+	struct hresp *r = http_get("/api/items/1");
+	json_t *j = hresp_json(r), *skus;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(hresp_header(r, "Content-Type"), "application/json"));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "title")), "Essence Mascara Lash Princess");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "url")), "/p/essence-mascara-lash-princess");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "price")), 999);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "currency")), "USD");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "sku")), "BEA-ESS-ESS-001");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "stock")), 99);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "brand")), "Essence");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "category")), "beauty");
+	skus = json_object_get(j, "skus");
+	ck_assert_uint_eq(json_array_size(skus), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(skus, 0), "stock")), 99);
+	json_decref(j);
+	hresp_free(r);
+
+	/* A record without a brand answers null, not a missing key. */
+	r = http_get("/api/items/16");
+	j = hresp_json(r);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert(json_is_null(json_object_get(j, "brand")));
+	json_decref(j);
+	hresp_free(r);
+
+	r = http_get("/api/items/999999");
+	ck_assert_int_eq(r->status, 404);
+	j = hresp_json(r);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "error"), "status")), 404);
+	json_decref(j);
+	hresp_free(r);
+	r = http_get("/api/items/abc");
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(stock_split_across_warehouses)
+{
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(DISTINCT warehouse_id) FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.code = 'BEA-ESS-ESS-001'"), 2);
+	ck_assert_int_eq(sql_scalar("SELECT SUM(available) FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.code = 'BEA-ESS-ESS-001'"), 99);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM products"), 194);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM products WHERE brand IS NULL"), 92);
+}
+END_TEST
+
+START_TEST(api_categories_tree)
+{
+	struct hresp *r = http_get("/api/categories");
+	json_t *j = hresp_json(r), *items = json_object_get(j, "items"), *it;
+	size_t i, leaves = 0;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(json_array_size(items), 7);
+	ck_assert(json_is_null(json_object_get(j, "nextCursor")));
+	json_array_foreach(items, i, it)
+		leaves += json_array_size(json_object_get(it, "children"));
+	ck_assert_uint_eq(leaves, 24);
+	json_decref(j);
+	hresp_free(r);
+}
+END_TEST
+
+/* Walks every page of a listing; checks no duplicates and no gaps. */
+START_TEST(api_category_items_pagination)
+{
+	const char *sorts[] = { "relevance", "price_asc", "price_desc", "rating", "newest" };
+
+	for (int s = 0; s < 5; s++) {
+		char path[1024], seen[256] = {0};
+		char *cursor = NULL;
+		int total = 0, pages = 0;
+
+		do {
+			struct hresp *r;
+			json_t *j, *it, *next;
+			size_t i;
+
+			snprintf(path, sizeof(path), "/api/categories/kitchen-accessories/items?size=7&sort=%s%s%s",
+				 sorts[s], cursor ? "&cursor=" : "", cursor ? cursor : "");
+			free(cursor);
+			cursor = NULL;
+			r = http_get(path);
+			ck_assert_int_eq(r->status, 200);
+			j = hresp_json(r);
+			json_array_foreach(json_object_get(j, "items"), i, it) {
+				long long id = json_integer_value(json_object_get(it, "id"));
+
+				ck_assert_int_lt(id, 256);
+				ck_assert_msg(!seen[id], "duplicate %lld with sort %s", id, sorts[s]);
+				seen[id] = 1;
+				total++;
+			}
+			next = json_object_get(j, "nextCursor");
+			if (json_is_string(next))
+				cursor = strdup(json_string_value(next));
+			json_decref(j);
+			hresp_free(r);
+			pages++;
+		} while (cursor && pages < 20);
+		ck_assert_int_eq(total, sql_scalar("SELECT COUNT(*) FROM products p JOIN categories c ON c.id = p.category_id WHERE c.slug = 'kitchen-accessories' AND p.status = 'active'"));
+		ck_assert_int_eq(pages, 5);	/* 30 products, 7 a page */
+	}
+}
+END_TEST
+
+START_TEST(api_bad_size_and_cursor)
+{
+	const char *bad[] = {
+		"/api/categories/smartphones/items?size=0",
+		"/api/categories/smartphones/items?size=101",
+		"/api/categories/smartphones/items?size=abc",
+		"/api/categories/smartphones/items?size=-1",
+		"/api/categories/smartphones/items?cursor=garbage",
+		"/api/categories/smartphones/items?cursor=",
+		NULL
+	};
+	struct hresp *r;
+	json_t *j;
+	char path[1024], *cur, *tampered;
+
+	for (int i = 0; bad[i]; i++) {
+		r = http_get(bad[i]);
+		/* An empty cursor is the same as none. */
+		ck_assert_msg(r->status == (strstr(bad[i], "cursor=") && !strstr(bad[i], "garbage") ? 200 : 400),
+			      "%s -> %ld", bad[i], r->status);
+		hresp_free(r);
+	}
+	r = http_get("/api/categories/smartphones/items?size=2");
+	j = hresp_json(r);
+	cur = strdup(json_string_value(json_object_get(j, "nextCursor")));
+	json_decref(j);
+	hresp_free(r);
+
+	/* Flip one character: refused, never a 500. */
+	tampered = strdup(cur);
+	tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
+	snprintf(path, sizeof(path), "/api/categories/smartphones/items?size=2&cursor=%s", tampered);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	/* A genuine cursor used on another listing or another sort. */
+	snprintf(path, sizeof(path), "/api/categories/laptops/items?size=2&cursor=%s", cur);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/api/categories/smartphones/items?size=2&sort=rating&cursor=%s", cur);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	free(cur);
+	free(tampered);
+
+	r = http_get("/api/categories/no-such/items");
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(content_negotiation)
+{
+	struct hresp *r = http_get_json("/p/iphone-x");
+	json_t *j = hresp_json(r);
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "product"), "title")), "iPhone X");
+	ck_assert_ptr_null(json_object_get(j, "site"));	/* layout data stays out of JSON */
+	json_decref(j);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(seo_and_health_endpoints)
+{
+	struct hresp *r = http_get("/sitemap.xml");
+
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<urlset");
+	HAS(r, "/p/iphone-x</loc>");
+	HAS(r, "/c/smartphones</loc>");
+	hresp_free(r);
+	r = http_get("/robots.txt");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Sitemap: http");
+	hresp_free(r);
+	r = http_get("/healthz");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(bad_requests)
+{
+	static const char *const big_hdr[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	static const char *const json_hdr[] = { "Content-Type: application/json", NULL };
+	struct hresp *r;
+	char *big;
+
+	r = http_get("/p/%zz");
+	ck_assert_int_eq(r->status, 400);
+	HAS(r, "percent-encoding");
+	hresp_free(r);
+	r = http_get("/c/smartphones?brand=%");
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	r = http_get("/p/a%00b");
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	r = http_get("/no/such/route");
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	r = http("POST", "/", "a=1", big_hdr);
+	ck_assert_int_eq(r->status, 405);
+	ck_assert_ptr_nonnull(hresp_header(r, "Allow"));
+	hresp_free(r);
+	r = http("DELETE", "/api/items/1", NULL, NULL);
+	ck_assert_int_eq(r->status, 405);
+	hresp_free(r);
+
+	big = malloc(2 * 1024 * 1024 + 1);
+	memset(big, 'a', 2 * 1024 * 1024);
+	big[2 * 1024 * 1024] = '\0';
+	r = http("POST", "/", big, big_hdr);
+	ck_assert_int_eq(r->status, 413);
+	hresp_free(r);
+	free(big);
+
+	r = http("POST", "/", "{\"a\":", json_hdr);
+	ck_assert_int_eq(r->status, 400);
+	HAS(r, "malformed JSON");
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(head_request)
+{
+	struct hresp *r = http("HEAD", "/c/smartphones", NULL, NULL);
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(r->len, 0);
+	hresp_free(r);
+}
+END_TEST
+
+START_TEST(static_assets_fingerprinted_and_cached)
+{
+	static const char *const gz[] = { "Accept-Encoding: gzip", NULL };
+	struct hresp *r = http_get("/");
+	char path[512] = "";
+	const char *p = strstr(r->body, "href=\"/static/app.");
+	struct hresp *a;
+
+	ck_assert_ptr_nonnull(p);
+	sscanf(p + 6, "%511[^\"]", path);
+	hresp_free(r);
+	ck_assert_msg(strlen(path) == strlen("/static/app.") + 12 + 4, "not fingerprinted: %s", path);
+	a = http("GET", path, NULL, gz);
+	ck_assert_int_eq(a->status, 200);
+	ck_assert_ptr_nonnull(strstr(hresp_header(a, "Cache-Control"), "immutable"));
+	ck_assert_str_eq(hresp_header(a, "Content-Encoding"), "gzip");
+	hresp_free(a);
+}
+END_TEST
+
+START_TEST(placeholder_images)
+{
+	struct hresp *r = http_get("/img/ph/EM.svg");
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(hresp_header(r, "Content-Type"), "image/svg+xml");
+	HAS(r, ">EM</text>");
+	hresp_free(r);
+	r = http_get("/img/ph/%3Cscript%3E.svg");
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+}
+END_TEST
+
+/* tidy reports no errors on every page type (warnings are allowed). */
+START_TEST(html_is_valid)
+{
+	const char *pages[] = { "/", "/c/smartphones", "/c/electronics", "/p/iphone-x", "/nope", NULL };
+
+	for (int i = 0; pages[i]; i++) {
+		struct hresp *r = http_get(pages[i]);
+		char file[] = "/tmp/shop-tidy-XXXXXX", cmd[256];
+		int fd = mkstemp(file), rc;
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/tmp/shop-tidy.log", file);
+		rc = system(cmd);
+		unlink(file);
+		ck_assert_msg(WEXITSTATUS(rc) < 2, "tidy found errors in %s (see /tmp/shop-tidy.log)", pages[i]);
+		hresp_free(r);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("http-catalog");
+	TCase *tc = tcase_create("catalog");
+
+	harness_init();
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, home_page);
+	tcase_add_test(tc, security_headers_on_every_response);
+	tcase_add_test(tc, category_page);
+	tcase_add_test(tc, category_filters_and_sort);
+	tcase_add_test(tc, product_page);
+	tcase_add_test(tc, api_item_shape);
+	tcase_add_test(tc, stock_split_across_warehouses);
+	tcase_add_test(tc, api_categories_tree);
+	tcase_add_test(tc, api_category_items_pagination);
+	tcase_add_test(tc, api_bad_size_and_cursor);
+	tcase_add_test(tc, content_negotiation);
+	tcase_add_test(tc, seo_and_health_endpoints);
+	tcase_add_test(tc, bad_requests);
+	tcase_add_test(tc, head_request);
+	tcase_add_test(tc, static_assets_fingerprinted_and_cached);
+	tcase_add_test(tc, placeholder_images);
+	tcase_add_test(tc, html_is_valid);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

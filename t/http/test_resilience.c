@@ -1,0 +1,111 @@
+/* t/http: the stack survives its parts failing. MariaDB and Redis restart
+ * while shopd keeps running; a worker killed with SIGKILL is replaced. These
+ * run last: they stop servers. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "harness.h"
+
+static int worker_pids(int *pids, int max)
+{
+	char cmd[4096], line[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "pgrep -P $(cat %s/run/shopd.pid)", getenv("SHOP_HOME"));
+	f = popen(cmd, "r");
+	while (f && n < max && fgets(line, sizeof(line), f))
+		pids[n++] = atoi(line);
+	if (f)
+		pclose(f);
+	return n;
+}
+
+START_TEST(worker_killed_is_replaced)
+{
+	int before[64], after[64], nb, na = 0;
+
+	nb = worker_pids(before, 64);
+	ck_assert_int_ge(nb, 1);
+	ck_assert_int_eq(kill(before[0], SIGKILL), 0);
+	for (int i = 0; i < 50; i++) {
+		usleep(100000);
+		na = worker_pids(after, 64);
+		if (na == nb)
+			break;
+	}
+	ck_assert_int_eq(na, nb);
+	for (int i = 0; i < na; i++)
+		ck_assert_int_ne(after[i], before[0]);
+	/* And every request keeps being answered. */
+	for (int i = 0; i < 20; i++) {
+		struct hresp *r = http_get("/p/iphone-x");
+
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+	}
+}
+END_TEST
+
+START_TEST(mariadb_restart)
+{
+	struct hresp *r;
+
+	ck_assert_int_eq(stack_cmd("stop-db"), 0);
+	/* During the outage: a friendly 503 page, not a 500 or a hang. */
+	r = http_get("/p/iphone-6");
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_ptr_nonnull(strstr(r->body, "catching its breath"));
+	hresp_free(r);
+	r = http_get_json("/api/items/2");
+	ck_assert_int_eq(r->status, 503);
+	hresp_free(r);
+	r = http_get("/healthz");
+	ck_assert_int_eq(r->status, 503);
+	hresp_free(r);
+	ck_assert_int_eq(stack_cmd("start-db"), 0);
+	/* The next request after recovery succeeds, on the same shopd. */
+	r = http_get("/p/iphone-6");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	ck_assert(wait_status("/healthz", 200, 10));
+	for (int i = 0; i < 10; i++) {
+		r = http_get_json("/api/items/2");
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+	}
+}
+END_TEST
+
+START_TEST(redis_restart)
+{
+	struct hresp *r;
+
+	ck_assert_int_eq(stack_cmd("stop-redis"), 0);
+	r = http_get("/healthz");
+	ck_assert_int_eq(r->status, 503);
+	hresp_free(r);
+	/* Catalog pages do not need Redis. */
+	r = http_get("/p/iphone-6");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	ck_assert_int_eq(stack_cmd("start-redis"), 0);
+	ck_assert(wait_status("/healthz", 200, 10));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("http-resilience");
+	TCase *tc = tcase_create("resilience");
+
+	harness_init();
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, worker_killed_is_replaced);
+	tcase_add_test(tc, mariadb_restart);
+	tcase_add_test(tc, redis_restart);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
