@@ -95,7 +95,7 @@ void arena_destroy(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-	const size_t align = sizeof(max_align_t);
+	const size_t align = _Alignof(max_align_t);
 	struct block *b;
 	size_t need = (n + align - 1) & ~(align - 1);
 	void *p;

@@ -27,7 +27,7 @@ START_TEST(arena_alloc_aligned_and_big)
 		void *p = arena_alloc(A, (size_t)(i % 97) + 1);
 
 		ck_assert_ptr_nonnull(p);
-		ck_assert_uint_eq((uintptr_t)p % sizeof(max_align_t), 0);
+		ck_assert_uint_eq((uintptr_t)p % _Alignof(max_align_t), 0);
 	}
 	char *big = arena_alloc(A, 1 << 20);
 	ck_assert_ptr_nonnull(big);
