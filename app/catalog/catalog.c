@@ -49,16 +49,15 @@ enum { C_ID, C_SLUG, C_TITLE, C_BRAND, C_PRICE, C_CUR, C_RATING, C_REVIEWS,
 #define BY_RATING "(p.rating_x100 < ? OR (p.rating_x100 = ? AND p.id < ?)) ORDER BY p.rating_x100 DESC, p.id DESC LIMIT ?"
 #define BY_NEWEST "(p.created_at < ? OR (p.created_at = ? AND p.id < ?)) ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
 
-/* A product and its active SKUs (as one JSON array: code, options, price,
- * currency, weight, stock summed over warehouses) in one round trip. */
+/* A product page reads the product, then its SKUs (one row per SKU with
+ * stock summed over warehouses), then reviews. Folding the SKUs into the
+ * product query with JSON_ARRAYAGG looked cheaper but measured 5x slower
+ * (its ORDER BY makes a temporary table on every execution). */
 #define PRODUCT_COLS \
 	"p.id, p.slug, p.title, p.brand, p.price, p.currency, p.rating_x100, " \
 	"p.review_count, p.stock_total, p.created_at, p.rank_score, c.slug, " \
-	"p.description, p.attributes, p.images, p.thumbnail, p.category_id, " \
-	"(SELECT JSON_ARRAYAGG(JSON_ARRAY(s.code, JSON_EXTRACT(s.options, '$'), s.price, s.currency, " \
-	"s.weight_grams, (SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id)) " \
-	"ORDER BY s.position, s.id) FROM skus s WHERE s.product_id = p.id AND s.status = 'active')"
-enum { P_DESC = C_SKU, P_ATTRS, P_IMAGES, P_THUMB, P_CATID, P_SKUS };
+	"p.description, p.attributes, p.images, p.thumbnail, p.category_id"
+enum { P_DESC = C_SKU, P_ATTRS, P_IMAGES, P_THUMB, P_CATID };
 
 /* Sort orders, in the order v_sort numbers them. */
 enum { S_RELEVANCE, S_PRICE_ASC, S_PRICE_DESC, S_RATING, S_NEWEST, S_COUNT };
@@ -74,7 +73,7 @@ enum {
 	Q_CATS, Q_LIST_RELEVANCE, Q_LIST_PRICE_ASC, Q_LIST_PRICE_DESC, Q_LIST_RATING,
 	Q_LIST_NEWEST, Q_DLIST_RELEVANCE, Q_DLIST_PRICE_ASC, Q_DLIST_PRICE_DESC,
 	Q_DLIST_RATING, Q_DLIST_NEWEST, Q_BRANDS, Q_TOP_RATED, Q_NEWEST, Q_PRODUCT_BY_SLUG,
-	Q_PRODUCT_BY_ID, Q_REVIEWS, Q_RATING_DIST, Q_SITEMAP, Q_COUNT
+	Q_PRODUCT_BY_ID, Q_SKUS, Q_REVIEWS, Q_RATING_DIST, Q_SITEMAP, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -103,6 +102,10 @@ static struct db_sql sql[Q_COUNT] = {
 				"WHERE p.slug = ? AND p.status = 'active'", 0 },
 	[Q_PRODUCT_BY_ID] = { "SELECT " PRODUCT_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
 			          "WHERE p.id = ? AND p.status = 'active'", 0 },
+	[Q_SKUS] = { "SELECT s.code, s.options, s.price, s.currency, s.weight_grams, COALESCE(SUM(i.available), 0) "
+		     "FROM skus s LEFT JOIN inventory i ON i.sku_id = s.id "
+		     "WHERE s.product_id = ? AND s.status = 'active' "
+		     "GROUP BY s.position, s.id ORDER BY s.position, s.id", 0 },
 	[Q_REVIEWS] = { "SELECT rating, comment, reviewer_name, DATE_FORMAT(created_at, '%Y-%m-%d') "
 			"FROM reviews WHERE product_id = ? ORDER BY created_at DESC, id DESC LIMIT 20", 0 },	/* REVIEWS_SHOWN */
 	[Q_RATING_DIST] = { "SELECT rating, COUNT(*) FROM reviews WHERE product_id = ? GROUP BY rating", 0 },
@@ -625,43 +628,36 @@ static json_t *column_json(struct ctx *c, const char *s, int want_array)
  * stock, attributes and image URLs. */
 static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
 {
-	json_t *o, *skus, *attrs, *imgs, *rows, *row;
+	struct db_res *r = NULL;
+	json_t *o, *skus, *attrs, *imgs;
 	const char *k;
 	json_t *v;
-	size_t i;
+	enum err e;
 
+	if ((e = db_exec(c->db, c->a, &sql[Q_SKUS], &r, "i", db_int(p, 0, C_ID))))
+		return e;
 	o = product_json(c, p, 0);
 	json_object_set_new(o, "description", json_string(db_cell(p, 0, P_DESC)));
-	rows = column_json(c, db_cell(p, 0, P_SKUS), 1);
 	skus = json_array();
-	json_array_foreach(rows, i, row) {
-		const char *code = json_string_value(json_array_get(row, 0));
-		json_t *opts = json_array_get(row, 1);
-		json_int_t stock = json_integer_value(json_array_get(row, 5));
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *code = db_cell(r, i, 0);
+		json_t *opts = column_json(c, db_cell(r, i, 1), 0);
+		long stock = (long)db_int(r, i, 5);
 		struct buf label;
 
-		if (!code)
-			continue;
-		if (!json_is_object(opts))
-			opts = NULL;
 		/* "Color: Red, Size: M", or the code when there are no options. */
 		buf_init(&label, c->a, 64);
-		json_object_foreach(opts, k, v) {
-			if (!json_is_string(v))
-				continue;
-			buf_printf(&label, "%s%s: %s", label.len ? ", " : "", k, json_string_value(v));
-		}
+		json_object_foreach(opts, k, v)
+			if (json_is_string(v))
+				buf_printf(&label, "%s%s: %s", label.len ? ", " : "", k, json_string_value(v));
 		json_array_append_new(skus, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o, s:s, s:b}",
-			"sku", code, "price", json_integer_value(json_array_get(row, 2)),
-			"currency", json_string_value(json_array_get(row, 3)) ? json_string_value(json_array_get(row, 3)) : "USD",
-			"weightGrams", json_integer_value(json_array_get(row, 4)),
-			"stock", stock, "stockStatus", stock_status((long)stock),
-			"options", opts ? json_incref(opts) : json_object(), "label", label.len ? label.p : code, "first", i == 0));
+			"sku", code, "price", (json_int_t)db_int(r, i, 2), "currency", db_cell(r, i, 3),
+			"weightGrams", (json_int_t)db_int(r, i, 4), "stock", (json_int_t)stock,
+			"stockStatus", stock_status(stock), "options", opts,
+			"label", label.len ? label.p : code, "first", i == 0));
 	}
-	json_object_set_new(o, "sku", json_array_size(skus) ?
-		json_incref(json_object_get(json_array_get(skus, 0), "sku")) : json_null());
+	json_object_set_new(o, "sku", r->nrows ? json_string(db_cell(r, 0, 0)) : json_null());
 	json_object_set_new(o, "skus", skus);
-	json_decref(rows);
 	attrs = column_json(c, db_cell(p, 0, P_ATTRS), 0);
 	{
 		json_t *list = json_array();
