@@ -36,7 +36,9 @@ START_TEST(arena_alloc_aligned_and_big)
 	char *long_s = arena_printf(A, "%0600d", 7);
 	ck_assert_uint_eq(strlen(long_s), 600);
 	arena_reset(A);
-	ck_assert_uint_le(arena_footprint(A), 4096);
+	/* Big blocks go back to the system; a few standard ones are kept. */
+	ck_assert_uint_lt(arena_footprint(A), 1 << 20);
+	ck_assert_uint_le(arena_footprint(A), 4096 * 17);
 }
 END_TEST
 
