@@ -315,7 +315,11 @@ static void send_response(struct ctx *c, FCGX_Request *fr)
 		else
 			buf_puts(&h, "Cache-Control: private, no-cache\r\n");
 	}
-	buf_printf(&h, "Content-Length: %zu\r\n\r\n", c->req->method == M_HEAD ? 0 : rs->body.len);
+	/* Pages answer HTML or JSON by Accept: caches must keep them apart. */
+	if (c->route && !(c->route->flags & (RF_JSON | RF_RAW)))
+		buf_puts(&h, "Vary: Accept\r\n");
+	/* HEAD gets the length the GET body would have, without the body. */
+	buf_printf(&h, "Content-Length: %zu\r\n\r\n", rs->body.len);
 	FCGX_PutStr(h.p, (int)h.len, fr->out);
 	if (c->req->method != M_HEAD && rs->body.len)
 		FCGX_PutStr(rs->body.p, (int)rs->body.len, fr->out);
