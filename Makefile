@@ -2,7 +2,7 @@
 # needs (see README.md); everything else is for developers.
 
 CC      ?= cc
-PKGS    := fcgi libmariadb hiredis jansson libsodium
+PKGS    := fcgi libmariadb hiredis jansson libsodium libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -29,6 +29,8 @@ HTTP_BIN := $(HTTP_SRC:t/http/%.c=$(BUILD)/t/http/%)
 TOOLS    := $(BIN)/shopd $(BIN)/shopctl $(BUILD)/t/load/fcgi_static $(if $(wildcard paygate/paygate.c),$(BIN)/paygate)
 
 .PHONY: all deps run stop test unit http bench clean san
+# Keep test objects: they are not intermediate files to throw away.
+.SECONDARY:
 all: $(TOOLS)
 
 $(BUILD)/%.o: %.c

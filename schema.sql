@@ -34,9 +34,12 @@ CREATE TABLE IF NOT EXISTS sellers (
 	id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
 	slug VARCHAR(64) NOT NULL,
 	display_name VARCHAR(100) NOT NULL,
+	user_id BIGINT UNSIGNED NULL,		-- the account that runs this seller (users.id)
+	contact_email VARCHAR(254) NULL,
 	status ENUM('active','suspended') NOT NULL DEFAULT 'active',
 	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-	UNIQUE KEY uq_sellers_slug (slug)
+	UNIQUE KEY uq_sellers_slug (slug),
+	UNIQUE KEY uq_sellers_user (user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- One row per listing. price, rating_x100, review_count, rank_score and
@@ -147,6 +150,84 @@ CREATE TABLE IF NOT EXISTS outbox (
 	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
 	relayed_at DATETIME(3) NULL,
 	KEY ix_outbox_relay (relayed_at, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- People. Roles are flags, not a single value: a seller can also be an admin.
+-- session_epoch is bumped on password change: every session records the epoch
+-- it was made in, so one UPDATE ends all of a person's sessions.
+CREATE TABLE IF NOT EXISTS users (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	email VARCHAR(254) NOT NULL,
+	name VARCHAR(100) NOT NULL,
+	password_hash VARCHAR(255) NOT NULL,
+	is_seller TINYINT(1) NOT NULL DEFAULT 0,
+	is_admin TINYINT(1) NOT NULL DEFAULT 0,
+	session_epoch INT UNSIGNED NOT NULL DEFAULT 0,
+	status ENUM('active','disabled') NOT NULL DEFAULT 'active',
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+	UNIQUE KEY uq_users_email (email)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS addresses (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	user_id BIGINT UNSIGNED NOT NULL,
+	name VARCHAR(100) NOT NULL,
+	line1 VARCHAR(200) NOT NULL,
+	line2 VARCHAR(200) NOT NULL DEFAULT '',
+	city VARCHAR(100) NOT NULL,
+	region VARCHAR(100) NOT NULL DEFAULT '',
+	postal_code VARCHAR(20) NOT NULL,
+	country CHAR(2) NOT NULL,
+	is_default TINYINT(1) NOT NULL DEFAULT 0,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_addresses_user (user_id, id),
+	CONSTRAINT fk_addresses_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Password reset tokens: only a hash of the token is stored, so a database
+-- leak does not hand out reset links.
+CREATE TABLE IF NOT EXISTS password_resets (
+	token_hash CHAR(64) NOT NULL PRIMARY KEY,
+	user_id BIGINT UNSIGNED NOT NULL,
+	expires_at DATETIME(3) NOT NULL,
+	used_at DATETIME(3) NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_resets_user (user_id),
+	CONSTRAINT fk_resets_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A shopper's application to sell; an admin approves it, which creates the
+-- seller row linked to the user.
+CREATE TABLE IF NOT EXISTS seller_applications (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	user_id BIGINT UNSIGNED NOT NULL,
+	display_name VARCHAR(100) NOT NULL,
+	slug VARCHAR(64) NOT NULL,
+	contact_email VARCHAR(254) NOT NULL,
+	status ENUM('pending','approved','rejected') NOT NULL DEFAULT 'pending',
+	decided_by BIGINT UNSIGNED NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	decided_at DATETIME(3) NULL,
+	KEY ix_sellerapp_status (status, id),
+	KEY ix_sellerapp_user (user_id),
+	CONSTRAINT fk_sellerapp_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The one mail path of the shop: rows are written in the same transaction as
+-- the event they announce and delivered by `shopd jobs` (SMTP, or the maildir
+-- under var/mail/ in the embedded default).
+CREATE TABLE IF NOT EXISTS mail_outbox (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	to_addr VARCHAR(254) NOT NULL,
+	subject VARCHAR(200) NOT NULL,
+	body TEXT NOT NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	sent_at DATETIME(3) NULL,
+	attempts INT UNSIGNED NOT NULL DEFAULT 0,
+	next_attempt_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	last_error VARCHAR(255) NULL,
+	KEY ix_mail_pending (sent_at, next_attempt_at, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.

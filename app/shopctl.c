@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include "core/arena.h"
@@ -18,6 +20,7 @@
 #include "core/err.h"
 #include "store/db.h"
 #include "catalog/import.h"
+#include "account/account.h"
 
 #define EXIT_USAGE 2
 
@@ -30,6 +33,8 @@ struct command {
 
 static int cmd_migrate(int argc, char **argv);
 static int cmd_import(int argc, char **argv);
+static int cmd_create_admin(int argc, char **argv);
+static int cmd_grant(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -37,6 +42,10 @@ static const struct command commands[] = {
 	  "create the database if missing, apply schema.sql and pending migrations/" },
 	{ "import", cmd_import, "import FILE",
 	  "import a product list in the dummyjson format (e.g. data/demo/products.json)" },
+	{ "create-admin", cmd_create_admin, "create-admin EMAIL",
+	  "create an administrator (password: $SHOP_ADMIN_PASSWORD or stdin), or promote a user" },
+	{ "grant", cmd_grant, "grant EMAIL seller|admin",
+	  "give a role to an existing user (a seller also gets a seller profile)" },
 	{ "help", cmd_help, "help", "show this list" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -297,6 +306,140 @@ static int cmd_import(int argc, char **argv)
 	return e || st.failed ? 1 : 0;
 }
 
+/* What went wrong, for a message: MariaDB's words when it said something. */
+static const char *db_why(struct db *db, enum err e)
+{
+	return db_errno(db) ? db_error(db) : err_str(e);
+}
+
+/* The first line of stdin, without its line end, into buf; echo is off when
+ * stdin is a terminal. -1 at end of input. */
+static int read_password(const char *email, char *buf, size_t n)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	int rc = 0;
+
+	if (tty) {
+		fprintf(stderr, "Password for %s: ", email);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (!fgets(buf, (int)n, stdin))
+		rc = -1;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return rc;
+}
+
+static int cmd_create_admin(int argc, char **argv)
+{
+	struct arena *a = arena_new(16 * 1024);
+	struct db *db = NULL;
+	const char *email, *name = getenv("SHOP_ADMIN_NAME"), *env_pw = getenv("SHOP_ADMIN_PASSWORD");
+	char pw[PW_MAX + 2] = "";
+	const char *why;
+	int64_t uid = 0;
+	int rc = 1;
+	enum err e;
+
+	if (!a)
+		return 1;
+	if (argc != 2) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!(email = account_email(a, argv[1]))) {
+		fprintf(stderr, "shopctl: '%s' is not a valid email address\n", argv[1]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!name || !*name)
+		name = "Administrator";
+	if (open_db(&db))
+		goto out;
+	/* An existing account just becomes an admin; its password stays. */
+	e = admin_grant(db, a, email, "admin");
+	if (e == E_OK) {
+		printf("%s already had an account (password unchanged); it is an administrator now\n", email);
+		rc = 0;
+		goto out;
+	}
+	if (e != E_NOTFOUND) {
+		fprintf(stderr, "shopctl: cannot grant admin to %s: %s\n", email, db_why(db, e));
+		goto out;
+	}
+	if (env_pw && *env_pw)
+		snprintf(pw, sizeof(pw), "%s", env_pw);
+	else if (read_password(email, pw, sizeof(pw))) {
+		fprintf(stderr, "shopctl: no password: set SHOP_ADMIN_PASSWORD or give it on stdin\n");
+		goto out;
+	}
+	if ((why = pw_policy(pw))) {
+		fprintf(stderr, "shopctl: %s\n", why);
+		goto out;
+	}
+	e = account_create(db, a, name, email, pw, &uid);
+	if (e && e != E_CONFLICT) {	/* E_CONFLICT: made meanwhile; grant anyway */
+		fprintf(stderr, "shopctl: cannot create %s: %s\n", email, db_why(db, e));
+		goto out;
+	}
+	if ((e = admin_grant(db, a, email, "admin"))) {
+		fprintf(stderr, "shopctl: cannot grant admin to %s: %s\n", email, db_why(db, e));
+		goto out;
+	}
+	printf("created administrator %s\n", email);
+	rc = 0;
+out:
+	sodium_memzero(pw, sizeof(pw));
+	db_close(db);
+	arena_destroy(a);
+	return rc;
+}
+
+static int cmd_grant(int argc, char **argv)
+{
+	struct arena *a = arena_new(16 * 1024);
+	struct db *db = NULL;
+	const char *email;
+	int rc = 1;
+	enum err e;
+
+	if (!a)
+		return 1;
+	if (argc != 3 || (strcmp(argv[2], "seller") && strcmp(argv[2], "admin"))) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!(email = account_email(a, argv[1]))) {
+		fprintf(stderr, "shopctl: '%s' is not a valid email address\n", argv[1]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (open_db(&db))
+		goto out;
+	e = admin_grant(db, a, email, argv[2]);
+	if (e == E_NOTFOUND) {
+		fprintf(stderr, "shopctl: no account has the email %s (it must register first)\n", email);
+		goto out;
+	}
+	if (e) {
+		fprintf(stderr, "shopctl: cannot grant %s to %s: %s\n", argv[2], email,
+			db_why(db, e));
+		goto out;
+	}
+	printf("%s is a%s %s now\n", email, argv[2][0] == 'a' ? "n" : "", argv[2]);
+	rc = 0;
+out:
+	db_close(db);
+	arena_destroy(a);
+	return rc;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	size_t i;
@@ -318,6 +461,8 @@ int main(int argc, char **argv)
 		return 1;
 	/* Every module's statements are registered before any connection. */
 	catalog_import_init();
+	account_init();
+	admin_init();
 	db_register(ctl_sql, Q_COUNT);
 
 	if (argc < 2) {

@@ -7,7 +7,12 @@
  *
  * The socket is SHOP_SOCKET, created by shopd; or, under the standard FastCGI
  * hosting convention (spawn-fcgi, mod_fcgid), a listening socket passed on
- * fd 0, which shopd detects and uses. */
+ * fd 0, which shopd detects and uses.
+ *
+ * Beside the workers the master keeps one jobs process (app/jobs.c) in the
+ * last slot, so it is respawned, reloaded and stopped like a worker.
+ * `shopd jobs` runs only that loop, in the foreground, for a deployment that
+ * runs background jobs on another host. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "view/tmpl.h"
+#include "jobs.h"
 #include "site.h"
 
 #define MAX_WORKERS 256
@@ -115,14 +121,23 @@ struct slot {
 	time_t started;
 };
 
-static struct slot slots[MAX_WORKERS];
+static struct slot slots[MAX_WORKERS + 1];	/* workers, then the jobs process */
 static unsigned generation;
+static int jobs_slot = -1;
 
 static pid_t spawn(int listen_fd, int i)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		if (i == jobs_slot) {
+			/* It never accepts: nginx must not queue requests on a
+			 * socket that only the jobs process still holds. */
+			if (listen_fd != 0)
+				close(listen_fd);
+			jobs_main();
+			_exit(0);
+		}
 		FCGX_Init();
 		worker_main(listen_fd);
 	}
@@ -177,10 +192,16 @@ int main(int argc, char **argv)
 	int listen_fd, i, nworkers, restarts = 0;
 	sigset_t block, old;
 
-	(void)argc;
-	(void)argv;
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "jobs"))) {
+		fprintf(stderr, "usage: shopd [jobs]\n");
+		return 2;
+	}
 	if (config_load(&config))
 		return 1;
+	if (argc == 2) {
+		jobs_main();
+		return 0;
+	}
 	site_init();
 	if (!templates_ok())
 		return 1;
@@ -189,6 +210,7 @@ int main(int argc, char **argv)
 	if (listen_fd < 0)
 		return 1;
 	nworkers = config.workers > MAX_WORKERS ? MAX_WORKERS : config.workers;
+	jobs_slot = nworkers++;
 	set_handler(SIGTERM, master_signal, 1);
 	set_handler(SIGINT, master_signal, 1);
 	set_handler(SIGHUP, master_signal, 1);
@@ -204,7 +226,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < nworkers; i++)
 		spawn(listen_fd, i);
-	log_info("shopd: %d workers on %s", nworkers, listen_fd == 0 ? "fd 0" : config.socket);
+	log_info("shopd: %d workers and jobs on %s", nworkers - 1, listen_fd == 0 ? "fd 0" : config.socket);
 
 	while (!got_term) {
 		pid_t pid;
@@ -215,7 +237,7 @@ int main(int argc, char **argv)
 			if (templates_ok()) {
 				/* New generation first, then retire the old one: there
 				 * is never a moment without workers accepting. */
-				pid_t old_pids[MAX_WORKERS];
+				pid_t old_pids[MAX_WORKERS + 1];
 
 				generation++;
 				for (i = 0; i < nworkers; i++) {

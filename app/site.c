@@ -13,6 +13,9 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "catalog/catalog.h"
+#include "account/account.h"
+#include "account/session.h"
+#include "mail/mail.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -21,7 +24,7 @@
 static const char *const site_vocab[] = {
 	/* layout */
 	"site", "nav", "css", "js", "pageTitle", "content", "notice", "canonical",
-	"metaDescription", "year", "searchQuery", "user", "csrf", "next",
+	"metaDescription", "year", "user", "csrf", "next",
 	/* errors */
 	"error", "status", "title", "message",
 	NULL
@@ -29,10 +32,16 @@ static const char *const site_vocab[] = {
 
 extern const char *const catalog_vocab[];
 
+extern const char *const account_vocab[];
+extern const char *const address_vocab[];
+extern const char *const reset_vocab[];
+extern const char *const admin_vocab[];
 
 const char *const *view_vocab(void)
 {
-	static const char *const *const lists[] = { site_vocab, catalog_vocab };
+	static const char *const *const lists[] = {
+		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab
+	};
 	static const char **all;
 	size_t n = 0, k = 0;
 
@@ -106,7 +115,6 @@ const char *site_asset(const char *name)
 void site_decorate(struct ctx *c, json_t *model)
 {
 	json_t *site = json_object(), *nav = catalog_nav(c);
-	const char *q = req_param(c->req, "q");
 
 	json_object_set_new(site, "nav", nav ? nav : json_array());
 	json_object_set_new(site, "css", json_string(site_asset("app.css")));
@@ -116,8 +124,12 @@ void site_decorate(struct ctx *c, json_t *model)
 	json_object_set_new(model, "pageTitle", json_string(c->resp->title ? c->resp->title : "Shop"));
 	if (c->notice)
 		json_object_set_new(model, "notice", json_string(c->notice));
-	if (q && !json_object_get(model, "searchQuery"))
-		json_object_set_new(model, "searchQuery", json_string(q));
+	/* The header's account links. A page view never creates a session: only
+	 * a visitor who already has one gets a token for the sign-out form. */
+	if (c->sess && c->sess->uid && !json_object_get(model, "user"))
+		json_object_set_new(model, "user", json_pack("{s:s}", "name", c->sess->name));
+	if (c->sess && !json_object_get(model, "csrf"))
+		json_object_set_new(model, "csrf", json_string(c->sess->csrf));
 }
 
 enum err h_healthz(struct ctx *c)
@@ -153,19 +165,10 @@ enum err h_robots(struct ctx *c)
 void site_init(void)
 {
 	catalog_init();
-}
-
-/* Session and role checks arrive with accounts; until then no route that
- * needs a signed-in user or a CSRF token can be used by anyone. */
-int auth_check(struct ctx *c, const char **why)
-{
-	if (c->route->flags & (RF_USER | RF_SELLER | RF_ADMIN)) {
-		*why = "Please sign in first.";
-		return 403;
-	}
-	if (c->route->flags & RF_CSRF) {
-		*why = "The form has expired. Please go back, reload and try again.";
-		return 403;
-	}
-	return 0;
+	session_init();
+	account_init();
+	address_init();
+	reset_init();
+	admin_init();
+	mail_init();
 }

@@ -645,7 +645,7 @@ static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
 		long stock = (long)db_int(r, i, 5);
 		struct buf label;
 
-		/* "Color: Red, Size: M", or the code when there are no options. */
+		/* "Color: Red, Size: M", or "Standard" for a product without options. */
 		buf_init(&label, c->a, 64);
 		json_object_foreach(opts, k, v)
 			if (json_is_string(v))
@@ -654,7 +654,7 @@ static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
 			"sku", code, "price", (json_int_t)db_int(r, i, 2), "currency", db_cell(r, i, 3),
 			"weightGrams", (json_int_t)db_int(r, i, 4), "stock", (json_int_t)stock,
 			"stockStatus", stock_status(stock), "options", opts,
-			"label", label.len ? label.p : code, "first", i == 0));
+			"label", label.len ? label.p : "Standard", "first", i == 0));
 	}
 	json_object_set_new(o, "sku", r->nrows ? json_string(db_cell(r, 0, 0)) : json_null());
 	json_object_set_new(o, "skus", skus);

@@ -18,6 +18,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 301: return "Moved Permanently";
 	case 302: return "Found";

@@ -36,9 +36,14 @@ struct db {
 
 void db_register(struct db_sql *defs, size_t n)
 {
-	struct db_sql **r = realloc(registry, (nregistry + n) * sizeof(*r));
+	struct db_sql **r;
 	size_t i;
 
+	/* Registering a module twice (two callers need it) is harmless. */
+	for (i = 0; n && i < nregistry; i++)
+		if (registry[i] == &defs[0])
+			return;
+	r = realloc(registry, (nregistry + n) * sizeof(*r));
 	if (!r)
 		abort();	/* at start only: nothing sensible to do */
 	registry = r;

@@ -1,0 +1,465 @@
+/* Registration, sign-in and sign-out, password change, the account page and
+ * the session API. Answers never reveal whether an email has an account:
+ * registration and sign-in say the same thing, in the same time, either way. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../mail/mail.h"
+#include "../store/db.h"
+#include "account.h"
+#include "session.h"
+
+#define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
+#define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
+#define LOGIN_WINDOW (15 * 60)
+#define REGISTER_LIMIT 10	/* registrations per IP per hour */
+#define REGISTER_WINDOW 3600
+
+const char *const account_vocab[] = {
+	"email", "roles", "isSeller", "isAdmin", "addresses", "errors", "field",
+	"registered", "signedOut", "passwordChanged", "reset",
+	NULL
+};
+
+enum {
+	Q_BY_EMAIL, Q_INSERT, Q_SET_HASH, Q_CHANGE_PW, Q_HASH_BY_ID, Q_GRANT_SELLER,
+	Q_GRANT_ADMIN, Q_EXISTS, Q_COUNT
+};
+
+static struct db_sql sql[Q_COUNT] = {
+	[Q_BY_EMAIL] = { "SELECT id, password_hash, status FROM users WHERE email = ?", 0 },
+	[Q_INSERT] = { "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", 0 },
+	[Q_SET_HASH] = { "UPDATE users SET password_hash = ? WHERE id = ?", 0 },
+	/* A new epoch ends every session made before it (session.c checks). */
+	[Q_CHANGE_PW] = { "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?", 0 },
+	[Q_HASH_BY_ID] = { "SELECT password_hash FROM users WHERE id = ?", 0 },
+	[Q_GRANT_SELLER] = { "UPDATE users SET is_seller = 1 WHERE email = ?", 0 },
+	[Q_GRANT_ADMIN] = { "UPDATE users SET is_admin = 1 WHERE email = ?", 0 },
+	[Q_EXISTS] = { "SELECT id FROM users WHERE email = ?", 0 },
+};
+
+void account_init(void)
+{
+	db_register(sql, Q_COUNT);
+	pw_init();
+}
+
+const char *account_email(struct arena *a, const char *in)
+{
+	const char *s = in, *e = in + strlen(in), *at;
+	char *out;
+	size_t n;
+
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	if (n < 3 || n > 254)
+		return NULL;
+	at = memchr(s, '@', n);
+	/* One @, something before it, a dot after it, no spaces or controls. */
+	if (!at || at == s || memchr(at + 1, '@', (size_t)(e - at - 1)) ||
+	    !memchr(at + 1, '.', (size_t)(e - at - 1)) || e[-1] == '.' || at[1] == '.')
+		return NULL;
+	out = arena_strndup(a, s, n);
+	if (!out)
+		return NULL;
+	for (char *p = out; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',')
+			return NULL;
+		*p = (char)tolower((unsigned char)*p);
+	}
+	return out;
+}
+
+enum err account_create(struct db *db, struct arena *a, const char *name,
+			const char *email, const char *password, int64_t *uid)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	enum err e;
+
+	if ((e = pw_hash(password, hash)))
+		return e;
+	if ((e = db_exec(db, a, &sql[Q_INSERT], NULL, "sss", email, name, hash)))
+		return e;
+	*uid = (int64_t)db_insert_id(db);
+	return E_OK;
+}
+
+enum err account_grant(struct db *db, struct arena *a, const char *email, const char *role)
+{
+	const struct db_sql *q = !strcmp(role, "seller") ? &sql[Q_GRANT_SELLER] :
+				 !strcmp(role, "admin") ? &sql[Q_GRANT_ADMIN] : NULL;
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (!q)
+		return E_INVAL;
+	if ((e = db_exec(db, a, &sql[Q_EXISTS], &r, "s", email)))
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	return db_exec(db, a, q, NULL, "s", email);
+}
+
+/* ---- helpers ---- */
+
+static const char *client_ip(struct ctx *c)
+{
+	return c->req->remote_addr ? c->req->remote_addr : "unknown";
+}
+
+/* Throttle key for an email: hashed, so Redis holds no addresses. */
+static const char *email_key(struct ctx *c, const char *prefix, const char *email)
+{
+	unsigned char h[16];
+	char hex[33];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)email, strlen(email), NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	return arena_printf(c->a, "%s%s", prefix, hex);
+}
+
+static enum err too_many(struct ctx *c, int seconds)
+{
+	resp_header(c->resp, arena_printf(c->a, "Retry-After: %d", seconds));
+	return reply_error(c, 429, arena_printf(c->a,
+		"Too many attempts. Please wait %d minutes and try again.", (seconds + 59) / 60));
+}
+
+/* A local path to go to after sign-in; anything else (another site,
+ * "//evil", a scheme) falls back to /account. */
+static const char *safe_next(const char *next)
+{
+	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') || strchr(next, '\n'))
+		return "/account";
+	return next;
+}
+
+static json_t *user_json(const struct session *s)
+{
+	json_t *roles = json_array();
+
+	json_array_append_new(roles, json_string("shopper"));
+	if (s->is_seller)
+		json_array_append_new(roles, json_string("seller"));
+	if (s->is_admin)
+		json_array_append_new(roles, json_string("admin"));
+	return json_pack("{s:I, s:s, s:s, s:o, s:b, s:b}", "id", (json_int_t)s->uid,
+			 "name", s->name, "email", s->email, "roles", roles,
+			 "isSeller", s->is_seller, "isAdmin", s->is_admin);
+}
+
+/* A form page with the CSRF token and, when given, an error and status. */
+static json_t *form_page(struct ctx *c, const char *view, const char *title, int status, const char *error)
+{
+	json_t *m = reply_model(c, view, title);
+	const char *csrf = session_csrf(c);
+
+	if (!m)
+		return NULL;
+	c->resp->status = status;
+	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
+	if (error)
+		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));
+	return m;
+}
+
+/* ---- registration ---- */
+
+/* Registers, or (email taken) tells the owner by mail; the caller answers
+ * the same way in both cases. Returns E_INVAL with *why for bad input. */
+static enum err do_register(struct ctx *c, const char **why)
+{
+	const char *name = ctx_str(c, "name"), *pw = ctx_str(c, "password");
+	const char *email = account_email(c->a, ctx_str(c, "email"));
+	int64_t uid = 0;
+	enum err e;
+
+	if (!email) {
+		*why = "email: is not a valid email address";
+		return E_INVAL;
+	}
+	if ((*why = pw_policy(pw)))
+		return E_INVAL;
+	if ((e = db_begin(c->db)))
+		return e;
+	e = account_create(c->db, c->a, name, email, pw, &uid);
+	if (e == E_OK)
+		e = mail_enqueue(c->db, c->a, email, "Welcome to Shop",
+			arena_printf(c->a, "Hello %s,\n\nyour account is ready. Sign in at %s/signin\n", name, config.base_url));
+	else if (e == E_CONFLICT)
+		e = mail_enqueue(c->db, c->a, email, "Someone tried to register with your address",
+			arena_printf(c->a, "Hello,\n\nsomeone tried to create a Shop account with this address, which already has one.\n"
+				     "If it was you, sign in at %s/signin or reset your password at %s/forgot.\n"
+				     "If it was not, you can ignore this message.\n", config.base_url, config.base_url));
+	if (e) {
+		db_rollback(c->db);
+		return e;
+	}
+	return db_commit(c->db);
+}
+
+enum err h_register_form(struct ctx *c)
+{
+	return form_page(c, "register", "Create your account", 200, NULL) ? E_OK : E_NOMEM;
+}
+
+static const char *registered_msg =
+	"Thank you. If the address can be used, your account is ready and we have sent you a message. "
+	"Sign in to continue.";
+
+static enum err register_common(struct ctx *c, int json)
+{
+	const char *why = NULL, *key = arena_printf(c->a, "reg:ip:%s", client_ip(c));
+	int wait;
+	enum err e;
+
+	if ((wait = session_throttled(c, key, REGISTER_LIMIT)))
+		return too_many(c, wait);
+	session_throttle_hit(c, key, REGISTER_WINDOW);
+	e = do_register(c, &why);
+	if (e == E_INVAL) {
+		if (json)
+			return reply_error(c, 400, why);
+		return form_page(c, "register", "Create your account", 400, why) ? E_OK : E_NOMEM;
+	}
+	if (e)
+		return e;
+	if (json) {
+		json_t *m = reply_model(c, NULL, NULL);
+
+		c->resp->status = 201;
+		json_object_set_new(m, "message", json_string(registered_msg));
+		json_object_set_new(m, "email", json_string(account_email(c->a, ctx_str(c, "email"))));
+		return E_OK;
+	}
+	return reply_redirect(c, 303, "/signin?registered=1");
+}
+
+enum err h_register(struct ctx *c)
+{
+	return register_common(c, 0);
+}
+
+enum err h_api_register(struct ctx *c)
+{
+	return register_common(c, 1);
+}
+
+/* ---- sign-in ---- */
+
+static const char *bad_login = "The email or password is not right.";
+
+/* E_OK and the session switched, E_INVAL for wrong credentials (same answer
+ * for unknown emails), E_CONFLICT when throttled (*wait set). */
+static enum err do_signin(struct ctx *c, int *wait, const char **old_key)
+{
+	const char *email = account_email(c->a, ctx_str(c, "email"));
+	const char *pw = ctx_str(c, "password");
+	const char *ipkey = arena_printf(c->a, "login:ip:%s", client_ip(c));
+	const char *acctkey = email_key(c, "login:acct:", email ? email : ctx_str(c, "email"));
+	struct db_res *r = NULL;
+	const char *hash = NULL;
+	int64_t uid = 0;
+	enum err e;
+
+	if ((*wait = session_throttled(c, ipkey, LOGIN_IP_LIMIT)) ||
+	    (*wait = session_throttled(c, acctkey, LOGIN_ACCT_LIMIT)))
+		return E_CONFLICT;
+	if (email) {
+		if ((e = db_exec(c->db, c->a, &sql[Q_BY_EMAIL], &r, "s", email)))
+			return e;
+		if (r->nrows && !strcmp(db_cell(r, 0, 2), "active")) {
+			uid = db_int(r, 0, 0);
+			hash = db_cell(r, 0, 1);
+		}
+	}
+	/* Always pay for one Argon2 verification, account or not. */
+	if (!pw_verify(hash, pw ? pw : "") || !uid) {
+		session_throttle_hit(c, ipkey, LOGIN_WINDOW);
+		session_throttle_hit(c, acctkey, LOGIN_WINDOW);
+		return E_INVAL;
+	}
+	session_throttle_clear(c, acctkey);
+	if (pw_needs_rehash(hash)) {
+		char fresh[crypto_pwhash_STRBYTES];
+
+		if (pw_hash(pw, fresh) == E_OK)
+			db_exec(c->db, c->a, &sql[Q_SET_HASH], NULL, "si", fresh, uid);
+	}
+	return session_signin(c, uid, old_key);
+}
+
+enum err h_signin_form(struct ctx *c)
+{
+	json_t *m = form_page(c, "signin", "Sign in", 200, NULL);
+
+	if (!m)
+		return E_NOMEM;
+	if (ctx_str(c, "next"))
+		json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
+	if (ctx_int(c, "registered", 0))
+		c->notice = "Thank you for registering. Sign in to continue.";
+	else if (ctx_int(c, "reset", 0))
+		c->notice = "Your password has been changed. Sign in with the new one.";
+	return E_OK;
+}
+
+enum err h_signin(struct ctx *c)
+{
+	const char *old_key = NULL;
+	int wait = 0;
+	enum err e = do_signin(c, &wait, &old_key);
+	json_t *m;
+
+	if (e == E_CONFLICT)
+		return too_many(c, wait);
+	if (e == E_INVAL) {
+		m = form_page(c, "signin", "Sign in", 401, bad_login);
+		if (m && ctx_str(c, "next"))
+			json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
+		json_object_set_new(m, "email", json_string(ctx_str(c, "email")));
+		return m ? E_OK : E_NOMEM;
+	}
+	if (e)
+		return e;
+	return reply_redirect(c, 303, safe_next(ctx_str(c, "next")));
+}
+
+enum err h_api_session_post(struct ctx *c)
+{
+	const char *old_key = NULL;
+	int wait = 0;
+	enum err e = do_signin(c, &wait, &old_key);
+	json_t *m;
+
+	if (e == E_CONFLICT)
+		return too_many(c, wait);
+	if (e == E_INVAL)
+		return reply_error(c, 401, bad_login);
+	if (e)
+		return e;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "user", user_json(c->sess));
+	json_object_set_new(m, "csrfToken", json_string(c->sess->csrf));
+	return E_OK;
+}
+
+enum err h_api_session_get(struct ctx *c)
+{
+	const char *csrf = session_csrf(c);
+	json_t *m;
+
+	if (!csrf)
+		return E_UNAVAIL;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "user", c->sess->uid ? user_json(c->sess) : json_null());
+	json_object_set_new(m, "csrfToken", json_string(csrf));
+	return E_OK;
+}
+
+enum err h_api_session_delete(struct ctx *c)
+{
+	session_destroy(c);
+	c->resp->status = 204;
+	return E_OK;
+}
+
+enum err h_signout(struct ctx *c)
+{
+	session_destroy(c);
+	return reply_redirect(c, 303, "/");
+}
+
+enum err h_api_me(struct ctx *c)
+{
+	c->resp->model = user_json(c->sess);
+	arena_on_reset(c->a, (void (*)(void *))json_decref, c->resp->model);
+	return E_OK;
+}
+
+/* ---- account page and password change ---- */
+
+enum err h_account(struct ctx *c)
+{
+	json_t *m = form_page(c, "account", "Your account", 200, NULL), *addrs = NULL;
+	enum err e;
+
+	if (!m)
+		return E_NOMEM;
+	if (ctx_int(c, "changed", 0))
+		c->notice = "Your password has been changed. Your other sessions have been signed out.";
+	json_object_set_new(m, "user", user_json(c->sess));
+	if ((e = address_list(c, c->sess->uid, &addrs)))
+		return e;
+	json_object_set_new(m, "addresses", addrs);
+	return E_OK;
+}
+
+enum err h_password_form(struct ctx *c)
+{
+	return form_page(c, "password", "Change your password", 200, NULL) ? E_OK : E_NOMEM;
+}
+
+/* Checks the current password, stores the new one and ends every session of
+ * this person (the epoch moves on); the caller gets a fresh session. */
+static enum err do_change_password(struct ctx *c, const char **why)
+{
+	const char *cur = ctx_str(c, "current"), *pw = ctx_str(c, "password"), *old_key;
+	char hash[crypto_pwhash_STRBYTES];
+	struct db_res *r = NULL;
+	int64_t uid = c->sess->uid;
+	enum err e;
+
+	if ((e = db_exec(c->db, c->a, &sql[Q_HASH_BY_ID], &r, "i", uid)))
+		return e;
+	if (!r->nrows || !pw_verify(db_cell(r, 0, 0), cur)) {
+		*why = "current: the current password is not right";
+		return E_INVAL;
+	}
+	if ((*why = pw_policy(pw)))
+		return E_INVAL;
+	if ((e = pw_hash(pw, hash)) ||
+	    (e = db_exec(c->db, c->a, &sql[Q_CHANGE_PW], NULL, "si", hash, uid)))
+		return e;
+	/* A new id for this browser; the old one dies with the others. */
+	return session_signin(c, uid, &old_key);
+}
+
+enum err h_password(struct ctx *c)
+{
+	const char *why = NULL;
+	enum err e = do_change_password(c, &why);
+
+	if (e == E_INVAL)
+		return form_page(c, "password", "Change your password", 400, why) ? E_OK : E_NOMEM;
+	if (e)
+		return e;
+	return reply_redirect(c, 303, "/account?changed=1");
+}
+
+enum err h_api_password(struct ctx *c)
+{
+	const char *why = NULL;
+	enum err e = do_change_password(c, &why);
+	json_t *m;
+
+	if (e == E_INVAL)
+		return reply_error(c, 400, why);
+	if (e)
+		return e;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "message", json_string("Password changed. Your other sessions have been signed out."));
+	json_object_set_new(m, "csrfToken", json_string(c->sess->csrf));
+	return E_OK;
+}

@@ -1,0 +1,492 @@
+/* Roles and seller applications: a shopper applies to sell (/sell), an admin
+ * approves or rejects (/admin), grants roles, and finds people by email.
+ *
+ * Role checks are the route table's flags (RF_USER, RF_SELLER, RF_ADMIN);
+ * nothing here repeats them. A changed role reaches the person's browser by
+ * itself: the session module sees the new flags on their next request and
+ * issues a new session id (no privilege change keeps an old id). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../mail/mail.h"
+#include "../store/db.h"
+#include "../view/escape.h"
+#include "account.h"
+#include "session.h"
+
+#define ADMIN_LIST_MAX 100	/* pending applications shown (Q_PENDING's LIMIT) */
+#define SLUG_TRIES 50		/* "name", "name-2", ... before giving up */
+
+/* The names the seller and admin pages use (the lead joins them into
+ * view_vocab). */
+const char *const admin_vocab[] = {
+	"csrf", "error", "message", "isSeller", "seller", "displayName", "slug",
+	"contactEmail", "application", "status", "date", "isPending", "isRejected",
+	"showForm", "form", "applications", "id", "applicantName", "applicantEmail",
+	"action", "users", "name", "email", "roles", "q", "searched", "grantEmail",
+	"noProfile", "isActive", NULL
+};
+
+enum {
+	Q_LAST_APP, Q_PENDING_BY_USER, Q_SLUG_TAKEN, Q_APPLY, Q_PENDING, Q_SEARCH,
+	Q_APP_LOCK, Q_SELLER_BY_USER, Q_NEW_SELLER, Q_SET_SELLER, Q_DECIDE,
+	Q_USER_LOCK, Q_COUNT
+};
+
+static struct db_sql sql[Q_COUNT] = {
+	[Q_LAST_APP] = { "SELECT display_name, slug, contact_email, status, "
+			 "DATE_FORMAT(created_at, '%Y-%m-%d') FROM seller_applications "
+			 "WHERE user_id = ? ORDER BY id DESC LIMIT 1", 0 },
+	/* Locks this person's applications (ix_sellerapp_user), so a double
+	 * submit makes one application, not two. */
+	[Q_PENDING_BY_USER] = { "SELECT id, status FROM seller_applications WHERE user_id = ? FOR UPDATE", 0 },
+	/* A slug is taken by a seller or by someone else's pending application.
+	 * Two applications racing for one slug can both pass; the unique key
+	 * on sellers.slug stops the second approval. */
+	[Q_SLUG_TAKEN] = { "SELECT (SELECT COUNT(*) FROM sellers WHERE slug = ?) + "
+			   "(SELECT COUNT(*) FROM seller_applications WHERE slug = ? AND status = 'pending' "
+			   "AND user_id <> ?)", 0 },
+	[Q_APPLY] = { "INSERT INTO seller_applications (user_id, display_name, slug, contact_email) "
+		      "VALUES (?, ?, ?, ?)", 0 },
+	[Q_PENDING] = { "SELECT a.id, a.display_name, a.slug, a.contact_email, "
+			"DATE_FORMAT(a.created_at, '%Y-%m-%d %H:%i'), u.name, u.email "
+			"FROM seller_applications a JOIN users u ON u.id = a.user_id "
+			"WHERE a.status = 'pending' ORDER BY a.id LIMIT 100", 0 },	/* ADMIN_LIST_MAX */
+	/* Prefix search on the unique email index; '!' escapes LIKE's
+	 * wildcards in what the admin typed. */
+	[Q_SEARCH] = { "SELECT name, email, is_seller, is_admin, status, "
+		       "DATE_FORMAT(created_at, '%Y-%m-%d') FROM users "
+		       "WHERE email LIKE CONCAT(?, '%') ESCAPE '!' ORDER BY email LIMIT 50", 0 },
+	[Q_APP_LOCK] = { "SELECT a.user_id, a.display_name, a.slug, a.contact_email, a.status, "
+			 "u.email, u.name FROM seller_applications a JOIN users u ON u.id = a.user_id "
+			 "WHERE a.id = ? FOR UPDATE", 0 },
+	[Q_SELLER_BY_USER] = { "SELECT id, slug, display_name, contact_email, status "
+			       "FROM sellers WHERE user_id = ?", 0 },
+	[Q_NEW_SELLER] = { "INSERT INTO sellers (slug, display_name, user_id, contact_email) "
+			   "VALUES (?, ?, ?, ?)", 0 },
+	[Q_SET_SELLER] = { "UPDATE users SET is_seller = 1 WHERE id = ?", 0 },
+	[Q_DECIDE] = { "UPDATE seller_applications SET status = ?, decided_by = ?, "
+		       "decided_at = NOW(3) WHERE id = ? AND status = 'pending'", 0 },
+	/* Serializes grants to one person (two admins, or shopctl and a page). */
+	[Q_USER_LOCK] = { "SELECT id, name FROM users WHERE email = ? FOR UPDATE", 0 },
+};
+
+void admin_init(void)
+{
+	db_register(sql, Q_COUNT);
+	mail_init();
+}
+
+/* ---- helpers ---- */
+
+static json_t *page(struct ctx *c, const char *view, const char *title, int status)
+{
+	json_t *m = reply_model(c, view, title);
+	const char *csrf = session_csrf(c);
+
+	if (!m)
+		return NULL;
+	c->resp->status = status;
+	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
+	return m;
+}
+
+static void set_error(json_t *m, const char *message)
+{
+	json_object_set_new(m, "error", json_pack("{s:s}", "message", message));
+}
+
+/* A seller slug from an email's local part: "Jane.Doe+shop@x" -> "jane-doe-shop".
+ * Arena-owned; never shorter than 2 characters. */
+static char *slug_from_email(struct arena *a, const char *email)
+{
+	const char *at = strchr(email, '@');
+	size_t n = at ? (size_t)(at - email) : strlen(email), k = 0;
+	char *s = arena_alloc(a, n + 8);
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n && k < 56; i++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)email[i]);
+
+		if (isalnum(ch) && ch < 0x80)
+			s[k++] = (char)ch;
+		else if (k && s[k - 1] != '-')
+			s[k++] = '-';
+	}
+	while (k && s[k - 1] == '-')
+		k--;
+	s[k] = '\0';
+	if (k < 2)
+		strcpy(s, "seller");
+	return s;
+}
+
+/* Inside a transaction: makes sure user uid runs a seller, creating one with
+ * slug (or, when want_slug is NULL, one derived from email and made unique).
+ * E_CONFLICT when the wanted slug is taken. */
+static enum err ensure_seller(struct db *db, struct arena *a, int64_t uid, const char *want_slug,
+			      const char *display_name, const char *contact)
+{
+	struct db_res *r = NULL;
+	const char *base;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_SELLER_BY_USER], &r, "i", uid)))
+		return e;
+	if (r->nrows)
+		return E_OK;	/* already runs one: keep it */
+	if (want_slug)
+		return db_exec(db, a, &sql[Q_NEW_SELLER], NULL, "ssis", want_slug, display_name, uid, contact);
+	if (!(base = slug_from_email(a, contact)))
+		return E_NOMEM;
+	for (int i = 1; i <= SLUG_TRIES; i++) {
+		const char *slug = i == 1 ? base : arena_printf(a, "%s-%d", base, i);
+		struct db_res *t = NULL;
+
+		if ((e = db_exec(db, a, &sql[Q_SLUG_TAKEN], &t, "ssi", slug, slug, uid)))
+			return e;
+		if (db_int(t, 0, 0))
+			continue;
+		/* A duplicate key fails only this statement, not the
+		 * transaction: try the next name. */
+		e = db_exec(db, a, &sql[Q_NEW_SELLER], NULL, "ssis", slug, display_name, uid, contact);
+		if (e != E_CONFLICT)
+			return e;
+	}
+	return E_CONFLICT;
+}
+
+/* ---- granting roles (admin page and shopctl) ---- */
+
+struct grant_tx {
+	struct arena *a;
+	const char *email, *role;
+};
+
+static enum err grant_tx(struct db *db, void *p)
+{
+	struct grant_tx *g = p;
+	struct db_res *u = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, g->a, &sql[Q_USER_LOCK], &u, "s", g->email)))
+		return e;
+	if (!u->nrows)
+		return E_NOTFOUND;
+	if ((e = account_grant(db, g->a, g->email, g->role)))
+		return e;
+	if (strcmp(g->role, "seller"))
+		return E_OK;
+	return ensure_seller(db, g->a, db_int(u, 0, 0), NULL, db_cell(u, 0, 1), g->email);
+}
+
+enum err admin_grant(struct db *db, struct arena *a, const char *email, const char *role)
+{
+	struct grant_tx g = { a, email, role };
+
+	if (strcmp(role, "seller") && strcmp(role, "admin"))
+		return E_INVAL;
+	return db_tx(db, grant_tx, &g);
+}
+
+/* ---- applying to sell ---- */
+
+static void put_form(json_t *m, const char *name, const char *slug, const char *contact)
+{
+	json_object_set_new(m, "form", json_pack("{s:s, s:s, s:s}", "displayName", name ? name : "",
+						 "slug", slug ? slug : "", "contactEmail", contact ? contact : ""));
+}
+
+/* The /sell page in whatever state this person is in. */
+static enum err sell_page(struct ctx *c, int status, const char *error,
+			  const char *name, const char *slug, const char *contact)
+{
+	json_t *m = page(c, "sell", "Sell on Shop", status);
+	struct db_res *r = NULL;
+	int pending = 0;
+	enum err e;
+
+	if (!m)
+		return E_NOMEM;
+	if (error)
+		set_error(m, error);
+	if (c->sess->is_seller) {
+		if ((e = db_exec(c->db, c->a, &sql[Q_SELLER_BY_USER], &r, "i", c->sess->uid)))
+			return e;
+		json_object_set_new(m, "isSeller", json_true());
+		if (r->nrows)
+			json_object_set_new(m, "seller", json_pack("{s:s, s:s}", "slug", db_cell(r, 0, 1),
+								   "displayName", db_cell(r, 0, 2)));
+		return E_OK;
+	}
+	if ((e = db_exec(c->db, c->a, &sql[Q_LAST_APP], &r, "i", c->sess->uid)))
+		return e;
+	if (r->nrows) {
+		const char *st = db_cell(r, 0, 3);
+
+		pending = !strcmp(st, "pending");
+		json_object_set_new(m, "application", json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}",
+			"displayName", db_cell(r, 0, 0), "slug", db_cell(r, 0, 1),
+			"contactEmail", db_cell(r, 0, 2), "status", st, "date", db_cell(r, 0, 4),
+			"isPending", pending, "isRejected", !strcmp(st, "rejected")));
+	}
+	json_object_set_new(m, "showForm", json_boolean(!pending));
+	put_form(m, name, slug, contact ? contact : c->sess->email);
+	return E_OK;
+}
+
+enum err h_sell_form(struct ctx *c)
+{
+	return sell_page(c, 200, NULL, NULL, NULL, NULL);
+}
+
+struct apply_tx {
+	struct arena *a;
+	int64_t uid;
+	const char *name, *slug, *contact;
+	const char *why;	/* for E_CONFLICT */
+};
+
+static enum err apply_tx(struct db *db, void *p)
+{
+	struct apply_tx *t = p;
+	struct db_res *r = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, t->a, &sql[Q_PENDING_BY_USER], &r, "i", t->uid)))
+		return e;
+	for (size_t i = 0; i < r->nrows; i++)
+		if (!strcmp(db_cell(r, i, 1), "pending")) {
+			t->why = "You already have an application waiting for review.";
+			return E_CONFLICT;
+		}
+	if ((e = db_exec(db, t->a, &sql[Q_SLUG_TAKEN], &r, "ssi", t->slug, t->slug, t->uid)))
+		return e;
+	if (db_int(r, 0, 0)) {
+		t->why = "That shop address is taken. Please choose another.";
+		return E_CONFLICT;
+	}
+	return db_exec(db, t->a, &sql[Q_APPLY], NULL, "isss", t->uid, t->name, t->slug, t->contact);
+}
+
+enum err h_sell(struct ctx *c)
+{
+	const char *name = ctx_str(c, "displayName"), *slug = ctx_str(c, "slug");
+	const char *contact = account_email(c->a, ctx_str(c, "contactEmail"));
+	struct apply_tx t = { c->a, c->sess->uid, name, slug, contact, NULL };
+	enum err e;
+
+	if (c->sess->is_seller)
+		return sell_page(c, 409, "You are a seller already.", NULL, NULL, NULL);
+	if (!contact)
+		return sell_page(c, 400, "contactEmail: is not a valid email address",
+				 name, slug, ctx_str(c, "contactEmail"));
+	e = db_tx(c->db, apply_tx, &t);
+	if (e == E_CONFLICT)
+		return sell_page(c, 409, t.why ? t.why : "That shop address is taken. Please choose another.",
+				 name, slug, ctx_str(c, "contactEmail"));
+	if (e)
+		return e;
+	return reply_redirect(c, 303, "/sell");
+}
+
+/* ---- the admin page ---- */
+
+/* What the admin typed, with LIKE's wildcards escaped by '!'. */
+static const char *like_prefix(struct arena *a, const char *q)
+{
+	size_t n = strlen(q), k = 0;
+	char *s = arena_alloc(a, 2 * n + 1);
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '!')
+			s[k++] = '!';
+		s[k++] = (char)tolower((unsigned char)q[i]);
+	}
+	s[k] = '\0';
+	return s;
+}
+
+enum err h_admin(struct ctx *c)
+{
+	json_t *m = page(c, "admin", "Administration", 200), *apps, *users;
+	const char *q = ctx_str(c, "q");
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (!m)
+		return E_NOMEM;
+	if ((e = db_exec(c->db, c->a, &sql[Q_PENDING], &r, "")))
+		return e;
+	apps = json_array();
+	for (size_t i = 0; i < r->nrows; i++)
+		json_array_append_new(apps, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			"id", (json_int_t)db_int(r, i, 0), "displayName", db_cell(r, i, 1),
+			"slug", db_cell(r, i, 2), "contactEmail", db_cell(r, i, 3),
+			"date", db_cell(r, i, 4), "applicantName", db_cell(r, i, 5),
+			"applicantEmail", db_cell(r, i, 6),
+			"action", arena_printf(c->a, "/admin/applications/%s", db_cell(r, i, 0))));
+	json_object_set_new(m, "applications", apps);
+	if (!q)
+		return E_OK;
+	json_object_set_new(m, "q", json_string(q));
+	json_object_set_new(m, "searched", json_true());
+	if ((e = db_exec(c->db, c->a, &sql[Q_SEARCH], &r, "s", like_prefix(c->a, q))))
+		return e;
+	users = json_array();
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_t *roles = json_array();
+
+		json_array_append_new(roles, json_string("shopper"));
+		if (db_int(r, i, 2))
+			json_array_append_new(roles, json_string("seller"));
+		if (db_int(r, i, 3))
+			json_array_append_new(roles, json_string("admin"));
+		json_array_append_new(users, json_pack("{s:s, s:s, s:o, s:s, s:b, s:s}",
+			"name", db_cell(r, i, 0), "email", db_cell(r, i, 1), "roles", roles,
+			"status", db_cell(r, i, 4), "isActive", !strcmp(db_cell(r, i, 4), "active"),
+			"date", db_cell(r, i, 5)));
+	}
+	/* One match: the grant form is for that person. */
+	if (r->nrows == 1)
+		json_object_set_new(m, "grantEmail", json_string(db_cell(r, 0, 1)));
+	json_object_set_new(m, "users", users);
+	return E_OK;
+}
+
+enum err h_admin_grant(struct ctx *c)
+{
+	const char *role = ctx_str(c, "role");
+	const char *email = account_email(c->a, ctx_str(c, "email"));
+	struct buf b;
+	enum err e;
+
+	if (strcmp(role, "seller") && strcmp(role, "admin"))
+		return reply_error(c, 400, "role: must be seller or admin");
+	if (!email)
+		return reply_error(c, 400, "email: is not a valid email address");
+	e = admin_grant(c->db, c->a, email, role);
+	if (e == E_NOTFOUND)
+		return reply_error(c, 404, "No account has that email address.");
+	if (e == E_CONFLICT)
+		return reply_error(c, 409, "No free seller address could be made from that email.");
+	if (e)
+		return e;
+	log_info("admin %lld granted %s to user %s", (long long)c->sess->uid, role, email);
+	/* Back to the admin page, showing the person with their new role. */
+	buf_init(&b, c->a, 128);
+	buf_puts(&b, "/admin?q=");
+	esc_url(&b, email, strlen(email));
+	return reply_redirect(c, 303, b.p);
+}
+
+struct decide_tx {
+	struct arena *a;
+	int64_t id, admin;
+	int approve;
+	const char *why;	/* for E_CONFLICT */
+};
+
+static enum err decide_tx(struct db *db, void *p)
+{
+	struct decide_tx *t = p;
+	struct db_res *r = NULL;
+	const char *name, *slug, *email, *person;
+	int64_t uid;
+	enum err e;
+
+	if ((e = db_exec(db, t->a, &sql[Q_APP_LOCK], &r, "i", t->id)))
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	if (strcmp(db_cell(r, 0, 4), "pending")) {
+		t->why = "This application has been decided already.";
+		return E_CONFLICT;
+	}
+	uid = db_int(r, 0, 0);
+	name = db_cell(r, 0, 1);
+	slug = db_cell(r, 0, 2);
+	email = db_cell(r, 0, 5);
+	person = db_cell(r, 0, 6);
+	if (!t->approve) {
+		if ((e = db_exec(db, t->a, &sql[Q_DECIDE], NULL, "sii", "rejected", t->admin, t->id)))
+			return e;
+		return mail_enqueue(db, t->a, email, "About your application to sell on Shop",
+			arena_printf(t->a,
+				"Hello %s,\n\n"
+				"we are sorry: your application to sell on Shop as \"%s\" was not approved.\n"
+				"You are welcome to apply again at %s/sell\n",
+				person, name, config.base_url));
+	}
+	e = ensure_seller(db, t->a, uid, slug, name, db_cell(r, 0, 3));
+	if (e == E_CONFLICT) {
+		t->why = arena_printf(t->a, "The shop address \"%s\" is taken by another seller. "
+				      "Reject this application and ask for another address.", slug);
+		return e;
+	}
+	if (e || (e = db_exec(db, t->a, &sql[Q_SET_SELLER], NULL, "i", uid)) ||
+	    (e = db_exec(db, t->a, &sql[Q_DECIDE], NULL, "sii", "approved", t->admin, t->id)))
+		return e;
+	return mail_enqueue(db, t->a, email, "You can now sell on Shop",
+		arena_printf(t->a,
+			"Hello %s,\n\n"
+			"your application to sell on Shop as \"%s\" has been approved.\n"
+			"Your seller pages are at %s/seller/\n",
+			person, name, config.base_url));
+}
+
+enum err h_admin_application(struct ctx *c)
+{
+	const char *d = ctx_str(c, "decision"), *p = c->req->pathvar[0];
+	struct decide_tx t = { c->a, 0, c->sess->uid, 0, NULL };
+	enum err e;
+
+	if (!p || parse_int64(p, strlen(p), 1, INT64_MAX, &t.id))
+		return reply_error(c, 404, "There is no such application.");
+	if (strcmp(d, "approve") && strcmp(d, "reject"))
+		return reply_error(c, 400, "decision: must be approve or reject");
+	t.approve = !strcmp(d, "approve");
+	e = db_tx(c->db, decide_tx, &t);
+	if (e == E_NOTFOUND)
+		return reply_error(c, 404, "There is no such application.");
+	if (e == E_CONFLICT)
+		return reply_error(c, 409, t.why);
+	if (e)
+		return e;
+	log_info("admin %lld %s seller application %lld", (long long)c->sess->uid,
+		 t.approve ? "approved" : "rejected", (long long)t.id);
+	return reply_redirect(c, 303, "/admin");
+}
+
+/* ---- the seller's landing page ---- */
+
+enum err h_seller_home(struct ctx *c)
+{
+	json_t *m = page(c, "seller_home", "Seller dashboard", 200);
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (!m)
+		return E_NOMEM;
+	if ((e = db_exec(c->db, c->a, &sql[Q_SELLER_BY_USER], &r, "i", c->sess->uid)))
+		return e;
+	if (!r->nrows) {
+		json_object_set_new(m, "noProfile", json_true());
+		return E_OK;
+	}
+	json_object_set_new(m, "seller", json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}",
+		"id", (json_int_t)db_int(r, 0, 0), "slug", db_cell(r, 0, 1),
+		"displayName", db_cell(r, 0, 2),
+		"contactEmail", db_cell(r, 0, 3) ? db_cell(r, 0, 3) : "",
+		"status", db_cell(r, 0, 4), "isActive", !strcmp(db_cell(r, 0, 4), "active")));
+	return E_OK;
+}

@@ -1,0 +1,165 @@
+/* The jobs process: a table of periodic jobs, like the route table.
+ *
+ * Each job runs one bounded batch per call and answers how much it did: more
+ * than 0 means "there may be more, call me again at once", 0 means idle (wait
+ * its interval), below 0 means MariaDB or Redis is unavailable (wait longer,
+ * doubling up to JOBS_BACKOFF_MAX_MS; the connections reconnect by themselves
+ * on the next call). Jobs must be safe to run in several processes at once
+ * (one per host): they claim their rows with SELECT ... FOR UPDATE SKIP LOCKED
+ * or an equivalent, never by "read, then write".
+ *
+ * SIGTERM and SIGINT are blocked while a batch runs and delivered only while
+ * the loop sleeps (ppoll), so a stop request always lets the current batch
+ * finish and never waits longer than that batch. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+#include "store/kv.h"
+#include "mail/mail.h"
+#include "jobs.h"
+
+#define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
+
+struct job {
+	const char *name;
+	/* One batch; see the top of this file for the return value. */
+	int (*run)(struct db *db, struct kv *kv, struct arena *a);
+	unsigned interval_ms;
+};
+
+static int job_mail(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	return mail_deliver_batch(db, a);
+}
+
+/* Later capabilities add their rows here: { "outbox", outbox_relay_batch, 100 },
+ * { "holds", hold_sweep_batch, 1000 }, ... */
+static const struct job jobs[] = {
+	{ "mail", job_mail, 200 },
+};
+#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+
+static volatile sig_atomic_t jobs_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	jobs_stop = 1;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void jobs_main(void)
+{
+	struct { int64_t next; unsigned failures; } st[NJOBS];
+	struct db *db = NULL;
+	struct kv *kv = NULL;
+	struct arena *a = arena_new(64 * 1024);
+	sigset_t block, sleeping;
+	size_t i;
+
+	/* The statements of every job's module (idempotent: a forked jobs
+	 * process has them already from site_init). */
+	mail_init();
+
+	set_handler(SIGTERM, on_stop);
+	set_handler(SIGINT, on_stop);
+	set_handler(SIGHUP, SIG_IGN);	/* the master restarts us with SIGTERM */
+	set_handler(SIGPIPE, SIG_IGN);	/* a dropped SMTP connection is an error, not a death */
+	set_handler(SIGCHLD, SIG_DFL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&sleeping);
+
+	if (!a) {
+		log_err("jobs: out of memory");
+		return;
+	}
+	/* An unreachable server is not fatal: the handles reconnect on use. */
+	if (db_open(&db) == E_NOMEM || kv_open(&kv) == E_NOMEM || !db || !kv) {
+		log_err("jobs: out of memory");
+		goto out;
+	}
+	log_info("jobs: started (mail by %s)", getenv("SHOP_SMTP_URL") && *getenv("SHOP_SMTP_URL") ?
+		 "SMTP" : "maildir");
+	for (i = 0; i < NJOBS; i++) {
+		st[i].next = 0;
+		st[i].failures = 0;
+	}
+
+	while (!jobs_stop) {
+		int64_t now = now_ms(), wake = now + 1000;
+		struct timespec ts;
+
+		for (i = 0; i < NJOBS && !jobs_stop; i++) {
+			int64_t delay;
+			int r;
+
+			if (st[i].next > now)
+				continue;
+			r = jobs[i].run(db, kv, a);
+			arena_reset(a);
+			if (r < 0) {
+				if (st[i].failures++ == 0)
+					log_warn("jobs: %s: database or Redis unavailable; retrying", jobs[i].name);
+				delay = (int64_t)jobs[i].interval_ms << (st[i].failures < 6 ? st[i].failures : 6);
+				if (delay > JOBS_BACKOFF_MAX_MS)
+					delay = JOBS_BACKOFF_MAX_MS;
+			} else {
+				if (st[i].failures)
+					log_info("jobs: %s: working again after %u failed tries",
+						 jobs[i].name, st[i].failures);
+				st[i].failures = 0;
+				delay = r > 0 ? 0 : jobs[i].interval_ms;
+			}
+			now = now_ms();
+			st[i].next = now + delay;
+		}
+		for (i = 0; i < NJOBS; i++)
+			if (st[i].next < wake)
+				wake = st[i].next;
+		if (wake <= now) {
+			/* Busy: no sleep, but a pending stop must still get in. */
+			sigprocmask(SIG_SETMASK, &sleeping, NULL);
+			sigprocmask(SIG_SETMASK, &block, NULL);
+			continue;
+		}
+		ts.tv_sec = (time_t)((wake - now) / 1000);
+		ts.tv_nsec = (long)((wake - now) % 1000) * 1000000;
+		/* Stop signals are let in only here; one ends the sleep at once. */
+		if (ppoll(NULL, 0, &ts, &sleeping) < 0 && errno != EINTR)
+			log_warn("jobs: ppoll: %s", strerror(errno));
+	}
+	log_info("jobs: stopped");
+out:
+	kv_close(kv);
+	db_close(db);
+	arena_destroy(a);
+}
