@@ -129,13 +129,6 @@ static const char *email_key(struct ctx *c, const char *prefix, const char *emai
 	return arena_printf(c->a, "%s%s", prefix, hex);
 }
 
-static enum err too_many(struct ctx *c, int seconds)
-{
-	resp_header(c->resp, arena_printf(c->a, "Retry-After: %d", seconds));
-	return reply_error(c, 429, arena_printf(c->a,
-		"Too many attempts. Please wait %d minutes and try again.", (seconds + 59) / 60));
-}
-
 /* A local path to go to after sign-in; anything else (another site,
  * "//evil", a scheme) falls back to /account. */
 static const char *safe_next(const char *next)
@@ -162,14 +155,9 @@ static json_t *user_json(const struct session *s)
 /* A form page with the CSRF token and, when given, an error and status. */
 static json_t *form_page(struct ctx *c, const char *view, const char *title, int status, const char *error)
 {
-	json_t *m = reply_model(c, view, title);
-	const char *csrf = session_csrf(c);
+	json_t *m = session_form_page(c, view, title, status);
 
-	if (!m)
-		return NULL;
-	c->resp->status = status;
-	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
-	if (error)
+	if (m && error)
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));
 	return m;
 }
@@ -225,7 +213,7 @@ static enum err register_common(struct ctx *c, int json)
 	enum err e;
 
 	if ((wait = session_throttled(c, key, REGISTER_LIMIT)))
-		return too_many(c, wait);
+		return session_reply_throttled(c, wait, "attempts");
 	session_throttle_hit(c, key, REGISTER_WINDOW);
 	e = do_register(c, &why);
 	if (e == E_INVAL) {
@@ -323,7 +311,7 @@ enum err h_signin(struct ctx *c)
 	json_t *m;
 
 	if (e == E_CONFLICT)
-		return too_many(c, wait);
+		return session_reply_throttled(c, wait, "attempts");
 	if (e == E_INVAL) {
 		m = form_page(c, "signin", "Sign in", 401, bad_login);
 		if (m && ctx_str(c, "next"))
@@ -344,7 +332,7 @@ enum err h_api_session_post(struct ctx *c)
 	json_t *m;
 
 	if (e == E_CONFLICT)
-		return too_many(c, wait);
+		return session_reply_throttled(c, wait, "attempts");
 	if (e == E_INVAL)
 		return reply_error(c, 401, bad_login);
 	if (e)

@@ -371,12 +371,8 @@ static const char *check_text(struct arena *a, const char **val, size_t max, int
 
 	if (n == 0 && required)
 		return "is required";
-	if (n > max) {
-		switch (max) {
-		case ADDRESS_LINE_MAX: return "must be at most 200 characters long";
-		default: return "must be at most 100 characters long";
-		}
-	}
+	if (n > max)
+		return arena_printf(a, "must be at most %zu characters long", max);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return "must not contain control characters";
@@ -482,7 +478,7 @@ static struct db_sql sql[Q_COUNT] = {
 const char *const address_vocab[] = {
 	"addresses", "address", "id", "name", "line1", "line2", "city", "region",
 	"postalCode", "country", "isDefault", "makeDefault", "isNew", "csrf",
-	"errors", "field", "label", "message", "fieldErrors", "error",
+	"errors", "field", "message", "fieldErrors", "error",
 	NULL
 };
 
@@ -492,7 +488,7 @@ void address_init(void)
 }
 
 /* The fields in API order, with where each lives in struct address and in
- * a row, and its label for the form's error summary. */
+ * a row, and its label for the form's messages. */
 static const struct afield {
 	const char *key;
 	size_t off;
@@ -806,15 +802,18 @@ static enum err form_page(struct ctx *c, int status, int64_t id, const struct ad
 		list = json_array();
 		byfield = json_object();
 		for (int i = 0; i < errs->n; i++) {
-			const char *label = errs->v[i].field;
+			const char *label = errs->v[i].field, *text;
 
 			for (size_t k = 0; k < NELEM(afields); k++)
 				if (!strcmp(afields[k].key, errs->v[i].field))
 					label = afields[k].label;
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", errs->v[i].field,
-							      "label", label, "message", errs->v[i].message));
+			/* A sentence that reads on its own, beside the field and in
+			 * the summary: "Postal code is not a valid US ZIP code". */
+			text = arena_printf(c->a, "%s %s", label, errs->v[i].message);
+			json_array_append_new(list, json_pack("{s:s, s:s}", "field", errs->v[i].field,
+							      "message", text));
 			if (!json_object_get(byfield, errs->v[i].field))
-				json_object_set_new(byfield, errs->v[i].field, json_string(errs->v[i].message));
+				json_object_set_new(byfield, errs->v[i].field, json_string(text));
 		}
 		json_object_set_new(m, "errors", list);
 		json_object_set_new(m, "fieldErrors", byfield);

@@ -85,18 +85,6 @@ void admin_init(void)
 
 /* ---- helpers ---- */
 
-static json_t *page(struct ctx *c, const char *view, const char *title, int status)
-{
-	json_t *m = reply_model(c, view, title);
-	const char *csrf = session_csrf(c);
-
-	if (!m)
-		return NULL;
-	c->resp->status = status;
-	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
-	return m;
-}
-
 static void set_error(json_t *m, const char *message)
 {
 	json_object_set_new(m, "error", json_pack("{s:s}", "message", message));
@@ -208,7 +196,7 @@ static void put_form(json_t *m, const char *name, const char *slug, const char *
 static enum err sell_page(struct ctx *c, int status, const char *error,
 			  const char *name, const char *slug, const char *contact)
 {
-	json_t *m = page(c, "sell", "Sell on Shop", status);
+	json_t *m = session_form_page(c, "sell", "Sell on Shop", status);
 	struct db_res *r = NULL;
 	int pending = 0;
 	enum err e;
@@ -318,7 +306,7 @@ static const char *like_prefix(struct arena *a, const char *q)
 
 enum err h_admin(struct ctx *c)
 {
-	json_t *m = page(c, "admin", "Administration", 200), *apps, *users;
+	json_t *m = session_form_page(c, "admin", "Administration", 200), *apps, *users;
 	const char *q = ctx_str(c, "q");
 	struct db_res *r = NULL;
 	enum err e;
@@ -471,7 +459,7 @@ enum err h_admin_application(struct ctx *c)
 
 enum err h_seller_home(struct ctx *c)
 {
-	json_t *m = page(c, "seller_home", "Seller dashboard", 200);
+	json_t *m = session_form_page(c, "seller_home", "Seller dashboard", 200);
 	struct db_res *r = NULL;
 	enum err e;
 

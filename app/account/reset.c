@@ -84,26 +84,6 @@ static void token_hash(const char *token, char hex[65])
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
-static json_t *page(struct ctx *c, const char *view, const char *title, int status)
-{
-	json_t *m = reply_model(c, view, title);
-	const char *csrf = session_csrf(c);
-
-	if (!m)
-		return NULL;
-	c->resp->status = status;
-	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
-	return m;
-}
-
-static enum err too_many(struct ctx *c, int seconds)
-{
-	resp_header(c->resp, arena_printf(c->a, "Retry-After: %d", seconds));
-	return reply_error(c, 429, arena_printf(c->a,
-		"Too many requests for reset links. Please wait %d minutes and try again.",
-		(seconds + 59) / 60));
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -209,7 +189,7 @@ static enum err do_forgot(struct ctx *c, int *wait, const char **why)
 
 enum err h_forgot_form(struct ctx *c)
 {
-	return page(c, "forgot", "Forgot your password", 200) ? E_OK : E_NOMEM;
+	return session_form_page(c, "forgot", "Forgot your password", 200) ? E_OK : E_NOMEM;
 }
 
 enum err h_forgot(struct ctx *c)
@@ -220,9 +200,9 @@ enum err h_forgot(struct ctx *c)
 	json_t *m;
 
 	if (e == E_CONFLICT)
-		return too_many(c, wait);
+		return session_reply_throttled(c, wait, "requests for reset links");
 	if (e == E_INVAL) {
-		if (!(m = page(c, "forgot", "Forgot your password", 400)))
+		if (!(m = session_form_page(c, "forgot", "Forgot your password", 400)))
 			return E_NOMEM;
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", why));
 		json_object_set_new(m, "email", json_string(ctx_str(c, "email")));
@@ -230,7 +210,7 @@ enum err h_forgot(struct ctx *c)
 	}
 	if (e)
 		return e;
-	if (!(m = page(c, "forgot", "Check your mail", 200)))
+	if (!(m = session_form_page(c, "forgot", "Check your mail", 200)))
 		return E_NOMEM;
 	json_object_set_new(m, "sent", json_pack("{s:s}", "message", sent_msg));
 	return E_OK;
@@ -244,7 +224,7 @@ enum err h_api_forgot(struct ctx *c)
 	json_t *m;
 
 	if (e == E_CONFLICT)
-		return too_many(c, wait);
+		return session_reply_throttled(c, wait, "requests for reset links");
 	if (e == E_INVAL)
 		return reply_error(c, 400, why);
 	if (e)
@@ -270,7 +250,7 @@ static enum err token_valid(struct ctx *c, const char *hash, int *ok)
 
 static enum err invalid_page(struct ctx *c)
 {
-	json_t *m = page(c, "reset", "Reset link not valid", 400);
+	json_t *m = session_form_page(c, "reset", "Reset link not valid", 400);
 
 	if (!m)
 		return E_NOMEM;
@@ -291,7 +271,7 @@ enum err h_reset_form(struct ctx *c)
 		return e;
 	if (!ok)
 		return invalid_page(c);
-	if (!(m = page(c, "reset", "Choose a new password", 200)))
+	if (!(m = session_form_page(c, "reset", "Choose a new password", 200)))
 		return E_NOMEM;
 	json_object_set_new(m, "token", json_string(token));
 	return E_OK;
@@ -362,7 +342,7 @@ enum err h_reset(struct ctx *c)
 	if (e == E_NOTFOUND)
 		return invalid_page(c);
 	if (e == E_INVAL) {
-		if (!(m = page(c, "reset", "Choose a new password", 400)))
+		if (!(m = session_form_page(c, "reset", "Choose a new password", 400)))
 			return E_NOMEM;
 		json_object_set_new(m, "token", json_string(ctx_str(c, "token")));
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", why));

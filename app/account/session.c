@@ -283,3 +283,22 @@ void session_throttle_clear(struct ctx *c, const char *key)
 {
 	kv_cmd(c->kv, c->a, NULL, "DEL t:%s", key);
 }
+
+json_t *session_form_page(struct ctx *c, const char *view, const char *title, int status)
+{
+	json_t *m = reply_model(c, view, title);
+	const char *csrf = session_csrf(c);
+
+	if (!m)
+		return NULL;
+	c->resp->status = status;
+	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
+	return m;
+}
+
+enum err session_reply_throttled(struct ctx *c, int seconds, const char *what)
+{
+	resp_header(c->resp, arena_printf(c->a, "Retry-After: %d", seconds));
+	return reply_error(c, 429, arena_printf(c->a, "Too many %s. Please wait %d minutes and try again.",
+						what, (seconds + 59) / 60));
+}

@@ -7,6 +7,7 @@
 #define ACCOUNT_SESSION_H
 
 #include <stdint.h>
+#include <jansson.h>
 #include "../core/err.h"
 
 struct ctx;
@@ -52,6 +53,14 @@ int session_csrf_ok(struct ctx *c);
 int session_throttled(struct ctx *c, const char *key, int limit);
 void session_throttle_hit(struct ctx *c, const char *key, int window);
 void session_throttle_clear(struct ctx *c, const char *key);
+
+/* Starts the view model of a page that carries a form: template `view`,
+ * status, and the session's CSRF token as "csrf" (making a guest session if
+ * needed). NULL when out of memory. */
+json_t *session_form_page(struct ctx *c, const char *view, const char *title, int status);
+/* Answers 429 with Retry-After; what names the thing being throttled
+ * ("attempts", "requests for reset links"). */
+enum err session_reply_throttled(struct ctx *c, int seconds, const char *what);
 
 /* Statements of the session module (user lookup per request). */
 void session_init(void);

@@ -337,3 +337,45 @@ int client_signup(struct client *cl, const char *name, const char *email, const 
 	hresp_free(r);
 	return ok ? client_signin(cl, email, password) : -1;
 }
+
+struct hresp *client_browse(struct client *cl, const char *method, const char *path, const char *form)
+{
+	char cookie[300];
+	const char *h[4];
+	int n = 0;
+	struct hresp *r;
+
+	if (form)
+		h[n++] = "Content-Type: application/x-www-form-urlencoded";
+	if (cl->cookie[0]) {
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
+		h[n++] = cookie;
+	}
+	h[n++] = "Accept: text/html";
+	h[n] = NULL;
+	r = http(method, path, form, h);
+	take_cookie(cl, r);
+	return r;
+}
+
+const char *fresh_email(const char *tag)
+{
+	static char e[128];
+	static int seq;
+
+	snprintf(e, sizeof(e), "%s%d.%d@example.com", tag, (int)getpid(), ++seq);
+	return e;
+}
+
+void redis_cmd(const char *cmd)
+{
+	char line[4096];
+
+	snprintf(line, sizeof(line), "redis-cli -s %s/run/redis.sock %s >/dev/null", home, cmd);
+	ck_assert_int_eq(system(line), 0);
+}
+
+void clear_ip_throttles(void)
+{
+	redis_cmd("DEL t:reg:ip:127.0.0.1 t:login:ip:127.0.0.1 t:reset:ip:127.0.0.1");
+}

@@ -63,3 +63,17 @@ int client_session(struct client *cl);
 /* Registers (POST /api/users) and signs in (POST /api/session); 0 on success. */
 int client_signup(struct client *cl, const char *name, const char *email, const char *password);
 int client_signin(struct client *cl, const char *email, const char *password);
+/* A browser request: Accept: text/html, a form body when form is non-NULL,
+ * the session cookie sent and kept. */
+struct hresp *client_browse(struct client *cl, const char *method, const char *path, const char *form);
+
+/* An email no earlier test (in this run or on this stack) has used:
+ * tag + pid + counter. Static buffer: copy it to keep it. */
+const char *fresh_email(const char *tag);
+/* Runs a redis-cli command on the test stack's Redis; fails the test if it
+ * cannot. */
+void redis_cmd(const char *cmd);
+/* Every test signs up and in from 127.0.0.1; a fixture that resets the
+ * per-IP throttles lets each test start from a clean count (the throttle
+ * tests themselves fill them on purpose). */
+void clear_ip_throttles(void);

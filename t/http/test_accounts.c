@@ -11,35 +11,10 @@
 #define PW "correct horse battery"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.300s", (s), (r)->body)
 
-static int seq;
-
-static const char *fresh_email(void)
-{
-	static char e[128];
-
-	snprintf(e, sizeof(e), "user%d.%d@example.com", (int)getpid(), ++seq);
-	return e;
-}
-
-static void redis(const char *cmd)
-{
-	char line[4096];
-
-	snprintf(line, sizeof(line), "redis-cli -s %s/run/redis.sock %s >/dev/null", getenv("SHOP_HOME"), cmd);
-	ck_assert_int_eq(system(line), 0);
-}
-
-/* Every test registers from 127.0.0.1; the per-IP registration throttle
- * has its own test, so the others start with a clean count. */
-static void clear_ip_throttles(void)
-{
-	redis("DEL t:reg:ip:127.0.0.1 t:login:ip:127.0.0.1");
-}
-
 START_TEST(register_signin_me)
 {
 	struct client cl = {0};
-	const char *email = fresh_email();
+	const char *email = fresh_email("user");
 	char q[512];
 	struct hresp *r;
 	json_t *j;
@@ -99,7 +74,7 @@ END_TEST
 START_TEST(no_account_enumeration)
 {
 	struct client a = {0}, b = {0};
-	const char *known = strdup(fresh_email());
+	const char *known = strdup(fresh_email("user"));
 	struct hresp *r1, *r2;
 	char body[512];
 	double t1, t2;
@@ -140,7 +115,7 @@ END_TEST
 START_TEST(session_rotates_at_signin)
 {
 	struct client cl = {0};
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char before[256];
 	struct client old = {0};
 	struct hresp *r;
@@ -167,7 +142,7 @@ START_TEST(signout_invalidates)
 	struct client cl = {0}, stale = {0};
 	struct hresp *r;
 
-	ck_assert_int_eq(client_signup(&cl, "Out", fresh_email(), PW), 0);
+	ck_assert_int_eq(client_signup(&cl, "Out", fresh_email("user"), PW), 0);
 	stale = cl;
 	r = client_req(&cl, "DELETE", "/api/session", NULL, 1);
 	ck_assert_int_eq(r->status, 204);
@@ -181,7 +156,7 @@ END_TEST
 START_TEST(account_throttle)
 {
 	struct client cl = {0};
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char body[512];
 	struct hresp *r;
 
@@ -213,7 +188,7 @@ START_TEST(register_throttle_per_ip)
 
 	ck_assert_int_eq(client_session(&cl), 0);
 	for (int i = 0; i < 11; i++) {
-		snprintf(body, sizeof(body), "{\"name\":\"T\",\"email\":\"%s\",\"password\":\"long enough password\"}", fresh_email());
+		snprintf(body, sizeof(body), "{\"name\":\"T\",\"email\":\"%s\",\"password\":\"long enough password\"}", fresh_email("user"));
 		r = client_req(&cl, "POST", "/api/users", body, 1);
 		ck_assert_int_eq(r->status, i < 10 ? 201 : 429);
 		hresp_free(r);
@@ -224,7 +199,7 @@ END_TEST
 START_TEST(password_change_ends_other_sessions)
 {
 	struct client a = {0}, b = {0}, stale;
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char body[512];
 	struct hresp *r;
 
@@ -253,7 +228,7 @@ END_TEST
 START_TEST(rehash_on_signin)
 {
 	struct client cl = {0};
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char weak[crypto_pwhash_STRBYTES], q[1024];
 
 	ck_assert_int_eq(client_signup(&cl, "Re", email, PW), 0);
@@ -273,7 +248,7 @@ END_TEST
 START_TEST(csrf_on_every_state_changing_route)
 {
 	struct client cl = {0};
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char q[512];
 	int checked = 0;
 
@@ -335,7 +310,7 @@ END_TEST
 START_TEST(html_signin_flow)
 {
 	struct client cl = {0};
-	const char *email = strdup(fresh_email());
+	const char *email = strdup(fresh_email("user"));
 	char body[512], token[128] = "";
 	struct hresp *r;
 	const char *p;
@@ -372,8 +347,8 @@ START_TEST(redis_flush_signs_out_only)
 	struct client cl = {0};
 	struct hresp *r;
 
-	ck_assert_int_eq(client_signup(&cl, "Flush", fresh_email(), PW), 0);
-	redis("FLUSHALL");
+	ck_assert_int_eq(client_signup(&cl, "Flush", fresh_email("user"), PW), 0);
+	redis_cmd("FLUSHALL");
 	r = client_req(&cl, "GET", "/api/me", NULL, 0);
 	ck_assert_int_eq(r->status, 401);
 	hresp_free(r);

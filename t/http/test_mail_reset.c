@@ -12,63 +12,7 @@
 #define PW2 "a brand new password 42"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.300s", (s), (r)->body)
 
-static int seq;
-
-static const char *fresh_email(void)
-{
-	static char e[128];
-
-	snprintf(e, sizeof(e), "reset%d.%d@example.com", (int)getpid(), ++seq);
-	return e;
-}
-
-static void redis(const char *cmd)
-{
-	char line[4096];
-
-	snprintf(line, sizeof(line), "redis-cli -s %s/run/redis.sock %s >/dev/null", getenv("SHOP_HOME"), cmd);
-	ck_assert_int_eq(system(line), 0);
-}
-
-/* Every request comes from 127.0.0.1; each test starts with clean counts. */
-static void clear_ip_throttles(void)
-{
-	redis("DEL t:reset:ip:127.0.0.1 t:reg:ip:127.0.0.1 t:login:ip:127.0.0.1");
-}
-
 /* ---- a browser: HTML pages and form posts with the session cookie ---- */
-
-static void keep_cookie(struct client *cl, const struct hresp *r)
-{
-	const char *sc = hresp_header(r, "Set-Cookie"), *semi;
-
-	if (!sc)
-		return;
-	semi = strchr(sc, ';');
-	snprintf(cl->cookie, sizeof(cl->cookie), "%.*s", (int)(semi ? semi - sc : (long)strlen(sc)), sc);
-	if (!strcmp(cl->cookie, "sid="))
-		cl->cookie[0] = '\0';
-}
-
-static struct hresp *browse(struct client *cl, const char *method, const char *path, const char *form)
-{
-	char cookie[300];
-	const char *h[4];
-	int n = 0;
-	struct hresp *r;
-
-	if (form)
-		h[n++] = "Content-Type: application/x-www-form-urlencoded";
-	if (cl->cookie[0]) {
-		snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-		h[n++] = cookie;
-	}
-	h[n++] = "Accept: text/html";
-	h[n] = NULL;
-	r = http(method, path, form, h);
-	keep_cookie(cl, r);
-	return r;
-}
 
 /* The value of the page's hidden csrf field, into cl->csrf. */
 static void take_form_csrf(struct client *cl, const struct hresp *r)
@@ -178,7 +122,7 @@ START_TEST(reset_flow_json)
 	struct hresp *r;
 
 	clear_ip_throttles();
-	snprintf(email, sizeof(email), "%s", fresh_email());
+	snprintf(email, sizeof(email), "%s", fresh_email("user"));
 	ck_assert_int_eq(client_signup(&cl, "Rita Reset", email, PW), 0);
 	old = cl;	/* a session from before the reset */
 
@@ -212,7 +156,7 @@ START_TEST(reset_flow_json)
 
 	/* The link opens the form. */
 	snprintf(path, sizeof(path), "/reset?token=%s", token);
-	r = browse(&fresh, "GET", path, NULL);
+	r = client_browse(&fresh, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "name=\"token\"");
 	HAS(r, token);
@@ -251,7 +195,7 @@ START_TEST(reset_flow_json)
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "not valid");
 	hresp_free(r);
-	r = browse(&guest, "GET", path, NULL);
+	r = client_browse(&guest, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "not valid");
 	HAS(r, "href=\"/forgot\"");
@@ -273,10 +217,10 @@ START_TEST(reset_flow_html)
 	struct hresp *r;
 
 	clear_ip_throttles();
-	snprintf(email, sizeof(email), "%s", fresh_email());
+	snprintf(email, sizeof(email), "%s", fresh_email("user"));
 	ck_assert_int_eq(client_signup(&cl, "Hal Html", email, PW), 0);
 
-	r = browse(&b, "GET", "/forgot", NULL);
+	r = client_browse(&b, "GET", "/forgot", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "action=\"/forgot\"");
 	take_form_csrf(&b, r);
@@ -284,36 +228,36 @@ START_TEST(reset_flow_html)
 
 	/* Without the token nothing happens. */
 	snprintf(form, sizeof(form), "email=%s", email);
-	r = browse(&b, "POST", "/forgot", form);
+	r = client_browse(&b, "POST", "/forgot", form);
 	ck_assert_int_eq(r->status, 403);
 	hresp_free(r);
 
 	snprintf(form, sizeof(form), "csrf=%s&email=%s", b.csrf, email);
-	r = browse(&b, "POST", "/forgot", form);
+	r = client_browse(&b, "POST", "/forgot", form);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "If an account exists for that address, we have sent a link");
 	hresp_free(r);
 
 	token = wait_for_token(email, NULL);
 	snprintf(path, sizeof(path), "/reset?token=%s", token);
-	r = browse(&b, "GET", path, NULL);
+	r = client_browse(&b, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
 	take_form_csrf(&b, r);
 	hresp_free(r);
 
 	snprintf(form, sizeof(form), "csrf=%s&token=%s&password=tooshort", b.csrf, token);
-	r = browse(&b, "POST", "/reset", form);
+	r = client_browse(&b, "POST", "/reset", form);
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "12 characters");
 	HAS(r, token);	/* the form keeps the link's token */
 	hresp_free(r);
 
 	snprintf(form, sizeof(form), "csrf=%s&token=%s&password=a+brand+new+password+42", b.csrf, token);
-	r = browse(&b, "POST", "/reset", form);
+	r = client_browse(&b, "POST", "/reset", form);
 	ck_assert_int_eq(r->status, 303);
 	ck_assert_str_eq(hresp_header(r, "Location"), "/signin?reset=1");
 	hresp_free(r);
-	r = browse(&b, "GET", "/signin?reset=1", NULL);
+	r = client_browse(&b, "GET", "/signin?reset=1", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Your password has been changed");
 	hresp_free(r);
@@ -334,7 +278,7 @@ START_TEST(unknown_email_same_answer)
 	struct timespec s;
 
 	clear_ip_throttles();
-	snprintf(known, sizeof(known), "%s", fresh_email());
+	snprintf(known, sizeof(known), "%s", fresh_email("user"));
 	snprintf(unknown, sizeof(unknown), "ghost.%d@example.com", (int)getpid());
 	ck_assert_int_eq(client_signup(&cl, "Known", known, PW), 0);
 	ck_assert_int_eq(client_session(&b), 0);
@@ -361,13 +305,13 @@ START_TEST(unknown_email_same_answer)
 
 	/* The HTML answers match too (same browser session, same page). */
 	clear_ip_throttles();
-	r1 = browse(&b, "GET", "/forgot", NULL);
+	r1 = client_browse(&b, "GET", "/forgot", NULL);
 	take_form_csrf(&b, r1);
 	hresp_free(r1);
 	snprintf(form, sizeof(form), "csrf=%s&email=%s", b.csrf, known);
-	r1 = browse(&b, "POST", "/forgot", form);
+	r1 = client_browse(&b, "POST", "/forgot", form);
 	snprintf(form, sizeof(form), "csrf=%s&email=%s", b.csrf, unknown);
-	r2 = browse(&b, "POST", "/forgot", form);
+	r2 = client_browse(&b, "POST", "/forgot", form);
 	ck_assert_int_eq(r1->status, 200);
 	ck_assert_int_eq(r2->status, 200);
 	ck_assert_str_eq(r1->body, r2->body);
@@ -415,26 +359,26 @@ START_TEST(bad_and_expired_tokens)
 	struct hresp *r;
 
 	clear_ip_throttles();
-	r = browse(&b, "GET", "/reset", NULL);
+	r = client_browse(&b, "GET", "/reset", NULL);
 	ck_assert_int_eq(r->status, 400);
 	hresp_free(r);
-	r = browse(&b, "GET", "/reset?token=%3Cscript%3E", NULL);
+	r = client_browse(&b, "GET", "/reset?token=%3Cscript%3E", NULL);
 	ck_assert_int_eq(r->status, 400);
 	hresp_free(r);
-	r = browse(&b, "GET", "/reset?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
+	r = client_browse(&b, "GET", "/reset?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "not valid");
 	hresp_free(r);
 
 	/* A token that expired a minute ago. */
-	snprintf(email, sizeof(email), "%s", fresh_email());
+	snprintf(email, sizeof(email), "%s", fresh_email("user"));
 	ck_assert_int_eq(client_signup(&cl, "Old Link", email, PW), 0);
 	snprintf(q, sizeof(q), "INSERT INTO password_resets (token_hash, user_id, expires_at) "
 		 "SELECT SHA2('expired-token-%d-xxxxxxxxxxxx', 256), id, NOW(3) - INTERVAL 1 MINUTE "
 		 "FROM users WHERE email = '%s'", (int)getpid(), email);
 	ck_assert_int_eq(sql_exec(q), 0);
 	snprintf(path, sizeof(path), "/reset?token=expired-token-%d-xxxxxxxxxxxx", (int)getpid());
-	r = browse(&b, "GET", path, NULL);
+	r = client_browse(&b, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "not valid");
 	hresp_free(r);

@@ -10,30 +10,6 @@
 #define ADMIN_PW "admin password 12345"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.300s", (s), (r)->body)
 
-static int seq;
-
-/* name + pid + counter: unique in this run and across runs on one stack. */
-static const char *fresh(const char *name)
-{
-	static char e[128];
-
-	snprintf(e, sizeof(e), "%s%d.%d@example.com", name, (int)getpid(), ++seq);
-	return e;
-}
-
-static void redis(const char *cmd)
-{
-	char line[4096];
-
-	snprintf(line, sizeof(line), "redis-cli -s %s/run/redis.sock %s >/dev/null", getenv("SHOP_HOME"), cmd);
-	ck_assert_int_eq(system(line), 0);
-}
-
-static void clear_ip_throttles(void)
-{
-	redis("DEL t:reg:ip:127.0.0.1 t:login:ip:127.0.0.1");
-}
-
 /* Runs bin/shopctl (or $SHOP_BIN/shopctl) against the test stack, with env
  * assignments in front and `input` as its stdin (none when NULL); returns
  * its exit status. */
@@ -58,45 +34,13 @@ static int shopctl(const char *env, const char *input, const char *args)
 
 /* ---- a browser: HTML pages and form posts with the session cookie ---- */
 
-static void keep_cookie(struct client *cl, const struct hresp *r)
-{
-	const char *sc = hresp_header(r, "Set-Cookie"), *semi;
-
-	if (!sc)
-		return;
-	semi = strchr(sc, ';');
-	snprintf(cl->cookie, sizeof(cl->cookie), "%.*s", (int)(semi ? semi - sc : (long)strlen(sc)), sc);
-	if (!strcmp(cl->cookie, "sid="))
-		cl->cookie[0] = '\0';
-}
-
-static struct hresp *browse(struct client *cl, const char *method, const char *path, const char *form)
-{
-	char cookie[300];
-	const char *h[4];
-	int n = 0;
-	struct hresp *r;
-
-	if (form)
-		h[n++] = "Content-Type: application/x-www-form-urlencoded";
-	if (cl->cookie[0]) {
-		snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-		h[n++] = cookie;
-	}
-	h[n++] = "Accept: text/html";
-	h[n] = NULL;
-	r = http(method, path, form, h);
-	keep_cookie(cl, r);
-	return r;
-}
-
 /* A form post carrying the session's token in the hidden field. */
 static struct hresp *post_form(struct client *cl, const char *path, const char *fields)
 {
 	char form[2048];
 
 	snprintf(form, sizeof(form), "csrf=%s&%.1800s", cl->csrf, fields);
-	return browse(cl, "POST", path, form);
+	return client_browse(cl, "POST", path, form);
 }
 
 static long status_of(struct hresp *r)
@@ -120,7 +64,7 @@ static void admin_client(struct client *adm, char *email, size_t n)
 {
 	char env[256], args[256];
 
-	snprintf(email, n, "%s", fresh("admin"));
+	snprintf(email, n, "%s", fresh_email("admin"));
 	snprintf(env, sizeof(env), "SHOP_ADMIN_PASSWORD='%s' SHOP_ADMIN_NAME='Ada Admin'", ADMIN_PW);
 	snprintf(args, sizeof(args), "create-admin %s", email);
 	ck_assert_int_eq(shopctl(env, NULL, args), 0);
@@ -156,10 +100,10 @@ START_TEST(shopper_is_forbidden)
 	char email[128], q[512];
 	struct hresp *r;
 
-	snprintf(email, sizeof(email), "%s", fresh("shopper"));
+	snprintf(email, sizeof(email), "%s", fresh_email("shopper"));
 	ck_assert_int_eq(client_signup(&cl, "Sam Shopper", email, PW), 0);
-	ck_assert_int_eq(status_of(browse(&cl, "GET", "/admin", NULL)), 403);
-	ck_assert_int_eq(status_of(browse(&cl, "GET", "/seller/", NULL)), 403);
+	ck_assert_int_eq(status_of(client_browse(&cl, "GET", "/admin", NULL)), 403);
+	ck_assert_int_eq(status_of(client_browse(&cl, "GET", "/seller/", NULL)), 403);
 	ck_assert_int_eq(status_of(client_req(&cl, "GET", "/admin", NULL, 0)), 403);
 	/* A valid CSRF token does not make a shopper an admin. */
 	snprintf(q, sizeof(q), "{\"email\":\"%s\",\"role\":\"admin\"}", email);
@@ -172,7 +116,7 @@ START_TEST(shopper_is_forbidden)
 	snprintf(q, sizeof(q), "SELECT is_admin + is_seller FROM users WHERE email = '%s'", email);
 	ck_assert_int_eq(sql_scalar(q), 0);
 	/* The page to apply is theirs, though. */
-	r = browse(&cl, "GET", "/sell", NULL);
+	r = client_browse(&cl, "GET", "/sell", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "name=\"displayName\"");
 	HAS(r, "name=\"csrf\"");
@@ -190,7 +134,7 @@ START_TEST(apply_approve_rotates_session)
 	int seller = 0;
 	size_t i;
 
-	snprintf(email, sizeof(email), "%s", fresh("applicant"));
+	snprintf(email, sizeof(email), "%s", fresh_email("applicant"));
 	snprintf(slug, sizeof(slug), "shop-%d", (int)getpid());
 	ck_assert_int_eq(client_signup(&ap, "Ann Applicant", email, PW), 0);
 
@@ -199,14 +143,14 @@ START_TEST(apply_approve_rotates_session)
 	ck_assert_int_eq(r->status, 303);
 	ck_assert_str_eq(hresp_header(r, "Location"), "/sell");
 	hresp_free(r);
-	r = browse(&ap, "GET", "/sell", NULL);
+	r = client_browse(&ap, "GET", "/sell", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "waiting for review");
 	HAS(r, "Ann&#39;s Goods");
 	hresp_free(r);
 	/* One pending application per person; a slug once per shop. */
 	ck_assert_int_eq(status_of(post_form(&ap, "/sell", q)), 409);
-	snprintf(other_email, sizeof(other_email), "%s", fresh("rival"));
+	snprintf(other_email, sizeof(other_email), "%s", fresh_email("rival"));
 	ck_assert_int_eq(client_signup(&other, "Rita Rival", other_email, PW), 0);
 	snprintf(q, sizeof(q), "displayName=Rival&slug=%s&contactEmail=%s", slug, other_email);
 	r = post_form(&other, "/sell", q);
@@ -218,7 +162,7 @@ START_TEST(apply_approve_rotates_session)
 
 	/* The admin sees and approves it. */
 	admin_client(&adm, admin_email, sizeof(admin_email));
-	r = browse(&adm, "GET", "/admin", NULL);
+	r = client_browse(&adm, "GET", "/admin", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, slug);
 	HAS(r, email);
@@ -229,7 +173,7 @@ START_TEST(apply_approve_rotates_session)
 	ck_assert_int_gt(app_id, 0);
 	snprintf(path, sizeof(path), "/admin/applications/%lld", app_id);
 	/* Not without the token. */
-	ck_assert_int_eq(status_of(browse(&adm, "POST", path, "decision=approve")), 403);
+	ck_assert_int_eq(status_of(client_browse(&adm, "POST", path, "decision=approve")), 403);
 	ck_assert_int_eq(status_of(post_form(&adm, path, "decision=maybe")), 400);
 	r = post_form(&adm, path, "decision=approve");
 	ck_assert_int_eq(r->status, 303);
@@ -267,11 +211,11 @@ START_TEST(apply_approve_rotates_session)
 	/* The id from before the change is worth nothing now. */
 	ck_assert_int_eq(status_of(client_req(&old, "GET", "/api/me", NULL, 0)), 401);
 
-	r = browse(&ap, "GET", "/seller/", NULL);
+	r = client_browse(&ap, "GET", "/seller/", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Ann&#39;s Goods");
 	hresp_free(r);
-	r = browse(&ap, "GET", "/sell", NULL);
+	r = client_browse(&ap, "GET", "/sell", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "You are a seller");
 	hresp_free(r);
@@ -285,7 +229,7 @@ START_TEST(reject)
 	long long app_id;
 	struct hresp *r;
 
-	snprintf(email, sizeof(email), "%s", fresh("rejected"));
+	snprintf(email, sizeof(email), "%s", fresh_email("rejected"));
 	snprintf(slug, sizeof(slug), "nope-%d", (int)getpid());
 	ck_assert_int_eq(client_signup(&ap, "Ned Nope", email, PW), 0);
 	snprintf(q, sizeof(q), "displayName=Nope&slug=%s&contactEmail=%s", slug, email);
@@ -307,12 +251,12 @@ START_TEST(reject)
 	ck_assert_int_eq(sql_scalar(q), 1);
 
 	/* They may apply again. */
-	r = browse(&ap, "GET", "/sell", NULL);
+	r = client_browse(&ap, "GET", "/sell", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "was not approved");
 	HAS(r, "name=\"displayName\"");
 	hresp_free(r);
-	ck_assert_int_eq(status_of(browse(&ap, "GET", "/seller/", NULL)), 403);
+	ck_assert_int_eq(status_of(client_browse(&ap, "GET", "/seller/", NULL)), 403);
 }
 END_TEST
 
@@ -323,18 +267,18 @@ START_TEST(admin_grants_and_searches)
 	struct hresp *r;
 
 	admin_client(&adm, admin_email, sizeof(admin_email));
-	snprintf(email, sizeof(email), "%s", fresh("grantee"));
+	snprintf(email, sizeof(email), "%s", fresh_email("grantee"));
 	ck_assert_int_eq(client_signup(&target, "Gus Grantee", email, PW), 0);
 
 	/* Search by the start of the email shows roles. */
 	snprintf(q, sizeof(q), "/admin?q=grantee%d", (int)getpid());
-	r = browse(&adm, "GET", q, NULL);
+	r = client_browse(&adm, "GET", q, NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, email);
 	HAS(r, "shopper");
 	hresp_free(r);
 	/* LIKE wildcards are literal. */
-	r = browse(&adm, "GET", "/admin?q=%25", NULL);
+	r = client_browse(&adm, "GET", "/admin?q=%25", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "No account has an email starting with");
 	hresp_free(r);
@@ -346,15 +290,14 @@ START_TEST(admin_grants_and_searches)
 	ck_assert(!strncmp(hresp_header(r, "Location"), "/admin?q=", 9));
 	hresp_free(r);
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM sellers s JOIN users u ON u.id = s.user_id "
-		 "WHERE u.email = '%s' AND u.is_seller = 1 AND s.slug LIKE 'grantee%d-%d%%'",
-		 email, (int)getpid(), seq);
+		 "WHERE u.email = '%s' AND u.is_seller = 1 AND s.slug LIKE 'grantee%%'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
-	ck_assert_int_eq(status_of(browse(&target, "GET", "/seller/", NULL)), 200);
-	ck_assert_int_eq(status_of(browse(&target, "GET", "/admin", NULL)), 403);
+	ck_assert_int_eq(status_of(client_browse(&target, "GET", "/seller/", NULL)), 200);
+	ck_assert_int_eq(status_of(client_browse(&target, "GET", "/admin", NULL)), 403);
 
 	snprintf(q, sizeof(q), "email=%s&role=admin", email);
 	ck_assert_int_eq(status_of(post_form(&adm, "/admin/grant", q)), 303);
-	ck_assert_int_eq(status_of(browse(&target, "GET", "/admin", NULL)), 200);
+	ck_assert_int_eq(status_of(client_browse(&target, "GET", "/admin", NULL)), 200);
 
 	snprintf(q, sizeof(q), "email=nobody.%d%%40nowhere.example&role=admin", (int)getpid());
 	ck_assert_int_eq(status_of(post_form(&adm, "/admin/grant", q)), 404);
@@ -368,14 +311,13 @@ START_TEST(shopctl_commands)
 	struct client cl = {0};
 	char email[128], args[256], q[512];
 
-	snprintf(email, sizeof(email), "%s", fresh("ctl.user"));
+	snprintf(email, sizeof(email), "%s", fresh_email("ctl.user"));
 	ck_assert_int_eq(client_signup(&cl, "Carl Ctl", email, PW), 0);
 	snprintf(args, sizeof(args), "grant %s seller", email);
 	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);
 	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);	/* idempotent */
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM sellers s JOIN users u ON u.id = s.user_id "
-		 "WHERE u.email = '%s' AND u.is_seller = 1 AND s.slug LIKE 'ctl-user%d-%d%%'",
-		 email, (int)getpid(), seq);
+		 "WHERE u.email = '%s' AND u.is_seller = 1 AND s.slug LIKE 'ctl-user%%'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
 	snprintf(args, sizeof(args), "grant %s admin", email);
 	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);
@@ -390,14 +332,14 @@ START_TEST(shopctl_commands)
 	ck_assert_int_eq(shopctl(NULL, NULL, "create-admin not-an-email"), 2);
 	/* The password policy applies to admins too; stdin is read when the
 	 * environment has none. */
-	snprintf(args, sizeof(args), "create-admin %s", fresh("weak"));
+	snprintf(args, sizeof(args), "create-admin %s", fresh_email("weak"));
 	ck_assert_int_eq(shopctl("SHOP_ADMIN_PASSWORD=short", NULL, args), 1);
-	snprintf(email, sizeof(email), "%s", fresh("stdin.admin"));
+	snprintf(email, sizeof(email), "%s", fresh_email("stdin.admin"));
 	snprintf(args, sizeof(args), "create-admin %s", email);
 	ck_assert_int_eq(shopctl(NULL, ADMIN_PW, args), 0);
 	memset(&cl, 0, sizeof(cl));
 	ck_assert_int_eq(client_signin(&cl, email, ADMIN_PW), 0);
-	ck_assert_int_eq(status_of(browse(&cl, "GET", "/admin", NULL)), 200);
+	ck_assert_int_eq(status_of(client_browse(&cl, "GET", "/admin", NULL)), 200);
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM users WHERE email = '%s' AND name = 'Administrator' "
 		 "AND is_admin = 1 AND password_hash LIKE '$argon2id$%%'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
