@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS products (
 	attributes JSON NOT NULL DEFAULT '{}' CHECK (JSON_VALID(attributes)),
 	-- ["url", ...]
 	images JSON NOT NULL DEFAULT '[]' CHECK (JSON_VALID(images)),
+	-- Read model of the product page, so a page is one query: the active SKUs
+	-- ([code, price, currency, weight_grams, stock, options] by position) and
+	-- the reviews ({"dist": [n1..n5], "recent": [[rating, date, reviewer,
+	-- comment], ...newest 20]}). Whoever changes SKUs, inventory or reviews
+	-- calls catalog_refresh_digest() in the same transaction.
+	sku_digest JSON NOT NULL DEFAULT '[]' CHECK (JSON_VALID(sku_digest)),
+	review_digest JSON NOT NULL DEFAULT '{}' CHECK (JSON_VALID(review_digest)),
 	thumbnail VARCHAR(500) NULL,
 	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
 	updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),

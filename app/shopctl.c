@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "store/db.h"
+#include "catalog/catalog.h"
 #include "catalog/import.h"
 #include "account/account.h"
 
@@ -461,6 +462,7 @@ int main(int argc, char **argv)
 		return 1;
 	/* Every module's statements are registered before any connection. */
 	catalog_import_init();
+	catalog_init();	/* the importer refreshes the product read model */
 	account_init();
 	admin_init();
 	db_register(ctl_sql, Q_COUNT);

@@ -4,12 +4,20 @@
 #define CATALOG_CATALOG_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include "../core/err.h"
 
 struct ctx;
+struct db;
+struct arena;
 
 /* Registers the module's statements (call once at start). */
 void catalog_init(void);
+
+/* Recomputes the product's read model (sku_digest, review_digest) from its
+ * SKUs, inventory and reviews. Call it inside every transaction that changes
+ * those rows, after the change, so pages never show a mix of old and new. */
+enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id);
 
 /* The top-level categories for the site navigation, as a new JSON array
  * reference owned by the caller; NULL when the database is unreachable. */

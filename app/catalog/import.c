@@ -26,6 +26,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../store/db.h"
+#include "catalog.h"
 #include "import.h"
 
 #define TITLE_MAX	200	/* characters, as products.title */
@@ -1012,6 +1013,12 @@ static enum err import_tx(struct db *db, void *ctx)
 
 		EXEC(Q_REVIEW_INSERT, NULL, "iisss", r->id, w->rating, w->comment, w->name,
 		     w->has_time ? w->created_at : NULL);
+	}
+	{
+		enum err e_ = catalog_refresh_digest(db, t->a, r->id);
+
+		if (e_)
+			return fail(t, e_, "database: %s", db_error(db));
 	}
 	EXEC(Q_OUTBOX, NULL, "ii", r->id, r->id);
 	return E_OK;

@@ -153,6 +153,11 @@ static enum err prepare(struct db *db, const struct db_sql *q, MYSQL_STMT **out)
 {
 	MYSQL_STMT *st;
 
+	/* A statement nobody registered would borrow another's slot. */
+	if ((size_t)q->slot >= nregistry || registry[q->slot] != q) {
+		log_err("db: statement used before db_register(): %s", q->sql);
+		return E_INTERNAL;
+	}
 	if ((size_t)q->slot >= db->nstmts) {
 		MYSQL_STMT **s = realloc(db->stmts, nregistry * sizeof(*s));
 
