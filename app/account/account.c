@@ -371,8 +371,14 @@ enum err h_signout(struct ctx *c)
 
 enum err h_api_me(struct ctx *c)
 {
-	c->resp->model = user_json(c->sess);
-	arena_on_reset(c->a, (void (*)(void *))json_decref, c->resp->model);
+	json_t *m = reply_model(c, NULL, NULL), *u = user_json(c->sess);
+
+	if (!m || !u) {
+		json_decref(u);
+		return E_NOMEM;
+	}
+	json_object_update(m, u);
+	json_decref(u);
 	return E_OK;
 }
 
