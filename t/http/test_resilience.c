@@ -103,6 +103,52 @@ START_TEST(redis_restart)
 }
 END_TEST
 
+/* SIGHUP: a new generation of workers takes over; requests keep being
+ * answered throughout. */
+START_TEST(graceful_reload)
+{
+	int before[64], after[64], nb, na = 0, replaced = 0;
+	char cmd[4096];
+
+	nb = worker_pids(before, 64);
+	ck_assert_int_ge(nb, 1);
+	snprintf(cmd, sizeof(cmd), "kill -HUP $(cat %s/run/shopd.pid)", getenv("SHOP_HOME"));
+	ck_assert_int_eq(system(cmd), 0);
+	for (int i = 0; i < 100 && !replaced; i++) {
+		struct hresp *r = http_get("/healthz");	/* never cached */
+
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+		usleep(50000);
+		na = worker_pids(after, 64);
+		replaced = na == nb;
+		for (int a = 0; a < na && replaced; a++)
+			for (int b = 0; b < nb; b++)
+				if (after[a] == before[b])
+					replaced = 0;
+	}
+	ck_assert_msg(replaced, "workers were not replaced after SIGHUP");
+}
+END_TEST
+
+/* The FastCGI hosting convention (spawn-fcgi, mod_fcgid): the listening
+ * socket arrives on fd 0 and shopd serves on it. */
+START_TEST(fastcgi_hosting_convention)
+{
+	char cmd[4096];
+	const char *root = getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".";
+
+	snprintf(cmd, sizeof(cmd),
+		 "sock=$(mktemp -u /tmp/shop-fd0.XXXXXX); "
+		 "env -u SHOP_SOCKET SHOP_WORKERS=1 spawn-fcgi -s $sock -M 0600 -P $sock.pid -- %s/bin/shopd >/dev/null 2>&1 || exit 2; "
+		 "rc=1; for i in $(seq 50); do "
+		 "REQUEST_METHOD=GET REQUEST_URI=/robots.txt SCRIPT_NAME=/robots.txt cgi-fcgi -bind -connect $sock 2>/dev/null "
+		 "| grep -q '^Sitemap:' && { rc=0; break; }; sleep 0.1; done; "
+		 "kill $(cat $sock.pid) 2>/dev/null; rm -f $sock $sock.pid; exit $rc", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http-resilience");
@@ -110,6 +156,8 @@ int main(void)
 
 	harness_init();
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, fastcgi_hosting_convention);
+	tcase_add_test(tc, graceful_reload);
 	tcase_add_test(tc, worker_killed_is_replaced);
 	tcase_add_test(tc, mariadb_restart);
 	tcase_add_test(tc, redis_restart);
