@@ -14,6 +14,8 @@
  * `shopd jobs` runs only that loop, in the foreground, for a deployment that
  * runs background jobs on another host. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +38,7 @@
 #define EXIT_CONFIG 78	/* a worker that cannot start for a reason respawning will not fix */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
-static volatile sig_atomic_t worker_busy, worker_stop;
+static volatile sig_atomic_t worker_stop;
 
 static void master_signal(int sig)
 {
@@ -48,14 +50,13 @@ static void master_signal(int sig)
 		got_chld = 1;
 }
 
-/* In a worker, SIGTERM lets the request in flight finish; an idle worker,
- * blocked in accept, has nothing to finish and leaves at once. */
+/* In a worker SIGTERM only sets a flag. It is blocked except while the
+ * worker waits for a connection (ppoll), so a request that has been accepted
+ * is always answered, and an idle worker leaves at once. */
 static void worker_signal(int sig)
 {
 	(void)sig;
 	worker_stop = 1;
-	if (!worker_busy)
-		_exit(0);
 }
 
 static void set_handler(int sig, void (*fn)(int), int restart)
@@ -82,7 +83,8 @@ static void worker_main(int listen_fd)
 	struct worker w;
 	FCGX_Request fr;
 	char errbuf[512] = "";
-	sigset_t none;
+	sigset_t none, term;
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 
 	/* libfcgi installs its own handlers in FCGX_Init; ours go after it
 	 * (STACK.md: otherwise an idle worker ignores SIGTERM). */
@@ -92,7 +94,9 @@ static void worker_main(int listen_fd)
 	set_handler(SIGCHLD, SIG_DFL, 0);
 	set_handler(SIGPIPE, SIG_IGN, 0);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_SETMASK, &term, NULL);
 	/* jansson makes many small allocations per page; with fastbins, every
 	 * larger allocation after them consolidates the heap first, which
 	 * showed up in profiles (malloc_consolidate). The per-thread cache
@@ -104,16 +108,14 @@ static void worker_main(int listen_fd)
 	}
 	if (FCGX_InitRequest(&fr, listen_fd, 0))
 		_exit(1);
+	/* The listening socket is non-blocking (see main): workers wait in
+	 * ppoll, the only place SIGTERM can arrive, and a worker that loses the
+	 * race for a connection gets EAGAIN from accept and waits again. */
 	while (!worker_stop) {
-		worker_busy = 0;
-		if (worker_stop)
-			break;
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (worker_stop)
-				break;
+		if (ppoll(&pfd, 1, NULL, &none) <= 0)
+			continue;	/* EINTR: SIGTERM, checked by the loop */
+		if (FCGX_Accept_r(&fr) < 0)
 			continue;
-		}
-		worker_busy = 1;
 		http_serve(&w, &fr);
 		FCGX_Finish_r(&fr);
 	}
@@ -215,6 +217,10 @@ int main(int argc, char **argv)
 	listen_fd = open_socket();
 	if (listen_fd < 0)
 		return 1;
+	/* Workers wait in ppoll and then accept; non-blocking, so the workers
+	 * that lose the race for a connection do not sit in accept() where
+	 * SIGTERM cannot reach them without dropping a connection. */
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	nworkers = config.workers > MAX_WORKERS ? MAX_WORKERS : config.workers;
 	jobs_slot = nworkers++;
 	set_handler(SIGTERM, master_signal, 1);
