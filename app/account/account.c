@@ -314,10 +314,12 @@ enum err h_signin(struct ctx *c)
 		return session_reply_throttled(c, wait, "attempts");
 	if (e == E_INVAL) {
 		m = form_page(c, "signin", "Sign in", 401, bad_login);
-		if (m && ctx_str(c, "next"))
+		if (!m)
+			return E_NOMEM;
+		if (ctx_str(c, "next"))
 			json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
 		json_object_set_new(m, "email", json_string(ctx_str(c, "email")));
-		return m ? E_OK : E_NOMEM;
+		return E_OK;
 	}
 	if (e)
 		return e;

@@ -377,7 +377,12 @@ static enum err list_page(struct ctx *c, struct listing *l)
 			return E_INVAL;
 		for (char *t = strtok_r(payload, "|", &save); t && nf < 5; t = strtok_r(NULL, "|", &save))
 			f[nf++] = t;
-		if (nf != 5 || strcmp(f[0], "c1") || atoi(f[1]) != l->sort || atol(f[2]) != l->cat->id ||
+		int64_t sort, cat;
+
+		/* The MAC proves we made it; these prove it is for this listing. */
+		if (nf != 5 || strcmp(f[0], "c1") ||
+		    parse_int64(f[1], strlen(f[1]), 0, S_COUNT - 1, &sort) || sort != l->sort ||
+		    parse_int64(f[2], strlen(f[2]), 1, INT64_MAX, &cat) || cat != l->cat->id ||
 		    parse_int64(f[4], strlen(f[4]), 0, INT64_MAX, &after_id))
 			return E_INVAL;
 		if (l->sort == S_NEWEST)

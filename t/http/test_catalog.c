@@ -384,11 +384,18 @@ END_TEST
 
 START_TEST(head_request)
 {
-	struct hresp *r = http("HEAD", "/c/smartphones", NULL, NULL);
+	struct hresp *g = http_get("/c/laptops"), *r = http("HEAD", "/c/laptops", NULL, NULL);
+	const char *cl;
 
+	/* Same status and headers as GET, the length the GET body has, no body. */
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_uint_eq(r->len, 0);
+	ck_assert_int_eq(g->status, 200);
+	cl = hresp_header(r, "Content-Length");
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_int_eq(atol(cl), (long)g->len);
+	ck_assert_str_eq(hresp_header(r, "Content-Type"), "text/html; charset=utf-8");
 	hresp_free(r);
+	hresp_free(g);
 }
 END_TEST
 
