@@ -237,6 +237,34 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
 	KEY ix_mail_pending (sent_at, next_attempt_at, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Carts of signed-in shoppers (app/cart/cart.c); guest carts live in Redis
+-- beside the session. `carts` is one row per shopper: every change locks it
+-- (INSERT ... ON DUPLICATE KEY UPDATE version = version + 1), which serializes
+-- concurrent edits of one cart and gives clients a version for If-Match.
+-- Carts untouched for 30 days are purged by `shopd jobs` (items cascade).
+CREATE TABLE IF NOT EXISTS carts (
+	user_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+	version BIGINT UNSIGNED NOT NULL DEFAULT 0,
+	updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_carts_updated (updated_at),
+	CONSTRAINT fk_carts_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One line per SKU. unit_price is the price when the line was added (the
+-- snapshot the shopper saw); the cart shows the current price beside it when
+-- they differ, until the shopper accepts the new one.
+CREATE TABLE IF NOT EXISTS cart_items (
+	user_id BIGINT UNSIGNED NOT NULL,
+	sku_id BIGINT UNSIGNED NOT NULL,
+	quantity SMALLINT UNSIGNED NOT NULL CHECK (quantity BETWEEN 1 AND 99),
+	unit_price BIGINT NOT NULL CHECK (unit_price >= 0),
+	added_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	PRIMARY KEY (user_id, sku_id),
+	KEY ix_cart_items_sku (sku_id),
+	CONSTRAINT fk_cart_items_cart FOREIGN KEY (user_id) REFERENCES carts (user_id) ON DELETE CASCADE,
+	CONSTRAINT fk_cart_items_sku FOREIGN KEY (sku_id) REFERENCES skus (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

@@ -24,6 +24,7 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "mail/mail.h"
+#include "cart/cart.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -41,10 +42,16 @@ static int job_mail(struct db *db, struct kv *kv, struct arena *a)
 	return mail_deliver_batch(db, a);
 }
 
+static int job_carts(struct db *db, struct kv *kv, struct arena *a)
+{
+	return cart_purge_batch(db, kv, a);
+}
+
 /* Later capabilities add their rows here: { "outbox", outbox_relay_batch, 100 },
  * { "holds", hold_sweep_batch, 1000 }, ... */
 static const struct job jobs[] = {
 	{ "mail", job_mail, 200 },
+	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -86,6 +93,7 @@ void jobs_main(void)
 	/* The statements of every job's module (idempotent: a forked jobs
 	 * process has them already from site_init). */
 	mail_init();
+	cart_init();
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);

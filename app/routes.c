@@ -5,14 +5,17 @@
 #include "http/router.h"
 #include "catalog/catalog.h"
 #include "account/account.h"
+#include "cart/cart.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
 #include "account/routes.inc"
+#include "cart/routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
 	ACCOUNT_ROUTES,
+	CART_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

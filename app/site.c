@@ -15,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "account/account.h"
 #include "account/session.h"
+#include "cart/cart.h"
 #include "mail/mail.h"
 #include "site.h"
 
@@ -24,7 +25,7 @@
 static const char *const site_vocab[] = {
 	/* layout */
 	"site", "nav", "css", "js", "pageTitle", "content", "notice", "canonical",
-	"metaDescription", "year", "user", "csrf", "next",
+	"metaDescription", "year", "user", "csrf", "next", "cartCount",
 	/* errors */
 	"error", "status", "title", "message",
 	NULL
@@ -36,11 +37,13 @@ extern const char *const account_vocab[];
 extern const char *const address_vocab[];
 extern const char *const reset_vocab[];
 extern const char *const admin_vocab[];
+extern const char *const cart_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
-		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab
+		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
+		cart_vocab
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -130,6 +133,10 @@ void site_decorate(struct ctx *c, json_t *model)
 		json_object_set_new(model, "user", json_pack("{s:s}", "name", c->sess->name));
 	if (c->sess && !json_object_get(model, "csrf"))
 		json_object_set_new(model, "csrf", json_string(c->sess->csrf));
+	/* The header's mini-cart: free for guests (the cart is in the session
+	 * hash already read), one indexed SUM for signed-in shoppers. */
+	if (c->sess && !json_object_get(model, "cartCount"))
+		json_object_set_new(model, "cartCount", json_integer(cart_count(c)));
 }
 
 enum err h_healthz(struct ctx *c)
@@ -171,4 +178,5 @@ void site_init(void)
 	reset_init();
 	admin_init();
 	mail_init();
+	cart_init();
 }

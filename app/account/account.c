@@ -16,6 +16,7 @@
 #include "../store/db.h"
 #include "account.h"
 #include "session.h"
+#include "../cart/cart.h"
 
 #define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
 #define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
@@ -250,7 +251,7 @@ static const char *bad_login = "The email or password is not right.";
 
 /* E_OK and the session switched, E_INVAL for wrong credentials (same answer
  * for unknown emails), E_CONFLICT when throttled (*wait set). */
-static enum err do_signin(struct ctx *c, int *wait, const char **old_key)
+static enum err do_signin(struct ctx *c, int *wait, const char **old_key, const char **cart_msg)
 {
 	const char *email = account_email(c->a, ctx_str(c, "email"));
 	const char *pw = ctx_str(c, "password");
@@ -279,6 +280,10 @@ static enum err do_signin(struct ctx *c, int *wait, const char **old_key)
 		return E_INVAL;
 	}
 	session_throttle_clear(c, acctkey);
+	/* The guest cart joins the saved one before the session switches, so
+	 * a failure here leaves it where it was. */
+	if ((e = cart_merge(c, uid, cart_msg)))
+		return e;
 	if (pw_needs_rehash(hash)) {
 		char fresh[crypto_pwhash_STRBYTES];
 
@@ -305,9 +310,9 @@ enum err h_signin_form(struct ctx *c)
 
 enum err h_signin(struct ctx *c)
 {
-	const char *old_key = NULL;
+	const char *old_key = NULL, *cart_msg = NULL;
 	int wait = 0;
-	enum err e = do_signin(c, &wait, &old_key);
+	enum err e = do_signin(c, &wait, &old_key, &cart_msg);
 	json_t *m;
 
 	if (e == E_CONFLICT)
@@ -323,14 +328,15 @@ enum err h_signin(struct ctx *c)
 	}
 	if (e)
 		return e;
+	session_flash(c, cart_msg);
 	return reply_redirect(c, 303, safe_next(ctx_str(c, "next")));
 }
 
 enum err h_api_session_post(struct ctx *c)
 {
-	const char *old_key = NULL;
+	const char *old_key = NULL, *cart_msg = NULL;
 	int wait = 0;
-	enum err e = do_signin(c, &wait, &old_key);
+	enum err e = do_signin(c, &wait, &old_key, &cart_msg);
 	json_t *m;
 
 	if (e == E_CONFLICT)
@@ -342,6 +348,8 @@ enum err h_api_session_post(struct ctx *c)
 	m = reply_model(c, NULL, NULL);
 	json_object_set_new(m, "user", user_json(c->sess));
 	json_object_set_new(m, "csrfToken", json_string(c->sess->csrf));
+	if (cart_msg)
+		json_object_set_new(m, "cartMessage", json_string(cart_msg));
 	return E_OK;
 }
 

@@ -35,6 +35,13 @@ static int cross_site(const struct req *r)
 	return 0;
 }
 
+/* A request that names its origin, after cross_site() found it is ours. */
+static int says_same_origin(const struct req *r)
+{
+	return (r->sec_fetch_site && !strcmp(r->sec_fetch_site, "same-origin")) ||
+	       (r->origin && strcmp(r->origin, "null"));
+}
+
 int auth_check(struct ctx *c, const char **why)
 {
 	unsigned f = c->route->flags;
@@ -73,7 +80,8 @@ int auth_check(struct ctx *c, const char **why)
 			return 403;
 		}
 	}
-	if ((f & RF_CSRF) && !session_csrf_ok(c)) {
+	if ((f & RF_CSRF) && !session_csrf_ok(c) &&
+	    !((f & RF_CSRF_OPEN) && !c->sess && says_same_origin(c->req))) {
 		*why = "The security token was missing or did not match (the form may have expired). "
 		       "Please go back, reload the page and try again.";
 		return 403;

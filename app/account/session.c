@@ -124,6 +124,7 @@ enum err session_load(struct ctx *c)
 	const char *id = req_cookie(c->req, cookie_name(c));
 	struct session *s;
 	redisReply *r = NULL;
+	const char *flash = NULL;
 	char roles[16];
 	enum err e;
 
@@ -140,12 +141,23 @@ enum err session_load(struct ctx *c)
 		return e == E_UNAVAIL ? E_OK : e;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0)
 		return E_OK;	/* ended, expired or flushed: a stranger again */
+	s->cart_field = arena_alloc(c->a, (r->elements / 2 + 1) * sizeof(char *));
+	s->cart_val = arena_alloc(c->a, (r->elements / 2 + 1) * sizeof(char *));
+	if (!s->cart_field || !s->cart_val)
+		return E_NOMEM;
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
 
 		if (!k || !v)
 			continue;
-		if (!strcmp(k, "uid"))
+		if (k[0] == 'i' && k[1] == ':') {
+			s->cart_field[s->ncart] = k;
+			s->cart_val[s->ncart++] = v;
+		} else if (!strcmp(k, "cv"))
+			s->cart_version = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "flash"))
+			flash = v;
+		else if (!strcmp(k, "uid"))
 			s->uid = strtoll(v, NULL, 10);
 		else if (!strcmp(k, "csrf"))
 			snprintf(s->csrf, sizeof(s->csrf), "%s", v);
@@ -177,8 +189,20 @@ enum err session_load(struct ctx *c)
 		}
 	}
 	kv_cmd(c->kv, c->a, NULL, "EXPIRE %s %ld", s->key, ttl_of(s));
+	/* A flash message is shown once, on the next HTML page. */
+	if (flash && !c->req->wants_json && c->req->method == M_GET) {
+		if (!c->notice)
+			c->notice = arena_strdup(c->a, flash);
+		kv_cmd(c->kv, c->a, NULL, "HDEL %s flash", s->key);
+	}
 	c->sess = s;
 	return E_OK;
+}
+
+void session_flash(struct ctx *c, const char *msg)
+{
+	if (c->sess && msg && *msg)
+		kv_cmd(c->kv, c->a, NULL, "HSET %s flash %s", c->sess->key, msg);
 }
 
 static enum err create(struct ctx *c, int64_t uid, unsigned epoch)

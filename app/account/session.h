@@ -29,6 +29,13 @@ struct session {
 	const char *name, *email;
 	int is_seller, is_admin;
 	int64_t seller_id;	/* sellers.id run by this user, 0 if none */
+	/* A guest's cart lives in the session hash itself, so it shares the
+	 * session's sliding TTL and costs no extra round trip per page:
+	 * fields "i:<sku id>" (values read by app/cart/cart.c) and the cart's
+	 * version "cv". Arena-owned; empty for a signed-in shopper. */
+	size_t ncart;
+	const char **cart_field, **cart_val;
+	int64_t cart_version;
 };
 
 /* Loads the session named by the request's cookie into c->sess (NULL when
@@ -41,6 +48,10 @@ const char *session_csrf(struct ctx *c);
  * old session's key is returned in *old_key (arena-owned, may be NULL) so the
  * cart can merge what the guest had. */
 enum err session_signin(struct ctx *c, int64_t uid, const char **old_key);
+/* A one-time message for the next HTML page this session views (e.g. what a
+ * cart merge changed, shown after the sign-in redirect). */
+void session_flash(struct ctx *c, const char *msg);
+
 /* Ends the current session (sign-out). */
 enum err session_destroy(struct ctx *c);
 /* True when the request carries this session's CSRF token (form field

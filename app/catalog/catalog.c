@@ -276,6 +276,16 @@ static const char *stock_label(struct ctx *c, long n)
 /* Up to two initials of the title, for the offline placeholder image. */
 static const char *initials(struct ctx *c, const char *title)
 {
+	return catalog_initials(c->a, title);
+}
+
+const char *catalog_image(struct arena *a, const char *title)
+{
+	return arena_printf(a, "/img/ph/%s.svg", catalog_initials(a, title));
+}
+
+const char *catalog_initials(struct arena *a, const char *title)
+{
 	char out[3] = "";
 	int n = 0, start = 1;
 
@@ -289,7 +299,7 @@ static const char *initials(struct ctx *c, const char *title)
 	if (!n)
 		out[n++] = 'X';
 	out[n] = '\0';
-	return arena_strdup(c->a, out);
+	return arena_strdup(a, out);
 }
 
 /* Shared fields of a product row (card or full). */
@@ -765,6 +775,7 @@ enum err h_product(struct ctx *c)
 	if ((e = item_json(c, p, &item)))
 		return e;
 	m = reply_model(c, "product", arena_strdup(c->a, db_cell(p, 0, C_TITLE)));
+	json_object_set_new(item, "purchasable", json_boolean(json_integer_value(json_object_get(item, "stock")) > 0));
 	json_object_set_new(m, "product", item);
 	digest = column_json(c, db_cell(p, 0, P_REVIEWS), 0);
 	reviews = json_array();

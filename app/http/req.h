@@ -35,6 +35,7 @@ struct req {
 	const char *remote_addr;
 	const char *csrf_header;	/* X-CSRF-Token */
 	const char *idem_key;		/* Idempotency-Key */
+	const char *if_match;		/* If-Match (optimistic concurrency) */
 	int https;
 
 	struct kvpair *params;	/* query, then form or top-level JSON scalars */

@@ -47,7 +47,11 @@ enum {
 	RF_SELLER  = 1 << 4,	/* seller role required */
 	RF_ADMIN   = 1 << 5,	/* admin role required */
 	RF_RAW     = 1 << 6,	/* handler writes its own body (no layout/JSON) */
-	RF_NOSTORE = 1 << 7	/* personal page: Cache-Control: no-store */
+	RF_NOSTORE = 1 << 7,	/* personal page: Cache-Control: no-store */
+	/* With RF_CSRF: a visitor with no session at all may post without a
+	 * token if the request says it is same-origin (Origin or
+	 * Sec-Fetch-Site); used where the form sits on a cached page. */
+	RF_CSRF_OPEN = 1 << 8
 };
 
 struct route {

@@ -1,0 +1,1055 @@
+/* The cart. See cart.h for the model; the rules of one change are in
+ * check_change(), which both stores apply under their own serialization:
+ *
+ *   guest  Redis, a Lua script on the session hash (atomic in Redis), fields
+ *          "i:<sku id>" = "<quantity> <snapshot price> <added unix time>" and
+ *          the version "cv";
+ *   user   MariaDB, a transaction that first bumps carts.version for the
+ *          shopper (INSERT ... ON DUPLICATE KEY UPDATE), which row-locks the
+ *          cart so concurrent changes queue instead of losing each other.
+ *
+ * Both refuse a change whose If-Match version is stale (412), so a client
+ * that computed "quantity + 1" from an old read learns it instead of
+ * overwriting a newer change. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/log.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../store/db.h"
+#include "../store/kv.h"
+#include "../account/session.h"
+#include "../catalog/catalog.h"
+#include "cart.h"
+
+#define LOW_STOCK 5
+
+enum {
+	Q_SKU, Q_USER_CART, Q_GUEST_LINES, Q_LOCK, Q_STATE, Q_PUT, Q_PUT_PRICE, Q_DEL,
+	Q_CLEAR, Q_COUNT, Q_ACCEPT, Q_USER_QTYS, Q_PURGE, Q_VERSION, NQ
+};
+
+/* The columns of a cart line, the same in Q_USER_CART and Q_GUEST_LINES. */
+#define LINE_COLS \
+	"s.id, s.code, p.id, p.slug, p.title, s.options, s.price, s.currency, s.weight_grams, " \
+	"(s.status = 'active' AND p.status = 'active'), " \
+	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0)"
+enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
+       L_AVAIL, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION };
+
+static struct db_sql sql[NQ] = {
+	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
+		    "COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.title "
+		    "FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = ?", 0 },
+	/* One row per line plus the version; no row at all when the shopper
+	 * never had a cart, one row of NULL line columns when it is empty. */
+	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, UNIX_TIMESTAMP(ci.added_at), c.version "
+			  "FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
+			  "LEFT JOIN skus s ON s.id = ci.sku_id LEFT JOIN products p ON p.id = s.product_id "
+			  "WHERE c.user_id = ? ORDER BY ci.added_at, ci.sku_id", 0 },
+	/* A guest's SKUs come as a JSON array of ids: one statement for any
+	 * number of lines, still prepared. */
+	[Q_GUEST_LINES] = { "SELECT " LINE_COLS " FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
+			    "JOIN skus s ON s.id = j.id JOIN products p ON p.id = s.product_id", 0 },
+	[Q_LOCK] = { "INSERT INTO carts (user_id, version) VALUES (?, 1) "
+		     "ON DUPLICATE KEY UPDATE version = version + 1, updated_at = CURRENT_TIMESTAMP(3)", 0 },
+	[Q_STATE] = { "SELECT c.version, (SELECT COUNT(*) FROM cart_items x WHERE x.user_id = c.user_id), "
+		      "ci.quantity, ci.unit_price FROM carts c "
+		      "LEFT JOIN cart_items ci ON ci.user_id = c.user_id AND ci.sku_id = ? WHERE c.user_id = ?", 0 },
+	[Q_PUT] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price) VALUES (?, ?, ?, ?) "
+		    "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)", 0 },
+	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price) VALUES (?, ?, ?, ?) "
+			  "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), unit_price = VALUES(unit_price)", 0 },
+	[Q_DEL] = { "DELETE FROM cart_items WHERE user_id = ? AND sku_id = ?", 0 },
+	[Q_CLEAR] = { "DELETE FROM cart_items WHERE user_id = ?", 0 },
+	[Q_COUNT] = { "SELECT COALESCE(SUM(quantity), 0) FROM cart_items WHERE user_id = ?", 0 },
+	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id SET ci.unit_price = s.price "
+		       "WHERE ci.user_id = ?", 0 },
+	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price FROM cart_items WHERE user_id = ?", 0 },
+	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
+	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },
+};
+
+/* Names the cart's templates use (see view_vocab in app/site.c). */
+const char *const cart_vocab[] = {
+	"items", "itemId", "productId", "title", "url", "image", "options", "optionsLabel",
+	"quantity", "unitPrice", "addedPrice", "priceChanged", "priceUp", "priceDown",
+	"lineTotal", "currency", "available", "weightGrams", "status", "message",
+	"qtyMinus", "qtyPlus", "canIncrease", "count", "oneUnit", "lines", "subtotal",
+	"priceChanges", "problems", "version", "maxQuantity", "maxLines", "cartCount",
+	"purchasable", NULL
+};
+
+void cart_init(void)
+{
+	db_register(sql, NQ);
+}
+
+/* ---- the guest store: Lua scripts on the session hash ---- */
+
+/* One change. KEYS[1] the session; ARGV: field, mode (add|set), quantity,
+ * price, now, available, max quantity, max lines, expected version ("" for
+ * any). Answers {0, new quantity, new version} or {code, detail}: 1 session
+ * gone, 2 stale version (detail: current), 3 over the per-line maximum,
+ * 4 short of stock, 5 too many lines (detail: the old quantity). The rules
+ * are those of check_change() below. */
+static const char lua_change[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return {1, 0} end\n"
+	"local ver = tonumber(redis.call('HGET', KEYS[1], 'cv') or '0')\n"
+	"if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= ver then return {2, ver} end\n"
+	"local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+	"local old, price, added = 0, ARGV[4], ARGV[5]\n"
+	"if cur then\n"
+	"  local q, p, t = string.match(cur, '^(%d+) (%d+) (%d+)$')\n"
+	"  if q then old, price, added = tonumber(q), p, t end\n"
+	"end\n"
+	"local new = tonumber(ARGV[3])\n"
+	"if ARGV[2] == 'add' then new = old + new end\n"
+	"if new > tonumber(ARGV[7]) then return {3, old} end\n"
+	"if new > old and new > tonumber(ARGV[6]) then return {4, old} end\n"
+	"if new == 0 then\n"
+	"  if cur then redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
+	"else\n"
+	"  if not cur then\n"
+	"    local n = 0\n"
+	"    for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+	"      if string.sub(f, 1, 2) == 'i:' then n = n + 1 end\n"
+	"    end\n"
+	"    if n >= tonumber(ARGV[8]) then return {5, old} end\n"
+	"  end\n"
+	"  redis.call('HSET', KEYS[1], ARGV[1], new .. ' ' .. price .. ' ' .. added)\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'cv', ver + 1)\n"
+	"return {0, new, ver + 1}\n";
+
+/* Empties the cart. ARGV[1]: expected version or "". */
+static const char lua_clear[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return {1, 0} end\n"
+	"local ver = tonumber(redis.call('HGET', KEYS[1], 'cv') or '0')\n"
+	"if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= ver then return {2, ver} end\n"
+	"for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+	"  if string.sub(f, 1, 2) == 'i:' then redis.call('HDEL', KEYS[1], f) end\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'cv', ver + 1)\n"
+	"return {0, 0, ver + 1}\n";
+
+/* Accepts current prices: ARGV = field, price, field, price, ... for lines
+ * that still exist (a line removed meanwhile stays removed). */
+static const char lua_accept[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return {1, 0} end\n"
+	"for i = 1, #ARGV, 2 do\n"
+	"  local cur = redis.call('HGET', KEYS[1], ARGV[i])\n"
+	"  if cur then\n"
+	"    local q, p, t = string.match(cur, '^(%d+) (%d+) (%d+)$')\n"
+	"    if q then redis.call('HSET', KEYS[1], ARGV[i], q .. ' ' .. ARGV[i + 1] .. ' ' .. t) end\n"
+	"  end\n"
+	"end\n"
+	"local ver = tonumber(redis.call('HGET', KEYS[1], 'cv') or '0') + 1\n"
+	"redis.call('HSET', KEYS[1], 'cv', ver)\n"
+	"return {0, 0, ver}\n";
+
+/* A guest line parsed from the session hash. */
+struct gline {
+	int64_t sku_id, price, added;
+	int qty;
+};
+
+static int parse_gline(const char *field, const char *val, struct gline *g)
+{
+	long long id, q, p, t;
+	char tail;
+
+	if (sscanf(field, "i:%lld%c", &id, &tail) != 1 || id <= 0)
+		return 0;
+	if (sscanf(val, "%lld %lld %lld%c", &q, &p, &t, &tail) != 3 || q < 1 || q > CART_MAX_QTY || p < 0)
+		return 0;
+	g->sku_id = id;
+	g->qty = (int)q;
+	g->price = p;
+	g->added = t;
+	return 1;
+}
+
+/* The guest lines of a session; *n of them. Malformed fields are skipped. */
+static struct gline *guest_lines(struct arena *a, const struct session *s, size_t *n)
+{
+	struct gline *g = arena_calloc(a, s->ncart + 1, sizeof(*g));
+
+	*n = 0;
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < s->ncart; i++)
+		if (parse_gline(s->cart_field[i], s->cart_val[i], &g[*n]))
+			(*n)++;
+	return g;
+}
+
+/* Runs a script; *code and the two details of its answer. */
+static enum err run_script(struct ctx *c, const char *script, int argc, const char **argv,
+			   long long *code, long long *d1, long long *d2)
+{
+	const char *args[2 * CART_MAX_LINES + 8];
+	redisReply *r = NULL;
+	enum err e;
+	int n = 0;
+
+	if (argc > (int)(sizeof(args) / sizeof(args[0])) - 3)
+		return E_INTERNAL;
+	args[n++] = "EVAL";
+	args[n++] = script;
+	args[n++] = "1";
+	args[n++] = c->sess->key;
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	if ((e = kv_cmdv(c->kv, c->a, &r, n, args, NULL)))
+		return e;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+		return E_KV;
+	*code = r->element[0]->integer;
+	*d1 = r->element[1]->integer;
+	*d2 = r->elements > 2 ? r->element[2]->integer : 0;
+	return E_OK;
+}
+
+/* Reads the guest cart from Redis again after a change, so the answer shows
+ * it as it is now (the session was read before the change). */
+static enum err guest_reload(struct ctx *c)
+{
+	struct session *s = c->sess;
+	redisReply *r = NULL;
+	enum err e;
+
+	if ((e = kv_cmd(c->kv, c->a, &r, "HGETALL %s", s->key)))
+		return e;
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		return E_KV;
+	s->cart_field = arena_alloc(c->a, (r->elements / 2 + 1) * sizeof(char *));
+	s->cart_val = arena_alloc(c->a, (r->elements / 2 + 1) * sizeof(char *));
+	if (!s->cart_field || !s->cart_val)
+		return E_NOMEM;
+	s->ncart = 0;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+
+		if (!k || !v)
+			continue;
+		if (k[0] == 'i' && k[1] == ':') {
+			s->cart_field[s->ncart] = k;
+			s->cart_val[s->ncart++] = v;
+		} else if (!strcmp(k, "cv")) {
+			s->cart_version = strtoll(v, NULL, 10);
+		}
+	}
+	return E_OK;
+}
+
+/* ---- loading ---- */
+
+static void fill_line(const struct db_res *r, size_t i, struct cart_line *l)
+{
+	l->sku_id = db_int(r, i, L_SKU);
+	l->code = db_cell(r, i, L_CODE);
+	l->product_id = db_int(r, i, L_PID);
+	l->slug = db_cell(r, i, L_SLUG);
+	l->title = db_cell(r, i, L_TITLE);
+	l->options = db_cell(r, i, L_OPTS);
+	l->price = db_int(r, i, L_PRICE);
+	l->currency = db_cell(r, i, L_CUR);
+	l->weight_g = (int)db_int(r, i, L_WEIGHT);
+	l->sellable = db_int(r, i, L_SELLABLE) != 0;
+	l->available = db_int(r, i, L_AVAIL);
+}
+
+static int by_added(const void *x, const void *y)
+{
+	const struct cart_line *a = x, *b = y;
+
+	if (a->added_at != b->added_at)
+		return a->added_at < b->added_at ? -1 : 1;
+	return a->sku_id < b->sku_id ? -1 : a->sku_id > b->sku_id;
+}
+
+/* The JSON array of a guest's SKU ids, for Q_GUEST_LINES. */
+static const char *id_array(struct arena *a, const struct gline *g, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, a, 16 + n * 12);
+	buf_putc(&b, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%lld", i ? "," : "", (long long)g[i].sku_id);
+	buf_putc(&b, ']');
+	return b.p;
+}
+
+static enum err load_guest(struct ctx *c, struct cart *k)
+{
+	size_t n = 0;
+	struct gline *g = guest_lines(c->a, c->sess, &n);
+	struct db_res *r = NULL;
+	enum err e;
+
+	k->version = c->sess->cart_version;
+	if (!g)
+		return E_NOMEM;
+	if (!n)
+		return E_OK;
+	if ((e = db_exec(c->db, c->a, &sql[Q_GUEST_LINES], &r, "s", id_array(c->a, g, n))))
+		return e;
+	k->lines = arena_calloc(c->a, r->nrows + 1, sizeof(*k->lines));
+	if (!k->lines)
+		return E_NOMEM;
+	/* A SKU deleted since it was added has no row: it is gone from the
+	 * catalog, so it is gone from the cart. */
+	for (size_t i = 0; i < r->nrows; i++) {
+		struct cart_line *l = &k->lines[k->n];
+		int64_t id = db_int(r, i, L_SKU);
+
+		for (size_t j = 0; j < n; j++)
+			if (g[j].sku_id == id) {
+				fill_line(r, i, l);
+				l->quantity = g[j].qty;
+				l->added_price = g[j].price;
+				l->added_at = g[j].added;
+				k->n++;
+				break;
+			}
+	}
+	qsort(k->lines, k->n, sizeof(*k->lines), by_added);
+	return E_OK;
+}
+
+static enum err load_user(struct ctx *c, struct cart *k)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(c->db, c->a, &sql[Q_USER_CART], &r, "i", k->user_id);
+
+	if (e)
+		return e;
+	k->lines = arena_calloc(c->a, r->nrows + 1, sizeof(*k->lines));
+	if (!k->lines)
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		k->version = db_int(r, i, L_VERSION);
+		if (!db_cell(r, i, L_SKU))
+			continue;
+		fill_line(r, i, &k->lines[k->n]);
+		k->lines[k->n].quantity = (int)db_int(r, i, L_QTY);
+		k->lines[k->n].added_price = db_int(r, i, L_ADDED_PRICE);
+		k->lines[k->n].added_at = db_int(r, i, L_ADDED_AT);
+		k->n++;
+	}
+	return E_OK;
+}
+
+enum err cart_load(struct ctx *c, struct cart **out)
+{
+	struct cart *k = arena_calloc(c->a, 1, sizeof(*k));
+
+	*out = k;
+	if (!k)
+		return E_NOMEM;
+	if (!c->sess)
+		return E_OK;
+	if (c->sess->uid) {
+		k->user_id = c->sess->uid;
+		return load_user(c, k);
+	}
+	return load_guest(c, k);
+}
+
+long cart_count(struct ctx *c)
+{
+	struct db_res *r = NULL;
+	long n = 0;
+
+	if (!c->sess)
+		return 0;
+	if (c->sess->uid) {
+		if (db_exec(c->db, c->a, &sql[Q_COUNT], &r, "i", c->sess->uid) == E_OK && r->nrows)
+			n = (long)db_int(r, 0, 0);
+		return n;
+	}
+	for (size_t i = 0; i < c->sess->ncart; i++) {
+		struct gline g;
+
+		if (parse_gline(c->sess->cart_field[i], c->sess->cart_val[i], &g))
+			n += g.qty;
+	}
+	return n;
+}
+
+/* ---- changing ---- */
+
+enum mode { ADD, SET };
+
+/* The outcome of a refused change, for the shopper. */
+struct refusal {
+	int status;		/* 0 when the change was made */
+	const char *message;
+	int64_t available;	/* for 409 */
+	const char *title;	/* of the product, once known */
+};
+
+/* The SKU a request names, as the cart needs it. */
+struct sku {
+	int64_t id, price, available;
+	int sellable;
+	const char *title;
+};
+
+static enum err find_sku(struct ctx *c, const char *code, struct sku *s, struct refusal *no)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(c->db, c->a, &sql[Q_SKU], &r, "s", code);
+
+	if (e)
+		return e;
+	if (!r->nrows) {
+		no->status = 422;
+		no->message = arena_printf(c->a, "There is no item with the SKU code %s.", code);
+		return E_OK;
+	}
+	s->id = db_int(r, 0, 0);
+	s->price = db_int(r, 0, 1);
+	s->sellable = db_int(r, 0, 2) != 0;
+	s->available = db_int(r, 0, 3);
+	s->title = no->title = db_cell(r, 0, 4);
+	return E_OK;
+}
+
+/* The rules of one change, shared by both stores (the Lua script mirrors
+ * them): the per-line maximum, the soft stock check (only when the quantity
+ * grows: lowering an over-stock line must always work), the line limit. */
+static void check_change(struct ctx *c, const struct sku *s, int old, int new, int nlines,
+			 struct refusal *no)
+{
+	if (new > CART_MAX_QTY) {
+		no->status = 422;
+		no->message = arena_printf(c->a, "You can have at most %d of one item in your cart "
+					   "(you have %d of %s).", CART_MAX_QTY, old, s->title);
+	} else if (new > old && new > s->available) {
+		no->status = 409;
+		no->available = s->available;
+		no->message = s->available <= 0 ?
+			arena_printf(c->a, "Sorry, %s is out of stock.", s->title) :
+			arena_printf(c->a, "Sorry, only %lld of %s %s left%s.", (long long)s->available,
+				     s->title, s->available == 1 ? "is" : "are",
+				     old ? arena_printf(c->a, " (you have %d in your cart)", old) : "");
+	} else if (new > 0 && old == 0 && nlines >= CART_MAX_LINES) {
+		no->status = 422;
+		no->message = arena_printf(c->a, "Your cart holds at most %d different items. "
+					   "Remove one to add another.", CART_MAX_LINES);
+	}
+}
+
+static void stale(struct ctx *c, struct refusal *no)
+{
+	no->status = 412;
+	no->message = "The cart has changed since you last read it. Reload it and try again.";
+}
+
+struct user_change {
+	struct ctx *c;
+	const struct sku *s;
+	int qty;
+	enum mode mode;
+	int64_t if_version;	/* -1: any */
+	struct refusal *no;
+};
+
+static enum err tx_user_change(struct db *db, void *p)
+{
+	struct user_change *u = p;
+	struct ctx *c = u->c;
+	int64_t uid = c->sess->uid;
+	struct db_res *r = NULL;
+	int old, new;
+	enum err e;
+
+	u->no->status = 0;
+	if ((e = db_exec(db, c->a, &sql[Q_LOCK], NULL, "i", uid)) ||
+	    (e = db_exec(db, c->a, &sql[Q_STATE], &r, "ii", u->s->id, uid)))
+		return e;
+	if (!r->nrows)
+		return E_INTERNAL;
+	/* The version was bumped above: the one the client saw is one less. */
+	if (u->if_version >= 0 && db_int(r, 0, 0) - 1 != u->if_version) {
+		stale(c, u->no);
+		return E_CONFLICT;
+	}
+	old = (int)db_int(r, 0, 2);
+	new = u->mode == ADD ? old + u->qty : u->qty;
+	check_change(c, u->s, old, new, (int)db_int(r, 0, 1), u->no);
+	if (u->no->status)
+		return E_CONFLICT;	/* rolls the version back too */
+	if (new == 0)
+		return db_exec(db, c->a, &sql[Q_DEL], NULL, "ii", uid, u->s->id);
+	/* An existing line keeps its snapshot price. */
+	return db_exec(db, c->a, &sql[Q_PUT], NULL, "iiii", uid, u->s->id, (int64_t)new,
+		       r->nrows && db_cell(r, 0, 3) ? db_int(r, 0, 3) : u->s->price);
+}
+
+/* The If-Match header as a version: -1 when absent, -2 when unreadable.
+ * Accepts 7, "7" and W/"7". */
+static int64_t if_match(const struct ctx *c)
+{
+	const char *v = c->req->if_match;
+	int64_t n;
+	size_t len;
+
+	if (!v || !*v || !strcmp(v, "*"))
+		return -1;
+	if (!strncmp(v, "W/", 2))
+		v += 2;
+	len = strlen(v);
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	return parse_int64(v, len, 0, INT64_MAX, &n) ? -2 : n;
+}
+
+/* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
+ * E_OK with no->status set when refused (nothing changed), else an error. */
+static enum err change(struct ctx *c, const char *code, int qty, enum mode mode, struct refusal *no)
+{
+	int64_t ifv = if_match(c);
+	struct sku s = { 0 };
+	enum err e;
+
+	memset(no, 0, sizeof(*no));
+	if (ifv == -2) {
+		no->status = 400;
+		no->message = "If-Match: must be a cart version, as given by the ETag header.";
+		return E_OK;
+	}
+	if ((e = find_sku(c, code, &s, no)) || no->status)
+		return e;
+	if (!s.sellable && !(mode == SET && qty == 0)) {
+		no->status = 422;
+		no->message = arena_printf(c->a, "Sorry, %s is not available any more.", s.title);
+		return E_OK;
+	}
+	if (!c->sess && !session_csrf(c))
+		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
+	if (c->sess->uid) {
+		struct user_change u = { c, &s, qty, mode, ifv, no };
+
+		e = db_tx(c->db, tx_user_change, &u);
+		return e == E_CONFLICT && no->status ? E_OK : e;
+	} else {
+		char field[32], q[16], price[24], now[24], avail[24], maxq[8], maxl[8], ver[24];
+		const char *argv[9] = { field, mode == ADD ? "add" : "set", q, price, now, avail, maxq, maxl, ver };
+		long long rc, d1, d2;
+
+		snprintf(field, sizeof(field), "i:%lld", (long long)s.id);
+		snprintf(q, sizeof(q), "%d", qty);
+		snprintf(price, sizeof(price), "%lld", (long long)s.price);
+		snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+		snprintf(avail, sizeof(avail), "%lld", (long long)(s.available > 0 ? s.available : 0));
+		snprintf(maxq, sizeof(maxq), "%d", CART_MAX_QTY);
+		snprintf(maxl, sizeof(maxl), "%d", CART_MAX_LINES);
+		if (ifv >= 0)
+			snprintf(ver, sizeof(ver), "%lld", (long long)ifv);
+		else
+			ver[0] = '\0';
+		if ((e = run_script(c, lua_change, 9, argv, &rc, &d1, &d2)))
+			return e;
+		switch (rc) {
+		case 0:
+			/* The answer shows the cart as it is now. */
+			return guest_reload(c);
+		case 1:
+			no->status = 409;
+			no->message = "Your session ended just now. Please reload the page and try again.";
+			return E_OK;
+		case 2:
+			stale(c, no);
+			return E_OK;
+		default: {
+			int old = (int)d1;
+
+			check_change(c, &s, old, rc == 5 ? 1 : mode == ADD ? old + qty : qty,
+				     rc == 5 ? CART_MAX_LINES : 0, no);
+			if (!no->status) {
+				no->status = 409;
+				no->message = "That change could not be made.";
+			}
+			return E_OK;
+		}
+		}
+	}
+}
+
+/* ---- merge at sign-in ---- */
+
+struct merge {
+	struct ctx *c;
+	int64_t uid;
+	struct gline *g;
+	size_t ng;
+	struct db_res *skus;	/* Q_GUEST_LINES for the guest's SKUs */
+	struct buf msg;
+};
+
+static void say(struct buf *b, const char *s)
+{
+	buf_printf(b, "%s%s", b->len ? " " : "", s);
+}
+
+static enum err tx_merge(struct db *db, void *p)
+{
+	struct merge *m = p;
+	struct arena *a = m->c->a;
+	struct db_res *saved = NULL;
+	size_t nsaved, lines, from_saved = 0, dropped = 0;
+	enum err e;
+
+	buf_reset(&m->msg);
+	if ((e = db_exec(db, a, &sql[Q_LOCK], NULL, "i", m->uid)) ||
+	    (e = db_exec(db, a, &sql[Q_USER_QTYS], &saved, "i", m->uid)))
+		return e;
+	nsaved = lines = saved->nrows;
+	for (size_t i = 0; i < nsaved; i++) {
+		int64_t id = db_int(saved, i, 0);
+		size_t j;
+
+		for (j = 0; j < m->ng && m->g[j].sku_id != id; j++)
+			;
+		if (j == m->ng)
+			from_saved++;
+	}
+	for (size_t i = 0; i < m->skus->nrows; i++) {
+		int64_t id = db_int(m->skus, i, L_SKU), avail = db_int(m->skus, i, L_AVAIL);
+		const char *title = db_cell(m->skus, i, L_TITLE);
+		const struct gline *g = NULL;
+		int64_t price, target, saved_price = 0;
+		int have = 0, saved_qty = 0;
+
+		for (size_t j = 0; j < m->ng; j++)
+			if (m->g[j].sku_id == id)
+				g = &m->g[j];
+		if (!g)
+			continue;
+		for (size_t j = 0; j < nsaved; j++)
+			if (db_int(saved, j, 0) == id) {
+				have = 1;
+				saved_qty = (int)db_int(saved, j, 1);
+				saved_price = db_int(saved, j, 2);
+			}
+		if (!have && lines >= CART_MAX_LINES) {
+			dropped++;
+			continue;
+		}
+		/* The larger quantity wins, with the price the shopper saw for it. */
+		target = g->qty;
+		price = g->price;
+		if (have && saved_qty > g->qty) {
+			target = saved_qty;
+			price = saved_price;
+		}
+		if (have && saved_qty != g->qty)
+			say(&m->msg, arena_printf(a, "You had %s in both carts; we kept the larger quantity, %lld.",
+						  title, (long long)target));
+		if (avail > 0 && target > avail) {
+			target = avail;
+			say(&m->msg, arena_printf(a, "Only %lld of %s %s left, so your cart now has %lld.",
+						  (long long)avail, title, avail == 1 ? "is" : "are", (long long)target));
+		}
+		if (target > CART_MAX_QTY)
+			target = CART_MAX_QTY;
+		if (have && target == saved_qty)
+			continue;
+		if ((e = db_exec(db, a, &sql[Q_PUT_PRICE], NULL, "iiii", m->uid, id, target, price)))
+			return e;
+		if (!have)
+			lines++;
+	}
+	if (from_saved && m->ng)
+		say(&m->msg, arena_printf(a, "%zu %s from your earlier visit %s added to your cart.", from_saved,
+					  from_saved == 1 ? "item" : "items", from_saved == 1 ? "was" : "were"));
+	if (dropped)
+		say(&m->msg, arena_printf(a, "%zu %s did not fit: a cart holds at most %d different items.",
+					  dropped, dropped == 1 ? "item" : "items", CART_MAX_LINES));
+	return E_OK;
+}
+
+enum err cart_merge(struct ctx *c, int64_t uid, const char **message)
+{
+	struct merge m = { c, uid, NULL, 0, NULL, { 0 } };
+	enum err e;
+
+	*message = NULL;
+	if (!c->sess || c->sess->uid || !c->sess->ncart)
+		return E_OK;
+	if (!(m.g = guest_lines(c->a, c->sess, &m.ng)))
+		return E_NOMEM;
+	if (!m.ng)
+		return E_OK;
+	if ((e = db_exec(c->db, c->a, &sql[Q_GUEST_LINES], &m.skus, "s", id_array(c->a, m.g, m.ng))))
+		return e;
+	buf_init(&m.msg, c->a, 256);
+	if ((e = db_tx(c->db, tx_merge, &m)))
+		return e;
+	*message = m.msg.len ? m.msg.p : NULL;
+	return E_OK;
+}
+
+enum err cart_clear_user(struct db *db, struct arena *a, int64_t uid)
+{
+	enum err e = db_exec(db, a, &sql[Q_LOCK], NULL, "i", uid);
+
+	return e ? e : db_exec(db, a, &sql[Q_CLEAR], NULL, "i", uid);
+}
+
+int cart_purge_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	if (db_exec(db, a, &sql[Q_PURGE], NULL, "i", (int64_t)CART_IDLE_DAYS))
+		return -1;
+	return db_affected(db) >= 500 ? 1 : 0;
+}
+
+/* ---- the view: one model for the page and the API ---- */
+
+static const char *options_label(struct arena *a, const char *opts, json_t **obj)
+{
+	json_t *o = opts ? json_loads(opts, 0, NULL) : NULL, *v;
+	const char *k;
+	struct buf b;
+
+	buf_init(&b, a, 64);
+	if (json_is_object(o))
+		json_object_foreach(o, k, v)
+			if (json_is_string(v))
+				buf_printf(&b, "%s%s: %s", b.len ? ", " : "", k, json_string_value(v));
+	*obj = json_is_object(o) ? o : (json_decref(o), json_object());
+	return b.len ? b.p : "";
+}
+
+static json_t *line_json(struct ctx *c, const struct cart_line *l, int html, int *problem)
+{
+	json_t *opts, *o;
+	const char *status, *msg = NULL;
+	const char *label = options_label(c->a, l->options, &opts);
+
+	*problem = 1;
+	if (!l->sellable) {
+		status = "unavailable";
+		msg = "No longer available. Remove it to check out.";
+	} else if (l->available <= 0) {
+		status = "out_of_stock";
+		msg = "Out of stock. Remove it to check out, or keep it here until it is back.";
+	} else if (l->quantity > l->available) {
+		status = "insufficient_stock";
+		msg = arena_printf(c->a, "Only %lld left: lower the quantity to check out.", (long long)l->available);
+	} else {
+		*problem = 0;
+		status = l->available <= LOW_STOCK ? "low_stock" : "in_stock";
+		if (l->available <= LOW_STOCK)
+			msg = arena_printf(c->a, "Only %lld left.", (long long)l->available);
+	}
+	o = json_object();
+	json_object_set_new(o, "itemId", json_string(l->code));
+	json_object_set_new(o, "productId", json_integer(l->product_id));
+	json_object_set_new(o, "title", json_string(l->title));
+	json_object_set_new(o, "url", json_string(arena_printf(c->a, "/p/%s", l->slug)));
+	json_object_set_new(o, "image", json_string(catalog_image(c->a, l->title)));
+	json_object_set_new(o, "options", opts);
+	json_object_set_new(o, "optionsLabel", json_string(label));
+	json_object_set_new(o, "quantity", json_integer(l->quantity));
+	json_object_set_new(o, "unitPrice", json_integer(l->price));
+	json_object_set_new(o, "addedPrice", json_integer(l->added_price));
+	json_object_set_new(o, "priceChanged", json_boolean(l->sellable && l->price != l->added_price));
+	json_object_set_new(o, "lineTotal", json_integer(l->price * l->quantity));
+	json_object_set_new(o, "currency", json_string(l->currency ? l->currency : "USD"));
+	json_object_set_new(o, "available", json_integer(l->available > 0 ? l->available : 0));
+	json_object_set_new(o, "weightGrams", json_integer(l->weight_g));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "message", msg ? json_string(msg) : json_null());
+	if (html) {
+		/* What the stepper's buttons send; logic-less templates cannot add. */
+		json_object_set_new(o, "qtyMinus", json_integer(l->quantity - 1));
+		json_object_set_new(o, "qtyPlus", json_integer(l->quantity + 1));
+		if (l->quantity < CART_MAX_QTY && l->sellable && l->quantity < l->available)
+			json_object_set_new(o, "canIncrease", json_true());
+		if (l->sellable && l->price != l->added_price)
+			json_object_set_new(o, l->price > l->added_price ? "priceUp" : "priceDown", json_true());
+	}
+	return o;
+}
+
+/* Fills model m with the cart (the API's answer and the page's model). */
+static void cart_json(struct ctx *c, const struct cart *k, json_t *m, int html)
+{
+	json_t *items = json_array();
+	int64_t subtotal = 0;
+	long count = 0, changes = 0, problems = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		const struct cart_line *l = &k->lines[i];
+		int problem;
+
+		json_array_append_new(items, line_json(c, l, html, &problem));
+		count += l->quantity;
+		problems += problem;
+		if (l->sellable) {
+			subtotal += l->price * l->quantity;
+			changes += l->price != l->added_price;
+		}
+	}
+	json_object_set_new(m, "items", items);
+	json_object_set_new(m, "count", json_integer(count));
+	json_object_set_new(m, "lines", json_integer((json_int_t)k->n));
+	json_object_set_new(m, "subtotal", json_integer(subtotal));
+	json_object_set_new(m, "currency", json_string(k->n && k->lines[0].currency ? k->lines[0].currency : "USD"));
+	json_object_set_new(m, "priceChanges", json_integer(changes));
+	json_object_set_new(m, "problems", json_integer(problems));
+	json_object_set_new(m, "version", json_integer(k->version));
+	json_object_set_new(m, "maxQuantity", json_integer(CART_MAX_QTY));
+	json_object_set_new(m, "maxLines", json_integer(CART_MAX_LINES));
+	resp_header(c->resp, arena_printf(c->a, "ETag: \"%lld\"", (long long)k->version));
+}
+
+/* Answers with the visitor's cart as it is now: the page (html) or JSON. */
+static enum err reply_cart(struct ctx *c, int status, const char *notice)
+{
+	struct cart *k = NULL;
+	enum err e = cart_load(c, &k);
+	json_t *m;
+	int html = !c->req->wants_json;
+
+	if (e)
+		return e;
+	if (!(m = reply_model(c, "cart", "Shopping cart")))
+		return E_NOMEM;
+	cart_json(c, k, m, html);
+	c->resp->status = status;
+	if (html) {
+		long changes = (long)json_integer_value(json_object_get(m, "priceChanges"));
+
+		if (notice)
+			c->notice = notice;
+		else if (changes)
+			c->notice = arena_printf(c->a, "The price of %ld %s in your cart has changed since you added %s. "
+						 "The new prices are shown below.", changes,
+						 changes == 1 ? "item" : "items", changes == 1 ? "it" : "them");
+		json_object_set_new(m, "cartCount", json_integer((json_int_t)json_integer_value(json_object_get(m, "count"))));
+		if (json_integer_value(json_object_get(m, "count")) == 1)
+			json_object_set_new(m, "oneUnit", json_true());
+	} else if (notice) {
+		json_object_set_new(m, "message", json_string(notice));
+	}
+	return E_OK;
+}
+
+/* A refused change: the API answers the error (with what is left for 409);
+ * the page shows the cart with the message. */
+static enum err reply_refusal(struct ctx *c, const struct refusal *no)
+{
+	if (c->req->wants_json) {
+		enum err e = reply_error(c, no->status, no->message);
+
+		if (!e && no->status == 409 && c->resp->model)
+			json_object_set_new(json_object_get(c->resp->model, "error"), "available",
+					    json_integer(no->available > 0 ? no->available : 0));
+		return e;
+	}
+	return reply_cart(c, no->status, no->message);
+}
+
+/* ---- handlers ---- */
+
+enum err h_cart(struct ctx *c)
+{
+	return reply_cart(c, 200, NULL);
+}
+
+enum err h_api_cart_get(struct ctx *c)
+{
+	return reply_cart(c, 200, NULL);
+}
+
+/* Form posts end in a redirect to the cart (POST, then GET), with a flash. */
+static enum err form_change(struct ctx *c, enum mode mode, int qty)
+{
+	struct refusal no;
+	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
+
+	if (e)
+		return e;
+	if (no.status)
+		return reply_refusal(c, &no);
+	if (mode == ADD)
+		session_flash(c, arena_printf(c->a, "Added %d × %s to your cart.", qty, no.title));
+	return reply_redirect(c, 303, "/cart");
+}
+
+enum err h_cart_add(struct ctx *c)
+{
+	return form_change(c, ADD, (int)ctx_int(c, "quantity", 1));
+}
+
+enum err h_cart_update(struct ctx *c)
+{
+	return form_change(c, SET, ctx_has(c, "remove") ? 0 : (int)ctx_int(c, "quantity", 1));
+}
+
+static enum err api_change(struct ctx *c, enum mode mode, int qty)
+{
+	struct refusal no;
+	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
+
+	if (e)
+		return e;
+	if (no.status)
+		return reply_refusal(c, &no);
+	return reply_cart(c, 200, NULL);
+}
+
+enum err h_api_cart_patch(struct ctx *c)
+{
+	return api_change(c, SET, (int)ctx_int(c, "quantity", 0));
+}
+
+enum err h_api_cart_add(struct ctx *c)
+{
+	return api_change(c, ADD, (int)ctx_int(c, "quantity", 1));
+}
+
+/* Empties the cart (If-Match honoured). */
+static enum err clear(struct ctx *c, struct refusal *no)
+{
+	int64_t ifv = if_match(c);
+	enum err e;
+
+	memset(no, 0, sizeof(*no));
+	if (ifv == -2) {
+		no->status = 400;
+		no->message = "If-Match: must be a cart version, as given by the ETag header.";
+		return E_OK;
+	}
+	if (!c->sess)
+		return E_OK;	/* no session, no cart */
+	if (c->sess->uid) {
+		struct db_res *r = NULL;
+
+		if ((e = db_begin(c->db)))
+			return e;
+		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->sess->uid)) ||
+		    (e = db_exec(c->db, c->a, &sql[Q_VERSION], &r, "i", c->sess->uid)))
+			goto fail;
+		if (ifv >= 0 && (!r->nrows || db_int(r, 0, 0) - 1 != ifv)) {
+			stale(c, no);
+			db_rollback(c->db);
+			return E_OK;
+		}
+		if ((e = db_exec(c->db, c->a, &sql[Q_CLEAR], NULL, "i", c->sess->uid)))
+			goto fail;
+		return db_commit(c->db);
+fail:
+		db_rollback(c->db);
+		return e;
+	} else {
+		char ver[24] = "";
+		const char *argv[1] = { ver };
+		long long rc, d1, d2;
+
+		if (ifv >= 0)
+			snprintf(ver, sizeof(ver), "%lld", (long long)ifv);
+		if ((e = run_script(c, lua_clear, 1, argv, &rc, &d1, &d2)))
+			return e;
+		if (rc == 2)
+			stale(c, no);
+		return guest_reload(c);
+	}
+}
+
+enum err h_cart_clear(struct ctx *c)
+{
+	struct refusal no;
+	enum err e = clear(c, &no);
+
+	if (e)
+		return e;
+	if (no.status)
+		return reply_refusal(c, &no);
+	session_flash(c, "Your cart is empty now.");
+	return reply_redirect(c, 303, "/cart");
+}
+
+enum err h_api_cart_delete(struct ctx *c)
+{
+	struct refusal no;
+	enum err e = clear(c, &no);
+
+	if (e)
+		return e;
+	if (no.status)
+		return reply_refusal(c, &no);
+	return reply_cart(c, 200, NULL);
+}
+
+/* The shopper has seen the new prices: they become the lines' snapshots. */
+static enum err accept(struct ctx *c)
+{
+	struct cart *k = NULL;
+	enum err e;
+
+	if (!c->sess)
+		return E_OK;
+	if (c->sess->uid) {
+		if ((e = db_begin(c->db)))
+			return e;
+		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->sess->uid)) ||
+		    (e = db_exec(c->db, c->a, &sql[Q_ACCEPT], NULL, "i", c->sess->uid))) {
+			db_rollback(c->db);
+			return e;
+		}
+		return db_commit(c->db);
+	}
+	if ((e = cart_load(c, &k)))
+		return e;
+	{
+		const char **argv = arena_calloc(c->a, 2 * k->n + 1, sizeof(char *));
+		long long rc, d1, d2;
+		int n = 0;
+
+		if (!argv)
+			return E_NOMEM;
+		for (size_t i = 0; i < k->n; i++) {
+			if (!k->lines[i].sellable || k->lines[i].price == k->lines[i].added_price)
+				continue;
+			argv[n++] = arena_printf(c->a, "i:%lld", (long long)k->lines[i].sku_id);
+			argv[n++] = arena_printf(c->a, "%lld", (long long)k->lines[i].price);
+		}
+		if (!n)
+			return E_OK;
+		if ((e = run_script(c, lua_accept, n, argv, &rc, &d1, &d2)))
+			return e;
+		return guest_reload(c);
+	}
+}
+
+enum err h_cart_accept(struct ctx *c)
+{
+	enum err e = accept(c);
+
+	if (e)
+		return e;
+	session_flash(c, "Thank you. Your cart now uses the current prices.");
+	return reply_redirect(c, 303, "/cart");
+}
+
+enum err h_api_cart_accept(struct ctx *c)
+{
+	enum err e = accept(c);
+
+	return e ? e : reply_cart(c, 200, NULL);
+}
