@@ -49,9 +49,14 @@ $(BIN)/shopctl: $(BUILD)/app/shopctl.o $(BUILD)/libshop.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/paygate: $(BUILD)/paygate/paygate.o $(BUILD)/libshop.a
+# The sandbox payment gateway: a program of its own (HTTP server, SQLite
+# file), not linked with libshop.a; the shop reaches it only over HTTP.
+PG_PKGS  := libmicrohttpd sqlite3 jansson libsodium libcurl
+PG_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard paygate/*.c))
+$(PG_OBJ): CFLAGS += -pthread $(shell pkg-config --cflags $(PG_PKGS) 2>/dev/null)
+$(BIN)/paygate: $(PG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PG_PKGS) 2>/dev/null)
 
 $(BUILD)/t/load/fcgi_static: $(BUILD)/t/load/fcgi_static.o
 	@mkdir -p $(dir $@)
