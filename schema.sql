@@ -272,3 +272,208 @@ INSERT IGNORE INTO warehouses (id, code, name) VALUES
 
 -- The seller that owns the imported demo catalog (app/catalog/import.c).
 INSERT IGNORE INTO sellers (id, slug, display_name) VALUES (1, 'demo-store', 'Demo Store');
+
+-- Checkout pricing: shipping, tax, promo codes (app/checkout/pricing.c)
+--
+-- Amounts are cents of USD, the shop's one currency; app/checkout/pricing.h
+-- states every rule (rounding, zones, allocation, promo checks). Each shopd
+-- process reads the rate tables (methods, lanes, rates, tax) and keeps them
+-- for PRICING_TTL seconds, so a change here shows within that time. Promo
+-- rows are read fresh on every quote and locked on every redemption.
+
+-- Shipping methods, in the order the checkout page lists them.
+CREATE TABLE IF NOT EXISTS shipping_methods (
+	code VARCHAR(32) NOT NULL PRIMARY KEY,
+	name VARCHAR(100) NOT NULL,
+	position INT NOT NULL DEFAULT 0,
+	active TINYINT(1) NOT NULL DEFAULT 1
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Where a method goes: one row per method and destination zone (the zone of
+-- an address comes from its country and region, see pricing_zone()), with
+-- the delivery estimate in business days and the goods amount (subtotal less
+-- promo discount) at or above which the method ships free (NULL = never).
+-- No row: the method is not offered to that zone.
+CREATE TABLE IF NOT EXISTS shipping_lanes (
+	method VARCHAR(32) NOT NULL,
+	zone VARCHAR(16) NOT NULL CHECK (zone IN ('US', 'US-REMOTE', 'CA', 'EU', 'INTL')),
+	days_min TINYINT UNSIGNED NOT NULL,
+	days_max TINYINT UNSIGNED NOT NULL,
+	free_over BIGINT NULL CHECK (free_over >= 0),
+	PRIMARY KEY (method, zone),
+	CONSTRAINT ck_shipping_lanes_days CHECK (days_min <= days_max),
+	CONSTRAINT fk_shipping_lanes_method FOREIGN KEY (method) REFERENCES shipping_methods (code) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A lane's price by weight band: an order weighing at most max_grams (and
+-- more than the next smaller band) pays price. An order heavier than a lane's
+-- largest band cannot go by that method (there is no per-kg surcharge).
+CREATE TABLE IF NOT EXISTS shipping_rates (
+	method VARCHAR(32) NOT NULL,
+	zone VARCHAR(16) NOT NULL,
+	max_grams INT UNSIGNED NOT NULL,
+	price BIGINT NOT NULL CHECK (price >= 0),
+	PRIMARY KEY (method, zone, max_grams),
+	CONSTRAINT fk_shipping_rates_lane FOREIGN KEY (method, zone)
+		REFERENCES shipping_lanes (method, zone) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Sales tax, GST/HST and VAT by destination: the row for the country and
+-- region, else the country's row with region '', else no tax. The rate is in
+-- parts per million (72500 = 7.25%): basis points cannot say Quebec's
+-- 14.975%. One combined rate per destination, applied per order line to the
+-- line after its share of the discount; shipping is not taxed.
+CREATE TABLE IF NOT EXISTS tax_rates (
+	country CHAR(2) NOT NULL,
+	region VARCHAR(8) NOT NULL DEFAULT '',
+	rate_ppm INT UNSIGNED NOT NULL CHECK (rate_ppm <= 1000000),
+	name VARCHAR(64) NOT NULL,
+	PRIMARY KEY (country, region)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Promo codes, stored upper-case (shoppers type them in any case). value is
+-- basis points for 'percent' (1000 = 10%) and cents for 'fixed'. The window
+-- is starts_at <= now < ends_at, NULL ends open. used_count counts the live
+-- redemptions; it only changes under SELECT ... FOR UPDATE of the row and the
+-- CHECK backs up the limit the way inventory's CHECKs back up stock.
+CREATE TABLE IF NOT EXISTS promo_codes (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	code VARCHAR(32) NOT NULL,
+	description VARCHAR(200) NOT NULL DEFAULT '',
+	kind ENUM('percent','fixed') NOT NULL,
+	value BIGINT NOT NULL,
+	currency CHAR(3) NOT NULL DEFAULT 'USD',
+	min_subtotal BIGINT NOT NULL DEFAULT 0 CHECK (min_subtotal >= 0),
+	starts_at DATETIME NULL,
+	ends_at DATETIME NULL,
+	usage_limit INT UNSIGNED NULL,		-- NULL: unlimited
+	used_count INT UNSIGNED NOT NULL DEFAULT 0,
+	once_per_customer TINYINT(1) NOT NULL DEFAULT 0,
+	active TINYINT(1) NOT NULL DEFAULT 1,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	UNIQUE KEY uq_promo_codes_code (code),
+	CONSTRAINT ck_promo_codes_code CHECK (CAST(code AS BINARY) REGEXP '^[A-Z0-9-]{3,32}$'),
+	CONSTRAINT ck_promo_codes_value CHECK (value > 0 AND (kind = 'fixed' OR value <= 10000)),
+	CONSTRAINT ck_promo_codes_window CHECK (starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at),
+	CONSTRAINT ck_promo_codes_uses CHECK (usage_limit IS NULL OR used_count <= usage_limit)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per order that used a promo; a cancelled, expired or failed order's
+-- row is kept with released_at set (and its use given back to used_count).
+-- once_user_id is user_id while the row is live and the promo is once per
+-- customer, else NULL: its unique key is what finally keeps a shopper to one
+-- live use, whatever a stale read said. user_id NULL is a guest's order; no
+-- foreign key to users, since an order's record outlives its account.
+CREATE TABLE IF NOT EXISTS promo_redemptions (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	promo_id BIGINT UNSIGNED NOT NULL,
+	user_id BIGINT UNSIGNED NULL,
+	order_id BIGINT UNSIGNED NOT NULL,
+	once_user_id BIGINT UNSIGNED NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	released_at DATETIME(3) NULL,
+	UNIQUE KEY uq_promo_redemptions_order (order_id),
+	UNIQUE KEY uq_promo_redemptions_once (promo_id, once_user_id),
+	KEY ix_promo_redemptions_user (promo_id, user_id),
+	CONSTRAINT ck_promo_redemptions_once CHECK (once_user_id IS NULL OR
+		(once_user_id = user_id AND released_at IS NULL)),
+	CONSTRAINT fk_promo_redemptions_promo FOREIGN KEY (promo_id) REFERENCES promo_codes (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+INSERT IGNORE INTO shipping_methods (code, name, position) VALUES
+	('standard', 'Standard shipping', 10),
+	('express', 'Express shipping', 20),
+	('overnight', 'Overnight shipping', 30);
+
+INSERT IGNORE INTO shipping_lanes (method, zone, days_min, days_max, free_over) VALUES
+	('standard', 'US', 3, 5, 5000),
+	('standard', 'US-REMOTE', 6, 10, NULL),
+	('standard', 'CA', 5, 10, NULL),
+	('standard', 'EU', 7, 14, NULL),
+	('standard', 'INTL', 10, 21, NULL),
+	('express', 'US', 1, 2, NULL),
+	('express', 'US-REMOTE', 2, 4, NULL),
+	('express', 'CA', 2, 4, NULL),
+	('express', 'EU', 3, 5, NULL),
+	('express', 'INTL', 3, 7, NULL),
+	('overnight', 'US', 1, 1, NULL);
+
+INSERT IGNORE INTO shipping_rates (method, zone, max_grams, price) VALUES
+	('standard', 'US', 500, 499), ('standard', 'US', 1000, 699),
+	('standard', 'US', 2000, 899), ('standard', 'US', 5000, 1299),
+	('standard', 'US', 10000, 1799), ('standard', 'US', 20000, 2499),
+	('standard', 'US', 30000, 3499),
+	('standard', 'US-REMOTE', 500, 999), ('standard', 'US-REMOTE', 1000, 1299),
+	('standard', 'US-REMOTE', 2000, 1699), ('standard', 'US-REMOTE', 5000, 2499),
+	('standard', 'US-REMOTE', 10000, 3499), ('standard', 'US-REMOTE', 20000, 4999),
+	('standard', 'CA', 500, 1299), ('standard', 'CA', 1000, 1699),
+	('standard', 'CA', 2000, 2299), ('standard', 'CA', 5000, 3499),
+	('standard', 'CA', 10000, 4999),
+	('standard', 'EU', 500, 1499), ('standard', 'EU', 1000, 1999),
+	('standard', 'EU', 2000, 2799), ('standard', 'EU', 5000, 4499),
+	('standard', 'EU', 10000, 6999),
+	('standard', 'INTL', 500, 1999), ('standard', 'INTL', 1000, 2799),
+	('standard', 'INTL', 2000, 3999), ('standard', 'INTL', 5000, 6499),
+	('standard', 'INTL', 10000, 9999),
+	('express', 'US', 500, 1299), ('express', 'US', 1000, 1599),
+	('express', 'US', 2000, 1999), ('express', 'US', 5000, 2799),
+	('express', 'US', 10000, 3999), ('express', 'US', 20000, 5999),
+	('express', 'US-REMOTE', 500, 2499), ('express', 'US-REMOTE', 1000, 2999),
+	('express', 'US-REMOTE', 2000, 3999), ('express', 'US-REMOTE', 5000, 5999),
+	('express', 'CA', 500, 2999), ('express', 'CA', 1000, 3499),
+	('express', 'CA', 2000, 4499), ('express', 'CA', 5000, 6999),
+	('express', 'EU', 500, 3999), ('express', 'EU', 1000, 4999),
+	('express', 'EU', 2000, 6499), ('express', 'EU', 5000, 9499),
+	('express', 'INTL', 500, 4999), ('express', 'INTL', 1000, 6499),
+	('express', 'INTL', 2000, 8499), ('express', 'INTL', 5000, 12499),
+	('overnight', 'US', 500, 2499), ('overnight', 'US', 1000, 2999),
+	('overnight', 'US', 2000, 3999), ('overnight', 'US', 5000, 5499);
+
+-- State-level rates only (no county or city taxes); states without a row,
+-- like the US as a whole, charge none.
+INSERT IGNORE INTO tax_rates (country, region, rate_ppm, name) VALUES
+	('US', 'AZ', 56000, 'Arizona sales tax'),
+	('US', 'CA', 72500, 'California sales tax'),
+	('US', 'CO', 29000, 'Colorado sales tax'),
+	('US', 'DC', 60000, 'DC sales tax'),
+	('US', 'FL', 60000, 'Florida sales tax'),
+	('US', 'GA', 40000, 'Georgia sales tax'),
+	('US', 'IL', 62500, 'Illinois sales tax'),
+	('US', 'MA', 62500, 'Massachusetts sales tax'),
+	('US', 'NC', 47500, 'North Carolina sales tax'),
+	('US', 'NJ', 66250, 'New Jersey sales tax'),
+	('US', 'NY', 40000, 'New York sales tax'),
+	('US', 'OR', 0, 'Oregon (no sales tax)'),
+	('US', 'PA', 60000, 'Pennsylvania sales tax'),
+	('US', 'TX', 62500, 'Texas sales tax'),
+	('US', 'WA', 65000, 'Washington sales tax'),
+	('CA', '', 50000, 'GST'),
+	('CA', 'BC', 120000, 'GST + PST'),
+	('CA', 'MB', 120000, 'GST + RST'),
+	('CA', 'NB', 150000, 'HST'),
+	('CA', 'NL', 150000, 'HST'),
+	('CA', 'NS', 140000, 'HST'),
+	('CA', 'ON', 130000, 'HST'),
+	('CA', 'PE', 150000, 'HST'),
+	('CA', 'QC', 149750, 'GST + QST'),
+	('CA', 'SK', 110000, 'GST + PST'),
+	('AT', '', 200000, 'VAT'), ('BE', '', 210000, 'VAT'), ('BG', '', 200000, 'VAT'),
+	('CY', '', 190000, 'VAT'), ('CZ', '', 210000, 'VAT'), ('DE', '', 190000, 'VAT'),
+	('DK', '', 250000, 'VAT'), ('EE', '', 240000, 'VAT'), ('ES', '', 210000, 'VAT'),
+	('FI', '', 255000, 'VAT'), ('FR', '', 200000, 'VAT'), ('GR', '', 240000, 'VAT'),
+	('HR', '', 250000, 'VAT'), ('HU', '', 270000, 'VAT'), ('IE', '', 230000, 'VAT'),
+	('IT', '', 220000, 'VAT'), ('LT', '', 210000, 'VAT'), ('LU', '', 170000, 'VAT'),
+	('LV', '', 210000, 'VAT'), ('MT', '', 180000, 'VAT'), ('NL', '', 210000, 'VAT'),
+	('PL', '', 230000, 'VAT'), ('PT', '', 230000, 'VAT'), ('RO', '', 210000, 'VAT'),
+	('SE', '', 250000, 'VAT'), ('SI', '', 220000, 'VAT'), ('SK', '', 230000, 'VAT'),
+	('GB', '', 200000, 'VAT'),
+	('AU', '', 100000, 'GST');
+
+-- Demo codes: a welcome code, a fixed amount off, a limited one, an expired one.
+INSERT IGNORE INTO promo_codes (code, description, kind, value, min_subtotal,
+		starts_at, ends_at, usage_limit, once_per_customer) VALUES
+	('WELCOME10', '10% off your first order of $20 or more', 'percent', 1000, 2000, NULL, NULL, NULL, 1),
+	('SAVE5', '$5 off orders of $25 or more', 'fixed', 500, 2500, NULL, NULL, NULL, 0),
+	('FIRST100', '15% off, for the first 100 orders', 'percent', 1500, 0, NULL, NULL, 100, 0),
+	('SUMMER24', '20% off, summer 2024', 'percent', 2000, 0,
+		'2024-06-01 00:00:00', '2024-09-01 00:00:00', NULL, 0);
