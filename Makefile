@@ -26,7 +26,7 @@ UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 HTTP_SRC := $(wildcard t/http/test_*.c)
 HTTP_BIN := $(HTTP_SRC:t/http/%.c=$(BUILD)/t/http/%)
-TOOLS    := $(BIN)/shopd $(BIN)/shopctl $(BUILD)/t/load/fcgi_static $(if $(wildcard paygate/paygate.c),$(BIN)/paygate)
+TOOLS    := $(BIN)/shopd $(BIN)/shopctl $(BUILD)/t/load/fcgi_static $(BUILD)/t/load/checkout_load $(if $(wildcard paygate/paygate.c),$(BIN)/paygate)
 
 .PHONY: all deps run stop test unit http bench clean san
 # Keep test objects: they are not intermediate files to throw away.
@@ -61,6 +61,10 @@ $(BIN)/paygate: $(PG_OBJ)
 $(BUILD)/t/load/fcgi_static: $(BUILD)/t/load/fcgi_static.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/t/load/checkout_load: $(BUILD)/t/load/checkout_load.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 
 $(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(BUILD)/libshop.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)

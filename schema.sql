@@ -265,6 +265,124 @@ CREATE TABLE IF NOT EXISTS cart_items (
 	CONSTRAINT fk_cart_items_sku FOREIGN KEY (sku_id) REFERENCES skus (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Orders (app/order/). status follows the state machine in order.c; every
+-- transition is a row in order_events. Money in minor units of currency;
+-- prices, addresses and totals are snapshots taken when the order was made.
+-- The shop keeps the gateway's payment id, status, brand and last four
+-- digits only, never a card number.
+CREATE TABLE IF NOT EXISTS orders (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	user_id BIGINT UNSIGNED NOT NULL,
+	status ENUM('pending_payment','confirmed','fulfilling','shipped','delivered','payment_failed',
+		    'expired','cancelled','refunded','returned') NOT NULL DEFAULT 'pending_payment',
+	currency CHAR(3) NOT NULL DEFAULT 'USD',
+	subtotal BIGINT NOT NULL,
+	shipping BIGINT NOT NULL,
+	tax BIGINT NOT NULL,
+	discount BIGINT NOT NULL DEFAULT 0,
+	total BIGINT NOT NULL CHECK (total >= 0),
+	shipping_method VARCHAR(16) NOT NULL,
+	ship_name VARCHAR(100) NOT NULL,
+	ship_line1 VARCHAR(200) NOT NULL,
+	ship_line2 VARCHAR(200) NOT NULL DEFAULT '',
+	ship_city VARCHAR(100) NOT NULL,
+	ship_region VARCHAR(100) NOT NULL DEFAULT '',
+	ship_postal_code VARCHAR(20) NOT NULL DEFAULT '',
+	ship_country CHAR(2) NOT NULL,
+	promo_code VARCHAR(32) NULL,
+	payment_intent VARCHAR(64) NULL,
+	payment_status VARCHAR(32) NULL,
+	card_brand VARCHAR(16) NULL,
+	card_last4 CHAR(4) NULL,
+	payment_error VARCHAR(255) NULL,
+	hosted_url VARCHAR(512) NULL,
+	-- Holds of a pending or declined order are released after this.
+	hold_expires_at DATETIME(3) NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+	KEY ix_orders_user (user_id, id),
+	KEY ix_orders_expiry (status, hold_expires_at),
+	UNIQUE KEY uq_orders_intent (payment_intent),
+	CONSTRAINT fk_orders_user FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS order_lines (
+	order_id BIGINT UNSIGNED NOT NULL,
+	line_no SMALLINT UNSIGNED NOT NULL,
+	sku_id BIGINT UNSIGNED NOT NULL,
+	product_id BIGINT UNSIGNED NOT NULL,
+	seller_id INT UNSIGNED NOT NULL,
+	code VARCHAR(64) NOT NULL,
+	title VARCHAR(200) NOT NULL,
+	options VARCHAR(255) NOT NULL DEFAULT '',
+	unit_price BIGINT NOT NULL,
+	quantity INT NOT NULL CHECK (quantity > 0),
+	discount BIGINT NOT NULL DEFAULT 0,
+	tax BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (order_id, line_no),
+	KEY ix_order_lines_seller (seller_id, order_id),
+	CONSTRAINT fk_order_lines_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS order_events (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	order_id BIGINT UNSIGNED NOT NULL,
+	from_status VARCHAR(20) NULL,
+	to_status VARCHAR(20) NOT NULL,
+	actor VARCHAR(64) NOT NULL,		-- "user:12", "gateway", "sweeper", ...
+	reason VARCHAR(255) NOT NULL DEFAULT '',
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_order_events_order (order_id, id),
+	CONSTRAINT fk_order_events_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Inventory holds (DESIGN.md section 2): units moved from available to
+-- reserved for an order; 'held' until payment ('committed': moved on to
+-- inventory.committed) or release ('released': back to available).
+CREATE TABLE IF NOT EXISTS holds (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	order_id BIGINT UNSIGNED NOT NULL,
+	sku_id BIGINT UNSIGNED NOT NULL,
+	warehouse_id SMALLINT UNSIGNED NOT NULL,
+	quantity INT NOT NULL CHECK (quantity > 0),
+	state ENUM('held','committed','released') NOT NULL DEFAULT 'held',
+	expires_at DATETIME(3) NOT NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_holds_order (order_id),
+	KEY ix_holds_expiry (state, expires_at),
+	KEY ix_holds_sku (sku_id, warehouse_id),
+	CONSTRAINT fk_holds_order FOREIGN KEY (order_id) REFERENCES orders (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per checkout attempt: the saga's state and the idempotency record
+-- of place-order. (user_id, idem_key) is unique, so a double submit finds
+-- the first attempt; request_hash tells a replay from a different body; the
+-- stored answer is given back to a replay once the saga has one.
+CREATE TABLE IF NOT EXISTS checkouts (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	user_id BIGINT UNSIGNED NOT NULL,
+	idem_key VARCHAR(255) NOT NULL,
+	request_hash CHAR(64) NOT NULL,
+	state ENUM('started','reserved','authorizing','done','failed') NOT NULL DEFAULT 'started',
+	order_id BIGINT UNSIGNED NULL,
+	payment_method VARCHAR(64) NULL,	-- server-side confirmation (API)
+	response_status SMALLINT NULL,
+	response_body MEDIUMTEXT NULL,
+	attempts INT UNSIGNED NOT NULL DEFAULT 0,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+	UNIQUE KEY uq_checkouts_key (user_id, idem_key),
+	KEY ix_checkouts_state (state, updated_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Gateway webhooks already applied (deduplication by event id).
+CREATE TABLE IF NOT EXISTS payment_events (
+	event_id VARCHAR(64) NOT NULL PRIMARY KEY,
+	type VARCHAR(64) NOT NULL,
+	payment_intent VARCHAR(64) NULL,
+	received_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

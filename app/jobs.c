@@ -25,6 +25,8 @@
 #include "store/kv.h"
 #include "mail/mail.h"
 #include "cart/cart.h"
+#include "checkout/checkout.h"
+#include "order/order.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -42,6 +44,16 @@ static int job_mail(struct db *db, struct kv *kv, struct arena *a)
 	return mail_deliver_batch(db, a);
 }
 
+static int job_sagas(struct db *db, struct kv *kv, struct arena *a)
+{
+	return checkout_recover_batch(db, kv, a);
+}
+
+static int job_holds(struct db *db, struct kv *kv, struct arena *a)
+{
+	return order_sweep_batch(db, kv, a);
+}
+
 static int job_carts(struct db *db, struct kv *kv, struct arena *a)
 {
 	return cart_purge_batch(db, kv, a);
@@ -51,6 +63,8 @@ static int job_carts(struct db *db, struct kv *kv, struct arena *a)
  * { "holds", hold_sweep_batch, 1000 }, ... */
 static const struct job jobs[] = {
 	{ "mail", job_mail, 200 },
+	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
+	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
@@ -94,6 +108,7 @@ void jobs_main(void)
 	 * process has them already from site_init). */
 	mail_init();
 	cart_init();
+	checkout_init();
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);

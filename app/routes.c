@@ -2,20 +2,26 @@
  * lists its own entries (and their key tables) in its routes.inc; this file
  * puts them together. The first match wins where two patterns could match. */
 #include <stddef.h>
+#include <stdint.h>
 #include "http/router.h"
 #include "catalog/catalog.h"
 #include "account/account.h"
 #include "cart/cart.h"
+#include "checkout/checkout.h"
+#include "checkout/pricing.h"
+#include "order/order.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
 #include "account/routes.inc"
 #include "cart/routes.inc"
+#include "checkout/routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
 	ACCOUNT_ROUTES,
 	CART_ROUTES,
+	CHECKOUT_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

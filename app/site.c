@@ -16,6 +16,7 @@
 #include "account/account.h"
 #include "account/session.h"
 #include "cart/cart.h"
+#include "checkout/checkout.h"
 #include "mail/mail.h"
 #include "site.h"
 
@@ -38,12 +39,14 @@ extern const char *const address_vocab[];
 extern const char *const reset_vocab[];
 extern const char *const admin_vocab[];
 extern const char *const cart_vocab[];
+extern const char *const checkout_vocab[];
+extern const char *const order_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		cart_vocab
+		cart_vocab, checkout_vocab, order_vocab
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -179,4 +182,5 @@ void site_init(void)
 	admin_init();
 	mail_init();
 	cart_init();
+	checkout_init();
 }

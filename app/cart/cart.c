@@ -31,7 +31,7 @@
 
 enum {
 	Q_SKU, Q_USER_CART, Q_GUEST_LINES, Q_LOCK, Q_STATE, Q_PUT, Q_PUT_PRICE, Q_DEL,
-	Q_CLEAR, Q_COUNT, Q_ACCEPT, Q_USER_QTYS, Q_PURGE, Q_VERSION, NQ
+	Q_CLEAR, Q_COUNT, Q_ACCEPT, Q_USER_QTYS, Q_PURGE, Q_VERSION, Q_REMOVE_SKUS, NQ
 };
 
 /* The columns of a cart line, the same in Q_USER_CART and Q_GUEST_LINES. */
@@ -73,6 +73,8 @@ static struct db_sql sql[NQ] = {
 	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price FROM cart_items WHERE user_id = ?", 0 },
 	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
 	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },
+	[Q_REMOVE_SKUS] = { "DELETE ci FROM cart_items ci JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
+			    "ON j.id = ci.sku_id WHERE ci.user_id = ?", 0 },
 };
 
 /* Names the cart's templates use (see view_vocab in app/site.c). */
@@ -706,6 +708,17 @@ enum err cart_clear_user(struct db *db, struct arena *a, int64_t uid)
 	enum err e = db_exec(db, a, &sql[Q_LOCK], NULL, "i", uid);
 
 	return e ? e : db_exec(db, a, &sql[Q_CLEAR], NULL, "i", uid);
+}
+
+enum err cart_remove_skus(struct db *db, struct arena *a, int64_t uid, const char *sku_ids_json)
+{
+	enum err e;
+
+	if (!sku_ids_json)
+		return E_OK;
+	if ((e = db_exec(db, a, &sql[Q_LOCK], NULL, "i", uid)))
+		return e;
+	return db_exec(db, a, &sql[Q_REMOVE_SKUS], NULL, "si", sku_ids_json, uid);
 }
 
 int cart_purge_batch(struct db *db, struct kv *kv, struct arena *a)

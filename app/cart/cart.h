@@ -58,8 +58,13 @@ long cart_count(struct ctx *c);
  * saying) tells the shopper what changed. */
 enum err cart_merge(struct ctx *c, int64_t uid, const char **message);
 
-/* Empties uid's saved cart inside the caller's transaction (checkout). */
+/* Empties uid's saved cart inside the caller's transaction. */
 enum err cart_clear_user(struct db *db, struct arena *a, int64_t uid);
+
+/* Removes the lines of these SKUs (a JSON array of ids, e.g. an order's)
+ * from uid's saved cart, inside the caller's transaction: what was bought
+ * leaves the cart, what was added meanwhile stays. */
+enum err cart_remove_skus(struct db *db, struct arena *a, int64_t uid, const char *sku_ids_json);
 
 /* `shopd jobs`: deletes signed-in carts untouched for CART_IDLE_DAYS, one
  * batch per call (see app/jobs.c for the return value). */

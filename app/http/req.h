@@ -36,6 +36,7 @@ struct req {
 	const char *csrf_header;	/* X-CSRF-Token */
 	const char *idem_key;		/* Idempotency-Key */
 	const char *if_match;		/* If-Match (optimistic concurrency) */
+	const char *signature;		/* Paygate-Signature (payment webhooks) */
 	int https;
 
 	struct kvpair *params;	/* query, then form or top-level JSON scalars */

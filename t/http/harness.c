@@ -9,6 +9,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "harness.h"
+#include "../../app/core/arena.h"
+#include "../../app/core/config.h"
+#include "../../app/store/db.h"
+#include "../../app/catalog/catalog.h"
+
+static struct db_sql resync_ids = { "SELECT id FROM products", 0 };
+static void register_resync(void) __attribute__((constructor));
+static void register_resync(void)
+{
+	db_register(&resync_ids, 1);
+}
 
 static const char *base, *home;
 static MYSQL *my;
@@ -209,6 +220,27 @@ int sql_exec(const char *sql)
 		return -1;
 	}
 	return 0;
+}
+
+void resync_read_model(void)
+{
+	static struct db *d;
+	static struct arena *a;
+	struct db_res *r = NULL;
+
+	if (!d) {
+		if (config_load(&config) || !(a = arena_new(64 * 1024)))
+			return;
+		catalog_init();
+		if (db_open(&d))
+			return;
+	}
+	sql_exec("UPDATE products p SET stock_total = (SELECT COALESCE(SUM(i.available), 0) FROM inventory i "
+		 "JOIN skus s ON s.id = i.sku_id WHERE s.product_id = p.id)");
+	if (db_exec(d, a, &resync_ids, &r, "") == E_OK)
+		for (size_t i = 0; i < r->nrows; i++)
+			catalog_refresh_digest(d, a, db_int(r, i, 0));
+	arena_reset(a);
 }
 
 int stack_cmd(const char *cmd)

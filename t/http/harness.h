@@ -37,6 +37,11 @@ long raw_request(const char *bytes);
 long long sql_scalar(const char *sql);
 int sql_exec(const char *sql);
 
+/* Tests that change inventory with SQL bring the catalog's read model
+ * (products.stock_total and sku_digest) back in line, as the shop's own
+ * writers do in their transactions. */
+void resync_read_model(void);
+
 /* Runs `scripts/stack CMD` for the test stack; returns its exit status. */
 int stack_cmd(const char *cmd);
 /* Polls GET path until it answers `status` or seconds pass; 1 on success. */

@@ -190,6 +190,7 @@ static void teardown(void)
 		 "IF(i.warehouse_id = 1, %lld, %lld) WHERE s.code = '" SKU_STOCK "'", saved_east, saved_west);
 	sql_exec(q);
 	sql_exec("UPDATE skus SET status = 'active' WHERE code = '" SKU_OFF "'");
+	resync_read_model();
 }
 
 /* Sets SKU_STOCK's units: n in the east warehouse, none in the west. */

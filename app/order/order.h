@@ -1,0 +1,87 @@
+/* Orders: the state machine, inventory holds, the shopper's order pages and
+ * API, cancellation, and the sweeper that expires unpaid orders.
+ *
+ * Holds follow DESIGN.md section 2: units move available -> reserved when an
+ * order is placed (rows locked in (sku, warehouse) order, guarded updates),
+ * reserved -> committed when the payment is authorized, and back to available
+ * when the order fails, expires or is cancelled. */
+#ifndef ORDER_ORDER_H
+#define ORDER_ORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "../core/err.h"
+
+struct arena;
+struct ctx;
+struct db;
+struct kv;
+
+/* A line to hold: quantity units of sku_id. */
+struct hold_req {
+	int64_t sku_id;
+	int quantity;
+	int64_t available;	/* filled when short: units left over all warehouses */
+};
+
+/* Statements of the module (once, at start). */
+void order_init(void);
+
+/* Inside the caller's transaction: holds every line for order_id until
+ * expires (unix time), locking inventory rows in (sku, warehouse) order
+ * (lines are sorted by sku here) and allocating from the lowest warehouse id
+ * first. E_CONFLICT when a line is
+ * short: *short_out is set to the first short line index, every line's
+ * available is filled, and the caller rolls back (nothing is held). */
+enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
+		    size_t n, int64_t expires, size_t *short_out);
+
+/* Refreshes products.stock_total and the product page's read model for the
+ * order's products. Called AFTER the transaction that moved units commits,
+ * as its own short statements: inside a checkout it would make every sale
+ * of a product queue on that product's row (and take shared locks on the
+ * inventory rows of its other SKUs), for a number the page may show a few
+ * milliseconds late. */
+enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id);
+
+/* Moves a legal transition from → to (see order.c), recorded in
+ * order_events with actor and reason, inside the caller's transaction.
+ * E_CONFLICT when the order is not in a state that allows it. *from_out
+ * (may be NULL) receives the state it left. */
+enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char *to,
+		    const char *actor, const char *reason, const char **from_out);
+
+/* Payment outcomes, from the return page, the webhook or the saga; each runs
+ * its own transaction and is idempotent (a second call changes nothing).
+ * authorized: holds committed, order confirmed, cart emptied, confirmation
+ * mail and OrderConfirmed event written. *late is set when the order had
+ * already expired or been cancelled: the caller must void the payment. */
+enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
+		    const char *last4, const char *actor, int *late);
+enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,
+			const char *actor);
+
+/* Releases the order's holds and its promo use, and moves it to `to`
+ * (expired, cancelled or payment_failed -> expired), in one transaction. */
+enum err order_release(struct db *db, struct arena *a, int64_t order_id, const char *to,
+		       const char *actor, const char *reason);
+
+/* `shopd jobs`: expires orders whose holds ran out (voiding any
+ * authorization first); one batch per call. */
+int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
+
+/* The order as the API shows it (new JSON reference), NULL if not found or
+ * not uid's (uid 0: anyone's, for admins and internal use). */
+json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid);
+
+/* Pages and API. */
+enum err h_orders(struct ctx *c);
+enum err h_order(struct ctx *c);
+enum err h_order_cancel(struct ctx *c);
+enum err h_api_orders(struct ctx *c);
+enum err h_api_order(struct ctx *c);
+enum err h_api_order_cancel(struct ctx *c);
+enum err h_api_order_pay(struct ctx *c);
+
+#endif
