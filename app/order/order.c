@@ -24,7 +24,7 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_STOCK_TOTAL, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, NQ
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -81,6 +81,11 @@ static struct db_sql sql[NQ] = {
 		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?", 0 },
 	[Q_SKUS_OF] = { "SELECT JSON_ARRAYAGG(sku_id) FROM order_lines WHERE order_id = ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
+	/* One StockChanged event per product of the order (for the search
+	 * index and caches), in the transaction that moved its units. */
+	[Q_STOCK_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
+			     "SELECT 'StockChanged', product_id, JSON_OBJECT('productId', product_id, 'orderId', order_id, "
+			     "'reason', ?) FROM order_lines WHERE order_id = ? GROUP BY product_id, order_id", 0 },
 };
 
 void order_init(void)
@@ -172,6 +177,11 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	return e;
 }
 
+enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason)
+{
+	return db_exec(db, a, &sql[Q_STOCK_EVENTS], NULL, "si", reason, order_id);
+}
+
 enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
 		    size_t n, int64_t expires, size_t *short_out)
 {
@@ -218,7 +228,9 @@ enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hol
 			need -= take;
 		}
 	}
-	return shortage ? E_CONFLICT : E_OK;
+	if (shortage)
+		return E_CONFLICT;
+	return order_stock_changed(db, a, order_id, "held");
 }
 
 /* Moves every live hold of the order: "commit" (reserved -> committed) or
@@ -359,6 +371,7 @@ static enum err tx_release(struct db *db, void *p)
 	if ((e = order_move(db, rl->a, rl->order_id, rl->to, rl->actor, rl->reason, NULL)) ||
 	    (e = move_holds(db, rl->a, rl->order_id, 0)) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
+	    (e = order_stock_changed(db, rl->a, rl->order_id, "released")) ||
 	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)))
 		return e;
 	return outbox(db, rl->a, !strcmp(rl->to, "expired") ? "OrderExpired" : "OrderCancelled", rl->order_id, NULL);

@@ -37,6 +37,10 @@ void order_init(void);
 enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
 		    size_t n, int64_t expires, size_t *short_out);
 
+/* Writes a StockChanged outbox event for each product of the order, inside
+ * the caller's transaction (order_hold and order_release do). */
+enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason);
+
 /* Refreshes products.stock_total and the product page's read model for the
  * order's products. Called AFTER the transaction that moved units commits,
  * as its own short statements: inside a checkout it would make every sale

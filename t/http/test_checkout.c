@@ -336,6 +336,7 @@ START_TEST(confirmed_order)
 	}
 	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM cart_items WHERE user_id = %lld", uid), 0);
 	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic IN ('OrderPlaced', 'OrderConfirmed') AND aggregate_id = %lld", oid), 2);
+	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND JSON_VALUE(payload, '$.orderId') = %lld", oid), 2);
 	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld", oid), 2);
 	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid), 1);
 
