@@ -25,6 +25,7 @@
 #include "store/kv.h"
 #include "mail/mail.h"
 #include "cart/cart.h"
+#include "catalog/pcache.h"
 #include "checkout/checkout.h"
 #include "order/order.h"
 #include "jobs.h"
@@ -54,6 +55,11 @@ static int job_holds(struct db *db, struct kv *kv, struct arena *a)
 	return order_sweep_batch(db, kv, a);
 }
 
+static int job_pcache(struct db *db, struct kv *kv, struct arena *a)
+{
+	return pcache_follow_batch(db, kv, a);
+}
+
 static int job_carts(struct db *db, struct kv *kv, struct arena *a)
 {
 	return cart_purge_batch(db, kv, a);
@@ -63,6 +69,7 @@ static int job_carts(struct db *db, struct kv *kv, struct arena *a)
  * { "holds", hold_sweep_batch, 1000 }, ... */
 static const struct job jobs[] = {
 	{ "mail", job_mail, 200 },
+	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
 	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
 	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */

@@ -32,6 +32,7 @@
 #include "http/server.h"
 #include "view/tmpl.h"
 #include "jobs.h"
+#include "catalog/pcache.h"
 #include "site.h"
 
 #define MAX_WORKERS 256
@@ -210,6 +211,8 @@ int main(int argc, char **argv)
 		jobs_main();
 		return 0;
 	}
+	/* Before any fork: the workers and the jobs process share it. */
+	pcache_init();
 	site_init();
 	if (!templates_ok())
 		return 1;

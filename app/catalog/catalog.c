@@ -16,6 +16,7 @@
 #include "../store/db.h"
 #include "../view/escape.h"
 #include "catalog.h"
+#include "pcache.h"
 
 #define CAT_TTL 5		/* seconds a worker trusts its category cache */
 #define LOW_STOCK 10		/* "Only N left" at or below this */
@@ -712,6 +713,26 @@ static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
 	return E_OK;
 }
 
+/* The product row by slug or id: from this worker's read cache when it is
+ * current (pcache.h), else one query whose row is then kept. */
+static enum err product_row(struct ctx *c, const struct db_sql *q, const char *key, const char *slug,
+			    int64_t id, struct db_res **out)
+{
+	const struct db_res *hit = pcache_get(key);
+	uint64_t token;
+	enum err e;
+
+	if (hit) {
+		*out = (struct db_res *)hit;	/* read only, valid for this request */
+		return E_OK;
+	}
+	token = pcache_begin();
+	e = slug ? db_exec(c->db, c->a, q, out, "s", slug) : db_exec(c->db, c->a, q, out, "i", id);
+	if (e == E_OK && (*out)->nrows == 1)
+		pcache_put(key, db_int(*out, 0, C_ID), *out, token);
+	return e;
+}
+
 enum err h_api_item(struct ctx *c)
 {
 	struct db_res *p = NULL;
@@ -721,7 +742,7 @@ enum err h_api_item(struct ctx *c)
 
 	if (parse_int64(c->req->pathvar[0], strlen(c->req->pathvar[0]), 1, INT64_MAX, &id))
 		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT_BY_ID], &p, "i", id)))
+	if ((e = product_row(c, &sql[Q_PRODUCT_BY_ID], arena_printf(c->a, "i:%lld", (long long)id), NULL, id, &p)))
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
@@ -758,25 +779,28 @@ static json_t *jsonld(struct ctx *c, json_t *item)
 	return ld;
 }
 
-enum err h_product(struct ctx *c)
+static void release_parts(void *p)
 {
-	struct db_res *p = NULL;
+	json_decref(p);
+}
+
+/* Everything of the product page that depends on the product alone (not on
+ * the visitor): built once per cached row and shared by later requests,
+ * which only read it. */
+static json_t *product_parts(struct ctx *c, struct db_res *p)
+{
 	const struct cat *leaf, *parent;
-	json_t *m, *item, *reviews, *crumbs, *bars, *digest, *rv;
+	json_t *parts, *item, *reviews, *crumbs, *bars, *digest, *rv;
 	size_t i;
 	long counts[6] = {0}, total = 0;
 	const char *desc;
-	enum err e;
 
-	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT_BY_SLUG], &p, "s", c->req->pathvar[0])))
-		return e;
-	if (!p->nrows)
-		return E_NOTFOUND;
-	if ((e = item_json(c, p, &item)))
-		return e;
-	m = reply_model(c, "product", arena_strdup(c->a, db_cell(p, 0, C_TITLE)));
+	if (item_json(c, p, &item))
+		return NULL;
+	parts = json_object();
+	json_object_set_new(parts, "title", json_string(db_cell(p, 0, C_TITLE)));
 	json_object_set_new(item, "purchasable", json_boolean(json_integer_value(json_object_get(item, "stock")) > 0));
-	json_object_set_new(m, "product", item);
+	json_object_set_new(parts, "product", item);
 	digest = column_json(c, db_cell(p, 0, P_REVIEWS), 0);
 	reviews = json_array();
 	json_array_foreach(json_object_get(digest, "recent"), i, rv) {
@@ -791,7 +815,7 @@ enum err h_product(struct ctx *c)
 			"comment", json_array_get(rv, 3), "reviewer", json_array_get(rv, 2),
 			"date", json_array_get(rv, 1)));
 	}
-	json_object_set_new(m, "reviews", reviews);
+	json_object_set_new(parts, "reviews", reviews);
 	for (int star = 1; star <= 5; star++) {
 		counts[star] = (long)json_integer_value(json_array_get(json_object_get(digest, "dist"), (size_t)star - 1));
 		total += counts[star];
@@ -801,7 +825,7 @@ enum err h_product(struct ctx *c)
 	for (int star = 5; star >= 1 && total; star--)
 		json_array_append_new(bars, json_pack("{s:i, s:I, s:I}", "star", star,
 			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total)));
-	json_object_set_new(m, "ratingBars", bars);
+	json_object_set_new(parts, "ratingBars", bars);
 
 	cats_load(c);
 	crumbs = json_array();
@@ -813,11 +837,43 @@ enum err h_product(struct ctx *c)
 	if (leaf)
 		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", leaf->name,
 			"url", arena_printf(c->a, "/c/%s", leaf->slug)));
-	json_object_set_new(m, "breadcrumb", crumbs);
-	json_object_set_new(m, "jsonld", jsonld(c, item));
+	json_object_set_new(parts, "breadcrumb", crumbs);
+	json_object_set_new(parts, "jsonld", jsonld(c, item));
 	desc = db_cell(p, 0, P_DESC);
-	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a, "%.155s", desc)));
-	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/p/%s", config.base_url, db_cell(p, 0, C_SLUG))));
+	json_object_set_new(parts, "metaDescription", json_string(arena_printf(c->a, "%.155s", desc)));
+	json_object_set_new(parts, "canonical", json_string(arena_printf(c->a, "%s/p/%s", config.base_url, db_cell(p, 0, C_SLUG))));
+	return parts;
+}
+
+enum err h_product(struct ctx *c)
+{
+	const char *key = arena_printf(c->a, "s:%s", c->req->pathvar[0]);
+	struct db_res *p = NULL;
+	json_t *m, *parts;
+	enum err e;
+
+	if ((e = product_row(c, &sql[Q_PRODUCT_BY_SLUG], key, c->req->pathvar[0], 0, &p)))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	parts = pcache_user(key);
+	if (parts) {
+		json_incref(parts);
+	} else {
+		if (!(parts = product_parts(c, p)))
+			return E_NOMEM;
+		json_incref(parts);
+		pcache_set_user(key, parts, release_parts);	/* drops it when not cached */
+	}
+	m = reply_model(c, "product", arena_strdup(c->a, json_string_value(json_object_get(parts, "title"))));
+	if (!m) {
+		json_decref(parts);
+		return E_NOMEM;
+	}
+	/* Shared values, read only from here on; "title" is not a template name. */
+	json_object_update(m, parts);
+	json_object_del(m, "title");
+	json_decref(parts);
 	return E_OK;
 }
 

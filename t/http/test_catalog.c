@@ -132,6 +132,58 @@ START_TEST(product_page)
 }
 END_TEST
 
+/* Product rows are cached in the workers (app/catalog/pcache.c) and a
+ * change reaches them through the outbox: a price changed in the database
+ * with its ProductUpdated event shows on the page and in the API within a
+ * few seconds, and so does a sale (StockChanged). */
+static long long item_field(const char *path, const char *field)
+{
+	struct hresp *r = http_get_json(path);
+	json_t *j = hresp_json(r);
+	long long v = json_integer_value(json_object_get(j, field));
+
+	json_decref(j);
+	hresp_free(r);
+	return v;
+}
+
+START_TEST(cached_product_follows_outbox)
+{
+	long long price = item_field("/api/items/2", "price"), seen = price;
+	struct hresp *r;
+
+	/* Read it a few times, so every worker has it cached. */
+	for (int i = 0; i < 12; i++)
+		ck_assert_int_eq(item_field("/api/items/2", "price"), price);
+	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price + 100 WHERE product_id = 2"), 0);
+	ck_assert_int_eq(sql_exec("UPDATE products SET price = price + 100 WHERE id = 2"), 0);
+	resync_read_model();
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) "
+				  "VALUES ('ProductUpdated', 2, JSON_OBJECT('id', 2))"), 0);
+	for (int i = 0; i < 100 && seen != price + 100; i++) {
+		usleep(50000);
+		seen = item_field("/api/items/2", "price");
+	}
+	ck_assert_int_eq(seen, price + 100);
+	/* Every worker: several reads in a row all agree now. */
+	for (int i = 0; i < 12; i++)
+		ck_assert_int_eq(item_field("/api/items/2", "price"), price + 100);
+	r = http_get("/p/eyeshadow-palette-with-mirror");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price - 100 WHERE product_id = 2"), 0);
+	ck_assert_int_eq(sql_exec("UPDATE products SET price = price - 100 WHERE id = 2"), 0);
+	resync_read_model();
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) "
+				  "VALUES ('ProductUpdated', 2, JSON_OBJECT('id', 2))"), 0);
+	for (int i = 0; i < 100 && seen != price; i++) {
+		usleep(50000);
+		seen = item_field("/api/items/2", "price");
+	}
+	ck_assert_int_eq(seen, price);
+}
+END_TEST
+
 START_TEST(api_item_shape)
 {
 	struct hresp *r = http_get("/api/items/1");
@@ -476,6 +528,7 @@ int main(void)
 	tcase_add_test(tc, seo_and_health_endpoints);
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, head_request);
+	tcase_add_test(tc, cached_product_follows_outbox);
 	tcase_add_test(tc, static_assets_fingerprinted_and_cached);
 	tcase_add_test(tc, placeholder_images);
 	tcase_add_test(tc, html_is_valid);

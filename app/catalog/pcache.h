@@ -1,0 +1,53 @@
+/* The product read cache: each worker keeps the product rows it has read
+ * (the product page's single query), and a shared page of version counters
+ * tells it when one is stale, so a cached product costs no round trip at
+ * all. The counters live in memory the shopd master maps before it forks;
+ * the jobs process bumps a product's counter when the outbox says the
+ * product changed (ProductUpdated, StockChanged), which every writer of
+ * products, SKUs, stock and reviews records in its transaction.
+ *
+ * Entries also expire after PCACHE_MAX_AGE seconds, a bound for changes made
+ * behind the shop's back (an operator's SQL). Without pcache_init() (shopctl,
+ * tests, `shopd jobs` alone, SHOP_PAGE_CACHE=0) nothing is cached. */
+#ifndef CATALOG_PCACHE_H
+#define CATALOG_PCACHE_H
+
+#include <stdint.h>
+#include "../core/err.h"
+
+struct arena;
+struct db_res;
+
+#define PCACHE_MAX_AGE 60	/* seconds */
+
+/* In the master, before forking: maps the shared counters. */
+void pcache_init(void);
+int pcache_enabled(void);
+
+/* Writers' side (the jobs process): product_id changed; everything changed
+ * (a jobs process starting may have missed events). */
+void pcache_bump(int64_t product_id);
+void pcache_bump_all(void);
+
+/* Readers' side. A cached row for key ("s:<slug>", "i:<id>"), or NULL. The
+ * result is owned by the cache and valid until the next pcache call of
+ * this process. */
+const struct db_res *pcache_get(const char *key);
+/* Something the caller built from a cached row (e.g. the page's view
+ * model), kept beside it and dropped with it through free_fn. NULL when
+ * the key is not cached or nothing was set. */
+void *pcache_user(const char *key);
+void pcache_set_user(const char *key, void *user, void (*free_fn)(void *));
+
+/* Before the query: a token; after it, pcache_put stores a copy of r for
+ * key (product id pid) unless something changed in between. */
+uint64_t pcache_begin(void);
+void pcache_put(const char *key, int64_t pid, const struct db_res *r, uint64_t token);
+
+/* `shopd jobs`: follows the outbox and bumps the products it names; one
+ * batch per call (see app/jobs.c for the return value). */
+struct db;
+struct kv;
+int pcache_follow_batch(struct db *db, struct kv *kv, struct arena *a);
+
+#endif
