@@ -498,17 +498,34 @@ enum err h_api_category_items(struct ctx *c)
 	return E_OK;
 }
 
+static void release_page(void *p)
+{
+	json_decref(p);
+}
+
 enum err h_category(struct ctx *c)
 {
 	struct listing l = {0}, u;
 	struct db_res *r = NULL;
 	const struct cat *parent;
-	json_t *m, *crumbs, *subs, *brands, *sorts, *filters;
+	json_t *m, *crumbs, *subs, *brands, *sorts, *filters, *hit;
+	const char *key;
+	uint64_t token;
 	enum err e;
 
 	if ((e = find_category(c, &l.cat)))
 		return e;
 	set_listing_params(c, &l);
+	/* The model depends on the URL alone: built once while no product
+	 * changes (pcache.h). */
+	key = arena_printf(c->a, "L:%s", listing_url(c, &l));
+	if ((hit = pcache_page_get(key))) {
+		if (!(m = reply_model(c, "category", l.cat->name)))
+			return E_NOMEM;
+		json_object_update(m, hit);
+		return E_OK;
+	}
+	token = pcache_begin();
 	if ((e = list_page(c, &l)))
 		return e == E_INVAL ? reply_error(c, 400, "That page link is no longer valid. Start again from the first page.") : e;
 	m = reply_model(c, "category", l.cat->name);
@@ -591,6 +608,8 @@ enum err h_category(struct ctx *c)
 		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
 	if (l.has_max)
 		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
+	if (pcache_enabled())
+		pcache_page_put(key, json_deep_copy(m), release_page, token);
 	return E_OK;
 }
 
@@ -609,9 +628,17 @@ enum err h_api_categories(struct ctx *c)
 enum err h_home(struct ctx *c)
 {
 	struct db_res *top = NULL, *fresh = NULL;
-	json_t *m, *nav;
+	json_t *m, *nav, *hit;
+	uint64_t token;
 	enum err e;
 
+	if ((hit = pcache_page_get("H:"))) {
+		if (!(m = reply_model(c, "home", "Everything in stock, on time")))
+			return E_NOMEM;
+		json_object_update(m, hit);
+		return E_OK;
+	}
+	token = pcache_begin();
 	if ((e = db_exec(c->db, c->a, &sql[Q_TOP_RATED], &top, "i", (int64_t)8)) ||
 	    (e = db_exec(c->db, c->a, &sql[Q_NEWEST], &fresh, "i", (int64_t)8)))
 		return e;
@@ -624,6 +651,8 @@ enum err h_home(struct ctx *c)
 	json_object_set_new(m, "metaDescription", json_string(
 		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
+	if (pcache_enabled())
+		pcache_page_put("H:", json_deep_copy(m), release_page, token);
 	return E_OK;
 }
 

@@ -31,6 +31,17 @@ struct entry {
 
 static struct shared *sh;
 static struct entry *tab;
+
+/* The page models: a smaller table, checked against the global count. */
+#define PAGES 1024
+struct page {
+	char *key;
+	void *user;
+	void (*user_free)(void *);
+	uint64_t gen;
+	time_t at;
+};
+static struct page *pages;
 static struct db_sql sql[2];
 
 void pcache_init(void)
@@ -219,6 +230,68 @@ void pcache_put(const char *key, int64_t pid, const struct db_res *r, uint64_t t
 	e->ver = __atomic_load_n(&sh->ver[slot_of(pid)], __ATOMIC_SEQ_CST);
 	e->all = __atomic_load_n(&sh->all, __ATOMIC_SEQ_CST);
 	e->at = time(NULL);
+}
+
+static void page_drop(struct page *pg)
+{
+	if (pg->user && pg->user_free)
+		pg->user_free(pg->user);
+	free(pg->key);
+	memset(pg, 0, sizeof(*pg));
+}
+
+void *pcache_page_get(const char *key)
+{
+	uint64_t h;
+
+	if (!sh || !pages)
+		return NULL;
+	h = hash(key);
+	for (int i = 0; i < PROBES; i++) {
+		struct page *pg = &pages[(h + (uint64_t)i) & (PAGES - 1)];
+
+		if (!pg->key || strcmp(pg->key, key))
+			continue;
+		if (pg->gen != __atomic_load_n(&sh->gen, __ATOMIC_SEQ_CST) || time(NULL) - pg->at > PCACHE_MAX_AGE) {
+			page_drop(pg);
+			return NULL;
+		}
+		return pg->user;
+	}
+	return NULL;
+}
+
+void pcache_page_put(const char *key, void *user, void (*free_fn)(void *), uint64_t token)
+{
+	struct page *pg = NULL;
+	uint64_t h;
+
+	if (!sh || __atomic_load_n(&sh->gen, __ATOMIC_SEQ_CST) != token ||
+	    (!pages && !(pages = calloc(PAGES, sizeof(*pages))))) {
+		if (user && free_fn)
+			free_fn(user);
+		return;
+	}
+	h = hash(key);
+	for (int i = 0; i < PROBES && !pg; i++) {
+		struct page *c = &pages[(h + (uint64_t)i) & (PAGES - 1)];
+
+		if (!c->key || !strcmp(c->key, key))
+			pg = c;
+	}
+	if (!pg)
+		pg = &pages[h & (PAGES - 1)];
+	if (pg->key)
+		page_drop(pg);
+	if (!(pg->key = strdup(key))) {
+		if (user && free_fn)
+			free_fn(user);
+		return;
+	}
+	pg->user = user;
+	pg->user_free = free_fn;
+	pg->gen = token;
+	pg->at = time(NULL);
 }
 
 /* ---- following the outbox (the jobs process) ---- */

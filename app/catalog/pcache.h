@@ -44,6 +44,14 @@ void pcache_set_user(const char *key, void *user, void (*free_fn)(void *));
 uint64_t pcache_begin(void);
 void pcache_put(const char *key, int64_t pid, const struct db_res *r, uint64_t token);
 
+/* Whole view models of pages that depend on the URL only (listings, the
+ * home page): valid while no product at all has changed since they were
+ * built (and for at most PCACHE_MAX_AGE). get returns the stored object or
+ * NULL; put takes ownership of user (freed through free_fn) unless a change
+ * landed after token was taken, in which case it is freed at once. */
+void *pcache_page_get(const char *key);
+void pcache_page_put(const char *key, void *user, void (*free_fn)(void *), uint64_t token);
+
 /* `shopd jobs`: follows the outbox and bumps the products it names; one
  * batch per call (see app/jobs.c for the return value). */
 struct db;

@@ -171,6 +171,21 @@ START_TEST(cached_product_follows_outbox)
 	r = http_get("/p/eyeshadow-palette-with-mirror");
 	ck_assert_int_eq(r->status, 200);
 	hresp_free(r);
+	/* The category page's cached model follows too. */
+	{
+		char want[64];
+		int ok = 0;
+
+		snprintf(want, sizeof(want), "\"price\":%lld", price + 100);
+		for (int i = 0; i < 100 && !ok; i++) {
+			r = http_get_json("/c/beauty?sort=price_desc");
+			ok = strstr(r->body, want) != NULL;
+			hresp_free(r);
+			if (!ok)
+				usleep(50000);
+		}
+		ck_assert_msg(ok, "the category page never showed the new price");
+	}
 	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price - 100 WHERE product_id = 2"), 0);
 	ck_assert_int_eq(sql_exec("UPDATE products SET price = price - 100 WHERE id = 2"), 0);
 	resync_read_model();
