@@ -541,6 +541,32 @@ START_TEST(sweeper_expires)
 	j = gw_intent(intent);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "canceled");
 	json_decref(j);
+
+	/* A declined order the shopper abandons: its holds go back too. */
+	{
+		struct client d;
+		char q[200];
+
+		signup(&d, NULL, 0);
+		put(&d, sku_b, 2);
+		amount = quote_amount(&d);
+		r = checkout(&d, fresh_key(), order_body(amount, "pm_card_chargeDeclined"));
+		ck_assert_int_eq(r->status, 402);
+		j = hresp_json(r);
+		oid = json_integer_value(json_object_get(j, "id"));
+		json_decref(j);
+		hresp_free(r);
+		ck_assert_int_eq(avail(b_id), before - 2);
+		snprintf(q, sizeof(q), "UPDATE orders SET hold_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = %lld", oid);
+		ck_assert_int_eq(sql_exec(q), 0);
+		a = arena_new(64 * 1024);
+		ck_assert_int_eq(db_open(&db), E_OK);
+		ck_assert_int_ge(order_sweep_batch(db, NULL, a), 0);
+		db_close(db);
+		arena_destroy(a);
+		ck_assert_int_eq(scalarf("SELECT status = 'expired' FROM orders WHERE id = %lld", oid), 1);
+		ck_assert_int_eq(avail(b_id), before);
+	}
 }
 END_TEST
 
