@@ -28,6 +28,7 @@
 #include "catalog/pcache.h"
 #include "checkout/checkout.h"
 #include "order/order.h"
+#include "search/search.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -73,6 +74,8 @@ static const struct job jobs[] = {
 	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
 	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */
+	{ "search-index", search_index_batch, 100 },	/* outbox to the search index, < 1 s */
+	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -116,6 +119,7 @@ void jobs_main(void)
 	mail_init();
 	cart_init();
 	checkout_init();
+	search_init();
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);

@@ -10,18 +10,21 @@
 #include "checkout/checkout.h"
 #include "checkout/pricing.h"
 #include "order/order.h"
+#include "search/search.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
 #include "account/routes.inc"
 #include "cart/routes.inc"
 #include "checkout/routes.inc"
+#include "search/routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
 	ACCOUNT_ROUTES,
 	CART_ROUTES,
 	CHECKOUT_ROUTES,
+	SEARCH_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

@@ -22,6 +22,7 @@
 #include "catalog/catalog.h"
 #include "catalog/import.h"
 #include "account/account.h"
+#include "search/search.h"
 
 #define EXIT_USAGE 2
 
@@ -47,6 +48,10 @@ static const struct command commands[] = {
 	  "create an administrator (password: $SHOP_ADMIN_PASSWORD or stdin), or promote a user" },
 	{ "grant", cmd_grant, "grant EMAIL seller|admin",
 	  "give a role to an existing user (a seller also gets a seller profile)" },
+	{ "reindex", search_cmd_reindex, "reindex",
+	  "rebuild the search index from MariaDB (progress shown; searches go on meanwhile)" },
+	{ "gen-catalog", search_cmd_gen_catalog, "gen-catalog N",
+	  "add N synthetic products (names, brands, prices, Zipf-like sales) for benchmarks" },
 	{ "help", cmd_help, "help", "show this list" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -465,6 +470,7 @@ int main(int argc, char **argv)
 	catalog_init();	/* the importer refreshes the product read model */
 	account_init();
 	admin_init();
+	search_init();
 	db_register(ctl_sql, Q_COUNT);
 
 	if (argc < 2) {

@@ -18,6 +18,7 @@
 #include "cart/cart.h"
 #include "checkout/checkout.h"
 #include "mail/mail.h"
+#include "search/search.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -41,12 +42,13 @@ extern const char *const admin_vocab[];
 extern const char *const cart_vocab[];
 extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
+extern const char *const search_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		cart_vocab, checkout_vocab, order_vocab
+		cart_vocab, checkout_vocab, order_vocab, search_vocab
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -183,4 +185,5 @@ void site_init(void)
 	mail_init();
 	cart_init();
 	checkout_init();
+	search_init();
 }

@@ -5,4 +5,65 @@
   document.querySelectorAll('select.autosubmit').forEach(function (sel) {
     sel.addEventListener('change', function () { if (sel.form) sel.form.submit(); });
   });
+
+  // Search box autocomplete: completions and top products from /api/suggest
+  // in a listbox under the box. Without this script the box is a plain GET
+  // form to /search.
+  document.querySelectorAll('input[data-suggest]').forEach(function (input) {
+    var list = document.createElement('ul');
+    var timer = null, seq = 0;
+    list.id = input.id + '-list';
+    list.className = 'suggest-list';
+    list.setAttribute('role', 'listbox');
+    list.hidden = true;
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+    input.parentNode.appendChild(list);
+    function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); }
+    function option(text, href, extra) {
+      var li = document.createElement('li'), a = document.createElement('a');
+      li.setAttribute('role', 'option');
+      a.href = href;
+      a.textContent = text;
+      if (extra) { var s = document.createElement('span'); s.className = 'muted'; s.textContent = extra; a.appendChild(s); }
+      li.appendChild(a);
+      list.appendChild(li);
+    }
+    function show(data, mine) {
+      if (mine !== seq) return;
+      list.textContent = '';
+      (data.completions || []).forEach(function (c) { option(c, '/search?q=' + encodeURIComponent(c)); });
+      (data.products || []).forEach(function (p) {
+        option(p.title, p.url, ' $' + (p.price / 100).toFixed(2));
+      });
+      list.hidden = !list.firstChild;
+      input.setAttribute('aria-expanded', list.hidden ? 'false' : 'true');
+    }
+    input.addEventListener('input', function () {
+      var q = input.value.trim();
+      clearTimeout(timer);
+      if (q.length < 2) { close(); return; }
+      timer = setTimeout(function () {
+        var mine = ++seq;
+        fetch(input.dataset.suggest + '?q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' } })
+          .then(function (r) { return r.ok ? r.json() : {}; })
+          .then(function (d) { show(d, mine); })
+          .catch(close);
+      }, 120);
+    });
+    input.addEventListener('keydown', function (e) {
+      var items = list.querySelectorAll('a'), i = Array.prototype.indexOf.call(items, document.activeElement);
+      if (e.key === 'Escape') close();
+      if (e.key === 'ArrowDown' && items.length) { e.preventDefault(); items[0].focus(); }
+    });
+    list.addEventListener('keydown', function (e) {
+      var items = list.querySelectorAll('a'), i = Array.prototype.indexOf.call(items, document.activeElement);
+      if (e.key === 'ArrowDown' && i + 1 < items.length) { e.preventDefault(); items[i + 1].focus(); }
+      if (e.key === 'ArrowUp') { e.preventDefault(); (i > 0 ? items[i - 1] : input).focus(); }
+      if (e.key === 'Escape') { close(); input.focus(); }
+    });
+    document.addEventListener('click', function (e) { if (!input.parentNode.contains(e.target)) close(); });
+  });
 })();

@@ -1,0 +1,206 @@
+/* Unit tests of the search module's pure parts: word splitting, Sphinx
+ * escaping, literal quoting, edit distance, trigrams and query building. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../app/core/buf.h"
+#include "../../app/search/search.h"
+
+static const char *escape(const char *s)
+{
+	static char out[512];
+	struct buf b;
+
+	buf_init(&b, NULL, 64);
+	search_escape_match(&b, s, strlen(s));
+	snprintf(out, sizeof(out), "%s", b.p ? b.p : "");
+	buf_free(&b);
+	return out;
+}
+
+static const char *quote(const char *s)
+{
+	static char out[512];
+	struct buf b;
+
+	buf_init(&b, NULL, 64);
+	search_quote(&b, s, strlen(s));
+	snprintf(out, sizeof(out), "%s", b.p);
+	buf_free(&b);
+	return out;
+}
+
+static const struct { const char *in, *out; } match_cases[] = {
+	{ "iphone", "iphone" },
+	{ "a\"b", "a\\\"b" },
+	{ "x|y", "x\\|y" },
+	{ "-z", "\\-z" },
+	{ "@title", "\\@title" },
+	{ "back\\slash", "back\\\\slash" },
+	{ "(a)!~&/^$=<*", "\\(a\\)\\!\\~\\&\\/\\^\\$\\=\\<\\*" },
+	{ "", "" },
+};
+
+START_TEST(escape_match_table)
+{
+	ck_assert_str_eq(escape(match_cases[_i].in), match_cases[_i].out);
+}
+END_TEST
+
+static const struct { const char *in, *out; } quote_cases[] = {
+	{ "Apple", "'Apple'" },
+	{ "O'Reilly", "'O\\'Reilly'" },
+	{ "a\\b", "'a\\\\b'" },
+	{ "line\nbreak\x01", "'line break '" },
+	{ "'; DROP TABLE x; --", "'\\'; DROP TABLE x; --'" },
+};
+
+START_TEST(quote_table)
+{
+	ck_assert_str_eq(quote(quote_cases[_i].in), quote_cases[_i].out);
+}
+END_TEST
+
+START_TEST(words_split_and_lowercase)
+{
+	char store[256], *w[SEARCH_MAX_WORDS];
+	const char *s = "  iPhone-X \"@title\" | \\ Café 12 ";
+	size_t n = search_words(s, strlen(s), store, w);
+
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(w[0], "iphone");
+	ck_assert_str_eq(w[1], "x");
+	ck_assert_str_eq(w[2], "title");
+	ck_assert_str_eq(w[3], "café");
+	ck_assert_str_eq(w[4], "12");
+	ck_assert_uint_eq(search_words("!!! ---", 7, store, w), 0);
+	ck_assert_uint_eq(search_words("", 0, store, w), 0);
+}
+END_TEST
+
+START_TEST(words_are_bounded)
+{
+	char in[2000], store[2100], *w[SEARCH_MAX_WORDS];
+	size_t n;
+
+	memset(in, 'a', sizeof(in));
+	for (size_t i = 50; i < sizeof(in); i += 50)
+		in[i] = ' ';
+	n = search_words(in, sizeof(in), store, w);
+	ck_assert_uint_eq(n, SEARCH_MAX_WORDS);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_le(strlen(w[i]), SEARCH_MAX_WORD);
+}
+END_TEST
+
+static const struct { const char *a, *b; int max, d; } dist_cases[] = {
+	{ "iphone", "iphone", 2, 0 },
+	{ "iphnoe", "iphone", 2, 1 },	/* one transposition */
+	{ "mascra", "mascara", 2, 1 },
+	{ "labtop", "laptop", 2, 1 },
+	{ "kitten", "sitting", 3, 3 },
+	{ "abc", "xyzuvw", 2, 3 },	/* gave up: max + 1 */
+	{ "", "abc", 5, 3 },
+};
+
+START_TEST(edit_distance_table)
+{
+	ck_assert_int_eq(search_edit_distance(dist_cases[_i].a, dist_cases[_i].b, dist_cases[_i].max),
+			 dist_cases[_i].d);
+}
+END_TEST
+
+START_TEST(trigrams_of_a_word)
+{
+	struct buf b;
+
+	buf_init(&b, NULL, 64);
+	search_trigrams(&b, "tv");
+	ck_assert_str_eq(b.p, "__t _tv tv_ v__");
+	buf_reset(&b);
+	search_trigrams(&b, "phone");
+	ck_assert_str_eq(b.p, "__p _ph pho hon one ne_ e__");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(build_sql_escapes_everything)
+{
+	struct search_query q;
+	char store[256];
+	const char *text = "iphone\" | @title -x";
+	struct buf b;
+
+	memset(&q, 0, sizeof(q));
+	q.nwords = search_words(text, strlen(text), store, q.words);
+	q.brand = "O'Brien \\";
+	q.category = 13;
+	q.has_min = 1;
+	q.min_price = 1000;
+	q.min_rating = 4;
+	q.in_stock = 1;
+	q.sort = 1;
+	q.limit = 24;
+	q.offset = 48;
+	q.facets = 1;
+	q.snippet = 1;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('iphone title x')"));
+	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = 'O\\'Brien \\\\'"));
+	ck_assert_ptr_nonnull(strstr(b.p, "cats = 13"));
+	ck_assert_ptr_nonnull(strstr(b.p, "price >= 1000"));
+	ck_assert_ptr_nonnull(strstr(b.p, "rating >= 400"));
+	ck_assert_ptr_nonnull(strstr(b.p, "stock > 0"));
+	ck_assert_ptr_nonnull(strstr(b.p, "ORDER BY price ASC, id ASC LIMIT 48, 25"));
+	ck_assert_ptr_nonnull(strstr(b.p, "FACET brand_s"));
+	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META"));
+	ck_assert_ptr_null(strstr(b.p, "@title"));
+	ck_assert_ptr_nonnull(strstr(b.p, "SNIPPET(desc_s, 'iphone title x'"));
+	buf_free(&b);
+
+	/* No words: no MATCH at all, and no snippet. */
+	memset(&q, 0, sizeof(q));
+	q.limit = 5;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_b");
+	ck_assert_ptr_null(strstr(b.p, "MATCH("));
+	ck_assert_ptr_null(strstr(b.p, "FACET"));
+	ck_assert_ptr_nonnull(strstr(b.p, "FROM products_b"));
+	buf_free(&b);
+
+	/* Autocomplete: the last word is a prefix. */
+	memset(&q, 0, sizeof(q));
+	q.nwords = search_words("red ipho", 8, store, q.words);
+	q.prefix = 1;
+	q.limit = 5;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('red ipho*')"));
+	buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("search");
+	TCase *tc = tcase_create("pure");
+	SRunner *sr;
+	int failed;
+
+#define N(a) (int)(sizeof(a) / sizeof((a)[0]))
+	tcase_add_loop_test(tc, escape_match_table, 0, N(match_cases));
+	tcase_add_loop_test(tc, quote_table, 0, N(quote_cases));
+	tcase_add_test(tc, words_split_and_lowercase);
+	tcase_add_test(tc, words_are_bounded);
+	tcase_add_loop_test(tc, edit_distance_table, 0, N(dist_cases));
+	tcase_add_test(tc, trigrams_of_a_word);
+	tcase_add_test(tc, build_sql_escapes_everything);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
