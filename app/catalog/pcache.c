@@ -42,7 +42,7 @@ struct page {
 	time_t at;
 };
 static struct page *pages;
-static struct db_sql sql[2];
+static struct db_sql sql[3];
 
 void pcache_init(void)
 {
@@ -57,7 +57,7 @@ void pcache_init(void)
 		return;
 	}
 	sh = p;
-	db_register(sql, 2);	/* the jobs process's outbox reads */
+	db_register(sql, 3);	/* the jobs process's outbox reads */
 }
 
 int pcache_enabled(void)
@@ -296,20 +296,57 @@ void pcache_page_put(const char *key, void *user, void (*free_fn)(void *), uint6
 
 /* ---- following the outbox (the jobs process) ---- */
 
-static struct db_sql sql[2] = {
+#define LATE_WINDOW 5000	/* ids below the cursor that may still appear */
+#define SEEN_CAP 16384		/* a power of two, above LATE_WINDOW */
+
+static struct db_sql sql[3] = {
 	{ "SELECT COALESCE(MAX(id), 0) FROM outbox", 0 },
+	{ "SELECT id, aggregate_id FROM outbox WHERE id > ? AND topic IN ('ProductUpdated', 'StockChanged') "
+	  "ORDER BY id LIMIT 1000", 0 },
 	/* Ids are handed out at insert and become visible at commit, so a
-	 * lower id can appear after a higher one was seen: the last few
-	 * seconds are read again each time (a second bump is harmless). */
-	{ "SELECT id, aggregate_id FROM outbox WHERE id > ? - 5000 AND (id > ? OR created_at > NOW(3) - INTERVAL 3 SECOND) "
-	  "AND topic IN ('ProductUpdated', 'StockChanged') ORDER BY id LIMIT 1000", 0 },
+	 * lower id can appear after a higher one was read: the last seconds
+	 * below the cursor are looked at again, and what is new there is
+	 * bumped once (the seen set), not at every poll. */
+	{ "SELECT id, aggregate_id FROM outbox WHERE id > ? AND id <= ? AND created_at > NOW(3) - INTERVAL 3 SECOND "
+	  "AND topic IN ('ProductUpdated', 'StockChanged')", 0 },
 };
 
 static int64_t cursor = -1;
+static int64_t seen[SEEN_CAP];	/* open addressing; 0 = empty */
+static size_t nseen;
+
+static int seen_add(int64_t id)	/* 1 when id is new */
+{
+	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 40) & (SEEN_CAP - 1);
+
+	while (seen[i]) {
+		if (seen[i] == id)
+			return 0;
+		i = (i + 1) & (SEEN_CAP - 1);
+	}
+	seen[i] = id;
+	nseen++;
+	return 1;
+}
+
+/* Keeps the ids the late query can still return. */
+static void seen_prune(void)
+{
+	static int64_t keep[SEEN_CAP];
+	size_t n = 0;
+
+	for (size_t i = 0; i < SEEN_CAP; i++)
+		if (seen[i] && seen[i] > cursor - LATE_WINDOW)
+			keep[n++] = seen[i];
+	memset(seen, 0, sizeof(seen));
+	nseen = 0;
+	for (size_t i = 0; i < n; i++)
+		seen_add(keep[i]);
+}
 
 int pcache_follow_batch(struct db *db, struct kv *kv, struct arena *a)
 {
-	struct db_res *r = NULL;
+	struct db_res *r = NULL, *late = NULL;
 
 	(void)kv;
 	if (!sh)
@@ -322,12 +359,20 @@ int pcache_follow_batch(struct db *db, struct kv *kv, struct arena *a)
 		pcache_bump_all();
 		return 0;
 	}
-	if (db_exec(db, a, &sql[1], &r, "ii", cursor, cursor))
+	if (db_exec(db, a, &sql[1], &r, "i", cursor) ||
+	    db_exec(db, a, &sql[2], &late, "ii", cursor - LATE_WINDOW, cursor))
 		return -1;
+	for (size_t i = 0; i < late->nrows; i++)
+		if (seen_add(db_int(late, i, 0)))
+			pcache_bump(db_int(late, i, 1));
 	for (size_t i = 0; i < r->nrows; i++) {
+		if (nseen > SEEN_CAP * 3 / 4)
+			seen_prune();
+		seen_add(db_int(r, i, 0));
 		pcache_bump(db_int(r, i, 1));
-		if (db_int(r, i, 0) > cursor)
-			cursor = db_int(r, i, 0);
+		cursor = db_int(r, i, 0);
 	}
-	return 0;
+	if (nseen > SEEN_CAP * 3 / 4)
+		seen_prune();
+	return r->nrows == 1000 ? 1 : 0;	/* a full batch: more may be waiting */
 }
