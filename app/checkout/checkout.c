@@ -28,7 +28,7 @@
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
-	Q_ORDER_OF, Q_EVENT_SEEN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
+	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -69,6 +69,7 @@ static struct db_sql sql[NQ] = {
 			   "WHERE id = ?", 0 },
 	[Q_ORDER_OF] = { "SELECT payment_intent, user_id, status FROM orders WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
+	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
 	[Q_FAIL_NOINTENT] = { "UPDATE orders SET payment_error = ? WHERE id = ?", 0 },
 };
 
@@ -423,11 +424,6 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
 
 		if ((e = order_paid(db, a, p.id, p.brand, p.last4, "gateway", &late)))
 			return e;
-		if (late) {
-			struct payment v;
-
-			payment_cancel(a, arena_printf(a, "order-%lld-void", (long long)order_id), p.id, &v);
-		}
 		*status = late ? 409 : 201;
 	} else if (*p.error_code || *p.error_type) {
 		const char *why = *p.error_type && strcmp(p.error_type, "card_error") ?
@@ -695,6 +691,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error)
 {
 	json_t *m = session_form_page(c, "checkout", "Checkout", status), *list = NULL, *methods;
 	struct cart *k = NULL;
+	size_t i_ad;
 	enum err e;
 
 	if (!m)
@@ -706,10 +703,48 @@ static enum err checkout_form(struct ctx *c, int status, const char *error)
 	if ((e = address_list(c, c->sess->uid, &list)))
 		return e;
 	json_object_set_new(m, "addresses", list);
-	methods = json_pack("[{s:s, s:s, s:b}, {s:s, s:s, s:b}]",
-		"code", "standard", "name", "Standard shipping", "checked", 1,
-		"code", "express", "name", "Express shipping", "checked", 0);
-	json_object_set_new(m, "methods", methods);
+	/* The methods from the rate tables, priced for this cart to the
+	 * default address (or the first, or the US when there is none yet);
+	 * the review page prices the address actually chosen. */
+	{
+		struct pricing_line *lines = arena_calloc(c->a, k->n + 1, sizeof(*lines));
+		struct pricing_dest dest = { "US", "" };
+		struct pricing_method *pm = NULL;
+		size_t n = 0, nm = 0;
+		json_t *ad;
+		int checked = 0;
+
+		if (!lines)
+			return E_NOMEM;
+		for (size_t i = 0; i < k->n; i++)
+			if (k->lines[i].sellable) {
+				lines[n].sku_id = k->lines[i].sku_id;
+				lines[n].unit_price = k->lines[i].price;
+				lines[n].quantity = k->lines[i].quantity;
+				lines[n].weight_g = k->lines[i].weight_g;
+				n++;
+			}
+		json_array_foreach(list, i_ad, ad)
+			if (i_ad == 0 || json_is_true(json_object_get(ad, "isDefault"))) {
+				dest.country = json_string_value(json_object_get(ad, "country"));
+				dest.region = json_string_value(json_object_get(ad, "region"));
+			}
+		if ((e = pricing_methods(c->db, c->a, lines, n, &dest, 0, &pm, &nm)) && e != E_INVAL)
+			return e;
+		methods = json_array();
+		for (size_t i = 0; !e && i < nm; i++) {
+			json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:i, s:i, s:b}", "code", pm[i].code,
+				"name", pm[i].name, "available", pm[i].available, "price", (json_int_t)pm[i].price,
+				"daysMin", pm[i].days_min, "daysMax", pm[i].days_max, "free", pm[i].free);
+
+			if (pm[i].available && !checked++)
+				json_object_set_new(o, "checked", json_true());
+			if (pm[i].why_unavailable)
+				json_object_set_new(o, "whyUnavailable", json_string(pm[i].why_unavailable));
+			json_array_append_new(methods, o);
+		}
+		json_object_set_new(m, "methods", methods);
+	}
 	if (!json_array_size(list))
 		json_object_set_new(m, "newAddress", json_true());
 	if (error)
@@ -821,14 +856,9 @@ enum err h_checkout_return(struct ctx *c)
 		if ((e = order_paid(c->db, c->a, intent, p.brand, p.last4, arena_printf(c->a, "user:%lld",
 				    (long long)c->sess->uid), &late)))
 			return e;
-		if (late) {
-			struct payment v;
-
-			payment_cancel(c->a, arena_printf(c->a, "order-%lld-void", (long long)oid), intent, &v);
-			session_flash(c, "Your payment arrived after the order had expired, so it was voided. Nothing was charged.");
-		} else {
-			session_flash(c, "Thank you! Your payment is authorized and your order is confirmed.");
-		}
+		session_flash(c, late ? "Your payment arrived after the order had expired, so it was voided. "
+					"Nothing was charged." :
+					"Thank you! Your payment is authorized and your order is confirmed.");
 	} else if (*p.error_code) {
 		const char *why = payment_reason(&p);
 
@@ -845,6 +875,7 @@ enum err h_api_paygate_webhook(struct ctx *c)
 {
 	json_t *ev = c->req->json, *obj, *pm, *err;
 	const char *id, *type, *intent;
+	struct db_res *seen = NULL;
 	json_t *m;
 	enum err e = E_OK;
 
@@ -857,9 +888,19 @@ enum err h_api_paygate_webhook(struct ctx *c)
 	intent = json_string_value(json_object_get(obj, "id"));
 	if (!id || !type || !json_is_object(obj))
 		return reply_error(c, 400, "Not an event.");
-	/* Every effect below is idempotent; the event id only saves the work
-	 * of a redelivery (recorded after the effect, so a crash in between
-	 * means the redelivery does it again, harmlessly). */
+	/* A redelivered or replayed event was applied already: answered 2xx
+	 * (so the gateway stops) and not applied again. The id is recorded
+	 * after the effect, so a crash in between means the redelivery does
+	 * it again, which every effect below allows. */
+	if ((e = db_exec(c->db, c->a, &sql[Q_EVENT_KNOWN], &seen, "s", id)))
+		return e;
+	if (seen->nrows) {
+		if (!(m = reply_model(c, NULL, NULL)))
+			return E_NOMEM;
+		json_object_set_new(m, "received", json_true());
+		json_object_set_new(m, "duplicate", json_true());
+		return E_OK;
+	}
 	pm = json_object_get(obj, "payment_method");
 	err = json_object_get(obj, "last_payment_error");
 	if (intent && !strcmp(type, "payment_intent.amount_capturable_updated")) {
@@ -867,12 +908,6 @@ enum err h_api_paygate_webhook(struct ctx *c)
 
 		e = order_paid(c->db, c->a, intent, json_string_value(json_object_get(pm, "brand")),
 			       json_string_value(json_object_get(pm, "last4")), "gateway", &late);
-		if (!e && late) {
-			struct payment v;
-
-			/* An order that expired before the money came: void it. */
-			payment_cancel(c->a, arena_printf(c->a, "intent-%s-void", intent), intent, &v);
-		}
 	} else if (intent && !strcmp(type, "payment_intent.payment_failed")) {
 		struct payment p;
 
@@ -881,11 +916,12 @@ enum err h_api_paygate_webhook(struct ctx *c)
 		p.decline_code = json_string_value(json_object_get(err, "decline_code")) ?: "";
 		e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway");
 	}
-	if (e == E_NOTFOUND)
-		e = E_OK;	/* not one of our orders (yet): nothing to do */
+	if (e == E_NOTFOUND) {
+		e = E_OK;	/* not one of our orders (yet): nothing to do, nothing to record */
+	} else if (e == E_OK) {
+		e = db_exec(c->db, c->a, &sql[Q_EVENT_SEEN], NULL, "sss", id, type, intent);
+	}
 	if (e)
-		return e;
-	if ((e = db_exec(c->db, c->a, &sql[Q_EVENT_SEEN], NULL, "sss", id, type, intent)))
 		return e;
 	if (!(m = reply_model(c, NULL, NULL)))
 		return E_NOMEM;

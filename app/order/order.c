@@ -24,7 +24,7 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_STOCK_TOTAL, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, NQ
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -55,6 +55,7 @@ static struct db_sql sql[NQ] = {
 	[Q_STOCK_TOTAL] = { "UPDATE products SET stock_total = (SELECT COALESCE(SUM(i.available), 0) "
 			    "FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.product_id = ?) WHERE id = ?", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, user_id, payment_intent FROM orders WHERE id = ? FOR UPDATE", 0 },
+	[Q_STATE] = { "SELECT status, payment_intent FROM orders WHERE id = ? AND user_id = ?", 0 },
 	[Q_SET_STATUS] = { "UPDATE orders SET status = ? WHERE id = ?", 0 },
 	[Q_EVENT] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
 		      "VALUES (?, ?, ?, ?, ?)", 0 },
@@ -272,6 +273,7 @@ static enum err outbox(struct db *db, struct arena *a, const char *topic, int64_
 struct paid {
 	const char *intent, *brand, *last4, *actor;
 	int late;
+	int64_t order_id;
 	struct arena *a;
 };
 
@@ -292,8 +294,9 @@ static enum err tx_paid(struct db *db, void *p)
 	id = db_int(r, 0, 0);
 	status = db_cell(r, 0, 1);
 	uid = db_int(r, 0, 2);
+	pd->order_id = id;
 	if (!strcmp(status, "expired") || !strcmp(status, "cancelled")) {
-		pd->late = 1;	/* the caller voids the authorization */
+		pd->late = 1;	/* voided after the transaction */
 		return E_OK;
 	}
 	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
@@ -317,10 +320,20 @@ static enum err tx_paid(struct db *db, void *p)
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
 		    const char *last4, const char *actor, int *late)
 {
-	struct paid pd = { intent, brand ? brand : "", last4 ? last4 : "", actor, 0, a };
+	struct paid pd = { intent, brand ? brand : "", last4 ? last4 : "", actor, 0, 0, a };
 	enum err e = db_tx(db, tx_paid, &pd);
 
 	*late = pd.late;
+	if (e == E_OK && pd.late) {
+		/* The money came after the order expired or was cancelled: no
+		 * authorization may stay open, so it is voided (the same key as
+		 * every other void of this order; a failure here is retried by
+		 * the gateway's next notice or the caller's next look). */
+		struct payment v;
+
+		if (payment_cancel(a, arena_printf(a, "order-%lld-void", (long long)pd.order_id), intent, &v))
+			log_warn("order %lld: late payment %s not voided yet", (long long)pd.order_id, intent);
+	}
 	return e;
 }
 
@@ -624,23 +637,36 @@ enum err h_api_orders(struct ctx *c)
 /* Cancels uid's order before shipment: the authorization is voided at the
  * gateway first (idempotent key), then units go back to available. *status
  * and *msg describe a refusal. */
+/* The status and payment intent of the signed-in shopper's order id:
+ * E_NOTFOUND for no such order or someone else's. */
+static enum err my_order(struct ctx *c, int64_t id, const char **st, const char **intent)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(c->db, c->a, &sql[Q_STATE], &r, "ii", id, c->sess->uid);
+
+	if (e)
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	*st = db_cell(r, 0, 0);
+	*intent = db_cell(r, 0, 1);
+	return E_OK;
+}
+
 static enum err cancel(struct ctx *c, int64_t id, int *status, const char **msg)
 {
-	json_t *o = order_json(c->db, c->a, id, c->sess->uid);
 	const char *st, *intent;
 	struct payment p;
-	enum err e;
+	enum err e = my_order(c, id, &st, &intent);
 
 	*status = 0;
-	if (!o) {
+	if (e == E_NOTFOUND) {
 		*status = 404;
 		*msg = "There is no such order in your account.";
 		return E_OK;
 	}
-	st = arena_strdup(c->a, json_string_value(json_object_get(o, "status")));
-	intent = json_string_value(json_object_get(json_object_get(o, "payment"), "id"));
-	intent = intent ? arena_strdup(c->a, intent) : NULL;
-	json_decref(o);
+	if (e)
+		return e;
 	if (strcmp(st, "pending_payment") && strcmp(st, "payment_failed") && strcmp(st, "confirmed") &&
 	    strcmp(st, "fulfilling")) {
 		*status = 409;
@@ -692,17 +718,14 @@ enum err h_order_cancel(struct ctx *c)
 enum err h_api_order_pay(struct ctx *c)
 {
 	int64_t id = path_id(c);
-	json_t *o = id ? order_json(c->db, c->a, id, c->sess->uid) : NULL;
 	const char *st, *intent, *key = c->req->idem_key;
 	struct payment p;
-	enum err e;
+	enum err e = my_order(c, id, &st, &intent);
 
-	if (!o)
+	if (e == E_NOTFOUND)
 		return reply_error(c, 404, "There is no such order in your account.");
-	st = arena_strdup(c->a, json_string_value(json_object_get(o, "status")));
-	intent = json_string_value(json_object_get(json_object_get(o, "payment"), "id"));
-	intent = intent ? arena_strdup(c->a, intent) : NULL;
-	json_decref(o);
+	if (e)
+		return e;
 	if (!key || !*key || strlen(key) > 200)
 		return reply_error(c, 400, "Idempotency-Key: a header of 1 to 200 characters is required.");
 	if ((strcmp(st, "payment_failed") && strcmp(st, "pending_payment")) || !intent)
@@ -719,12 +742,8 @@ enum err h_api_order_pay(struct ctx *c)
 		if ((e = order_paid(c->db, c->a, intent, p.brand, p.last4, arena_printf(c->a, "user:%lld",
 				    (long long)c->sess->uid), &late)))
 			return e;
-		if (late) {
-			struct payment v;
-
-			payment_cancel(c->a, arena_printf(c->a, "order-%lld-void", (long long)id), intent, &v);
+		if (late)
 			return reply_error(c, 409, "The order expired before the payment; the payment was voided.");
-		}
 		if ((e = one(c, NULL)))
 			return e;
 		c->resp->status = 201;

@@ -60,7 +60,8 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
  * its own transaction and is idempotent (a second call changes nothing).
  * authorized: holds committed, order confirmed, cart emptied, confirmation
  * mail and OrderConfirmed event written. *late is set when the order had
- * already expired or been cancelled: the caller must void the payment. */
+ * already expired or been cancelled; the authorization is then voided
+ * here, after the transaction. */
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
 		    const char *last4, const char *actor, int *late);
 enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,
