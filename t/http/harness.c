@@ -65,16 +65,15 @@ static size_t header_write(char *p, size_t size, size_t n, void *ud)
 	return sink_write(p, size, n, ud);
 }
 
-struct hresp *http(const char *method, const char *path, const char *body,
-		   const char *const *extra)
+struct hresp *http_url(const char *method, const char *url, const char *body,
+		       const char *const *extra, int *curl_code)
 {
 	struct hresp *r = calloc(1, sizeof(*r));
 	struct sink b = {0}, h = {0};
 	struct curl_slist *hl = NULL;
-	char url[4096];
 	CURL *c = curl_easy_init();
+	CURLcode cc;
 
-	snprintf(url, sizeof(url), "%s%s", base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "HEAD"))
@@ -93,14 +92,26 @@ struct hresp *http(const char *method, const char *path, const char *body,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
-	if (curl_easy_perform(c) == CURLE_OK)
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (curl_code)
+		*curl_code = (int)cc;
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	r->body = b.p ? b.p : strdup("");
 	r->len = b.len;
 	r->headers = h.p ? h.p : strdup("");
 	return r;
+}
+
+struct hresp *http(const char *method, const char *path, const char *body,
+		   const char *const *extra)
+{
+	char url[4096];
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	return http_url(method, url, body, extra, NULL);
 }
 
 struct hresp *http_get(const char *path)

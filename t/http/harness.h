@@ -22,6 +22,10 @@ const char *base_url(void);
  * The result is malloc'd; free with hresp_free. */
 struct hresp *http(const char *method, const char *path, const char *body,
 		   const char *const *extra_headers);
+/* The same to any URL (another server of the stack, such as the payment
+ * sandbox); *curl_code (may be NULL) gets libcurl's result. */
+struct hresp *http_url(const char *method, const char *url, const char *body,
+		       const char *const *extra_headers, int *curl_code);
 struct hresp *http_get(const char *path);
 struct hresp *http_get_json(const char *path);
 void hresp_free(struct hresp *r);

@@ -35,58 +35,20 @@ static long long hot_id, b_id, c_id;
 
 static char gw_base[128], gw_key[128];
 
-struct sink {
-	char *p;
-	size_t n;
-};
-
-static size_t sink(char *d, size_t sz, size_t n, void *ud)
-{
-	struct sink *s = ud;
-	char *p = realloc(s->p, s->n + sz * n + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + s->n, d, sz * n);
-	s->p = p;
-	s->n += sz * n;
-	s->p[s->n] = '\0';
-	return sz * n;
-}
-
-/* A request to any URL; returns the status, *body (malloc'd) and the
- * Location header into loc (if non-NULL). */
+/* A request to any URL; returns the status, *out (malloc'd body, if
+ * wanted) and the Location header into loc (if non-NULL). */
 static long fetch(const char *method, const char *url, const char *body, const char *const *hdrs,
 		  char **out, char *loc, size_t loclen)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	struct sink s = { NULL, 0 };
-	long status = 0;
-	char *redir = NULL;
+	struct hresp *r = http_url(method, url, body, hdrs, NULL);
+	const char *l = hresp_header(r, "Location");
+	long status = r->status;
 
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	for (int i = 0; hdrs && hdrs[i]; i++)
-		h = curl_slist_append(h, hdrs[i]);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	if (curl_easy_perform(c) == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redir);
-		if (loc)
-			snprintf(loc, loclen, "%s", redir ? redir : "");
-	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	if (loc)
+		snprintf(loc, loclen, "%s", l ? l : "");
 	if (out)
-		*out = s.p ? s.p : strdup("");
-	else
-		free(s.p);
+		*out = strdup(r->body);
+	hresp_free(r);
 	return status;
 }
 
@@ -795,6 +757,7 @@ START_TEST(webhooks_verified)
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"last_payment_error\":{\"code\":\"card_declined\","
 		 "\"decline_code\":\"insufficient_funds\"}}}}", oid, intent);
 	ck_assert_int_eq(webhook(body, now, NULL), 200);
+	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM payment_events WHERE event_id = CONCAT('evt_decl', %lld)", oid), 1);
 	ck_assert_int_eq(webhook(body, now, NULL), 200);
 	ck_assert_int_eq(scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
 	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'payment_failed'", oid), 1);
@@ -840,6 +803,10 @@ START_TEST(html_checkout_through_gateway)
 	r = client_browse(&cl, "GET", "/checkout", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Shipping address");
+	/* The methods come from the rate tables, with price and estimate. */
+	HAS(r, "value=\"express\"");
+	HAS(r, "Express shipping: $");
+	HAS(r, "business days");
 	hresp_free(r);
 	snprintf(form, sizeof(form), "csrf=%s&shippingAddressId=0&name=Ann+Buyer&line1=1+Main+St&city=Austin&region=TX"
 		 "&postalCode=78701&country=US&shippingMethod=express", cl.csrf);

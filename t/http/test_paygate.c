@@ -69,32 +69,6 @@ static void pg_init(void)
 
 /* --- requests ------------------------------------------------------------ */
 
-struct sink { char *p; size_t len; };
-
-static size_t sink_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct sink *s = ud;
-	size_t add = size * n;
-	char *np = realloc(s->p, s->len + add + 1);
-
-	if (!np)
-		return 0;
-	memcpy(np + s->len, p, add);
-	s->len += add;
-	np[s->len] = '\0';
-	s->p = np;
-	return add;
-}
-
-static size_t header_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct sink *s = ud;
-
-	if (n * size >= 5 && !strncmp(p, "HTTP/", 5))
-		s->len = 0;
-	return sink_write(p, size, n, ud);
-}
-
 enum { NO_AUTH = 0, AUTH = 1, FORM = 2 };
 
 /* One request to the gateway (status 0 when no answer came; last_cc says
@@ -102,44 +76,25 @@ enum { NO_AUTH = 0, AUTH = 1, FORM = 2 };
 static struct hresp *pg_req(const char *method, const char *path, const char *body, int flags,
 			    const char *key)
 {
-	struct hresp *r = calloc(1, sizeof(*r));
-	struct sink b = {0}, h = {0};
-	struct curl_slist *hl = NULL;
 	char url[4096], auth[300], idem[400];
-	CURL *c = curl_easy_init();
+	const char *h[4];
+	struct hresp *r;
+	int n = 0, cc = 0;
 
 	snprintf(url, sizeof(url), "%s%s", pg_base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		hl = curl_slist_append(hl, flags & FORM ? "Content-Type: application/x-www-form-urlencoded"
-				       : "Content-Type: application/json");
-	}
+	if (body)
+		h[n++] = flags & FORM ? "Content-Type: application/x-www-form-urlencoded" : "Content-Type: application/json";
 	if (flags & AUTH) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pg_key);
-		hl = curl_slist_append(hl, auth);
+		h[n++] = auth;
 	}
 	if (key) {
 		snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
-		hl = curl_slist_append(hl, idem);
+		h[n++] = idem;
 	}
-	hl = curl_slist_append(hl, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_write);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	last_cc = curl_easy_perform(c);
-	if (last_cc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	r->body = b.p ? b.p : strdup("");
-	r->len = b.len;
-	r->headers = h.p ? h.p : strdup("");
+	h[n] = NULL;
+	r = http_url(method, url, body, h, &cc);
+	last_cc = (CURLcode)cc;
 	return r;
 }
 
@@ -557,32 +512,18 @@ START_TEST(health_and_auth)
 	/* A wrong key, another scheme, and the test endpoints: all 401. */
 	snprintf(wrong, sizeof(wrong), "%sx", pg_key);
 	{
-		CURL *c = curl_easy_init();
-		struct curl_slist *hl = NULL;
 		char url[256], h[400];
-		long code = 0;
 		const char *auths[] = { h, "Authorization: Basic dXNlcjpwYXNz", "Authorization: Bearer ", NULL };
 
 		snprintf(h, sizeof(h), "Authorization: Bearer %s", wrong);
+		snprintf(url, sizeof(url), "%s/v1/payment_intents?limit=1", pg_base);
 		for (int i = 0; auths[i]; i++) {
-			snprintf(url, sizeof(url), "%s/v1/payment_intents?limit=1", pg_base);
-			hl = curl_slist_append(NULL, auths[i]);
-			curl_easy_reset(c);
-			curl_easy_setopt(c, CURLOPT_URL, url);
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-			{
-				struct sink s = {0};
+			const char *one[] = { auths[i], NULL };
+			struct hresp *a = http_url("GET", url, NULL, one, NULL);
 
-				curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-				ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-				free(s.p);
-			}
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-			ck_assert_msg(code == 401, "%s: %ld", auths[i], code);
-			curl_slist_free_all(hl);
+			ck_assert_msg(a->status == 401, "%s: %ld", auths[i], a->status);
+			hresp_free(a);
 		}
-		curl_easy_cleanup(c);
 	}
 	r = pg_req("GET", "/v1/test/faults", NULL, NO_AUTH, NULL);
 	ck_assert_int_eq(r->status, 401);
