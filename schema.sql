@@ -383,6 +383,25 @@ CREATE TABLE IF NOT EXISTS payment_events (
 	received_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Every change of stock a person or a program made on purpose: a seller's
+-- adjustment, the initial quantity of a new SKU, a bulk import, a restock
+-- after a return. (Checkout's own moves are the holds above.) Written in the
+-- same transaction as the inventory change it records, with the row locked.
+CREATE TABLE IF NOT EXISTS stock_movements (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	sku_id BIGINT UNSIGNED NOT NULL,
+	warehouse_id SMALLINT UNSIGNED NOT NULL,
+	seller_id INT UNSIGNED NOT NULL,
+	delta INT NOT NULL,			-- change of inventory.available
+	available_after INT NOT NULL,
+	reason VARCHAR(200) NOT NULL,
+	actor VARCHAR(64) NOT NULL,		-- "user:12", "import:7", "refund:order:9", ...
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_stock_movements_sku (sku_id, warehouse_id, id),
+	KEY ix_stock_movements_seller (seller_id, id),
+	CONSTRAINT fk_stock_movements_sku FOREIGN KEY (sku_id) REFERENCES skus (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

@@ -232,3 +232,13 @@ const char *req_cookie(const struct req *r, const char *key)
 			return r->cookies[i].val;
 	return NULL;
 }
+
+const struct upload *req_upload(const struct req *r, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < r->nuploads; i++)
+		if (!strcmp(r->uploads[i].field, field))
+			return &r->uploads[i];
+	return NULL;
+}

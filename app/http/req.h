@@ -16,11 +16,24 @@ enum method { M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_PATCH = 16,
 #define REQ_MAX_BODY	(1024 * 1024)	/* bytes; larger bodies get 413 */
 #define REQ_MAX_PARAMS	256
 #define REQ_MAX_COOKIES	64
+#define REQ_MAX_UPLOAD	(32 * 1024 * 1024)	/* bytes, for RF_UPLOAD routes */
+#define REQ_MAX_UPLOADS	16	/* file parts per request */
 
 struct kvpair {
 	const char *key;
 	const char *val;
 	size_t vlen;
+};
+
+/* One file part of a multipart/form-data body. Everything is arena-owned;
+ * filename is the client's claim (never used as a path, never trusted for
+ * the type), data is the raw bytes (may contain NULs). */
+struct upload {
+	const char *field;		/* the form field's name */
+	const char *filename;		/* "" when the part had none */
+	const char *content_type;	/* the declared type, "" when none */
+	const char *data;
+	size_t len;
 };
 
 struct req {
@@ -46,6 +59,8 @@ struct req {
 	const char *body;
 	size_t body_len;
 	json_t *json;		/* parsed JSON body (arena-owned reference) or NULL */
+	struct upload *uploads;	/* file parts of a multipart body (RF_UPLOAD routes) */
+	size_t nuploads;
 
 	/* Filled by the router. */
 	const char *pathvar[4];	/* {..} segments of the matched pattern, in order */
@@ -69,10 +84,19 @@ void req_parse_cookies(struct req *r, const char *s);
  * E_INVAL with a message in *why on malformed JSON or a non-object. */
 enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why);
 
+/* Parses a multipart/form-data body (boundary from content_type): file
+ * parts into r->uploads, plain fields into r->params. E_INVAL on a malformed
+ * body, a missing boundary, an encoded NUL in a field name, or more than
+ * REQ_MAX_UPLOADS files / REQ_MAX_PARAMS fields. */
+enum err req_parse_multipart(struct req *r, const char *content_type,
+			     const char *s, size_t n);
+
 enum method method_from_str(const char *s);
 
 /* Lookups (first match). NULL when absent. */
 const char *req_param(const struct req *r, const char *key);
 const char *req_cookie(const struct req *r, const char *key);
+/* The first file part sent as field, or NULL. */
+const struct upload *req_upload(const struct req *r, const char *field);
 
 #endif

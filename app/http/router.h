@@ -51,7 +51,11 @@ enum {
 	/* With RF_CSRF: a visitor with no session at all may post without a
 	 * token if the request says it is same-origin (Origin or
 	 * Sec-Fetch-Site); used where the form sits on a cached page. */
-	RF_CSRF_OPEN = 1 << 8
+	RF_CSRF_OPEN = 1 << 8,
+	/* Takes uploads: the body may be up to REQ_MAX_UPLOAD bytes (not
+	 * REQ_MAX_BODY) and multipart/form-data is parsed into r->uploads,
+	 * its text fields into r->params (so key validators apply). */
+	RF_UPLOAD  = 1 << 9
 };
 
 struct route {
