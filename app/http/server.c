@@ -307,12 +307,21 @@ static void send_response(struct ctx *c, FCGX_Request *fr)
 	}
 	/* Anonymous catalog pages may be cached by nginx for a second
 	 * (X-Accel-Expires, the microcache) and by browsers briefly; anything
-	 * else is revalidated, errors are never stored. */
+	 * else is revalidated, errors are never stored (except a catalog page's
+	 * 404, below). */
 	if (!cc) {
 		if (c->route && (c->route->flags & RF_NOSTORE))
 			buf_puts(&h, "Cache-Control: no-store\r\n");
 		else if (rs->status == 200 && c->route && (c->route->flags & RF_CACHE) && !c->sess)
 			buf_puts(&h, "Cache-Control: public, max-age=10\r\nX-Accel-Expires: 1\r\n");
+		/* A page that is gone (archived, suspended) replaces the
+		 * microcache's copy for a second too: an uncacheable 404
+		 * would leave the stale 200 in place, served to every
+		 * anonymous visitor by the background update, for ever.
+		 * X-Accel-Expires goes first: nginx then ignores the
+		 * no-store meant for browsers. */
+		else if (rs->status == 404 && c->route && (c->route->flags & RF_CACHE) && !c->sess)
+			buf_puts(&h, "X-Accel-Expires: 1\r\nCache-Control: no-store\r\n");
 		else if (rs->status >= 400)
 			buf_puts(&h, "Cache-Control: no-store\r\n");
 		else
