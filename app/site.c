@@ -19,6 +19,7 @@
 #include "checkout/checkout.h"
 #include "mail/mail.h"
 #include "search/search.h"
+#include "seller/dashboard.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -39,6 +40,8 @@ extern const char *const account_vocab[];
 extern const char *const address_vocab[];
 extern const char *const reset_vocab[];
 extern const char *const admin_vocab[];
+extern const char *const sellers_admin_vocab[];
+extern const char *const dashboard_vocab[];
 extern const char *const cart_vocab[];
 extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
@@ -48,6 +51,7 @@ const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
+		sellers_admin_vocab, dashboard_vocab,
 		cart_vocab, checkout_vocab, order_vocab, search_vocab
 	};
 	static const char **all;
@@ -182,6 +186,7 @@ void site_init(void)
 	address_init();
 	reset_init();
 	admin_init();
+	dashboard_init();
 	mail_init();
 	cart_init();
 	checkout_init();

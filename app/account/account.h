@@ -95,6 +95,10 @@ enum err h_sell(struct ctx *c);
 enum err h_admin(struct ctx *c);
 enum err h_admin_grant(struct ctx *c);
 enum err h_admin_application(struct ctx *c);
-enum err h_seller_home(struct ctx *c);
+
+/* app/account/sellers_admin.c: the admin's list of sellers, suspension */
+void sellers_admin_init(void);
+enum err h_admin_sellers(struct ctx *c);
+enum err h_admin_seller_status(struct ctx *c);
 
 #endif

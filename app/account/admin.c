@@ -80,6 +80,7 @@ static struct db_sql sql[Q_COUNT] = {
 void admin_init(void)
 {
 	db_register(sql, Q_COUNT);
+	sellers_admin_init();
 	mail_init();
 }
 
@@ -453,28 +454,4 @@ enum err h_admin_application(struct ctx *c)
 	log_info("admin %lld %s seller application %lld", (long long)c->sess->uid,
 		 t.approve ? "approved" : "rejected", (long long)t.id);
 	return reply_redirect(c, 303, "/admin");
-}
-
-/* ---- the seller's landing page ---- */
-
-enum err h_seller_home(struct ctx *c)
-{
-	json_t *m = session_form_page(c, "seller_home", "Seller dashboard", 200);
-	struct db_res *r = NULL;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if ((e = db_exec(c->db, c->a, &sql[Q_SELLER_BY_USER], &r, "i", c->sess->uid)))
-		return e;
-	if (!r->nrows) {
-		json_object_set_new(m, "noProfile", json_true());
-		return E_OK;
-	}
-	json_object_set_new(m, "seller", json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}",
-		"id", (json_int_t)db_int(r, 0, 0), "slug", db_cell(r, 0, 1),
-		"displayName", db_cell(r, 0, 2),
-		"contactEmail", db_cell(r, 0, 3) ? db_cell(r, 0, 3) : "",
-		"status", db_cell(r, 0, 4), "isActive", !strcmp(db_cell(r, 0, 4), "active")));
-	return E_OK;
 }
