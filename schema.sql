@@ -402,6 +402,77 @@ CREATE TABLE IF NOT EXISTS stock_movements (
 	CONSTRAINT fk_stock_movements_sku FOREIGN KEY (sku_id) REFERENCES skus (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Seller item management (app/seller/items.c): the attributes a product of
+-- each leaf category has, shown as fields of the seller's item form and stored
+-- in products.attributes ({"name": "value"}). Keyed by the category's slug,
+-- not its id, so the seed rows below hold before the demo import has created
+-- the categories (migrate runs first). kind: 'text' (up to 200 characters),
+-- 'number' (a decimal such as 6.1) or 'choice' (one of `choices`, a JSON
+-- array of strings). required: the form refuses to save without a value.
+CREATE TABLE IF NOT EXISTS category_attributes (
+	category_slug VARCHAR(64) NOT NULL,
+	name VARCHAR(40) NOT NULL,
+	kind ENUM('text','number','choice') NOT NULL DEFAULT 'text',
+	choices JSON NULL CHECK (choices IS NULL OR JSON_VALID(choices)),
+	required TINYINT(1) NOT NULL DEFAULT 0,
+	position INT NOT NULL DEFAULT 0,
+	PRIMARY KEY (category_slug, name),
+	CONSTRAINT ck_category_attributes_choices CHECK (kind <> 'choice' OR JSON_LENGTH(choices) > 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- What every demo product carries (app/catalog/import.c), for every demo
+-- leaf category; then a few that only some categories have.
+INSERT IGNORE INTO category_attributes (category_slug, name, kind, choices, required, position)
+SELECT c.slug, a.name, a.kind, NULL, 0, a.position FROM
+	(SELECT 'beauty' AS slug
+	 UNION ALL SELECT 'fragrances'
+	 UNION ALL SELECT 'skin-care'
+	 UNION ALL SELECT 'mens-shirts'
+	 UNION ALL SELECT 'mens-shoes'
+	 UNION ALL SELECT 'mens-watches'
+	 UNION ALL SELECT 'tops'
+	 UNION ALL SELECT 'womens-dresses'
+	 UNION ALL SELECT 'womens-shoes'
+	 UNION ALL SELECT 'womens-watches'
+	 UNION ALL SELECT 'womens-bags'
+	 UNION ALL SELECT 'womens-jewellery'
+	 UNION ALL SELECT 'sunglasses'
+	 UNION ALL SELECT 'smartphones'
+	 UNION ALL SELECT 'laptops'
+	 UNION ALL SELECT 'tablets'
+	 UNION ALL SELECT 'mobile-accessories'
+	 UNION ALL SELECT 'furniture'
+	 UNION ALL SELECT 'home-decoration'
+	 UNION ALL SELECT 'kitchen-accessories'
+	 UNION ALL SELECT 'groceries'
+	 UNION ALL SELECT 'motorcycle'
+	 UNION ALL SELECT 'vehicle'
+	 UNION ALL SELECT 'sports-accessories') c
+	CROSS JOIN (SELECT 'Warranty' AS name, 'text' AS kind, 10 AS position
+	 UNION ALL SELECT 'Shipping', 'text', 20
+	 UNION ALL SELECT 'Return policy', 'text', 30
+	 UNION ALL SELECT 'Dimensions', 'text', 40
+	 UNION ALL SELECT 'Weight', 'text', 50
+	 UNION ALL SELECT 'Barcode', 'text', 60
+	 UNION ALL SELECT 'Tags', 'text', 70) a;
+INSERT IGNORE INTO category_attributes (category_slug, name, kind, choices, required, position) VALUES
+	('smartphones', 'Storage', 'choice', '["64 GB", "128 GB", "256 GB", "512 GB", "1 TB"]', 0, 1),
+	('smartphones', 'Screen size (in)', 'number', NULL, 0, 2),
+	('tablets', 'Storage', 'choice', '["64 GB", "128 GB", "256 GB", "512 GB", "1 TB"]', 0, 1),
+	('tablets', 'Screen size (in)', 'number', NULL, 0, 2),
+	('laptops', 'Storage', 'choice', '["256 GB", "512 GB", "1 TB", "2 TB"]', 0, 1),
+	('laptops', 'Screen size (in)', 'number', NULL, 0, 2),
+	('laptops', 'Memory (GB)', 'number', NULL, 0, 3),
+	('mens-shirts', 'Material', 'text', NULL, 1, 1),
+	('tops', 'Material', 'text', NULL, 1, 1),
+	('womens-dresses', 'Material', 'text', NULL, 1, 1),
+	('mens-shoes', 'Material', 'text', NULL, 0, 1),
+	('womens-shoes', 'Material', 'text', NULL, 0, 1),
+	('mens-watches', 'Case material', 'choice', '["Steel", "Titanium", "Gold", "Plastic", "Ceramic"]', 0, 1),
+	('womens-watches', 'Case material', 'choice', '["Steel", "Titanium", "Gold", "Plastic", "Ceramic"]', 0, 1),
+	('groceries', 'Net weight (g)', 'number', NULL, 0, 1),
+	('fragrances', 'Volume (ml)', 'number', NULL, 0, 1);
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

@@ -12,6 +12,7 @@
 #include "order/order.h"
 #include "search/search.h"
 #include "seller/dashboard.h"
+#include "seller/items.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -20,6 +21,7 @@
 #include "checkout/routes.inc"
 #include "search/routes.inc"
 #include "seller/dashboard_routes.inc"
+#include "seller/routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -28,6 +30,7 @@ const struct route routes[] = {
 	CHECKOUT_ROUTES,
 	SEARCH_ROUTES,
 	SELLER_DASHBOARD_ROUTES,
+	SELLER_ITEMS_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

@@ -20,6 +20,7 @@
 #include "mail/mail.h"
 #include "search/search.h"
 #include "seller/dashboard.h"
+#include "seller/items.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -46,13 +47,17 @@ extern const char *const cart_vocab[];
 extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
 extern const char *const search_vocab[];
+extern const char *const items_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		sellers_admin_vocab, dashboard_vocab,
-		cart_vocab, checkout_vocab, order_vocab, search_vocab
+		cart_vocab, checkout_vocab, order_vocab, search_vocab,
+		/* one per line below, so modules added side by side merge cleanly */
+		sellers_admin_vocab,
+		dashboard_vocab,
+		items_vocab,
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -191,4 +196,5 @@ void site_init(void)
 	cart_init();
 	checkout_init();
 	search_init();
+	items_init();
 }
