@@ -43,12 +43,13 @@ extern const char *const cart_vocab[];
 extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
 extern const char *const search_vocab[];
+extern const char *const fulfillment_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		cart_vocab, checkout_vocab, order_vocab, search_vocab
+		cart_vocab, checkout_vocab, order_vocab, search_vocab, fulfillment_vocab
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
