@@ -473,6 +473,67 @@ INSERT IGNORE INTO category_attributes (category_slug, name, kind, choices, requ
 	('groceries', 'Net weight (g)', 'number', NULL, 0, 1),
 	('fragrances', 'Volume (ml)', 'number', NULL, 0, 1);
 
+
+-- Fulfillment (app/fulfillment): shipments, refunds and carrier events.
+-- A shipment takes some picked lines of one seller; its amount is captured
+-- at the gateway (key "shipment-<id>-capture-<gen>") before the lines count
+-- as shipped. status 'pending' = the capture has not succeeded yet.
+CREATE TABLE IF NOT EXISTS shipments (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	order_id BIGINT UNSIGNED NOT NULL,
+	seller_id INT UNSIGNED NOT NULL,
+	carrier VARCHAR(32) NOT NULL,
+	tracking VARCHAR(64) NOT NULL,
+	status ENUM('pending','shipped','delivered') NOT NULL DEFAULT 'pending',
+	amount BIGINT NOT NULL CHECK (amount >= 0),	-- to capture, minor units
+	final TINYINT NOT NULL DEFAULT 0,		-- the capture releases the rest
+	capture_gen INT NOT NULL DEFAULT 0,		-- bumped after a definite refusal
+	attempts INT NOT NULL DEFAULT 0,
+	last_error VARCHAR(255) NULL,
+	next_attempt_at DATETIME(3) NULL,
+	shipped_at DATETIME(3) NULL,
+	delivered_at DATETIME(3) NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	UNIQUE KEY uq_shipments_tracking (carrier, tracking),
+	KEY ix_shipments_order (order_id, id),
+	KEY ix_shipments_seller (seller_id, order_id),
+	KEY ix_shipments_retry (status, next_attempt_at),
+	CONSTRAINT fk_shipments_order FOREIGN KEY (order_id) REFERENCES orders (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- A refund of returned units (gateway key "refund-<id>"); the units are
+-- reserved on the lines (order_lines.refunded_qty) while it is pending.
+CREATE TABLE IF NOT EXISTS refunds (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	order_id BIGINT UNSIGNED NOT NULL,
+	seller_id INT UNSIGNED NOT NULL,
+	amount BIGINT NOT NULL CHECK (amount > 0),
+	status ENUM('pending','succeeded','failed') NOT NULL DEFAULT 'pending',
+	gateway_id VARCHAR(64) NULL,
+	last_error VARCHAR(255) NULL,
+	attempts INT NOT NULL DEFAULT 0,
+	next_attempt_at DATETIME(3) NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_refunds_order (order_id, id),
+	KEY ix_refunds_retry (status, next_attempt_at),
+	CONSTRAINT fk_refunds_order FOREIGN KEY (order_id) REFERENCES orders (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE TABLE IF NOT EXISTS refund_lines (
+	refund_id BIGINT UNSIGNED NOT NULL,
+	line_no SMALLINT UNSIGNED NOT NULL,
+	quantity INT NOT NULL CHECK (quantity > 0),
+	amount BIGINT NOT NULL CHECK (amount >= 0),
+	PRIMARY KEY (refund_id, line_no),
+	CONSTRAINT fk_refund_lines_refund FOREIGN KEY (refund_id) REFERENCES refunds (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- Carrier webhooks already applied (deduplicated by the carrier's event id).
+CREATE TABLE IF NOT EXISTS carrier_events (
+	event_id VARCHAR(64) NOT NULL PRIMARY KEY,
+	carrier VARCHAR(32) NOT NULL,
+	tracking VARCHAR(64) NOT NULL,
+	type VARCHAR(32) NOT NULL,
+	received_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

@@ -29,6 +29,7 @@
 #include "checkout/checkout.h"
 #include "order/order.h"
 #include "search/search.h"
+#include "fulfillment/fulfillment.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -76,6 +77,7 @@ static const struct job jobs[] = {
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */
 	{ "search-index", search_index_batch, 100 },	/* outbox to the search index, < 1 s */
 	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
+	{ "fulfillment", fulfillment_retry_batch, 1000 },	/* captures and refunds the gateway did not confirm */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 

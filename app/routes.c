@@ -13,6 +13,7 @@
 #include "search/search.h"
 #include "seller/dashboard.h"
 #include "seller/items.h"
+#include "fulfillment/fulfillment.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -22,6 +23,7 @@
 #include "search/routes.inc"
 #include "seller/dashboard_routes.inc"
 #include "seller/routes.inc"
+#include "fulfillment/routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -31,6 +33,7 @@ const struct route routes[] = {
 	SEARCH_ROUTES,
 	SELLER_DASHBOARD_ROUTES,
 	SELLER_ITEMS_ROUTES,
+	FULFILLMENT_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

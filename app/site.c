@@ -48,6 +48,7 @@ extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
 extern const char *const search_vocab[];
 extern const char *const items_vocab[];
+extern const char *const fulfillment_vocab[];
 
 const char *const *view_vocab(void)
 {
@@ -58,6 +59,7 @@ const char *const *view_vocab(void)
 		sellers_admin_vocab,
 		dashboard_vocab,
 		items_vocab,
+		fulfillment_vocab,
 	};
 	static const char **all;
 	size_t n = 0, k = 0;

@@ -50,6 +50,7 @@ struct req {
 	const char *idem_key;		/* Idempotency-Key */
 	const char *if_match;		/* If-Match (optimistic concurrency) */
 	const char *signature;		/* Paygate-Signature (payment webhooks) */
+	const char *carrier_signature;	/* Carrier-Signature (carrier webhooks) */
 	int https;
 
 	struct kvpair *params;	/* query, then form or top-level JSON scalars */

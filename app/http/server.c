@@ -182,6 +182,7 @@ static int parse_request(struct req *r, FCGX_Request *fr, const char **why)
 	r->csrf_header = param(fr, "HTTP_X_CSRF_TOKEN");
 	r->if_match = param(fr, "HTTP_IF_MATCH");
 	r->signature = param(fr, "HTTP_PAYGATE_SIGNATURE");
+	r->carrier_signature = param(fr, "HTTP_CARRIER_SIGNATURE");
 	r->idem_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
 	r->https = param(fr, "HTTPS") && !strcmp(param(fr, "HTTPS"), "on");
 	r->query = "";

@@ -18,6 +18,7 @@
 #include "../checkout/pricing.h"
 #include "../mail/mail.h"
 #include "../payment/payment.h"
+#include "../fulfillment/fulfillment.h"
 #include "order.h"
 
 enum {
@@ -43,7 +44,7 @@ static struct db_sql sql[NQ] = {
 	[Q_HOLD_INS] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at) "
 			 "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
 	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state FROM holds "
-			 "WHERE order_id = ? AND state <> 'released' ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
+			 "WHERE order_id = ? AND state IN ('held', 'committed') ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
 	[Q_INV_COMMIT] = { "UPDATE inventory SET reserved = reserved - ?, committed = committed + ? "
 			   "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	[Q_INV_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
@@ -72,7 +73,8 @@ static struct db_sql sql[NQ] = {
 			"AND k.state IN ('reserved', 'authorizing')) "
 			"ORDER BY o.hold_expires_at LIMIT 20", 0 },
 	[Q_ORDER] = { "SELECT " ORDER_COLS " FROM orders WHERE id = ?", 0 },
-	[Q_LINES] = { "SELECT line_no, code, title, options, unit_price, quantity, discount, tax, product_id "
+	[Q_LINES] = { "SELECT line_no, code, title, options, unit_price, quantity, discount, tax, product_id, "
+		      "state, refunded_qty "
 		      "FROM order_lines WHERE order_id = ? ORDER BY line_no", 0 },
 	[Q_EVENTS] = { "SELECT from_status, to_status, actor, reason, "
 		       "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM order_events WHERE order_id = ? ORDER BY id", 0 },
@@ -97,6 +99,7 @@ void order_init(void)
 	mail_init();
 	db_register(sql, NQ);
 	payment_init();
+	fulfillment_init();	/* the shopper's tracking (guards against the cycle) */
 }
 
 /* Names the order templates use. */
@@ -107,7 +110,8 @@ const char *const order_vocab[] = {
 	"error", "payUrl", "canCancel", "canPay", "createdAt", "itemId", "title", "options",
 	"unitPrice", "quantity", "lineTotal", "from", "to", "actor", "reason", "at", "itemCount",
 	"firstTitle", "nextCursor", "nextUrl", "url", "holdExpiresAt", "isFailed", "isPending",
-	"isConfirmed", NULL
+	"isConfirmed", "lineNo", "state", "stateLabel", "refundedQuantity", "shipments", "carrier",
+	"tracking", "lineNos", "shippedAt", "deliveredAt", "statusText", NULL
 };
 
 /* ---- the state machine ---- */
@@ -124,6 +128,11 @@ static const struct {
 	{ "fulfilling", "shipped" }, { "fulfilling", "cancelled" },
 	{ "shipped", "delivered" }, { "shipped", "returned" },
 	{ "delivered", "returned" }, { "delivered", "refunded" }, { "returned", "refunded" },
+	/* Fulfillment settles an order from its lines (app/fulfillment): the
+	 * last open line cancelled while the others are delivered or returned,
+	 * or everything shipped refunded at once. */
+	{ "fulfilling", "delivered" }, { "fulfilling", "returned" }, { "fulfilling", "refunded" },
+	{ "shipped", "refunded" },
 };
 
 static int legal(const char *from, const char *to)
@@ -446,7 +455,7 @@ int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a)
 
 /* ---- the view ---- */
 
-static const char *status_label(const char *s)
+const char *order_status_label(const char *s)
 {
 	static const struct { const char *s, *label; } t[] = {
 		{ "pending_payment", "Waiting for payment" }, { "confirmed", "Confirmed" },
@@ -481,7 +490,7 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 	j = json_object();
 	json_object_set_new(j, "id", json_integer(order_id));
 	json_object_set_new(j, "status", json_string(status));
-	json_object_set_new(j, "statusLabel", json_string(status_label(status)));
+	json_object_set_new(j, "statusLabel", json_string(order_status_label(status)));
 	json_object_set_new(j, "currency", json_string(db_cell(o, 0, O_CUR)));
 	json_object_set_new(j, "subtotal", json_integer(db_int(o, 0, O_SUB)));
 	json_object_set_new(j, "shipping", json_integer(db_int(o, 0, O_SHIP)));
@@ -511,17 +520,21 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 	}
 	lines = json_array();
 	for (size_t i = 0; i < l->nrows; i++)
-		json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}",
-			"itemId", db_cell(l, i, 1), "title", db_cell(l, i, 2), "options", db_cell(l, i, 3),
+		json_array_append_new(lines, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}",
+			"lineNo", (json_int_t)db_int(l, i, 0), "state", db_cell(l, i, 9),
+			"stateLabel", fulfillment_line_label(db_cell(l, i, 9)),
+			"refundedQuantity", (json_int_t)db_int(l, i, 10), "itemId", db_cell(l, i, 1), "title", db_cell(l, i, 2), "options", db_cell(l, i, 3),
 			"unitPrice", (json_int_t)db_int(l, i, 4), "quantity", (json_int_t)db_int(l, i, 5),
 			"lineTotal", (json_int_t)(db_int(l, i, 4) * db_int(l, i, 5)),
 			"discount", (json_int_t)db_int(l, i, 6), "tax", (json_int_t)db_int(l, i, 7),
 			"currency", db_cell(o, 0, O_CUR)));
 	json_object_set_new(j, "lines", lines);
+	/* Per-shipment tracking (carrier, number, status, lines, times). */
+	json_object_set_new(j, "shipments", fulfillment_tracking_json(db, a, order_id));
 	events = json_array();
 	for (size_t i = 0; i < ev->nrows; i++)
 		json_array_append_new(events, json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s}",
-			"from", db_cell(ev, i, 0), "to", db_cell(ev, i, 1), "statusLabel", status_label(db_cell(ev, i, 1)),
+			"from", db_cell(ev, i, 0), "to", db_cell(ev, i, 1), "statusLabel", order_status_label(db_cell(ev, i, 1)),
 			"actor", db_cell(ev, i, 2), "reason", db_cell(ev, i, 3), "at", db_cell(ev, i, 4)));
 	json_object_set_new(j, "events", events);
 	/* What the shopper may do now. */
@@ -530,8 +543,10 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 			json_object_set_new(j, "payUrl", json_string(db_cell(o, 0, O_HOSTED)));
 		json_object_set_new(j, "canPay", json_true());
 	}
+	/* Once a seller has picked or shipped something the shopper asks the
+	 * seller instead: part of the money may be captured already. */
 	json_object_set_new(j, "canCancel", json_boolean(!strcmp(status, "pending_payment") ||
-		!strcmp(status, "payment_failed") || !strcmp(status, "confirmed") || !strcmp(status, "fulfilling")));
+		!strcmp(status, "payment_failed") || !strcmp(status, "confirmed")));
 	json_object_set_new(j, "isFailed", json_boolean(!strcmp(status, "payment_failed")));
 	json_object_set_new(j, "isPending", json_boolean(!strcmp(status, "pending_payment")));
 	json_object_set_new(j, "isConfirmed", json_boolean(!strcmp(status, "confirmed")));
@@ -608,7 +623,7 @@ static enum err list(struct ctx *c, const char *view)
 	for (size_t i = 0; i < r->nrows && (int64_t)i < size; i++)
 		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s?, s:s}",
 			"id", (json_int_t)db_int(r, i, 0), "status", db_cell(r, i, 1),
-			"statusLabel", status_label(db_cell(r, i, 1)), "total", (json_int_t)db_int(r, i, 2),
+			"statusLabel", order_status_label(db_cell(r, i, 1)), "total", (json_int_t)db_int(r, i, 2),
 			"currency", db_cell(r, i, 3), "createdAt", db_cell(r, i, 4),
 			"itemCount", (json_int_t)db_int(r, i, 5), "firstTitle", db_cell(r, i, 6),
 			"url", arena_printf(c->a, "/orders/%lld", (long long)db_int(r, i, 0))));
@@ -667,10 +682,9 @@ static enum err cancel(struct ctx *c, int64_t id, int *status, const char **msg)
 	}
 	if (e)
 		return e;
-	if (strcmp(st, "pending_payment") && strcmp(st, "payment_failed") && strcmp(st, "confirmed") &&
-	    strcmp(st, "fulfilling")) {
+	if (strcmp(st, "pending_payment") && strcmp(st, "payment_failed") && strcmp(st, "confirmed")) {
 		*status = 409;
-		*msg = arena_printf(c->a, "This order cannot be cancelled any more (it is %s).", status_label(st));
+		*msg = arena_printf(c->a, "This order cannot be cancelled any more (it is %s).", order_status_label(st));
 		return E_OK;
 	}
 	if (intent && *intent) {
@@ -729,7 +743,7 @@ enum err h_api_order_pay(struct ctx *c)
 	if (!key || !*key || strlen(key) > 200)
 		return reply_error(c, 400, "Idempotency-Key: a header of 1 to 200 characters is required.");
 	if ((strcmp(st, "payment_failed") && strcmp(st, "pending_payment")) || !intent)
-		return reply_error(c, 409, arena_printf(c->a, "This order cannot be paid now (it is %s).", status_label(st)));
+		return reply_error(c, 409, arena_printf(c->a, "This order cannot be paid now (it is %s).", order_status_label(st)));
 	e = payment_confirm(c->a, arena_printf(c->a, "order-%lld-confirm-%s", (long long)id, key), intent,
 			    ctx_str(c, "paymentMethod"), &p);
 	if (e == E_UNAVAIL)

@@ -80,6 +80,9 @@ int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
  * not uid's (uid 0: anyone's, for admins and internal use). */
 json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid);
 
+/* The shopper's words for an order status ("Being prepared"), static. */
+const char *order_status_label(const char *status);
+
 /* Pages and API. */
 enum err h_orders(struct ctx *c);
 enum err h_order(struct ctx *c);

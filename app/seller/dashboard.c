@@ -2,9 +2,9 @@
  * revenue, items low in stock and out of stock, orders waiting to ship.
  *
  * Every query is scoped by the signed-in seller's id in SQL. Revenue is the
- * seller's own lines (price x quantity - discount + tax) of orders that were
- * paid and not cancelled, refunded or returned; shipping is the shop's, not
- * the seller's. Days and weeks are UTC, weeks start on Monday. */
+ * seller's own lines (price x quantity - discount + tax, less what was
+ * refunded) of paid orders, without cancelled lines; shipping is the shop's,
+ * not the seller's. Days and weeks are UTC, weeks start on Monday. */
 #include <string.h>
 #include "../core/arena.h"
 #include "../http/router.h"
@@ -18,7 +18,7 @@
 #define DASH_LIST 10
 
 /* Paid orders the seller earns from. */
-#define PAID "('confirmed', 'fulfilling', 'shipped', 'delivered')"
+#define PAID "('confirmed', 'fulfilling', 'shipped', 'delivered', 'returned')"
 
 enum { Q_SELLER, Q_SALES, Q_LOW, Q_OUT, Q_COUNTS, Q_TO_SHIP, Q_TO_SHIP_COUNT, Q_COUNT };
 
@@ -30,11 +30,11 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_SALES] = { "SELECT "
 		      "COUNT(DISTINCT CASE WHEN o.created_at >= UTC_DATE() THEN o.id END), "
 		      "COALESCE(SUM(CASE WHEN o.created_at >= UTC_DATE() "
-		      " THEN l.unit_price * l.quantity - l.discount + l.tax END), 0), "
+		      " THEN l.unit_price * l.quantity - l.discount + l.tax - l.refunded_amount END), 0), "
 		      "COUNT(DISTINCT o.id), "
-		      "COALESCE(SUM(l.unit_price * l.quantity - l.discount + l.tax), 0) "
+		      "COALESCE(SUM(l.unit_price * l.quantity - l.discount + l.tax - l.refunded_amount), 0) "
 		      "FROM order_lines l JOIN orders o ON o.id = l.order_id "
-		      "WHERE l.seller_id = ? AND o.status IN " PAID " "
+		      "WHERE l.seller_id = ? AND o.status IN " PAID " AND l.state <> 'cancelled' "
 		      "AND o.created_at >= UTC_DATE() - INTERVAL WEEKDAY(UTC_DATE()) DAY", 0 },
 	[Q_LOW] = { "SELECT id, title, stock_total FROM products "
 		    "WHERE seller_id = ? AND status IN ('active', 'suspended') "
@@ -48,14 +48,17 @@ static struct db_sql sql[Q_COUNT] = {
 		       " AND stock_total <= ?), 0), "
 		       "COALESCE(SUM(status IN ('active', 'suspended') AND stock_total <= 0), 0) "
 		       "FROM products WHERE seller_id = ?", 0 },
-	/* Paid orders with this seller's lines that are not all on their way. */
+	/* Paid orders with this seller's lines still to ship (open or
+	 * picked), oldest first: the order they should be shipped in. */
 	[Q_TO_SHIP] = { "SELECT o.id, DATE_FORMAT(o.created_at, '%Y-%m-%d %H:%i'), o.ship_name, "
 			"SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-			"WHERE l.seller_id = ? AND o.status IN ('confirmed', 'fulfilling') "
+			"WHERE l.seller_id = ? AND l.state IN ('open', 'picked') "
+			"AND o.status IN ('confirmed', 'fulfilling') "
 			"GROUP BY o.id ORDER BY o.id LIMIT 10", 0 },
 	[Q_TO_SHIP_COUNT] = { "SELECT COUNT(DISTINCT o.id) FROM order_lines l "
 			      "JOIN orders o ON o.id = l.order_id "
-			      "WHERE l.seller_id = ? AND o.status IN ('confirmed', 'fulfilling')", 0 },
+			      "WHERE l.seller_id = ? AND l.state IN ('open', 'picked') "
+			      "AND o.status IN ('confirmed', 'fulfilling')", 0 },
 };
 
 const char *const dashboard_vocab[] = {
