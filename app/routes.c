@@ -11,6 +11,7 @@
 #include "checkout/pricing.h"
 #include "order/order.h"
 #include "search/search.h"
+#include "seller/images.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -18,6 +19,7 @@
 #include "cart/routes.inc"
 #include "checkout/routes.inc"
 #include "search/routes.inc"
+#include "seller/images_routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -25,6 +27,7 @@ const struct route routes[] = {
 	CART_ROUTES,
 	CHECKOUT_ROUTES,
 	SEARCH_ROUTES,
+	SELLER_IMAGES_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };
