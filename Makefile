@@ -2,7 +2,7 @@
 # needs (see README.md); everything else is for developers.
 
 CC      ?= cc
-PKGS    := fcgi libmariadb hiredis jansson libsodium libcurl
+PKGS    := fcgi libmariadb hiredis jansson libsodium libcurl vips libmagic
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

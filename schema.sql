@@ -534,6 +534,33 @@ CREATE TABLE IF NOT EXISTS carrier_events (
 	received_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Seller: product photos (app/seller/images.c)
+--
+-- One row per photo of a product, in display order (position 1..n, at most
+-- IMAGES_PER_ITEM). The files live outside the database, in SHOP_MEDIA_DIR,
+-- named by `hash` (SHA-256 of the full-size WebP, hex): /media/ab/<hash>-full.webp,
+-- -card.webp and -thumb.webp. Two rows may share a hash (the same photo on
+-- two items); the files go when the last row naming them does. seller_id is
+-- the product's seller, copied so every query can name the owner. Every
+-- change rewrites products.images and products.thumbnail from these rows and
+-- writes a ProductUpdated outbox event in the same transaction.
+CREATE TABLE IF NOT EXISTS product_images (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	product_id BIGINT UNSIGNED NOT NULL,
+	seller_id INT UNSIGNED NOT NULL,
+	hash CHAR(64) CHARACTER SET ascii NOT NULL,
+	width SMALLINT UNSIGNED NOT NULL,
+	height SMALLINT UNSIGNED NOT NULL,
+	alt VARCHAR(250) NOT NULL DEFAULT '',
+	position SMALLINT UNSIGNED NOT NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_product_images_product (product_id, position),
+	KEY ix_product_images_seller (seller_id, product_id),
+	KEY ix_product_images_hash (hash),
+	CONSTRAINT fk_product_images_product FOREIGN KEY (product_id) REFERENCES products (id) ON DELETE CASCADE,
+	CONSTRAINT ck_product_images_hash CHECK (hash REGEXP '^[0-9a-f]{64}$')
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

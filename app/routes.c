@@ -14,6 +14,7 @@
 #include "seller/dashboard.h"
 #include "seller/items.h"
 #include "fulfillment/fulfillment.h"
+#include "seller/images.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -24,6 +25,7 @@
 #include "seller/dashboard_routes.inc"
 #include "seller/routes.inc"
 #include "fulfillment/routes.inc"
+#include "seller/images_routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -34,6 +36,7 @@ const struct route routes[] = {
 	SELLER_DASHBOARD_ROUTES,
 	SELLER_ITEMS_ROUTES,
 	FULFILLMENT_ROUTES,
+	SELLER_IMAGES_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

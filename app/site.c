@@ -21,6 +21,7 @@
 #include "search/search.h"
 #include "seller/dashboard.h"
 #include "seller/items.h"
+#include "seller/images.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -49,6 +50,7 @@ extern const char *const order_vocab[];
 extern const char *const search_vocab[];
 extern const char *const items_vocab[];
 extern const char *const fulfillment_vocab[];
+extern const char *const images_vocab[];
 
 const char *const *view_vocab(void)
 {
@@ -60,6 +62,7 @@ const char *const *view_vocab(void)
 		dashboard_vocab,
 		items_vocab,
 		fulfillment_vocab,
+		images_vocab,
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -199,4 +202,5 @@ void site_init(void)
 	checkout_init();
 	search_init();
 	items_init();
+	images_init();
 }

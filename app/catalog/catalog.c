@@ -737,6 +737,15 @@ static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
 	}
 	imgs = column_json(c, db_cell(p, 0, P_IMAGES), 1);
 	json_object_set_new(o, "images", imgs);
+	/* A seller's own photos are served from /media/ (app/seller/images.c);
+	 * the first one replaces the placeholder. Remote URLs (the demo data)
+	 * cannot be shown: the page's CSP allows same-origin images only. */
+	{
+		const char *first = json_string_value(json_array_get(imgs, 0));
+
+		if (first && !strncmp(first, "/media/", 7))
+			json_object_set_new(o, "image", json_string(first));
+	}
 	json_object_set_new(o, "thumbnail", db_cell(p, 0, P_THUMB) ? json_string(db_cell(p, 0, P_THUMB)) : json_null());
 	*out = o;
 	return E_OK;

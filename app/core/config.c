@@ -128,6 +128,7 @@ enum err config_load(struct config *c)
 	PATHVAR(db_socket, "SHOP_DB_SOCKET", "/run/mysqld.sock", c->home);
 	PATHVAR(redis_socket, "SHOP_REDIS_SOCKET", "/run/redis.sock", c->home);
 	PATHVAR(secret_file, "SHOP_SECRET_FILE", "/secret", c->home);
+	PATHVAR(media_dir, "SHOP_MEDIA_DIR", "/media", c->home);
 #undef PATHVAR
 	{
 		char url[64];

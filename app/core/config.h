@@ -16,6 +16,7 @@ struct config {
 	const char *base_url;	/* SHOP_BASE_URL: default "http://127.0.0.1:$port" */
 	const char *templates;	/* SHOP_TEMPLATES: default "$root/templates" */
 	const char *static_dir;	/* SHOP_STATIC: default "$root/static" */
+	const char *media_dir;	/* SHOP_MEDIA_DIR: product photos; default "$home/media" */
 
 	const char *db_host;	/* SHOP_DB_HOST: default NULL (use the socket) */
 	int db_port;		/* SHOP_DB_PORT: default 3306 */

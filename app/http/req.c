@@ -1,6 +1,7 @@
 /* Request parsing: percent-decoding, url-encoded forms and queries, cookies,
- * JSON bodies. Pure functions over the request arena. */
+ * JSON and multipart/form-data bodies. Pure functions over the request arena. */
 #include <string.h>
+#include <strings.h>
 #include "../core/arena.h"
 #include "req.h"
 
@@ -197,6 +198,257 @@ enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why
 		}
 	}
 	return E_OK;
+}
+
+/* ---- multipart/form-data (RFC 7578 over RFC 2046) ----
+ *
+ * The parser is strict where leniency has bitten servers before: CRLF line
+ * ends only, no folded headers, no NUL anywhere in a part's headers, exactly
+ * one Content-Disposition of type form-data with one non-empty name, and the
+ * close delimiter must be present (a truncated upload is refused, never taken
+ * as shorter data). Part bodies are found by searching for CRLF "--" boundary,
+ * so they may hold any bytes. The preamble before the first delimiter and the
+ * epilogue after the last are ignored, as RFC 2046 says. Quoted parameter
+ * values end at the next '"': browsers percent-encode '"', CR and LF in names
+ * (HTML's form encoding) and never backslash-escape, so a Windows path such as
+ * "C:\x\y.jpg" in filename stays intact. */
+
+#define MP_MAX_BOUNDARY	70	/* RFC 2046 */
+#define MP_MAX_HEADERS	4096	/* bytes of headers in one part */
+
+static int bchar(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("'()+_,-./:=? ", c));
+}
+
+/* Finds parameter name (case-insensitive) in a header value's "; a=b; c="d""
+ * list. Stores an arena copy in *out. Returns 1 when found, 0 when absent,
+ * -1 when the list is malformed or names the parameter twice. */
+static int header_param(struct arena *a, const char *v, size_t n, const char *name,
+			char **out)
+{
+	size_t i = 0, nl = strlen(name);
+	int found = 0;
+
+	/* Skip the type ("form-data", "multipart/form-data"). */
+	while (i < n && v[i] != ';')
+		i++;
+	while (i < n) {
+		size_t ks, ke, vs, ve;
+		i++;	/* ';' */
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i == n)
+			break;	/* a trailing ';' is harmless */
+		ks = i;
+		while (i < n && v[i] != '=' && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+			i++;
+		ke = i;
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i == n || v[i] != '=' || ke == ks)
+			return -1;
+		i++;
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i < n && v[i] == '"') {
+			vs = ++i;
+			while (i < n && v[i] != '"')
+				i++;
+			if (i == n)
+				return -1;	/* unterminated quoted string */
+			ve = i++;
+		} else {
+			vs = i;
+			while (i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+				i++;
+			ve = i;
+			if (ve == vs)
+				return -1;
+		}
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i < n && v[i] != ';')
+			return -1;	/* junk after a value */
+		if (ke - ks == nl && !strncasecmp(v + ks, name, nl)) {
+			if (found)
+				return -1;	/* ambiguous: name="a"; name="b" */
+			found = 1;
+			*out = arena_strndup(a, v + vs, ve - vs);
+			if (!*out)
+				return -1;
+		}
+	}
+	return found;
+}
+
+/* The boundary from a Content-Type header, validated (1..70 bchars, not
+ * ending in a space). NULL when absent or invalid. */
+static char *mp_boundary(struct arena *a, const char *ct)
+{
+	size_t n = strlen(ct), i;
+	char *b = NULL;
+
+	if (strncasecmp(ct, "multipart/form-data", 19) ||
+	    (ct[19] && ct[19] != ';' && ct[19] != ' ' && ct[19] != '\t'))
+		return NULL;
+	if (header_param(a, ct, n, "boundary", &b) != 1)
+		return NULL;
+	n = strlen(b);
+	if (n < 1 || n > MP_MAX_BOUNDARY || b[n - 1] == ' ')
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!bchar((unsigned char)b[i]))
+			return NULL;
+	return b;
+}
+
+/* Parses one part's header block h[0..n) (CRLF-separated lines, no final
+ * empty line). */
+static enum err mp_headers(struct req *r, const char *h, size_t n, char **name,
+			   char **filename, int *has_filename, char **ctype)
+{
+	size_t i = 0;
+	int seen_cd = 0, seen_ct = 0;
+
+	*name = *filename = *ctype = NULL;
+	*has_filename = 0;
+	if (memchr(h, '\0', n))
+		return E_INVAL;
+	while (i < n) {
+		const char *line = h + i, *eol = memmem(line, n - i, "\r\n", 2), *colon;
+		size_t len = eol ? (size_t)(eol - line) : n - i, vs;
+
+		i += len + 2;
+		if (!len || *line == ' ' || *line == '\t')
+			return E_INVAL;	/* empty line inside, or obsolete folding */
+		if (memchr(line, '\r', len) || memchr(line, '\n', len))
+			return E_INVAL;
+		colon = memchr(line, ':', len);
+		if (!colon || colon == line)
+			return E_INVAL;
+		vs = (size_t)(colon - line) + 1;
+		while (vs < len && (line[vs] == ' ' || line[vs] == '\t'))
+			vs++;
+		while (len > vs && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			len--;
+		if ((size_t)(colon - line) == 19 && !strncasecmp(line, "Content-Disposition", 19)) {
+			const char *v = line + vs;
+			size_t vl = len - vs;
+			int k;
+
+			if (seen_cd++ || vl < 9 || strncasecmp(v, "form-data", 9) ||
+			    (vl > 9 && v[9] != ';' && v[9] != ' ' && v[9] != '\t'))
+				return E_INVAL;
+			if (header_param(r->a, v, vl, "name", name) != 1 || !**name)
+				return E_INVAL;
+			k = header_param(r->a, v, vl, "filename", filename);
+			if (k < 0)
+				return E_INVAL;
+			*has_filename = k;
+		} else if ((size_t)(colon - line) == 12 && !strncasecmp(line, "Content-Type", 12)) {
+			if (seen_ct++)
+				return E_INVAL;
+			*ctype = arena_strndup(r->a, line + vs, len - vs);
+			if (!*ctype)
+				return E_NOMEM;
+		}
+		/* Other headers (Content-Transfer-Encoding, ...) are ignored:
+		 * RFC 7578 deprecates them and browsers send none. */
+	}
+	if (!seen_cd)
+		return E_INVAL;
+	/* A name that says "%00" is a NUL smuggled past the byte check. */
+	if (strstr(*name, "%00") || (*has_filename && strstr(*filename, "%00")))
+		return E_INVAL;
+	return E_OK;
+}
+
+enum err req_parse_multipart(struct req *r, const char *content_type,
+			     const char *s, size_t n)
+{
+	char *boundary, *delim;
+	size_t dl, pos;
+	const char *p;
+	enum err e;
+
+	if (!content_type || !s)
+		return E_INVAL;
+	boundary = mp_boundary(r->a, content_type);
+	if (!boundary)
+		return E_INVAL;
+	/* delim is CRLF "--" boundary; the first one may start the body. */
+	delim = arena_printf(r->a, "\r\n--%s", boundary);
+	if (!delim)
+		return E_NOMEM;
+	dl = strlen(delim);
+	if (n >= dl - 2 && !memcmp(s, delim + 2, dl - 2)) {
+		pos = dl - 2;
+	} else {
+		p = memmem(s, n, delim, dl);
+		if (!p)
+			return E_INVAL;
+		pos = (size_t)(p - s) + dl;
+	}
+	for (;;) {
+		char *name, *filename, *ctype;
+		const char *hend, *next;
+		size_t hs, ds;
+		int has_filename;
+
+		/* After a delimiter: "--" closes, else padding and CRLF. */
+		if (n - pos >= 2 && s[pos] == '-' && s[pos + 1] == '-')
+			return E_OK;
+		while (pos < n && (s[pos] == ' ' || s[pos] == '\t'))
+			pos++;
+		if (n - pos < 2 || s[pos] != '\r' || s[pos + 1] != '\n')
+			return E_INVAL;
+		pos += 2;
+		hs = pos;
+		if (n - pos >= 2 && s[pos] == '\r' && s[pos + 1] == '\n')
+			return E_INVAL;	/* a part with no headers has no name */
+		hend = memmem(s + hs, n - hs < MP_MAX_HEADERS + 4 ? n - hs : MP_MAX_HEADERS + 4,
+			      "\r\n\r\n", 4);
+		if (!hend)
+			return E_INVAL;
+		if ((e = mp_headers(r, s + hs, (size_t)(hend - (s + hs)), &name, &filename,
+				    &has_filename, &ctype)))
+			return e;
+		ds = (size_t)(hend - s) + 4;
+		next = memmem(s + ds, n - ds, delim, dl);
+		if (!next)
+			return E_INVAL;	/* truncated: no delimiter after the data */
+		if (has_filename) {
+			struct upload *u;
+
+			if (r->nuploads >= REQ_MAX_UPLOADS)
+				return E_INVAL;
+			if (!r->uploads) {
+				r->uploads = arena_calloc(r->a, REQ_MAX_UPLOADS, sizeof(*r->uploads));
+				if (!r->uploads)
+					return E_NOMEM;
+			}
+			u = &r->uploads[r->nuploads++];
+			u->field = name;
+			u->filename = filename;
+			u->content_type = ctype ? ctype : "";
+			u->data = s + ds;
+			u->len = (size_t)(next - (s + ds));
+		} else {
+			size_t vl = (size_t)(next - (s + ds));
+			char *v;
+
+			if (memchr(s + ds, '\0', vl))
+				return E_INVAL;	/* as url_decode: never a legitimate value */
+			v = arena_strndup(r->a, s + ds, vl);
+			if (!v)
+				return E_NOMEM;
+			if ((e = add_param(r, name, v, vl)))
+				return e;
+		}
+		pos = (size_t)(next - s) + dl;
+	}
 }
 
 enum method method_from_str(const char *s)

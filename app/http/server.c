@@ -49,6 +49,8 @@ static const char *error_title(int status)
 	case 404: return "We could not find that page";
 	case 405: return "That method is not allowed here";
 	case 413: return "That was too much to send";
+	case 415: return "That kind of file is not accepted";
+	case 422: return "That file could not be used";
 	case 503: return "The shop is catching its breath";
 	}
 	return status >= 500 ? "Something went wrong on our side" : "That did not work";
@@ -122,9 +124,9 @@ static const char *param(FCGX_Request *fr, const char *name)
 	return FCGX_GetParam(name, fr->envp);
 }
 
-/* Reads the body into the arena. E_TOOBIG over the limit, E_INVAL when the
+/* Reads the body into the arena. E_TOOBIG over limit bytes, E_INVAL when the
  * connection ends early. */
-static enum err read_body(struct req *r, FCGX_Request *fr)
+static enum err read_body(struct req *r, FCGX_Request *fr, int64_t limit)
 {
 	const char *cl = param(fr, "CONTENT_LENGTH");
 	int64_t n = 0;
@@ -135,7 +137,7 @@ static enum err read_body(struct req *r, FCGX_Request *fr)
 		return E_OK;
 	if (parse_int64(cl, strlen(cl), 0, INT64_MAX, &n))
 		return E_INVAL;
-	if (n > REQ_MAX_BODY)
+	if (n > limit)
 		return E_TOOBIG;
 	if (n == 0)
 		return E_OK;
@@ -162,12 +164,14 @@ static int accepts_json(const char *accept)
 	return j && (!h || j < h);
 }
 
-/* Parses everything the handler may need. Returns the status to answer with
+/* Parses what comes before the body: method, address, query, headers,
+ * cookies (the route is found from these before the body is read, since the
+ * route decides how large a body may be). Returns the status to answer with
  * when the request is malformed (and sets *why), or 0. */
-static int parse_request(struct req *r, FCGX_Request *fr, const char **why)
+static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 {
 	const char *uri = param(fr, "REQUEST_URI");
-	const char *q, *ct;
+	const char *q;
 	char *path;
 	enum err e;
 
@@ -206,10 +210,27 @@ static int parse_request(struct req *r, FCGX_Request *fr, const char **why)
 		}
 	}
 	req_parse_cookies(r, param(fr, "HTTP_COOKIE"));
-	if ((e = read_body(r, fr))) {
+	return 0;
+}
+
+/* Reads and parses the body for route rt (NULL when no route matched: the
+ * body is still read and checked as any route's would be, so a bad body is
+ * answered the same whatever the address). RF_UPLOAD routes take bodies up
+ * to REQ_MAX_UPLOAD, parse multipart/form-data and keep a body of any other
+ * type raw in r->body (a CSV or an image posted as is); every other route
+ * takes up to REQ_MAX_BODY of a form or JSON. Returns the status to answer
+ * with (and sets *why), or 0. */
+static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
+		      const char **why)
+{
+	int upload = rt && (rt->flags & RF_UPLOAD);
+	const char *ct;
+	enum err e;
+
+	if ((e = read_body(r, fr, upload ? REQ_MAX_UPLOAD : REQ_MAX_BODY))) {
 		*why = e == E_TOOBIG ? "The request body is larger than the shop accepts." :
 					"The request body was incomplete.";
-		return e == E_TOOBIG ? 413 : 400;
+		return e == E_TOOBIG ? 413 : e == E_INVAL ? 400 : 500;
 	}
 	if (!r->body_len)
 		return 0;
@@ -222,12 +243,16 @@ static int parse_request(struct req *r, FCGX_Request *fr, const char **why)
 	} else if (!strncasecmp(ct, "application/json", 16)) {
 		if (req_parse_json(r, r->body, r->body_len, why))
 			return 400;
-	} else if (r->method != M_GET && r->method != M_HEAD) {
-		/* Multipart bodies are parsed by the routes that take uploads. */
-		if (strncasecmp(ct, "multipart/form-data", 19)) {
-			*why = "Send the body as a form or as JSON.";
-			return 415;
+	} else if (upload && !strncasecmp(ct, "multipart/form-data", 19)) {
+		if ((e = req_parse_multipart(r, ct, r->body, r->body_len))) {
+			*why = e == E_INVAL ? "The multipart form data is malformed, truncated or has too many parts." : NULL;
+			return e == E_INVAL ? 400 : 500;
 		}
+	} else if (upload) {
+		/* A raw body: the handler decides what it may be. */
+	} else if (r->method != M_GET && r->method != M_HEAD) {
+		*why = "Send the body as a form or as JSON.";
+		return 415;
 	}
 	return 0;
 }
@@ -348,7 +373,7 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 	struct ctx c;
 	const char *why = NULL;
 	unsigned allow = 0;
-	int status;
+	int status, body_status;
 	enum err e;
 
 	arena_reset(w->a);
@@ -363,12 +388,18 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 	resp.status = 200;
 	buf_init(&resp.body, w->a, 16384);
 
-	status = parse_request(&req, fr, &why);
+	status = parse_head(&req, fr, &why);
 	if (status) {
 		reply_error(&c, status, why);
 		goto render;
 	}
 	c.route = route_find(routes, nroutes, &req, &status, &allow);
+	/* A malformed body is answered before 404/405, as it always was. */
+	if ((body_status = parse_body(&req, fr, c.route, &why))) {
+		c.route = NULL;
+		reply_error(&c, body_status, why);
+		goto render;
+	}
 	if (!c.route) {
 		if (status == 405)
 			allow_header(&c, allow);

@@ -176,6 +176,176 @@ START_TEST(json_body)
 }
 END_TEST
 
+/* ---- multipart/form-data (table-driven) ---- */
+
+#define B(lit) lit, sizeof(lit) - 1
+#define CT "multipart/form-data; boundary=XyZ"
+#define CTQ "multipart/form-data; charset=utf-8; boundary=\"a'b(c)+_,-./:=? d\""
+
+static const struct {
+	const char *what, *ct, *body;
+	size_t len;
+	int ok;
+	size_t nuploads, nparams;
+} mp_cases[] = {
+	{ "field and file", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"alt\"\r\n\r\nA red mug\r\n"
+		"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"m.jpg\"\r\n"
+		"Content-Type: image/jpeg\r\n\r\n\xff\xd8\x00\r\n--X\r\n--XyZ--\r\n"), 1, 1, 1 },
+	{ "quoted boundary, other params, case", CTQ, B("--a'b(c)+_,-./:=? d\r\n"
+		"content-disposition: Form-Data ; NAME=x\r\n\r\n1\r\n--a'b(c)+_,-./:=? d--"), 1, 0, 1 },
+	{ "preamble, padding, epilogue", CT, B("ignored\r\n--XyZ  \t\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\n\r\n--XyZ--\r\nepilogue"), 1, 0, 1 },
+	{ "empty file input", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"image\"; filename=\"\"\r\n"
+		"Content-Type: application/octet-stream\r\n\r\n\r\n--XyZ--"), 1, 1, 0 },
+	{ "other headers ignored", CT, B("--XyZ\r\nX-Thing: 1\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: binary\r\n"
+		"\r\nv\r\n--XyZ--"), 1, 0, 1 },
+	{ "no boundary parameter", "multipart/form-data", B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "empty boundary", "multipart/form-data; boundary=\"\"", B("--\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n----"), 0, 0, 0 },
+	{ "boundary of 71", "multipart/form-data; boundary="
+		"12345678901234567890123456789012345678901234567890123456789012345678901",
+		B("--12345678901234567890123456789012345678901234567890123456789012345678901\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n"
+		"--12345678901234567890123456789012345678901234567890123456789012345678901--"), 0, 0, 0 },
+	{ "boundary with a bad char", "multipart/form-data; boundary=a<b", B("--a<b\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--a<b--"), 0, 0, 0 },
+	{ "not form-data", "multipart/mixed; boundary=XyZ", B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "two boundaries", "multipart/form-data; boundary=XyZ; boundary=Q", B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "no close delimiter", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ\r\n"), 0, 0, 0 },
+	{ "truncated data", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n\x89PNG"), 0, 0, 0 },
+	{ "truncated headers", CT, B("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n"), 0, 0, 0 },
+	{ "no delimiter at all", CT, B("just some bytes"), 0, 0, 0 },
+	{ "empty body", CT, B(""), 0, 0, 0 },
+	{ "delimiter followed by junk", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZjunk\r\n--XyZ--"), 0, 0, 0 },
+	{ "part without headers", CT, B("--XyZ\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "no Content-Disposition", CT, B("--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "attachment", CT, B("--XyZ\r\n"
+		"Content-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "no name", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; filename=\"a.jpg\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "empty name", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "two names", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"; name=\"b\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "two Content-Dispositions", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n"
+		"Content-Disposition: form-data; name=\"b\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "NUL in a name", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\0b\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "NUL in a filename", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"f\"; filename=\"a.jpg\0.php\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "encoded NUL in a name", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a%00b\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "NUL in a field value", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\nx\0y\r\n--XyZ--"), 0, 0, 0 },
+	{ "bare LF line ends", CT, B("--XyZ\n"
+		"Content-Disposition: form-data; name=\"a\"\n\nv\n--XyZ--"), 0, 0, 0 },
+	{ "folded header", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data;\r\n name=\"a\"\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "unterminated quote", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "junk after a value", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"b\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+	{ "header line without colon", CT, B("--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\nbogus\r\n\r\nv\r\n--XyZ--"), 0, 0, 0 },
+};
+
+START_TEST(multipart_table)
+{
+	struct req r = { .a = A };
+	enum err e = req_parse_multipart(&r, mp_cases[_i].ct, mp_cases[_i].body, mp_cases[_i].len);
+
+	if (mp_cases[_i].ok) {
+		ck_assert_msg(e == E_OK, "%s: refused (%d)", mp_cases[_i].what, e);
+		ck_assert_uint_eq(r.nuploads, mp_cases[_i].nuploads);
+		ck_assert_uint_eq(r.nparams, mp_cases[_i].nparams);
+	} else {
+		ck_assert_msg(e == E_INVAL, "%s: accepted or %d", mp_cases[_i].what, e);
+	}
+}
+END_TEST
+
+START_TEST(multipart_values_binary_safe)
+{
+	struct req r = { .a = A };
+	const char body[] = "--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"alt\"\r\n\r\nA \"red\" mug\r\n"
+		"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"C:\\pics\\m.jpg\"\r\n"
+		"Content-Type: image/jpeg\r\n\r\n\xff\xd8\x00\r\n--X\r\n--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"image\"; filename=\"2.png\"\r\n\r\n"
+		"\r\n--XyZ--";
+	const struct upload *u;
+
+	ck_assert_int_eq(req_parse_multipart(&r, CT, body, sizeof(body) - 1), E_OK);
+	ck_assert_str_eq(req_param(&r, "alt"), "A \"red\" mug");
+	u = req_upload(&r, "image");
+	ck_assert_ptr_nonnull(u);
+	ck_assert_str_eq(u->filename, "C:\\pics\\m.jpg");
+	ck_assert_str_eq(u->content_type, "image/jpeg");
+	ck_assert_uint_eq(u->len, 8);	/* the CRLF before the delimiter is not data */
+	ck_assert(!memcmp(u->data, "\xff\xd8\x00\r\n--X", 8));
+	ck_assert_uint_eq(r.nuploads, 2);
+	ck_assert_str_eq(r.uploads[1].filename, "2.png");
+	ck_assert_str_eq(r.uploads[1].content_type, "");
+	ck_assert_uint_eq(r.uploads[1].len, 0);
+	ck_assert_ptr_null(req_upload(&r, "alt"));
+	/* Fields join the query's parameters, so validators see both. */
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	req_parse_urlencoded(&r, "q=1", 3);
+	ck_assert_int_eq(req_parse_multipart(&r, CT, body, sizeof(body) - 1), E_OK);
+	ck_assert_uint_eq(r.nparams, 2);
+	ck_assert_ptr_null(req_param(&r, "image"));
+}
+END_TEST
+
+START_TEST(multipart_limits)
+{
+	struct req r = { .a = A };
+	struct buf b;
+
+	buf_init(&b, A, 4096);
+	for (int i = 0; i < REQ_MAX_UPLOADS; i++)
+		buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"%d\"\r\n\r\nx\r\n", i);
+	buf_puts(&b, "--XyZ--");
+	ck_assert_int_eq(req_parse_multipart(&r, CT, b.p, b.len), E_OK);
+	ck_assert_uint_eq(r.nuploads, REQ_MAX_UPLOADS);
+
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	b.len -= 7;
+	buf_puts(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nx\r\n--XyZ--");
+	ck_assert_int_eq(req_parse_multipart(&r, CT, b.p, b.len), E_INVAL);
+
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	buf_init(&b, A, 4096);
+	for (int i = 0; i < REQ_MAX_PARAMS + 1; i++)
+		buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"k%d\"\r\n\r\nv\r\n", i);
+	buf_puts(&b, "--XyZ--");
+	ck_assert_int_eq(req_parse_multipart(&r, CT, b.p, b.len), E_INVAL);
+
+	/* Headers of a part are bounded. */
+	memset(&r, 0, sizeof(r));
+	r.a = A;
+	buf_init(&b, A, 8192);
+	buf_puts(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: ");
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&b, 'p');
+	buf_puts(&b, "\r\n\r\nv\r\n--XyZ--");
+	ck_assert_int_eq(req_parse_multipart(&r, CT, b.p, b.len), E_INVAL);
+}
+END_TEST
+
 /* ---- validators (table-driven) ---- */
 
 static const struct key k_int = { "n", v_int, 1, 100, 0 };
@@ -365,6 +535,9 @@ int main(void)
 	tcase_add_test(tc, urlencoded_rejects_bad_and_too_many);
 	tcase_add_test(tc, cookies);
 	tcase_add_test(tc, json_body);
+	tcase_add_loop_test(tc, multipart_table, 0, sizeof(mp_cases) / sizeof(mp_cases[0]));
+	tcase_add_test(tc, multipart_values_binary_safe);
+	tcase_add_test(tc, multipart_limits);
 	tcase_add_loop_test(tc, validators_table, 0, sizeof(valid_cases) / sizeof(valid_cases[0]));
 	tcase_add_test(tc, sort_and_bool);
 	tcase_add_test(tc, router_match_and_status);
