@@ -11,6 +11,9 @@
 #include "checkout/pricing.h"
 #include "order/order.h"
 #include "search/search.h"
+#include "inventory/inventory.h"
+#include "seller/bulk.h"
+#include "seller/limits.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -18,6 +21,8 @@
 #include "cart/routes.inc"
 #include "checkout/routes.inc"
 #include "search/routes.inc"
+#include "inventory/routes.inc"
+#include "seller/bulk_routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -25,6 +30,8 @@ const struct route routes[] = {
 	CART_ROUTES,
 	CHECKOUT_ROUTES,
 	SEARCH_ROUTES,
+	INVENTORY_ROUTES,
+	SELLER_BULK_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

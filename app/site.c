@@ -19,6 +19,8 @@
 #include "checkout/checkout.h"
 #include "mail/mail.h"
 #include "search/search.h"
+#include "inventory/inventory.h"
+#include "seller/bulk.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -43,12 +45,14 @@ extern const char *const cart_vocab[];
 extern const char *const checkout_vocab[];
 extern const char *const order_vocab[];
 extern const char *const search_vocab[];
+extern const char *const inventory_vocab[];
+extern const char *const bulk_vocab[];
 
 const char *const *view_vocab(void)
 {
 	static const char *const *const lists[] = {
 		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		cart_vocab, checkout_vocab, order_vocab, search_vocab
+		cart_vocab, checkout_vocab, order_vocab, search_vocab, inventory_vocab, bulk_vocab
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -186,4 +190,6 @@ void site_init(void)
 	cart_init();
 	checkout_init();
 	search_init();
+	inventory_init();
+	bulk_init();
 }
