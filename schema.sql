@@ -561,6 +561,53 @@ CREATE TABLE IF NOT EXISTS product_images (
 	CONSTRAINT ck_product_images_hash CHECK (hash REGEXP '^[0-9a-f]{64}$')
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Seller bulk import (app/seller/bulk.c). An upload is split into chunks of
+-- rows when it arrives (the file itself is kept only as these chunks, in the
+-- database, never in the code tree); `shopd jobs` applies one chunk per
+-- transaction and advances chunks_done, so progress survives a restart and a
+-- chunk is never applied twice. import_errors is the per-row report.
+CREATE TABLE IF NOT EXISTS imports (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	seller_id INT UNSIGNED NOT NULL,
+	user_id BIGINT UNSIGNED NOT NULL,
+	format ENUM('csv','json') NOT NULL,
+	filename VARCHAR(255) NOT NULL DEFAULT '',
+	state ENUM('queued','running','done','failed') NOT NULL DEFAULT 'queued',
+	header TEXT NULL,			-- CSV: the header record
+	rows_total INT UNSIGNED NOT NULL DEFAULT 0,
+	rows_done INT UNSIGNED NOT NULL DEFAULT 0,	-- processed, good or bad
+	rows_failed INT UNSIGNED NOT NULL DEFAULT 0,
+	rows_changed INT UNSIGNED NOT NULL DEFAULT 0,
+	chunks_total INT UNSIGNED NOT NULL DEFAULT 0,
+	chunks_done INT UNSIGNED NOT NULL DEFAULT 0,
+	message VARCHAR(255) NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	started_at DATETIME(3) NULL,
+	finished_at DATETIME(3) NULL,
+	KEY ix_imports_seller (seller_id, id),
+	KEY ix_imports_state (state, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS import_chunks (
+	import_id BIGINT UNSIGNED NOT NULL,
+	chunk_no INT UNSIGNED NOT NULL,
+	first_row INT UNSIGNED NOT NULL,		-- row number of its first row (1-based)
+	nrows INT UNSIGNED NOT NULL,
+	body MEDIUMBLOB NOT NULL,		-- CSV records, or one JSON object per line
+	PRIMARY KEY (import_id, chunk_no),
+	CONSTRAINT fk_import_chunks_import FOREIGN KEY (import_id) REFERENCES imports (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS import_errors (
+	id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	import_id BIGINT UNSIGNED NOT NULL,
+	row_no INT UNSIGNED NOT NULL,
+	column_name VARCHAR(64) NOT NULL DEFAULT '',
+	message VARCHAR(500) NOT NULL,
+	KEY ix_import_errors_import (import_id, row_no, id),
+	CONSTRAINT fk_import_errors_import FOREIGN KEY (import_id) REFERENCES imports (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Seed rows. INSERT IGNORE keeps whatever an operator has changed since.
 INSERT IGNORE INTO warehouses (id, code, name) VALUES
 	(1, 'east', 'East Coast DC'),

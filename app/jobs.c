@@ -30,6 +30,7 @@
 #include "order/order.h"
 #include "search/search.h"
 #include "fulfillment/fulfillment.h"
+#include "seller/bulk.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -78,6 +79,7 @@ static const struct job jobs[] = {
 	{ "search-index", search_index_batch, 100 },	/* outbox to the search index, < 1 s */
 	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
 	{ "fulfillment", fulfillment_retry_batch, 1000 },	/* captures and refunds the gateway did not confirm */
+	{ "bulk-import", bulk_import_batch, 500 },	/* sellers' uploads, one chunk per call */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -122,6 +124,7 @@ void jobs_main(void)
 	cart_init();
 	checkout_init();
 	search_init();
+	bulk_init();
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);

@@ -15,6 +15,9 @@
 #include "seller/items.h"
 #include "fulfillment/fulfillment.h"
 #include "seller/images.h"
+#include "inventory/inventory.h"
+#include "seller/bulk.h"
+#include "seller/limits.h"
 #include "site.h"
 
 #include "catalog/routes.inc"
@@ -26,6 +29,8 @@
 #include "seller/routes.inc"
 #include "fulfillment/routes.inc"
 #include "seller/images_routes.inc"
+#include "inventory/routes.inc"
+#include "seller/bulk_routes.inc"
 
 const struct route routes[] = {
 	CATALOG_ROUTES,
@@ -37,6 +42,8 @@ const struct route routes[] = {
 	SELLER_ITEMS_ROUTES,
 	FULFILLMENT_ROUTES,
 	SELLER_IMAGES_ROUTES,
+	INVENTORY_ROUTES,
+	SELLER_BULK_ROUTES,
 	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
 	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
 };

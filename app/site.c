@@ -22,6 +22,8 @@
 #include "seller/dashboard.h"
 #include "seller/items.h"
 #include "seller/images.h"
+#include "inventory/inventory.h"
+#include "seller/bulk.h"
 #include "site.h"
 
 /* Every name a template may use. The template compiler refuses any other, so
@@ -51,6 +53,8 @@ extern const char *const search_vocab[];
 extern const char *const items_vocab[];
 extern const char *const fulfillment_vocab[];
 extern const char *const images_vocab[];
+extern const char *const inventory_vocab[];
+extern const char *const bulk_vocab[];
 
 const char *const *view_vocab(void)
 {
@@ -63,6 +67,8 @@ const char *const *view_vocab(void)
 		items_vocab,
 		fulfillment_vocab,
 		images_vocab,
+		inventory_vocab,
+		bulk_vocab,
 	};
 	static const char **all;
 	size_t n = 0, k = 0;
@@ -203,4 +209,6 @@ void site_init(void)
 	search_init();
 	items_init();
 	images_init();
+	inventory_init();
+	bulk_init();
 }

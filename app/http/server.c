@@ -235,7 +235,10 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 	if (!r->body_len)
 		return 0;
 	ct = r->content_type ? r->content_type : "";
-	if (!strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+	if (upload && strncasecmp(ct, "multipart/form-data", 19)) {
+		/* A raw body (a CSV, a JSON array of rows, an image): the handler
+		 * decides what it may be; a JSON file is data, not parameters. */
+	} else if (!strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
 		if (req_parse_urlencoded(r, r->body, r->body_len)) {
 			*why = "The form data is malformed.";
 			return 400;
@@ -248,8 +251,6 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 			*why = e == E_INVAL ? "The multipart form data is malformed, truncated or has too many parts." : NULL;
 			return e == E_INVAL ? 400 : 500;
 		}
-	} else if (upload) {
-		/* A raw body: the handler decides what it may be. */
 	} else if (r->method != M_GET && r->method != M_HEAD) {
 		*why = "Send the body as a form or as JSON.";
 		return 415;
