@@ -427,7 +427,14 @@ enum err h_api_stock_post(struct ctx *c)
 	json_t *m;
 	enum err e;
 
+	struct db_res *p = NULL;
+
 	if (!id)
+		return E_NOTFOUND;
+	/* Another seller's item is a 404 whatever the body says. */
+	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT], &p, "ii", id, c->sess->seller_id)))
+		return e;
+	if (!p->nrows)
 		return E_NOTFOUND;
 	if (ctx_has(c, "set") == ctx_has(c, "delta"))
 		return reply_error(c, 400, "Send exactly one of \"set\" (the new available quantity) or "

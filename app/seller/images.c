@@ -769,7 +769,7 @@ enum { I_ID, I_HASH, I_WIDTH, I_HEIGHT, I_ALT, I_POS };
 #define URL_OF(size) "CONCAT('/media/', LEFT(i.hash, 2), '/', i.hash, '-" size ".webp')"
 
 enum {
-	Q_PRODUCT, Q_PRODUCT_LOCK, Q_STATS, Q_STATS_LOCK, Q_LIST, Q_LIST_LOCK, Q_GET_LOCK,
+	Q_PRODUCT, Q_PRODUCT_LOCK, Q_STATS, Q_STATS_LOCK, Q_LIST, Q_LIST_LOCK, Q_GET_LOCK, Q_OWNED,
 	Q_INSERT, Q_SET_ALT, Q_SET_POS, Q_DELETE, Q_REFRESH, Q_OUTBOX, Q_NAMED_LOCK,
 	Q_NAMED_UNLOCK, Q_HASH_USED, Q_COUNT
 };
@@ -788,6 +788,9 @@ static struct db_sql sql[Q_COUNT] = {
 		     "ORDER BY position, id LIMIT " STR(IMAGES_PER_ITEM), 0 },
 	[Q_LIST_LOCK] = { "SELECT " IMG_COLS " FROM product_images WHERE product_id = ? AND seller_id = ? "
 			  "ORDER BY position, id FOR UPDATE", 0 },
+	/* Whose photo it is, before anything about the request is judged:
+	 * another seller's photo is a 404 whatever the body says. */
+	[Q_OWNED] = { "SELECT id FROM product_images WHERE id = ? AND product_id = ? AND seller_id = ?", 0 },
 	[Q_GET_LOCK] = { "SELECT " IMG_COLS " FROM product_images "
 			 "WHERE id = ? AND product_id = ? AND seller_id = ? FOR UPDATE", 0 },
 	[Q_INSERT] = { "INSERT INTO product_images (product_id, seller_id, hash, width, height, alt, position) "
@@ -1342,7 +1345,13 @@ enum err h_seller_image_move(struct ctx *c)
 	const char *dir = ctx_str(c, "direction");
 	enum err e;
 
+	struct db_res *r = NULL;
+
 	if (!op.pid || !op.iid)
+		return E_NOTFOUND;
+	if ((e = db_exec(c->db, c->a, &sql[Q_OWNED], &r, "iii", op.iid, op.pid, op.seller)))
+		return e;
+	if (!r->nrows)
 		return E_NOTFOUND;
 	if (dir && !strcmp(dir, "up"))
 		op.move = -1;

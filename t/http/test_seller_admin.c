@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include "harness.h"
+#include "../../app/http/router.h"
 
 #define PW "correct horse battery"
 #define ADMIN_PW "admin password 12345"
@@ -64,6 +66,9 @@ static long long seller_client(struct client *cl, const char *tag)
 	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, PW), 0);
 	snprintf(args, sizeof(args), "grant %s seller", email);
 	ck_assert_int_eq(shopctl(NULL, args), 0);
+	/* The role change rotates the session id on the next request: take
+	 * the new cookie and token now. */
+	ck_assert_int_eq(client_session(cl), 0);
 	snprintf(q, sizeof(q), "SELECT s.id FROM sellers s JOIN users u ON u.id = s.user_id "
 		 "WHERE u.email = '%s'", email);
 	return sql_scalar(q);
@@ -260,6 +265,296 @@ START_TEST(dashboard)
 }
 END_TEST
 
+/* ---- seller isolation, derived from the route table ---- */
+
+/* A 1x1 PNG: a real image, so upload routes get past their type checks and
+ * answer for the item itself. */
+static const unsigned char png1[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+	0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+	0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+	0x4e, 0x44, 0xae, 0x42, 0x60, 0x82
+};
+
+static size_t discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p; (void)u;
+	return sz * n;
+}
+
+/* One request with a body of any bytes; answers the status. */
+static long send_raw(struct client *cl, const char *method, const char *path, const char *ctype,
+		     const void *body, size_t len, int api)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hd = NULL;
+	char url[512], line[400];
+	long status = 0;
+
+	snprintf(url, sizeof(url), "%s%s", base_url(), path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	if (strcmp(method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	snprintf(line, sizeof(line), "Cookie: %s", cl->cookie);
+	hd = curl_slist_append(hd, line);
+	snprintf(line, sizeof(line), "X-CSRF-Token: %s", cl->csrf);
+	hd = curl_slist_append(hd, line);
+	hd = curl_slist_append(hd, api ? "Accept: application/json" : "Accept: text/html");
+	if (ctype) {
+		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+		hd = curl_slist_append(hd, line);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+/* A value each validator accepts, so a request reaches its handler. */
+static const char *sample(const struct key *k, char *buf, size_t n)
+{
+	size_t len = k->min > 0 ? (size_t)k->min : 1;
+
+	if (len >= n)
+		len = n - 1;
+	if (k->fn == v_int || k->fn == v_money) {
+		snprintf(buf, n, "%lld", (long long)(k->min > 0 ? k->min : 1));
+	} else if (k->fn == v_bool) {
+		snprintf(buf, n, "1");
+	} else if (k->fn == v_sort) {
+		snprintf(buf, n, "newest");
+	} else {	/* v_string, v_slug, v_token: letters are valid for all */
+		memset(buf, 'a', len);
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+struct owned { long long item, image, import, order, shipment; };
+
+/* The id a {var} of a seller route stands for, or -1 when the test does not
+ * know the route (a new seller route must be added here, on purpose). */
+static long long resolve(const char *pattern, const char *var, const struct owned *o)
+{
+	if (!strcmp(var, "imageId"))
+		return o->image;
+	if (!strcmp(var, "sid"))
+		return o->shipment;
+	if (strcmp(var, "id"))
+		return -1;
+	if (!strncmp(pattern, "/seller/items/", 14) || !strncmp(pattern, "/api/items/", 11) ||
+	    !strncmp(pattern, "/api/seller/items/", 18))
+		return o->item;
+	if (!strncmp(pattern, "/seller/import/", 15) || !strncmp(pattern, "/api/imports/", 13))
+		return o->import;
+	if (!strncmp(pattern, "/seller/orders/", 15) || !strncmp(pattern, "/api/seller/orders/", 19))
+		return o->order;
+	return -1;
+}
+
+/* Seller A's rows, summed into one number that any change moves. */
+static long long fingerprint(long long sid)
+{
+	char q[3000];
+
+	snprintf(q, sizeof(q),
+		"SELECT (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, title, price, stock_total, "
+		"  images, COALESCE(thumbnail, ''), attributes, updated_at))), 0) FROM products WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', s.id, s.code, s.price, s.status, s.options, "
+		"  s.weight_grams))), 0) FROM skus s JOIN products p ON p.id = s.product_id WHERE p.seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', i.sku_id, i.warehouse_id, i.available, i.reserved, "
+		"  i.committed))), 0) FROM inventory i JOIN skus s ON s.id = i.sku_id "
+		"  JOIN products p ON p.id = s.product_id WHERE p.seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, alt, position))), 0) FROM product_images "
+		"  WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, state))), 0) FROM imports WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', order_id, line_no, state, refunded_qty))), 0) "
+		"  FROM order_lines WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, tracking))), 0) FROM shipments "
+		"  WHERE seller_id = %lld)"
+		" + (SELECT COUNT(*) FROM stock_movements WHERE seller_id = %lld)"
+		" + (SELECT COUNT(*) FROM refunds WHERE seller_id = %lld)",
+		sid, sid, sid, sid, sid, sid, sid, sid, sid);
+	return sql_scalar(q);
+}
+
+START_TEST(isolation_on_every_seller_route)
+{
+	static const struct { unsigned m; const char *s; } methods[] = {
+		{ M_GET, "GET" }, { M_POST, "POST" }, { M_PUT, "PUT" }, { M_PATCH, "PATCH" },
+		{ M_DELETE, "DELETE" },
+	};
+	struct client a, b;
+	struct owned o;
+	long long sid_a, before, uid;
+	char slug[64], q[1024], csv[256];
+	int checked = 0;
+	char fails[4096] = "";
+	size_t fn = 0;
+
+	sid_a = seller_client(&a, "isoa");
+	seller_client(&b, "isob");
+	snprintf(slug, sizeof(slug), "iso-item-%d", (int)getpid());
+	o.item = make_product(sid_a, slug, "Isolated lamp", "active", 5);
+	snprintf(q, sizeof(q), "INSERT INTO product_images (product_id, seller_id, hash, width, height, alt, position) "
+		 "VALUES (%lld, %lld, REPEAT('ab', 32), 1, 1, 'A lamp', 1)", o.item, sid_a);
+	ck_assert_int_eq(sql_exec(q), 0);
+	o.image = sql_scalar("SELECT MAX(id) FROM product_images");
+	/* An import of A's, through the API. */
+	{
+		char cookie[300], token[200];
+		const char *h[] = { "Content-Type: text/csv", cookie, token, "Accept: application/json", NULL };
+		struct hresp *r;
+
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", a.cookie);
+		snprintf(token, sizeof(token), "X-CSRF-Token: %s", a.csrf);
+		snprintf(csv, sizeof(csv), "sku,title,category,price,quantity\r\nISO%d-1,Iso Cup,smartphones,2.00,1\r\n",
+			 (int)getpid());
+		r = http("POST", "/api/imports", csv, h);
+		ck_assert_msg(r->status == 202, "%ld %s", r->status, r->body);
+		hresp_free(r);
+		snprintf(q, sizeof(q), "SELECT MAX(id) FROM imports WHERE seller_id = %lld", sid_a);
+		o.import = sql_scalar(q);
+	}
+	/* A paid order with a line of A's and a shipment of it. */
+	{
+		struct client buyer = {0};
+
+		ck_assert_int_eq(client_signup(&buyer, "Iso Buyer", fresh_email("isobuyer"), PW), 0);
+		uid = sql_scalar("SELECT MAX(id) FROM users");
+		snprintf(q, sizeof(q), "INSERT INTO orders (user_id, status, subtotal, shipping, tax, total, "
+			 "shipping_method, ship_name, ship_line1, ship_city, ship_country) VALUES "
+			 "(%lld, 'fulfilling', 1234, 0, 0, 1234, 'standard', 'Iso Buyer', '1 Main St', 'Springfield', 'US')",
+			 uid);
+		ck_assert_int_eq(sql_exec(q), 0);
+		o.order = sql_scalar("SELECT MAX(id) FROM orders");
+		snprintf(q, sizeof(q), "INSERT INTO shipments (order_id, seller_id, carrier, tracking, status, amount) "
+			 "VALUES (%lld, %lld, 'UPS', 'ISO%d', 'shipped', 1234)", o.order, sid_a, (int)getpid());
+		ck_assert_int_eq(sql_exec(q), 0);
+		o.shipment = sql_scalar("SELECT MAX(id) FROM shipments");
+		snprintf(q, sizeof(q), "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, "
+			 "title, unit_price, quantity, state, shipment_id) SELECT %lld, 1, s.id, %lld, %lld, s.code, "
+			 "'Isolated lamp', 1234, 1, 'shipped', %lld FROM skus s WHERE s.product_id = %lld",
+			 o.order, o.item, sid_a, o.shipment, o.item);
+		ck_assert_int_eq(sql_exec(q), 0);
+	}
+	/* Let the import finish, so its rows stop changing by themselves. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(q, sizeof(q), "SELECT state IN ('done', 'failed') FROM imports WHERE id = %lld", o.import);
+		if (sql_scalar(q) == 1)
+			break;
+		usleep(100000);
+	}
+	before = fingerprint(sid_a);
+
+	for (size_t i = 0; i < nroutes; i++) {
+		const struct route *rt = &routes[i];
+		const char *pat = rt->pattern;
+		char path[256], body[2048], buf[256];
+		size_t pn = 0;
+		int known = 1;
+
+		/* Every seller address carries the role flag. */
+		if (!strncmp(pat, "/seller", 7) || !strncmp(pat, "/api/seller/", 12) || !strncmp(pat, "/api/imports", 12))
+			ck_assert_msg(rt->flags & RF_SELLER, "%s lacks RF_SELLER", pat);
+		if (!(rt->flags & RF_SELLER) || !strchr(pat, '{'))
+			continue;
+		/* The path with A's ids. */
+		for (const char *p = pat; *p && pn < sizeof(path) - 32;) {
+			if (*p == '{') {
+				const char *e = strchr(p, '}');
+				char var[32];
+				long long id;
+
+				snprintf(var, sizeof(var), "%.*s", (int)(e - p - 1), p + 1);
+				id = resolve(pat, var, &o);
+				ck_assert_msg(id > 0, "route %s: the test does not know what {%s} is; add it to resolve()",
+					      pat, var);
+				known = id > 0;
+				pn += (size_t)snprintf(path + pn, sizeof(path) - pn, "%lld", id);
+				p = e + 1;
+			} else {
+				path[pn++] = *p++;
+			}
+		}
+		path[pn] = '\0';
+		if (!known)
+			continue;
+		for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+			int api = (rt->flags & RF_JSON) != 0;
+			long st;
+			size_t bn = 0;
+
+			if (!(rt->methods & methods[m].m))
+				continue;
+			body[0] = '\0';
+			if (methods[m].m == M_GET) {
+				st = send_raw(&b, "GET", path, NULL, NULL, 0, api);
+			} else if (rt->flags & RF_UPLOAD) {
+				/* A multipart form with the token, every declared
+				 * field and a real image as "image" and "file". */
+				static const char *bd = "----isoBoundary";
+				char mp[4096];
+				size_t mn = 0;
+
+				mn += (size_t)snprintf(mp + mn, sizeof(mp) - mn,
+					"--%s\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n", bd, b.csrf);
+				for (const struct key *k = rt->keys; k && k->name; k++)
+					mn += (size_t)snprintf(mp + mn, sizeof(mp) - mn,
+						"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
+						bd, k->name, sample(k, buf, sizeof(buf)));
+				for (int f = 0; f < 2; f++) {
+					mn += (size_t)snprintf(mp + mn, sizeof(mp) - mn,
+						"--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"a.png\"\r\n"
+						"Content-Type: image/png\r\n\r\n", bd, f ? "file" : "image");
+					memcpy(mp + mn, png1, sizeof(png1));
+					mn += sizeof(png1);
+					mn += (size_t)snprintf(mp + mn, sizeof(mp) - mn, "\r\n");
+				}
+				mn += (size_t)snprintf(mp + mn, sizeof(mp) - mn, "--%s--\r\n", bd);
+				snprintf(buf, sizeof(buf), "multipart/form-data; boundary=%s", bd);
+				st = send_raw(&b, methods[m].s, path, buf, mp, mn, api);
+			} else if (api) {
+				bn += (size_t)snprintf(body + bn, sizeof(body) - bn, "{");
+				for (const struct key *k = rt->keys; k && k->name; k++) {
+					int num = k->fn == v_int || k->fn == v_money;
+					int boolean = k->fn == v_bool;
+
+					sample(k, buf, sizeof(buf));
+					bn += (size_t)snprintf(body + bn, sizeof(body) - bn, "%s\"%s\": %s%s%s",
+						bn > 1 ? ", " : "", k->name, num || boolean ? "" : "\"",
+						boolean ? "true" : buf, num || boolean ? "" : "\"");
+				}
+				snprintf(body + bn, sizeof(body) - bn, "}");
+				st = send_raw(&b, methods[m].s, path, "application/json", body, strlen(body), 1);
+			} else {
+				bn += (size_t)snprintf(body + bn, sizeof(body) - bn, "csrf=%s", b.csrf);
+				for (const struct key *k = rt->keys; k && k->name; k++)
+					bn += (size_t)snprintf(body + bn, sizeof(body) - bn, "&%s=%s", k->name,
+							       sample(k, buf, sizeof(buf)));
+				st = send_raw(&b, methods[m].s, path, "application/x-www-form-urlencoded",
+					      body, strlen(body), 0);
+			}
+			if (st != 404 && fn < sizeof(fails) - 200)
+				fn += (size_t)snprintf(fails + fn, sizeof(fails) - fn, " %s %s: %ld;",
+						       methods[m].s, path, st);
+			checked++;
+		}
+	}
+	ck_assert_msg(fn == 0, "seller B was not answered 404 on seller A's resources:%s", fails);
+	/* Items, images, stock, imports and orders all have such routes. */
+	ck_assert_int_ge(checked, 20);
+	ck_assert_int_eq(fingerprint(sid_a), before);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http-seller-admin");
@@ -270,6 +565,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, clear_ip_throttles, NULL);
 	tcase_add_test(tc, suspend_and_reinstate);
 	tcase_add_test(tc, dashboard);
+	tcase_add_test(tc, isolation_on_every_seller_route);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
