@@ -24,7 +24,10 @@
     function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); }
     function option(text, href, extra) {
       var li = document.createElement('li'), a = document.createElement('a');
-      li.setAttribute('role', 'option');
+      // The link itself is the option: an option holding a link would
+      // nest one interactive control in another.
+      li.setAttribute('role', 'none');
+      a.setAttribute('role', 'option');
       a.href = href;
       a.textContent = text;
       if (extra) { var s = document.createElement('span'); s.className = 'muted'; s.textContent = extra; a.appendChild(s); }
