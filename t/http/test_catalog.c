@@ -199,6 +199,48 @@ START_TEST(cached_product_follows_outbox)
 }
 END_TEST
 
+/* nginx's microcache keeps an anonymous page for one second: after a quiet
+ * spell the first visitor gets a fresh page, never the expired copy. */
+START_TEST(microcache_at_most_a_second_old)
+{
+	long long price = item_field("/api/items/3", "price");
+
+	ck_assert_int_eq(item_field("/api/items/3", "price"), price);	/* now cached */
+	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price + 100 WHERE product_id = 3"), 0);
+	ck_assert_int_eq(sql_exec("UPDATE products SET price = price + 100 WHERE id = 3"), 0);
+	resync_read_model();
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) "
+				  "VALUES ('ProductUpdated', 3, JSON_OBJECT('id', 3))"), 0);
+	/* shopd itself has the new price (asked past the microcache, which a
+	 * session cookie bypasses)... */
+	{
+		const char *h[] = { "Cookie: sid=none", "Accept: application/json", NULL };
+		long long seen = price;
+
+		for (int i = 0; i < 200 && seen != price + 100; i++) {
+			struct hresp *r = http("GET", "/api/items/3", NULL, h);
+			json_t *j = hresp_json(r);
+
+			seen = json_integer_value(json_object_get(j, "price"));
+			json_decref(j);
+			hresp_free(r);
+			if (seen != price + 100)
+				usleep(50000);
+		}
+		ck_assert_int_eq(seen, price + 100);
+	}
+	/* ...and once the cached copy is older than a second, the very first
+	 * anonymous visitor gets the new one. */
+	sleep(2);
+	ck_assert_int_eq(item_field("/api/items/3", "price"), price + 100);
+	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price - 100 WHERE product_id = 3"), 0);
+	ck_assert_int_eq(sql_exec("UPDATE products SET price = price - 100 WHERE id = 3"), 0);
+	resync_read_model();
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) "
+				  "VALUES ('ProductUpdated', 3, JSON_OBJECT('id', 3))"), 0);
+}
+END_TEST
+
 START_TEST(api_item_shape)
 {
 	struct hresp *r = http_get("/api/items/1");
@@ -547,6 +589,7 @@ int main(void)
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, head_request);
 	tcase_add_test(tc, cached_product_follows_outbox);
+	tcase_add_test(tc, microcache_at_most_a_second_old);
 	tcase_add_test(tc, static_assets_fingerprinted_and_cached);
 	tcase_add_test(tc, placeholder_images);
 	tcase_add_test(tc, html_is_valid);
