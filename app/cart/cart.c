@@ -38,9 +38,9 @@ enum {
 #define LINE_COLS \
 	"s.id, s.code, p.id, p.slug, p.title, s.options, s.price, s.currency, s.weight_grams, " \
 	"(s.status = 'active' AND p.status = 'active'), " \
-	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0)"
+	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail"
 enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
-       L_AVAIL, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION };
+       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION };
 
 static struct db_sql sql[NQ] = {
 	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
@@ -265,6 +265,7 @@ static void fill_line(const struct db_res *r, size_t i, struct cart_line *l)
 	l->weight_g = (int)db_int(r, i, L_WEIGHT);
 	l->sellable = db_int(r, i, L_SELLABLE) != 0;
 	l->available = db_int(r, i, L_AVAIL);
+	l->thumbnail = db_cell(r, i, L_THUMB);
 }
 
 static int by_added(const void *x, const void *y)
@@ -773,7 +774,7 @@ static json_t *line_json(struct ctx *c, const struct cart_line *l, int html, int
 	json_object_set_new(o, "productId", json_integer(l->product_id));
 	json_object_set_new(o, "title", json_string(l->title));
 	json_object_set_new(o, "url", json_string(arena_printf(c->a, "/p/%s", l->slug)));
-	json_object_set_new(o, "image", json_string(catalog_image(c->a, l->title)));
+	json_object_set_new(o, "image", json_string(catalog_image(c->a, l->title, l->thumbnail)));
 	json_object_set_new(o, "options", opts);
 	json_object_set_new(o, "optionsLabel", json_string(label));
 	json_object_set_new(o, "quantity", json_integer(l->quantity));

@@ -25,6 +25,7 @@ struct cart_line {
 	int64_t sku_id, product_id;
 	const char *code, *title, *slug, *currency;
 	const char *options;	/* JSON object text, e.g. {"Color": "Red"} */
+	const char *thumbnail;	/* products.thumbnail, NULL when none */
 	int quantity;
 	int64_t added_price;	/* unit price when added (or last accepted) */
 	int64_t price;		/* unit price now */

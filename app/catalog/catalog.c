@@ -27,9 +27,10 @@
 #define CARD_COLS \
 	"p.id, p.slug, p.title, p.brand, p.price, p.currency, p.rating_x100, " \
 	"p.review_count, p.stock_total, p.created_at, p.rank_score, c.slug, " \
-	"JSON_VALUE(p.sku_digest, '$[0][0]')"	/* first active SKU, from the read model */
+	"JSON_VALUE(p.sku_digest, '$[0][0]'), "	/* first active SKU, from the read model */ \
+	"p.thumbnail"
 enum { C_ID, C_SLUG, C_TITLE, C_BRAND, C_PRICE, C_CUR, C_RATING, C_REVIEWS,
-       C_STOCK, C_CREATED, C_RANK, C_CAT, C_SKU, C_NCOLS };
+       C_STOCK, C_CREATED, C_RANK, C_CAT, C_SKU, C_THUMB, C_NCOLS };
 
 /* Listing queries come in two sets: a leaf category (one index range, read
  * in order, no sort) and a department (its children's products, which needs a
@@ -280,8 +281,12 @@ static const char *initials(struct ctx *c, const char *title)
 	return catalog_initials(c->a, title);
 }
 
-const char *catalog_image(struct arena *a, const char *title)
+const char *catalog_image(struct arena *a, const char *title, const char *thumbnail)
 {
+	/* A seller's photo (app/seller/images.c) is ours to show; the demo
+	 * data's remote URLs are not (the CSP allows same-origin images). */
+	if (thumbnail && !strncmp(thumbnail, "/media/", 7))
+		return thumbnail;
 	return arena_printf(a, "/img/ph/%s.svg", catalog_initials(a, title));
 }
 
@@ -336,6 +341,8 @@ static json_t *card_json(struct ctx *c, const struct db_res *r, size_t i)
 	const char *sku = db_cell(r, i, C_SKU);
 
 	json_object_set_new(o, "sku", sku ? json_string(sku) : json_null());
+	json_object_set_new(o, "image", json_string(catalog_image(c->a, db_cell(r, i, C_TITLE),
+								  db_cell(r, i, C_THUMB))));
 	return o;
 }
 

@@ -23,10 +23,11 @@ enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_
  * reference owned by the caller; NULL when the database is unreachable. */
 json_t *catalog_nav(struct ctx *c);
 
-/* The offline placeholder of a product image: up to two initials of the
- * title, and the URL of the generated SVG. Both arena-owned. */
+/* A product's card image: its thumbnail when that is a seller's photo served
+ * from /media/, else the offline placeholder, an SVG of up to two initials of
+ * the title. The result is arena-owned or thumbnail itself. */
 const char *catalog_initials(struct arena *a, const char *title);
-const char *catalog_image(struct arena *a, const char *title);
+const char *catalog_image(struct arena *a, const char *title, const char *thumbnail);
 
 /* Page and API handlers (see app/routes.c). */
 enum err h_home(struct ctx *c);

@@ -647,7 +647,7 @@ static json_t *card(struct arena *a, int64_t id, const char *title, const char *
 	json_object_set_new(o, "ratingText", json_string(arena_printf(a, "%lld.%lld",
 		(long long)(rating + 5) / 100, (long long)((rating + 5) % 100) / 10)));
 	json_object_set_new(o, "reviewCount", json_integer(reviews));
-	json_object_set_new(o, "image", json_string(catalog_image(a, title ? title : "")));
+	json_object_set_new(o, "image", json_string(catalog_image(a, title ? title : "", NULL)));
 	json_object_set_new(o, "sku", sku && *sku ? json_string(sku) : json_null());
 	if (snippet && *snippet) {
 		/* The snippet is HTML-escaped here, then the markers become

@@ -1848,7 +1848,7 @@ enum err h_seller_items(struct ctx *c)
 			"price", (json_int_t)db_int(r, i, I_PRICE), "currency", db_cell(r, i, I_CUR),
 			"stock", (json_int_t)db_int(r, i, I_STOCK),
 			"updated", arena_printf(c->a, "%.10s", db_cell(r, i, I_UPDATED)),
-			"thumbnail", thumb ? thumb : catalog_image(c->a, db_cell(r, i, I_TITLE)),
+			"thumbnail", thumb ? thumb : catalog_image(c->a, db_cell(r, i, I_TITLE), NULL),
 			"editUrl", arena_printf(c->a, "/seller/items/%lld", (long long)db_int(r, i, I_ID)),
 			"categoryName", db_cell(r, i, I_CATNAME)));
 	}

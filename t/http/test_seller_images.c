@@ -521,6 +521,27 @@ START_TEST(formats_are_reencoded_and_served)
 		 "FROM products WHERE id = %lld", first_full, first_card, pid);
 	ck_assert_int_eq(sql_scalar(q), 1);
 	ck_assert_msg(page_has(slug, first_full), "the product page does not show %s", first_full);
+	/* Category cards show the card-size photo instead of the placeholder
+	 * (the item moved to a known category for the look-up). */
+	{
+		int seen = 0;
+
+		snprintf(q, sizeof(q), "UPDATE products SET category_id = (SELECT id FROM categories "
+			 "WHERE slug = 'smartphones') WHERE id = %lld", pid);
+		ck_assert_int_eq(sql_exec(q), 0);
+		snprintf(q, sizeof(q), "INSERT INTO outbox (topic, aggregate_id, payload) "
+			 "VALUES ('ProductUpdated', %lld, JSON_OBJECT('id', %lld))", pid, pid);
+		ck_assert_int_eq(sql_exec(q), 0);
+		for (int i = 0; i < 100 && !seen; i++) {
+			struct hresp *r = http_get_json("/api/categories/smartphones/items?sort=newest");
+
+			seen = r->status == 200 && strstr(r->body, first_card) != NULL;
+			hresp_free(r);
+			if (!seen)
+				usleep(100 * 1000);
+		}
+		ck_assert_msg(seen, "the category listing does not show %s", first_card);
+	}
 
 	/* Only generated names are served from /media/. */
 	{
