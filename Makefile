@@ -97,7 +97,7 @@ test: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/bench
+	@scripts/bench $(SCENARIOS)
 
 clean:
 	rm -rf build build-san bin

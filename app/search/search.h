@@ -82,13 +82,17 @@ struct search_query {
 	int64_t offset, limit;
 	int facets;
 	int snippet;		/* highlight the description (pages, not autocomplete) */
+	int lean;		/* autocomplete: titles and brands only, best-selling
+				 * first, no text ranking */
 };
 
 /* The SphinxQL batch for q against index: the SELECT of q->limit + 1 rows
  * (the extra one says whether there is a next page), with FACETs when
  * q->facets (cats, brand_s, then price range * 100 + rating band * 10 + in
- * stock), and SHOW META. Every value is escaped or formatted from an
- * integer. */
+ * stock) for the facets whose own filter is not set, SHOW META, then for
+ * each set filter (category, brand, price, rating, stock, in that order) a
+ * GROUP BY query with every other filter: a facet's counts leave out its own
+ * filter. Every value is escaped or formatted from an integer. */
 void search_build_sql(struct buf *b, const struct search_query *q, const char *index);
 
 #endif

@@ -165,6 +165,112 @@ START_TEST(facet_counts_equal_sql)
 }
 END_TEST
 
+/* Multi-select facets: each facet's counts leave out its own filter and
+ * apply all the others. One request with four filters set (and one with a
+ * price range), each count compared with a SQL count of the same filters.
+ * NULL when all agree, else what differed. */
+#define MS_FROM "SELECT COUNT(*) FROM products p JOIN categories c ON c.id = p.category_id WHERE p.status = 'active'"
+static const char *const ms_filter[] = {
+	" AND c.slug = 'smartphones'", " AND p.brand = 'Apple'", " AND p.stock_total > 0",
+	" AND p.rating_x100 >= 300", " AND p.price BETWEEN 10000 AND 90000"
+};
+enum { MS_CAT, MS_BRAND, MS_STOCK, MS_RATING, MS_PRICE, MS_N };
+
+/* A SQL count with the filters in mask except skip, plus extra. */
+static long long ms_count(unsigned mask, int skip, const char *extra)
+{
+	char q[1024];
+	size_t o = (size_t)snprintf(q, sizeof(q), "%s", MS_FROM);
+
+	for (int i = 0; i < MS_N; i++)
+		if ((mask & (1u << i)) && i != skip)
+			o += (size_t)snprintf(q + o, sizeof(q) - o, "%s", ms_filter[i]);
+	snprintf(q + o, sizeof(q) - o, "%s", extra);
+	return sql_scalar(q);
+}
+
+static const char *multi_select_vs_sql(const char *path, unsigned mask, char *why, size_t n)
+{
+	json_t *j = get_json(path, 200), *f = json_object_get(j, "facets"), *v;
+	char extra[256];
+	size_t i;
+	long long want, got;
+	int brands = 0;
+
+	*why = '\0';
+#define DIFF(what, g, w) do { if (!*why && (g) != (w)) snprintf(why, n, "%s: %s: %lld, SQL %lld", path, what, \
+	(long long)(g), (long long)(w)); } while (0)
+	DIFF("total", json_integer_value(json_object_get(j, "total")), ms_count(mask, -1, ""));
+	json_array_foreach(json_object_get(f, "brand"), i, v) {
+		const char *b = json_string_value(json_object_get(v, "value"));
+
+		snprintf(extra, sizeof(extra), " AND p.brand = '%s'", b);
+		DIFF(b, json_integer_value(json_object_get(v, "count")), ms_count(mask, MS_BRAND, extra));
+		brands++;
+	}
+	/* Choosing a brand still shows the others. */
+	if (!*why && (mask & (1u << MS_BRAND)) && brands < 2)
+		snprintf(why, n, "%s: only %d brands", path, brands);
+	json_array_foreach(json_object_get(f, "category"), i, v) {
+		const char *slug = json_string_value(json_object_get(v, "value"));
+
+		snprintf(extra, sizeof(extra), " AND (c.slug = '%s' OR c.parent_id = (SELECT id FROM categories "
+			 "WHERE slug = '%s'))", slug, slug);
+		DIFF(slug, json_integer_value(json_object_get(v, "count")), ms_count(mask, MS_CAT, extra));
+	}
+	DIFF("inStock", json_integer_value(json_object_get(f, "inStock")), ms_count(mask, MS_STOCK, " AND p.stock_total > 0"));
+	v = json_object_get(f, "rating");
+	DIFF("rating 4+", json_integer_value(json_object_get(json_array_get(v, 0), "count")),
+	     ms_count(mask, MS_RATING, " AND p.rating_x100 >= 400"));
+	DIFF("rating 3+", json_integer_value(json_object_get(json_array_get(v, 1), "count")),
+	     ms_count(mask, MS_RATING, " AND p.rating_x100 >= 300"));
+	want = ms_count(mask, MS_PRICE, "");
+	got = 0;
+	json_array_foreach(json_object_get(f, "price"), i, v) {
+		json_t *mx = json_object_get(v, "max");
+
+		if (json_is_null(mx))
+			snprintf(extra, sizeof(extra), " AND p.price >= %lld", (long long)json_integer_value(json_object_get(v, "min")));
+		else
+			snprintf(extra, sizeof(extra), " AND p.price BETWEEN %lld AND %lld",
+				 (long long)json_integer_value(json_object_get(v, "min")), (long long)json_integer_value(mx));
+		DIFF(extra, json_integer_value(json_object_get(v, "count")), ms_count(mask, MS_PRICE, extra));
+		got += json_integer_value(json_object_get(v, "count"));
+	}
+	/* The ranges cover every price. */
+	DIFF("sum of price ranges", got, want);
+#undef DIFF
+	json_decref(j);
+	return *why ? why : NULL;
+}
+
+START_TEST(facets_leave_out_their_own_filter)
+{
+	static const struct {
+		const char *path;
+		unsigned mask;
+	} cases[] = {
+		{ "/api/items?category=smartphones&brand=Apple&inStock=1&minRating=3&size=1",
+		  1u << MS_CAT | 1u << MS_BRAND | 1u << MS_STOCK | 1u << MS_RATING },
+		{ "/api/items?category=smartphones&minPrice=10000&maxPrice=90000&size=1",
+		  1u << MS_CAT | 1u << MS_PRICE },
+		{ "/api/items?brand=Apple&size=1", 1u << MS_BRAND },
+		{ "/api/items?category=smartphones&inStock=1&size=1", 1u << MS_CAT | 1u << MS_STOCK },
+		{ "/api/items?inStock=1&minPrice=10000&maxPrice=90000&size=1", 1u << MS_STOCK | 1u << MS_PRICE },
+	};
+	char why[512];
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *bad = NULL;
+
+		/* As above: a few tries while other suites' changes settle. */
+		for (int i = 0; i < 20 && (bad = multi_select_vs_sql(cases[k].path, cases[k].mask, why, sizeof(why))); i++)
+			usleep(250 * 1000);
+		ck_assert_msg(bad == NULL, "facets disagree with SQL: %s", bad);
+	}
+}
+END_TEST
+
 START_TEST(typos_are_corrected)
 {
 	const char *cases[][2] = { { "iphnoe", "iphone" }, { "mascra", "mascara" }, { "labtop", "laptop" } };
@@ -206,6 +312,12 @@ START_TEST(autocomplete)
 	ck_assert(found);
 	ck_assert_int_gt(json_array_size(json_object_get(j, "products")), 0);
 	ck_assert_ptr_nonnull(strstr(first_title(json_pack("{s:O}", "items", json_object_get(j, "products"))), "iPhone"));
+	json_decref(j);
+	/* Several words: the earlier ones narrow the products. */
+	j = get_json("/api/suggest?q=apple%20ipho", 200);
+	ck_assert_int_gt(json_array_size(json_object_get(j, "products")), 0);
+	json_array_foreach(json_object_get(j, "completions"), i, v)
+		ck_assert_ptr_nonnull(strstr(json_string_value(v), "apple "));
 	json_decref(j);
 	j = get_json("/api/suggest?q=%22%7C", 200);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "completions")), 0);
@@ -384,6 +496,54 @@ static int wait_price(const char *term, const char *slug, long long want, int se
 	return 0;
 }
 
+/* A new product's unusual word reaches the typo corrector and the
+ * completions through the outbox, with no reindex. */
+START_TEST(new_words_are_corrected_without_reindex)
+{
+	json_t *j = NULL;
+	int found = 0;
+	size_t i;
+	json_t *v;
+
+	ck_assert_int_eq(sql_exec("INSERT INTO products (seller_id, category_id, slug, title, description, brand, "
+				  "price, rating_x100, review_count, sales_count, rank_score, stock_total) SELECT "
+				  "(SELECT MIN(id) FROM sellers), id, 'quokkaphone-explorer', 'Quokkaphone Explorer', "
+				  "'A phone for marsupials.', 'Marsupia', 12345, 450, 0, 7, 7, 3 FROM categories "
+				  "WHERE slug = 'smartphones'"), 0);
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductCreated', id, "
+				  "JSON_OBJECT('id', id) FROM products WHERE slug = 'quokkaphone-explorer'"), 0);
+	for (int k = 0; k < 100 && !found; k++) {
+		j = get_json("/api/items?term=qoukkaphone", 200);
+		found = json_is_string(json_object_get(j, "correctedTerm"));
+		if (!found) {
+			json_decref(j);
+			usleep(100 * 1000);
+		}
+	}
+	ck_assert_msg(found, "qoukkaphone was never corrected");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "correctedTerm")), "quokkaphone");
+	ck_assert_str_eq(first_title(j), "Quokkaphone Explorer");
+	json_decref(j);
+	/* Completed too, with the product. */
+	j = get_json("/api/suggest?q=quokk", 200);
+	found = 0;
+	json_array_foreach(json_object_get(j, "completions"), i, v)
+		found |= !strcmp(json_string_value(v), "quokkaphone");
+	ck_assert(found);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "products"), 0), "title")),
+			 "Quokkaphone Explorer");
+	json_decref(j);
+	/* Archived: the completions index may still name it, the products
+	 * list never shows it. */
+	ck_assert_int_eq(sql_exec("UPDATE products SET status = 'archived' WHERE slug = 'quokkaphone-explorer'"), 0);
+	j = get_json("/api/suggest?q=quokk", 200);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "products")), 0);
+	json_decref(j);
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
+				  "JSON_OBJECT('id', id) FROM products WHERE slug = 'quokkaphone-explorer'"), 0);
+}
+END_TEST
+
 START_TEST(freshness_through_the_outbox)
 {
 	/* A price change with its outbox event, as a writer makes it. */
@@ -509,11 +669,13 @@ int main(void)
 	tcase_add_test(tc, search_page_shows_results_and_facets);
 	tcase_add_test(tc, exact_title_and_brand_first);
 	tcase_add_test(tc, facet_counts_equal_sql);
+	tcase_add_test(tc, facets_leave_out_their_own_filter);
 	tcase_add_test(tc, typos_are_corrected);
 	tcase_add_test(tc, autocomplete);
 	tcase_add_test(tc, filters_and_sorts);
 	tcase_add_test(tc, cursor_pagination_no_duplicates_or_gaps);
 	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, new_words_are_corrected_without_reindex);
 	tcase_add_test(tc, freshness_through_the_outbox);
 	tcase_add_test(tc, reindex_while_serving);
 	tcase_add_test(tc, searchd_down_degrades);

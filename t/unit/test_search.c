@@ -125,6 +125,15 @@ START_TEST(trigrams_of_a_word)
 }
 END_TEST
 
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
 START_TEST(build_sql_escapes_everything)
 {
 	struct search_query q;
@@ -149,15 +158,62 @@ START_TEST(build_sql_escapes_everything)
 	search_build_sql(&b, &q, "products_a");
 	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('iphone title x')"));
 	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = 'O\\'Brien \\\\'"));
+	ck_assert_ptr_nonnull(strstr(b.p, "brand_id = "));
 	ck_assert_ptr_nonnull(strstr(b.p, "cats = 13"));
 	ck_assert_ptr_nonnull(strstr(b.p, "price >= 1000"));
 	ck_assert_ptr_nonnull(strstr(b.p, "rating >= 400"));
 	ck_assert_ptr_nonnull(strstr(b.p, "stock > 0"));
 	ck_assert_ptr_nonnull(strstr(b.p, "ORDER BY price ASC, id ASC LIMIT 48, 25"));
-	ck_assert_ptr_nonnull(strstr(b.p, "FACET brand_s"));
-	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META"));
+	/* Every filter is set: no facet comes from the main query; each
+	 * comes from a query without its own filter, after SHOW META. */
+	ck_assert_ptr_null(strstr(b.p, "FACET"));
+	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META; SELECT GROUPBY() AS g"));
+	{
+		const char *cat = strstr(b.p, "GROUP BY cats"), *brand = strstr(b.p, "GROUP BY brand_id");
+		const char *q2 = strstr(b.p, "; SELECT GROUPBY()"), *q3;
+
+		ck_assert_ptr_nonnull(cat);
+		ck_assert_ptr_nonnull(brand);
+		ck_assert_ptr_nonnull(q2);
+		q3 = strstr(q2 + 1, "; SELECT");
+		ck_assert_ptr_nonnull(q3);
+		/* The category facet's query has the brand but not the category. */
+		ck_assert(strstr(q2, "brand_s = ") < q3);
+		ck_assert(!strstr(q2, "cats = 13") || strstr(q2, "cats = 13") > q3);
+		/* And the brand facet's query the category but not the brand. */
+		ck_assert(strstr(q3, "cats = 13") < brand);
+		ck_assert(!strstr(q3, "brand_s = ") || strstr(q3, "brand_s = ") > brand);
+	}
+	ck_assert_int_eq(count_of(b.p, "GROUP BY g"), 3);	/* price, rating, stock */
+	ck_assert_int_eq(count_of(b.p, "ranker = none"), 5);
 	ck_assert_ptr_null(strstr(b.p, "@title"));
 	ck_assert_ptr_nonnull(strstr(b.p, "SNIPPET(desc_s, 'iphone title x'"));
+	buf_free(&b);
+
+	/* Only the brand set: the other facets come from the main query. */
+	memset(&q, 0, sizeof(q));
+	q.nwords = search_words("tv", 2, store, q.words);
+	q.brand = "Acme";
+	q.limit = 24;
+	q.facets = 1;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_nonnull(strstr(b.p, "FACET cats"));
+	ck_assert_ptr_null(strstr(b.p, "FACET brand_s"));
+	ck_assert_ptr_nonnull(strstr(b.p, "FACET INTERVAL(price"));
+	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META; SELECT brand_s AS g, COUNT(*) AS n FROM products_a "
+				      "WHERE id > 0 AND MATCH('tv') GROUP BY brand_id"));
+	buf_free(&b);
+
+	/* The stock filter set: its grouping serves the price and rating
+	 * facets too, so the main query has no FACET for them. */
+	q.brand = NULL;
+	q.in_stock = 1;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_nonnull(strstr(b.p, "FACET brand_s"));
+	ck_assert_ptr_null(strstr(b.p, "FACET INTERVAL(price"));
+	ck_assert_int_eq(count_of(b.p, "GROUP BY g"), 1);
 	buf_free(&b);
 
 	/* No words: no MATCH at all, and no snippet. */
@@ -178,6 +234,14 @@ START_TEST(build_sql_escapes_everything)
 	buf_init(&b, NULL, 1024);
 	search_build_sql(&b, &q, "products_a");
 	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('red ipho*')"));
+	buf_free(&b);
+	/* Lean (autocomplete): titles and brands, best-selling first, no ranker. */
+	q.lean = 1;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('@(title,brand) red ipho*')"));
+	ck_assert_ptr_nonnull(strstr(b.p, "sales AS score"));
+	ck_assert_ptr_nonnull(strstr(b.p, "ranker = none"));
 	buf_free(&b);
 }
 END_TEST
