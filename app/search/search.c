@@ -112,7 +112,7 @@ enum { D_ID, D_TITLE, D_BRAND, D_CATEGORY, D_DESC, D_SKUS, D_SLUG, D_CATSLUG, D_
 enum {
 	Q_CATS, Q_DOCS_AFTER, Q_DOCS_IDS, Q_OUTBOX, Q_OUTBOX_MAX, Q_ACTIVE_COUNT, Q_RECON,
 	Q_FB_COUNT, Q_FB_RELEVANCE, Q_FB_PRICE_ASC, Q_FB_PRICE_DESC, Q_FB_RATING, Q_FB_NEWEST,
-	Q_FB_BESTSELLING, Q_GEN_CATS, Q_GEN_SELLER, Q_SUGGEST_PRODUCTS, Q_COUNT
+	Q_FB_BESTSELLING, Q_GEN_CATS, Q_GEN_SELLER, Q_SUGGEST_PRODUCTS, Q_PHOTOS, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -143,7 +143,12 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_GEN_SELLER] = { "SELECT MIN(id) FROM sellers", 0 },
 	/* Autocomplete: the products the completions index names, by
 	 * primary key, so their titles and prices are MariaDB's own. */
-	[Q_SUGGEST_PRODUCTS] = { "SELECT p.id, p.title, p.slug, p.price FROM products p WHERE p.status = 'active' "
+	/* Sellers' photos of a page of results: the index does not carry
+	 * them, and a change of photo should not need a reindex. */
+	[Q_PHOTOS] = { "SELECT p.id, p.thumbnail FROM products p WHERE p.thumbnail LIKE '/media/%' "
+		       "AND p.id IN (SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED "
+		       "PATH '$')) j)", 0 },
+	[Q_SUGGEST_PRODUCTS] = { "SELECT p.id, p.title, p.slug, p.price, p.thumbnail FROM products p WHERE p.status = 'active' "
 				 "AND p.id IN (SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED "
 				 "PATH '$')) j)", 0 },
 };
@@ -1067,6 +1072,30 @@ static const char *correct_word(struct arena *a, const char *w)
 	return best_d >= 0 && best_d <= maxd ? best : NULL;
 }
 
+/* Cards of products with a seller's photo show it instead of the
+ * placeholder (one query for the page; a failure keeps the placeholders). */
+static void add_photos(struct ctx *c, json_t *items)
+{
+	struct db_res *r = NULL;
+	struct buf ids;
+	size_t i;
+	json_t *it;
+
+	if (!json_array_size(items))
+		return;
+	buf_init(&ids, c->a, 256);
+	buf_putc(&ids, '[');
+	json_array_foreach(items, i, it)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)json_integer_value(json_object_get(it, "id")));
+	buf_putc(&ids, ']');
+	if (db_exec(c->db, c->a, &sql[Q_PHOTOS], &r, "s", ids.p))
+		return;
+	for (size_t k = 0; k < r->nrows; k++)
+		json_array_foreach(items, i, it)
+			if (json_integer_value(json_object_get(it, "id")) == db_int(r, k, 0))
+				json_object_set_new(it, "image", json_string(db_cell(r, k, 1)));
+}
+
 static enum err run_search(struct ctx *c, struct search *s)
 {
 	enum err e = run_sphinx(c, s);
@@ -1110,6 +1139,8 @@ static enum err run_search(struct ctx *c, struct search *s)
 		}
 		e = run_fallback(c, s);
 	}
+	if (e == E_OK)
+		add_photos(c, s->items);
 	return e;
 }
 
@@ -1493,7 +1524,7 @@ static void suggest_top_products(struct ctx *c, struct top *lists, size_t nlists
 			json_array_append_new(prods, json_pack("{s:I, s:s, s:s, s:I, s:s}", "id",
 				(json_int_t)order[k], "title", title, "url",
 				arena_printf(c->a, "/p/%s", db_cell(r, i, 2)), "price",
-				(json_int_t)db_int(r, i, 3), "image", catalog_image(c->a, title)));
+				(json_int_t)db_int(r, i, 3), "image", catalog_image(c->a, title, db_cell(r, i, 4))));
 		}
 }
 

@@ -541,6 +541,17 @@ START_TEST(formats_are_reencoded_and_served)
 				usleep(100 * 1000);
 		}
 		ck_assert_msg(seen, "the category listing does not show %s", first_card);
+		/* And search results. */
+		seen = 0;
+		for (int i = 0; i < 100 && !seen; i++) {
+			struct hresp *r = http_get_json("/api/items?term=photo+test+mug&size=50");
+
+			seen = r->status == 200 && strstr(r->body, first_card) != NULL;
+			hresp_free(r);
+			if (!seen)
+				usleep(100 * 1000);
+		}
+		ck_assert_msg(seen, "search results do not show %s", first_card);
 	}
 
 	/* Only generated names are served from /media/. */
