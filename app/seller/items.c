@@ -150,7 +150,7 @@ const char *const items_vocab[] = {
 	"isChoice", "error", "options", "n", "variants", "i", "code", "isExisting", "o", "weight",
 	"qty", "remove", "codeError", "priceError", "weightError", "qtyError", "optionError",
 	"errors", "message", "rows", "csrf", "saved", "dept", "hasItems", "sellerSuspended",
-	"fieldErrors", "canAdd", "categoryName", "filtered", "anchor",
+	"fieldErrors", "canAdd", "categoryName", "filtered", "anchor", "rowNo",
 	NULL
 };
 
@@ -1540,6 +1540,7 @@ static enum err form_page(struct ctx *c, int status, struct form_view *fv)
 		};
 
 		json_object_set_new(o, "i", json_integer(shown));
+		json_object_set_new(o, "rowNo", json_integer(shown + 1));	/* labels: "Price of variant 1" */
 		json_object_set_new(o, "isExisting", json_boolean(s->id > 0));
 		if (s->id > 0)
 			json_object_set_new(o, "id", json_integer(s->id));

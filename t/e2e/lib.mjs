@@ -57,9 +57,10 @@ function slug(s) {
 }
 
 // Keeps what a failing test saw: a full-page screenshot, the page's HTML,
-// its URL, and the browser console's errors.
-async function keepArtefacts(name, page, problems) {
-	const base = join(LOGDIR, slug(name));
+// its URL, and the browser console's errors (SUFFIX tells the pages of one
+// test apart).
+async function keepArtefacts(name, page, problems, suffix = '') {
+	const base = join(LOGDIR, slug(name) + suffix);
 	mkdirSync(LOGDIR, { recursive: true });
 	const notes = [];
 	try {
@@ -75,13 +76,49 @@ async function keepArtefacts(name, page, problems) {
 	return base;
 }
 
+// A fresh browser context (no cookies) on the shop, and its page, watched:
+// uncaught exceptions in the page's scripts, console errors (a script or
+// style blocked by the Content-Security-Policy reports one) and failed loads
+// of anything but the page itself are added to PROBLEMS.
+async function watchedPage(js, problems) {
+	const b = await browser();
+	const context = await b.newContext({
+		baseURL: BASE,
+		javaScriptEnabled: js,
+		viewport: { width: 1280, height: 900 },
+		locale: 'en-US',
+	});
+	context.setDefaultTimeout(15000);
+	context.setDefaultNavigationTimeout(30000);
+	const page = await context.newPage();
+	page.on('pageerror', (e) => problems.push(`uncaught exception: ${e.message}`));
+	// Pages themselves may answer 4xx (a form with errors, a 404 page);
+	// what they load (CSS, scripts, images, fetches) must not.
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+			problems.push(`console error: ${m.text()} (${page.url()})`);
+	});
+	page.on('response', (r) => {
+		if (r.status() >= 400 && r.request().resourceType() !== 'document')
+			problems.push(`${r.request().resourceType()} ${r.url()} answered ${r.status()} (${page.url()})`);
+	});
+	// ERR_ABORTED: the page moved on before a load finished (the
+	// favicon, after a quick click); not a failure of the site.
+	page.on('requestfailed', (r) => {
+		if (r.resourceType() !== 'document' && r.failure()?.errorText !== 'net::ERR_ABORTED')
+			problems.push(`${r.resourceType()} ${r.url()} failed: ${r.failure()?.errorText} (${page.url()})`);
+	});
+	return page;
+}
+
 // browserTest(name, [options], fn): a node:test test with a fresh browser
-// context (no cookies), given its page: fn(page, t). Options: js (default
-// true) turns JavaScript on or off; timeout (ms, default 90 s); skip.
-// Uncaught exceptions in the page's scripts, console errors (a script or
-// style blocked by the Content-Security-Policy reports one) and failed
-// loads of anything but the page itself fail the test. On
-// failure the page is kept under build/test-logs/e2e/.
+// context (no cookies), given its page: fn(page, t, { newPage }). newPage()
+// opens another person's browser (a context of its own, no cookies, the
+// same JavaScript setting), watched like the first and closed with it.
+// Options: js (default true) turns JavaScript on or off; timeout (ms,
+// default 90 s); skip. Uncaught exceptions in the page's scripts, console
+// errors and failed loads of anything but the page itself fail the test.
+// On failure every page is kept under build/test-logs/e2e/.
 export function browserTest(name, options, fn) {
 	if (typeof options === 'function') {
 		fn = options;
@@ -89,43 +126,28 @@ export function browserTest(name, options, fn) {
 	}
 	const { js = true, timeout = 90000, skip } = options;
 	test(name, { timeout, skip }, async (t) => {
-		const b = await browser();
-		const context = await b.newContext({
-			baseURL: BASE,
-			javaScriptEnabled: js,
-			viewport: { width: 1280, height: 900 },
-			locale: 'en-US',
-		});
-		context.setDefaultTimeout(15000);
-		context.setDefaultNavigationTimeout(30000);
-		const page = await context.newPage();
 		const problems = [];
-		page.on('pageerror', (e) => problems.push(`uncaught exception: ${e.message}`));
-		// Pages themselves may answer 4xx (a form with errors, a 404 page);
-		// what they load (CSS, scripts, images, fetches) must not.
-		page.on('console', (m) => {
-			if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
-				problems.push(`console error: ${m.text()} (${page.url()})`);
-		});
-		page.on('response', (r) => {
-			if (r.status() >= 400 && r.request().resourceType() !== 'document')
-				problems.push(`${r.request().resourceType()} ${r.url()} answered ${r.status()} (${page.url()})`);
-		});
-		// ERR_ABORTED: the page moved on before a load finished (the
-		// favicon, after a quick click); not a failure of the site.
-		page.on('requestfailed', (r) => {
-			if (r.resourceType() !== 'document' && r.failure()?.errorText !== 'net::ERR_ABORTED')
-				problems.push(`${r.resourceType()} ${r.url()} failed: ${r.failure()?.errorText} (${page.url()})`);
-		});
+		const page = await watchedPage(js, problems);
+		const others = [];
+		const newPage = async () => {
+			const p = await watchedPage(js, problems);
+			others.push(p);
+			return p;
+		};
 		try {
-			await fn(page, t);
+			await fn(page, t, { newPage });
 			assert.deepEqual(problems, [], 'the browser reported errors');
 		} catch (e) {
 			const where = await keepArtefacts(name, page, problems);
 			e.message += `\n(page kept in ${where.slice(ROOT.length + 1)}.{png,html,txt})`;
+			for (const [i, p] of others.entries()) {
+				const w = await keepArtefacts(name, p, [], `-${i + 2}`);
+				e.message += `\n(the other browser's page kept in ${w.slice(ROOT.length + 1)}.{png,html,txt})`;
+			}
 			throw e;
 		} finally {
-			await context.close();
+			for (const p of [...others, page])
+				await p.context().close();
 		}
 	});
 }
@@ -281,6 +303,48 @@ export async function signInAsNewSeller(page, name = 'Sam Seller') {
 	const r = await page.goto('/seller/');
 	assert.equal(r.status(), 200, 'GET /seller/ as a seller');
 	return { name, email, password: PASSWORD, sellerId: Number(rows[0][0]) };
+}
+
+// A JSON call with the page's cookies and its session's CSRF token (the
+// page must be on the shop). OPTIONS go to Playwright's fetch: data (a JSON
+// body), multipart (a form with files). Fails unless it answers 2xx;
+// answers the JSON.
+export async function api(page, method, path, options = {}, headers = {}) {
+	const req = page.context().request;
+	const { csrfToken } = await (await req.get('/api/session')).json();
+	const r = await req.fetch(path, { method, headers: { 'X-CSRF-Token': csrfToken, ...headers }, ...options });
+	assert.ok(r.status() < 300, `${method} ${path}: ${r.status()} ${await r.text()}`);
+	return r.json();
+}
+
+// An active item of the signed-in seller over POST /api/items (faster than
+// the form; seller.test.mjs fills the form): ITEM has name, category and
+// skus [{code, price (minor units), quantity, options}]. Answers the item.
+export async function createItemWithApi(page, item) {
+	return api(page, 'POST', '/api/items', {
+		data: { description: 'An item made by the browser tests.', brand: 'E2E Goods', status: 'active', ...item },
+	});
+}
+
+// A paid order of QUANTITY of the SKU CODE by a new shopper, over the JSON
+// API in PAGE's browser (a fresh one): registers, signs in, fills the cart,
+// and checks out with the sandbox's test payment method, which confirms it
+// at once. Answers the order ({id, status, ...}).
+export async function paidOrderWithApi(page, code, quantity = 1) {
+	const email = freshEmail('apibuyer');
+	await page.goto('/');
+	await registerWithApi(page, { name: 'Ann Buyer', email });
+	await api(page, 'POST', '/api/session', { data: { email, password: PASSWORD } });
+	await api(page, 'PATCH', '/api/cart', { data: { itemId: code, quantity } });
+	const order = {
+		shippingAddress: { name: 'Ann Buyer', line1: '1 Main St', city: 'Austin', region: 'TX', postalCode: '78701', country: 'US' },
+		shippingMethod: 'standard',
+	};
+	const { amount } = await api(page, 'POST', '/api/checkout/quote', { data: order });
+	const placed = await api(page, 'POST', '/api/checkout', { data: { ...order, amount, paymentMethod: 'pm_card_visa' } },
+		{ 'Idempotency-Key': `e2e-${email}` });
+	assert.equal(placed.status, 'confirmed');
+	return placed;
 }
 
 // --- shopping ----------------------------------------------------------------
