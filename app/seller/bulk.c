@@ -162,7 +162,8 @@ void bulk_init(void)
 const char *const bulk_vocab[] = {
 	"imports", "import", "state", "format", "filename", "rowsTotal", "rowsDone", "rowsFailed",
 	"rowsChanged", "createdAt", "finishedAt", "running", "errors", "row", "column", "message",
-	"errorsUrl", "moreErrors", "percent", "url", "id", "csrf", "formError", NULL
+	"errorsUrl", "moreErrors", "percent", "url", "id", "csrf", "formError", "follow",
+	"followUrl", "pageUrl", NULL
 };
 
 /* ---- CSV ---- */
@@ -1251,10 +1252,17 @@ enum err h_seller_import_show(struct ctx *c)
 		json_object_set_new(m, "moreErrors", json_true());
 	}
 	json_object_set_new(m, "errors", errors_json(er));
-	/* The page follows the import without JavaScript (the template has
-	 * the same as a <meta> refresh). */
-	if (json_is_true(json_object_get(imp, "running")))
-		resp_header(c->resp, "Refresh: 2");
+	/* The page follows a running import without JavaScript, but only when
+	 * the person asked it to (a link on the page, and one to stop): a page
+	 * that reloads by itself loses a screen reader's place and cannot be
+	 * read at one's own pace (WCAG 2.2.1). */
+	json_object_set_new(imp, "pageUrl", json_string(arena_printf(c->a, "/seller/import/%lld", (long long)id)));
+	json_object_set_new(imp, "followUrl", json_string(arena_printf(c->a, "/seller/import/%lld?follow=1",
+								       (long long)id)));
+	if (json_is_true(json_object_get(imp, "running")) && ctx_int(c, "follow", 0)) {
+		json_object_set_new(imp, "follow", json_true());
+		resp_header(c->resp, "Refresh: 5");
+	}
 	return E_OK;
 }
 
