@@ -463,17 +463,20 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
 	return e;
 }
 
-/* A test hook, active only when shopd runs with SHOP_TEST_HOOKS=1: when
- * the Redis key "test:pause" names this step, the worker sleeps 5 s there,
- * so a test can kill it at exactly that point of the saga. */
+/* A test hook, active only when shopd runs with SHOP_TEST_HOOKS=1: while
+ * the Redis key "test:pause" names this step (at most 30 s), the worker
+ * waits there, so a test can kill it at exactly that point of the saga
+ * however slow the machine is. */
 static void test_pause(struct ctx *c, const char *step)
 {
-	redisReply *r = NULL;
+	for (int i = 0; test_hooks && i < 300; i++) {
+		redisReply *r = NULL;
 
-	if (!test_hooks || kv_cmd(c->kv, c->a, &r, "GET test:pause") || !r || r->type != REDIS_REPLY_STRING)
-		return;
-	if (!strcmp(r->str, step))
-		sleep(5);
+		if (kv_cmd(c->kv, c->a, &r, "GET test:pause") || !r || r->type != REDIS_REPLY_STRING ||
+		    strcmp(r->str, step))
+			return;
+		usleep(100 * 1000);
+	}
 }
 
 /* The whole place-order: idempotency, plan, hold, authorize. Answers the
