@@ -63,11 +63,37 @@ struct shopper {
 	int n;
 };
 
-static size_t discard(char *p, size_t sz, size_t n, void *ud)
+/* The start of the last answer's body, per thread, to show why a request
+ * failed (the first few failures are printed to stderr). */
+struct answer {
+	char text[300];
+	size_t len;
+};
+
+static size_t keep_start(char *p, size_t sz, size_t n, void *ud)
 {
-	(void)p;
-	(void)ud;
-	return sz * n;
+	struct answer *a = ud;
+	size_t k = sz * n;
+
+	if (a && a->len < sizeof(a->text) - 1) {
+		size_t take = k < sizeof(a->text) - 1 - a->len ? k : sizeof(a->text) - 1 - a->len;
+
+		memcpy(a->text + a->len, p, take);
+		a->len += take;
+		a->text[a->len] = '\0';
+	}
+	return k;
+}
+
+static __thread struct answer last_answer;
+static long shown;
+
+static void show_failure(const char *what, long status)
+{
+	pthread_mutex_lock(&mu);
+	if (shown++ < 5)
+		fprintf(stderr, "checkout_load: %s answered %ld: %s\n", what, status, last_answer.text);
+	pthread_mutex_unlock(&mu);
 }
 
 static long post(CURL *c, const char *method, const char *path, const char *body, struct curl_slist *h)
@@ -80,7 +106,10 @@ static long post(CURL *c, const char *method, const char *path, const char *body
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	last_answer.len = 0;
+	last_answer.text[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_start);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &last_answer);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -109,7 +138,8 @@ static void *shop_thread(void *p)
 		double t0;
 		long st;
 
-		if (post(c, "PATCH", "/api/cart", cart, h) != 200) {
+		if ((st = post(c, "PATCH", "/api/cart", cart, h)) != 200) {
+			show_failure("PATCH /api/cart", st);
 			record(0, 0);
 			continue;
 		}
@@ -120,6 +150,8 @@ static void *shop_thread(void *p)
 		t0 = now();
 		st = post(c, "POST", "/api/checkout", body, hk);
 		record((now() - t0) * 1000, st == 201);
+		if (st != 201)
+			show_failure("POST /api/checkout", st);
 		curl_slist_free_all(hk);
 	}
 	curl_slist_free_all(h);
