@@ -19,7 +19,10 @@
 #define PW "correct horse battery"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.1500s", (s), (r)->body)
 #define LACKS(r, s) ck_assert_msg(strstr((r)->body, (s)) == NULL, "body has %s: %.1500s", (s), (r)->body)
-#define CARRIER_SECRET "carrier-test-secret-0123456789abcdef"
+/* The stack's carrier secret ($SHOP_HOME/carrier-secret, made by
+ * scripts/stack), read in setup. */
+static char carrier_secret[256];
+#define CARRIER_SECRET carrier_secret
 
 #define ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
 	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
@@ -290,13 +293,8 @@ static void setup(void)
 	snprintf(q, sizeof(q), "%s/paygate/api-key", getenv("SHOP_HOME"));
 	read_file(q, gw_key, sizeof(gw_key));
 	snprintf(q, sizeof(q), "%s/carrier-secret", getenv("SHOP_HOME"));
-	{
-		FILE *f = fopen(q, "w");
-
-		ck_assert_ptr_nonnull(f);
-		fputs(CARRIER_SECRET "\n", f);
-		fclose(f);
-	}
+	read_file(q, carrier_secret, sizeof(carrier_secret));
+	ck_assert_msg(carrier_secret[0], "no carrier secret in %s", q);
 	sku_a = sql_scalar("SELECT MIN(id) FROM skus WHERE code LIKE 'GRO-%'");
 	sku_b = sql_scalar("SELECT MIN(id) FROM skus WHERE code LIKE 'KIT-%'");
 	ck_assert_int_gt(sku_a, 0);
