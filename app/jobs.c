@@ -31,6 +31,7 @@
 #include "search/search.h"
 #include "fulfillment/fulfillment.h"
 #include "seller/bulk.h"
+#include "catalog/catalog.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -63,6 +64,12 @@ static int job_pcache(struct db *db, struct kv *kv, struct arena *a)
 	return pcache_follow_batch(db, kv, a);
 }
 
+static int job_category_counts(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	return catalog_refresh_counts(db, a) ? -1 : 0;
+}
+
 static int job_carts(struct db *db, struct kv *kv, struct arena *a)
 {
 	return cart_purge_batch(db, kv, a);
@@ -73,6 +80,7 @@ static int job_carts(struct db *db, struct kv *kv, struct arena *a)
 static const struct job jobs[] = {
 	{ "mail", job_mail, 200 },
 	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
+	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
 	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
 	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */

@@ -307,6 +307,15 @@ static int cmd_import(int argc, char **argv)
 		return 1;
 	}
 	e = catalog_import_file(db, argv[1], stderr, &st);
+	if (!e) {
+		struct arena *a = arena_new(64 * 1024);
+
+		/* The navigation's counts now, not at the next jobs run. */
+		if (!a || catalog_refresh_counts(db, a))
+			fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
+		if (a)
+			arena_destroy(a);
+	}
 	db_close(db);
 	printf("imported %zu products, %zu failed\n", st.imported, st.failed);
 	return e || st.failed ? 1 : 0;

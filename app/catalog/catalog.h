@@ -18,6 +18,9 @@ void catalog_init(void);
  * SKUs, inventory and reviews. Call it inside every transaction that changes
  * those rows, after the change, so pages never show a mix of old and new. */
 enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id);
+/* Recounts categories.product_count (the navigation's "(N)"); shopd jobs
+ * runs it every few seconds, imports after they finish. */
+enum err catalog_refresh_counts(struct db *db, struct arena *a);
 
 /* The top-level categories for the site navigation, as a new JSON array
  * reference owned by the caller; NULL when the database is unreachable. */

@@ -2316,6 +2316,8 @@ int search_cmd_gen_catalog(int argc, char **argv)
 	}
 	printf("generated %lld products (slugs gen-%ld-*); run `shopctl reindex` to search them\n",
 	       (long long)n, tag);
+	if (catalog_refresh_counts(db, a))
+		fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
 	rc = 0;
 out:
 	buf_free(&b);

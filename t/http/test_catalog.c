@@ -365,6 +365,64 @@ START_TEST(api_category_items_pagination)
 }
 END_TEST
 
+/* A department's page merges its categories' pages: every product once,
+ * in order, across pages, for every sort. */
+START_TEST(api_department_pagination)
+{
+	const char *sorts[] = { "relevance", "price_asc", "price_desc", "rating", "newest" };
+	static char seen[1 << 16];
+	long long want = sql_scalar("SELECT COUNT(*) FROM products p JOIN categories c ON c.id = p.category_id "
+				    "WHERE p.status = 'active' AND (c.slug = 'electronics' OR c.parent_id = "
+				    "(SELECT id FROM categories WHERE slug = 'electronics'))");
+
+	ck_assert_int_gt(want, 20);
+	for (int s = 0; s < 5; s++) {
+		char path[1024];
+		char *cursor = NULL;
+		int total = 0, pages = 0;
+		double last = s == 1 ? -1 : 1e18;
+
+		memset(seen, 0, sizeof(seen));
+		do {
+			struct hresp *r;
+			json_t *j, *it, *next;
+			size_t i;
+
+			snprintf(path, sizeof(path), "/api/categories/electronics/items?size=9&sort=%s%s%s",
+				 sorts[s], cursor ? "&cursor=" : "", cursor ? cursor : "");
+			free(cursor);
+			cursor = NULL;
+			r = http_get_json(path);
+			ck_assert_int_eq(r->status, 200);
+			j = hresp_json(r);
+			json_array_foreach(json_object_get(j, "items"), i, it) {
+				long long id = json_integer_value(json_object_get(it, "id"));
+				double v = s == 3 ? json_number_value(json_object_get(it, "rating")) :
+					   (double)json_integer_value(json_object_get(it, "price"));
+
+				ck_assert_int_lt(id, 1 << 16);
+				ck_assert_msg(!seen[id], "duplicate %lld with sort %s", id, sorts[s]);
+				seen[id] = 1;
+				total++;
+				if (s == 1)
+					ck_assert_msg(v >= last, "price_asc out of order at %lld", id);
+				else if (s == 2 || s == 3)
+					ck_assert_msg(v <= last, "%s out of order at %lld", sorts[s], id);
+				if (s >= 1 && s <= 3)
+					last = v;
+			}
+			next = json_object_get(j, "nextCursor");
+			if (json_is_string(next))
+				cursor = strdup(json_string_value(next));
+			json_decref(j);
+			hresp_free(r);
+			pages++;
+		} while (cursor && pages < 200);
+		ck_assert_int_eq(total, want);
+	}
+}
+END_TEST
+
 START_TEST(api_bad_size_and_cursor)
 {
 	const char *bad[] = {
@@ -583,6 +641,7 @@ int main(void)
 	tcase_add_test(tc, stock_split_across_warehouses);
 	tcase_add_test(tc, api_categories_tree);
 	tcase_add_test(tc, api_category_items_pagination);
+	tcase_add_test(tc, api_department_pagination);
 	tcase_add_test(tc, api_bad_size_and_cursor);
 	tcase_add_test(tc, content_negotiation);
 	tcase_add_test(tc, seo_and_health_endpoints);
