@@ -467,7 +467,7 @@ static enum err list_page(struct ctx *c, struct listing *l)
 	/* A department's page is the merge of its categories' pages: one
 	 * index-ordered read of at most size + 1 rows per category (and the
 	 * department's own products), merged here. One query over all of them
-	 * had to sort every product of the department (10 s for 200,000 at a
+	 * had to sort every product of the department (10 s for 166,000 at a
 	 * million products); the keyset cursor works the same on each part. */
 	q = &sql[Q_LIST_RELEVANCE + l->sort];
 	snprintf(types, sizeof(types), "iissii%sii", l->sort == S_NEWEST ? "ss" : "ii");
