@@ -561,6 +561,11 @@ static void put_prs_key(struct buf *b)
 	buf_puts(b, ") * 100 + INTERVAL(rating, 300, 400) * 10 + INTERVAL(stock, 1)");
 }
 
+/* Matches an autocomplete search of several words looks at: 500 kept the
+ * answers of two common words at a million products to p50 2.2 ms, p95
+ * 4.4 ms through nginx (15.7 ms p95 sorting every match by sales). */
+#define LEAN_CUTOFF 500
+
 void search_build_sql(struct buf *b, const struct search_query *q, const char *index)
 {
 	unsigned set = q->facets ? filters_set(q) : 0;
@@ -585,7 +590,12 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 	buf_printf(b, " ORDER BY %s LIMIT %lld, %lld", sort_sql[q->sort >= 0 && q->sort < SORT_COUNT ? q->sort : 0],
 		   (long long)q->offset, (long long)q->limit + 1);
 	if (q->lean)
-		buf_printf(b, " OPTION max_matches = %lld, ranker = none", (long long)q->limit + 1);
+		/* Autocomplete of several words: the best sellers among the
+		 * first LEAN_CUTOFF matches, not all of them. Two common words
+		 * match a hundred thousand products at a million; sorting them
+		 * all by sales made the tail of these answers 15 ms. */
+		buf_printf(b, " OPTION max_matches = %lld, ranker = none, cutoff = %d", (long long)q->limit + 1,
+			   LEAN_CUTOFF);
 	else
 		buf_printf(b, " OPTION max_matches = %d, ranker = expr('sum((4 * lcs + 2 * (min_hit_pos == 1) + "
 			   "100 * exact_hit) * user_weight) * 1000 + bm25'), field_weights = (title = 10, skus = 8, "
