@@ -26,6 +26,7 @@
 #include "../catalog/catalog.h"
 #include "../order/order.h"
 #include "../payment/payment.h"
+#include "../core/sig.h"
 #include "fulfillment.h"
 
 #define FF_MAX_LINES	100	/* lines named in one request */
@@ -1223,38 +1224,11 @@ static const char *secret(void)
 	return n ? (carrier_secret = strdup(buf)) : NULL;
 }
 
-/* "t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">", at most the tolerance
- * away from now. 0 when genuine. */
+/* A carrier's "t=..,v1=.." signature, at most the tolerance away from now.
+ * 0 when genuine. */
 static int verify(const char *header, const char *body, size_t len, int64_t now)
 {
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	char hex[2 * sizeof(mac) + 1], ts[24];
-	const char *t, *v, *key = secret();
-	crypto_auth_hmacsha256_state st;
-	long long when;
-	size_t tl;
-
-	if (!key || !header || !(t = strstr(header, "t=")) || !(v = strstr(header, "v1=")))
-		return -1;
-	t += 2;
-	v += 3;
-	tl = strspn(t, "0123456789");
-	if (!tl || tl >= sizeof(ts))
-		return -1;
-	memcpy(ts, t, tl);
-	ts[tl] = '\0';
-	when = strtoll(ts, NULL, 10);
-	if (when < now - CARRIER_TOLERANCE || when > now + CARRIER_TOLERANCE)
-		return -1;
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, tl);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-	if (strspn(v, "0123456789abcdef") < 2 * sizeof(mac))
-		return -1;
-	return sodium_memcmp(hex, v, 2 * sizeof(mac)) == 0 ? 0 : -1;
+	return sig_verify(secret(), header, body, len, now, CARRIER_TOLERANCE);
 }
 
 struct carrier_ev {

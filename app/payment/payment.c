@@ -10,6 +10,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/log.h"
+#include "../core/sig.h"
 #include "payment.h"
 
 #define PAYMENT_TIMEOUT_MS 10000	/* a gateway slower than this is treated as silent */
@@ -294,34 +295,7 @@ const char *payment_reason(const struct payment *p)
 
 int payment_verify_webhook(const char *header, const char *body, size_t len, int64_t now)
 {
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	char hex[2 * sizeof(mac) + 1], ts[24];
-	const char *t, *v;
-	crypto_auth_hmacsha256_state st;
-	long long when;
-	size_t tl;
-
-	if (payment_init() || !hook_secret || !header)
+	if (payment_init())
 		return -1;
-	if (!(t = strstr(header, "t=")) || !(v = strstr(header, "v1=")))
-		return -1;
-	t += 2;
-	v += 3;
-	tl = strspn(t, "0123456789");
-	if (!tl || tl >= sizeof(ts))
-		return -1;
-	memcpy(ts, t, tl);
-	ts[tl] = '\0';
-	when = strtoll(ts, NULL, 10);
-	if (when < now - PAYMENT_WEBHOOK_TOLERANCE || when > now + PAYMENT_WEBHOOK_TOLERANCE)
-		return -1;
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)hook_secret, strlen(hook_secret));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, tl);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-	if (strlen(v) < 2 * sizeof(mac))
-		return -1;
-	return sodium_memcmp(hex, v, 2 * sizeof(mac)) == 0 ? 0 : -1;
+	return sig_verify(hook_secret, header, body, len, now, PAYMENT_WEBHOOK_TOLERANCE);
 }

@@ -2,10 +2,13 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #include "../../app/core/arena.h"
 #include "../../app/core/buf.h"
 #include "../../app/core/config.h"
+#include "../../app/core/sig.h"
 #include "../../app/http/cursor.h"
 #include "../../app/http/req.h"
 #include "../../app/http/router.h"
@@ -515,6 +518,59 @@ START_TEST(cursor_roundtrip_and_tamper)
 }
 END_TEST
 
+/* ---- signed webhooks ---- */
+
+/* "t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
+static void sign(char *out, size_t n, const char *secret, long long t, const char *body)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char hex[2 * sizeof(mac) + 1], msg[512];
+	int len = snprintf(msg, sizeof(msg), "%lld.%s", t, body);
+
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, (unsigned long long)len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	snprintf(out, n, "t=%lld,v1=%s", t, hex);
+}
+
+START_TEST(signed_webhooks)
+{
+	const char *body = "{\"id\":\"evt_1\"}", *key = "a webhook secret";
+	const long long now = 1800000000;
+	char h[300], bad[300];
+
+	sign(h, sizeof(h), key, now, body);
+	ck_assert_int_eq(sig_verify(key, h, body, strlen(body), now, 300), 0);
+	ck_assert_int_eq(sig_verify(key, h, body, strlen(body), now + 300, 300), 0);	/* at the edge */
+	ck_assert_int_eq(sig_verify(key, h, body, strlen(body), now + 301, 300), -1);	/* stale */
+	ck_assert_int_eq(sig_verify(key, h, body, strlen(body), now - 301, 300), -1);	/* from the future */
+	ck_assert_int_eq(sig_verify("another secret", h, body, strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify(key, h, "{\"id\":\"evt_2\"}", strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify(key, h, body, strlen(body) - 1, now, 300), -1);	/* body cut */
+	ck_assert_int_eq(sig_verify(NULL, h, body, strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify("", h, body, strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify(key, NULL, body, strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify(key, "", body, strlen(body), now, 300), -1);
+	ck_assert_int_eq(sig_verify(key, "v1=00", body, strlen(body), now, 300), -1);
+	snprintf(bad, sizeof(bad), "t=%lld", now);
+	ck_assert_int_eq(sig_verify(key, bad, body, strlen(body), now, 300), -1);
+	/* A MAC cut short, or in capitals, is not the MAC. */
+	snprintf(bad, sizeof(bad), "%.*s", (int)strlen(h) - 2, h);
+	ck_assert_int_eq(sig_verify(key, bad, body, strlen(body), now, 300), -1);
+	snprintf(bad, sizeof(bad), "%s", h);
+	for (char *p = strstr(bad, "v1=") + 3; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 32);
+	ck_assert_int_eq(sig_verify(key, bad, body, strlen(body), now, 300), strcmp(bad, h) ? -1 : 0);
+	/* A stamp too long to be a time. */
+	snprintf(bad, sizeof(bad), "t=123456789012345678901234567890,%s", strstr(h, "v1="));
+	ck_assert_int_eq(sig_verify(key, bad, body, strlen(body), now, 300), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core+http");
@@ -543,6 +599,7 @@ int main(void)
 	tcase_add_test(tc, router_match_and_status);
 	tcase_add_test(tc, router_validate_keys);
 	tcase_add_test(tc, cursor_roundtrip_and_tamper);
+	tcase_add_test(tc, signed_webhooks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
