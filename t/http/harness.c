@@ -2,11 +2,13 @@
 #include <curl/curl.h>
 #include <mysql.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
 #include "../../app/core/arena.h"
@@ -421,4 +423,67 @@ void redis_cmd(const char *cmd)
 void clear_ip_throttles(void)
 {
 	redis_cmd("DEL t:reg:ip:127.0.0.1 t:login:ip:127.0.0.1 t:reset:ip:127.0.0.1");
+}
+
+long long sql_scalarf(const char *fmt, ...)
+{
+	char q[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	return sql_scalar(q);
+}
+
+void sql_execf(const char *fmt, ...)
+{
+	char q[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(sql_exec(q) == 0, "SQL failed: %s", q);
+}
+
+int shopctl_run(const char *env, const char *input, const char *args)
+{
+	char bin[2048], in[600], line[4096];
+	int st;
+
+	if (getenv("SHOP_BIN") && *getenv("SHOP_BIN"))
+		snprintf(bin, sizeof(bin), "%s/shopctl", getenv("SHOP_BIN"));
+	else
+		snprintf(bin, sizeof(bin), "%s/bin/shopctl", getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".");
+	if (input)
+		snprintf(in, sizeof(in), "printf '%%s\\n' '%s' |", input);
+	else
+		in[0] = '\0';
+	snprintf(line, sizeof(line), "%s %s %s %s %s >/dev/null 2>&1", in, env ? env : "", bin, args,
+		 input ? "" : "</dev/null");
+	st = system(line);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long long seller_new(struct client *cl, const char *tag, long long *uid_out)
+{
+	char email[128], args[256];
+	long long uid, sid;
+
+	clear_ip_throttles();	/* a test may make many accounts */
+	memset(cl, 0, sizeof(*cl));
+	snprintf(email, sizeof(email), "%s", fresh_email(tag));
+	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, "correct horse battery"), 0);
+	snprintf(args, sizeof(args), "grant %s seller", email);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
+	/* The role change gives the session a new id on its next request:
+	 * take the new cookie and token now. */
+	ck_assert_int_eq(client_session(cl), 0);
+	uid = sql_scalarf("SELECT id FROM users WHERE email = '%s'", email);
+	sid = sql_scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
+	ck_assert_int_gt(sid, 0);
+	if (uid_out)
+		*uid_out = uid;
+	return sid;
 }

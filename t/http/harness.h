@@ -86,3 +86,16 @@ void redis_cmd(const char *cmd);
  * per-IP throttles lets each test start from a clean count (the throttle
  * tests themselves fill them on purpose). */
 void clear_ip_throttles(void);
+
+/* printf-style sql_scalar, and sql_exec that fails the test when the
+ * statement does (test-only SQL, at most 4 KB). */
+long long sql_scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sql_execf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runs bin/shopctl (or $SHOP_BIN/shopctl) against the test stack with env
+ * assignments in front (may be NULL) and input as its one line of stdin
+ * (none when NULL); its exit status. */
+int shopctl_run(const char *env, const char *input, const char *args);
+/* A new account made a seller the way an operator does (`shopctl grant`),
+ * its session refreshed (the role change gives it a new id), password
+ * "correct horse battery"; returns the sellers.id (and the user's id). */
+long long seller_new(struct client *cl, const char *tag, long long *uid_out);

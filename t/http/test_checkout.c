@@ -161,23 +161,15 @@ static const char *fresh_key(void)
 
 /* ---- stock and invariants ---- */
 
-static long long scalarf(const char *fmt, long long a)
-{
-	char q[600];
-
-	snprintf(q, sizeof(q), fmt, a);
-	return sql_scalar(q);
-}
-
 /* Units of sku_id over all columns and warehouses. */
 static long long units(long long sku)
 {
-	return scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku);
+	return sql_scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku);
 }
 
 static long long avail(long long sku)
 {
-	return scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku);
+	return sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku);
 }
 
 /* n available units in warehouse 1, none in 2 (reserved/committed kept). */
@@ -228,7 +220,7 @@ static void setup(void)
 			json_t *j;
 
 			snprintf(q, sizeof(q), "/api/items/%lld",
-				 scalarf("SELECT product_id FROM skus WHERE id = %lld", ids[i]));
+				 sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", ids[i]));
 			r = http_get_json(q);
 			j = hresp_json(r);
 			snprintf(codes[i], 64, "%s", json_string_value(json_object_get(j, "sku")));
@@ -296,11 +288,11 @@ START_TEST(confirmed_order)
 			 "AND sku_id = %lld", oid, hot_id);
 		ck_assert_int_eq(sql_scalar(q), 2);
 	}
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM cart_items WHERE user_id = %lld", uid), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic IN ('OrderPlaced', 'OrderConfirmed') AND aggregate_id = %lld", oid), 2);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND JSON_VALUE(payload, '$.orderId') = %lld", oid), 2);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld", oid), 2);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM cart_items WHERE user_id = %lld", uid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic IN ('OrderPlaced', 'OrderConfirmed') AND aggregate_id = %lld", oid), 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND JSON_VALUE(payload, '$.orderId') = %lld", oid), 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld", oid), 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid), 1);
 
 	/* The replay: the same answer, byte for byte, and still one order. */
 	{
@@ -309,7 +301,7 @@ START_TEST(confirmed_order)
 		ck_assert_int_eq(again->status, 201);
 		ck_assert_str_eq(again->body, r->body);
 		hresp_free(again);
-		ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
 	}
 	/* Same key, another body: 422. */
 	{
@@ -392,7 +384,7 @@ START_TEST(refusals_reserve_nothing)
 	HAS(r, "\"available\":0");
 	hresp_free(r);
 	set_available(hot_id, 50);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM holds WHERE sku_id = %lld AND state = 'held'", hot_id), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE sku_id = %lld AND state = 'held'", hot_id), 0);
 }
 END_TEST
 
@@ -426,7 +418,7 @@ START_TEST(test_cards)
 		json_decref(j);
 		hresp_free(r);
 		/* Holds stay for a retry. */
-		ck_assert_int_eq(scalarf("SELECT SUM(quantity) FROM holds WHERE state = 'held' AND order_id = %lld", oid), 1);
+		ck_assert_int_eq(sql_scalarf("SELECT SUM(quantity) FROM holds WHERE state = 'held' AND order_id = %lld", oid), 1);
 		if (i == 1) {
 			/* Try again over the API with a good card: confirmed. */
 			char path[80], cookie[300], token[200];
@@ -444,7 +436,7 @@ START_TEST(test_cards)
 			ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 			HAS(r, "\"status\":\"confirmed\"");
 			hresp_free(r);
-			ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM holds WHERE state = 'committed' AND order_id = %lld", oid), 1);
+			ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE state = 'committed' AND order_id = %lld", oid), 1);
 		}
 	}
 }
@@ -498,7 +490,7 @@ START_TEST(sweeper_expires)
 	db_close(db);
 	arena_destroy(a);
 
-	ck_assert_int_eq(scalarf("SELECT status = 'expired' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'expired' FROM orders WHERE id = %lld", oid), 1);
 	ck_assert_int_eq(avail(b_id), before);
 	j = gw_intent(intent);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "canceled");
@@ -526,7 +518,7 @@ START_TEST(sweeper_expires)
 		ck_assert_int_ge(order_sweep_batch(db, NULL, a), 0);
 		db_close(db);
 		arena_destroy(a);
-		ck_assert_int_eq(scalarf("SELECT status = 'expired' FROM orders WHERE id = %lld", oid), 1);
+		ck_assert_int_eq(sql_scalarf("SELECT status = 'expired' FROM orders WHERE id = %lld", oid), 1);
 		ck_assert_int_eq(avail(b_id), before);
 	}
 }
@@ -642,8 +634,8 @@ START_TEST(lost_gateway_answer)
 	r = checkout(&cl, k, order_body(amount, "pm_card_visa"));
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	hresp_free(r);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld AND status = 'confirmed' "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld AND status = 'confirmed' "
 				 "AND payment_intent IS NOT NULL", uid), 1);
 }
 END_TEST
@@ -665,9 +657,9 @@ START_TEST(worker_killed_mid_saga)
 	redis_cmd("SET test:pause reserved");
 	ck_assert_int_eq(pthread_create(&t, NULL, buy, &b), 0);
 	/* Wait until the order exists (holds placed), then kill every worker. */
-	for (int i = 0; i < 100 && !scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid); i++)
+	for (int i = 0; i < 100 && !sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid); i++)
 		usleep(50000);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
 	/* Kill first, then lift the pause: lifted first, the paused worker
 	 * could finish and answer 201 before the kill reached it (it did, on a
 	 * busy machine). */
@@ -679,7 +671,7 @@ START_TEST(worker_killed_mid_saga)
 	ck_assert_int_ne(b.status, 201);	/* the answer died with the worker */
 	/* The jobs process (respawned) resumes the saga. */
 	for (int i = 0; i < 300; i++) {
-		status = scalarf("SELECT status = 'confirmed' FROM orders WHERE user_id = %lld", uid);
+		status = sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE user_id = %lld", uid);
 		if (status == 1)
 			break;
 		usleep(100000);
@@ -688,7 +680,7 @@ START_TEST(worker_killed_mid_saga)
 	ck_assert(wait_status("/healthz", 200, 15));
 	buy(&b);
 	ck_assert_int_eq(b.status, 201);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 1);
 }
 END_TEST
 
@@ -754,16 +746,16 @@ START_TEST(webhooks_verified)
 		ck_assert_int_eq(r->status, 400);
 		hresp_free(r);
 	}
-	ck_assert_int_eq(scalarf("SELECT status = 'pending_payment' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'pending_payment' FROM orders WHERE id = %lld", oid), 1);
 	/* A genuine decline event, twice (a replay changes nothing more). */
 	snprintf(body, sizeof(body), "{\"id\":\"evt_decl%lld\",\"type\":\"payment_intent.payment_failed\","
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"last_payment_error\":{\"code\":\"card_declined\","
 		 "\"decline_code\":\"insufficient_funds\"}}}}", oid, intent);
 	ck_assert_int_eq(webhook(body, now, NULL), 200);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM payment_events WHERE event_id = CONCAT('evt_decl', %lld)", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM payment_events WHERE event_id = CONCAT('evt_decl', %lld)", oid), 1);
 	ck_assert_int_eq(webhook(body, now, NULL), 200);
-	ck_assert_int_eq(scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'payment_failed'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'payment_failed'", oid), 1);
 }
 END_TEST
 
@@ -865,14 +857,14 @@ START_TEST(html_checkout_through_gateway)
 		HAS(r, "Try again");
 		hresp_free(r);
 	}
-	ck_assert_int_eq(scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
 
 	/* Try again with a good card: confirmed. */
 	pay_on_gateway(loc, "4242424242424242", back, sizeof(back));
 	r = client_browse(&cl, "GET", strstr(back, "/checkout/return"), NULL);
 	ck_assert_int_eq(r->status, 303);
 	hresp_free(r);
-	ck_assert_int_eq(scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
 	r = client_browse(&cl, "GET", "/orders", NULL);
 	HAS(r, "Confirmed");
 	hresp_free(r);

@@ -33,30 +33,6 @@ static long long seller_a, seller_b, sku_a, sku_b, start_a, start_b;
 static char code_a[64], code_b[64];
 static struct client sel_a, sel_b;
 
-static long long scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long scalarf(const char *fmt, ...)
-{
-	char q[1000];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	return sql_scalar(q);
-}
-
-static void execf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void execf(const char *fmt, ...)
-{
-	char q[1000];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sql_exec(q) == 0, "SQL failed: %s", q);
-}
-
 static void read_file(const char *path, char *out, size_t n)
 {
 	FILE *f = fopen(path, "r");
@@ -136,7 +112,7 @@ static long long signup(struct client *cl, const char *tag)
 	memset(cl, 0, sizeof(*cl));
 	snprintf(email, sizeof(email), "%s", fresh_email(tag));
 	ck_assert_int_eq(client_signup(cl, "Pat Person", email, PW), 0);
-	return scalarf("SELECT id FROM users WHERE email = '%s'", email);
+	return sql_scalarf("SELECT id FROM users WHERE email = '%s'", email);
 }
 
 /* A seller account run by a new user, owning the product of sku. */
@@ -144,10 +120,10 @@ static long long make_seller(struct client *cl, const char *tag, long long sku)
 {
 	long long uid = signup(cl, tag), sid;
 
-	execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('%s-%lld', 'Seller %s', %lld)", tag, uid, tag, uid);
-	execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
-	sid = scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
-	execf("UPDATE products SET seller_id = %lld WHERE id = (SELECT product_id FROM skus WHERE id = %lld)", sid, sku);
+	sql_execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('%s-%lld', 'Seller %s', %lld)", tag, uid, tag, uid);
+	sql_execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
+	sid = sql_scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
+	sql_execf("UPDATE products SET seller_id = %lld WHERE id = (SELECT product_id FROM skus WHERE id = %lld)", sid, sku);
 	return sid;
 }
 
@@ -207,7 +183,7 @@ static long long paid_order(struct client *shopper, int qa, int qb, char *intent
 
 static long long line_of(long long oid, long long sku)
 {
-	return scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND sku_id = %lld", oid, sku);
+	return sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND sku_id = %lld", oid, sku);
 }
 
 static const char *status_of(long long oid)
@@ -217,7 +193,7 @@ static const char *status_of(long long oid)
 				     "cancelled", NULL };
 
 	for (int i = 0; all[i]; i++)
-		if (scalarf("SELECT COUNT(*) FROM orders WHERE id = %lld AND status = '%s'", oid, all[i]) == 1) {
+		if (sql_scalarf("SELECT COUNT(*) FROM orders WHERE id = %lld AND status = '%s'", oid, all[i]) == 1) {
 			snprintf(s, sizeof(s), "%s", all[i]);
 			return s;
 		}
@@ -256,7 +232,7 @@ static long long ship_api(struct client *cl, long long oid, const char *lines, c
  * shipments, less what came back through refunds, is what it started with. */
 static long long units_accounted(long long sku)
 {
-	return scalarf("SELECT (SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld) "
+	return sql_scalarf("SELECT (SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld) "
 		       "+ (SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = %lld AND state = 'shipped') "
 		       "- (SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld AND actor LIKE 'refund:order:%%')",
 		       sku, sku, sku);
@@ -301,7 +277,7 @@ static void setup(void)
 	ck_assert_int_gt(sku_b, 0);
 	seller_a = make_seller(&sel_a, "sella", sku_a);
 	seller_b = make_seller(&sel_b, "sellb", sku_b);
-	execf("UPDATE inventory SET available = IF(warehouse_id = 1, 40, 0) WHERE sku_id IN (%lld, %lld)", sku_a, sku_b);
+	sql_execf("UPDATE inventory SET available = IF(warehouse_id = 1, 40, 0) WHERE sku_id IN (%lld, %lld)", sku_a, sku_b);
 	resync_read_model();
 	{
 		long long ids[2] = { sku_a, sku_b };
@@ -311,7 +287,7 @@ static void setup(void)
 			struct hresp *r;
 			json_t *j;
 
-			snprintf(q, sizeof(q), "/api/items/%lld", scalarf("SELECT product_id FROM skus WHERE id = %lld", ids[i]));
+			snprintf(q, sizeof(q), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", ids[i]));
 			r = http_get_json(q);
 			j = hresp_json(r);
 			snprintf(codes[i], 64, "%s", json_string_value(json_object_get(j, "sku")));
@@ -340,8 +316,8 @@ START_TEST(ship_captures_and_tracks)
 	struct hresp *r;
 	json_t *j;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
-	committed = scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku_a);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	committed = sql_scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku_a);
 	ck_assert_int_eq(intent_num(intent, "amount_received"), 0);
 
 	/* The seller's list (page and API), newest first, and the "to ship" filter. */
@@ -371,10 +347,10 @@ START_TEST(ship_captures_and_tracks)
 	ck_assert_str_eq(status_of(oid), "shipped");
 	ck_assert_int_eq(intent_num(intent, "amount_received"), total);
 	ck_assert(intent_is(intent, "succeeded"));
-	ck_assert_int_eq(scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku_a), committed - 2);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND "
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku_a), committed - 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND "
 				 "JSON_VALUE(payload, '$.orderId') = %lld AND JSON_VALUE(payload, '$.reason') = 'shipped'", oid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status IN ('fulfilling', 'shipped')", oid), 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status IN ('fulfilling', 'shipped')", oid), 2);
 	/* The same tracking number again is refused; the same lines too. */
 	ship_api(&sel_a, oid, "[1]", "UPS", "1Z999AA10123456784", 409);
 
@@ -412,7 +388,7 @@ START_TEST(ship_captures_and_tracks)
 	ck_assert_int_eq(r->status, 200);
 	hresp_free(r);
 	ck_assert_str_eq(status_of(oid), "delivered");
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'delivered'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'delivered'", oid), 1);
 	snprintf(path, sizeof(path), "/api/orders/%lld", oid);
 	r = client_req(&shopper, "GET", path, NULL, 0);
 	HAS(r, "\"deliveredAt\":\"");
@@ -429,7 +405,7 @@ START_TEST(capture_failure_then_retry)
 	long long oid = paid_order(&shopper, 1, 0, intent, sizeof(intent)), total, sid;
 	struct hresp *r;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	/* Every gateway answer is lost (the gateway does the work, the shop
 	 * never hears): the page says so, nothing counts as shipped. */
 	gw_faults("{\"drop_response\":1000}");
@@ -440,11 +416,11 @@ START_TEST(capture_failure_then_retry)
 	HAS(r, "did not answer");
 	HAS(r, "Retry the capture");
 	hresp_free(r);
-	sid = scalarf("SELECT id FROM shipments WHERE order_id = %lld", oid);
-	ck_assert_int_eq(scalarf("SELECT status = 'pending' FROM shipments WHERE id = %lld", sid), 1);
+	sid = sql_scalarf("SELECT id FROM shipments WHERE order_id = %lld", oid);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'pending' FROM shipments WHERE id = %lld", sid), 1);
 	ck_assert_str_eq(status_of(oid), "fulfilling");
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_lines WHERE order_id = %lld AND state = 'shipped'", oid), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND state = 'shipped'", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE order_id = %lld AND state = 'shipped'", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND state = 'shipped'", oid), 0);
 	/* The seller's page shows the error; the shopper sees no tracking yet. */
 	snprintf(path, sizeof(path), "/seller/orders/%lld", oid);
 	r = client_browse(&sel_a, "GET", path, NULL);
@@ -462,7 +438,7 @@ START_TEST(capture_failure_then_retry)
 	r = client_browse(&sel_a, "POST", path, form);
 	ck_assert_msg(r->status == 303, "%ld %s", r->status, r->body);
 	hresp_free(r);
-	ck_assert_int_eq(scalarf("SELECT status = 'shipped' FROM shipments WHERE id = %lld", sid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'shipped' FROM shipments WHERE id = %lld", sid), 1);
 	ck_assert_str_eq(status_of(oid), "shipped");
 	/* Captured once, whatever the number of tries. */
 	ck_assert_int_eq(intent_num(intent, "amount_received"), total);
@@ -481,24 +457,24 @@ START_TEST(capture_retried_by_jobs)
 	long long oid = paid_order(&shopper, 1, 0, intent, sizeof(intent)), total, sid;
 	int shipped = 0;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	gw_faults("{\"drop_response\":1000}");
 	sid = ship_api(&sel_a, oid, "[1]", "DHL", "JOBRETRY1", 502);
 	ck_assert_int_gt(sid, 0);	/* the 502 names the pending shipment */
-	ck_assert_int_eq(scalarf("SELECT status = 'pending' AND last_error IS NOT NULL FROM shipments WHERE id = %lld", sid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'pending' AND last_error IS NOT NULL FROM shipments WHERE id = %lld", sid), 1);
 	ck_assert_str_eq(status_of(oid), "fulfilling");
 	gw_faults("{}");
 	/* Not a timing assertion: wait for the job's turn, however long the
 	 * backoff (first retry 5 s after the failure). */
 	for (int i = 0; i < 600 && !shipped; i++) {
-		shipped = scalarf("SELECT status = 'shipped' FROM shipments WHERE id = %lld", sid) == 1;
+		shipped = sql_scalarf("SELECT status = 'shipped' FROM shipments WHERE id = %lld", sid) == 1;
 		if (!shipped)
 			usleep(100000);
 	}
 	ck_assert(shipped);
 	ck_assert_str_eq(status_of(oid), "shipped");
 	ck_assert_int_eq(intent_num(intent, "amount_received"), total);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'jobs'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'jobs'", oid), 1);
 }
 END_TEST
 
@@ -521,7 +497,7 @@ START_TEST(capture_refused_shows_gateway_message)
 	HAS(r, "\"status\":\"pending\"");
 	hresp_free(r);
 	ck_assert_str_eq(status_of(oid), "fulfilling");
-	ck_assert_int_eq(scalarf("SELECT capture_gen FROM shipments WHERE order_id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT capture_gen FROM shipments WHERE order_id = %lld", oid), 1);
 	snprintf(path, sizeof(path), "/seller/orders/%lld", oid);
 	r = client_browse(&sel_a, "GET", path, NULL);
 	HAS(r, "refused the capture");
@@ -535,7 +511,7 @@ START_TEST(capture_refused_shows_gateway_message)
 		snprintf(body, sizeof(body), "{\"id\":\"cevt_p%lld\",\"type\":\"delivered\",\"carrier\":\"UPS\","
 			 "\"tracking\":\"REFUSED1\"}", oid);
 		ck_assert_int_eq(carrier_event(body, (long long)time(NULL), CARRIER_SECRET), 409);
-		ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_p%lld'", oid), 0);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_p%lld'", oid), 0);
 	}
 }
 END_TEST
@@ -550,7 +526,7 @@ START_TEST(two_sellers_partial_then_shipped)
 	struct hresp *r;
 	json_t *j;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	la = line_of(oid, sku_a);
 	lb = line_of(oid, sku_b);
 	/* Each seller sees only their own lines. */
@@ -579,7 +555,7 @@ START_TEST(two_sellers_partial_then_shipped)
 
 		snprintf(lines, sizeof(lines), "[%lld]", la);
 		ship_api(&sel_b, oid, lines, "UPS", "BTRIESA1", 400);
-		ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid), 0);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid), 0);
 
 		/* A ships: the order is part-shipped, part of the money captured. */
 		ship_api(&sel_a, oid, lines, "UPS", "1ZA0001", 201);
@@ -649,8 +625,8 @@ START_TEST(other_sellers_order_is_404)
 	LACKS(r, path);
 	hresp_free(r);
 	ck_assert_str_eq(status_of(oid), "confirmed");
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_lines WHERE order_id = %lld AND state <> 'open'", oid), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE order_id = %lld AND state <> 'open'", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid), 0);
 	/* A shopper without the seller role: 403; a seller without CSRF: 403. */
 	signup(&outsider, "outsider");
 	r = client_req(&outsider, "GET", "/api/seller/orders", NULL, 0);
@@ -720,7 +696,7 @@ START_TEST(carrier_webhook_delivers)
 		hresp_free(r);
 	}
 	ck_assert_str_eq(status_of(oid), "shipped");
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_%lld'", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_%lld'", oid), 0);
 	/* Signed, but for a parcel nobody shipped: 404, nothing recorded. */
 	{
 		char other[400];
@@ -728,15 +704,15 @@ START_TEST(carrier_webhook_delivers)
 		snprintf(other, sizeof(other), "{\"id\":\"cevt_x%lld\",\"type\":\"delivered\",\"carrier\":\"ACME\","
 			 "\"tracking\":\"NOSUCH%lld\"}", oid, oid);
 		ck_assert_int_eq(carrier_event(other, now, CARRIER_SECRET), 404);
-		ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_x%lld'", oid), 0);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_x%lld'", oid), 0);
 	}
 	/* Genuine: delivered. Replayed: deduplicated. */
 	ck_assert_int_eq(carrier_event(body, now, CARRIER_SECRET), 200);
 	ck_assert_str_eq(status_of(oid), "delivered");
 	ck_assert_int_eq(carrier_event(body, now, CARRIER_SECRET), 200);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_%lld'", oid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'delivered'", oid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld AND status = 'delivered' "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM carrier_events WHERE event_id = 'cevt_%lld'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'delivered'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld AND status = 'delivered' "
 				 "AND delivered_at IS NOT NULL", oid), 1);
 }
 END_TEST
@@ -750,7 +726,7 @@ START_TEST(refund_restocks)
 	long long oid = paid_order(&shopper, 3, 0, intent, sizeof(intent)), total, avail, first, sid;
 	struct hresp *r;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	/* Nothing shipped yet: no refund of unshipped units beyond what a line holds. */
 	snprintf(path, sizeof(path), "/api/seller/orders/%lld/refunds", oid);
 	r = api(&sel_a, "POST", path, "{\"lines\":[{\"line\":1,\"quantity\":4}]}");
@@ -759,14 +735,14 @@ START_TEST(refund_restocks)
 	ck_assert_str_eq(status_of(oid), "cancelled");
 	ck_assert(intent_is(intent, "canceled"));
 	ck_assert_int_eq(intent_num(intent, "amount_received"), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'cancel:order:%lld' AND delta = 3", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'cancel:order:%lld' AND delta = 3", oid), 1);
 
 	/* A second order: shipped, then 2 of 3 units come back. */
 	oid = paid_order(&shopper, 3, 0, intent, sizeof(intent));
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	sid = ship_api(&sel_a, oid, "[1]", "UPS", "1ZREFUND", 201);
 	(void)sid;
-	avail = scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a);
+	avail = sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a);
 	snprintf(path, sizeof(path), "/api/seller/orders/%lld/refunds", oid);
 	r = api(&sel_a, "POST", path, "{\"lines\":[{\"line\":1,\"quantity\":4}]}");
 	ck_assert_int_eq(r->status, 400);	/* more than was bought */
@@ -776,12 +752,12 @@ START_TEST(refund_restocks)
 	hresp_free(r);
 	first = total * 2 / 3;
 	ck_assert_int_eq(intent_num(intent, "amount_refunded"), first);
-	ck_assert_int_eq(scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail + 2);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'refund:order:%lld' AND delta = 2 "
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail + 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'refund:order:%lld' AND delta = 2 "
 				 "AND seller_id = %lld", oid, seller_a), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND "
 				 "JSON_VALUE(payload, '$.orderId') = %lld AND JSON_VALUE(payload, '$.reason') = 'returned'", oid), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld AND status = 'succeeded' "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld AND status = 'succeeded' "
 				 "AND amount = %lld AND gateway_id LIKE 're_%%'", oid, first), 1);
 	ck_assert_str_eq(status_of(oid), "returned");
 	/* The last unit: everything back, never more than captured. */
@@ -801,7 +777,7 @@ START_TEST(refund_restocks)
 		hresp_free(r);
 	}
 	ck_assert_int_eq(intent_num(intent, "amount_refunded"), total);
-	ck_assert_int_eq(scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail + 3);
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail + 3);
 
 	/* The seller's list: both orders, newest first, one per page; none
 	 * is left to ship. */
@@ -842,24 +818,24 @@ START_TEST(cancel_one_seller_ship_other)
 	long long oid = paid_order(&shopper, 2, 1, intent, sizeof(intent)), total, avail_a, la, lb, amount_b;
 	struct hresp *r;
 
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	la = line_of(oid, sku_a);
 	lb = line_of(oid, sku_b);
-	avail_a = scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a);
+	avail_a = sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a);
 	/* A cannot ship its line: cancels it before shipment. */
 	snprintf(path, sizeof(path), "/api/seller/orders/%lld/refunds", oid);
 	snprintf(lines, sizeof(lines), "{\"lines\":[%lld]}", la);
 	r = api(&sel_a, "POST", path, lines);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	hresp_free(r);
-	ck_assert_int_eq(scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail_a + 2);
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_a), avail_a + 2);
 	ck_assert_str_eq(status_of(oid), "confirmed");
 	ck_assert_int_eq(intent_num(intent, "amount_received"), 0);
 	/* B ships the rest: its capture is the last and releases A's part. */
 	snprintf(lines, sizeof(lines), "[%lld]", lb);
 	ship_api(&sel_b, oid, lines, "DHL", "JDCANCEL1", 201);
-	amount_b = scalarf("SELECT amount FROM shipments WHERE order_id = %lld", oid);
-	ck_assert_int_eq(scalarf("SELECT final FROM shipments WHERE order_id = %lld", oid), 1);
+	amount_b = sql_scalarf("SELECT amount FROM shipments WHERE order_id = %lld", oid);
+	ck_assert_int_eq(sql_scalarf("SELECT final FROM shipments WHERE order_id = %lld", oid), 1);
 	ck_assert_int_lt(amount_b, total);
 	ck_assert_int_eq(intent_num(intent, "amount_received"), amount_b);
 	ck_assert_int_eq(intent_num(intent, "amount_capturable"), 0);
@@ -900,7 +876,7 @@ START_TEST(two_sellers_ship_at_once)
 
 	snprintf(ta, sizeof(ta), "RACEA%lld", oid);
 	snprintf(tb, sizeof(tb), "RACEB%lld", oid);
-	total = scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
 	pthread_create(&t1, NULL, ship_thread, &a);
 	pthread_create(&t2, NULL, ship_thread, &b);
 	pthread_join(t1, NULL);
@@ -909,8 +885,8 @@ START_TEST(two_sellers_ship_at_once)
 	ck_assert_int_eq(b.status, 201);
 	ck_assert_str_eq(status_of(oid), "shipped");
 	ck_assert_int_eq(intent_num(intent, "amount_received"), total);
-	ck_assert_int_eq(scalarf("SELECT SUM(amount) FROM shipments WHERE order_id = %lld AND status = 'shipped'", oid), total);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'shipped'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(amount) FROM shipments WHERE order_id = %lld AND status = 'shipped'", oid), total);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'shipped'", oid), 1);
 }
 END_TEST
 
@@ -953,7 +929,7 @@ START_TEST(shopper_cancel_rules)
 	r = api(&sel_a, "POST", path, "{\"lines\":[1]}");
 	ck_assert_int_eq(r->status, 409);
 	hresp_free(r);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid2), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM shipments WHERE order_id = %lld", oid2), 0);
 }
 END_TEST
 

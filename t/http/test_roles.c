@@ -10,28 +10,6 @@
 #define ADMIN_PW "admin password 12345"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.300s", (s), (r)->body)
 
-/* Runs bin/shopctl (or $SHOP_BIN/shopctl) against the test stack, with env
- * assignments in front and `input` as its stdin (none when NULL); returns
- * its exit status. */
-static int shopctl(const char *env, const char *input, const char *args)
-{
-	char bin[2048], in[512], line[4096];
-	int st;
-
-	if (getenv("SHOP_BIN") && *getenv("SHOP_BIN"))
-		snprintf(bin, sizeof(bin), "%s/shopctl", getenv("SHOP_BIN"));
-	else
-		snprintf(bin, sizeof(bin), "%s/bin/shopctl", getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".");
-	if (input)
-		snprintf(in, sizeof(in), "printf '%%s\\n' '%s' |", input);
-	else
-		in[0] = '\0';
-	snprintf(line, sizeof(line), "%s %s %s %s %s >/dev/null 2>&1", in, env ? env : "", bin, args,
-		 input ? "" : "</dev/null");
-	st = system(line);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* ---- a browser: HTML pages and form posts with the session cookie ---- */
 
 /* A form post carrying the session's token in the hidden field. */
@@ -67,7 +45,7 @@ static void admin_client(struct client *adm, char *email, size_t n)
 	snprintf(email, n, "%s", fresh_email("admin"));
 	snprintf(env, sizeof(env), "SHOP_ADMIN_PASSWORD='%s' SHOP_ADMIN_NAME='Ada Admin'", ADMIN_PW);
 	snprintf(args, sizeof(args), "create-admin %s", email);
-	ck_assert_int_eq(shopctl(env, NULL, args), 0);
+	ck_assert_int_eq(shopctl_run(env, NULL, args), 0);
 	memset(adm, 0, sizeof(*adm));
 	ck_assert_int_eq(client_signin(adm, email, ADMIN_PW), 0);
 }
@@ -314,29 +292,29 @@ START_TEST(shopctl_commands)
 	snprintf(email, sizeof(email), "%s", fresh_email("ctl.user"));
 	ck_assert_int_eq(client_signup(&cl, "Carl Ctl", email, PW), 0);
 	snprintf(args, sizeof(args), "grant %s seller", email);
-	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);
-	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);	/* idempotent */
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);	/* idempotent */
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM sellers s JOIN users u ON u.id = s.user_id "
 		 "WHERE u.email = '%s' AND u.is_seller = 1 AND s.slug LIKE 'ctl-user%%'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
 	snprintf(args, sizeof(args), "grant %s admin", email);
-	ck_assert_int_eq(shopctl(NULL, NULL, args), 0);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
 	snprintf(q, sizeof(q), "SELECT is_admin FROM users WHERE email = '%s'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
 
 	snprintf(args, sizeof(args), "grant nobody.%d@nowhere.example seller", (int)getpid());
-	ck_assert_int_eq(shopctl(NULL, NULL, args), 1);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 1);
 	snprintf(args, sizeof(args), "grant %s king", email);
-	ck_assert_int_eq(shopctl(NULL, NULL, args), 2);
-	ck_assert_int_eq(shopctl(NULL, NULL, "grant"), 2);
-	ck_assert_int_eq(shopctl(NULL, NULL, "create-admin not-an-email"), 2);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 2);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "grant"), 2);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "create-admin not-an-email"), 2);
 	/* The password policy applies to admins too; stdin is read when the
 	 * environment has none. */
 	snprintf(args, sizeof(args), "create-admin %s", fresh_email("weak"));
-	ck_assert_int_eq(shopctl("SHOP_ADMIN_PASSWORD=short", NULL, args), 1);
+	ck_assert_int_eq(shopctl_run("SHOP_ADMIN_PASSWORD=short", NULL, args), 1);
 	snprintf(email, sizeof(email), "%s", fresh_email("stdin.admin"));
 	snprintf(args, sizeof(args), "create-admin %s", email);
-	ck_assert_int_eq(shopctl(NULL, ADMIN_PW, args), 0);
+	ck_assert_int_eq(shopctl_run(NULL, ADMIN_PW, args), 0);
 	memset(&cl, 0, sizeof(cl));
 	ck_assert_int_eq(client_signin(&cl, email, ADMIN_PW), 0);
 	ck_assert_int_eq(status_of(client_browse(&cl, "GET", "/admin", NULL)), 200);
@@ -344,7 +322,7 @@ START_TEST(shopctl_commands)
 		 "AND is_admin = 1 AND password_hash LIKE '$argon2id$%%'", email);
 	ck_assert_int_eq(sql_scalar(q), 1);
 	/* Run again for an existing account: it stays an admin, password unchanged. */
-	ck_assert_int_eq(shopctl("SHOP_ADMIN_PASSWORD='another password 99'", NULL, args), 0);
+	ck_assert_int_eq(shopctl_run("SHOP_ADMIN_PASSWORD='another password 99'", NULL, args), 0);
 	memset(&cl, 0, sizeof(cl));
 	ck_assert_int_eq(client_signin(&cl, email, ADMIN_PW), 0);
 }

@@ -14,20 +14,6 @@
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.400s", (s), (r)->body)
 #define LACKS(r, s) ck_assert_msg(strstr((r)->body, (s)) == NULL, "body has %s", (s))
 
-static int shopctl(const char *env, const char *args)
-{
-	char bin[2048], line[4096];
-	int st;
-
-	if (getenv("SHOP_BIN") && *getenv("SHOP_BIN"))
-		snprintf(bin, sizeof(bin), "%s/shopctl", getenv("SHOP_BIN"));
-	else
-		snprintf(bin, sizeof(bin), "%s/bin/shopctl", getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".");
-	snprintf(line, sizeof(line), "%s %s %s >/dev/null 2>&1 </dev/null", env ? env : "", bin, args);
-	st = system(line);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static long status_of(struct hresp *r)
 {
 	long s = r->status;
@@ -51,27 +37,9 @@ static void admin_client(struct client *adm)
 
 	snprintf(env, sizeof(env), "SHOP_ADMIN_PASSWORD='%s' SHOP_ADMIN_NAME='Ada Admin'", ADMIN_PW);
 	snprintf(args, sizeof(args), "create-admin %s", email);
-	ck_assert_int_eq(shopctl(env, args), 0);
+	ck_assert_int_eq(shopctl_run(env, NULL, args), 0);
 	memset(adm, 0, sizeof(*adm));
 	ck_assert_int_eq(client_signin(adm, email, ADMIN_PW), 0);
-}
-
-/* A new seller, signed in; returns its sellers.id. */
-static long long seller_client(struct client *cl, const char *tag)
-{
-	char email[128], args[256], q[512];
-
-	snprintf(email, sizeof(email), "%s", fresh_email(tag));
-	memset(cl, 0, sizeof(*cl));
-	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, PW), 0);
-	snprintf(args, sizeof(args), "grant %s seller", email);
-	ck_assert_int_eq(shopctl(NULL, args), 0);
-	/* The role change rotates the session id on the next request: take
-	 * the new cookie and token now. */
-	ck_assert_int_eq(client_session(cl), 0);
-	snprintf(q, sizeof(q), "SELECT s.id FROM sellers s JOIN users u ON u.id = s.user_id "
-		 "WHERE u.email = '%s'", email);
-	return sql_scalar(q);
 }
 
 /* A product of seller sid made in SQL, as the item pages would (one SKU,
@@ -128,7 +96,7 @@ START_TEST(suspend_and_reinstate)
 	struct hresp *r;
 
 	admin_client(&adm);
-	sid = seller_client(&sel, "suspendee");
+	sid = seller_new(&sel, "suspendee", NULL);
 	snprintf(word, sizeof(word), "zorblax%d", (int)getpid());
 	snprintf(slug, sizeof(slug), "%s-a", word);
 	p1 = make_product(sid, slug, word, "active", 7);
@@ -208,7 +176,7 @@ START_TEST(dashboard)
 	char word[32], slug[64], q[2048];
 	struct hresp *r;
 
-	sid = seller_client(&sel, "dash");
+	sid = seller_new(&sel, "dash", NULL);
 	snprintf(word, sizeof(word), "dashitem%d", (int)getpid());
 	snprintf(slug, sizeof(slug), "%s-low", word);
 	make_product(sid, slug, "Nearly gone lamp", "active", 3);
@@ -252,7 +220,7 @@ START_TEST(dashboard)
 	{
 		struct client other;
 
-		seller_client(&other, "dashother");
+		seller_new(&other, "dashother", NULL);
 		r = client_browse(&other, "GET", "/seller/", NULL);
 		ck_assert_int_eq(r->status, 200);
 		HAS(r, "<th scope=\"row\">Today</th><td>0</td><td>$0.00</td>");
@@ -399,8 +367,8 @@ START_TEST(isolation_on_every_seller_route)
 	char fails[4096] = "";
 	size_t fn = 0;
 
-	sid_a = seller_client(&a, "isoa");
-	seller_client(&b, "isob");
+	sid_a = seller_new(&a, "isoa", NULL);
+	seller_new(&b, "isob", NULL);
 	snprintf(slug, sizeof(slug), "iso-item-%d", (int)getpid());
 	o.item = make_product(sid_a, slug, "Isolated lamp", "active", 5);
 	snprintf(q, sizeof(q), "INSERT INTO product_images (product_id, seller_id, hash, width, height, alt, position) "

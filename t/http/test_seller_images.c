@@ -286,40 +286,6 @@ static struct hresp *api_json(struct client *cl, const char *method, const char 
 
 /* ---- sellers and items ---- */
 
-static int shopctl(const char *args)
-{
-	char bin[2048], line[4096];
-	int st;
-
-	if (getenv("SHOP_BIN") && *getenv("SHOP_BIN"))
-		snprintf(bin, sizeof(bin), "%s/shopctl", getenv("SHOP_BIN"));
-	else
-		snprintf(bin, sizeof(bin), "%s/bin/shopctl", getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".");
-	snprintf(line, sizeof(line), "%s %s </dev/null >/dev/null 2>&1", bin, args);
-	st = system(line);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* A signed-in seller; returns its sellers.id. */
-static long long make_seller(struct client *cl, const char *tag)
-{
-	char email[128], args[256], q[512];
-	struct hresp *r;
-
-	memset(cl, 0, sizeof(*cl));
-	snprintf(email, sizeof(email), "%s", fresh_email(tag));
-	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, PW), 0);
-	snprintf(args, sizeof(args), "grant %s seller", email);
-	ck_assert_int_eq(shopctl(args), 0);
-	/* The session follows the new role (its id may change). */
-	r = client_browse(cl, "GET", "/seller/", NULL);
-	ck_assert_int_eq(r->status, 200);
-	hresp_free(r);
-	ck_assert_int_eq(client_session(cl), 0);
-	snprintf(q, sizeof(q), "SELECT s.id FROM sellers s JOIN users u ON u.id = s.user_id WHERE u.email = '%s'", email);
-	return sql_scalar(q);
-}
-
 static char last_slug[64];
 
 /* An active item of the seller, made with SQL (the item forms are another
@@ -469,7 +435,7 @@ START_TEST(formats_are_reencoded_and_served)
 		{ "webp", "tall.webp", 700, 2100 },
 	};
 	struct client s;
-	long long seller = make_seller(&s, "img.formats"), pid = make_item(seller);
+	long long seller = seller_new(&s, "img.formats", NULL), pid = make_item(seller);
 	char slug[64], q[512], first_full[256] = "", first_card[256] = "";
 	struct traces t0 = traces(pid), t1;
 
@@ -573,7 +539,7 @@ END_TEST
 START_TEST(raw_body_and_metadata)
 {
 	struct client s;
-	long long seller = make_seller(&s, "img.raw"), pid = make_item(seller);
+	long long seller = seller_new(&s, "img.raw", NULL), pid = make_item(seller);
 	struct blob b = picture("png", 64, 48, 7), j = picture("jpeg", 80, 60, 8), tagged;
 	/* A comment and an EXIF block (APP1) after SOI: both must be gone. */
 	static const unsigned char extra[] = {
@@ -617,7 +583,7 @@ END_TEST
 START_TEST(hostile_uploads_leave_nothing)
 {
 	struct client s;
-	long long seller = make_seller(&s, "img.hostile"), pid = make_item(seller);
+	long long seller = seller_new(&s, "img.hostile", NULL), pid = make_item(seller);
 	struct blob jpg = picture("jpeg", 200, 150, 90), png = picture("png", 50, 40, 91),
 		    gif = picture("gif", 30, 20, 92), webp = picture("webp", 40, 30, 93);
 	static const char html[] = "<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n";
@@ -736,7 +702,7 @@ START_TEST(uploads_only_where_declared)
 	struct blob b = picture("png", 20, 20, 1), body;
 	struct hresp *r;
 
-	make_seller(&s, "img.routes");
+	seller_new(&s, "img.routes", NULL);
 	/* Multipart on a route that takes no uploads: 415, as any other type. */
 	body = multipart(s.csrf, "a.png", "image/png", &b, NULL);
 	r = send_bytes(&s, "POST", "/api/me/addresses", MP_TYPE, body.p, body.len, 1);
@@ -790,7 +756,7 @@ static long long upload_id(struct client *s, long long pid, int shade)
 START_TEST(pages_reorder_alt_delete)
 {
 	struct client s;
-	long long seller = make_seller(&s, "img.pages"), pid = make_item(seller), a, b, c;
+	long long seller = seller_new(&s, "img.pages", NULL), pid = make_item(seller), a, b, c;
 	char path[256], want[128], got[128], q[512], slug[64];
 	struct hresp *r;
 	struct traces t0, t1;
@@ -923,7 +889,7 @@ END_TEST
 START_TEST(api_patch_delete_shared_and_limit)
 {
 	struct client s;
-	long long seller = make_seller(&s, "img.api"), pid = make_item(seller), other = make_item(seller);
+	long long seller = seller_new(&s, "img.api", NULL), pid = make_item(seller), other = make_item(seller);
 	long long a, b, c, shared;
 	char path[256], want[128], got[128], q[512];
 	struct hresp *r;
@@ -1025,8 +991,8 @@ END_TEST
 START_TEST(sellers_are_isolated)
 {
 	struct client s, t, guest = { 0 };
-	long long sa = make_seller(&s, "img.owner"), pa = make_item(sa);
-	long long sb = make_seller(&t, "img.other"), pb = make_item(sb);
+	long long sa = seller_new(&s, "img.owner", NULL), pa = make_item(sa);
+	long long sb = seller_new(&t, "img.other", NULL), pb = make_item(sb);
 	long long ia = upload_id(&s, pa, 77), ib = upload_id(&t, pb, 78);
 	struct blob pic = picture("png", 30, 30, 79);
 	struct traces t0, t1;

@@ -16,56 +16,6 @@
 #define PW "correct horse battery"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.1500s", (s), (r)->body)
 
-static long long scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long scalarf(const char *fmt, ...)
-{
-	char q[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	return sql_scalar(q);
-}
-
-static void execf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void execf(const char *fmt, ...)
-{
-	char q[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sql_exec(q) == 0, "SQL failed: %s", q);
-}
-
-/* A signed-in seller: a new account given the role and a seller row in SQL,
- * picked up by the session on its next request. Returns the seller id. */
-static long long make_seller(struct client *cl, long long *uid_out)
-{
-	char email[128];
-	static int n;
-	long long uid, sid;
-
-	clear_ip_throttles();
-	memset(cl, 0, sizeof(*cl));
-	snprintf(email, sizeof(email), "%s", fresh_email("import"));
-	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, PW), 0);
-	uid = scalarf("SELECT id FROM users WHERE email = '%s'", email);
-	execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
-	execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('imp-%d-%d', 'Import Seller', %lld)",
-	      (int)getpid(), ++n, uid);
-	sid = scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
-	/* The session notices the new role on its next request (and takes a
-	 * new id): pick up the cookie and token it answers with. */
-	ck_assert_int_eq(client_session(cl), 0);
-	if (uid_out)
-		*uid_out = uid;
-	return sid;
-}
-
-
 static long status_of(struct hresp *r)
 {
 	long s = r->status;
@@ -172,7 +122,7 @@ static char *mixed_file(const char *tag, const char *demo_code, int qty)
 START_TEST(good_and_bad_rows)
 {
 	struct client cl;
-	long long sid = make_seller(&cl, NULL), id, pid, shirt, demo_price, demo_sku;
+	long long sid = seller_new(&cl, "imp", NULL), id, pid, shirt, demo_price, demo_sku;
 	char demo[64], q[600], path[80];
 	json_t *j;
 	struct hresp *r;
@@ -184,7 +134,7 @@ START_TEST(good_and_bad_rows)
 		struct hresp *d;
 		char p[64];
 
-		snprintf(p, sizeof(p), "/api/items/%lld", scalarf("SELECT product_id FROM skus WHERE id = %lld", demo_sku));
+		snprintf(p, sizeof(p), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", demo_sku));
 		d = http_get_json(p);
 		j = hresp_json(d);
 		snprintf(demo, sizeof(demo), "%s", json_string_value(json_object_get(j, "sku")));
@@ -201,31 +151,31 @@ START_TEST(good_and_bad_rows)
 	json_decref(j);
 
 	/* The good rows: one item, and one item with two variants. */
-	pid = scalarf("SELECT product_id FROM skus WHERE code = 'GB-NEW1'");
-	ck_assert_int_eq(scalarf("SELECT seller_id FROM products WHERE id = %lld", pid), sid);
-	ck_assert_int_eq(scalarf("SELECT price FROM products WHERE id = %lld", pid), 1234);
-	ck_assert_int_eq(scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 5);
-	ck_assert_int_eq(scalarf("SELECT JSON_VALUE(sku_digest, '$[0][4]') FROM products WHERE id = %lld", pid), 5);
-	ck_assert_int_eq(scalarf("SELECT available FROM inventory i JOIN skus s ON s.id = i.sku_id "
+	pid = sql_scalarf("SELECT product_id FROM skus WHERE code = 'GB-NEW1'");
+	ck_assert_int_eq(sql_scalarf("SELECT seller_id FROM products WHERE id = %lld", pid), sid);
+	ck_assert_int_eq(sql_scalarf("SELECT price FROM products WHERE id = %lld", pid), 1234);
+	ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 5);
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_VALUE(sku_digest, '$[0][4]') FROM products WHERE id = %lld", pid), 5);
+	ck_assert_int_eq(sql_scalarf("SELECT available FROM inventory i JOIN skus s ON s.id = i.sku_id "
 				 "WHERE s.code = 'GB-NEW1' AND i.warehouse_id = 1"), 5);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements m JOIN skus s ON s.id = m.sku_id "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements m JOIN skus s ON s.id = m.sku_id "
 				 "WHERE s.code = 'GB-NEW1' AND m.delta = 5 AND m.actor = 'import:%lld'", id), 1);
-	ck_assert_int_ge(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'ProductUpdated' AND aggregate_id = %lld", pid), 1);
-	ck_assert_int_ge(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND aggregate_id = %lld", pid), 1);
-	shirt = scalarf("SELECT id FROM products WHERE seller_id = %lld AND item_key = 'GB-SHIRT'", sid);
+	ck_assert_int_ge(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'ProductUpdated' AND aggregate_id = %lld", pid), 1);
+	ck_assert_int_ge(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND aggregate_id = %lld", pid), 1);
+	shirt = sql_scalarf("SELECT id FROM products WHERE seller_id = %lld AND item_key = 'GB-SHIRT'", sid);
 	ck_assert_int_gt(shirt, 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM skus WHERE product_id = %lld", shirt), 2);
-	ck_assert_int_eq(scalarf("SELECT price FROM products WHERE id = %lld", shirt), 999);	/* the lowest */
-	ck_assert_int_eq(scalarf("SELECT stock_total FROM products WHERE id = %lld", shirt), 3);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM skus WHERE code = 'GB-TS-RED' AND "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM skus WHERE product_id = %lld", shirt), 2);
+	ck_assert_int_eq(sql_scalarf("SELECT price FROM products WHERE id = %lld", shirt), 999);	/* the lowest */
+	ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", shirt), 3);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM skus WHERE code = 'GB-TS-RED' AND "
 				 "JSON_VALUE(options, '$.Color') = 'Red' AND JSON_VALUE(options, '$.Size') = 'M'"), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM products WHERE id = %lld AND "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM products WHERE id = %lld AND "
 				 "description = 'Soft, warm\\nand \"classic\"' AND JSON_VALUE(attributes, '$.Material') = 'Cotton'",
 				 shirt), 1);
 	/* Nothing of the bad rows; the other seller's SKU untouched. */
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM skus WHERE code LIKE 'GB-BAD%'"), 0);
-	ck_assert_int_eq(scalarf("SELECT price FROM skus WHERE id = %lld", demo_sku), demo_price);
-	ck_assert_int_eq(scalarf("SELECT p.seller_id FROM skus s JOIN products p ON p.id = s.product_id "
+	ck_assert_int_eq(sql_scalarf("SELECT price FROM skus WHERE id = %lld", demo_sku), demo_price);
+	ck_assert_int_eq(sql_scalarf("SELECT p.seller_id FROM skus s JOIN products p ON p.id = s.product_id "
 				 "WHERE s.id = %lld", demo_sku), 1);
 	/* The report: row, column, message. */
 	{
@@ -235,7 +185,7 @@ START_TEST(good_and_bad_rows)
 		};
 
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-			ck_assert_msg(scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = %d "
+			ck_assert_msg(sql_scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = %d "
 					      "AND column_name = '%s'", id, want[i].row, want[i].col) == 1,
 				      "no error for row %d column %s", want[i].row, want[i].col);
 	}
@@ -294,7 +244,7 @@ END_TEST
 START_TEST(reimport_is_idempotent)
 {
 	struct client cl;
-	long long sid = make_seller(&cl, NULL), id, moves, events, products, skus;
+	long long sid = seller_new(&cl, "imp", NULL), id, moves, events, products, skus;
 	char demo[] = "NOT-A-DEMO-CODE";
 	json_t *j;
 
@@ -302,8 +252,8 @@ START_TEST(reimport_is_idempotent)
 	json_decref(wait_done(&cl, id, 60));
 	moves = sql_scalar("SELECT COUNT(*) FROM stock_movements");
 	events = sql_scalar("SELECT COUNT(*) FROM outbox");
-	products = scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid);
-	skus = scalarf("SELECT COUNT(*) FROM skus s JOIN products p ON p.id = s.product_id WHERE p.seller_id = %lld", sid);
+	products = sql_scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid);
+	skus = sql_scalarf("SELECT COUNT(*) FROM skus s JOIN products p ON p.id = s.product_id WHERE p.seller_id = %lld", sid);
 	ck_assert_int_eq(products, 3);	/* NEW1, SHIRT, and row 8 (a new code here) */
 
 	id = start_import(&cl, "text/csv", mixed_file("RI", demo, 5));
@@ -313,8 +263,8 @@ START_TEST(reimport_is_idempotent)
 	json_decref(j);
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM stock_movements"), moves);
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM outbox"), events);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid), products);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM skus s JOIN products p ON p.id = s.product_id "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid), products);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM skus s JOIN products p ON p.id = s.product_id "
 				 "WHERE p.seller_id = %lld", sid), skus);
 
 	id = start_import(&cl, "text/csv", mixed_file("RI", demo, 8));
@@ -342,7 +292,7 @@ START_TEST(json_file)
 		" 42,\n"
 		" {\"sku\": \"JS-3\", \"title\": \"Json Other\", \"category\": \"smartphones\", \"price\": 1, \"colour\": \"red\"}]";
 
-	make_seller(&cl, NULL);
+	seller_new(&cl, "imp", NULL);
 	id = start_import(&cl, "application/json", file);
 	j = wait_done(&cl, id, 60);
 	ck_assert_int_eq(jint(j, "rowsTotal"), 4);
@@ -352,8 +302,8 @@ START_TEST(json_file)
 	ck_assert_int_eq(sql_scalar("SELECT price FROM skus WHERE code = 'JS-2'"), 2100);
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(DISTINCT product_id) FROM skus WHERE code IN ('JS-1', 'JS-2')"), 1);
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM skus WHERE code = 'JS-3'"), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = 3", id), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = 4 "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = 3", id), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM import_errors WHERE import_id = %lld AND row_no = 4 "
 				 "AND column_name = 'colour'", id), 1);
 }
 END_TEST
@@ -372,7 +322,7 @@ START_TEST(html_form_upload)
 	long long id;
 	json_t *j;
 
-	make_seller(&cl, NULL);
+	seller_new(&cl, "imp", NULL);
 	snprintf(tag, sizeof(tag), "HF%d", (int)getpid());
 	snprintf(ct, sizeof(ct), "Content-Type: multipart/form-data; boundary=%s", boundary);
 	h[0] = ct;
@@ -434,7 +384,7 @@ START_TEST(bad_files)
 	long long before;
 	struct hresp *r;
 
-	make_seller(&cl, NULL);
+	seller_new(&cl, "imp", NULL);
 	before = sql_scalar("SELECT COUNT(*) FROM imports");
 	r = upload(&cl, "text/csv", "sku,price,colour\nA,1,red\n");
 	ck_assert_int_eq(r->status, 400);
@@ -467,8 +417,8 @@ START_TEST(isolation)
 	char path[80];
 	json_t *j;
 
-	make_seller(&a, NULL);
-	make_seller(&b, NULL);
+	seller_new(&a, "imp", NULL);
+	seller_new(&b, "imp", NULL);
 	id = start_import(&a, "text/csv", "sku,price\nISO-NOPE,1\n");
 	j = wait_done(&a, id, 60);
 	json_decref(j);
@@ -507,7 +457,7 @@ START_TEST(big_import)
 	long rows = env && atol(env) > 0 ? atol(env) : 5000;
 	size_t cap = (size_t)rows * 120 + 256, len = 0;
 	char *file = malloc(cap), path[64];
-	long long sid = make_seller(&cl, NULL), id;
+	long long sid = seller_new(&cl, "imp", NULL), id;
 	struct timespec t0, t1;
 	int saw_refresh = 0;
 	json_t *j;
@@ -549,8 +499,8 @@ START_TEST(big_import)
 	ck_assert_int_eq(jint(j, "rowsDone"), rows);
 	ck_assert_int_eq(jint(j, "rowsFailed"), 0);
 	json_decref(j);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid), rows);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld AND stock_total <> "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld", sid), rows);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM products WHERE seller_id = %lld AND stock_total <> "
 				 "JSON_VALUE(sku_digest, '$[0][4]')", sid), 0);
 	fprintf(stderr, "big import: %ld rows done in %.1f s (%.0f rows/s)%s\n", rows,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,

@@ -15,20 +15,6 @@
 #define LACKS(r, s) ck_assert_msg(strstr((r)->body, (s)) == NULL, "body has %s", (s))
 
 /* Runs bin/shopctl (or $SHOP_BIN/shopctl) against the test stack. */
-static int shopctl(const char *args)
-{
-	char bin[2048], line[4096];
-	int st;
-
-	if (getenv("SHOP_BIN") && *getenv("SHOP_BIN"))
-		snprintf(bin, sizeof(bin), "%s/shopctl", getenv("SHOP_BIN"));
-	else
-		snprintf(bin, sizeof(bin), "%s/bin/shopctl", getenv("SHOP_ROOT") ? getenv("SHOP_ROOT") : ".");
-	snprintf(line, sizeof(line), "%s %s </dev/null >/dev/null 2>&1", bin, args);
-	st = system(line);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 struct seller {
 	struct client cl;
 	char email[128];
@@ -44,7 +30,7 @@ static void make_seller(struct seller *s, const char *tag)
 	snprintf(s->email, sizeof(s->email), "%s", fresh_email(tag));
 	ck_assert_int_eq(client_signup(&s->cl, "Sam Seller", s->email, PW), 0);
 	snprintf(args, sizeof(args), "grant %s seller", s->email);
-	ck_assert_int_eq(shopctl(args), 0);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
 	memset(&s->cl, 0, sizeof(s->cl));
 	ck_assert_int_eq(client_signin(&s->cl, s->email, PW), 0);
 	snprintf(q, sizeof(q), "SELECT id FROM users WHERE email = '%s'", s->email);

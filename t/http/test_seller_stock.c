@@ -18,67 +18,18 @@
 #define ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
 	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
-static long long scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long scalarf(const char *fmt, ...)
-{
-	char q[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	return sql_scalar(q);
-}
-
-static void execf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void execf(const char *fmt, ...)
-{
-	char q[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sql_exec(q) == 0, "SQL failed: %s", q);
-}
-
-/* A signed-in seller: a new account given the role and a seller row in SQL,
- * picked up by the session on its next request. Returns the seller id. */
-static long long make_seller(struct client *cl, long long *uid_out)
-{
-	char email[128];
-	static int n;
-	long long uid, sid;
-
-	clear_ip_throttles();
-	memset(cl, 0, sizeof(*cl));
-	snprintf(email, sizeof(email), "%s", fresh_email("stock"));
-	ck_assert_int_eq(client_signup(cl, "Sam Seller", email, PW), 0);
-	uid = scalarf("SELECT id FROM users WHERE email = '%s'", email);
-	execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
-	execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('stk-%d-%d', 'Stock Seller', %lld)",
-	      (int)getpid(), ++n, uid);
-	sid = scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
-	/* The session notices the new role on its next request (and takes a
-	 * new id): pick up the cookie and token it answers with. */
-	ck_assert_int_eq(client_session(cl), 0);
-	if (uid_out)
-		*uid_out = uid;
-	return sid;
-}
-
 /* A demo product (one SKU) of the category prefix handed to the seller;
  * its SKU code into code. Returns the product id. */
 static long long give_product(long long sid, const char *prefix, char *code, size_t n, long long *sku_id)
 {
-	long long sku = scalarf("SELECT MIN(id) FROM skus WHERE code LIKE '%s-%%'", prefix);
-	long long pid = scalarf("SELECT product_id FROM skus WHERE id = %lld", sku);
+	long long sku = sql_scalarf("SELECT MIN(id) FROM skus WHERE code LIKE '%s-%%'", prefix);
+	long long pid = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku);
 	char q[300];
 	struct hresp *r;
 	json_t *j;
 
 	ck_assert_int_gt(sku, 0);
-	execf("UPDATE products SET seller_id = %lld WHERE id = %lld", sid, pid);
+	sql_execf("UPDATE products SET seller_id = %lld WHERE id = %lld", sid, pid);
 	snprintf(q, sizeof(q), "/api/items/%lld", pid);
 	r = http_get_json(q);
 	j = hresp_json(r);
@@ -92,12 +43,12 @@ static long long give_product(long long sid, const char *prefix, char *code, siz
 
 static long long avail_of(long long sku, int wh)
 {
-	return scalarf("SELECT available FROM inventory WHERE sku_id = %lld AND warehouse_id = %d", sku, wh);
+	return sql_scalarf("SELECT available FROM inventory WHERE sku_id = %lld AND warehouse_id = %d", sku, wh);
 }
 
 static long long moves_of(long long sku)
 {
-	return scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld", sku);
+	return sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld", sku);
 }
 
 static struct hresp *post_stock(struct client *cl, long long pid, const char *body)
@@ -145,7 +96,7 @@ static void setup(void)
 START_TEST(api_set_and_adjust)
 {
 	struct client cl;
-	long long uid, sid = make_seller(&cl, &uid), sku, pid, west;
+	long long uid, sid = seller_new(&cl, "stock", &uid), sku, pid, west;
 	char code[64], body[300], path[64];
 	struct hresp *r;
 	json_t *j;
@@ -167,7 +118,7 @@ START_TEST(api_set_and_adjust)
 	json_decref(j);
 	hresp_free(r);
 	ck_assert_int_eq(avail_of(sku, 1), 7);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND warehouse_id = 1 "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND warehouse_id = 1 "
 				 "AND available_after = 7 AND reason = 'stock count' AND actor = 'user:%lld' "
 				 "AND seller_id = %lld", sku, uid, sid), 1);
 
@@ -176,14 +127,14 @@ START_TEST(api_set_and_adjust)
 	snprintf(body, sizeof(body), "{\"sku\":\"%s\",\"delta\":3,\"reason\":\"found in the back\"}", code);	/* east by default */
 	ck_assert_int_eq(status_of(post_stock(&cl, pid, body)), 200);
 	ck_assert_int_eq(avail_of(sku, 1), 8);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = -2 "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = -2 "
 				 "AND available_after = 5", sku), 1);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = 3 "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = 3 "
 				 "AND available_after = 8", sku), 1);
 	/* The read model, in the same transaction, and an event. */
-	ck_assert_int_eq(scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 8 + west);
-	ck_assert_int_eq(scalarf("SELECT JSON_VALUE(sku_digest, '$[0][4]') FROM products WHERE id = %lld", pid), 8 + west);
-	ck_assert_int_ge(scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND aggregate_id = %lld "
+	ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 8 + west);
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_VALUE(sku_digest, '$[0][4]') FROM products WHERE id = %lld", pid), 8 + west);
+	ck_assert_int_ge(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND aggregate_id = %lld "
 				 "AND JSON_VALUE(payload, '$.reason') = 'damaged'", pid), 1);
 	/* The storefront shows it (product API and page). */
 	ck_assert(storefront_shows(pid, 8 + west));
@@ -220,7 +171,7 @@ END_TEST
 START_TEST(api_bad_input_changes_nothing)
 {
 	struct client cl;
-	long long sid = make_seller(&cl, NULL), sku, pid, before, moves;
+	long long sid = seller_new(&cl, "stock", NULL), sku, pid, before, moves;
 	char code[64], body[400];
 	struct hresp *r;
 	json_t *j;
@@ -281,7 +232,7 @@ START_TEST(api_bad_input_changes_nothing)
 	}
 	ck_assert_int_eq(avail_of(sku, 1), 1000000);
 	ck_assert_int_eq(moves_of(sku), moves + 1);
-	execf("UPDATE inventory SET available = %lld WHERE sku_id = %lld AND warehouse_id = 1", before, sku);
+	sql_execf("UPDATE inventory SET available = %lld WHERE sku_id = %lld AND warehouse_id = 1", before, sku);
 	resync_read_model();
 }
 END_TEST
@@ -291,7 +242,7 @@ END_TEST
 START_TEST(page_form)
 {
 	struct client cl;
-	long long sid = make_seller(&cl, NULL), sku, pid, before, moves;
+	long long sid = seller_new(&cl, "stock", NULL), sku, pid, before, moves;
 	char code[64], form[600], path[64];
 	struct hresp *r;
 
@@ -358,10 +309,10 @@ END_TEST
 START_TEST(isolation)
 {
 	struct client a, b, shopper;
-	long long sid = make_seller(&a, NULL), sku, pid, east, west, moves;
+	long long sid = seller_new(&a, "stock", NULL), sku, pid, east, west, moves;
 	char code[64], body[300], path[64], form[400];
 
-	long long sidb = make_seller(&b, NULL);
+	long long sidb = seller_new(&b, "stock", NULL);
 
 	pid = give_product(sid, "MOB", code, sizeof(code), &sku);
 	east = avail_of(sku, 1);
@@ -489,7 +440,7 @@ START_TEST(race_with_checkouts)
 {
 	enum { NBUY = 24, NADJ = 3, PER = 15 };
 	struct client seller;
-	long long sid = make_seller(&seller, NULL), sku, pid, initial, sold, movesum;
+	long long sid = seller_new(&seller, "stock", NULL), sku, pid, initial, sold, movesum;
 	char code[64];
 	struct buyer *bs = calloc(NBUY, sizeof(*bs));
 	struct adjuster ads[NADJ];
@@ -498,7 +449,7 @@ START_TEST(race_with_checkouts)
 
 	pid = give_product(sid, "HOM", code, sizeof(code), &sku);
 	/* 6 units, all in east; the buyers want 24. */
-	execf("UPDATE inventory SET available = IF(warehouse_id = 1, 6, 0) WHERE sku_id = %lld", sku);
+	sql_execf("UPDATE inventory SET available = IF(warehouse_id = 1, 6, 0) WHERE sku_id = %lld", sku);
 	resync_read_model();
 	for (int i = 0; i < NBUY; i++) {
 		if (i % 8 == 0)
@@ -508,8 +459,8 @@ START_TEST(race_with_checkouts)
 		bs[i].amount = quote_amount(&bs[i].cl);
 		snprintf(bs[i].key, sizeof(bs[i].key), "race-%d-%d-%u", (int)getpid(), i, randombytes_random());
 	}
-	initial = scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku);
-	movesum = scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld", sku);
+	initial = sql_scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku);
+	movesum = sql_scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld", sku);
 	ck_assert_int_eq(movesum, 0);
 	for (int i = 0; i < NADJ; i++) {
 		ads[i] = (struct adjuster){ &seller, pid, code, PER, 0, 0, 0, 1234u + (unsigned)i };
@@ -532,25 +483,25 @@ START_TEST(race_with_checkouts)
 
 	/* Nothing negative; every unit accounted for: what there was plus every
 	 * recorded movement is what is on the shelf, held or sold. */
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM inventory WHERE sku_id = %lld AND "
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM inventory WHERE sku_id = %lld AND "
 				 "(available < 0 OR reserved < 0 OR committed < 0)", sku), 0);
-	movesum = scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld", sku);
+	movesum = sql_scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld", sku);
 	ck_assert_int_eq(initial + movesum,
-			 scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku));
+			 sql_scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku));
 	/* No more sold than was ever there: the units in committed holds are
 	 * the orders confirmed, and each confirmed order has one. */
-	sold = scalarf("SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = %lld AND state = 'committed'", sku);
+	sold = sql_scalarf("SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = %lld AND state = 'committed'", sku);
 	ck_assert_int_eq(sold, ok);
-	ck_assert_int_eq(scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku), sold);
-	ck_assert_int_le(sold, initial + scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements "
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(committed) FROM inventory WHERE sku_id = %lld", sku), sold);
+	ck_assert_int_le(sold, initial + sql_scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements "
 						 "WHERE sku_id = %lld AND delta > 0", sku));
 	/* The movements chain: each one's available_after is the next one's
 	 * starting point only through checkouts, so each is at least 0. */
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND available_after < 0", sku), 0);
-	ck_assert_int_eq(scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld", sku),
-			 scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta <> 0", sku));
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND available_after < 0", sku), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld", sku),
+			 sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta <> 0", sku));
 	/* The read model agrees with the rows once the last writer is done. */
-	ck_assert(storefront_shows(pid, scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku)));
+	ck_assert(storefront_shows(pid, sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku)));
 	fprintf(stderr, "race: %d orders, %d short, adjustments %d ok / %d refused below zero\n", ok, short_,
 		ads[0].ok + ads[1].ok + ads[2].ok, ads[0].conflicts + ads[1].conflicts + ads[2].conflicts);
 	free(bs);
