@@ -32,6 +32,7 @@
 #include "fulfillment/fulfillment.h"
 #include "seller/bulk.h"
 #include "catalog/catalog.h"
+#include "seller/images.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -81,6 +82,7 @@ static const struct job jobs[] = {
 	{ "mail", job_mail, 200 },
 	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
 	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
+	{ "media-sweep", images_sweep_batch, 3600000 },	/* photo files no row names */
 	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
 	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
 	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */

@@ -19,10 +19,12 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "store/db.h"
+#include "http/valid.h"
 #include "catalog/catalog.h"
 #include "catalog/import.h"
 #include "account/account.h"
 #include "search/search.h"
+#include "seller/images.h"
 
 #define EXIT_USAGE 2
 
@@ -37,6 +39,7 @@ static int cmd_migrate(int argc, char **argv);
 static int cmd_import(int argc, char **argv);
 static int cmd_create_admin(int argc, char **argv);
 static int cmd_grant(int argc, char **argv);
+static int cmd_media_sweep(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -52,6 +55,8 @@ static const struct command commands[] = {
 	  "rebuild the search index from MariaDB (progress shown; searches go on meanwhile)" },
 	{ "gen-catalog", search_cmd_gen_catalog, "gen-catalog N",
 	  "add N synthetic products (names, brands, prices, Zipf-like sales) for benchmarks" },
+	{ "media-sweep", cmd_media_sweep, "media-sweep [MIN_AGE]",
+	  "remove photo files no product names, older than MIN_AGE seconds (default 3600)" },
 	{ "help", cmd_help, "help", "show this list" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -455,6 +460,34 @@ out:
 	return rc;
 }
 
+/* The same sweep shopd jobs runs hourly, now (an operator after a crash,
+ * and the tests). */
+static int cmd_media_sweep(int argc, char **argv)
+{
+	struct arena *a;
+	struct db *db = NULL;
+	int64_t age = MEDIA_ORPHAN_AGE;
+	int n;
+
+	if (argc > 2 || (argc == 2 && parse_int64(argv[1], strlen(argv[1]), 0, INT64_MAX, &age)))
+		return EXIT_USAGE;
+	if (open_db(&db)) {
+		db_close(db);
+		return 1;
+	}
+	if (!(a = arena_new(64 * 1024))) {
+		db_close(db);
+		return 1;
+	}
+	n = images_sweep(db, a, (long)age);
+	arena_destroy(a);
+	db_close(db);
+	if (n < 0)
+		return 1;
+	printf("removed %d photo%s no product names\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	size_t i;
@@ -480,6 +513,7 @@ int main(int argc, char **argv)
 	account_init();
 	admin_init();
 	search_init();
+	images_init();
 	db_register(ctl_sql, Q_COUNT);
 
 	if (argc < 2) {

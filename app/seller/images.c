@@ -33,12 +33,15 @@
  * locks the product row first (SELECT ... FOR UPDATE), which serializes the
  * changes to one item's photos (positions, the limit) without touching any
  * other item. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <magic.h>
@@ -826,10 +829,10 @@ void images_init(void)
 	db_register(sql, Q_COUNT);
 }
 
-static enum err named_lock(struct ctx *c, const char *hash)
+static enum err lock_hash(struct db *db, struct arena *a, const char *hash)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(c->db, c->a, &sql[Q_NAMED_LOCK], &r, "s", hash);
+	enum err e = db_exec(db, a, &sql[Q_NAMED_LOCK], &r, "s", hash);
 
 	if (e)
 		return e;
@@ -837,28 +840,110 @@ static enum err named_lock(struct ctx *c, const char *hash)
 	return r->nrows && db_int(r, 0, 0) == 1 ? E_OK : E_UNAVAIL;
 }
 
-static void named_unlock(struct ctx *c, const char *hash)
+static void unlock_hash(struct db *db, struct arena *a, const char *hash)
 {
 	struct db_res *r = NULL;
 
-	db_exec(c->db, c->a, &sql[Q_NAMED_UNLOCK], &r, "s", hash);
+	db_exec(db, a, &sql[Q_NAMED_UNLOCK], &r, "s", hash);
 }
 
-/* Removes the files of hash when no row names them any more. */
-static void media_collect(struct ctx *c, const char *hash)
+static enum err named_lock(struct ctx *c, const char *hash)
+{
+	return lock_hash(c->db, c->a, hash);
+}
+
+static void named_unlock(struct ctx *c, const char *hash)
+{
+	unlock_hash(c->db, c->a, hash);
+}
+
+/* Removes the files of hash when no row names them any more; 1 when it
+ * did. Under the hash's named lock, which an upload holds from writing the
+ * files to committing its row. */
+static int collect_hash(struct db *db, struct arena *a, const char *hash)
 {
 	struct db_res *r = NULL;
+	int gone = 0;
 
-	if (named_lock(c, hash))
-		return;
-	if (!db_exec(c->db, c->a, &sql[Q_HASH_USED], &r, "s", hash) && r->nrows && db_int(r, 0, 0) == 0)
+	if (lock_hash(db, a, hash))
+		return 0;
+	if (!db_exec(db, a, &sql[Q_HASH_USED], &r, "s", hash) && r->nrows && db_int(r, 0, 0) == 0) {
+		gone = 1;
 		for (int k = 0; k < SZ_COUNT; k++) {
-			char *path = media_path(c->a, hash, k);
+			char *path = media_path(a, hash, k);
 
 			if (path && unlink(path) && errno != ENOENT)
 				log_err("images: unlink %s: %s", path, strerror(errno));
 		}
-	named_unlock(c, hash);
+	}
+	unlock_hash(db, a, hash);
+	return gone;
+}
+
+static void media_collect(struct ctx *c, const char *hash)
+{
+	collect_hash(c->db, c->a, hash);
+}
+
+/* Photos whose files were written but whose row never committed (a worker
+ * killed between the two) are found here: every *-full.webp older than
+ * MEDIA_ORPHAN_AGE that no row names goes, with its other sizes, and so do
+ * temporary files that old. Returns how many photos went, or -1 when the
+ * database is away. shopd jobs runs it hourly; `shopctl media-sweep` now. */
+int images_sweep(struct db *db, struct arena *a, long min_age)
+{
+	time_t now = time(NULL);
+	int gone = 0;
+	DIR *top;
+	struct dirent *d;
+
+	if (!config.media_dir || !(top = opendir(config.media_dir)))
+		return 0;
+	while ((d = readdir(top))) {
+		char *sub;
+		DIR *dir;
+		struct dirent *f;
+
+		if (strlen(d->d_name) != 2 || !isxdigit((unsigned char)d->d_name[0]) ||
+		    !isxdigit((unsigned char)d->d_name[1]))
+			continue;
+		sub = arena_printf(a, "%s/%s", config.media_dir, d->d_name);
+		if (!sub || !(dir = opendir(sub)))
+			continue;
+		while ((f = readdir(dir))) {
+			char *path = arena_printf(a, "%s/%s", sub, f->d_name), hash[65];
+			size_t n = strlen(f->d_name);
+			struct stat st;
+
+			if (!path || stat(path, &st) || now - st.st_mtime < min_age)
+				continue;
+			if (!strncmp(f->d_name, ".tmp-", 5)) {
+				unlink(path);
+				continue;
+			}
+			if (n != 64 + strlen("-full.webp") || strcmp(f->d_name + 64, "-full.webp") ||
+			    strspn(f->d_name, "0123456789abcdef") != 64)
+				continue;
+			memcpy(hash, f->d_name, 64);
+			hash[64] = '\0';
+			gone += collect_hash(db, a, hash);
+		}
+		closedir(dir);
+		if (db_ping(db)) {
+			closedir(top);
+			return -1;
+		}
+	}
+	closedir(top);
+	if (gone)
+		log_info("images: swept %d orphan photo%s", gone, gone == 1 ? "" : "s");
+	return gone;
+}
+
+int images_sweep_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	return images_sweep(db, a, MEDIA_ORPHAN_AGE) < 0 ? -1 : 0;
 }
 
 /* ---- changes (one transaction each; may run again on a deadlock) ---- */

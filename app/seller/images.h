@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include "../core/err.h"
 
+struct arena;
 struct ctx;
+struct db;
+struct kv;
 
 #define IMAGES_PER_ITEM		12
 #define IMAGE_MAX_BYTES		(10 * 1024 * 1024)	/* an upload: more is 413 */
@@ -18,6 +21,15 @@ struct ctx;
 #define IMAGE_FULL		1600	/* long edge of each stored size, at most */
 #define IMAGE_CARD		480
 #define IMAGE_THUMB		160
+/* Files no row names are removed once they are this old (seconds): an
+ * upload writes its files, then commits its row within seconds. */
+#define MEDIA_ORPHAN_AGE	3600
+
+/* Removes photo files that no row names and are at least min_age seconds
+ * old, and temporary files as old; the number of photos removed, or -1 when
+ * the database is away. images_sweep_batch is the shopd jobs entry. */
+int images_sweep(struct db *db, struct arena *a, long min_age);
+int images_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
 
 enum image_type { IMAGE_NONE, IMAGE_JPEG, IMAGE_PNG, IMAGE_GIF, IMAGE_WEBP };
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <utime.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <vips/vips.h>
@@ -1068,6 +1069,93 @@ START_TEST(sellers_are_isolated)
 }
 END_TEST
 
+/* Files a crash left without a row go at the sweep (shopd jobs hourly,
+ * `shopctl media-sweep` now); files a row names, and young ones, stay. */
+static void touch_old(const char *path, const char *content, int hours)
+{
+	FILE *f = fopen(path, "w");
+	struct utimbuf t;
+
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+	t.actime = t.modtime = time(NULL) - hours * 3600;
+	ck_assert_int_eq(utime(path, &t), 0);
+}
+
+START_TEST(orphan_files_are_swept)
+{
+	const char *sizes[] = { "full", "card", "thumb" };
+	char orphan[65], young[65], used[65] = "", dir[1200], path[1400];
+	DIR *top;
+	struct dirent *d;
+	struct stat st;
+
+	/* A photo some row names: any full-size file the earlier tests left. */
+	ck_assert_ptr_nonnull(top = opendir(media_dir()));
+	while (!used[0] && (d = readdir(top))) {
+		DIR *sub;
+		struct dirent *f;
+
+		if (strlen(d->d_name) != 2)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", media_dir(), d->d_name);
+		if (!(sub = opendir(dir)))
+			continue;
+		while ((f = readdir(sub)))
+			if (strlen(f->d_name) == 74 && !strcmp(f->d_name + 64, "-full.webp") &&
+			    sql_scalarf("SELECT COUNT(*) FROM product_images WHERE hash = '%.64s'", f->d_name) > 0) {
+				snprintf(used, sizeof(used), "%.64s", f->d_name);
+				break;
+			}
+		closedir(sub);
+	}
+	closedir(top);
+	ck_assert_msg(used[0], "no stored photo to keep");
+	snprintf(path, sizeof(path), "%s/%.2s/%s-full.webp", media_dir(), used, used);
+	{
+		struct utimbuf t = { time(NULL) - 7200, time(NULL) - 7200 };
+
+		ck_assert_int_eq(utime(path, &t), 0);
+	}
+	snprintf(orphan, sizeof(orphan), "%064d", 0);
+	memcpy(orphan, "deadbeef", 8);
+	snprintf(young, sizeof(young), "%064d", 1);
+	memcpy(young, "cafebabe", 8);
+	snprintf(dir, sizeof(dir), "%s/de", media_dir());
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/ca", media_dir());
+	mkdir(dir, 0755);
+	for (int k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/de/%s-%s.webp", media_dir(), orphan, sizes[k]);
+		touch_old(path, "RIFF", 2);
+		snprintf(path, sizeof(path), "%s/ca/%s-%s.webp", media_dir(), young, sizes[k]);
+		touch_old(path, "RIFF", 0);
+	}
+	snprintf(path, sizeof(path), "%s/de/.tmp-abc123", media_dir());
+	touch_old(path, "half", 2);
+
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "media-sweep"), 0);
+	for (int k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/de/%s-%s.webp", media_dir(), orphan, sizes[k]);
+		ck_assert_msg(stat(path, &st) != 0, "orphan %s kept", path);
+		snprintf(path, sizeof(path), "%s/ca/%s-%s.webp", media_dir(), young, sizes[k]);
+		ck_assert_msg(stat(path, &st) == 0, "young %s removed", path);
+		snprintf(path, sizeof(path), "%s/%.2s/%s-%s.webp", media_dir(), used, used, sizes[k]);
+		ck_assert_msg(stat(path, &st) == 0, "used %s removed", path);
+	}
+	snprintf(path, sizeof(path), "%s/de/.tmp-abc123", media_dir());
+	ck_assert_int_ne(stat(path, &st), 0);
+	/* The young one goes once it is old enough. */
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "media-sweep 0"), 0);
+	snprintf(path, sizeof(path), "%s/ca/%s-full.webp", media_dir(), young);
+	ck_assert_int_ne(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/%.2s/%s-full.webp", media_dir(), used, used);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "media-sweep -1"), 2);	/* usage */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http-seller-images");
@@ -1085,6 +1173,7 @@ int main(void)
 	tcase_add_test(tc, pages_reorder_alt_delete);
 	tcase_add_test(tc, api_patch_delete_shared_and_limit);
 	tcase_add_test(tc, sellers_are_isolated);
+	tcase_add_test(tc, orphan_files_are_swept);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
