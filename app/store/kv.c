@@ -1,6 +1,11 @@
 /* Redis through hiredis (0.14, synchronous API). A failed connection or
  * command drops the context; the next call reconnects, so a Redis restart
- * costs the requests made during the outage and nothing after it. */
+ * costs the requests made during the outage and nothing after it. A
+ * connection Redis closed while the worker was idle (a restart) fails the
+ * next write with EPIPE: the command was never sent, so it is sent again
+ * once on a new connection (a command whose reply was lost is not: it may
+ * have run). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +94,12 @@ static enum err finish(struct kv *kv, struct arena *a, redisReply *r, redisReply
 	return e;
 }
 
+/* The command could not be written: the peer had closed the connection. */
+static int not_sent(const struct kv *kv)
+{
+	return kv->c && kv->c->err == REDIS_ERR_IO && errno == EPIPE;
+}
+
 enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *fmt, ...)
 {
 	va_list ap;
@@ -103,6 +114,14 @@ enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *
 	va_start(ap, fmt);
 	r = redisvCommand(kv->c, fmt, ap);
 	va_end(ap);
+	if (!r && not_sent(kv)) {
+		drop(kv);
+		if (connect_kv(kv) == E_OK) {
+			va_start(ap, fmt);
+			r = redisvCommand(kv->c, fmt, ap);
+			va_end(ap);
+		}
+	}
 	return finish(kv, a, r, reply);
 }
 
@@ -118,6 +137,11 @@ enum err kv_cmdv(struct kv *kv, struct arena *a, redisReply **reply,
 		return e;
 	}
 	r = redisCommandArgv(kv->c, argc, argv, argvlen);
+	if (!r && not_sent(kv)) {
+		drop(kv);
+		if (connect_kv(kv) == E_OK)
+			r = redisCommandArgv(kv->c, argc, argv, argvlen);
+	}
 	return finish(kv, a, r, reply);
 }
 

@@ -100,6 +100,23 @@ START_TEST(redis_restart)
 	hresp_free(r);
 	ck_assert_int_eq(stack_cmd("start-redis"), 0);
 	ck_assert(wait_status("/healthz", 200, 10));
+	/* Every worker's connection to the old Redis is dead; the first
+	 * request each worker serves must still find its session (a new
+	 * one: Redis keeps nothing over a restart) and its token. A post
+	 * with a wrong password answers 401, not 403 (no session) or 503. */
+	clear_ip_throttles();
+	for (int i = 0; i < 16; i++) {
+		struct client cl = {0};
+		char body[300];
+
+		ck_assert_int_eq(client_session(&cl), 0);
+		snprintf(body, sizeof(body), "{\"email\": \"%s\", \"password\": \"not the password\"}",
+			 fresh_email("nobody"));
+		r = client_req(&cl, "POST", "/api/session", body, 1);
+		ck_assert_msg(r->status == 401, "after a Redis restart: %ld %s", r->status, r->body);
+		hresp_free(r);
+	}
+	clear_ip_throttles();
 }
 END_TEST
 
