@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS products (
 	sales_count INT UNSIGNED NOT NULL DEFAULT 0,
 	-- Popularity for the "relevance" (Featured) sort; see app/catalog/import.c.
 	rank_score INT NOT NULL DEFAULT 0,
-	-- Sum of inventory.available over this product's SKUs and warehouses.
+	-- Sum of inventory.available over this product's active SKUs and
+	-- warehouses, kept by catalog_refresh_digest() with sku_digest.
 	stock_total INT NOT NULL DEFAULT 0,
 	-- {"Label": "value", ...} shown as the specification table.
 	attributes JSON NOT NULL DEFAULT '{}' CHECK (JSON_VALID(attributes)),

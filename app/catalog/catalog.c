@@ -114,11 +114,15 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_PRODUCT_BY_ID] = { "SELECT " PRODUCT_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
 			          "WHERE p.id = ? AND p.status = 'active'", 0 },
 	/* The read model, computed by the database from the rows it summarises. */
+	/* stock_total is the same sum as the digest's, over active SKUs:
+	 * one definition, kept here, so listings and the product page agree. */
 	[Q_SKU_DIGEST] = { "UPDATE products p SET sku_digest = COALESCE((SELECT JSON_ARRAYAGG(JSON_ARRAY("
 			   "s.code, s.price, s.currency, s.weight_grams, "
 			   "(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id), "
 			   "JSON_EXTRACT(s.options, '$')) ORDER BY s.position, s.id) "
-			   "FROM skus s WHERE s.product_id = p.id AND s.status = 'active'), JSON_ARRAY()) "
+			   "FROM skus s WHERE s.product_id = p.id AND s.status = 'active'), JSON_ARRAY()), "
+			   "stock_total = COALESCE((SELECT SUM(i.available) FROM inventory i JOIN skus s "
+			   "ON s.id = i.sku_id WHERE s.product_id = p.id AND s.status = 'active'), 0) "
 			   "WHERE p.id = ?", 0 },
 	[Q_REVIEW_DIGEST] = { "UPDATE products p SET review_digest = JSON_OBJECT("
 			      "'dist', (SELECT JSON_ARRAY(COUNT(IF(r.rating = 1, 1, NULL)), COUNT(IF(r.rating = 2, 1, NULL)), "

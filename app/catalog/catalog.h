@@ -14,8 +14,8 @@ struct arena;
 /* Registers the module's statements (call once at start). */
 void catalog_init(void);
 
-/* Recomputes the product's read model (sku_digest, review_digest) from its
- * SKUs, inventory and reviews. Call it inside every transaction that changes
+/* Recomputes the product's read model (sku_digest, stock_total over its
+ * active SKUs, review_digest) from its SKUs, inventory and reviews. Call it inside every transaction that changes
  * those rows, after the change, so pages never show a mix of old and new. */
 enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id);
 /* Recounts categories.product_count (the navigation's "(N)"); shopd jobs

@@ -61,7 +61,7 @@ enum {
 	Q_PICK, Q_SHIP_INS, Q_LINE_ASSIGN, Q_UNASSIGNED, Q_OTHER_PENDING, Q_SET_FINAL, Q_SHIPMENT,
 	Q_SHIPMENT_LOCK, Q_SHIPMENT_FAIL, Q_SHIPMENT_SHIPPED, Q_SHIPMENT_LINES, Q_LINES_SHIPPED,
 	Q_HOLDS_SKU, Q_INV_SHIP, Q_HOLD_STATE, Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW,
-	Q_INV_UNCOMMIT, Q_INV_RESTOCK, Q_MOVEMENT, Q_STOCK_EVENT, Q_STOCK_TOTAL, Q_LINE_CANCEL,
+	Q_INV_UNCOMMIT, Q_INV_RESTOCK, Q_MOVEMENT, Q_STOCK_EVENT, Q_LINE_CANCEL,
 	Q_MY_SHIPMENTS, Q_TRACKING, Q_MY_SHIPMENT_LOCK, Q_DELIVER, Q_LINES_DELIVER, Q_BY_TRACKING,
 	Q_CARRIER_EVENT, Q_REFUND_INS, Q_REFUND_LINE_INS, Q_LINE_REFUND_RESERVE, Q_REFUND,
 	Q_REFUND_LOCK, Q_REFUND_LINES, Q_REFUND_DONE, Q_REFUND_SOFT, Q_REFUND_FAILED,
@@ -131,8 +131,6 @@ static struct db_sql sql[NQ] = {
 			 "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
 	[Q_STOCK_EVENT] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('StockChanged', ?, "
 			    "JSON_OBJECT('productId', ?, 'orderId', ?, 'reason', ?))", 0 },
-	[Q_STOCK_TOTAL] = { "UPDATE products SET stock_total = (SELECT COALESCE(SUM(i.available), 0) "
-			    "FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.product_id = ?) WHERE id = ?", 0 },
 	[Q_LINE_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND seller_id = ? "
 			    "AND line_no = ? AND state IN ('open', 'picked') AND shipment_id IS NULL", 0 },
 	[Q_MY_SHIPMENTS] = { SHIPMENT_COLS "AND s.seller_id = ? ORDER BY s.id", 0 },
@@ -426,10 +424,9 @@ static enum err stock_changed(struct db *db, struct arena *a, int64_t product_id
 {
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_STOCK_EVENT], NULL, "iiis", product_id, product_id, order_id, reason)) ||
-	    (e = db_exec(db, a, &sql[Q_STOCK_TOTAL], NULL, "ii", product_id, product_id)))
+	if ((e = db_exec(db, a, &sql[Q_STOCK_EVENT], NULL, "iiis", product_id, product_id, order_id, reason)))
 		return e;
-	return catalog_refresh_digest(db, a, product_id);
+	return catalog_refresh_digest(db, a, product_id);	/* stock_total too */
 }
 
 /* After the last open line is shipped or cancelled: what is still authorized

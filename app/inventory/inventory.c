@@ -17,7 +17,7 @@
 #define MOVEMENTS_SHOWN 50
 
 enum {
-	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE, Q_STOCK_TOTAL,
+	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE,
 	Q_OUTBOX, Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, NQ
 };
 
@@ -41,8 +41,6 @@ static struct db_sql sql[NQ] = {
 			"AND available = ?", 0 },
 	[Q_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 		     "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
-	[Q_STOCK_TOTAL] = { "UPDATE products SET stock_total = (SELECT COALESCE(SUM(i.available), 0) "
-			    "FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.product_id = ?) WHERE id = ?", 0 },
 	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
 		       "VALUES ('StockChanged', ?, JSON_OBJECT('productId', ?, 'reason', ?))", 0 },
 	[Q_WAREHOUSE] = { "SELECT id FROM warehouses WHERE code = ?", 0 },
@@ -88,8 +86,7 @@ enum err inventory_product_changed(struct db *db, struct arena *a, int64_t produ
 {
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_STOCK_TOTAL], NULL, "ii", product_id, product_id)) ||
-	    (e = catalog_refresh_digest(db, a, product_id)))
+	if ((e = catalog_refresh_digest(db, a, product_id)))	/* stock_total too */
 		return e;
 	return db_exec(db, a, &sql[Q_OUTBOX], NULL, "iis", product_id, product_id, reason ? reason : "");
 }

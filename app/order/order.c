@@ -23,7 +23,7 @@
 
 enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
-	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_STOCK_TOTAL, Q_ORDER_LOCK, Q_SET_STATUS,
+	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, NQ
 };
@@ -53,8 +53,6 @@ static struct db_sql sql[NQ] = {
 			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
 	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
 	[Q_PRODUCTS_OF] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? ORDER BY product_id", 0 },
-	[Q_STOCK_TOTAL] = { "UPDATE products SET stock_total = (SELECT COALESCE(SUM(i.available), 0) "
-			    "FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.product_id = ?) WHERE id = ?", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, user_id, payment_intent FROM orders WHERE id = ? FOR UPDATE", 0 },
 	[Q_STATE] = { "SELECT status, payment_intent FROM orders WHERE id = ? AND user_id = ?", 0 },
 	[Q_SET_STATUS] = { "UPDATE orders SET status = ? WHERE id = ?", 0 },
@@ -178,12 +176,8 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	struct db_res *r = NULL;
 	enum err e = db_exec(db, a, &sql[Q_PRODUCTS_OF], &r, "i", order_id);
 
-	for (size_t i = 0; !e && i < r->nrows; i++) {
-		int64_t pid = db_int(r, i, 0);
-
-		if (!(e = db_exec(db, a, &sql[Q_STOCK_TOTAL], NULL, "ii", pid, pid)))
-			e = catalog_refresh_digest(db, a, pid);
-	}
+	for (size_t i = 0; !e && i < r->nrows; i++)
+		e = catalog_refresh_digest(db, a, db_int(r, i, 0));	/* stock_total too */
 	return e;
 }
 

@@ -130,9 +130,8 @@ static struct db_sql sql[NQ] = {
 	 * catalog_refresh_digest()'s, per product. */
 	[Q_READ_MODEL] = { "UPDATE products p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) t "
 			   "ON t.id = p.id SET p.price = COALESCE((SELECT MIN(s.price) FROM skus s "
-			   "WHERE s.product_id = p.id AND s.status = 'active'), p.price), "
-			   "p.stock_total = (SELECT COALESCE(SUM(i.available), 0) FROM inventory i "
-			   "JOIN skus s ON s.id = i.sku_id WHERE s.product_id = p.id) WHERE p.seller_id = ?", 0 },
+			   "WHERE s.product_id = p.id AND s.status = 'active'), p.price) "
+			   "WHERE p.seller_id = ?", 0 },	/* stock_total: catalog_refresh_digest() */
 	[Q_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
 		       "SELECT e.topic, t.id, JSON_OBJECT('id', t.id, 'productId', t.id, 'importId', ?, 'reason', 'import') "
 		       "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) t "

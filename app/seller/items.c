@@ -125,10 +125,8 @@ static struct db_sql sql[Q_COUNT] = {
 			 "available_after, reason, actor) VALUES (?, 1, ?, ?, ?, 'initial stock', ?)", 0 },
 	[Q_TOTALS] = { "UPDATE products p SET "
 		       "price = COALESCE((SELECT MIN(s.price) FROM skus s WHERE s.product_id = p.id "
-		       "AND s.status = 'active'), 0), "
-		       "stock_total = COALESCE((SELECT SUM(i.available) FROM inventory i JOIN skus s "
-		       "ON s.id = i.sku_id WHERE s.product_id = p.id AND s.status = 'active'), 0) "
-		       "WHERE p.id = ? AND p.seller_id = ?", 0 },
+		       "AND s.status = 'active'), 0) "
+		       "WHERE p.id = ? AND p.seller_id = ?", 0 },	/* stock_total: catalog_refresh_digest() */
 	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
 		       "VALUES (?, ?, JSON_OBJECT('id', ?, 'productId', ?, 'sellerId', ?, 'reason', ?))", 0 },
 	/* Newest first by id (ids grow with creation), so `id < after` pages

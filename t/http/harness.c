@@ -248,8 +248,6 @@ void resync_read_model(void)
 		if (db_open(&d))
 			return;
 	}
-	sql_exec("UPDATE products p SET stock_total = (SELECT COALESCE(SUM(i.available), 0) FROM inventory i "
-		 "JOIN skus s ON s.id = i.sku_id WHERE s.product_id = p.id)");
 	if (db_exec(d, a, &resync_ids, &r, "") == E_OK)
 		for (size_t i = 0; i < r->nrows; i++)
 			catalog_refresh_digest(d, a, db_int(r, i, 0));

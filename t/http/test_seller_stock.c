@@ -164,6 +164,18 @@ START_TEST(api_set_and_adjust)
 	snprintf(body, sizeof(body), "{\"sku\":\"%s\",\"warehouse\":\"east\",\"set\":8,\"reason\":\"recount\"}", code);
 	ck_assert_int_eq(status_of(post_stock(&cl, pid, body)), 200);
 	ck_assert_int_eq(moves_of(sku), 3);
+
+	/* Units of a retired SKU are not for sale: listings (stock_total) and
+	 * the product page (the digest) count active SKUs alike. */
+	sql_execf("INSERT INTO skus (product_id, code, price, status) VALUES (%lld, 'RETIRED-%lld', 100, 'inactive')",
+		  pid, pid);
+	sql_execf("INSERT INTO inventory (sku_id, warehouse_id, available) SELECT id, 1, 50 FROM skus "
+		  "WHERE code = 'RETIRED-%lld'", pid);
+	snprintf(body, sizeof(body), "{\"sku\":\"%s\",\"delta\":1,\"reason\":\"found one more\"}", code);
+	ck_assert_int_eq(status_of(post_stock(&cl, pid, body)), 200);
+	ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 9 + west);
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_VALUE(sku_digest, '$[0][4]') FROM products WHERE id = %lld", pid),
+			 9 + west);
 }
 END_TEST
 
