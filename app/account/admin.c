@@ -291,18 +291,13 @@ enum err h_sell(struct ctx *c)
 /* What the admin typed, with LIKE's wildcards escaped by '!'. */
 static const char *like_prefix(struct arena *a, const char *q)
 {
-	size_t n = strlen(q), k = 0;
-	char *s = arena_alloc(a, 2 * n + 1);
+	char *s = arena_strdup(a, q);
 
 	if (!s)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (q[i] == '%' || q[i] == '_' || q[i] == '!')
-			s[k++] = '!';
-		s[k++] = (char)tolower((unsigned char)q[i]);
-	}
-	s[k] = '\0';
-	return s;
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return db_like_escape(a, s);
 }
 
 enum err h_admin(struct ctx *c)

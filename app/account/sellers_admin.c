@@ -59,22 +59,6 @@ void sellers_admin_init(void)
 	db_register(sql, Q_COUNT);
 }
 
-/* '!' escapes LIKE's wildcards in what the admin typed. Arena-owned. */
-static const char *like_escape(struct arena *a, const char *s)
-{
-	char *o = arena_alloc(a, strlen(s) * 2 + 1), *p = o;
-
-	if (!o)
-		return "";
-	for (; *s; s++) {
-		if (*s == '%' || *s == '_' || *s == '!')
-			*p++ = '!';
-		*p++ = *s;
-	}
-	*p = '\0';
-	return o;
-}
-
 enum err h_admin_sellers(struct ctx *c)
 {
 	json_t *m = session_form_page(c, "admin_sellers", "Sellers", 200), *list;
@@ -84,7 +68,7 @@ enum err h_admin_sellers(struct ctx *c)
 
 	if (!m)
 		return E_NOMEM;
-	q = q ? like_escape(c->a, q) : "";
+	q = q ? db_like_escape(c->a, q) : "";
 	if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &r, "sss", q, q, q)))
 		return e;
 	list = json_array();

@@ -134,8 +134,8 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_LIST] = { "SELECT " ITEM_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
 		     "WHERE p.seller_id = ? AND p.id < ? AND (? IS NULL OR p.status = ?) "
 		     "AND (? IS NULL OR c.slug = ?) "
-		     "AND (? IS NULL OR p.title LIKE ? OR EXISTS (SELECT 1 FROM skus s "
-		     "WHERE s.product_id = p.id AND s.code LIKE ?)) "
+		     "AND (? IS NULL OR p.title LIKE CONCAT('%', ?, '%') ESCAPE '!' OR EXISTS (SELECT 1 "
+		     "FROM skus s WHERE s.product_id = p.id AND s.code LIKE CONCAT(?, '%') ESCAPE '!')) "
 		     "ORDER BY p.id DESC LIMIT ?", 0 },
 };
 
@@ -1760,24 +1760,8 @@ struct list_q {
 	const char *q, *status, *category;
 	int64_t after;
 	int64_t size;
-	const char *like_title, *like_code;
+	const char *like;	/* q, its LIKE wildcards escaped */
 };
-
-static const char *like_escape(struct arena *a, const char *s, int prefix_only)
-{
-	struct buf b;
-
-	buf_init(&b, a, strlen(s) * 2 + 4);
-	if (!prefix_only)
-		buf_putc(&b, '%');
-	for (; *s; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *s);
-	}
-	buf_putc(&b, '%');
-	return b.p;
-}
 
 static enum err list_query(struct ctx *c, struct list_q *l, const char *cursor, struct db_res **out)
 {
@@ -1798,11 +1782,10 @@ static enum err list_query(struct ctx *c, struct list_q *l, const char *cursor, 
 			l->q = NULL;
 	}
 	if (l->q) {
-		l->like_title = like_escape(c->a, l->q, 0);
-		l->like_code = like_escape(c->a, l->q, 1);
+		l->like = db_like_escape(c->a, l->q);
 	}
 	return db_exec(c->db, c->a, &sql[Q_LIST], out, "iisssssssi", c->sess->seller_id, l->after,
-		       l->status, l->status, l->category, l->category, l->q, l->like_title, l->like_code,
+		       l->status, l->status, l->category, l->category, l->q, l->like, l->like,
 		       l->size + 1);
 }
 

@@ -533,3 +533,18 @@ int64_t db_int(const struct db_res *r, size_t row, size_t col)
 
 	return s ? strtoll(s, NULL, 10) : 0;
 }
+
+const char *db_like_escape(struct arena *a, const char *text)
+{
+	char *o = arena_alloc(a, strlen(text) * 2 + 1), *p = o;
+
+	if (!o)
+		return "";
+	for (; *text; text++) {
+		if (*text == '%' || *text == '_' || *text == '!')
+			*p++ = '!';
+		*p++ = *text;
+	}
+	*p = '\0';
+	return o;
+}

@@ -50,6 +50,10 @@ enum err db_exec(struct db *db, struct arena *a, const struct db_sql *q,
 		 struct db_res **res, const char *types, ...);
 uint64_t db_affected(const struct db *db);	/* of the last db_exec */
 uint64_t db_insert_id(const struct db *db);	/* of the last db_exec */
+/* text with LIKE's wildcards (% and _) and the escape character itself
+ * escaped by '!', for "LIKE CONCAT(?, '%') ESCAPE '!'" and the like: what a
+ * person typed matches literally. Arena-owned; "" when out of memory. */
+const char *db_like_escape(struct arena *a, const char *text);
 unsigned db_errno(const struct db *db);		/* MySQL error number of last failure */
 const char *db_error(const struct db *db);
 
