@@ -98,7 +98,9 @@ enum err h_seller_home(struct ctx *c)
 
 	if (!m)
 		return E_NOMEM;
-	if (!sid || (e = db_exec(c->db, c->a, &sql[Q_SELLER], &r, "i", sid)) || !r->nrows) {
+	if (sid && (e = db_exec(c->db, c->a, &sql[Q_SELLER], &r, "i", sid)))
+		return e;	/* the error page, not "no profile" */
+	if (!sid || !r->nrows) {
 		json_object_set_new(m, "noProfile", json_true());
 		return E_OK;
 	}
