@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <sodium.h>
 #include <mysql.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -484,4 +485,20 @@ long long seller_new(struct client *cl, const char *tag, long long *uid_out)
 	if (uid_out)
 		*uid_out = uid;
 	return sid;
+}
+
+void sign_header(char *out, size_t n, const char *name, const char *secret, long long t, const char *body)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char hex[2 * sizeof(mac) + 1], ts[32];
+	crypto_auth_hmacsha256_state st;
+
+	snprintf(ts, sizeof(ts), "%lld", t);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	snprintf(out, n, "%s: t=%s,v1=%s", name, ts, hex);
 }

@@ -99,3 +99,6 @@ int shopctl_run(const char *env, const char *input, const char *args);
  * its session refreshed (the role change gives it a new id), password
  * "correct horse battery"; returns the sellers.id (and the user's id). */
 long long seller_new(struct client *cl, const char *tag, long long *uid_out);
+/* A webhook signature header as the payment sandbox and carriers send it:
+ * "<name>: t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
+void sign_header(char *out, size_t n, const char *name, const char *secret, long long t, const char *body);

@@ -688,10 +688,7 @@ END_TEST
 
 static long webhook(const char *body, long long t, const char *secret_override)
 {
-	char secret[200], path[300], sig[300], hex[65];
-	unsigned char mac[32];
-	crypto_auth_hmacsha256_state st;
-	char ts[32];
+	char secret[200], path[300], sig[300];
 	const char *h[] = { "Content-Type: application/json", sig, NULL };
 	struct hresp *r;
 	long status;
@@ -700,14 +697,7 @@ static long webhook(const char *body, long long t, const char *secret_override)
 	read_file(path, secret, sizeof(secret));
 	if (secret_override)
 		snprintf(secret, sizeof(secret), "%s", secret_override);
-	snprintf(ts, sizeof(ts), "%lld", t);
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-	snprintf(sig, sizeof(sig), "Paygate-Signature: t=%s,v1=%s", ts, hex);
+	sign_header(sig, sizeof(sig), "Paygate-Signature", secret, t, body);
 	r = http("POST", "/api/webhooks/paygate", body, h);
 	status = r->status;
 	hresp_free(r);

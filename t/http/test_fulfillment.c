@@ -653,21 +653,12 @@ END_TEST
 
 static long carrier_event(const char *body, long long t, const char *secret)
 {
-	char sig[300], hex[65], ts[32];
-	unsigned char mac[32];
-	crypto_auth_hmacsha256_state st;
+	char sig[300];
 	const char *h[] = { "Content-Type: application/json", sig, NULL };
 	struct hresp *r;
 	long status;
 
-	snprintf(ts, sizeof(ts), "%lld", t);
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-	snprintf(sig, sizeof(sig), "Carrier-Signature: t=%s,v1=%s", ts, hex);
+	sign_header(sig, sizeof(sig), "Carrier-Signature", secret, t, body);
 	r = http("POST", "/api/carrier/events", body, h);
 	status = r->status;
 	hresp_free(r);
