@@ -520,6 +520,37 @@ static unsigned filters_set(const struct search_query *q)
 	       (q->in_stock ? F_STOCK : 0);
 }
 
+unsigned search_facet_key(int64_t category, int64_t price, int64_t rating_x100, int64_t stock)
+{
+	unsigned band = 0;
+	int64_t stars = rating_x100 / 100;
+
+	if (category <= 0 || category >= (int64_t)1 << 25)
+		return 0;
+	while (band < NEDGES && price >= price_edges[band])
+		band++;
+	stars = stars < 0 ? 0 : stars > 5 ? 5 : stars;
+	return (unsigned)category << 7 | band << 4 | (unsigned)stars << 1 | (stock > 0);
+}
+
+/* The price range a bound falls on: 0..NEDGES, or -1 when it is not an edge
+ * of the facet's ranges (min: the range's first cent; max: its last). */
+static int price_band_of(int64_t v, int is_max)
+{
+	if (!is_max && v <= 0)
+		return 0;
+	for (size_t i = 0; i < NEDGES; i++)
+		if (v == price_edges[i] - (is_max ? 1 : 0))
+			return (int)i + !is_max;
+	return -1;
+}
+
+int search_one_pass(const struct search_query *q)
+{
+	return !q->multipass && (!q->has_min || price_band_of(q->min_price, 0) >= 0) &&
+	       (!q->has_max || price_band_of(q->max_price, 1) >= 0);
+}
+
 /* WHERE: the words and every set filter but those in skip. */
 static void put_where(struct buf *b, const struct search_query *q, unsigned skip)
 {
@@ -566,6 +597,30 @@ static void put_prs_key(struct buf *b)
  * 4.4 ms through nginx (15.7 ms p95 sorting every match by sales). */
 #define LEAN_CUTOFF 500
 
+/* The most facet key groups (leaf category x price range x stars x stock)
+ * one grouping reads; a search with more (words over thousands of
+ * categories) gets its facets from one query per filter instead. */
+#define FKEY_GROUPS 4096
+
+void search_build_facet_sql(struct buf *b, const struct search_query *q, const char *index, int part)
+{
+	if (part == 0) {
+		/* The words and the brand filter, grouped by facet key: the
+		 * other filters are applied in facet_counts_keyed. */
+		buf_puts(b, "SELECT fkey, COUNT(*) AS n FROM ");
+		buf_puts(b, index);
+		put_where(b, q, F_CAT | F_PRS);
+		buf_printf(b, " GROUP BY fkey LIMIT %d OPTION max_matches = %d, ranker = none", FKEY_GROUPS,
+			   FKEY_GROUPS);
+		return;
+	}
+	/* The brands, with every filter but the brand. */
+	buf_puts(b, "SELECT brand_s AS g, COUNT(*) AS n FROM ");
+	buf_puts(b, index);
+	put_where(b, q, F_BRAND);
+	buf_puts(b, " GROUP BY brand_id ORDER BY n DESC LIMIT 30 OPTION ranker = none");
+}
+
 void search_build_sql(struct buf *b, const struct search_query *q, const char *index)
 {
 	unsigned set = q->facets ? filters_set(q) : 0;
@@ -600,6 +655,13 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		buf_printf(b, " OPTION max_matches = %d, ranker = expr('sum((4 * lcs + 2 * (min_hit_pos == 1) + "
 			   "100 * exact_hit) * user_weight) * 1000 + bm25'), field_weights = (title = 10, skus = 8, "
 			   "brand = 5, category = 3, description = 1)", MAX_MATCHES + 1);
+	if (q->facets && search_one_pass(q)) {
+		buf_puts(b, "; SHOW META; ");
+		search_build_facet_sql(b, q, index, 0);
+		buf_puts(b, "; ");
+		search_build_facet_sql(b, q, index, 1);
+		return;
+	}
 	if (q->facets) {
 		/* The facets whose own filter is not set count what the
 		 * page shows: FACETs of the main query. */
@@ -717,6 +779,7 @@ struct search {
 	int64_t total;
 	const char *next;
 	const char *corrected;	/* the query actually run, when corrected */
+	int64_t matched;	/* matches of the words without filters, -1 unknown */
 	int degraded;
 };
 
@@ -841,36 +904,125 @@ static void set_next(struct ctx *c, struct search *s, size_t got)
 							   fingerprint(s)));
 }
 
-static json_t *facet_json(struct arena *a, const struct search *s, MYSQL_RES **fr, unsigned set)
+/* Facet counts on their way to JSON, from either way of counting. */
+struct fbrand {
+	const char *name;
+	unsigned id;
+	int64_t n;
+};
+
+struct fcounts {
+	int64_t *cat;		/* by place in cats.v */
+	struct fbrand *brand;
+	size_t nbrand, brand_cap;
+	int64_t price[NEDGES + 1], r3, r4, instock;
+};
+
+static int fcounts_init(struct arena *a, struct fcounts *fc, size_t brand_cap)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->cat = arena_alloc(a, (cats.n + 1) * sizeof(*fc->cat));
+	fc->brand = arena_alloc(a, (brand_cap + 1) * sizeof(*fc->brand));
+	if (!fc->cat || !fc->brand)
+		return -1;
+	memset(fc->cat, 0, (cats.n + 1) * sizeof(*fc->cat));
+	fc->brand_cap = brand_cap;
+	return 0;
+}
+
+static void cat_add(struct fcounts *fc, const struct scat *k, int64_t n)
+{
+	if (k)
+		fc->cat[k - cats.v] += n;
+}
+
+/* The category, then the most products, then the name: a stable order. */
+static int by_count(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return x[1] != y[1] ? (x[1] < y[1] ? 1 : -1) : (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static int brand_by_count(const void *a, const void *b)
+{
+	const struct fbrand *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
+}
+
+static json_t *facet_json(struct arena *a, const struct search *s, struct fcounts *fc)
 {
 	json_t *f = json_object(), *arr;
-	MYSQL_ROW row;
-	int64_t buckets[NEDGES + 1] = {0}, r3 = 0, r4 = 0, instock = 0;
+	int64_t (*order)[2] = arena_alloc(a, (cats.n + 1) * sizeof(*order));
+	size_t n = 0;
 
 	arr = json_array();
-	if (fr[0])
-		while ((row = mysql_fetch_row(fr[0]))) {
-			const struct scat *k = cat_by_id(num(row[0]));
-
-			if (k)
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:b}", "value", k->slug,
-					"name", k->name, "count", (json_int_t)num(row[1]),
-					"parent", (json_int_t)k->parent, "selected", s->cat == k));
+	for (size_t i = 0; order && i < cats.n; i++)
+		if (fc->cat[i] > 0) {
+			order[n][0] = (int64_t)i;
+			order[n++][1] = fc->cat[i];
 		}
+	if (n)
+		qsort(order, n, sizeof(*order), by_count);
+	for (size_t i = 0; i < n && i < 200; i++) {
+		const struct scat *k = &cats.v[order[i][0]];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:b}", "value", k->slug,
+			"name", k->name, "count", (json_int_t)order[i][1], "parent", (json_int_t)k->parent,
+			"selected", s->cat == k));
+	}
 	json_object_set_new(f, "category", arr);
 	arr = json_array();
+	if (fc->nbrand)
+		qsort(fc->brand, fc->nbrand, sizeof(*fc->brand), brand_by_count);
+	for (size_t i = 0, shown = 0; i < fc->nbrand && shown < 30; i++)
+		if (*fc->brand[i].name && fc->brand[i].n > 0) {
+			json_array_append_new(arr, json_pack("{s:s, s:I, s:b}", "value", fc->brand[i].name,
+				"count", (json_int_t)fc->brand[i].n,
+				"selected", s->q.brand && !strcmp(s->q.brand, fc->brand[i].name)));
+			shown++;
+		}
+	json_object_set_new(f, "brand", arr);
+	arr = json_array();
+	for (size_t i = 0; i <= NEDGES; i++) {
+		json_t *o;
+
+		if (!fc->price[i])
+			continue;
+		o = json_pack("{s:I, s:I}", "min", (json_int_t)(i ? price_edges[i - 1] : 0),
+			      "count", (json_int_t)fc->price[i]);
+		json_object_set_new(o, "max", i < NEDGES ? json_integer(price_edges[i] - 1) : json_null());
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(f, "price", arr);
+	json_object_set_new(f, "rating", json_pack("[{s:i, s:I}, {s:i, s:I}]", "min", 4, "count",
+		(json_int_t)fc->r4, "min", 3, "count", (json_int_t)fc->r3));
+	json_object_set_new(f, "inStock", json_integer(fc->instock));
+	return f;
+}
+
+/* Facet counts from the FACETs and per-filter groupings (search_build_sql
+ * without one pass): fr[0] categories, fr[1] brands, fr[2..4] the price,
+ * rating and stock parts, each from the result without its own filter
+ * (often one result for all three). With the stock filter set, the price
+ * and rating parts whose own filter is not set come from the grouping
+ * without the stock filter, which applies here exactly: stock is a digit of
+ * the key. */
+static int facet_counts_passes(struct arena *a, const struct search *s, MYSQL_RES **fr, unsigned set,
+			       struct fcounts *fc)
+{
+	MYSQL_ROW row;
+
+	if (fcounts_init(a, fc, fr[1] ? mysql_num_rows(fr[1]) : 0))
+		return -1;
+	if (fr[0])
+		while ((row = mysql_fetch_row(fr[0])))
+			cat_add(fc, cat_by_id(num(row[0])), num(row[1]));
 	if (fr[1])
 		while ((row = mysql_fetch_row(fr[1])))
-			if (row[0] && *row[0])
-				json_array_append_new(arr, json_pack("{s:s, s:I, s:b}", "value", row[0],
-					"count", (json_int_t)num(row[1]),
-					"selected", s->q.brand && !strcmp(s->q.brand, row[0])));
-	json_object_set_new(f, "brand", arr);
-	/* fr[2], fr[3], fr[4]: the price, rating and stock parts, each from
-	 * the result without its own filter (often one result for all three).
-	 * With the stock filter set, the price and rating parts whose own
-	 * filter is not set come from the grouping without the stock filter,
-	 * which applies here exactly: stock is a digit of the key. */
+			if (fc->nbrand < fc->brand_cap)
+				fc->brand[fc->nbrand++] = (struct fbrand){ row[0] ? row[0] : "", 0, num(row[1]) };
 	for (int part = 0; part < 3; part++) {
 		int stock_here = part < 2 && (set & F_STOCK) && !(set & (F_PRICE << part));
 
@@ -882,43 +1034,151 @@ static json_t *facet_json(struct arena *a, const struct search *s, MYSQL_RES **f
 
 			if (stock_here && key % 10 != 1)
 				continue;
-
 			if (part == 0 && b >= 0 && b <= (int64_t)NEDGES)
-				buckets[b] += n;
+				fc->price[b] += n;
 			if (part == 1 && band >= 1)
-				r3 += n;
+				fc->r3 += n;
 			if (part == 1 && band == 2)
-				r4 += n;
+				fc->r4 += n;
 			if (part == 2 && key % 10 == 1)
-				instock += n;
+				fc->instock += n;
 		}
 	}
-	arr = json_array();
-	for (size_t i = 0; i <= NEDGES; i++) {
-		json_t *o;
+	return 0;
+}
 
-		if (!buckets[i])
-			continue;
-		o = json_pack("{s:I, s:I}", "min", (json_int_t)(i ? price_edges[i - 1] : 0),
-			      "count", (json_int_t)buckets[i]);
-		json_object_set_new(o, "max", i < NEDGES ? json_integer(price_edges[i] - 1) : json_null());
-		json_array_append_new(arr, o);
+/* Facet counts from search_build_facet_sql's two results: rk, the facet key
+ * groups of the words with the brand filter, gives the category, price,
+ * rating and stock facets, each counted here with every filter but its own;
+ * rb gives the brands. *matched: how many products the words match with at
+ * most the brand filter (0: none at all). -1 when the groups cannot serve
+ * (too many, a product without a key, a category this process does not
+ * know yet): the caller asks again with one query per filter. */
+static int facet_counts_keyed(struct arena *a, const struct search *s, MYSQL_RES *rk, MYSQL_RES *rb,
+			      struct fcounts *fc, int64_t *matched)
+{
+	const struct search_query *q = &s->q;
+	int lo = q->has_min ? price_band_of(q->min_price, 0) : 0;
+	int hi = q->has_max ? price_band_of(q->max_price, 1) : (int)NEDGES;
+	const struct scat *leaf = NULL, *dept = NULL;
+	MYSQL_ROW row;
+
+	if (!rk || !rb || mysql_num_rows(rk) >= FKEY_GROUPS || lo < 0 || hi < 0)
+		return -1;
+	if (fcounts_init(a, fc, mysql_num_rows(rb)))
+		return -1;
+	*matched = 0;
+	while ((row = mysql_fetch_row(rk))) {
+		int64_t key = num(row[0]), n = num(row[1]), cat = key >> 7;
+		int band = (int)(key >> 4 & 7), stars = (int)(key >> 1 & 7), stock = (int)(key & 1);
+		int pc, pp, pr, ps;
+
+		if (key <= 0)
+			return -1;
+		/* Groups come in key order, so most share the last leaf. */
+		if (!leaf || leaf->id != cat) {
+			if (!(leaf = cat_by_id(cat)))
+				return -1;
+			dept = leaf->parent ? cat_by_id(leaf->parent) : NULL;
+		}
+		pc = !q->category || leaf->id == q->category || leaf->parent == q->category;
+		pp = band >= lo && band <= hi;
+		pr = stars >= q->min_rating;
+		ps = !q->in_stock || stock;
+		*matched += n;
+		if (pp && pr && ps) {
+			cat_add(fc, leaf, n);
+			cat_add(fc, dept, n);
+		}
+		if (pc && pr && ps)
+			fc->price[band] += n;
+		if (pc && pp && ps) {
+			fc->r3 += stars >= 3 ? n : 0;
+			fc->r4 += stars >= 4 ? n : 0;
+		}
+		if (pc && pp && pr && stock)
+			fc->instock += n;
 	}
-	json_object_set_new(f, "price", arr);
-	json_object_set_new(f, "rating", json_pack("[{s:i, s:I}, {s:i, s:I}]", "min", 4, "count",
-		(json_int_t)r4, "min", 3, "count", (json_int_t)r3));
-	json_object_set_new(f, "inStock", json_integer(instock));
-	(void)a;
-	return f;
+	while ((row = mysql_fetch_row(rb))) {
+		fc->brand[fc->nbrand++] = (struct fbrand){ row[0] ? row[0] : "", 0, num(row[1]) };
+		*matched += num(row[1]);
+	}
+	return 0;
+}
+
+/* The two facet statements of a search go to searchd on connections of
+ * their own, sent before the main query and read after it: searchd runs the
+ * three at once on its threads, so a page waits for the longest, not for
+ * their sum (each is a pass over the words' matches). A statement whose
+ * connection fails follows the main query on the first. */
+static MYSQL *fx[2];
+
+static void fx_close(int i)
+{
+	if (fx[i])
+		mysql_close(fx[i]);
+	fx[i] = NULL;
+}
+
+/* Sends q on facet connection i (connecting first); 0 when sent. */
+static int fx_send(int i, const char *q, size_t n)
+{
+	unsigned timeout = 1, rw = 5;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!fx[i]) {
+			if (!(fx[i] = mysql_init(NULL)))
+				return -1;
+			mysql_options(fx[i], MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+			mysql_options(fx[i], MYSQL_OPT_READ_TIMEOUT, &rw);
+			mysql_options(fx[i], MYSQL_OPT_WRITE_TIMEOUT, &rw);
+			if (!mysql_real_connect(fx[i], scfg.host, "", "", NULL, scfg.port, NULL, 0)) {
+				fx_close(i);
+				return -1;
+			}
+		}
+		if (!mysql_send_query(fx[i], q, (unsigned long)n))
+			return 0;
+		fx_close(i);	/* searchd restarted since: once more */
+	}
+	return -1;
+}
+
+/* The result of the statement fx_send sent on connection i, registered with
+ * the arena; NULL (and the connection closed) when it did not come. */
+static MYSQL_RES *fx_read(int i, struct arena *a)
+{
+	MYSQL_RES *r = NULL;
+
+	if (!fx[i])
+		return NULL;
+	if (mysql_read_query_result(fx[i]) || !(r = mysql_store_result(fx[i])) || arena_on_reset(a, free_result, r)) {
+		if (r)
+			mysql_free_result(r);
+		fx_close(i);
+		return NULL;
+	}
+	return r;
+}
+
+/* Reads and drops what the facet connections in sent were asked. */
+static void fx_finish(struct arena *a, int sent)
+{
+	for (int i = 0; i < 2; i++)
+		if (sent & (1 << i))
+			fx_read(i, a);
 }
 
 /* Runs s against searchd. E_UNAVAIL when it cannot be reached. */
 static enum err run_sphinx(struct ctx *c, struct search *s)
 {
-	struct buf b;
+	struct buf b, fb;
 	const char *index;
-	MYSQL_RES *r, *fr[5] = {0};
+	MYSQL_RES *r, *fr[5] = {0}, *rk = NULL, *rb = NULL;
 	unsigned set = s->q.facets ? filters_set(&s->q) : 0;
+	int keyed = s->q.facets && search_one_pass(&s->q), sent = 0;
+	struct search_query mq = s->q;
+	struct fcounts fc;
 	MYSQL_ROW row;
 	size_t got = 0;
 	int ci[12];
@@ -928,14 +1188,34 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 
 	if ((e = active_index(&index)))
 		return e;
+	s->matched = -1;
 	buf_init(&b, c->a, 1024);
-	search_build_sql(&b, &s->q, index);
+	if (keyed) {
+		/* The facets on connections of their own, the page on this
+		 * one (a statement not sent follows the page here). */
+		mq.facets = 0;
+		search_build_sql(&b, &mq, index);
+		for (int i = 0; i < 2; i++) {
+			buf_init(&fb, c->a, 512);
+			search_build_facet_sql(&fb, &s->q, index, i);
+			if (fb.oom)
+				return E_NOMEM;
+			if (!fx_send(i, fb.p, fb.len))
+				sent |= 1 << i;
+			else
+				buf_printf(&b, "; %s", fb.p);
+		}
+	} else
+		search_build_sql(&b, &s->q, index);
 	if (b.oom)
 		return E_NOMEM;
-	if ((e = sx_query(b.p, b.len)))
+	if ((e = sx_query(b.p, b.len))) {
+		fx_finish(c->a, sent);
 		return e;
+	}
 	if (!(r = sx_result(c->a, 1))) {
 		sx_drain();
+		fx_finish(c->a, sent);
 		return E_DB;
 	}
 	for (int i = 0; i < 12; i++)
@@ -949,8 +1229,9 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 			num(row[ci[9]]), num(row[ci[10]]), ci[11] >= 0 ? row[ci[11]] : NULL));
 	}
 	/* The result sets in the order search_build_sql asks for them: the
-	 * main query's FACETs, SHOW META, then a grouping per set filter. */
-	if (s->q.facets) {
+	 * main query's FACETs, SHOW META, then a grouping per set filter (or
+	 * the facet batch). */
+	if (s->q.facets && !keyed) {
 		MYSQL_RES *prs = NULL;
 
 		if (!(set & F_CAT))
@@ -968,17 +1249,43 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 		while ((row = mysql_fetch_row(r)))
 			if (row[0] && !strcmp(row[0], "total_found"))
 				s->total = num(row[1]);
+	if (keyed) {
+		/* In the order search_build_facet_sql numbers them: those not
+		 * sent came after SHOW META here. */
+		rk = sent & 1 ? NULL : sx_result(c->a, 0);
+		rb = sent & 2 ? NULL : sx_result(c->a, 0);
+		sx_drain();
+		if (sent & 1)
+			rk = fx_read(0, c->a);
+		if (sent & 2)
+			rb = fx_read(1, c->a);
+		if (facet_counts_keyed(c->a, s, rk, rb, &fc, &s->matched)) {
+			/* Once more, with one query per filter. */
+			json_decref(s->items);
+			s->items = NULL;
+			s->q.multipass = 1;
+			e = run_sphinx(c, s);
+			s->q.multipass = 0;
+			return e;
+		}
+		s->facets = facet_json(c->a, s, &fc);
+		set_next(c, s, got);
+		return E_OK;
+	}
 	for (int i = 0; i < 5; i++)
 		if (set & (F_CAT << i))
 			fr[i] = sx_result(c->a, 0);
 	/* With the stock filter set, its grouping serves the price and
-	 * rating parts too (facet_json applies the filter). */
+	 * rating parts too (facet_counts_passes applies the filter). */
 	for (int i = 0; i < 2; i++)
 		if ((set & F_STOCK) && !(set & (F_PRICE << i)))
 			fr[2 + i] = fr[4];
 	sx_drain();
-	if (s->q.facets)
-		s->facets = facet_json(c->a, s, fr, set);
+	if (s->q.facets) {
+		if (facet_counts_passes(c->a, s, fr, set, &fc))
+			return E_NOMEM;
+		s->facets = facet_json(c->a, s, &fc);
+	}
 	set_next(c, s, got);
 	return E_OK;
 }
@@ -1110,8 +1417,10 @@ static enum err run_search(struct ctx *c, struct search *s)
 {
 	enum err e = run_sphinx(c, s);
 
-	if (e == E_OK && s->total == 0 && s->q.nwords) {
-		/* Nothing found: try the closest catalog words. */
+	if (e == E_OK && s->total == 0 && s->q.nwords && s->matched <= 0) {
+		/* Nothing found: try the closest catalog words. Not when the
+		 * words match and only the filters leave nothing: the shopper
+		 * spelled them right. */
 		struct search t = *s;
 		int changed = 0;
 
@@ -1651,12 +1960,15 @@ static void put_doc_values(struct buf *b, const struct db_res *r, size_t i)
 	search_quote(b, db_cell(r, i, D_SKU), strlen(db_cell(r, i, D_SKU)));
 	buf_puts(b, ", ");
 	search_quote(b, desc, dn);
-	buf_printf(b, ", %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %u, (%lld",
+	buf_printf(b, ", %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %u, %lld, (%lld",
 		   (long long)db_int(r, i, D_PRICE), (long long)db_int(r, i, D_RATING),
 		   (long long)db_int(r, i, D_REVIEWS), (long long)db_int(r, i, D_STOCK),
 		   (long long)db_int(r, i, D_SALES), (long long)db_int(r, i, D_RANK),
 		   (long long)db_int(r, i, D_CREATED), (long long)db_int(r, i, D_UPDATED),
-		   brand_id(db_cell(r, i, D_BRAND)), (long long)db_int(r, i, D_CAT));
+		   brand_id(db_cell(r, i, D_BRAND)),
+		   (long long)search_facet_key(db_int(r, i, D_CAT), db_int(r, i, D_PRICE),
+					       db_int(r, i, D_RATING), db_int(r, i, D_STOCK)),
+		   (long long)db_int(r, i, D_CAT));
 	if (db_int(r, i, D_PARENT))
 		buf_printf(b, ", %lld", (long long)db_int(r, i, D_PARENT));
 	buf_puts(b, "))");
@@ -1664,7 +1976,7 @@ static void put_doc_values(struct buf *b, const struct db_res *r, size_t i)
 
 #define DOC_INSERT "REPLACE INTO %s (id, title, brand, category, description, skus, title_s, " \
 	"slug_s, brand_s, cat_s, cur_s, sku_s, desc_s, price, rating, reviews, stock, sales, rank, " \
-	"created, updated, brand_id, cats) VALUES "
+	"created, updated, brand_id, fkey, cats) VALUES "
 
 static enum err write_docs(const char *index, const struct db_res *r)
 {

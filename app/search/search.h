@@ -84,14 +84,35 @@ struct search_query {
 	int snippet;		/* highlight the description (pages, not autocomplete) */
 	int lean;		/* autocomplete: titles and brands only, best-selling
 				 * first, no text ranking */
+	int multipass;		/* facets from a query per set filter even when
+				 * one grouping pass could serve them */
 };
 
+/* The facet key of a product, an attribute of the index: its leaf category
+ * (bits 7-31), price range (4-6; 0 below the first edge of the price
+ * facet), whole stars (1-3, at most 5) and whether it is in stock (bit 0).
+ * One GROUP BY over it counts the category, price, rating and stock facets
+ * of a search; 0 when the category id does not fit (the facets then come
+ * from one query per filter). */
+unsigned search_facet_key(int64_t category, int64_t price, int64_t rating_x100, int64_t stock);
+
+/* Whether q's facets can come from the facet key (search_build_facet_sql):
+ * its price filter falls on the facet's range edges (a rating filter is
+ * whole stars, so it always does) and q->multipass is not set. */
+int search_one_pass(const struct search_query *q);
+
+/* The facets of q, two statements: part 0, the words with the brand filter
+ * grouped by facet key (every facet but the brand's, each filter applied
+ * by the caller); part 1, the brands with every filter but the brand. */
+void search_build_facet_sql(struct buf *b, const struct search_query *q, const char *index, int part);
+
 /* The SphinxQL batch for q against index: the SELECT of q->limit + 1 rows
- * (the extra one says whether there is a next page), with FACETs when
- * q->facets (cats, brand_s, then price range * 100 + rating band * 10 + in
- * stock) for the facets whose own filter is not set, SHOW META, then for
- * each set filter (category, brand, price, rating, stock, in that order) a
- * GROUP BY query with every other filter: a facet's counts leave out its own
+ * (the extra one says whether there is a next page), then SHOW META. With
+ * q->facets and search_one_pass(q), then search_build_facet_sql's two
+ * statements. Otherwise, with q->facets, the SELECT has FACETs (cats, brand_s, then
+ * price range * 100 + rating band * 10 + in stock) for the facets whose own
+ * filter is not set and, after SHOW META, each set filter (category, brand,
+ * price, rating, stock, in that order) has a GROUP BY query with every other
  * filter. Every value is escaped or formatted from an integer. */
 void search_build_sql(struct buf *b, const struct search_query *q, const char *index);
 

@@ -190,12 +190,53 @@ START_TEST(build_sql_escapes_everything)
 	ck_assert_ptr_nonnull(strstr(b.p, "SNIPPET(desc_s, 'iphone title x'"));
 	buf_free(&b);
 
-	/* Only the brand set: the other facets come from the main query. */
+	/* One pass: a page's own filters (price on the facet's edges, whole
+	 * stars) leave the main query without FACETs, and one grouping by
+	 * facet key with the words and no filter counts every facet. */
+	memset(&q, 0, sizeof(q));
+	q.nwords = search_words("tv", 2, store, q.words);
+	q.brand = "Acme";
+	q.has_min = 1;
+	q.min_price = 2500;
+	q.has_max = 1;
+	q.max_price = 9999;
+	q.min_rating = 4;
+	q.in_stock = 1;
+	q.limit = 24;
+	q.facets = 1;
+	ck_assert(search_one_pass(&q));
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_ptr_null(strstr(b.p, "FACET"));
+	ck_assert_ptr_nonnull(strstr(b.p, "price >= 2500 AND price <= 9999 AND rating >= 400 AND stock > 0 ORDER BY"));
+	/* The facet key grouping: the words and the brand filter only. */
+	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META; SELECT fkey, COUNT(*) AS n FROM products_a WHERE id > 0 AND "
+				      "MATCH('tv') AND brand_id = "));
+	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = 'Acme' GROUP BY fkey LIMIT 4096 OPTION max_matches = 4096, "
+				      "ranker = none; "));
+	/* The brands: every filter but the brand. */
+	ck_assert_ptr_nonnull(strstr(b.p, "; SELECT brand_s AS g, COUNT(*) AS n FROM products_a WHERE id > 0 AND "
+				      "MATCH('tv') AND price >= 2500 AND price <= 9999 AND rating >= 400 AND stock > 0 "
+				      "GROUP BY brand_id"));
+	ck_assert_int_eq(count_of(b.p, "SELECT"), 3);
+	buf_free(&b);
+	/* A price bound off the edges needs the facets one filter at a time. */
+	q.max_price = 9998;
+	ck_assert(!search_one_pass(&q));
+	q.max_price = 9999;
+	q.min_price = 0;
+	ck_assert(search_one_pass(&q));
+	q.min_price = 2499;
+	ck_assert(!search_one_pass(&q));
+
+	/* Only the brand set, one query per filter: the other facets come
+	 * from the main query. */
 	memset(&q, 0, sizeof(q));
 	q.nwords = search_words("tv", 2, store, q.words);
 	q.brand = "Acme";
 	q.limit = 24;
 	q.facets = 1;
+	q.multipass = 1;
 	buf_init(&b, NULL, 1024);
 	search_build_sql(&b, &q, "products_a");
 	ck_assert_ptr_nonnull(strstr(b.p, "FACET cats"));
@@ -246,6 +287,26 @@ START_TEST(build_sql_escapes_everything)
 }
 END_TEST
 
+START_TEST(facet_key_packs_every_facet)
+{
+	unsigned k = search_facet_key(13, 4999, 459, 3);
+
+	ck_assert_uint_eq(k >> 7, 13);
+	ck_assert_uint_eq(k >> 4 & 7, 1);	/* [25, 50) */
+	ck_assert_uint_eq(k >> 1 & 7, 4);
+	ck_assert_uint_eq(k & 1, 1);
+	k = search_facet_key(13, 0, 0, 0);
+	ck_assert_uint_eq(k >> 4 & 7, 0);
+	ck_assert_uint_eq(k & 1, 0);
+	ck_assert_uint_eq(search_facet_key(13, 2500, 500, -2) >> 4 & 7, 1);
+	ck_assert_uint_eq(search_facet_key(13, 100000, 500, 0) >> 4 & 7, 6);
+	ck_assert_uint_eq(search_facet_key(13, 100000, 500, 0) >> 1 & 7, 5);
+	/* The largest category that fits, and one that does not. */
+	ck_assert_uint_eq(search_facet_key(((int64_t)1 << 25) - 1, INT64_MAX, 999, 1) >> 7, (1u << 25) - 1);
+	ck_assert_uint_eq(search_facet_key((int64_t)1 << 25, 0, 0, 0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("search");
@@ -261,6 +322,7 @@ int main(void)
 	tcase_add_loop_test(tc, edit_distance_table, 0, N(dist_cases));
 	tcase_add_test(tc, trigrams_of_a_word);
 	tcase_add_test(tc, build_sql_escapes_everything);
+	tcase_add_test(tc, facet_key_packs_every_facet);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
