@@ -84,6 +84,9 @@ struct search_query {
 	int snippet;		/* highlight the description (pages, not autocomplete) */
 	int lean;		/* autocomplete: titles and brands only, best-selling
 				 * first, no text ranking */
+	char *alts[8];		/* when nalts: the last word is any of these (the
+				 * completions autocomplete found for it) */
+	size_t nalts;
 	int multipass;		/* facets from a query per set filter even when
 				 * one grouping pass could serve them */
 };

@@ -398,6 +398,91 @@ START_TEST(facets_of_words_agree_with_totals)
 }
 END_TEST
 
+/* The brand filter is also a phrase filling the brand field (searchd reads
+ * word lists rather than every match's attributes): names its words are
+ * cut from in odd ways must still find exactly their products, with words
+ * and without. */
+START_TEST(brand_filter_finds_every_brand_name)
+{
+	static const char *const brands[] = {
+		"Dunder_Mifflin", "Nestl\u00e9", "A-1 & Co.", "TV Corp", "\u00dcber", "O'Neil \\\"Q\\\"",
+		"x", "Acme Acme", "@brand ^ $ |", "Zeta (Labs)",
+	};
+	struct client cl = {0};
+	char body[1024], word[64], path[512];
+	long long ids[sizeof(brands) / sizeof(brands[0])];
+	size_t n = sizeof(brands) / sizeof(brands[0]);
+
+	seller_new(&cl, "brands", NULL);
+	snprintf(word, sizeof(word), "brandtest%d", (int)getpid());
+	for (size_t i = 0; i < n; i++) {
+		struct hresp *r;
+		json_t *j;
+
+		snprintf(body, sizeof(body), "{\"name\":\"Gadget %s %zu\",\"price\":1999,\"quantity\":3,"
+			 "\"brand\":\"%s\",\"category\":\"home-decoration\"}", word, i, brands[i]);
+		r = client_req(&cl, "POST", "/api/items", body, 1);
+		ck_assert_msg(r->status == 201, "%s: %ld %s", brands[i], r->status, r->body);
+		j = hresp_json(r);
+		ids[i] = json_integer_value(json_object_get(j, "id"));
+		json_decref(j);
+		hresp_free(r);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = NULL, *b;
+		const char *name;
+		char enc[256], *o = enc;
+
+		/* The brand as the seller API stored it, then URL-encoded. */
+		snprintf(path, sizeof(path), "/api/seller/items/%lld", ids[i]);
+		{
+			struct hresp *r = client_req(&cl, "GET", path, NULL, 1);
+
+			b = hresp_json(r);
+			hresp_free(r);
+		}
+		name = json_string_value(json_object_get(b, "brand"));
+		ck_assert_ptr_nonnull(name);
+		put_enc(&o, name);
+		*o = '\0';
+		for (int k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), k ? "/api/items?brand=%s&term=%s" : "/api/items?brand=%s&size=50", enc, word);
+			/* Within a second of the write, through the outbox. */
+			for (int t = 0; t < 40; t++) {
+				json_decref(j);
+				j = get_json(path, 200);
+				if (json_integer_value(json_object_get(j, "total")) >= 1)
+					break;
+				usleep(100 * 1000);
+			}
+			if (k) {
+				ck_assert_msg(json_integer_value(json_object_get(j, "total")) == 1, "%s: total %lld",
+					      path, (long long)json_integer_value(json_object_get(j, "total")));
+				ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
+					json_object_get(j, "items"), 0), "id")), ids[i]);
+			} else {
+				/* Every product of that exact name (a rerun on one
+				 * stack made more), this one among them. */
+				long long want = sql_scalarf("SELECT COUNT(*) FROM products WHERE status = 'active' AND "
+					"BINARY brand = (SELECT BINARY brand FROM products WHERE id = %lld)", ids[i]);
+				size_t x;
+				json_t *it;
+				int found = 0;
+
+				ck_assert_msg(json_integer_value(json_object_get(j, "total")) == want, "%s: total %lld, SQL %lld",
+					      path, (long long)json_integer_value(json_object_get(j, "total")), want);
+				json_array_foreach(json_object_get(j, "items"), x, it)
+					found |= json_integer_value(json_object_get(it, "id")) == ids[i];
+				ck_assert_msg(found, "%s: product %lld not among the results", path, ids[i]);
+			}
+		}
+		json_decref(j);
+		j = NULL;
+		json_decref(b);
+	}
+}
+END_TEST
+
 START_TEST(typos_are_corrected)
 {
 	const char *cases[][2] = { { "iphnoe", "iphone" }, { "mascra", "mascara" }, { "labtop", "laptop" } };
@@ -798,6 +883,7 @@ int main(void)
 	tcase_add_test(tc, facet_counts_equal_sql);
 	tcase_add_test(tc, facets_leave_out_their_own_filter);
 	tcase_add_test(tc, facets_of_words_agree_with_totals);
+	tcase_add_test(tc, brand_filter_finds_every_brand_name);
 	tcase_add_test(tc, typos_are_corrected);
 	tcase_add_test(tc, autocomplete);
 	tcase_add_test(tc, filters_and_sorts);

@@ -156,7 +156,9 @@ START_TEST(build_sql_escapes_everything)
 	q.snippet = 1;
 	buf_init(&b, NULL, 1024);
 	search_build_sql(&b, &q, "products_a");
-	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('iphone title x')"));
+	/* The brand filter is also a phrase filling the brand field, escaped
+	 * for Sphinx, then for the literal. */
+	ck_assert_msg(strstr(b.p, "MATCH('iphone title x @brand \"^O\\'Brien \\\\\\\\$\"')") != NULL, "%s", b.p);
 	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = 'O\\'Brien \\\\'"));
 	ck_assert_ptr_nonnull(strstr(b.p, "brand_id = "));
 	ck_assert_ptr_nonnull(strstr(b.p, "cats = 13"));
@@ -211,7 +213,7 @@ START_TEST(build_sql_escapes_everything)
 	ck_assert_ptr_nonnull(strstr(b.p, "price >= 2500 AND price <= 9999 AND rating >= 400 AND stock > 0 ORDER BY"));
 	/* The facet key grouping: the words and the brand filter only. */
 	ck_assert_ptr_nonnull(strstr(b.p, "; SHOW META; SELECT fkey, COUNT(*) AS n FROM products_a WHERE id > 0 AND "
-				      "MATCH('tv') AND brand_id = "));
+				      "MATCH('tv @brand \"^Acme$\"') AND brand_id = "));
 	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = 'Acme' GROUP BY fkey LIMIT 4096 OPTION max_matches = 4096, "
 				      "ranker = none; "));
 	/* The brands: every filter but the brand. */
@@ -266,6 +268,19 @@ START_TEST(build_sql_escapes_everything)
 	ck_assert_ptr_null(strstr(b.p, "FACET"));
 	ck_assert_ptr_nonnull(strstr(b.p, "FROM products_b"));
 	buf_free(&b);
+	/* A brand alone is a phrase to match; one without a letter or
+	 * digit only the attribute filter. */
+	q.brand = "Acme Labs";
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_b");
+	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('@brand \"^Acme Labs$\"') AND brand_id = "));
+	buf_free(&b);
+	q.brand = "&!";
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_b");
+	ck_assert_ptr_null(strstr(b.p, "MATCH("));
+	ck_assert_ptr_nonnull(strstr(b.p, "brand_s = '&!'"));
+	buf_free(&b);
 
 	/* Autocomplete: the last word is a prefix. */
 	memset(&q, 0, sizeof(q));
@@ -283,6 +298,14 @@ START_TEST(build_sql_escapes_everything)
 	ck_assert_ptr_nonnull(strstr(b.p, "MATCH('@(title,brand) red ipho*')"));
 	ck_assert_ptr_nonnull(strstr(b.p, "sales AS score"));
 	ck_assert_ptr_nonnull(strstr(b.p, "ranker = none"));
+	buf_free(&b);
+	/* The last word as any of its completions, not as a prefix. */
+	q.alts[0] = "iphone";
+	q.alts[1] = "iphon\"e|";
+	q.nalts = 2;
+	buf_init(&b, NULL, 1024);
+	search_build_sql(&b, &q, "products_a");
+	ck_assert_msg(strstr(b.p, "MATCH('@(title,brand) red (iphone | iphon\\\\\"e\\\\|)')") != NULL, "%s", b.p);
 	buf_free(&b);
 }
 END_TEST
