@@ -2634,6 +2634,8 @@ int search_index_batch(struct db *db, struct kv *kv, struct arena *a)
 				return -1;
 		}
 	}
+	/* Cached facets were counted before these documents. */
+	facet_gen_bump(kv, a);
 	/* The products come first: a suggestion index that refuses the
 	 * words (an old schema) must not hold up their freshness. */
 	if (docs->nrows && suggest_refresh(a, docs)) {
@@ -2651,7 +2653,6 @@ int search_index_batch(struct db *db, struct kv *kv, struct arena *a)
 		if (sx_exec(q, strlen(q)))
 			return -1;
 	}
-	facet_gen_bump(kv, a);
 	return (int)ev->nrows;
 }
 
