@@ -585,7 +585,7 @@ static int price_band_of(int64_t v, int is_max)
 	return -1;
 }
 
-int search_one_pass(const struct search_query *q)
+int search_facets_keyed(const struct search_query *q)
 {
 	return !q->multipass && (!q->has_min || price_band_of(q->min_price, 0) >= 0) &&
 	       (!q->has_max || price_band_of(q->max_price, 1) >= 0);
@@ -697,7 +697,7 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		buf_printf(b, " OPTION max_matches = %d, ranker = expr('sum((4 * lcs + 2 * (min_hit_pos == 1) + "
 			   "100 * exact_hit) * user_weight) * 1000 + bm25'), field_weights = (title = 10, skus = 8, "
 			   "brand = 5, category = 3, description = 1)", MAX_MATCHES + 1);
-	if (q->facets && search_one_pass(q)) {
+	if (q->facets && search_facets_keyed(q)) {
 		buf_puts(b, "; SHOW META; ");
 		search_build_facet_sql(b, q, index, 0);
 		buf_puts(b, "; ");
@@ -949,7 +949,6 @@ static void set_next(struct ctx *c, struct search *s, size_t got)
 /* Facet counts on their way to JSON, from either way of counting. */
 struct fbrand {
 	const char *name;
-	unsigned id;
 	int64_t n;
 };
 
@@ -978,7 +977,8 @@ static void cat_add(struct fcounts *fc, const struct scat *k, int64_t n)
 		fc->cat[k - cats.v] += n;
 }
 
-/* The category, then the most products, then the name: a stable order. */
+/* Facet values in a stable order: the most products first, then categories
+ * by their place in the menu and brands by name. */
 static int by_count(const void *a, const void *b)
 {
 	const int64_t *x = a, *y = b;
@@ -1045,7 +1045,7 @@ static json_t *facet_json(struct arena *a, const struct search *s, struct fcount
 }
 
 /* Facet counts from the FACETs and per-filter groupings (search_build_sql
- * without one pass): fr[0] categories, fr[1] brands, fr[2..4] the price,
+ * without the facet key): fr[0] categories, fr[1] brands, fr[2..4] the price,
  * rating and stock parts, each from the result without its own filter
  * (often one result for all three). With the stock filter set, the price
  * and rating parts whose own filter is not set come from the grouping
@@ -1064,7 +1064,7 @@ static int facet_counts_passes(struct arena *a, const struct search *s, MYSQL_RE
 	if (fr[1])
 		while ((row = mysql_fetch_row(fr[1])))
 			if (fc->nbrand < fc->brand_cap)
-				fc->brand[fc->nbrand++] = (struct fbrand){ row[0] ? row[0] : "", 0, num(row[1]) };
+				fc->brand[fc->nbrand++] = (struct fbrand){ row[0] ? row[0] : "", num(row[1]) };
 	for (int part = 0; part < 3; part++) {
 		int stock_here = part < 2 && (set & F_STOCK) && !(set & (F_PRICE << part));
 
@@ -1179,7 +1179,7 @@ static int facet_counts_keyed(struct arena *a, const struct search *s, const str
 			fc->instock += n;
 	}
 	for (size_t i = 0; i < g->nb; i++) {
-		fc->brand[fc->nbrand++] = (struct fbrand){ g->b[i].name, 0, g->b[i].n };
+		fc->brand[fc->nbrand++] = (struct fbrand){ g->b[i].name, g->b[i].n };
 		*matched += g->b[i].n;
 	}
 	return 0;
@@ -1338,7 +1338,7 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 	const char *index, *stmt[2], *ckey = NULL;
 	MYSQL_RES *r, *fr[5] = {0}, *rk = NULL, *rb = NULL;
 	unsigned set = s->q.facets ? filters_set(&s->q) : 0;
-	int keyed = s->q.facets && search_one_pass(&s->q), sent = 0, cached = 0;
+	int keyed = s->q.facets && search_facets_keyed(&s->q), sent = 0, cached = 0;
 	struct fgroups g = {0};
 	struct search_query mq = s->q;
 	struct fcounts fc;

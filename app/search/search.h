@@ -88,7 +88,7 @@ struct search_query {
 				 * completions autocomplete found for it) */
 	size_t nalts;
 	int multipass;		/* facets from a query per set filter even when
-				 * one grouping pass could serve them */
+				 * the facet key could serve them */
 };
 
 /* The facet key of a product, an attribute of the index: its leaf category
@@ -102,7 +102,7 @@ unsigned search_facet_key(int64_t category, int64_t price, int64_t rating_x100, 
 /* Whether q's facets can come from the facet key (search_build_facet_sql):
  * its price filter falls on the facet's range edges (a rating filter is
  * whole stars, so it always does) and q->multipass is not set. */
-int search_one_pass(const struct search_query *q);
+int search_facets_keyed(const struct search_query *q);
 
 /* The facets of q, two statements: part 0, the words with the brand filter
  * grouped by facet key (every facet but the brand's, each filter applied
@@ -111,7 +111,7 @@ void search_build_facet_sql(struct buf *b, const struct search_query *q, const c
 
 /* The SphinxQL batch for q against index: the SELECT of q->limit + 1 rows
  * (the extra one says whether there is a next page), then SHOW META. With
- * q->facets and search_one_pass(q), then search_build_facet_sql's two
+ * q->facets and search_facets_keyed(q), then search_build_facet_sql's two
  * statements. Otherwise, with q->facets, the SELECT has FACETs (cats, brand_s, then
  * price range * 100 + rating band * 10 + in stock) for the facets whose own
  * filter is not set and, after SHOW META, each set filter (category, brand,

@@ -192,7 +192,7 @@ START_TEST(build_sql_escapes_everything)
 	ck_assert_ptr_nonnull(strstr(b.p, "SNIPPET(desc_s, 'iphone title x'"));
 	buf_free(&b);
 
-	/* One pass: a page's own filters (price on the facet's edges, whole
+	/* Facets by key: a page's own filters (price on the facet's edges, whole
 	 * stars) leave the main query without FACETs, and one grouping by
 	 * facet key with the words and no filter counts every facet. */
 	memset(&q, 0, sizeof(q));
@@ -206,7 +206,7 @@ START_TEST(build_sql_escapes_everything)
 	q.in_stock = 1;
 	q.limit = 24;
 	q.facets = 1;
-	ck_assert(search_one_pass(&q));
+	ck_assert(search_facets_keyed(&q));
 	buf_init(&b, NULL, 1024);
 	search_build_sql(&b, &q, "products_a");
 	ck_assert_ptr_null(strstr(b.p, "FACET"));
@@ -224,12 +224,12 @@ START_TEST(build_sql_escapes_everything)
 	buf_free(&b);
 	/* A price bound off the edges needs the facets one filter at a time. */
 	q.max_price = 9998;
-	ck_assert(!search_one_pass(&q));
+	ck_assert(!search_facets_keyed(&q));
 	q.max_price = 9999;
 	q.min_price = 0;
-	ck_assert(search_one_pass(&q));
+	ck_assert(search_facets_keyed(&q));
 	q.min_price = 2499;
-	ck_assert(!search_one_pass(&q));
+	ck_assert(!search_facets_keyed(&q));
 
 	/* Only the brand set, one query per filter: the other facets come
 	 * from the main query. */
