@@ -821,7 +821,8 @@ struct search {
 	int64_t total;
 	const char *next;
 	const char *corrected;	/* the query actually run, when corrected */
-	int64_t matched;	/* matches of the words without filters, -1 unknown */
+	int64_t matched;	/* > 0: the words match with fewer filters; 0: they
+				 * match nothing; -1: not known */
 	int degraded;
 };
 
@@ -1195,7 +1196,9 @@ static int facet_counts_keyed(struct arena *a, const struct search *s, const str
  * reaches the facets as fast as it reaches the results. Sorting and paging
  * a search, or choosing one of its filters, reuses them; the passes over
  * the words' matches are most of a faceted page's cost. Redis down: no
- * cache. */
+ * cache. The stack's Redis keeps nothing across a restart; one that
+ * restores a snapshot could bring back entries of a generation the index
+ * has since moved past, read until the next change or for FACET_TTL. */
 #define FACET_GEN_KEY "search:gen"
 #define FACET_TTL 600
 
