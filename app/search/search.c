@@ -200,22 +200,34 @@ static void sx_close(void)
 	sx.meta_at = 0;
 }
 
-static enum err sx_connect(void)
+/* A new SphinxQL connection (1 s to connect, 5 s to read or write), NULL
+ * when searchd cannot be reached. */
+static MYSQL *sx_open(unsigned long flags)
 {
 	unsigned timeout = 1, rw = 5;
+	MYSQL *my = mysql_init(NULL);
+
+	if (!my)
+		return NULL;
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &rw);
+	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+	if (!mysql_real_connect(my, scfg.host, "", "", NULL, scfg.port, NULL, flags)) {
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+static enum err sx_connect(void)
+{
 	time_t now = time(NULL);
 
 	if (sx.my)
 		return E_OK;
 	if (now < sx.down_until)
 		return E_UNAVAIL;
-	if (!(sx.my = mysql_init(NULL)))
-		return E_NOMEM;
-	mysql_options(sx.my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(sx.my, MYSQL_OPT_READ_TIMEOUT, &rw);
-	mysql_options(sx.my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
-	if (!mysql_real_connect(sx.my, scfg.host, "", "", NULL, scfg.port, NULL,
-				CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS)) {
+	if (!(sx.my = sx_open(CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS))) {
 		sx_close();
 		sx.down_until = now + 1;
 		return E_UNAVAIL;
@@ -1288,19 +1300,15 @@ static void fx_close(int i)
 /* Sends q on facet connection i (connecting first); 0 when sent. */
 static int fx_send(int i, const char *q, size_t n)
 {
-	unsigned timeout = 1, rw = 5;
+	time_t now = time(NULL);
 
+	if (now < sx.down_until)
+		return -1;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!fx[i]) {
-			if (!(fx[i] = mysql_init(NULL)))
-				return -1;
-			mysql_options(fx[i], MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-			mysql_options(fx[i], MYSQL_OPT_READ_TIMEOUT, &rw);
-			mysql_options(fx[i], MYSQL_OPT_WRITE_TIMEOUT, &rw);
-			if (!mysql_real_connect(fx[i], scfg.host, "", "", NULL, scfg.port, NULL, 0)) {
-				fx_close(i);
-				return -1;
-			}
+		if (!fx[i] && !(fx[i] = sx_open(0))) {
+			/* Away: the page's query is not tried either. */
+			sx.down_until = now + 1;
+			return -1;
 		}
 		if (!mysql_send_query(fx[i], q, (unsigned long)n))
 			return 0;
