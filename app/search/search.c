@@ -1387,8 +1387,10 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 		}
 	} else
 		search_build_sql(&b, &s->q, index);
-	if (b.oom)
+	if (b.oom) {
+		fx_finish(c->a, sent);	/* a connection must not keep an unread answer */
 		return E_NOMEM;
+	}
 	if ((e = sx_query(b.p, b.len))) {
 		fx_finish(c->a, sent);
 		return e;

@@ -33,6 +33,7 @@
 #include "../store/db.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
+#include "../view/escape.h"
 #include "../account/session.h"
 #include "limits.h"
 #include "items.h"
@@ -1849,14 +1850,7 @@ enum err h_seller_items(struct ctx *c)
 		buf_puts(&b, cur);	/* base64url: safe in a URL as is */
 		if (l.q) {
 			buf_puts(&b, "&q=");
-			for (const char *s = l.q; *s; s++) {
-				unsigned char ch = (unsigned char)*s;
-
-				if (is_alnum((char)ch) || ch == '-' || ch == '.' || ch == '_')
-					buf_putc(&b, (char)ch);
-				else
-					buf_printf(&b, "%%%02X", ch);
-			}
+			esc_url(&b, l.q, strlen(l.q));
 		}
 		if (l.status)
 			buf_printf(&b, "&status=%s", l.status);

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "../../app/core/buf.h"
+#include "../../app/view/escape.h"
 
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s", (s))
 
@@ -286,38 +288,36 @@ struct fsearch {
 	int min_rating, in_stock;
 };
 
-static void put_enc(char **o, const char *v)
+/* A query-string value (the shop's own URL escaping). */
+static void put_enc(struct buf *b, const char *name, const char *v)
 {
-	for (; *v; v++)
-		if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') || *v == '-')
-			*(*o)++ = *v;
-		else
-			*o += sprintf(*o, "%%%02X", (unsigned char)*v);
+	buf_printf(b, "&%s=", name);
+	esc_url(b, v, strlen(v));
 }
 
-static char *fsearch_path(const struct fsearch *f, char *buf)
+static char *fsearch_path(const struct fsearch *f, char *out)
 {
-	char *o = buf + sprintf(buf, "/api/items?size=1&term=");
+	struct buf b;
 
-	put_enc(&o, f->term);
-	if (f->category) {
-		o += sprintf(o, "&category=");
-		put_enc(&o, f->category);
-	}
-	if (f->brand) {
-		o += sprintf(o, "&brand=");
-		put_enc(&o, f->brand);
-	}
+	buf_init(&b, NULL, 256);
+	buf_puts(&b, "/api/items?size=1");
+	put_enc(&b, "term", f->term);
+	if (f->category)
+		put_enc(&b, "category", f->category);
+	if (f->brand)
+		put_enc(&b, "brand", f->brand);
 	if (f->min_price >= 0)
-		o += sprintf(o, "&minPrice=%lld", f->min_price);
+		buf_printf(&b, "&minPrice=%lld", f->min_price);
 	if (f->max_price >= 0)
-		o += sprintf(o, "&maxPrice=%lld", f->max_price);
+		buf_printf(&b, "&maxPrice=%lld", f->max_price);
 	if (f->min_rating)
-		o += sprintf(o, "&minRating=%d", f->min_rating);
+		buf_printf(&b, "&minRating=%d", f->min_rating);
 	if (f->in_stock)
-		o += sprintf(o, "&inStock=1");
-	*o = '\0';
-	return buf;
+		buf_puts(&b, "&inStock=1");
+	ck_assert(!b.oom && b.len < 1024);
+	memcpy(out, b.p, b.len + 1);
+	buf_free(&b);
+	return out;
 }
 
 static long long fsearch_total(const struct fsearch *f)
@@ -431,7 +431,7 @@ START_TEST(brand_filter_finds_every_brand_name)
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL, *b;
 		const char *name;
-		char enc[256], *o = enc;
+		struct buf enc;
 
 		/* The brand as the seller API stored it, then URL-encoded. */
 		snprintf(path, sizeof(path), "/api/seller/items/%lld", ids[i]);
@@ -443,10 +443,11 @@ START_TEST(brand_filter_finds_every_brand_name)
 		}
 		name = json_string_value(json_object_get(b, "brand"));
 		ck_assert_ptr_nonnull(name);
-		put_enc(&o, name);
-		*o = '\0';
+		buf_init(&enc, NULL, 128);
+		esc_url(&enc, name, strlen(name));
 		for (int k = 0; k < 2; k++) {
-			snprintf(path, sizeof(path), k ? "/api/items?brand=%s&term=%s" : "/api/items?brand=%s&size=50", enc, word);
+			snprintf(path, sizeof(path), k ? "/api/items?brand=%s&term=%s" : "/api/items?brand=%s&size=50",
+				 enc.p, word);
 			/* Within a second of the write, through the outbox. */
 			for (int t = 0; t < 40; t++) {
 				json_decref(j);
@@ -479,6 +480,7 @@ START_TEST(brand_filter_finds_every_brand_name)
 		json_decref(j);
 		j = NULL;
 		json_decref(b);
+		buf_free(&enc);
 	}
 }
 END_TEST
