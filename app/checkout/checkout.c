@@ -28,7 +28,7 @@
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
-	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
+	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_LINK_INTENT, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -46,10 +46,15 @@ static struct db_sql sql[NQ] = {
 	[Q_CK_CLAIM] = { "UPDATE checkouts SET attempts = attempts + 1 WHERE id = ? AND state = 'started' "
 			 "AND (attempts = 0 OR updated_at < NOW(3) - INTERVAL 30 SECOND)", 0 },
 	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ? WHERE id = ?", 0 },
-	[Q_CK_AUTHORIZING] = { "UPDATE checkouts SET state = 'authorizing' WHERE id = ? AND state IN ('reserved', 'authorizing')", 0 },
+	/* updated_at is set explicitly: a row already 'authorizing' would
+	 * otherwise not change, and the resumption below measures the time
+	 * since the latest attempt began. */
+	[Q_CK_AUTHORIZING] = { "UPDATE checkouts SET state = 'authorizing', attempts = attempts + 1, updated_at = NOW(3) "
+			       "WHERE id = ? AND state IN ('reserved', 'authorizing')", 0 },
 	[Q_CK_DONE] = { "UPDATE checkouts SET state = ?, response_status = ?, response_body = ? WHERE id = ?", 0 },
+	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
-			 "AND updated_at < NOW(3) - INTERVAL 5 SECOND ORDER BY id LIMIT 10", 0 },
+			 "AND updated_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT 10", 0 },
 	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
 			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
 			  "ship_country, promo_code, hold_expires_at) "
@@ -65,8 +70,17 @@ static struct db_sql sql[NQ] = {
 		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
 	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('OrderPlaced', ?, ?)", 0 },
 	[Q_PAYINFO] = { "SELECT total, currency, status, payment_intent FROM orders WHERE id = ?", 0 },
-	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), payment_status = ? "
+	/* The payment state is the gateway's answer only while the order
+	 * waits for it: a late resumption must not overwrite what captures
+	 * and refunds wrote since. */
+	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
+			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
+	/* An intent the webhook names by its metadata, for an order whose
+	 * saga never stored the gateway's answer (lost, or still running):
+	 * linked when the order has none yet and the amount is the order's. */
+	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
+			    "AND total = ? AND currency = UPPER(?)", 0 },
 	[Q_ORDER_OF] = { "SELECT payment_intent, user_id, status FROM orders WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
@@ -395,10 +409,12 @@ static enum err tx_nointent(struct db *db, void *arg)
 
 /* Step 4 and 5: asks the gateway (key derived from the order, so a repeat
  * is the same request) and applies the answer; the answer is stored on the
- * saga row. E_UNAVAIL when the gateway did not answer: the saga stays in
- * 'authorizing' and is resumed (here on a replay, or by the jobs process). */
+ * saga row. When the gateway did not answer (*silent set, E_UNAVAIL) or
+ * the first attempt is still running there (E_BUSY), the saga stays in
+ * 'authorizing' and is resumed (here on a replay, or by the jobs process
+ * once no attempt can still be running); neither is ever a decline. */
 static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t order_id, int64_t uid,
-			  const char *pm, int *status, char **body)
+			  const char *pm, int *status, char **body, int *silent)
 {
 	struct db_res *r = NULL;
 	struct payment p;
@@ -406,6 +422,7 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
 	enum err e;
 
 	*body = NULL;
+	*silent = 0;
 	if ((e = db_exec(db, a, &sql[Q_PAYINFO], &r, "i", order_id)))
 		return e;
 	if (!r->nrows)
@@ -415,6 +432,7 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
 	e = payment_create(a, arena_printf(a, "order-%lld-pay", (long long)order_id), db_int(r, 0, 0),
 			   db_cell(r, 0, 1), pm, arena_printf(a, "%s/checkout/return?order=%lld", config.base_url,
 							    (long long)order_id), order_id, &p);
+	*silent = e == E_UNAVAIL;
 	if (e)
 		return e;
 	if (*p.id && (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", p.id, p.hosted_url, p.status, order_id)))
@@ -490,7 +508,7 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	struct plan p;
 	const char *why = NULL;
 	int64_t ck;
-	int status = 0;
+	int status = 0, silent = 0;
 	char *body = NULL;
 	enum err e;
 
@@ -533,9 +551,12 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	if (!strcmp(db_cell(r, 0, K_STATE), "reserved") || !strcmp(db_cell(r, 0, K_STATE), "authorizing")) {
 		/* The first attempt held the units and lost the gateway's answer
 		 * (or died): resume with the same keys. */
-		e = authorize(c->db, c->a, ck, db_int(r, 0, K_ORDER), c->sess->uid, db_cell(r, 0, K_PM), &status, &body);
-		if (e == E_UNAVAIL)
+		e = authorize(c->db, c->a, ck, db_int(r, 0, K_ORDER), c->sess->uid, db_cell(r, 0, K_PM), &status,
+			      &body, &silent);
+		if (silent)
 			goto unavailable;
+		if (e == E_BUSY)
+			goto in_flight;
 		if (e)
 			return e;
 		goto answer;
@@ -543,7 +564,7 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	if ((e = db_exec(c->db, c->a, &sql[Q_CK_CLAIM], NULL, "i", ck)))
 		return e;
 	if (db_affected(c->db) != 1)
-		return reply_error(c, 409, "This order is being placed already. Wait a moment and look at your orders.");
+		goto in_flight;
 
 	/* Step 1: validate against current prices and the amount the shopper saw. */
 	e = read_input(c, &in, &why);
@@ -613,9 +634,11 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 			return e;
 		test_pause(c, "reserved");
 		/* Steps 4 and 5. */
-		e = authorize(c->db, c->a, ck, pl.order_id, c->sess->uid, in.pm, &status, &body);
-		if (e == E_UNAVAIL)
+		e = authorize(c->db, c->a, ck, pl.order_id, c->sess->uid, in.pm, &status, &body, &silent);
+		if (silent)
 			goto unavailable;
+		if (e == E_BUSY)
+			goto in_flight;
 		if (e)
 			return e;
 	}
@@ -653,6 +676,11 @@ unavailable:
 	resp_header(c->resp, "Retry-After: 5");
 	return reply_error(c, 503, "The payment service did not answer. Your order is kept and nothing was charged "
 				   "twice: send the same request again (same Idempotency-Key) in a few seconds.");
+in_flight:
+	/* Another request with this key is still at work (here or at the
+	 * gateway): its outcome is not known yet, and it is not a refusal. */
+	resp_header(c->resp, "Retry-After: 5");
+	return reply_error(c, 409, "This order is being placed already. Wait a moment and look at your orders.");
 }
 
 /* ---- API ---- */
@@ -906,18 +934,39 @@ enum err h_api_paygate_webhook(struct ctx *c)
 	}
 	pm = json_object_get(obj, "payment_method");
 	err = json_object_get(obj, "last_payment_error");
-	if (intent && !strcmp(type, "payment_intent.amount_capturable_updated")) {
-		int late = 0;
+	for (int round = 0; round < 2; round++) {
+		const char *oid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "order_id"));
+		int64_t order_id = 0;
 
-		e = order_paid(c->db, c->a, intent, json_string_value(json_object_get(pm, "brand")),
-			       json_string_value(json_object_get(pm, "last4")), "gateway", &late);
-	} else if (intent && !strcmp(type, "payment_intent.payment_failed")) {
-		struct payment p;
+		if (intent && !strcmp(type, "payment_intent.amount_capturable_updated")) {
+			int late = 0;
 
-		memset(&p, 0, sizeof(p));
-		p.error_code = json_string_value(json_object_get(err, "code")) ?: "";
-		p.decline_code = json_string_value(json_object_get(err, "decline_code")) ?: "";
-		e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway");
+			e = order_paid(c->db, c->a, intent, json_string_value(json_object_get(pm, "brand")),
+				       json_string_value(json_object_get(pm, "last4")), "gateway", &late);
+		} else if (intent && !strcmp(type, "payment_intent.payment_failed")) {
+			struct payment p;
+
+			memset(&p, 0, sizeof(p));
+			p.error_code = json_string_value(json_object_get(err, "code")) ?: "";
+			p.decline_code = json_string_value(json_object_get(err, "decline_code")) ?: "";
+			e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway");
+		}
+		/* No order knows this intent: the saga that created it has not
+		 * stored the gateway's answer (lost with a timeout or a killed
+		 * worker, or still on its way). The intent names its order:
+		 * link it, so that an authorization is never left unowned
+		 * (a late one is voided by order_paid). */
+		if (e != E_NOTFOUND || round || !oid || parse_int64(oid, strlen(oid), 1, INT64_MAX, &order_id))
+			break;
+		if ((e = db_exec(c->db, c->a, &sql[Q_LINK_INTENT], NULL, "siis", intent, order_id,
+				 (int64_t)json_integer_value(json_object_get(obj, "amount")),
+				 json_string_value(json_object_get(obj, "currency")) ?: "")))
+			return e;
+		if (db_affected(c->db) != 1) {
+			e = E_NOTFOUND;
+			break;
+		}
+		log_info("order %lld: payment %s linked from the gateway's notice", (long long)order_id, intent);
 	}
 	if (e == E_NOTFOUND) {
 		e = E_OK;	/* not one of our orders (yet): nothing to do, nothing to record */
@@ -940,20 +989,26 @@ int checkout_recover_batch(struct db *db, struct kv *kv, struct arena *a)
 	int done = 0;
 
 	(void)kv;
-	if (db_exec(db, a, &sql[Q_CK_STUCK], &r, ""))
+	if (db_exec(db, a, &sql[Q_CK_STUCK], &r, "i", (int64_t)PAYMENT_SETTLE_S))
 		return -1;
 	for (size_t i = 0; i < r->nrows; i++) {
 		struct db_res *k = NULL;
-		int status;
+		int status, silent;
 		char *body;
 		enum err e;
 
 		if (db_exec(db, a, &sql[Q_CK_BY_ID], &k, "i", db_int(r, i, 0)) || !k->nrows)
 			return -1;
 		e = authorize(db, a, db_int(k, 0, K_ID), db_int(k, 0, K_ORDER), db_int(k, 0, K_USER),
-			      db_cell(k, 0, K_PM), &status, &body);
+			      db_cell(k, 0, K_PM), &status, &body, &silent);
 		if (e == E_UNAVAIL)
-			return -1;	/* the gateway is silent: back off */
+			return -1;	/* the gateway (or MariaDB) is silent: back off */
+		if (e == E_BUSY) {
+			/* A retry by the shopper is running it: theirs to finish
+			 * (or ours, once it has settled). */
+			log_info("checkout %lld: an attempt is still running at the gateway", (long long)db_int(k, 0, K_ID));
+			continue;
+		}
 		if (e) {
 			log_err("checkout %lld: resume failed: %s", (long long)db_int(k, 0, K_ID), err_str(e));
 			continue;

@@ -15,6 +15,7 @@ const char *err_str(enum err e)
 	case E_IO: return "i/o error";
 	case E_TEMPLATE: return "template error";
 	case E_INTERNAL: return "internal error";
+	case E_BUSY: return "in progress";
 	}
 	return "unknown error";
 }

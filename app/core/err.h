@@ -15,7 +15,10 @@ enum err {
 	E_KV,		/* a Redis error that is not an outage */
 	E_IO,		/* file or socket error */
 	E_TEMPLATE,	/* template compile or render error */
-	E_INTERNAL	/* a bug: answered 500 */
+	E_INTERNAL,	/* a bug: answered 500 */
+	E_BUSY		/* another attempt of the same request is still running
+			 * (e.g. the gateway's 409 idempotency_key_in_use):
+			 * never a refusal; answered 409, retry later */
 };
 
 const char *err_str(enum err e);

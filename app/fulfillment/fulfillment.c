@@ -931,7 +931,7 @@ static enum err capture(struct db *db, struct arena *a, int64_t shipment_id, con
 	 * may have happened; the replay will tell). A definite refusal: nothing
 	 * was captured under this key, so the next attempt takes a new one. */
 	soft = e != E_OK || p.http_status == 409 || p.http_status >= 500;
-	if (e != E_OK && e != E_UNAVAIL)
+	if (e != E_OK && e != E_UNAVAIL && e != E_BUSY)
 		return e;
 	if (soft)
 		*msg = "The payment service did not answer. The capture will be tried again.";
@@ -1533,7 +1533,7 @@ static enum err refund_run(struct db *db, struct arena *a, int64_t refund_id, co
 	re.a = a;
 	e = payment_refund(a, arena_printf(a, "refund-%lld", (long long)refund_id), db_cell(r, 0, 5) ? db_cell(r, 0, 5) : "",
 			   db_int(r, 0, 4), &p);
-	if (e != E_OK && e != E_UNAVAIL)
+	if (e != E_OK && e != E_UNAVAIL && e != E_BUSY)
 		return e;
 	if (e == E_OK && !*p.error_code && !strcmp(p.status, "succeeded")) {
 		re.ok = 1;
@@ -1543,7 +1543,7 @@ static enum err refund_run(struct db *db, struct arena *a, int64_t refund_id, co
 		*ok = 1;
 		return E_OK;
 	}
-	if (e == E_UNAVAIL || p.http_status == 409 || p.http_status >= 500) {
+	if (e == E_UNAVAIL || e == E_BUSY || p.http_status == 409 || p.http_status >= 500) {
 		*msg = "The payment service did not answer. The refund will be tried again.";
 		return db_exec(db, a, &sql[Q_REFUND_SOFT], NULL, "si", *msg, refund_id);
 	}

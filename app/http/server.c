@@ -265,6 +265,7 @@ static int status_for(enum err e)
 	case E_INVAL: return 400;
 	case E_NOTFOUND: return 404;
 	case E_CONFLICT: return 409;
+	case E_BUSY: return 409;
 	case E_TOOBIG: return 413;
 	case E_UNAVAIL: return 503;
 	default: return 500;

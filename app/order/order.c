@@ -25,7 +25,7 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, NQ
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -82,6 +82,8 @@ static struct db_sql sql[NQ] = {
 		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?", 0 },
 	[Q_SKUS_OF] = { "SELECT JSON_ARRAYAGG(sku_id) FROM order_lines WHERE order_id = ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
+	/* A released order ships nothing: its lines say so. */
+	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* One StockChanged event per product of the order (for the search
 	 * index and caches), in the transaction that moved its units. */
 	[Q_STOCK_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
@@ -388,7 +390,8 @@ static enum err tx_release(struct db *db, void *p)
 	    (e = move_holds(db, rl->a, rl->order_id, 0)) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
 	    (e = order_stock_changed(db, rl->a, rl->order_id, "released")) ||
-	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)))
+	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)) ||
+	    (e = db_exec(db, rl->a, &sql[Q_LINES_CANCEL], NULL, "i", rl->order_id)))
 		return e;
 	return outbox(db, rl->a, !strcmp(rl->to, "expired") ? "OrderExpired" : "OrderCancelled", rl->order_id, NULL);
 }
@@ -740,10 +743,22 @@ enum err h_api_order_pay(struct ctx *c)
 		return reply_error(c, 409, arena_printf(c->a, "This order cannot be paid now (it is %s).", order_status_label(st)));
 	e = payment_confirm(c->a, arena_printf(c->a, "order-%lld-confirm-%s", (long long)id, key), intent,
 			    ctx_str(c, "paymentMethod"), &p);
-	if (e == E_UNAVAIL)
+	if (e == E_UNAVAIL) {
+		resp_header(c->resp, "Retry-After: 5");
 		return reply_error(c, 503, "The payment service did not answer. Send the same request again.");
+	}
+	if (e == E_BUSY) {
+		/* The same attempt (same key) is still running: not a decline. */
+		resp_header(c->resp, "Retry-After: 5");
+		return reply_error(c, 409, "This payment is being attempted already. Wait a moment and send the "
+					   "same request again, or look at your order.");
+	}
 	if (e)
 		return e;
+	/* Paid meanwhile by another attempt (another key, the gateway's page):
+	 * the gateway refuses to confirm again and says what the intent is. */
+	if (!strcmp(p.error_code, "payment_intent_unexpected_state") && !strcmp(p.status, "requires_capture"))
+		p.error_code = "";
 	if (!strcmp(p.status, "requires_capture") && !*p.error_code) {
 		int late = 0;
 
@@ -757,7 +772,7 @@ enum err h_api_order_pay(struct ctx *c)
 		c->resp->status = 201;
 		return E_OK;
 	}
-	if (*p.error_code) {
+	if (!strcmp(p.error_type, "card_error")) {
 		if ((e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway")))
 			return e;
 		if ((e = one(c, NULL)))
@@ -766,6 +781,8 @@ enum err h_api_order_pay(struct ctx *c)
 		c->resp->status = 402;
 		return E_OK;
 	}
+	if (!strcmp(p.error_code, "resource_missing") || !strcmp(p.error_code, "parameter_missing"))
+		return reply_error(c, 400, "paymentMethod: is not a payment method the payment service knows.");
 	return reply_error(c, 409, "The payment could not be attempted in the order's present state.");
 }
 

@@ -13,7 +13,6 @@
 #include "../core/sig.h"
 #include "payment.h"
 
-#define PAYMENT_TIMEOUT_MS 10000	/* a gateway slower than this is treated as silent */
 
 static char *base_url, *api_key, *hook_secret;
 
@@ -162,6 +161,19 @@ static enum err call(struct arena *a, const char *method, const char *path, cons
 		fill(a, j, p);
 	}
 	e = E_OK;
+	/* Answers about the key, not about the payment. "In use" means the
+	 * first request with this key is still running at the gateway: its
+	 * outcome is unknown, so it is never a decline (the caller asks
+	 * again later and gets the stored answer). A key reused with another
+	 * body is a bug of ours (keys are derived from the order). */
+	if (!strcmp(p->error_type, "idempotency_error")) {
+		if (!strcmp(p->error_code, "idempotency_key_in_use")) {
+			e = E_BUSY;
+		} else {
+			log_err("payment: %s %s: key %s: %s", method, path, idem_key ? idem_key : "-", p->error_code);
+			e = E_INTERNAL;
+		}
+	}
 out:
 	json_decref(j);
 	return e;

@@ -30,6 +30,14 @@ struct payment {
 	const char *error_type, *error_code, *decline_code, *error_message;
 };
 
+/* A gateway slower than this (connection included) is treated as silent:
+ * the call answers E_UNAVAIL although the gateway may still act on it.
+ * Anything that retries a call on its own (the saga's resumption) waits at
+ * least PAYMENT_SETTLE_S after the last attempt began, so that it never
+ * races an attempt that is still running. */
+#define PAYMENT_TIMEOUT_MS 10000
+#define PAYMENT_SETTLE_S (PAYMENT_TIMEOUT_MS / 1000 + 5)
+
 /* Reads SHOP_PAYGATE_URL, SHOP_PAYGATE_KEY_FILE and
  * SHOP_PAYGATE_WEBHOOK_SECRET_FILE (once per process). E_UNAVAIL when the
  * gateway is not configured. */
@@ -41,7 +49,11 @@ enum err payment_init(void);
  * return_url where the gateway sends them back.
  * Returns E_OK when the gateway answered (p filled; a decline is E_OK with
  * p->error_code set and status requires_payment_method), E_UNAVAIL when no
- * answer came (timeout, dropped connection, 5xx): retry with the same key. */
+ * answer came (timeout, dropped connection, 5xx): retry with the same key.
+ * Every call that takes a key may also answer E_BUSY: an earlier request
+ * with the same key is still running at the gateway, its outcome unknown
+ * (never treat it as a decline; ask again later), and E_INTERNAL when the
+ * key was used for another request. */
 enum err payment_create(struct arena *a, const char *idem_key, int64_t amount, const char *currency,
 			const char *payment_method, const char *return_url, int64_t order_id,
 			struct payment *p);
