@@ -268,11 +268,11 @@ enum err session_destroy(struct ctx *c)
 
 int session_csrf_ok(struct ctx *c)
 {
+	/* The header or a form body's "csrf" field, never the query string:
+	 * app/http/server.c (parse_body) picks the one source. */
 	const char *t = c->req->csrf_header;
 	size_t n;
 
-	if (!t)
-		t = req_param(c->req, "csrf");
 	if (!c->sess || !t || !c->sess->csrf[0])
 		return 0;
 	n = strlen(c->sess->csrf);

@@ -223,7 +223,8 @@ static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 		      const char **why)
 {
-	int upload = rt && (rt->flags & RF_UPLOAD);
+	int upload = rt && (rt->flags & RF_UPLOAD), form = 0;
+	size_t from_query = r->nparams;
 	const char *ct;
 	enum err e;
 
@@ -243,6 +244,7 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 			*why = "The form data is malformed.";
 			return 400;
 		}
+		form = 1;
 	} else if (!strncasecmp(ct, "application/json", 16)) {
 		if (req_parse_json(r, r->body, r->body_len, why))
 			return 400;
@@ -251,10 +253,22 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 			*why = e == E_INVAL ? "The multipart form data is malformed, truncated or has too many parts." : NULL;
 			return e == E_INVAL ? 400 : 500;
 		}
+		form = 1;
 	} else if (r->method != M_GET && r->method != M_HEAD) {
 		*why = "Send the body as a form or as JSON.";
 		return 415;
 	}
+	/* The CSRF token: the X-CSRF-Token header, else a browser form's
+	 * hidden "csrf" field, taken from the form body only (the params
+	 * after the query's). Never from the query string, which lands in
+	 * access logs, history and Referer headers; nor from a JSON body
+	 * (API clients send the header). session_csrf_ok reads only this. */
+	if (!r->csrf_header && form)
+		for (size_t i = from_query; i < r->nparams; i++)
+			if (!strcmp(r->params[i].key, "csrf")) {
+				r->csrf_header = r->params[i].val;
+				break;
+			}
 	return 0;
 }
 
