@@ -50,7 +50,11 @@ static const char *error_title(int status)
 	case 405: return "That method is not allowed here";
 	case 413: return "That was too much to send";
 	case 415: return "That kind of file is not accepted";
-	case 422: return "That file could not be used";
+	/* 422: understood but cannot be done (an empty cart, a quantity over
+	 * the limit, an unknown SKU, an Idempotency-Key reused for another
+	 * order, a photo that cannot be used); reply_error says "file" on
+	 * upload routes, where it is always about the file. */
+	case 422: return "That could not be done";
 	case 503: return "The shop is catching its breath";
 	}
 	return status >= 500 ? "Something went wrong on our side" : "That did not work";
@@ -75,17 +79,20 @@ static void release_json(void *p)
 enum err reply_error(struct ctx *c, int status, const char *message)
 {
 	json_t *m = json_object();
+	const char *title = error_title(status);
 
 	if (!m)
 		return E_NOMEM;
+	if (status == 422 && c->route && (c->route->flags & RF_UPLOAD))
+		title = "That file could not be used";
 	arena_on_reset(c->a, release_json, m);
 	c->resp->status = status;
 	buf_reset(&c->resp->body);
 	json_object_set_new(m, "error", json_pack("{s:i, s:s, s:s}", "status", status,
-		"title", error_title(status), "message", message ? message : error_default(status)));
+		"title", title, "message", message ? message : error_default(status)));
 	c->resp->model = m;
 	c->resp->view = "error";
-	c->resp->title = error_title(status);
+	c->resp->title = title;
 	return E_OK;
 }
 
