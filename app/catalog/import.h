@@ -93,4 +93,12 @@ int catalog_sku_valid(const char *s);
  * "2025-04-30 09:41:02.053" in out (at least 24 bytes). E_OK or E_INVAL. */
 enum err catalog_parse_time(const char *iso, char out[24]);
 
+/* Checks one record of a product file (any JSON value) as the import does
+ * before it opens a transaction, without the database. Returns the number of
+ * problems; *errs gets their "field: problem" lines (arena-owned, "" when
+ * none). */
+struct arena;
+struct json_t;
+int catalog_check_json(struct arena *a, struct json_t *o, const char **errs);
+
 #endif

@@ -40,7 +40,7 @@
 #include "limits.h"
 #include "bulk.h"
 
-#define CSV_MAX_FIELDS	64
+#define CSV_MAX_FIELDS	BULK_CSV_MAX_FIELDS
 #define ERRORS_SHOWN	100	/* on the progress page */
 #define ERRORS_API_MAX	10000
 #define SLUG_BASE_MAX	140	/* products.slug is 160: room for "-<id>" */
@@ -170,8 +170,8 @@ const char *const bulk_vocab[] = {
 /* Reads one record from s[*pos..n) into f (at most CSV_MAX_FIELDS fields,
  * arena copies, NUL-terminated). Blank lines are skipped. Returns 1 with a
  * record, 0 at the end, -1 when malformed (*why says how). */
-static int csv_next(struct arena *a, const char *s, size_t n, size_t *pos, const char **f, size_t *nf,
-		    const char **why)
+int bulk_csv_next(struct arena *a, const char *s, size_t n, size_t *pos, const char **f, size_t *nf,
+		  const char **why)
 {
 	size_t i = *pos;
 
@@ -245,12 +245,12 @@ static int csv_next(struct arena *a, const char *s, size_t n, size_t *pos, const
 }
 
 /* The header: which column each field is. */
-static enum err csv_header(struct arena *a, const char *s, size_t n, size_t *pos, int *map, size_t *nmap,
-			   const char **why)
+enum err bulk_csv_header(struct arena *a, const char *s, size_t n, size_t *pos, int *map, size_t *nmap,
+			 const char **why)
 {
 	const char *f[CSV_MAX_FIELDS];
 	int seen[NCOL] = { 0 };
-	int r = csv_next(a, s, n, pos, f, nmap, why);
+	int r = bulk_csv_next(a, s, n, pos, f, nmap, why);
 
 	if (r == 0)
 		*why = "the file is empty: the first line must name the columns (sku, title, price, ...)";
@@ -331,6 +331,47 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
+/* One element of a JSON array of rows; s[*pos..n) starts just after the
+ * array's '[' (first) or after a ','. Returns 1 with the element as one line
+ * of compact JSON in *row (malloc'ed: the caller frees it) and *pos past the
+ * ',' or ']' that follows it (*last set for ']'); 0 for the ']' of an empty
+ * array (first only), *pos past it; -1 with the reason in *why (arena-owned;
+ * NULL when out of memory). */
+int bulk_json_next(struct arena *a, const char *s, size_t n, size_t *pos, int first, char **row,
+		   int *last, const char **why)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t i = skip_ws(s, n, *pos);
+
+	*row = NULL;
+	*last = 0;
+	*why = NULL;
+	if (first && i < n && s[i] == ']') {
+		*pos = i + 1;
+		return 0;
+	}
+	v = json_loadb(s + i, n - i, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!v) {
+		*why = arena_printf(a, "malformed JSON: %s", jerr.text);
+		return -1;
+	}
+	*row = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (!*row)
+		return -1;
+	i = skip_ws(s, n, i + jerr.position);
+	if (i < n && (s[i] == ',' || s[i] == ']')) {
+		*last = s[i] == ']';
+		*pos = i + 1;
+		return 1;
+	}
+	free(*row);
+	*row = NULL;
+	*why = "expected , or ] after the row";
+	return -1;
+}
+
 struct create_args {
 	int64_t seller_id, uid, id;
 	const char *format, *filename, *data, *why;
@@ -357,7 +398,7 @@ static enum err tx_create(struct db *db, void *p)
 		int map[CSV_MAX_FIELDS];
 		size_t nmap;
 
-		if ((e = csv_header(ca->a, s, n, &pos, map, &nmap, &ca->why)))
+		if ((e = bulk_csv_header(ca->a, s, n, &pos, map, &nmap, &ca->why)))
 			return e;
 		header = arena_strndup(ca->a, s, pos);
 	} else {
@@ -383,7 +424,7 @@ static enum err tx_create(struct db *db, void *p)
 			const char *f[CSV_MAX_FIELDS];
 			size_t nf, start = pos;
 			struct arena *tmp = ca->a;
-			int r = csv_next(tmp, s, n, &pos, f, &nf, &ca->why);
+			int r = bulk_csv_next(tmp, s, n, &pos, f, &nf, &ca->why);
 
 			if (r < 0) {
 				ca->why = arena_printf(ca->a, "row %lld: %s", (long long)sp.rows + 1,
@@ -397,41 +438,23 @@ static enum err tx_create(struct db *db, void *p)
 			if ((e = add_row(&sp, s + start, pos - start)))
 				return e;
 		} else {
-			json_error_t jerr;
-			json_t *v;
 			char *line;
+			int last = 0, r = bulk_json_next(ca->a, s, n, &pos, sp.rows == 0, &line, &last, &ca->why);
 
-			pos = skip_ws(s, n, pos);
-			if (pos < n && s[pos] == ']' && sp.rows == 0) {
-				pos++;
-				break;
-			}
-			v = json_loadb(s + pos, n - pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY |
-				       JSON_REJECT_DUPLICATES, &jerr);
-			if (!v) {
-				ca->why = arena_printf(ca->a, "row %lld: malformed JSON: %s", (long long)sp.rows + 1,
-						       jerr.text);
+			if (r < 0) {
+				if (!ca->why)
+					return E_NOMEM;
+				ca->why = arena_printf(ca->a, "row %lld: %s", (long long)sp.rows + 1, ca->why);
 				return E_INVAL;
 			}
-			line = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			json_decref(v);
-			if (!line)
-				return E_NOMEM;
+			if (r == 0)
+				break;
 			e = add_row(&sp, line, strlen(line));
 			free(line);
 			if (e)
 				return e;
-			pos = skip_ws(s, n, pos + jerr.position);
-			if (pos < n && s[pos] == ',') {
-				pos++;
-				continue;
-			}
-			if (pos < n && s[pos] == ']') {
-				pos++;
+			if (last)
 				break;
-			}
-			ca->why = arena_printf(ca->a, "row %lld: expected , or ] after the row", (long long)sp.rows);
-			return E_INVAL;
 		}
 	}
 	if (json && skip_ws(s, n, pos) != n) {
@@ -889,7 +912,7 @@ static size_t row_parse(struct batch *b, struct row *r, const char *s, size_t n,
 		const char *f[CSV_MAX_FIELDS], *why = NULL;
 		size_t nf = 0;
 
-		if (csv_next(b->a, s, n, pos, f, &nf, &why) <= 0) {
+		if (bulk_csv_next(b->a, s, n, pos, f, &nf, &why) <= 0) {
 			row_error(b, r->no, "", why ? why : "malformed record");
 			*pos = n;
 			return 1;
@@ -1004,7 +1027,7 @@ static enum err tx_chunk(struct db *db, void *p)
 		const char *h = db_cell(imp, 0, 3), *why = NULL;
 		size_t hp = 0;
 
-		if (!h || csv_header(j->a, h, strlen(h), &hp, b->map, &b->nmap, &why)) {
+		if (!h || bulk_csv_header(j->a, h, strlen(h), &hp, b->map, &b->nmap, &why)) {
 			j->fail = "the stored header cannot be read";
 			return E_OK;
 		}

@@ -33,6 +33,29 @@ enum err bulk_create(struct db *db, struct arena *a, int64_t seller_id, int64_t 
 		     const char *format, const char *filename, const char *data, size_t len,
 		     int64_t *id, const char **why);
 
+/* ---- reading an upload (pure: no database; the fuzz targets in t/fuzz
+ * call them too) ---- */
+
+#define BULK_CSV_MAX_FIELDS 64
+
+/* Reads one CSV record (RFC 4180) from s[*pos..n) into f (at most
+ * BULK_CSV_MAX_FIELDS fields, arena copies, NUL-terminated). Blank lines are
+ * skipped. Returns 1 with a record, 0 at the end, -1 when malformed (*why
+ * says how). */
+int bulk_csv_next(struct arena *a, const char *s, size_t n, size_t *pos, const char **f, size_t *nf,
+		  const char **why);
+/* Reads the header record: map[i] gets the column of field i. E_INVAL with
+ * *why for an empty file, an unknown or repeated column, or no "sku". */
+enum err bulk_csv_header(struct arena *a, const char *s, size_t n, size_t *pos, int *map, size_t *nmap,
+			 const char **why);
+/* One element of a JSON array of rows, s[*pos..n) starting just after the
+ * '[' (first) or a ','. 1 with the element as one line of compact JSON in
+ * *row (malloc'ed; the caller frees it) and *pos past the ',' or ']' after
+ * it (*last set for ']'); 0 for the ']' of an empty array (first only); -1
+ * with *why (NULL when out of memory). */
+int bulk_json_next(struct arena *a, const char *s, size_t n, size_t *pos, int first, char **row,
+		   int *last, const char **why);
+
 /* Pages and API (app/seller/bulk_routes.inc). */
 enum err h_seller_import(struct ctx *c);
 enum err h_seller_import_post(struct ctx *c);
