@@ -103,3 +103,51 @@ clean:
 	rm -rf build build-san bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (t/fuzz/README.md) ---------------------------------------------
+# libFuzzer targets, one per parser of what a person or another program sends.
+# The shop's objects are rebuilt with clang into build-fuzz/ (coverage
+# instrumentation, ASan, UBSan that aborts), never mixed with build/.
+#
+#   make fuzz-build                       the targets, build-fuzz/fuzz_*
+#   make fuzz [FUZZ_MINUTES=2] [FUZZ_JOBS=2] [FUZZ_MERGE=1] [FUZZ_TARGETS="fuzz_cookies ..."]
+#                                         fuzz each target; findings go to
+#                                         build-fuzz/findings/ and fail the run;
+#                                         FUZZ_MERGE=1 adds new coverage to
+#                                         t/fuzz/corpus/<target>/
+#   t/fuzz/run                            each target once over its corpus (make test)
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_SRC     := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:t/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_MINUTES ?= 2
+FUZZ_JOBS    ?= 2
+FUZZ_MERGE   ?= 0
+FUZZ_TARGETS ?=
+
+.PHONY: fuzz fuzz-build fuzz-clean
+
+$(FUZZ_DIR)/app/%.o: app/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libshop.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_DIR)/libshop.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(FUZZ_DIR)/libshop.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_MINUTES=$(FUZZ_MINUTES) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_MERGE=$(FUZZ_MERGE) \
+		t/fuzz/campaign $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)
+
+-include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
