@@ -151,3 +151,13 @@ fuzz-clean:
 	rm -rf $(FUZZ_DIR)
 
 -include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
+
+# ---- security scan (docs/security.md) ----------------------------------------
+# sqlmap over every parameterized route of the route table and wapiti, signed
+# in as a buyer and a seller, against a private stack; nonzero on a finding.
+#   make security                      quick (sqlmap level 1, risk 1)
+#   make security SECURITY_LEVEL=full  sqlmap level 5, risk 3; hours
+.PHONY: security
+security: deps
+	@$(MAKE) --no-print-directory all
+	@SECURITY_LEVEL=$(or $(SECURITY_LEVEL),quick) scripts/security
