@@ -26,6 +26,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../store/db.h"
+#include "../inventory/inventory.h"
 #include "catalog.h"
 #include "import.h"
 
@@ -52,7 +53,7 @@ enum {
 	Q_SELLER, Q_CAT_ID, Q_CAT_INSERT_TOP, Q_CAT_INSERT_LEAF, Q_SLUG_TAKEN,
 	Q_PRODUCT_LOCK, Q_PRODUCT_INSERT, Q_PRODUCT_UPDATE, Q_SKU_LOCK,
 	Q_SKU_INSERT, Q_SKU_UPDATE, Q_SKU_RETIRE_STOCK, Q_SKU_RETIRE,
-	Q_INVENTORY_SET, Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_OUTBOX, Q_COUNT
+	Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_OUTBOX, Q_COUNT
 };
 
 static struct db_sql import_sql[Q_COUNT] = {
@@ -84,12 +85,12 @@ static struct db_sql import_sql[Q_COUNT] = {
 	[Q_SKU_UPDATE] = { "UPDATE skus SET price = ?, currency = 'USD', weight_grams = ?, "
 			   "status = 'active', position = 0 WHERE id = ?", 0 },
 	/* A record has exactly one SKU: one the product had under another
-	 * code (the file changed) stops being sold and stops counting. */
-	[Q_SKU_RETIRE_STOCK] = { "UPDATE inventory i JOIN skus s ON s.id = i.sku_id "
-				 "SET i.available = 0 WHERE s.product_id = ? AND s.id <> ?", 0 },
+	 * code (the file changed) stops being sold and stops counting; its
+	 * shelf is emptied through the inventory module (a movement each). */
+	[Q_SKU_RETIRE_STOCK] = { "SELECT i.sku_id, i.warehouse_id FROM inventory i JOIN skus s ON s.id = i.sku_id "
+				 "WHERE s.product_id = ? AND s.id <> ? AND i.available > 0 "
+				 "ORDER BY i.sku_id, i.warehouse_id", 0 },
 	[Q_SKU_RETIRE] = { "UPDATE skus SET status = 'inactive' WHERE product_id = ? AND id <> ?", 0 },
-	[Q_INVENTORY_SET] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
-			      "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE available = VALUES(available)", 0 },
 	[Q_REVIEWS_DELETE] = { "DELETE FROM reviews WHERE product_id = ?", 0 },
 	[Q_REVIEW_INSERT] = { "INSERT INTO reviews (product_id, rating, comment, reviewer_name, "
 			      "created_at) VALUES (?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))", 0 },
@@ -101,8 +102,10 @@ void catalog_import_init(void)
 {
 	static int done;
 
-	if (!done)
+	if (!done) {
 		db_register(import_sql, Q_COUNT);
+		inventory_init();	/* stock goes through the inventory module */
+	}
 	done = 1;
 }
 
@@ -966,6 +969,34 @@ static enum err product_slug(struct db *db, struct tx *t, char *slug, size_t n)
 	return E_OK;
 }
 
+/* The file's quantity becomes the SKU's available units in a warehouse,
+ * through the inventory module, so that every unit the import brings or
+ * takes away is a stock movement (held and sold units stay theirs). The
+ * read model is refreshed by the import itself. */
+static enum err import_stock(struct db *db, struct tx *t, int64_t sku_id, int64_t warehouse, int64_t qty,
+			     const char *reason)
+{
+	struct stock_change ch;
+	enum err e;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.seller_id = t->seller_id;
+	ch.product_id = t->r->id;
+	ch.sku_id = sku_id;
+	ch.warehouse_id = warehouse;
+	ch.is_set = 1;
+	ch.value = qty;
+	ch.reason = reason;
+	ch.actor = "import";
+	ch.defer_read_model = 1;
+	e = inventory_change_in_tx(db, t->a, &ch);
+	if (e == E_CONFLICT || e == E_INVAL)
+		return fail(t, e, "stock: %lld units cannot be set", (long long)qty);
+	if (e)
+		return fail(t, e, "database: %s", db_error(db));
+	return E_OK;
+}
+
 static enum err import_tx(struct db *db, void *ctx)
 {
 	struct tx *t = ctx;
@@ -1014,10 +1045,14 @@ static enum err import_tx(struct db *db, void *ctx)
 		EXEC(Q_SKU_INSERT, NULL, "isii", r->id, r->sku, r->price, r->weight_grams);
 		sku_id = (int64_t)db_insert_id(db);
 	}
-	EXEC(Q_SKU_RETIRE_STOCK, NULL, "ii", r->id, sku_id);
+	EXEC(Q_SKU_RETIRE_STOCK, &res, "ii", r->id, sku_id);
+	for (i = 0; res && i < res->nrows; i++)
+		if ((e = import_stock(db, t, db_int(res, i, 0), db_int(res, i, 1), 0, "import: SKU no longer in the file")))
+			return e;
 	EXEC(Q_SKU_RETIRE, NULL, "ii", r->id, sku_id);
-	EXEC(Q_INVENTORY_SET, NULL, "iii", sku_id, (int64_t)WAREHOUSE_EAST, r->east);
-	EXEC(Q_INVENTORY_SET, NULL, "iii", sku_id, (int64_t)WAREHOUSE_WEST, r->west);
+	if ((e = import_stock(db, t, sku_id, WAREHOUSE_EAST, r->east, "catalog import")) ||
+	    (e = import_stock(db, t, sku_id, WAREHOUSE_WEST, r->west, "catalog import")))
+		return e;
 
 	EXEC(Q_REVIEWS_DELETE, NULL, "i", r->id);
 	for (i = 0; i < r->nreviews; i++) {

@@ -366,11 +366,14 @@ static enum err settle_status(struct db *db, struct arena *a, int64_t order_id, 
 }
 
 /* Moves qty units of sku from the order's committed holds to `to_state`
- * ('shipped': they leave the warehouse; 'released': back to available, with
- * a stock movement), lowest warehouse first. Holds are split so that
- * inventory.committed always equals the committed holds. */
+ * ('shipped': they leave the warehouse; 'released': back to available),
+ * lowest warehouse first. Holds are split so that inventory.committed
+ * always equals the committed holds. Neither is a stock movement: the
+ * units stay the SKU's (on the shelf, or counted as shipped in the holds),
+ * which is what keeps movements = available + reserved + committed +
+ * shipped (app/reconcile). */
 static enum err take_holds(struct db *db, struct arena *a, int64_t order_id, int64_t sku, int64_t qty,
-			   const char *to_state, int64_t seller_id)
+			   const char *to_state)
 {
 	struct db_res *h = NULL;
 	int64_t need = qty;
@@ -391,11 +394,7 @@ static enum err take_holds(struct db *db, struct arena *a, int64_t order_id, int
 				return e;
 			if (!inv->nrows)
 				return E_INTERNAL;
-			if (!(e = db_exec(db, a, &sql[Q_INV_UNCOMMIT], NULL, "iiiii", take, take, sku, wh, take)) &&
-			    db_affected(db) == 1)
-				e = db_exec(db, a, &sql[Q_MOVEMENT], NULL, "iiiiiss", sku, wh, seller_id, take,
-					    db_int(inv, 0, 0) + take, "line cancelled before shipment",
-					    arena_printf(a, "cancel:order:%lld", (long long)order_id));
+			e = db_exec(db, a, &sql[Q_INV_UNCOMMIT], NULL, "iiiii", take, take, sku, wh, take);
 		}
 		if (e)
 			return e;
@@ -863,7 +862,7 @@ static enum err tx_shipped(struct db *db, void *p)
 		return e;
 	/* Units leave the warehouse: committed goes down, lines in sku order. */
 	for (size_t i = 0; i < l->nrows; i++)
-		if ((e = take_holds(db, a, sp->order_id, db_int(l, i, 1), db_int(l, i, 2), "shipped", 0)))
+		if ((e = take_holds(db, a, sp->order_id, db_int(l, i, 1), db_int(l, i, 2), "shipped")))
 			return e;
 	for (size_t i = 0; i < l->nrows; i++) {
 		int64_t pid = db_int(l, i, 3);
@@ -1381,7 +1380,7 @@ static enum err tx_refund_req(struct db *db, void *p)
 				return e;
 			if (db_affected(db) != 1)
 				return E_CONFLICT;
-			if ((e = take_holds(db, c->a, rq->order_id, db_int(l, row, L_SKU), qty, "released", sid)) ||
+			if ((e = take_holds(db, c->a, rq->order_id, db_int(l, row, L_SKU), qty, "released")) ||
 			    (e = stock_changed(db, c->a, db_int(l, row, L_PRODUCT), rq->order_id, "line cancelled")))
 				return e;
 			rq->cancelled++;

@@ -2842,8 +2842,14 @@ int search_cmd_gen_catalog(int argc, char **argv)
 		"INSERT INTO inventory (sku_id, warehouse_id, available) SELECT s.id, "
 		"(SELECT MIN(id) FROM warehouses), p.stock_total FROM skus s JOIN products p ON p.id = s.product_id "
 		"WHERE p.slug LIKE 'gen-%ld-%%'; "
+		/* The units' opening movement, so that stock is conserved
+		 * (movements = available + reserved + committed + shipped). */
+		"INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, reason, actor) "
+		"SELECT i.sku_id, i.warehouse_id, p.seller_id, i.available, i.available, 'generated catalog', "
+		"'gen-catalog' FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+		"WHERE p.slug LIKE 'gen-%ld-%%' AND i.available > 0; "
 		"UPDATE products SET sku_digest = JSON_ARRAY(JSON_ARRAY(CONCAT('GEN-%ld-', id), price, currency, 0, "
-		"stock_total, JSON_OBJECT())) WHERE slug LIKE 'gen-%ld-%%'", tag, tag, tag, tag, tag);
+		"stock_total, JSON_OBJECT())) WHERE slug LIKE 'gen-%ld-%%'", tag, tag, tag, tag, tag, tag);
 	if (db_run_script(db, b.p)) {
 		fprintf(stderr, "shopctl: SKUs failed: %s\n", db_error(db));
 		goto out;
