@@ -33,6 +33,7 @@
 #include "seller/bulk.h"
 #include "catalog/catalog.h"
 #include "seller/images.h"
+#include "reconcile/reconcile.h"
 #include "jobs.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
@@ -90,6 +91,7 @@ static const struct job jobs[] = {
 	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
 	{ "fulfillment", fulfillment_retry_batch, 1000 },	/* captures and refunds the gateway did not confirm */
 	{ "bulk-import", bulk_import_batch, 500 },	/* sellers' uploads, one chunk per call */
+	{ "reconcile", reconcile_batch, 300000 },	/* the gateway's money and the stock ledgers */
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 

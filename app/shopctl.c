@@ -25,6 +25,7 @@
 #include "account/account.h"
 #include "search/search.h"
 #include "seller/images.h"
+#include "reconcile/reconcile.h"
 
 #define EXIT_USAGE 2
 
@@ -57,6 +58,9 @@ static const struct command commands[] = {
 	  "add N synthetic products (names, brands, prices, Zipf-like sales) for benchmarks" },
 	{ "media-sweep", cmd_media_sweep, "media-sweep [MIN_AGE]",
 	  "remove photo files no product names, older than MIN_AGE seconds (default 3600)" },
+	{ "reconcile", reconcile_cmd, "reconcile payments|stock [--check] [--all] [--grace S] [--threshold N]",
+	  "compare the gateway's payments with the orders, or the stock with its ledgers; repair what has "
+	  "one right answer (--check: only report)" },
 	{ "help", cmd_help, "help", "show this list" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -514,6 +518,7 @@ int main(int argc, char **argv)
 	admin_init();
 	search_init();
 	images_init();
+	reconcile_init();
 	db_register(ctl_sql, Q_COUNT);
 
 	if (argc < 2) {

@@ -23,6 +23,7 @@
 #include "seller/items.h"
 #include "seller/images.h"
 #include "inventory/inventory.h"
+#include "reconcile/reconcile.h"
 #include "seller/bulk.h"
 #include "site.h"
 
@@ -210,5 +211,6 @@ void site_init(void)
 	items_init();
 	images_init();
 	inventory_init();
+	reconcile_init();
 	bulk_init();
 }

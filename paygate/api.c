@@ -561,10 +561,21 @@ static void h_list(struct call *c)
 	json_t *data = json_array();
 	int limit, n = 0;
 
+	const char *after = req_arg(c->rq, "starting_after");
+
 	if (!limit_or_reply(c, &limit))
 		goto out;
+	if (after) {
+		struct intent pi;
+
+		/* A cursor is an intent of this gateway: paging from an unknown
+		 * one would silently list nothing. */
+		if (!load_intent_or_reply(c, after, &pi, 400, "starting_after"))
+			goto out;
+		intent_row_free(&pi);
+	}
 	ids = calloc((size_t)limit + 1, sizeof(*ids));
-	if (!ids || !data || store_intent_ids(limit + 1, ids, &n) != PG_OK)
+	if (!ids || !data || store_intent_ids(limit + 1, after, ids, &n) != PG_OK)
 		goto fail;
 	for (int i = 0; i < n && i < limit; i++) {
 		struct intent pi;

@@ -97,7 +97,10 @@ static struct {
 			  " return_url = ?10, description = ?11, metadata = ?12, pm_token = ?13,"
 			  " payment_method = ?14, last_payment_error = ?15, created = ?16, canceled_at = ?17,"
 			  " cancellation_reason = ?18 WHERE id = ?1", NULL },
-	[Q_PI_IDS] = { "SELECT id FROM intents ORDER BY seq DESC LIMIT ?", NULL },
+	/* Newest first; with starting_after, only those older than that one
+	 * (an unknown id lists nothing: the caller checks it exists). */
+	[Q_PI_IDS] = { "SELECT id FROM intents WHERE ?2 IS NULL OR seq < (SELECT seq FROM intents WHERE id = ?2) "
+		       "ORDER BY seq DESC LIMIT ?1", NULL },
 	[Q_RE_INSERT] = { "INSERT INTO refunds (id, payment_intent, amount, reason, created) VALUES (?,?,?,?,?)", NULL },
 	[Q_RE_GET] = { "SELECT id, payment_intent, amount, reason, created FROM refunds WHERE id = ?", NULL },
 	[Q_EV_INSERT] = { "INSERT INTO events (id, type, payment_intent, body, created, next_attempt_ms)"
@@ -401,13 +404,17 @@ out:
 	return rc;
 }
 
-enum pg_err store_intent_ids(int max, char (*ids)[32], int *n)
+enum pg_err store_intent_ids(int max, const char *after, char (*ids)[32], int *n)
 {
 	sqlite3_stmt *st = stmt(Q_PI_IDS);
 	int step;
 
 	*n = 0;
 	sqlite3_bind_int(st, 1, max);
+	if (after)
+		sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max)
 		col_copy(st, 0, ids[(*n)++], 32);
 	sqlite3_reset(st);

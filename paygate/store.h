@@ -83,7 +83,7 @@ enum pg_err store_intent_insert(const struct intent *pi);
 enum pg_err store_intent_get(const char *id, struct intent *pi);
 enum pg_err store_intent_update(const struct intent *pi);
 /* Ids of the newest intents, newest first, into ids[max][32]; *n set. */
-enum pg_err store_intent_ids(int max, char (*ids)[32], int *n);
+enum pg_err store_intent_ids(int max, const char *after, char (*ids)[32], int *n);
 
 enum pg_err store_refund_insert(const struct refund *re);
 enum pg_err store_refund_get(const char *id, struct refund *re);

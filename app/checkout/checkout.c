@@ -28,7 +28,7 @@
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
-	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_LINK_INTENT, NQ
+	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -76,11 +76,7 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
 			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
-	/* An intent the webhook names by its metadata, for an order whose
-	 * saga never stored the gateway's answer (lost, or still running):
-	 * linked when the order has none yet and the amount is the order's. */
-	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
-			    "AND total = ? AND currency = UPPER(?)", 0 },
+
 	[Q_ORDER_OF] = { "SELECT payment_intent, user_id, status FROM orders WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
@@ -958,15 +954,14 @@ enum err h_api_paygate_webhook(struct ctx *c)
 		 * (a late one is voided by order_paid). */
 		if (e != E_NOTFOUND || round || !oid || parse_int64(oid, strlen(oid), 1, INT64_MAX, &order_id))
 			break;
-		if ((e = db_exec(c->db, c->a, &sql[Q_LINK_INTENT], NULL, "siis", intent, order_id,
-				 (int64_t)json_integer_value(json_object_get(obj, "amount")),
-				 json_string_value(json_object_get(obj, "currency")) ?: "")))
-			return e;
-		if (db_affected(c->db) != 1) {
+		e = order_link_intent(c->db, c->a, order_id, intent, (int64_t)json_integer_value(json_object_get(obj, "amount")),
+				      json_string_value(json_object_get(obj, "currency")));
+		if (e == E_CONFLICT) {
 			e = E_NOTFOUND;
 			break;
 		}
-		log_info("order %lld: payment %s linked from the gateway's notice", (long long)order_id, intent);
+		if (e)
+			return e;
 	}
 	if (e == E_NOTFOUND) {
 		e = E_OK;	/* not one of our orders (yet): nothing to do, nothing to record */

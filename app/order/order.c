@@ -25,7 +25,8 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL, NQ
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL,
+	Q_LINK_INTENT, Q_SET_PAYST, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -82,6 +83,12 @@ static struct db_sql sql[NQ] = {
 		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?", 0 },
 	[Q_SKUS_OF] = { "SELECT JSON_ARRAYAGG(sku_id) FROM order_lines WHERE order_id = ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
+	/* An intent the gateway holds for an order whose saga never stored
+	 * the gateway's answer (lost, or still on its way): linked when the
+	 * order has none yet and the amount is the order's. */
+	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
+			    "AND total = ? AND currency = UPPER(?)", 0 },
+	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* One StockChanged event per product of the order (for the search
@@ -97,6 +104,7 @@ void order_init(void)
 	catalog_init();
 	cart_init();
 	mail_init();
+	pricing_init();	/* a release gives back the promo use */
 	db_register(sql, NQ);
 	payment_init();
 	fulfillment_init();	/* the shopper's tracking (guards against the cycle) */
@@ -405,6 +413,25 @@ enum err order_release(struct db *db, struct arena *a, int64_t order_id, const c
 	if (e == E_OK)
 		order_refresh_stock(db, a, order_id);
 	return e;
+}
+
+enum err order_link_intent(struct db *db, struct arena *a, int64_t order_id, const char *intent, int64_t amount,
+			   const char *currency)
+{
+	enum err e = db_exec(db, a, &sql[Q_LINK_INTENT], NULL, "siis", intent, order_id, amount, currency ? currency : "");
+
+	if (e)
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;
+	log_info("order %lld: payment %s linked", (long long)order_id, intent);
+	return E_OK;
+}
+
+enum err order_set_payment_status(struct db *db, struct arena *a, int64_t order_id, const char *intent,
+				  const char *status)
+{
+	return db_exec(db, a, &sql[Q_SET_PAYST], NULL, "sis", status, order_id, intent);
 }
 
 /* ---- the sweeper ---- */

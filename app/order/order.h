@@ -67,6 +67,15 @@ enum err order_paid(struct db *db, struct arena *a, const char *intent, const ch
 enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,
 			const char *actor);
 
+/* Links intent to order_id when the order has no intent yet and amount and
+ * currency are the order's (the gateway's notice or the reconciler found
+ * an authorization the saga never stored). E_CONFLICT when not linked. */
+enum err order_link_intent(struct db *db, struct arena *a, int64_t order_id, const char *intent, int64_t amount,
+			   const char *currency);
+/* Records the gateway's status of the order's own intent (reconciliation). */
+enum err order_set_payment_status(struct db *db, struct arena *a, int64_t order_id, const char *intent,
+				  const char *status);
+
 /* Releases the order's holds and its promo use, and moves it to `to`
  * (expired, cancelled or payment_failed -> expired), in one transaction. */
 enum err order_release(struct db *db, struct arena *a, int64_t order_id, const char *to,

@@ -93,9 +93,10 @@ static void fill(struct arena *a, json_t *pi, struct payment *p)
 }
 
 /* One call. body is JSON (NULL for GET). E_OK when the gateway answered with
- * a JSON object below 500, E_UNAVAIL otherwise. */
-static enum err call(struct arena *a, const char *method, const char *path, const char *idem_key,
-		     json_t *body, struct payment *p)
+ * a JSON object below 500, E_UNAVAIL otherwise. With raw, the parsed answer
+ * is handed to the caller (a new reference) instead of read into p. */
+static enum err call_raw(struct arena *a, const char *method, const char *path, const char *idem_key,
+			 json_t *body, struct payment *p, json_t **raw)
 {
 	struct curl_slist *h = NULL;
 	struct sink s;
@@ -149,6 +150,10 @@ static enum err call(struct arena *a, const char *method, const char *path, cons
 		goto out;
 	}
 	err = json_object_get(j, "error");
+	if (raw && !json_is_object(err)) {
+		*raw = j;
+		return E_OK;
+	}
 	if (json_is_object(err)) {
 		p->error_type = str(a, err, "type");
 		p->error_code = str(a, err, "code");
@@ -179,6 +184,41 @@ out:
 	return e;
 }
 
+/* Ids travel in URL paths: only the gateway's own alphabet is let through. */
+static int safe_id(const char *id)
+{
+	return id && *id && strlen(id) < 64 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(id);
+}
+
+static enum err call(struct arena *a, const char *method, const char *path, const char *idem_key,
+		     json_t *body, struct payment *p)
+{
+	return call_raw(a, method, path, idem_key, body, p, NULL);
+}
+
+enum err payment_list(struct arena *a, const char *after, int limit, json_t **list, int *more)
+{
+	struct payment p;
+	json_t *j = NULL;
+	enum err e;
+
+	*list = NULL;
+	*more = 0;
+	if (after && !safe_id(after))
+		return E_INVAL;
+	e = call_raw(a, "GET", arena_printf(a, "/v1/payment_intents?limit=%d%s%s", limit, after ? "&starting_after=" : "",
+					    after ? after : ""), NULL, NULL, &p, &j);
+	if (e)
+		return e;
+	if (!j)
+		return E_INTERNAL;	/* an error answer: a bad cursor or key */
+	*list = json_incref(json_object_get(j, "data"));
+	*more = json_is_true(json_object_get(j, "has_more"));
+	json_decref(j);
+	return json_is_array(*list) ? E_OK : E_INTERNAL;
+}
+
 enum err payment_create(struct arena *a, const char *idem_key, int64_t amount, const char *currency,
 			const char *payment_method, const char *return_url, int64_t order_id,
 			struct payment *p)
@@ -204,13 +244,6 @@ enum err payment_create(struct arena *a, const char *idem_key, int64_t amount, c
 	e = call(a, "POST", "/v1/payment_intents", idem_key, b, p);
 	json_decref(b);
 	return e;
-}
-
-/* Ids travel in URL paths: only the gateway's own alphabet is let through. */
-static int safe_id(const char *id)
-{
-	return id && *id && strlen(id) < 64 &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(id);
 }
 
 enum err payment_get(struct arena *a, const char *intent, struct payment *p)

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "../core/err.h"
 
 struct arena;
@@ -67,6 +68,13 @@ enum err payment_capture(struct arena *a, const char *idem_key, const char *inte
 enum err payment_cancel(struct arena *a, const char *idem_key, const char *intent, struct payment *p);
 enum err payment_refund(struct arena *a, const char *idem_key, const char *intent, int64_t amount,
 			struct payment *p);
+
+/* One page of the gateway's intents, newest first (limit 1..100), older
+ * than the intent `after` (NULL: from the newest). *list is a new
+ * reference to the array of intent objects as the gateway sends them
+ * (metadata included); *more is set when older ones remain. E_UNAVAIL when
+ * no answer came. */
+enum err payment_list(struct arena *a, const char *after, int limit, json_t **list, int *more);
 
 /* The gateway's origin ("http://127.0.0.1:8081"), for the form-action of
  * pages whose form ends on the gateway's page; "" when not configured. */

@@ -502,3 +502,96 @@ void sign_header(char *out, size_t n, const char *name, const char *secret, long
 	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
 	snprintf(out, n, "%s: t=%s,v1=%s", name, ts, hex);
 }
+
+/* ---- the payment sandbox ---- */
+
+static char pg_base[128], pg_key[128];
+
+static void pg_read(const char *name, char *out, size_t n)
+{
+	char path[1024];
+	FILE *f;
+	size_t k;
+
+	snprintf(path, sizeof(path), "%s/%s", home, name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	k = fread(out, 1, n - 1, f);
+	fclose(f);
+	while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
+		k--;
+	out[k] = '\0';
+}
+
+static void pg_init(void)
+{
+	char port[16];
+
+	if (pg_key[0])
+		return;
+	pg_read("run/paygate.port", port, sizeof(port));
+	snprintf(pg_base, sizeof(pg_base), "http://127.0.0.1:%s", port);
+	pg_read("paygate/api-key", pg_key, sizeof(pg_key));
+}
+
+struct hresp *paygate_req(const char *method, const char *path, const char *body, const char *idem)
+{
+	char auth[200], url[512], key[300];
+	const char *h[] = { auth, "Content-Type: application/json", idem ? key : NULL, NULL };
+
+	pg_init();
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pg_key);
+	snprintf(url, sizeof(url), "%s%s", pg_base, path);
+	snprintf(key, sizeof(key), "Idempotency-Key: %s", idem ? idem : "");
+	return http_url(method, url, body, h, NULL);
+}
+
+void paygate_faults(const char *json)
+{
+	struct hresp *r = paygate_req("POST", "/v1/test/faults", json, NULL);
+
+	ck_assert_msg(r->status == 200, "faults: %ld %s", r->status, r->body);
+	hresp_free(r);
+}
+
+void paygate_status(const char *intent, char *out, size_t n)
+{
+	char path[160];
+	struct hresp *r;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/v1/payment_intents/%s", intent);
+	r = paygate_req("GET", path, NULL, NULL);
+	j = hresp_json(r);
+	snprintf(out, n, "%s", r->status == 200 ? json_string_value(json_object_get(j, "status")) : "");
+	json_decref(j);
+	hresp_free(r);
+}
+
+void paygate_authorize(long long amount, long long order_id, char *out, size_t n)
+{
+	char body[400], meta[80] = "";
+	struct hresp *r;
+	json_t *j;
+
+	if (order_id)
+		snprintf(meta, sizeof(meta), ",\"metadata\":{\"order_id\":\"%lld\"}", order_id);
+	snprintf(body, sizeof(body), "{\"amount\":%lld,\"currency\":\"usd\",\"capture_method\":\"manual\","
+		 "\"payment_method\":\"pm_card_visa\",\"confirm\":true%s}", amount, meta);
+	r = paygate_req("POST", "/v1/payment_intents", body, NULL);
+	ck_assert_msg(r->status == 200, "authorize: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "requires_capture");
+	snprintf(out, n, "%s", json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	hresp_free(r);
+}
+
+const char *paygate_env(void)
+{
+	static char env[1200];
+
+	pg_init();
+	snprintf(env, sizeof(env), "SHOP_PAYGATE_URL=%s SHOP_PAYGATE_KEY_FILE='%s/paygate/api-key'", pg_base, home);
+	return env;
+}

@@ -102,3 +102,18 @@ long long seller_new(struct client *cl, const char *tag, long long *uid_out);
 /* A webhook signature header as the payment sandbox and carriers send it:
  * "<name>: t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
 void sign_header(char *out, size_t n, const char *name, const char *secret, long long t, const char *body);
+
+/* The payment sandbox of the test stack, over its own API (the key and port
+ * that scripts/stack keeps under SHOP_HOME). idem (may be NULL) is sent as
+ * the Idempotency-Key. */
+struct hresp *paygate_req(const char *method, const char *path, const char *body, const char *idem);
+/* POST /v1/test/faults with json; fails the test unless it answers 200. */
+void paygate_faults(const char *json);
+/* The intent's status at the gateway into out ("" when unknown). */
+void paygate_status(const char *intent, char *out, size_t n);
+/* An authorized intent of amount cents made at the gateway directly, with
+ * metadata order_id (0: none), its id into out. */
+void paygate_authorize(long long amount, long long order_id, char *out, size_t n);
+/* The environment shopctl needs to reach the gateway ("SHOP_PAYGATE_URL=...
+ * SHOP_PAYGATE_KEY_FILE=..."), for shopctl_run; static buffer. */
+const char *paygate_env(void);

@@ -22,64 +22,16 @@
 #define ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
 	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
-static char sku[64], gw_base[128], gw_key[128];
+static char sku[64];
 static long long sku_id;
 
-static void read_trimmed(const char *path, char *out, size_t n)
-{
-	FILE *f = fopen(path, "r");
-	size_t k;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	k = fread(out, 1, n - 1, f);
-	fclose(f);
-	while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
-		k--;
-	out[k] = '\0';
-}
-
 /* ---- the gateway ---- */
-
-static struct hresp *gw(const char *method, const char *path, const char *body, const char *idem)
-{
-	char auth[200], url[300], key[300];
-	const char *h[] = { auth, "Content-Type: application/json", idem ? key : NULL, NULL };
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", gw_key);
-	snprintf(url, sizeof(url), "%s%s", gw_base, path);
-	snprintf(key, sizeof(key), "Idempotency-Key: %s", idem ? idem : "");
-	return http_url(method, url, body, h, NULL);
-}
-
-static void gw_faults(const char *json)
-{
-	struct hresp *r = gw("POST", "/v1/test/faults", json, NULL);
-
-	ck_assert_msg(r->status == 200, "faults: %ld %s", r->status, r->body);
-	hresp_free(r);
-}
-
-/* The status of intent id at the gateway, into out. */
-static void gw_status(const char *id, char *out, size_t n)
-{
-	char path[128];
-	struct hresp *r;
-	json_t *j;
-
-	snprintf(path, sizeof(path), "/v1/payment_intents/%s", id);
-	r = gw("GET", path, NULL, NULL);
-	ck_assert_msg(r->status == 200, "GET %s: %ld %s", path, r->status, r->body);
-	j = hresp_json(r);
-	snprintf(out, n, "%s", json_string_value(json_object_get(j, "status")));
-	json_decref(j);
-	hresp_free(r);
-}
 
 /* Intents at the gateway whose metadata names order oid, and how many of
  * them are in state st (NULL: any). Reads the newest 100. */
 static int gw_intents_of(long long oid, const char *st, char *id_out, size_t n)
 {
-	struct hresp *r = gw("GET", "/v1/payment_intents?limit=100", NULL, NULL);
+	struct hresp *r = paygate_req("GET", "/v1/payment_intents?limit=100", NULL, NULL);
 	json_t *j = hresp_json(r), *pi;
 	char want[24];
 	size_t i;
@@ -223,7 +175,7 @@ static void invariants(void)
 
 static void setup(void)
 {
-	char path[300], port[16];
+	char path[300];
 	struct hresp *r;
 	json_t *j;
 
@@ -242,18 +194,13 @@ static void setup(void)
 	hresp_free(r);
 	sku_id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", sku);
 	ck_assert_int_gt(sku_id, 0);
-	snprintf(path, sizeof(path), "%s/run/paygate.port", getenv("SHOP_HOME"));
-	read_trimmed(path, port, sizeof(port));
-	snprintf(gw_base, sizeof(gw_base), "http://127.0.0.1:%s", port);
-	snprintf(path, sizeof(path), "%s/paygate/api-key", getenv("SHOP_HOME"));
-	read_trimmed(path, gw_key, sizeof(gw_key));
-	gw_faults("{}");
+	paygate_faults("{}");
 	start_units = units();
 }
 
 static void teardown(void)
 {
-	gw_faults("{}");
+	paygate_faults("{}");
 	invariants();
 }
 
@@ -279,12 +226,12 @@ START_TEST(slower_than_the_adapter)
 	put_one(&cl);
 	amount = quote_amount(&cl);
 	checkout_attempt(&a, &cl, amount, "pm_card_visa", fresh_key("slow"));
-	gw_faults("{\"delay_ms\": 12000}");
+	paygate_faults("{\"delay_ms\": 12000}");
 	t0 = time(NULL);
 	attempt_run(&a);
 	ck_assert_msg(a.status == 503, "%ld %s", a.status, a.answer);
 	ck_assert_msg(time(NULL) - t0 < 12, "the adapter waited for the whole delay");
-	gw_faults("{}");	/* the first call still sleeps its 12 s at the gateway */
+	paygate_faults("{}");	/* the first call still sleeps its 12 s at the gateway */
 	oid = sql_scalarf("SELECT id FROM orders WHERE user_id = %lld", uid);
 	ck_assert_int_gt(oid, 0);
 	/* The shopper's retry, while the gateway still holds the key. */
@@ -308,7 +255,7 @@ START_TEST(slower_than_the_adapter)
 				     "AND to_status = 'payment_failed'", oid), 0);
 	/* Exactly one authorization, the order's. */
 	ck_assert_int_eq(gw_intents_of(oid, NULL, intent, sizeof(intent)), 1);
-	gw_status(intent, st, sizeof(st));
+	paygate_status(intent, st, sizeof(st));
 	ck_assert_str_eq(st, "requires_capture");
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE id = %lld AND payment_intent = '%s'", oid, intent), 1);
 	/* The client's replay agrees with the order. */
@@ -337,12 +284,12 @@ START_TEST(retry_during_slow_payment)
 	amount = quote_amount(&cl);
 	checkout_attempt(&a, &cl, amount, "pm_card_visa", fresh_key("retry"));
 	b = a;
-	gw_faults("{\"delay_ms\": 4000}");
+	paygate_faults("{\"delay_ms\": 4000}");
 	ck_assert_int_eq(pthread_create(&t, NULL, attempt_run, &a), 0);
 	sleep(1);
 	attempt_run(&b);
 	pthread_join(t, NULL);
-	gw_faults("{}");
+	paygate_faults("{}");
 	ck_assert_msg(a.status == 201, "A: %ld %s", a.status, a.answer);
 	ck_assert_msg(b.status == 409, "B: %ld %s", b.status, b.answer);
 	oid = sql_scalarf("SELECT id FROM orders WHERE user_id = %lld", uid);
@@ -386,7 +333,7 @@ START_TEST(parallel_pay_one_key)
 	free(a.answer);
 	ck_assert_int_gt(oid, 0);
 
-	gw_faults("{\"delay_ms\": 2000}");
+	paygate_faults("{\"delay_ms\": 2000}");
 	for (int i = 0; i < 10; i++) {
 		memset(&at[i], 0, sizeof(at[i]));
 		at[i].cl = &cl;
@@ -397,7 +344,7 @@ START_TEST(parallel_pay_one_key)
 	}
 	for (int i = 0; i < 10; i++)
 		pthread_join(t[i], NULL);
-	gw_faults("{}");
+	paygate_faults("{}");
 	for (int i = 0; i < 10; i++) {
 		ck_assert_msg(at[i].status == 201 || at[i].status == 409, "pay %d: %ld %s", i, at[i].status,
 			      at[i].answer);
@@ -436,7 +383,7 @@ static void late_authorization(int cancel)
 	struct attempt a;
 	struct hresp *r;
 	long long oid, amount, total;
-	char body[400], st[32], intent[64], q[300];
+	char st[32], intent[64], q[300];
 	json_t *j;
 
 	signup(&cl);
@@ -470,17 +417,10 @@ static void late_authorization(int cancel)
 
 	/* The authorization that comes too late. */
 	total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
-	snprintf(body, sizeof(body), "{\"amount\":%lld,\"currency\":\"usd\",\"capture_method\":\"manual\","
-		 "\"payment_method\":\"pm_card_visa\",\"confirm\":true,\"metadata\":{\"order_id\":\"%lld\"}}", total, oid);
-	r = gw("POST", "/v1/payment_intents", body, NULL);
-	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
-	j = hresp_json(r);
-	snprintf(intent, sizeof(intent), "%s", json_string_value(json_object_get(j, "id")));
-	json_decref(j);
-	hresp_free(r);
+	paygate_authorize(total, oid, intent, sizeof(intent));
 	/* Its webhook reaches the shop; the shop voids it. */
 	for (int i = 0; i < 150; i++) {
-		gw_status(intent, st, sizeof(st));
+		paygate_status(intent, st, sizeof(st));
 		if (!strcmp(st, "canceled"))
 			break;
 		usleep(100000);

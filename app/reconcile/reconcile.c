@@ -1,0 +1,560 @@
+/* Reconciliation of payments and stock: see reconcile.h for the rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../http/valid.h"
+#include "../store/db.h"
+#include "../mail/mail.h"
+#include "../order/order.h"
+#include "../payment/payment.h"
+#include "reconcile.h"
+
+enum {
+	Q_ORDER, Q_LOG, Q_ADMINS, Q_INV_PAGE, Q_INV_LOCK, Q_INV_RELEASE, Q_HOLDS_ENDED, Q_HOLD_LOCK,
+	Q_HOLD_RELEASE, Q_HELD_SUM, NQ
+};
+
+/* Order states in the three groups the payment rules need. */
+#define UNPAID "'pending_payment', 'payment_failed'"
+#define ENDED "'expired', 'cancelled'"
+
+static struct db_sql sql[NQ] = {
+	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ?", 0 },
+	[Q_LOG] = { "INSERT INTO reconcile_log (kind, subject, finding, action, outcome) VALUES (?, ?, ?, ?, ?)", 0 },
+	[Q_ADMINS] = { "SELECT email FROM users WHERE is_admin = 1 ORDER BY id LIMIT 20", 0 },
+	/* One page of inventory rows with what the ledgers say of them. */
+	[Q_INV_PAGE] = { "SELECT i.sku_id, i.warehouse_id, i.available, i.reserved, i.committed, "
+			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'held'), 0), "
+			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed'), 0), "
+			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0), "
+			 "COALESCE((SELECT SUM(m.delta) FROM stock_movements m WHERE m.sku_id = i.sku_id "
+			 "AND m.warehouse_id = i.warehouse_id), 0) "
+			 "FROM inventory i WHERE (i.sku_id, i.warehouse_id) > (?, ?) "
+			 "ORDER BY i.sku_id, i.warehouse_id LIMIT 500", 0 },
+	[Q_INV_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
+	/* A locking read: the latest committed holds, not the snapshot's. */
+	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
+			 "AND state = 'held' LOCK IN SHARE MODE", 0 },
+	[Q_INV_RELEASE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
+			    "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
+	/* Held units of orders that no longer wait for a payment. */
+	[Q_HOLDS_ENDED] = { "SELECT h.id, h.order_id, o.status FROM holds h JOIN orders o ON o.id = h.order_id "
+			    "WHERE h.state = 'held' AND o.status NOT IN (" UNPAID ") ORDER BY h.id LIMIT 500", 0 },
+	[Q_HOLD_LOCK] = { "SELECT h.sku_id, h.warehouse_id, h.quantity, o.status FROM holds h "
+			  "JOIN orders o ON o.id = h.order_id WHERE h.id = ? AND h.state = 'held' FOR UPDATE", 0 },
+	[Q_HOLD_RELEASE] = { "UPDATE holds SET state = 'released' WHERE id = ? AND state = 'held'", 0 },
+};
+
+void reconcile_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	order_init();
+	mail_init();
+	db_register(sql, NQ);
+}
+
+/* One finding: into r->log, and into reconcile_log when repairing. */
+static void note(struct db *db, struct arena *a, struct recon *r, const char *kind, const char *subject,
+		 const char *finding, const char *action, const char *outcome)
+{
+	r->findings++;
+	if (!strcmp(outcome, "repaired"))
+		r->repaired++;
+	else if (!strcmp(outcome, "failed"))
+		r->failed++;
+	json_array_append_new(r->log, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", kind, "subject", subject,
+						 "finding", finding, "action", action ? action : "", "outcome", outcome));
+	if (r->repair && db_exec(db, a, &sql[Q_LOG], NULL, "sssss", kind, subject, finding, action ? action : "", outcome))
+		log_warn("reconcile: could not record a finding: %s", db_error(db));
+	log_info("reconcile: %s %s: %s%s%s (%s)", kind, subject, finding, action && *action ? "; " : "",
+		 action ? action : "", outcome);
+}
+
+/* ---- payments ---- */
+
+struct pi {
+	const char *id, *status, *currency;
+	int64_t amount, received, refunded, created, order_id;
+};
+
+/* Voids an authorization nobody owns (key derived from the intent). */
+static void void_it(struct db *db, struct arena *a, struct recon *r, const struct pi *pi, const char *finding)
+{
+	struct payment p;
+	enum err e;
+
+	if (!r->repair) {
+		note(db, a, r, "payment", pi->id, finding, "void the authorization", "reported");
+		return;
+	}
+	e = payment_cancel(a, arena_printf(a, "reconcile-%s-void", pi->id), pi->id, &p);
+	if (e == E_OK && !strcmp(p.status, "canceled"))
+		note(db, a, r, "payment", pi->id, finding, "authorization voided", "repaired");
+	else
+		note(db, a, r, "payment", pi->id, finding, arena_printf(a, "void failed: %s",
+			e ? err_str(e) : *p.error_code ? p.error_code : p.status), "failed");
+}
+
+/* Refunds what was captured and not refunded yet. */
+static void refund_it(struct db *db, struct arena *a, struct recon *r, const struct pi *pi, const char *finding)
+{
+	int64_t rest = pi->received - pi->refunded;
+	struct payment p;
+	enum err e;
+
+	if (rest <= 0)
+		return;
+	if (!r->repair) {
+		note(db, a, r, "payment", pi->id, finding, arena_printf(a, "refund %lld", (long long)rest), "reported");
+		return;
+	}
+	e = payment_refund(a, arena_printf(a, "reconcile-%s-refund-%lld", pi->id, (long long)pi->refunded), pi->id,
+			   rest, &p);
+	if (e == E_OK && !*p.error_code)
+		note(db, a, r, "payment", pi->id, finding, arena_printf(a, "refunded %lld", (long long)rest), "repaired");
+	else
+		note(db, a, r, "payment", pi->id, finding, arena_printf(a, "refund failed: %s",
+			e ? err_str(e) : p.error_code), "failed");
+}
+
+/* Money at the gateway that no order of the shop stands behind. */
+static void unowned(struct db *db, struct arena *a, struct recon *r, const struct pi *pi, const char *why)
+{
+	if (!strcmp(pi->status, "requires_capture"))
+		void_it(db, a, r, pi, arena_printf(a, "authorization of %lld with %s", (long long)pi->amount, why));
+	else if (!strcmp(pi->status, "succeeded"))
+		refund_it(db, a, r, pi, arena_printf(a, "capture of %lld with %s", (long long)pi->received, why));
+}
+
+static int in(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (!strcmp(s, *set))
+			return 1;
+	return 0;
+}
+
+static const char *const unpaid[] = { "pending_payment", "payment_failed", NULL };
+static const char *const ended[] = { "expired", "cancelled", NULL };
+static const char *const unshipped[] = { "confirmed", "fulfilling", NULL };
+static const char *const paid[] = { "confirmed", "fulfilling", "shipped", "delivered", "returned", "refunded", NULL };
+
+static enum err check_intent(struct db *db, struct arena *a, struct recon *r, const struct pi *pi)
+{
+	struct db_res *o = NULL;
+	const char *ost, *oi, *subject = arena_printf(a, "order:%lld", (long long)pi->order_id);
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_ORDER], &o, "i", pi->order_id)))
+		return e;
+	if (!o->nrows) {
+		unowned(db, a, r, pi, arena_printf(a, "no order %lld in the shop", (long long)pi->order_id));
+		return E_OK;
+	}
+	ost = db_cell(o, 0, 0);
+	oi = db_cell(o, 0, 1);
+	if (!oi && (!strcmp(pi->status, "requires_capture") || !strcmp(pi->status, "succeeded"))) {
+		/* The saga never stored the gateway's answer: the order is this
+		 * intent's, if the amount is the order's. */
+		if (!r->repair) {
+			note(db, a, r, "payment", pi->id, arena_printf(a, "%s has no payment recorded", subject),
+			     "link the payment to the order", "reported");
+			return E_OK;
+		}
+		e = order_link_intent(db, a, pi->order_id, pi->id, pi->amount, pi->currency);
+		if (e == E_CONFLICT) {
+			unowned(db, a, r, pi, arena_printf(a, "an amount that is not %s's", subject));
+			return E_OK;
+		}
+		if (e)
+			return e;
+		note(db, a, r, "payment", pi->id, arena_printf(a, "%s had no payment recorded", subject),
+		     "payment linked to the order", "repaired");
+		oi = pi->id;
+	}
+	if (!oi)
+		return E_OK;	/* nothing held or taken: an abandoned attempt */
+	if (strcmp(oi, pi->id)) {
+		unowned(db, a, r, pi, arena_printf(a, "%s paid by another payment (%s)", subject, oi));
+		return E_OK;
+	}
+	if (!strcmp(pi->status, "requires_capture") && (in(ost, unpaid) || in(ost, ended))) {
+		/* Authorized, and the order never heard (or ended first):
+		 * order_paid confirms a waiting order, voids for an ended one. */
+		int late = 0;
+		const char *finding = arena_printf(a, "authorized at the gateway, %s is %s", subject, ost);
+
+		if (!r->repair) {
+			note(db, a, r, "payment", pi->id, finding, in(ost, ended) ? "void the authorization" :
+			     "confirm the order", "reported");
+			return E_OK;
+		}
+		if (in(ost, ended)) {
+			void_it(db, a, r, pi, finding);
+			return E_OK;
+		}
+		if ((e = order_paid(db, a, pi->id, "", "", "reconciler", &late)))
+			return e;
+		note(db, a, r, "payment", pi->id, finding, late ? "order had ended: authorization voided" :
+		     "order confirmed", "repaired");
+		return E_OK;
+	}
+	if (!strcmp(pi->status, "succeeded") && in(ost, ended)) {
+		refund_it(db, a, r, pi, arena_printf(a, "captured at the gateway, %s is %s", subject, ost));
+		return E_OK;
+	}
+	if (!strcmp(pi->status, "canceled") && in(ost, unshipped)) {
+		/* The gateway holds nothing for an order that has shipped
+		 * nothing: it can never be paid; it is cancelled and its units
+		 * go back on the shelf. */
+		const char *finding = arena_printf(a, "voided at the gateway, %s is %s", subject, ost);
+
+		if (!r->repair) {
+			note(db, a, r, "payment", pi->id, finding, "cancel the order", "reported");
+			return E_OK;
+		}
+		e = order_release(db, a, pi->order_id, "cancelled", "reconciler", "the payment was voided at the gateway");
+		if (e && e != E_CONFLICT)
+			return e;
+		note(db, a, r, "payment", pi->id, finding, e ? "order changed meanwhile" : "order cancelled",
+		     e ? "failed" : "repaired");
+		return E_OK;
+	}
+	if (in(ost, paid) && (!db_cell(o, 0, 4) || strcmp(db_cell(o, 0, 4), pi->status)) &&
+	    (!strcmp(pi->status, "requires_capture") || !strcmp(pi->status, "succeeded"))) {
+		const char *finding = arena_printf(a, "%s records payment status %s, the gateway %s", subject,
+						   db_cell(o, 0, 4) ? db_cell(o, 0, 4) : "none", pi->status);
+
+		if (!r->repair) {
+			note(db, a, r, "payment", pi->id, finding, "record the gateway's status", "reported");
+			return E_OK;
+		}
+		if ((e = order_set_payment_status(db, a, pi->order_id, pi->id, pi->status)))
+			return e;
+		note(db, a, r, "payment", pi->id, finding, "gateway's status recorded", "repaired");
+	}
+	return E_OK;
+}
+
+enum err reconcile_payments(struct db *db, struct arena *a, struct recon *r)
+{
+	const char *after = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int more = 1;
+	enum err e = E_OK;
+
+	while (more) {
+		json_t *list = NULL, *o;
+		size_t i;
+
+		if ((e = payment_list(a, after, 100, &list, &more)))
+			return e;
+		json_array_foreach(list, i, o) {
+			const char *oid = json_string_value(json_object_get(json_object_get(o, "metadata"), "order_id"));
+			struct pi pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.id = arena_strdup(a, json_string_value(json_object_get(o, "id")) ?: "");
+			pi.status = arena_strdup(a, json_string_value(json_object_get(o, "status")) ?: "");
+			pi.currency = arena_strdup(a, json_string_value(json_object_get(o, "currency")) ?: "");
+			pi.amount = json_integer_value(json_object_get(o, "amount"));
+			pi.received = json_integer_value(json_object_get(o, "amount_received"));
+			pi.refunded = json_integer_value(json_object_get(o, "amount_refunded"));
+			pi.created = json_integer_value(json_object_get(o, "created"));
+			after = pi.id;
+			if (r->horizon_s && pi.created < now - r->horizon_s) {
+				more = 0;	/* newest first: the rest is older still */
+				break;
+			}
+			if (pi.created > now - r->grace_s)
+				continue;	/* a saga may still be on its way */
+			if (!oid || parse_int64(oid, strlen(oid), 1, INT64_MAX, &pi.order_id))
+				continue;	/* not an order of this shop */
+			r->checked++;
+			if ((e = check_intent(db, a, r, &pi)))
+				break;
+		}
+		json_decref(list);
+		if (e)
+			return e;
+	}
+	return E_OK;
+}
+
+/* ---- stock ---- */
+
+struct release_ctx {
+	struct arena *a;
+	int64_t sku, wh, hold;
+	int64_t moved;
+};
+
+/* Reserved units no live hold accounts for go back to available. */
+static enum err tx_release_reserved(struct db *db, void *p)
+{
+	struct release_ctx *x = p;
+	struct db_res *r = NULL, *h = NULL;
+	int64_t extra;
+	enum err e;
+
+	x->moved = 0;
+	if ((e = db_exec(db, x->a, &sql[Q_INV_LOCK], &r, "ii", x->sku, x->wh)) ||
+	    (e = db_exec(db, x->a, &sql[Q_HELD_SUM], &h, "ii", x->sku, x->wh)))
+		return e;
+	if (!r->nrows)
+		return E_OK;
+	extra = db_int(r, 0, 0) - db_int(h, 0, 0);
+	if (extra <= 0)
+		return E_OK;	/* put right meanwhile */
+	if ((e = db_exec(db, x->a, &sql[Q_INV_RELEASE], NULL, "iiiii", extra, extra, x->sku, x->wh, extra)))
+		return e;
+	x->moved = extra;
+	return E_OK;
+}
+
+/* A held hold of an order that no longer waits: released with its units. */
+static enum err tx_release_hold(struct db *db, void *p)
+{
+	struct release_ctx *x = p;
+	struct db_res *h = NULL, *inv = NULL;
+	const char *st;
+	enum err e;
+
+	x->moved = 0;
+	/* The hold (with its order), then the inventory row: the order in
+	 * which releasing an order's holds takes them (app/order). */
+	if ((e = db_exec(db, x->a, &sql[Q_HOLD_LOCK], &h, "i", x->hold)) || !h->nrows)
+		return e;
+	x->sku = db_int(h, 0, 0);
+	x->wh = db_int(h, 0, 1);
+	if ((e = db_exec(db, x->a, &sql[Q_INV_LOCK], &inv, "ii", x->sku, x->wh)))
+		return e;
+	st = db_cell(h, 0, 3);
+	if (in(st, unpaid))
+		return E_OK;	/* the order waits again (cannot happen; be safe) */
+	if ((e = db_exec(db, x->a, &sql[Q_HOLD_RELEASE], NULL, "i", x->hold)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_OK;
+	if ((e = db_exec(db, x->a, &sql[Q_INV_RELEASE], NULL, "iiiii", db_int(h, 0, 2), db_int(h, 0, 2), x->sku,
+			 x->wh, db_int(h, 0, 2))))
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;	/* reserved does not cover it: roll back, report */
+	x->moved = db_int(h, 0, 2);
+	return E_OK;
+}
+
+enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
+{
+	struct db_res *res = NULL;
+	int64_t sku = 0, wh = 0;
+	enum err e;
+
+	/* Holds first: releasing one fixes its row's reserved as well. */
+	if ((e = db_exec(db, a, &sql[Q_HOLDS_ENDED], &res, "")))
+		return e;
+	for (size_t i = 0; i < res->nrows; i++) {
+		struct release_ctx x = { a, 0, 0, db_int(res, i, 0), 0 };
+		const char *subject = arena_printf(a, "hold:%lld", (long long)x.hold);
+		const char *finding = arena_printf(a, "units held for order %s, which is %s", db_cell(res, i, 1),
+						   db_cell(res, i, 2));
+
+		if (!r->repair) {
+			note(db, a, r, "stock", subject, finding, "release the hold", "reported");
+			continue;
+		}
+		e = db_tx(db, tx_release_hold, &x);
+		if (e == E_UNAVAIL)
+			return e;
+		note(db, a, r, "stock", subject, finding, e ? arena_printf(a, "not released: %s", err_str(e)) :
+		     arena_printf(a, "%lld units back to available", (long long)x.moved), e ? "failed" : "repaired");
+	}
+	for (;;) {
+		if ((e = db_exec(db, a, &sql[Q_INV_PAGE], &res, "ii", sku, wh)))
+			return e;
+		if (!res->nrows)
+			break;
+		for (size_t i = 0; i < res->nrows; i++) {
+			int64_t avail = db_int(res, i, 2), resv = db_int(res, i, 3), comm = db_int(res, i, 4);
+			int64_t held = db_int(res, i, 5), hcomm = db_int(res, i, 6), shipped = db_int(res, i, 7);
+			int64_t moved = db_int(res, i, 8), units = avail + resv + comm + shipped;
+			const char *subject;
+
+			sku = db_int(res, i, 0);
+			wh = db_int(res, i, 1);
+			subject = arena_printf(a, "sku:%lld/%lld", (long long)sku, (long long)wh);
+			r->checked++;
+			if (resv > held) {
+				const char *finding = arena_printf(a, "%lld units reserved, live holds cover %lld",
+								   (long long)resv, (long long)held);
+				struct release_ctx x = { a, sku, wh, 0, 0 };
+
+				if (!r->repair) {
+					note(db, a, r, "stock", subject, finding, "release the rest", "reported");
+				} else if ((e = db_tx(db, tx_release_reserved, &x)) == E_UNAVAIL) {
+					return e;
+				} else {
+					note(db, a, r, "stock", subject, finding, e ? err_str(e) :
+					     arena_printf(a, "%lld units back to available", (long long)x.moved),
+					     e ? "failed" : "repaired");
+				}
+			} else if (resv < held) {
+				note(db, a, r, "stock", subject, arena_printf(a, "%lld units reserved, live holds say %lld",
+					(long long)resv, (long long)held), "", "reported");
+			}
+			if (comm != hcomm)
+				note(db, a, r, "stock", subject, arena_printf(a, "%lld units committed, committed holds say %lld",
+					(long long)comm, (long long)hcomm), "", "reported");
+			if (llabs(units - moved) > r->threshold)
+				note(db, a, r, "stock", subject, arena_printf(a, "not conserved: movements add up to %lld, "
+					"the warehouse accounts for %lld (available %lld + reserved %lld + committed %lld "
+					"+ shipped %lld)", (long long)moved, (long long)units, (long long)avail,
+					(long long)resv, (long long)comm, (long long)shipped), "", "reported");
+		}
+	}
+	return E_OK;
+}
+
+/* ---- reporting ---- */
+
+enum err reconcile_alert(struct db *db, struct arena *a, const char *what, const struct recon *r)
+{
+	struct db_res *ad = NULL;
+	struct buf b;
+	json_t *f;
+	size_t i;
+	enum err e;
+
+	if (!r->findings)
+		return E_OK;
+	if ((e = db_exec(db, a, &sql[Q_ADMINS], &ad, "")))
+		return e;
+	buf_init(&b, a, 4096);
+	buf_printf(&b, "The %s reconciliation found %lld thing(s): %lld repaired, %lld failed, %lld only reported.\n\n",
+		   what, (long long)r->findings, (long long)r->repaired, (long long)r->failed,
+		   (long long)(r->findings - r->repaired - r->failed));
+	json_array_foreach(r->log, i, f) {
+		if (i == 50) {
+			buf_printf(&b, "... and %zu more: `shopctl reconcile %s --check` lists them all.\n",
+				   json_array_size(r->log) - 50, what);
+			break;
+		}
+		buf_printf(&b, "- [%s] %s: %s%s%s\n", json_string_value(json_object_get(f, "outcome")),
+			   json_string_value(json_object_get(f, "subject")), json_string_value(json_object_get(f, "finding")),
+			   *json_string_value(json_object_get(f, "action")) ? " -> " : "",
+			   json_string_value(json_object_get(f, "action")));
+	}
+	buf_printf(&b, "\nEvery finding is kept in the table reconcile_log.\n");
+	for (i = 0; i < ad->nrows; i++)
+		if ((e = mail_enqueue(db, a, db_cell(ad, i, 0), arena_printf(a, "Reconciliation of %s: %lld finding(s)",
+				      what, (long long)r->findings), b.p)))
+			return e;
+	return E_OK;
+}
+
+int reconcile_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	struct recon r;
+
+	(void)kv;
+	memset(&r, 0, sizeof(r));
+	r.repair = 1;
+	r.grace_s = 4 * PAYMENT_SETTLE_S;
+	r.horizon_s = 2 * 24 * 3600;
+	r.log = json_array();
+	if (payment_init() == E_OK && reconcile_payments(db, a, &r) == E_OK)
+		reconcile_alert(db, a, "payments", &r);
+	json_decref(r.log);
+	memset(&r, 0, sizeof(r));
+	r.repair = 1;
+	r.log = json_array();
+	if (reconcile_stock(db, a, &r) == E_OK)
+		reconcile_alert(db, a, "stock", &r);
+	json_decref(r.log);
+	return 0;
+}
+
+/* ---- the command ---- */
+
+int reconcile_cmd(int argc, char **argv)
+{
+	struct recon r;
+	struct db *db = NULL;
+	struct arena *a = NULL;
+	const char *what = argc > 1 ? argv[1] : "";
+	json_t *f;
+	size_t i;
+	enum err e;
+	int rc = 1;
+
+	memset(&r, 0, sizeof(r));
+	r.repair = 1;
+	r.grace_s = 4 * PAYMENT_SETTLE_S;
+	r.horizon_s = 2 * 24 * 3600;
+	if (strcmp(what, "payments") && strcmp(what, "stock"))
+		return 2;
+	for (int k = 2; k < argc; k++) {
+		int64_t v;
+
+		if (!strcmp(argv[k], "--check")) {
+			r.repair = 0;
+		} else if (!strcmp(argv[k], "--all")) {
+			r.horizon_s = 0;
+		} else if ((!strcmp(argv[k], "--grace") || !strcmp(argv[k], "--threshold")) && k + 1 < argc &&
+			   !parse_int64(argv[k + 1], strlen(argv[k + 1]), 0, INT64_MAX, &v)) {
+			*(!strcmp(argv[k], "--grace") ? &r.grace_s : &r.threshold) = v;
+			k++;
+		} else {
+			return 2;
+		}
+	}
+	if (!(a = arena_new(1 << 20)) || !(r.log = json_array()))
+		goto out;
+	if (db_open(&db)) {
+		fprintf(stderr, "shopctl: cannot reach MariaDB\n");
+		goto out;
+	}
+	if (!strcmp(what, "payments")) {
+		if (payment_init()) {
+			fprintf(stderr, "shopctl: the payment gateway is not configured (SHOP_PAYGATE_URL)\n");
+			goto out;
+		}
+		e = reconcile_payments(db, a, &r);
+	} else {
+		e = reconcile_stock(db, a, &r);
+	}
+	json_array_foreach(r.log, i, f)
+		printf("%-8s %-7s %-24s %s%s%s\n", json_string_value(json_object_get(f, "outcome")),
+		       json_string_value(json_object_get(f, "kind")), json_string_value(json_object_get(f, "subject")),
+		       json_string_value(json_object_get(f, "finding")),
+		       *json_string_value(json_object_get(f, "action")) ? " -> " : "",
+		       json_string_value(json_object_get(f, "action")));
+	printf("%s: %lld checked, %lld found, %lld repaired, %lld failed%s\n", what, (long long)r.checked,
+	       (long long)r.findings, (long long)r.repaired, (long long)r.failed, r.repair ? "" : " (check only)");
+	if (e) {
+		fprintf(stderr, "shopctl: reconciliation stopped: %s\n", err_str(e));
+		goto out;
+	}
+	if (r.repair)
+		reconcile_alert(db, a, what, &r);
+	rc = r.repair ? (r.findings > r.repaired) : r.findings > 0;
+out:
+	json_decref(r.log);
+	db_close(db);
+	if (a)
+		arena_destroy(a);
+	return rc;
+}
