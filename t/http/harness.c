@@ -16,6 +16,7 @@
 #include "../../app/core/config.h"
 #include "../../app/store/db.h"
 #include "../../app/catalog/catalog.h"
+#include "../../app/inventory/inventory.h"
 
 static struct db_sql resync_ids = { "SELECT id FROM products", 0 };
 static void register_resync(void) __attribute__((constructor));
@@ -214,11 +215,10 @@ long long sql_scalar(const char *sql)
 	MYSQL_ROW row;
 	long long v = -1;
 
-	if (!m || mysql_query(m, sql)) {
-		fprintf(stderr, "harness: %s: %s\n", sql, m ? mysql_error(m) : "no connection");
-		return -1;
-	}
+	ck_assert_msg(m != NULL, "SQL failed (no connection to MariaDB): %s", sql);
+	ck_assert_msg(mysql_query(m, sql) == 0, "SQL failed: %s: %s", sql, mysql_error(m));
 	res = mysql_store_result(m);
+	ck_assert_msg(res != NULL || mysql_field_count(m) == 0, "SQL failed: %s: %s", sql, mysql_error(m));
 	if (res && (row = mysql_fetch_row(res)) && row[0])
 		v = strtoll(row[0], NULL, 10);
 	mysql_free_result(res);
@@ -229,30 +229,106 @@ int sql_exec(const char *sql)
 {
 	MYSQL *m = db();
 
-	if (!m || mysql_query(m, sql)) {
-		fprintf(stderr, "harness: %s: %s\n", sql, m ? mysql_error(m) : "no connection");
-		return -1;
-	}
+	ck_assert_msg(m != NULL, "SQL failed (no connection to MariaDB): %s", sql);
+	ck_assert_msg(mysql_query(m, sql) == 0, "SQL failed: %s: %s", sql, mysql_error(m));
 	return 0;
+}
+
+unsigned sql_errno(const char *sql)
+{
+	MYSQL *m = db();
+	MYSQL_RES *res;
+
+	ck_assert_msg(m != NULL, "no connection to MariaDB for: %s", sql);
+	if (mysql_query(m, sql))
+		return mysql_errno(m);
+	res = mysql_store_result(m);
+	mysql_free_result(res);
+	return 0;
+}
+
+/* The shop's own database handle (libshop's db module), for the helpers that
+ * go through the shop's code. */
+static struct db *app_db(struct arena **a_out)
+{
+	static struct db *d;
+	static struct arena *a;
+
+	if (!d) {
+		ck_assert_msg(config_load(&config) == 0, "harness: cannot load the shop's configuration");
+		ck_assert_msg((a = arena_new(64 * 1024)) != NULL, "harness: out of memory");
+		catalog_init();
+		inventory_init();
+		ck_assert_msg(db_open(&d) == 0, "harness: the shop's db module cannot connect");
+	}
+	*a_out = a;
+	return d;
 }
 
 void resync_read_model(void)
 {
-	static struct db *d;
-	static struct arena *a;
+	struct arena *a;
+	struct db *d = app_db(&a);
 	struct db_res *r = NULL;
+	enum err e;
 
-	if (!d) {
-		if (config_load(&config) || !(a = arena_new(64 * 1024)))
-			return;
-		catalog_init();
-		if (db_open(&d))
-			return;
+	ck_assert_msg((e = db_exec(d, a, &resync_ids, &r, "")) == E_OK,
+		      "resync_read_model: SELECT id FROM products failed (%d, MariaDB error %u)", (int)e, db_errno(d));
+	for (size_t i = 0; i < r->nrows; i++) {
+		long long id = db_int(r, i, 0);
+
+		e = catalog_refresh_digest(d, a, id);
+		ck_assert_msg(e == E_OK, "resync_read_model: product %lld failed (%d, MariaDB error %u)",
+			      id, (int)e, db_errno(d));
 	}
-	if (db_exec(d, a, &resync_ids, &r, "") == E_OK)
-		for (size_t i = 0; i < r->nrows; i++)
-			catalog_refresh_digest(d, a, db_int(r, i, 0));
 	arena_reset(a);
+}
+
+void set_stock_id(long long sku_id, int warehouse, long long n, const char *reason)
+{
+	struct arena *a;
+	struct db *d = app_db(&a);
+	struct stock_change ch = {0};
+	enum err e;
+
+	ch.sku_id = sku_id;
+	ch.product_id = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id);
+	ck_assert_msg(ch.product_id > 0, "set_stock: no SKU %lld", sku_id);
+	ch.seller_id = sql_scalarf("SELECT seller_id FROM products WHERE id = %lld", (long long)ch.product_id);
+	ch.warehouse_id = warehouse;
+	ch.is_set = 1;
+	ch.value = n;
+	ch.reason = reason;
+	ch.actor = "test";
+	e = inventory_change(d, a, &ch);
+	ck_assert_msg(e == E_OK, "set_stock: SKU %lld warehouse %d to %lld refused (%d, MariaDB error %u)",
+		      sku_id, warehouse, n, (int)e, db_errno(d));
+	arena_reset(a);
+}
+
+void set_stock_only(long long sku_id, int warehouse, long long n, const char *reason)
+{
+	long long last = sql_scalar("SELECT MAX(id) FROM warehouses");
+
+	for (long long w = 1; w <= last; w++)
+		if (w == warehouse)
+			set_stock_id(sku_id, warehouse, n, reason);
+		else if (sql_scalarf("SELECT COUNT(*) FROM inventory WHERE sku_id = %lld AND warehouse_id = %lld",
+				     sku_id, w) > 0)
+			set_stock_id(sku_id, (int)w, 0, reason);
+}
+
+void set_stock(const char *sku, int warehouse, long long n, const char *reason)
+{
+	MYSQL *m = db();
+	char code[200];
+	long long id;
+
+	ck_assert_msg(m != NULL, "set_stock: no connection to MariaDB");
+	mysql_real_escape_string(m, code, sku, strlen(sku) < 90 ? strlen(sku) : 90);
+	id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code);
+	ck_assert_msg(id > 0, "set_stock: no SKU %s", sku);
+	set_stock_id(id, warehouse, n, reason);
 }
 
 int stack_cmd(const char *cmd)
@@ -278,14 +354,41 @@ int wait_status(const char *path, long status, int seconds)
 	return 0;
 }
 
+static int ncases;
+
+void harness_add_test(TCase *tc, const TTest *tt, int sig, int allowed_exit, int start, int end)
+{
+	ncases += end > start ? end - start : 0;
+	(_tcase_add_test)(tc, tt, sig, allowed_exit, start, end);
+}
+
 int run_suite(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
+	SRunner *sr;
 	int failed;
 
-	/* No fork: tests share the stack and run in order, and a crash shows
-	 * up as a failed binary in run-tests. */
+	/* Nothing from the caller's environment picks or skips cases, or
+	 * changes the mode: every case runs, in order, in this process. */
+	for (char **e = environ; e && *e;) {
+		if (!strncmp(*e, "CK_", 3)) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);
+			e = environ;	/* unsetenv moved the entries */
+			continue;
+		}
+		e++;
+	}
+	sr = srunner_create(s);
+	/* No fork: tests share the stack and run in order (some keep state in
+	 * statics from one case to the next). A crash or a hang therefore ends
+	 * the binary: the count printed first and the TAP lines let run-tests
+	 * count every case that did not report as failed. */
 	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_set_tap(sr, "-");
+	printf("harness: %d test cases\n", ncases);
+	fflush(stdout);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
@@ -459,8 +562,10 @@ int shopctl_run(const char *env, const char *input, const char *args)
 		snprintf(in, sizeof(in), "printf '%%s\\n' '%s' |", input);
 	else
 		in[0] = '\0';
-	snprintf(line, sizeof(line), "%s %s %s %s %s >/dev/null 2>&1", in, env ? env : "", bin, args,
-		 input ? "" : "</dev/null");
+	/* Its output goes where scripts/stack puts shopctl's: the stack's
+	 * log/shopctl.log, which run-tests searches for sanitizer reports. */
+	snprintf(line, sizeof(line), "%s %s %s %s %s >>'%s/log/shopctl.log' 2>&1", in, env ? env : "", bin, args,
+		 input ? "" : "</dev/null", home);
 	st = system(line);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

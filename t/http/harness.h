@@ -37,23 +37,55 @@ json_t *hresp_json(const struct hresp *r);
  * the answer (for requests libcurl refuses to make). */
 long raw_request(const char *bytes);
 
-/* Test-only SQL on the stack's database (fixed strings written in tests). */
+/* Test-only SQL on the stack's database (fixed strings written in tests).
+ * An SQL error (or no connection) fails the test at once: a query that
+ * cannot run proves nothing, and "before == after" must not pass as
+ * error == error. sql_scalar: the first column of the first row, -1 when
+ * there is no row or the value is NULL. sql_exec: 0 (it does not return on
+ * an error). */
 long long sql_scalar(const char *sql);
 int sql_exec(const char *sql);
+/* For statements that are meant to fail: runs sql and returns the MariaDB
+ * error number (0 when it succeeded), e.g. 4025 (ER_CONSTRAINT_FAILED) for a
+ * CHECK constraint, 1062 for a duplicate key, 1452 for a foreign key. */
+unsigned sql_errno(const char *sql);
+#define ER_CONSTRAINT_FAILED 4025
 
-/* Tests that change inventory with SQL bring the catalog's read model
+/* Tests that change products or skus with SQL bring the catalog's read model
  * (products.stock_total and sku_digest) back in line, as the shop's own
- * writers do in their transactions. */
+ * writers do in their transactions. Fails the test when it cannot. */
 void resync_read_model(void);
+
+/* Sets inventory.available of SKU `sku` (its code) in warehouse `warehouse`
+ * (warehouses.id) to n through the shop's own inventory code
+ * (inventory_change(): the row lock, the stock_movements row with `reason`
+ * and actor "test", the read model and the StockChanged event, in one
+ * transaction), so that per (sku, warehouse) the movements still add up to
+ * the stock. Tests never write `inventory` with raw SQL. Fails the test when
+ * the change is refused. */
+void set_stock(const char *sku, int warehouse, long long n, const char *reason);
+/* The same by skus.id. */
+void set_stock_id(long long sku_id, int warehouse, long long n, const char *reason);
+/* n units in `warehouse` and none in any other warehouse that has a row for
+ * the SKU (reserved and committed units stay as they are). */
+void set_stock_only(long long sku_id, int warehouse, long long n, const char *reason);
 
 /* Runs `scripts/stack CMD` for the test stack; returns its exit status. */
 int stack_cmd(const char *cmd);
 /* Polls GET path until it answers `status` or seconds pass; 1 on success. */
 int wait_status(const char *path, long status, int seconds);
 
-/* Runs a Check suite and returns the process exit code. */
+/* Runs a Check suite and returns the process exit code. Before running it
+ * prints "harness: N test cases" (every case added to a TCase is counted,
+ * loop tests once per iteration), and a TAP line ("ok N - ..." or
+ * "not ok N - ...") is flushed as each case ends, so that scripts/run-tests
+ * counts every case that never reported (the binary crashed or hung) as a
+ * failure. Check's CK_* variables from the environment are ignored. */
 #include <check.h>
 int run_suite(Suite *s);
+void harness_add_test(TCase *tc, const TTest *tt, int sig, int allowed_exit, int start, int end);
+#define _tcase_add_test(tc, tt, sig, allowed_exit, start, end) \
+	harness_add_test((tc), (tt), (sig), (allowed_exit), (start), (end))
 
 #endif
 
