@@ -201,10 +201,30 @@ END_TEST
 
 /* nginx's microcache keeps an anonymous page for one second: after a quiet
  * spell the first visitor gets a fresh page, never the expired copy. */
+/* X-Cache (nginx's $upstream_cache_status) of an anonymous GET. */
+static void cache_status(const char *path, char *out, size_t n)
+{
+	struct hresp *r = http_get_json(path);
+	const char *x = hresp_header(r, "X-Cache");
+
+	ck_assert_int_eq(r->status, 200);
+	snprintf(out, n, "%s", x ? x : "");
+	hresp_free(r);
+}
+
 START_TEST(microcache_at_most_a_second_old)
 {
 	long long price = item_field("/api/items/3", "price");
+	char xc[32] = "";
 
+	/* The cache is on: a second anonymous read right after the first is a
+	 * HIT (tried a few times: a slow machine may let a second pass). With
+	 * the cache off, everything below would pass without proving a thing. */
+	for (int i = 0; i < 20 && strcmp(xc, "HIT"); i++) {
+		cache_status("/api/items/3", xc, sizeof(xc));
+		cache_status("/api/items/3", xc, sizeof(xc));
+	}
+	ck_assert_msg(!strcmp(xc, "HIT"), "the microcache never answered: X-Cache %s", xc);
 	ck_assert_int_eq(item_field("/api/items/3", "price"), price);	/* now cached */
 	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price + 100 WHERE product_id = 3"), 0);
 	ck_assert_int_eq(sql_exec("UPDATE products SET price = price + 100 WHERE id = 3"), 0);
@@ -232,7 +252,18 @@ START_TEST(microcache_at_most_a_second_old)
 	/* ...and once the cached copy is older than a second, the very first
 	 * anonymous visitor gets the new one. */
 	sleep(2);
-	ck_assert_int_eq(item_field("/api/items/3", "price"), price + 100);
+	{
+		struct hresp *r = http_get_json("/api/items/3");
+		json_t *j = hresp_json(r);
+		const char *x = hresp_header(r, "X-Cache");
+
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "price")), price + 100);
+		/* fetched anew, not served from the expired copy */
+		ck_assert_msg(x && (!strcmp(x, "EXPIRED") || !strcmp(x, "MISS")), "X-Cache %s", x ? x : "(none)");
+		json_decref(j);
+		hresp_free(r);
+	}
 	ck_assert_int_eq(sql_exec("UPDATE skus SET price = price - 100 WHERE product_id = 3"), 0);
 	ck_assert_int_eq(sql_exec("UPDATE products SET price = price - 100 WHERE id = 3"), 0);
 	resync_read_model();

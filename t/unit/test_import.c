@@ -210,18 +210,27 @@ END_TEST
 
 START_TEST(test_slugify_long)
 {
-	char title[1001], out[151];
-	size_t n;
+	char title[1001], out[151], out64[65];
+	size_t n, n64;
 
 	for (int i = 0; i < 1000; i++)
 		title[i] = i % 7 == 6 ? ' ' : 'A' + i % 26;
 	title[1000] = '\0';
 	n = catalog_slugify(title, out, 150);
 	ck_assert_uint_le(n, 150);
+	ck_assert_uint_ge(n, 149);		/* cut at the bound, not short of it */
 	ck_assert_uint_eq(strlen(out), n);
 	ck_assert(out[0] != '-' && out[n - 1] != '-');
 	ck_assert_ptr_null(strstr(out, "--"));
-	ck_assert(catalog_slug_valid(out) || n > 64);	/* slug_valid caps at 64 */
+	ck_assert_uint_eq(strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-"), n);
+	ck_assert_int_eq(strncmp(out, "abcdef-hijklm-opqrst-", 21), 0);
+	/* At the length a slug may have (catalog_slug_valid caps at 64): a
+	 * valid slug, the start of the longer one. */
+	n64 = catalog_slugify(title, out64, 64);
+	ck_assert_uint_ge(n64, 63);
+	ck_assert_uint_le(n64, 64);
+	ck_assert(catalog_slug_valid(out64));
+	ck_assert_int_eq(strncmp(out, out64, n64), 0);
 }
 END_TEST
 

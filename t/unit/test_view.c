@@ -849,13 +849,12 @@ static const char product_model[] =
 	"\"jsonld\":{\"@context\":\"https://schema.org\",\"@type\":\"Product\",\"name\":\"Essence </script><script>alert(1)</script>\","
 	"\"offers\":{\"@type\":\"Offer\",\"price\":\"9.99\",\"priceCurrency\":\"USD\"}}}";
 
-START_TEST(product_page_renders_fast)
+START_TEST(product_page_renders_the_same_every_time)
 {
 	struct tmpl_set *set = NULL;
 	json_t *m = json_loads(product_model, 0, NULL);
-	struct timespec t0, t1;
-	double us;
-	int i, n = 2000;
+	char *first;
+	int i, n = 200;
 
 	ck_assert_ptr_nonnull(m);
 	make_tmpdir();
@@ -875,17 +874,18 @@ START_TEST(product_page_renders_fast)
 	ck_assert_ptr_nonnull(strstr(B.p, "<main id=\"main\" class=\"wrap\">\n<nav class=\"crumbs\""));
 	ck_assert_ptr_null(json_object_get(m, "content"));
 
-	/* The budget is well under 100 us a page; the bound here is loose so the
-	 * test also passes under sanitizers, and the real figure is printed. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Rendering again (as a worker does, page after page, into a reused
+	 * buffer) gives the very same page: nothing carried over from one
+	 * render to the next. How fast is for `make bench`. */
+	first = strndup(B.p, B.len);
+	ck_assert_ptr_nonnull(first);
 	for (i = 0; i < n; i++) {
 		buf_reset(&B);
 		ck_assert_int_eq(tmpl_render_page(set, "product", m, &B), E_OK);
+		ck_assert_uint_eq(B.len, strlen(first));
+		ck_assert_msg(!memcmp(B.p, first, B.len), "render %d differs from the first", i);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / n;
-	fprintf(stderr, "test_view: product page %zu bytes, %.1f us per render_page\n", B.len, us);
-	ck_assert_double_lt(us, 5000.0);
+	free(first);
 	tmpl_free(set);
 	json_decref(m);
 }
@@ -921,7 +921,7 @@ int main(void)
 	tcase_add_loop_test(tc, load_dir_errors, 0, N(dir_errors));
 	tcase_add_test(tc, load_dir_partial_chain_too_deep);
 	tcase_add_test(tc, load_dir_missing);
-	tcase_add_test(tc, product_page_renders_fast);
+	tcase_add_test(tc, product_page_renders_the_same_every_time);
 	suite_add_tcase(s, tc);
 #undef N
 
