@@ -7,6 +7,7 @@
  * is committed. */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,8 +321,11 @@ static void count_files(const char *dir, long *n, long *tmp)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
-	if (!d)
+	/* No media directory yet is no file; any other failure would make
+	 * "before == after" pass on nothing counted. */
+	if (!d && errno == ENOENT && !strcmp(dir, media_dir()))
 		return;
+	ck_assert_msg(d != NULL, "cannot list %s: %s", dir, strerror(errno));
 	while ((e = readdir(d))) {
 		char path[2048];
 		struct stat st;
