@@ -27,7 +27,7 @@
 
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
-	Q_CK_STUCK, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
+	Q_CK_STUCK, Q_CK_UNCLAIM, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
 	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
 };
 
@@ -45,12 +45,17 @@ static struct db_sql sql[NQ] = {
 	 * may be claimed again. */
 	[Q_CK_CLAIM] = { "UPDATE checkouts SET attempts = attempts + 1 WHERE id = ? AND state = 'started' "
 			 "AND (attempts = 0 OR updated_at < NOW(3) - INTERVAL 30 SECOND)", 0 },
-	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ? WHERE id = ?", 0 },
+	/* Guarded: of two requests that both believe they hold the claim (one
+	 * whose claim's answer was lost gave it back), one order is placed. */
+	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ? WHERE id = ? AND state = 'started'", 0 },
 	/* updated_at is set explicitly: a row already 'authorizing' would
 	 * otherwise not change, and the resumption below measures the time
 	 * since the latest attempt began. */
 	[Q_CK_AUTHORIZING] = { "UPDATE checkouts SET state = 'authorizing', attempts = attempts + 1, updated_at = NOW(3) "
 			       "WHERE id = ? AND state IN ('reserved', 'authorizing')", 0 },
+	/* A request that failed before holding anything gives its claim back,
+	 * so the shopper's retry need not wait out the 30 s. */
+	[Q_CK_UNCLAIM] = { "UPDATE checkouts SET attempts = 0 WHERE id = ? AND state = 'started'", 0 },
 	[Q_CK_DONE] = { "UPDATE checkouts SET state = ?, response_status = ?, response_body = ? WHERE id = ?", 0 },
 	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
@@ -382,7 +387,9 @@ static enum err tx_place(struct db *db, void *arg)
 			 arena_printf(c->a, "{\"orderId\": %lld, \"userId\": %lld, \"total\": %lld}", (long long)pl->order_id,
 				      (long long)c->sess->uid, (long long)q->total))))
 		return e;
-	return db_exec(db, c->a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck);
+	if ((e = db_exec(db, c->a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck)))
+		return e;
+	return db_affected(db) == 1 ? E_OK : E_BUSY;	/* placed by the other: all of this rolls back */
 }
 
 /* Moves an order whose payment the gateway refused without an intent (an
@@ -493,6 +500,16 @@ static void test_pause(struct ctx *c, const char *step)
 	}
 }
 
+/* A claimed attempt that failed before its order existed: the claim goes
+ * back (best effort: with MariaDB away it cannot, and the 30 s rule of
+ * Q_CK_CLAIM applies). Returns e. */
+static enum err unclaim(struct ctx *c, int64_t ck, enum err e)
+{
+	if (db_exec(c->db, c->a, &sql[Q_CK_UNCLAIM], NULL, "i", ck))
+		log_warn("checkout %lld: claim not given back", (long long)ck);
+	return e;
+}
+
 /* The whole place-order: idempotency, plan, hold, authorize. Answers the
  * request itself (JSON: stored answer; HTML: redirect or page). */
 static enum err place_order(struct ctx *c, const char *key, int html)
@@ -557,8 +574,10 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 			return e;
 		goto answer;
 	}
+	/* A claim whose answer was lost may have been made: it is given
+	 * back, or the shopper's retry would wait out the 30 s. */
 	if ((e = db_exec(c->db, c->a, &sql[Q_CK_CLAIM], NULL, "i", ck)))
-		return e;
+		return unclaim(c, ck, e);
 	if (db_affected(c->db) != 1)
 		goto in_flight;
 
@@ -570,9 +589,9 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		goto refused;
 	}
 	if (e)
-		return e;
+		return unclaim(c, ck, e);
 	if ((e = plan(c, &in, &p)))
-		return e;
+		return unclaim(c, ck, e);
 	if (!p.status && (!in.has_amount || in.amount != p.q.total)) {
 		refuse(&p, 409, arena_printf(c->a, "The total is now %lld.%02lld %s; please confirm the new amount.",
 					     (long long)(p.q.total / 100), (long long)(p.q.total % 100),
@@ -592,14 +611,14 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		struct buf ids;
 
 		if (!pl.holds)
-			return E_NOMEM;
+			return unclaim(c, ck, E_NOMEM);
 		buf_init(&ids, c->a, 16 + 12 * p.cart->n);
 		buf_putc(&ids, '[');
 		for (size_t i = 0; i < p.cart->n; i++)
 			buf_printf(&ids, "%s%lld", i ? "," : "", (long long)p.cart->lines[i].product_id);
 		buf_putc(&ids, ']');
 		if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &pl.sellers, "s", ids.p)))
-			return e;
+			return unclaim(c, ck, e);
 		e = db_tx(c->db, tx_place, &pl);
 		if (e == E_OK)
 			order_refresh_stock(c->db, c->a, pl.order_id);
@@ -626,8 +645,10 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 					       "Nothing was reserved or charged.", json_pack("{s:o}", "lines", lines));
 			goto refused;
 		}
+		if (e == E_BUSY)
+			goto in_flight;
 		if (e)
-			return e;
+			return unclaim(c, ck, e);	/* rolled back (or committed and the row says so) */
 		test_pause(c, "reserved");
 		/* Steps 4 and 5. */
 		e = authorize(c->db, c->a, ck, pl.order_id, c->sess->uid, in.pm, &status, &body, &silent);
@@ -649,7 +670,7 @@ refused:
 		body = copy;
 	}
 	if ((e = store(c->db, c->a, ck, "failed", status, body)))
-		return e;
+		return unclaim(c, ck, e);
 answer:
 	if (html) {
 		json_t *j = json_loads(body ? body : "{}", 0, NULL);

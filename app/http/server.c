@@ -6,6 +6,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "../store/db.h"
 #include "../store/kv.h"
@@ -438,7 +439,22 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		reply_error(&c, status_for(e), why);
 		goto render;
 	}
-	e = c.route->handler(&c);
+	{
+		/* Test stacks only: a fault for this request's handler (see
+		 * core/fault.h), and what it counted, for the test to see. */
+		const char *spec = fault_enabled() ? param(fr, "HTTP_X_TEST_FAULT") : NULL;
+
+		if (spec && fault_arm(spec)) {
+			reply_error(&c, 400, "X-Test-Fault: not a fault specification");
+			goto render;
+		}
+		e = c.route->handler(&c);
+		if (spec) {
+			resp_header(&resp, arena_printf(c.a, "X-Test-Fault-Calls: db=%ld kv=%ld pay=%ld fired=%d",
+				    fault_calls(FAULT_DB), fault_calls(FAULT_KV), fault_calls(FAULT_PAY), fault_fired()));
+			fault_disarm();
+		}
+	}
 	if (e) {
 		status = status_for(e);
 		if (status >= 500 && e != E_UNAVAIL)

@@ -590,14 +590,25 @@ static int64_t path_id(struct ctx *c)
 	return id;
 }
 
+static enum err my_order(struct ctx *c, int64_t id, const char **st, const char **intent);
+
 static enum err one(struct ctx *c, const char *view)
 {
 	int64_t id = path_id(c);
 	json_t *o = id ? order_json(c->db, c->a, id, c->sess->is_admin ? 0 : c->sess->uid) : NULL, *m;
 
-	/* Someone else's order and no order look the same: 404. */
-	if (!o)
+	/* Someone else's order and no order look the same: 404. A database
+	 * that failed while the order was read is not "no such order". */
+	if (!o) {
+		const char *st, *intent;
+		enum err e = id && !c->sess->is_admin ? my_order(c, id, &st, &intent) : E_NOTFOUND;
+
+		if (e == E_OK)
+			return E_DB;	/* it is there: reading it failed (logged) */
+		if (e != E_NOTFOUND)
+			return e;
 		return reply_error(c, 404, "There is no such order in your account.");
+	}
 	m = reply_model(c, view, arena_printf(c->a, "Order %lld", (long long)id));
 	if (!m) {
 		json_decref(o);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "../core/sig.h"
 #include "payment.h"
@@ -106,6 +107,7 @@ static enum err call_raw(struct arena *a, const char *method, const char *path, 
 	long status = 0;
 	CURLcode rc;
 	CURL *c;
+	enum fault_kind fk = fault_at(FAULT_PAY);
 	enum err e = E_UNAVAIL;
 
 	memset(p, 0, sizeof(*p));
@@ -113,6 +115,10 @@ static enum err call_raw(struct arena *a, const char *method, const char *path, 
 	p->error_type = p->error_code = p->decline_code = p->error_message = "";
 	if (payment_init())
 		return E_UNAVAIL;
+	if (fk == FAULT_ERROR || fk == FAULT_LOST) {
+		log_warn("payment: %s %s: injected fault: no answer", method, path);
+		return E_UNAVAIL;	/* never reached the gateway */
+	}
 	if (!(c = curl_easy_init()))
 		return E_NOMEM;
 	buf_init(&s.b, a, 2048);
@@ -141,6 +147,10 @@ static enum err call_raw(struct arena *a, const char *method, const char *path, 
 	curl_easy_cleanup(c);
 	free(text);
 	p->http_status = (int)status;
+	if (rc == CURLE_OK && fk == FAULT_LOST_AFTER) {
+		log_warn("payment: %s %s: injected fault: the answer is lost", method, path);
+		return E_UNAVAIL;	/* the gateway acted; the shop does not know */
+	}
 	if (rc != CURLE_OK) {
 		log_warn("payment: %s %s: %s", method, path, curl_easy_strerror(rc));
 		return E_UNAVAIL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <mysql.h>
@@ -16,6 +17,7 @@
 #include <mysqld_error.h>
 #include "../core/arena.h"
 #include "../core/config.h"
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "db.h"
 
@@ -29,6 +31,12 @@ struct db {
 	MYSQL_STMT **stmts;	/* by slot; NULL = not prepared on this connection */
 	size_t nstmts;
 	int in_tx;
+	/* The connection was lost inside a transaction: the server rolled it
+	 * back, and every statement until the caller's ROLLBACK (or COMMIT)
+	 * fails rather than run on a new connection outside any transaction,
+	 * where it would be committed on its own. */
+	int tx_lost;
+	int sent;	/* the last statement reached the server (may have been done) */
 	uint64_t affected, insert_id;
 	unsigned err;
 	char errmsg[512];
@@ -87,6 +95,7 @@ static void disconnect(struct db *db)
 	if (db->my)
 		mysql_close(db->my);
 	db->my = NULL;
+	db->tx_lost |= db->in_tx;
 	db->in_tx = 0;
 }
 
@@ -379,8 +388,16 @@ static enum err exec_once(struct db *db, struct arena *a, const struct db_sql *q
 	struct param_store ps;
 	MYSQL_STMT *st;
 	size_t np = 0;
+	enum fault_kind fk = fault_at(FAULT_DB);
 	enum err e;
 
+	db->sent = 0;
+	if (fk == FAULT_ERROR)
+		return set_err(db, ER_SIGNAL_EXCEPTION, "injected fault");
+	if (fk == FAULT_LOST) {
+		disconnect(db);
+		return set_err(db, CR_SERVER_GONE_ERROR, "injected fault: connection lost");
+	}
 	if ((e = connect_db(db)) || (e = prepare(db, q, &st)))
 		return e;
 	if ((e = bind_params(params, &ps, types, ap, &np)))
@@ -392,8 +409,13 @@ static enum err exec_once(struct db *db, struct arena *a, const struct db_sql *q
 	}
 	if (np && mysql_stmt_bind_param(st, params))
 		return set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	db->sent = 1;
 	if (mysql_stmt_execute(st))
 		return set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	if (fk == FAULT_LOST_AFTER) {
+		disconnect(db);
+		return set_err(db, CR_SERVER_LOST, "injected fault: connection lost after the statement");
+	}
 	db->affected = mysql_stmt_affected_rows(st);
 	db->insert_id = mysql_stmt_insert_id(st);
 	if (res)
@@ -408,17 +430,22 @@ enum err db_exec(struct db *db, struct arena *a, const struct db_sql *q,
 	enum err e;
 
 	db->err = 0;
+	if (db->tx_lost)
+		return set_err(db, CR_SERVER_LOST, "the transaction's connection was lost; roll back and start again");
 	va_start(ap, types);
 	e = exec_once(db, a, q, res, types, ap);
 	va_end(ap);
 	if (e == E_UNAVAIL) {
-		/* The server went away (restart, idle timeout). Outside a
-		 * transaction nothing is lost by reconnecting and trying again;
-		 * inside one the caller must start over. */
-		int was_tx = db->in_tx;
+		/* The server went away (restart, idle timeout). Inside a
+		 * transaction the caller must start over. Outside one, trying
+		 * again on a new connection is safe when the statement never
+		 * reached the server or only reads; a write that was sent may
+		 * have been done (the answer is what got lost), and doing it
+		 * twice is not ours to decide: the caller hears E_UNAVAIL. */
+		int was_tx = db->in_tx || db->tx_lost, retry = !db->sent || !strncasecmp(q->sql, "SELECT", 6);
 
 		disconnect(db);
-		if (was_tx)
+		if (was_tx || !retry)
 			return E_UNAVAIL;
 		va_start(ap, types);
 		e = exec_once(db, a, q, res, types, ap);
@@ -445,9 +472,10 @@ static enum err simple(struct db *db, const char *sql)
 
 enum err db_begin(struct db *db)
 {
-	enum err e = connect_db(db);
+	enum err e;
 
-	if (e)
+	db->tx_lost = 0;
+	if ((e = connect_db(db)))
 		return e;
 	e = simple(db, "START TRANSACTION");
 	if (e == E_UNAVAIL) {
@@ -462,8 +490,25 @@ enum err db_begin(struct db *db)
 
 enum err db_commit(struct db *db)
 {
-	enum err e = simple(db, "COMMIT");
+	enum fault_kind fk = fault_at(FAULT_DB);
+	enum err e;
 
+	if (db->tx_lost) {
+		db->tx_lost = 0;
+		return set_err(db, CR_SERVER_LOST, "the transaction's connection was lost");
+	}
+	if (fk == FAULT_ERROR) {
+		db_rollback(db);
+		return set_err(db, ER_SIGNAL_EXCEPTION, "injected fault at COMMIT");
+	}
+	if (fk == FAULT_LOST) {
+		disconnect(db);	/* the server rolls the transaction back */
+		db->tx_lost = 0;	/* and this transaction is over */
+		return set_err(db, CR_SERVER_GONE_ERROR, "injected fault: connection lost before COMMIT");
+	}
+	e = simple(db, "COMMIT");
+	if (e == E_OK && fk == FAULT_LOST_AFTER)
+		e = set_err(db, CR_SERVER_LOST, "injected fault: connection lost after COMMIT");
 	db->in_tx = 0;
 	if (e == E_UNAVAIL)
 		disconnect(db);
@@ -475,6 +520,7 @@ void db_rollback(struct db *db)
 	if (db->my && simple(db, "ROLLBACK") == E_UNAVAIL)
 		disconnect(db);
 	db->in_tx = 0;
+	db->tx_lost = 0;
 }
 
 enum err db_tx(struct db *db, enum err (*fn)(struct db *, void *), void *ctx)

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include "../core/arena.h"
 #include "../core/config.h"
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "kv.h"
 
@@ -94,6 +95,35 @@ static enum err finish(struct kv *kv, struct arena *a, redisReply *r, redisReply
 	return e;
 }
 
+/* An injected fault (core/fault.h) before the command: E_OK to go on, or
+ * the error to answer. *after is set when the connection is to drop once
+ * the command is done. */
+static enum err injected(struct kv *kv, redisReply **reply, int *after)
+{
+	enum fault_kind fk = fault_at(FAULT_KV);
+
+	*after = fk == FAULT_LOST_AFTER;
+	if (fk == FAULT_NONE || fk == FAULT_LOST_AFTER)
+		return E_OK;
+	if (reply)
+		*reply = NULL;
+	if (fk == FAULT_ERROR)
+		return E_KV;
+	drop(kv);
+	return E_UNAVAIL;
+}
+
+static enum err lost_after(struct kv *kv, struct arena *a, redisReply *r, redisReply **reply)
+{
+	enum err e = finish(kv, a, r, NULL);
+
+	(void)e;
+	drop(kv);
+	if (reply)
+		*reply = NULL;
+	return E_UNAVAIL;
+}
+
 /* The command could not be written: the peer had closed the connection. */
 static int not_sent(const struct kv *kv)
 {
@@ -104,8 +134,11 @@ enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *
 {
 	va_list ap;
 	redisReply *r;
+	int after;
 	enum err e;
 
+	if ((e = injected(kv, reply, &after)))
+		return e;
 	if ((e = connect_kv(kv))) {
 		if (reply)
 			*reply = NULL;
@@ -122,6 +155,8 @@ enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *
 			va_end(ap);
 		}
 	}
+	if (after)
+		return lost_after(kv, a, r, reply);
 	return finish(kv, a, r, reply);
 }
 
@@ -129,8 +164,11 @@ enum err kv_cmdv(struct kv *kv, struct arena *a, redisReply **reply,
 		 int argc, const char **argv, const size_t *argvlen)
 {
 	redisReply *r;
+	int after;
 	enum err e;
 
+	if ((e = injected(kv, reply, &after)))
+		return e;
 	if ((e = connect_kv(kv))) {
 		if (reply)
 			*reply = NULL;
@@ -142,6 +180,8 @@ enum err kv_cmdv(struct kv *kv, struct arena *a, redisReply **reply,
 		if (connect_kv(kv) == E_OK)
 			r = redisCommandArgv(kv->c, argc, argv, argvlen);
 	}
+	if (after)
+		return lost_after(kv, a, r, reply);
 	return finish(kv, a, r, reply);
 }
 

@@ -700,3 +700,13 @@ const char *paygate_env(void)
 	snprintf(env, sizeof(env), "SHOP_PAYGATE_URL=%s SHOP_PAYGATE_KEY_FILE='%s/paygate/api-key'", pg_base, home);
 	return env;
 }
+
+void paygate_setenv(void)
+{
+	char key[1100];
+
+	pg_init();
+	snprintf(key, sizeof(key), "%s/paygate/api-key", home);
+	setenv("SHOP_PAYGATE_URL", pg_base, 1);
+	setenv("SHOP_PAYGATE_KEY_FILE", key, 1);
+}

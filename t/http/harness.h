@@ -149,3 +149,6 @@ void paygate_authorize(long long amount, long long order_id, char *out, size_t n
 /* The environment shopctl needs to reach the gateway ("SHOP_PAYGATE_URL=...
  * SHOP_PAYGATE_KEY_FILE=..."), for shopctl_run; static buffer. */
 const char *paygate_env(void);
+/* The same into this process's environment, for shop code a test runs
+ * in-process (payment_init reads it). */
+void paygate_setenv(void);
