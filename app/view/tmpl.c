@@ -816,7 +816,7 @@ struct tmpl_rctx {
 static const json_t *tmpl_lookup(const struct tmpl_rctx *rc, const struct tmpl *t,
 				 const struct tmpl_op *op, const json_t **parent)
 {
-	const struct tmpl_seg *sg = t->segs + op->seg;
+	const struct tmpl_seg *sg;
 	const json_t *v = NULL, *up = NULL;
 	int i, k;
 
@@ -824,6 +824,9 @@ static const json_t *tmpl_lookup(const struct tmpl_rctx *rc, const struct tmpl *
 		*parent = NULL;
 		return rc->sp ? rc->stack[rc->sp - 1] : NULL;
 	}
+	/* Only now: a template whose only tags are {{.}} has no segments at
+	 * all (t->segs is NULL), and NULL + 0 is undefined behaviour. */
+	sg = t->segs + op->seg;
 	for (i = rc->sp - 1; i >= 0; i--) {
 		if (json_is_object(rc->stack[i]) &&
 		    (v = json_object_getn(rc->stack[i], sg[0].s, sg[0].n))) {
