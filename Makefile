@@ -91,9 +91,20 @@ http: all $(HTTP_BIN)
 
 # Every suite, then one summary line "N passed, N failed" (CI reads it).
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN) $(BUILD)/t/chaos/chaos
 	@$(MAKE) --no-print-directory SAN=1 all $(UNIT_BIN:build/%=build-san/%)
 	@scripts/run-tests all
+
+# The chaos suite (t/chaos): built like the http suites; `make test` runs
+# its short form through t/chaos/run, `make chaos` the full one on a stack
+# of its own.
+$(BUILD)/t/chaos/chaos: $(BUILD)/t/chaos/chaos.o $(BUILD)/t/http/harness.o $(BUILD)/libshop.a
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check libcurl)
+
+.PHONY: chaos
+chaos: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/t/chaos/chaos
+	@CHAOS=$(or $(CHAOS),full) scripts/run-tests runner t/chaos/run
 
 bench: deps
 	@$(MAKE) --no-print-directory all
