@@ -443,6 +443,108 @@ START_TEST(late_authorization_cancelled)
 }
 END_TEST
 
+/* ---- 5: success notices out of order, twice, late ---- */
+
+static long webhook(const char *body)
+{
+	char secret[200], path[300], sig[300];
+	const char *h[] = { "Content-Type: application/json", sig, NULL };
+	struct hresp *r;
+	long status;
+	FILE *f;
+	size_t k;
+
+	snprintf(path, sizeof(path), "%s/paygate/webhook-secret", getenv("SHOP_HOME"));
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	k = fread(secret, 1, sizeof(secret) - 1, f);
+	fclose(f);
+	while (k && (secret[k - 1] == '\n' || secret[k - 1] == ' '))
+		k--;
+	secret[k] = '\0';
+	sign_header(sig, sizeof(sig), "Paygate-Signature", secret, (long long)time(NULL), body);
+	r = http("POST", "/api/webhooks/paygate", body, h);
+	status = r->status;
+	hresp_free(r);
+	return status;
+}
+
+/* The shopper is declined, then pays; the gateway's notices arrive success
+ * first, the older decline after it, the success again (a redelivery) and
+ * once more under another event id: the order is confirmed once, one
+ * confirmation mail, and the late decline changes nothing. */
+START_TEST(success_notices_out_of_order)
+{
+	struct client cl;
+	struct attempt a;
+	char intent[64], body[700], path[160], email[160];
+	long long oid, uid = signup(&cl);
+	struct hresp *r;
+	json_t *j;
+
+	snprintf(email, sizeof(email), "%s", "");
+	{
+		struct hresp *me = client_req(&cl, "GET", "/api/me", NULL, 0);
+		json_t *m = hresp_json(me);
+
+		snprintf(email, sizeof(email), "%s", json_string_value(json_object_get(m, "email")));
+		json_decref(m);
+		hresp_free(me);
+	}
+	put_one(&cl);
+	checkout_attempt(&a, &cl, quote_amount(&cl), NULL, fresh_key("ooo"));
+	attempt_run(&a);
+	ck_assert_msg(a.status == 202, "%ld %s", a.status, a.answer);
+	j = json_loads(a.answer, 0, NULL);
+	oid = json_integer_value(json_object_get(j, "id"));
+	snprintf(intent, sizeof(intent), "%s", json_string_value(json_object_get(json_object_get(j, "payment"), "id")));
+	json_decref(j);
+	free(a.answer);
+	/* The gateway keeps its own notices; the test sends them, in its order. */
+	paygate_faults("{\"webhooks_paused\": true}");
+	snprintf(path, sizeof(path), "/v1/payment_intents/%s/confirm", intent);
+	r = paygate_req("POST", path, "{\"payment_method\":\"pm_card_chargeDeclined\"}", NULL);
+	ck_assert_int_eq(r->status, 402);
+	hresp_free(r);
+	r = paygate_req("POST", path, "{\"payment_method\":\"pm_card_visa\"}", NULL);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	/* Success first. */
+	snprintf(body, sizeof(body), "{\"id\":\"evt_ok_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
+		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
+		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
+	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
+	/* The older decline, late. */
+	snprintf(body, sizeof(body), "{\"id\":\"evt_decl_%s\",\"type\":\"payment_intent.payment_failed\","
+		 "\"data\":{\"object\":{\"id\":\"%s\",\"metadata\":{\"order_id\":\"%lld\"},"
+		 "\"last_payment_error\":{\"code\":\"card_declined\",\"decline_code\":\"generic_decline\"}}}}",
+		 intent, intent, oid);
+	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' AND payment_error IS NULL FROM orders WHERE id = %lld", oid), 1);
+	/* The success again, and under another id. */
+	snprintf(body, sizeof(body), "{\"id\":\"evt_ok_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
+		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
+		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
+	ck_assert_int_eq(webhook(body), 200);
+	snprintf(body, sizeof(body), "{\"id\":\"evt_ok2_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
+		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
+		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
+	ck_assert_int_eq(webhook(body), 200);
+	/* And the gateway's own notices, whenever they come. */
+	paygate_faults("{}");
+	for (int i = 0; i < 100 && sql_scalarf("SELECT COUNT(*) FROM payment_events WHERE payment_intent = '%s' "
+					       "AND event_id NOT LIKE 'evt_ok%%' AND event_id NOT LIKE 'evt_decl%%'", intent) < 2; i++)
+		usleep(100000);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'confirmed'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND state = 'committed'", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s' AND subject LIKE '%%is confirmed'",
+				     email), 1);
+	(void)uid;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payrace");
@@ -456,6 +558,7 @@ int main(void)
 	tcase_add_test(t, parallel_pay_one_key);
 	tcase_add_test(t, late_authorization_expired);
 	tcase_add_test(t, late_authorization_cancelled);
+	tcase_add_test(t, success_notices_out_of_order);
 	tcase_add_test(t, slower_than_the_adapter);
 	suite_add_tcase(s, t);
 	return run_suite(s);
