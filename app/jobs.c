@@ -202,6 +202,8 @@ void jobs_main(void)
 				continue;
 			}
 			r = jobs[i].run(db, kv, a);
+			if (db_settle(db))
+				log_err("jobs: %s: left a transaction open (rolled back)", jobs[i].name);
 			arena_reset(a);
 			if (r < 0) {
 				if (st[i].failures++ == 0)

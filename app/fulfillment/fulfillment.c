@@ -536,7 +536,9 @@ static int workable(const char *status);
 
 /* ---- the seller's view of one order ---- */
 
-static json_t *seller_order_json(struct ctx *c, int64_t order_id)
+/* The seller's view of an order; NULL with *err E_NOTFOUND when it is not
+ * theirs (or not there), or the database's error. */
+static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 {
 	struct db_res *h = NULL, *l = NULL, *s = NULL, *rf = NULL, *ev = NULL;
 	int64_t sid = c->sess->seller_id;
@@ -544,12 +546,16 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id)
 	int has_open = 0, has_shippable = 0, live;
 	const char *status;
 
-	if (!sid || db_exec(c->db, c->a, &sql[Q_HEAD], &h, "ii", order_id, sid) || !h->nrows)
+	*err = E_NOTFOUND;
+	if (!sid || (*err = db_exec(c->db, c->a, &sql[Q_HEAD], &h, "ii", order_id, sid)) || !h->nrows) {
+		if (!*err)
+			*err = E_NOTFOUND;
 		return NULL;
-	if (db_exec(c->db, c->a, &sql[Q_MYLINES], &l, "ii", order_id, sid) ||
-	    db_exec(c->db, c->a, &sql[Q_MY_SHIPMENTS], &s, "ii", order_id, sid) ||
-	    db_exec(c->db, c->a, &sql[Q_MY_REFUNDS], &rf, "ii", order_id, sid) ||
-	    db_exec(c->db, c->a, &sql[Q_EVENTS], &ev, "i", order_id))
+	}
+	if ((*err = db_exec(c->db, c->a, &sql[Q_MYLINES], &l, "ii", order_id, sid)) ||
+	    (*err = db_exec(c->db, c->a, &sql[Q_MY_SHIPMENTS], &s, "ii", order_id, sid)) ||
+	    (*err = db_exec(c->db, c->a, &sql[Q_MY_REFUNDS], &rf, "ii", order_id, sid)) ||
+	    (*err = db_exec(c->db, c->a, &sql[Q_EVENTS], &ev, "i", order_id)))
 		return NULL;
 	status = db_cell(h, 0, H_STATUS);
 	live = workable(status);
@@ -632,9 +638,13 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id)
  * when an operation was refused. */
 static enum err one(struct ctx *c, int64_t id, int status, const char *error)
 {
-	json_t *o = id ? seller_order_json(c, id) : NULL, *m;
+	enum err err = E_NOTFOUND;
+	json_t *o = id ? seller_order_json(c, id, &err) : NULL, *m;
 
-	/* Another seller's order and no order look the same. */
+	/* Another seller's order and no order look the same; a database that
+	 * failed while reading it is not "no such order". */
+	if (!o && err != E_NOTFOUND)
+		return err;
 	if (!o)
 		return reply_error(c, 404, "There is no such order among your orders.");
 	if (c->req->wants_json && status >= 400) {

@@ -454,6 +454,8 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 				    fault_calls(FAULT_DB), fault_calls(FAULT_KV), fault_calls(FAULT_PAY), fault_fired()));
 			fault_disarm();
 		}
+		if (db_settle(c.db))
+			log_err("%s %s: left a transaction open (rolled back)", req.method_str, req.path);
 	}
 	if (e) {
 		status = status_for(e);

@@ -412,15 +412,21 @@ static enum err exec_once(struct db *db, struct arena *a, const struct db_sql *q
 	db->sent = 1;
 	if (mysql_stmt_execute(st))
 		return set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
-	if (fk == FAULT_LOST_AFTER) {
-		disconnect(db);
-		return set_err(db, CR_SERVER_LOST, "injected fault: connection lost after the statement");
-	}
 	db->affected = mysql_stmt_affected_rows(st);
 	db->insert_id = mysql_stmt_insert_id(st);
 	if (res)
 		*res = NULL;
-	return fetch_all(db, st, a, res);
+	e = fetch_all(db, st, a, res);
+	if (fk == FAULT_LOST_AFTER) {
+		/* The whole answer has arrived (an unread result would keep
+		 * the client library waiting on the socket), then the line
+		 * drops: done at the server, unknown here. */
+		if (res)
+			*res = NULL;
+		disconnect(db);
+		return set_err(db, CR_SERVER_LOST, "injected fault: connection lost after the statement");
+	}
+	return e;
 }
 
 enum err db_exec(struct db *db, struct arena *a, const struct db_sql *q,
@@ -513,6 +519,15 @@ enum err db_commit(struct db *db)
 	if (e == E_UNAVAIL)
 		disconnect(db);
 	return e;
+}
+
+int db_settle(struct db *db)
+{
+	int open = db && (db->in_tx || db->tx_lost);
+
+	if (open)
+		db_rollback(db);
+	return open;
 }
 
 void db_rollback(struct db *db)

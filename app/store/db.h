@@ -61,6 +61,10 @@ const char *db_error(const struct db *db);
  * again (up to 5 times, with a short randomized backoff) when it fails on a
  * deadlock or lock-wait timeout; fn returns E_OK to commit, anything else to
  * roll back and return that error. */
+/* At the end of a request or a job's batch: rolls back a transaction that
+ * was left open (a bug: it would hold its row locks until the connection's
+ * next use) and returns 1 when there was one, so that the caller names it. */
+int db_settle(struct db *db);
 enum err db_begin(struct db *db);
 enum err db_commit(struct db *db);
 void db_rollback(struct db *db);
