@@ -29,14 +29,8 @@
 #include <curl/curl.h>
 #include <sodium.h>
 #include "../http/harness.h"
-#include "../../app/core/arena.h"
-#include "../../app/core/config.h"
-#include "../../app/store/db.h"
-#include "../../app/inventory/inventory.h"
 
 #define PW "correct horse battery"
-#define ADDR "\"shippingAddress\":{\"name\":\"Cass Chaos\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
-	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
 struct plan {
 	const char *name;
@@ -159,13 +153,7 @@ static void *chaos(void *arg)
 
 static struct hresp *checkout(struct buyer *b)
 {
-	char cookie[300], token[200], idem[200];
-	const char *h[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, idem, NULL };
-
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", b->cl.cookie);
-	snprintf(token, sizeof(token), "X-CSRF-Token: %s", b->cl.csrf);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", b->key);
-	return http("POST", "/api/checkout", b->body, h);
+	return post_idem(&b->cl, "/api/checkout", b->body, b->key, NULL);
 }
 
 /* "Ask again" answers: no final word on this key yet. */
@@ -224,48 +212,11 @@ static void *buyer_thread(void *arg)
 
 static void prepare(void)
 {
-	struct arena *a = arena_new(1 << 16);
-	struct db *db = NULL;
-	struct stock_change ch;
-	long long product, seller;
-	char path[200];
-	struct hresp *r;
-	json_t *j;
-
 	/* A SKU of its own, set to exactly `units` through the inventory
 	 * module (a stock movement, as a seller would). */
-	sku_id = sql_scalar("SELECT MIN(s.id) FROM skus s JOIN products p ON p.id = s.product_id "
-			    "WHERE s.code LIKE 'TOP-%' AND s.status = 'active' AND p.status = 'active'");
-	ck_assert_int_gt(sku_id, 0);
-	product = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id);
-	seller = sql_scalarf("SELECT seller_id FROM products WHERE id = %lld", product);
-	snprintf(path, sizeof(path), "/api/items/%lld", product);
-	r = http_get_json(path);
-	ck_assert_int_eq(r->status, 200);
-	j = hresp_json(r);
-	snprintf(sku, sizeof(sku), "%s", json_string_value(json_object_get(j, "sku")));
-	json_decref(j);
-	hresp_free(r);
-	sku_id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", sku);
-	ck_assert_int_eq(config_load(&config), E_OK);
-	inventory_init();
-	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(db_open(&db), E_OK);
-	for (int wh = 1; wh <= 2; wh++) {
-		memset(&ch, 0, sizeof(ch));
-		ch.seller_id = seller;
-		ch.product_id = product;
-		ch.sku = sku;
-		ch.warehouse_id = wh;
-		ch.is_set = 1;
-		ch.value = wh == 1 ? pl->units : 0;
-		ch.reason = "chaos: the units to fight over";
-		ch.actor = "test:chaos";
-		ck_assert_int_eq(inventory_change(db, a, &ch), E_OK);
-		arena_reset(a);
-	}
-	db_close(db);
-	arena_destroy(a);
+	sku_id = sku_pick("TOP-", 0, sku, sizeof(sku));
+	set_stock_id(sku_id, 1, pl->units, "chaos: the units to fight over");
+	set_stock_id(sku_id, 2, 0, "chaos: the units to fight over");
 	ck_assert_int_eq(sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku_id), pl->units);
 	/* Units of earlier runs' orders stay theirs. */
 	base_units = sql_scalarf("SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld", sku_id);
@@ -275,7 +226,7 @@ static void prepare(void)
 	ck_assert_ptr_nonnull(buyers);
 	for (int i = 0; i < pl->buyers; i++) {
 		struct buyer *b = &buyers[i];
-		char email[128], body[160];
+		char email[128];
 		long long amount;
 
 		if (i % 8 == 0)
@@ -285,17 +236,9 @@ static void prepare(void)
 		b->uid = sql_scalarf("SELECT id FROM users WHERE email = '%s'", email);
 		/* A predictable address to sign in again after a flush. */
 		sql_execf("UPDATE users SET email = 'chaos-%lld@example.com' WHERE id = %lld", b->uid, b->uid);
-		snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":1}", sku);
-		r = client_req(&b->cl, "PATCH", "/api/cart", body, 1);
-		ck_assert_msg(r->status == 200, "cart: %ld %s", r->status, r->body);
-		hresp_free(r);
-		r = client_req(&b->cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-		j = hresp_json(r);
-		ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-		amount = json_integer_value(json_object_get(j, "amount"));
-		json_decref(j);
-		hresp_free(r);
-		snprintf(b->body, sizeof(b->body), "{" ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
+		cart_put(&b->cl, sku, 1);
+		amount = checkout_amount(&b->cl);
+		snprintf(b->body, sizeof(b->body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
 			 "\"paymentMethod\":\"%s\"}", amount, i % 10 == 9 ? "pm_card_chargeDeclined" : "pm_card_visa");
 		snprintf(b->key, sizeof(b->key), "chaos-%d-%u", i, randombytes_random());
 	}

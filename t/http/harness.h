@@ -152,3 +152,32 @@ const char *paygate_env(void);
 /* The same into this process's environment, for shop code a test runs
  * in-process (payment_init reads it). */
 void paygate_setenv(void);
+
+/* ---- buying (the suites about money and stock) ---- */
+
+/* The shipping address the buying suites use, as JSON members. */
+#define TEST_ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
+		  "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
+/* A new shopper, signed in (password "correct horse battery"); its user id.
+ * The email into email (may be NULL). */
+long long buyer_new(struct client *cl, const char *tag, char *email, size_t n);
+/* PATCH /api/cart: q units of the SKU code; fails the test unless 200. */
+void cart_put(struct client *cl, const char *code, int q);
+/* POST /api/checkout/quote to TEST_ADDR, standard shipping: the amount. */
+long long checkout_amount(struct client *cl);
+/* A JSON POST as cl with an Idempotency-Key (NULL: none) and one extra
+ * header line (NULL: none); the caller frees the answer. */
+struct hresp *post_idem(struct client *cl, const char *path, const char *body, const char *key,
+			const char *extra_header);
+/* An active SKU of the demo catalog whose code starts with prefix, with at
+ * least min_available units: its id, and its code into code. */
+long long sku_pick(const char *prefix, int min_available, char *code, size_t n);
+/* The stock rules, over every SKU (when names the moment in a failure):
+ * reserved and committed equal the holds; movements add up to the units
+ * (available + reserved + committed + shipped); no unit held for an order
+ * that does not wait or committed to one that is not paid; a waiting order
+ * holds all its units and a confirmed one has them and a payment. */
+void stock_invariants(const char *when);
+/* POST /api/webhooks/paygate with body, signed as the gateway signs it at
+ * time t (0: now); its status. */
+long shop_webhook(const char *body, long long t);

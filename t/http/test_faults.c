@@ -28,10 +28,8 @@
 #include "../../app/order/order.h"
 #include "../../app/inventory/inventory.h"
 #include "../../app/catalog/import.h"
+#include "../../app/fulfillment/fulfillment.h"
 
-#define PW "correct horse battery"
-#define ADDR "\"shippingAddress\":{\"name\":\"Fay Tester\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
-	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
 static const char *const kinds[] = { "error", "lost", "lost-after" };
 static const char *const layers[] = { "db", "kv", "pay" };
@@ -46,33 +44,7 @@ static struct arena *ar;
 /* Everything that must hold after any fault, whatever the operation. */
 static void invariants(const char *when)
 {
-	long long n;
-
-	n = sql_scalar("SELECT COUNT(*) FROM inventory i WHERE i.reserved <> (SELECT COALESCE(SUM(h.quantity), 0) "
-		       "FROM holds h WHERE h.sku_id = i.sku_id AND h.warehouse_id = i.warehouse_id AND h.state = 'held') "
-		       "OR i.committed <> (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.sku_id = i.sku_id "
-		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed')");
-	ck_assert_msg(n == 0, "%s: %lld inventory rows disagree with their holds", when, n);
-	n = sql_scalar("SELECT COUNT(*) FROM inventory i WHERE (SELECT COALESCE(SUM(m.delta), 0) FROM stock_movements m "
-		       "WHERE m.sku_id = i.sku_id AND m.warehouse_id = i.warehouse_id) <> i.available + i.reserved + "
-		       "i.committed + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.sku_id = i.sku_id "
-		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped')");
-	ck_assert_msg(n == 0, "%s: %lld inventory rows not conserved", when, n);
-	n = sql_scalar("SELECT COUNT(*) FROM holds h JOIN orders o ON o.id = h.order_id WHERE h.state = 'held' "
-		       "AND o.status NOT IN ('pending_payment', 'payment_failed')");
-	ck_assert_msg(n == 0, "%s: %lld units held for orders that do not wait", when, n);
-	n = sql_scalar("SELECT COUNT(*) FROM holds h JOIN orders o ON o.id = h.order_id WHERE h.state = 'committed' "
-		       "AND o.status NOT IN ('confirmed', 'fulfilling', 'shipped', 'delivered')");
-	ck_assert_msg(n == 0, "%s: %lld units committed to orders that are not paid", when, n);
-	/* An order that waits holds its units; one that is paid has them. */
-	n = sql_scalar("SELECT COUNT(*) FROM orders o WHERE o.status IN ('pending_payment', 'payment_failed') AND "
-		       "(SELECT COALESCE(SUM(quantity), 0) FROM holds h WHERE h.order_id = o.id AND h.state = 'held') <> "
-		       "(SELECT SUM(quantity) FROM order_lines l WHERE l.order_id = o.id)");
-	ck_assert_msg(n == 0, "%s: %lld waiting orders without all their units held", when, n);
-	n = sql_scalar("SELECT COUNT(*) FROM orders o WHERE o.status = 'confirmed' AND "
-		       "((SELECT COALESCE(SUM(quantity), 0) FROM holds h WHERE h.order_id = o.id AND h.state = 'committed') <> "
-		       "(SELECT SUM(quantity) FROM order_lines l WHERE l.order_id = o.id) OR o.payment_intent IS NULL)");
-	ck_assert_msg(n == 0, "%s: %lld confirmed orders without their units or their payment", when, n);
+	stock_invariants(when);
 	runs++;
 }
 
@@ -80,47 +52,27 @@ static void invariants(const char *when)
 
 static void signup(struct client *cl)
 {
-	memset(cl, 0, sizeof(*cl));
 	clear_ip_throttles();
-	ck_assert_int_eq(client_signup(cl, "Fay Tester", fresh_email("fault"), PW), 0);
+	buyer_new(cl, "fault", NULL, 0);
 }
 
 static void put_one(struct client *cl)
 {
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":1}", sku);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH: %ld %s", r->status, r->body);
-	hresp_free(r);
+	cart_put(cl, sku, 1);
 }
 
 static long long quote(struct client *cl)
 {
-	struct hresp *r = client_req(cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-	json_t *j = hresp_json(r);
-	long long a;
-
-	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-	a = json_integer_value(json_object_get(j, "amount"));
-	json_decref(j);
-	hresp_free(r);
-	return a;
+	return checkout_amount(cl);
 }
 
 /* A POST as cl, with an Idempotency-Key and a fault spec (NULL: none). */
 static struct hresp *post(struct client *cl, const char *path, const char *body, const char *key, const char *fault)
 {
-	char cookie[300], token[200], idem[200], f[120];
-	const char *h[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, idem,
-			    fault ? f : NULL, NULL };
+	char f[120];
 
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-	snprintf(token, sizeof(token), "X-CSRF-Token: %s", cl->csrf);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key ? key : "none");
 	snprintf(f, sizeof(f), "X-Test-Fault: %s", fault ? fault : "");
-	return http("POST", path, body ? body : "{}", h);
+	return post_idem(cl, path, body, key, fault ? f : NULL);
 }
 
 /* The calls a request counted, per layer, from X-Test-Fault-Calls. */
@@ -135,7 +87,7 @@ static void calls_of(const struct hresp *r, long out[3])
 
 static void checkout_body(char *b, size_t n, long long amount)
 {
-	snprintf(b, n, "{" ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,\"paymentMethod\":\"pm_card_visa\"}",
+	snprintf(b, n, "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,\"paymentMethod\":\"pm_card_visa\"}",
 		 amount);
 }
 
@@ -165,22 +117,8 @@ static long retry_until_final(struct client *cl, const char *path, const char *b
 
 static void setup(void)
 {
-	char path[200];
-	struct hresp *r;
-	json_t *j;
-
 	clear_ip_throttles();
-	sku_id = sql_scalar("SELECT MIN(i.sku_id) FROM inventory i JOIN skus s ON s.id = i.sku_id "
-			    "WHERE s.code LIKE 'FUR-%' AND i.available >= 20");
-	ck_assert_int_gt(sku_id, 0);
-	snprintf(path, sizeof(path), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id));
-	r = http_get_json(path);
-	ck_assert_int_eq(r->status, 200);
-	j = hresp_json(r);
-	snprintf(sku, sizeof(sku), "%s", json_string_value(json_object_get(j, "sku")));
-	json_decref(j);
-	hresp_free(r);
-	sku_id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", sku);
+	sku_id = sku_pick("FUR-", 20, sku, sizeof(sku));
 	paygate_faults("{}");
 	ck_assert_int_eq(config_load(&config), E_OK);
 	paygate_setenv();	/* the jobs' batches run here talk to the gateway */
@@ -329,13 +267,107 @@ START_TEST(cancel_every_call)
 }
 END_TEST
 
-/* ---- jobs: the saga's resumption and the expiry ---- */
-
+/* The jobs process leaves its batches to this test (teardown lifts it). */
 static void jobs_pause(void)
 {
 	redis_cmd("SET test:jobs:pause all");
 	sleep(1);	/* a batch that had started finishes */
 }
+
+/* ---- refund ---- */
+
+/* A shipped (captured) order refunded by its seller with every call of
+ * the refund failing in turn. Whatever the seller was told, the refund
+ * happens exactly once: either the request left nothing (the seller asks
+ * again) or it left a refund that the jobs' retries finish; the gateway
+ * refunds the amount once and the unit is back on the shelf once. */
+START_TEST(refund_every_call)
+{
+	struct client shopper, seller;
+	char body[600], key[80], path[120], spec[64], intent[64];
+	long calls[3] = { 0, 0, 0 }, st;
+	long long product = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id), sid;
+	struct hresp *r;
+	json_t *j;
+
+	/* The product changes hands to a seller this test can sign in as. */
+	sid = seller_new(&seller, "faultseller", NULL);
+	sql_execf("UPDATE products SET seller_id = %lld WHERE id = %lld", sid, product);
+	signup(&shopper);
+	jobs_pause();
+	for (int l = 0; l < 3; l++)
+		for (long n = 0; n <= calls[l]; n++)
+			for (int k = 0; k < (n ? 3 : 1); k++) {
+				long long oid, total, restocked;
+
+				put_one(&shopper);
+				checkout_body(body, sizeof(body), quote(&shopper));
+				snprintf(key, sizeof(key), "rf-%u", randombytes_random());
+				r = post(&shopper, "/api/checkout", body, key, NULL);
+				ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+				j = hresp_json(r);
+				oid = json_integer_value(json_object_get(j, "id"));
+				snprintf(intent, sizeof(intent), "%s",
+					 json_string_value(json_object_get(json_object_get(j, "payment"), "id")));
+				json_decref(j);
+				hresp_free(r);
+				total = sql_scalarf("SELECT total FROM orders WHERE id = %lld", oid);
+				snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+				snprintf(body, sizeof(body), "{\"lines\":[1],\"carrier\":\"UPS\",\"tracking\":\"1ZF%lld%u\"}", oid,
+					 randombytes_uniform(100000));
+				r = post(&seller, path, body, NULL, NULL);
+				ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
+				hresp_free(r);
+				restocked = sql_scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld", sku_id);
+				snprintf(path, sizeof(path), "/api/seller/orders/%lld/refunds", oid);
+				snprintf(spec, sizeof(spec), n ? "%s:%ld:%s" : "count", layers[l], n, kinds[k]);
+				r = post(&seller, path, "{\"lines\":[{\"line\":1,\"quantity\":1}]}", NULL, spec);
+				st = r->status;
+				if (!n)
+					calls_of(r, calls);
+				ck_assert_msg(st == 201 || st == 500 || st == 502 || st == 503, "%s: %ld %s", spec, st, r->body);
+				hresp_free(r);
+				invariants(spec);
+				/* Nothing recorded: the seller asks again. Recorded: the
+				 * jobs finish it (run here, the jobs process paused). */
+				if (!sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld", oid)) {
+					r = post(&seller, path, "{\"lines\":[{\"line\":1,\"quantity\":1}]}", NULL, NULL);
+					ck_assert_msg(r->status == 201, "%s: again: %ld %s", spec, r->status, r->body);
+					hresp_free(r);
+				}
+				for (int i = 0; i < 5 && sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld "
+								     "AND status = 'pending'", oid); i++) {
+					sql_execf("UPDATE refunds SET next_attempt_at = NOW(3) - INTERVAL 1 SECOND "
+						  "WHERE order_id = %lld AND status = 'pending'", oid);
+					fulfillment_retry_batch(db, kv, ar);
+					arena_reset(ar);
+				}
+				ck_assert_msg(sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld", oid) == 1 &&
+					      sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld AND status = 'succeeded'",
+							  oid) == 1, "%s: order %lld: not exactly one refund, succeeded", spec, oid);
+				{
+					char q[200];
+					struct hresp *g;
+					json_t *pi;
+
+					snprintf(q, sizeof(q), "/v1/payment_intents/%s", intent);
+					g = paygate_req("GET", q, NULL, NULL);
+					pi = hresp_json(g);
+					ck_assert_msg(json_integer_value(json_object_get(pi, "amount_refunded")) == total,
+						      "%s: the gateway refunded %lld of %lld", spec,
+						      (long long)json_integer_value(json_object_get(pi, "amount_refunded")), total);
+					json_decref(pi);
+					hresp_free(g);
+				}
+				ck_assert_msg(sql_scalarf("SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld",
+							  sku_id) == restocked + 1, "%s: not restocked exactly once", spec);
+				invariants(spec);
+			}
+	ck_assert_int_gt(calls[0], 5);
+}
+END_TEST
+
+/* ---- jobs: the saga's resumption and the expiry ---- */
 
 /* A saga whose gateway call never got out, past the settle time, resumed
  * by the jobs' batch with its Nth call failing; the next clean batch ends
@@ -404,7 +436,7 @@ START_TEST(expiry_every_call)
 				long long oid;
 
 				put_one(&cl);
-				snprintf(body, sizeof(body), "{" ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld}", quote(&cl));
+				snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld}", quote(&cl));
 				snprintf(key, sizeof(key), "x-%u", randombytes_random());
 				r = post(&cl, "/api/checkout", body, key, NULL);
 				ck_assert_msg(r->status == 202, "%ld %s", r->status, r->body);
@@ -518,6 +550,7 @@ int main(void)
 	tcase_add_test(t, expiry_every_call);
 	tcase_add_test(t, resume_every_call);
 	tcase_add_test(t, cancel_every_call);
+	tcase_add_test(t, refund_every_call);
 	tcase_add_test(t, checkout_every_call);
 	suite_add_tcase(s, t);
 	return run_suite(s);

@@ -18,9 +18,6 @@
 #include <sodium.h>
 #include "harness.h"
 
-#define PW "correct horse battery"
-#define ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
-	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
 static char sku[64];
 static long long sku_id;
@@ -59,48 +56,12 @@ static int gw_intents_of(long long oid, const char *st, char *id_out, size_t n)
 
 static long long signup(struct client *cl)
 {
-	char email[128];
-
-	memset(cl, 0, sizeof(*cl));
-	snprintf(email, sizeof(email), "%s", fresh_email("race"));
-	ck_assert_int_eq(client_signup(cl, "Ann Buyer", email, PW), 0);
-	return sql_scalarf("SELECT id FROM users WHERE email = '%s'", email);
+	return buyer_new(cl, "race", NULL, 0);
 }
 
 static void put_one(struct client *cl)
 {
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":1}", sku);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH: %ld %s", r->status, r->body);
-	hresp_free(r);
-}
-
-static long long quote_amount(struct client *cl)
-{
-	struct hresp *r = client_req(cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-	json_t *j = hresp_json(r);
-	long long a;
-
-	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-	a = json_integer_value(json_object_get(j, "amount"));
-	json_decref(j);
-	hresp_free(r);
-	return a;
-}
-
-/* A POST as cl with an Idempotency-Key (JSON). */
-static struct hresp *post_key(struct client *cl, const char *path, const char *key, const char *body)
-{
-	char cookie[300], token[200], idem[300];
-	const char *h[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, idem, NULL };
-
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-	snprintf(token, sizeof(token), "X-CSRF-Token: %s", cl->csrf);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
-	return http("POST", path, body, h);
+	cart_put(cl, sku, 1);
 }
 
 struct attempt {
@@ -113,7 +74,7 @@ struct attempt {
 static void *attempt_run(void *p)
 {
 	struct attempt *at = p;
-	struct hresp *r = post_key(at->cl, at->path, at->key, at->body);
+	struct hresp *r = post_idem(at->cl, at->path, at->body, at->key, NULL);
 
 	at->status = r->status;
 	at->answer = strdup(r->body);
@@ -127,7 +88,7 @@ static void checkout_attempt(struct attempt *at, struct client *cl, long long am
 	at->cl = cl;
 	snprintf(at->path, sizeof(at->path), "/api/checkout");
 	snprintf(at->key, sizeof(at->key), "%s", key);
-	snprintf(at->body, sizeof(at->body), "{" ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld%s%s%s}", amount,
+	snprintf(at->body, sizeof(at->body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld%s%s%s}", amount,
 		 pm ? ",\"paymentMethod\":\"" : "", pm ? pm : "", pm ? "\"" : "");
 }
 
@@ -163,37 +124,15 @@ static long long units(void)
 
 static void invariants(void)
 {
-	ck_assert_int_eq(sql_scalar(
-		"SELECT COUNT(*) FROM inventory i WHERE i.reserved <> (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h "
-		"WHERE h.sku_id = i.sku_id AND h.warehouse_id = i.warehouse_id AND h.state = 'held') "
-		"OR i.committed <> (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h "
-		"WHERE h.sku_id = i.sku_id AND h.warehouse_id = i.warehouse_id AND h.state = 'committed')"), 0);
-	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM holds h JOIN orders o ON o.id = h.order_id "
-				    "WHERE h.state = 'held' AND o.status NOT IN ('pending_payment', 'payment_failed')"), 0);
+	stock_invariants("after the test");
 	ck_assert_int_eq(units(), start_units);
 }
 
 static void setup(void)
 {
-	char path[300];
-	struct hresp *r;
-	json_t *j;
-
 	clear_ip_throttles();
-	/* One in-stock SKU of the demo catalog that no other suite sells. */
-	sku_id = sql_scalar("SELECT MIN(i.sku_id) FROM inventory i JOIN skus s ON s.id = i.sku_id "
-			    "WHERE s.code LIKE 'BEA-%' AND i.available >= 20");
-	ck_assert_int_gt(sku_id, 0);
-	snprintf(path, sizeof(path), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id));
-	r = http_get_json(path);
-	ck_assert_int_eq(r->status, 200);
-	j = hresp_json(r);
-	/* The item's own code names its first SKU; this one is asked by code. */
-	snprintf(sku, sizeof(sku), "%s", json_string_value(json_object_get(j, "sku")));
-	json_decref(j);
-	hresp_free(r);
-	sku_id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", sku);
-	ck_assert_int_gt(sku_id, 0);
+	/* A SKU no other suite sells. */
+	sku_id = sku_pick("BEA-", 20, sku, sizeof(sku));
 	paygate_faults("{}");
 	start_units = units();
 }
@@ -224,7 +163,7 @@ START_TEST(slower_than_the_adapter)
 	time_t t0;
 
 	put_one(&cl);
-	amount = quote_amount(&cl);
+	amount = checkout_amount(&cl);
 	checkout_attempt(&a, &cl, amount, "pm_card_visa", fresh_key("slow"));
 	paygate_faults("{\"delay_ms\": 12000}");
 	t0 = time(NULL);
@@ -281,7 +220,7 @@ START_TEST(retry_during_slow_payment)
 	long long uid = signup(&cl), oid, amount;
 
 	put_one(&cl);
-	amount = quote_amount(&cl);
+	amount = checkout_amount(&cl);
 	checkout_attempt(&a, &cl, amount, "pm_card_visa", fresh_key("retry"));
 	b = a;
 	paygate_faults("{\"delay_ms\": 4000}");
@@ -323,7 +262,7 @@ START_TEST(parallel_pay_one_key)
 
 	signup(&cl);
 	put_one(&cl);
-	amount = quote_amount(&cl);
+	amount = checkout_amount(&cl);
 	checkout_attempt(&a, &cl, amount, "pm_card_chargeDeclined", fresh_key("decl"));
 	attempt_run(&a);
 	ck_assert_msg(a.status == 402, "%ld %s", a.status, a.answer);
@@ -388,7 +327,7 @@ static void late_authorization(int cancel)
 
 	signup(&cl);
 	put_one(&cl);
-	amount = quote_amount(&cl);
+	amount = checkout_amount(&cl);
 	/* A payment method the gateway does not know: the order fails with no
 	 * intent at all, its holds kept for a retry. */
 	checkout_attempt(&a, &cl, amount, "pm_not_a_token", fresh_key("late"));
@@ -445,30 +384,6 @@ END_TEST
 
 /* ---- 5: success notices out of order, twice, late ---- */
 
-static long webhook(const char *body)
-{
-	char secret[200], path[300], sig[300];
-	const char *h[] = { "Content-Type: application/json", sig, NULL };
-	struct hresp *r;
-	long status;
-	FILE *f;
-	size_t k;
-
-	snprintf(path, sizeof(path), "%s/paygate/webhook-secret", getenv("SHOP_HOME"));
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	k = fread(secret, 1, sizeof(secret) - 1, f);
-	fclose(f);
-	while (k && (secret[k - 1] == '\n' || secret[k - 1] == ' '))
-		k--;
-	secret[k] = '\0';
-	sign_header(sig, sizeof(sig), "Paygate-Signature", secret, (long long)time(NULL), body);
-	r = http("POST", "/api/webhooks/paygate", body, h);
-	status = r->status;
-	hresp_free(r);
-	return status;
-}
-
 /* The shopper is declined, then pays; the gateway's notices arrive success
  * first, the older decline after it, the success again (a redelivery) and
  * once more under another event id: the order is confirmed once, one
@@ -478,21 +393,13 @@ START_TEST(success_notices_out_of_order)
 	struct client cl;
 	struct attempt a;
 	char intent[64], body[700], path[160], email[160];
-	long long oid, uid = signup(&cl);
+	long long oid;
 	struct hresp *r;
 	json_t *j;
 
-	snprintf(email, sizeof(email), "%s", "");
-	{
-		struct hresp *me = client_req(&cl, "GET", "/api/me", NULL, 0);
-		json_t *m = hresp_json(me);
-
-		snprintf(email, sizeof(email), "%s", json_string_value(json_object_get(m, "email")));
-		json_decref(m);
-		hresp_free(me);
-	}
+	buyer_new(&cl, "race", email, sizeof(email));
 	put_one(&cl);
-	checkout_attempt(&a, &cl, quote_amount(&cl), NULL, fresh_key("ooo"));
+	checkout_attempt(&a, &cl, checkout_amount(&cl), NULL, fresh_key("ooo"));
 	attempt_run(&a);
 	ck_assert_msg(a.status == 202, "%ld %s", a.status, a.answer);
 	j = json_loads(a.answer, 0, NULL);
@@ -513,24 +420,24 @@ START_TEST(success_notices_out_of_order)
 	snprintf(body, sizeof(body), "{\"id\":\"evt_ok_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
 		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
-	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(shop_webhook(body, 0), 200);
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
 	/* The older decline, late. */
 	snprintf(body, sizeof(body), "{\"id\":\"evt_decl_%s\",\"type\":\"payment_intent.payment_failed\","
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"metadata\":{\"order_id\":\"%lld\"},"
 		 "\"last_payment_error\":{\"code\":\"card_declined\",\"decline_code\":\"generic_decline\"}}}}",
 		 intent, intent, oid);
-	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(shop_webhook(body, 0), 200);
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' AND payment_error IS NULL FROM orders WHERE id = %lld", oid), 1);
 	/* The success again, and under another id. */
 	snprintf(body, sizeof(body), "{\"id\":\"evt_ok_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
 		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
-	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(shop_webhook(body, 0), 200);
 	snprintf(body, sizeof(body), "{\"id\":\"evt_ok2_%s\",\"type\":\"payment_intent.amount_capturable_updated\","
 		 "\"data\":{\"object\":{\"id\":\"%s\",\"status\":\"requires_capture\",\"metadata\":{\"order_id\":\"%lld\"},"
 		 "\"payment_method\":{\"brand\":\"visa\",\"last4\":\"4242\"}}}}", intent, intent, oid);
-	ck_assert_int_eq(webhook(body), 200);
+	ck_assert_int_eq(shop_webhook(body, 0), 200);
 	/* And the gateway's own notices, whenever they come. */
 	paygate_faults("{}");
 	for (int i = 0; i < 100 && sql_scalarf("SELECT COUNT(*) FROM payment_events WHERE payment_intent = '%s' "
@@ -541,7 +448,6 @@ START_TEST(success_notices_out_of_order)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND state = 'committed'", oid), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s' AND subject LIKE '%%is confirmed'",
 				     email), 1);
-	(void)uid;
 }
 END_TEST
 

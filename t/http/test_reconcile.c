@@ -15,8 +15,6 @@
 #include "harness.h"
 
 #define PW "correct horse battery"
-#define ADDR "\"shippingAddress\":{\"name\":\"Ann Buyer\",\"line1\":\"1 Main St\",\"city\":\"Austin\"," \
-	     "\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}"
 
 static char sku[64];
 static long long sku_id;
@@ -31,40 +29,23 @@ static int reconcile(const char *args)
 
 static long long signup(struct client *cl)
 {
-	char email[128];
-
-	memset(cl, 0, sizeof(*cl));
-	snprintf(email, sizeof(email), "%s", fresh_email("recon"));
-	ck_assert_int_eq(client_signup(cl, "Rae Buyer", email, PW), 0);
-	return sql_scalarf("SELECT id FROM users WHERE email = '%s'", email);
+	return buyer_new(cl, "recon", NULL, 0);
 }
 
 /* An order of one unit placed over the API with payment method pm (NULL:
  * to be paid on the gateway's page); its id, the answer's status in *st. */
 static long long order(struct client *cl, const char *pm, long *st)
 {
-	char body[600], cookie[300], token[200], idem[200];
-	const char *h[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, idem, NULL };
+	char body[600], key[80];
 	struct hresp *r;
 	json_t *j;
-	long long amount, oid;
+	long long oid;
 
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":1}", sku);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "cart: %ld %s", r->status, r->body);
-	hresp_free(r);
-	r = client_req(cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-	j = hresp_json(r);
-	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-	amount = json_integer_value(json_object_get(j, "amount"));
-	json_decref(j);
-	hresp_free(r);
-	snprintf(body, sizeof(body), "{" ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld%s%s%s}", amount,
-		 pm ? ",\"paymentMethod\":\"" : "", pm ? pm : "", pm ? "\"" : "");
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-	snprintf(token, sizeof(token), "X-CSRF-Token: %s", cl->csrf);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: recon-%d-%u", (int)getpid(), randombytes_random());
-	r = http("POST", "/api/checkout", body, h);
+	cart_put(cl, sku, 1);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld%s%s%s}",
+		 checkout_amount(cl), pm ? ",\"paymentMethod\":\"" : "", pm ? pm : "", pm ? "\"" : "");
+	snprintf(key, sizeof(key), "recon-%d-%u", (int)getpid(), randombytes_random());
+	r = post_idem(cl, "/api/checkout", body, key, NULL);
 	*st = r->status;
 	j = hresp_json(r);
 	oid = json_integer_value(json_object_get(j, "id"));
@@ -81,22 +62,8 @@ static long long logged(const char *subject, const char *outcome)
 
 static void setup(void)
 {
-	char path[200];
-	struct hresp *r;
-	json_t *j;
-
 	clear_ip_throttles();
-	sku_id = sql_scalar("SELECT MIN(i.sku_id) FROM inventory i JOIN skus s ON s.id = i.sku_id "
-			    "WHERE s.code LIKE 'FRA-%' AND i.available >= 20");
-	ck_assert_int_gt(sku_id, 0);
-	snprintf(path, sizeof(path), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_id));
-	r = http_get_json(path);
-	ck_assert_int_eq(r->status, 200);
-	j = hresp_json(r);
-	snprintf(sku, sizeof(sku), "%s", json_string_value(json_object_get(j, "sku")));
-	json_decref(j);
-	hresp_free(r);
-	sku_id = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", sku);
+	sku_id = sku_pick("FRA-", 20, sku, sizeof(sku));
 	paygate_faults("{}");
 }
 
