@@ -7,7 +7,9 @@
  *   the outbox: one transaction) -> authorizing (the gateway is being asked,
  *   with a key derived from the order) -> done (the answer is stored and
  *   given to every replay of the same key and body), or failed (nothing
- *   held; the refusal is stored the same way). */
+ *   held; the refusal is stored the same way).
+ * Only a card error is a decline: no answer (503) and "still running at
+ * the gateway" (409 "being placed") leave the saga where it is. */
 #ifndef CHECKOUT_CHECKOUT_H
 #define CHECKOUT_CHECKOUT_H
 
@@ -23,7 +25,9 @@ struct kv;
 void checkout_init(void);
 
 /* `shopd jobs`: resumes checkouts stuck in reserved/authorizing (a worker
- * died, the gateway's answer was lost) with the same idempotency keys. */
+ * died, the gateway's answer was lost) with the same idempotency keys, once
+ * no attempt can still be running (PAYMENT_SETTLE_S after the latest one
+ * began). An attempt the gateway still runs (E_BUSY) is left for later. */
 int checkout_recover_batch(struct db *db, struct kv *kv, struct arena *a);
 
 enum err h_checkout(struct ctx *c);
