@@ -81,7 +81,6 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
 			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
-
 	[Q_ORDER_OF] = { "SELECT payment_intent, user_id, status FROM orders WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },

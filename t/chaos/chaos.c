@@ -156,10 +156,11 @@ static struct hresp *checkout(struct buyer *b)
 	return post_idem(&b->cl, "/api/checkout", b->body, b->key, NULL);
 }
 
-/* "Ask again" answers: no final word on this key yet. */
+/* "Ask again" answers: no final word on this key yet (401/403: Redis lost
+ * the session; the buyer signs in again and asks again). */
 static int unsettled(long st, const char *body)
 {
-	return st == 0 || st == 502 || st == 503 || st == 504 || st == 500 ||
+	return st == 0 || st == 401 || st == 403 || st == 502 || st == 503 || st == 504 || st == 500 ||
 	       (st == 409 && strstr(body, "being placed"));
 }
 
@@ -194,6 +195,7 @@ static void buy_until(struct buyer *b, time_t deadline)
 
 static struct buyer *buyers;
 static atomic_int next_buyer;
+static struct timespec t_start;
 
 static void *buyer_thread(void *arg)
 {
@@ -201,8 +203,18 @@ static void *buyer_thread(void *arg)
 	int i;
 
 	while ((i = atomic_fetch_add(&next_buyer, 1)) < pl->buyers) {
-		/* Buyers arrive over the chaos window, not all at once. */
-		usleep(randombytes_uniform((unsigned)(pl->seconds * 1000000 / 3)));
+		/* Buyers arrive spread over the first two thirds of the chaos
+		 * window, not all at once. */
+		struct timespec at = t_start;
+		long long ns = (long long)pl->seconds * 2000000000LL / 3 * i / pl->buyers;
+
+		at.tv_sec += (time_t)(ns / 1000000000LL);
+		at.tv_nsec += (long)(ns % 1000000000LL);
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
 		buy_until(&buyers[i], deadline);
 	}
 	return NULL;
@@ -317,6 +329,7 @@ START_TEST(many_buyers_few_units_everything_failing)
 	bt = calloc((size_t)pl->parallel, sizeof(*bt));
 	deadline = time(NULL) + pl->seconds + 60;
 	atomic_store(&chaos_on, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	ck_assert_int_eq(pthread_create(&chaos_t, NULL, chaos, NULL), 0);
 	for (int i = 0; i < pl->parallel; i++)
 		ck_assert_int_eq(pthread_create(&bt[i], NULL, buyer_thread, &deadline), 0);
