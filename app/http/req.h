@@ -46,7 +46,7 @@ struct req {
 	const char *accept;
 	const char *origin, *sec_fetch_site, *host;
 	const char *remote_addr;
-	const char *csrf_header;	/* X-CSRF-Token */
+	const char *csrf_header;	/* X-CSRF-Token, else a form body's csrf field (never the query) */
 	const char *idem_key;		/* Idempotency-Key */
 	const char *if_match;		/* If-Match (optimistic concurrency) */
 	const char *signature;		/* Paygate-Signature (payment webhooks) */

@@ -101,8 +101,8 @@ START_TEST(redis_restart)
 	ck_assert_int_eq(stack_cmd("start-redis"), 0);
 	ck_assert(wait_status("/healthz", 200, 10));
 	/* Every worker's connection to the old Redis is dead; the first
-	 * request each worker serves must still find its session (a new
-	 * one: Redis keeps nothing over a restart) and its token. A post
+	 * request each worker serves must still find its session (each
+	 * client here starts a new one) and its token. A post
 	 * with a wrong password answers 401, not 403 (no session) or 503. */
 	clear_ip_throttles();
 	for (int i = 0; i < 16; i++) {
