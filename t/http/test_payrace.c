@@ -207,6 +207,48 @@ START_TEST(slower_than_the_adapter)
 }
 END_TEST
 
+/* The same with the workers killed while the gateway takes 7 s: nobody
+ * is left to hear the answer. The gateway's notice links the
+ * authorization to the order, the jobs process (respawned) resumes the
+ * saga once it has settled, and the client's replay gets 201. */
+START_TEST(workers_killed_while_gateway_slow)
+{
+	struct client cl;
+	struct attempt a;
+	pthread_t t;
+	long long uid = signup(&cl), oid;
+	char q[300], intent[64], pidfile[300], cmd[400];
+
+	put_one(&cl);
+	checkout_attempt(&a, &cl, checkout_amount(&cl), "pm_card_visa", fresh_key("killed"));
+	paygate_faults("{\"delay_ms\": 7000}");
+	ck_assert_int_eq(pthread_create(&t, NULL, attempt_run, &a), 0);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM checkouts WHERE user_id = %lld AND state = 'authorizing'", uid);
+	ck_assert_int_eq(wait_sql(1, 20, q), 1);
+	sleep(1);
+	snprintf(pidfile, sizeof(pidfile), "%s/run/shopd.pid", getenv("SHOP_HOME"));
+	snprintf(cmd, sizeof(cmd), "pkill -KILL -P $(cat %s)", pidfile);
+	ck_assert_int_eq(system(cmd), 0);
+	pthread_join(t, NULL);
+	paygate_faults("{}");	/* the first call still sleeps its 7 s at the gateway */
+	ck_assert_msg(a.status != 201 && a.status != 402, "%ld %s", a.status, a.answer);
+	oid = sql_scalarf("SELECT id FROM orders WHERE user_id = %lld", uid);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM checkouts WHERE order_id = %lld AND state = 'done' AND response_status = 201",
+		 oid);
+	ck_assert_int_eq(wait_sql(1, 60, q), 1);
+	ck_assert(wait_status("/healthz", 200, 15));
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'payment_failed'",
+				     oid), 0);
+	ck_assert_int_eq(gw_intents_of(oid, NULL, intent, sizeof(intent)), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE id = %lld AND payment_intent = '%s'", oid, intent), 1);
+	free(a.answer);
+	attempt_run(&a);
+	ck_assert_msg(a.status == 201, "replay: %ld %s", a.status, a.answer);
+	free(a.answer);
+}
+END_TEST
+
 /* ---- 2: a retry during a slow payment ---- */
 
 /* A takes 4 s at the gateway; B (same key) comes 1 s later: B is told the
@@ -466,6 +508,7 @@ int main(void)
 	tcase_add_test(t, late_authorization_cancelled);
 	tcase_add_test(t, success_notices_out_of_order);
 	tcase_add_test(t, slower_than_the_adapter);
+	tcase_add_test(t, workers_killed_while_gateway_slow);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
