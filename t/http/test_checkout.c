@@ -104,40 +104,10 @@ static long long signup(struct client *cl, char *email_out, size_t n)
 	return sql_scalar(q);
 }
 
-static void put(struct client *cl, const char *sku, int q)
-{
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":%d}", sku, q);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH %s: %ld %s", sku, r->status, r->body);
-	hresp_free(r);
-}
-
-/* POST /api/checkout with an Idempotency-Key. */
+/* POST /api/checkout with an Idempotency-Key (NULL: none). */
 static struct hresp *checkout(struct client *cl, const char *key, const char *body)
 {
-	char cookie[300], token[200], idem[300];
-	const char *h[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, idem, NULL };
-
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", cl->cookie);
-	snprintf(token, sizeof(token), "X-CSRF-Token: %s", cl->csrf);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
-	return http("POST", "/api/checkout", body, key ? h : (const char *const[]){ h[0], h[1], h[2], h[3], NULL });
-}
-
-static long long quote_amount(struct client *cl)
-{
-	struct hresp *r = client_req(cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-	json_t *j = hresp_json(r);
-	long long a;
-
-	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-	a = json_integer_value(json_object_get(j, "amount"));
-	json_decref(j);
-	hresp_free(r);
-	return a;
+	return post_idem(cl, "/api/checkout", body, key, NULL);
 }
 
 /* The order's JSON body; thread-local, as buyers race in threads. */
@@ -274,9 +244,9 @@ START_TEST(confirmed_order)
 	json_t *j;
 	const char *key;
 
-	put(&cl, sku_hot, 2);
-	put(&cl, sku_b, 1);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_hot, 2);
+	cart_put(&cl, sku_b, 1);
+	amount = checkout_amount(&cl);
 	key = fresh_key();
 	r = checkout(&cl, key, order_body(amount, "pm_card_visa"));
 	ck_assert_msg(r->status == 201, "checkout: %ld %s", r->status, r->body);
@@ -361,8 +331,8 @@ START_TEST(refusals_reserve_nothing)
 	r = checkout(&cl, fresh_key(), order_body(100, "pm_card_visa"));
 	ck_assert_int_eq(r->status, 422);
 	hresp_free(r);
-	put(&cl, sku_hot, 1);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_hot, 1);
+	amount = checkout_amount(&cl);
 	before = avail(hot_id);
 	/* The amount the shopper saw is not the total: 409 with the new one. */
 	r = checkout(&cl, fresh_key(), order_body(amount - 1, "pm_card_visa"));
@@ -414,8 +384,8 @@ START_TEST(test_cards)
 		json_t *j;
 
 		signup(&cl, NULL, 0);
-		put(&cl, sku_c, 1);
-		amount = quote_amount(&cl);
+		cart_put(&cl, sku_c, 1);
+		amount = checkout_amount(&cl);
 		r = checkout(&cl, fresh_key(), order_body(amount, cards[i].pm));
 		ck_assert_msg(r->status == 402, "%s: %ld %s", cards[i].pm, r->status, r->body);
 		HAS(r, cards[i].reason);
@@ -461,8 +431,8 @@ START_TEST(sweeper_expires)
 	char intent[64];
 
 	signup(&cl, NULL, 0);
-	put(&cl, sku_b, 3);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_b, 3);
+	amount = checkout_amount(&cl);
 	/* No payment method: the order waits for the hosted page. */
 	r = checkout(&cl, fresh_key(), order_body(amount, NULL));
 	ck_assert_msg(r->status == 202, "%ld %s", r->status, r->body);
@@ -509,8 +479,8 @@ START_TEST(sweeper_expires)
 		char q[200];
 
 		signup(&d, NULL, 0);
-		put(&d, sku_b, 2);
-		amount = quote_amount(&d);
+		cart_put(&d, sku_b, 2);
+		amount = checkout_amount(&d);
 		r = checkout(&d, fresh_key(), order_body(amount, "pm_card_chargeDeclined"));
 		ck_assert_int_eq(r->status, 402);
 		j = hresp_json(r);
@@ -563,8 +533,8 @@ static struct buyer *buyers(int n, const char *const *skus, int nskus)
 			clear_ip_throttles();
 		signup(&bs[i].cl, NULL, 0);
 		for (int k = 0; k < nskus; k++)
-			put(&bs[i].cl, skus[(k + i) % nskus], 1);	/* lines added in different orders */
-		bs[i].amount = quote_amount(&bs[i].cl);
+			cart_put(&bs[i].cl, skus[(k + i) % nskus], 1);	/* lines added in different orders */
+		bs[i].amount = checkout_amount(&bs[i].cl);
 		snprintf(bs[i].key, sizeof(bs[i].key), "%s", fresh_key());
 	}
 	return bs;
@@ -633,8 +603,8 @@ START_TEST(lost_gateway_answer)
 	struct hresp *r;
 	char k[64];
 
-	put(&cl, sku_c, 2);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_c, 2);
+	amount = checkout_amount(&cl);
 	key = fresh_key();
 	snprintf(k, sizeof(k), "%s", key);
 	gw_faults("{\"drop_response\": 1}");
@@ -662,8 +632,8 @@ START_TEST(worker_killed_mid_saga)
 
 	memset(&b, 0, sizeof(b));
 	uid = signup(&b.cl, NULL, 0);
-	put(&b.cl, sku_b, 1);
-	b.amount = quote_amount(&b.cl);
+	cart_put(&b.cl, sku_b, 1);
+	b.amount = checkout_amount(&b.cl);
 	snprintf(b.key, sizeof(b.key), "%s", fresh_key());
 	redis_cmd("SET test:pause reserved");
 	ck_assert_int_eq(pthread_create(&t, NULL, buy, &b), 0);
@@ -724,8 +694,8 @@ START_TEST(webhooks_verified)
 	char intent[64], body[600];
 
 	signup(&cl, NULL, 0);
-	put(&cl, sku_c, 1);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_c, 1);
+	amount = checkout_amount(&cl);
 	r = checkout(&cl, fresh_key(), order_body(amount, NULL));
 	ck_assert_int_eq(r->status, 202);
 	j = hresp_json(r);
@@ -795,7 +765,7 @@ START_TEST(html_checkout_through_gateway)
 	hresp_free(r);
 
 	signup(&cl, NULL, 0);
-	put(&cl, sku_hot, 1);
+	cart_put(&cl, sku_hot, 1);
 	r = client_browse(&cl, "GET", "/checkout", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Shipping address");
@@ -881,8 +851,8 @@ START_TEST(cancel_before_shipment)
 	char path[64], intent[64];
 
 	signup(&cl, NULL, 0);
-	put(&cl, sku_b, 2);
-	amount = quote_amount(&cl);
+	cart_put(&cl, sku_b, 2);
+	amount = checkout_amount(&cl);
 	r = checkout(&cl, fresh_key(), order_body(amount, "pm_card_visa"));
 	ck_assert_int_eq(r->status, 201);
 	j = hresp_json(r);

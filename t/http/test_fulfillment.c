@@ -130,17 +130,6 @@ static long long make_seller(struct client *cl, const char *tag, long long sku)
 	return sid;
 }
 
-static void put(struct client *cl, const char *code, int q)
-{
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":%d}", code, q);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH %s: %ld %s", code, r->status, r->body);
-	hresp_free(r);
-}
-
 /* A confirmed (paid, authorized) order of qa units of sku_a and qb of
  * sku_b; its payment intent into intent. */
 static long long paid_order(struct client *shopper, int qa, int qb, char *intent, size_t n)
@@ -153,9 +142,9 @@ static long long paid_order(struct client *shopper, int qa, int qb, char *intent
 
 	signup(shopper, "buyer");
 	if (qa)
-		put(shopper, code_a, qa);
+		cart_put(shopper, code_a, qa);
 	if (qb)
-		put(shopper, code_b, qb);
+		cart_put(shopper, code_b, qb);
 	r = client_req(shopper, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
 	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
 	j = hresp_json(r);

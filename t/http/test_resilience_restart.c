@@ -49,17 +49,6 @@ static long long qty_of(struct client *cl, const char *sku)
 	return q;
 }
 
-static void put(struct client *cl, const char *sku, int q)
-{
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":%d}", sku, q);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH %s: %ld %s", sku, r->status, r->body);
-	hresp_free(r);
-}
-
 static void shopper(struct client *cl, long long *id)
 {
 	memset(cl, 0, sizeof(*cl));
@@ -71,7 +60,7 @@ static void guest_with_line(struct client *g, int q)
 {
 	memset(g, 0, sizeof(*g));
 	ck_assert_int_eq(client_session(g), 0);
-	put(g, SKU_A, q);
+	cart_put(g, SKU_A, q);
 	ck_assert_int_eq(qty_of(g, SKU_A), q);
 }
 
@@ -119,7 +108,7 @@ START_TEST(planned_restart_keeps_sessions_and_guest_carts)
 	/* The guest's cart still has its line, and the session's CSRF token
 	 * still works. */
 	ck_assert_int_eq(qty_of(&g, SKU_A), 3);
-	put(&g, SKU_A, 4);
+	cart_put(&g, SKU_A, 4);
 	ck_assert_int_eq(qty_of(&g, SKU_A), 4);
 	r = client_req(&u, "POST", "/api/me/addresses",
 		       "{\"name\":\"Rita Restart\",\"line1\":\"1 Main St\",\"city\":\"Austin\","

@@ -370,30 +370,6 @@ END_TEST
 
 /* ---- the race: checkouts and adjustments on one SKU ---- */
 
-static void put(struct client *cl, const char *sku, int q)
-{
-	char body[160];
-	struct hresp *r;
-
-	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":%d}", sku, q);
-	r = client_req(cl, "PATCH", "/api/cart", body, 1);
-	ck_assert_msg(r->status == 200, "PATCH %s: %ld %s", sku, r->status, r->body);
-	hresp_free(r);
-}
-
-static long long quote_amount(struct client *cl)
-{
-	struct hresp *r = client_req(cl, "POST", "/api/checkout/quote", "{" ADDR ",\"shippingMethod\":\"standard\"}", 1);
-	json_t *j = hresp_json(r);
-	long long a;
-
-	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
-	a = json_integer_value(json_object_get(j, "amount"));
-	json_decref(j);
-	hresp_free(r);
-	return a;
-}
-
 struct buyer {
 	struct client cl;
 	long long amount;
@@ -472,8 +448,8 @@ START_TEST(race_with_checkouts)
 		if (i % 8 == 0)
 			clear_ip_throttles();
 		ck_assert_int_eq(client_signup(&bs[i].cl, "Race Buyer", fresh_email("race"), PW), 0);
-		put(&bs[i].cl, code, 1);
-		bs[i].amount = quote_amount(&bs[i].cl);
+		cart_put(&bs[i].cl, code, 1);
+		bs[i].amount = checkout_amount(&bs[i].cl);
 		snprintf(bs[i].key, sizeof(bs[i].key), "race-%d-%d-%u", (int)getpid(), i, randombytes_random());
 	}
 	/* The baseline, before the race it judges: the units and the last
