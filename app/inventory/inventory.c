@@ -18,7 +18,7 @@
 
 enum {
 	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE,
-	Q_OUTBOX, Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, NQ
+	Q_OUTBOX, Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -43,6 +43,12 @@ static struct db_sql sql[NQ] = {
 		     "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
 	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
 		       "VALUES ('StockChanged', ?, JSON_OBJECT('productId', ?, 'reason', ?))", 0 },
+	[Q_RESERVED_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
+	/* A locking read: the latest committed holds, not the snapshot's. */
+	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
+			 "AND state = 'held' LOCK IN SHARE MODE", 0 },
+	[Q_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
+			  "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	[Q_WAREHOUSE] = { "SELECT id FROM warehouses WHERE code = ?", 0 },
 	[Q_PRODUCT] = { "SELECT id, title, slug, status FROM products WHERE id = ? AND seller_id = ?", 0 },
 	/* Every SKU of the product in every warehouse, with zeros where no
@@ -173,6 +179,40 @@ enum err inventory_change(struct db *db, struct arena *a, struct stock_change *c
 	struct tx_change t = { a, ch };
 
 	return db_tx(db, tx_change, &t);
+}
+
+struct unheld {
+	struct arena *a;
+	int64_t sku, wh, units;
+};
+
+static enum err tx_unheld(struct db *db, void *p)
+{
+	struct unheld *u = p;
+	struct db_res *r = NULL, *h = NULL;
+	int64_t extra;
+	enum err e;
+
+	u->units = 0;
+	if ((e = db_exec(db, u->a, &sql[Q_RESERVED_LOCK], &r, "ii", u->sku, u->wh)) ||
+	    (e = db_exec(db, u->a, &sql[Q_HELD_SUM], &h, "ii", u->sku, u->wh)))
+		return e;
+	if (!r->nrows || (extra = db_int(r, 0, 0) - db_int(h, 0, 0)) <= 0)
+		return E_OK;	/* no row, or put right meanwhile */
+	if ((e = db_exec(db, u->a, &sql[Q_UNRESERVE], NULL, "iiiii", extra, extra, u->sku, u->wh, extra)))
+		return e;
+	u->units = extra;
+	return E_OK;
+}
+
+enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id, int64_t warehouse_id,
+				  int64_t *units)
+{
+	struct unheld u = { a, sku_id, warehouse_id, 0 };
+	enum err e = db_tx(db, tx_unheld, &u);
+
+	*units = e ? 0 : u.units;
+	return e;
 }
 
 int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code)

@@ -64,6 +64,13 @@ enum err inventory_change(struct db *db, struct arena *a, struct stock_change *c
  * StockChanged event carrying reason. */
 enum err inventory_product_changed(struct db *db, struct arena *a, int64_t product_id, const char *reason);
 
+/* Reconciliation: reserved units of (sku_id, warehouse_id) that no live
+ * hold accounts for go back to available, in a transaction of its own
+ * (the row locked, the holds read with a locking read). *units: how many
+ * (0 when the row agrees with its holds by now). */
+enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id, int64_t warehouse_id,
+				  int64_t *units);
+
 /* warehouses.id of a warehouse code ("east"), or 0 when there is none. */
 int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code);
 

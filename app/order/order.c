@@ -26,7 +26,7 @@ enum {
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, NQ
+	Q_LINK_INTENT, Q_SET_PAYST, Q_STRAY_HOLD, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -89,6 +89,8 @@ static struct db_sql sql[NQ] = {
 	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
 			    "AND total = ? AND currency = UPPER(?)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
+	[Q_STRAY_HOLD] = { "SELECT h.sku_id, h.warehouse_id, h.quantity, o.status FROM holds h "
+			   "JOIN orders o ON o.id = h.order_id WHERE h.id = ? AND h.state = 'held' FOR UPDATE", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* One StockChanged event per product of the order (for the search
@@ -432,6 +434,47 @@ enum err order_set_payment_status(struct db *db, struct arena *a, int64_t order_
 				  const char *status)
 {
 	return db_exec(db, a, &sql[Q_SET_PAYST], NULL, "sis", status, order_id, intent);
+}
+
+struct stray {
+	struct arena *a;
+	int64_t hold, units;
+};
+
+static enum err tx_stray_hold(struct db *db, void *p)
+{
+	struct stray *x = p;
+	struct db_res *h = NULL;
+	const char *st;
+	int64_t sku, wh, q;
+	enum err e;
+
+	x->units = 0;
+	if ((e = db_exec(db, x->a, &sql[Q_STRAY_HOLD], &h, "i", x->hold)) || !h->nrows)
+		return e;
+	sku = db_int(h, 0, 0);
+	wh = db_int(h, 0, 1);
+	q = db_int(h, 0, 2);
+	st = db_cell(h, 0, 3);
+	if (!strcmp(st, "pending_payment") || !strcmp(st, "payment_failed"))
+		return E_OK;	/* its order waits: the hold is not stray */
+	if ((e = db_exec(db, x->a, &sql[Q_INV_UNRESERVE], NULL, "iiiii", q, q, sku, wh, q)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;	/* reserved does not cover it: roll back, report */
+	if ((e = db_exec(db, x->a, &sql[Q_HOLD_STATE], NULL, "si", "released", x->hold)))
+		return e;
+	x->units = q;
+	return E_OK;
+}
+
+enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units)
+{
+	struct stray x = { a, hold_id, 0 };
+	enum err e = db_tx(db, tx_stray_hold, &x);
+
+	*units = e ? 0 : x.units;
+	return e;
 }
 
 /* ---- the sweeper ---- */

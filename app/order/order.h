@@ -81,6 +81,13 @@ enum err order_set_payment_status(struct db *db, struct arena *a, int64_t order_
 enum err order_release(struct db *db, struct arena *a, int64_t order_id, const char *to,
 		       const char *actor, const char *reason);
 
+/* Reconciliation: a 'held' hold whose order no longer waits for its
+ * payment is released and its units go back to available, in a
+ * transaction of its own (the hold, its order and the inventory row locked
+ * in the order every release takes them). *units: how many (0 when there
+ * was nothing to do); E_CONFLICT when reserved does not cover the hold. */
+enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units);
+
 /* `shopd jobs`: expires orders whose holds ran out (voiding any
  * authorization first); one batch per call. */
 int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a);

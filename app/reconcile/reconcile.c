@@ -10,13 +10,13 @@
 #include "../http/valid.h"
 #include "../store/db.h"
 #include "../mail/mail.h"
+#include "../inventory/inventory.h"
 #include "../order/order.h"
 #include "../payment/payment.h"
 #include "reconcile.h"
 
 enum {
-	Q_ORDER, Q_LOG, Q_ADMINS, Q_INV_PAGE, Q_INV_LOCK, Q_INV_RELEASE, Q_HOLDS_ENDED, Q_HOLD_LOCK,
-	Q_HOLD_RELEASE, Q_HELD_SUM, NQ
+	Q_ORDER, Q_LOG, Q_ADMINS, Q_INV_PAGE, Q_HOLDS_ENDED, NQ
 };
 
 /* Order states in the three groups the payment rules need. */
@@ -39,18 +39,9 @@ static struct db_sql sql[NQ] = {
 			 "AND m.warehouse_id = i.warehouse_id), 0) "
 			 "FROM inventory i WHERE (i.sku_id, i.warehouse_id) > (?, ?) "
 			 "ORDER BY i.sku_id, i.warehouse_id LIMIT 500", 0 },
-	[Q_INV_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
-	/* A locking read: the latest committed holds, not the snapshot's. */
-	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
-			 "AND state = 'held' LOCK IN SHARE MODE", 0 },
-	[Q_INV_RELEASE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
-			    "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	/* Held units of orders that no longer wait for a payment. */
 	[Q_HOLDS_ENDED] = { "SELECT h.id, h.order_id, o.status FROM holds h JOIN orders o ON o.id = h.order_id "
 			    "WHERE h.state = 'held' AND o.status NOT IN (" UNPAID ") ORDER BY h.id LIMIT 500", 0 },
-	[Q_HOLD_LOCK] = { "SELECT h.sku_id, h.warehouse_id, h.quantity, o.status FROM holds h "
-			  "JOIN orders o ON o.id = h.order_id WHERE h.id = ? AND h.state = 'held' FOR UPDATE", 0 },
-	[Q_HOLD_RELEASE] = { "UPDATE holds SET state = 'released' WHERE id = ? AND state = 'held'", 0 },
 };
 
 void reconcile_init(void)
@@ -61,6 +52,7 @@ void reconcile_init(void)
 		return;
 	done = 1;
 	order_init();
+	inventory_init();
 	mail_init();
 	db_register(sql, NQ);
 }
@@ -295,68 +287,6 @@ enum err reconcile_payments(struct db *db, struct arena *a, struct recon *r)
 
 /* ---- stock ---- */
 
-struct release_ctx {
-	struct arena *a;
-	int64_t sku, wh, hold;
-	int64_t moved;
-};
-
-/* Reserved units no live hold accounts for go back to available. */
-static enum err tx_release_reserved(struct db *db, void *p)
-{
-	struct release_ctx *x = p;
-	struct db_res *r = NULL, *h = NULL;
-	int64_t extra;
-	enum err e;
-
-	x->moved = 0;
-	if ((e = db_exec(db, x->a, &sql[Q_INV_LOCK], &r, "ii", x->sku, x->wh)) ||
-	    (e = db_exec(db, x->a, &sql[Q_HELD_SUM], &h, "ii", x->sku, x->wh)))
-		return e;
-	if (!r->nrows)
-		return E_OK;
-	extra = db_int(r, 0, 0) - db_int(h, 0, 0);
-	if (extra <= 0)
-		return E_OK;	/* put right meanwhile */
-	if ((e = db_exec(db, x->a, &sql[Q_INV_RELEASE], NULL, "iiiii", extra, extra, x->sku, x->wh, extra)))
-		return e;
-	x->moved = extra;
-	return E_OK;
-}
-
-/* A held hold of an order that no longer waits: released with its units. */
-static enum err tx_release_hold(struct db *db, void *p)
-{
-	struct release_ctx *x = p;
-	struct db_res *h = NULL, *inv = NULL;
-	const char *st;
-	enum err e;
-
-	x->moved = 0;
-	/* The hold (with its order), then the inventory row: the order in
-	 * which releasing an order's holds takes them (app/order). */
-	if ((e = db_exec(db, x->a, &sql[Q_HOLD_LOCK], &h, "i", x->hold)) || !h->nrows)
-		return e;
-	x->sku = db_int(h, 0, 0);
-	x->wh = db_int(h, 0, 1);
-	if ((e = db_exec(db, x->a, &sql[Q_INV_LOCK], &inv, "ii", x->sku, x->wh)))
-		return e;
-	st = db_cell(h, 0, 3);
-	if (in(st, unpaid))
-		return E_OK;	/* the order waits again (cannot happen; be safe) */
-	if ((e = db_exec(db, x->a, &sql[Q_HOLD_RELEASE], NULL, "i", x->hold)))
-		return e;
-	if (db_affected(db) != 1)
-		return E_OK;
-	if ((e = db_exec(db, x->a, &sql[Q_INV_RELEASE], NULL, "iiiii", db_int(h, 0, 2), db_int(h, 0, 2), x->sku,
-			 x->wh, db_int(h, 0, 2))))
-		return e;
-	if (db_affected(db) != 1)
-		return E_CONFLICT;	/* reserved does not cover it: roll back, report */
-	x->moved = db_int(h, 0, 2);
-	return E_OK;
-}
-
 enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 {
 	struct db_res *res = NULL;
@@ -367,8 +297,8 @@ enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 	if ((e = db_exec(db, a, &sql[Q_HOLDS_ENDED], &res, "")))
 		return e;
 	for (size_t i = 0; i < res->nrows; i++) {
-		struct release_ctx x = { a, 0, 0, db_int(res, i, 0), 0 };
-		const char *subject = arena_printf(a, "hold:%lld", (long long)x.hold);
+		int64_t hold = db_int(res, i, 0), moved = 0;
+		const char *subject = arena_printf(a, "hold:%lld", (long long)hold);
 		const char *finding = arena_printf(a, "units held for order %s, which is %s", db_cell(res, i, 1),
 						   db_cell(res, i, 2));
 
@@ -376,11 +306,11 @@ enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 			note(db, a, r, "stock", subject, finding, "release the hold", "reported");
 			continue;
 		}
-		e = db_tx(db, tx_release_hold, &x);
+		e = order_release_stray_hold(db, a, hold, &moved);
 		if (e == E_UNAVAIL)
 			return e;
 		note(db, a, r, "stock", subject, finding, e ? arena_printf(a, "not released: %s", err_str(e)) :
-		     arena_printf(a, "%lld units back to available", (long long)x.moved), e ? "failed" : "repaired");
+		     arena_printf(a, "%lld units back to available", (long long)moved), e ? "failed" : "repaired");
 	}
 	for (;;) {
 		if ((e = db_exec(db, a, &sql[Q_INV_PAGE], &res, "ii", sku, wh)))
@@ -400,15 +330,15 @@ enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 			if (resv > held) {
 				const char *finding = arena_printf(a, "%lld units reserved, live holds cover %lld",
 								   (long long)resv, (long long)held);
-				struct release_ctx x = { a, sku, wh, 0, 0 };
+				int64_t released = 0;
 
 				if (!r->repair) {
 					note(db, a, r, "stock", subject, finding, "release the rest", "reported");
-				} else if ((e = db_tx(db, tx_release_reserved, &x)) == E_UNAVAIL) {
+				} else if ((e = inventory_release_unheld(db, a, sku, wh, &released)) == E_UNAVAIL) {
 					return e;
 				} else {
 					note(db, a, r, "stock", subject, finding, e ? err_str(e) :
-					     arena_printf(a, "%lld units back to available", (long long)x.moved),
+					     arena_printf(a, "%lld units back to available", (long long)released),
 					     e ? "failed" : "repaired");
 				}
 			} else if (resv < held) {

@@ -619,20 +619,25 @@ void sign_header(char *out, size_t n, const char *name, const char *secret, long
 
 static char pg_base[128], pg_key[128];
 
-static void pg_read(const char *name, char *out, size_t n)
+void file_trimmed(const char *path, char *out, size_t n)
 {
-	char path[1024];
-	FILE *f;
+	FILE *f = fopen(path, "r");
 	size_t k;
 
-	snprintf(path, sizeof(path), "%s/%s", home, name);
-	f = fopen(path, "r");
 	ck_assert_msg(f != NULL, "cannot read %s", path);
 	k = fread(out, 1, n - 1, f);
 	fclose(f);
-	while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
+	while (k && (out[k - 1] == '\n' || out[k - 1] == '\r' || out[k - 1] == ' '))
 		k--;
 	out[k] = '\0';
+}
+
+static void pg_read(const char *name, char *out, size_t n)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", home, name);
+	file_trimmed(path, out, n);
 }
 
 static void pg_init(void)

@@ -135,6 +135,10 @@ long long seller_new(struct client *cl, const char *tag, long long *uid_out);
  * "<name>: t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
 void sign_header(char *out, size_t n, const char *name, const char *secret, long long t, const char *body);
 
+/* The text of a small file (a port, a key) without its trailing newline
+ * into out; fails the test when it cannot be read. */
+void file_trimmed(const char *path, char *out, size_t n);
+
 /* The payment sandbox of the test stack, over its own API (the key and port
  * that scripts/stack keeps under SHOP_HOME). idem (may be NULL) is sent as
  * the Idempotency-Key. */

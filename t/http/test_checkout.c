@@ -76,19 +76,6 @@ static json_t *gw_intent(const char *id)
 	return j;
 }
 
-static void read_file(const char *path, char *out, size_t n)
-{
-	FILE *f = fopen(path, "r");
-	size_t k;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	k = fread(out, 1, n - 1, f);
-	fclose(f);
-	while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
-		k--;
-	out[k] = '\0';
-}
-
 /* ---- shoppers ---- */
 
 static long long signup(struct client *cl, char *email_out, size_t n)
@@ -210,11 +197,11 @@ static void setup(void)
 	{
 		char port[16];
 
-		read_file(q, port, sizeof(port));
+		file_trimmed(q, port, sizeof(port));
 		snprintf(gw_base, sizeof(gw_base), "http://127.0.0.1:%s", port);
 	}
 	snprintf(q, sizeof(q), "%s/paygate/api-key", getenv("SHOP_HOME"));
-	read_file(q, gw_key, sizeof(gw_key));
+	file_trimmed(q, gw_key, sizeof(gw_key));
 	redis_cmd("DEL test:pause");
 }
 
@@ -675,7 +662,7 @@ static long webhook(const char *body, long long t, const char *secret_override)
 	long status;
 
 	snprintf(path, sizeof(path), "%s/paygate/webhook-secret", getenv("SHOP_HOME"));
-	read_file(path, secret, sizeof(secret));
+	file_trimmed(path, secret, sizeof(secret));
 	if (secret_override)
 		snprintf(secret, sizeof(secret), "%s", secret_override);
 	sign_header(sig, sizeof(sig), "Paygate-Signature", secret, t, body);

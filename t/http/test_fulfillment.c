@@ -36,19 +36,6 @@ static long long seller_a, seller_b, sku_a, sku_b, start_a, start_b;
 static char code_a[64], code_b[64];
 static struct client sel_a, sel_b;
 
-static void read_file(const char *path, char *out, size_t n)
-{
-	FILE *f = fopen(path, "r");
-	size_t k;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	k = fread(out, 1, n - 1, f);
-	fclose(f);
-	while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
-		k--;
-	out[k] = '\0';
-}
-
 /* ---- the gateway ---- */
 
 static long gw(const char *method, const char *path, const char *body, char **out)
@@ -257,12 +244,12 @@ static void setup(void)
 
 	clear_ip_throttles();
 	snprintf(q, sizeof(q), "%s/run/paygate.port", getenv("SHOP_HOME"));
-	read_file(q, port, sizeof(port));
+	file_trimmed(q, port, sizeof(port));
 	snprintf(gw_base, sizeof(gw_base), "http://127.0.0.1:%s", port);
 	snprintf(q, sizeof(q), "%s/paygate/api-key", getenv("SHOP_HOME"));
-	read_file(q, gw_key, sizeof(gw_key));
+	file_trimmed(q, gw_key, sizeof(gw_key));
 	snprintf(q, sizeof(q), "%s/carrier-secret", getenv("SHOP_HOME"));
-	read_file(q, carrier_secret, sizeof(carrier_secret));
+	file_trimmed(q, carrier_secret, sizeof(carrier_secret));
 	ck_assert_msg(carrier_secret[0], "no carrier secret in %s", q);
 	sku_a = sql_scalar("SELECT MIN(id) FROM skus WHERE code LIKE 'GRO-%'");
 	sku_b = sql_scalar("SELECT MIN(id) FROM skus WHERE code LIKE 'KIT-%'");
