@@ -149,10 +149,8 @@ $(FUZZ_DIR)/libshop.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# t/fuzz/arena_asan.c replaces the arena (one malloc per allocation, so ASan
-# sees overruns); it comes before libshop.a, whose arena.o is then unused.
-$(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h t/fuzz/arena_asan.c $(FUZZ_DIR)/libshop.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< t/fuzz/arena_asan.c $(FUZZ_DIR)/libshop.a $(LDLIBS)
+$(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_DIR)/libshop.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libshop.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
