@@ -1,0 +1,48 @@
+/* Domain events: the one writer of the outbox.
+ *
+ * An event is written in the same transaction as the change it describes
+ * (the caller's), so it exists exactly when the change committed. Payloads
+ * are JSON objects built with jansson; docs/design.md has the table of every
+ * type with its fields, who emits it and who reads it. Nothing else in the
+ * shop inserts into `outbox` (scripts/guard checks). */
+#ifndef EVENTS_EVENTS_H
+#define EVENTS_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "../core/err.h"
+
+struct arena;
+struct db;
+
+/* Every event type. The outbox's topic column holds the name. */
+enum event_type {
+	EV_PRODUCT_UPDATED,	/* a product's listing changed (aggregate: product id) */
+	EV_STOCK_CHANGED,	/* units of a product's SKUs moved (aggregate: product id) */
+	EV_ORDER_PLACED,	/* an order was created, holds taken (aggregate: order id) */
+	EV_ORDER_CONFIRMED,	/* its payment was authorized */
+	EV_ORDER_EXPIRED,	/* unpaid until its holds ran out */
+	EV_ORDER_CANCELLED,	/* cancelled by the shopper, a seller or the shop */
+	EV_SHIPMENT_SHIPPED,	/* a seller shipped a parcel of the order */
+	EV_REFUND_REQUESTED,	/* a refund was asked of the gateway */
+	EV_REFUND_SUCCEEDED,	/* the gateway refunded */
+	EV_NTYPES
+};
+
+/* "StockChanged", ...; NULL for a value out of range. */
+const char *event_type_name(enum event_type type);
+
+/* Statements of the module (once, at start). */
+void events_init(void);
+
+/* Writes one event inside the caller's transaction. payload must be a JSON
+ * object; the reference is taken (released here, on errors too). */
+enum err event_emit(struct db *db, struct arena *a, enum event_type type, int64_t aggregate, json_t *payload);
+
+/* n events of one type in one statement (bulk writers), in the order given:
+ * payloads[i] is the event of aggregates[i]. References are taken as above. */
+enum err event_emit_many(struct db *db, struct arena *a, enum event_type type, size_t n,
+			 const int64_t *aggregates, json_t *const *payloads);
+
+#endif
