@@ -7,21 +7,23 @@
  *    the seller activates meanwhile is stored as 'suspended' by the item code);
  *  - reinstate: products 'suspended' -> 'active'.
  *
- * One transaction locks the seller row, writes one ProductUpdated outbox
- * event per product it changes (the storefront cache, the category pages and
- * the search index follow the outbox, so the listings disappear within the
- * outbox follower's poll), then changes the products. The seller's open
+ * One transaction locks the seller row, writes one ProductUpdated event per
+ * product it changes (app/events; the storefront cache, the category pages
+ * and the search index follow the outbox, so the listings disappear within
+ * the outbox follower's poll), then changes the products. The seller's open
  * orders are not touched: what was bought is still shipped.
  *
  * The pages (list, suspend/reinstate form) are in sellers_admin_pages.c. */
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 #include "../core/arena.h"
+#include "../events/events.h"
 #include "../store/db.h"
 #include "account.h"
 
 enum {
-	Q_SELLERS, Q_SELLER_LOCK, Q_SELLER_STATUS, Q_EVENTS, Q_PRODUCTS_MOVE, Q_COUNT
+	Q_SELLERS, Q_SELLER_LOCK, Q_SELLER_STATUS, Q_MOVING, Q_PRODUCTS_MOVE, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -40,15 +42,16 @@ static struct db_sql sql[Q_COUNT] = {
 	 * writes, which read the seller's status in their own transaction. */
 	[Q_SELLER_LOCK] = { "SELECT status, display_name FROM sellers WHERE id = ? FOR UPDATE", 0 },
 	[Q_SELLER_STATUS] = { "UPDATE sellers SET status = ? WHERE id = ?", 0 },
-	[Q_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "SELECT 'ProductUpdated', id, JSON_OBJECT('id', id, 'reason', ?) "
-		       "FROM products WHERE seller_id = ? AND status = ?", 0 },
+	/* The products the move below changes, locked (a current read, like
+	 * the UPDATE's), so there is exactly one event per changed product. */
+	[Q_MOVING] = { "SELECT id FROM products WHERE seller_id = ? AND status = ? ORDER BY id FOR UPDATE", 0 },
 	[Q_PRODUCTS_MOVE] = { "UPDATE products SET status = ? WHERE seller_id = ? AND status = ?", 0 },
 };
 
 void sellers_admin_init(void)
 {
 	db_register(sql, Q_COUNT);
+	events_init();
 }
 
 enum err sellers_admin_list(struct db *db, struct arena *a, const char *q,
@@ -89,6 +92,30 @@ struct suspend_tx {
 	const char *name;
 };
 
+/* One ProductUpdated event per product about to move, in one statement. */
+static enum err emit_moving(struct db *db, struct arena *a, int64_t seller, const char *from,
+			    const char *reason)
+{
+	struct db_res *r = NULL;
+	int64_t *ids;
+	json_t **payloads;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_MOVING], &r, "is", seller, from)))
+		return e;
+	if (!r->nrows)
+		return E_OK;
+	ids = arena_calloc(a, r->nrows, sizeof(*ids));
+	payloads = arena_calloc(a, r->nrows, sizeof(*payloads));
+	if (!ids || !payloads)
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		ids[i] = db_int(r, i, 0);
+		payloads[i] = json_pack("{s:I, s:s}", "id", (json_int_t)ids[i], "reason", reason);
+	}
+	return event_emit_many(db, a, EV_PRODUCT_UPDATED, r->nrows, ids, payloads);
+}
+
 static enum err suspend_tx(struct db *db, void *p)
 {
 	struct suspend_tx *t = p;
@@ -106,8 +133,7 @@ static enum err suspend_tx(struct db *db, void *p)
 	if (!strcmp(db_cell(r, 0, 0), to))
 		return E_OK;	/* already so: a repeated click changes nothing */
 	if ((e = db_exec(db, t->a, &sql[Q_SELLER_STATUS], NULL, "si", to, t->id)) ||
-	    (e = db_exec(db, t->a, &sql[Q_EVENTS], NULL, "sis",
-			 t->suspend ? "seller suspended" : "seller reinstated", t->id, from)) ||
+	    (e = emit_moving(db, t->a, t->id, from, t->suspend ? "seller suspended" : "seller reinstated")) ||
 	    (e = db_exec(db, t->a, &sql[Q_PRODUCTS_MOVE], NULL, "sis", to, t->id, from)))
 		return e;
 	t->moved = db_affected(db);
