@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include "http/router.h"
 #include "catalog/catalog.h"
-#include "account/account.h"
-#include "cart/cart.h"
+#include "account/account_pages.h"
+#include "cart/cart_pages.h"
 #include "checkout/checkout.h"
 #include "checkout/pricing.h"
 #include "order/order.h"

@@ -15,7 +15,7 @@
 #include "catalog/catalog.h"
 #include "account/account.h"
 #include "account/session.h"
-#include "cart/cart.h"
+#include "cart/cart_pages.h"
 #include "checkout/checkout.h"
 #include "mail/mail.h"
 #include "search/search.h"

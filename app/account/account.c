@@ -1,6 +1,8 @@
-/* Registration, sign-in and sign-out, password change, the account page and
- * the session API. Answers never reveal whether an email has an account:
- * registration and sign-in say the same thing, in the same time, either way. */
+/* Accounts: registration, password checks and changes, roles. Answers never
+ * reveal whether an email has an account: registration does the same work
+ * (a mail) either way, and a password check costs one Argon2 run whether the
+ * account exists or not. The pages and the session API are in
+ * account_pages.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,26 +11,9 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
-#include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../mail/mail.h"
 #include "../store/db.h"
 #include "account.h"
-#include "session.h"
-#include "../cart/cart.h"
-
-#define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
-#define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
-#define LOGIN_WINDOW (15 * 60)
-#define REGISTER_LIMIT 10	/* registrations per IP per hour */
-#define REGISTER_WINDOW 3600
-
-const char *const account_vocab[] = {
-	"email", "roles", "isSeller", "isAdmin", "addresses", "errors", "field",
-	"registered", "signedOut", "passwordChanged", "reset",
-	NULL
-};
 
 enum {
 	Q_BY_EMAIL, Q_INSERT, Q_SET_HASH, Q_CHANGE_PW, Q_HASH_BY_ID, Q_GRANT_SELLER,
@@ -112,65 +97,10 @@ enum err account_grant(struct db *db, struct arena *a, const char *email, const 
 	return db_exec(db, a, q, NULL, "s", email);
 }
 
-/* ---- helpers ---- */
-
-static const char *client_ip(struct ctx *c)
+enum err account_register(struct db *db, struct arena *a, const char *name, const char *email_in,
+			  const char *pw, const char **why)
 {
-	return c->req->remote_addr ? c->req->remote_addr : "unknown";
-}
-
-/* Throttle key for an email: hashed, so Redis holds no addresses. */
-static const char *email_key(struct ctx *c, const char *prefix, const char *email)
-{
-	unsigned char h[16];
-	char hex[33];
-
-	crypto_generichash(h, sizeof(h), (const unsigned char *)email, strlen(email), NULL, 0);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	return arena_printf(c->a, "%s%s", prefix, hex);
-}
-
-/* A local path to go to after sign-in; anything else (another site,
- * "//evil", a scheme) falls back to /account. */
-static const char *safe_next(const char *next)
-{
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') || strchr(next, '\n'))
-		return "/account";
-	return next;
-}
-
-static json_t *user_json(const struct session *s)
-{
-	json_t *roles = json_array();
-
-	json_array_append_new(roles, json_string("shopper"));
-	if (s->is_seller)
-		json_array_append_new(roles, json_string("seller"));
-	if (s->is_admin)
-		json_array_append_new(roles, json_string("admin"));
-	return json_pack("{s:I, s:s, s:s, s:o, s:b, s:b}", "id", (json_int_t)s->uid,
-			 "name", s->name, "email", s->email, "roles", roles,
-			 "isSeller", s->is_seller, "isAdmin", s->is_admin);
-}
-
-/* A form page with the CSRF token and, when given, an error and status. */
-static json_t *form_page(struct ctx *c, const char *view, const char *title, int status, const char *error)
-{
-	json_t *m = session_form_page(c, view, title, status);
-
-	if (m && error)
-		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));
-	return m;
-}
-
-/* ---- registration ---- */
-
-/* Registers, or (email taken) tells the owner by mail; the caller answers
- * the same way in both cases. Returns E_INVAL with *why for bad input. */
-static enum err do_register(struct ctx *c, const char **why)
-{
-	const char *name = ctx_str(c, "name"), *pw = ctx_str(c, "password");
-	const char *email = account_email(c->a, ctx_str(c, "email"));
+	const char *email = account_email(a, email_in);
 	int64_t uid = 0;
 	enum err e;
 
@@ -180,252 +110,66 @@ static enum err do_register(struct ctx *c, const char **why)
 	}
 	if ((*why = pw_policy(pw)))
 		return E_INVAL;
-	if ((e = db_begin(c->db)))
+	if ((e = db_begin(db)))
 		return e;
-	e = account_create(c->db, c->a, name, email, pw, &uid);
+	e = account_create(db, a, name, email, pw, &uid);
 	if (e == E_OK)
-		e = mail_enqueue(c->db, c->a, email, "Welcome to Shop",
-			arena_printf(c->a, "Hello %s,\n\nyour account is ready. Sign in at %s/signin\n", name, config.base_url));
+		e = mail_enqueue(db, a, email, "Welcome to Shop",
+			arena_printf(a, "Hello %s,\n\nyour account is ready. Sign in at %s/signin\n", name, config.base_url));
 	else if (e == E_CONFLICT)
-		e = mail_enqueue(c->db, c->a, email, "Someone tried to register with your address",
-			arena_printf(c->a, "Hello,\n\nsomeone tried to create a Shop account with this address, which already has one.\n"
+		e = mail_enqueue(db, a, email, "Someone tried to register with your address",
+			arena_printf(a, "Hello,\n\nsomeone tried to create a Shop account with this address, which already has one.\n"
 				     "If it was you, sign in at %s/signin or reset your password at %s/forgot.\n"
 				     "If it was not, you can ignore this message.\n", config.base_url, config.base_url));
 	if (e) {
-		db_rollback(c->db);
+		db_rollback(db);
 		return e;
 	}
-	return db_commit(c->db);
+	return db_commit(db);
 }
 
-enum err h_register_form(struct ctx *c)
+enum err account_password_ok(struct db *db, struct arena *a, const char *email, const char *pw,
+			     int64_t *uid, const char **hash)
 {
-	return form_page(c, "register", "Create your account", 200, NULL) ? E_OK : E_NOMEM;
-}
-
-static const char *registered_msg =
-	"Thank you. If the address can be used, your account is ready and we have sent you a message. "
-	"Sign in to continue.";
-
-static enum err register_common(struct ctx *c, int json)
-{
-	const char *why = NULL, *key = arena_printf(c->a, "reg:ip:%s", client_ip(c));
-	int wait;
-	enum err e;
-
-	if ((wait = session_throttled(c, key, REGISTER_LIMIT)))
-		return session_reply_throttled(c, wait, "attempts");
-	session_throttle_hit(c, key, REGISTER_WINDOW);
-	e = do_register(c, &why);
-	if (e == E_INVAL) {
-		if (json)
-			return reply_error(c, 400, why);
-		return form_page(c, "register", "Create your account", 400, why) ? E_OK : E_NOMEM;
-	}
-	if (e)
-		return e;
-	if (json) {
-		json_t *m = reply_model(c, NULL, NULL);
-
-		c->resp->status = 201;
-		json_object_set_new(m, "message", json_string(registered_msg));
-		json_object_set_new(m, "email", json_string(account_email(c->a, ctx_str(c, "email"))));
-		return E_OK;
-	}
-	return reply_redirect(c, 303, "/signin?registered=1");
-}
-
-enum err h_register(struct ctx *c)
-{
-	return register_common(c, 0);
-}
-
-enum err h_api_register(struct ctx *c)
-{
-	return register_common(c, 1);
-}
-
-/* ---- sign-in ---- */
-
-static const char *bad_login = "The email or password is not right.";
-
-/* E_OK and the session switched, E_INVAL for wrong credentials (same answer
- * for unknown emails), E_CONFLICT when throttled (*wait set). */
-static enum err do_signin(struct ctx *c, int *wait, const char **old_key, const char **cart_msg)
-{
-	const char *email = account_email(c->a, ctx_str(c, "email"));
-	const char *pw = ctx_str(c, "password");
-	const char *ipkey = arena_printf(c->a, "login:ip:%s", client_ip(c));
-	const char *acctkey = email_key(c, "login:acct:", email ? email : ctx_str(c, "email"));
 	struct db_res *r = NULL;
-	const char *hash = NULL;
-	int64_t uid = 0;
 	enum err e;
 
-	if ((*wait = session_throttled(c, ipkey, LOGIN_IP_LIMIT)) ||
-	    (*wait = session_throttled(c, acctkey, LOGIN_ACCT_LIMIT)))
-		return E_CONFLICT;
+	*uid = 0;
+	*hash = NULL;
 	if (email) {
-		if ((e = db_exec(c->db, c->a, &sql[Q_BY_EMAIL], &r, "s", email)))
+		if ((e = db_exec(db, a, &sql[Q_BY_EMAIL], &r, "s", email)))
 			return e;
 		if (r->nrows && !strcmp(db_cell(r, 0, 2), "active")) {
-			uid = db_int(r, 0, 0);
-			hash = db_cell(r, 0, 1);
+			*uid = db_int(r, 0, 0);
+			*hash = db_cell(r, 0, 1);
 		}
 	}
 	/* Always pay for one Argon2 verification, account or not. */
-	if (!pw_verify(hash, pw ? pw : "") || !uid) {
-		session_throttle_hit(c, ipkey, LOGIN_WINDOW);
-		session_throttle_hit(c, acctkey, LOGIN_WINDOW);
+	if (!pw_verify(*hash, pw ? pw : "") || !*uid) {
+		*uid = 0;
 		return E_INVAL;
 	}
-	session_throttle_clear(c, acctkey);
-	/* The guest cart joins the saved one before the session switches, so
-	 * a failure here leaves it where it was. */
-	if ((e = cart_merge(c, uid, cart_msg)))
-		return e;
+	return E_OK;
+}
+
+void account_rehash(struct db *db, struct arena *a, int64_t uid, const char *pw, const char *hash)
+{
 	if (pw_needs_rehash(hash)) {
 		char fresh[crypto_pwhash_STRBYTES];
 
 		if (pw_hash(pw, fresh) == E_OK)
-			db_exec(c->db, c->a, &sql[Q_SET_HASH], NULL, "si", fresh, uid);
+			db_exec(db, a, &sql[Q_SET_HASH], NULL, "si", fresh, uid);
 	}
-	return session_signin(c, uid, old_key);
 }
 
-enum err h_signin_form(struct ctx *c)
+enum err account_change_password(struct db *db, struct arena *a, int64_t uid, const char *cur,
+				 const char *pw, const char **why)
 {
-	json_t *m = form_page(c, "signin", "Sign in", 200, NULL);
-
-	if (!m)
-		return E_NOMEM;
-	if (ctx_str(c, "next"))
-		json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
-	if (ctx_int(c, "registered", 0))
-		c->notice = "Thank you for registering. Sign in to continue.";
-	else if (ctx_int(c, "reset", 0))
-		c->notice = "Your password has been changed. Sign in with the new one.";
-	return E_OK;
-}
-
-enum err h_signin(struct ctx *c)
-{
-	const char *old_key = NULL, *cart_msg = NULL;
-	int wait = 0;
-	enum err e = do_signin(c, &wait, &old_key, &cart_msg);
-	json_t *m;
-
-	if (e == E_CONFLICT)
-		return session_reply_throttled(c, wait, "attempts");
-	if (e == E_INVAL) {
-		m = form_page(c, "signin", "Sign in", 401, bad_login);
-		if (!m)
-			return E_NOMEM;
-		if (ctx_str(c, "next"))
-			json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
-		json_object_set_new(m, "email", json_string(ctx_str(c, "email")));
-		return E_OK;
-	}
-	if (e)
-		return e;
-	session_flash(c, cart_msg);
-	return reply_redirect(c, 303, safe_next(ctx_str(c, "next")));
-}
-
-enum err h_api_session_post(struct ctx *c)
-{
-	const char *old_key = NULL, *cart_msg = NULL;
-	int wait = 0;
-	enum err e = do_signin(c, &wait, &old_key, &cart_msg);
-	json_t *m;
-
-	if (e == E_CONFLICT)
-		return session_reply_throttled(c, wait, "attempts");
-	if (e == E_INVAL)
-		return reply_error(c, 401, bad_login);
-	if (e)
-		return e;
-	m = reply_model(c, NULL, NULL);
-	json_object_set_new(m, "user", user_json(c->sess));
-	json_object_set_new(m, "csrfToken", json_string(c->sess->csrf));
-	if (cart_msg)
-		json_object_set_new(m, "cartMessage", json_string(cart_msg));
-	return E_OK;
-}
-
-enum err h_api_session_get(struct ctx *c)
-{
-	const char *csrf = session_csrf(c);
-	json_t *m;
-
-	if (!csrf)
-		return E_UNAVAIL;
-	m = reply_model(c, NULL, NULL);
-	json_object_set_new(m, "user", c->sess->uid ? user_json(c->sess) : json_null());
-	json_object_set_new(m, "csrfToken", json_string(csrf));
-	return E_OK;
-}
-
-enum err h_api_session_delete(struct ctx *c)
-{
-	session_destroy(c);
-	c->resp->status = 204;
-	return E_OK;
-}
-
-enum err h_signout(struct ctx *c)
-{
-	session_destroy(c);
-	return reply_redirect(c, 303, "/");
-}
-
-enum err h_api_me(struct ctx *c)
-{
-	json_t *m = reply_model(c, NULL, NULL), *u = user_json(c->sess);
-
-	if (!m || !u) {
-		json_decref(u);
-		return E_NOMEM;
-	}
-	json_object_update(m, u);
-	json_decref(u);
-	return E_OK;
-}
-
-/* ---- account page and password change ---- */
-
-enum err h_account(struct ctx *c)
-{
-	json_t *m = form_page(c, "account", "Your account", 200, NULL), *addrs = NULL;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if (ctx_int(c, "changed", 0))
-		c->notice = "Your password has been changed. Your other sessions have been signed out.";
-	json_object_set_new(m, "user", user_json(c->sess));
-	if ((e = address_list(c, c->sess->uid, &addrs)))
-		return e;
-	json_object_set_new(m, "addresses", addrs);
-	return E_OK;
-}
-
-enum err h_password_form(struct ctx *c)
-{
-	return form_page(c, "password", "Change your password", 200, NULL) ? E_OK : E_NOMEM;
-}
-
-/* Checks the current password, stores the new one and ends every session of
- * this person (the epoch moves on); the caller gets a fresh session. */
-static enum err do_change_password(struct ctx *c, const char **why)
-{
-	const char *cur = ctx_str(c, "current"), *pw = ctx_str(c, "password"), *old_key;
 	char hash[crypto_pwhash_STRBYTES];
 	struct db_res *r = NULL;
-	int64_t uid = c->sess->uid;
 	enum err e;
 
-	if ((e = db_exec(c->db, c->a, &sql[Q_HASH_BY_ID], &r, "i", uid)))
+	if ((e = db_exec(db, a, &sql[Q_HASH_BY_ID], &r, "i", uid)))
 		return e;
 	if (!r->nrows || !pw_verify(db_cell(r, 0, 0), cur)) {
 		*why = "current: the current password is not right";
@@ -434,36 +178,7 @@ static enum err do_change_password(struct ctx *c, const char **why)
 	if ((*why = pw_policy(pw)))
 		return E_INVAL;
 	if ((e = pw_hash(pw, hash)) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_CHANGE_PW], NULL, "si", hash, uid)))
+	    (e = db_exec(db, a, &sql[Q_CHANGE_PW], NULL, "si", hash, uid)))
 		return e;
-	/* A new id for this browser; the old one dies with the others. */
-	return session_signin(c, uid, &old_key);
-}
-
-enum err h_password(struct ctx *c)
-{
-	const char *why = NULL;
-	enum err e = do_change_password(c, &why);
-
-	if (e == E_INVAL)
-		return form_page(c, "password", "Change your password", 400, why) ? E_OK : E_NOMEM;
-	if (e)
-		return e;
-	return reply_redirect(c, 303, "/account?changed=1");
-}
-
-enum err h_api_password(struct ctx *c)
-{
-	const char *why = NULL;
-	enum err e = do_change_password(c, &why);
-	json_t *m;
-
-	if (e == E_INVAL)
-		return reply_error(c, 400, why);
-	if (e)
-		return e;
-	m = reply_model(c, NULL, NULL);
-	json_object_set_new(m, "message", json_string("Password changed. Your other sessions have been signed out."));
-	json_object_set_new(m, "csrfToken", json_string(c->sess->csrf));
 	return E_OK;
 }

@@ -1,15 +1,15 @@
-/* Accounts: registration, sign-in, passwords, addresses, roles, seller
- * applications and the admin pages. */
+/* Accounts: registration, sign-in checks, passwords, roles, seller
+ * applications, password resets and the admin's seller list (the domain:
+ * database, arena and plain values in, enum err out). The pages and the
+ * API are declared in account_pages.h. */
 #ifndef ACCOUNT_ACCOUNT_H
 #define ACCOUNT_ACCOUNT_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sodium.h>
-#include <jansson.h>
 #include "../core/err.h"
 
-struct ctx;
 struct db;
 struct arena;
 
@@ -40,6 +40,7 @@ void account_init(void);
 void address_init(void);
 void reset_init(void);
 void admin_init(void);
+void sellers_admin_init(void);
 
 /* Creates a user or returns E_CONFLICT if the email is taken; *uid set.
  * Used by registration and `shopctl create-admin`. */
@@ -51,54 +52,97 @@ enum err account_grant(struct db *db, struct arena *a, const char *email, const 
  * is none (app/account/admin.c); used by /admin/grant and shopctl. */
 enum err admin_grant(struct db *db, struct arena *a, const char *email, const char *role);
 
-/* Handlers: app/account/account.c */
-enum err h_signin_form(struct ctx *c);
-enum err h_signin(struct ctx *c);
-enum err h_register_form(struct ctx *c);
-enum err h_register(struct ctx *c);
-enum err h_signout(struct ctx *c);
-enum err h_account(struct ctx *c);
-enum err h_password_form(struct ctx *c);
-enum err h_password(struct ctx *c);
-enum err h_api_register(struct ctx *c);
-enum err h_api_session_get(struct ctx *c);
-enum err h_api_session_post(struct ctx *c);
-enum err h_api_session_delete(struct ctx *c);
-enum err h_api_me(struct ctx *c);
-enum err h_api_password(struct ctx *c);
+/* Registration: checks the email (normalised here) and the password policy
+ * (E_INVAL with *why, the field-named message), then creates the account
+ * and mails a welcome, or, when the email is taken, mails its owner
+ * instead: the caller answers the same way in both cases. */
+enum err account_register(struct db *db, struct arena *a, const char *name, const char *email,
+			  const char *pw, const char **why);
+/* Sign-in check: E_OK with *uid and *hash (the stored hash, for
+ * account_rehash) when email (normalised, or NULL) names an active account
+ * whose password is pw; E_INVAL otherwise, after the same Argon2 work. */
+enum err account_password_ok(struct db *db, struct arena *a, const char *email, const char *pw,
+			     int64_t *uid, const char **hash);
+/* Stores pw hashed with today's parameters when hash was made with older
+ * ones (best effort). */
+void account_rehash(struct db *db, struct arena *a, int64_t uid, const char *pw, const char *hash);
+/* Checks cur, applies the policy to pw (E_INVAL with *why for either) and
+ * stores it; the session epoch moves on, ending every session of uid. */
+enum err account_change_password(struct db *db, struct arena *a, int64_t uid, const char *cur,
+				 const char *pw, const char **why);
 
-/* Handlers: app/account/address.c */
-enum err h_address_new(struct ctx *c);
-enum err h_address_edit_form(struct ctx *c);
-enum err h_address_edit(struct ctx *c);
-enum err h_address_delete(struct ctx *c);
-enum err h_address_default(struct ctx *c);
-enum err h_api_addresses(struct ctx *c);
-enum err h_api_address_create(struct ctx *c);
-enum err h_api_address_get(struct ctx *c);
-enum err h_api_address_update(struct ctx *c);
-enum err h_api_address_delete(struct ctx *c);
-/* The person's addresses as a JSON array (new reference), for pages. */
-enum err address_list(struct ctx *c, int64_t uid, json_t **out);
+/* ---- password resets (app/account/reset.c) ---- */
 
-/* Handlers: app/account/reset.c (forgot password) */
-enum err h_forgot_form(struct ctx *c);
-enum err h_forgot(struct ctx *c);
-enum err h_reset_form(struct ctx *c);
-enum err h_reset(struct ctx *c);
-enum err h_api_forgot(struct ctx *c);
-enum err h_api_reset(struct ctx *c);
+/* For an active account with this (normalised) email and fewer than 3
+ * links in the last hour: stores a new one-hour token's hash and mails the
+ * link, in one transaction. Does the same work either way and says nothing
+ * about which way it went. */
+enum err reset_request(struct db *db, struct arena *a, const char *email);
+/* *ok 1 when the token is unused, unexpired and its account active. */
+enum err reset_token_ok(struct db *db, struct arena *a, const char *token, int *ok);
+/* Sets pw through the token: E_NOTFOUND for a bad token, E_INVAL with *why
+ * for a password the policy refuses. Ends every session of the person,
+ * retires their other tokens and mails them, in one transaction. */
+enum err reset_password(struct db *db, struct arena *a, const char *token, const char *pw,
+			const char **why);
 
-/* Handlers: app/account/admin.c (roles, seller applications) */
-enum err h_sell_form(struct ctx *c);
-enum err h_sell(struct ctx *c);
-enum err h_admin(struct ctx *c);
-enum err h_admin_grant(struct ctx *c);
-enum err h_admin_application(struct ctx *c);
+/* ---- seller applications and roles (app/account/admin.c) ---- */
 
-/* app/account/sellers_admin.c: the admin's list of sellers, suspension */
-void sellers_admin_init(void);
-enum err h_admin_sellers(struct ctx *c);
-enum err h_admin_seller_status(struct ctx *c);
+struct seller_brief {
+	int64_t id;
+	const char *slug, *display_name, *contact_email, *status;
+};
+
+struct seller_application {
+	const char *display_name, *slug, *contact_email, *status, *date;
+};
+
+struct pending_application {
+	int64_t id;
+	const char *id_text;	/* the id as the database wrote it */
+	const char *display_name, *slug, *contact_email, *date, *applicant_name, *applicant_email;
+};
+
+struct user_brief {
+	const char *name, *email, *status, *date;
+	int is_seller, is_admin;
+};
+
+/* The seller uid runs (*found 0 when none). */
+enum err admin_seller_of(struct db *db, struct arena *a, int64_t uid, struct seller_brief *out, int *found);
+/* uid's latest application to sell (*found 0 when none). */
+enum err admin_last_application(struct db *db, struct arena *a, int64_t uid,
+				struct seller_application *out, int *found);
+/* Applies to sell; E_CONFLICT with *why when one is pending already or the
+ * slug is taken. */
+enum err admin_apply(struct db *db, struct arena *a, int64_t uid, const char *name, const char *slug,
+		     const char *contact, const char **why);
+/* The pending applications, oldest first (at most 100). */
+enum err admin_pending(struct db *db, struct arena *a, struct pending_application **out, size_t *n);
+/* People whose email starts with q (case-insensitive, at most 50). */
+enum err admin_find_users(struct db *db, struct arena *a, const char *q, struct user_brief **out, size_t *n);
+/* Approves (making the seller, the role and a mail) or rejects (a mail)
+ * application id as admin_uid. E_NOTFOUND; E_CONFLICT with *why when it is
+ * decided already or its slug is taken. */
+enum err admin_decide(struct db *db, struct arena *a, int64_t id, int64_t admin_uid, int approve,
+		      const char **why);
+
+/* ---- the admin's list of sellers, suspension (app/account/sellers_admin.c) ---- */
+
+struct seller_row {
+	int64_t id;
+	const char *id_text;
+	const char *slug, *display_name, *status, *email, *date;
+	int64_t items, listed;
+};
+
+/* Sellers whose slug or name starts with q (NULL: all), at most 200. */
+enum err sellers_admin_list(struct db *db, struct arena *a, const char *q,
+			    struct seller_row **out, size_t *n);
+/* Suspends (or reinstates) a seller and moves its listings with one
+ * ProductUpdated event each, in one transaction. *moved: listings moved;
+ * *name: the seller's display name. E_NOTFOUND for no such seller. */
+enum err sellers_admin_set_status(struct db *db, struct arena *a, int64_t seller_id, int suspend,
+				  uint64_t *moved, const char **name);
 
 #endif

@@ -1,5 +1,6 @@
-/* The address book: validation rules (pure, see address.h), the account
- * page's forms and the /api/me/addresses API.
+/* The address book: validation rules (pure, see address.h) and storage.
+ * The account page's forms and the /api/me/addresses API are in
+ * address_pages.c.
  *
  * Every query names the owner (WHERE id = ? AND user_id = ?), so another
  * person's address is "not found", never filtered out after reading it.
@@ -16,12 +17,9 @@
 #include <string.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
 #include "account.h"
 #include "address.h"
-#include "session.h"
 
 /* ---- rules ---- */
 
@@ -474,113 +472,82 @@ static struct db_sql sql[Q_COUNT] = {
 			"ORDER BY created_at DESC, id DESC LIMIT 1", 0 },
 };
 
-/* The names address_edit.html and partials/addresses.html use. */
-const char *const address_vocab[] = {
-	"addresses", "address", "id", "name", "line1", "line2", "city", "region",
-	"postalCode", "country", "isDefault", "makeDefault", "isNew", "csrf",
-	"errors", "field", "message", "fieldErrors", "error",
-	NULL
-};
-
 void address_init(void)
 {
 	db_register(sql, Q_COUNT);
 }
 
-/* The fields in API order, with where each lives in struct address and in
- * a row, and its label for the form's messages. */
-static const struct afield {
-	const char *key;
-	size_t off;
-	int col;
-	int required;
-	const char *label;
-} afields[] = {
-	{ "name", offsetof(struct address, name), A_NAME, 1, "Full name" },
-	{ "line1", offsetof(struct address, line1), A_LINE1, 1, "Address line 1" },
-	{ "line2", offsetof(struct address, line2), A_LINE2, 0, "Address line 2" },
-	{ "city", offsetof(struct address, city), A_CITY, 1, "City" },
-	{ "region", offsetof(struct address, region), A_REGION, 0, "State, province or region" },
-	{ "postalCode", offsetof(struct address, postal_code), A_POSTAL, 1, "Postal code" },
-	{ "country", offsetof(struct address, country), A_COUNTRY, 1, "Country" },
+/* Where each field lives in struct address and in a row. */
+static const size_t field_off[] = {
+	offsetof(struct address, name), offsetof(struct address, line1), offsetof(struct address, line2),
+	offsetof(struct address, city), offsetof(struct address, region),
+	offsetof(struct address, postal_code), offsetof(struct address, country),
 };
+static const int field_col[] = { A_NAME, A_LINE1, A_LINE2, A_CITY, A_REGION, A_POSTAL, A_COUNTRY };
 
-static const char **afield_ptr(struct address *ad, const struct afield *f)
+static const char **field_ptr(struct address *ad, size_t k)
 {
-	return (const char **)(void *)((char *)ad + f->off);
+	return (const char **)(void *)((char *)ad + field_off[k]);
 }
 
-/* Adds row i's API fields to o. */
-static void address_fill(json_t *o, const struct db_res *r, size_t i)
+static void fill_row(const struct db_res *r, size_t i, struct address_row *out)
 {
-	json_object_set_new(o, "id", json_integer(db_int(r, i, A_ID)));
-	for (size_t k = 0; k < NELEM(afields); k++) {
-		const char *v = db_cell(r, i, afields[k].col);
-
-		json_object_set_new(o, afields[k].key, json_string(v ? v : ""));
-	}
-	json_object_set_new(o, "isDefault", json_boolean(db_int(r, i, A_DEFAULT) != 0));
+	memset(out, 0, sizeof(*out));
+	out->id = db_int(r, i, A_ID);
+	for (size_t k = 0; k < NELEM(field_off); k++)
+		*field_ptr(&out->ad, k) = db_cell(r, i, field_col[k]);
+	out->is_default = db_int(r, i, A_DEFAULT) != 0;
 }
 
-enum err address_list(struct ctx *c, int64_t uid, json_t **out)
+enum err address_book(struct db *db, struct arena *a, int64_t uid, struct address_row **out, size_t *n)
 {
 	struct db_res *r = NULL;
-	json_t *list;
+	struct address_row *v;
 	enum err e;
 
 	*out = NULL;
-	if ((e = db_exec(c->db, c->a, &sql[Q_LIST], &r, "i", uid)))
+	*n = 0;
+	if ((e = db_exec(db, a, &sql[Q_LIST], &r, "i", uid)))
 		return e;
-	if (!(list = json_array()))
+	if (!(v = arena_calloc(a, r->nrows + 1, sizeof(*v))))
 		return E_NOMEM;
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_t *o = json_object();
+	for (size_t i = 0; i < r->nrows; i++)
+		fill_row(r, i, &v[i]);
+	*out = v;
+	*n = r->nrows;
+	return E_OK;
+}
 
-		if (!o) {
-			json_decref(list);
-			return E_NOMEM;
-		}
-		address_fill(o, r, i);
-		json_array_append_new(list, o);
-	}
-	*out = list;
+enum err address_get(struct db *db, struct arena *a, int64_t uid, int64_t id, struct address_row *out)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_GET], &r, "ii", id, uid)))
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	fill_row(r, 0, out);
 	return E_OK;
 }
 
 /* ---- changes (one transaction each) ---- */
-
-enum addr_kind { OP_CREATE, OP_UPDATE, OP_DELETE, OP_DEFAULT };
-
-struct addr_op {
-	struct ctx *c;
-	enum addr_kind kind;
-	int64_t uid;
-	int64_t id;		/* the address; set by OP_CREATE */
-	struct address in;	/* OP_CREATE: checked values; OP_UPDATE: as given, NULL = not given */
-	int replace;		/* OP_UPDATE: a field not given becomes "" (a form), not kept (PATCH) */
-	int set_default;	/* make this address the default */
-	int unset_default;	/* PATCH asked for isDefault: false */
-	/* Out. */
-	struct address_errors errs;
-	const char *why;	/* a refusal that is not about one field */
-	int was_default;
-};
 
 static const char *limit_msg =
 	"You can keep up to " STR(ADDRESS_PER_USER) " addresses. Delete one before adding another.";
 static const char *keep_default_msg =
 	"isDefault: there is always one default address; make another address the default instead";
 
-static enum err make_default(struct db *db, struct addr_op *op)
+static enum err make_default(struct db *db, struct arena *a, struct address_change *op)
 {
 	enum err e;
 
-	if ((e = db_exec(db, op->c->a, &sql[Q_CLEAR_DEFAULT], NULL, "ii", op->uid, op->id)))
+	if ((e = db_exec(db, a, &sql[Q_CLEAR_DEFAULT], NULL, "ii", op->uid, op->id)))
 		return e;
-	return db_exec(db, op->c->a, &sql[Q_SET_DEFAULT], NULL, "ii", op->id, op->uid);
+	return db_exec(db, a, &sql[Q_SET_DEFAULT], NULL, "ii", op->id, op->uid);
 }
 
-static enum err addr_create(struct db *db, struct addr_op *op)
+static enum err addr_create(struct db *db, struct arena *a, struct address_change *op)
 {
 	const struct address *ad = &op->in;
 	struct db_res *r = NULL;
@@ -588,7 +555,7 @@ static enum err addr_create(struct db *db, struct addr_op *op)
 	int is_default;
 	enum err e;
 
-	if ((e = db_exec(db, op->c->a, &sql[Q_STATS], &r, "i", op->uid)))
+	if ((e = db_exec(db, a, &sql[Q_STATS], &r, "i", op->uid)))
 		return e;
 	count = db_int(r, 0, 0);
 	defaults = db_int(r, 0, 1);
@@ -599,64 +566,70 @@ static enum err addr_create(struct db *db, struct addr_op *op)
 	/* The first address is the default; so is any address added to a book
 	 * that somehow has none. */
 	is_default = op->set_default || defaults == 0;
-	if ((e = db_exec(db, op->c->a, &sql[Q_INSERT], NULL, "isssssssi", op->uid, ad->name,
+	if ((e = db_exec(db, a, &sql[Q_INSERT], NULL, "isssssssi", op->uid, ad->name,
 			 ad->line1, ad->line2, ad->city, ad->region, ad->postal_code, ad->country,
 			 (int64_t)is_default)))
 		return e;
 	op->id = (int64_t)db_insert_id(db);
 	if (is_default && count > 0)
-		e = db_exec(db, op->c->a, &sql[Q_CLEAR_DEFAULT], NULL, "ii", op->uid, op->id);
+		e = db_exec(db, a, &sql[Q_CLEAR_DEFAULT], NULL, "ii", op->uid, op->id);
 	return e;
 }
 
 /* Merges what was given over the stored row and checks the result as a
  * whole: a new country must come with a postal code and region that fit it. */
-static enum err addr_update(struct db *db, struct addr_op *op, const struct db_res *cur)
+static enum err addr_update(struct db *db, struct arena *a, struct address_change *op, const struct db_res *cur)
 {
 	struct address ad;
 	enum err e;
 
-	for (size_t k = 0; k < NELEM(afields); k++) {
-		const char *given = *afield_ptr(&op->in, &afields[k]);
+	for (size_t k = 0; k < NELEM(field_off); k++) {
+		const char *given = *field_ptr(&op->in, k);
 
-		*afield_ptr(&ad, &afields[k]) = given ? given : op->replace ? "" : db_cell(cur, 0, afields[k].col);
+		*field_ptr(&ad, k) = given ? given : op->replace ? "" : db_cell(cur, 0, field_col[k]);
 	}
-	if (address_check(op->c->a, &ad, &op->errs))
+	if (address_check(a, &ad, &op->errs))
 		return E_INVAL;
 	if (op->unset_default && op->was_default) {
 		op->why = keep_default_msg;
 		return E_INVAL;
 	}
-	if ((e = db_exec(db, op->c->a, &sql[Q_UPDATE], NULL, "sssssssii", ad.name, ad.line1,
+	if ((e = db_exec(db, a, &sql[Q_UPDATE], NULL, "sssssssii", ad.name, ad.line1,
 			 ad.line2, ad.city, ad.region, ad.postal_code, ad.country, op->id, op->uid)))
 		return e;
 	if (op->set_default && !op->was_default)
-		e = make_default(db, op);
+		e = make_default(db, a, op);
 	return e;
 }
 
 /* Runs inside db_tx, so it may run more than once (deadlock retry): it
  * starts from scratch each time. */
+struct addr_tx {
+	struct arena *a;
+	struct address_change *op;
+};
+
 static enum err addr_tx(struct db *db, void *p)
 {
-	struct addr_op *op = p;
+	struct arena *a = ((struct addr_tx *)p)->a;
+	struct address_change *op = ((struct addr_tx *)p)->op;
 	struct db_res *r = NULL;
 	enum err e;
 
 	op->errs.n = 0;
 	op->why = NULL;
 	op->was_default = 0;
-	if ((e = db_exec(db, op->c->a, &sql[Q_LOCK_USER], &r, "i", op->uid)))
+	if ((e = db_exec(db, a, &sql[Q_LOCK_USER], &r, "i", op->uid)))
 		goto out;
 	if (!r->nrows) {
 		e = E_NOTFOUND;
 		goto out;
 	}
-	if (op->kind == OP_CREATE) {
-		e = addr_create(db, op);
+	if (op->kind == ADDRESS_CREATE) {
+		e = addr_create(db, a, op);
 		goto out;
 	}
-	if ((e = db_exec(db, op->c->a, &sql[Q_GET_LOCK], &r, "ii", op->id, op->uid)))
+	if ((e = db_exec(db, a, &sql[Q_GET_LOCK], &r, "ii", op->id, op->uid)))
 		goto out;
 	if (!r->nrows) {
 		e = E_NOTFOUND;		/* not there, or someone else's */
@@ -664,328 +637,29 @@ static enum err addr_tx(struct db *db, void *p)
 	}
 	op->was_default = db_int(r, 0, A_DEFAULT) != 0;
 	switch (op->kind) {
-	case OP_UPDATE:
-		e = addr_update(db, op, r);
+	case ADDRESS_UPDATE:
+		e = addr_update(db, a, op, r);
 		break;
-	case OP_DELETE:
-		if ((e = db_exec(db, op->c->a, &sql[Q_DELETE], NULL, "ii", op->id, op->uid)))
+	case ADDRESS_DELETE:
+		if ((e = db_exec(db, a, &sql[Q_DELETE], NULL, "ii", op->id, op->uid)))
 			break;
 		if (op->was_default)
-			e = db_exec(db, op->c->a, &sql[Q_PROMOTE], NULL, "i", op->uid);
+			e = db_exec(db, a, &sql[Q_PROMOTE], NULL, "i", op->uid);
 		break;
-	case OP_DEFAULT:
+	case ADDRESS_DEFAULT:
 		if (!op->was_default)
-			e = make_default(db, op);
+			e = make_default(db, a, op);
 		break;
-	case OP_CREATE:
+	case ADDRESS_CREATE:
 		break;
 	}
 out:
 	return e;
 }
 
-/* ---- request helpers ---- */
-
-/* The {id} of the path; 0 when it is not a positive number (answered 404,
- * like any id that is not the person's). */
-static int64_t path_id(const struct ctx *c)
+enum err address_apply(struct db *db, struct arena *a, struct address_change *op)
 {
-	const char *s = c->req->pathvar[0];
-	int64_t id;
+	struct addr_tx t = { a, op };
 
-	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
-		return 0;
-	return id;
-}
-
-/* The validated values of the request's fields (NULL when absent). */
-static void input_address(const struct ctx *c, struct address *ad)
-{
-	memset(ad, 0, sizeof(*ad));
-	for (size_t k = 0; k < NELEM(afields); k++)
-		*afield_ptr(ad, &afields[k]) = ctx_str(c, afields[k].key);
-}
-
-/* What the route keys cannot say about a JSON body. They count "" like an
- * absent key and never see objects, arrays or null; so in a PATCH,
- * {"line2": ""} or {"line2": null} clears an optional field, the same for a
- * required field is refused, and a non-text value is refused everywhere
- * rather than silently dropped. Returns the message, or NULL. */
-static const char *json_fields(struct ctx *c, struct address *in, int patch)
-{
-	json_t *body = c->req->json, *v;
-
-	if (!json_is_object(body))
-		return NULL;
-	for (size_t k = 0; k < NELEM(afields); k++) {
-		const struct afield *f = &afields[k];
-
-		if (ctx_has(c, f->key) || !(v = json_object_get(body, f->key)))
-			continue;
-		if (json_is_object(v) || json_is_array(v))
-			return arena_printf(c->a, "%s: must be text", f->key);
-		if (patch && (json_is_null(v) || (json_is_string(v) && !json_string_length(v)))) {
-			if (f->required)
-				return arena_printf(c->a, "%s: must not be empty", f->key);
-			*afield_ptr(in, f) = "";
-		}
-	}
-	v = json_object_get(body, "isDefault");
-	if (v && (json_is_object(v) || json_is_array(v)))
-		return "isDefault: must be true or false";
-	return NULL;
-}
-
-/* 400 for the API, with the field-level problems also listed as
- * error.fields [{field, message}] for clients that place them. */
-static enum err api_invalid(struct ctx *c, const struct address_errors *errs, const char *why)
-{
-	json_t *fields;
-	enum err e = reply_error(c, 400, why ? why : address_errors_text(c->a, errs));
-
-	if (e || why || !errs->n)
-		return e;
-	if (!(fields = json_array()))
-		return E_NOMEM;
-	for (int i = 0; i < errs->n; i++)
-		json_array_append_new(fields, json_pack("{s:s, s:s}", "field", errs->v[i].field,
-							"message", errs->v[i].message));
-	json_object_set_new(json_object_get(c->resp->model, "error"), "fields", fields);
-	return E_OK;
-}
-
-/* Answers the address as JSON (read after the change committed). */
-static enum err api_address(struct ctx *c, int64_t id)
-{
-	struct db_res *r = NULL;
-	json_t *m;
-	enum err e;
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_GET], &r, "ii", id, c->sess->uid)))
-		return e;
-	if (!r->nrows)
-		return E_NOTFOUND;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	address_fill(m, r, 0);
-	return E_OK;
-}
-
-/* The add/edit page (address_edit.html): the values as entered, with a
- * summary of the problems and each field's own message beside it. id 0 is
- * the add form. */
-static enum err form_page(struct ctx *c, int status, int64_t id, const struct address *in,
-			  int is_default, int make_default_box, const struct address_errors *errs,
-			  const char *why)
-{
-	json_t *m = reply_model(c, "address_edit", id ? "Edit address" : "Add an address");
-	const char *csrf = session_csrf(c);
-	json_t *ad, *list, *byfield;
-
-	if (!m)
-		return E_NOMEM;
-	c->resp->status = status;
-	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
-	json_object_set_new(m, "isNew", json_boolean(!id));
-	ad = json_object();
-	if (id)
-		json_object_set_new(ad, "id", json_integer(id));
-	for (size_t k = 0; k < NELEM(afields); k++) {
-		const char *v = *afield_ptr((struct address *)in, &afields[k]);
-
-		json_object_set_new(ad, afields[k].key, json_string(v ? v : ""));
-	}
-	json_object_set_new(ad, "isDefault", json_boolean(is_default));
-	json_object_set_new(ad, "makeDefault", json_boolean(make_default_box));
-	json_object_set_new(m, "address", ad);
-	if (errs && errs->n) {
-		list = json_array();
-		byfield = json_object();
-		for (int i = 0; i < errs->n; i++) {
-			const char *label = errs->v[i].field, *text;
-
-			for (size_t k = 0; k < NELEM(afields); k++)
-				if (!strcmp(afields[k].key, errs->v[i].field))
-					label = afields[k].label;
-			/* A sentence that reads on its own, beside the field and in
-			 * the summary: "Postal code is not a valid US ZIP code". */
-			text = arena_printf(c->a, "%s %s", label, errs->v[i].message);
-			json_array_append_new(list, json_pack("{s:s, s:s}", "field", errs->v[i].field,
-							      "message", text));
-			if (!json_object_get(byfield, errs->v[i].field))
-				json_object_set_new(byfield, errs->v[i].field, json_string(text));
-		}
-		json_object_set_new(m, "errors", list);
-		json_object_set_new(m, "fieldErrors", byfield);
-	}
-	if (why)
-		json_object_set_new(m, "error", json_pack("{s:s}", "message", why));
-	return E_OK;
-}
-
-/* ---- HTML handlers ---- */
-
-/* Where a change made from the account page returns to. */
-#define BACK "/account#addresses"
-
-enum err h_address_new(struct ctx *c)
-{
-	struct addr_op op = { .c = c, .kind = OP_CREATE, .uid = c->sess->uid };
-	struct address raw;
-	enum err e;
-
-	input_address(c, &raw);
-	op.in = raw;
-	op.set_default = ctx_int(c, "isDefault", 0) != 0;
-	if (address_check(c->a, &op.in, &op.errs))
-		return form_page(c, 400, 0, &raw, 0, op.set_default, &op.errs, NULL);
-	e = db_tx(c->db, addr_tx, &op);
-	if (e == E_INVAL)
-		return form_page(c, 400, 0, &raw, 0, op.set_default, &op.errs, op.why);
-	if (e)
-		return e;
-	return reply_redirect(c, 303, BACK);
-}
-
-enum err h_address_edit_form(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	struct db_res *r = NULL;
-	struct address ad;
-	enum err e;
-
-	if (!id)
-		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_GET], &r, "ii", id, c->sess->uid)))
-		return e;
-	if (!r->nrows)
-		return E_NOTFOUND;
-	for (size_t k = 0; k < NELEM(afields); k++)
-		*afield_ptr(&ad, &afields[k]) = db_cell(r, 0, afields[k].col);
-	return form_page(c, 200, id, &ad, db_int(r, 0, A_DEFAULT) != 0, 0, NULL, NULL);
-}
-
-enum err h_address_edit(struct ctx *c)
-{
-	struct addr_op op = { .c = c, .kind = OP_UPDATE, .uid = c->sess->uid, .replace = 1 };
-	enum err e;
-
-	if (!(op.id = path_id(c)))
-		return E_NOTFOUND;
-	input_address(c, &op.in);
-	op.set_default = ctx_int(c, "isDefault", 0) != 0;
-	e = db_tx(c->db, addr_tx, &op);
-	if (e == E_INVAL)
-		return form_page(c, 400, op.id, &op.in, op.was_default, op.set_default, &op.errs, op.why);
-	if (e)
-		return e;
-	return reply_redirect(c, 303, BACK);
-}
-
-static enum err simple_change(struct ctx *c, enum addr_kind kind)
-{
-	struct addr_op op = { .c = c, .kind = kind, .uid = c->sess->uid };
-	enum err e;
-
-	if (!(op.id = path_id(c)))
-		return E_NOTFOUND;
-	if ((e = db_tx(c->db, addr_tx, &op)))
-		return e;
-	return reply_redirect(c, 303, BACK);
-}
-
-enum err h_address_delete(struct ctx *c)
-{
-	return simple_change(c, OP_DELETE);
-}
-
-enum err h_address_default(struct ctx *c)
-{
-	return simple_change(c, OP_DEFAULT);
-}
-
-/* ---- JSON API ---- */
-
-enum err h_api_addresses(struct ctx *c)
-{
-	json_t *m, *items = NULL;
-	enum err e;
-
-	if ((e = address_list(c, c->sess->uid, &items)))
-		return e;
-	if (!(m = reply_model(c, NULL, NULL))) {
-		json_decref(items);
-		return E_NOMEM;
-	}
-	json_object_set_new(m, "items", items);
-	/* At most ADDRESS_PER_USER: one page, but the listing shape of the API. */
-	json_object_set_new(m, "nextCursor", json_null());
-	return E_OK;
-}
-
-enum err h_api_address_get(struct ctx *c)
-{
-	int64_t id = path_id(c);
-
-	return id ? api_address(c, id) : E_NOTFOUND;
-}
-
-enum err h_api_address_create(struct ctx *c)
-{
-	struct addr_op op = { .c = c, .kind = OP_CREATE, .uid = c->sess->uid };
-	const char *why;
-	enum err e;
-
-	input_address(c, &op.in);
-	if ((why = json_fields(c, &op.in, 0)))
-		return reply_error(c, 400, why);
-	if (address_check(c->a, &op.in, &op.errs))
-		return api_invalid(c, &op.errs, NULL);
-	op.set_default = ctx_int(c, "isDefault", 0) != 0;
-	e = db_tx(c->db, addr_tx, &op);
-	if (e == E_INVAL)
-		return api_invalid(c, &op.errs, op.why);
-	if (e)
-		return e;
-	if ((e = api_address(c, op.id)))
-		return e;
-	c->resp->status = 201;
-	resp_header(c->resp, arena_printf(c->a, "Location: /api/me/addresses/%lld", (long long)op.id));
-	return E_OK;
-}
-
-enum err h_api_address_update(struct ctx *c)
-{
-	struct addr_op op = { .c = c, .kind = OP_UPDATE, .uid = c->sess->uid };
-	const char *why;
-	enum err e;
-
-	if (!(op.id = path_id(c)))
-		return E_NOTFOUND;
-	input_address(c, &op.in);
-	if ((why = json_fields(c, &op.in, 1)))
-		return reply_error(c, 400, why);
-	if (ctx_has(c, "isDefault")) {
-		op.set_default = ctx_int(c, "isDefault", 0) != 0;
-		op.unset_default = !op.set_default;
-	}
-	e = db_tx(c->db, addr_tx, &op);
-	if (e == E_INVAL)
-		return api_invalid(c, &op.errs, op.why);
-	if (e)
-		return e;
-	return api_address(c, op.id);
-}
-
-enum err h_api_address_delete(struct ctx *c)
-{
-	struct addr_op op = { .c = c, .kind = OP_DELETE, .uid = c->sess->uid };
-	enum err e;
-
-	if (!(op.id = path_id(c)))
-		return E_NOTFOUND;
-	if ((e = db_tx(c->db, addr_tx, &op)))
-		return e;
-	c->resp->status = 204;	/* no model: an empty body */
-	return E_OK;
+	return db_tx(db, addr_tx, &t);
 }

@@ -1,13 +1,16 @@
-/* The address book's rules: which countries, postal codes and regions an
- * address may have. Pure functions (no database, no request), so they are
- * table-tested in t/unit/test_address.c and can be reused by checkout. The
- * handlers and SQL live in address.c; their prototypes are in account.h. */
+/* The address book: its rules (which countries, postal codes and regions an
+ * address may have: pure functions, no database, no request, so they are
+ * table-tested in t/unit/test_address.c and reused by checkout) and its
+ * storage (address.c). The pages and the API are in address_pages.c. */
 #ifndef ACCOUNT_ADDRESS_H
 #define ACCOUNT_ADDRESS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include "../core/err.h"
 
 struct arena;
+struct db;
 
 /* Field limits in bytes; they match the addresses table and the route keys
  * (app/account/routes.inc). */
@@ -64,5 +67,42 @@ int address_check(struct arena *a, struct address *ad, struct address_errors *er
 
 /* "field: message; field: message" for an API answer (arena-owned). */
 const char *address_errors_text(struct arena *a, const struct address_errors *errs);
+
+/* ---- storage: every query names the owner (another person's address is
+ * "not found"). A person with any addresses has exactly one default. ---- */
+
+/* One stored address. Strings are arena-owned (NULL for an SQL NULL). */
+struct address_row {
+	int64_t id;
+	struct address ad;
+	int is_default;
+};
+
+/* uid's addresses, the default first (at most ADDRESS_PER_USER). */
+enum err address_book(struct db *db, struct arena *a, int64_t uid, struct address_row **out, size_t *n);
+/* One of uid's addresses; E_NOTFOUND when it is not there or not uid's. */
+enum err address_get(struct db *db, struct arena *a, int64_t uid, int64_t id, struct address_row *out);
+
+enum address_op { ADDRESS_CREATE, ADDRESS_UPDATE, ADDRESS_DELETE, ADDRESS_DEFAULT };
+
+/* One change of uid's address book. */
+struct address_change {
+	enum address_op kind;
+	int64_t uid;
+	int64_t id;		/* the address; set by ADDRESS_CREATE */
+	struct address in;	/* CREATE: checked values; UPDATE: as given, NULL = not given */
+	int replace;		/* UPDATE: a field not given becomes "" (a form), not kept (PATCH) */
+	int set_default;	/* make this address the default */
+	int unset_default;	/* PATCH asked for isDefault: false */
+	/* Out. */
+	struct address_errors errs;
+	const char *why;	/* a refusal that is not about one field */
+	int was_default;
+};
+
+/* Applies op in one transaction that first locks the person's users row
+ * (serializing their concurrent changes). E_INVAL with op->errs or op->why
+ * for a refusal, E_NOTFOUND for an address that is not theirs. */
+enum err address_apply(struct db *db, struct arena *a, struct address_change *op);
 
 #endif

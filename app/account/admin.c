@@ -4,34 +4,20 @@
  * Role checks are the route table's flags (RF_USER, RF_SELLER, RF_ADMIN);
  * nothing here repeats them. A changed role reaches the person's browser by
  * itself: the session module sees the new flags on their next request and
- * issues a new session id (no privilege change keeps an old id). */
+ * issues a new session id (no privilege change keeps an old id).
+ *
+ * This file holds the rules and SQL; the pages are in admin_pages.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
-#include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../mail/mail.h"
 #include "../store/db.h"
-#include "../view/escape.h"
 #include "account.h"
-#include "session.h"
 
-#define ADMIN_LIST_MAX 100	/* pending applications shown (Q_PENDING's LIMIT) */
 #define SLUG_TRIES 50		/* "name", "name-2", ... before giving up */
-
-/* The names the seller and admin pages use (the lead joins them into
- * view_vocab). */
-const char *const admin_vocab[] = {
-	"csrf", "error", "message", "isSeller", "seller", "displayName", "slug",
-	"contactEmail", "application", "status", "date", "isPending", "isRejected",
-	"showForm", "form", "applications", "id", "applicantName", "applicantEmail",
-	"action", "users", "name", "email", "roles", "q", "searched", "grantEmail",
-	"noProfile", "isActive", NULL
-};
 
 enum {
 	Q_LAST_APP, Q_PENDING_BY_USER, Q_SLUG_TAKEN, Q_APPLY, Q_PENDING, Q_SEARCH,
@@ -85,11 +71,6 @@ void admin_init(void)
 }
 
 /* ---- helpers ---- */
-
-static void set_error(json_t *m, const char *message)
-{
-	json_object_set_new(m, "error", json_pack("{s:s}", "message", message));
-}
 
 /* A seller slug from an email's local part: "Jane.Doe+shop@x" -> "jane-doe-shop".
  * Arena-owned; never shorter than 2 characters. */
@@ -187,55 +168,6 @@ enum err admin_grant(struct db *db, struct arena *a, const char *email, const ch
 
 /* ---- applying to sell ---- */
 
-static void put_form(json_t *m, const char *name, const char *slug, const char *contact)
-{
-	json_object_set_new(m, "form", json_pack("{s:s, s:s, s:s}", "displayName", name ? name : "",
-						 "slug", slug ? slug : "", "contactEmail", contact ? contact : ""));
-}
-
-/* The /sell page in whatever state this person is in. */
-static enum err sell_page(struct ctx *c, int status, const char *error,
-			  const char *name, const char *slug, const char *contact)
-{
-	json_t *m = session_form_page(c, "sell", "Sell on Shop", status);
-	struct db_res *r = NULL;
-	int pending = 0;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if (error)
-		set_error(m, error);
-	if (c->sess->is_seller) {
-		if ((e = db_exec(c->db, c->a, &sql[Q_SELLER_BY_USER], &r, "i", c->sess->uid)))
-			return e;
-		json_object_set_new(m, "isSeller", json_true());
-		if (r->nrows)
-			json_object_set_new(m, "seller", json_pack("{s:s, s:s}", "slug", db_cell(r, 0, 1),
-								   "displayName", db_cell(r, 0, 2)));
-		return E_OK;
-	}
-	if ((e = db_exec(c->db, c->a, &sql[Q_LAST_APP], &r, "i", c->sess->uid)))
-		return e;
-	if (r->nrows) {
-		const char *st = db_cell(r, 0, 3);
-
-		pending = !strcmp(st, "pending");
-		json_object_set_new(m, "application", json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}",
-			"displayName", db_cell(r, 0, 0), "slug", db_cell(r, 0, 1),
-			"contactEmail", db_cell(r, 0, 2), "status", st, "date", db_cell(r, 0, 4),
-			"isPending", pending, "isRejected", !strcmp(st, "rejected")));
-	}
-	json_object_set_new(m, "showForm", json_boolean(!pending));
-	put_form(m, name, slug, contact ? contact : c->sess->email);
-	return E_OK;
-}
-
-enum err h_sell_form(struct ctx *c)
-{
-	return sell_page(c, 200, NULL, NULL, NULL, NULL);
-}
-
 struct apply_tx {
 	struct arena *a;
 	int64_t uid;
@@ -263,114 +195,6 @@ static enum err apply_tx(struct db *db, void *p)
 		return E_CONFLICT;
 	}
 	return db_exec(db, t->a, &sql[Q_APPLY], NULL, "isss", t->uid, t->name, t->slug, t->contact);
-}
-
-enum err h_sell(struct ctx *c)
-{
-	const char *name = ctx_str(c, "displayName"), *slug = ctx_str(c, "slug");
-	const char *contact = account_email(c->a, ctx_str(c, "contactEmail"));
-	struct apply_tx t = { c->a, c->sess->uid, name, slug, contact, NULL };
-	enum err e;
-
-	if (c->sess->is_seller)
-		return sell_page(c, 409, "You are a seller already.", NULL, NULL, NULL);
-	if (!contact)
-		return sell_page(c, 400, "contactEmail: is not a valid email address",
-				 name, slug, ctx_str(c, "contactEmail"));
-	e = db_tx(c->db, apply_tx, &t);
-	if (e == E_CONFLICT)
-		return sell_page(c, 409, t.why ? t.why : "That shop address is taken. Please choose another.",
-				 name, slug, ctx_str(c, "contactEmail"));
-	if (e)
-		return e;
-	return reply_redirect(c, 303, "/sell");
-}
-
-/* ---- the admin page ---- */
-
-/* What the admin typed, with LIKE's wildcards escaped by '!'. */
-static const char *like_prefix(struct arena *a, const char *q)
-{
-	char *s = arena_strdup(a, q);
-
-	if (!s)
-		return NULL;
-	for (char *p = s; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return db_like_escape(a, s);
-}
-
-enum err h_admin(struct ctx *c)
-{
-	json_t *m = session_form_page(c, "admin", "Administration", 200), *apps, *users;
-	const char *q = ctx_str(c, "q");
-	struct db_res *r = NULL;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if ((e = db_exec(c->db, c->a, &sql[Q_PENDING], &r, "")))
-		return e;
-	apps = json_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(apps, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-			"id", (json_int_t)db_int(r, i, 0), "displayName", db_cell(r, i, 1),
-			"slug", db_cell(r, i, 2), "contactEmail", db_cell(r, i, 3),
-			"date", db_cell(r, i, 4), "applicantName", db_cell(r, i, 5),
-			"applicantEmail", db_cell(r, i, 6),
-			"action", arena_printf(c->a, "/admin/applications/%s", db_cell(r, i, 0))));
-	json_object_set_new(m, "applications", apps);
-	if (!q)
-		return E_OK;
-	json_object_set_new(m, "q", json_string(q));
-	json_object_set_new(m, "searched", json_true());
-	if ((e = db_exec(c->db, c->a, &sql[Q_SEARCH], &r, "s", like_prefix(c->a, q))))
-		return e;
-	users = json_array();
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_t *roles = json_array();
-
-		json_array_append_new(roles, json_string("shopper"));
-		if (db_int(r, i, 2))
-			json_array_append_new(roles, json_string("seller"));
-		if (db_int(r, i, 3))
-			json_array_append_new(roles, json_string("admin"));
-		json_array_append_new(users, json_pack("{s:s, s:s, s:o, s:s, s:b, s:s}",
-			"name", db_cell(r, i, 0), "email", db_cell(r, i, 1), "roles", roles,
-			"status", db_cell(r, i, 4), "isActive", !strcmp(db_cell(r, i, 4), "active"),
-			"date", db_cell(r, i, 5)));
-	}
-	/* One match: the grant form is for that person. */
-	if (r->nrows == 1)
-		json_object_set_new(m, "grantEmail", json_string(db_cell(r, 0, 1)));
-	json_object_set_new(m, "users", users);
-	return E_OK;
-}
-
-enum err h_admin_grant(struct ctx *c)
-{
-	const char *role = ctx_str(c, "role");
-	const char *email = account_email(c->a, ctx_str(c, "email"));
-	struct buf b;
-	enum err e;
-
-	if (strcmp(role, "seller") && strcmp(role, "admin"))
-		return reply_error(c, 400, "role: must be seller or admin");
-	if (!email)
-		return reply_error(c, 400, "email: is not a valid email address");
-	e = admin_grant(c->db, c->a, email, role);
-	if (e == E_NOTFOUND)
-		return reply_error(c, 404, "No account has that email address.");
-	if (e == E_CONFLICT)
-		return reply_error(c, 409, "No free seller address could be made from that email.");
-	if (e)
-		return e;
-	log_info("admin %lld granted %s to user %s", (long long)c->sess->uid, role, email);
-	/* Back to the admin page, showing the person with their new role. */
-	buf_init(&b, c->a, 128);
-	buf_puts(&b, "/admin?q=");
-	esc_url(&b, email, strlen(email));
-	return reply_redirect(c, 303, b.p);
 }
 
 struct decide_tx {
@@ -428,25 +252,127 @@ static enum err decide_tx(struct db *db, void *p)
 			person, name, config.base_url));
 }
 
-enum err h_admin_application(struct ctx *c)
+enum err admin_decide(struct db *db, struct arena *a, int64_t id, int64_t admin_uid, int approve,
+		      const char **why)
 {
-	const char *d = ctx_str(c, "decision"), *p = c->req->pathvar[0];
-	struct decide_tx t = { c->a, 0, c->sess->uid, 0, NULL };
+	struct decide_tx t = { a, id, admin_uid, approve, NULL };
+	enum err e = db_tx(db, decide_tx, &t);
+
+	*why = t.why;
+	return e;
+}
+
+/* ---- what the pages show ---- */
+
+enum err admin_seller_of(struct db *db, struct arena *a, int64_t uid, struct seller_brief *out, int *found)
+{
+	struct db_res *r = NULL;
 	enum err e;
 
-	if (!p || parse_int64(p, strlen(p), 1, INT64_MAX, &t.id))
-		return reply_error(c, 404, "There is no such application.");
-	if (strcmp(d, "approve") && strcmp(d, "reject"))
-		return reply_error(c, 400, "decision: must be approve or reject");
-	t.approve = !strcmp(d, "approve");
-	e = db_tx(c->db, decide_tx, &t);
-	if (e == E_NOTFOUND)
-		return reply_error(c, 404, "There is no such application.");
-	if (e == E_CONFLICT)
-		return reply_error(c, 409, t.why);
-	if (e)
+	*found = 0;
+	if ((e = db_exec(db, a, &sql[Q_SELLER_BY_USER], &r, "i", uid)))
 		return e;
-	log_info("admin %lld %s seller application %lld", (long long)c->sess->uid,
-		 t.approve ? "approved" : "rejected", (long long)t.id);
-	return reply_redirect(c, 303, "/admin");
+	if (!r->nrows)
+		return E_OK;
+	*found = 1;
+	out->id = db_int(r, 0, 0);
+	out->slug = db_cell(r, 0, 1);
+	out->display_name = db_cell(r, 0, 2);
+	out->contact_email = db_cell(r, 0, 3);
+	out->status = db_cell(r, 0, 4);
+	return E_OK;
+}
+
+enum err admin_last_application(struct db *db, struct arena *a, int64_t uid,
+				struct seller_application *out, int *found)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*found = 0;
+	if ((e = db_exec(db, a, &sql[Q_LAST_APP], &r, "i", uid)))
+		return e;
+	if (!r->nrows)
+		return E_OK;
+	*found = 1;
+	out->display_name = db_cell(r, 0, 0);
+	out->slug = db_cell(r, 0, 1);
+	out->contact_email = db_cell(r, 0, 2);
+	out->status = db_cell(r, 0, 3);
+	out->date = db_cell(r, 0, 4);
+	return E_OK;
+}
+
+enum err admin_apply(struct db *db, struct arena *a, int64_t uid, const char *name, const char *slug,
+		     const char *contact, const char **why)
+{
+	struct apply_tx t = { a, uid, name, slug, contact, NULL };
+	enum err e = db_tx(db, apply_tx, &t);
+
+	*why = t.why;
+	return e;
+}
+
+enum err admin_pending(struct db *db, struct arena *a, struct pending_application **out, size_t *n)
+{
+	struct db_res *r = NULL;
+	struct pending_application *v;
+	enum err e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = db_exec(db, a, &sql[Q_PENDING], &r, "")))
+		return e;
+	if (!(v = arena_calloc(a, r->nrows + 1, sizeof(*v))))
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		v[i].id = db_int(r, i, 0);
+		v[i].id_text = db_cell(r, i, 0);
+		v[i].display_name = db_cell(r, i, 1);
+		v[i].slug = db_cell(r, i, 2);
+		v[i].contact_email = db_cell(r, i, 3);
+		v[i].date = db_cell(r, i, 4);
+		v[i].applicant_name = db_cell(r, i, 5);
+		v[i].applicant_email = db_cell(r, i, 6);
+	}
+	*out = v;
+	*n = r->nrows;
+	return E_OK;
+}
+
+/* What the admin typed, with LIKE's wildcards escaped by '!'. */
+static const char *like_prefix(struct arena *a, const char *q)
+{
+	char *s = arena_strdup(a, q);
+
+	if (!s)
+		return NULL;
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return db_like_escape(a, s);
+}
+
+enum err admin_find_users(struct db *db, struct arena *a, const char *q, struct user_brief **out, size_t *n)
+{
+	struct db_res *r = NULL;
+	struct user_brief *v;
+	enum err e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = db_exec(db, a, &sql[Q_SEARCH], &r, "s", like_prefix(a, q))))
+		return e;
+	if (!(v = arena_calloc(a, r->nrows + 1, sizeof(*v))))
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		v[i].name = db_cell(r, i, 0);
+		v[i].email = db_cell(r, i, 1);
+		v[i].is_seller = db_int(r, i, 2) != 0;
+		v[i].is_admin = db_int(r, i, 3) != 0;
+		v[i].status = db_cell(r, i, 4);
+		v[i].date = db_cell(r, i, 5);
+	}
+	*out = v;
+	*n = r->nrows;
+	return E_OK;
 }

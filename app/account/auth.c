@@ -8,7 +8,7 @@
 #include "../view/escape.h"
 #include "../http/router.h"
 #include "../http/server.h"
-#include "session.h"
+#include "session_pages.h"
 
 static int safe_method(enum method m)
 {

@@ -8,40 +8,19 @@
  *
  * Asking for a link answers the same thing, with the same status, body and
  * (by a time floor) timing whether or not the address has an account, so the
- * form cannot be used to find out who shops here. */
-#include <errno.h>
+ * form cannot be used to find out who shops here (the time floor and the
+ * throttles are the pages' part, reset_pages.c). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/config.h"
-#include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../mail/mail.h"
 #include "../store/db.h"
 #include "account.h"
-#include "session.h"
 
-#define RESET_IP_LIMIT 5	/* link requests per IP per window */
-#define RESET_WINDOW 3600
 #define RESET_USER_LIMIT 3	/* links mailed per account per hour; more are dropped silently */
-#define RESET_FLOOR_MS 60	/* every link request takes at least this long */
 #define TOKEN_BYTES 32
-
-static const char *sent_msg =
-	"If an account exists for that address, we have sent a link to reset its password. "
-	"The link works for one hour.";
-static const char *invalid_msg =
-	"This reset link is not valid: it may have expired (links work for one hour) or "
-	"have been used already. You can ask for a new one.";
-static const char *done_msg = "Your password has been changed. Sign in with the new one.";
-
-/* The names reset pages use (the lead joins them into view_vocab). */
-const char *const reset_vocab[] = {
-	"csrf", "sent", "token", "invalid", "error", "message", "email", NULL
-};
 
 enum { Q_USER, Q_RECENT, Q_INSERT, Q_CHECK, Q_CHECK_LOCK, Q_SET_PW, Q_USE_ALL, Q_COUNT };
 
@@ -84,33 +63,6 @@ static void token_hash(const char *token, char hex[65])
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Sleeps until start + RESET_FLOOR_MS, so both paths of a link request end
- * at the same moment whatever work they did. */
-static void wait_floor(int64_t start)
-{
-	int64_t end = start + (int64_t)RESET_FLOOR_MS * 1000000, now = now_ns();
-	struct timespec ts;
-
-	if (now > end) {
-		log_warn("reset: a link request took %lld ms, over the %d ms floor; "
-			 "raise RESET_FLOOR_MS or timing may tell accounts apart",
-			 (long long)((now - start) / 1000000), RESET_FLOOR_MS);
-		return;
-	}
-	ts.tv_sec = (time_t)(end / 1000000000);
-	ts.tv_nsec = (long)(end % 1000000000);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 /* ---- asking for a link ---- */
 
 struct forgot_tx {
@@ -151,130 +103,45 @@ static enum err forgot_tx(struct db *db, void *p)
 			db_cell(u, 0, 1), config.base_url, f->token));
 }
 
-/* Answers E_OK once the request is handled, the same way for every email;
- * E_INVAL (with *why) for a malformed address; E_CONFLICT when throttled
- * (*wait set). */
-static enum err do_forgot(struct ctx *c, int *wait, const char **why)
+enum err reset_request(struct db *db, struct arena *a, const char *email)
 {
-	const char *ipkey = arena_printf(c->a, "reset:ip:%s",
-					 c->req->remote_addr ? c->req->remote_addr : "unknown");
 	unsigned char raw[TOKEN_BYTES];
 	char token[sodium_base64_ENCODED_LEN(TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	char hash[65];
 	struct forgot_tx f;
-	int64_t start = now_ns();
 	enum err e;
 
-	if ((*wait = session_throttled(c, ipkey, RESET_IP_LIMIT)))
-		return E_CONFLICT;
-	session_throttle_hit(c, ipkey, RESET_WINDOW);
-	f.a = c->a;
-	if (!(f.email = account_email(c->a, ctx_str(c, "email")))) {
-		*why = "email: is not a valid email address";
-		return E_INVAL;
-	}
+	f.a = a;
+	f.email = email;
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2base64(token, sizeof(token), raw, sizeof(raw),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	token_hash(token, hash);
 	f.token = token;
 	f.hash = hash;
-	e = db_tx(c->db, forgot_tx, &f);
+	e = db_tx(db, forgot_tx, &f);
 	sodium_memzero(token, sizeof(token));
-	if (e)
-		return e;
-	wait_floor(start);
-	return E_OK;
-}
-
-enum err h_forgot_form(struct ctx *c)
-{
-	return session_form_page(c, "forgot", "Forgot your password", 200) ? E_OK : E_NOMEM;
-}
-
-enum err h_forgot(struct ctx *c)
-{
-	const char *why = NULL;
-	int wait = 0;
-	enum err e = do_forgot(c, &wait, &why);
-	json_t *m;
-
-	if (e == E_CONFLICT)
-		return session_reply_throttled(c, wait, "requests for reset links");
-	if (e == E_INVAL) {
-		if (!(m = session_form_page(c, "forgot", "Forgot your password", 400)))
-			return E_NOMEM;
-		json_object_set_new(m, "error", json_pack("{s:s}", "message", why));
-		json_object_set_new(m, "email", json_string(ctx_str(c, "email")));
-		return E_OK;
-	}
-	if (e)
-		return e;
-	if (!(m = session_form_page(c, "forgot", "Check your mail", 200)))
-		return E_NOMEM;
-	json_object_set_new(m, "sent", json_pack("{s:s}", "message", sent_msg));
-	return E_OK;
-}
-
-enum err h_api_forgot(struct ctx *c)
-{
-	const char *why = NULL;
-	int wait = 0;
-	enum err e = do_forgot(c, &wait, &why);
-	json_t *m;
-
-	if (e == E_CONFLICT)
-		return session_reply_throttled(c, wait, "requests for reset links");
-	if (e == E_INVAL)
-		return reply_error(c, 400, why);
-	if (e)
-		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	c->resp->status = 202;	/* accepted: a mail may follow */
-	json_object_set_new(m, "message", json_string(sent_msg));
-	return E_OK;
+	return e;
 }
 
 /* ---- using the link ---- */
 
 /* 1 when the token is unused, unexpired and its account active. */
-static enum err token_valid(struct ctx *c, const char *hash, int *ok)
+static enum err token_valid(struct db *db, struct arena *a, const char *hash, int *ok)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(c->db, c->a, &sql[Q_CHECK], &r, "s", hash);
+	enum err e = db_exec(db, a, &sql[Q_CHECK], &r, "s", hash);
 
 	*ok = e == E_OK && r->nrows > 0;
 	return e;
 }
 
-static enum err invalid_page(struct ctx *c)
+enum err reset_token_ok(struct db *db, struct arena *a, const char *token, int *ok)
 {
-	json_t *m = session_form_page(c, "reset", "Reset link not valid", 400);
-
-	if (!m)
-		return E_NOMEM;
-	json_object_set_new(m, "invalid", json_pack("{s:s}", "message", invalid_msg));
-	return E_OK;
-}
-
-enum err h_reset_form(struct ctx *c)
-{
-	const char *token = ctx_str(c, "token");
 	char hash[65];
-	json_t *m;
-	int ok;
-	enum err e;
 
 	token_hash(token, hash);
-	if ((e = token_valid(c, hash, &ok)))
-		return e;
-	if (!ok)
-		return invalid_page(c);
-	if (!(m = session_form_page(c, "reset", "Choose a new password", 200)))
-		return E_NOMEM;
-	json_object_set_new(m, "token", json_string(token));
-	return E_OK;
+	return token_valid(db, a, hash, ok);
 }
 
 struct reset_tx {
@@ -307,67 +174,27 @@ static enum err reset_tx(struct db *db, void *p)
 			db_cell(r, 0, 2), config.base_url));
 }
 
-/* E_OK: changed. E_NOTFOUND: bad token. E_INVAL: *why says what is wrong with
- * the password. */
-static enum err do_reset(struct ctx *c, const char **why)
+enum err reset_password(struct db *db, struct arena *a, const char *token, const char *pw,
+			const char **why)
 {
 	char hash[65], pwhash[crypto_pwhash_STRBYTES];
 	struct reset_tx t;
 	int ok;
 	enum err e;
 
-	token_hash(ctx_str(c, "token"), hash);
+	token_hash(token, hash);
 	/* The token first: an invalid link costs no Argon2 run. */
-	if ((e = token_valid(c, hash, &ok)))
+	if ((e = token_valid(db, a, hash, &ok)))
 		return e;
 	if (!ok)
 		return E_NOTFOUND;
-	if ((*why = pw_policy(ctx_str(c, "password"))))
+	if ((*why = pw_policy(pw)))
 		return E_INVAL;
 	/* Hashed before the transaction, so no lock is held for its ~50 ms. */
-	if ((e = pw_hash(ctx_str(c, "password"), pwhash)))
+	if ((e = pw_hash(pw, pwhash)))
 		return e;
-	t.a = c->a;
+	t.a = a;
 	t.hash = hash;
 	t.pwhash = pwhash;
-	return db_tx(c->db, reset_tx, &t);
-}
-
-enum err h_reset(struct ctx *c)
-{
-	const char *why = NULL;
-	enum err e = do_reset(c, &why);
-	json_t *m;
-
-	if (e == E_NOTFOUND)
-		return invalid_page(c);
-	if (e == E_INVAL) {
-		if (!(m = session_form_page(c, "reset", "Choose a new password", 400)))
-			return E_NOMEM;
-		json_object_set_new(m, "token", json_string(ctx_str(c, "token")));
-		json_object_set_new(m, "error", json_pack("{s:s}", "message", why));
-		return E_OK;
-	}
-	if (e)
-		return e;
-	/* This browser's session (if any) ended with the others. */
-	return reply_redirect(c, 303, "/signin?reset=1");
-}
-
-enum err h_api_reset(struct ctx *c)
-{
-	const char *why = NULL;
-	enum err e = do_reset(c, &why);
-	json_t *m;
-
-	if (e == E_NOTFOUND)
-		return reply_error(c, 400, invalid_msg);
-	if (e == E_INVAL)
-		return reply_error(c, 400, why);
-	if (e)
-		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	json_object_set_new(m, "message", json_string(done_msg));
-	return E_OK;
+	return db_tx(db, reset_tx, &t);
 }

@@ -7,24 +7,23 @@
  *    the seller activates meanwhile is stored as 'suspended' by the item code);
  *  - reinstate: products 'suspended' -> 'active'.
  *
- * One transaction locks the seller row, writes one ProductUpdated outbox
- * event per product it changes (the storefront cache, the category pages and
- * the search index follow the outbox, so the listings disappear within the
- * outbox follower's poll), then changes the products. The seller's open
- * orders are not touched: what was bought is still shipped. */
+ * One transaction locks the seller row, writes one ProductUpdated event per
+ * product it changes (app/events; the storefront cache, the category pages
+ * and the search index follow the outbox, so the listings disappear within
+ * the outbox follower's poll), then changes the products. The seller's open
+ * orders are not touched: what was bought is still shipped.
+ *
+ * The pages (list, suspend/reinstate form) are in sellers_admin_pages.c. */
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 #include "../core/arena.h"
-#include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
-#include "../http/valid.h"
+#include "../events/events.h"
 #include "../store/db.h"
 #include "account.h"
-#include "session.h"
 
 enum {
-	Q_SELLERS, Q_SELLER_LOCK, Q_SELLER_STATUS, Q_EVENTS, Q_PRODUCTS_MOVE, Q_COUNT
+	Q_SELLERS, Q_SELLER_LOCK, Q_SELLER_STATUS, Q_MOVING, Q_PRODUCTS_MOVE, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -43,46 +42,45 @@ static struct db_sql sql[Q_COUNT] = {
 	 * writes, which read the seller's status in their own transaction. */
 	[Q_SELLER_LOCK] = { "SELECT status, display_name FROM sellers WHERE id = ? FOR UPDATE", 0 },
 	[Q_SELLER_STATUS] = { "UPDATE sellers SET status = ? WHERE id = ?", 0 },
-	[Q_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "SELECT 'ProductUpdated', id, JSON_OBJECT('id', id, 'reason', ?) "
-		       "FROM products WHERE seller_id = ? AND status = ?", 0 },
+	/* The products the move below changes, locked (a current read, like
+	 * the UPDATE's), so there is exactly one event per changed product. */
+	[Q_MOVING] = { "SELECT id FROM products WHERE seller_id = ? AND status = ? ORDER BY id FOR UPDATE", 0 },
 	[Q_PRODUCTS_MOVE] = { "UPDATE products SET status = ? WHERE seller_id = ? AND status = ?", 0 },
-};
-
-const char *const sellers_admin_vocab[] = {
-	"sellers", "id", "slug", "displayName", "status", "email", "date", "items",
-	"listed", "isActive", "action", "csrf", "q", "storeUrl", NULL
 };
 
 void sellers_admin_init(void)
 {
 	db_register(sql, Q_COUNT);
+	events_init();
 }
 
-enum err h_admin_sellers(struct ctx *c)
+enum err sellers_admin_list(struct db *db, struct arena *a, const char *q,
+			    struct seller_row **out, size_t *n)
 {
-	json_t *m = session_form_page(c, "admin_sellers", "Sellers", 200), *list;
-	const char *q = ctx_str(c, "q");
 	struct db_res *r = NULL;
+	struct seller_row *v;
 	enum err e;
 
-	if (!m)
-		return E_NOMEM;
-	q = q ? db_like_escape(c->a, q) : "";
-	if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &r, "sss", q, q, q)))
+	*out = NULL;
+	*n = 0;
+	q = q ? db_like_escape(a, q) : "";
+	if ((e = db_exec(db, a, &sql[Q_SELLERS], &r, "sss", q, q, q)))
 		return e;
-	list = json_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:s}",
-			"id", (json_int_t)db_int(r, i, 0), "slug", db_cell(r, i, 1),
-			"displayName", db_cell(r, i, 2), "status", db_cell(r, i, 3),
-			"email", db_cell(r, i, 4), "date", db_cell(r, i, 5),
-			"items", (json_int_t)db_int(r, i, 6), "listed", (json_int_t)db_int(r, i, 7),
-			"isActive", !strcmp(db_cell(r, i, 3), "active"),
-			"action", arena_printf(c->a, "/admin/sellers/%s", db_cell(r, i, 0))));
-	json_object_set_new(m, "sellers", list);
-	if (ctx_str(c, "q"))
-		json_object_set_new(m, "q", json_string(ctx_str(c, "q")));
+	if (!(v = arena_calloc(a, r->nrows + 1, sizeof(*v))))
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		v[i].id = db_int(r, i, 0);
+		v[i].id_text = db_cell(r, i, 0);
+		v[i].slug = db_cell(r, i, 1);
+		v[i].display_name = db_cell(r, i, 2);
+		v[i].status = db_cell(r, i, 3);
+		v[i].email = db_cell(r, i, 4);
+		v[i].date = db_cell(r, i, 5);
+		v[i].items = db_int(r, i, 6);
+		v[i].listed = db_int(r, i, 7);
+	}
+	*out = v;
+	*n = r->nrows;
 	return E_OK;
 }
 
@@ -93,6 +91,30 @@ struct suspend_tx {
 	uint64_t moved;
 	const char *name;
 };
+
+/* One ProductUpdated event per product about to move, in one statement. */
+static enum err emit_moving(struct db *db, struct arena *a, int64_t seller, const char *from,
+			    const char *reason)
+{
+	struct db_res *r = NULL;
+	int64_t *ids;
+	json_t **payloads;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_MOVING], &r, "is", seller, from)))
+		return e;
+	if (!r->nrows)
+		return E_OK;
+	ids = arena_calloc(a, r->nrows, sizeof(*ids));
+	payloads = arena_calloc(a, r->nrows, sizeof(*payloads));
+	if (!ids || !payloads)
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		ids[i] = db_int(r, i, 0);
+		payloads[i] = json_pack("{s:I, s:s}", "id", (json_int_t)ids[i], "reason", reason);
+	}
+	return event_emit_many(db, a, EV_PRODUCT_UPDATED, r->nrows, ids, payloads);
+}
 
 static enum err suspend_tx(struct db *db, void *p)
 {
@@ -111,36 +133,20 @@ static enum err suspend_tx(struct db *db, void *p)
 	if (!strcmp(db_cell(r, 0, 0), to))
 		return E_OK;	/* already so: a repeated click changes nothing */
 	if ((e = db_exec(db, t->a, &sql[Q_SELLER_STATUS], NULL, "si", to, t->id)) ||
-	    (e = db_exec(db, t->a, &sql[Q_EVENTS], NULL, "sis",
-			 t->suspend ? "seller suspended" : "seller reinstated", t->id, from)) ||
+	    (e = emit_moving(db, t->a, t->id, from, t->suspend ? "seller suspended" : "seller reinstated")) ||
 	    (e = db_exec(db, t->a, &sql[Q_PRODUCTS_MOVE], NULL, "sis", to, t->id, from)))
 		return e;
 	t->moved = db_affected(db);
 	return E_OK;
 }
 
-/* POST /admin/sellers/{id} with decision=suspend|reinstate. */
-enum err h_admin_seller_status(struct ctx *c)
+enum err sellers_admin_set_status(struct db *db, struct arena *a, int64_t seller_id, int suspend,
+				  uint64_t *moved, const char **name)
 {
-	const char *d = ctx_str(c, "decision"), *p = c->req->pathvar[0];
-	struct suspend_tx t = { c->a, 0, 0, 0, NULL };
-	enum err e;
+	struct suspend_tx t = { a, seller_id, suspend, 0, NULL };
+	enum err e = db_tx(db, suspend_tx, &t);
 
-	if (!p || parse_int64(p, strlen(p), 1, INT64_MAX, &t.id))
-		return reply_error(c, 404, "There is no such seller.");
-	if (strcmp(d, "suspend") && strcmp(d, "reinstate"))
-		return reply_error(c, 400, "decision: must be suspend or reinstate");
-	t.suspend = !strcmp(d, "suspend");
-	e = db_tx(c->db, suspend_tx, &t);
-	if (e == E_NOTFOUND)
-		return reply_error(c, 404, "There is no such seller.");
-	if (e)
-		return e;
-	log_info("admin %lld %s seller %lld (%llu listings)", (long long)c->sess->uid,
-		 t.suspend ? "suspended" : "reinstated", (long long)t.id, (unsigned long long)t.moved);
-	session_flash(c, arena_printf(c->a, "%s is %s; %llu listing%s %s the storefront.", t.name,
-				      t.suspend ? "suspended" : "active again",
-				      (unsigned long long)t.moved, t.moved == 1 ? "" : "s",
-				      t.suspend ? "left" : "returned to"));
-	return reply_redirect(c, 303, "/admin/sellers");
+	*moved = t.moved;
+	*name = t.name;
+	return e;
 }

@@ -10,24 +10,20 @@
  *
  * Both refuse a change whose If-Match version is stale (412), so a client
  * that computed "quantity + 1" from an old read learns it instead of
- * overwriting a newer change. */
+ * overwriting a newer change.
+ *
+ * The cart's owner is given by the caller (struct cart_owner); the pages
+ * and the API, with their one model, are in cart_pages.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <jansson.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
-#include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
 #include "../store/kv.h"
-#include "../account/session.h"
-#include "../catalog/catalog.h"
+#include "../account/session_store.h"
 #include "cart.h"
-
-#define LOW_STOCK 5
 
 enum {
 	Q_SKU, Q_USER_CART, Q_GUEST_LINES, Q_LOCK, Q_STATE, Q_PUT, Q_PUT_PRICE, Q_DEL,
@@ -77,19 +73,26 @@ static struct db_sql sql[NQ] = {
 			    "ON j.id = ci.sku_id WHERE ci.user_id = ?", 0 },
 };
 
-/* Names the cart's templates use (see view_vocab in app/site.c). */
-const char *const cart_vocab[] = {
-	"items", "itemId", "productId", "title", "url", "image", "options", "optionsLabel",
-	"quantity", "unitPrice", "addedPrice", "priceChanged", "priceUp", "priceDown",
-	"lineTotal", "currency", "available", "weightGrams", "status", "message",
-	"qtyMinus", "qtyPlus", "canIncrease", "count", "oneUnit", "lines", "subtotal",
-	"priceChanges", "problems", "version", "maxQuantity", "maxLines", "cartCount",
-	"purchasable", NULL
-};
-
 void cart_init(void)
 {
 	db_register(sql, NQ);
+}
+
+/* What one call works with: the stores, the arena and the cart's owner (a
+ * signed-in shopper's id, or the guest session whose hash holds the cart). */
+struct env {
+	struct db *db;
+	struct kv *kv;
+	struct arena *a;
+	int64_t uid;
+	struct session *guest;
+};
+
+static struct env env_of(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o)
+{
+	struct env c = { db, kv, a, o ? o->user_id : 0, o && !o->user_id ? o->guest : NULL };
+
+	return c;
 }
 
 /* ---- the guest store: Lua scripts on the session hash ---- */
@@ -192,7 +195,7 @@ static struct gline *guest_lines(struct arena *a, const struct session *s, size_
 }
 
 /* Runs a script; *code and the two details of its answer. */
-static enum err run_script(struct ctx *c, const char *script, int argc, const char **argv,
+static enum err run_script(struct env *c, const char *script, int argc, const char **argv,
 			   long long *code, long long *d1, long long *d2)
 {
 	const char *args[2 * CART_MAX_LINES + 8];
@@ -205,7 +208,7 @@ static enum err run_script(struct ctx *c, const char *script, int argc, const ch
 	args[n++] = "EVAL";
 	args[n++] = script;
 	args[n++] = "1";
-	args[n++] = c->sess->key;
+	args[n++] = c->guest->key;
 	for (int i = 0; i < argc; i++)
 		args[n++] = argv[i];
 	if ((e = kv_cmdv(c->kv, c->a, &r, n, args, NULL)))
@@ -220,9 +223,9 @@ static enum err run_script(struct ctx *c, const char *script, int argc, const ch
 
 /* Reads the guest cart from Redis again after a change, so the answer shows
  * it as it is now (the session was read before the change). */
-static enum err guest_reload(struct ctx *c)
+static enum err guest_reload(struct env *c)
 {
-	struct session *s = c->sess;
+	struct session *s = c->guest;
 	redisReply *r = NULL;
 	enum err e;
 
@@ -290,14 +293,14 @@ static const char *id_array(struct arena *a, const struct gline *g, size_t n)
 	return b.p;
 }
 
-static enum err load_guest(struct ctx *c, struct cart *k)
+static enum err load_guest(struct env *c, struct cart *k)
 {
 	size_t n = 0;
-	struct gline *g = guest_lines(c->a, c->sess, &n);
+	struct gline *g = guest_lines(c->a, c->guest, &n);
 	struct db_res *r = NULL;
 	enum err e;
 
-	k->version = c->sess->cart_version;
+	k->version = c->guest->cart_version;
 	if (!g)
 		return E_NOMEM;
 	if (!n)
@@ -327,7 +330,7 @@ static enum err load_guest(struct ctx *c, struct cart *k)
 	return E_OK;
 }
 
-static enum err load_user(struct ctx *c, struct cart *k)
+static enum err load_user(struct env *c, struct cart *k)
 {
 	struct db_res *r = NULL;
 	enum err e = db_exec(c->db, c->a, &sql[Q_USER_CART], &r, "i", k->user_id);
@@ -350,38 +353,45 @@ static enum err load_user(struct ctx *c, struct cart *k)
 	return E_OK;
 }
 
-enum err cart_load(struct ctx *c, struct cart **out)
+static enum err load(struct env *c, struct cart **out)
 {
 	struct cart *k = arena_calloc(c->a, 1, sizeof(*k));
 
 	*out = k;
 	if (!k)
 		return E_NOMEM;
-	if (!c->sess)
-		return E_OK;
-	if (c->sess->uid) {
-		k->user_id = c->sess->uid;
+	if (c->uid) {
+		k->user_id = c->uid;
 		return load_user(c, k);
 	}
+	if (!c->guest)
+		return E_OK;
 	return load_guest(c, k);
 }
 
-long cart_count(struct ctx *c)
+enum err cart_get(struct db *db, struct arena *a, const struct cart_owner *o, struct cart **out)
+{
+	struct env c = env_of(db, NULL, a, o);
+
+	return load(&c, out);
+}
+
+long cart_units(struct db *db, struct arena *a, const struct cart_owner *o)
 {
 	struct db_res *r = NULL;
 	long n = 0;
 
-	if (!c->sess)
-		return 0;
-	if (c->sess->uid) {
-		if (db_exec(c->db, c->a, &sql[Q_COUNT], &r, "i", c->sess->uid) == E_OK && r->nrows)
+	if (o && o->user_id) {
+		if (db_exec(db, a, &sql[Q_COUNT], &r, "i", o->user_id) == E_OK && r->nrows)
 			n = (long)db_int(r, 0, 0);
 		return n;
 	}
-	for (size_t i = 0; i < c->sess->ncart; i++) {
+	if (!o || !o->guest)
+		return 0;
+	for (size_t i = 0; i < o->guest->ncart; i++) {
 		struct gline g;
 
-		if (parse_gline(c->sess->cart_field[i], c->sess->cart_val[i], &g))
+		if (parse_gline(o->guest->cart_field[i], o->guest->cart_val[i], &g))
 			n += g.qty;
 	}
 	return n;
@@ -389,33 +399,17 @@ long cart_count(struct ctx *c)
 
 /* ---- changing ---- */
 
-enum mode { ADD, SET };
-
-/* The outcome of a refused change, for the shopper. */
-struct refusal {
-	int status;		/* 0 when the change was made */
-	const char *message;
-	int64_t available;	/* for 409 */
-	const char *title;	/* of the product, once known */
-};
-
-/* The SKU a request names, as the cart needs it. */
-struct sku {
-	int64_t id, price, available;
-	int sellable;
-	const char *title;
-};
-
-static enum err find_sku(struct ctx *c, const char *code, struct sku *s, struct refusal *no)
+enum err cart_find_sku(struct db *db, struct arena *a, const char *code, int qty, enum cart_mode mode,
+		       struct cart_sku *s, struct cart_refusal *no)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(c->db, c->a, &sql[Q_SKU], &r, "s", code);
+	enum err e = db_exec(db, a, &sql[Q_SKU], &r, "s", code);
 
 	if (e)
 		return e;
 	if (!r->nrows) {
 		no->status = 422;
-		no->message = arena_printf(c->a, "There is no item with the SKU code %s.", code);
+		no->message = arena_printf(a, "There is no item with the SKU code %s.", code);
 		return E_OK;
 	}
 	s->id = db_int(r, 0, 0);
@@ -423,14 +417,18 @@ static enum err find_sku(struct ctx *c, const char *code, struct sku *s, struct 
 	s->sellable = db_int(r, 0, 2) != 0;
 	s->available = db_int(r, 0, 3);
 	s->title = no->title = db_cell(r, 0, 4);
+	if (!s->sellable && !(mode == CART_SET && qty == 0)) {
+		no->status = 422;
+		no->message = arena_printf(a, "Sorry, %s is not available any more.", s->title);
+	}
 	return E_OK;
 }
 
 /* The rules of one change, shared by both stores (the Lua script mirrors
  * them): the per-line maximum, the soft stock check (only when the quantity
  * grows: lowering an over-stock line must always work), the line limit. */
-static void check_change(struct ctx *c, const struct sku *s, int old, int new, int nlines,
-			 struct refusal *no)
+static void check_change(struct env *c, const struct cart_sku *s, int old, int new, int nlines,
+			 struct cart_refusal *no)
 {
 	if (new > CART_MAX_QTY) {
 		no->status = 422;
@@ -451,26 +449,26 @@ static void check_change(struct ctx *c, const struct sku *s, int old, int new, i
 	}
 }
 
-static void stale(struct ctx *c, struct refusal *no)
+static void stale(struct cart_refusal *no)
 {
 	no->status = 412;
 	no->message = "The cart has changed since you last read it. Reload it and try again.";
 }
 
 struct user_change {
-	struct ctx *c;
-	const struct sku *s;
+	struct env *c;
+	const struct cart_sku *s;
 	int qty;
-	enum mode mode;
+	enum cart_mode mode;
 	int64_t if_version;	/* -1: any */
-	struct refusal *no;
+	struct cart_refusal *no;
 };
 
 static enum err tx_user_change(struct db *db, void *p)
 {
 	struct user_change *u = p;
-	struct ctx *c = u->c;
-	int64_t uid = c->sess->uid;
+	struct env *c = u->c;
+	int64_t uid = c->uid;
 	struct db_res *r = NULL;
 	int old, new;
 	enum err e;
@@ -483,11 +481,11 @@ static enum err tx_user_change(struct db *db, void *p)
 		return E_INTERNAL;
 	/* The version was bumped above: the one the client saw is one less. */
 	if (u->if_version >= 0 && db_int(r, 0, 0) - 1 != u->if_version) {
-		stale(c, u->no);
+		stale(u->no);
 		return E_CONFLICT;
 	}
 	old = (int)db_int(r, 0, 2);
-	new = u->mode == ADD ? old + u->qty : u->qty;
+	new = u->mode == CART_ADD ? old + u->qty : u->qty;
 	check_change(c, u->s, old, new, (int)db_int(r, 0, 1), u->no);
 	if (u->no->status)
 		return E_CONFLICT;	/* rolls the version back too */
@@ -498,57 +496,24 @@ static enum err tx_user_change(struct db *db, void *p)
 		       r->nrows && db_cell(r, 0, 3) ? db_int(r, 0, 3) : u->s->price);
 }
 
-/* The If-Match header as a version: -1 when absent, -2 when unreadable.
- * Accepts 7, "7" and W/"7". */
-static int64_t if_match(const struct ctx *c)
+enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o,
+		    const struct cart_sku *sku, int qty, enum cart_mode mode, int64_t ifv,
+		    struct cart_refusal *no)
 {
-	const char *v = c->req->if_match;
-	int64_t n;
-	size_t len;
-
-	if (!v || !*v || !strcmp(v, "*"))
-		return -1;
-	if (!strncmp(v, "W/", 2))
-		v += 2;
-	len = strlen(v);
-	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-		v++;
-		len -= 2;
-	}
-	return parse_int64(v, len, 0, INT64_MAX, &n) ? -2 : n;
-}
-
-/* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
- * E_OK with no->status set when refused (nothing changed), else an error. */
-static enum err change(struct ctx *c, const char *code, int qty, enum mode mode, struct refusal *no)
-{
-	int64_t ifv = if_match(c);
-	struct sku s = { 0 };
+	struct env env = env_of(db, kv, a, o), *c = &env;
+	const struct cart_sku s = *sku;
 	enum err e;
 
-	memset(no, 0, sizeof(*no));
-	if (ifv == -2) {
-		no->status = 400;
-		no->message = "If-Match: must be a cart version, as given by the ETag header.";
-		return E_OK;
-	}
-	if ((e = find_sku(c, code, &s, no)) || no->status)
-		return e;
-	if (!s.sellable && !(mode == SET && qty == 0)) {
-		no->status = 422;
-		no->message = arena_printf(c->a, "Sorry, %s is not available any more.", s.title);
-		return E_OK;
-	}
-	if (!c->sess && !session_csrf(c))
-		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
-	if (c->sess->uid) {
+	if (c->uid) {
 		struct user_change u = { c, &s, qty, mode, ifv, no };
 
 		e = db_tx(c->db, tx_user_change, &u);
 		return e == E_CONFLICT && no->status ? E_OK : e;
+	} else if (!c->guest) {
+		return E_INTERNAL;	/* the caller makes the session first */
 	} else {
 		char field[32], q[16], price[24], now[24], avail[24], maxq[8], maxl[8], ver[24];
-		const char *argv[9] = { field, mode == ADD ? "add" : "set", q, price, now, avail, maxq, maxl, ver };
+		const char *argv[9] = { field, mode == CART_ADD ? "add" : "set", q, price, now, avail, maxq, maxl, ver };
 		long long rc, d1, d2;
 
 		snprintf(field, sizeof(field), "i:%lld", (long long)s.id);
@@ -573,12 +538,12 @@ static enum err change(struct ctx *c, const char *code, int qty, enum mode mode,
 			no->message = "Your session ended just now. Please reload the page and try again.";
 			return E_OK;
 		case 2:
-			stale(c, no);
+			stale(no);
 			return E_OK;
 		default: {
 			int old = (int)d1;
 
-			check_change(c, &s, old, rc == 5 ? 1 : mode == ADD ? old + qty : qty,
+			check_change(c, &s, old, rc == 5 ? 1 : mode == CART_ADD ? old + qty : qty,
 				     rc == 5 ? CART_MAX_LINES : 0, no);
 			if (!no->status) {
 				no->status = 409;
@@ -593,7 +558,7 @@ static enum err change(struct ctx *c, const char *code, int qty, enum mode mode,
 /* ---- merge at sign-in ---- */
 
 struct merge {
-	struct ctx *c;
+	struct arena *a;
 	int64_t uid;
 	struct gline *g;
 	size_t ng;
@@ -609,7 +574,7 @@ static void say(struct buf *b, const char *s)
 static enum err tx_merge(struct db *db, void *p)
 {
 	struct merge *m = p;
-	struct arena *a = m->c->a;
+	struct arena *a = m->a;
 	struct db_res *saved = NULL;
 	size_t nsaved, lines, from_saved = 0, dropped = 0;
 	enum err e;
@@ -683,22 +648,23 @@ static enum err tx_merge(struct db *db, void *p)
 	return E_OK;
 }
 
-enum err cart_merge(struct ctx *c, int64_t uid, const char **message)
+enum err cart_merge(struct db *db, struct arena *a, const struct session *guest, int64_t uid,
+		    const char **message)
 {
-	struct merge m = { c, uid, NULL, 0, NULL, { 0 } };
+	struct merge m = { a, uid, NULL, 0, NULL, { 0 } };
 	enum err e;
 
 	*message = NULL;
-	if (!c->sess || c->sess->uid || !c->sess->ncart)
+	if (!guest || guest->uid || !guest->ncart)
 		return E_OK;
-	if (!(m.g = guest_lines(c->a, c->sess, &m.ng)))
+	if (!(m.g = guest_lines(a, guest, &m.ng)))
 		return E_NOMEM;
 	if (!m.ng)
 		return E_OK;
-	if ((e = db_exec(c->db, c->a, &sql[Q_GUEST_LINES], &m.skus, "s", id_array(c->a, m.g, m.ng))))
+	if ((e = db_exec(db, a, &sql[Q_GUEST_LINES], &m.skus, "s", id_array(a, m.g, m.ng))))
 		return e;
-	buf_init(&m.msg, c->a, 256);
-	if ((e = db_tx(c->db, tx_merge, &m)))
+	buf_init(&m.msg, a, 256);
+	if ((e = db_tx(db, tx_merge, &m)))
 		return e;
 	*message = m.msg.len ? m.msg.p : NULL;
 	return E_OK;
@@ -730,246 +696,34 @@ int cart_purge_batch(struct db *db, struct kv *kv, struct arena *a)
 	return db_affected(db) >= 500 ? 1 : 0;
 }
 
-/* ---- the view: one model for the page and the API ---- */
 
-static const char *options_label(struct arena *a, const char *opts, json_t **obj)
+enum err cart_clear(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o,
+		    int64_t ifv, struct cart_refusal *no)
 {
-	json_t *o = opts ? json_loads(opts, 0, NULL) : NULL, *v;
-	const char *k;
-	struct buf b;
-
-	buf_init(&b, a, 64);
-	if (json_is_object(o))
-		json_object_foreach(o, k, v)
-			if (json_is_string(v))
-				buf_printf(&b, "%s%s: %s", b.len ? ", " : "", k, json_string_value(v));
-	*obj = json_is_object(o) ? o : (json_decref(o), json_object());
-	return b.len ? b.p : "";
-}
-
-static json_t *line_json(struct ctx *c, const struct cart_line *l, int html, int *problem)
-{
-	json_t *opts, *o;
-	const char *status, *msg = NULL;
-	const char *label = options_label(c->a, l->options, &opts);
-
-	*problem = 1;
-	if (!l->sellable) {
-		status = "unavailable";
-		msg = "No longer available. Remove it to check out.";
-	} else if (l->available <= 0) {
-		status = "out_of_stock";
-		msg = "Out of stock. Remove it to check out, or keep it here until it is back.";
-	} else if (l->quantity > l->available) {
-		status = "insufficient_stock";
-		msg = arena_printf(c->a, "Only %lld left: lower the quantity to check out.", (long long)l->available);
-	} else {
-		*problem = 0;
-		status = l->available <= LOW_STOCK ? "low_stock" : "in_stock";
-		if (l->available <= LOW_STOCK)
-			msg = arena_printf(c->a, "Only %lld left.", (long long)l->available);
-	}
-	o = json_object();
-	json_object_set_new(o, "itemId", json_string(l->code));
-	json_object_set_new(o, "productId", json_integer(l->product_id));
-	json_object_set_new(o, "title", json_string(l->title));
-	json_object_set_new(o, "url", json_string(arena_printf(c->a, "/p/%s", l->slug)));
-	json_object_set_new(o, "image", json_string(catalog_image(c->a, l->title, l->thumbnail)));
-	json_object_set_new(o, "options", opts);
-	json_object_set_new(o, "optionsLabel", json_string(label));
-	json_object_set_new(o, "quantity", json_integer(l->quantity));
-	json_object_set_new(o, "unitPrice", json_integer(l->price));
-	json_object_set_new(o, "addedPrice", json_integer(l->added_price));
-	json_object_set_new(o, "priceChanged", json_boolean(l->sellable && l->price != l->added_price));
-	json_object_set_new(o, "lineTotal", json_integer(l->price * l->quantity));
-	json_object_set_new(o, "currency", json_string(l->currency ? l->currency : "USD"));
-	json_object_set_new(o, "available", json_integer(l->available > 0 ? l->available : 0));
-	json_object_set_new(o, "weightGrams", json_integer(l->weight_g));
-	json_object_set_new(o, "status", json_string(status));
-	json_object_set_new(o, "message", msg ? json_string(msg) : json_null());
-	if (html) {
-		/* What the stepper's buttons send; logic-less templates cannot add. */
-		json_object_set_new(o, "qtyMinus", json_integer(l->quantity - 1));
-		json_object_set_new(o, "qtyPlus", json_integer(l->quantity + 1));
-		if (l->quantity < CART_MAX_QTY && l->sellable && l->quantity < l->available)
-			json_object_set_new(o, "canIncrease", json_true());
-		if (l->sellable && l->price != l->added_price)
-			json_object_set_new(o, l->price > l->added_price ? "priceUp" : "priceDown", json_true());
-	}
-	return o;
-}
-
-/* Fills model m with the cart (the API's answer and the page's model). */
-static void cart_json(struct ctx *c, const struct cart *k, json_t *m, int html)
-{
-	json_t *items = json_array();
-	int64_t subtotal = 0;
-	long count = 0, changes = 0, problems = 0;
-
-	for (size_t i = 0; i < k->n; i++) {
-		const struct cart_line *l = &k->lines[i];
-		int problem;
-
-		json_array_append_new(items, line_json(c, l, html, &problem));
-		count += l->quantity;
-		problems += problem;
-		if (l->sellable) {
-			subtotal += l->price * l->quantity;
-			changes += l->price != l->added_price;
-		}
-	}
-	json_object_set_new(m, "items", items);
-	json_object_set_new(m, "count", json_integer(count));
-	json_object_set_new(m, "lines", json_integer((json_int_t)k->n));
-	json_object_set_new(m, "subtotal", json_integer(subtotal));
-	json_object_set_new(m, "currency", json_string(k->n && k->lines[0].currency ? k->lines[0].currency : "USD"));
-	json_object_set_new(m, "priceChanges", json_integer(changes));
-	json_object_set_new(m, "problems", json_integer(problems));
-	json_object_set_new(m, "version", json_integer(k->version));
-	json_object_set_new(m, "maxQuantity", json_integer(CART_MAX_QTY));
-	json_object_set_new(m, "maxLines", json_integer(CART_MAX_LINES));
-	resp_header(c->resp, arena_printf(c->a, "ETag: \"%lld\"", (long long)k->version));
-}
-
-/* Answers with the visitor's cart as it is now: the page (html) or JSON. */
-static enum err reply_cart(struct ctx *c, int status, const char *notice)
-{
-	struct cart *k = NULL;
-	enum err e = cart_load(c, &k);
-	json_t *m;
-	int html = !c->req->wants_json;
-
-	if (e)
-		return e;
-	if (!(m = reply_model(c, "cart", "Shopping cart")))
-		return E_NOMEM;
-	cart_json(c, k, m, html);
-	c->resp->status = status;
-	if (html) {
-		long changes = (long)json_integer_value(json_object_get(m, "priceChanges"));
-
-		if (notice)
-			c->notice = notice;
-		else if (changes)
-			c->notice = arena_printf(c->a, "The price of %ld %s in your cart has changed since you added %s. "
-						 "The new prices are shown below.", changes,
-						 changes == 1 ? "item" : "items", changes == 1 ? "it" : "them");
-		json_object_set_new(m, "cartCount", json_integer((json_int_t)json_integer_value(json_object_get(m, "count"))));
-		if (json_integer_value(json_object_get(m, "count")) == 1)
-			json_object_set_new(m, "oneUnit", json_true());
-	} else if (notice) {
-		json_object_set_new(m, "message", json_string(notice));
-	}
-	return E_OK;
-}
-
-/* A refused change: the API answers the error (with what is left for 409);
- * the page shows the cart with the message. */
-static enum err reply_refusal(struct ctx *c, const struct refusal *no)
-{
-	if (c->req->wants_json) {
-		enum err e = reply_error(c, no->status, no->message);
-
-		if (!e && no->status == 409 && c->resp->model)
-			json_object_set_new(json_object_get(c->resp->model, "error"), "available",
-					    json_integer(no->available > 0 ? no->available : 0));
-		return e;
-	}
-	return reply_cart(c, no->status, no->message);
-}
-
-/* ---- handlers ---- */
-
-enum err h_cart(struct ctx *c)
-{
-	return reply_cart(c, 200, NULL);
-}
-
-enum err h_api_cart_get(struct ctx *c)
-{
-	return reply_cart(c, 200, NULL);
-}
-
-/* Form posts end in a redirect to the cart (POST, then GET), with a flash. */
-static enum err form_change(struct ctx *c, enum mode mode, int qty)
-{
-	struct refusal no;
-	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
-
-	if (e)
-		return e;
-	if (no.status)
-		return reply_refusal(c, &no);
-	if (mode == ADD)
-		session_flash(c, arena_printf(c->a, "Added %d × %s to your cart.", qty, no.title));
-	return reply_redirect(c, 303, "/cart");
-}
-
-enum err h_cart_add(struct ctx *c)
-{
-	return form_change(c, ADD, (int)ctx_int(c, "quantity", 1));
-}
-
-enum err h_cart_update(struct ctx *c)
-{
-	return form_change(c, SET, ctx_has(c, "remove") ? 0 : (int)ctx_int(c, "quantity", 1));
-}
-
-static enum err api_change(struct ctx *c, enum mode mode, int qty)
-{
-	struct refusal no;
-	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
-
-	if (e)
-		return e;
-	if (no.status)
-		return reply_refusal(c, &no);
-	return reply_cart(c, 200, NULL);
-}
-
-enum err h_api_cart_patch(struct ctx *c)
-{
-	return api_change(c, SET, (int)ctx_int(c, "quantity", 0));
-}
-
-enum err h_api_cart_add(struct ctx *c)
-{
-	return api_change(c, ADD, (int)ctx_int(c, "quantity", 1));
-}
-
-/* Empties the cart (If-Match honoured). */
-static enum err clear(struct ctx *c, struct refusal *no)
-{
-	int64_t ifv = if_match(c);
+	struct env env = env_of(db, kv, a, o), *c = &env;
 	enum err e;
 
-	memset(no, 0, sizeof(*no));
-	if (ifv == -2) {
-		no->status = 400;
-		no->message = "If-Match: must be a cart version, as given by the ETag header.";
-		return E_OK;
-	}
-	if (!c->sess)
-		return E_OK;	/* no session, no cart */
-	if (c->sess->uid) {
+	if (c->uid) {
 		struct db_res *r = NULL;
 
 		if ((e = db_begin(c->db)))
 			return e;
-		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->sess->uid)) ||
-		    (e = db_exec(c->db, c->a, &sql[Q_VERSION], &r, "i", c->sess->uid)))
+		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->uid)) ||
+		    (e = db_exec(c->db, c->a, &sql[Q_VERSION], &r, "i", c->uid)))
 			goto fail;
 		if (ifv >= 0 && (!r->nrows || db_int(r, 0, 0) - 1 != ifv)) {
-			stale(c, no);
+			stale(no);
 			db_rollback(c->db);
 			return E_OK;
 		}
-		if ((e = db_exec(c->db, c->a, &sql[Q_CLEAR], NULL, "i", c->sess->uid)))
+		if ((e = db_exec(c->db, c->a, &sql[Q_CLEAR], NULL, "i", c->uid)))
 			goto fail;
 		return db_commit(c->db);
 fail:
 		db_rollback(c->db);
 		return e;
+	} else if (!c->guest) {
+		return E_OK;	/* no session, no cart */
 	} else {
 		char ver[24] = "";
 		const char *argv[1] = { ver };
@@ -980,55 +734,30 @@ fail:
 		if ((e = run_script(c, lua_clear, 1, argv, &rc, &d1, &d2)))
 			return e;
 		if (rc == 2)
-			stale(c, no);
+			stale(no);
 		return guest_reload(c);
 	}
 }
 
-enum err h_cart_clear(struct ctx *c)
+enum err cart_accept_prices(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o)
 {
-	struct refusal no;
-	enum err e = clear(c, &no);
-
-	if (e)
-		return e;
-	if (no.status)
-		return reply_refusal(c, &no);
-	session_flash(c, "Your cart is empty now.");
-	return reply_redirect(c, 303, "/cart");
-}
-
-enum err h_api_cart_delete(struct ctx *c)
-{
-	struct refusal no;
-	enum err e = clear(c, &no);
-
-	if (e)
-		return e;
-	if (no.status)
-		return reply_refusal(c, &no);
-	return reply_cart(c, 200, NULL);
-}
-
-/* The shopper has seen the new prices: they become the lines' snapshots. */
-static enum err accept(struct ctx *c)
-{
+	struct env env = env_of(db, kv, a, o), *c = &env;
 	struct cart *k = NULL;
 	enum err e;
 
-	if (!c->sess)
-		return E_OK;
-	if (c->sess->uid) {
+	if (c->uid) {
 		if ((e = db_begin(c->db)))
 			return e;
-		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->sess->uid)) ||
-		    (e = db_exec(c->db, c->a, &sql[Q_ACCEPT], NULL, "i", c->sess->uid))) {
+		if ((e = db_exec(c->db, c->a, &sql[Q_LOCK], NULL, "i", c->uid)) ||
+		    (e = db_exec(c->db, c->a, &sql[Q_ACCEPT], NULL, "i", c->uid))) {
 			db_rollback(c->db);
 			return e;
 		}
 		return db_commit(c->db);
 	}
-	if ((e = cart_load(c, &k)))
+	if (!c->guest)
+		return E_OK;
+	if ((e = load(c, &k)))
 		return e;
 	{
 		const char **argv = arena_calloc(c->a, 2 * k->n + 1, sizeof(char *));
@@ -1049,21 +778,4 @@ static enum err accept(struct ctx *c)
 			return e;
 		return guest_reload(c);
 	}
-}
-
-enum err h_cart_accept(struct ctx *c)
-{
-	enum err e = accept(c);
-
-	if (e)
-		return e;
-	session_flash(c, "Thank you. Your cart now uses the current prices.");
-	return reply_redirect(c, 303, "/cart");
-}
-
-enum err h_api_cart_accept(struct ctx *c)
-{
-	enum err e = accept(c);
-
-	return e ? e : reply_cart(c, 200, NULL);
 }
