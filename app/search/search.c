@@ -38,38 +38,27 @@
 #include <mysql.h>
 #include <errmsg.h>
 #include <sodium.h>
+#include <jansson.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/cursor.h"
-#include "../http/router.h"
-#include "../http/server.h"
-#include "../http/valid.h"
 #include "../store/db.h"
 #include "../store/kv.h"
-#include "../view/escape.h"
 #include "../catalog/catalog.h"
 #include "search.h"
 
-#define PAGE_SIZE 24
-#define MAX_MATCHES 1000	/* searchd's default: deeper pages are not offered */
-#define LOW_STOCK 10
+#define MAX_MATCHES SEARCH_MAX_MATCHES
 #define BATCH 500		/* rows per REPLACE when (re)indexing */
 #define META_TTL 1		/* seconds a process trusts its idea of the active index */
 #define CAT_TTL 5
 #define SNIPPET_BYTES 600	/* description kept in the index for snippets */
-#define MARK_ON "\x01"		/* highlight markers: never in indexed text */
-#define MARK_OFF "\x02"
+#define MARK_ON SEARCH_MARK_ON
+#define MARK_OFF SEARCH_MARK_OFF
+#define SORT_COUNT SEARCH_SORT_COUNT
 
-enum { SORT_RELEVANCE, SORT_PRICE_ASC, SORT_PRICE_DESC, SORT_RATING, SORT_NEWEST,
-       SORT_BESTSELLING, SORT_COUNT };
-static const char *const sort_names[SORT_COUNT] = {
+const char *const search_sort_names[SORT_COUNT] = {
 	"relevance", "price_asc", "price_desc", "rating", "newest", "bestselling"
-};
-static const char *const sort_labels[SORT_COUNT] = {
-	"Relevance", "Price: low to high", "Price: high to low", "Customer rating", "Newest",
-	"Best-selling"
 };
 static const char *const sort_sql[SORT_COUNT] = {
 	"score DESC, id DESC", "price ASC, id ASC", "price DESC, id DESC",
@@ -79,6 +68,7 @@ static const char *const sort_sql[SORT_COUNT] = {
 /* Price ranges of the facet, in cents: [0, 25), [25, 50), ... */
 static const int64_t price_edges[] = { 2500, 5000, 10000, 25000, 50000, 100000 };
 #define NEDGES (sizeof(price_edges) / sizeof(price_edges[0]))
+_Static_assert(NEDGES + 1 == SEARCH_PRICE_RANGES, "search.h's SEARCH_PRICE_RANGES follows price_edges");
 
 /* ---- MariaDB statements ---- */
 
@@ -155,13 +145,22 @@ static struct db_sql sql[Q_COUNT] = {
 				 "PATH '$')) j)", 0 },
 };
 
-/* The names the search page's view model uses (see view_vocab). */
-const char *const search_vocab[] = {
-	"query", "term", "correctedTerm", "originalUrl", "total", "facets", "categoryFacet",
-	"brandFacet", "priceFacet", "ratingFacet", "stockFacet", "snippet", "degraded",
-	"searchUrl", "hasFacets", "completions", "products",
-	NULL
-};
+/* A whole decimal number within [min, max] (the http layer's parse_int64,
+ * which this layer does not include); -1 on anything else. */
+static int parse_num(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 /* ---- configuration and the SphinxQL connection ---- */
 
@@ -177,7 +176,7 @@ void search_init(void)
 
 	db_register(sql, Q_COUNT);
 	scfg.host = h && *h ? h : "127.0.0.1";
-	if (p && *p && parse_int64(p, strlen(p), 1, 65535, &port))
+	if (p && *p && parse_num(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
 }
@@ -324,7 +323,7 @@ static int64_t num(const char *s)
 	int64_t v = 0;
 
 	if (s)
-		parse_int64(s, strlen(s), INT64_MIN, INT64_MAX, &v);
+		parse_num(s, INT64_MIN, INT64_MAX, &v);
 	return v;
 }
 
@@ -636,7 +635,7 @@ static void put_where(struct buf *b, const struct search_query *q, unsigned skip
 
 /* The grouping key of the price, rating and stock facets: price range * 100
  * + rating band * 10 + in stock (at most 42 groups), split up in
- * facet_json. One key, because each FACET costs another pass over the
+ * facets_set. One key, because each FACET costs another pass over the
  * matches. */
 static void put_prs_key(struct buf *b)
 {
@@ -752,21 +751,16 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 
 /* ---- categories (worker cache) ---- */
 
-struct scat {
-	int64_t id, parent;
-	char *slug, *name;
-};
-
 static struct {
-	struct scat *v;
+	struct search_category *v;
 	size_t n;
 	time_t loaded;
 } cats;
 
-static enum err cats_load(struct db *db, struct arena *a)
+enum err search_categories_load(struct db *db, struct arena *a)
 {
 	struct db_res *r = NULL;
-	struct scat *v;
+	struct search_category *v;
 	time_t now = time(NULL);
 	enum err e;
 
@@ -793,7 +787,7 @@ static enum err cats_load(struct db *db, struct arena *a)
 	return E_OK;
 }
 
-static const struct scat *cat_by_id(int64_t id)
+static const struct search_category *cat_by_id(int64_t id)
 {
 	for (size_t i = 0; i < cats.n; i++)
 		if (cats.v[i].id == id)
@@ -801,7 +795,7 @@ static const struct scat *cat_by_id(int64_t id)
 	return NULL;
 }
 
-static const struct scat *cat_by_slug(const char *slug)
+const struct search_category *search_category_by_slug(const char *slug)
 {
 	for (size_t i = 0; slug && i < cats.n; i++)
 		if (!strcmp(cats.v[i].slug, slug))
@@ -811,155 +805,28 @@ static const struct scat *cat_by_slug(const char *slug)
 
 /* ---- one search ---- */
 
-const char *v_search_sort(const struct key *k, const char *v, size_t n, int64_t *out)
+/* A product of the page from its columns (a row of searchd or of the
+ * fallback query). */
+static void item_set(struct search_item *it, int64_t id, const char *title, const char *slug,
+		     const char *brand, const char *cat, const char *cur, const char *sku,
+		     int64_t price, int64_t rating, int64_t reviews, int64_t stock, const char *snippet)
 {
-	(void)k;
-	for (int i = 0; i < SORT_COUNT; i++)
-		if (strlen(sort_names[i]) == n && !memcmp(v, sort_names[i], n)) {
-			*out = i;
-			return NULL;
-		}
-	return "must be one of relevance, price_asc, price_desc, rating, newest, bestselling";
+	*it = (struct search_item){ id, title, slug, brand, cat, cur, sku, price, rating, reviews, stock,
+				    snippet, NULL };
 }
 
-struct search {
-	struct search_query q;
-	char store[1100];
-	const char *text;	/* the shopper's words, as typed (trimmed) */
-	const struct scat *cat;
-	const char *cursor;
-	/* out */
-	json_t *items, *facets;
-	int64_t total;
-	const char *next;
-	const char *corrected;	/* the query actually run, when corrected */
-	int64_t matched;	/* > 0: the words match with fewer filters; 0: they
-				 * match nothing; -1: not known */
-	int degraded;
-};
-
-static const char *stock_status(int64_t n)
-{
-	return n <= 0 ? "out_of_stock" : n <= LOW_STOCK ? "low_stock" : "in_stock";
-}
-
-static const char *stock_label(struct arena *a, int64_t n)
-{
-	return n <= 0 ? "Out of stock" : n <= LOW_STOCK ? arena_printf(a, "Only %lld left", (long long)n) : "In stock";
-}
-
-/* A product card in the catalog's shape (app/catalog/catalog.c), plus the
- * highlighted snippet. */
-static json_t *card(struct arena *a, int64_t id, const char *title, const char *slug,
-		    const char *brand, const char *cat, const char *cur, const char *sku,
-		    int64_t price, int64_t rating, int64_t reviews, int64_t stock, const char *snippet)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(id));
-	json_object_set_new(o, "title", json_string(title ? title : ""));
-	json_object_set_new(o, "slug", json_string(slug ? slug : ""));
-	json_object_set_new(o, "url", json_string(arena_printf(a, "/p/%s", slug ? slug : "")));
-	json_object_set_new(o, "price", json_integer(price));
-	json_object_set_new(o, "currency", json_string(cur && *cur ? cur : "USD"));
-	json_object_set_new(o, "brand", brand && *brand ? json_string(brand) : json_null());
-	json_object_set_new(o, "category", json_string(cat ? cat : ""));
-	json_object_set_new(o, "stock", json_integer(stock));
-	json_object_set_new(o, "stockStatus", json_string(stock_status(stock)));
-	json_object_set_new(o, "stockLabel", json_string(stock_label(a, stock)));
-	json_object_set_new(o, "rating", json_real((double)rating / 100.0));
-	json_object_set_new(o, "ratingText", json_string(arena_printf(a, "%lld.%lld",
-		(long long)(rating + 5) / 100, (long long)((rating + 5) % 100) / 10)));
-	json_object_set_new(o, "reviewCount", json_integer(reviews));
-	json_object_set_new(o, "image", json_string(catalog_image(a, title ? title : "", NULL)));
-	json_object_set_new(o, "sku", sku && *sku ? json_string(sku) : json_null());
-	if (snippet && *snippet) {
-		/* The snippet is HTML-escaped here, then the markers become
-		 * <mark>: the only markup in it is ours. */
-		struct buf h, plain;
-
-		buf_init(&h, a, 256);
-		buf_init(&plain, a, 256);
-		for (const char *s = snippet; *s; ) {
-			size_t n = strcspn(s, MARK_ON MARK_OFF);
-
-			esc_html(&h, s, n);
-			buf_put(&plain, s, n);
-			s += n;
-			if (*s == MARK_ON[0])
-				buf_puts(&h, "<mark>");
-			else if (*s == MARK_OFF[0])
-				buf_puts(&h, "</mark>");
-			if (*s)
-				s++;
-		}
-		/* JSON clients get the HTML as a string; the page wraps it
-		 * as safe HTML (h_search). */
-		json_object_set_new(o, "snippet", json_string(h.p));
-		json_object_set_new(o, "snippetText", json_string(plain.p));
-	}
-	return o;
-}
-
-/* A fingerprint of everything but the page, so a cursor is only good for
- * the search it came from. */
-static unsigned long long fingerprint(const struct search *s)
-{
-	unsigned long long h = 1469598103934665603ULL;
-	char tail[160];
-	const struct search_query *q = &s->q;
-
-	for (size_t i = 0; i < q->nwords; i++)
-		for (const char *p = q->words[i]; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			if (!*p)
-				break;
-		}
-	snprintf(tail, sizeof(tail), "|%lld|%d|%lld|%d|%lld|%lld|%d|", (long long)q->category,
-		 q->has_min, (long long)q->min_price, q->has_max, (long long)q->max_price,
-		 (long long)q->min_rating, q->in_stock * 10 + q->sort);
-	for (const char *p = tail; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	for (const char *p = q->brand ? q->brand : "\x01"; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return h;
-}
-
-static enum err decode_cursor(struct ctx *c, struct search *s)
-{
-	char *payload, fp[32];
-	int64_t off;
-	char *bar1, *bar2;
-
-	s->q.offset = 0;
-	if (!s->cursor)
-		return E_OK;
-	if (cursor_decode(c->a, s->cursor, &payload))
-		return E_INVAL;
-	bar1 = strchr(payload, '|');
-	bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
-	if (!bar1 || !bar2 || strncmp(payload, "s1", 2) || bar1 != payload + 2)
-		return E_INVAL;
-	if (parse_int64(bar1 + 1, (size_t)(bar2 - bar1 - 1), 1, MAX_MATCHES, &off))
-		return E_INVAL;
-	snprintf(fp, sizeof(fp), "%016llx", fingerprint(s));
-	if (strcmp(bar2 + 1, fp))
-		return E_INVAL;
-	s->q.offset = off;
-	return E_OK;
-}
-
-static void set_next(struct ctx *c, struct search *s, size_t got)
+/* Whether there is a page after this one: got is the rows the SELECT
+ * returned (one more than the page when there is). */
+static void set_next(struct search_result *s, size_t got)
 {
 	int64_t next = s->q.offset + s->q.limit;
 
-	s->next = NULL;
+	s->next_offset = 0;
 	if ((int64_t)got > s->q.limit && next < MAX_MATCHES)
-		s->next = cursor_encode(c->a, arena_printf(c->a, "s1|%lld|%016llx", (long long)next,
-							   fingerprint(s)));
+		s->next_offset = next;
 }
 
-/* Facet counts on their way to JSON, from either way of counting. */
+/* Facet counts on their way to the result, from either way of counting. */
 struct fbrand {
 	const char *name;
 	int64_t n;
@@ -984,7 +851,7 @@ static int fcounts_init(struct arena *a, struct fcounts *fc, size_t brand_cap)
 	return 0;
 }
 
-static void cat_add(struct fcounts *fc, const struct scat *k, int64_t n)
+static void cat_add(struct fcounts *fc, const struct search_category *k, int64_t n)
 {
 	if (k)
 		fc->cat[k - cats.v] += n;
@@ -1006,14 +873,20 @@ static int brand_by_count(const void *a, const void *b)
 	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
 }
 
-static json_t *facet_json(struct arena *a, const struct search *s, struct fcounts *fc)
+/* The facets of the result from the counts: the most products first, at
+ * most 200 categories and 30 brands, the price ranges that have products. */
+static int facets_set(struct arena *a, struct search_result *s, struct fcounts *fc)
 {
-	json_t *f = json_object(), *arr;
+	struct search_facets *f = &s->facets;
 	int64_t (*order)[2] = arena_alloc(a, (cats.n + 1) * sizeof(*order));
 	size_t n = 0;
 
-	arr = json_array();
-	for (size_t i = 0; order && i < cats.n; i++)
+	memset(f, 0, sizeof(*f));
+	f->category = arena_alloc(a, (cats.n < 200 ? cats.n : 200) * sizeof(*f->category) + 1);
+	f->brand = arena_alloc(a, (fc->nbrand < 30 ? fc->nbrand : 30) * sizeof(*f->brand) + 1);
+	if (!order || !f->category || !f->brand)
+		return -1;
+	for (size_t i = 0; i < cats.n; i++)
 		if (fc->cat[i] > 0) {
 			order[n][0] = (int64_t)i;
 			order[n++][1] = fc->cat[i];
@@ -1021,40 +894,27 @@ static json_t *facet_json(struct arena *a, const struct search *s, struct fcount
 	if (n)
 		qsort(order, n, sizeof(*order), by_count);
 	for (size_t i = 0; i < n && i < 200; i++) {
-		const struct scat *k = &cats.v[order[i][0]];
+		const struct search_category *k = &cats.v[order[i][0]];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:b}", "value", k->slug,
-			"name", k->name, "count", (json_int_t)order[i][1], "parent", (json_int_t)k->parent,
-			"selected", s->cat == k));
+		f->category[f->ncategory++] = (struct search_facet_category){ k, order[i][1],
+									      s->q.category == k->id };
 	}
-	json_object_set_new(f, "category", arr);
-	arr = json_array();
 	if (fc->nbrand)
 		qsort(fc->brand, fc->nbrand, sizeof(*fc->brand), brand_by_count);
-	for (size_t i = 0, shown = 0; i < fc->nbrand && shown < 30; i++)
-		if (*fc->brand[i].name && fc->brand[i].n > 0) {
-			json_array_append_new(arr, json_pack("{s:s, s:I, s:b}", "value", fc->brand[i].name,
-				"count", (json_int_t)fc->brand[i].n,
-				"selected", s->q.brand && !strcmp(s->q.brand, fc->brand[i].name)));
-			shown++;
-		}
-	json_object_set_new(f, "brand", arr);
-	arr = json_array();
+	for (size_t i = 0; i < fc->nbrand && f->nbrand < 30; i++)
+		if (*fc->brand[i].name && fc->brand[i].n > 0)
+			f->brand[f->nbrand++] = (struct search_facet_brand){ fc->brand[i].name, fc->brand[i].n,
+				s->q.brand && !strcmp(s->q.brand, fc->brand[i].name) };
 	for (size_t i = 0; i <= NEDGES; i++) {
-		json_t *o;
-
 		if (!fc->price[i])
 			continue;
-		o = json_pack("{s:I, s:I}", "min", (json_int_t)(i ? price_edges[i - 1] : 0),
-			      "count", (json_int_t)fc->price[i]);
-		json_object_set_new(o, "max", i < NEDGES ? json_integer(price_edges[i] - 1) : json_null());
-		json_array_append_new(arr, o);
+		f->price[f->nprice++] = (struct search_facet_price){ i ? price_edges[i - 1] : 0,
+			i < NEDGES ? price_edges[i] - 1 : 0, i < NEDGES, fc->price[i] };
 	}
-	json_object_set_new(f, "price", arr);
-	json_object_set_new(f, "rating", json_pack("[{s:i, s:I}, {s:i, s:I}]", "min", 4, "count",
-		(json_int_t)fc->r4, "min", 3, "count", (json_int_t)fc->r3));
-	json_object_set_new(f, "inStock", json_integer(fc->instock));
-	return f;
+	f->rating4 = fc->r4;
+	f->rating3 = fc->r3;
+	f->in_stock = fc->instock;
+	return 0;
 }
 
 /* Facet counts from the FACETs and per-filter groupings (search_build_sql
@@ -1064,7 +924,7 @@ static json_t *facet_json(struct arena *a, const struct search *s, struct fcount
  * and rating parts whose own filter is not set come from the grouping
  * without the stock filter, which applies here exactly: stock is a digit of
  * the key. */
-static int facet_counts_passes(struct arena *a, const struct search *s, MYSQL_RES **fr, unsigned set,
+static int facet_counts_passes(struct arena *a, const struct search_result *s, MYSQL_RES **fr, unsigned set,
 			       struct fcounts *fc)
 {
 	MYSQL_ROW row;
@@ -1149,13 +1009,13 @@ static int fgroups_read(struct arena *a, MYSQL_RES *rk, MYSQL_RES *rb, struct fg
  * match with at most the brand filter (0: none at all). -1 when the groups
  * cannot serve (a product without a key, a category this process does not
  * know yet): the caller asks again with one query per filter. */
-static int facet_counts_keyed(struct arena *a, const struct search *s, const struct fgroups *g,
+static int facet_counts_keyed(struct arena *a, const struct search_result *s, const struct fgroups *g,
 			      struct fcounts *fc, int64_t *matched)
 {
 	const struct search_query *q = &s->q;
 	int lo = q->has_min ? price_band_of(q->min_price, 0) : 0;
 	int hi = q->has_max ? price_band_of(q->max_price, 1) : (int)NEDGES;
-	const struct scat *leaf = NULL, *dept = NULL;
+	const struct search_category *leaf = NULL, *dept = NULL;
 
 	if (lo < 0 || hi < 0 || fcounts_init(a, fc, g->nb))
 		return -1;
@@ -1198,6 +1058,13 @@ static int facet_counts_keyed(struct arena *a, const struct search *s, const str
 	return 0;
 }
 
+/* What a search runs with: the caller's connections and arena. */
+struct senv {
+	struct db *db;
+	struct kv *kv;
+	struct arena *a;
+};
+
 /* ---- the facet cache (Redis) ----
  *
  * The groups of a search's facet statements, kept in Redis under a digest of
@@ -1222,7 +1089,7 @@ static void facet_gen_bump(struct kv *kv, struct arena *a)
 
 /* The cache key of the two statements at the current generation; NULL when
  * Redis cannot say the generation. */
-static const char *facet_cache_key(struct ctx *c, const char *const *stmt)
+static const char *facet_cache_key(struct senv *c, const char *const *stmt)
 {
 	redisReply *r = NULL;
 	crypto_generichash_state st;
@@ -1240,7 +1107,7 @@ static const char *facet_cache_key(struct ctx *c, const char *const *stmt)
 }
 
 /* The cached groups: [[key, n], ...] then [[brand, n], ...]. 0 on a hit. */
-static int facet_cache_get(struct ctx *c, const char *key, struct fgroups *g)
+static int facet_cache_get(struct senv *c, const char *key, struct fgroups *g)
 {
 	redisReply *r = NULL;
 	json_t *j, *k, *b, *v;
@@ -1267,7 +1134,7 @@ static int facet_cache_get(struct ctx *c, const char *key, struct fgroups *g)
 	return rc;
 }
 
-static void facet_cache_put(struct ctx *c, const char *key, const struct fgroups *g)
+static void facet_cache_put(struct senv *c, const char *key, const struct fgroups *g)
 {
 	json_t *j = json_pack("[[], []]"), *k = json_array_get(j, 0), *b = json_array_get(j, 1);
 	char *text;
@@ -1343,7 +1210,7 @@ static void fx_finish(struct arena *a, int sent)
 }
 
 /* Runs s against searchd. E_UNAVAIL when it cannot be reached. */
-static enum err run_sphinx(struct ctx *c, struct search *s)
+static enum err run_sphinx(struct senv *c, struct search_result *s)
 {
 	struct buf b, fb[2];
 	const char *index, *stmt[2], *ckey = NULL;
@@ -1402,13 +1269,19 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 	}
 	for (int i = 0; i < 12; i++)
 		ci[i] = col_of(r, cols[i]);
-	s->items = json_array();
+	s->nitems = 0;
+	s->items = arena_alloc(c->a, ((size_t)mysql_num_rows(r) + 1) * sizeof(*s->items));
+	if (!s->items) {
+		sx_drain();
+		fx_finish(c->a, sent);
+		return E_NOMEM;
+	}
 	while ((row = mysql_fetch_row(r))) {
 		if ((int64_t)got++ >= s->q.limit)
 			continue;
-		json_array_append_new(s->items, card(c->a, num(row[ci[0]]), row[ci[1]], row[ci[2]],
+		item_set(&s->items[s->nitems++], num(row[ci[0]]), row[ci[1]], row[ci[2]],
 			row[ci[3]], row[ci[4]], row[ci[5]], row[ci[6]], num(row[ci[7]]), num(row[ci[8]]),
-			num(row[ci[9]]), num(row[ci[10]]), ci[11] >= 0 ? row[ci[11]] : NULL));
+			num(row[ci[9]]), num(row[ci[10]]), ci[11] >= 0 ? row[ci[11]] : NULL);
 	}
 	/* The result sets in the order search_build_sql asks for them: the
 	 * main query's FACETs, SHOW META, then a grouping per set filter (or
@@ -1451,15 +1324,16 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 			sx_drain();
 		if (bad || facet_counts_keyed(c->a, s, &g, &fc, &s->matched)) {
 			/* Once more, with one query per filter. */
-			json_decref(s->items);
 			s->items = NULL;
+			s->nitems = 0;
 			s->q.multipass = 1;
 			e = run_sphinx(c, s);
 			s->q.multipass = 0;
 			return e;
 		}
-		s->facets = facet_json(c->a, s, &fc);
-		set_next(c, s, got);
+		if (facets_set(c->a, s, &fc))
+			return E_NOMEM;
+		set_next(s, got);
 		return E_OK;
 	}
 	for (int i = 0; i < 5; i++)
@@ -1474,14 +1348,15 @@ static enum err run_sphinx(struct ctx *c, struct search *s)
 	if (s->q.facets) {
 		if (facet_counts_passes(c->a, s, fr, set, &fc))
 			return E_NOMEM;
-		s->facets = facet_json(c->a, s, &fc);
+		if (facets_set(c->a, s, &fc))
+			return E_NOMEM;
 	}
-	set_next(c, s, got);
+	set_next(s, got);
 	return E_OK;
 }
 
 /* The same search in MariaDB, without facets, for when searchd is away. */
-static enum err run_fallback(struct ctx *c, struct search *s)
+static enum err run_fallback(struct senv *c, struct search_result *s)
 {
 	struct db_res *r = NULL, *n = NULL;
 	struct buf pat;
@@ -1507,16 +1382,18 @@ static enum err run_fallback(struct ctx *c, struct search *s)
 			 s->q.brand, s->q.brand, lo, hi, minr, mins, s->q.limit + 1, s->q.offset)))
 		return e;
 	s->total = n->nrows ? db_int(n, 0, 0) : 0;
-	s->items = json_array();
+	s->nitems = 0;
+	if (!(s->items = arena_alloc(c->a, (r->nrows + 1) * sizeof(*s->items))))
+		return E_NOMEM;
 	for (size_t i = 0; i < r->nrows && (int64_t)i < s->q.limit; i++)
-		json_array_append_new(s->items, card(c->a, db_int(r, i, 0), db_cell(r, i, 1),
+		item_set(&s->items[s->nitems++], db_int(r, i, 0), db_cell(r, i, 1),
 			db_cell(r, i, 2), db_cell(r, i, 3), db_cell(r, i, 4), db_cell(r, i, 5),
 			db_cell(r, i, 6), db_int(r, i, 7), db_int(r, i, 8), db_int(r, i, 9),
-			db_int(r, i, 10), NULL));
-	s->facets = json_pack("{s:[], s:[], s:[], s:[], s:I}", "category", "brand", "price", "rating",
-			      "inStock", (json_int_t)0);
+			db_int(r, i, 10), NULL);
+	/* No facets: the page says so (degraded). */
+	memset(&s->facets, 0, sizeof(s->facets));
 	s->degraded = 1;
-	set_next(c, s, r->nrows);
+	set_next(s, r->nrows);
 	return E_OK;
 }
 
@@ -1581,29 +1458,27 @@ static const char *correct_word(struct arena *a, const char *w)
 
 /* Cards of products with a seller's photo show it instead of the
  * placeholder (one query for the page; a failure keeps the placeholders). */
-static void add_photos(struct ctx *c, json_t *items)
+static void add_photos(struct senv *c, struct search_item *items, size_t nitems)
 {
 	struct db_res *r = NULL;
 	struct buf ids;
-	size_t i;
-	json_t *it;
 
-	if (!json_array_size(items))
+	if (!nitems)
 		return;
 	buf_init(&ids, c->a, 256);
 	buf_putc(&ids, '[');
-	json_array_foreach(items, i, it)
-		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)json_integer_value(json_object_get(it, "id")));
+	for (size_t i = 0; i < nitems; i++)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)items[i].id);
 	buf_putc(&ids, ']');
 	if (db_exec(c->db, c->a, &sql[Q_PHOTOS], &r, "s", ids.p))
 		return;
 	for (size_t k = 0; k < r->nrows; k++)
-		json_array_foreach(items, i, it)
-			if (json_integer_value(json_object_get(it, "id")) == db_int(r, k, 0))
-				json_object_set_new(it, "image", json_string(db_cell(r, k, 1)));
+		for (size_t i = 0; i < nitems; i++)
+			if (items[i].id == db_int(r, k, 0))
+				items[i].photo = db_cell(r, k, 1);
 }
 
-static enum err run_search(struct ctx *c, struct search *s)
+static enum err run_search(struct senv *c, struct search_result *s)
 {
 	enum err e = run_sphinx(c, s);
 
@@ -1611,7 +1486,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 		/* Nothing found: try the closest catalog words. Not when the
 		 * words match and only the filters leave nothing: the shopper
 		 * spelled them right. */
-		struct search t = *s;
+		struct search_result t = *s;
 		int changed = 0;
 
 		for (size_t i = 0; i < s->q.nwords; i++) {
@@ -1622,7 +1497,8 @@ static enum err run_search(struct ctx *c, struct search *s)
 				changed = 1;
 			}
 		}
-		t.items = t.facets = NULL;
+		t.items = NULL;
+		t.nitems = 0;
 		if (changed && run_sphinx(c, &t) == E_OK && t.total > 0) {
 			struct buf b;
 
@@ -1630,12 +1506,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 			for (size_t i = 0; i < t.q.nwords; i++)
 				buf_printf(&b, "%s%s", i ? " " : "", t.q.words[i]);
 			t.corrected = b.p;
-			json_decref(s->items);
-			json_decref(s->facets);
 			*s = t;
-		} else {
-			json_decref(t.items);
-			json_decref(t.facets);
 		}
 	}
 	if (e == E_UNAVAIL || e == E_DB) {
@@ -1649,279 +1520,18 @@ static enum err run_search(struct ctx *c, struct search *s)
 		e = run_fallback(c, s);
 	}
 	if (e == E_OK)
-		add_photos(c, s->items);
+		add_photos(c, s->items, s->nitems);
 	return e;
 }
 
-/* Reads the route's keys into s; page and API name the text differently. */
-static enum err parse_search(struct ctx *c, struct search *s, int api)
+enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		    struct search_result *r)
 {
-	const char *text = ctx_str(c, api ? "term" : "q"), *slug = ctx_str(c, "category");
-	size_t n;
-	enum err e;
+	struct senv c = { db, kv, a };
 
-	memset(s, 0, sizeof(*s));
-	if ((e = cats_load(c->db, c->a)) && e != E_UNAVAIL)
-		return e;
-	if (!text)
-		text = "";
-	n = strlen(text);
-	if (n > 1000)
-		n = 1000;
-	s->text = text;
-	s->q.nwords = search_words(text, n, s->store, s->q.words);
-	if (slug && !(s->cat = cat_by_slug(slug)))
-		return E_NOTFOUND;
-	s->q.category = s->cat ? s->cat->id : 0;
-	s->q.brand = ctx_str(c, "brand");
-	s->q.has_min = ctx_has(c, "minPrice");
-	s->q.has_max = ctx_has(c, "maxPrice");
-	s->q.min_price = ctx_int(c, "minPrice", 0);
-	s->q.max_price = ctx_int(c, "maxPrice", INT64_MAX);
-	s->q.min_rating = ctx_int(c, "minRating", 0);
-	s->q.in_stock = (int)ctx_int(c, "inStock", 0);
-	s->q.sort = (int)ctx_int(c, "sort", SORT_RELEVANCE);
-	s->q.limit = ctx_int(c, "size", PAGE_SIZE);
-	s->q.facets = 1;
-	s->q.snippet = 1;
-	s->cursor = ctx_str(c, "cursor");
-	if (decode_cursor(c, s))
-		return E_INVAL;
-	if (s->q.offset + s->q.limit > MAX_MATCHES)
-		s->q.limit = MAX_MATCHES - s->q.offset;
-	return E_OK;
-}
-
-enum err h_api_search_items(struct ctx *c)
-{
-	struct search s;
-	json_t *m;
-	enum err e = parse_search(c, &s, 1);
-
-	if (e == E_INVAL)
-		return reply_error(c, 400, "cursor: invalid or from another search");
-	if (e == E_NOTFOUND)
-		return reply_error(c, 400, "category: no such category");
-	if (e || (e = run_search(c, &s)))
-		return e;
-	m = reply_model(c, NULL, NULL);
-	json_object_set_new(m, "items", s.items);
-	json_object_set_new(m, "facets", s.facets);
-	json_object_set_new(m, "total", json_integer(s.total));
-	json_object_set_new(m, "nextCursor", s.next ? json_string(s.next) : json_null());
-	json_object_set_new(m, "correctedTerm", s.corrected ? json_string(s.corrected) : json_null());
-	json_object_set_new(m, "degraded", json_boolean(s.degraded));
-	return E_OK;
-}
-
-/* ---- the page ---- */
-
-static const char *amount(struct arena *a, int64_t minor)
-{
-	return arena_printf(a, "%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
-}
-
-/* The URL of the search page for s (with what the caller changed). */
-static const char *search_url(struct ctx *c, const struct search *s, const char *text)
-{
-	const char *keys[] = { "q", "category", "brand", "minPrice", "maxPrice", "minRating",
-			       "inStock", "sort", "cursor" };
-	const char *vals[9];
-	struct buf b;
-	int first = 1;
-
-	vals[0] = text && *text ? text : NULL;
-	vals[1] = s->cat ? s->cat->slug : NULL;
-	vals[2] = s->q.brand;
-	vals[3] = s->q.has_min ? amount(c->a, s->q.min_price) : NULL;
-	vals[4] = s->q.has_max ? amount(c->a, s->q.max_price) : NULL;
-	vals[5] = s->q.min_rating ? arena_printf(c->a, "%lld", (long long)s->q.min_rating) : NULL;
-	vals[6] = s->q.in_stock ? "1" : NULL;
-	vals[7] = s->q.sort != SORT_RELEVANCE ? sort_names[s->q.sort] : NULL;
-	vals[8] = s->cursor;
-	buf_init(&b, c->a, 128);
-	buf_puts(&b, "/search");
-	for (int i = 0; i < 9; i++) {
-		if (!vals[i])
-			continue;
-		buf_putc(&b, first ? '?' : '&');
-		first = 0;
-		buf_puts(&b, keys[i]);
-		buf_putc(&b, '=');
-		esc_url(&b, vals[i], strlen(vals[i]));
-	}
-	return b.p;
-}
-
-/* Adds url (and keeps selected) to each facet entry: clicking one sets that
- * filter on a new first page; clicking a selected one removes it. */
-static void facet_links(struct ctx *c, const struct search *s, json_t *m)
-{
-	json_t *f = s->facets, *v, *arr;
-	size_t i;
-	struct search u;
-	const char *text = s->corrected ? s->corrected : s->text;
-
-	json_array_foreach(json_object_get(f, "category"), i, v) {
-		u = *s;
-		u.cursor = NULL;
-		u.cat = json_is_true(json_object_get(v, "selected")) ? NULL :
-			cat_by_slug(json_string_value(json_object_get(v, "value")));
-		json_object_set_new(v, "url", json_string(search_url(c, &u, text)));
-		/* Departments first, their leaves indented under them by CSS. */
-		json_object_set_new(v, "label", json_string(json_integer_value(json_object_get(v, "parent")) ?
-			"leaf" : "dept"));
-	}
-	json_object_set(m, "categoryFacet", json_object_get(f, "category"));
-	json_array_foreach(json_object_get(f, "brand"), i, v) {
-		u = *s;
-		u.cursor = NULL;
-		u.q.brand = json_is_true(json_object_get(v, "selected")) ? NULL :
-			json_string_value(json_object_get(v, "value"));
-		json_object_set_new(v, "url", json_string(search_url(c, &u, text)));
-	}
-	json_object_set(m, "brandFacet", json_object_get(f, "brand"));
-	arr = json_array();
-	json_array_foreach(json_object_get(f, "price"), i, v) {
-		json_t *mx = json_object_get(v, "max");
-		struct buf l;
-
-		u = *s;
-		u.cursor = NULL;
-		u.q.has_min = 1;
-		u.q.min_price = json_integer_value(json_object_get(v, "min"));
-		u.q.has_max = !json_is_null(mx);
-		u.q.max_price = json_integer_value(mx);
-		buf_init(&l, c->a, 32);
-		esc_money(&l, u.q.min_price, "USD");
-		if (u.q.has_max) {
-			buf_puts(&l, " to ");
-			esc_money(&l, u.q.max_price + 1, "USD");
-		} else
-			buf_puts(&l, " and up");
-		json_array_append_new(arr, json_pack("{s:s, s:O, s:s}", "label", l.p,
-			"count", json_object_get(v, "count"), "url", search_url(c, &u, text)));
-	}
-	json_object_set_new(m, "priceFacet", arr);
-	arr = json_array();
-	json_array_foreach(json_object_get(f, "rating"), i, v) {
-		int64_t min = json_integer_value(json_object_get(v, "min"));
-
-		u = *s;
-		u.cursor = NULL;
-		u.q.min_rating = s->q.min_rating == min ? 0 : min;
-		json_array_append_new(arr, json_pack("{s:s, s:O, s:s, s:b}", "label",
-			arena_printf(c->a, "%lld stars & up", (long long)min), "count",
-			json_object_get(v, "count"), "url", search_url(c, &u, text),
-			"selected", s->q.min_rating == min));
-	}
-	json_object_set_new(m, "ratingFacet", arr);
-	u = *s;
-	u.cursor = NULL;
-	u.q.in_stock = !s->q.in_stock;
-	json_object_set_new(m, "stockFacet", json_pack("{s:O, s:s, s:b}", "count",
-		json_object_get(f, "inStock"), "url", search_url(c, &u, text), "selected", s->q.in_stock));
-}
-
-static void active_filters(struct ctx *c, const struct search *s, json_t *m)
-{
-	json_t *arr = json_array();
-	struct search u;
-	const char *text = s->corrected ? s->corrected : s->text;
-
-#define REMOVE(label, change) do { u = *s; u.cursor = NULL; change; \
-	json_array_append_new(arr, json_pack("{s:s, s:s}", "label", label, "url", search_url(c, &u, text))); } while (0)
-	if (s->cat)
-		REMOVE(arena_printf(c->a, "Category: %s", s->cat->name), u.cat = NULL; u.q.category = 0);
-	if (s->q.brand)
-		REMOVE(arena_printf(c->a, "Brand: %s", s->q.brand), u.q.brand = NULL);
-	if (s->q.has_min || s->q.has_max) {
-		struct buf b;
-
-		buf_init(&b, c->a, 64);
-		buf_puts(&b, "Price: ");
-		if (s->q.has_min)
-			esc_money(&b, s->q.min_price, "USD");
-		buf_puts(&b, s->q.has_min && s->q.has_max ? " to " : s->q.has_min ? " and up" : "up to ");
-		if (s->q.has_max)
-			esc_money(&b, s->q.max_price, "USD");
-		REMOVE(b.p, u.q.has_min = u.q.has_max = 0);
-	}
-	if (s->q.min_rating)
-		REMOVE(arena_printf(c->a, "Rating: %lld stars & up", (long long)s->q.min_rating), u.q.min_rating = 0);
-	if (s->q.in_stock)
-		REMOVE("In stock only", u.q.in_stock = 0);
-#undef REMOVE
-	if (json_array_size(arr))
-		json_object_set_new(m, "filters", arr);
-	else
-		json_decref(arr);
-}
-
-enum err h_search(struct ctx *c)
-{
-	struct search s;
-	struct search u;
-	json_t *m, *sorts;
-	const char *text;
-	enum err e = parse_search(c, &s, 0);
-
-	if (e == E_INVAL)
-		return reply_error(c, 400, "That page link is no longer valid. Start again from the first page.");
-	if (e == E_NOTFOUND)
-		return reply_error(c, 400, "There is no such category.");
-	if (e || (e = run_search(c, &s)))
-		return e;
-	text = s.corrected ? s.corrected : s.text;
-	m = reply_model(c, "search", *s.text ? arena_printf(c->a, "Search: %s", s.text) : "Search");
-	if (s.degraded)
-		c->notice = "Search is running in a simpler mode for a moment: results may be less relevant "
-			    "and filters show no counts.";
-	json_object_set_new(m, "query", json_string(s.text));
-	json_object_set_new(m, "term", json_string(text));
-	json_object_set_new(m, "total", json_integer(s.total));
-	{
-		size_t i;
-		json_t *it, *sn;
-
-		/* The snippet was escaped by card(): its only markup is <mark>. */
-		json_array_foreach(s.items, i, it)
-			if ((sn = json_object_get(it, "snippet")))
-				json_object_set_new(it, "snippet", view_safe_html(json_string_value(sn)));
-	}
-	json_object_set_new(m, "items", s.items);
-	json_object_set_new(m, "nextCursor", s.next ? json_string(s.next) : json_null());
-	json_object_set_new(m, "correctedTerm", s.corrected ? json_string(s.corrected) : json_null());
-	json_object_set_new(m, "degraded", json_boolean(s.degraded));
-	if (s.corrected) {
-		u = s;
-		u.cursor = NULL;
-		json_object_set_new(m, "originalUrl", json_string(search_url(c, &u, s.text)));
-	}
-	u = s;
-	u.cursor = s.next;
-	if (s.next)
-		json_object_set_new(m, "nextUrl", json_string(search_url(c, &u, text)));
-	u.cursor = NULL;
-	if (s.cursor)
-		json_object_set_new(m, "firstUrl", json_string(search_url(c, &u, text)));
-	facet_links(c, &s, m);
-	json_object_set_new(m, "hasFacets", json_boolean(!s.degraded));
-	json_object_set_new(m, "facets", s.facets);
-	active_filters(c, &s, m);
-	sorts = json_array();
-	for (int i = 0; i < SORT_COUNT; i++)
-		json_array_append_new(sorts, json_pack("{s:s, s:s, s:b}", "value", sort_names[i],
-			"label", sort_labels[i], "selected", i == s.q.sort));
-	json_object_set_new(m, "sorts", sorts);
-	json_object_set_new(m, "category", s.cat ? json_pack("{s:s, s:s}", "slug", s.cat->slug, "name", s.cat->name) : json_null());
-	json_object_set_new(m, "brandValue", s.q.brand ? json_string(s.q.brand) : json_null());
-	if (s.q.has_min)
-		json_object_set_new(m, "minPriceValue", json_string(amount(c->a, s.q.min_price)));
-	if (s.q.has_max)
-		json_object_set_new(m, "maxPriceValue", json_string(amount(c->a, s.q.max_price)));
-	resp_header(c->resp, "X-Robots-Tag: noindex");
-	return E_OK;
+	memset(r, 0, sizeof(*r));
+	r->q = *q;
+	return run_search(&c, r);
 }
 
 /* Each keyword carries its best-selling products (the completions index of
@@ -1989,7 +1599,7 @@ static void top_print(struct buf *b, const struct top *t)
 /* The products of one word being typed: the best-sellers lists of the
  * completions (read with them from the suggestion index), merged by sales,
  * then read from MariaDB by primary key. */
-static void suggest_top_products(struct ctx *c, struct top *lists, size_t nlists, json_t *prods)
+static void suggest_top_products(struct senv *c, struct top *lists, size_t nlists, struct search_suggestions *out)
 {
 	int64_t id[TOPN * 8], sales[TOPN * 8];
 	size_t n = 0, picked = 0;
@@ -2025,35 +1635,31 @@ static void suggest_top_products(struct ctx *c, struct top *lists, size_t nlists
 	if (!picked || db_exec(c->db, c->a, &sql[Q_SUGGEST_PRODUCTS], &r, "s", ids.p))
 		return;
 	for (size_t k = 0; k < picked; k++)
-		for (size_t i = 0; i < r->nrows; i++) {
-			const char *title = db_cell(r, i, 1);
-
+		for (size_t i = 0; i < r->nrows && out->nproducts < SEARCH_SUGGEST_PRODUCTS; i++) {
 			if (db_int(r, i, 0) != order[k])
 				continue;
-			json_array_append_new(prods, json_pack("{s:I, s:s, s:s, s:I, s:s}", "id",
-				(json_int_t)order[k], "title", title, "url",
-				arena_printf(c->a, "/p/%s", db_cell(r, i, 2)), "price",
-				(json_int_t)db_int(r, i, 3), "image", catalog_image(c->a, title, db_cell(r, i, 4))));
+			out->products[out->nproducts++] = (struct search_suggest_product){ order[k],
+				db_cell(r, i, 1), db_cell(r, i, 2), db_int(r, i, 3), db_cell(r, i, 4) };
 		}
 }
 
-enum err h_api_suggest(struct ctx *c)
+_Static_assert(TOPN == SEARCH_SUGGEST_PRODUCTS, "a completion's products fill the suggestions");
+
+void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
+		    struct search_suggestions *out)
 {
-	const char *text = ctx_str(c, "q");
+	struct senv env = { db, kv, a }, *c = &env;
 	char store[1100];
 	char *words[SEARCH_MAX_WORDS];
 	size_t nw = text ? search_words(text, strlen(text) > 1000 ? 1000 : strlen(text), store, words) : 0;
-	json_t *m, *comp = json_array(), *prods = json_array();
 	struct top lists[8];
 	char *alts[8];
 	size_t nlists = 0;
-	struct search s;
+	struct search_result s;
 
-	m = reply_model(c, NULL, NULL);
-	json_object_set_new(m, "completions", comp);
-	json_object_set_new(m, "products", prods);
+	memset(out, 0, sizeof(*out));
 	if (!nw)
-		return E_OK;
+		return;
 	/* Completions: catalog keywords starting with the last word, by
 	 * frequency, put after the words before it; with each, its
 	 * best-selling products. */
@@ -2081,7 +1687,7 @@ enum err h_api_suggest(struct ctx *c)
 		if (strlen(last) >= 2 && !sx_query(b.p, b.len) && (r = sx_result(c->a, 1))) {
 			while ((row = mysql_fetch_row(r)) && nlists < 8)
 				if (row[0]) {
-					json_array_append_new(comp, json_string(arena_printf(c->a, "%s%s", pre.p, row[0])));
+					out->completions[out->ncompletions++] = arena_printf(c->a, "%s%s", pre.p, row[0]);
 					alts[nlists] = arena_strdup(c->a, row[0]);
 					top_parse(&lists[nlists++], row[1]);
 				}
@@ -2091,8 +1697,8 @@ enum err h_api_suggest(struct ctx *c)
 	if (nw == 1) {
 		/* One word: the completions index answers; no search of the
 		 * products at all. */
-		suggest_top_products(c, lists, nlists, prods);
-		return E_OK;
+		suggest_top_products(c, lists, nlists, out);
+		return;
 	}
 	/* Several words: the earlier ones narrow the products, so a search,
 	 * a lean one (titles and brands, best-selling first, no ranking). */
@@ -2101,7 +1707,7 @@ enum err h_api_suggest(struct ctx *c)
 	s.q.nwords = nw;
 	s.q.prefix = 1;
 	s.q.lean = 1;
-	s.q.limit = 5;
+	s.q.limit = SEARCH_SUGGEST_PRODUCTS;
 	/* The last word as the completions above, not as a prefix: searchd
 	 * expands a prefix to every word of the catalog it begins, words of
 	 * descriptions too, and checking each match of those for a title or
@@ -2110,18 +1716,11 @@ enum err h_api_suggest(struct ctx *c)
 	 * and category words the prefix begins, the most frequent first. */
 	for (size_t i = 0; i < nlists && alts[i]; i++)
 		s.q.alts[s.q.nalts++] = alts[i];
-	if (run_sphinx(c, &s) == E_OK) {
-		size_t i;
-		json_t *it;
-
-		json_array_foreach(s.items, i, it)
-			json_array_append_new(prods, json_pack("{s:O, s:O, s:O, s:O, s:O}", "id",
-				json_object_get(it, "id"), "title", json_object_get(it, "title"), "url",
-				json_object_get(it, "url"), "price", json_object_get(it, "price"), "image",
-				json_object_get(it, "image")));
-		json_decref(s.items);
-	}
-	return E_OK;
+	if (run_sphinx(c, &s) == E_OK)
+		for (size_t i = 0; i < s.nitems && out->nproducts < SEARCH_SUGGEST_PRODUCTS; i++)
+			out->products[out->nproducts++] = (struct search_suggest_product){ s.items[i].id,
+				s.items[i].title ? s.items[i].title : "", s.items[i].slug ? s.items[i].slug : "",
+				s.items[i].price, NULL };
 }
 
 /* ---- writing the index ---- */
@@ -2789,7 +2388,7 @@ int search_cmd_gen_catalog(int argc, char **argv)
 	int rc = 1;
 
 	buf_init(&b, NULL, 1 << 20);
-	if (argc != 2 || parse_int64(argv[1], strlen(argv[1]), 1, 10000000, &n)) {
+	if (argc != 2 || parse_num(argv[1], 1, 10000000, &n)) {
 		rc = 2;
 		goto out;
 	}
