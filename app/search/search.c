@@ -46,6 +46,7 @@
 #include "../store/db.h"
 #include "../store/kv.h"
 #include "../catalog/catalog.h"
+#include "../inventory/inventory.h"
 #include "search.h"
 
 #define MAX_MATCHES SEARCH_MAX_MATCHES
@@ -2433,22 +2434,17 @@ int search_cmd_gen_catalog(int argc, char **argv)
 		if (done % 50000 == 0 || done == n)
 			fprintf(stderr, "gen-catalog: %lld/%lld\n", (long long)done, (long long)n);
 	}
-	/* One SKU and one inventory row per product, and the read model. */
+	/* One SKU per product, its stock (inventory's), and the read model. */
 	buf_reset(&b);
-	buf_printf(&b,
-		"INSERT INTO skus (product_id, code, price) SELECT id, CONCAT('GEN-%ld-', id), price "
-		"FROM products WHERE slug LIKE 'gen-%ld-%%'; "
-		"INSERT INTO inventory (sku_id, warehouse_id, available) SELECT s.id, "
-		"(SELECT MIN(id) FROM warehouses), p.stock_total FROM skus s JOIN products p ON p.id = s.product_id "
-		"WHERE p.slug LIKE 'gen-%ld-%%'; "
-		/* The units' opening movement, so that stock is conserved
-		 * (movements = available + reserved + committed + shipped). */
-		"INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, reason, actor) "
-		"SELECT i.sku_id, i.warehouse_id, p.seller_id, i.available, i.available, 'generated catalog', "
-		"'gen-catalog' FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
-		"WHERE p.slug LIKE 'gen-%ld-%%' AND i.available > 0; "
-		"UPDATE products SET sku_digest = JSON_ARRAY(JSON_ARRAY(CONCAT('GEN-%ld-', id), price, currency, 0, "
-		"stock_total, JSON_OBJECT())) WHERE slug LIKE 'gen-%ld-%%'", tag, tag, tag, tag, tag, tag);
+	buf_printf(&b, "INSERT INTO skus (product_id, code, price) SELECT id, CONCAT('GEN-%ld-', id), price "
+		   "FROM products WHERE slug LIKE 'gen-%ld-%%'", tag, tag);
+	if (db_run_script(db, b.p) || inventory_stock_generated(db, tag)) {
+		fprintf(stderr, "shopctl: SKUs failed: %s\n", db_error(db));
+		goto out;
+	}
+	buf_reset(&b);
+	buf_printf(&b, "UPDATE products SET sku_digest = JSON_ARRAY(JSON_ARRAY(CONCAT('GEN-%ld-', id), price, "
+		   "currency, 0, stock_total, JSON_OBJECT())) WHERE slug LIKE 'gen-%ld-%%'", tag, tag);
 	if (db_run_script(db, b.p)) {
 		fprintf(stderr, "shopctl: SKUs failed: %s\n", db_error(db));
 		goto out;
