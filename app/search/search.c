@@ -47,6 +47,7 @@
 #include "../store/kv.h"
 #include "../catalog/catalog.h"
 #include "../inventory/inventory.h"
+#include "schema.h"
 #include "search.h"
 
 #define MAX_MATCHES SEARCH_MAX_MATCHES
@@ -73,18 +74,9 @@ _Static_assert(NEDGES + 1 == SEARCH_PRICE_RANGES, "search.h's SEARCH_PRICE_RANGE
 
 /* ---- MariaDB statements ---- */
 
-/* One product as the index holds it; the D_* indexes follow this order. */
-#define DOC_COLS \
-	"p.id, p.title, COALESCE(p.brand, ''), CONCAT(c.name, ' ', COALESCE(pc.name, '')), " \
-	"p.description, COALESCE((SELECT GROUP_CONCAT(s.code SEPARATOR ' ') FROM skus s " \
-	"WHERE s.product_id = p.id AND s.status = 'active'), ''), p.slug, c.slug, p.currency, " \
-	"COALESCE(JSON_VALUE(p.sku_digest, '$[0][0]'), ''), p.price, p.rating_x100, p.review_count, " \
-	"GREATEST(p.stock_total, 0), p.sales_count, GREATEST(p.rank_score, 0), " \
-	"UNIX_TIMESTAMP(p.created_at), FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000), c.id, " \
-	"COALESCE(c.parent_id, 0)"
-enum { D_ID, D_TITLE, D_BRAND, D_CATEGORY, D_DESC, D_SKUS, D_SLUG, D_CATSLUG, D_CUR, D_SKU,
-       D_PRICE, D_RATING, D_REVIEWS, D_STOCK, D_SALES, D_RANK, D_CREATED, D_UPDATED,
-       D_CAT, D_PARENT, D_NCOLS };
+/* One product as the index holds it: SEARCH_DOC_COLS and the D_* indexes
+ * are in schema.h, beside the index's columns. */
+#define DOC_COLS SEARCH_DOC_COLS
 /* STRAIGHT_JOIN: products drive the plan by primary key. Left to itself the
  * optimizer started from the 31 categories and sorted every product (0.76 s
  * per batch of 500 on 200k products, against 12 ms this way). */
@@ -163,6 +155,25 @@ static int parse_num(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
+/* Every column of the products index the statements of this file name,
+ * with its kind: the page's SELECT (run_sphinx's cols), the snippet and the
+ * score, the sorts, the filters and facets, the reconciler's SELECT and
+ * the ranking's fields. search_init checks them against schema.c. */
+static const struct search_use uses[] = {
+	{ "title_s", SK_STRING }, { "slug_s", SK_STRING }, { "brand_s", SK_STRING },
+	{ "cat_s", SK_STRING }, { "cur_s", SK_STRING }, { "sku_s", SK_STRING },
+	{ "desc_s", SK_STRING }, { "price", SK_BIGINT }, { "rating", SK_UINT },
+	{ "reviews", SK_UINT }, { "stock", SK_UINT }, { "sales", SK_UINT },
+	{ "created", SK_TIMESTAMP }, { "updated", SK_BIGINT }, { "cats", SK_MULTI },
+	{ "brand_id", SK_UINT }, { "fkey", SK_UINT },
+	{ "title", SK_FIELD }, { "brand", SK_FIELD }, { "category", SK_FIELD },
+	{ "description", SK_FIELD }, { "skus", SK_FIELD },
+	{ NULL, 0 }
+};
+
+/* "REPLACE INTO %s (id, <the columns>) VALUES ", made by search_init. */
+static char doc_insert[1024];
+
 /* ---- configuration and the SphinxQL connection ---- */
 
 static struct {
@@ -175,7 +186,26 @@ void search_init(void)
 	const char *h = getenv("SHOP_SEARCH_HOST"), *p = getenv("SHOP_SEARCH_PORT");
 	int64_t port = 9306;
 
+	const char *bad = NULL;
+	struct buf b;
+
 	db_register(sql, Q_COUNT);
+	/* The statements below name the index's columns in their text:
+	 * every one of them must be in the table (schema.c), of its kind. */
+	if (search_schema_check(uses, &bad)) {
+		log_err("search: the products index has no column %s of the kind the queries need (app/search/schema.c)",
+			bad);
+		abort();	/* at start only: a programming error */
+	}
+	buf_init(&b, NULL, sizeof(doc_insert));
+	buf_puts(&b, "REPLACE INTO %s (id");
+	for (size_t i = 0; i < search_ncolumns; i++)
+		buf_printf(&b, ", %s", search_columns[i].name);
+	buf_puts(&b, ") VALUES ");
+	if (b.oom || b.len >= sizeof(doc_insert))
+		abort();	/* at start only */
+	memcpy(doc_insert, b.p, b.len + 1);
+	buf_free(&b);
 	scfg.host = h && *h ? h : "127.0.0.1";
 	if (p && *p && parse_num(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
@@ -1726,57 +1756,50 @@ void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *t
 
 /* ---- writing the index ---- */
 
-/* One REPLACE of the rows of r into index. */
+/* The values of row i of r for the REPLACE: the document id, then each
+ * column of the index (schema.c) in its order. */
 static void put_doc_values(struct buf *b, const struct db_res *r, size_t i)
 {
-	const char *desc = db_cell(r, i, D_DESC);
-	size_t dn = strlen(desc);
+	buf_printf(b, "(%lld", (long long)db_int(r, i, D_ID));
+	for (size_t k = 0; k < search_ncolumns; k++) {
+		const struct search_column *col = &search_columns[k];
+		const char *v = db_cell(r, i, col->doc);
+		size_t n = v ? strlen(v) : 0;
 
-	/* The snippet copy is cut at a character boundary. */
-	if (dn > SNIPPET_BYTES) {
-		dn = SNIPPET_BYTES;
-		while (dn > 0 && ((unsigned char)desc[dn] & 0xC0) == 0x80)
-			dn--;
-	}
-	buf_printf(b, "(%lld, ", (long long)db_int(r, i, D_ID));
-	for (int col = D_TITLE; col <= D_SKUS; col++) {
-		const char *v = db_cell(r, i, col);
-
-		search_quote(b, v ? v : "", v ? strlen(v) : 0);
 		buf_puts(b, ", ");
+		switch (col->value) {
+		case SV_TEXT:
+			search_quote(b, v ? v : "", n);
+			break;
+		case SV_SNIPPET:
+			/* The snippet copy is cut at a character boundary. */
+			if (n > SNIPPET_BYTES) {
+				n = SNIPPET_BYTES;
+				while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+					n--;
+			}
+			search_quote(b, v ? v : "", n);
+			break;
+		case SV_INT:
+			buf_printf(b, "%lld", (long long)db_int(r, i, col->doc));
+			break;
+		case SV_BRAND_ID:
+			buf_printf(b, "%u", brand_id(v));
+			break;
+		case SV_FKEY:
+			buf_printf(b, "%lld", (long long)search_facet_key(db_int(r, i, D_CAT), db_int(r, i, D_PRICE),
+									  db_int(r, i, D_RATING), db_int(r, i, D_STOCK)));
+			break;
+		case SV_CATS:
+			buf_printf(b, "(%lld", (long long)db_int(r, i, D_CAT));
+			if (db_int(r, i, D_PARENT))
+				buf_printf(b, ", %lld", (long long)db_int(r, i, D_PARENT));
+			buf_putc(b, ')');
+			break;
+		}
 	}
-	/* Stored copies for display: title, slug, brand, category slug,
-	 * currency, first SKU, description prefix. */
-	search_quote(b, db_cell(r, i, D_TITLE), strlen(db_cell(r, i, D_TITLE)));
-	buf_puts(b, ", ");
-	search_quote(b, db_cell(r, i, D_SLUG), strlen(db_cell(r, i, D_SLUG)));
-	buf_puts(b, ", ");
-	search_quote(b, db_cell(r, i, D_BRAND), strlen(db_cell(r, i, D_BRAND)));
-	buf_puts(b, ", ");
-	search_quote(b, db_cell(r, i, D_CATSLUG), strlen(db_cell(r, i, D_CATSLUG)));
-	buf_puts(b, ", ");
-	search_quote(b, db_cell(r, i, D_CUR), strlen(db_cell(r, i, D_CUR)));
-	buf_puts(b, ", ");
-	search_quote(b, db_cell(r, i, D_SKU), strlen(db_cell(r, i, D_SKU)));
-	buf_puts(b, ", ");
-	search_quote(b, desc, dn);
-	buf_printf(b, ", %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %u, %lld, (%lld",
-		   (long long)db_int(r, i, D_PRICE), (long long)db_int(r, i, D_RATING),
-		   (long long)db_int(r, i, D_REVIEWS), (long long)db_int(r, i, D_STOCK),
-		   (long long)db_int(r, i, D_SALES), (long long)db_int(r, i, D_RANK),
-		   (long long)db_int(r, i, D_CREATED), (long long)db_int(r, i, D_UPDATED),
-		   brand_id(db_cell(r, i, D_BRAND)),
-		   (long long)search_facet_key(db_int(r, i, D_CAT), db_int(r, i, D_PRICE),
-					       db_int(r, i, D_RATING), db_int(r, i, D_STOCK)),
-		   (long long)db_int(r, i, D_CAT));
-	if (db_int(r, i, D_PARENT))
-		buf_printf(b, ", %lld", (long long)db_int(r, i, D_PARENT));
-	buf_puts(b, "))");
+	buf_putc(b, ')');
 }
-
-#define DOC_INSERT "REPLACE INTO %s (id, title, brand, category, description, skus, title_s, " \
-	"slug_s, brand_s, cat_s, cur_s, sku_s, desc_s, price, rating, reviews, stock, sales, rank, " \
-	"created, updated, brand_id, fkey, cats) VALUES "
 
 static enum err write_docs(const char *index, const struct db_res *r)
 {
@@ -1786,7 +1809,7 @@ static enum err write_docs(const char *index, const struct db_res *r)
 	if (!r->nrows)
 		return E_OK;
 	buf_init(&b, NULL, 64 * 1024);
-	buf_printf(&b, DOC_INSERT, index);
+	buf_printf(&b, doc_insert, index);
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (i)
 			buf_puts(&b, ", ");
