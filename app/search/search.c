@@ -1764,15 +1764,16 @@ static void put_doc_values(struct buf *b, const struct db_res *r, size_t i)
 	for (size_t k = 0; k < search_ncolumns; k++) {
 		const struct search_column *col = &search_columns[k];
 		const char *v = db_cell(r, i, col->doc);
-		size_t n = v ? strlen(v) : 0;
+		size_t n;
 
 		buf_puts(b, ", ");
 		switch (col->value) {
 		case SV_TEXT:
-			search_quote(b, v ? v : "", n);
+			search_quote(b, v ? v : "", v ? strlen(v) : 0);
 			break;
 		case SV_SNIPPET:
 			/* The snippet copy is cut at a character boundary. */
+			n = v ? strlen(v) : 0;
 			if (n > SNIPPET_BYTES) {
 				n = SNIPPET_BYTES;
 				while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
