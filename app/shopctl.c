@@ -24,6 +24,7 @@
 #include "catalog/import.h"
 #include "account/account.h"
 #include "search/search.h"
+#include "search/schema.h"
 #include "seller/images.h"
 #include "reconcile/reconcile.h"
 
@@ -56,6 +57,8 @@ static const struct command commands[] = {
 	  "rebuild the search index from MariaDB (progress shown; searches go on meanwhile)" },
 	{ "gen-catalog", search_cmd_gen_catalog, "gen-catalog N",
 	  "add N synthetic products (names, brands, prices, Zipf-like sales) for benchmarks" },
+	{ "search-schema", search_cmd_schema, "search-schema",
+	  "print the products index's field lines for conf/sphinx.conf (from app/search/schema.c)" },
 	{ "media-sweep", cmd_media_sweep, "media-sweep [MIN_AGE]",
 	  "remove photo files no product names, older than MIN_AGE seconds (default 3600)" },
 	{ "reconcile", reconcile_cmd, "reconcile payments|stock [--check] [--all] [--grace S] [--threshold N]",

@@ -13,6 +13,7 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_pages.h"
 #include "account/account.h"
 #include "account/session.h"
 #include "cart/cart_pages.h"

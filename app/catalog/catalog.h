@@ -1,14 +1,15 @@
-/* The catalog: categories, products, SKUs and their stock, reviews; the pages
- * and API endpoints that show them. */
+/* The catalog: categories, products, SKUs and their stock, reviews. This is
+ * the domain: the queries and the product read model; the pages and API
+ * endpoints that show them are in catalog_pages.c. */
 #ifndef CATALOG_CATALOG_H
 #define CATALOG_CATALOG_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "../core/err.h"
 
-struct ctx;
 struct db;
+struct db_res;
 struct arena;
 
 /* Registers the module's statements (call once at start). */
@@ -22,24 +23,83 @@ enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_
  * runs it every few seconds, imports after they finish. */
 enum err catalog_refresh_counts(struct db *db, struct arena *a);
 
-/* The top-level categories for the site navigation, as a new JSON array
- * reference owned by the caller; NULL when the database is unreachable. */
-json_t *catalog_nav(struct ctx *c);
-
 /* A product's card image: its thumbnail when that is a seller's photo served
  * from /media/, else the offline placeholder, an SVG of up to two initials of
  * the title. The result is arena-owned or thumbnail itself. */
 const char *catalog_initials(struct arena *a, const char *title);
 const char *catalog_image(struct arena *a, const char *title, const char *thumbnail);
 
-/* Page and API handlers (see app/routes.c). */
-enum err h_home(struct ctx *c);
-enum err h_category(struct ctx *c);
-enum err h_product(struct ctx *c);
-enum err h_api_item(struct ctx *c);
-enum err h_api_categories(struct ctx *c);
-enum err h_api_category_items(struct ctx *c);
-enum err h_sitemap(struct ctx *c);
-enum err h_placeholder(struct ctx *c);
+/* ---- categories: each worker keeps them a few seconds ---- */
+
+struct catalog_cat {
+	long id, parent;
+	char *slug, *name;
+	long own, total;	/* products in this category; with its children */
+};
+
+struct catalog_categories {
+	const struct catalog_cat *v;	/* in menu order */
+	size_t n;
+	unsigned gen;		/* changes with every load: a copy built from
+				 * v is current while gen is the same */
+};
+
+/* Loads them when the copy is older than a few seconds; E_OK when a copy
+ * (maybe stale, during an outage) is there. Pointers into the copy stay
+ * valid until the next load. */
+enum err catalog_categories_load(struct db *db, struct arena *a);
+const struct catalog_categories *catalog_categories(void);
+const struct catalog_cat *catalog_category_by_slug(const char *slug);
+const struct catalog_cat *catalog_category_by_id(long id);
+
+/* ---- product rows ---- */
+
+/* The columns of a product card (listings, home page); a product page's
+ * row has the card's first PC_SKU columns, then PP_*. */
+enum { PC_ID, PC_SLUG, PC_TITLE, PC_BRAND, PC_PRICE, PC_CUR, PC_RATING, PC_REVIEWS,
+       PC_STOCK, PC_CREATED, PC_RANK, PC_CAT, PC_SKU, PC_THUMB, PC_NCOLS };
+enum { PP_DESC = PC_SKU, PP_ATTRS, PP_IMAGES, PP_THUMB, PP_CATID, PP_SKUS, PP_REVIEWS };
+
+/* Listing sort orders, as v_sort numbers them. */
+enum { CATALOG_SORT_RELEVANCE, CATALOG_SORT_PRICE_ASC, CATALOG_SORT_PRICE_DESC, CATALOG_SORT_RATING,
+       CATALOG_SORT_NEWEST, CATALOG_SORT_COUNT };
+/* The card column a sort orders by (the keyset cursor's key). */
+int catalog_sort_column(int sort);
+
+/* One page of a category's listing (its subcategories' products too), in
+ * keyset order: the rows after (key, after_id). catalog_listing_first sets
+ * the position of the first page. */
+struct catalog_listing {
+	const struct catalog_cat *cat;
+	int sort;
+	const char *brand;	/* NULL: any */
+	int64_t min_price, max_price;
+	int64_t size;
+	/* the position: after the row with this sort key (skey for newest,
+	 * ikey otherwise) and id */
+	int64_t ikey;
+	const char *skey;
+	int64_t after_id;
+};
+void catalog_listing_first(struct catalog_listing *l);
+/* At most l->size + 1 card rows (one more says there is a next page). */
+enum err catalog_list(struct db *db, struct arena *a, const struct catalog_listing *l, struct db_res **out);
+
+/* A category's brands with their product counts (brand, count), the most
+ * products first. */
+enum err catalog_brands(struct db *db, struct arena *a, long category_id, struct db_res **out);
+/* The n best-rated and the n newest products, as card rows. */
+enum err catalog_top_rated(struct db *db, struct arena *a, int64_t n, struct db_res **out);
+enum err catalog_newest(struct db *db, struct arena *a, int64_t n, struct db_res **out);
+
+/* An active product's page row (0 or 1 rows), from this worker's product
+ * cache when it is current (pcache.h: keys "s:<slug>" and "i:<id>"), else one
+ * query whose row is then kept. A cached row is read only and valid for the
+ * request. */
+enum err catalog_product_by_slug(struct db *db, struct arena *a, const char *slug, struct db_res **out);
+enum err catalog_product_by_id(struct db *db, struct arena *a, int64_t id, struct db_res **out);
+
+/* The sitemap's products: (slug, last change as YYYY-MM-DD), at most max. */
+enum err catalog_sitemap(struct db *db, struct arena *a, int64_t max, struct db_res **out);
 
 #endif

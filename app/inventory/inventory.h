@@ -80,4 +80,10 @@ enum err h_seller_stock_post(struct ctx *c);
 enum err h_api_stock(struct ctx *c);
 enum err h_api_stock_post(struct ctx *c);
 
+/* -- added by w2b -- */
+/* `shopctl gen-catalog`: stocks every SKU of the generated products slugged
+ * gen-<tag>-* with the product's stock_total at the first warehouse, each
+ * with its opening movement (app/inventory/gen_stock.c). */
+enum err inventory_stock_generated(struct db *db, long tag);
+
 #endif

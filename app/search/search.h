@@ -1,8 +1,12 @@
 /* Search: a Sphinx (SphinxQL) real-time index of the active products, fed
- * from MariaDB (the source of truth) and always rebuildable from it. Pages
- * and API answers come from the index in one round trip (results, facets and
- * the total in one batch); when searchd is unreachable they come from a
- * simpler MariaDB query with a notice instead. */
+ * from MariaDB (the source of truth) and always rebuildable from it. Results,
+ * facets and the total come from the index in one round trip; when searchd
+ * is unreachable they come from a simpler MariaDB query, marked degraded.
+ *
+ * This is the domain: the index, its queries, facets, suggestions, the
+ * indexer and the reconciler. It takes a db, a kv and an arena and plain
+ * structs (a struct search_query in, a struct search_result out); the page
+ * and the API answers are built from those in search_pages.c. */
 #ifndef SEARCH_SEARCH_H
 #define SEARCH_SEARCH_H
 
@@ -11,24 +15,13 @@
 #include "../core/err.h"
 
 struct buf;
-struct ctx;
 struct db;
 struct kv;
 struct arena;
-struct key;
 
 /* Registers the module's statements and loads its configuration (call once
  * at start, before any connection). */
 void search_init(void);
-
-/* Page and API handlers (see app/search/routes.inc). */
-enum err h_search(struct ctx *c);
-enum err h_api_search_items(struct ctx *c);
-enum err h_api_suggest(struct ctx *c);
-
-/* Sort orders of search results: relevance, price_asc, price_desc, rating,
- * newest, bestselling. */
-const char *v_search_sort(const struct key *k, const char *v, size_t n, int64_t *out);
 
 /* Jobs (app/jobs.c): one bounded batch each, with the jobs table's return
  * convention (>0 more to do, 0 idle, <0 a server is unavailable). */
@@ -118,5 +111,105 @@ void search_build_facet_sql(struct buf *b, const struct search_query *q, const c
  * price, rating, stock, in that order) has a GROUP BY query with every other
  * filter. Every value is escaped or formatted from an integer. */
 void search_build_sql(struct buf *b, const struct search_query *q, const char *index);
+
+/* ---- running a search ---- */
+
+#define SEARCH_PAGE_SIZE 24
+#define SEARCH_MAX_MATCHES 1000	/* searchd's default: deeper pages are not offered */
+#define SEARCH_MARK_ON "\x01"	/* highlight markers in snippets: never in indexed text */
+#define SEARCH_MARK_OFF "\x02"
+
+/* Sort orders, as v_search_sort numbers them. */
+enum { SEARCH_SORT_RELEVANCE, SEARCH_SORT_PRICE_ASC, SEARCH_SORT_PRICE_DESC, SEARCH_SORT_RATING,
+       SEARCH_SORT_NEWEST, SEARCH_SORT_BESTSELLING, SEARCH_SORT_COUNT };
+extern const char *const search_sort_names[SEARCH_SORT_COUNT];
+
+/* The categories, as search knows them (each process keeps them a few
+ * seconds). search_categories_load: E_OK when a copy (maybe stale) is
+ * there. The pointers stay valid until the next load. */
+struct search_category {
+	int64_t id, parent;
+	char *slug, *name;
+};
+enum err search_categories_load(struct db *db, struct arena *a);
+const struct search_category *search_category_by_slug(const char *slug);
+
+/* One product of a result (strings arena-owned, or owned by a result set
+ * the arena frees). */
+struct search_item {
+	int64_t id;
+	const char *title, *slug, *brand, *category, *currency, *sku;
+	int64_t price, rating, reviews, stock;
+	const char *snippet;	/* the description around the words, each match
+				 * between SEARCH_MARK_ON and SEARCH_MARK_OFF; NULL: none */
+	const char *photo;	/* a seller's photo (/media/...); NULL: none */
+};
+
+/* The facets of a search: each counted with every filter but its own. */
+#define SEARCH_PRICE_RANGES 7
+struct search_facet_category {
+	const struct search_category *cat;
+	int64_t count;
+	int selected;
+};
+struct search_facet_brand {
+	const char *name;
+	int64_t count;
+	int selected;
+};
+struct search_facet_price {
+	int64_t min, max;	/* cents; max is the last cent of the range */
+	int has_max;		/* 0: the last range, "and up" */
+	int64_t count;
+};
+struct search_facets {
+	struct search_facet_category *category;	/* the most products first */
+	size_t ncategory;
+	struct search_facet_brand *brand;
+	size_t nbrand;
+	struct search_facet_price price[SEARCH_PRICE_RANGES];	/* non-empty ranges only */
+	size_t nprice;
+	int64_t rating4, rating3;	/* 4 stars & up, 3 stars & up */
+	int64_t in_stock;
+};
+
+struct search_result {
+	struct search_query q;	/* the query as run: its words corrected when
+				 * corrected is set */
+	struct search_item *items;
+	size_t nitems;
+	struct search_facets facets;	/* with q.facets, unless degraded */
+	int64_t total;
+	int64_t next_offset;	/* the next page's offset; 0: no next page */
+	const char *corrected;	/* the words actually searched, when corrected */
+	int64_t matched;	/* > 0: the words match with fewer filters; 0: they
+				 * match nothing; -1: not known */
+	int degraded;		/* answered by MariaDB: no facets, simpler ranking */
+};
+
+/* Runs q (q->offset and q->limit set; q->limit + q->offset at most
+ * SEARCH_MAX_MATCHES): from searchd, with a spelling correction when the
+ * words find nothing, else from MariaDB (degraded). */
+enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		    struct search_result *r);
+
+/* Autocomplete of what the shopper is typing: catalog words completing the
+ * last word (after the words before it), and a few products. */
+#define SEARCH_SUGGEST_MAX 8
+#define SEARCH_SUGGEST_PRODUCTS 5
+struct search_suggest_product {
+	int64_t id;
+	const char *title, *slug;
+	int64_t price;
+	const char *thumbnail;	/* NULL: none known */
+};
+struct search_suggestions {
+	const char *completions[SEARCH_SUGGEST_MAX];
+	size_t ncompletions;
+	struct search_suggest_product products[SEARCH_SUGGEST_PRODUCTS];
+	size_t nproducts;
+};
+void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
+		    struct search_suggestions *out);
 
 #endif

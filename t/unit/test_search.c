@@ -6,6 +6,7 @@
 #include <string.h>
 #include "../../app/core/buf.h"
 #include "../../app/search/search.h"
+#include "../../app/search/schema.h"
 
 static const char *escape(const char *s)
 {
@@ -330,6 +331,46 @@ START_TEST(facet_key_packs_every_facet)
 }
 END_TEST
 
+/* The products index's table: the configuration lines conf/sphinx.conf
+ * gets, one per column in the table's order, and the start-up check that
+ * the queries' names are columns of the right kind. */
+START_TEST(schema_lines_and_check)
+{
+	struct buf b;
+	size_t lines = 0;
+	const char *bad = NULL, *last = "\trt_attr_multi = cats\n";
+	static const struct search_use ok[] = {
+		{ "title", SK_FIELD }, { "price", SK_BIGINT }, { "cats", SK_MULTI }, { "fkey", -1 }, { NULL, 0 }
+	};
+	static const struct search_use unknown[] = { { "price", SK_BIGINT }, { "colour", SK_UINT }, { NULL, 0 } };
+	static const struct search_use wrong_kind[] = { { "price", SK_UINT }, { NULL, 0 } };
+	static const struct search_use field_as_attr[] = { { "title", -1 }, { NULL, 0 } };
+
+	buf_init(&b, NULL, 256);
+	search_schema_conf(&b);
+	ck_assert(!b.oom);
+	ck_assert(!strncmp(b.p, "\trt_field = title\n", 18));
+	ck_assert_ptr_nonnull(strstr(b.p, "\trt_attr_uint = fkey\n"));
+	ck_assert_ptr_nonnull(strstr(b.p, "\trt_attr_timestamp = created\n"));
+	ck_assert_uint_ge(b.len, strlen(last));
+	ck_assert_str_eq(b.p + b.len - strlen(last), last);
+	for (size_t i = 0; i < b.len; i++)
+		lines += b.p[i] == '\n';
+	ck_assert_uint_eq(lines, search_ncolumns);
+	buf_free(&b);
+	/* Every column has a distinct name. */
+	for (size_t i = 0; i < search_ncolumns; i++)
+		ck_assert_ptr_eq(search_column(search_columns[i].name), &search_columns[i]);
+	ck_assert_int_eq(search_schema_check(ok, &bad), 0);
+	ck_assert_int_eq(search_schema_check(unknown, &bad), -1);
+	ck_assert_str_eq(bad, "colour");
+	ck_assert_int_eq(search_schema_check(wrong_kind, &bad), -1);
+	ck_assert_str_eq(bad, "price");
+	ck_assert_int_eq(search_schema_check(field_as_attr, &bad), -1);
+	ck_assert_str_eq(bad, "title");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("search");
@@ -346,6 +387,7 @@ int main(void)
 	tcase_add_test(tc, trigrams_of_a_word);
 	tcase_add_test(tc, build_sql_escapes_everything);
 	tcase_add_test(tc, facet_key_packs_every_facet);
+	tcase_add_test(tc, schema_lines_and_check);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

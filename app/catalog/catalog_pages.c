@@ -1,0 +1,762 @@
+/* The catalog's pages and API (catalog_pages.h): the home page, category
+ * listings, product pages, the sitemap and placeholder images, and their
+ * JSON twins. Listing cursors carry the last row's sort key and id, signed
+ * so they cannot be forged. The rows come from the domain (catalog.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../http/cursor.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../http/valid.h"
+#include "../store/db.h"
+#include "../view/escape.h"
+#include "catalog.h"
+#include "catalog_pages.h"
+#include "pcache.h"
+
+#define LOW_STOCK 10		/* "Only N left" at or below this */
+#define DEFAULT_PAGE 24
+#define SITEMAP_MAX 50000	/* URLs per sitemap file (the protocol's limit) */
+
+/* Sort orders, in the order v_sort numbers them. */
+#define S_RELEVANCE CATALOG_SORT_RELEVANCE
+#define S_COUNT CATALOG_SORT_COUNT
+static const char *const sort_names[S_COUNT] = {
+	"relevance", "price_asc", "price_desc", "rating", "newest"
+};
+static const char *const sort_labels[S_COUNT] = {
+	"Featured", "Price: low to high", "Price: high to low", "Customer rating", "Newest"
+};
+
+/* The names the catalog's view models use (see view_vocab). */
+const char *const catalog_vocab[] = {
+	"categories", "category", "children", "subcategories", "breadcrumb", "items",
+	"topRated", "newest", "product", "id", "slug", "name", "url", "price", "currency",
+	"brand", "sku", "skus", "stock", "stockStatus", "stockLabel", "rating", "ratingText",
+	"reviewCount", "image", "images", "thumbnail", "description", "attributes",
+	"attributeList", "value", "label", "options", "first", "weightGrams", "reviews",
+	"reviewer", "comment", "date", "stars", "ratingBars", "star", "count", "percent",
+	"jsonld", "productCount", "parent", "nextCursor", "nextUrl", "firstUrl", "brands",
+	"selected", "sorts", "filters", "brandValue", "minPriceValue", "maxPriceValue",
+	NULL
+};
+
+/* ---- categories ---- */
+
+/* The department tree as JSON, built on first use after each load of the
+ * categories (catalog_categories' gen) and shared by every page. */
+static struct {
+	json_t *nav;
+	unsigned gen;
+} navc;
+
+static enum err cats_load(struct ctx *c)
+{
+	return catalog_categories_load(c->db, c->a);
+}
+
+static json_t *cat_json(struct ctx *c, const struct catalog_cat *k, int children)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)k->id,
+			      "slug", k->slug, "name", k->name,
+			      "url", arena_printf(c->a, "/c/%s", k->slug),
+			      "productCount", (json_int_t)k->total);
+	const struct catalog_cat *p = k->parent ? catalog_category_by_id(k->parent) : NULL;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "parent", p ? json_string(p->slug) : json_null());
+	if (children) {
+		const struct catalog_categories *cats = catalog_categories();
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < cats->n; i++)
+			if (cats->v[i].parent == k->id)
+				json_array_append_new(a, cat_json(c, &cats->v[i], 0));
+		json_object_set_new(o, "children", a);
+	}
+	return o;
+}
+
+json_t *catalog_nav(struct ctx *c)
+{
+	const struct catalog_categories *cats;
+
+	if (cats_load(c))
+		return NULL;
+	/* Every page shows it: built once per category load and shared,
+	 * read-only, by the models that include it. */
+	cats = catalog_categories();
+	if (!navc.nav || navc.gen != cats->gen) {
+		json_decref(navc.nav);
+		navc.nav = json_array();
+		navc.gen = cats->gen;
+		for (size_t i = 0; i < cats->n; i++)
+			if (!cats->v[i].parent)
+				json_array_append_new(navc.nav, cat_json(c, &cats->v[i], 1));
+	}
+	return json_incref(navc.nav);
+}
+
+/* ---- product JSON ---- */
+
+static const char *stock_status(long n)
+{
+	return n <= 0 ? "out_of_stock" : n <= LOW_STOCK ? "low_stock" : "in_stock";
+}
+
+static const char *stock_label(struct ctx *c, long n)
+{
+	return n <= 0 ? "Out of stock" : n <= LOW_STOCK ? arena_printf(c->a, "Only %ld left", n) : "In stock";
+}
+
+/* Up to two initials of the title, for the offline placeholder image. */
+static const char *initials(struct ctx *c, const char *title)
+{
+	return catalog_initials(c->a, title);
+}
+
+/* Shared fields of a product row (card or full). */
+static json_t *product_json(struct ctx *c, const struct db_res *r, size_t i)
+{
+	long stock = (long)db_int(r, i, PC_STOCK);
+	long rating = (long)db_int(r, i, PC_RATING);
+	const char *title = db_cell(r, i, PC_TITLE);
+	const char *brand = db_cell(r, i, PC_BRAND);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(db_int(r, i, PC_ID)));
+	json_object_set_new(o, "title", json_string(title));
+	json_object_set_new(o, "slug", json_string(db_cell(r, i, PC_SLUG)));
+	json_object_set_new(o, "url", json_string(arena_printf(c->a, "/p/%s", db_cell(r, i, PC_SLUG))));
+	json_object_set_new(o, "price", json_integer(db_int(r, i, PC_PRICE)));
+	json_object_set_new(o, "currency", json_string(db_cell(r, i, PC_CUR)));
+	json_object_set_new(o, "brand", brand ? json_string(brand) : json_null());
+	json_object_set_new(o, "category", json_string(db_cell(r, i, PC_CAT)));
+	json_object_set_new(o, "stock", json_integer(stock));
+	json_object_set_new(o, "stockStatus", json_string(stock_status(stock)));
+	json_object_set_new(o, "stockLabel", json_string(stock_label(c, stock)));
+	json_object_set_new(o, "rating", json_real(rating / 100.0));
+	json_object_set_new(o, "ratingText", json_string(arena_printf(c->a, "%ld.%ld", (rating + 5) / 100, ((rating + 5) % 100) / 10)));
+	json_object_set_new(o, "reviewCount", json_integer(db_int(r, i, PC_REVIEWS)));
+	json_object_set_new(o, "image", json_string(arena_printf(c->a, "/img/ph/%s.svg", initials(c, title))));
+	return o;
+}
+
+static json_t *card_json(struct ctx *c, const struct db_res *r, size_t i)
+{
+	json_t *o = product_json(c, r, i);
+	const char *sku = db_cell(r, i, PC_SKU);
+
+	json_object_set_new(o, "sku", sku ? json_string(sku) : json_null());
+	json_object_set_new(o, "image", json_string(catalog_image(c->a, db_cell(r, i, PC_TITLE),
+								  db_cell(r, i, PC_THUMB))));
+	return o;
+}
+
+static json_t *cards(struct ctx *c, const struct db_res *r, size_t limit)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nrows && i < limit; i++)
+		json_array_append_new(a, card_json(c, r, i));
+	return a;
+}
+
+/* ---- listings ---- */
+
+struct listing {
+	const struct catalog_cat *cat;
+	int sort;
+	const char *brand;
+	int has_min, has_max;
+	int64_t min_price, max_price;
+	int64_t size;
+	const char *cursor;
+	/* out */
+	json_t *items;
+	const char *next;
+};
+
+/* Runs one page of a category listing. E_INVAL for a cursor that was not
+ * made by us for this listing. */
+static enum err list_page(struct ctx *c, struct listing *l)
+{
+	struct catalog_listing q = { .cat = l->cat, .sort = l->sort, .brand = l->brand,
+				     .min_price = l->min_price, .max_price = l->max_price, .size = l->size };
+	struct db_res *r = NULL;
+	enum err e;
+
+	catalog_listing_first(&q);
+	if (l->cursor) {
+		char *payload, *save = NULL, *f[5];
+		int nf = 0;
+
+		if (cursor_decode(c->a, l->cursor, &payload))
+			return E_INVAL;
+		for (char *t = strtok_r(payload, "|", &save); t && nf < 5; t = strtok_r(NULL, "|", &save))
+			f[nf++] = t;
+		int64_t sort, cat;
+
+		/* The MAC proves we made it; these prove it is for this listing. */
+		if (nf != 5 || strcmp(f[0], "c1") ||
+		    parse_int64(f[1], strlen(f[1]), 0, S_COUNT - 1, &sort) || sort != l->sort ||
+		    parse_int64(f[2], strlen(f[2]), 1, INT64_MAX, &cat) || cat != l->cat->id ||
+		    parse_int64(f[4], strlen(f[4]), 0, INT64_MAX, &q.after_id))
+			return E_INVAL;
+		if (l->sort == CATALOG_SORT_NEWEST)
+			q.skey = f[3];
+		else if (parse_int64(f[3], strlen(f[3]), INT64_MIN, INT64_MAX, &q.ikey))
+			return E_INVAL;
+	}
+	if ((e = catalog_list(c->db, c->a, &q, &r)))
+		return e;
+	l->items = cards(c, r, (size_t)l->size);
+	l->next = NULL;
+	if (r->nrows > (size_t)l->size) {
+		size_t last = (size_t)l->size - 1;
+
+		l->next = cursor_encode(c->a, arena_printf(c->a, "c1|%d|%ld|%s|%s", l->sort, l->cat->id,
+			db_cell(r, last, catalog_sort_column(l->sort)), db_cell(r, last, PC_ID)));
+		if (!l->next)
+			return E_NOMEM;
+	}
+	return E_OK;
+}
+
+static enum err find_category(struct ctx *c, const struct catalog_cat **out)
+{
+	enum err e = cats_load(c);
+
+	if (e)
+		return e;
+	*out = catalog_category_by_slug(c->req->pathvar[0]);
+	return *out ? E_OK : E_NOTFOUND;
+}
+
+static void set_listing_params(struct ctx *c, struct listing *l)
+{
+	l->sort = (int)ctx_int(c, "sort", S_RELEVANCE);
+	l->brand = ctx_str(c, "brand");
+	l->has_min = ctx_has(c, "minPrice");
+	l->has_max = ctx_has(c, "maxPrice");
+	l->min_price = ctx_int(c, "minPrice", 0);
+	l->max_price = ctx_int(c, "maxPrice", INT64_MAX);
+	l->size = ctx_int(c, "size", DEFAULT_PAGE);
+	l->cursor = ctx_str(c, "cursor");
+}
+
+static const char *amount(struct ctx *c, int64_t minor)
+{
+	return arena_printf(c->a, "%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
+}
+
+/* The URL of a category page showing listing l (prices in the page's
+ * decimal form). Callers copy the current listing and change one thing. */
+static const char *listing_url(struct ctx *c, const struct listing *l)
+{
+	const char *keys[] = { "sort", "brand", "minPrice", "maxPrice", "cursor" };
+	const char *vals[5];
+	struct buf b;
+	int first = 1;
+
+	vals[0] = l->sort != S_RELEVANCE ? sort_names[l->sort] : NULL;
+	vals[1] = l->brand;
+	vals[2] = l->has_min ? amount(c, l->min_price) : NULL;
+	vals[3] = l->has_max ? amount(c, l->max_price) : NULL;
+	vals[4] = l->cursor;
+	buf_init(&b, c->a, 128);
+	buf_printf(&b, "/c/%s", l->cat->slug);
+	for (int i = 0; i < 5; i++) {
+		if (!vals[i])
+			continue;
+		buf_putc(&b, first ? '?' : '&');
+		first = 0;
+		buf_puts(&b, keys[i]);
+		buf_putc(&b, '=');
+		esc_url(&b, vals[i], strlen(vals[i]));
+	}
+	return b.p;
+}
+
+enum err h_api_category_items(struct ctx *c)
+{
+	struct listing l = {0};
+	json_t *m;
+	enum err e;
+
+	if ((e = find_category(c, &l.cat)))
+		return e;
+	set_listing_params(c, &l);
+	if ((e = list_page(c, &l)))
+		return e == E_INVAL ? reply_error(c, 400, "cursor: invalid or from another listing") : e;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "items", l.items);
+	json_object_set_new(m, "nextCursor", l.next ? json_string(l.next) : json_null());
+	return E_OK;
+}
+
+static void release_page(void *p)
+{
+	json_decref(p);
+}
+
+enum err h_category(struct ctx *c)
+{
+	struct listing l = {0}, u;
+	struct db_res *r = NULL;
+	const struct catalog_cat *parent;
+	json_t *m, *crumbs, *subs, *brands, *sorts, *filters, *hit;
+	const char *key;
+	uint64_t token;
+	enum err e;
+
+	if ((e = find_category(c, &l.cat)))
+		return e;
+	set_listing_params(c, &l);
+	/* The model depends on the URL alone: built once while no product
+	 * changes (pcache.h). */
+	key = arena_printf(c->a, "L:%s", listing_url(c, &l));
+	if ((hit = pcache_page_get(key))) {
+		if (!(m = reply_model(c, "category", l.cat->name)))
+			return E_NOMEM;
+		json_object_update(m, hit);
+		return E_OK;
+	}
+	token = pcache_begin();
+	if ((e = list_page(c, &l)))
+		return e == E_INVAL ? reply_error(c, 400, "That page link is no longer valid. Start again from the first page.") : e;
+	m = reply_model(c, "category", l.cat->name);
+	json_object_set_new(m, "category", cat_json(c, l.cat, 1));
+	json_object_set_new(m, "items", l.items);
+	json_object_set_new(m, "nextCursor", l.next ? json_string(l.next) : json_null());
+	u = l;
+	u.cursor = l.next;
+	if (l.next)
+		json_object_set_new(m, "nextUrl", json_string(listing_url(c, &u)));
+	u.cursor = NULL;
+	if (l.cursor)
+		json_object_set_new(m, "firstUrl", json_string(listing_url(c, &u)));
+	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a,
+		"Shop %s: %ld products with prices, ratings and stock.", l.cat->name, l.cat->total)));
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/c/%s", config.base_url, l.cat->slug)));
+
+	crumbs = json_array();
+	parent = l.cat->parent ? catalog_category_by_id(l.cat->parent) : NULL;
+	if (parent)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", parent->name,
+			"url", arena_printf(c->a, "/c/%s", parent->slug)));
+	json_object_set_new(m, "breadcrumb", crumbs);
+	subs = json_object_get(json_object_get(m, "category"), "children");
+	if (subs && json_array_size(subs))
+		json_object_set(m, "subcategories", subs);
+
+	/* Brand filter choices with counts; every link starts a new first page. */
+	if ((e = catalog_brands(c->db, c->a, l.cat->id, &r)))
+		return e;
+	brands = json_array();
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *b = db_cell(r, i, 0);
+		int selected = l.brand && !strcmp(l.brand, b);
+
+		u = l;
+		u.cursor = NULL;
+		u.brand = selected ? NULL : b;
+		json_array_append_new(brands, json_pack("{s:s, s:I, s:b, s:s}", "name", b,
+			"count", (json_int_t)db_int(r, i, 1), "selected", selected,
+			"url", listing_url(c, &u)));
+	}
+	json_object_set_new(m, "brands", brands);
+	sorts = json_array();
+	for (int i = 0; i < S_COUNT; i++)
+		json_array_append_new(sorts, json_pack("{s:s, s:s, s:b}", "value", sort_names[i],
+			"label", sort_labels[i], "selected", i == l.sort));
+	json_object_set_new(m, "sorts", sorts);
+
+	/* Active filters, each with a link that removes it. */
+	filters = json_array();
+	if (l.brand) {
+		u = l;
+		u.cursor = NULL;
+		u.brand = NULL;
+		json_array_append_new(filters, json_pack("{s:s, s:s}", "label",
+			arena_printf(c->a, "Brand: %s", l.brand), "url", listing_url(c, &u)));
+	}
+	if (l.has_min || l.has_max) {
+		struct buf b;
+
+		buf_init(&b, c->a, 64);
+		buf_puts(&b, "Price: ");
+		if (l.has_min)
+			esc_money(&b, l.min_price, "USD");
+		buf_puts(&b, l.has_min && l.has_max ? " to " : l.has_min ? " and up" : "up to ");
+		if (l.has_max)
+			esc_money(&b, l.max_price, "USD");
+		u = l;
+		u.cursor = NULL;
+		u.has_min = u.has_max = 0;
+		json_array_append_new(filters, json_pack("{s:s, s:s}", "label", b.p, "url", listing_url(c, &u)));
+	}
+	if (json_array_size(filters))
+		json_object_set_new(m, "filters", filters);
+	else
+		json_decref(filters);
+	json_object_set_new(m, "brandValue", l.brand ? json_string(l.brand) : json_null());
+	if (l.has_min)
+		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
+	if (l.has_max)
+		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
+	if (pcache_enabled())
+		pcache_page_put(key, json_deep_copy(m), release_page, token);
+	return E_OK;
+}
+
+enum err h_api_categories(struct ctx *c)
+{
+	json_t *m, *nav = catalog_nav(c);
+
+	if (!nav)
+		return E_UNAVAIL;
+	m = reply_model(c, NULL, NULL);
+	json_object_set_new(m, "items", nav);
+	json_object_set_new(m, "nextCursor", json_null());
+	return E_OK;
+}
+
+enum err h_home(struct ctx *c)
+{
+	struct db_res *top = NULL, *fresh = NULL;
+	json_t *m, *nav, *hit;
+	uint64_t token;
+	enum err e;
+
+	if ((hit = pcache_page_get("H:"))) {
+		if (!(m = reply_model(c, "home", "Everything in stock, on time")))
+			return E_NOMEM;
+		json_object_update(m, hit);
+		return E_OK;
+	}
+	token = pcache_begin();
+	if ((e = catalog_top_rated(c->db, c->a, 8, &top)) ||
+	    (e = catalog_newest(c->db, c->a, 8, &fresh)))
+		return e;
+	if (!(nav = catalog_nav(c)))
+		return E_UNAVAIL;
+	m = reply_model(c, "home", "Everything in stock, on time");
+	json_object_set_new(m, "categories", nav);
+	json_object_set_new(m, "topRated", cards(c, top, top->nrows));
+	json_object_set_new(m, "newest", cards(c, fresh, fresh->nrows));
+	json_object_set_new(m, "metaDescription", json_string(
+		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
+	if (pcache_enabled())
+		pcache_page_put("H:", json_deep_copy(m), release_page, token);
+	return E_OK;
+}
+
+/* Money as a decimal string for schema.org ("9.99"). */
+static const char *decimal(struct ctx *c, int64_t minor)
+{
+	return arena_printf(c->a, "%s%lld.%02lld", minor < 0 ? "-" : "",
+			    (long long)(minor < 0 ? -minor : minor) / 100,
+			    (long long)(minor < 0 ? -minor : minor) % 100);
+}
+
+static void release_json(void *p)
+{
+	json_decref(p);
+}
+
+/* Parses a JSON column; an invalid value (the schema's CHECK makes that
+ * impossible) gives an empty container rather than a failed page. */
+static json_t *column_json(struct ctx *c, const char *s, int want_array)
+{
+	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+
+	if (!v || (want_array ? !json_is_array(v) : !json_is_object(v))) {
+		json_decref(v);
+		v = want_array ? json_array() : json_object();
+	}
+	return v;
+}
+
+/* Builds the full item: the card fields plus description, SKUs with their
+ * stock, attributes and image URLs. */
+static enum err item_json(struct ctx *c, struct db_res *p, json_t **out)
+{
+	json_t *o, *skus, *attrs, *imgs, *rows, *row;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	o = product_json(c, p, 0);
+	json_object_set_new(o, "description", json_string(db_cell(p, 0, PP_DESC)));
+	rows = column_json(c, db_cell(p, 0, PP_SKUS), 1);
+	skus = json_array();
+	json_array_foreach(rows, i, row) {
+		/* [code, price, currency, weight_grams, stock, options] */
+		const char *code = json_string_value(json_array_get(row, 0));
+		const char *cur = json_string_value(json_array_get(row, 2));
+		json_int_t stock = json_integer_value(json_array_get(row, 4));
+		json_t *opts = json_array_get(row, 5);
+		struct buf label;
+
+		if (!code)
+			continue;
+		/* "Color: Red, Size: M", or "Standard" for a product without options. */
+		buf_init(&label, c->a, 64);
+		json_object_foreach(opts, k, v)
+			if (json_is_string(v))
+				buf_printf(&label, "%s%s: %s", label.len ? ", " : "", k, json_string_value(v));
+		json_array_append_new(skus, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o, s:s, s:b}",
+			"sku", code, "price", json_integer_value(json_array_get(row, 1)),
+			"currency", cur ? cur : "USD", "weightGrams", json_integer_value(json_array_get(row, 3)),
+			"stock", stock, "stockStatus", stock_status((long)stock),
+			"options", json_is_object(opts) ? json_incref(opts) : json_object(),
+			"label", label.len ? label.p : "Standard", "first", i == 0));
+	}
+	json_decref(rows);
+	json_object_set_new(o, "sku", json_array_size(skus) ?
+		json_incref(json_object_get(json_array_get(skus, 0), "sku")) : json_null());
+	json_object_set_new(o, "skus", skus);
+	attrs = column_json(c, db_cell(p, 0, PP_ATTRS), 0);
+	{
+		json_t *list = json_array();
+
+		json_object_foreach(attrs, k, v) {
+			char *txt = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+
+			json_array_append_new(list, json_pack("{s:s, s:s}", "name", k,
+				"value", txt ? txt : json_string_value(v)));
+			free(txt);
+		}
+		json_object_set_new(o, "attributes", attrs);
+		json_object_set_new(o, "attributeList", list);
+	}
+	imgs = column_json(c, db_cell(p, 0, PP_IMAGES), 1);
+	json_object_set_new(o, "images", imgs);
+	/* A seller's own photos are served from /media/ (app/seller/images.c);
+	 * the first one replaces the placeholder. Remote URLs (the demo data)
+	 * cannot be shown: the page's CSP allows same-origin images only. */
+	{
+		const char *first = json_string_value(json_array_get(imgs, 0));
+
+		if (first && !strncmp(first, "/media/", 7))
+			json_object_set_new(o, "image", json_string(first));
+	}
+	json_object_set_new(o, "thumbnail", db_cell(p, 0, PP_THUMB) ? json_string(db_cell(p, 0, PP_THUMB)) : json_null());
+	*out = o;
+	return E_OK;
+}
+
+enum err h_api_item(struct ctx *c)
+{
+	struct db_res *p = NULL;
+	int64_t id;
+	json_t *item;
+	enum err e;
+
+	if (parse_int64(c->req->pathvar[0], strlen(c->req->pathvar[0]), 1, INT64_MAX, &id))
+		return E_NOTFOUND;
+	if ((e = catalog_product_by_id(c->db, c->a, id, &p)))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	if ((e = item_json(c, p, &item)))
+		return e;
+	c->resp->model = item;
+	arena_on_reset(c->a, release_json, item);
+	return E_OK;
+}
+
+static json_t *jsonld(struct ctx *c, json_t *item)
+{
+	json_t *offers, *ld;
+	const char *brand = json_string_value(json_object_get(item, "brand"));
+	long stock = (long)json_integer_value(json_object_get(item, "stock"));
+
+	offers = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "Offer",
+		"price", decimal(c, json_integer_value(json_object_get(item, "price"))),
+		"priceCurrency", json_string_value(json_object_get(item, "currency")),
+		"availability", stock > 0 ? "https://schema.org/InStock" : "https://schema.org/OutOfStock",
+		"url", arena_printf(c->a, "%s%s", config.base_url, json_string_value(json_object_get(item, "url"))));
+	ld = json_pack("{s:s, s:s, s:O, s:O, s:O, s:o}", "@context", "https://schema.org",
+		"@type", "Product", "name", json_object_get(item, "title"),
+		"description", json_object_get(item, "description"),
+		"image", json_object_get(item, "images"), "offers", offers);
+	if (json_object_get(item, "sku") && json_is_string(json_object_get(item, "sku")))
+		json_object_set(ld, "sku", json_object_get(item, "sku"));
+	if (brand)
+		json_object_set_new(ld, "brand", json_pack("{s:s, s:s}", "@type", "Brand", "name", brand));
+	if (json_integer_value(json_object_get(item, "reviewCount")) > 0)
+		json_object_set_new(ld, "aggregateRating", json_pack("{s:s, s:O, s:O}",
+			"@type", "AggregateRating", "ratingValue", json_object_get(item, "rating"),
+			"reviewCount", json_object_get(item, "reviewCount")));
+	return ld;
+}
+
+static void release_parts(void *p)
+{
+	json_decref(p);
+}
+
+/* Everything of the product page that depends on the product alone (not on
+ * the visitor): built once per cached row and shared by later requests,
+ * which only read it. */
+static json_t *product_parts(struct ctx *c, struct db_res *p)
+{
+	const struct catalog_cat *leaf, *parent;
+	json_t *parts, *item, *reviews, *crumbs, *bars, *digest, *rv;
+	size_t i;
+	long counts[6] = {0}, total = 0;
+	const char *desc;
+
+	if (item_json(c, p, &item))
+		return NULL;
+	parts = json_object();
+	json_object_set_new(parts, "title", json_string(db_cell(p, 0, PC_TITLE)));
+	json_object_set_new(item, "purchasable", json_boolean(json_integer_value(json_object_get(item, "stock")) > 0));
+	json_object_set_new(parts, "product", item);
+	digest = column_json(c, db_cell(p, 0, PP_REVIEWS), 0);
+	reviews = json_array();
+	json_array_foreach(json_object_get(digest, "recent"), i, rv) {
+		/* [rating, date, reviewer, comment] */
+		int stars = (int)json_integer_value(json_array_get(rv, 0));
+
+		if (stars < 1 || stars > 5)
+			continue;
+		json_array_append_new(reviews, json_pack("{s:i, s:s, s:O, s:O, s:O}",
+			"rating", stars, "stars", arena_printf(c->a, "%.*s%.*s", stars * 3, "★★★★★",
+							     (5 - stars) * 3, "☆☆☆☆☆"),
+			"comment", json_array_get(rv, 3), "reviewer", json_array_get(rv, 2),
+			"date", json_array_get(rv, 1)));
+	}
+	json_object_set_new(parts, "reviews", reviews);
+	for (int star = 1; star <= 5; star++) {
+		counts[star] = (long)json_integer_value(json_array_get(json_object_get(digest, "dist"), (size_t)star - 1));
+		total += counts[star];
+	}
+	json_decref(digest);
+	bars = json_array();
+	for (int star = 5; star >= 1 && total; star--)
+		json_array_append_new(bars, json_pack("{s:i, s:I, s:I}", "star", star,
+			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total)));
+	json_object_set_new(parts, "ratingBars", bars);
+
+	cats_load(c);
+	crumbs = json_array();
+	leaf = catalog_category_by_id((long)db_int(p, 0, PP_CATID));
+	parent = leaf && leaf->parent ? catalog_category_by_id(leaf->parent) : NULL;
+	if (parent)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", parent->name,
+			"url", arena_printf(c->a, "/c/%s", parent->slug)));
+	if (leaf)
+		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", leaf->name,
+			"url", arena_printf(c->a, "/c/%s", leaf->slug)));
+	json_object_set_new(parts, "breadcrumb", crumbs);
+	json_object_set_new(parts, "jsonld", jsonld(c, item));
+	desc = db_cell(p, 0, PP_DESC);
+	json_object_set_new(parts, "metaDescription", json_string(arena_printf(c->a, "%.155s", desc)));
+	json_object_set_new(parts, "canonical", json_string(arena_printf(c->a, "%s/p/%s", config.base_url, db_cell(p, 0, PC_SLUG))));
+	return parts;
+}
+
+enum err h_product(struct ctx *c)
+{
+	/* The product cache's key of the row (catalog_product_by_slug). */
+	const char *key = arena_printf(c->a, "s:%s", c->req->pathvar[0]);
+	struct db_res *p = NULL;
+	json_t *m, *parts;
+	enum err e;
+
+	if ((e = catalog_product_by_slug(c->db, c->a, c->req->pathvar[0], &p)))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	parts = pcache_user(key);
+	if (parts) {
+		json_incref(parts);
+	} else {
+		if (!(parts = product_parts(c, p)))
+			return E_NOMEM;
+		json_incref(parts);
+		pcache_set_user(key, parts, release_parts);	/* drops it when not cached */
+	}
+	m = reply_model(c, "product", arena_strdup(c->a, json_string_value(json_object_get(parts, "title"))));
+	if (!m) {
+		json_decref(parts);
+		return E_NOMEM;
+	}
+	/* Shared values, read only from here on; "title" is not a template name. */
+	json_object_update(m, parts);
+	json_object_del(m, "title");
+	json_decref(parts);
+	return E_OK;
+}
+
+enum err h_sitemap(struct ctx *c)
+{
+	struct db_res *r = NULL;
+	struct buf *b = &c->resp->body;
+	const struct catalog_categories *cats;
+	enum err e;
+
+	if ((e = cats_load(c)))
+		return e;
+	cats = catalog_categories();
+	if ((e = catalog_sitemap(c->db, c->a, (int64_t)SITEMAP_MAX - (int64_t)cats->n - 1, &r)))
+		return e;
+	c->resp->content_type = "application/xml; charset=utf-8";
+	buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+	buf_printf(b, "<url><loc>%s/</loc></url>\n", config.base_url);
+	for (size_t i = 0; i < cats->n; i++) {
+		buf_printf(b, "<url><loc>%s/c/", config.base_url);
+		esc_html(b, cats->v[i].slug, strlen(cats->v[i].slug));
+		buf_puts(b, "</loc></url>\n");
+	}
+	for (size_t i = 0; i < r->nrows; i++) {
+		buf_printf(b, "<url><loc>%s/p/", config.base_url);
+		esc_html(b, db_cell(r, i, 0), r->lens[i * r->ncols]);
+		buf_printf(b, "</loc><lastmod>%s</lastmod></url>\n", db_cell(r, i, 1));
+	}
+	buf_puts(b, "</urlset>\n");
+	return E_OK;
+}
+
+/* A light placeholder image: the product's initials on a colour derived from
+ * them. Product photos are remote URLs kept as data, which cannot be fetched
+ * offline; this keeps pages looking finished. */
+enum err h_placeholder(struct ctx *c)
+{
+	static const char *const palette[] = {
+		"#1e6091", "#2a7a3b", "#8a4b08", "#6a3d9a", "#a61e4d", "#0b7285", "#5c4033", "#364fc7"
+	};
+	const char *name = c->req->pathvar[0];
+	size_t n = strlen(name);
+	unsigned h = 5381;
+
+	if (n < 5 || n > 6 || strcmp(name + n - 4, ".svg"))
+		return E_NOTFOUND;
+	n -= 4;
+	for (size_t i = 0; i < n; i++) {
+		if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+			return E_NOTFOUND;
+		h = h * 33 + (unsigned char)name[i];
+	}
+	c->resp->content_type = "image/svg+xml";
+	resp_header(c->resp, "Cache-Control: public, max-age=31536000, immutable");
+	buf_printf(&c->resp->body,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" role=\"img\">"
+		"<rect width=\"200\" height=\"200\" fill=\"%s\"/>"
+		"<text x=\"100\" y=\"100\" dy=\".35em\" text-anchor=\"middle\" font-family=\"system-ui,sans-serif\" "
+		"font-size=\"72\" font-weight=\"600\" fill=\"#fff\">%.*s</text></svg>\n",
+		palette[h % (sizeof(palette) / sizeof(palette[0]))], (int)n, name);
+	return E_OK;
+}
+
