@@ -26,6 +26,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../store/db.h"
+#include "../events/events.h"
 #include "../inventory/inventory.h"
 #include "catalog.h"
 #include "import.h"
@@ -52,8 +53,8 @@
 enum {
 	Q_SELLER, Q_CAT_ID, Q_CAT_INSERT_TOP, Q_CAT_INSERT_LEAF, Q_SLUG_TAKEN,
 	Q_PRODUCT_LOCK, Q_PRODUCT_INSERT, Q_PRODUCT_UPDATE, Q_SKU_LOCK,
-	Q_SKU_INSERT, Q_SKU_UPDATE, Q_SKU_RETIRE_STOCK, Q_SKU_RETIRE,
-	Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_OUTBOX, Q_COUNT
+	Q_SKU_INSERT, Q_SKU_UPDATE, Q_SKU_RETIRE,
+	Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_COUNT
 };
 
 static struct db_sql import_sql[Q_COUNT] = {
@@ -87,15 +88,10 @@ static struct db_sql import_sql[Q_COUNT] = {
 	/* A record has exactly one SKU: one the product had under another
 	 * code (the file changed) stops being sold and stops counting; its
 	 * shelf is emptied through the inventory module (a movement each). */
-	[Q_SKU_RETIRE_STOCK] = { "SELECT i.sku_id, i.warehouse_id FROM inventory i JOIN skus s ON s.id = i.sku_id "
-				 "WHERE s.product_id = ? AND s.id <> ? AND i.available > 0 "
-				 "ORDER BY i.sku_id, i.warehouse_id", 0 },
 	[Q_SKU_RETIRE] = { "UPDATE skus SET status = 'inactive' WHERE product_id = ? AND id <> ?", 0 },
 	[Q_REVIEWS_DELETE] = { "DELETE FROM reviews WHERE product_id = ?", 0 },
 	[Q_REVIEW_INSERT] = { "INSERT INTO reviews (product_id, rating, comment, reviewer_name, "
 			      "created_at) VALUES (?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('ProductUpdated', ?, JSON_OBJECT('id', ?))", 0 },
 };
 
 void catalog_import_init(void)
@@ -104,7 +100,8 @@ void catalog_import_init(void)
 
 	if (!done) {
 		db_register(import_sql, Q_COUNT);
-		inventory_init();	/* stock goes through the inventory module */
+		events_init();
+		inventory_listing_init();	/* stock goes through the inventory module */
 	}
 	done = 1;
 }
@@ -1045,10 +1042,10 @@ static enum err import_tx(struct db *db, void *ctx)
 		EXEC(Q_SKU_INSERT, NULL, "isii", r->id, r->sku, r->price, r->weight_grams);
 		sku_id = (int64_t)db_insert_id(db);
 	}
-	EXEC(Q_SKU_RETIRE_STOCK, &res, "ii", r->id, sku_id);
-	for (i = 0; res && i < res->nrows; i++)
-		if ((e = import_stock(db, t, db_int(res, i, 0), db_int(res, i, 1), 0, "import: SKU no longer in the file")))
-			return e;
+	if ((e = inventory_empty_other_skus(db, t->a, t->seller_id, r->id, sku_id, "import: SKU no longer in the file",
+					   "import")))
+		return e == E_CONFLICT || e == E_INVAL ? fail(t, e, "stock: 0 units cannot be set") :
+			fail(t, e, "database: %s", db_error(db));
 	EXEC(Q_SKU_RETIRE, NULL, "ii", r->id, sku_id);
 	if ((e = import_stock(db, t, sku_id, WAREHOUSE_EAST, r->east, "catalog import")) ||
 	    (e = import_stock(db, t, sku_id, WAREHOUSE_WEST, r->west, "catalog import")))
@@ -1067,7 +1064,8 @@ static enum err import_tx(struct db *db, void *ctx)
 		if (e_)
 			return fail(t, e_, "database: %s", db_error(db));
 	}
-	EXEC(Q_OUTBOX, NULL, "ii", r->id, r->id);
+	if ((e = event_emit(db, t->a, EV_PRODUCT_UPDATED, r->id, json_pack("{sI}", "id", (json_int_t)r->id))))
+		return fail(t, e, "database: %s", db_error(db));
 	return E_OK;
 }
 

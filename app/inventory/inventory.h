@@ -80,4 +80,26 @@ enum err h_seller_stock_post(struct ctx *c);
 enum err h_api_stock(struct ctx *c);
 enum err h_api_stock_post(struct ctx *c);
 
+/* -- added by w2a -- (app/inventory/listing_stock.c) */
+
+/* Statements of listing_stock.c (once, at start; idempotent). */
+void inventory_listing_init(void);
+
+/* Opens the shelves of a SKU just inserted: a row in every warehouse, qty
+ * (0..STOCK_QTY_MAX) available in the first, and its "initial stock"
+ * movement by actor when qty > 0. Inside the caller's transaction; the
+ * caller keeps the read model and writes the product's StockChanged. */
+enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t qty,
+			    const char *actor);
+
+/* *held = 1 when a checkout holds units of the SKU (a locking read, so no
+ * hold can appear until the caller's transaction ends). */
+enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
+
+/* Sets to 0, through inventory_change_in_tx (a movement each, read model
+ * deferred), the available units of every SKU of the product other than
+ * keep_sku_id. */
+enum err inventory_empty_other_skus(struct db *db, struct arena *a, int64_t seller_id, int64_t product_id,
+				    int64_t keep_sku_id, const char *reason, const char *actor);
+
 #endif

@@ -33,6 +33,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
+#include "../events/events.h"
 #include "../account/session.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
@@ -72,7 +73,7 @@ enum {
 	Q_IMPORT_INS, Q_TOTALS, Q_CHUNK_INS, Q_CLAIM, Q_CHUNK, Q_CHUNK_DEL, Q_PROGRESS, Q_FAIL, Q_ERR_INS,
 	Q_SKU_FIND, Q_ITEM_FIND, Q_SET_ITEM_KEY, Q_PRODUCT_LOCK, Q_SLUG_TAKEN, Q_PRODUCT_INS,
 	Q_SLUG_FIX, Q_PRODUCT_UPD, Q_SKU_COUNT, Q_SKU_INS, Q_SKU_UPD,
-	Q_CATEGORY, Q_READ_MODEL, Q_EVENTS, Q_SAVEPOINT, Q_ROLLBACK_SP, Q_RELEASE_SP, Q_IMPORT_GET, Q_IMPORT_LIST,
+	Q_CATEGORY, Q_READ_MODEL, Q_SAVEPOINT, Q_ROLLBACK_SP, Q_RELEASE_SP, Q_IMPORT_GET, Q_IMPORT_LIST,
 	Q_ERRORS, NQ
 };
 
@@ -132,11 +133,6 @@ static struct db_sql sql[NQ] = {
 			   "ON t.id = p.id SET p.price = COALESCE((SELECT MIN(s.price) FROM skus s "
 			   "WHERE s.product_id = p.id AND s.status = 'active'), p.price) "
 			   "WHERE p.seller_id = ?", 0 },	/* stock_total: catalog_refresh_digest() */
-	[Q_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "SELECT e.topic, t.id, JSON_OBJECT('id', t.id, 'productId', t.id, 'importId', ?, 'reason', 'import') "
-		       "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) t "
-		       "CROSS JOIN (SELECT 'ProductUpdated' AS topic UNION ALL SELECT 'StockChanged') e "
-		       "ORDER BY t.id, e.topic", 0 },
 	[Q_SAVEPOINT] = { "SAVEPOINT bulk_row", 0 },
 	[Q_ROLLBACK_SP] = { "ROLLBACK TO SAVEPOINT bulk_row", 0 },
 	[Q_RELEASE_SP] = { "RELEASE SAVEPOINT bulk_row", 0 },
@@ -154,6 +150,7 @@ void bulk_init(void)
 		return;
 	done = 1;
 	inventory_init();
+	events_init();
 	db_register(sql, NQ);
 }
 
@@ -992,6 +989,26 @@ struct job {
 	const char *fail;	/* a reason to stop the import */
 };
 
+/* One event of type for every product the chunk changed, in one statement. */
+static enum err chunk_events(struct db *db, struct arena *a, const struct batch *b, enum event_type type)
+{
+	int64_t *ids = arena_alloc(a, (b->nprods + 1) * sizeof(*ids));
+	json_t **payloads = arena_alloc(a, (b->nprods + 1) * sizeof(*payloads));
+	size_t n = 0;
+
+	if (!ids || !payloads)
+		return E_NOMEM;
+	for (size_t i = 0; i < b->nprods; i++) {
+		if (!b->prods[i].changed)
+			continue;
+		ids[n] = b->prods[i].id;
+		payloads[n] = json_pack("{sI sI sI ss}", "id", (json_int_t)ids[n], "productId",
+					(json_int_t)ids[n], "importId", (json_int_t)b->import_id, "reason", "import");
+		n++;
+	}
+	return event_emit_many(db, a, type, n, ids, payloads);
+}
+
 static enum err tx_chunk(struct db *db, void *p)
 {
 	struct job *j = p;
@@ -1088,7 +1105,8 @@ static enum err tx_chunk(struct db *db, void *p)
 		if (ids.oom)
 			return E_NOMEM;
 		if (any && ((e = db_exec(db, j->a, &sql[Q_READ_MODEL], NULL, "si", ids.p, b->seller_id)) ||
-			    (e = db_exec(db, j->a, &sql[Q_EVENTS], NULL, "is", b->import_id, ids.p))))
+			    (e = chunk_events(db, j->a, b, EV_PRODUCT_UPDATED)) ||
+			    (e = chunk_events(db, j->a, b, EV_STOCK_CHANGED))))
 			return e;
 	}
 	for (size_t i = 0; i < b->nerrs; i++) {

@@ -53,6 +53,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
+#include "../events/events.h"
 #include "../account/session.h"
 #include "../catalog/pcache.h"
 #include "images.h"
@@ -773,7 +774,7 @@ enum { I_ID, I_HASH, I_WIDTH, I_HEIGHT, I_ALT, I_POS };
 
 enum {
 	Q_PRODUCT, Q_PRODUCT_LOCK, Q_STATS, Q_STATS_LOCK, Q_LIST, Q_LIST_LOCK, Q_GET_LOCK, Q_OWNED,
-	Q_INSERT, Q_SET_ALT, Q_SET_POS, Q_DELETE, Q_REFRESH, Q_OUTBOX, Q_NAMED_LOCK,
+	Q_INSERT, Q_SET_ALT, Q_SET_POS, Q_DELETE, Q_REFRESH, Q_NAMED_LOCK,
 	Q_NAMED_UNLOCK, Q_HASH_USED, Q_COUNT
 };
 
@@ -807,8 +808,6 @@ static struct db_sql sql[Q_COUNT] = {
 			"p.thumbnail = (SELECT " URL_OF("card") " FROM product_images i WHERE i.product_id = p.id "
 			"ORDER BY i.position, i.id LIMIT 1) "
 			"WHERE p.id = ? AND p.seller_id = ?", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('ProductUpdated', ?, JSON_OBJECT('id', ?, 'change', 'images'))", 0 },
 	/* Lock names are at most 64 characters: 40 hex digits of the hash
 	 * are plenty to tell photos apart. */
 	[Q_NAMED_LOCK] = { "SELECT GET_LOCK(CONCAT('shop:media:', LEFT(?, 40)), 10)", 0 },
@@ -826,6 +825,7 @@ const char *const images_vocab[] = {
 
 void images_init(void)
 {
+	events_init();
 	db_register(sql, Q_COUNT);
 }
 
@@ -980,7 +980,8 @@ static enum err publish(struct db *db, struct img_op *op)
 	enum err e = db_exec(db, op->c->a, &sql[Q_REFRESH], NULL, "ii", op->pid, op->seller);
 
 	if (!e)
-		e = db_exec(db, op->c->a, &sql[Q_OUTBOX], NULL, "ii", op->pid, op->pid);
+		e = event_emit(db, op->c->a, EV_PRODUCT_UPDATED, op->pid,
+			       json_pack("{sI ss}", "id", (json_int_t)op->pid, "change", "images"));
 	return e;
 }
 

@@ -31,6 +31,8 @@
 #include "../http/server.h"
 #include "../http/valid.h"
 #include "../store/db.h"
+#include "../events/events.h"
+#include "../inventory/inventory.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
 #include "../view/escape.h"
@@ -70,8 +72,7 @@ enum { K_ID, K_CODE, K_OPTS, K_PRICE, K_WEIGHT, K_STATUS, K_STOCK };
 enum {
 	Q_SELLER, Q_LEAVES, Q_CAT, Q_CAT_ATTRS, Q_CAT_TOP, Q_CAT_LEAF, Q_ITEM, Q_ITEM_LOCK,
 	Q_SKUS, Q_SKUS_LOCK, Q_CODE_USED, Q_SLUG_USED, Q_P_INSERT, Q_P_UPDATE, Q_S_INSERT,
-	Q_S_UPDATE, Q_S_ORDERED, Q_S_HELD, Q_S_DEACTIVATE, Q_S_DELETE, Q_INV_INSERT, Q_MOVEMENT,
-	Q_TOTALS, Q_OUTBOX, Q_LIST, Q_COUNT
+	Q_S_UPDATE, Q_S_ORDERED, Q_S_DEACTIVATE, Q_S_DELETE, Q_TOTALS, Q_LIST, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -111,25 +112,18 @@ static struct db_sql sql[Q_COUNT] = {
 			 "WHERE s.id = ? AND s.product_id = ? AND p.seller_id = ?", 0 },
 	/* A SKU that was ever ordered (or is held for an order) is kept for
 	 * the order's record and only set inactive. Order lines are found
-	 * through the seller's index; the holds read locks, so no checkout
-	 * can hold the SKU between this check and its deletion. */
+	 * through the seller's index; inventory_sku_held() reads the holds
+	 * with a lock, so no checkout can hold the SKU between that check
+	 * and its deletion. */
 	[Q_S_ORDERED] = { "SELECT 1 FROM order_lines WHERE seller_id = ? AND sku_id = ? LIMIT 1", 0 },
-	[Q_S_HELD] = { "SELECT 1 FROM holds WHERE sku_id = ? LIMIT 1 LOCK IN SHARE MODE", 0 },
 	[Q_S_DEACTIVATE] = { "UPDATE skus s JOIN products p ON p.id = s.product_id SET s.status = 'inactive' "
 			     "WHERE s.id = ? AND s.product_id = ? AND p.seller_id = ?", 0 },
 	[Q_S_DELETE] = { "DELETE s FROM skus s JOIN products p ON p.id = s.product_id "
 			 "WHERE s.id = ? AND s.product_id = ? AND p.seller_id = ?", 0 },
-	/* A row in every warehouse; the initial quantity goes to warehouse 1. */
-	[Q_INV_INSERT] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
-			   "SELECT ?, w.id, IF(w.id = 1, ?, 0) FROM warehouses w", 0 },
-	[Q_MOVEMENT] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
-			 "available_after, reason, actor) VALUES (?, 1, ?, ?, ?, 'initial stock', ?)", 0 },
 	[Q_TOTALS] = { "UPDATE products p SET "
 		       "price = COALESCE((SELECT MIN(s.price) FROM skus s WHERE s.product_id = p.id "
 		       "AND s.status = 'active'), 0) "
 		       "WHERE p.id = ? AND p.seller_id = ?", 0 },	/* stock_total: catalog_refresh_digest() */
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES (?, ?, JSON_OBJECT('id', ?, 'productId', ?, 'sellerId', ?, 'reason', ?))", 0 },
 	/* Newest first by id (ids grow with creation), so `id < after` pages
 	 * without gaps or repeats whatever else changes meanwhile. */
 	[Q_LIST] = { "SELECT " ITEM_COLS " FROM products p JOIN categories c ON c.id = p.category_id "
@@ -156,6 +150,8 @@ const char *const items_vocab[] = {
 void items_init(void)
 {
 	catalog_init();		/* catalog_refresh_digest's statements */
+	events_init();
+	inventory_listing_init();
 	db_register(sql, Q_COUNT);
 }
 
@@ -863,10 +859,10 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 
 /* ---- writing (inside the transaction) ---- */
 
-static enum err outbox(struct db *db, struct op *op, const char *topic, int64_t seller, const char *why)
+static enum err outbox(struct db *db, struct op *op, enum event_type type, int64_t seller, const char *why)
 {
-	return db_exec(db, op->c->a, &sql[Q_OUTBOX], NULL, "siiiis", topic, op->id, op->id, op->id,
-		       seller, why);
+	return event_emit(db, op->c->a, type, op->id, json_pack("{sI sI sI ss}", "id", (json_int_t)op->id,
+		"productId", (json_int_t)op->id, "sellerId", (json_int_t)seller, "reason", why));
 }
 
 /* A code for the SKU of an item posted without skus: P<item id>, or with a
@@ -901,12 +897,13 @@ static enum err write_skus(struct db *db, struct op *op, struct state *st, int64
 		char *opts;
 
 		if (s->remove) {
-			struct db_res *r = NULL, *h = NULL;
+			struct db_res *r = NULL;
+			int held = 0;
 
 			if ((e = db_exec(db, a, &sql[Q_S_ORDERED], &r, "ii", seller, s->id)) ||
-			    (e = db_exec(db, a, &sql[Q_S_HELD], &h, "i", s->id)))
+			    (e = inventory_sku_held(db, a, s->id, &held)))
 				return e;
-			e = db_exec(db, a, &sql[r->nrows || h->nrows ? Q_S_DEACTIVATE : Q_S_DELETE], NULL, "iii",
+			e = db_exec(db, a, &sql[r->nrows || held ? Q_S_DEACTIVATE : Q_S_DELETE], NULL, "iii",
 				    s->id, op->id, seller);
 			if (e)
 				return e;
@@ -937,14 +934,11 @@ static enum err write_skus(struct db *db, struct op *op, struct state *st, int64
 		if (e)
 			return e;
 		s->id = (int64_t)db_insert_id(db);
-		if ((e = db_exec(db, a, &sql[Q_INV_INSERT], NULL, "ii", s->id, s->qty)))
+		if ((e = inventory_open_sku(db, a, s->id, seller, s->qty,
+					    arena_printf(a, "user:%lld", (long long)op->c->sess->uid))))
 			return e;
-		if (s->qty > 0) {
-			if ((e = db_exec(db, a, &sql[Q_MOVEMENT], NULL, "iiiis", s->id, seller, s->qty, s->qty,
-					 arena_printf(a, "user:%lld", (long long)op->c->sess->uid))))
-				return e;
+		if (s->qty > 0)
 			op->stock_set = 1;
-		}
 	}
 	return E_OK;
 }
@@ -1010,9 +1004,9 @@ static enum err item_tx(struct db *db, void *p)
 		return e;
 	if ((e = db_exec(db, a, &sql[Q_TOTALS], NULL, "ii", op->id, seller)) ||
 	    (e = catalog_refresh_digest(db, a, op->id)) ||
-	    (e = outbox(db, op, "ProductUpdated", seller, st.item ? "item edited" : "item created")))
+	    (e = outbox(db, op, EV_PRODUCT_UPDATED, seller, st.item ? "item edited" : "item created")))
 		return e;
-	if (op->stock_set && (e = outbox(db, op, "StockChanged", seller, "initial stock")))
+	if (op->stock_set && (e = outbox(db, op, EV_STOCK_CHANGED, seller, "initial stock")))
 		return e;
 	return E_OK;
 }
