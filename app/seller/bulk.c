@@ -37,6 +37,7 @@
 #include "../account/session.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
+#include "../catalog/listing.h"
 #include "../inventory/inventory.h"
 #include "limits.h"
 #include "bulk.h"
@@ -529,61 +530,6 @@ static void row_error(struct batch *b, int64_t row, const char *col, const char 
 	b->errs[b->nerrs++] = (struct rowerr){ row, col, msg };
 }
 
-/* Characters of valid UTF-8 without control characters (tabs and, when
- * multiline, newlines allowed), or -1. */
-static long utf8_chars(const char *s, int multiline)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	long n = 0;
-
-	while (*p) {
-		unsigned c = *p;
-		int k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-
-		if (k < 0 || (k == 1 && c < 0xC2) || (k == 3 && c > 0xF4))
-			return -1;
-		if (!k && c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r')))
-			return -1;
-		if (!k && c == 0x7F)
-			return -1;
-		for (int i = 1; i <= k; i++)
-			if ((p[i] & 0xC0) != 0x80)
-				return -1;
-		p += k + 1;
-		n++;
-	}
-	return n;
-}
-
-/* SKU codes and item keys (limits.h): 1..64 of [A-Za-z0-9._-], starting
- * with a letter or digit. */
-static int code_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > SKU_CODE_MAX || !isalnum((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* A decimal price such as 12.34, 12.3 or 12, exactly into cents. */
-static int price_ok(const char *s, int64_t *cents)
-{
-	const char *dot = strchr(s, '.');
-
-	for (const char *p = s; *p; p++)
-		if (!isdigit((unsigned char)*p) && p != dot)
-			return 0;
-	if (dot && (dot == s || !dot[1] || strlen(dot + 1) > 2))
-		return 0;
-	if (strlen(s) > 15 || catalog_parse_price(s, cents))
-		return 0;
-	return *cents <= ITEM_PRICE_MAX;
-}
-
 static int64_t cached(struct batch *b, const char *kind, const char *key, int64_t (*look)(struct batch *, const char *))
 {
 	const char *k = arena_printf(b->a, "%s:%s", kind, key);
@@ -614,35 +560,77 @@ static int64_t look_warehouse(struct batch *b, const char *code)
 	return inventory_warehouse_id(b->db, b->a, code);
 }
 
-/* Checks every column of the row; returns the number of problems found
- * (each recorded with row_error). Fills the parsed values. */
+static int has_error(const struct listing_errors *le, const char *field)
+{
+	for (int i = 0; i < le->n; i++)
+		if (!strcmp(le->v[i].field, field))
+			return 1;
+	return 0;
+}
+
+/* Checks every column of the row: the listing's rules (listing_check, as
+ * one row of a file), then what the database knows (category, warehouse).
+ * Returns the number of problems found (each recorded with row_error).
+ * Fills the parsed values. */
 static size_t row_check(struct batch *b, struct row *r)
 {
 	size_t before = b->nerrs;
 	const char **v = r->v;
-	long n;
+	struct listing l;
+	struct listing_sku sku;
+	struct listing_option opts[ITEM_OPTIONS_MAX], attrs[ITEM_ATTR_MAX + 1];
+	struct listing_errors le;
+	json_t *ao = NULL;
+	int nattrs = 0, bad_attrs = 0;
 
 	r->qty = -1;
-	if (!v[C_SKU])
-		row_error(b, r->no, "sku", "is required");
-	else if (!code_ok(v[C_SKU]))
-		row_error(b, r->no, "sku", arena_printf(b->a, "must be 1 to %d letters, digits, '.', '_' or '-', "
-			  "starting with a letter or digit", SKU_CODE_MAX));
+	memset(&l, 0, sizeof(l));
+	memset(&sku, 0, sizeof(sku));
+	le.n = 0;
+	sku.code = v[C_SKU];
+	sku.price_text = v[C_PRICE];
+	sku.weight_text = v[C_WEIGHT];
+	sku.qty_text = v[C_QTY];
+	sku.has = (v[C_PRICE] ? LISTING_PRICE : 0) | (v[C_WEIGHT] ? LISTING_WEIGHT : 0) | (v[C_QTY] ? LISTING_QTY : 0);
+	for (int k = 0; k < ITEM_OPTIONS_MAX; k++)
+		opts[k] = (struct listing_option){ v[C_O1N + 2 * k], v[C_O1V + 2 * k] };
+	sku.options = opts;
+	sku.noptions = ITEM_OPTIONS_MAX;
+	if (v[C_ATTR]) {
+		const char *k;
+		json_t *val;
+
+		ao = json_loads(v[C_ATTR], JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(ao)) {
+			row_error(b, r->no, "attributes", "must be a JSON object such as {\"Material\": \"Cotton\"}");
+			bad_attrs = 1;
+		} else {
+			json_object_foreach(ao, k, val) {
+				if (nattrs > ITEM_ATTR_MAX)
+					break;	/* one over is enough to refuse them */
+				attrs[nattrs++] = (struct listing_option){ k, json_is_string(val) ? json_string_value(val) : NULL };
+			}
+		}
+	}
+	l.title = v[C_TITLE];
+	l.description = v[C_DESC];
+	l.brand = v[C_BRAND];
+	l.category = v[C_CATEGORY];
+	l.status = v[C_STATUS];
+	l.attributes = attrs;
+	l.nattributes = nattrs;
+	l.skus = &sku;
+	l.nskus = 1;
+	listing_check(b->a, LISTING_BULK, &l, &le);
+	for (int i = 0; i < le.n; i++)
+		row_error(b, r->no, le.v[i].field, le.v[i].message);
+
 	r->item = v[C_ITEM] ? v[C_ITEM] : v[C_SKU];
-	if (v[C_ITEM] && !code_ok(v[C_ITEM]))
+	if (v[C_ITEM] && !listing_code_ok(v[C_ITEM]))
 		row_error(b, r->no, "item", arena_printf(b->a, "must be 1 to %d letters, digits, '.', '_' or '-', "
 			  "starting with a letter or digit", SKU_CODE_MAX));
-	if (v[C_TITLE] && ((n = utf8_chars(v[C_TITLE], 0)) < ITEM_TITLE_MIN || n > ITEM_TITLE_MAX))
-		row_error(b, r->no, "title", n < 0 ? "must be text without control characters" :
-			  arena_printf(b->a, "must be from %d to %d characters long", ITEM_TITLE_MIN, ITEM_TITLE_MAX));
-	if (v[C_DESC] && (utf8_chars(v[C_DESC], 1) < 0 || strlen(v[C_DESC]) > ITEM_DESC_MAX))
-		row_error(b, r->no, "description", utf8_chars(v[C_DESC], 1) < 0 ? "must be valid UTF-8 text" :
-			  arena_printf(b->a, "must be at most %d bytes long", ITEM_DESC_MAX));
-	if (v[C_BRAND] && ((n = utf8_chars(v[C_BRAND], 0)) < 0 || n > ITEM_BRAND_MAX))
-		row_error(b, r->no, "brand", n < 0 ? "must be text without control characters" :
-			  arena_printf(b->a, "must be at most %d characters long", ITEM_BRAND_MAX));
-	if (v[C_CATEGORY]) {
-		int64_t id = catalog_slug_valid(v[C_CATEGORY]) ? cached(b, "c", v[C_CATEGORY], look_category) : 0;
+	if (v[C_CATEGORY] && !has_error(&le, "category")) {
+		int64_t id = cached(b, "c", v[C_CATEGORY], look_category);
 
 		if (id < 0)
 			row_error(b, r->no, "category", "could not be checked (database unavailable)");
@@ -652,96 +640,37 @@ static size_t row_check(struct batch *b, struct row *r)
 		else
 			r->category_id = arena_printf(b->a, "%lld", (long long)id);
 	}
-	if (!v[C_PRICE])
-		row_error(b, r->no, "price", "is required");
-	else if (!price_ok(v[C_PRICE], &r->price))
-		row_error(b, r->no, "price", "must be an amount such as 12.34, from 0 to 1000000.00");
-	if (v[C_WEIGHT]) {
-		int64_t w;
-
-		if (parse_int64(v[C_WEIGHT], strlen(v[C_WEIGHT]), 0, ITEM_WEIGHT_MAX, &w))
-			row_error(b, r->no, "weight_grams", arena_printf(b->a, "must be a whole number from 0 to %d",
-				  ITEM_WEIGHT_MAX));
-		else
-			r->weight = arena_printf(b->a, "%lld", (long long)w);
-	}
-	if (v[C_QTY] && parse_int64(v[C_QTY], strlen(v[C_QTY]), 0, STOCK_QTY_MAX, &r->qty)) {
-		row_error(b, r->no, "quantity", arena_printf(b->a, "must be a whole number from 0 to %d", STOCK_QTY_MAX));
-		r->qty = -1;
-	}
+	r->price = sku.price;
+	if (v[C_WEIGHT] && !has_error(&le, "weight_grams"))
+		r->weight = arena_printf(b->a, "%lld", (long long)sku.weight);
+	if (v[C_QTY] && !has_error(&le, "quantity"))
+		r->qty = sku.quantity;
 	r->wh = 0;
 	if (v[C_WAREHOUSE] && (r->wh = cached(b, "w", v[C_WAREHOUSE], look_warehouse)) <= 0)
 		row_error(b, r->no, "warehouse", "is not a warehouse of the shop (east or west)");
 	if (!r->wh && !v[C_WAREHOUSE])
 		r->wh = cached(b, "w", "east", look_warehouse);
-	if (v[C_STATUS] && strcmp(v[C_STATUS], "active") && strcmp(v[C_STATUS], "draft") &&
-	    strcmp(v[C_STATUS], "archived"))
-		row_error(b, r->no, "status", "must be active, draft or archived");
-	{
+	if (b->nerrs == before) {
+		/* Valid: the options and attributes as the columns store them. */
 		json_t *o = json_object();
+		char *t;
 
-		for (int k = 0; k < ITEM_OPTIONS_MAX && o; k++) {
-			const char *name = v[C_O1N + 2 * k], *val = v[C_O1V + 2 * k];
-			const char *cn = colname[C_O1N + 2 * k], *cv = colname[C_O1V + 2 * k];
-
-			if (!name && !val)
-				continue;
-			if (!name || !val) {
-				row_error(b, r->no, name ? cv : cn, "is required when the other half of the option is given");
-				continue;
-			}
-			if ((n = utf8_chars(name, 0)) < 0 || n > ITEM_ATTR_NAME_MAX)
-				row_error(b, r->no, cn, arena_printf(b->a, "must be at most %d characters long",
-					  ITEM_ATTR_NAME_MAX));
-			else if ((n = utf8_chars(val, 0)) < 0 || n > ITEM_OPTION_VALUE_MAX)
-				row_error(b, r->no, cv, arena_printf(b->a, "must be at most %d characters long",
-					  ITEM_OPTION_VALUE_MAX));
-			else if (json_object_get(o, name))
-				row_error(b, r->no, cn, "names an option twice");
-			else
-				json_object_set_new(o, name, json_string(val));
-		}
+		for (int k = 0; k < ITEM_OPTIONS_MAX && o; k++)
+			if (opts[k].name && opts[k].value)
+				json_object_set_new(o, opts[k].name, json_string(opts[k].value));
 		if (o && json_object_size(o)) {
-			char *t = json_dumps(o, JSON_COMPACT);
-
+			t = json_dumps(o, JSON_COMPACT);
 			r->options = t ? arena_strdup(b->a, t) : NULL;
 			free(t);
 		}
 		json_decref(o);
-	}
-	if (v[C_ATTR]) {
-		json_t *o = json_loads(v[C_ATTR], JSON_REJECT_DUPLICATES, NULL);
-		const char *k;
-		json_t *val;
-		int bad = 0;
-
-		if (!json_is_object(o)) {
-			row_error(b, r->no, "attributes", "must be a JSON object such as {\"Material\": \"Cotton\"}");
-			bad = 1;
-		} else if (json_object_size(o) > ITEM_ATTR_MAX) {
-			row_error(b, r->no, "attributes", arena_printf(b->a, "at most %d attributes", ITEM_ATTR_MAX));
-			bad = 1;
-		} else {
-			json_object_foreach(o, k, val) {
-				long kn = utf8_chars(k, 0), vn = json_is_string(val) ? utf8_chars(json_string_value(val), 0) : -1;
-
-				if (kn < 1 || kn > ITEM_ATTR_NAME_MAX || vn < 0 || vn > ITEM_ATTR_VALUE_MAX) {
-					row_error(b, r->no, "attributes", arena_printf(b->a, "each name must be 1 to %d "
-						  "characters and each value text of at most %d characters",
-						  ITEM_ATTR_NAME_MAX, ITEM_ATTR_VALUE_MAX));
-					bad = 1;
-					break;
-				}
-			}
-		}
-		if (!bad) {
-			char *t = json_dumps(o, JSON_COMPACT);
-
+		if (ao && !bad_attrs) {
+			t = json_dumps(ao, JSON_COMPACT);
 			r->attrs = t ? arena_strdup(b->a, t) : NULL;
 			free(t);
 		}
-		json_decref(o);
 	}
+	json_decref(ao);
 	return b->nerrs - before;
 }
 

@@ -26,6 +26,7 @@
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
+#include "../core/text.h"
 #include "../http/cursor.h"
 #include "../http/router.h"
 #include "../http/server.h"
@@ -35,6 +36,7 @@
 #include "../inventory/inventory.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
+#include "../catalog/listing.h"
 #include "../view/escape.h"
 #include "../account/session.h"
 #include "limits.h"
@@ -45,7 +47,6 @@
 #define STR(x) STR_(x)
 
 #define LIST_PAGE 25		/* rows per page of the seller's list */
-#define ERRS_MAX 96
 #define ATTRS_DEF_MAX 40	/* attribute definitions read per category */
 #define SLUG_BASE_MAX 140	/* products.slug is 160: room for a suffix */
 #define ER_DUP_ENTRY 1062
@@ -164,62 +165,12 @@ static void release_json(void *p)
 
 int items_parse_price(const char *s, int64_t *cents)
 {
-	int64_t whole = 0, frac = 0;
-	size_t i = 0, nd = 0, nf = 0;
-
-	if (!s)
-		return -1;
-	for (; s[i] >= '0' && s[i] <= '9'; i++, nd++) {
-		if (nd >= 12)
-			return -1;
-		whole = whole * 10 + (s[i] - '0');
-	}
-	if (!nd)
-		return -1;
-	if (s[i] == '.') {
-		for (i++; s[i] >= '0' && s[i] <= '9'; i++, nf++) {
-			if (nf >= 2)
-				return -1;
-			frac = frac * 10 + (s[i] - '0');
-		}
-		if (!nf)
-			return -1;
-		if (nf == 1)
-			frac *= 10;
-	}
-	if (s[i])
-		return -1;
-	if (whole > ITEM_PRICE_MAX / 100 || whole * 100 + frac > ITEM_PRICE_MAX)
-		return -1;
-	*cents = whole * 100 + frac;
-	return 0;
-}
-
-static int is_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+	return money_parse(s, MONEY_DECIMAL, ITEM_PRICE_MAX, cents);
 }
 
 int items_sku_code_ok(const char *s)
 {
-	size_t n = 0;
-
-	if (!s || !is_alnum(s[0]))
-		return 0;
-	for (; s[n]; n++)
-		if (!is_alnum(s[n]) && s[n] != '.' && s[n] != '_' && s[n] != '-')
-			return 0;
-	return n <= SKU_CODE_MAX;
-}
-
-/* Characters (not bytes) of valid UTF-8. */
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
+	return listing_code_ok(s);
 }
 
 static int is_space(char ch)
@@ -242,14 +193,12 @@ static const char *trim(struct arena *a, const char *s)
 	return arena_strndup(a, s, (size_t)(e - s));
 }
 
-/* Text checked by the same validator the route keys use: valid UTF-8,
- * no control characters (newlines only when multiline). */
-static const char *text_problem(const char *s, int multiline)
+/* 1 when s is not the text a field takes: valid UTF-8 without control
+ * characters (tabs and newlines only when multiline), as the route keys'
+ * validator has it. */
+static int text_problem(const char *s, int multiline)
 {
-	struct key k = { "text", v_string, 0, multiline ? 1000000 : 1000, 0 };
-	int64_t dummy;
-
-	return v_string(&k, s, strlen(s), &dummy);
+	return text_chars(s, multiline ? TEXT_MULTILINE : TEXT_LINE) < 0 || strlen(s) > (multiline ? 1000000 : 1000);
 }
 
 /* A decimal number such as 6.1 or 12 (attributes of kind 'number'). */
@@ -289,18 +238,14 @@ static const char *status_label(const char *s)
 
 /* ---- the input model ---- */
 
-struct ferr {
-	const char *field, *label, *msg;
-};
-
-struct errs {
-	int n;
-	struct ferr v[ERRS_MAX];
-};
+/* Field errors: the listing validator's list, which the item's own
+ * (database) checks extend. */
+#define errs listing_errors
+#define ferr listing_error
 
 static void add_err(struct errs *e, const char *field, const char *label, const char *msg)
 {
-	if (e->n < ERRS_MAX)
+	if (e->n < LISTING_ERRORS_MAX)
 		e->v[e->n++] = (struct ferr){ field, label, msg };
 }
 
@@ -308,7 +253,7 @@ static const char *err_for(const struct errs *e, const char *field)
 {
 	for (int i = 0; e && i < e->n; i++)
 		if (!strcmp(e->v[i].field, field))
-			return e->v[i].msg;
+			return e->v[i].message;
 	return NULL;
 }
 
@@ -358,13 +303,6 @@ struct op {
 };
 
 /* Field names: the form's and the API's. */
-static const char *f_top(const struct op *op, const char *form)
-{
-	if (op->api && !strcmp(form, "title"))
-		return "name";
-	return form;
-}
-
 static const char *f_sku(const struct op *op, const struct sku_in *s, int idx, const char *what)
 {
 	struct arena *a = op->c->a;
@@ -387,7 +325,7 @@ static const char *errs_text(struct arena *a, const struct errs *e)
 
 	buf_init(&b, a, 256);
 	for (int i = 0; i < e->n; i++)
-		buf_printf(&b, "%s%s: %s", i ? "; " : "", e->v[i].field, e->v[i].msg);
+		buf_printf(&b, "%s%s: %s", i ? "; " : "", e->v[i].field, e->v[i].message);
 	return b.oom ? "The item is not valid." : b.p;
 }
 
@@ -577,103 +515,69 @@ static enum err merge_skus(struct op *op, struct state *st)
 	return E_OK;
 }
 
-static enum err check_skus(struct db *db, struct op *op, struct state *st)
+/* The SKUs after the change, as the listing validator reads them: the
+ * form's numbers as typed, the API's as given. */
+static struct listing_sku *listing_skus(struct op *op, struct state *st)
 {
 	struct arena *a = op->c->a;
-	const char *names[ITEM_OPTIONS_MAX];
-	int nnames = 0, active = 0;
+	struct listing_sku *v = arena_calloc(a, (size_t)st->nall + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (int i = 0; i < st->nall; i++) {
+		const struct sku_in *s = &st->all[i];
+		struct listing_sku *k = &v[i];
+		struct listing_option *o = arena_calloc(a, json_object_size(s->opts) + 1, sizeof(*o));
+		const char *name;
+		json_t *val;
+		int n = 0;
+
+		if (!o)
+			return NULL;
+		k->row = s->row;
+		k->code = s->code;
+		k->existing = s->id != 0;
+		k->generated = s->gen;
+		k->skip = s->remove || s->inactive;
+		k->has = (s->has & HAS_PRICE ? LISTING_PRICE : 0) | (s->has & HAS_WEIGHT ? LISTING_WEIGHT : 0) |
+			 (s->has & HAS_QTY ? LISTING_QTY : 0);
+		if (!op->api) {
+			k->price_text = s->price_s;
+			k->weight_text = s->weight_s;
+			k->qty_text = s->qty_s;
+		}
+		k->price = s->price;
+		k->weight = s->weight;
+		k->quantity = s->qty;
+		json_object_foreach(s->opts, name, val) {
+			o[n].name = name;
+			o[n++].value = json_is_string(val) && json_string_length(val) ? json_string_value(val) : NULL;
+		}
+		k->options = o;
+		k->noptions = n;
+	}
+	return v;
+}
+
+/* What only the database knows about the SKUs: codes used elsewhere in the
+ * shop. The rest was listing_check's. */
+static enum err check_codes_used(struct db *db, struct op *op, struct state *st)
+{
+	struct arena *a = op->c->a;
 	enum err e;
 
 	for (int i = 0; i < st->nall; i++) {
 		struct sku_in *s = &st->all[i];
-		const char *k;
-		json_t *v;
+		const char *f = f_sku(op, s, i, "code");
+		struct db_res *r = NULL;
 
-		if (s->remove || s->inactive)
+		if (s->id || s->gen || s->remove || s->inactive || !listing_code_ok(s->code) || err_for(&op->errs, f))
 			continue;
-		active++;
-		if (!s->id) {
-			struct db_res *r = NULL;
-
-			if (s->gen)
-				;
-			else if (!s->code || !*s->code)
-				add_err(&op->errs, f_sku(op, s, i, "code"), "SKU code", "is required");
-			else if (!items_sku_code_ok(s->code))
-				add_err(&op->errs, f_sku(op, s, i, "code"), "SKU code",
-					"must be 1 to " STR(SKU_CODE_MAX) " letters, digits, dots, dashes or "
-					"underscores, starting with a letter or digit");
-			else {
-				int dup = 0;
-
-				for (int j = 0; j < st->nall && !dup; j++)
-					dup = j != i && st->all[j].code && !strcasecmp(st->all[j].code, s->code) &&
-					      (j < i || st->all[j].id);
-				if (dup)
-					add_err(&op->errs, f_sku(op, s, i, "code"), "SKU code",
-						"is used by another variant of this item");
-				else if ((e = db_exec(db, a, &sql[Q_CODE_USED], &r, "s", s->code)))
-					return e;
-				else if (r->nrows)
-					add_err(&op->errs, f_sku(op, s, i, "code"), "SKU code",
-						"is already used by another item in the shop");
-			}
-			if (!(s->has & HAS_PRICE))
-				add_err(&op->errs, f_sku(op, s, i, "price"), "Price", "is required");
-		}
-		if ((s->has & HAS_PRICE) && (s->price < 0 || s->price > ITEM_PRICE_MAX))
-			add_err(&op->errs, f_sku(op, s, i, "price"), "Price",
-				op->api ? "must be a whole number of cents from 0 to " STR(ITEM_PRICE_MAX) :
-					  "must be an amount such as 12.34, from 0.00 to 1000000.00");
-		if ((s->has & HAS_WEIGHT) && (s->weight < 0 || s->weight > ITEM_WEIGHT_MAX))
-			add_err(&op->errs, f_sku(op, s, i, op->api ? "weightGrams" : "weight"), "Weight",
-				"must be a whole number of grams from 0 to " STR(ITEM_WEIGHT_MAX));
-		if ((s->has & HAS_QTY) && !s->id && (s->qty < 0 || s->qty > STOCK_QTY_MAX))
-			add_err(&op->errs, f_sku(op, s, i, "quantity"), "Initial quantity",
-				"must be a whole number from 0 to " STR(STOCK_QTY_MAX));
-		/* Options: at most ITEM_OPTIONS_MAX names over the item. */
-		json_object_foreach(s->opts, k, v) {
-			int found = 0;
-
-			for (int j = 0; j < nnames && !found; j++)
-				found = !strcmp(names[j], k);
-			if (!found) {
-				if (nnames == ITEM_OPTIONS_MAX) {
-					add_err(&op->errs, f_sku(op, s, i, "options"), "Options",
-						"may use at most " STR(ITEM_OPTIONS_MAX) " option names over the whole item");
-					break;
-				}
-				names[nnames++] = k;
-			}
-			if (!*k || utf8_len(k) > ITEM_ATTR_NAME_MAX || text_problem(k, 0))
-				add_err(&op->errs, f_sku(op, s, i, "options"), "Option name",
-					"must be 1 to " STR(ITEM_ATTR_NAME_MAX) " characters of text");
-			else if (!json_is_string(v) || !json_string_length(v) ||
-				 utf8_len(json_string_value(v)) > ITEM_OPTION_VALUE_MAX ||
-				 text_problem(json_string_value(v), 0))
-				add_err(&op->errs, f_sku(op, s, i, "options"), "Option value",
-					arena_printf(a, "for %s must be 1 to " STR(ITEM_OPTION_VALUE_MAX)
-						     " characters of text", k));
-		}
-		/* Two variants that cannot be told apart. */
-		for (int j = 0; j < i; j++) {
-			const struct sku_in *o = &st->all[j];
-
-			if (!o->remove && !o->inactive && json_equal(o->opts, s->opts)) {
-				add_err(&op->errs, f_sku(op, s, i, "options"), "Options",
-					json_object_size(s->opts) ? "are the same as another variant's" :
-					"are needed: with several variants, give each an option (such as a color)");
-				break;
-			}
-		}
+		if ((e = db_exec(db, a, &sql[Q_CODE_USED], &r, "s", s->code)))
+			return e;
+		if (r->nrows)
+			add_err(&op->errs, f, "SKU code", "is already used by another item in the shop");
 	}
-	if (active > ITEM_SKUS_MAX)
-		add_err(&op->errs, op->api ? "skus" : "variants", "Variants",
-			"are too many: an item has at most " STR(ITEM_SKUS_MAX));
-	/* An item shoppers can buy has something to buy. */
-	if (!active && st->status && (!strcmp(st->status, "active") || !strcmp(st->status, "suspended")))
-		add_err(&op->errs, op->api ? "skus" : "variants", "Variants",
-			"are needed: an active item has at least one active variant");
 	return E_OK;
 }
 
@@ -682,10 +586,13 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 	struct arena *a = op->c->a;
 	const struct item_in *in = &op->in;
 	struct attr_def defs[ATTRS_DEF_MAX];
+	struct listing_option given[ATTRS_DEF_MAX];
+	int given_def[ATTRS_DEF_MAX];
+	struct listing l;
 	struct db_res *r = NULL;
 	const char *cur_status = st->item ? db_cell(st->item, 0, I_STATUS) : NULL;
 	const char *asked;
-	int ndefs = 0;
+	int ndefs = 0, ngiven = 0, no_category = 0;
 	json_t *src;
 	enum err e;
 
@@ -693,39 +600,22 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 	st->description = cell_or(in->description, st->item, I_DESC);
 	st->brand = trim(a, cell_or(in->brand, st->item, I_BRAND));
 	st->category = trim(a, cell_or(in->category, st->item, I_CAT));
-	if (!st->title || !*st->title)
-		add_err(&op->errs, f_top(op, "title"), "Title", "is required");
-	else if (utf8_len(st->title) < ITEM_TITLE_MIN || utf8_len(st->title) > ITEM_TITLE_MAX)
-		add_err(&op->errs, f_top(op, "title"), "Title",
-			"must be from " STR(ITEM_TITLE_MIN) " to " STR(ITEM_TITLE_MAX) " characters long");
-	else if (text_problem(st->title, 0))
-		add_err(&op->errs, f_top(op, "title"), "Title", "must be text on one line");
 	if (!st->description)
 		st->description = "";
-	if (strlen(st->description) > ITEM_DESC_MAX)
-		add_err(&op->errs, "description", "Description",
-			"must be at most " STR(ITEM_DESC_MAX) " bytes long");
-	else if (text_problem(st->description, 1))
-		add_err(&op->errs, "description", "Description", "must be valid text");
 	if (st->brand && !*st->brand)
 		st->brand = NULL;
-	if (st->brand && (utf8_len(st->brand) > ITEM_BRAND_MAX || text_problem(st->brand, 0)))
-		add_err(&op->errs, "brand", "Brand", "must be at most " STR(ITEM_BRAND_MAX) " characters on one line");
 
-	/* Category: a leaf. */
+	/* Category: a leaf (its slug's form is listing_check's). */
 	if ((!st->category || !*st->category) && op->api && !st->item) {
 		if ((e = ensure_default_category(db, a)))
 			return e;
 		st->category = DEFAULT_CATEGORY;
 	}
-	if (!st->category || !*st->category) {
-		add_err(&op->errs, "category", "Category", "is required");
-	} else {
+	if (st->category && catalog_slug_valid(st->category)) {
 		if ((e = db_exec(db, a, &sql[Q_CAT], &r, "s", st->category)))
 			return e;
 		if (!r->nrows)
-			add_err(&op->errs, "category", "Category",
-				"must be one of the shop's categories (a subcategory such as smartphones)");
+			no_category = 1;
 		else
 			st->category_id = db_int(r, 0, 0);
 	}
@@ -736,11 +626,6 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 		asked = NULL;
 	if (!asked)
 		asked = cur_status ? cur_status : op->api ? "active" : "draft";
-	else if (!strcmp(asked, "suspended") && !(cur_status && !strcmp(cur_status, "suspended")))
-		add_err(&op->errs, "status", "Status", "cannot be set to suspended: only the shop suspends items");
-	else if (strcmp(asked, "suspended") && strcmp(asked, "draft") && strcmp(asked, "active") &&
-		 strcmp(asked, "archived"))
-		add_err(&op->errs, "status", "Status", "must be draft, active or archived");
 	st->status = asked;
 	/* While the seller is suspended, "active" waits as 'suspended'. */
 	if (!strcmp(asked, "active") && st->seller_suspended)
@@ -799,19 +684,9 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 				add_err(&op->errs, f_attr(op, d->name), d->name, "is required for this category");
 			continue;
 		}
-		if (utf8_len(val) > ITEM_ATTR_VALUE_MAX || text_problem(val, 0))
-			add_err(&op->errs, f_attr(op, d->name), d->name,
-				"must be at most " STR(ITEM_ATTR_VALUE_MAX) " characters on one line");
-		else if (!strcmp(d->kind, "number") && !number_ok(val))
-			add_err(&op->errs, f_attr(op, d->name), d->name, "must be a number such as 6.1");
-		else if (!strcmp(d->kind, "choice") && !choice_ok(d, val))
-			add_err(&op->errs, f_attr(op, d->name), d->name, "must be one of the listed choices");
-		else
-			json_object_set_new(st->attrs, d->name, json_string(val));
+		given[ngiven] = (struct listing_option){ d->name, val };
+		given_def[ngiven++] = i;
 	}
-	if ((int)json_object_size(st->attrs) > ITEM_ATTR_MAX)
-		add_err(&op->errs, op->api ? "attributes" : "attrs", "Attributes",
-			"are too many: at most " STR(ITEM_ATTR_MAX));
 
 	/* The item-level price and quantity of the API. */
 	if (op->api && (in->has_price || in->has_qty) && in->has_skus)
@@ -854,7 +729,46 @@ static enum err check_item(struct db *db, struct op *op, struct state *st)
 	} else if (op->api && !st->item && !in->has_skus) {
 		add_err(&op->errs, "price", "Price", "is required");
 	}
-	return check_skus(db, op, st);
+
+	/* Every rule of the listing itself. */
+	memset(&l, 0, sizeof(l));
+	l.title = st->title;
+	l.description = st->description;
+	l.brand = st->brand;
+	l.category = st->category;
+	l.status = asked;
+	l.status_now = cur_status;
+	l.attributes = given;
+	l.nattributes = ngiven;
+	l.whole = 1;
+	l.nskus = st->nall;
+	if (!(l.skus = listing_skus(op, st)))
+		return E_NOMEM;
+	listing_check(a, op->api ? LISTING_API : LISTING_FORM, &l, &op->errs);
+	for (int i = 0; i < st->nall; i++) {
+		st->all[i].price = l.skus[i].price;
+		st->all[i].weight = l.skus[i].weight;
+		st->all[i].qty = l.skus[i].quantity;
+	}
+
+	/* Then what the database and the category say. */
+	if (no_category)
+		add_err(&op->errs, "category", "Category",
+			"must be one of the shop's categories (a subcategory such as smartphones)");
+	for (int k = 0; k < ngiven; k++) {
+		const struct attr_def *d = &defs[given_def[k]];
+		const char *val = given[k].value;
+
+		if (err_for(&op->errs, f_attr(op, d->name)))
+			continue;
+		if (!strcmp(d->kind, "number") && !number_ok(val))
+			add_err(&op->errs, f_attr(op, d->name), d->name, "must be a number such as 6.1");
+		else if (!strcmp(d->kind, "choice") && !choice_ok(d, val))
+			add_err(&op->errs, f_attr(op, d->name), d->name, "must be one of the listed choices");
+		else
+			json_object_set_new(st->attrs, d->name, json_string(val));
+	}
+	return check_codes_used(db, op, st);
 }
 
 /* ---- writing (inside the transaction) ---- */
@@ -1158,7 +1072,7 @@ static void parse_form_skus(struct op *op)
 	for (int j = 0; j < ITEM_OPTIONS_MAX; j++) {
 		const char *nm = in->optname[j];
 
-		if (nm && *nm && (utf8_len(nm) > ITEM_ATTR_NAME_MAX || text_problem(nm, 0)))
+		if (nm && *nm && (text_chars(nm, TEXT_LINE) < 0 || text_chars(nm, TEXT_LINE) > ITEM_ATTR_NAME_MAX))
 			add_err(&op->errs, arena_printf(op->c->a, "opt%d", j + 1), "Option name",
 				"must be at most " STR(ITEM_ATTR_NAME_MAX) " characters");
 		for (int k = 0; k < j; k++)
@@ -1171,25 +1085,14 @@ static void parse_form_skus(struct op *op)
 
 		if (s->remove)
 			continue;
-		if (s->price_s && *s->price_s) {
+		/* The numbers are parsed by listing_check, as typed. */
+		if (s->price_s && *s->price_s)
 			s->has |= HAS_PRICE;
-			if (items_parse_price(s->price_s, &s->price))
-				add_err(&op->errs, f_sku(op, s, i, "price"), "Price",
-					"must be an amount such as 12.34, from 0.00 to 1000000.00");
-		} else if (s->id) {
+		else if (s->id)
 			add_err(&op->errs, f_sku(op, s, i, "price"), "Price", "is required");
-		}
 		s->has |= HAS_WEIGHT;
-		if (s->weight_s && *s->weight_s &&
-		    parse_int64(s->weight_s, strlen(s->weight_s), 0, ITEM_WEIGHT_MAX, &s->weight))
-			add_err(&op->errs, f_sku(op, s, i, "weight"), "Weight",
-				"must be a whole number of grams from 0 to " STR(ITEM_WEIGHT_MAX));
-		if (!s->id && s->qty_s && *s->qty_s) {
+		if (!s->id && s->qty_s && *s->qty_s)
 			s->has |= HAS_QTY;
-			if (parse_int64(s->qty_s, strlen(s->qty_s), 0, STOCK_QTY_MAX, &s->qty))
-				add_err(&op->errs, f_sku(op, s, i, "qty"), "Initial quantity",
-					"must be a whole number from 0 to " STR(STOCK_QTY_MAX));
-		}
 		s->has |= HAS_OPTS;
 		for (int j = 0; j < ITEM_OPTIONS_MAX; j++) {
 			const char *nm = in->optname[j], *v = s->ov[j];
@@ -1386,7 +1289,7 @@ static enum err api_invalid(struct ctx *c, const struct op *op)
 		return E_NOMEM;
 	for (int i = 0; i < op->errs.n; i++)
 		json_array_append_new(fields, json_pack("{s:s, s:s}", "field", op->errs.v[i].field,
-							"message", op->errs.v[i].msg));
+							"message", op->errs.v[i].message));
 	json_object_set_new(json_object_get(c->resp->model, "error"), "fields", fields);
 	return E_OK;
 }
@@ -1572,14 +1475,14 @@ static enum err form_page(struct ctx *c, int status, struct form_view *fv)
 			label = arena_printf(a, "Variant %d: %s", atoi(f->field + 1) + 1, f->label);
 		json_array_append_new(fe, json_pack("{s:s, s:s, s:s}", "field", f->field,
 			"anchor", anchor(fv, defs, ndefs, f->field),
-			"message", arena_printf(a, "%s %s", label, f->msg)));
+			"message", arena_printf(a, "%s %s", label, f->message)));
 	}
 	json_object_set_new(m, "errors", fe);
 	fe = json_object();
 	for (int i = 0; fv->errs && i < fv->errs->n; i++)
 		if (!json_object_get(fe, fv->errs->v[i].field))
 			json_object_set_new(fe, fv->errs->v[i].field, json_string(arena_printf(a, "%s %s",
-				fv->errs->v[i].label, fv->errs->v[i].msg)));
+				fv->errs->v[i].label, fv->errs->v[i].message)));
 	json_object_set_new(m, "fieldErrors", fe);
 	if (fv->why)
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", fv->why));

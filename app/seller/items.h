@@ -17,10 +17,12 @@ struct ctx;
 void items_init(void);
 
 /* Parses a price typed as a decimal amount ("12", "12.3", "12.34") exactly,
- * without floating point, into minor units within 0..ITEM_PRICE_MAX.
- * Returns 0, or -1 for anything else (a sign, spaces, three decimals, ...). */
+ * without floating point, into minor units within 0..ITEM_PRICE_MAX:
+ * money_parse(MONEY_DECIMAL) of app/core/text.h. Returns 0, or -1 for
+ * anything else (a sign, spaces, three decimals, ...). */
 int items_parse_price(const char *s, int64_t *cents);
-/* 1 when s is a SKU code by the rules of app/seller/limits.h. */
+/* 1 when s is a SKU code by the rules of app/seller/limits.h:
+ * listing_code_ok() of app/catalog/listing.h. */
 int items_sku_code_ok(const char *s);
 
 /* Pages. */
