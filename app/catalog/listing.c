@@ -28,6 +28,21 @@ int listing_code_ok(const char *s)
 	return n <= SKU_CODE_MAX;
 }
 
+void listing_add(struct listing_errors *errs, const char *field, const char *label, const char *message)
+{
+	if (errs->n < LISTING_ERRORS_MAX)
+		errs->v[errs->n++] = (struct listing_error){ field ? field : "", label ? label : "",
+							     message ? message : "is not valid" };
+}
+
+const char *listing_error_for(const struct listing_errors *errs, const char *field)
+{
+	for (int i = 0; errs && i < errs->n; i++)
+		if (!strcmp(errs->v[i].field, field))
+			return errs->v[i].message;
+	return NULL;
+}
+
 /* ---- words ---- */
 
 /* Each rule's message in the four dialects: form, API, bulk, demo. */
@@ -175,9 +190,7 @@ struct run {
 
 static void say(struct run *r, const char *field, const char *label, const char *msg)
 {
-	if (r->errs->n < LISTING_ERRORS_MAX)
-		r->errs->v[r->errs->n++] = (struct listing_error){ field ? field : "", label ? label : "",
-								   msg ? msg : "is not valid" };
+	listing_add(r->errs, field, label, msg);
 	r->added++;
 }
 

@@ -93,6 +93,12 @@ struct listing_errors {
  * as text. Returns the number of errors it added (0: valid). */
 int listing_check(struct arena *a, enum listing_dialect d, struct listing *l, struct listing_errors *errs);
 
+/* Appends one error (a caller's own, such as "is already used by another
+ * item in the shop"); dropped past LISTING_ERRORS_MAX. */
+void listing_add(struct listing_errors *errs, const char *field, const char *label, const char *message);
+/* The message of the first error about field, or NULL. */
+const char *listing_error_for(const struct listing_errors *errs, const char *field);
+
 /* 1 when s is a SKU code (or a bulk item key): 1 to SKU_CODE_MAX of
  * [A-Za-z0-9._-], starting with a letter or digit. */
 int listing_code_ok(const char *s);

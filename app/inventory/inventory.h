@@ -96,6 +96,12 @@ enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int6
  * hold can appear until the caller's transaction ends). */
 enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
 
+/* A SQL expression for the units available of the SKU whose id is the
+ * expression sku (summed over warehouses), for a read that lists SKUs in one
+ * statement (the seller's item pages). */
+#define INVENTORY_SKU_AVAILABLE_SQL(sku) \
+	"(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = " sku ")"
+
 /* Sets to 0, through inventory_change_in_tx (a movement each, read model
  * deferred), the available units of every SKU of the product other than
  * keep_sku_id. */
