@@ -7,11 +7,12 @@
  * transaction, and the request answers at once. `shopd jobs` then claims the
  * oldest unfinished import (SELECT ... FOR UPDATE SKIP LOCKED, so several
  * jobs processes never take the same one) and applies its next chunk in one
- * transaction: every row is validated with the shared listing limits
- * (app/seller/limits.h), good rows are upserted (SKUs by code within the
+ * transaction: every row is validated by listing_check() (the rules every
+ * writer of a listing applies), good rows are upserted (SKUs by code within the
  * seller, products by the seller's item key), bad ones go to import_errors,
  * the read model of every changed product (price, stock_total, sku_digest)
- * is brought up to date and ProductUpdated / StockChanged events are written,
+ * is brought up to date and ProductUpdated / StockChanged events are written
+ * (event_emit_many, one statement per type),
  * and the import's counters advance, all in that one commit. A chunk is
  * therefore applied exactly once, even across a crash.
  *

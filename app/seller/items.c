@@ -1,19 +1,20 @@
-/* The seller's items: list, create and edit pages, and the item API.
+/* The seller's items, the domain side (items.h); the pages and the API that
+ * fill and show an item_change are items_pages.c.
  *
  * One input model (struct item_in) is filled from the form or from a JSON
- * body; one transaction (item_tx) checks it against the database (the
- * category and its attributes, the item's current SKUs, SKU codes used
- * elsewhere in the shop) and writes it. Any problem is a field error and
- * rolls everything back, so nothing is ever half-saved; the form comes back
- * re-filled with each message beside its field, the API answers 400 with
- * error.fields.
+ * body; one transaction (item_tx) checks it with listing_check() (the rules
+ * of the listing itself) and against the database (the category and its
+ * attributes, the item's current SKUs, SKU codes used elsewhere in the
+ * shop) and writes it. Any problem is a field error and rolls everything
+ * back, so nothing is ever half-saved.
  *
  * Every query names the seller (p.seller_id = ?): another seller's item is
  * "not found" and nothing changes. A write keeps the storefront's read model
  * right in the same transaction: products.price (lowest active SKU price),
- * stock_total, sku_digest (catalog_refresh_digest) and an outbox
- * ProductUpdated event (and StockChanged when new SKUs got stock), which is
- * what the product cache and the search indexer follow.
+ * stock_total, sku_digest (catalog_refresh_digest) and a ProductUpdated
+ * event (and StockChanged when new SKUs got stock; their shelves are opened
+ * by inventory_open_sku), which is what the product cache and the search
+ * indexer follow.
  *
  * Statuses: a seller sets draft, active or archived. 'suspended' belongs to
  * the shop: while the seller is suspended (sellers.status) an item set to
