@@ -25,13 +25,14 @@
 #include <jansson.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
+#include "../core/text.h"
 #include "../store/db.h"
+#include "../events/events.h"
 #include "../inventory/inventory.h"
 #include "catalog.h"
+#include "listing.h"
 #include "import.h"
 
-#define TITLE_MAX	200	/* characters, as products.title */
-#define BRAND_MAX	100
 #define SLUG_MAX	160	/* products.slug */
 #define SLUG_BASE_MAX	150	/* room left for a "-ID" suffix */
 #define NAME_MAX_CHARS	100	/* reviews.reviewer_name */
@@ -41,8 +42,6 @@
 #define IMAGES_MAX	50
 #define TAGS_MAX	50
 #define REVIEWS_MAX	1000
-#define STOCK_MAX	1000000000	/* fits INT with room for sums */
-#define WEIGHT_MAX_KG	1000000.0	/* grams fit INT UNSIGNED */
 
 /* The demo catalog belongs to this seller, seeded by schema.sql. */
 #define DEMO_SELLER_SLUG "demo-store"
@@ -52,8 +51,8 @@
 enum {
 	Q_SELLER, Q_CAT_ID, Q_CAT_INSERT_TOP, Q_CAT_INSERT_LEAF, Q_SLUG_TAKEN,
 	Q_PRODUCT_LOCK, Q_PRODUCT_INSERT, Q_PRODUCT_UPDATE, Q_SKU_LOCK,
-	Q_SKU_INSERT, Q_SKU_UPDATE, Q_SKU_RETIRE_STOCK, Q_SKU_RETIRE,
-	Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_OUTBOX, Q_COUNT
+	Q_SKU_INSERT, Q_SKU_UPDATE, Q_SKU_RETIRE,
+	Q_REVIEWS_DELETE, Q_REVIEW_INSERT, Q_COUNT
 };
 
 static struct db_sql import_sql[Q_COUNT] = {
@@ -87,15 +86,10 @@ static struct db_sql import_sql[Q_COUNT] = {
 	/* A record has exactly one SKU: one the product had under another
 	 * code (the file changed) stops being sold and stops counting; its
 	 * shelf is emptied through the inventory module (a movement each). */
-	[Q_SKU_RETIRE_STOCK] = { "SELECT i.sku_id, i.warehouse_id FROM inventory i JOIN skus s ON s.id = i.sku_id "
-				 "WHERE s.product_id = ? AND s.id <> ? AND i.available > 0 "
-				 "ORDER BY i.sku_id, i.warehouse_id", 0 },
 	[Q_SKU_RETIRE] = { "UPDATE skus SET status = 'inactive' WHERE product_id = ? AND id <> ?", 0 },
 	[Q_REVIEWS_DELETE] = { "DELETE FROM reviews WHERE product_id = ?", 0 },
 	[Q_REVIEW_INSERT] = { "INSERT INTO reviews (product_id, rating, comment, reviewer_name, "
 			      "created_at) VALUES (?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('ProductUpdated', ?, JSON_OBJECT('id', ?))", 0 },
 };
 
 void catalog_import_init(void)
@@ -104,7 +98,8 @@ void catalog_import_init(void)
 
 	if (!done) {
 		db_register(import_sql, Q_COUNT);
-		inventory_init();	/* stock goes through the inventory module */
+		events_init();
+		inventory_listing_init();	/* stock goes through the inventory module */
 	}
 	done = 1;
 }
@@ -113,70 +108,7 @@ void catalog_import_init(void)
 
 enum err catalog_parse_price(const char *s, int64_t *cents)
 {
-	char digits[48];	/* integer and fraction digits, as written */
-	size_t nd = 0, i;
-	long frac = 0, exp10 = 0, k;
-	uint64_t v = 0;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return E_INVAL;	/* also rejects '-', '+', '.5', "" */
-	if (s[0] == '0' && isdigit((unsigned char)s[1]))
-		return E_INVAL;	/* JSON has no leading zeros */
-	for (; isdigit((unsigned char)*s); s++) {
-		if (nd >= sizeof(digits))
-			return E_INVAL;
-		digits[nd++] = *s;
-	}
-	if (*s == '.') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return E_INVAL;
-		for (; isdigit((unsigned char)*s); s++, frac++) {
-			if (nd >= sizeof(digits))
-				return E_INVAL;
-			digits[nd++] = *s;
-		}
-	}
-	if (*s == 'e' || *s == 'E') {
-		int neg = 0;
-
-		s++;
-		if (*s == '+' || *s == '-')
-			neg = *s++ == '-';
-		if (!isdigit((unsigned char)*s))
-			return E_INVAL;
-		for (; isdigit((unsigned char)*s); s++)
-			if (exp10 < 100000)
-				exp10 = exp10 * 10 + (*s - '0');
-		if (neg)
-			exp10 = -exp10;
-	}
-	if (*s)
-		return E_INVAL;
-	/* value = digits * 10^(exp10 - frac); cents = digits * 10^k. */
-	k = exp10 - frac + 2;
-	while (nd > 0 && digits[nd - 1] == '0') {
-		nd--;
-		k++;
-	}
-	for (i = 0; i < nd && digits[i] == '0'; i++)
-		;
-	if (i == nd) {
-		*cents = 0;
-		return E_OK;
-	}
-	if (k < 0)
-		return E_INVAL;			/* a nonzero third decimal */
-	if ((long)(nd - i) + k > 11)
-		return E_INVAL;			/* over CATALOG_PRICE_MAX_CENTS */
-	for (; i < nd; i++)
-		v = v * 10 + (uint64_t)(digits[i] - '0');
-	while (k-- > 0)
-		v *= 10;
-	if (v > (uint64_t)CATALOG_PRICE_MAX_CENTS)
-		return E_INVAL;
-	*cents = (int64_t)v;
-	return E_OK;
+	return money_parse(s, MONEY_JSON, CATALOG_PRICE_MAX_CENTS, cents) ? E_INVAL : E_OK;
 }
 
 size_t catalog_number_text(double d, char *out, size_t n)
@@ -312,12 +244,7 @@ int catalog_slug_valid(const char *s)
 
 int catalog_sku_valid(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s; s++, n++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return 0;
-	return n >= 1 && n <= 64;
+	return listing_code_ok(s);
 }
 
 enum err catalog_category_map(const char *slug, struct catalog_category *out)
@@ -495,6 +422,7 @@ struct rec {
 	int64_t price, rating_x100, stock, weight_grams, east, west, rank;
 	char created_at[24];
 	int has_time;
+	int weight_ok;			/* a weight was given, and is valid */
 	char *attributes, *images;	/* JSON text, in the arena */
 	struct review *reviews;
 	size_t nreviews;
@@ -527,19 +455,14 @@ static void bad(struct check *c, const char *field, const char *fmt, ...)
  * that strings are valid UTF-8 without NUL). */
 static size_t utf8_chars(const char *s)
 {
-	size_t n = 0;
+	long n = text_chars(s, TEXT_CONTROLS);
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
+	return n < 0 ? SIZE_MAX : (size_t)n;
 }
 
 static int has_control(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7F)
-			return 1;
-	return 0;
+	return text_chars(s, TEXT_LINE) < 0;
 }
 
 enum { OPTIONAL = 0, REQUIRED = 1 };
@@ -681,12 +604,125 @@ static void check_reviews(struct check *c, struct arena *a, json_t *o, struct re
 	}
 }
 
+/* A text member for the listing: NULL when absent, null or not a string
+ * (reported here, and *wrong set so the listing's "is required" is not
+ * said twice). */
+static const char *text_member(struct check *c, json_t *o, const char *key, int *wrong)
+{
+	json_t *v = json_object_get(o, key);
+
+	*wrong = 0;
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		bad(c, key, "must be a string");
+		*wrong = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* A JSON number as the listing reads it: its text (a price), "" for
+ * anything else (refused by the listing's rule). */
+static const char *number_text(struct arena *a, json_t *v)
+{
+	char text[40];
+
+	if (json_is_integer(v))
+		return arena_printf(a, "%lld", (long long)json_integer_value(v));
+	if (!json_is_real(v) || !isfinite(json_real_value(v)))
+		return "";
+	if (json_real_value(v) == 0)
+		return "0";	/* -0.0 too */
+	catalog_number_text(json_real_value(v), text, sizeof(text));
+	return arena_strdup(a, text);
+}
+
+/* The record's listing (title, description, category, brand, price, sku,
+ * stock, weight) through listing_check(), the rules every writer of a
+ * listing applies. Returns -1 when out of memory. */
+static int check_listing(struct check *c, struct arena *a, json_t *o, struct rec *r)
+{
+	struct listing l;
+	struct listing_sku sku;
+	struct listing_errors *le = arena_calloc(a, 1, sizeof(*le));
+	static const char *const keys[] = { "title", "description", "category", "brand", "sku" };
+	const char *text[5], *wrong_fields[5];
+	int nwrong = 0, wrong;
+	json_t *v;
+	double d;
+
+	if (!le) {
+		bad(c, "record", "out of memory");
+		return -1;
+	}
+	memset(&l, 0, sizeof(l));
+	memset(&sku, 0, sizeof(sku));
+
+	for (size_t k = 0; k < 5; k++) {
+		text[k] = text_member(c, o, keys[k], &wrong);
+		if (wrong)
+			wrong_fields[nwrong++] = keys[k];
+	}
+	l.title = text[0];
+	l.description = text[1];
+	l.category = text[2];
+	l.brand = text[3];
+	sku.code = text[4];
+	sku.row = 0;
+	v = json_object_get(o, "price");
+	if (v && !json_is_null(v)) {
+		sku.has |= LISTING_PRICE;
+		sku.price_text = number_text(a, v);
+	}
+	v = json_object_get(o, "stock");
+	if (v && !json_is_null(v)) {
+		sku.has |= LISTING_QTY;
+		sku.qty_text = json_is_integer(v) ? arena_printf(a, "%lld", (long long)json_integer_value(v)) : "";
+	}
+	v = json_object_get(o, "weight");
+	if (v && !json_is_null(v)) {
+		sku.has |= LISTING_WEIGHT;
+		/* Kilograms in the file, grams in the shop. */
+		if (!number(v, &d) || d < 0)
+			sku.weight = -1;
+		else
+			sku.weight = d * 1000 + 0.5 > ITEM_WEIGHT_MAX ? ITEM_WEIGHT_MAX + 1 : (int64_t)(d * 1000 + 0.5);
+	}
+	l.skus = &sku;
+	l.nskus = 1;
+	listing_check(a, LISTING_DEMO, &l, le);
+	for (int i = 0; i < le->n; i++) {
+		int skip = 0;
+
+		for (int k = 0; k < nwrong && !skip; k++)
+			skip = !strcmp(wrong_fields[k], le->v[i].field);
+		if (!skip)
+			bad(c, le->v[i].field, "%s", le->v[i].message);
+	}
+	r->title = l.title;
+	if (r->title && !catalog_slugify(r->title, r->slug, SLUG_BASE_MAX))
+		snprintf(r->slug, sizeof(r->slug), "product");
+	r->description = l.description;
+	r->category = l.category;
+	if (r->category && catalog_category_map(r->category, &r->cat))
+		r->category = NULL;	/* said by the listing */
+	r->brand = l.brand && *l.brand ? l.brand : NULL;
+	r->sku = sku.code;
+	r->price = sku.price;
+	r->stock = sku.quantity;
+	r->weight_grams = sku.weight;
+	r->weight_ok = (sku.has & LISTING_WEIGHT) && sku.weight >= 0 && sku.weight <= ITEM_WEIGHT_MAX;
+	catalog_stock_split(r->stock, &r->east, &r->west);
+	return 0;
+}
+
 /* Validates a record in full and fills *r; every problem is reported, not
  * just the first. Returns the number of problems. */
 static int check_record(struct check *c, struct arena *a, json_t *o, struct rec *r)
 {
 	json_t *v, *attrs = NULL, *images = NULL, *meta;
-	double d;
+	double d = 0;
 	char num[3][40];
 
 	memset(r, 0, sizeof(*r));
@@ -700,46 +736,8 @@ static int check_record(struct check *c, struct arena *a, json_t *o, struct rec 
 	else
 		r->id = json_integer_value(v);
 
-	r->title = str_field(c, o, "title", "title", REQUIRED, 1, TITLE_MAX, 1);
-	if (r->title && !catalog_slugify(r->title, r->slug, SLUG_BASE_MAX))
-		snprintf(r->slug, sizeof(r->slug), "product");
-	r->description = str_field(c, o, "description", "description", REQUIRED, 0, 0, 0);
-	r->category = str_field(c, o, "category", "category", REQUIRED, 1, 64, 1);
-	if (r->category && catalog_category_map(r->category, &r->cat)) {
-		bad(c, "category", "must be a slug: lowercase letters, digits and single dashes");
-		r->category = NULL;
-	}
-	r->brand = str_field(c, o, "brand", "brand", OPTIONAL, 1, BRAND_MAX, 1);
-
-	v = json_object_get(o, "price");
-	if (!v || json_is_null(v)) {
-		bad(c, "price", "is required");
-	} else if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0 ||
-		    json_integer_value(v) > CATALOG_PRICE_MAX_CENTS / 100)
-			bad(c, "price", "must be a number >= 0 with at most 2 decimals");
-		else
-			r->price = json_integer_value(v) * 100;
-	} else if (!json_is_real(v) || catalog_price_from_double(json_real_value(v), &r->price)) {
-		bad(c, "price", "must be a number >= 0 with at most 2 decimals");
-	}
-
-	r->sku = str_field(c, o, "sku", "sku", REQUIRED, 1, 64, 1);
-	if (r->sku && !catalog_sku_valid(r->sku)) {
-		bad(c, "sku", "must be 1 to 64 letters, digits, '-' or '_'");
-		r->sku = NULL;
-	}
-
-	v = json_object_get(o, "stock");
-	if (!v || json_is_null(v))
-		bad(c, "stock", "is required");
-	else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		 json_integer_value(v) > STOCK_MAX)
-		bad(c, "stock", "must be a whole number from 0 to %d", STOCK_MAX);
-	else
-		r->stock = json_integer_value(v);
-	catalog_stock_split(r->stock, &r->east, &r->west);
-
+	if (check_listing(c, a, o, r))
+		goto out;
 	check_reviews(c, a, o, r);
 	v = json_object_get(o, "rating");
 	if (v && !json_is_null(v)) {
@@ -788,13 +786,11 @@ static int check_record(struct check *c, struct arena *a, json_t *o, struct rec 
 		}
 	}
 	v = json_object_get(o, "weight");
-	if (v && !json_is_null(v)) {
-		if (!number(v, &d) || d < 0 || d > WEIGHT_MAX_KG) {
-			bad(c, "weight", "must be a number of kilograms from 0 to %.0f", WEIGHT_MAX_KG);
-		} else {
+	if (v && !json_is_null(v) && r->weight_ok) {
+		number(v, &d);
+		{
 			char text[64];
 
-			r->weight_grams = (int64_t)(d * 1000 + 0.5);
 			catalog_number_text(d, num[0], sizeof(num[0]));
 			snprintf(text, sizeof(text), "%s kg", num[0]);
 			attr_set(attrs, "Weight", text);
@@ -1045,10 +1041,10 @@ static enum err import_tx(struct db *db, void *ctx)
 		EXEC(Q_SKU_INSERT, NULL, "isii", r->id, r->sku, r->price, r->weight_grams);
 		sku_id = (int64_t)db_insert_id(db);
 	}
-	EXEC(Q_SKU_RETIRE_STOCK, &res, "ii", r->id, sku_id);
-	for (i = 0; res && i < res->nrows; i++)
-		if ((e = import_stock(db, t, db_int(res, i, 0), db_int(res, i, 1), 0, "import: SKU no longer in the file")))
-			return e;
+	if ((e = inventory_empty_other_skus(db, t->a, t->seller_id, r->id, sku_id, "import: SKU no longer in the file",
+					   "import")))
+		return e == E_CONFLICT || e == E_INVAL ? fail(t, e, "stock: 0 units cannot be set") :
+			fail(t, e, "database: %s", db_error(db));
 	EXEC(Q_SKU_RETIRE, NULL, "ii", r->id, sku_id);
 	if ((e = import_stock(db, t, sku_id, WAREHOUSE_EAST, r->east, "catalog import")) ||
 	    (e = import_stock(db, t, sku_id, WAREHOUSE_WEST, r->west, "catalog import")))
@@ -1067,7 +1063,8 @@ static enum err import_tx(struct db *db, void *ctx)
 		if (e_)
 			return fail(t, e_, "database: %s", db_error(db));
 	}
-	EXEC(Q_OUTBOX, NULL, "ii", r->id, r->id);
+	if ((e = event_emit(db, t->a, EV_PRODUCT_UPDATED, r->id, json_pack("{sI}", "id", (json_int_t)r->id))))
+		return fail(t, e, "database: %s", db_error(db));
 	return E_OK;
 }
 

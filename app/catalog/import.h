@@ -38,9 +38,11 @@ enum err catalog_import_file(struct db *db, const char *path, FILE *report,
 #define CATALOG_PRICE_MAX_CENTS INT64_C(99999999999)
 
 /* Parses a JSON number's text (e.g. "9.99", "10", "1.5e1") exactly, without
- * going through a double, into minor units. Rejects a sign, more than two
- * significant decimals, anything over CATALOG_PRICE_MAX_CENTS and anything
- * that is not a JSON number. Returns E_OK or E_INVAL. */
+ * going through a double, into minor units: money_parse(MONEY_JSON) of
+ * app/core/text.h. Rejects a sign, more than two significant decimals,
+ * anything over CATALOG_PRICE_MAX_CENTS and anything that is not a JSON
+ * number. Returns E_OK or E_INVAL. (A record's price is checked against the
+ * listing's own maximum, ITEM_PRICE_MAX, by listing_check.) */
 enum err catalog_parse_price(const char *text, int64_t *cents);
 
 /* The same for the double jansson hands us: the double is printed as the
@@ -85,7 +87,7 @@ enum err catalog_category_map(const char *slug, struct catalog_category *out);
 
 /* 1 when s is a slug: 1..64 of [a-z0-9], single '-' between runs. */
 int catalog_slug_valid(const char *s);
-/* 1 when s is a SKU code: 1..64 of [A-Za-z0-9_-]. */
+/* 1 when s is a SKU code: listing_code_ok() (app/catalog/listing.h). */
 int catalog_sku_valid(const char *s);
 
 /* Parses an ISO 8601 time ("2025-04-30T09:41:02.053Z", offsets and a space

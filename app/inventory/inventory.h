@@ -86,4 +86,32 @@ enum err h_api_stock_post(struct ctx *c);
  * with its opening movement (app/inventory/gen_stock.c). */
 enum err inventory_stock_generated(struct db *db, long tag);
 
+/* -- added by w2a -- (app/inventory/listing_stock.c) */
+
+/* Statements of listing_stock.c (once, at start; idempotent). */
+void inventory_listing_init(void);
+
+/* Opens the shelves of a SKU just inserted: a row in every warehouse, qty
+ * (0..STOCK_QTY_MAX) available in the first, and its "initial stock"
+ * movement by actor when qty > 0. Inside the caller's transaction; the
+ * caller keeps the read model and writes the product's StockChanged. */
+enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t qty,
+			    const char *actor);
+
+/* *held = 1 when a checkout holds units of the SKU (a locking read, so no
+ * hold can appear until the caller's transaction ends). */
+enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
+
+/* A SQL expression for the units available of the SKU whose id is the
+ * expression sku (summed over warehouses), for a read that lists SKUs in one
+ * statement (the seller's item pages). */
+#define INVENTORY_SKU_AVAILABLE_SQL(sku) \
+	"(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = " sku ")"
+
+/* Sets to 0, through inventory_change_in_tx (a movement each, read model
+ * deferred), the available units of every SKU of the product other than
+ * keep_sku_id. */
+enum err inventory_empty_other_skus(struct db *db, struct arena *a, int64_t seller_id, int64_t product_id,
+				    int64_t keep_sku_id, const char *reason, const char *actor);
+
 #endif

@@ -7,11 +7,12 @@
  * transaction, and the request answers at once. `shopd jobs` then claims the
  * oldest unfinished import (SELECT ... FOR UPDATE SKIP LOCKED, so several
  * jobs processes never take the same one) and applies its next chunk in one
- * transaction: every row is validated with the shared listing limits
- * (app/seller/limits.h), good rows are upserted (SKUs by code within the
+ * transaction: every row is validated by listing_check() (the rules every
+ * writer of a listing applies), good rows are upserted (SKUs by code within the
  * seller, products by the seller's item key), bad ones go to import_errors,
  * the read model of every changed product (price, stock_total, sku_digest)
- * is brought up to date and ProductUpdated / StockChanged events are written,
+ * is brought up to date and ProductUpdated / StockChanged events are written
+ * (event_emit_many, one statement per type),
  * and the import's counters advance, all in that one commit. A chunk is
  * therefore applied exactly once, even across a crash.
  *
@@ -30,19 +31,17 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
+#include "../core/text.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../events/events.h"
 #include "../catalog/catalog.h"
 #include "../catalog/import.h"
+#include "../catalog/listing.h"
 #include "../inventory/inventory.h"
 #include "limits.h"
 #include "bulk.h"
 
 #define CSV_MAX_FIELDS	BULK_CSV_MAX_FIELDS
-#define ERRORS_SHOWN	100	/* on the progress page */
-#define ERRORS_API_MAX	10000
 #define SLUG_BASE_MAX	140	/* products.slug is 160: room for "-<id>" */
 
 /* ---- columns ---- */
@@ -72,14 +71,12 @@ enum {
 	Q_IMPORT_INS, Q_TOTALS, Q_CHUNK_INS, Q_CLAIM, Q_CHUNK, Q_CHUNK_DEL, Q_PROGRESS, Q_FAIL, Q_ERR_INS,
 	Q_SKU_FIND, Q_ITEM_FIND, Q_SET_ITEM_KEY, Q_PRODUCT_LOCK, Q_SLUG_TAKEN, Q_PRODUCT_INS,
 	Q_SLUG_FIX, Q_PRODUCT_UPD, Q_SKU_COUNT, Q_SKU_INS, Q_SKU_UPD,
-	Q_CATEGORY, Q_READ_MODEL, Q_EVENTS, Q_SAVEPOINT, Q_ROLLBACK_SP, Q_RELEASE_SP, Q_IMPORT_GET, Q_IMPORT_LIST,
+	Q_CATEGORY, Q_READ_MODEL, Q_SAVEPOINT, Q_ROLLBACK_SP, Q_RELEASE_SP, Q_IMPORT_GET, Q_IMPORT_LIST,
 	Q_ERRORS, NQ
 };
 
 #define IMPORT_COLS "id, format, filename, state, rows_total, rows_done, rows_failed, rows_changed, " \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ'), message"
-enum { I_ID, I_FORMAT, I_FILENAME, I_STATE, I_TOTAL, I_DONE, I_FAILED, I_CHANGED, I_CREATED,
-       I_FINISHED, I_MESSAGE };
 
 static struct db_sql sql[NQ] = {
 	[Q_IMPORT_INS] = { "INSERT INTO imports (seller_id, user_id, format, filename, header, rows_total, "
@@ -132,11 +129,6 @@ static struct db_sql sql[NQ] = {
 			   "ON t.id = p.id SET p.price = COALESCE((SELECT MIN(s.price) FROM skus s "
 			   "WHERE s.product_id = p.id AND s.status = 'active'), p.price) "
 			   "WHERE p.seller_id = ?", 0 },	/* stock_total: catalog_refresh_digest() */
-	[Q_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "SELECT e.topic, t.id, JSON_OBJECT('id', t.id, 'productId', t.id, 'importId', ?, 'reason', 'import') "
-		       "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) t "
-		       "CROSS JOIN (SELECT 'ProductUpdated' AS topic UNION ALL SELECT 'StockChanged') e "
-		       "ORDER BY t.id, e.topic", 0 },
 	[Q_SAVEPOINT] = { "SAVEPOINT bulk_row", 0 },
 	[Q_ROLLBACK_SP] = { "ROLLBACK TO SAVEPOINT bulk_row", 0 },
 	[Q_RELEASE_SP] = { "RELEASE SAVEPOINT bulk_row", 0 },
@@ -154,16 +146,9 @@ void bulk_init(void)
 		return;
 	done = 1;
 	inventory_init();
+	events_init();
 	db_register(sql, NQ);
 }
-
-/* Names the import pages use. */
-const char *const bulk_vocab[] = {
-	"imports", "import", "state", "format", "filename", "rowsTotal", "rowsDone", "rowsFailed",
-	"rowsChanged", "createdAt", "finishedAt", "running", "errors", "row", "column", "message",
-	"errorsUrl", "moreErrors", "percent", "url", "id", "csrf", "formError", "follow",
-	"followUrl", "pageUrl", NULL
-};
 
 /* ---- CSV ---- */
 
@@ -532,61 +517,6 @@ static void row_error(struct batch *b, int64_t row, const char *col, const char 
 	b->errs[b->nerrs++] = (struct rowerr){ row, col, msg };
 }
 
-/* Characters of valid UTF-8 without control characters (tabs and, when
- * multiline, newlines allowed), or -1. */
-static long utf8_chars(const char *s, int multiline)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	long n = 0;
-
-	while (*p) {
-		unsigned c = *p;
-		int k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-
-		if (k < 0 || (k == 1 && c < 0xC2) || (k == 3 && c > 0xF4))
-			return -1;
-		if (!k && c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r')))
-			return -1;
-		if (!k && c == 0x7F)
-			return -1;
-		for (int i = 1; i <= k; i++)
-			if ((p[i] & 0xC0) != 0x80)
-				return -1;
-		p += k + 1;
-		n++;
-	}
-	return n;
-}
-
-/* SKU codes and item keys (limits.h): 1..64 of [A-Za-z0-9._-], starting
- * with a letter or digit. */
-static int code_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > SKU_CODE_MAX || !isalnum((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* A decimal price such as 12.34, 12.3 or 12, exactly into cents. */
-static int price_ok(const char *s, int64_t *cents)
-{
-	const char *dot = strchr(s, '.');
-
-	for (const char *p = s; *p; p++)
-		if (!isdigit((unsigned char)*p) && p != dot)
-			return 0;
-	if (dot && (dot == s || !dot[1] || strlen(dot + 1) > 2))
-		return 0;
-	if (strlen(s) > 15 || catalog_parse_price(s, cents))
-		return 0;
-	return *cents <= ITEM_PRICE_MAX;
-}
-
 static int64_t cached(struct batch *b, const char *kind, const char *key, int64_t (*look)(struct batch *, const char *))
 {
 	const char *k = arena_printf(b->a, "%s:%s", kind, key);
@@ -617,35 +547,77 @@ static int64_t look_warehouse(struct batch *b, const char *code)
 	return inventory_warehouse_id(b->db, b->a, code);
 }
 
-/* Checks every column of the row; returns the number of problems found
- * (each recorded with row_error). Fills the parsed values. */
+static int has_error(const struct listing_errors *le, const char *field)
+{
+	for (int i = 0; i < le->n; i++)
+		if (!strcmp(le->v[i].field, field))
+			return 1;
+	return 0;
+}
+
+/* Checks every column of the row: the listing's rules (listing_check, as
+ * one row of a file), then what the database knows (category, warehouse).
+ * Returns the number of problems found (each recorded with row_error).
+ * Fills the parsed values. */
 static size_t row_check(struct batch *b, struct row *r)
 {
 	size_t before = b->nerrs;
 	const char **v = r->v;
-	long n;
+	struct listing l;
+	struct listing_sku sku;
+	struct listing_option opts[ITEM_OPTIONS_MAX], attrs[ITEM_ATTR_MAX + 1];
+	struct listing_errors le;
+	json_t *ao = NULL;
+	int nattrs = 0, bad_attrs = 0;
 
 	r->qty = -1;
-	if (!v[C_SKU])
-		row_error(b, r->no, "sku", "is required");
-	else if (!code_ok(v[C_SKU]))
-		row_error(b, r->no, "sku", arena_printf(b->a, "must be 1 to %d letters, digits, '.', '_' or '-', "
-			  "starting with a letter or digit", SKU_CODE_MAX));
+	memset(&l, 0, sizeof(l));
+	memset(&sku, 0, sizeof(sku));
+	le.n = 0;
+	sku.code = v[C_SKU];
+	sku.price_text = v[C_PRICE];
+	sku.weight_text = v[C_WEIGHT];
+	sku.qty_text = v[C_QTY];
+	sku.has = (v[C_PRICE] ? LISTING_PRICE : 0) | (v[C_WEIGHT] ? LISTING_WEIGHT : 0) | (v[C_QTY] ? LISTING_QTY : 0);
+	for (int k = 0; k < ITEM_OPTIONS_MAX; k++)
+		opts[k] = (struct listing_option){ v[C_O1N + 2 * k], v[C_O1V + 2 * k] };
+	sku.options = opts;
+	sku.noptions = ITEM_OPTIONS_MAX;
+	if (v[C_ATTR]) {
+		const char *k;
+		json_t *val;
+
+		ao = json_loads(v[C_ATTR], JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(ao)) {
+			row_error(b, r->no, "attributes", "must be a JSON object such as {\"Material\": \"Cotton\"}");
+			bad_attrs = 1;
+		} else {
+			json_object_foreach(ao, k, val) {
+				if (nattrs > ITEM_ATTR_MAX)
+					break;	/* one over is enough to refuse them */
+				attrs[nattrs++] = (struct listing_option){ k, json_is_string(val) ? json_string_value(val) : NULL };
+			}
+		}
+	}
+	l.title = v[C_TITLE];
+	l.description = v[C_DESC];
+	l.brand = v[C_BRAND];
+	l.category = v[C_CATEGORY];
+	l.status = v[C_STATUS];
+	l.attributes = attrs;
+	l.nattributes = nattrs;
+	l.skus = &sku;
+	l.nskus = 1;
+	listing_check(b->a, LISTING_BULK, &l, &le);
+	for (int i = 0; i < le.n; i++)
+		row_error(b, r->no, le.v[i].field, le.v[i].message);
+
 	r->item = v[C_ITEM] ? v[C_ITEM] : v[C_SKU];
-	if (v[C_ITEM] && !code_ok(v[C_ITEM]))
+	if (v[C_ITEM] && !listing_code_ok(v[C_ITEM]))
 		row_error(b, r->no, "item", arena_printf(b->a, "must be 1 to %d letters, digits, '.', '_' or '-', "
 			  "starting with a letter or digit", SKU_CODE_MAX));
-	if (v[C_TITLE] && ((n = utf8_chars(v[C_TITLE], 0)) < ITEM_TITLE_MIN || n > ITEM_TITLE_MAX))
-		row_error(b, r->no, "title", n < 0 ? "must be text without control characters" :
-			  arena_printf(b->a, "must be from %d to %d characters long", ITEM_TITLE_MIN, ITEM_TITLE_MAX));
-	if (v[C_DESC] && (utf8_chars(v[C_DESC], 1) < 0 || strlen(v[C_DESC]) > ITEM_DESC_MAX))
-		row_error(b, r->no, "description", utf8_chars(v[C_DESC], 1) < 0 ? "must be valid UTF-8 text" :
-			  arena_printf(b->a, "must be at most %d bytes long", ITEM_DESC_MAX));
-	if (v[C_BRAND] && ((n = utf8_chars(v[C_BRAND], 0)) < 0 || n > ITEM_BRAND_MAX))
-		row_error(b, r->no, "brand", n < 0 ? "must be text without control characters" :
-			  arena_printf(b->a, "must be at most %d characters long", ITEM_BRAND_MAX));
-	if (v[C_CATEGORY]) {
-		int64_t id = catalog_slug_valid(v[C_CATEGORY]) ? cached(b, "c", v[C_CATEGORY], look_category) : 0;
+	if (v[C_CATEGORY] && !has_error(&le, "category")) {
+		int64_t id = cached(b, "c", v[C_CATEGORY], look_category);
 
 		if (id < 0)
 			row_error(b, r->no, "category", "could not be checked (database unavailable)");
@@ -655,96 +627,37 @@ static size_t row_check(struct batch *b, struct row *r)
 		else
 			r->category_id = arena_printf(b->a, "%lld", (long long)id);
 	}
-	if (!v[C_PRICE])
-		row_error(b, r->no, "price", "is required");
-	else if (!price_ok(v[C_PRICE], &r->price))
-		row_error(b, r->no, "price", "must be an amount such as 12.34, from 0 to 1000000.00");
-	if (v[C_WEIGHT]) {
-		int64_t w;
-
-		if (parse_int64(v[C_WEIGHT], strlen(v[C_WEIGHT]), 0, ITEM_WEIGHT_MAX, &w))
-			row_error(b, r->no, "weight_grams", arena_printf(b->a, "must be a whole number from 0 to %d",
-				  ITEM_WEIGHT_MAX));
-		else
-			r->weight = arena_printf(b->a, "%lld", (long long)w);
-	}
-	if (v[C_QTY] && parse_int64(v[C_QTY], strlen(v[C_QTY]), 0, STOCK_QTY_MAX, &r->qty)) {
-		row_error(b, r->no, "quantity", arena_printf(b->a, "must be a whole number from 0 to %d", STOCK_QTY_MAX));
-		r->qty = -1;
-	}
+	r->price = sku.price;
+	if (v[C_WEIGHT] && !has_error(&le, "weight_grams"))
+		r->weight = arena_printf(b->a, "%lld", (long long)sku.weight);
+	if (v[C_QTY] && !has_error(&le, "quantity"))
+		r->qty = sku.quantity;
 	r->wh = 0;
 	if (v[C_WAREHOUSE] && (r->wh = cached(b, "w", v[C_WAREHOUSE], look_warehouse)) <= 0)
 		row_error(b, r->no, "warehouse", "is not a warehouse of the shop (east or west)");
 	if (!r->wh && !v[C_WAREHOUSE])
 		r->wh = cached(b, "w", "east", look_warehouse);
-	if (v[C_STATUS] && strcmp(v[C_STATUS], "active") && strcmp(v[C_STATUS], "draft") &&
-	    strcmp(v[C_STATUS], "archived"))
-		row_error(b, r->no, "status", "must be active, draft or archived");
-	{
+	if (b->nerrs == before) {
+		/* Valid: the options and attributes as the columns store them. */
 		json_t *o = json_object();
+		char *t;
 
-		for (int k = 0; k < ITEM_OPTIONS_MAX && o; k++) {
-			const char *name = v[C_O1N + 2 * k], *val = v[C_O1V + 2 * k];
-			const char *cn = colname[C_O1N + 2 * k], *cv = colname[C_O1V + 2 * k];
-
-			if (!name && !val)
-				continue;
-			if (!name || !val) {
-				row_error(b, r->no, name ? cv : cn, "is required when the other half of the option is given");
-				continue;
-			}
-			if ((n = utf8_chars(name, 0)) < 0 || n > ITEM_ATTR_NAME_MAX)
-				row_error(b, r->no, cn, arena_printf(b->a, "must be at most %d characters long",
-					  ITEM_ATTR_NAME_MAX));
-			else if ((n = utf8_chars(val, 0)) < 0 || n > ITEM_OPTION_VALUE_MAX)
-				row_error(b, r->no, cv, arena_printf(b->a, "must be at most %d characters long",
-					  ITEM_OPTION_VALUE_MAX));
-			else if (json_object_get(o, name))
-				row_error(b, r->no, cn, "names an option twice");
-			else
-				json_object_set_new(o, name, json_string(val));
-		}
+		for (int k = 0; k < ITEM_OPTIONS_MAX && o; k++)
+			if (opts[k].name && opts[k].value)
+				json_object_set_new(o, opts[k].name, json_string(opts[k].value));
 		if (o && json_object_size(o)) {
-			char *t = json_dumps(o, JSON_COMPACT);
-
+			t = json_dumps(o, JSON_COMPACT);
 			r->options = t ? arena_strdup(b->a, t) : NULL;
 			free(t);
 		}
 		json_decref(o);
-	}
-	if (v[C_ATTR]) {
-		json_t *o = json_loads(v[C_ATTR], JSON_REJECT_DUPLICATES, NULL);
-		const char *k;
-		json_t *val;
-		int bad = 0;
-
-		if (!json_is_object(o)) {
-			row_error(b, r->no, "attributes", "must be a JSON object such as {\"Material\": \"Cotton\"}");
-			bad = 1;
-		} else if (json_object_size(o) > ITEM_ATTR_MAX) {
-			row_error(b, r->no, "attributes", arena_printf(b->a, "at most %d attributes", ITEM_ATTR_MAX));
-			bad = 1;
-		} else {
-			json_object_foreach(o, k, val) {
-				long kn = utf8_chars(k, 0), vn = json_is_string(val) ? utf8_chars(json_string_value(val), 0) : -1;
-
-				if (kn < 1 || kn > ITEM_ATTR_NAME_MAX || vn < 0 || vn > ITEM_ATTR_VALUE_MAX) {
-					row_error(b, r->no, "attributes", arena_printf(b->a, "each name must be 1 to %d "
-						  "characters and each value text of at most %d characters",
-						  ITEM_ATTR_NAME_MAX, ITEM_ATTR_VALUE_MAX));
-					bad = 1;
-					break;
-				}
-			}
-		}
-		if (!bad) {
-			char *t = json_dumps(o, JSON_COMPACT);
-
+		if (ao && !bad_attrs) {
+			t = json_dumps(ao, JSON_COMPACT);
 			r->attrs = t ? arena_strdup(b->a, t) : NULL;
 			free(t);
 		}
-		json_decref(o);
 	}
+	json_decref(ao);
 	return b->nerrs - before;
 }
 
@@ -992,6 +905,26 @@ struct job {
 	const char *fail;	/* a reason to stop the import */
 };
 
+/* One event of type for every product the chunk changed, in one statement. */
+static enum err chunk_events(struct db *db, struct arena *a, const struct batch *b, enum event_type type)
+{
+	int64_t *ids = arena_alloc(a, (b->nprods + 1) * sizeof(*ids));
+	json_t **payloads = arena_alloc(a, (b->nprods + 1) * sizeof(*payloads));
+	size_t n = 0;
+
+	if (!ids || !payloads)
+		return E_NOMEM;
+	for (size_t i = 0; i < b->nprods; i++) {
+		if (!b->prods[i].changed)
+			continue;
+		ids[n] = b->prods[i].id;
+		payloads[n] = json_pack("{sI sI sI ss}", "id", (json_int_t)ids[n], "productId",
+					(json_int_t)ids[n], "importId", (json_int_t)b->import_id, "reason", "import");
+		n++;
+	}
+	return event_emit_many(db, a, type, n, ids, payloads);
+}
+
 static enum err tx_chunk(struct db *db, void *p)
 {
 	struct job *j = p;
@@ -1088,7 +1021,8 @@ static enum err tx_chunk(struct db *db, void *p)
 		if (ids.oom)
 			return E_NOMEM;
 		if (any && ((e = db_exec(db, j->a, &sql[Q_READ_MODEL], NULL, "si", ids.p, b->seller_id)) ||
-			    (e = db_exec(db, j->a, &sql[Q_EVENTS], NULL, "is", b->import_id, ids.p))))
+			    (e = chunk_events(db, j->a, b, EV_PRODUCT_UPDATED)) ||
+			    (e = chunk_events(db, j->a, b, EV_STOCK_CHANGED))))
 			return e;
 	}
 	for (size_t i = 0; i < b->nerrs; i++) {
@@ -1137,273 +1071,25 @@ int bulk_import_batch(struct db *db, struct kv *kv, struct arena *a)
 	return 1;
 }
 
-/* ---- pages and API ---- */
+/* ---- what the pages read ---- */
 
-static int64_t path_id(const struct ctx *c)
-{
-	const char *s = c->req->npathvar ? c->req->pathvar[0] : NULL;
-	int64_t id;
-
-	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
-		return 0;
-	return id;
-}
-
-static json_t *import_json(struct db_res *r, size_t i, int api)
-{
-	int64_t id = db_int(r, i, I_ID), total = db_int(r, i, I_TOTAL), done = db_int(r, i, I_DONE);
-	const char *state = db_cell(r, i, I_STATE), *fin = db_cell(r, i, I_FINISHED), *msg = db_cell(r, i, I_MESSAGE);
-	char url[64], eurl[80];
-
-	snprintf(url, sizeof(url), api ? "/api/imports/%lld" : "/seller/import/%lld", (long long)id);
-	snprintf(eurl, sizeof(eurl), api ? "/api/imports/%lld/errors" : "/seller/import/%lld/errors.csv", (long long)id);
-	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:b, s:I, s:s, s:s}",
-		"id", (json_int_t)id, "state", state, "format", db_cell(r, i, I_FORMAT),
-		"filename", db_cell(r, i, I_FILENAME), "rowsTotal", (json_int_t)total, "rowsDone", (json_int_t)done,
-		"rowsFailed", (json_int_t)db_int(r, i, I_FAILED), "rowsChanged", (json_int_t)db_int(r, i, I_CHANGED),
-		"createdAt", db_cell(r, i, I_CREATED), "finishedAt", fin ? json_string(fin) : json_null(),
-		"message", msg ? json_string(msg) : json_null(),
-		"running", !strcmp(state, "queued") || !strcmp(state, "running"),
-		"percent", (json_int_t)(total ? done * 100 / total : 100), "url", url, "errorsUrl", eurl);
-}
-
-static enum err list_page(struct ctx *c, int status, const char *form_error)
-{
-	json_t *m = session_form_page(c, "seller_import", "Bulk import", status), *list;
-	struct db_res *r = NULL;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if ((e = db_exec(c->db, c->a, &sql[Q_IMPORT_LIST], &r, "i", c->sess->seller_id)))
-		return e;
-	if (!(list = json_array()))
-		return E_NOMEM;
-	json_object_set_new(m, "imports", list);
-	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(list, import_json(r, i, 0));
-	if (form_error)
-		json_object_set_new(m, "formError", json_string(form_error));
-	return E_OK;
-}
-
-enum err h_seller_import(struct ctx *c)
-{
-	return list_page(c, 200, NULL);
-}
-
-enum err h_seller_import_post(struct ctx *c)
-{
-	const struct upload *up = req_upload(c->req, "file");
-	const char *format = ctx_str(c, "format"), *why = NULL;
-	int64_t id = 0;
-	enum err e;
-
-	if (!c->sess->seller_id)
-		return reply_error(c, 403, "Your account has no seller profile yet.");
-	if (!up || !up->len)
-		return list_page(c, 400, "Choose a CSV or JSON file to upload.");
-	if (!format || !*format) {
-		size_t fl = strlen(up->filename);
-
-		format = fl >= 5 && !strcasecmp(up->filename + fl - 5, ".json") ? "json" : "csv";
-	}
-	if (strcmp(format, "csv") && strcmp(format, "json"))
-		return list_page(c, 400, "Choose the file's format: CSV or JSON.");
-	{
-		/* The client's name for the file, shown back to the seller:
-		 * cut to the column on a character boundary. */
-		char *name = arena_strdup(c->a, up->filename ? up->filename : "");
-		size_t n = name ? strlen(name) : 0;
-
-		if (!name)
-			return E_NOMEM;
-		if (n > 200) {
-			n = 200;
-			while (n && ((unsigned char)name[n] & 0xC0) == 0x80)
-				n--;
-			name[n] = '\0';
-		}
-		e = bulk_create(c->db, c->a, c->sess->seller_id, c->sess->uid, format, name, up->data, up->len,
-				&id, &why);
-	}
-	if (e == E_INVAL)
-		return list_page(c, 400, arena_printf(c->a, "The file was not imported: %s.", why));
-	if (e)
-		return e;
-	return reply_redirect(c, 303, arena_printf(c->a, "/seller/import/%lld", (long long)id));
-}
-
-/* The import, when it is this seller's. */
-static enum err get_import(struct ctx *c, int64_t id, struct db_res **r)
+enum err bulk_import_get(struct db *db, struct arena *a, int64_t seller_id, int64_t id, struct db_res **r)
 {
 	enum err e;
 
-	if (!id)
+	if (id <= 0)
 		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_IMPORT_GET], r, "ii", id, c->sess->seller_id)))
+	if ((e = db_exec(db, a, &sql[Q_IMPORT_GET], r, "ii", id, seller_id)))
 		return e;
 	return (*r)->nrows ? E_OK : E_NOTFOUND;
 }
 
-static json_t *errors_json(struct db_res *r)
+enum err bulk_import_list(struct db *db, struct arena *a, int64_t seller_id, struct db_res **r)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < r->nrows; i++)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:s}", "row", (json_int_t)db_int(r, i, 0),
-						   "column", db_cell(r, i, 1), "message", db_cell(r, i, 2)));
-	return a;
+	return db_exec(db, a, &sql[Q_IMPORT_LIST], r, "i", seller_id);
 }
 
-enum err h_seller_import_show(struct ctx *c)
+enum err bulk_import_errors(struct db *db, struct arena *a, int64_t import_id, int64_t limit, struct db_res **r)
 {
-	struct db_res *r = NULL, *er = NULL;
-	int64_t id = path_id(c);
-	json_t *m, *imp;
-	enum err e;
-
-	if ((e = get_import(c, id, &r)) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_ERRORS], &er, "ii", id, (int64_t)ERRORS_SHOWN + 1)))
-		return e;
-	if (!(m = reply_model(c, "seller_import_show", "Import progress")) || !(imp = import_json(r, 0, 0)))
-		return E_NOMEM;
-	json_object_set_new(m, "import", imp);
-	if (er->nrows > ERRORS_SHOWN) {
-		er->nrows = ERRORS_SHOWN;
-		json_object_set_new(m, "moreErrors", json_true());
-	}
-	json_object_set_new(m, "errors", errors_json(er));
-	/* The page follows a running import without JavaScript, but only when
-	 * the person asked it to (a link on the page, and one to stop): a page
-	 * that reloads by itself loses a screen reader's place and cannot be
-	 * read at one's own pace (WCAG 2.2.1). */
-	json_object_set_new(imp, "pageUrl", json_string(arena_printf(c->a, "/seller/import/%lld", (long long)id)));
-	json_object_set_new(imp, "followUrl", json_string(arena_printf(c->a, "/seller/import/%lld?follow=1",
-								       (long long)id)));
-	if (json_is_true(json_object_get(imp, "running")) && ctx_int(c, "follow", 0)) {
-		json_object_set_new(imp, "follow", json_true());
-		resp_header(c->resp, "Refresh: 5");
-	}
-	return E_OK;
-}
-
-/* One CSV cell: quoted when needed; a leading = + - @ is defused so a
- * spreadsheet shows the text instead of running it as a formula. */
-static void csv_cell(struct buf *b, const char *s)
-{
-	int quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
-
-	if (!*s)
-		return;
-	if (!quote) {
-		buf_puts(b, s);
-		return;
-	}
-	buf_putc(b, '"');
-	if (strchr("=+-@", s[0]))
-		buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '"');
-}
-
-enum err h_seller_import_errors_csv(struct ctx *c)
-{
-	struct db_res *r = NULL, *er = NULL;
-	int64_t id = path_id(c);
-	enum err e;
-
-	if ((e = get_import(c, id, &r)) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_ERRORS], &er, "ii", id, (int64_t)BULK_MAX_ROWS * 4)))
-		return e;
-	c->resp->content_type = "text/csv; charset=utf-8";
-	resp_header(c->resp, arena_printf(c->a, "Content-Disposition: attachment; filename=\"import-%lld-errors.csv\"",
-					  (long long)id));
-	buf_puts(&c->resp->body, "row,column,message\r\n");
-	for (size_t i = 0; i < er->nrows; i++) {
-		buf_printf(&c->resp->body, "%lld,", (long long)db_int(er, i, 0));
-		csv_cell(&c->resp->body, db_cell(er, i, 1));
-		buf_putc(&c->resp->body, ',');
-		csv_cell(&c->resp->body, db_cell(er, i, 2));
-		buf_puts(&c->resp->body, "\r\n");
-	}
-	return E_OK;
-}
-
-enum err h_api_import_create(struct ctx *c)
-{
-	const char *ct = c->req->content_type ? c->req->content_type : "", *why = NULL, *format;
-	struct db_res *r = NULL;
-	int64_t id = 0;
-	json_t *m;
-	enum err e;
-
-	if (!c->sess->seller_id)
-		return reply_error(c, 403, "Your account has no seller profile yet.");
-	if (!strncasecmp(ct, "text/csv", 8))
-		format = "csv";
-	else if (!strncasecmp(ct, "application/json", 16))
-		format = "json";
-	else
-		return reply_error(c, 415, "Send the file as the body, with Content-Type text/csv or application/json.");
-	if (!c->req->body_len)
-		return reply_error(c, 400, "The body is empty: send the file as the body.");
-	e = bulk_create(c->db, c->a, c->sess->seller_id, c->sess->uid, format, ctx_str(c, "filename"),
-			c->req->body, c->req->body_len, &id, &why);
-	if (e == E_INVAL)
-		return reply_error(c, 400, arena_printf(c->a, "The file was not imported: %s.", why));
-	if (e || (e = get_import(c, id, &r)))
-		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	{
-		json_t *imp = import_json(r, 0, 1);
-
-		if (!imp)
-			return E_NOMEM;
-		json_object_update(m, imp);
-		json_decref(imp);
-	}
-	c->resp->status = 202;
-	resp_header(c->resp, arena_printf(c->a, "Location: /api/imports/%lld", (long long)id));
-	return E_OK;
-}
-
-enum err h_api_import(struct ctx *c)
-{
-	struct db_res *r = NULL;
-	json_t *m, *imp;
-	enum err e;
-
-	if ((e = get_import(c, path_id(c), &r)))
-		return e;
-	if (!(m = reply_model(c, NULL, NULL)) || !(imp = import_json(r, 0, 1)))
-		return E_NOMEM;
-	json_object_update(m, imp);
-	json_decref(imp);
-	return E_OK;
-}
-
-enum err h_api_import_errors(struct ctx *c)
-{
-	struct db_res *r = NULL, *er = NULL;
-	int64_t id = path_id(c);
-	json_t *m;
-	enum err e;
-
-	if ((e = get_import(c, id, &r)) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_ERRORS], &er, "ii", id, (int64_t)ERRORS_API_MAX + 1)))
-		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	json_object_set_new(m, "truncated", json_boolean(er->nrows > ERRORS_API_MAX));
-	if (er->nrows > ERRORS_API_MAX)
-		er->nrows = ERRORS_API_MAX;
-	json_object_set_new(m, "items", errors_json(er));
-	json_object_set_new(m, "rowsFailed", json_integer(db_int(r, 0, I_FAILED)));
-	return E_OK;
+	return db_exec(db, a, &sql[Q_ERRORS], r, "ii", import_id, limit);
 }

@@ -10,8 +10,8 @@
 #include "../core/err.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 struct kv;
 
 #define BULK_CHUNK_ROWS	1000	/* rows per chunk, i.e. per transaction */
@@ -56,13 +56,18 @@ enum err bulk_csv_header(struct arena *a, const char *s, size_t n, size_t *pos, 
 int bulk_json_next(struct arena *a, const char *s, size_t n, size_t *pos, int first, char **row,
 		   int *last, const char **why);
 
-/* Pages and API (app/seller/bulk_routes.inc). */
-enum err h_seller_import(struct ctx *c);
-enum err h_seller_import_post(struct ctx *c);
-enum err h_seller_import_show(struct ctx *c);
-enum err h_seller_import_errors_csv(struct ctx *c);
-enum err h_api_import_create(struct ctx *c);
-enum err h_api_import(struct ctx *c);
-enum err h_api_import_errors(struct ctx *c);
+/* ---- what the pages read ---- */
+
+/* The columns of an import row (bulk_import_get, bulk_import_list). */
+enum { BULK_I_ID, BULK_I_FORMAT, BULK_I_FILENAME, BULK_I_STATE, BULK_I_TOTAL, BULK_I_DONE, BULK_I_FAILED,
+       BULK_I_CHANGED, BULK_I_CREATED, BULK_I_FINISHED, BULK_I_MESSAGE };
+
+/* The import id of seller_id (one row); E_NOTFOUND when there is none. */
+enum err bulk_import_get(struct db *db, struct arena *a, int64_t seller_id, int64_t id, struct db_res **r);
+/* The seller's 20 latest imports, newest first. */
+enum err bulk_import_list(struct db *db, struct arena *a, int64_t seller_id, struct db_res **r);
+/* At most limit errors of an import (row_no, column_name, message), by row.
+ * The caller has checked that the import is the seller's. */
+enum err bulk_import_errors(struct db *db, struct arena *a, int64_t import_id, int64_t limit, struct db_res **r);
 
 #endif

@@ -1,21 +1,17 @@
-/* The seller's dashboard (/seller/): today's and this week's orders and
- * revenue, items low in stock and out of stock, orders waiting to ship.
+/* The seller's dashboard figures (dashboard.h): today's and this week's
+ * orders and revenue, items low in stock and out of stock, orders waiting to
+ * ship. The page is dashboard_pages.c's.
  *
- * Every query is scoped by the signed-in seller's id in SQL. Revenue is the
- * seller's own lines (price x quantity - discount + tax, less what was
- * refunded) of paid orders, without cancelled lines; shipping is the shop's,
- * not the seller's. Days and weeks are UTC, weeks start on Monday. */
+ * Every query is scoped by the seller's id in SQL. Revenue is the seller's
+ * own lines (price x quantity - discount + tax, less what was refunded) of
+ * paid orders, without cancelled lines; shipping is the shop's, not the
+ * seller's. Days and weeks are UTC, weeks start on Monday. */
 #include <string.h>
 #include "../core/arena.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
 #include "dashboard.h"
 
-/* Items at or below this many units (summed over warehouses) are "low". */
-#define LOW_STOCK 5
-#define DASH_LIST 10
+
 
 /* Paid orders the seller earns from. */
 #define PAID "('confirmed', 'fulfilling', 'shipped', 'delivered', 'returned')"
@@ -61,86 +57,45 @@ static struct db_sql sql[Q_COUNT] = {
 			      "AND o.status IN ('confirmed', 'fulfilling')", 0 },
 };
 
-const char *const dashboard_vocab[] = {
-	"seller", "id", "slug", "displayName", "contactEmail", "status", "isActive",
-	"today", "week", "orders", "revenue", "lowStock", "outOfStock", "toShip",
-	"toShipCount", "title", "stock", "date", "shipTo", "units", "url", "counts",
-	"active", "drafts", "low", "out", "lowLimit", "noProfile", NULL
-};
-
 void dashboard_init(void)
 {
 	db_register(sql, Q_COUNT);
 }
 
-static json_t *item_list(struct ctx *c, struct db_res *r, int with_stock)
+enum err dashboard_load(struct db *db, struct arena *a, int64_t seller_id, struct dashboard *d)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_t *o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)db_int(r, i, 0),
-				      "title", db_cell(r, i, 1),
-				      "url", arena_printf(c->a, "/seller/items/%s", db_cell(r, i, 0)));
-
-		if (with_stock)
-			json_object_set_new(o, "stock", json_integer(db_int(r, i, 2)));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-enum err h_seller_home(struct ctx *c)
-{
-	json_t *m = session_form_page(c, "seller_home", "Seller dashboard", 200), *list;
-	int64_t sid = c->sess->seller_id;
 	struct db_res *r = NULL;
 	enum err e;
 
-	if (!m)
-		return E_NOMEM;
-	if (sid && (e = db_exec(c->db, c->a, &sql[Q_SELLER], &r, "i", sid)))
-		return e;	/* the error page, not "no profile" */
-	if (!sid || !r->nrows) {
-		json_object_set_new(m, "noProfile", json_true());
-		return E_OK;
-	}
-	json_object_set_new(m, "seller", json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}",
-		"id", (json_int_t)db_int(r, 0, 0), "slug", db_cell(r, 0, 1),
-		"displayName", db_cell(r, 0, 2), "contactEmail", db_cell(r, 0, 3),
-		"status", db_cell(r, 0, 4), "isActive", !strcmp(db_cell(r, 0, 4), "active")));
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_SALES], &r, "i", sid)))
+	memset(d, 0, sizeof(*d));
+	if (seller_id <= 0)
+		return E_NOTFOUND;
+	if ((e = db_exec(db, a, &sql[Q_SELLER], &r, "i", seller_id)))
 		return e;
-	json_object_set_new(m, "today", json_pack("{s:I, s:I}", "orders", (json_int_t)db_int(r, 0, 0),
-						  "revenue", (json_int_t)db_int(r, 0, 1)));
-	json_object_set_new(m, "week", json_pack("{s:I, s:I}", "orders", (json_int_t)db_int(r, 0, 2),
-						 "revenue", (json_int_t)db_int(r, 0, 3)));
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_COUNTS], &r, "ii", (int64_t)LOW_STOCK, sid)))
+	if (!r->nrows)
+		return E_NOTFOUND;
+	d->id = db_int(r, 0, 0);
+	d->slug = db_cell(r, 0, 1);
+	d->display_name = db_cell(r, 0, 2);
+	d->contact_email = db_cell(r, 0, 3);
+	d->status = db_cell(r, 0, 4);
+	if ((e = db_exec(db, a, &sql[Q_SALES], &r, "i", seller_id)))
 		return e;
-	json_object_set_new(m, "counts", json_pack("{s:I, s:I, s:I, s:I}",
-		"active", (json_int_t)db_int(r, 0, 0), "drafts", (json_int_t)db_int(r, 0, 1),
-		"low", (json_int_t)db_int(r, 0, 2), "out", (json_int_t)db_int(r, 0, 3)));
-	json_object_set_new(m, "lowLimit", json_integer(LOW_STOCK));
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_LOW], &r, "ii", sid, (int64_t)LOW_STOCK)))
+	d->today_orders = db_int(r, 0, 0);
+	d->today_revenue = db_int(r, 0, 1);
+	d->week_orders = db_int(r, 0, 2);
+	d->week_revenue = db_int(r, 0, 3);
+	if ((e = db_exec(db, a, &sql[Q_COUNTS], &r, "ii", (int64_t)DASHBOARD_LOW_STOCK, seller_id)))
 		return e;
-	json_object_set_new(m, "lowStock", item_list(c, r, 1));
-	if ((e = db_exec(c->db, c->a, &sql[Q_OUT], &r, "i", sid)))
+	d->active = db_int(r, 0, 0);
+	d->drafts = db_int(r, 0, 1);
+	d->low = db_int(r, 0, 2);
+	d->out = db_int(r, 0, 3);
+	if ((e = db_exec(db, a, &sql[Q_LOW], &d->low_items, "ii", seller_id, (int64_t)DASHBOARD_LOW_STOCK)) ||
+	    (e = db_exec(db, a, &sql[Q_OUT], &d->out_items, "i", seller_id)))
 		return e;
-	json_object_set_new(m, "outOfStock", item_list(c, r, 0));
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_TO_SHIP_COUNT], &r, "i", sid)))
+	if ((e = db_exec(db, a, &sql[Q_TO_SHIP_COUNT], &r, "i", seller_id)))
 		return e;
-	json_object_set_new(m, "toShipCount", json_integer(db_int(r, 0, 0)));
-	if ((e = db_exec(c->db, c->a, &sql[Q_TO_SHIP], &r, "i", sid)))
-		return e;
-	list = json_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:s}",
-			"id", (json_int_t)db_int(r, i, 0), "date", db_cell(r, i, 1),
-			"shipTo", db_cell(r, i, 2), "units", (json_int_t)db_int(r, i, 3),
-			"url", arena_printf(c->a, "/seller/orders/%s", db_cell(r, i, 0))));
-	json_object_set_new(m, "toShip", list);
-	return E_OK;
+	d->to_ship_count = db_int(r, 0, 0);
+	return db_exec(db, a, &sql[Q_TO_SHIP], &d->to_ship, "i", seller_id);
 }

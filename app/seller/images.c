@@ -50,10 +50,8 @@
 #include "../core/arena.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../events/events.h"
 #include "../catalog/pcache.h"
 #include "images.h"
 
@@ -609,7 +607,7 @@ static VipsImage *pixels_only(VipsImage *img)
 
 /* Decodes and re-encodes. A file libvips cannot decode is a refusal (*why
  * set, E_INVAL); anything else failing is E_INTERNAL. */
-static enum err encode(struct ctx *c, const unsigned char *data, size_t len,
+static enum err encode(struct arena *a, const unsigned char *data, size_t len,
 		       const struct image_info *info, struct encoded *out, const char **why)
 {
 	VipsImage *in = NULL, *full = NULL, *mem = NULL, *small[SZ_COUNT] = { NULL };
@@ -652,7 +650,7 @@ static enum err encode(struct ctx *c, const unsigned char *data, size_t len,
 			e = E_INTERNAL;
 			goto out;
 		}
-		if (arena_on_reset(c->a, release_gfree, out->buf[k])) {
+		if (arena_on_reset(a, release_gfree, out->buf[k])) {
 			out->buf[k] = NULL;
 			e = E_NOMEM;
 			goto out;
@@ -765,7 +763,8 @@ static void sync_dir(const char *dir)
 /* ---- statements ---- */
 
 #define IMG_COLS "id, hash, width, height, alt, position"
-enum { I_ID, I_HASH, I_WIDTH, I_HEIGHT, I_ALT, I_POS };
+enum { I_ID = IMAGES_C_ID, I_HASH = IMAGES_C_HASH, I_WIDTH = IMAGES_C_WIDTH, I_HEIGHT = IMAGES_C_HEIGHT,
+       I_ALT = IMAGES_C_ALT, I_POS = IMAGES_C_POS };
 
 /* The storefront's view of the photos: products.images holds the full-size
  * URLs in order, products.thumbnail the card-size URL of the first. */
@@ -773,7 +772,7 @@ enum { I_ID, I_HASH, I_WIDTH, I_HEIGHT, I_ALT, I_POS };
 
 enum {
 	Q_PRODUCT, Q_PRODUCT_LOCK, Q_STATS, Q_STATS_LOCK, Q_LIST, Q_LIST_LOCK, Q_GET_LOCK, Q_OWNED,
-	Q_INSERT, Q_SET_ALT, Q_SET_POS, Q_DELETE, Q_REFRESH, Q_OUTBOX, Q_NAMED_LOCK,
+	Q_INSERT, Q_SET_ALT, Q_SET_POS, Q_DELETE, Q_REFRESH, Q_NAMED_LOCK,
 	Q_NAMED_UNLOCK, Q_HASH_USED, Q_COUNT
 };
 
@@ -807,8 +806,6 @@ static struct db_sql sql[Q_COUNT] = {
 			"p.thumbnail = (SELECT " URL_OF("card") " FROM product_images i WHERE i.product_id = p.id "
 			"ORDER BY i.position, i.id LIMIT 1) "
 			"WHERE p.id = ? AND p.seller_id = ?", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('ProductUpdated', ?, JSON_OBJECT('id', ?, 'change', 'images'))", 0 },
 	/* Lock names are at most 64 characters: 40 hex digits of the hash
 	 * are plenty to tell photos apart. */
 	[Q_NAMED_LOCK] = { "SELECT GET_LOCK(CONCAT('shop:media:', LEFT(?, 40)), 10)", 0 },
@@ -816,16 +813,9 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_HASH_USED] = { "SELECT COUNT(*) FROM product_images WHERE hash = ?", 0 },
 };
 
-/* The names seller_images.html uses. */
-const char *const images_vocab[] = {
-	"product", "id", "title", "url", "status", "images", "alt", "position", "width",
-	"height", "urls", "thumb", "card", "full", "first", "last", "csrf", "canAdd", "count",
-	"max", "error", "message", "fieldErrors", "image", "altValue", "altError",
-	NULL
-};
-
 void images_init(void)
 {
+	events_init();
 	db_register(sql, Q_COUNT);
 }
 
@@ -845,16 +835,6 @@ static void unlock_hash(struct db *db, struct arena *a, const char *hash)
 	struct db_res *r = NULL;
 
 	db_exec(db, a, &sql[Q_NAMED_UNLOCK], &r, "s", hash);
-}
-
-static enum err named_lock(struct ctx *c, const char *hash)
-{
-	return lock_hash(c->db, c->a, hash);
-}
-
-static void named_unlock(struct ctx *c, const char *hash)
-{
-	unlock_hash(c->db, c->a, hash);
 }
 
 /* Removes the files of hash when no row names them any more; 1 when it
@@ -878,11 +858,6 @@ static int collect_hash(struct db *db, struct arena *a, const char *hash)
 	}
 	unlock_hash(db, a, hash);
 	return gone;
-}
-
-static void media_collect(struct ctx *c, const char *hash)
-{
-	collect_hash(c->db, c->a, hash);
 }
 
 /* Photos whose files were written but whose row never committed (a worker
@@ -948,26 +923,12 @@ int images_sweep_batch(struct db *db, struct kv *kv, struct arena *a)
 
 /* ---- changes (one transaction each; may run again on a deadlock) ---- */
 
-struct img_op {
-	struct ctx *c;
-	int64_t seller, pid, iid;
-	/* add */
-	const char *hash;
-	int width, height;
-	const char *alt;	/* add, and update when set_alt */
-	/* update */
-	int set_alt;
-	int64_t to_pos;		/* 1-based target, 0: keep */
-	int move;		/* -1 up, +1 down, 0: none */
-	/* out */
-	const char *why;	/* a refusal in words */
-	const char *old_hash;	/* delete */
-};
+#define img_op image_op
 
 static enum err lock_product(struct db *db, struct img_op *op)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(db, op->c->a, &sql[Q_PRODUCT_LOCK], &r, "ii", op->pid, op->seller);
+	enum err e = db_exec(db, op->a, &sql[Q_PRODUCT_LOCK], &r, "ii", op->pid, op->seller);
 
 	if (!e && !r->nrows)
 		e = E_NOTFOUND;	/* no such item, or another seller's */
@@ -977,10 +938,11 @@ static enum err lock_product(struct db *db, struct img_op *op)
 /* The storefront's copy and the event, after any change. */
 static enum err publish(struct db *db, struct img_op *op)
 {
-	enum err e = db_exec(db, op->c->a, &sql[Q_REFRESH], NULL, "ii", op->pid, op->seller);
+	enum err e = db_exec(db, op->a, &sql[Q_REFRESH], NULL, "ii", op->pid, op->seller);
 
 	if (!e)
-		e = db_exec(db, op->c->a, &sql[Q_OUTBOX], NULL, "ii", op->pid, op->pid);
+		e = event_emit(db, op->a, EV_PRODUCT_UPDATED, op->pid,
+			       json_pack("{sI ss}", "id", (json_int_t)op->pid, "change", "images"));
 	return e;
 }
 
@@ -994,13 +956,13 @@ static enum err tx_add(struct db *db, void *p)
 
 	op->why = NULL;
 	if ((e = lock_product(db, op)) ||
-	    (e = db_exec(db, op->c->a, &sql[Q_STATS_LOCK], &r, "ii", op->pid, op->seller)))
+	    (e = db_exec(db, op->a, &sql[Q_STATS_LOCK], &r, "ii", op->pid, op->seller)))
 		return e;
 	if (db_int(r, 0, 0) >= IMAGES_PER_ITEM) {
 		op->why = full_msg;
 		return E_CONFLICT;
 	}
-	if ((e = db_exec(db, op->c->a, &sql[Q_INSERT], NULL, "iisiisi", op->pid, op->seller, op->hash,
+	if ((e = db_exec(db, op->a, &sql[Q_INSERT], NULL, "iisiisi", op->pid, op->seller, op->hash,
 			 (int64_t)op->width, (int64_t)op->height, op->alt ? op->alt : "",
 			 db_int(r, 0, 1) + 1)))
 		return e;
@@ -1019,7 +981,7 @@ static enum err renumber(struct db *db, struct img_op *op, const struct db_res *
 
 		if (db_int(r, row, I_POS) == (int64_t)k + 1)
 			continue;
-		if ((e = db_exec(db, op->c->a, &sql[Q_SET_POS], NULL, "iiii", (int64_t)k + 1,
+		if ((e = db_exec(db, op->a, &sql[Q_SET_POS], NULL, "iiii", (int64_t)k + 1,
 				 db_int(r, row, I_ID), op->pid, op->seller)))
 			return e;
 	}
@@ -1035,7 +997,7 @@ static enum err tx_update(struct db *db, void *p)
 
 	op->why = NULL;
 	if ((e = lock_product(db, op)) ||
-	    (e = db_exec(db, op->c->a, &sql[Q_LIST_LOCK], &r, "ii", op->pid, op->seller)))
+	    (e = db_exec(db, op->a, &sql[Q_LIST_LOCK], &r, "ii", op->pid, op->seller)))
 		return e;
 	n = r->nrows < IMAGES_PER_ITEM ? r->nrows : IMAGES_PER_ITEM;
 	for (size_t k = 0; k < n; k++) {
@@ -1046,12 +1008,12 @@ static enum err tx_update(struct db *db, void *p)
 	if (at == SIZE_MAX)
 		return E_NOTFOUND;
 	if (op->set_alt &&
-	    (e = db_exec(db, op->c->a, &sql[Q_SET_ALT], NULL, "siii", op->alt, op->iid, op->pid, op->seller)))
+	    (e = db_exec(db, op->a, &sql[Q_SET_ALT], NULL, "siii", op->alt, op->iid, op->pid, op->seller)))
 		return e;
 	to = at;
 	if (op->to_pos) {
 		if (op->to_pos > (int64_t)n) {
-			op->why = arena_printf(op->c->a, "position: must be from 1 to %zu (the item has %zu photo%s)",
+			op->why = arena_printf(op->a, "position: must be from 1 to %zu (the item has %zu photo%s)",
 					       n, n, n == 1 ? "" : "s");
 			return E_INVAL;
 		}
@@ -1080,15 +1042,15 @@ static enum err tx_delete(struct db *db, void *p)
 	enum err e;
 
 	if ((e = lock_product(db, op)) ||
-	    (e = db_exec(db, op->c->a, &sql[Q_GET_LOCK], &r, "iii", op->iid, op->pid, op->seller)))
+	    (e = db_exec(db, op->a, &sql[Q_GET_LOCK], &r, "iii", op->iid, op->pid, op->seller)))
 		return e;
 	if (!r->nrows)
 		return E_NOTFOUND;
-	op->old_hash = arena_strdup(op->c->a, db_cell(r, 0, I_HASH));
+	op->old_hash = arena_strdup(op->a, db_cell(r, 0, I_HASH));
 	if (!op->old_hash)
 		return E_NOMEM;
-	if ((e = db_exec(db, op->c->a, &sql[Q_DELETE], NULL, "iii", op->iid, op->pid, op->seller)) ||
-	    (e = db_exec(db, op->c->a, &sql[Q_LIST_LOCK], &r, "ii", op->pid, op->seller)))
+	if ((e = db_exec(db, op->a, &sql[Q_DELETE], NULL, "iii", op->iid, op->pid, op->seller)) ||
+	    (e = db_exec(db, op->a, &sql[Q_LIST_LOCK], &r, "ii", op->pid, op->seller)))
 		return e;
 	n = r->nrows < IMAGES_PER_ITEM ? r->nrows : IMAGES_PER_ITEM;
 	for (size_t k = 0; k < n; k++)
@@ -1100,20 +1062,9 @@ static enum err tx_delete(struct db *db, void *p)
 
 /* ---- an upload, from bytes to a committed row ---- */
 
-struct ingest {
-	const unsigned char *data;
-	size_t len;
-	const char *filename;	/* NULL for a raw body */
-	const char *alt;
-	/* out */
-	int status;		/* 0, or the refusal's HTTP status */
-	const char *why;
-	int64_t iid;
-};
-
-static enum err ingest(struct ctx *c, int64_t pid, struct ingest *in)
+enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct image_upload *in)
 {
-	struct img_op op = { .c = c, .seller = c->sess->seller_id, .pid = pid, .alt = in->alt };
+	struct img_op op = { .seller = seller_id, .pid = pid, .alt = in->alt, .a = a };
 	struct image_info info;
 	struct encoded enc;
 	struct db_res *r = NULL;
@@ -1145,7 +1096,7 @@ static enum err ingest(struct ctx *c, int64_t pid, struct ingest *in)
 	mime = magic_buffer(magic_db, in->data, in->len);
 	if ((t = type_of(mime)) == IMAGE_NONE) {
 		in->status = 415;
-		in->why = arena_printf(c->a, "Only JPEG, PNG, WebP and GIF photos are accepted; "
+		in->why = arena_printf(a, "Only JPEG, PNG, WebP and GIF photos are accepted; "
 				       "this file is %s.", mime ? mime : "of an unknown type");
 		return E_OK;
 	}
@@ -1157,14 +1108,14 @@ static enum err ingest(struct ctx *c, int64_t pid, struct ingest *in)
 	}
 	/* The item and its room, before the costly part (checked again, under
 	 * the lock, in the transaction). */
-	if ((e = db_exec(c->db, c->a, &sql[Q_STATS], &r, "ii", pid, op.seller)))
+	if ((e = db_exec(db, a, &sql[Q_STATS], &r, "ii", pid, op.seller)))
 		return e;
 	if (db_int(r, 0, 0) >= IMAGES_PER_ITEM) {
 		in->status = 409;
 		in->why = full_msg;
 		return E_OK;
 	}
-	if ((e = encode(c, in->data, in->len, &info, &enc, &in->why))) {
+	if ((e = encode(a, in->data, in->len, &info, &enc, &in->why))) {
 		if (e == E_INVAL)
 			in->status = 422;
 		return e == E_INVAL ? E_OK : e;
@@ -1172,25 +1123,25 @@ static enum err ingest(struct ctx *c, int64_t pid, struct ingest *in)
 	op.hash = enc.hash;
 	op.width = enc.width;
 	op.height = enc.height;
-	if (!(dir = arena_printf(c->a, "%s/%.2s", config.media_dir, enc.hash)))
+	if (!(dir = arena_printf(a, "%s/%.2s", config.media_dir, enc.hash)))
 		return E_NOMEM;
-	if ((e = named_lock(c, enc.hash)))
+	if ((e = lock_hash(db, a, enc.hash)))
 		return e;
 	locked = 1;
 	if ((e = ensure_dir(config.media_dir)) || (e = ensure_dir(dir)))
 		goto out;
 	for (int k = 0; k < SZ_COUNT; k++) {
-		char *path = media_path(c->a, enc.hash, k);
+		char *path = media_path(a, enc.hash, k);
 
 		if (!path) {
 			e = E_NOMEM;
 			goto out;
 		}
-		if ((e = write_atomic(c->a, dir, path, enc.buf[k], enc.len[k], &created[k])))
+		if ((e = write_atomic(a, dir, path, enc.buf[k], enc.len[k], &created[k])))
 			goto out;
 	}
 	sync_dir(dir);
-	e = db_tx(c->db, tx_add, &op);
+	e = db_tx(db, tx_add, &op);
 	if (e == E_CONFLICT || e == E_NOTFOUND) {
 		in->status = e == E_CONFLICT ? 409 : 404;
 		in->why = op.why;
@@ -1207,400 +1158,59 @@ out:
 	if (e || in->status)
 		for (int k = 0; k < SZ_COUNT; k++)
 			if (created[k])
-				unlink(media_path(c->a, enc.hash, k));
+				unlink(media_path(a, enc.hash, k));
 	if (locked)
-		named_unlock(c, enc.hash);
+		unlock_hash(db, a, enc.hash);
 	return e;
 }
 
-/* ---- request helpers ---- */
+/* ---- the other changes, and what the pages read ---- */
 
-/* The n-th {..} of the path as a positive id; 0 when it is not one
- * (answered 404, like an id that is not the seller's). */
-static int64_t path_id(const struct ctx *c, int n)
+enum err images_update(struct db *db, struct arena *a, struct image_op *op)
 {
-	const char *s = n < c->req->npathvar ? c->req->pathvar[n] : NULL;
-	int64_t id;
-
-	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
-		return 0;
-	return id;
+	op->a = a;
+	return db_tx(db, tx_update, op);
 }
 
-/* The seller's item (id, title, slug, status), or E_NOTFOUND. */
-static enum err load_product(struct ctx *c, int64_t pid, struct db_res **out)
+enum err images_delete(struct db *db, struct arena *a, struct image_op *op)
+{
+	enum err e;
+
+	op->a = a;
+	if (!op->pid || !op->iid)
+		return E_NOTFOUND;
+	if ((e = db_tx(db, tx_delete, op)))
+		return e;
+	pcache_bump(op->pid);
+	collect_hash(db, a, op->old_hash);
+	return E_OK;
+}
+
+enum err images_owned(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, int64_t iid)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_OWNED], &r, "iii", iid, pid, seller_id);
+
+	return e ? e : r->nrows ? E_OK : E_NOTFOUND;
+}
+
+enum err images_product(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct db_res **out)
 {
 	enum err e;
 
 	if (!pid)
 		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT], out, "ii", pid, c->sess->seller_id)))
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT], out, "ii", pid, seller_id)))
 		return e;
 	return (*out)->nrows ? E_OK : E_NOTFOUND;
 }
 
-/* A photo as the API shows it. */
-static json_t *image_json(struct ctx *c, const struct db_res *r, size_t i)
+enum err images_list(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct db_res **out)
 {
-	const char *hash = db_cell(r, i, I_HASH);
-
-	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:{s:s, s:s, s:s}}",
-		"id", (json_int_t)db_int(r, i, I_ID), "alt", db_cell(r, i, I_ALT),
-		"position", (json_int_t)db_int(r, i, I_POS), "width", (json_int_t)db_int(r, i, I_WIDTH),
-		"height", (json_int_t)db_int(r, i, I_HEIGHT), "urls",
-		"thumb", media_url(c->a, hash, SZ_THUMB), "card", media_url(c->a, hash, SZ_CARD),
-		"full", media_url(c->a, hash, SZ_FULL));
+	return db_exec(db, a, &sql[Q_LIST], out, "ii", pid, seller_id);
 }
 
-/* The item's photos in order, as an array for the API or the page. */
-static enum err list_json(struct ctx *c, int64_t pid, json_t **out)
+const char *images_url(struct arena *a, const char *hash, enum image_size size)
 {
-	struct db_res *r = NULL;
-	json_t *list;
-	enum err e;
-
-	*out = NULL;
-	if ((e = db_exec(c->db, c->a, &sql[Q_LIST], &r, "ii", pid, c->sess->seller_id)))
-		return e;
-	if (!(list = json_array()))
-		return E_NOMEM;
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_t *o = image_json(c, r, i);
-
-		if (!o) {
-			json_decref(list);
-			return E_NOMEM;
-		}
-		json_object_set_new(o, "first", json_boolean(i == 0));
-		json_object_set_new(o, "last", json_boolean(i + 1 == r->nrows));
-		json_array_append_new(list, o);
-	}
-	*out = list;
-	return E_OK;
-}
-
-/* ---- the page ---- */
-
-struct page_err {
-	int status;
-	const char *message;	/* above the form */
-	const char *image;	/* beside the file input */
-	const char *alt;	/* beside the new photo's alt text */
-	const char *alt_value;	/* the new photo's alt text as entered */
-	int64_t alt_id;		/* a photo whose alt text was refused */
-	const char *alt_id_value, *alt_id_error;
-};
-
-static const char *const done_notes[][2] = {
-	{ "added", "The photo was added." }, { "saved", "The alt text was saved." },
-	{ "moved", "The photo was moved." }, { "deleted", "The photo was deleted." },
-};
-
-static enum err page(struct ctx *c, int64_t pid, const struct page_err *pe)
-{
-	struct db_res *p = NULL;
-	json_t *m, *list, *v, *fe;
-	const char *csrf, *done;
-	size_t i, n;
-	enum err e;
-
-	if ((e = load_product(c, pid, &p)) || (e = list_json(c, pid, &list)))
-		return e;
-	m = reply_model(c, "seller_images", arena_printf(c->a, "Photos of %s", db_cell(p, 0, 1)));
-	if (!m) {
-		json_decref(list);
-		return E_NOMEM;
-	}
-	csrf = session_csrf(c);
-	n = json_array_size(list);
-	json_object_set_new(m, "csrf", json_string(csrf ? csrf : ""));
-	json_object_set_new(m, "product", json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)pid,
-		"title", db_cell(p, 0, 1), "url", arena_printf(c->a, "/p/%s", db_cell(p, 0, 2)),
-		"status", db_cell(p, 0, 3)));
-	json_object_set_new(m, "count", json_integer((json_int_t)n));
-	json_object_set_new(m, "max", json_integer(IMAGES_PER_ITEM));
-	json_object_set_new(m, "canAdd", json_boolean(n < IMAGES_PER_ITEM));
-	if (pe && pe->alt_id)
-		json_array_foreach(list, i, v)
-			if (json_integer_value(json_object_get(v, "id")) == pe->alt_id) {
-				json_object_set_new(v, "alt", json_string(pe->alt_id_value));
-				json_object_set_new(v, "altError", json_string(pe->alt_id_error));
-			}
-	json_object_set_new(m, "images", list);
-	if (pe) {
-		c->resp->status = pe->status;
-		if (pe->message)
-			json_object_set_new(m, "error", json_pack("{s:s}", "message", pe->message));
-		fe = json_object();
-		if (pe->image)
-			json_object_set_new(fe, "image", json_string(pe->image));
-		if (pe->alt)
-			json_object_set_new(fe, "alt", json_string(pe->alt));
-		json_object_set_new(m, "fieldErrors", fe);
-		json_object_set_new(m, "altValue", json_string(pe->alt_value ? pe->alt_value : ""));
-	}
-	if ((done = ctx_str(c, "done")))
-		for (i = 0; i < sizeof(done_notes) / sizeof(done_notes[0]); i++)
-			if (!strcmp(done, done_notes[i][0]))
-				c->notice = done_notes[i][1];
-	return E_OK;
-}
-
-static enum err back(struct ctx *c, int64_t pid, const char *done)
-{
-	return reply_redirect(c, 303, arena_printf(c->a, "/seller/items/%lld/images?done=%s",
-						   (long long)pid, done));
-}
-
-/* Alt text as sent: the route keys bound it loosely (and refuse control
- * characters); the real limit is checked here so the form can say so
- * beside the field. */
-static const char *alt_check(const char *alt)
-{
-	return alt && strlen(alt) > IMAGE_ALT_MAX ?
-		"Alt text must be at most " STR(IMAGE_ALT_MAX) " characters long." : NULL;
-}
-
-enum err h_seller_images(struct ctx *c)
-{
-	return page(c, path_id(c, 0), NULL);
-}
-
-enum err h_seller_image_upload(struct ctx *c)
-{
-	int64_t pid = path_id(c, 0);
-	const struct upload *u = req_upload(c->req, "image");
-	struct ingest in = { .alt = ctx_str(c, "alt") };
-	struct page_err pe = { .alt_value = in.alt };
-	struct db_res *p = NULL;
-	enum err e;
-
-	if ((e = load_product(c, pid, &p)))
-		return e;
-	if ((pe.alt = alt_check(in.alt))) {
-		pe.status = 400;
-		return page(c, pid, &pe);
-	}
-	if (!u || (!u->len && !*u->filename)) {
-		pe.status = 400;
-		pe.image = "Choose a photo to upload.";
-		return page(c, pid, &pe);
-	}
-	in.data = (const unsigned char *)u->data;
-	in.len = u->len;
-	in.filename = u->filename;
-	if ((e = ingest(c, pid, &in)))
-		return e;
-	if (in.status == 404)
-		return E_NOTFOUND;
-	if (in.status) {
-		pe.status = in.status;
-		pe.image = in.why;
-		return page(c, pid, &pe);
-	}
-	return back(c, pid, "added");
-}
-
-enum err h_seller_image_alt(struct ctx *c)
-{
-	struct img_op op = { .c = c, .seller = c->sess->seller_id, .pid = path_id(c, 0),
-			     .iid = path_id(c, 1), .set_alt = 1 };
-	const char *m;
-	enum err e;
-
-	if (!op.pid || !op.iid)
-		return E_NOTFOUND;
-	op.alt = ctx_str(c, "alt") ? ctx_str(c, "alt") : "";
-	if ((m = alt_check(op.alt))) {
-		struct page_err pe = { .status = 400, .alt_id = op.iid, .alt_id_value = op.alt,
-				       .alt_id_error = m, .message = "The alt text was not saved." };
-
-		return page(c, op.pid, &pe);
-	}
-	if ((e = db_tx(c->db, tx_update, &op)))
-		return e;
-	pcache_bump(op.pid);
-	return back(c, op.pid, "saved");
-}
-
-enum err h_seller_image_move(struct ctx *c)
-{
-	struct img_op op = { .c = c, .seller = c->sess->seller_id, .pid = path_id(c, 0),
-			     .iid = path_id(c, 1) };
-	const char *dir = ctx_str(c, "direction");
-	enum err e;
-
-	struct db_res *r = NULL;
-
-	if (!op.pid || !op.iid)
-		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_OWNED], &r, "iii", op.iid, op.pid, op.seller)))
-		return e;
-	if (!r->nrows)
-		return E_NOTFOUND;
-	if (dir && !strcmp(dir, "up"))
-		op.move = -1;
-	else if (dir && !strcmp(dir, "down"))
-		op.move = 1;
-	else
-		return reply_error(c, 400, "direction: must be up or down");
-	if ((e = db_tx(c->db, tx_update, &op)))
-		return e;
-	pcache_bump(op.pid);
-	return back(c, op.pid, "moved");
-}
-
-/* Shared by the page and the API: deletes, then removes the files if no
- * other row names them. */
-static enum err delete_image(struct ctx *c, int64_t pid, int64_t iid)
-{
-	struct img_op op = { .c = c, .seller = c->sess->seller_id, .pid = pid, .iid = iid };
-	enum err e;
-
-	if (!pid || !iid)
-		return E_NOTFOUND;
-	if ((e = db_tx(c->db, tx_delete, &op)))
-		return e;
-	pcache_bump(pid);
-	media_collect(c, op.old_hash);
-	return E_OK;
-}
-
-enum err h_seller_image_delete(struct ctx *c)
-{
-	int64_t pid = path_id(c, 0);
-	enum err e = delete_image(c, pid, path_id(c, 1));
-
-	return e ? e : back(c, pid, "deleted");
-}
-
-/* ---- the API ---- */
-
-enum err h_api_images(struct ctx *c)
-{
-	int64_t pid = path_id(c, 0);
-	struct db_res *p = NULL;
-	json_t *m, *list;
-	enum err e;
-
-	if ((e = load_product(c, pid, &p)) || (e = list_json(c, pid, &list)))
-		return e;
-	if (!(m = reply_model(c, NULL, NULL))) {
-		json_decref(list);
-		return E_NOMEM;
-	}
-	json_object_set_new(m, "items", list);
-	json_object_set_new(m, "max", json_integer(IMAGES_PER_ITEM));
-	return E_OK;
-}
-
-/* Answers one photo (read after the change committed). */
-static enum err api_image(struct ctx *c, int64_t pid, int64_t iid, int status)
-{
-	json_t *list, *v, *m;
-	size_t i;
-	enum err e;
-
-	if ((e = list_json(c, pid, &list)))
-		return e;
-	json_array_foreach(list, i, v) {
-		if (json_integer_value(json_object_get(v, "id")) != iid)
-			continue;
-		if (!(m = reply_model(c, NULL, NULL))) {
-			json_decref(list);
-			return E_NOMEM;
-		}
-		json_object_update(m, v);
-		json_object_del(m, "first");
-		json_object_del(m, "last");
-		json_decref(list);
-		c->resp->status = status;
-		return E_OK;
-	}
-	json_decref(list);
-	return E_NOTFOUND;
-}
-
-/* The body's content type says it is not a form or JSON: the photo itself. */
-static int raw_body(const struct req *r)
-{
-	const char *ct = r->content_type ? r->content_type : "";
-
-	return r->body_len && strncasecmp(ct, "multipart/form-data", 19) &&
-	       strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
-	       strncasecmp(ct, "application/json", 16);
-}
-
-enum err h_api_image_create(struct ctx *c)
-{
-	int64_t pid = path_id(c, 0);
-	const struct upload *u = req_upload(c->req, "image");
-	struct ingest in = { .alt = ctx_str(c, "alt") };
-	struct db_res *p = NULL;
-	const char *m;
-	enum err e;
-
-	if ((e = load_product(c, pid, &p)))
-		return e;
-	if ((m = alt_check(in.alt)))
-		return reply_error(c, 400, arena_printf(c->a, "alt: %s", m));
-	if (u) {
-		in.data = (const unsigned char *)u->data;
-		in.len = u->len;
-		in.filename = u->filename;
-	} else if (raw_body(c->req)) {
-		in.data = (const unsigned char *)c->req->body;
-		in.len = c->req->body_len;
-	} else {
-		return reply_error(c, 400, "Send the photo as the multipart/form-data file field \"image\", "
-				   "or as the request body itself.");
-	}
-	if ((e = ingest(c, pid, &in)))
-		return e;
-	if (in.status)
-		return reply_error(c, in.status, in.why);
-	resp_header(c->resp, arena_printf(c->a, "Location: /api/items/%lld/images/%lld",
-					  (long long)pid, (long long)in.iid));
-	return api_image(c, pid, in.iid, 201);
-}
-
-enum err h_api_image_update(struct ctx *c)
-{
-	struct img_op op = { .c = c, .seller = c->sess->seller_id, .pid = path_id(c, 0),
-			     .iid = path_id(c, 1) };
-	json_t *alt = json_object_get(c->req->json, "alt");
-	const char *m;
-	enum err e;
-
-	if (!op.pid || !op.iid)
-		return E_NOTFOUND;
-	/* The keys count "" as absent; in a PATCH it clears the alt text. */
-	if (alt && !json_is_string(alt))
-		return reply_error(c, 400, "alt: must be text");
-	if (ctx_has(c, "alt") || alt) {
-		op.set_alt = 1;
-		op.alt = ctx_has(c, "alt") ? ctx_str(c, "alt") : "";
-		if ((m = alt_check(op.alt)))
-			return reply_error(c, 400, arena_printf(c->a, "alt: %s", m));
-	}
-	op.to_pos = ctx_int(c, "position", 0);
-	if (!op.set_alt && !op.to_pos)
-		return reply_error(c, 400, "Send alt, position or both.");
-	e = db_tx(c->db, tx_update, &op);
-	if (e == E_INVAL && op.why)
-		return reply_error(c, 400, op.why);
-	if (e)
-		return e;
-	pcache_bump(op.pid);
-	return api_image(c, op.pid, op.iid, 200);
-}
-
-enum err h_api_image_delete(struct ctx *c)
-{
-	enum err e = delete_image(c, path_id(c, 0), path_id(c, 1));
-
-	if (e)
-		return e;
-	c->resp->status = 204;	/* no model: an empty body */
-	return E_OK;
+	return media_url(a, hash, (int)size);
 }

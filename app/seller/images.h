@@ -6,11 +6,12 @@
 #define SELLER_IMAGES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "../core/err.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 struct kv;
 
 #define IMAGES_PER_ITEM		12
@@ -76,15 +77,55 @@ size_t images_webp_strip(unsigned char *p, size_t n);
  * libvips and libmagic are set up in each worker on its first upload. */
 void images_init(void);
 
-/* Page and API handlers (app/seller/images_routes.inc). */
-enum err h_seller_images(struct ctx *c);
-enum err h_seller_image_upload(struct ctx *c);
-enum err h_seller_image_alt(struct ctx *c);
-enum err h_seller_image_move(struct ctx *c);
-enum err h_seller_image_delete(struct ctx *c);
-enum err h_api_images(struct ctx *c);
-enum err h_api_image_create(struct ctx *c);
-enum err h_api_image_update(struct ctx *c);
-enum err h_api_image_delete(struct ctx *c);
+/* ---- changes and reads (the pages are images_pages.c's) ---- */
+
+/* An upload. */
+struct image_upload {
+	const unsigned char *data;
+	size_t len;
+	const char *filename;	/* the client's name; NULL for a raw body */
+	const char *alt;
+	/* out */
+	int status;		/* 0, or the refusal's HTTP status (400, 409, 413, 415, 422, 404) */
+	const char *why;	/* the refusal in words */
+	int64_t iid;		/* the new photo */
+};
+
+/* Checks, decodes, re-encodes and stores a photo of seller_id's item pid,
+ * then commits its row (ProductUpdated). E_OK with in->status set when the
+ * photo is refused; an error only when something failed. */
+enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct image_upload *in);
+
+/* A change to one photo of a seller's item. */
+struct image_op {
+	int64_t seller, pid, iid;
+	const char *hash;	/* (images_add's) */
+	int width, height;
+	const char *alt;	/* with set_alt */
+	int set_alt;
+	int64_t to_pos;		/* 1-based target, 0: keep */
+	int move;		/* -1 up, +1 down, 0: none */
+	/* out */
+	const char *why;	/* a refusal in words (E_INVAL, E_CONFLICT) */
+	const char *old_hash;	/* what was deleted */
+	struct arena *a;	/* set by the functions */
+};
+
+/* Alt text and position, in one transaction. E_NOTFOUND: not the seller's
+ * photo; E_INVAL with op->why: a position out of range. */
+enum err images_update(struct db *db, struct arena *a, struct image_op *op);
+/* Deletes the photo, then its files when no other row names them. */
+enum err images_delete(struct db *db, struct arena *a, struct image_op *op);
+/* E_OK when iid is a photo of seller_id's item pid, else E_NOTFOUND. */
+enum err images_owned(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, int64_t iid);
+/* The seller's item (id, title, slug, status), or E_NOTFOUND. */
+enum err images_product(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct db_res **out);
+/* The item's photos in order, with the columns below. */
+enum { IMAGES_C_ID, IMAGES_C_HASH, IMAGES_C_WIDTH, IMAGES_C_HEIGHT, IMAGES_C_ALT, IMAGES_C_POS };
+enum err images_list(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct db_res **out);
+
+/* The URL nginx serves a stored size of the photo hash at. */
+enum image_size { IMAGE_SIZE_FULL, IMAGE_SIZE_CARD, IMAGE_SIZE_THUMB };
+const char *images_url(struct arena *a, const char *hash, enum image_size size);
 
 #endif

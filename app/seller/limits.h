@@ -1,7 +1,8 @@
-/* The rules every writer of a seller's listing applies: the item forms and
- * API (app/seller/items.c), the bulk import (app/seller/bulk.c) and the stock
- * pages. One place, so a row the form refuses is refused by the import too,
- * with the same words. The database's column sizes and CHECKs back them up. */
+/* The limits every writer of a seller's listing applies: listing_check()
+ * (app/catalog/listing.c) for the item forms and API, the bulk import and
+ * the demo import, and the stock pages. One place, so a row the form refuses
+ * is refused by the import too. The database's column sizes and CHECKs back
+ * them up. */
 #ifndef SELLER_LIMITS_H
 #define SELLER_LIMITS_H
 
