@@ -20,6 +20,7 @@
 #include "../account/address.h"
 #include "../account/session.h"
 #include "../cart/cart.h"
+#include "../inventory/inventory.h"
 #include "../order/order.h"
 #include "../payment/payment.h"
 #include "pricing.h"
@@ -365,10 +366,11 @@ static enum err tx_place(struct db *db, void *arg)
 				 pln->unit_price, (int64_t)pln->quantity, pln->discount, pln->tax)))
 			return e;
 		pl->holds[k].sku_id = l->sku_id;
+		pl->holds[k].product_id = l->product_id;
 		pl->holds[k].quantity = pln->quantity;
 		k++;
 	}
-	e = order_hold(db, c->a, pl->order_id, pl->holds, pl->p->n, now + hold_ttl, &pl->short_line);
+	e = inventory_hold(db, c->a, pl->order_id, pl->holds, pl->p->n, now + hold_ttl, &pl->short_line);
 	if (e)
 		return e;	/* E_CONFLICT: short; everything rolls back */
 	if (q->promo_id) {

@@ -24,6 +24,8 @@
 #include "../store/db.h"
 #include "../account/session.h"
 #include "../catalog/catalog.h"
+#include "../events/events.h"
+#include "../inventory/inventory.h"
 #include "../order/order.h"
 #include "../payment/payment.h"
 #include "../core/sig.h"
@@ -60,14 +62,12 @@ enum {
 	Q_LIST, Q_HEAD, Q_HEAD_LOCK, Q_ORDER_LOCK, Q_MYLINES, Q_MYLINES_LOCK, Q_ALL_LINES, Q_COUNTS,
 	Q_PICK, Q_SHIP_INS, Q_LINE_ASSIGN, Q_UNASSIGNED, Q_OTHER_PENDING, Q_SET_FINAL, Q_SHIPMENT,
 	Q_SHIPMENT_LOCK, Q_SHIPMENT_FAIL, Q_SHIPMENT_SHIPPED, Q_SHIPMENT_LINES, Q_LINES_SHIPPED,
-	Q_HOLDS_SKU, Q_INV_SHIP, Q_HOLD_STATE, Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW,
-	Q_INV_UNCOMMIT, Q_INV_RESTOCK, Q_MOVEMENT, Q_STOCK_EVENT, Q_LINE_CANCEL,
+	Q_LINE_CANCEL,
 	Q_MY_SHIPMENTS, Q_TRACKING, Q_MY_SHIPMENT_LOCK, Q_DELIVER, Q_LINES_DELIVER, Q_BY_TRACKING,
 	Q_CARRIER_EVENT, Q_REFUND_INS, Q_REFUND_LINE_INS, Q_LINE_REFUND_RESERVE, Q_REFUND,
 	Q_REFUND_LOCK, Q_REFUND_LINES, Q_REFUND_DONE, Q_REFUND_SOFT, Q_REFUND_FAILED,
 	Q_LINE_UNRESERVE, Q_LINE_RETURNED, Q_MY_REFUNDS, Q_EVENTS, Q_RETRY_SHIPMENTS,
-	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_RETURN_WH, Q_OPEN_LEFT,
-	Q_OUTBOX, NQ
+	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -115,22 +115,6 @@ static struct db_sql sql[NQ] = {
 	[Q_SHIPMENT_LINES] = { "SELECT line_no, sku_id, quantity, product_id FROM order_lines WHERE shipment_id = ? "
 			       "ORDER BY sku_id, line_no FOR UPDATE", 0 },
 	[Q_LINES_SHIPPED] = { "UPDATE order_lines SET state = 'shipped' WHERE shipment_id = ? AND state = 'picked'", 0 },
-	[Q_HOLDS_SKU] = { "SELECT id, warehouse_id, quantity FROM holds WHERE order_id = ? AND sku_id = ? "
-			  "AND state = 'committed' ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_INV_SHIP] = { "UPDATE inventory SET committed = committed - ? WHERE sku_id = ? AND warehouse_id = ? "
-			 "AND committed >= ?", 0 },
-	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
-	[Q_HOLD_SHRINK] = { "UPDATE holds SET quantity = quantity - ? WHERE id = ? AND quantity > ?", 0 },
-	[Q_HOLD_SPLIT] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, state, expires_at) "
-			   "VALUES (?, ?, ?, ?, ?, NOW(3))", 0 },
-	[Q_INV_LOCK_ROW] = { "SELECT available FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
-	[Q_INV_UNCOMMIT] = { "UPDATE inventory SET committed = committed - ?, available = available + ? "
-			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
-	[Q_INV_RESTOCK] = { "UPDATE inventory SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
-	[Q_MOVEMENT] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
-			 "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
-	[Q_STOCK_EVENT] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('StockChanged', ?, "
-			    "JSON_OBJECT('productId', ?, 'orderId', ?, 'reason', ?))", 0 },
 	[Q_LINE_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND seller_id = ? "
 			    "AND line_no = ? AND state IN ('open', 'picked') AND shipment_id IS NULL", 0 },
 	[Q_MY_SHIPMENTS] = { SHIPMENT_COLS "AND s.seller_id = ? ORDER BY s.id", 0 },
@@ -181,10 +165,7 @@ static struct db_sql sql[NQ] = {
 	[Q_CLAIM_REFUND] = { "UPDATE refunds SET next_attempt_at = NOW(3) + INTERVAL 30 SECOND WHERE id = ? "
 			     "AND status = 'pending' AND next_attempt_at <= NOW(3)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ?", 0 },
-	[Q_RETURN_WH] = { "SELECT warehouse_id FROM holds WHERE order_id = ? AND sku_id = ? AND state = 'shipped' "
-			  "ORDER BY warehouse_id LIMIT 1", 0 },
 	[Q_OPEN_LEFT] = { "SELECT COUNT(*) FROM order_lines WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES (?, ?, ?)", 0 },
 };
 
 void fulfillment_init(void)
@@ -195,6 +176,8 @@ void fulfillment_init(void)
 		return;
 	done = 1;
 	db_register(sql, NQ);
+	events_init();
+	inventory_init();
 	order_init();
 	catalog_init();
 	payment_init();
@@ -315,6 +298,19 @@ static int64_t units_amount(int64_t amount, int64_t qty, int64_t from, int64_t k
 	return (int64_t)((__int128)amount * (from + k) / qty - (__int128)amount * from / qty);
 }
 
+/* An event of the order {"orderId", ...} in the caller's transaction. */
+static enum err order_event(struct db *db, struct arena *a, enum event_type type, int64_t order_id,
+			    const char *key, int64_t id, const char *key2, int64_t v2)
+{
+	json_t *p = json_pack("{sI}", "orderId", (json_int_t)order_id);
+
+	if (p && key)
+		json_object_set_new(p, key, json_integer(id));
+	if (p && key2)
+		json_object_set_new(p, key2, json_integer(v2));
+	return event_emit(db, a, type, order_id, p);
+}
+
 /* Moves the order's status to what its lines say (see fulfillment.h), inside
  * the caller's transaction, after the order row was locked. A move the state
  * machine does not allow is left alone (the lines are the truth). */
@@ -360,72 +356,8 @@ static enum err settle_status(struct db *db, struct arena *a, int64_t order_id, 
 		return E_OK;
 	}
 	if (e == E_OK && !strcmp(to, "cancelled"))
-		e = db_exec(db, a, &sql[Q_OUTBOX], NULL, "sis", "OrderCancelled", order_id,
-			    arena_printf(a, "{\"orderId\": %lld}", (long long)order_id));
+		e = order_event(db, a, EV_ORDER_CANCELLED, order_id, NULL, 0, NULL, 0);
 	return e;
-}
-
-/* Moves qty units of sku from the order's committed holds to `to_state`
- * ('shipped': they leave the warehouse; 'released': back to available),
- * lowest warehouse first. Holds are split so that inventory.committed
- * always equals the committed holds. Neither is a stock movement: the
- * units stay the SKU's (on the shelf, or counted as shipped in the holds),
- * which is what keeps movements = available + reserved + committed +
- * shipped (app/reconcile). */
-static enum err take_holds(struct db *db, struct arena *a, int64_t order_id, int64_t sku, int64_t qty,
-			   const char *to_state)
-{
-	struct db_res *h = NULL;
-	int64_t need = qty;
-	enum err e;
-
-	if ((e = db_exec(db, a, &sql[Q_HOLDS_SKU], &h, "ii", order_id, sku)))
-		return e;
-	for (size_t i = 0; i < h->nrows && need > 0; i++) {
-		int64_t hid = db_int(h, i, 0), wh = db_int(h, i, 1), hq = db_int(h, i, 2);
-		int64_t take = hq < need ? hq : need;
-
-		if (!strcmp(to_state, "shipped")) {
-			e = db_exec(db, a, &sql[Q_INV_SHIP], NULL, "iiii", take, sku, wh, take);
-		} else {
-			struct db_res *inv = NULL;
-
-			if ((e = db_exec(db, a, &sql[Q_INV_LOCK_ROW], &inv, "ii", sku, wh)))
-				return e;
-			if (!inv->nrows)
-				return E_INTERNAL;
-			e = db_exec(db, a, &sql[Q_INV_UNCOMMIT], NULL, "iiiii", take, take, sku, wh, take);
-		}
-		if (e)
-			return e;
-		if (db_affected(db) != 1)
-			return E_CONFLICT;	/* the guard held: committed is short */
-		if (take == hq)
-			e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", to_state, hid);
-		else if (!(e = db_exec(db, a, &sql[Q_HOLD_SHRINK], NULL, "iii", take, hid, take)))
-			e = db_exec(db, a, &sql[Q_HOLD_SPLIT], NULL, "iiiis", order_id, sku, wh, take, to_state);
-		if (e)
-			return e;
-		need -= take;
-	}
-	if (need > 0) {
-		log_err("order %lld: sku %lld: %lld units not in committed holds", (long long)order_id,
-			(long long)sku, (long long)need);
-		return E_INTERNAL;
-	}
-	return E_OK;
-}
-
-/* StockChanged for a product, its stock_total and read model, in the
- * caller's transaction. */
-static enum err stock_changed(struct db *db, struct arena *a, int64_t product_id, int64_t order_id,
-			      const char *reason)
-{
-	enum err e;
-
-	if ((e = db_exec(db, a, &sql[Q_STOCK_EVENT], NULL, "iiis", product_id, product_id, order_id, reason)))
-		return e;
-	return catalog_refresh_digest(db, a, product_id);	/* stock_total too */
 }
 
 /* After the last open line is shipped or cancelled: what is still authorized
@@ -859,7 +791,7 @@ static enum err tx_shipped(struct db *db, void *p)
 	struct shipped *sp = p;
 	struct arena *a = sp->a;
 	struct db_res *o = NULL, *s = NULL, *l = NULL;
-	int64_t last_product = 0;
+	struct stock_line *sl;
 	enum err e;
 
 	if ((e = db_exec(db, a, &sql[Q_ORDER_LOCK], &o, "i", sp->order_id)) ||
@@ -871,23 +803,18 @@ static enum err tx_shipped(struct db *db, void *p)
 	    (e = db_exec(db, a, &sql[Q_SHIPMENT_LINES], &l, "i", sp->shipment_id)))
 		return e;
 	/* Units leave the warehouse: committed goes down, lines in sku order. */
-	for (size_t i = 0; i < l->nrows; i++)
-		if ((e = take_holds(db, a, sp->order_id, db_int(l, i, 1), db_int(l, i, 2), "shipped")))
-			return e;
+	if (!(sl = arena_alloc(a, sizeof(*sl) * (l->nrows + 1))))
+		return E_NOMEM;
 	for (size_t i = 0; i < l->nrows; i++) {
-		int64_t pid = db_int(l, i, 3);
-
-		if (pid == last_product)
-			continue;
-		last_product = pid;
-		if ((e = stock_changed(db, a, pid, sp->order_id, "shipped")))
-			return e;
+		sl[i].sku_id = db_int(l, i, 1);
+		sl[i].quantity = db_int(l, i, 2);
+		sl[i].product_id = db_int(l, i, 3);
 	}
+	if ((e = inventory_ship(db, a, sp->order_id, sl, l->nrows)))
+		return e;
 	if ((e = db_exec(db, a, &sql[Q_LINES_SHIPPED], NULL, "i", sp->shipment_id)) ||
 	    (e = db_exec(db, a, &sql[Q_SET_PAYST], NULL, "si", sp->pay_status, sp->order_id)) ||
-	    (e = db_exec(db, a, &sql[Q_OUTBOX], NULL, "sis", "ShipmentShipped", sp->order_id,
-			 arena_printf(a, "{\"orderId\": %lld, \"shipmentId\": %lld}", (long long)sp->order_id,
-				      (long long)sp->shipment_id))))
+	    (e = order_event(db, a, EV_SHIPMENT_SHIPPED, sp->order_id, "shipmentId", sp->shipment_id, NULL, 0)))
 		return e;
 	return settle_status(db, a, sp->order_id, sp->actor, sp->reason);
 }
@@ -1390,8 +1317,9 @@ static enum err tx_refund_req(struct db *db, void *p)
 				return e;
 			if (db_affected(db) != 1)
 				return E_CONFLICT;
-			if ((e = take_holds(db, c->a, rq->order_id, db_int(l, row, L_SKU), qty, "released")) ||
-			    (e = stock_changed(db, c->a, db_int(l, row, L_PRODUCT), rq->order_id, "line cancelled")))
+			struct stock_line sl = { db_int(l, row, L_SKU), db_int(l, row, L_PRODUCT), qty };
+
+			if ((e = inventory_unship(db, c->a, rq->order_id, &sl, 1, "line cancelled")))
 				return e;
 			rq->cancelled++;
 			continue;
@@ -1419,9 +1347,7 @@ static enum err tx_refund_req(struct db *db, void *p)
 					 units[i], money[i])))
 				return e;
 		}
-		if ((e = db_exec(db, c->a, &sql[Q_OUTBOX], NULL, "sis", "RefundRequested", rq->order_id,
-				 arena_printf(c->a, "{\"orderId\": %lld, \"refundId\": %lld, \"amount\": %lld}",
-					      (long long)rq->order_id, (long long)rid, (long long)total))))
+		if ((e = order_event(db, c->a, EV_REFUND_REQUESTED, rq->order_id, "refundId", rid, "amount", total)))
 			return e;
 	} else if (rq->refunding) {
 		refuse(rq->o, 409, "Nothing was paid for these units, so there is nothing to refund.");
@@ -1446,7 +1372,7 @@ static enum err tx_refund_end(struct db *db, void *p)
 	struct refund_end *re = p;
 	struct arena *a = re->a;
 	struct db_res *o = NULL, *r = NULL, *l = NULL;
-	int64_t last_product = 0;
+	struct stock_line *sl;
 	enum err e;
 
 	if ((e = db_exec(db, a, &sql[Q_ORDER_LOCK], &o, "i", re->order_id)) ||
@@ -1470,42 +1396,21 @@ static enum err tx_refund_end(struct db *db, void *p)
 	if ((e = db_exec(db, a, &sql[Q_REFUND_DONE], NULL, "si", re->gateway_id, re->refund_id)))
 		return e;
 	/* The units come back into stock where they left from (rows locked
-	 * in sku order), one movement each. */
+	 * in sku order), one movement each; then the lines say so. */
+	if (!(sl = arena_alloc(a, sizeof(*sl) * (l->nrows + 1))))
+		return E_NOMEM;
 	for (size_t i = 0; i < l->nrows; i++) {
-		struct db_res *w = NULL, *inv = NULL;
-		int64_t sku = db_int(l, i, 3), k = db_int(l, i, 1), wh;
-
-		if ((e = db_exec(db, a, &sql[Q_RETURN_WH], &w, "ii", re->order_id, sku)))
-			return e;
-		if (!w->nrows)
-			return E_INTERNAL;
-		wh = db_int(w, 0, 0);
-		if ((e = db_exec(db, a, &sql[Q_INV_LOCK_ROW], &inv, "ii", sku, wh)))
-			return e;
-		if (!inv->nrows)
-			return E_INTERNAL;
-		if ((e = db_exec(db, a, &sql[Q_INV_RESTOCK], NULL, "iii", k, sku, wh)))
-			return e;
-		if (db_affected(db) != 1)
-			return E_INTERNAL;
-		if ((e = db_exec(db, a, &sql[Q_MOVEMENT], NULL, "iiiiiss", sku, wh, re->seller_id, k,
-				 db_int(inv, 0, 0) + k, "returned units restocked",
-				 arena_printf(a, "refund:order:%lld", (long long)re->order_id))) ||
-		    (e = db_exec(db, a, &sql[Q_LINE_RETURNED], NULL, "ii", re->order_id, db_int(l, i, 0))))
-			return e;
+		sl[i].sku_id = db_int(l, i, 3);
+		sl[i].quantity = db_int(l, i, 1);
+		sl[i].product_id = db_int(l, i, 4);
 	}
-	for (size_t i = 0; i < l->nrows; i++) {
-		int64_t pid = db_int(l, i, 4);
-
-		if (pid == last_product)
-			continue;
-		last_product = pid;
-		if ((e = stock_changed(db, a, pid, re->order_id, "returned")))
+	if ((e = inventory_restock(db, a, re->order_id, re->seller_id, sl, l->nrows,
+				   arena_printf(a, "refund:order:%lld", (long long)re->order_id))))
+		return e;
+	for (size_t i = 0; i < l->nrows; i++)
+		if ((e = db_exec(db, a, &sql[Q_LINE_RETURNED], NULL, "ii", re->order_id, db_int(l, i, 0))))
 			return e;
-	}
-	if ((e = db_exec(db, a, &sql[Q_OUTBOX], NULL, "sis", "RefundSucceeded", re->order_id,
-			 arena_printf(a, "{\"orderId\": %lld, \"refundId\": %lld}", (long long)re->order_id,
-				      (long long)re->refund_id))))
+	if ((e = order_event(db, a, EV_REFUND_SUCCEEDED, re->order_id, "refundId", re->refund_id, NULL, 0)))
 		return e;
 	return settle_status(db, a, re->order_id, re->actor,
 			     arena_printf(a, "refund %lld: returned units refunded", (long long)re->refund_id));

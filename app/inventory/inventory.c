@@ -11,6 +11,7 @@
 #include "../store/db.h"
 #include "../account/session.h"
 #include "../catalog/catalog.h"
+#include "../events/events.h"
 #include "../seller/limits.h"
 #include "inventory.h"
 
@@ -18,7 +19,7 @@
 
 enum {
 	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE,
-	Q_OUTBOX, Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, NQ
+	Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -41,8 +42,6 @@ static struct db_sql sql[NQ] = {
 			"AND available = ?", 0 },
 	[Q_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 		     "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('StockChanged', ?, JSON_OBJECT('productId', ?, 'reason', ?))", 0 },
 	[Q_RESERVED_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
 	/* A locking read: the latest committed holds, not the snapshot's. */
 	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
@@ -75,7 +74,9 @@ void inventory_init(void)
 		return;
 	done = 1;
 	catalog_init();
+	events_init();
 	db_register(sql, NQ);
+	inventory_holds_init();
 }
 
 /* Names the stock page uses. */
@@ -94,7 +95,8 @@ enum err inventory_product_changed(struct db *db, struct arena *a, int64_t produ
 
 	if ((e = catalog_refresh_digest(db, a, product_id)))	/* stock_total too */
 		return e;
-	return db_exec(db, a, &sql[Q_OUTBOX], NULL, "iis", product_id, product_id, reason ? reason : "");
+	return event_emit(db, a, EV_STOCK_CHANGED, product_id, json_pack("{sIss}", "productId", (json_int_t)product_id,
+									    "reason", reason ? reason : ""));
 }
 
 enum err inventory_change_in_tx(struct db *db, struct arena *a, struct stock_change *ch)

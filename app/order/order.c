@@ -19,14 +19,15 @@
 #include "../mail/mail.h"
 #include "../payment/payment.h"
 #include "../fulfillment/fulfillment.h"
+#include "../events/events.h"
+#include "../inventory/inventory.h"
 #include "order.h"
 
 enum {
-	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
-	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
-	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, Q_STRAY_HOLD, NQ
+	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
+	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
+	Q_LINK_INTENT, Q_SET_PAYST, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -38,21 +39,6 @@ enum { O_ID, O_USER, O_STATUS, O_CUR, O_SUB, O_SHIP, O_TAX, O_DISC, O_TOTAL, O_M
        O_BRAND, O_LAST4, O_PAYERR, O_HOSTED, O_EXPIRES, O_CREATED };
 
 static struct db_sql sql[NQ] = {
-	[Q_INV_LOCK] = { "SELECT warehouse_id, available FROM inventory WHERE sku_id = ? "
-			 "ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_INV_RESERVE] = { "UPDATE inventory SET available = available - ?, reserved = reserved + ? "
-			    "WHERE sku_id = ? AND warehouse_id = ? AND available >= ?", 0 },
-	[Q_HOLD_INS] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at) "
-			 "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
-	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state FROM holds "
-			 "WHERE order_id = ? AND state IN ('held', 'committed') ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
-	[Q_INV_COMMIT] = { "UPDATE inventory SET reserved = reserved - ?, committed = committed + ? "
-			   "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
-			      "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNCOMMIT] = { "UPDATE inventory SET committed = committed - ?, available = available + ? "
-			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
-	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
 	[Q_PRODUCTS_OF] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? ORDER BY product_id", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, user_id, payment_intent FROM orders WHERE id = ? FOR UPDATE", 0 },
 	[Q_STATE] = { "SELECT status, payment_intent FROM orders WHERE id = ? AND user_id = ?", 0 },
@@ -65,7 +51,6 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_DECLINED] = { "UPDATE orders SET payment_status = 'requires_payment_method', payment_error = ? "
 			     "WHERE id = ?", 0 },
 	[Q_USER] = { "SELECT email, name FROM users WHERE id = ?", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES (?, ?, ?)", 0 },
 	[Q_EXPIRED] = { "SELECT o.id, o.payment_intent FROM orders o "
 			"WHERE o.status IN ('pending_payment', 'payment_failed') AND o.hold_expires_at < NOW(3) "
 			"AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.order_id = o.id "
@@ -89,15 +74,8 @@ static struct db_sql sql[NQ] = {
 	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
 			    "AND total = ? AND currency = UPPER(?)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
-	[Q_STRAY_HOLD] = { "SELECT h.sku_id, h.warehouse_id, h.quantity, o.status FROM holds h "
-			   "JOIN orders o ON o.id = h.order_id WHERE h.id = ? AND h.state = 'held' FOR UPDATE", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
-	/* One StockChanged event per product of the order (for the search
-	 * index and caches), in the transaction that moved its units. */
-	[Q_STOCK_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-			     "SELECT 'StockChanged', product_id, JSON_OBJECT('productId', product_id, 'orderId', order_id, "
-			     "'reason', ?) FROM order_lines WHERE order_id = ? GROUP BY product_id, order_id", 0 },
 };
 
 void order_init(void)
@@ -109,6 +87,8 @@ void order_init(void)
 	pricing_init();	/* a release gives back the promo use */
 	db_register(sql, NQ);
 	payment_init();
+	events_init();
+	inventory_init();
 	fulfillment_init();	/* the shopper's tracking (guards against the cycle) */
 }
 
@@ -176,13 +156,6 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
 
 /* ---- holds ---- */
 
-static int by_sku(const void *x, const void *y)
-{
-	const struct hold_req *a = x, *b = y;
-
-	return a->sku_id < b->sku_id ? -1 : a->sku_id > b->sku_id;
-}
-
 enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 {
 	struct db_res *r = NULL;
@@ -193,94 +166,10 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	return e;
 }
 
-enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason)
+/* An order event {"orderId"} in the caller's transaction. */
+static enum err order_event(struct db *db, struct arena *a, enum event_type type, int64_t order_id)
 {
-	return db_exec(db, a, &sql[Q_STOCK_EVENTS], NULL, "si", reason, order_id);
-}
-
-enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
-		    size_t n, int64_t expires, size_t *short_out)
-{
-	int shortage = 0;
-	enum err e;
-
-	*short_out = (size_t)-1;
-	/* One order, one lock order: by SKU id, then warehouse id (the ORDER BY
-	 * of Q_INV_LOCK), so two checkouts can never wait on each other in a
-	 * cycle. */
-	qsort(lines, n, sizeof(*lines), by_sku);
-	for (size_t i = 0; i < n; i++) {
-		struct db_res *r = NULL;
-		int64_t total = 0, need = lines[i].quantity;
-
-		if ((e = db_exec(db, a, &sql[Q_INV_LOCK], &r, "i", lines[i].sku_id)))
-			return e;
-		for (size_t w = 0; w < r->nrows; w++)
-			total += db_int(r, w, 1);
-		lines[i].available = total;
-		if (total < need) {
-			if (!shortage)
-				*short_out = i;
-			shortage = 1;
-			continue;	/* keep locking and counting: the answer names every short line */
-		}
-		if (shortage)
-			continue;
-		for (size_t w = 0; w < r->nrows && need > 0; w++) {
-			int64_t wh = db_int(r, w, 0), take = db_int(r, w, 1);
-
-			if (take <= 0)
-				continue;
-			if (take > need)
-				take = need;
-			if ((e = db_exec(db, a, &sql[Q_INV_RESERVE], NULL, "iiiii", take, take,
-					 lines[i].sku_id, wh, take)))
-				return e;
-			if (db_affected(db) != 1)
-				return E_INTERNAL;	/* the row is locked: this cannot happen */
-			if ((e = db_exec(db, a, &sql[Q_HOLD_INS], NULL, "iiiii", order_id, lines[i].sku_id,
-					 wh, take, expires)))
-				return e;
-			need -= take;
-		}
-	}
-	if (shortage)
-		return E_CONFLICT;
-	return order_stock_changed(db, a, order_id, "held");
-}
-
-/* Moves every live hold of the order: "commit" (reserved -> committed) or
- * "release" (back to available from wherever it is). */
-static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int commit)
-{
-	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_HOLDS_OF], &r, "i", order_id);
-
-	for (size_t i = 0; !e && i < r->nrows; i++) {
-		int64_t id = db_int(r, i, 0), sku = db_int(r, i, 1), wh = db_int(r, i, 2), q = db_int(r, i, 3);
-		int held = !strcmp(db_cell(r, i, 4), "held");
-		const struct db_sql *s;
-
-		if (commit && !held)
-			continue;
-		s = commit ? &sql[Q_INV_COMMIT] : held ? &sql[Q_INV_UNRESERVE] : &sql[Q_INV_UNCOMMIT];
-		if ((e = db_exec(db, a, s, NULL, "iiiii", q, q, sku, wh, q)))
-			break;
-		if (db_affected(db) != 1) {
-			log_err("order %lld: inventory of sku %lld/%lld does not cover hold %lld",
-				(long long)order_id, (long long)sku, (long long)wh, (long long)id);
-			e = E_INTERNAL;
-			break;
-		}
-		e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", id);
-	}
-	return e;
-}
-
-static enum err outbox(struct db *db, struct arena *a, const char *topic, int64_t order_id, const char *extra)
-{
-	return db_exec(db, a, &sql[Q_OUTBOX], NULL, "sis", topic, order_id,
-		       arena_printf(a, "{\"orderId\": %lld%s%s}", (long long)order_id, extra ? ", " : "", extra ? extra : ""));
+	return event_emit(db, a, type, order_id, json_pack("{sI}", "orderId", (json_int_t)order_id));
 }
 
 /* ---- payment outcomes ---- */
@@ -316,12 +205,12 @@ static enum err tx_paid(struct db *db, void *p)
 	}
 	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
 		return E_OK;	/* already confirmed (a second notice of the same payment) */
-	if ((e = move_holds(db, a, id, 1)) ||
+	if ((e = inventory_commit(db, a, id)) ||
 	    (e = order_move(db, a, id, "confirmed", pd->actor, "payment authorized", NULL)) ||
 	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
 	    (e = db_exec(db, a, &sql[Q_SKUS_OF], &skus, "i", id)) ||
 	    (e = cart_remove_skus(db, a, uid, db_cell(skus, 0, 0))) ||
-	    (e = outbox(db, a, "OrderConfirmed", id, NULL)) ||
+	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
 	    (e = db_exec(db, a, &sql[Q_USER], &u, "i", uid)))
 		return e;
 	if (u->nrows)
@@ -397,13 +286,12 @@ static enum err tx_release(struct db *db, void *p)
 	enum err e;
 
 	if ((e = order_move(db, rl->a, rl->order_id, rl->to, rl->actor, rl->reason, NULL)) ||
-	    (e = move_holds(db, rl->a, rl->order_id, 0)) ||
+	    (e = inventory_release(db, rl->a, rl->order_id, "released")) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
-	    (e = order_stock_changed(db, rl->a, rl->order_id, "released")) ||
 	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_LINES_CANCEL], NULL, "i", rl->order_id)))
 		return e;
-	return outbox(db, rl->a, !strcmp(rl->to, "expired") ? "OrderExpired" : "OrderCancelled", rl->order_id, NULL);
+	return order_event(db, rl->a, !strcmp(rl->to, "expired") ? EV_ORDER_EXPIRED : EV_ORDER_CANCELLED, rl->order_id);
 }
 
 enum err order_release(struct db *db, struct arena *a, int64_t order_id, const char *to,
@@ -441,31 +329,25 @@ struct stray {
 	int64_t hold, units;
 };
 
+/* The hold's order is locked first, as every release locks it (then the
+ * hold, then the inventory row). */
 static enum err tx_stray_hold(struct db *db, void *p)
 {
 	struct stray *x = p;
-	struct db_res *h = NULL;
+	struct db_res *o = NULL;
+	int64_t order_id;
 	const char *st;
-	int64_t sku, wh, q;
 	enum err e;
 
 	x->units = 0;
-	if ((e = db_exec(db, x->a, &sql[Q_STRAY_HOLD], &h, "i", x->hold)) || !h->nrows)
+	if ((e = inventory_hold_order(db, x->a, x->hold, &order_id)))
+		return e == E_NOTFOUND ? E_OK : e;
+	if ((e = db_exec(db, x->a, &sql[Q_ORDER_LOCK], &o, "i", order_id)) || !o->nrows)
 		return e;
-	sku = db_int(h, 0, 0);
-	wh = db_int(h, 0, 1);
-	q = db_int(h, 0, 2);
-	st = db_cell(h, 0, 3);
+	st = db_cell(o, 0, 0);
 	if (!strcmp(st, "pending_payment") || !strcmp(st, "payment_failed"))
 		return E_OK;	/* its order waits: the hold is not stray */
-	if ((e = db_exec(db, x->a, &sql[Q_INV_UNRESERVE], NULL, "iiiii", q, q, sku, wh, q)))
-		return e;
-	if (db_affected(db) != 1)
-		return E_CONFLICT;	/* reserved does not cover it: roll back, report */
-	if ((e = db_exec(db, x->a, &sql[Q_HOLD_STATE], NULL, "si", "released", x->hold)))
-		return e;
-	x->units = q;
-	return E_OK;
+	return inventory_release_hold(db, x->a, x->hold, &x->units);
 }
 
 enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units)

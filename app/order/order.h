@@ -18,28 +18,8 @@ struct ctx;
 struct db;
 struct kv;
 
-/* A line to hold: quantity units of sku_id. */
-struct hold_req {
-	int64_t sku_id;
-	int quantity;
-	int64_t available;	/* filled when short: units left over all warehouses */
-};
-
 /* Statements of the module (once, at start). */
 void order_init(void);
-
-/* Inside the caller's transaction: holds every line for order_id until
- * expires (unix time), locking inventory rows in (sku, warehouse) order
- * (lines are sorted by sku here) and allocating from the lowest warehouse id
- * first. E_CONFLICT when a line is
- * short: *short_out is set to the first short line index, every line's
- * available is filled, and the caller rolls back (nothing is held). */
-enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
-		    size_t n, int64_t expires, size_t *short_out);
-
-/* Writes a StockChanged outbox event for each product of the order, inside
- * the caller's transaction (order_hold and order_release do). */
-enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason);
 
 /* Refreshes products.stock_total and the product page's read model for the
  * order's products. Called AFTER the transaction that moved units commits,
