@@ -28,7 +28,7 @@
 
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
-	Q_CK_STUCK, Q_CK_UNCLAIM, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
+	Q_CK_STUCK, Q_CK_UNCLAIM, Q_PAYINFO, Q_SET_INTENT,
 	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
 };
 
@@ -61,20 +61,8 @@ static struct db_sql sql[NQ] = {
 	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
 			 "AND updated_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT 10", 0 },
-	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
-			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
-			  "ship_country, promo_code, hold_expires_at) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
-	/* Plain values, read before the transaction: an INSERT ... SELECT
-	 * would take shared locks on the products rows that stock updates
-	 * then wait for. */
-	[Q_LINE_INS] = { "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, title, "
-			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
 	[Q_SELLERS] = { "SELECT p.id, p.seller_id FROM products p JOIN JSON_TABLE(?, '$[*]' COLUMNS "
 			"(id BIGINT UNSIGNED PATH '$')) j ON j.id = p.id", 0 },
-	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
-		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('OrderPlaced', ?, ?)", 0 },
 	[Q_PAYINFO] = { "SELECT total, currency, status, payment_intent FROM orders WHERE id = ?", 0 },
 	/* The payment state is the gateway's answer only while the order
 	 * waits for it: a late resumption must not overwrite what captures
@@ -323,7 +311,8 @@ struct place {
 	struct plan *p;
 	int64_t order_id;
 	struct hold_req *holds;
-	struct db_res *sellers;	/* product id -> seller id */
+	struct order_line_new *lines;	/* the order's lines, holds[i] for lines[i] */
+	size_t nlines;
 	size_t short_line;
 	const char *promo_why;
 	int promo_refused;
@@ -336,41 +325,33 @@ static enum err tx_place(struct db *db, void *arg)
 	struct place *pl = arg;
 	struct ctx *c = pl->c;
 	const struct pricing_quote *q = &pl->p->q;
-	const struct address *ad = &pl->in->addr;
+	struct order_new on;
 	int64_t now = (int64_t)time(NULL);
 	enum err e;
 
 	pl->promo_refused = 0;
-	if ((e = db_exec(db, c->a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssi", c->sess->uid,
-			 q->currency ? q->currency : "USD", q->subtotal, q->shipping, q->tax, q->discount,
-			 q->total, q->method, ad->name, ad->line1, ad->line2 ? ad->line2 : "", ad->city,
-			 ad->region ? ad->region : "", ad->postal_code ? ad->postal_code : "", ad->country,
-			 q->promo_id ? q->promo_code : NULL, now + hold_ttl)))
+	on.user_id = c->sess->uid;
+	on.currency = q->currency;
+	on.subtotal = q->subtotal;
+	on.shipping = q->shipping;
+	on.tax = q->tax;
+	on.discount = q->discount;
+	on.total = q->total;
+	on.method = q->method;
+	on.ship = pl->in->addr;
+	on.promo_code = q->promo_id ? q->promo_code : NULL;
+	on.hold_expires = now + hold_ttl;
+	on.lines = pl->lines;
+	on.n = pl->nlines;
+	if ((e = order_create(db, c->a, &on, &pl->order_id)))
 		return e;
-	pl->order_id = (int64_t)db_insert_id(db);
-	for (size_t i = 0, k = 0; i < pl->p->cart->n; i++) {
-		const struct cart_line *l = &pl->p->cart->lines[i];
-		const struct pricing_line *pln = NULL;
-		int64_t seller = 0;
-
-		for (size_t j = 0; j < pl->p->n; j++)
-			if (pl->p->lines[j].sku_id == l->sku_id)
-				pln = &pl->p->lines[j];
-		if (!pln)
-			continue;
-		for (size_t j = 0; j < pl->sellers->nrows; j++)
-			if (db_int(pl->sellers, j, 0) == l->product_id)
-				seller = db_int(pl->sellers, j, 1);
-		if ((e = db_exec(db, c->a, &sql[Q_LINE_INS], NULL, "iiiiisssiiii", pl->order_id, (int64_t)k + 1,
-				 l->sku_id, l->product_id, seller, l->code, l->title, l->options ? l->options : "",
-				 pln->unit_price, (int64_t)pln->quantity, pln->discount, pln->tax)))
-			return e;
-		pl->holds[k].sku_id = l->sku_id;
-		pl->holds[k].product_id = l->product_id;
-		pl->holds[k].quantity = pln->quantity;
-		k++;
+	for (size_t k = 0; k < pl->nlines; k++) {	/* afresh: inventory_hold sorts them */
+		pl->holds[k].sku_id = pl->lines[k].sku_id;
+		pl->holds[k].product_id = pl->lines[k].product_id;
+		pl->holds[k].quantity = (int)pl->lines[k].quantity;
+		pl->holds[k].available = 0;
 	}
-	e = inventory_hold(db, c->a, pl->order_id, pl->holds, pl->p->n, now + hold_ttl, &pl->short_line);
+	e = inventory_hold(db, c->a, pl->order_id, pl->holds, pl->nlines, now + hold_ttl, &pl->short_line);
 	if (e)
 		return e;	/* E_CONFLICT: short; everything rolls back */
 	if (q->promo_id) {
@@ -382,12 +363,6 @@ static enum err tx_place(struct db *db, void *arg)
 		if (e)
 			return e;
 	}
-	if ((e = db_exec(db, c->a, &sql[Q_EVENT0], NULL, "is", pl->order_id,
-			 arena_printf(c->a, "user:%lld", (long long)c->sess->uid))) ||
-	    (e = db_exec(db, c->a, &sql[Q_OUTBOX], NULL, "is", pl->order_id,
-			 arena_printf(c->a, "{\"orderId\": %lld, \"userId\": %lld, \"total\": %lld}", (long long)pl->order_id,
-				      (long long)c->sess->uid, (long long)q->total))))
-		return e;
 	if ((e = db_exec(db, c->a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck)))
 		return e;
 	return db_affected(db) == 1 ? E_OK : E_BUSY;	/* placed by the other: all of this rolls back */
@@ -608,18 +583,47 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 
 	/* Steps 2 and 3. */
 	{
-		struct place pl = { c, ck, &in, &p, 0, arena_calloc(c->a, p.n + 1, sizeof(struct hold_req)), NULL, 0, NULL, 0 };
+		struct place pl = { c, ck, &in, &p, 0, arena_calloc(c->a, p.n + 1, sizeof(struct hold_req)),
+				    arena_calloc(c->a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0 };
+		struct db_res *sellers = NULL;	/* product id -> seller id */
 		struct buf ids;
 
-		if (!pl.holds)
+		if (!pl.holds || !pl.lines)
 			return unclaim(c, ck, E_NOMEM);
 		buf_init(&ids, c->a, 16 + 12 * p.cart->n);
 		buf_putc(&ids, '[');
 		for (size_t i = 0; i < p.cart->n; i++)
 			buf_printf(&ids, "%s%lld", i ? "," : "", (long long)p.cart->lines[i].product_id);
 		buf_putc(&ids, ']');
-		if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &pl.sellers, "s", ids.p)))
+		if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &sellers, "s", ids.p)))
 			return unclaim(c, ck, e);
+		/* The lines in the cart's order, each with its price and seller. */
+		for (size_t i = 0; i < p.cart->n; i++) {
+			const struct cart_line *l = &p.cart->lines[i];
+			const struct pricing_line *pln = NULL;
+			struct order_line_new *ol = &pl.lines[pl.nlines];
+			int64_t seller = 0;
+
+			for (size_t j = 0; j < p.n; j++)
+				if (p.lines[j].sku_id == l->sku_id)
+					pln = &p.lines[j];
+			if (!pln || pl.nlines >= p.n)
+				continue;
+			for (size_t j = 0; j < sellers->nrows; j++)
+				if (db_int(sellers, j, 0) == l->product_id)
+					seller = db_int(sellers, j, 1);
+			ol->sku_id = l->sku_id;
+			ol->product_id = l->product_id;
+			ol->seller_id = seller;
+			ol->code = l->code;
+			ol->title = l->title;
+			ol->options = l->options;
+			ol->unit_price = pln->unit_price;
+			ol->quantity = pln->quantity;
+			ol->discount = pln->discount;
+			ol->tax = pln->tax;
+			pl.nlines++;
+		}
 		e = db_tx(c->db, tx_place, &pl);
 		if (e == E_OK)
 			order_refresh_stock(c->db, c->a, pl.order_id);

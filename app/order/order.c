@@ -27,7 +27,7 @@ enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, NQ
+	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -74,6 +74,17 @@ static struct db_sql sql[NQ] = {
 	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
 			    "AND total = ? AND currency = UPPER(?)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
+	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
+			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
+			  "ship_country, promo_code, hold_expires_at) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
+	/* Plain values, read before the transaction: an INSERT ... SELECT
+	 * would take shared locks on the products rows that stock updates
+	 * then wait for. */
+	[Q_LINE_INS] = { "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, title, "
+			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
+	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
+		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 };
@@ -152,6 +163,38 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
 	if ((e = db_exec(db, a, &sql[Q_SET_STATUS], NULL, "si", to, order_id)))
 		return e;
 	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
+}
+
+/* ---- a new order ---- */
+
+enum err order_create(struct db *db, struct arena *a, const struct order_new *o, int64_t *order_id)
+{
+	const struct address *ad = &o->ship;
+	int64_t id;
+	enum err e;
+
+	*order_id = 0;
+	if ((e = db_exec(db, a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssi", o->user_id,
+			 o->currency ? o->currency : "USD", o->subtotal, o->shipping, o->tax, o->discount,
+			 o->total, o->method, ad->name, ad->line1, ad->line2 ? ad->line2 : "", ad->city,
+			 ad->region ? ad->region : "", ad->postal_code ? ad->postal_code : "", ad->country,
+			 o->promo_code, o->hold_expires)))
+		return e;
+	id = (int64_t)db_insert_id(db);
+	for (size_t k = 0; k < o->n; k++) {
+		const struct order_line_new *l = &o->lines[k];
+
+		if ((e = db_exec(db, a, &sql[Q_LINE_INS], NULL, "iiiiisssiiii", id, (int64_t)k + 1, l->sku_id,
+				 l->product_id, l->seller_id, l->code, l->title, l->options ? l->options : "",
+				 l->unit_price, l->quantity, l->discount, l->tax)))
+			return e;
+	}
+	if ((e = db_exec(db, a, &sql[Q_EVENT0], NULL, "is", id, arena_printf(a, "user:%lld", (long long)o->user_id))) ||
+	    (e = event_emit(db, a, EV_ORDER_PLACED, id, json_pack("{sIsIsI}", "orderId", (json_int_t)id,
+				"userId", (json_int_t)o->user_id, "total", (json_int_t)o->total))))
+		return e;
+	*order_id = id;
+	return E_OK;
 }
 
 /* ---- holds ---- */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "../core/err.h"
+#include "../account/address.h"
 
 struct arena;
 struct ctx;
@@ -20,6 +21,32 @@ struct kv;
 
 /* Statements of the module (once, at start). */
 void order_init(void);
+
+/* A new order's line: a snapshot of what was sold, at what price. */
+struct order_line_new {
+	int64_t sku_id, product_id, seller_id;
+	const char *code, *title, *options;
+	int64_t unit_price, quantity, discount, tax;
+};
+
+/* A new order, as checkout priced it. */
+struct order_new {
+	int64_t user_id;
+	const char *currency;		/* NULL: "USD" */
+	int64_t subtotal, shipping, tax, discount, total;
+	const char *method;		/* shipping method code */
+	struct address ship;		/* line2, region, postal_code may be NULL */
+	const char *promo_code;		/* NULL: none */
+	int64_t hold_expires;		/* unix time the unpaid order expires */
+	const struct order_line_new *lines;	/* numbered 1.. in this order */
+	size_t n;
+};
+
+/* Inside the caller's transaction: inserts the order (pending_payment), its
+ * lines, its first order_events row ("order placed" by user:<id>) and the
+ * OrderPlaced event {"orderId", "userId", "total"}. Holds are the caller's
+ * (inventory_hold). *order_id: the new id. */
+enum err order_create(struct db *db, struct arena *a, const struct order_new *o, int64_t *order_id);
 
 /* Refreshes products.stock_total and the product page's read model for the
  * order's products. Called AFTER the transaction that moved units commits,
