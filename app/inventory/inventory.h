@@ -17,8 +17,8 @@
 #include "../core/err.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 
 /* One change. The caller fills the "in" fields; the function fills "out". */
 struct stock_change {
@@ -74,6 +74,18 @@ enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id
 
 /* warehouses.id of a warehouse code ("east"), or 0 when there is none. */
 int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code);
+
+/* A new SKU's stock, inside the caller's transaction (its product row
+ * locked by the caller): an inventory row in every warehouse, `initial`
+ * units available in warehouse 1 with their movement ("initial stock",
+ * actor) when > 0. No event: the caller's product change covers it.
+ * E_INVAL for initial outside 0..STOCK_QTY_MAX. */
+enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t initial,
+			    const char *actor);
+
+/* *held = 1 when any hold (of any state) names the SKU, with a locking read:
+ * such a SKU is kept (deactivated), not deleted. */
+enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
 
 /* ---- units of orders (app/inventory/holds.c) ----
  *
@@ -169,10 +181,22 @@ struct stray_hold {
 };
 enum err inventory_holds_of_ended(struct db *db, struct arena *a, size_t max, struct stray_hold **out, size_t *n);
 
-/* Pages and API (app/inventory/routes.inc). */
-enum err h_seller_stock(struct ctx *c);
-enum err h_seller_stock_post(struct ctx *c);
-enum err h_api_stock(struct ctx *c);
-enum err h_api_stock_post(struct ctx *c);
+/* ---- reads for the pages (inventory_pages.c) ---- */
+
+/* A seller's product with its stock: product (id, title, slug, status),
+ * rows (every SKU x warehouse: sku code, options JSON, warehouse code, name,
+ * available, reserved, committed, sku status) and the latest movements
+ * (at, sku, warehouse, delta, after, reason, actor, the actor's name when a
+ * user). E_NOTFOUND when the product is not the seller's. */
+struct stock_view {
+	struct db_res *product, *rows, *moves;
+};
+enum err inventory_stock_view(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id,
+			      struct stock_view *v);
+/* E_OK when the product is the seller's, else E_NOTFOUND. */
+enum err inventory_product_owned(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id);
+/* E_OK when SKU code is of the seller (and of product_id when > 0). */
+enum err inventory_sku_owned(struct db *db, struct arena *a, const char *code, int64_t seller_id,
+			     int64_t product_id);
 
 #endif

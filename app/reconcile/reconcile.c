@@ -1,4 +1,5 @@
 /* Reconciliation of payments and stock: see reconcile.h for the rules. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,6 @@
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/valid.h"
 #include "../store/db.h"
 #include "../mail/mail.h"
 #include "../inventory/inventory.h"
@@ -21,6 +21,24 @@ enum {
 
 /* Order states in the three groups the payment rules need. */
 
+
+/* A whole decimal number of n bytes from min to max: 0 when s is one. */
+static int parse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+	char buf[24], *end;
+	long long v;
+
+	if (!s || !n || n >= sizeof(buf) || *s < '0' || *s > '9')
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 static struct db_sql sql[NQ] = {
 	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ?", 0 },
