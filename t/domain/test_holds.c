@@ -254,6 +254,43 @@ START_TEST(set_and_adjust_write_movements)
 }
 END_TEST
 
+static int64_t new_sku;
+
+static enum err tx_open(struct db *db, void *p)
+{
+	(void)p;
+	return inventory_open_sku(db, A, new_sku, seller, 7, "user:1");
+}
+
+START_TEST(open_sku_writes_its_opening_movement)
+{
+	int64_t extra[1];
+	int held = -1;
+
+	mk_product(seller, 1, 500, extra);
+	/* A SKU made by the fixture has no inventory yet. */
+	new_sku = extra[0];
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM inventory WHERE sku_id = %lld", (long long)new_sku), 0);
+	ck_assert_int_eq(in_tx(tx_open, NULL), E_OK);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM inventory WHERE sku_id = %lld", (long long)new_sku),
+			 dq("SELECT COUNT(*) FROM warehouses"));
+	ck_assert_int_eq(avail(new_sku, WH_EAST), 7);
+	ck_assert_int_eq(avail(new_sku, WH_WEST), 0);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = 7 "
+			    "AND reason = 'initial stock' AND actor = 'user:1'", (long long)new_sku), 1);
+	ck_assert_int_eq(unconserved(), 0);
+	ck_assert_int_eq(inventory_sku_held(D, A, new_sku, &held), E_OK);
+	ck_assert_int_eq(held, 0);
+	{
+		struct dline l = { sku[2], product, seller, 1, 1000 };
+
+		ck_assert_int_gt(mk_order(user, &l, 1), 0);
+		ck_assert_int_eq(inventory_sku_held(D, A, sku[2], &held), E_OK);
+		ck_assert_int_eq(held, 1);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("holds");
@@ -270,6 +307,7 @@ int main(void)
 	tcase_add_test(tc, stray_hold_released_with_its_order_locked);
 	tcase_add_test(tc, ledger_page_matches_rows);
 	tcase_add_test(tc, set_and_adjust_write_movements);
+	tcase_add_test(tc, open_sku_writes_its_opening_movement);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
