@@ -1,5 +1,6 @@
 /* The order state machine (order_move, order_create) and pricing with its
  * database tables (rates, taxes, promo codes) against MariaDB. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,6 +113,65 @@ START_TEST(create_writes_order_lines_events)
 			    "AND JSON_VALUE(payload, '$.total') = 7500", (long long)o, (long long)o, (long long)user), 1);
 	/* Holds: 5 units reserved, nothing moved out of the ledgers. */
 	ck_assert_int_eq(reserved(sku[0], WH_EAST) + reserved(sku[1], WH_WEST), 5);
+	ck_assert_int_eq(unconserved(), 0);
+}
+END_TEST
+
+/* ---- payment outcomes and expiry ---- */
+
+START_TEST(paid_commits_holds_and_confirms)
+{
+	struct dline l = { sku[0], product, seller, 2, 1500 };
+	int64_t o = mk_order(user, &l, 1);
+	int late = -1;
+
+	ck_assert_int_gt(o, 0);
+	dx("UPDATE orders SET payment_intent = 'pi_dom_%lld' WHERE id = %lld", (long long)o, (long long)o);
+	ck_assert_int_eq(order_paid(D, A, ds("SELECT payment_intent FROM orders WHERE id = %lld", (long long)o),
+				    "visa", "4242", "gateway", &late), E_OK);
+	ck_assert_int_eq(late, 0);
+	ck_assert_str_eq(ds("SELECT status FROM orders WHERE id = %lld", (long long)o), "confirmed");
+	ck_assert_str_eq(ds("SELECT card_last4 FROM orders WHERE id = %lld", (long long)o), "4242");
+	ck_assert_int_eq(dq("SELECT hold_expires_at IS NULL FROM orders WHERE id = %lld", (long long)o), 1);
+	ck_assert_int_eq(reserved(sku[0], WH_EAST), 0);
+	ck_assert_int_eq(committed(sku[0], WH_EAST), 2);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'OrderConfirmed' AND aggregate_id = %lld",
+			    (long long)o), 1);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM mail_outbox WHERE subject = 'Your order %lld is confirmed'",
+			    (long long)o), 1);
+	/* The gateway says it again: nothing changes. */
+	ck_assert_int_eq(order_paid(D, A, ds("SELECT payment_intent FROM orders WHERE id = %lld", (long long)o),
+				    "visa", "4242", "gateway", &late), E_OK);
+	ck_assert_int_eq(committed(sku[0], WH_EAST), 2);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'OrderConfirmed' AND aggregate_id = %lld",
+			    (long long)o), 1);
+	ck_assert_int_eq(unconserved(), 0);
+}
+END_TEST
+
+START_TEST(declined_keeps_holds_then_sweeper_expires)
+{
+	struct dline l = { sku[1], product, seller, 3, 1500 };
+	int64_t o = mk_order(user, &l, 1);
+	char intent[64];
+
+	ck_assert_int_gt(o, 0);
+	snprintf(intent, sizeof(intent), "pi_dom_%lld", (long long)o);
+	dx("UPDATE orders SET payment_intent = '%s' WHERE id = %lld", intent, (long long)o);
+	ck_assert_int_eq(order_declined(D, A, intent, "Your card was declined.", "gateway"), E_OK);
+	ck_assert_str_eq(ds("SELECT status FROM orders WHERE id = %lld", (long long)o), "payment_failed");
+	ck_assert_str_eq(ds("SELECT payment_error FROM orders WHERE id = %lld", (long long)o), "Your card was declined.");
+	ck_assert_int_eq(reserved(sku[1], WH_WEST), 3);
+	/* Unpaid past its window, without an intent to ask the gateway
+	 * about: the sweeper expires it and the units come back. */
+	dx("UPDATE orders SET payment_intent = NULL, hold_expires_at = NOW(3) - INTERVAL 1 MINUTE WHERE id = %lld",
+	   (long long)o);
+	ck_assert_int_ge(order_sweep_batch(D, NULL, A), 0);
+	ck_assert_str_eq(ds("SELECT status FROM orders WHERE id = %lld", (long long)o), "expired");
+	ck_assert_int_eq(reserved(sku[1], WH_WEST), 0);
+	ck_assert_int_eq(avail(sku[1], WH_WEST), 50);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'expired' "
+			    "AND actor = 'sweeper'", (long long)o), 1);
 	ck_assert_int_eq(unconserved(), 0);
 }
 END_TEST
@@ -251,6 +311,8 @@ int main(void)
 	tcase_add_loop_test(sm, move_table, 0, (int)(sizeof(move_cases) / sizeof(move_cases[0])));
 	tcase_add_test(sm, move_unknown_order);
 	tcase_add_test(sm, create_writes_order_lines_events);
+	tcase_add_test(sm, paid_commits_holds_and_confirms);
+	tcase_add_test(sm, declined_keeps_holds_then_sweeper_expires);
 	tcase_add_test(pr, quote_from_tables);
 	tcase_add_test(pr, promo_from_table);
 	tcase_add_test(pr, promo_use_limit_and_release);
