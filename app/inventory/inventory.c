@@ -17,7 +17,7 @@
 
 enum {
 	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE,
-	Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, Q_OPEN_ROWS, Q_OPEN_MOVE, Q_SKU_HELD, NQ
+	Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, Q_OPEN_ROWS, Q_OPEN_MOVE, Q_SKU_HELD, Q_OPEN_ROWS_MANY, Q_OPEN_MOVES_MANY, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -54,6 +54,14 @@ static struct db_sql sql[NQ] = {
 	[Q_OPEN_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
 			  "available_after, reason, actor) VALUES (?, 1, ?, ?, ?, 'initial stock', ?)", 0 },
 	[Q_SKU_HELD] = { "SELECT 1 FROM holds WHERE sku_id = ? LIMIT 1 LOCK IN SHARE MODE", 0 },
+	/* The same for many new SKUs at once: [{"s": sku, "v": seller, "q": qty}, ...]. */
+	[Q_OPEN_ROWS_MANY] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
+			       "SELECT j.s, w.id, IF(w.id = 1, j.q, 0) FROM JSON_TABLE(?, '$[*]' COLUMNS "
+			       "(s BIGINT UNSIGNED PATH '$.s', q INT PATH '$.q')) j CROSS JOIN warehouses w", 0 },
+	[Q_OPEN_MOVES_MANY] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
+				"available_after, reason, actor) SELECT j.s, 1, j.v, j.q, j.q, ?, ? FROM JSON_TABLE(?, "
+				"'$[*]' COLUMNS (n FOR ORDINALITY, s BIGINT UNSIGNED PATH '$.s', v INT UNSIGNED PATH '$.v', "
+				"q INT PATH '$.q')) j WHERE j.q > 0 ORDER BY j.n", 0 },
 	[Q_PRODUCT] = { "SELECT id, title, slug, status FROM products WHERE id = ? AND seller_id = ?", 0 },
 	/* Every SKU of the product in every warehouse, with zeros where no
 	 * inventory row exists yet. */
@@ -237,6 +245,43 @@ enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int6
 	if (initial == 0)
 		return E_OK;
 	return db_exec(db, a, &sql[Q_OPEN_MOVE], NULL, "iiiis", sku_id, seller_id, initial, initial, actor);
+}
+
+enum err inventory_open_skus(struct db *db, struct arena *a, const struct sku_open *skus, size_t n,
+			     const char *reason, const char *actor)
+{
+	json_t *arr;
+	char *text;
+	const char *t;
+	enum err e = E_OK;
+
+	if (!n)
+		return E_OK;
+	if (!reason || !actor)
+		return E_INVAL;
+	if (!(arr = json_array()))
+		return E_NOMEM;
+	for (size_t i = 0; i < n && e == E_OK; i++) {
+		if (skus[i].initial < 0 || skus[i].initial > STOCK_QTY_MAX)
+			e = E_INVAL;
+		else if (json_array_append_new(arr, json_pack("{sIsIsI}", "s", (json_int_t)skus[i].sku_id,
+							      "v", (json_int_t)skus[i].seller_id,
+							      "q", (json_int_t)skus[i].initial)))
+			e = E_NOMEM;
+	}
+	text = e == E_OK ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (e)
+		return e;
+	if (!text)
+		return E_NOMEM;
+	t = arena_strdup(a, text);
+	free(text);
+	if (!t)
+		return E_NOMEM;
+	if ((e = db_exec(db, a, &sql[Q_OPEN_ROWS_MANY], NULL, "s", t)))
+		return e;
+	return db_exec(db, a, &sql[Q_OPEN_MOVES_MANY], NULL, "sss", reason, actor, t);
 }
 
 enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held)

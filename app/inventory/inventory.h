@@ -83,6 +83,14 @@ int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code)
 enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t initial,
 			    const char *actor);
 
+/* The same for many new SKUs in two statements (bulk writers such as
+ * `shopctl gen-catalog`), each movement with reason and actor. */
+struct sku_open {
+	int64_t sku_id, seller_id, initial;
+};
+enum err inventory_open_skus(struct db *db, struct arena *a, const struct sku_open *skus, size_t n,
+			     const char *reason, const char *actor);
+
 /* *held = 1 when any hold (of any state) names the SKU, with a locking read:
  * such a SKU is kept (deactivated), not deleted. */
 enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);

@@ -291,6 +291,38 @@ START_TEST(open_sku_writes_its_opening_movement)
 }
 END_TEST
 
+static struct sku_open opens[2];
+
+static enum err tx_open_many(struct db *db, void *p)
+{
+	(void)p;
+	return inventory_open_skus(db, A, opens, 2, "generated catalog", "gen-catalog");
+}
+
+START_TEST(open_many_skus_in_two_statements)
+{
+	int64_t extra[2];
+
+	mk_product(seller, 2, 500, extra);
+	opens[0] = (struct sku_open){ extra[0], seller, 12 };
+	opens[1] = (struct sku_open){ extra[1], seller, 0 };
+	ck_assert_int_eq(in_tx(tx_open_many, NULL), E_OK);
+	ck_assert_int_eq(avail(extra[0], WH_EAST), 12);
+	ck_assert_int_eq(avail(extra[0], WH_WEST), 0);
+	ck_assert_int_eq(avail(extra[1], WH_EAST), 0);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM inventory WHERE sku_id IN (%lld, %lld)", (long long)extra[0],
+			    (long long)extra[1]), 2 * dq("SELECT COUNT(*) FROM warehouses"));
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld AND delta = 12 "
+			    "AND reason = 'generated catalog' AND actor = 'gen-catalog' AND seller_id = %lld",
+			    (long long)extra[0], (long long)seller), 1);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM stock_movements WHERE sku_id = %lld", (long long)extra[1]), 0);
+	ck_assert_int_eq(unconserved(), 0);
+	/* Out of range: refused before anything is written. */
+	opens[1].initial = -1;
+	ck_assert_int_eq(inventory_open_skus(D, A, opens + 1, 1, "x", "y"), E_INVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("holds");
@@ -308,6 +340,7 @@ int main(void)
 	tcase_add_test(tc, ledger_page_matches_rows);
 	tcase_add_test(tc, set_and_adjust_write_movements);
 	tcase_add_test(tc, open_sku_writes_its_opening_movement);
+	tcase_add_test(tc, open_many_skus_in_two_statements);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
