@@ -26,9 +26,11 @@ UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 HTTP_SRC := $(wildcard t/http/test_*.c)
 HTTP_BIN := $(HTTP_SRC:t/http/%.c=$(BUILD)/t/http/%)
+DOMAIN_SRC := $(wildcard t/domain/test_*.c)
+DOMAIN_BIN := $(DOMAIN_SRC:t/domain/%.c=$(BUILD)/t/domain/%)
 TOOLS    := $(BIN)/shopd $(BIN)/shopctl $(BUILD)/t/load/fcgi_static $(BUILD)/t/load/checkout_load $(if $(wildcard paygate/paygate.c),$(BIN)/paygate)
 
-.PHONY: all deps run stop test unit http bench clean san
+.PHONY: all deps run stop test unit http domain bench clean san
 # Keep test objects: they are not intermediate files to throw away.
 .SECONDARY:
 all: $(TOOLS)
@@ -72,6 +74,10 @@ $(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(BUILD)/libshop.a
 $(BUILD)/t/http/%: $(BUILD)/t/http/%.o $(BUILD)/t/http/harness.o $(BUILD)/libshop.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check libcurl)
 
+# Domain suites (t/domain): the domain code against MariaDB alone.
+$(BUILD)/t/domain/%: $(BUILD)/t/domain/%.o $(BUILD)/t/domain/fixture.o $(BUILD)/libshop.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
 # Installs missing Debian packages (apt-get; sudo when not root).
 deps:
 	@scripts/install-deps
@@ -89,9 +95,13 @@ unit: $(UNIT_BIN)
 http: all $(HTTP_BIN)
 	@scripts/run-tests http $(HTTP_BIN)
 
+# t/domain/run starts a MariaDB of its own (SHOP_ONLY=db scripts/stack).
+domain: all $(DOMAIN_BIN)
+	@t/domain/run $(DOMAIN_BIN)
+
 # Every suite, then one summary line "N passed, N failed" (CI reads it).
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN) $(BUILD)/t/chaos/chaos
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN) $(DOMAIN_BIN) $(BUILD)/t/chaos/chaos
 	@$(MAKE) --no-print-directory SAN=1 all $(UNIT_BIN:build/%=build-san/%)
 	@scripts/run-tests all
 

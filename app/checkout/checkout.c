@@ -1,35 +1,48 @@
 /* Checkout: see checkout.h for the saga's states. The rule of this file:
  * every step is idempotent and every boundary that can be retried carries a
  * key, so a double click, a replay, a lost gateway answer or a killed worker
- * ends in exactly one order and at most one authorization. */
+ * ends in exactly one order and at most one authorization. The pages and
+ * API that fill a checkout_req and word its answer are checkout_pages.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
 #include "../store/kv.h"
-#include "../account/account.h"
-#include "../account/address.h"
-#include "../account/address_pages.h"
-#include "../account/session.h"
-#include "../cart/cart_pages.h"
+#include "../cart/cart.h"
+#include "../inventory/inventory.h"
 #include "../order/order.h"
+#include "../fulfillment/fulfillment.h"
 #include "../payment/payment.h"
 #include "pricing.h"
 #include "checkout.h"
 
+/* A whole decimal number from min to max: 0 when s is one. */
+static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || *s == '+' || *s == '-' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
-	Q_CK_STUCK, Q_CK_UNCLAIM, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_OUTBOX, Q_PAYINFO, Q_SET_INTENT,
-	Q_ORDER_OF, Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
+	Q_CK_STUCK, Q_CK_UNCLAIM, Q_PAYINFO, Q_SET_INTENT,
+	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -61,20 +74,8 @@ static struct db_sql sql[NQ] = {
 	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
 			 "AND updated_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT 10", 0 },
-	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
-			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
-			  "ship_country, promo_code, hold_expires_at) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
-	/* Plain values, read before the transaction: an INSERT ... SELECT
-	 * would take shared locks on the products rows that stock updates
-	 * then wait for. */
-	[Q_LINE_INS] = { "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, title, "
-			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
 	[Q_SELLERS] = { "SELECT p.id, p.seller_id FROM products p JOIN JSON_TABLE(?, '$[*]' COLUMNS "
 			"(id BIGINT UNSIGNED PATH '$')) j ON j.id = p.id", 0 },
-	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
-		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('OrderPlaced', ?, ?)", 0 },
 	[Q_PAYINFO] = { "SELECT total, currency, status, payment_intent FROM orders WHERE id = ?", 0 },
 	/* The payment state is the gateway's answer only while the order
 	 * waits for it: a late resumption must not overwrite what captures
@@ -82,7 +83,6 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
 			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
-	[Q_ORDER_OF] = { "SELECT payment_intent, user_id, status FROM orders WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
 	[Q_FAIL_NOINTENT] = { "UPDATE orders SET payment_error = ? WHERE id = ?", 0 },
@@ -90,143 +90,53 @@ static struct db_sql sql[NQ] = {
 
 static int64_t hold_ttl = CHECKOUT_HOLD_TTL;
 static int test_hooks;
+static checkout_order_doc_fn order_doc;
 
-void checkout_init(void)
+void checkout_saga_init(void)
 {
 	const char *t = getenv("SHOP_HOLD_TTL"), *h = getenv("SHOP_TEST_HOOKS");
+	static int done;
 	int64_t v;
 
+	if (done)
+		return;
+	done = 1;
 	db_register(sql, NQ);
 	pricing_init();
 	order_init();
-	if (t && !parse_int64(t, strlen(t), 10, 7 * 24 * 3600, &v))
+	fulfillment_init();	/* the order pages show shipments (until modules list their inits) */
+	if (t && !to_int64(t, 10, 7 * 24 * 3600, &v))
 		hold_ttl = v;
 	test_hooks = h && !strcmp(h, "1");
 }
 
-const char *const checkout_vocab[] = {
-	"addresses", "methods", "code", "name", "price", "free", "available", "whyUnavailable",
-	"daysMin", "daysMax", "checked", "quote", "lines", "subtotal", "shipping", "tax", "discount",
-	"total", "amount", "method", "methodName", "promoCode", "promoError", "taxName", "address",
-	"idempotencyKey", "form", "errors", "priceChanged", "addedPrice", "unitPrice", "lineTotal",
-	"quantity", "title", "itemId", "optionsLabel", "shippingAddressId", "newAddress", "line1",
-	"line2", "city", "region", "postalCode", "country", "isDefault", "id", "field", "message",
-	"priceChanges", "fieldErrors", "promo", NULL
-};
-
-/* ---- input ---- */
-
-struct input {
-	struct address addr;
-	int64_t address_id;
-	const char *method, *promo, *pm;
-	int64_t amount;
-	int has_amount;
-};
-
-static const char *field_of(struct ctx *c, json_t *obj, const char *name)
+void checkout_set_order_doc(checkout_order_doc_fn fn)
 {
-	if (obj)
-		return json_string_value(json_object_get(obj, name));
-	return ctx_str(c, name);
-}
-
-/* The shipping address: an id from the address book, a JSON object
- * "shippingAddress", or the flat form fields. E_INVAL with *why. */
-static enum err read_input(struct ctx *c, struct input *in, const char **why)
-{
-	json_t *obj = c->req->json ? json_object_get(c->req->json, "shippingAddress") : NULL;
-	struct address_errors errs;
-
-	memset(in, 0, sizeof(*in));
-	in->method = ctx_str(c, "shippingMethod");
-	in->promo = ctx_str(c, "promoCode");
-	in->pm = ctx_str(c, "paymentMethod");
-	in->has_amount = ctx_has(c, "amount");
-	in->amount = ctx_int(c, "amount", 0);
-	if (!in->method)
-		in->method = "standard";
-	if (ctx_has(c, "shippingAddressId") && ctx_int(c, "shippingAddressId", 0) > 0) {
-		json_t *list = NULL, *a;
-		size_t i;
-		enum err e;
-
-		in->address_id = ctx_int(c, "shippingAddressId", 0);
-		if ((e = address_list(c, c->sess->uid, &list)))
-			return e;
-		json_array_foreach(list, i, a) {
-			if (json_integer_value(json_object_get(a, "id")) != in->address_id)
-				continue;
-			in->addr.name = arena_strdup(c->a, json_string_value(json_object_get(a, "name")));
-			in->addr.line1 = arena_strdup(c->a, json_string_value(json_object_get(a, "line1")));
-			in->addr.line2 = arena_strdup(c->a, json_string_value(json_object_get(a, "line2")) ?: "");
-			in->addr.city = arena_strdup(c->a, json_string_value(json_object_get(a, "city")));
-			in->addr.region = arena_strdup(c->a, json_string_value(json_object_get(a, "region")) ?: "");
-			in->addr.postal_code = arena_strdup(c->a, json_string_value(json_object_get(a, "postalCode")) ?: "");
-			in->addr.country = arena_strdup(c->a, json_string_value(json_object_get(a, "country")));
-		}
-		json_decref(list);
-		if (!in->addr.name) {
-			*why = "shippingAddressId: is not one of your addresses";
-			return E_INVAL;
-		}
-		return E_OK;
-	}
-	if (obj && !json_is_object(obj)) {
-		*why = "shippingAddress: must be an object";
-		return E_INVAL;
-	}
-	if (!obj && !ctx_str(c, "line1")) {
-		*why = "shippingAddressId or shippingAddress: one of them is required";
-		return E_INVAL;
-	}
-	in->addr.name = field_of(c, obj, "name");
-	in->addr.line1 = field_of(c, obj, "line1");
-	in->addr.line2 = field_of(c, obj, "line2");
-	in->addr.city = field_of(c, obj, "city");
-	in->addr.region = field_of(c, obj, "region");
-	in->addr.postal_code = field_of(c, obj, "postalCode");
-	in->addr.country = field_of(c, obj, "country");
-	if (address_check(c->a, &in->addr, &errs)) {
-		*why = arena_printf(c->a, "shippingAddress: %s", address_errors_text(c->a, &errs));
-		return E_INVAL;
-	}
-	return E_OK;
+	order_doc = fn;
 }
 
 /* ---- quoting ---- */
 
-struct plan {
-	struct cart *cart;
-	struct pricing_line *lines;
-	size_t n;
-	struct pricing_quote q;
-	int status;		/* a refusal: HTTP status and message (and JSON extras) */
-	const char *msg;
-	json_t *extra;
-};
 
-static void refuse(struct plan *p, int status, const char *msg)
+static void refuse(struct checkout_plan *p, int status, const char *msg)
 {
 	p->status = status;
 	p->msg = msg;
 }
 
-/* The cart priced for this input. Refusals set p->status. */
-static enum err plan(struct ctx *c, struct input *in, struct plan *p)
+enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req *in, struct checkout_plan *p)
 {
 	struct pricing_dest dest = { in->addr.country, in->addr.region };
 	json_t *bad = NULL;
 	enum err e;
 
 	memset(p, 0, sizeof(*p));
-	if ((e = cart_load(c, &p->cart)))
-		return e;
+	p->cart = in->cart;
 	if (!p->cart->n) {
 		refuse(p, 422, "Your cart is empty.");
 		return E_OK;
 	}
-	p->lines = arena_calloc(c->a, p->cart->n, sizeof(*p->lines));
+	p->lines = arena_calloc(a, p->cart->n, sizeof(*p->lines));
 	if (!p->lines)
 		return E_NOMEM;
 	for (size_t i = 0; i < p->cart->n; i++) {
@@ -251,7 +161,7 @@ static enum err plan(struct ctx *c, struct input *in, struct plan *p)
 		p->extra = json_pack("{s:o}", "lines", bad);
 		return E_OK;
 	}
-	e = pricing_quote(c->db, c->a, p->lines, p->n, &dest, in->method, in->promo, c->sess->uid,
+	e = pricing_quote(db, a, p->lines, p->n, &dest, in->method, in->promo, in->user_id,
 			  (int64_t)time(NULL), &p->q);
 	if (e == E_INVAL) {
 		refuse(p, 422, p->q.method_error ? p->q.method_error : "That shipping method is not available.");
@@ -266,7 +176,7 @@ static enum err plan(struct ctx *c, struct input *in, struct plan *p)
 	return E_OK;
 }
 
-static json_t *quote_json(const struct plan *p)
+json_t *checkout_quote_json(const struct checkout_plan *p)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s?, s:i, s:i, s:s?}",
 		"subtotal", (json_int_t)p->q.subtotal, "shipping", (json_int_t)p->q.shipping,
@@ -293,22 +203,6 @@ static char *error_text(int status, const char *msg, json_t *extra)
 	return s;
 }
 
-/* Sends a stored (or just made) answer: status and JSON text. */
-static enum err reply_stored(struct ctx *c, int status, const char *body)
-{
-	json_t *j = json_loads(body ? body : "{}", 0, NULL), *m = reply_model(c, NULL, NULL);
-
-	if (!m) {
-		json_decref(j);
-		return E_NOMEM;
-	}
-	if (json_is_object(j))
-		json_object_update(m, j);
-	json_decref(j);
-	c->resp->status = status;
-	return E_OK;
-}
-
 static enum err store(struct db *db, struct arena *a, int64_t ck, const char *state, int status, const char *body)
 {
 	return db_exec(db, a, &sql[Q_CK_DONE], NULL, "sisi", state, (int64_t)status, body, ck);
@@ -317,13 +211,14 @@ static enum err store(struct db *db, struct arena *a, int64_t ck, const char *st
 /* ---- the saga ---- */
 
 struct place {
-	struct ctx *c;
+	struct arena *a;
 	int64_t ck;
-	struct input *in;
-	struct plan *p;
+	const struct checkout_req *in;
+	struct checkout_plan *p;
 	int64_t order_id;
 	struct hold_req *holds;
-	struct db_res *sellers;	/* product id -> seller id */
+	struct order_line_new *lines;	/* the order's lines, holds[i] for lines[i] */
+	size_t nlines;
 	size_t short_line;
 	const char *promo_why;
 	int promo_refused;
@@ -334,46 +229,39 @@ struct place {
 static enum err tx_place(struct db *db, void *arg)
 {
 	struct place *pl = arg;
-	struct ctx *c = pl->c;
+	struct arena *a = pl->a;
 	const struct pricing_quote *q = &pl->p->q;
-	const struct address *ad = &pl->in->addr;
+	struct order_new on;
 	int64_t now = (int64_t)time(NULL);
 	enum err e;
 
 	pl->promo_refused = 0;
-	if ((e = db_exec(db, c->a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssi", c->sess->uid,
-			 q->currency ? q->currency : "USD", q->subtotal, q->shipping, q->tax, q->discount,
-			 q->total, q->method, ad->name, ad->line1, ad->line2 ? ad->line2 : "", ad->city,
-			 ad->region ? ad->region : "", ad->postal_code ? ad->postal_code : "", ad->country,
-			 q->promo_id ? q->promo_code : NULL, now + hold_ttl)))
+	on.user_id = pl->in->user_id;
+	on.currency = q->currency;
+	on.subtotal = q->subtotal;
+	on.shipping = q->shipping;
+	on.tax = q->tax;
+	on.discount = q->discount;
+	on.total = q->total;
+	on.method = q->method;
+	on.ship = pl->in->addr;
+	on.promo_code = q->promo_id ? q->promo_code : NULL;
+	on.hold_expires = now + hold_ttl;
+	on.lines = pl->lines;
+	on.n = pl->nlines;
+	if ((e = order_create(db, a, &on, &pl->order_id)))
 		return e;
-	pl->order_id = (int64_t)db_insert_id(db);
-	for (size_t i = 0, k = 0; i < pl->p->cart->n; i++) {
-		const struct cart_line *l = &pl->p->cart->lines[i];
-		const struct pricing_line *pln = NULL;
-		int64_t seller = 0;
-
-		for (size_t j = 0; j < pl->p->n; j++)
-			if (pl->p->lines[j].sku_id == l->sku_id)
-				pln = &pl->p->lines[j];
-		if (!pln)
-			continue;
-		for (size_t j = 0; j < pl->sellers->nrows; j++)
-			if (db_int(pl->sellers, j, 0) == l->product_id)
-				seller = db_int(pl->sellers, j, 1);
-		if ((e = db_exec(db, c->a, &sql[Q_LINE_INS], NULL, "iiiiisssiiii", pl->order_id, (int64_t)k + 1,
-				 l->sku_id, l->product_id, seller, l->code, l->title, l->options ? l->options : "",
-				 pln->unit_price, (int64_t)pln->quantity, pln->discount, pln->tax)))
-			return e;
-		pl->holds[k].sku_id = l->sku_id;
-		pl->holds[k].quantity = pln->quantity;
-		k++;
+	for (size_t k = 0; k < pl->nlines; k++) {	/* afresh: inventory_hold sorts them */
+		pl->holds[k].sku_id = pl->lines[k].sku_id;
+		pl->holds[k].product_id = pl->lines[k].product_id;
+		pl->holds[k].quantity = (int)pl->lines[k].quantity;
+		pl->holds[k].available = 0;
 	}
-	e = order_hold(db, c->a, pl->order_id, pl->holds, pl->p->n, now + hold_ttl, &pl->short_line);
+	e = inventory_hold(db, a, pl->order_id, pl->holds, pl->nlines, now + hold_ttl, &pl->short_line);
 	if (e)
 		return e;	/* E_CONFLICT: short; everything rolls back */
 	if (q->promo_id) {
-		e = pricing_promo_redeem(db, c->a, q->promo_id, c->sess->uid, pl->order_id, now, &pl->promo_why);
+		e = pricing_promo_redeem(db, a, q->promo_id, pl->in->user_id, pl->order_id, now, &pl->promo_why);
 		if (e == E_CONFLICT || e == E_NOTFOUND) {
 			pl->promo_refused = 1;
 			return E_CONFLICT;
@@ -381,13 +269,7 @@ static enum err tx_place(struct db *db, void *arg)
 		if (e)
 			return e;
 	}
-	if ((e = db_exec(db, c->a, &sql[Q_EVENT0], NULL, "is", pl->order_id,
-			 arena_printf(c->a, "user:%lld", (long long)c->sess->uid))) ||
-	    (e = db_exec(db, c->a, &sql[Q_OUTBOX], NULL, "is", pl->order_id,
-			 arena_printf(c->a, "{\"orderId\": %lld, \"userId\": %lld, \"total\": %lld}", (long long)pl->order_id,
-				      (long long)c->sess->uid, (long long)q->total))))
-		return e;
-	if ((e = db_exec(db, c->a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck)))
+	if ((e = db_exec(db, a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck)))
 		return e;
 	return db_affected(db) == 1 ? E_OK : E_BUSY;	/* placed by the other: all of this rolls back */
 }
@@ -463,7 +345,7 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
 	} else {
 		*status = 202;	/* to be paid on the gateway's page (payUrl) */
 	}
-	o = order_json(db, a, order_id, uid);
+	o = order_doc ? order_doc(db, a, order_id, uid) : json_pack("{sI}", "id", (json_int_t)order_id);
 	if (!o)
 		return E_INTERNAL;
 	if (*status == 402)
@@ -488,12 +370,12 @@ static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t or
  * the Redis key "test:pause" names this step (at most 30 s), the worker
  * waits there, so a test can kill it at exactly that point of the saga
  * however slow the machine is. */
-static void test_pause(struct ctx *c, const char *step)
+static void test_pause(struct kv *kv, struct arena *a, const char *step)
 {
 	for (int i = 0; test_hooks && i < 300; i++) {
 		redisReply *r = NULL;
 
-		if (kv_cmd(c->kv, c->a, &r, "GET test:pause") || !r || r->type != REDIS_REPLY_STRING ||
+		if (kv_cmd(kv, a, &r, "GET test:pause") || !r || r->type != REDIS_REPLY_STRING ||
 		    strcmp(r->str, step))
 			return;
 		usleep(100 * 1000);
@@ -503,59 +385,36 @@ static void test_pause(struct ctx *c, const char *step)
 /* A claimed attempt that failed before its order existed: the claim goes
  * back (best effort: with MariaDB away it cannot, and the 30 s rule of
  * Q_CK_CLAIM applies). Returns e. */
-static enum err unclaim(struct ctx *c, int64_t ck, enum err e)
+static enum err unclaim(struct db *db, struct arena *a, int64_t ck, enum err e)
 {
-	if (db_exec(c->db, c->a, &sql[Q_CK_UNCLAIM], NULL, "i", ck))
+	if (db_exec(db, a, &sql[Q_CK_UNCLAIM], NULL, "i", ck))
 		log_warn("checkout %lld: claim not given back", (long long)ck);
 	return e;
 }
 
-/* The whole place-order: idempotency, plan, hold, authorize. Answers the
- * request itself (JSON: stored answer; HTML: redirect or page). */
-static enum err place_order(struct ctx *c, const char *key, int html)
+enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const struct checkout_req *rq,
+			struct checkout_answer *ans)
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hash[2 * sizeof(h) + 1];
 	struct db_res *r = NULL;
-	struct input in;
-	struct plan p;
-	const char *why = NULL;
+	struct checkout_plan p;
 	int64_t ck;
 	int status = 0, silent = 0;
 	char *body = NULL;
 	enum err e;
 
-	if (!key || !*key || strlen(key) > 255) {
-		return reply_error(c, 400, html ? "The order form is incomplete. Please review your order again."
-					   : "Idempotency-Key: a header of 1 to 255 characters is required.");
-	}
-	if (html) {
-		/* A form's fields in a fixed order: the same form, the same hash. */
-		const char *names[] = { "shippingAddressId", "name", "line1", "line2", "city", "region",
-					"postalCode", "country", "shippingMethod", "promoCode", "amount" };
-		crypto_hash_sha256_state st;
+	memset(ans, 0, sizeof(*ans));
 
-		crypto_hash_sha256_init(&st);
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			const char *v = ctx_str(c, names[i]);
-
-			crypto_hash_sha256_update(&st, (const unsigned char *)(v ? v : ""), v ? strlen(v) + 1 : 1);
-		}
-		crypto_hash_sha256_final(&st, h);
-	} else {
-		crypto_hash_sha256(h, (const unsigned char *)(c->req->body ? c->req->body : ""), c->req->body_len);
-	}
-	sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_CK_INS], NULL, "isss", c->sess->uid, key, hash, ctx_str(c, "paymentMethod"))) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_CK_GET], &r, "is", c->sess->uid, key)))
+	if ((e = db_exec(db, a, &sql[Q_CK_INS], NULL, "isss", rq->user_id, rq->idem_key, rq->request_hash,
+			 rq->payment_method)) ||
+	    (e = db_exec(db, a, &sql[Q_CK_GET], &r, "is", rq->user_id, rq->idem_key)))
 		return e;
 	if (!r->nrows)
 		return E_INTERNAL;
 	ck = db_int(r, 0, K_ID);
-	if (strcmp(db_cell(r, 0, K_HASH), hash))
-		return reply_error(c, 422, "This Idempotency-Key was used with a different request. "
-					   "Use a new key for a new order.");
+	if (strcmp(db_cell(r, 0, K_HASH), rq->request_hash)) {
+		ans->kind = CHECKOUT_KEY_REUSED;
+		return E_OK;
+	}
 	if (db_cell(r, 0, K_STATUS)) {
 		status = (int)db_int(r, 0, K_STATUS);
 		body = (char *)db_cell(r, 0, K_BODY);	/* arena-owned, read only */
@@ -564,7 +423,7 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	if (!strcmp(db_cell(r, 0, K_STATE), "reserved") || !strcmp(db_cell(r, 0, K_STATE), "authorizing")) {
 		/* The first attempt held the units and lost the gateway's answer
 		 * (or died): resume with the same keys. */
-		e = authorize(c->db, c->a, ck, db_int(r, 0, K_ORDER), c->sess->uid, db_cell(r, 0, K_PM), &status,
+		e = authorize(db, a, ck, db_int(r, 0, K_ORDER), rq->user_id, db_cell(r, 0, K_PM), &status,
 			      &body, &silent);
 		if (silent)
 			goto unavailable;
@@ -576,27 +435,24 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	}
 	/* A claim whose answer was lost may have been made: it is given
 	 * back, or the shopper's retry would wait out the 30 s. */
-	if ((e = db_exec(c->db, c->a, &sql[Q_CK_CLAIM], NULL, "i", ck)))
-		return unclaim(c, ck, e);
-	if (db_affected(c->db) != 1)
+	if ((e = db_exec(db, a, &sql[Q_CK_CLAIM], NULL, "i", ck)))
+		return unclaim(db, a, ck, e);
+	if (db_affected(db) != 1)
 		goto in_flight;
 
 	/* Step 1: validate against current prices and the amount the shopper saw. */
-	e = read_input(c, &in, &why);
-	if (e == E_INVAL) {
-		body = error_text(400, why, NULL);
+	if (rq->bad_input) {
+		body = error_text(400, rq->bad_input, NULL);
 		status = 400;
 		goto refused;
 	}
-	if (e)
-		return unclaim(c, ck, e);
-	if ((e = plan(c, &in, &p)))
-		return unclaim(c, ck, e);
-	if (!p.status && (!in.has_amount || in.amount != p.q.total)) {
-		refuse(&p, 409, arena_printf(c->a, "The total is now %lld.%02lld %s; please confirm the new amount.",
+	if ((e = checkout_plan(db, a, rq, &p)))
+		return unclaim(db, a, ck, e);
+	if (!p.status && (!rq->has_amount || rq->amount != p.q.total)) {
+		refuse(&p, 409, arena_printf(a, "The total is now %lld.%02lld %s; please confirm the new amount.",
 					     (long long)(p.q.total / 100), (long long)(p.q.total % 100),
 					     p.q.currency ? p.q.currency : "USD"));
-		p.extra = json_pack("{s:I, s:o}", "amount", (json_int_t)p.q.total, "quote", quote_json(&p));
+		p.extra = json_pack("{s:I, s:o}", "amount", (json_int_t)p.q.total, "quote", checkout_quote_json(&p));
 	}
 	if (p.status) {
 		body = error_text(p.status, p.msg, p.extra);
@@ -607,21 +463,50 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 
 	/* Steps 2 and 3. */
 	{
-		struct place pl = { c, ck, &in, &p, 0, arena_calloc(c->a, p.n + 1, sizeof(struct hold_req)), NULL, 0, NULL, 0 };
+		struct place pl = { a, ck, rq, &p, 0, arena_calloc(a, p.n + 1, sizeof(struct hold_req)),
+				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0 };
+		struct db_res *sellers = NULL;	/* product id -> seller id */
 		struct buf ids;
 
-		if (!pl.holds)
-			return unclaim(c, ck, E_NOMEM);
-		buf_init(&ids, c->a, 16 + 12 * p.cart->n);
+		if (!pl.holds || !pl.lines)
+			return unclaim(db, a, ck, E_NOMEM);
+		buf_init(&ids, a, 16 + 12 * p.cart->n);
 		buf_putc(&ids, '[');
 		for (size_t i = 0; i < p.cart->n; i++)
 			buf_printf(&ids, "%s%lld", i ? "," : "", (long long)p.cart->lines[i].product_id);
 		buf_putc(&ids, ']');
-		if ((e = db_exec(c->db, c->a, &sql[Q_SELLERS], &pl.sellers, "s", ids.p)))
-			return unclaim(c, ck, e);
-		e = db_tx(c->db, tx_place, &pl);
+		if ((e = db_exec(db, a, &sql[Q_SELLERS], &sellers, "s", ids.p)))
+			return unclaim(db, a, ck, e);
+		/* The lines in the cart's order, each with its price and seller. */
+		for (size_t i = 0; i < p.cart->n; i++) {
+			const struct cart_line *l = &p.cart->lines[i];
+			const struct pricing_line *pln = NULL;
+			struct order_line_new *ol = &pl.lines[pl.nlines];
+			int64_t seller = 0;
+
+			for (size_t j = 0; j < p.n; j++)
+				if (p.lines[j].sku_id == l->sku_id)
+					pln = &p.lines[j];
+			if (!pln || pl.nlines >= p.n)
+				continue;
+			for (size_t j = 0; j < sellers->nrows; j++)
+				if (db_int(sellers, j, 0) == l->product_id)
+					seller = db_int(sellers, j, 1);
+			ol->sku_id = l->sku_id;
+			ol->product_id = l->product_id;
+			ol->seller_id = seller;
+			ol->code = l->code;
+			ol->title = l->title;
+			ol->options = l->options;
+			ol->unit_price = pln->unit_price;
+			ol->quantity = pln->quantity;
+			ol->discount = pln->discount;
+			ol->tax = pln->tax;
+			pl.nlines++;
+		}
+		e = db_tx(db, tx_place, &pl);
 		if (e == E_OK)
-			order_refresh_stock(c->db, c->a, pl.order_id);
+			order_refresh_stock(db, a, pl.order_id);
 		if (e == E_CONFLICT && pl.promo_refused) {
 			status = 409;
 			body = error_text(409, pl.promo_why ? pl.promo_why : "That promo code cannot be used any more.", NULL);
@@ -648,10 +533,10 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		if (e == E_BUSY)
 			goto in_flight;
 		if (e)
-			return unclaim(c, ck, e);	/* rolled back (or committed and the row says so) */
-		test_pause(c, "reserved");
+			return unclaim(db, a, ck, e);	/* rolled back (or committed and the row says so) */
+		test_pause(kv, a, "reserved");
 		/* Steps 4 and 5. */
-		e = authorize(c->db, c->a, ck, pl.order_id, c->sess->uid, in.pm, &status, &body, &silent);
+		e = authorize(db, a, ck, pl.order_id, rq->user_id, rq->payment_method, &status, &body, &silent);
 		if (silent)
 			goto unavailable;
 		if (e == E_BUSY)
@@ -664,319 +549,69 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 refused:
 	/* Nothing was held: the refusal is the stored answer of this key. */
 	if (body) {
-		char *copy = arena_strdup(c->a, body);
+		char *copy = arena_strdup(a, body);
 
 		free(body);
 		body = copy;
 	}
-	if ((e = store(c->db, c->a, ck, "failed", status, body)))
-		return unclaim(c, ck, e);
+	if ((e = store(db, a, ck, "failed", status, body)))
+		return unclaim(db, a, ck, e);
 answer:
-	if (html) {
-		json_t *j = json_loads(body ? body : "{}", 0, NULL);
-		const char *pay = json_string_value(json_object_get(j, "payUrl"));
-		int64_t oid = json_integer_value(json_object_get(j, "id"));
-		const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-
-		if (pay && status == 202) {
-			e = reply_redirect(c, 303, arena_strdup(c->a, pay));
-		} else if (oid) {
-			e = reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)oid));
-		} else {
-			e = reply_error(c, status, msg ? arena_strdup(c->a, msg) : NULL);
-		}
-		json_decref(j);
-		return e;
-	}
-	return reply_stored(c, status, body);
+	ans->kind = CHECKOUT_ANSWER;
+	ans->status = status;
+	ans->body = body;
+	return E_OK;
 unavailable:
-	resp_header(c->resp, "Retry-After: 5");
-	return reply_error(c, 503, "The payment service did not answer. Your order is kept and nothing was charged "
-				   "twice: send the same request again (same Idempotency-Key) in a few seconds.");
+	ans->kind = CHECKOUT_UNAVAILABLE;
+	return E_OK;
 in_flight:
 	/* Another request with this key is still at work (here or at the
 	 * gateway): its outcome is not known yet, and it is not a refusal. */
-	resp_header(c->resp, "Retry-After: 5");
-	return reply_error(c, 409, "This order is being placed already. Wait a moment and look at your orders.");
-}
-
-/* ---- API ---- */
-
-enum err h_api_checkout(struct ctx *c)
-{
-	return place_order(c, c->req->idem_key, 0);
-}
-
-enum err h_api_checkout_quote(struct ctx *c)
-{
-	struct input in;
-	struct plan p;
-	const char *why = NULL;
-	enum err e = read_input(c, &in, &why);
-	json_t *m;
-
-	if (e == E_INVAL)
-		return reply_error(c, 400, why);
-	if (e || (e = plan(c, &in, &p)))
-		return e;
-	if (p.status) {
-		e = reply_error(c, p.status, p.msg);
-		if (!e && p.extra)
-			json_object_update(json_object_get(c->resp->model, "error"), p.extra);
-		json_decref(p.extra);
-		return e;
-	}
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	json_object_update_new(m, quote_json(&p));
+	ans->kind = CHECKOUT_IN_FLIGHT;
 	return E_OK;
 }
 
-/* ---- pages ---- */
+/* ---- the gateway's notices ---- */
 
-/* The checkout form: address, shipping method, promo code. */
-static enum err checkout_form(struct ctx *c, int status, const char *error)
+enum err checkout_gateway_event(struct db *db, struct arena *a, const struct gateway_event *ev, int *duplicate)
 {
-	json_t *m = session_form_page(c, "checkout", "Checkout", status), *list = NULL, *methods;
-	struct cart *k = NULL;
-	size_t i_ad;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if ((e = cart_load(c, &k)))
-		return e;
-	if (!k->n)
-		return reply_redirect(c, 303, "/cart");
-	if ((e = address_list(c, c->sess->uid, &list)))
-		return e;
-	json_object_set_new(m, "addresses", list);
-	/* The methods from the rate tables, priced for this cart to the
-	 * default address (or the first, or the US when there is none yet);
-	 * the review page prices the address actually chosen. */
-	{
-		struct pricing_line *lines = arena_calloc(c->a, k->n + 1, sizeof(*lines));
-		struct pricing_dest dest = { "US", "" };
-		struct pricing_method *pm = NULL;
-		size_t n = 0, nm = 0;
-		json_t *ad;
-		int checked = 0;
-
-		if (!lines)
-			return E_NOMEM;
-		for (size_t i = 0; i < k->n; i++)
-			if (k->lines[i].sellable) {
-				lines[n].sku_id = k->lines[i].sku_id;
-				lines[n].unit_price = k->lines[i].price;
-				lines[n].quantity = k->lines[i].quantity;
-				lines[n].weight_g = k->lines[i].weight_g;
-				n++;
-			}
-		json_array_foreach(list, i_ad, ad)
-			if (i_ad == 0 || json_is_true(json_object_get(ad, "isDefault"))) {
-				dest.country = json_string_value(json_object_get(ad, "country"));
-				dest.region = json_string_value(json_object_get(ad, "region"));
-			}
-		if ((e = pricing_methods(c->db, c->a, lines, n, &dest, 0, &pm, &nm)) && e != E_INVAL)
-			return e;
-		methods = json_array();
-		for (size_t i = 0; !e && i < nm; i++) {
-			json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:i, s:i, s:b}", "code", pm[i].code,
-				"name", pm[i].name, "available", pm[i].available, "price", (json_int_t)pm[i].price,
-				"daysMin", pm[i].days_min, "daysMax", pm[i].days_max, "free", pm[i].free);
-
-			if (pm[i].available && !checked++)
-				json_object_set_new(o, "checked", json_true());
-			if (pm[i].why_unavailable)
-				json_object_set_new(o, "whyUnavailable", json_string(pm[i].why_unavailable));
-			json_array_append_new(methods, o);
-		}
-		json_object_set_new(m, "methods", methods);
-	}
-	if (!json_array_size(list))
-		json_object_set_new(m, "newAddress", json_true());
-	if (error)
-		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));
-	return E_OK;
-}
-
-enum err h_checkout(struct ctx *c)
-{
-	return checkout_form(c, 200, NULL);
-}
-
-/* Review: the priced order and the "Place order" form, which carries every
- * input again plus the amount shown and a fresh idempotency key. */
-enum err h_checkout_review(struct ctx *c)
-{
-	struct input in;
-	struct plan p;
-	const char *why = NULL;
-	char key[33];
-	unsigned char raw[16];
-	json_t *m, *lines, *form;
-	enum err e = read_input(c, &in, &why);
-	long changes = 0;
-
-	if (e == E_INVAL)
-		return checkout_form(c, 400, why);
-	if (e || (e = plan(c, &in, &p)))
-		return e;
-	if (p.status) {
-		json_decref(p.extra);
-		return checkout_form(c, p.status, p.msg);
-	}
-	if (!(m = session_form_page(c, "checkout_review", "Review your order", 200)))
-		return E_NOMEM;
-	lines = json_array();
-	for (size_t i = 0; i < p.cart->n; i++) {
-		const struct cart_line *l = &p.cart->lines[i];
-
-		changes += l->price != l->added_price;
-		json_array_append_new(lines, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s}",
-			"itemId", l->code, "title", l->title, "quantity", l->quantity,
-			"unitPrice", (json_int_t)l->price, "addedPrice", (json_int_t)l->added_price,
-			"lineTotal", (json_int_t)(l->price * l->quantity), "priceChanged", l->price != l->added_price,
-			"currency", l->currency ? l->currency : "USD"));
-	}
-	json_object_set_new(m, "lines", lines);
-	json_object_set_new(m, "quote", quote_json(&p));
-	json_object_set_new(m, "priceChanges", json_integer(changes));
-	json_object_set_new(m, "address", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		"name", in.addr.name, "line1", in.addr.line1, "line2", in.addr.line2 ? in.addr.line2 : "",
-		"city", in.addr.city, "region", in.addr.region ? in.addr.region : "",
-		"postalCode", in.addr.postal_code ? in.addr.postal_code : "", "country", in.addr.country));
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(key, sizeof(key), raw, sizeof(raw));
-	form = json_pack("{s:s, s:I, s:s}", "idempotencyKey", key, "amount", (json_int_t)p.q.total,
-			 "shippingMethod", in.method);
-	if (in.address_id)
-		json_object_set_new(form, "shippingAddressId", json_integer(in.address_id));
-	if (in.promo)
-		json_object_set_new(form, "promoCode", json_string(in.promo));
-	json_object_set_new(m, "form", form);
-	if (changes)
-		c->notice = "Some prices changed since you added the items to your cart. The new prices are shown below "
-			    "and are the ones you will pay.";
-	/* "Place order" ends on the gateway's page (a redirect after the
-	 * form's POST), which browsers check against this page's form-action:
-	 * the site's policy plus the gateway's origin (nginx keeps a policy
-	 * that shopd sets). */
-	resp_header(c->resp, arena_printf(c->a, "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
-		"style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
-		"form-action 'self' %s", payment_origin()));
-	return E_OK;
-}
-
-enum err h_checkout_place(struct ctx *c)
-{
-	return place_order(c, ctx_str(c, "idempotencyKey"), 1);
-}
-
-/* The gateway sends the shopper back here. Its query is a hint only: the
- * outcome is read from the gateway with the order's own intent id. */
-enum err h_checkout_return(struct ctx *c)
-{
-	int64_t oid = ctx_int(c, "order", 0);
-	struct db_res *r = NULL;
-	struct payment p;
-	const char *intent;
-	enum err e;
-
-	if ((e = db_exec(c->db, c->a, &sql[Q_ORDER_OF], &r, "i", oid)))
-		return e;
-	if (!r->nrows || db_int(r, 0, 1) != c->sess->uid)
-		return reply_error(c, 404, "There is no such order in your account.");
-	intent = db_cell(r, 0, 0);
-	if (!intent)
-		return reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)oid));
-	e = payment_get(c->a, intent, &p);
-	if (e == E_UNAVAIL) {
-		session_flash(c, "We could not reach the payment service to confirm your payment. "
-				 "This page will show it as soon as we hear from it.");
-		return reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)oid));
-	}
-	if (e)
-		return e;
-	if (!strcmp(p.status, "requires_capture")) {
-		int late = 0;
-
-		if ((e = order_paid(c->db, c->a, intent, p.brand, p.last4, arena_printf(c->a, "user:%lld",
-				    (long long)c->sess->uid), &late)))
-			return e;
-		session_flash(c, late ? "Your payment arrived after the order had expired, so it was voided. "
-					"Nothing was charged." :
-					"Thank you! Your payment is authorized and your order is confirmed.");
-	} else if (*p.error_code) {
-		const char *why = payment_reason(&p);
-
-		if ((e = order_declined(c->db, c->a, intent, why, "gateway")))
-			return e;
-		session_flash(c, why);
-	}
-	return reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)oid));
-}
-
-/* ---- the webhook ---- */
-
-enum err h_api_paygate_webhook(struct ctx *c)
-{
-	json_t *ev = c->req->json, *obj, *pm, *err;
-	const char *id, *type, *intent;
 	struct db_res *seen = NULL;
-	json_t *m;
 	enum err e = E_OK;
 
-	if (payment_verify_webhook(c->req->signature, c->req->body ? c->req->body : "", c->req->body_len,
-				   (int64_t)time(NULL)))
-		return reply_error(c, 400, "The signature is missing, wrong or too old.");
-	id = json_string_value(json_object_get(ev, "id"));
-	type = json_string_value(json_object_get(ev, "type"));
-	obj = json_object_get(json_object_get(ev, "data"), "object");
-	intent = json_string_value(json_object_get(obj, "id"));
-	if (!id || !type || !json_is_object(obj))
-		return reply_error(c, 400, "Not an event.");
+	*duplicate = 0;
 	/* A redelivered or replayed event was applied already: answered 2xx
 	 * (so the gateway stops) and not applied again. The id is recorded
 	 * after the effect, so a crash in between means the redelivery does
 	 * it again, which every effect below allows. */
-	if ((e = db_exec(c->db, c->a, &sql[Q_EVENT_KNOWN], &seen, "s", id)))
+	if ((e = db_exec(db, a, &sql[Q_EVENT_KNOWN], &seen, "s", ev->id)))
 		return e;
 	if (seen->nrows) {
-		if (!(m = reply_model(c, NULL, NULL)))
-			return E_NOMEM;
-		json_object_set_new(m, "received", json_true());
-		json_object_set_new(m, "duplicate", json_true());
+		*duplicate = 1;
 		return E_OK;
 	}
-	pm = json_object_get(obj, "payment_method");
-	err = json_object_get(obj, "last_payment_error");
 	for (int round = 0; round < 2; round++) {
-		const char *oid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "order_id"));
 		int64_t order_id = 0;
 
-		if (intent && !strcmp(type, "payment_intent.amount_capturable_updated")) {
+		if (ev->intent && !strcmp(ev->type, "payment_intent.amount_capturable_updated")) {
 			int late = 0;
 
-			e = order_paid(c->db, c->a, intent, json_string_value(json_object_get(pm, "brand")),
-				       json_string_value(json_object_get(pm, "last4")), "gateway", &late);
-		} else if (intent && !strcmp(type, "payment_intent.payment_failed")) {
+			e = order_paid(db, a, ev->intent, ev->brand, ev->last4, "gateway", &late);
+		} else if (ev->intent && !strcmp(ev->type, "payment_intent.payment_failed")) {
 			struct payment p;
 
 			memset(&p, 0, sizeof(p));
-			p.error_code = json_string_value(json_object_get(err, "code")) ?: "";
-			p.decline_code = json_string_value(json_object_get(err, "decline_code")) ?: "";
-			e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway");
+			p.error_code = ev->error_code ? ev->error_code : "";
+			p.decline_code = ev->decline_code ? ev->decline_code : "";
+			e = order_declined(db, a, ev->intent, payment_reason(&p), "gateway");
 		}
 		/* No order knows this intent: the saga that created it has not
 		 * stored the gateway's answer (lost with a timeout or a killed
 		 * worker, or still on its way). The intent names its order:
 		 * link it, so that an authorization is never left unowned
 		 * (a late one is voided by order_paid). */
-		if (e != E_NOTFOUND || round || !oid || parse_int64(oid, strlen(oid), 1, INT64_MAX, &order_id))
+		if (e != E_NOTFOUND || round || to_int64(ev->order_id, 1, INT64_MAX, &order_id))
 			break;
-		e = order_link_intent(c->db, c->a, order_id, intent, (int64_t)json_integer_value(json_object_get(obj, "amount")),
-				      json_string_value(json_object_get(obj, "currency")));
+		e = order_link_intent(db, a, order_id, ev->intent, ev->amount, ev->currency);
 		if (e == E_CONFLICT) {
 			e = E_NOTFOUND;
 			break;
@@ -984,17 +619,11 @@ enum err h_api_paygate_webhook(struct ctx *c)
 		if (e)
 			return e;
 	}
-	if (e == E_NOTFOUND) {
-		e = E_OK;	/* not one of our orders (yet): nothing to do, nothing to record */
-	} else if (e == E_OK) {
-		e = db_exec(c->db, c->a, &sql[Q_EVENT_SEEN], NULL, "sss", id, type, intent);
-	}
+	if (e == E_NOTFOUND)
+		return E_OK;	/* not one of our orders (yet): nothing to do, nothing to record */
 	if (e)
 		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	json_object_set_new(m, "received", json_true());
-	return E_OK;
+	return db_exec(db, a, &sql[Q_EVENT_SEEN], NULL, "sss", ev->id, ev->type, ev->intent);
 }
 
 /* ---- recovery ---- */

@@ -20,47 +20,99 @@
 #ifndef FULFILLMENT_FULFILLMENT_H
 #define FULFILLMENT_FULFILLMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 #include "../core/err.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 struct kv;
+
+#define FF_MAX_LINES	100	/* lines named in one request */
 
 /* Statements of the module (once, at start; idempotent). */
 void fulfillment_init(void);
 
-/* The shipments of an order as the shopper sees them (new reference, never
- * NULL): [{"id","carrier","tracking","status","statusText","lineNos",
- * "shippedAt","deliveredAt"}], pending shipments left out. */
-json_t *fulfillment_tracking_json(struct db *db, struct arena *a, int64_t order_id);
-
 /* Words for a line state ("Shipped"), static. */
 const char *fulfillment_line_label(const char *state);
+
+/* 1 when a seller may still pick, ship or cancel lines of an order in this
+ * status (confirmed or fulfilling). */
+int fulfillment_workable(const char *status);
+
+/* A line named by the seller: quantity 0 means all that applies. */
+struct ff_line {
+	int64_t line_no, quantity;
+};
+
+/* What an operation tells the person: status 0 = done, else a refusal as an
+ * HTTP status (400 a bad line, 404 not the seller's, 409 not in a state
+ * that allows it, 502 the gateway refused or did not answer) and words
+ * (NULL for a plain 404). shipment_id / refund_id: the row made. */
+struct ff_outcome {
+	int status;
+	const char *msg;
+	int64_t shipment_id, refund_id;
+};
+
+/* Each runs its own transaction(s) as seller_id, recorded as actor
+ * ("seller:7", "jobs", "carrier:ups"); a refusal changes nothing. */
+
+/* Marks open lines picked (order: confirmed -> fulfilling). */
+enum err fulfillment_pick(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, const char *actor,
+			  const struct ff_line *lines, size_t n, struct ff_outcome *o);
+/* A shipment of the lines (carrier, tracking), then its capture: shipped
+ * when the gateway captured (units leave through inventory_ship), else
+ * pending with 502 in o (retried by the job). E_CONFLICT: the order
+ * changed meanwhile. */
+enum err fulfillment_ship(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, const char *actor,
+			  const char *carrier, const char *tracking, const struct ff_line *lines, size_t n,
+			  struct ff_outcome *o);
+/* One more capture attempt of a pending shipment of the seller's. */
+enum err fulfillment_retry(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, int64_t shipment_id,
+			   const char *actor, struct ff_outcome *o);
+/* A shipped shipment delivered (seller_id 0 is refused: see the carrier). */
+enum err fulfillment_deliver(struct db *db, struct arena *a, int64_t order_id, int64_t shipment_id, int64_t seller_id,
+			     const char *actor, struct ff_outcome *o);
+/* A carrier's event (already authenticated) for (carrier, tracking):
+ * recorded once by its id (*duplicate on a replay); "delivered" delivers. */
+enum err fulfillment_carrier_event(struct db *db, struct arena *a, const char *id, const char *type,
+				   const char *carrier, const char *tracking, int *duplicate, struct ff_outcome *o);
+/* Lines not shipped yet are cancelled (units back through
+ * inventory_unship); shipped ones are refunded at the gateway (returned
+ * units restocked through inventory_restock once it succeeds). */
+enum err fulfillment_refund(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, const char *actor,
+			    const struct ff_line *lines, size_t n, struct ff_outcome *o);
 
 /* `shopd jobs`: retries captures and refunds the gateway did not confirm,
  * with backoff; one batch per call (see app/jobs.c for the return value). */
 int fulfillment_retry_batch(struct db *db, struct kv *kv, struct arena *a);
 
-/* Seller pages. */
-enum err h_seller_orders(struct ctx *c);
-enum err h_seller_order(struct ctx *c);
-enum err h_seller_pick(struct ctx *c);
-enum err h_seller_ship(struct ctx *c);
-enum err h_seller_retry(struct ctx *c);
-enum err h_seller_delivered(struct ctx *c);
-enum err h_seller_refund(struct ctx *c);
-/* Seller API. */
-enum err h_api_seller_orders(struct ctx *c);
-enum err h_api_seller_order(struct ctx *c);
-enum err h_api_seller_pick(struct ctx *c);
-enum err h_api_seller_ship(struct ctx *c);
-enum err h_api_seller_retry(struct ctx *c);
-enum err h_api_seller_delivered(struct ctx *c);
-enum err h_api_seller_refund(struct ctx *c);
-/* POST /api/carrier/events: the carriers' signed webhook. */
-enum err h_api_carrier_event(struct ctx *c);
+/* ---- reads for the pages ---- */
+
+/* Columns of the rows below. */
+enum { FF_H_ID, FF_H_STATUS, FF_H_CUR, FF_H_CREATED, FF_H_NAME, FF_H_LINE1, FF_H_LINE2, FF_H_CITY, FF_H_REGION, FF_H_POSTAL,
+	FF_H_COUNTRY, FF_H_METHOD, FF_H_INTENT, FF_H_TOTAL };
+enum { FF_L_NO, FF_L_CODE, FF_L_TITLE, FF_L_OPTIONS, FF_L_PRICE, FF_L_QTY, FF_L_DISC, FF_L_TAX, FF_L_STATE, FF_L_SHIPMENT,
+       FF_L_REFQTY, FF_L_REFAMT, FF_L_SKU, FF_L_PRODUCT };
+enum { FF_S_ID, FF_S_CARRIER, FF_S_TRACKING, FF_S_STATUS, FF_S_AMOUNT, FF_S_ERROR, FF_S_ATTEMPTS, FF_S_SHIPPED, FF_S_DELIVERED,
+       FF_S_CREATED, FF_S_LINES };
+
+/* The seller's view of an order: the order (FF_H_*), the seller's lines
+ * (FF_L_*), shipments (FF_S_*), refunds (id, amount, status, last_error,
+ * created, lines text) and the order's events (from, to, actor, reason,
+ * at). E_NOTFOUND when the order is not paid or has none of the seller's
+ * lines. */
+struct ff_view {
+	struct db_res *head, *lines, *shipments, *refunds, *events;
+};
+enum err fulfillment_view(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, struct ff_view *v);
+/* The seller's paid orders before id `before`, newest first (id, status,
+ * currency, created, lines, units, goods, to ship, first title). */
+enum err fulfillment_list(struct db *db, struct arena *a, int64_t seller_id, int64_t before, int to_ship,
+			  int64_t limit, struct db_res **out);
+/* An order's shipments that left (FF_S_* columns), for the shopper. */
+enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, struct db_res **out);
 
 #endif

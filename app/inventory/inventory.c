@@ -1,16 +1,15 @@
 /* Stock adjustments (see inventory.h): the one function every writer of
- * `available` outside checkout goes through, and the seller's stock page and
- * API built on it. */
+ * `available` outside an order goes through, and the reads the seller's
+ * stock page and API (inventory_pages.c) are built on. Units of orders are
+ * holds.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../core/arena.h"
 #include "../core/log.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
 #include "../catalog/catalog.h"
+#include "../events/events.h"
 #include "../seller/limits.h"
 #include "inventory.h"
 
@@ -18,7 +17,7 @@
 
 enum {
 	Q_SKU_OWNED, Q_PRODUCT_LOCK, Q_PRODUCT_SKU_LOCK, Q_INV_ENSURE, Q_INV_LOCK, Q_INV_SET, Q_MOVE,
-	Q_OUTBOX, Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, NQ
+	Q_WAREHOUSE, Q_PRODUCT, Q_ROWS, Q_MOVES, Q_RESERVED_LOCK, Q_HELD_SUM, Q_UNRESERVE, Q_OPEN_ROWS, Q_OPEN_MOVE, Q_SKU_HELD, Q_OPEN_ROWS_MANY, Q_OPEN_MOVES_MANY, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -41,8 +40,6 @@ static struct db_sql sql[NQ] = {
 			"AND available = ?", 0 },
 	[Q_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 		     "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-		       "VALUES ('StockChanged', ?, JSON_OBJECT('productId', ?, 'reason', ?))", 0 },
 	[Q_RESERVED_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
 	/* A locking read: the latest committed holds, not the snapshot's. */
 	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
@@ -50,6 +47,21 @@ static struct db_sql sql[NQ] = {
 	[Q_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
 			  "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	[Q_WAREHOUSE] = { "SELECT id FROM warehouses WHERE code = ?", 0 },
+	/* A new SKU: a row in every warehouse; the initial quantity goes to
+	 * warehouse 1. */
+	[Q_OPEN_ROWS] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
+			  "SELECT ?, w.id, IF(w.id = 1, ?, 0) FROM warehouses w", 0 },
+	[Q_OPEN_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
+			  "available_after, reason, actor) VALUES (?, 1, ?, ?, ?, 'initial stock', ?)", 0 },
+	[Q_SKU_HELD] = { "SELECT 1 FROM holds WHERE sku_id = ? LIMIT 1 LOCK IN SHARE MODE", 0 },
+	/* The same for many new SKUs at once: [{"s": sku, "v": seller, "q": qty}, ...]. */
+	[Q_OPEN_ROWS_MANY] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
+			       "SELECT j.s, w.id, IF(w.id = 1, j.q, 0) FROM JSON_TABLE(?, '$[*]' COLUMNS "
+			       "(s BIGINT UNSIGNED PATH '$.s', q INT PATH '$.q')) j CROSS JOIN warehouses w", 0 },
+	[Q_OPEN_MOVES_MANY] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
+				"available_after, reason, actor) SELECT j.s, 1, j.v, j.q, j.q, ?, ? FROM JSON_TABLE(?, "
+				"'$[*]' COLUMNS (n FOR ORDINALITY, s BIGINT UNSIGNED PATH '$.s', v INT UNSIGNED PATH '$.v', "
+				"q INT PATH '$.q')) j WHERE j.q > 0 ORDER BY j.n", 0 },
 	[Q_PRODUCT] = { "SELECT id, title, slug, status FROM products WHERE id = ? AND seller_id = ?", 0 },
 	/* Every SKU of the product in every warehouse, with zeros where no
 	 * inventory row exists yet. */
@@ -75,16 +87,10 @@ void inventory_init(void)
 		return;
 	done = 1;
 	catalog_init();
+	events_init();
 	db_register(sql, NQ);
+	inventory_holds_init();
 }
-
-/* Names the stock page uses. */
-const char *const inventory_vocab[] = {
-	"item", "rows", "movements", "sku", "warehouse", "warehouseName", "available",
-	"reserved", "committed", "options", "delta", "after", "reason", "actor", "who", "at",
-	"mode", "quantity", "isSet", "failed", "fieldErrors", "errors", "field", "message",
-	"csrf", "title", "url", "id", "inactive", "stockUrl", "failedRow", NULL
-};
 
 /* ---- the change ---- */
 
@@ -94,7 +100,8 @@ enum err inventory_product_changed(struct db *db, struct arena *a, int64_t produ
 
 	if ((e = catalog_refresh_digest(db, a, product_id)))	/* stock_total too */
 		return e;
-	return db_exec(db, a, &sql[Q_OUTBOX], NULL, "iis", product_id, product_id, reason ? reason : "");
+	return event_emit(db, a, EV_STOCK_CHANGED, product_id, json_pack("{sIss}", "productId", (json_int_t)product_id,
+									    "reason", reason ? reason : ""));
 }
 
 enum err inventory_change_in_tx(struct db *db, struct arena *a, struct stock_change *ch)
@@ -224,291 +231,103 @@ int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code)
 	return db_int(r, 0, 0);
 }
 
-/* ---- pages and API ---- */
+/* ---- a SKU's life ---- */
 
-static int64_t path_id(const struct ctx *c)
+enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t initial,
+			    const char *actor)
 {
-	const char *s = c->req->npathvar ? c->req->pathvar[0] : NULL;
-	int64_t id;
-
-	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
-		return 0;
-	return id;
-}
-
-static const char *actor_of(struct ctx *c)
-{
-	return arena_printf(c->a, "user:%lld", (long long)c->sess->uid);
-}
-
-/* "Color: Red, Size: M" from a SKU's options object. */
-static const char *options_label(struct arena *a, const char *json)
-{
-	json_t *o = json ? json_loads(json, 0, NULL) : NULL;
-	const char *k, *out = "";
-	json_t *v;
-
-	if (!o)
-		return "";
-	json_object_foreach(o, k, v) {
-		if (!json_is_string(v))
-			continue;
-		out = arena_printf(a, "%s%s%s: %s", out, *out ? ", " : "", k, json_string_value(v));
-	}
-	json_decref(o);
-	return out;
-}
-
-/* The item's stock as the page and the API show it, into m. E_NOTFOUND when
- * the item is not this seller's. */
-static enum err fill_stock(struct ctx *c, json_t *m, int64_t id)
-{
-	struct db_res *p = NULL, *r = NULL, *mv = NULL;
-	json_t *rows, *moves, *item;
 	enum err e;
 
-	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT], &p, "ii", id, c->sess->seller_id)))
+	if (initial < 0 || initial > STOCK_QTY_MAX || !actor)
+		return E_INVAL;
+	if ((e = db_exec(db, a, &sql[Q_OPEN_ROWS], NULL, "ii", sku_id, initial)))
 		return e;
-	if (!p->nrows)
-		return E_NOTFOUND;
-	if ((e = db_exec(c->db, c->a, &sql[Q_ROWS], &r, "ii", id, c->sess->seller_id)) ||
-	    (e = db_exec(c->db, c->a, &sql[Q_MOVES], &mv, "iii", id, c->sess->seller_id, (int64_t)MOVEMENTS_SHOWN)))
-		return e;
-	item = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "title", db_cell(p, 0, 1),
-			 "url", arena_printf(c->a, "/p/%s", db_cell(p, 0, 2)),
-			 "stockUrl", arena_printf(c->a, "/seller/items/%lld/stock", (long long)id));
-	rows = json_array();
-	moves = json_array();
-	if (!item || !rows || !moves) {
-		json_decref(item);
-		json_decref(rows);
-		json_decref(moves);
-		return E_NOMEM;
-	}
-	json_object_set_new(m, "item", item);
-	json_object_set_new(m, "rows", rows);
-	json_object_set_new(m, "movements", moves);
-	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b}",
-			"sku", db_cell(r, i, 0), "options", options_label(c->a, db_cell(r, i, 1)),
-			"warehouse", db_cell(r, i, 2), "warehouseName", db_cell(r, i, 3),
-			"available", (json_int_t)db_int(r, i, 4), "reserved", (json_int_t)db_int(r, i, 5),
-			"committed", (json_int_t)db_int(r, i, 6), "inactive", strcmp(db_cell(r, i, 7), "active") != 0));
-	for (size_t i = 0; i < mv->nrows; i++) {
-		const char *who = db_cell(mv, i, 7);
-
-		json_array_append_new(moves, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}",
-			"at", db_cell(mv, i, 0), "sku", db_cell(mv, i, 1), "warehouse", db_cell(mv, i, 2),
-			"delta", (json_int_t)db_int(mv, i, 3), "after", (json_int_t)db_int(mv, i, 4),
-			"reason", db_cell(mv, i, 5), "actor", db_cell(mv, i, 6), "who", who ? who : db_cell(mv, i, 6)));
-	}
-	return E_OK;
-}
-
-enum err h_seller_stock(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	json_t *m;
-
-	if (!id)
-		return E_NOTFOUND;
-	if (!(m = session_form_page(c, "seller_stock", "Stock", 200)))
-		return E_NOMEM;
-	return fill_stock(c, m, id);
-}
-
-/* The form's input, checked field by field. */
-struct stock_form {
-	const char *sku, *warehouse, *mode, *quantity, *reason;
-	int64_t qty, wh;
-	json_t *errs;		/* {field: message} */
-};
-
-static void field_error(struct stock_form *f, const char *field, const char *msg)
-{
-	if (!json_object_get(f->errs, field))
-		json_object_set_new(f->errs, field, json_string(msg));
-}
-
-static void check_form(struct ctx *c, struct stock_form *f)
-{
-	int is_set = f->mode && !strcmp(f->mode, "set");
-
-	if (!f->mode || (strcmp(f->mode, "set") && strcmp(f->mode, "adjust")))
-		field_error(f, "mode", "Choose whether to set the quantity or adjust it.");
-	if (!f->quantity || !*f->quantity)
-		field_error(f, "quantity", "Enter a quantity.");
-	else if (parse_int64(f->quantity, strlen(f->quantity), is_set ? 0 : -STOCK_QTY_MAX, STOCK_QTY_MAX, &f->qty))
-		field_error(f, "quantity", is_set ?
-			arena_printf(c->a, "Enter a whole number from 0 to %d.", STOCK_QTY_MAX) :
-			arena_printf(c->a, "Enter a whole number from -%d to %d, such as 5 or -2.", STOCK_QTY_MAX, STOCK_QTY_MAX));
-	else if (!is_set && f->qty == 0)
-		field_error(f, "quantity", "An adjustment of 0 changes nothing; enter how many units to add or remove.");
-	if (!f->reason || !*f->reason)
-		field_error(f, "reason", "Give a reason for the change (for example \"stock count\" or \"damaged\").");
-	else if (strlen(f->reason) > STOCK_REASON_MAX)
-		field_error(f, "reason", arena_printf(c->a, "Keep the reason to %d characters.", STOCK_REASON_MAX));
-}
-
-/* Re-renders the page with the problems next to the row that was sent. */
-static enum err form_again(struct ctx *c, int64_t id, struct stock_form *f, int status)
-{
-	json_t *m = session_form_page(c, "seller_stock", "Stock", status), *rows, *errs;
-	const char *k;
-	json_t *v;
-	size_t i;
-	enum err e;
-
-	if (!m)
-		return E_NOMEM;
-	if ((e = fill_stock(c, m, id)))
-		return e;
-	rows = json_object_get(m, "rows");
-	json_array_foreach(rows, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "sku")), f->sku) ||
-		    strcmp(json_string_value(json_object_get(v, "warehouse")), f->warehouse))
-			continue;
-		json_object_set_new(v, "failed", json_true());
-		json_object_set(v, "fieldErrors", f->errs);
-		json_object_set_new(v, "quantity", json_string(f->quantity ? f->quantity : ""));
-		json_object_set_new(v, "reason", json_string(f->reason ? f->reason : ""));
-		json_object_set_new(v, "isSet", json_boolean(f->mode && !strcmp(f->mode, "set")));
-	}
-	if (!(errs = json_array()))
-		return E_NOMEM;
-	json_object_foreach(f->errs, k, v)
-		json_array_append_new(errs, json_pack("{s:s, s:O}", "field", k, "message", v));
-	json_object_set_new(m, "errors", errs);
-	json_object_set_new(m, "failedRow", json_pack("{s:s, s:s}", "sku", f->sku, "warehouse", f->warehouse));
-	return E_OK;
-}
-
-static void release_json(void *p)
-{
-	json_decref(p);
-}
-
-enum err h_seller_stock_post(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	struct stock_form f = { ctx_str(c, "sku"), ctx_str(c, "warehouse"), ctx_str(c, "mode"),
-				ctx_str(c, "quantity"), ctx_str(c, "reason"), 0, 0, json_object() };
-	struct stock_change ch;
-	enum err e;
-
-	if (!f.errs || arena_on_reset(c->a, release_json, f.errs))
-		return E_NOMEM;
-	if (!id || !(f.wh = inventory_warehouse_id(c->db, c->a, f.warehouse)))
-		return E_NOTFOUND;
-	check_form(c, &f);
-	if (json_object_size(f.errs)) {
-		/* An unknown row is 404 even when the form was wrong too. */
-		struct db_res *r = NULL;
-
-		if ((e = db_exec(c->db, c->a, &sql[Q_SKU_OWNED], &r, "siii", f.sku, c->sess->seller_id, id, id)))
-			return e;
-		if (!r->nrows)
-			return E_NOTFOUND;
-		return form_again(c, id, &f, 400);
-	}
-	memset(&ch, 0, sizeof(ch));
-	ch.seller_id = c->sess->seller_id;
-	ch.product_id = id;
-	ch.sku = f.sku;
-	ch.warehouse_id = f.wh;
-	ch.is_set = !strcmp(f.mode, "set");
-	ch.value = f.qty;
-	ch.reason = f.reason;
-	ch.actor = actor_of(c);
-	e = inventory_change(c->db, c->a, &ch);
-	if (e == E_CONFLICT) {
-		field_error(&f, "quantity", arena_printf(c->a, "Only %lld available in %s: available cannot go below 0 "
-			"(units held by orders are not counted).", (long long)ch.available, f.warehouse));
-		return form_again(c, id, &f, 409);
-	}
-	if (e == E_INVAL) {
-		field_error(&f, "quantity", arena_printf(c->a, "At most %d units per SKU and warehouse.", STOCK_QTY_MAX));
-		return form_again(c, id, &f, 400);
-	}
-	if (e)
-		return e;
-	session_flash(c, ch.delta ? arena_printf(c->a, "%s in %s: %lld available (%s%lld).", f.sku, f.warehouse,
-					  (long long)ch.available, ch.delta > 0 ? "+" : "", (long long)ch.delta) :
-		      arena_printf(c->a, "%s in %s: already %lld available; nothing changed.", f.sku, f.warehouse,
-				   (long long)ch.available));
-	return reply_redirect(c, 303, arena_printf(c->a, "/seller/items/%lld/stock", (long long)id));
-}
-
-enum err h_api_stock(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	json_t *m;
-	enum err e;
-
-	if (!id)
-		return E_NOTFOUND;
-	if (!(m = reply_model(c, NULL, NULL)))
-		return E_NOMEM;
-	if ((e = fill_stock(c, m, id)))
-		return e;
-	/* The API answers data, not the page's links. */
-	json_object_del(json_object_get(m, "item"), "stockUrl");
-	return E_OK;
-}
-
-enum err h_api_stock_post(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	struct stock_change ch;
-	const char *wh = ctx_str(c, "warehouse");
-	json_t *m;
-	enum err e;
-
-	struct db_res *p = NULL;
-
-	if (!id)
-		return E_NOTFOUND;
-	/* Another seller's item is a 404 whatever the body says. */
-	if ((e = db_exec(c->db, c->a, &sql[Q_PRODUCT], &p, "ii", id, c->sess->seller_id)))
-		return e;
-	if (!p->nrows)
-		return E_NOTFOUND;
-	if (ctx_has(c, "set") == ctx_has(c, "delta"))
-		return reply_error(c, 400, "Send exactly one of \"set\" (the new available quantity) or "
-				   "\"delta\" (units to add, negative to remove).");
-	if (ctx_has(c, "delta") && ctx_int(c, "delta", 0) == 0)
-		return reply_error(c, 400, "delta: must not be 0");
-	memset(&ch, 0, sizeof(ch));
-	if (!(ch.warehouse_id = inventory_warehouse_id(c->db, c->a, wh ? wh : "east")))
-		return reply_error(c, 400, "warehouse: no such warehouse");
-	ch.seller_id = c->sess->seller_id;
-	ch.product_id = id;
-	ch.sku = ctx_str(c, "sku");
-	ch.is_set = ctx_has(c, "set");
-	ch.value = ch.is_set ? ctx_int(c, "set", 0) : ctx_int(c, "delta", 0);
-	ch.reason = ctx_str(c, "reason");
-	ch.actor = actor_of(c);
-	e = inventory_change(c->db, c->a, &ch);
-	if (e == E_CONFLICT) {
-		if ((e = reply_error(c, 409, arena_printf(c->a, "Only %lld available: available cannot go below 0.",
-							 (long long)ch.available))))
-			return e;
-		json_object_set_new(json_object_get(c->resp->model, "error"), "available",
-				    json_integer(ch.available));
+	if (initial == 0)
 		return E_OK;
+	return db_exec(db, a, &sql[Q_OPEN_MOVE], NULL, "iiiis", sku_id, seller_id, initial, initial, actor);
+}
+
+enum err inventory_open_skus(struct db *db, struct arena *a, const struct sku_open *skus, size_t n,
+			     const char *reason, const char *actor)
+{
+	json_t *arr;
+	char *text;
+	const char *t;
+	enum err e = E_OK;
+
+	if (!n)
+		return E_OK;
+	if (!reason || !actor)
+		return E_INVAL;
+	if (!(arr = json_array()))
+		return E_NOMEM;
+	for (size_t i = 0; i < n && e == E_OK; i++) {
+		if (skus[i].initial < 0 || skus[i].initial > STOCK_QTY_MAX)
+			e = E_INVAL;
+		else if (json_array_append_new(arr, json_pack("{sIsIsI}", "s", (json_int_t)skus[i].sku_id,
+							      "v", (json_int_t)skus[i].seller_id,
+							      "q", (json_int_t)skus[i].initial)))
+			e = E_NOMEM;
 	}
-	if (e == E_INVAL)
-		return reply_error(c, 400, arena_printf(c->a, "available: at most %d units per SKU and warehouse",
-							STOCK_QTY_MAX));
+	text = e == E_OK ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
 	if (e)
 		return e;
-	if (!(m = reply_model(c, NULL, NULL)))
+	if (!text)
 		return E_NOMEM;
-	json_object_set_new(m, "sku", json_string(ch.sku));
-	json_object_set_new(m, "warehouse", json_string(wh ? wh : "east"));
-	json_object_set_new(m, "available", json_integer(ch.available));
-	json_object_set_new(m, "reserved", json_integer(ch.reserved));
-	json_object_set_new(m, "committed", json_integer(ch.committed));
-	json_object_set_new(m, "delta", json_integer(ch.delta));
+	t = arena_strdup(a, text);
+	free(text);
+	if (!t)
+		return E_NOMEM;
+	if ((e = db_exec(db, a, &sql[Q_OPEN_ROWS_MANY], NULL, "s", t)))
+		return e;
+	return db_exec(db, a, &sql[Q_OPEN_MOVES_MANY], NULL, "sss", reason, actor, t);
+}
+
+enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_SKU_HELD], &r, "i", sku_id);
+
+	*held = !e && r->nrows > 0;
+	return e;
+}
+
+/* ---- reads for the pages ---- */
+
+enum err inventory_stock_view(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id,
+			      struct stock_view *v)
+{
+	enum err e;
+
+	memset(v, 0, sizeof(*v));
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT], &v->product, "ii", product_id, seller_id)))
+		return e;
+	if (!v->product->nrows)
+		return E_NOTFOUND;
+	if ((e = db_exec(db, a, &sql[Q_ROWS], &v->rows, "ii", product_id, seller_id)) ||
+	    (e = db_exec(db, a, &sql[Q_MOVES], &v->moves, "iii", product_id, seller_id, (int64_t)MOVEMENTS_SHOWN)))
+		return e;
 	return E_OK;
+}
+
+enum err inventory_product_owned(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id)
+{
+	struct db_res *p = NULL;
+	enum err e = db_exec(db, a, &sql[Q_PRODUCT], &p, "ii", product_id, seller_id);
+
+	if (e)
+		return e;
+	return p->nrows ? E_OK : E_NOTFOUND;
+}
+
+enum err inventory_sku_owned(struct db *db, struct arena *a, const char *code, int64_t seller_id,
+			     int64_t product_id)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_SKU_OWNED], &r, "siii", code ? code : "", seller_id, product_id, product_id);
+
+	if (e)
+		return e;
+	return r->nrows ? E_OK : E_NOTFOUND;
 }

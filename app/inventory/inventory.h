@@ -12,12 +12,13 @@
 #ifndef INVENTORY_INVENTORY_H
 #define INVENTORY_INVENTORY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "../core/err.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 
 /* One change. The caller fills the "in" fields; the function fills "out". */
 struct stock_change {
@@ -74,33 +75,148 @@ enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id
 /* warehouses.id of a warehouse code ("east"), or 0 when there is none. */
 int64_t inventory_warehouse_id(struct db *db, struct arena *a, const char *code);
 
-/* Pages and API (app/inventory/routes.inc). */
-enum err h_seller_stock(struct ctx *c);
-enum err h_seller_stock_post(struct ctx *c);
-enum err h_api_stock(struct ctx *c);
-enum err h_api_stock_post(struct ctx *c);
+/* A new SKU's stock, inside the caller's transaction (its product row
+ * locked by the caller): an inventory row in every warehouse, `initial`
+ * units available in warehouse 1 with their movement ("initial stock",
+ * actor) when > 0. No event: the caller's product change covers it.
+ * E_INVAL for initial outside 0..STOCK_QTY_MAX. */
+enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t initial,
+			    const char *actor);
 
-/* -- added by w2b -- */
+/* The same for many new SKUs in two statements (bulk writers such as
+ * `shopctl gen-catalog`), each movement with reason and actor. */
+struct sku_open {
+	int64_t sku_id, seller_id, initial;
+};
+enum err inventory_open_skus(struct db *db, struct arena *a, const struct sku_open *skus, size_t n,
+			     const char *reason, const char *actor);
+
+/* *held = 1 when any hold (of any state) names the SKU, with a locking read:
+ * such a SKU is kept (deactivated), not deleted. */
+enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
+
+/* ---- units of orders (app/inventory/holds.c) ----
+ *
+ * Holds follow DESIGN.md section 2: units move available -> reserved when an
+ * order is placed (rows locked in (sku, warehouse) order, guarded updates),
+ * reserved -> committed when its payment is authorized, committed -> shipped
+ * (a hold state; inventory.committed goes down) when a parcel leaves, and
+ * back to available when the order fails, expires or is cancelled, or a line
+ * is cancelled before shipment. None of these is a stock movement; a restock
+ * of returned units is. Every function runs inside the caller's transaction,
+ * whose order row the caller has locked first where there is one, and
+ * writes the StockChanged events ({"productId", "orderId", "reason"}) of
+ * the products it moved. */
+
+/* A line to hold: quantity units of sku_id (of product_id, for the events). */
+struct hold_req {
+	int64_t sku_id;
+	int64_t product_id;
+	int quantity;
+	int64_t available;	/* filled when short: units left over all warehouses */
+};
+
+/* Units of one SKU of an order to ship, put back or restock. */
+struct stock_line {
+	int64_t sku_id, product_id, quantity;
+};
+
+/* Initialised by inventory_init(). */
+void inventory_holds_init(void);
+
+/* Holds every line for order_id until expires (unix time), locking inventory
+ * rows in (sku, warehouse) order (lines are sorted by sku here) and
+ * allocating from the lowest warehouse id first. E_CONFLICT when a line is
+ * short: *short_out is set to the first short line index, every line's
+ * available is filled, and the caller rolls back (nothing is held). No
+ * movement; one StockChanged ("held") per product, in one statement. */
+enum err inventory_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
+			size_t n, int64_t expires, size_t *short_out);
+
+/* The order's 'held' holds become 'committed' (reserved -> committed). */
+enum err inventory_commit(struct db *db, struct arena *a, int64_t order_id);
+
+/* Every live hold of the order ('held' or 'committed') goes back to
+ * available; StockChanged with reason ("released" when NULL) for each of
+ * the order's products. */
+enum err inventory_release(struct db *db, struct arena *a, int64_t order_id, const char *reason);
+
+/* The order a hold belongs to (a plain read, for the caller to lock the
+ * order before the hold). E_NOTFOUND: no such hold. */
+enum err inventory_hold_order(struct db *db, struct arena *a, int64_t hold_id, int64_t *order_id);
+
+/* One 'held' hold back to available (the hold, then its inventory row
+ * locked). *units: how many (0: it was not held any more). E_CONFLICT when
+ * reserved does not cover it (the caller rolls back). */
+enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units);
+
+/* Ship: the lines' units of the order's committed holds leave the warehouse
+ * (committed goes down, holds become 'shipped', split when a line takes part
+ * of one). Lines in sku order. StockChanged ("shipped") and the read model
+ * (products.stock_total, digest) of each product. E_CONFLICT/E_INTERNAL when
+ * the committed holds do not cover a line. */
+enum err inventory_ship(struct db *db, struct arena *a, int64_t order_id, const struct stock_line *lines,
+			size_t n);
+
+/* A line cancelled before shipment: its committed units back to available,
+ * as inventory_ship otherwise (reason: "line cancelled" when NULL). */
+enum err inventory_unship(struct db *db, struct arena *a, int64_t order_id, const struct stock_line *lines,
+			  size_t n, const char *reason);
+
+/* Returned units back on the shelf of the warehouse they left from: available
+ * goes up and a movement ("returned units restocked", actor) is written for
+ * seller_id; StockChanged ("returned") and the read model of each product. */
+enum err inventory_restock(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
+			   const struct stock_line *lines, size_t n, const char *actor);
+
+/* ---- what the ledgers say (reconciliation) ---- */
+
+struct stock_ledger {
+	int64_t sku_id, warehouse_id;
+	int64_t available, reserved, committed;		/* the inventory row */
+	int64_t held, held_committed, shipped;		/* its holds by state */
+	int64_t moved;					/* SUM(stock_movements.delta) */
+};
+
+/* Up to max inventory rows after (after_sku, after_wh), in that order. */
+enum err inventory_ledger_page(struct db *db, struct arena *a, int64_t after_sku, int64_t after_wh, size_t max,
+			       struct stock_ledger **out, size_t *n);
+
+/* 'held' holds whose order no longer waits for its payment, up to max. */
+struct stray_hold {
+	int64_t hold_id, order_id;
+	const char *order_status;
+};
+enum err inventory_holds_of_ended(struct db *db, struct arena *a, size_t max, struct stray_hold **out, size_t *n);
+
+/* ---- reads for the pages (inventory_pages.c) ---- */
+
+/* A seller's product with its stock: product (id, title, slug, status),
+ * rows (every SKU x warehouse: sku code, options JSON, warehouse code, name,
+ * available, reserved, committed, sku status) and the latest movements
+ * (at, sku, warehouse, delta, after, reason, actor, the actor's name when a
+ * user). E_NOTFOUND when the product is not the seller's. */
+struct stock_view {
+	struct db_res *product, *rows, *moves;
+};
+enum err inventory_stock_view(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id,
+			      struct stock_view *v);
+/* E_OK when the product is the seller's, else E_NOTFOUND. */
+enum err inventory_product_owned(struct db *db, struct arena *a, int64_t product_id, int64_t seller_id);
+/* E_OK when SKU code is of the seller (and of product_id when > 0). */
+enum err inventory_sku_owned(struct db *db, struct arena *a, const char *code, int64_t seller_id,
+			     int64_t product_id);
+
+/* app/inventory/gen_stock.c */
 /* `shopctl gen-catalog`: stocks every SKU of the generated products slugged
  * gen-<tag>-* with the product's stock_total at the first warehouse, each
  * with its opening movement (app/inventory/gen_stock.c). */
 enum err inventory_stock_generated(struct db *db, long tag);
 
-/* -- added by w2a -- (app/inventory/listing_stock.c) */
+/* app/inventory/listing_stock.c */
 
 /* Statements of listing_stock.c (once, at start; idempotent). */
 void inventory_listing_init(void);
-
-/* Opens the shelves of a SKU just inserted: a row in every warehouse, qty
- * (0..STOCK_QTY_MAX) available in the first, and its "initial stock"
- * movement by actor when qty > 0. Inside the caller's transaction; the
- * caller keeps the read model and writes the product's StockChanged. */
-enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t qty,
-			    const char *actor);
-
-/* *held = 1 when a checkout holds units of the SKU (a locking read, so no
- * hold can appear until the caller's transaction ends). */
-enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held);
 
 /* A SQL expression for the units available of the SKU whose id is the
  * expression sku (summed over warehouses), for a read that lists SKUs in one

@@ -1,9 +1,7 @@
-/* Stock operations of the listing writers (the seller's item form and API,
- * the demo catalog import): a new SKU's shelves, whether a SKU is held, and
- * emptying the shelves of SKUs a product no longer sells. Declared at the end
- * of inventory.h ("added by w2a"). Like a deferred stock_change, none of
- * them touches the product's read model or writes its StockChanged event:
- * the caller does that once per product, in the same transaction. */
+/* Emptying the shelves of SKUs a product no longer sells (the demo catalog
+ * import). Like a deferred stock_change, it neither touches the product's
+ * read model nor writes its StockChanged event: the caller does that once
+ * per product, in the same transaction. */
 #include <string.h>
 #include "../core/arena.h"
 #include "../store/db.h"
@@ -11,17 +9,9 @@
 #include "inventory.h"
 
 
-enum { Q_OPEN, Q_OPEN_MOVE, Q_HELD, Q_STOCKED_OTHERS, NQ };
+enum { Q_STOCKED_OTHERS, NQ };
 
 static struct db_sql sql[NQ] = {
-	/* A row in every warehouse; the opening quantity in the first. */
-	[Q_OPEN] = { "INSERT INTO inventory (sku_id, warehouse_id, available) "
-		     "SELECT ?, w.id, IF(w.id = 1, ?, 0) FROM warehouses w", 0 },
-	[Q_OPEN_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, "
-			  "available_after, reason, actor) VALUES (?, 1, ?, ?, ?, ?, ?)", 0 },
-	/* A locking read: no checkout can hold the SKU between this check and
-	 * what the caller does next. */
-	[Q_HELD] = { "SELECT 1 FROM holds WHERE sku_id = ? LIMIT 1 LOCK IN SHARE MODE", 0 },
 	[Q_STOCKED_OTHERS] = { "SELECT i.sku_id, i.warehouse_id FROM inventory i JOIN skus s ON s.id = i.sku_id "
 			       "WHERE s.product_id = ? AND s.id <> ? AND i.available > 0 "
 			       "ORDER BY i.sku_id, i.warehouse_id", 0 },
@@ -36,31 +26,6 @@ void inventory_listing_init(void)
 	done = 1;
 	inventory_init();
 	db_register(sql, NQ);
-}
-
-enum err inventory_open_sku(struct db *db, struct arena *a, int64_t sku_id, int64_t seller_id, int64_t qty,
-			    const char *actor)
-{
-	enum err e;
-
-	if (qty < 0 || qty > STOCK_QTY_MAX || !actor)
-		return E_INVAL;
-	if ((e = db_exec(db, a, &sql[Q_OPEN], NULL, "ii", sku_id, qty)))
-		return e;
-	if (qty > 0)
-		e = db_exec(db, a, &sql[Q_OPEN_MOVE], NULL, "iiiiss", sku_id, seller_id, qty, qty,
-			    "initial stock", actor);
-	return e;
-}
-
-enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int *held)
-{
-	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_HELD], &r, "i", sku_id);
-
-	if (!e)
-		*held = r->nrows > 0;
-	return e;
 }
 
 enum err inventory_empty_other_skus(struct db *db, struct arena *a, int64_t seller_id, int64_t product_id,

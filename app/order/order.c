@@ -1,5 +1,6 @@
-/* Orders: state machine, holds, pages, API, cancellation, expiry. See
- * order.h; the checkout saga that creates orders is app/checkout/checkout.c. */
+/* Orders: state machine, creation, payment outcomes, release, expiry. See
+ * order.h; the saga that creates orders is app/checkout/checkout.c, the
+ * pages order_pages.c, and every unit moves through app/inventory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,51 +9,29 @@
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/cursor.h"
-#include "../http/router.h"
-#include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
 #include "../cart/cart.h"
 #include "../catalog/catalog.h"
 #include "../checkout/pricing.h"
 #include "../mail/mail.h"
 #include "../payment/payment.h"
-#include "../fulfillment/fulfillment.h"
+#include "../events/events.h"
+#include "../inventory/inventory.h"
 #include "order.h"
 
 enum {
-	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
-	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
-	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_OUTBOX, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STOCK_EVENTS, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, Q_STRAY_HOLD, NQ
+	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
+	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
+	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
+	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
 	"shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, " \
 	"ship_country, promo_code, payment_intent, payment_status, card_brand, card_last4, payment_error, " \
 	"hosted_url, UNIX_TIMESTAMP(hold_expires_at), DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
-enum { O_ID, O_USER, O_STATUS, O_CUR, O_SUB, O_SHIP, O_TAX, O_DISC, O_TOTAL, O_METHOD, O_NAME,
-       O_LINE1, O_LINE2, O_CITY, O_REGION, O_POSTAL, O_COUNTRY, O_PROMO, O_INTENT, O_PAYST,
-       O_BRAND, O_LAST4, O_PAYERR, O_HOSTED, O_EXPIRES, O_CREATED };
 
 static struct db_sql sql[NQ] = {
-	[Q_INV_LOCK] = { "SELECT warehouse_id, available FROM inventory WHERE sku_id = ? "
-			 "ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_INV_RESERVE] = { "UPDATE inventory SET available = available - ?, reserved = reserved + ? "
-			    "WHERE sku_id = ? AND warehouse_id = ? AND available >= ?", 0 },
-	[Q_HOLD_INS] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at) "
-			 "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
-	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state FROM holds "
-			 "WHERE order_id = ? AND state IN ('held', 'committed') ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
-	[Q_INV_COMMIT] = { "UPDATE inventory SET reserved = reserved - ?, committed = committed + ? "
-			   "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
-			      "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNCOMMIT] = { "UPDATE inventory SET committed = committed - ?, available = available + ? "
-			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
-	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
 	[Q_PRODUCTS_OF] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? ORDER BY product_id", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, user_id, payment_intent FROM orders WHERE id = ? FOR UPDATE", 0 },
 	[Q_STATE] = { "SELECT status, payment_intent FROM orders WHERE id = ? AND user_id = ?", 0 },
@@ -65,7 +44,6 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_DECLINED] = { "UPDATE orders SET payment_status = 'requires_payment_method', payment_error = ? "
 			     "WHERE id = ?", 0 },
 	[Q_USER] = { "SELECT email, name FROM users WHERE id = ?", 0 },
-	[Q_OUTBOX] = { "INSERT INTO outbox (topic, aggregate_id, payload) VALUES (?, ?, ?)", 0 },
 	[Q_EXPIRED] = { "SELECT o.id, o.payment_intent FROM orders o "
 			"WHERE o.status IN ('pending_payment', 'payment_failed') AND o.hold_expires_at < NOW(3) "
 			"AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.order_id = o.id "
@@ -89,15 +67,19 @@ static struct db_sql sql[NQ] = {
 	[Q_LINK_INTENT] = { "UPDATE orders SET payment_intent = ? WHERE id = ? AND payment_intent IS NULL "
 			    "AND total = ? AND currency = UPPER(?)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
-	[Q_STRAY_HOLD] = { "SELECT h.sku_id, h.warehouse_id, h.quantity, o.status FROM holds h "
-			   "JOIN orders o ON o.id = h.order_id WHERE h.id = ? AND h.state = 'held' FOR UPDATE", 0 },
+	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
+			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
+			  "ship_country, promo_code, hold_expires_at) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
+	/* Plain values, read before the transaction: an INSERT ... SELECT
+	 * would take shared locks on the products rows that stock updates
+	 * then wait for. */
+	[Q_LINE_INS] = { "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, title, "
+			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
+	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
+		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
-	/* One StockChanged event per product of the order (for the search
-	 * index and caches), in the transaction that moved its units. */
-	[Q_STOCK_EVENTS] = { "INSERT INTO outbox (topic, aggregate_id, payload) "
-			     "SELECT 'StockChanged', product_id, JSON_OBJECT('productId', product_id, 'orderId', order_id, "
-			     "'reason', ?) FROM order_lines WHERE order_id = ? GROUP BY product_id, order_id", 0 },
 };
 
 void order_init(void)
@@ -109,20 +91,9 @@ void order_init(void)
 	pricing_init();	/* a release gives back the promo use */
 	db_register(sql, NQ);
 	payment_init();
-	fulfillment_init();	/* the shopper's tracking (guards against the cycle) */
+	events_init();
+	inventory_init();
 }
-
-/* Names the order templates use. */
-const char *const order_vocab[] = {
-	"order", "orders", "lines", "events", "id", "status", "statusLabel", "currency", "subtotal",
-	"shipping", "tax", "discount", "total", "shippingMethod", "shippingAddress", "name", "line1",
-	"line2", "city", "region", "postalCode", "country", "promoCode", "payment", "brand", "last4",
-	"error", "payUrl", "canCancel", "canPay", "createdAt", "itemId", "title", "options",
-	"unitPrice", "quantity", "lineTotal", "from", "to", "actor", "reason", "at", "itemCount",
-	"firstTitle", "nextCursor", "nextUrl", "url", "holdExpiresAt", "isFailed", "isPending",
-	"isConfirmed", "lineNo", "state", "stateLabel", "refundedQuantity", "shipments", "carrier",
-	"tracking", "lineNos", "shippedAt", "deliveredAt", "statusText", NULL
-};
 
 /* ---- the state machine ---- */
 
@@ -174,14 +145,39 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
 	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
 }
 
-/* ---- holds ---- */
+/* ---- a new order ---- */
 
-static int by_sku(const void *x, const void *y)
+enum err order_create(struct db *db, struct arena *a, const struct order_new *o, int64_t *order_id)
 {
-	const struct hold_req *a = x, *b = y;
+	const struct address *ad = &o->ship;
+	int64_t id;
+	enum err e;
 
-	return a->sku_id < b->sku_id ? -1 : a->sku_id > b->sku_id;
+	*order_id = 0;
+	if ((e = db_exec(db, a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssi", o->user_id,
+			 o->currency ? o->currency : "USD", o->subtotal, o->shipping, o->tax, o->discount,
+			 o->total, o->method, ad->name, ad->line1, ad->line2 ? ad->line2 : "", ad->city,
+			 ad->region ? ad->region : "", ad->postal_code ? ad->postal_code : "", ad->country,
+			 o->promo_code, o->hold_expires)))
+		return e;
+	id = (int64_t)db_insert_id(db);
+	for (size_t k = 0; k < o->n; k++) {
+		const struct order_line_new *l = &o->lines[k];
+
+		if ((e = db_exec(db, a, &sql[Q_LINE_INS], NULL, "iiiiisssiiii", id, (int64_t)k + 1, l->sku_id,
+				 l->product_id, l->seller_id, l->code, l->title, l->options ? l->options : "",
+				 l->unit_price, l->quantity, l->discount, l->tax)))
+			return e;
+	}
+	if ((e = db_exec(db, a, &sql[Q_EVENT0], NULL, "is", id, arena_printf(a, "user:%lld", (long long)o->user_id))) ||
+	    (e = event_emit(db, a, EV_ORDER_PLACED, id, json_pack("{sIsIsI}", "orderId", (json_int_t)id,
+				"userId", (json_int_t)o->user_id, "total", (json_int_t)o->total))))
+		return e;
+	*order_id = id;
+	return E_OK;
 }
+
+/* ---- holds ---- */
 
 enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 {
@@ -193,94 +189,10 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	return e;
 }
 
-enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason)
+/* An order event {"orderId"} in the caller's transaction. */
+static enum err order_event(struct db *db, struct arena *a, enum event_type type, int64_t order_id)
 {
-	return db_exec(db, a, &sql[Q_STOCK_EVENTS], NULL, "si", reason, order_id);
-}
-
-enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
-		    size_t n, int64_t expires, size_t *short_out)
-{
-	int shortage = 0;
-	enum err e;
-
-	*short_out = (size_t)-1;
-	/* One order, one lock order: by SKU id, then warehouse id (the ORDER BY
-	 * of Q_INV_LOCK), so two checkouts can never wait on each other in a
-	 * cycle. */
-	qsort(lines, n, sizeof(*lines), by_sku);
-	for (size_t i = 0; i < n; i++) {
-		struct db_res *r = NULL;
-		int64_t total = 0, need = lines[i].quantity;
-
-		if ((e = db_exec(db, a, &sql[Q_INV_LOCK], &r, "i", lines[i].sku_id)))
-			return e;
-		for (size_t w = 0; w < r->nrows; w++)
-			total += db_int(r, w, 1);
-		lines[i].available = total;
-		if (total < need) {
-			if (!shortage)
-				*short_out = i;
-			shortage = 1;
-			continue;	/* keep locking and counting: the answer names every short line */
-		}
-		if (shortage)
-			continue;
-		for (size_t w = 0; w < r->nrows && need > 0; w++) {
-			int64_t wh = db_int(r, w, 0), take = db_int(r, w, 1);
-
-			if (take <= 0)
-				continue;
-			if (take > need)
-				take = need;
-			if ((e = db_exec(db, a, &sql[Q_INV_RESERVE], NULL, "iiiii", take, take,
-					 lines[i].sku_id, wh, take)))
-				return e;
-			if (db_affected(db) != 1)
-				return E_INTERNAL;	/* the row is locked: this cannot happen */
-			if ((e = db_exec(db, a, &sql[Q_HOLD_INS], NULL, "iiiii", order_id, lines[i].sku_id,
-					 wh, take, expires)))
-				return e;
-			need -= take;
-		}
-	}
-	if (shortage)
-		return E_CONFLICT;
-	return order_stock_changed(db, a, order_id, "held");
-}
-
-/* Moves every live hold of the order: "commit" (reserved -> committed) or
- * "release" (back to available from wherever it is). */
-static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int commit)
-{
-	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_HOLDS_OF], &r, "i", order_id);
-
-	for (size_t i = 0; !e && i < r->nrows; i++) {
-		int64_t id = db_int(r, i, 0), sku = db_int(r, i, 1), wh = db_int(r, i, 2), q = db_int(r, i, 3);
-		int held = !strcmp(db_cell(r, i, 4), "held");
-		const struct db_sql *s;
-
-		if (commit && !held)
-			continue;
-		s = commit ? &sql[Q_INV_COMMIT] : held ? &sql[Q_INV_UNRESERVE] : &sql[Q_INV_UNCOMMIT];
-		if ((e = db_exec(db, a, s, NULL, "iiiii", q, q, sku, wh, q)))
-			break;
-		if (db_affected(db) != 1) {
-			log_err("order %lld: inventory of sku %lld/%lld does not cover hold %lld",
-				(long long)order_id, (long long)sku, (long long)wh, (long long)id);
-			e = E_INTERNAL;
-			break;
-		}
-		e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", id);
-	}
-	return e;
-}
-
-static enum err outbox(struct db *db, struct arena *a, const char *topic, int64_t order_id, const char *extra)
-{
-	return db_exec(db, a, &sql[Q_OUTBOX], NULL, "sis", topic, order_id,
-		       arena_printf(a, "{\"orderId\": %lld%s%s}", (long long)order_id, extra ? ", " : "", extra ? extra : ""));
+	return event_emit(db, a, type, order_id, json_pack("{sI}", "orderId", (json_int_t)order_id));
 }
 
 /* ---- payment outcomes ---- */
@@ -316,12 +228,12 @@ static enum err tx_paid(struct db *db, void *p)
 	}
 	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
 		return E_OK;	/* already confirmed (a second notice of the same payment) */
-	if ((e = move_holds(db, a, id, 1)) ||
+	if ((e = inventory_commit(db, a, id)) ||
 	    (e = order_move(db, a, id, "confirmed", pd->actor, "payment authorized", NULL)) ||
 	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
 	    (e = db_exec(db, a, &sql[Q_SKUS_OF], &skus, "i", id)) ||
 	    (e = cart_remove_skus(db, a, uid, db_cell(skus, 0, 0))) ||
-	    (e = outbox(db, a, "OrderConfirmed", id, NULL)) ||
+	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
 	    (e = db_exec(db, a, &sql[Q_USER], &u, "i", uid)))
 		return e;
 	if (u->nrows)
@@ -397,13 +309,12 @@ static enum err tx_release(struct db *db, void *p)
 	enum err e;
 
 	if ((e = order_move(db, rl->a, rl->order_id, rl->to, rl->actor, rl->reason, NULL)) ||
-	    (e = move_holds(db, rl->a, rl->order_id, 0)) ||
+	    (e = inventory_release(db, rl->a, rl->order_id, "released")) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
-	    (e = order_stock_changed(db, rl->a, rl->order_id, "released")) ||
 	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_LINES_CANCEL], NULL, "i", rl->order_id)))
 		return e;
-	return outbox(db, rl->a, !strcmp(rl->to, "expired") ? "OrderExpired" : "OrderCancelled", rl->order_id, NULL);
+	return order_event(db, rl->a, !strcmp(rl->to, "expired") ? EV_ORDER_EXPIRED : EV_ORDER_CANCELLED, rl->order_id);
 }
 
 enum err order_release(struct db *db, struct arena *a, int64_t order_id, const char *to,
@@ -441,31 +352,25 @@ struct stray {
 	int64_t hold, units;
 };
 
+/* The hold's order is locked first, as every release locks it (then the
+ * hold, then the inventory row). */
 static enum err tx_stray_hold(struct db *db, void *p)
 {
 	struct stray *x = p;
-	struct db_res *h = NULL;
+	struct db_res *o = NULL;
+	int64_t order_id;
 	const char *st;
-	int64_t sku, wh, q;
 	enum err e;
 
 	x->units = 0;
-	if ((e = db_exec(db, x->a, &sql[Q_STRAY_HOLD], &h, "i", x->hold)) || !h->nrows)
+	if ((e = inventory_hold_order(db, x->a, x->hold, &order_id)))
+		return e == E_NOTFOUND ? E_OK : e;
+	if ((e = db_exec(db, x->a, &sql[Q_ORDER_LOCK], &o, "i", order_id)) || !o->nrows)
 		return e;
-	sku = db_int(h, 0, 0);
-	wh = db_int(h, 0, 1);
-	q = db_int(h, 0, 2);
-	st = db_cell(h, 0, 3);
+	st = db_cell(o, 0, 0);
 	if (!strcmp(st, "pending_payment") || !strcmp(st, "payment_failed"))
 		return E_OK;	/* its order waits: the hold is not stray */
-	if ((e = db_exec(db, x->a, &sql[Q_INV_UNRESERVE], NULL, "iiiii", q, q, sku, wh, q)))
-		return e;
-	if (db_affected(db) != 1)
-		return E_CONFLICT;	/* reserved does not cover it: roll back, report */
-	if ((e = db_exec(db, x->a, &sql[Q_HOLD_STATE], NULL, "si", "released", x->hold)))
-		return e;
-	x->units = q;
-	return E_OK;
+	return inventory_release_hold(db, x->a, x->hold, &x->units);
 }
 
 enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units)
@@ -520,7 +425,7 @@ int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a)
 	return done == 20 ? 1 : 0;
 }
 
-/* ---- the view ---- */
+/* ---- words ---- */
 
 const char *order_status_label(const char *s)
 {
@@ -537,345 +442,40 @@ const char *order_status_label(const char *s)
 	return s;
 }
 
-static const char *nz(const char *s)
+
+/* ---- reads for the pages ---- */
+
+enum err order_read(struct db *db, struct arena *a, int64_t order_id, int64_t uid, struct order_view *v)
 {
-	return s ? s : "";
-}
-
-json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid)
-{
-	struct db_res *o = NULL, *l = NULL, *ev = NULL;
-	json_t *j, *lines, *events;
-	const char *status;
-
-	if (db_exec(db, a, &sql[Q_ORDER], &o, "i", order_id) || !o->nrows ||
-	    (uid && db_int(o, 0, O_USER) != uid))
-		return NULL;
-	if (db_exec(db, a, &sql[Q_LINES], &l, "i", order_id) || db_exec(db, a, &sql[Q_EVENTS], &ev, "i", order_id))
-		return NULL;
-	status = db_cell(o, 0, O_STATUS);
-	j = json_object();
-	json_object_set_new(j, "id", json_integer(order_id));
-	json_object_set_new(j, "status", json_string(status));
-	json_object_set_new(j, "statusLabel", json_string(order_status_label(status)));
-	json_object_set_new(j, "currency", json_string(db_cell(o, 0, O_CUR)));
-	json_object_set_new(j, "subtotal", json_integer(db_int(o, 0, O_SUB)));
-	json_object_set_new(j, "shipping", json_integer(db_int(o, 0, O_SHIP)));
-	json_object_set_new(j, "tax", json_integer(db_int(o, 0, O_TAX)));
-	json_object_set_new(j, "discount", json_integer(db_int(o, 0, O_DISC)));
-	json_object_set_new(j, "total", json_integer(db_int(o, 0, O_TOTAL)));
-	json_object_set_new(j, "shippingMethod", json_string(db_cell(o, 0, O_METHOD)));
-	json_object_set_new(j, "shippingAddress", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		"name", db_cell(o, 0, O_NAME), "line1", db_cell(o, 0, O_LINE1), "line2", nz(db_cell(o, 0, O_LINE2)),
-		"city", db_cell(o, 0, O_CITY), "region", nz(db_cell(o, 0, O_REGION)),
-		"postalCode", nz(db_cell(o, 0, O_POSTAL)), "country", db_cell(o, 0, O_COUNTRY)));
-	json_object_set_new(j, "promoCode", db_cell(o, 0, O_PROMO) ? json_string(db_cell(o, 0, O_PROMO)) : json_null());
-	json_object_set_new(j, "payment", json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}",
-		"id", db_cell(o, 0, O_INTENT), "status", db_cell(o, 0, O_PAYST), "brand", db_cell(o, 0, O_BRAND),
-		"last4", db_cell(o, 0, O_LAST4), "error", db_cell(o, 0, O_PAYERR)));
-	json_object_set_new(j, "createdAt", json_string(db_cell(o, 0, O_CREATED)));
-	if (db_cell(o, 0, O_EXPIRES)) {
-		time_t t = (time_t)db_int(o, 0, O_EXPIRES);
-		struct tm tm;
-		char buf[32];
-
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_object_set_new(j, "holdExpiresAt", json_string(buf));
-	} else {
-		json_object_set_new(j, "holdExpiresAt", json_null());
-	}
-	lines = json_array();
-	for (size_t i = 0; i < l->nrows; i++)
-		json_array_append_new(lines, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}",
-			"lineNo", (json_int_t)db_int(l, i, 0), "state", db_cell(l, i, 9),
-			"stateLabel", fulfillment_line_label(db_cell(l, i, 9)),
-			"refundedQuantity", (json_int_t)db_int(l, i, 10), "itemId", db_cell(l, i, 1), "title", db_cell(l, i, 2), "options", db_cell(l, i, 3),
-			"unitPrice", (json_int_t)db_int(l, i, 4), "quantity", (json_int_t)db_int(l, i, 5),
-			"lineTotal", (json_int_t)(db_int(l, i, 4) * db_int(l, i, 5)),
-			"discount", (json_int_t)db_int(l, i, 6), "tax", (json_int_t)db_int(l, i, 7),
-			"currency", db_cell(o, 0, O_CUR)));
-	json_object_set_new(j, "lines", lines);
-	/* Per-shipment tracking (carrier, number, status, lines, times). */
-	json_object_set_new(j, "shipments", fulfillment_tracking_json(db, a, order_id));
-	events = json_array();
-	for (size_t i = 0; i < ev->nrows; i++)
-		json_array_append_new(events, json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s}",
-			"from", db_cell(ev, i, 0), "to", db_cell(ev, i, 1), "statusLabel", order_status_label(db_cell(ev, i, 1)),
-			"actor", db_cell(ev, i, 2), "reason", db_cell(ev, i, 3), "at", db_cell(ev, i, 4)));
-	json_object_set_new(j, "events", events);
-	/* What the shopper may do now. */
-	if (!strcmp(status, "pending_payment") || !strcmp(status, "payment_failed")) {
-		if (db_cell(o, 0, O_HOSTED) && *db_cell(o, 0, O_HOSTED))
-			json_object_set_new(j, "payUrl", json_string(db_cell(o, 0, O_HOSTED)));
-		json_object_set_new(j, "canPay", json_true());
-	}
-	/* Once a seller has picked or shipped something the shopper asks the
-	 * seller instead: part of the money may be captured already. */
-	json_object_set_new(j, "canCancel", json_boolean(!strcmp(status, "pending_payment") ||
-		!strcmp(status, "payment_failed") || !strcmp(status, "confirmed")));
-	json_object_set_new(j, "isFailed", json_boolean(!strcmp(status, "payment_failed")));
-	json_object_set_new(j, "isPending", json_boolean(!strcmp(status, "pending_payment")));
-	json_object_set_new(j, "isConfirmed", json_boolean(!strcmp(status, "confirmed")));
-	json_object_set_new(j, "url", json_string(arena_printf(a, "/orders/%lld", (long long)order_id)));
-	return j;
-}
-
-/* ---- pages and API ---- */
-
-static int64_t path_id(struct ctx *c)
-{
-	int64_t id;
-	const char *s = c->req->npathvar ? c->req->pathvar[0] : NULL;
-
-	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
-		return 0;
-	return id;
-}
-
-static enum err my_order(struct ctx *c, int64_t id, const char **st, const char **intent);
-
-static enum err one(struct ctx *c, const char *view)
-{
-	int64_t id = path_id(c);
-	json_t *o = id ? order_json(c->db, c->a, id, c->sess->is_admin ? 0 : c->sess->uid) : NULL, *m;
-
-	/* Someone else's order and no order look the same: 404. A database
-	 * that failed while the order was read is not "no such order". */
-	if (!o) {
-		const char *st, *intent;
-		enum err e = id && !c->sess->is_admin ? my_order(c, id, &st, &intent) : E_NOTFOUND;
-
-		if (e == E_OK)
-			return E_DB;	/* it is there: reading it failed (logged) */
-		if (e != E_NOTFOUND)
-			return e;
-		return reply_error(c, 404, "There is no such order in your account.");
-	}
-	m = reply_model(c, view, arena_printf(c->a, "Order %lld", (long long)id));
-	if (!m) {
-		json_decref(o);
-		return E_NOMEM;
-	}
-	if (c->req->wants_json) {
-		json_object_update(m, o);
-		json_decref(o);
-	} else {
-		json_object_set_new(m, "order", o);
-	}
-	return E_OK;
-}
-
-enum err h_order(struct ctx *c)
-{
-	return one(c, "order");
-}
-
-enum err h_api_order(struct ctx *c)
-{
-	return one(c, NULL);
-}
-
-#define LIST_SIZE 20
-
-static enum err list(struct ctx *c, const char *view)
-{
-	int64_t before = INT64_MAX, size = ctx_int(c, "size", LIST_SIZE);
-	const char *cur = ctx_str(c, "cursor");
-	struct db_res *r = NULL;
-	json_t *m, *items;
 	enum err e;
 
-	if (cur) {
-		char *payload = NULL;
-
-		if (cursor_decode(c->a, cur, &payload) || strncmp(payload, "o|", 2) ||
-		    parse_int64(payload + 2, strlen(payload + 2), 1, INT64_MAX, &before))
-			return reply_error(c, 400, "cursor: is not valid (it may have been altered)");
-	}
-	if ((e = db_exec(c->db, c->a, &sql[Q_LIST], &r, "iii", c->sess->uid, before, size + 1)))
+	memset(v, 0, sizeof(*v));
+	if ((e = db_exec(db, a, &sql[Q_ORDER], &v->order, "i", order_id)))
 		return e;
-	if (!(m = reply_model(c, view, "Your orders")))
-		return E_NOMEM;
-	items = json_array();
-	for (size_t i = 0; i < r->nrows && (int64_t)i < size; i++)
-		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s?, s:s}",
-			"id", (json_int_t)db_int(r, i, 0), "status", db_cell(r, i, 1),
-			"statusLabel", order_status_label(db_cell(r, i, 1)), "total", (json_int_t)db_int(r, i, 2),
-			"currency", db_cell(r, i, 3), "createdAt", db_cell(r, i, 4),
-			"itemCount", (json_int_t)db_int(r, i, 5), "firstTitle", db_cell(r, i, 6),
-			"url", arena_printf(c->a, "/orders/%lld", (long long)db_int(r, i, 0))));
-	json_object_set_new(m, c->req->wants_json ? "items" : "orders", items);
-	if ((int64_t)r->nrows > size) {
-		const char *next = cursor_encode(c->a, arena_printf(c->a, "o|%lld", (long long)db_int(r, size - 1, 0)));
-
-		json_object_set_new(m, "nextCursor", json_string(next));
-		json_object_set_new(m, "nextUrl", json_string(arena_printf(c->a, "/orders?cursor=%s", next)));
-	} else {
-		json_object_set_new(m, "nextCursor", json_null());
-	}
+	if (!v->order->nrows || (uid && db_int(v->order, 0, OC_USER) != uid))
+		return E_NOTFOUND;
+	if ((e = db_exec(db, a, &sql[Q_LINES], &v->lines, "i", order_id)) ||
+	    (e = db_exec(db, a, &sql[Q_EVENTS], &v->events, "i", order_id)))
+		return e;
 	return E_OK;
 }
 
-enum err h_orders(struct ctx *c)
+enum err order_list(struct db *db, struct arena *a, int64_t uid, int64_t before, int64_t limit, struct db_res **out)
 {
-	return list(c, "orders");
+	return db_exec(db, a, &sql[Q_LIST], out, "iii", uid, before, limit);
 }
 
-enum err h_api_orders(struct ctx *c)
-{
-	return list(c, NULL);
-}
-
-/* Cancels uid's order before shipment: the authorization is voided at the
- * gateway first (idempotent key), then units go back to available. *status
- * and *msg describe a refusal. */
-/* The status and payment intent of the signed-in shopper's order id:
- * E_NOTFOUND for no such order or someone else's. */
-static enum err my_order(struct ctx *c, int64_t id, const char **st, const char **intent)
+enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char **status,
+		     const char **intent)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(c->db, c->a, &sql[Q_STATE], &r, "ii", id, c->sess->uid);
+	enum err e = db_exec(db, a, &sql[Q_STATE], &r, "ii", order_id, uid);
 
 	if (e)
 		return e;
 	if (!r->nrows)
 		return E_NOTFOUND;
-	*st = db_cell(r, 0, 0);
+	*status = db_cell(r, 0, 0);
 	*intent = db_cell(r, 0, 1);
 	return E_OK;
-}
-
-static enum err cancel(struct ctx *c, int64_t id, int *status, const char **msg)
-{
-	const char *st, *intent;
-	struct payment p;
-	enum err e = my_order(c, id, &st, &intent);
-
-	*status = 0;
-	if (e == E_NOTFOUND) {
-		*status = 404;
-		*msg = "There is no such order in your account.";
-		return E_OK;
-	}
-	if (e)
-		return e;
-	if (strcmp(st, "pending_payment") && strcmp(st, "payment_failed") && strcmp(st, "confirmed")) {
-		*status = 409;
-		*msg = arena_printf(c->a, "This order cannot be cancelled any more (it is %s).", order_status_label(st));
-		return E_OK;
-	}
-	if (intent && *intent) {
-		e = payment_cancel(c->a, arena_printf(c->a, "order-%lld-void", (long long)id), intent, &p);
-		if (e == E_UNAVAIL) {
-			*status = 503;
-			*msg = "The payment service did not answer, so nothing was changed. Please try again in a moment.";
-			return E_OK;
-		}
-		if (e)
-			return e;
-		if (strcmp(p.status, "canceled") && strcmp(p.error_code, "payment_intent_unexpected_state")) {
-			*status = 502;
-			*msg = "The payment could not be voided, so the order stays as it was.";
-			return E_OK;
-		}
-	}
-	e = order_release(c->db, c->a, id, "cancelled", arena_printf(c->a, "user:%lld", (long long)c->sess->uid),
-			  "cancelled by the shopper");
-	if (e == E_CONFLICT) {
-		*status = 409;
-		*msg = "This order changed meanwhile and cannot be cancelled now.";
-		return E_OK;
-	}
-	return e;
-}
-
-enum err h_order_cancel(struct ctx *c)
-{
-	int status;
-	const char *msg;
-	int64_t id = path_id(c);
-	enum err e = cancel(c, id, &status, &msg);
-
-	if (e)
-		return e;
-	if (status)
-		return reply_error(c, status, msg);
-	session_flash(c, "Your order is cancelled. Nothing will be charged.");
-	return reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)id));
-}
-
-/* Another payment attempt for a declined order, server-side, while its
- * holds last (the API's "try again"; the pages use the gateway's page). */
-enum err h_api_order_pay(struct ctx *c)
-{
-	int64_t id = path_id(c);
-	const char *st, *intent, *key = c->req->idem_key;
-	struct payment p;
-	enum err e = my_order(c, id, &st, &intent);
-
-	if (e == E_NOTFOUND)
-		return reply_error(c, 404, "There is no such order in your account.");
-	if (e)
-		return e;
-	if (!key || !*key || strlen(key) > 200)
-		return reply_error(c, 400, "Idempotency-Key: a header of 1 to 200 characters is required.");
-	if ((strcmp(st, "payment_failed") && strcmp(st, "pending_payment")) || !intent)
-		return reply_error(c, 409, arena_printf(c->a, "This order cannot be paid now (it is %s).", order_status_label(st)));
-	e = payment_confirm(c->a, arena_printf(c->a, "order-%lld-confirm-%s", (long long)id, key), intent,
-			    ctx_str(c, "paymentMethod"), &p);
-	if (e == E_UNAVAIL) {
-		resp_header(c->resp, "Retry-After: 5");
-		return reply_error(c, 503, "The payment service did not answer. Send the same request again.");
-	}
-	if (e == E_BUSY) {
-		/* The same attempt (same key) is still running: not a decline. */
-		resp_header(c->resp, "Retry-After: 5");
-		return reply_error(c, 409, "This payment is being attempted already. Wait a moment and send the "
-					   "same request again, or look at your order.");
-	}
-	if (e)
-		return e;
-	/* Paid meanwhile by another attempt (another key, the gateway's page):
-	 * the gateway refuses to confirm again and says what the intent is. */
-	if (!strcmp(p.error_code, "payment_intent_unexpected_state") && !strcmp(p.status, "requires_capture"))
-		p.error_code = "";
-	if (!strcmp(p.status, "requires_capture") && !*p.error_code) {
-		int late = 0;
-
-		if ((e = order_paid(c->db, c->a, intent, p.brand, p.last4, arena_printf(c->a, "user:%lld",
-				    (long long)c->sess->uid), &late)))
-			return e;
-		if (late)
-			return reply_error(c, 409, "The order expired before the payment; the payment was voided.");
-		if ((e = one(c, NULL)))
-			return e;
-		c->resp->status = 201;
-		return E_OK;
-	}
-	if (!strcmp(p.error_type, "card_error")) {
-		if ((e = order_declined(c->db, c->a, intent, payment_reason(&p), "gateway")))
-			return e;
-		if ((e = one(c, NULL)))
-			return e;
-		json_object_set_new(c->resp->model, "reason", json_string(payment_reason(&p)));
-		c->resp->status = 402;
-		return E_OK;
-	}
-	if (!strcmp(p.error_code, "resource_missing") || !strcmp(p.error_code, "parameter_missing"))
-		return reply_error(c, 400, "paymentMethod: is not a payment method the payment service knows.");
-	return reply_error(c, 409, "The payment could not be attempted in the order's present state.");
-}
-
-enum err h_api_order_cancel(struct ctx *c)
-{
-	int status;
-	const char *msg;
-	enum err e = cancel(c, path_id(c), &status, &msg);
-
-	if (e)
-		return e;
-	if (status)
-		return reply_error(c, status, msg);
-	return one(c, NULL);
 }

@@ -1,45 +1,51 @@
-/* Orders: the state machine, inventory holds, the shopper's order pages and
- * API, cancellation, and the sweeper that expires unpaid orders.
- *
- * Holds follow DESIGN.md section 2: units move available -> reserved when an
- * order is placed (rows locked in (sku, warehouse) order, guarded updates),
- * reserved -> committed when the payment is authorized, and back to available
- * when the order fails, expires or is cancelled. */
+/* Orders: the one owner of `orders`, `order_lines` and `order_events`. The
+ * state machine, order_create (checkout calls it), payment outcomes,
+ * release (expiry, cancel) and the sweeper that expires unpaid orders. Units
+ * move through app/inventory (holds): held when the order is placed,
+ * committed when its payment is authorized, released when it fails, expires
+ * or is cancelled. The shopper's pages and API are order_pages.c;
+ * app/fulfillment builds on this module, never the other way round. */
 #ifndef ORDER_ORDER_H
 #define ORDER_ORDER_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 #include "../core/err.h"
+#include "../account/address.h"
 
 struct arena;
-struct ctx;
 struct db;
+struct db_res;
 struct kv;
-
-/* A line to hold: quantity units of sku_id. */
-struct hold_req {
-	int64_t sku_id;
-	int quantity;
-	int64_t available;	/* filled when short: units left over all warehouses */
-};
 
 /* Statements of the module (once, at start). */
 void order_init(void);
 
-/* Inside the caller's transaction: holds every line for order_id until
- * expires (unix time), locking inventory rows in (sku, warehouse) order
- * (lines are sorted by sku here) and allocating from the lowest warehouse id
- * first. E_CONFLICT when a line is
- * short: *short_out is set to the first short line index, every line's
- * available is filled, and the caller rolls back (nothing is held). */
-enum err order_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
-		    size_t n, int64_t expires, size_t *short_out);
+/* A new order's line: a snapshot of what was sold, at what price. */
+struct order_line_new {
+	int64_t sku_id, product_id, seller_id;
+	const char *code, *title, *options;
+	int64_t unit_price, quantity, discount, tax;
+};
 
-/* Writes a StockChanged outbox event for each product of the order, inside
- * the caller's transaction (order_hold and order_release do). */
-enum err order_stock_changed(struct db *db, struct arena *a, int64_t order_id, const char *reason);
+/* A new order, as checkout priced it. */
+struct order_new {
+	int64_t user_id;
+	const char *currency;		/* NULL: "USD" */
+	int64_t subtotal, shipping, tax, discount, total;
+	const char *method;		/* shipping method code */
+	struct address ship;		/* line2, region, postal_code may be NULL */
+	const char *promo_code;		/* NULL: none */
+	int64_t hold_expires;		/* unix time the unpaid order expires */
+	const struct order_line_new *lines;	/* numbered 1.. in this order */
+	size_t n;
+};
+
+/* Inside the caller's transaction: inserts the order (pending_payment), its
+ * lines, its first order_events row ("order placed" by user:<id>) and the
+ * OrderPlaced event {"orderId", "userId", "total"}. Holds are the caller's
+ * (inventory_hold). *order_id: the new id. */
+enum err order_create(struct db *db, struct arena *a, const struct order_new *o, int64_t *order_id);
 
 /* Refreshes products.stock_total and the product page's read model for the
  * order's products. Called AFTER the transaction that moved units commits,
@@ -92,20 +98,30 @@ enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_i
  * authorization first); one batch per call. */
 int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
 
-/* The order as the API shows it (new JSON reference), NULL if not found or
- * not uid's (uid 0: anyone's, for admins and internal use). */
-json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid);
-
 /* The shopper's words for an order status ("Being prepared"), static. */
 const char *order_status_label(const char *status);
 
-/* Pages and API. */
-enum err h_orders(struct ctx *c);
-enum err h_order(struct ctx *c);
-enum err h_order_cancel(struct ctx *c);
-enum err h_api_orders(struct ctx *c);
-enum err h_api_order(struct ctx *c);
-enum err h_api_order_cancel(struct ctx *c);
-enum err h_api_order_pay(struct ctx *c);
+/* ---- reads for the pages ---- */
+
+/* Columns of order_view.order. */
+enum { OC_ID, OC_USER, OC_STATUS, OC_CUR, OC_SUB, OC_SHIP, OC_TAX, OC_DISC, OC_TOTAL, OC_METHOD, OC_NAME,
+       OC_LINE1, OC_LINE2, OC_CITY, OC_REGION, OC_POSTAL, OC_COUNTRY, OC_PROMO, OC_INTENT, OC_PAYST,
+       OC_BRAND, OC_LAST4, OC_PAYERR, OC_HOSTED, OC_EXPIRES, OC_CREATED };
+
+/* An order (OC_* columns), its lines (line_no, code, title, options,
+ * unit_price, quantity, discount, tax, product_id, state, refunded_qty) and
+ * its events (from, to, actor, reason, at). E_NOTFOUND when there is none,
+ * or it is not uid's (uid 0: anyone's). */
+struct order_view {
+	struct db_res *order, *lines, *events;
+};
+enum err order_read(struct db *db, struct arena *a, int64_t order_id, int64_t uid, struct order_view *v);
+/* uid's orders with ids below before, newest first: id, status, total,
+ * currency, created, units, first line's title. */
+enum err order_list(struct db *db, struct arena *a, int64_t uid, int64_t before, int64_t limit, struct db_res **out);
+/* The status and payment intent of uid's order; E_NOTFOUND for no such
+ * order or someone else's. */
+enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char **status,
+		     const char **intent);
 
 #endif

@@ -1,4 +1,5 @@
 /* Reconciliation of payments and stock: see reconcile.h for the rules. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,6 @@
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../http/valid.h"
 #include "../store/db.h"
 #include "../mail/mail.h"
 #include "../inventory/inventory.h"
@@ -16,32 +16,34 @@
 #include "reconcile.h"
 
 enum {
-	Q_ORDER, Q_LOG, Q_ADMINS, Q_INV_PAGE, Q_HOLDS_ENDED, NQ
+	Q_ORDER, Q_LOG, Q_ADMINS, NQ
 };
 
 /* Order states in the three groups the payment rules need. */
-#define UNPAID "'pending_payment', 'payment_failed'"
-#define ENDED "'expired', 'cancelled'"
+
+
+/* A whole decimal number of n bytes from min to max: 0 when s is one. */
+static int parse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+	char buf[24], *end;
+	long long v;
+
+	if (!s || !n || n >= sizeof(buf) || *s < '0' || *s > '9')
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 static struct db_sql sql[NQ] = {
 	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ?", 0 },
 	[Q_LOG] = { "INSERT INTO reconcile_log (kind, subject, finding, action, outcome) VALUES (?, ?, ?, ?, ?)", 0 },
 	[Q_ADMINS] = { "SELECT email FROM users WHERE is_admin = 1 ORDER BY id LIMIT 20", 0 },
-	/* One page of inventory rows with what the ledgers say of them. */
-	[Q_INV_PAGE] = { "SELECT i.sku_id, i.warehouse_id, i.available, i.reserved, i.committed, "
-			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'held'), 0), "
-			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed'), 0), "
-			 "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-			 "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0), "
-			 "COALESCE((SELECT SUM(m.delta) FROM stock_movements m WHERE m.sku_id = i.sku_id "
-			 "AND m.warehouse_id = i.warehouse_id), 0) "
-			 "FROM inventory i WHERE (i.sku_id, i.warehouse_id) > (?, ?) "
-			 "ORDER BY i.sku_id, i.warehouse_id LIMIT 500", 0 },
-	/* Held units of orders that no longer wait for a payment. */
-	[Q_HOLDS_ENDED] = { "SELECT h.id, h.order_id, o.status FROM holds h JOIN orders o ON o.id = h.order_id "
-			    "WHERE h.state = 'held' AND o.status NOT IN (" UNPAID ") ORDER BY h.id LIMIT 500", 0 },
 };
 
 void reconcile_init(void)
@@ -289,18 +291,20 @@ enum err reconcile_payments(struct db *db, struct arena *a, struct recon *r)
 
 enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 {
-	struct db_res *res = NULL;
+	struct stray_hold *sh;
+	struct stock_ledger *lg;
 	int64_t sku = 0, wh = 0;
+	size_t n;
 	enum err e;
 
 	/* Holds first: releasing one fixes its row's reserved as well. */
-	if ((e = db_exec(db, a, &sql[Q_HOLDS_ENDED], &res, "")))
+	if ((e = inventory_holds_of_ended(db, a, 500, &sh, &n)))
 		return e;
-	for (size_t i = 0; i < res->nrows; i++) {
-		int64_t hold = db_int(res, i, 0), moved = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t hold = sh[i].hold_id, moved = 0;
 		const char *subject = arena_printf(a, "hold:%lld", (long long)hold);
-		const char *finding = arena_printf(a, "units held for order %s, which is %s", db_cell(res, i, 1),
-						   db_cell(res, i, 2));
+		const char *finding = arena_printf(a, "units held for order %lld, which is %s", (long long)sh[i].order_id,
+						   sh[i].order_status);
 
 		if (!r->repair) {
 			note(db, a, r, "stock", subject, finding, "release the hold", "reported");
@@ -313,18 +317,18 @@ enum err reconcile_stock(struct db *db, struct arena *a, struct recon *r)
 		     arena_printf(a, "%lld units back to available", (long long)moved), e ? "failed" : "repaired");
 	}
 	for (;;) {
-		if ((e = db_exec(db, a, &sql[Q_INV_PAGE], &res, "ii", sku, wh)))
+		if ((e = inventory_ledger_page(db, a, sku, wh, 500, &lg, &n)))
 			return e;
-		if (!res->nrows)
+		if (!n)
 			break;
-		for (size_t i = 0; i < res->nrows; i++) {
-			int64_t avail = db_int(res, i, 2), resv = db_int(res, i, 3), comm = db_int(res, i, 4);
-			int64_t held = db_int(res, i, 5), hcomm = db_int(res, i, 6), shipped = db_int(res, i, 7);
-			int64_t moved = db_int(res, i, 8), units = avail + resv + comm + shipped;
+		for (size_t i = 0; i < n; i++) {
+			int64_t avail = lg[i].available, resv = lg[i].reserved, comm = lg[i].committed;
+			int64_t held = lg[i].held, hcomm = lg[i].held_committed, shipped = lg[i].shipped;
+			int64_t moved = lg[i].moved, units = avail + resv + comm + shipped;
 			const char *subject;
 
-			sku = db_int(res, i, 0);
-			wh = db_int(res, i, 1);
+			sku = lg[i].sku_id;
+			wh = lg[i].warehouse_id;
 			subject = arena_printf(a, "sku:%lld/%lld", (long long)sku, (long long)wh);
 			r->checked++;
 			if (resv > held) {
