@@ -24,12 +24,6 @@
 #define REGISTER_LIMIT 10	/* registrations per IP per hour */
 #define REGISTER_WINDOW 3600
 
-const char *const account_vocab[] = {
-	"email", "roles", "isSeller", "isAdmin", "addresses", "errors", "field",
-	"registered", "signedOut", "passwordChanged", "reset",
-	NULL
-};
-
 enum {
 	Q_BY_EMAIL, Q_INSERT, Q_SET_HASH, Q_CHANGE_PW, Q_HASH_BY_ID, Q_GRANT_SELLER,
 	Q_GRANT_ADMIN, Q_EXISTS, Q_COUNT

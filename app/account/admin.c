@@ -23,16 +23,6 @@
 #define ADMIN_LIST_MAX 100	/* pending applications shown (Q_PENDING's LIMIT) */
 #define SLUG_TRIES 50		/* "name", "name-2", ... before giving up */
 
-/* The names the seller and admin pages use (the lead joins them into
- * view_vocab). */
-const char *const admin_vocab[] = {
-	"csrf", "error", "message", "isSeller", "seller", "displayName", "slug",
-	"contactEmail", "application", "status", "date", "isPending", "isRejected",
-	"showForm", "form", "applications", "id", "applicantName", "applicantEmail",
-	"action", "users", "name", "email", "roles", "q", "searched", "grantEmail",
-	"noProfile", "isActive", NULL
-};
-
 enum {
 	Q_LAST_APP, Q_PENDING_BY_USER, Q_SLUG_TAKEN, Q_APPLY, Q_PENDING, Q_SEARCH,
 	Q_APP_LOCK, Q_SELLER_BY_USER, Q_NEW_SELLER, Q_SET_SELLER, Q_DECIDE,
@@ -80,8 +70,6 @@ static struct db_sql sql[Q_COUNT] = {
 void admin_init(void)
 {
 	db_register(sql, Q_COUNT);
-	sellers_admin_init();
-	mail_init();
 }
 
 /* ---- helpers ---- */

@@ -38,11 +38,6 @@ static const char *invalid_msg =
 	"have been used already. You can ask for a new one.";
 static const char *done_msg = "Your password has been changed. Sign in with the new one.";
 
-/* The names reset pages use (the lead joins them into view_vocab). */
-const char *const reset_vocab[] = {
-	"csrf", "sent", "token", "invalid", "error", "message", "email", NULL
-};
-
 enum { Q_USER, Q_RECENT, Q_INSERT, Q_CHECK, Q_CHECK_LOCK, Q_SET_PW, Q_USE_ALL, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -70,7 +65,6 @@ static struct db_sql sql[Q_COUNT] = {
 void reset_init(void)
 {
 	db_register(sql, Q_COUNT);
-	mail_init();
 }
 
 /* ---- helpers ---- */

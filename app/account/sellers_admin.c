@@ -49,11 +49,6 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_PRODUCTS_MOVE] = { "UPDATE products SET status = ? WHERE seller_id = ? AND status = ?", 0 },
 };
 
-const char *const sellers_admin_vocab[] = {
-	"sellers", "id", "slug", "displayName", "status", "email", "date", "items",
-	"listed", "isActive", "action", "csrf", "q", "storeUrl", NULL
-};
-
 void sellers_admin_init(void)
 {
 	db_register(sql, Q_COUNT);

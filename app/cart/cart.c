@@ -77,16 +77,6 @@ static struct db_sql sql[NQ] = {
 			    "ON j.id = ci.sku_id WHERE ci.user_id = ?", 0 },
 };
 
-/* Names the cart's templates use (see view_vocab in app/site.c). */
-const char *const cart_vocab[] = {
-	"items", "itemId", "productId", "title", "url", "image", "options", "optionsLabel",
-	"quantity", "unitPrice", "addedPrice", "priceChanged", "priceUp", "priceDown",
-	"lineTotal", "currency", "available", "weightGrams", "status", "message",
-	"qtyMinus", "qtyPlus", "canIncrease", "count", "oneUnit", "lines", "subtotal",
-	"priceChanges", "problems", "version", "maxQuantity", "maxLines", "cartCount",
-	"purchasable", NULL
-};
-
 void cart_init(void)
 {
 	db_register(sql, NQ);

@@ -136,19 +136,6 @@ static struct db_sql sql[Q_COUNT] = {
 			"WHERE p.status = 'active' ORDER BY p.id LIMIT ?", 0 },
 };
 
-/* The names the catalog's view models use (see view_vocab). */
-const char *const catalog_vocab[] = {
-	"categories", "category", "children", "subcategories", "breadcrumb", "items",
-	"topRated", "newest", "product", "id", "slug", "name", "url", "price", "currency",
-	"brand", "sku", "skus", "stock", "stockStatus", "stockLabel", "rating", "ratingText",
-	"reviewCount", "image", "images", "thumbnail", "description", "attributes",
-	"attributeList", "value", "label", "options", "first", "weightGrams", "reviews",
-	"reviewer", "comment", "date", "stars", "ratingBars", "star", "count", "percent",
-	"jsonld", "productCount", "parent", "nextCursor", "nextUrl", "firstUrl", "brands",
-	"selected", "sorts", "filters", "brandValue", "minPriceValue", "maxPriceValue",
-	NULL
-};
-
 void catalog_init(void)
 {
 	db_register(sql, Q_COUNT);

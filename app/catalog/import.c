@@ -100,13 +100,7 @@ static struct db_sql import_sql[Q_COUNT] = {
 
 void catalog_import_init(void)
 {
-	static int done;
-
-	if (!done) {
-		db_register(import_sql, Q_COUNT);
-		inventory_init();	/* stock goes through the inventory module */
-	}
-	done = 1;
+	db_register(import_sql, Q_COUNT);
 }
 
 /* ---- pure helpers ---- */

@@ -96,22 +96,10 @@ void checkout_init(void)
 	int64_t v;
 
 	db_register(sql, NQ);
-	pricing_init();
-	order_init();
 	if (t && !parse_int64(t, strlen(t), 10, 7 * 24 * 3600, &v))
 		hold_ttl = v;
 	test_hooks = h && !strcmp(h, "1");
 }
-
-const char *const checkout_vocab[] = {
-	"addresses", "methods", "code", "name", "price", "free", "available", "whyUnavailable",
-	"daysMin", "daysMax", "checked", "quote", "lines", "subtotal", "shipping", "tax", "discount",
-	"total", "amount", "method", "methodName", "promoCode", "promoError", "taxName", "address",
-	"idempotencyKey", "form", "errors", "priceChanged", "addedPrice", "unitPrice", "lineTotal",
-	"quantity", "title", "itemId", "optionsLabel", "shippingAddressId", "newAddress", "line1",
-	"line2", "city", "region", "postalCode", "country", "isDefault", "id", "field", "message",
-	"priceChanges", "fieldErrors", "promo", NULL
-};
 
 /* ---- input ---- */
 

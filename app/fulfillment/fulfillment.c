@@ -189,24 +189,8 @@ static struct db_sql sql[NQ] = {
 
 void fulfillment_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, NQ);
-	order_init();
-	catalog_init();
-	payment_init();
 }
-
-/* Names the seller templates use (the order module lists the shared ones). */
-const char *const fulfillment_vocab[] = {
-	"sorder", "sorders", "toShip", "filterToShip", "allUrl", "toShipUrl", "lineCount", "units",
-	"goods", "shipmentId", "refundedAmount", "canPick", "canShip", "canCancel", "canRefund",
-	"amount", "lastError", "attempts", "canRetry", "canDeliver", "refunds", "linesText",
-	"hasOpen", "hasShippable", "orderId", "formError", "isPending", "refundable", "pendingText", NULL
-};
 
 /* ---- small helpers ---- */
 

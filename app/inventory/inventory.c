@@ -69,22 +69,8 @@ static struct db_sql sql[NQ] = {
 
 void inventory_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	catalog_init();
 	db_register(sql, NQ);
 }
-
-/* Names the stock page uses. */
-const char *const inventory_vocab[] = {
-	"item", "rows", "movements", "sku", "warehouse", "warehouseName", "available",
-	"reserved", "committed", "options", "delta", "after", "reason", "actor", "who", "at",
-	"mode", "quantity", "isSet", "failed", "fieldErrors", "errors", "field", "message",
-	"csrf", "title", "url", "id", "inactive", "stockUrl", "failedRow", NULL
-};
 
 /* ---- the change ---- */
 

@@ -102,27 +102,8 @@ static struct db_sql sql[NQ] = {
 
 void order_init(void)
 {
-	/* What orders use of other modules (registration is idempotent). */
-	catalog_init();
-	cart_init();
-	mail_init();
-	pricing_init();	/* a release gives back the promo use */
 	db_register(sql, NQ);
-	payment_init();
-	fulfillment_init();	/* the shopper's tracking (guards against the cycle) */
 }
-
-/* Names the order templates use. */
-const char *const order_vocab[] = {
-	"order", "orders", "lines", "events", "id", "status", "statusLabel", "currency", "subtotal",
-	"shipping", "tax", "discount", "total", "shippingMethod", "shippingAddress", "name", "line1",
-	"line2", "city", "region", "postalCode", "country", "promoCode", "payment", "brand", "last4",
-	"error", "payUrl", "canCancel", "canPay", "createdAt", "itemId", "title", "options",
-	"unitPrice", "quantity", "lineTotal", "from", "to", "actor", "reason", "at", "itemCount",
-	"firstTitle", "nextCursor", "nextUrl", "url", "holdExpiresAt", "isFailed", "isPending",
-	"isConfirmed", "lineNo", "state", "stateLabel", "refundedQuantity", "shipments", "carrier",
-	"tracking", "lineNos", "shippedAt", "deliveredAt", "statusText", NULL
-};
 
 /* ---- the state machine ---- */
 

@@ -155,14 +155,6 @@ static struct db_sql sql[Q_COUNT] = {
 				 "PATH '$')) j)", 0 },
 };
 
-/* The names the search page's view model uses (see view_vocab). */
-const char *const search_vocab[] = {
-	"query", "term", "correctedTerm", "originalUrl", "total", "facets", "categoryFacet",
-	"brandFacet", "priceFacet", "ratingFacet", "stockFacet", "snippet", "degraded",
-	"searchUrl", "hasFacets", "completions", "products",
-	NULL
-};
-
 /* ---- configuration and the SphinxQL connection ---- */
 
 static struct {

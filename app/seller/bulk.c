@@ -148,22 +148,8 @@ static struct db_sql sql[NQ] = {
 
 void bulk_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	inventory_init();
 	db_register(sql, NQ);
 }
-
-/* Names the import pages use. */
-const char *const bulk_vocab[] = {
-	"imports", "import", "state", "format", "filename", "rowsTotal", "rowsDone", "rowsFailed",
-	"rowsChanged", "createdAt", "finishedAt", "running", "errors", "row", "column", "message",
-	"errorsUrl", "moreErrors", "percent", "url", "id", "csrf", "formError", "follow",
-	"followUrl", "pageUrl", NULL
-};
 
 /* ---- CSV ---- */
 

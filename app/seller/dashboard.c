@@ -61,13 +61,6 @@ static struct db_sql sql[Q_COUNT] = {
 			      "AND o.status IN ('confirmed', 'fulfilling')", 0 },
 };
 
-const char *const dashboard_vocab[] = {
-	"seller", "id", "slug", "displayName", "contactEmail", "status", "isActive",
-	"today", "week", "orders", "revenue", "lowStock", "outOfStock", "toShip",
-	"toShipCount", "title", "stock", "date", "shipTo", "units", "url", "counts",
-	"active", "drafts", "low", "out", "lowLimit", "noProfile", NULL
-};
-
 void dashboard_init(void)
 {
 	db_register(sql, Q_COUNT);

@@ -816,14 +816,6 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_HASH_USED] = { "SELECT COUNT(*) FROM product_images WHERE hash = ?", 0 },
 };
 
-/* The names seller_images.html uses. */
-const char *const images_vocab[] = {
-	"product", "id", "title", "url", "status", "images", "alt", "position", "width",
-	"height", "urls", "thumb", "card", "full", "first", "last", "csrf", "canAdd", "count",
-	"max", "error", "message", "fieldErrors", "image", "altValue", "altError",
-	NULL
-};
-
 void images_init(void)
 {
 	db_register(sql, Q_COUNT);

@@ -140,22 +140,8 @@ static struct db_sql sql[Q_COUNT] = {
 		     "ORDER BY p.id DESC LIMIT ?", 0 },
 };
 
-/* The names seller_items*.html use. */
-const char *const items_vocab[] = {
-	"q", "statuses", "value", "label", "selected", "categories", "items", "id", "title",
-	"status", "statusLabel", "price", "currency", "stock", "updated", "thumbnail", "editUrl",
-	"nextUrl", "firstUrl", "isNew", "item", "description", "brand", "suspended", "url",
-	"stockUrl", "imagesUrl", "attrs", "name", "field", "required", "choices", "isNumber",
-	"isChoice", "error", "options", "n", "variants", "i", "code", "isExisting", "o", "weight",
-	"qty", "remove", "codeError", "priceError", "weightError", "qtyError", "optionError",
-	"errors", "message", "rows", "csrf", "saved", "dept", "hasItems", "sellerSuspended",
-	"fieldErrors", "canAdd", "categoryName", "filtered", "anchor", "rowNo",
-	NULL
-};
-
 void items_init(void)
 {
-	catalog_init();		/* catalog_refresh_digest's statements */
 	db_register(sql, Q_COUNT);
 }
 
