@@ -43,10 +43,10 @@ static const char *const product_names[] = {
 	"ratingText", "reviewCount", "price", "stockStatus", "stockLabel", "csrf", "skus", "sku",
 	"first", "label", "stock", "purchasable", "description", "attributeList", "value",
 	"ratingBars", "star", "percent", "count", "reviews", "stars", "rating", "comment",
-	"reviewer", "date", "jsonld", "@context", "@type", "Product", "aggregateRating",
-	"attributes", "availability", "canonical", "category", "currency", "id", "images",
-	"metaDescription", "options", "priceCurrency", "ratingValue", "slug", "thumbnail",
-	"weightGrams", NULL
+	"reviewer", "date", "canonical", "category", "currency", "id", "images",
+	"metaDescription", "slug", "thumbnail", "weightGrams",
+	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
+	"jsonld.*", "attributes.*", "options.*", NULL
 };
 
 static const struct tmpl_page catalog_pages[] = {

@@ -49,7 +49,7 @@ static const char *const seller_items_names[] = {
 /* seller_items_edit.html: the model form_page (items.c) builds. */
 static const char *const seller_items_edit_names[] = {
 	"isNew", "saved", "item", "id", "url", "stockUrl", "imagesUrl", "error", "message",
-	"errors", "anchor", "sellerSuspended", "csrf", "rows", "fieldErrors", "title",
+	"errors", "anchor", "sellerSuspended", "csrf", "rows", "fieldErrors.*", "title",
 	"description", "brand", "category", "categories", "value", "selected", "dept", "name",
 	"suspended", "status", "statuses", "label", "attrs", "i", "required", "isChoice", "field",
 	"choices", "isNumber", "variants", "options", "n", "isExisting", "code", "rowNo",

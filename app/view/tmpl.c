@@ -808,11 +808,13 @@ out:
 
 /* ---- the names each page may print ---- */
 
+/* 1 when names has s (n bytes), as "s" or as "s.*"; 2 for "s.*": the keys
+ * inside s's value are data (attribute names, form fields), not names. */
 static int tmpl_names_have(const char *const *names, const char *s, size_t n)
 {
 	for (; names && *names; names++)
-		if (!strncmp(*names, s, n) && !(*names)[n])
-			return 1;
+		if (!strncmp(*names, s, n) && (!(*names)[n] || !strcmp(*names + n, ".*")))
+			return (*names)[n] ? 2 : 1;
 	return 0;
 }
 
@@ -942,9 +944,11 @@ static const char *tmpl_first_undeclared(const json_t *v, const char *const *nam
 	if (!json_is_object(v) || view_is_safe(v))
 		return NULL;
 	json_object_foreach((json_t *)v, key, x) {
-		if (!tmpl_names_have(names, key, strlen(key)) && !tmpl_names_have(layout, key, strlen(key)))
+		int has = tmpl_names_have(names, key, strlen(key));
+
+		if (!has && !(has = tmpl_names_have(layout, key, strlen(key))))
 			return key;
-		if ((bad = tmpl_first_undeclared(x, names, layout)))
+		if (has == 1 && (bad = tmpl_first_undeclared(x, names, layout)))
 			return bad;
 	}
 	return NULL;

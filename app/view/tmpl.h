@@ -37,7 +37,10 @@ struct tmpl_set;
 
 /* A page template and every name its view model sets: the keys of the
  * model at any depth (those of objects inside it, and of the objects of its
- * arrays), NULL-terminated. The page named "layout" declares what the
+ * arrays), NULL-terminated. "key.*" declares key and says the keys inside
+ * its value are data, not names (a product's attributes by attribute name, a
+ * form's errors by field): they are not checked. The page named "layout"
+ * declares what the
  * layout's model adds to every page (app/site.c's decoration); its names are
  * allowed in every page. Kept by pointer: static storage. */
 struct tmpl_page {

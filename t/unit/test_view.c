@@ -1043,6 +1043,35 @@ START_TEST(model_keys_checked_against_the_declaration)
 }
 END_TEST
 
+/* "key.*": the keys inside key's value are data (attribute names, form
+ * fields), never checked; key itself may be printed, and so may the names
+ * inside it that are declared. */
+START_TEST(data_keyed_objects)
+{
+	static const char *const names[] = { "attrs.*", "title", NULL };
+	static const struct tmpl_page pages[] = { { "p", names } };
+	struct tmpl_set *set = NULL;
+	const char *key = NULL;
+	json_t *m = json_pack("{s:{s:s, s:{s:s}}, s:s}", "attrs", "Warranty", "1 year", "v0.price", "x", "y",
+			      "title", "T");
+
+	make_tmpdir();
+	write_file("p.html", "{{#attrs}}{{title}}{{/attrs}}{{attrs.title}}");
+	ck_assert_msg(tmpl_load_pages(tmpdir, pages, 1, &set, err, sizeof(err)) == E_OK, "%s", err);
+	ck_assert_int_eq(tmpl_model_undeclared(set, "p", m, &key), 0);
+	json_object_set_new(m, "Warranty", json_string("top level: a name"));
+	ck_assert_int_eq(tmpl_model_undeclared(set, "p", m, &key), 1);
+	ck_assert_str_eq(key, "Warranty");
+	tmpl_free(set);
+	/* The data keys are not names a template may print. */
+	write_file("p.html", "{{attrs.Warranty}}");
+	ck_assert_int_eq(tmpl_load_pages(tmpdir, pages, 1, &set, err, sizeof(err)), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "'Warranty' is not a name the model of page 'p' sets"));
+	rm_tree(tmpdir);
+	json_decref(m);
+}
+END_TEST
+
 /* The shop's own templates, each against the names its module declares for
  * it (what shopd checks at start), and every route of the modules' table. */
 START_TEST(shop_templates_pass_the_per_page_check)
@@ -1109,6 +1138,7 @@ int main(void)
 	tcase_add_test(tc, partial_names_count_for_the_pages_that_include_it);
 	tcase_add_test(tc, layout_names_allowed_everywhere_and_every_page_claimed);
 	tcase_add_test(tc, model_keys_checked_against_the_declaration);
+	tcase_add_test(tc, data_keyed_objects);
 	tcase_add_test(tc, shop_templates_pass_the_per_page_check);
 	tcase_add_test(tc, route_patterns_overlap);
 	suite_add_tcase(s, tc);
