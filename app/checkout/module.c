@@ -29,9 +29,8 @@ static const char *const checkout_review_names[] = {
 	"lineTotal", "address", "name", "line1", "line2", "city", "region", "postalCode", "country",
 	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax",
 	"shipping", "tax", "amount", "form", "csrf", "idempotencyKey", "shippingMethod",
-	"shippingAddressId", "addresses", "available", "checked", "code", "currency", "error",
-	"free", "id", "isDefault", "message", "methods", "newAddress", "price", "priceChanges",
-	"requested", "whyUnavailable", NULL
+	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
+	"requested", NULL
 };
 
 static const struct tmpl_page checkout_pages[] = {
