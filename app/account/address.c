@@ -474,14 +474,6 @@ static struct db_sql sql[Q_COUNT] = {
 			"ORDER BY created_at DESC, id DESC LIMIT 1", 0 },
 };
 
-/* The names address_edit.html and partials/addresses.html use. */
-const char *const address_vocab[] = {
-	"addresses", "address", "id", "name", "line1", "line2", "city", "region",
-	"postalCode", "country", "isDefault", "makeDefault", "isNew", "csrf",
-	"errors", "field", "message", "fieldErrors", "error",
-	NULL
-};
-
 void address_init(void)
 {
 	db_register(sql, Q_COUNT);
