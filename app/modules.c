@@ -1,7 +1,11 @@
-/* The list of modules, in dependency order: a module comes after those whose
- * functions it calls (the order of the inits, and of the route table, whose
- * cross-module order does not matter: app/routes.c). A new module is one
- * app/<name>/module.c and one line here. */
+/* The list of modules, in dependency order: lower layers first, each module
+ * after those it uses, where the code allows (the catalog's demo import
+ * writes stock through inventory, which refreshes the catalog's read model;
+ * orders use checkout's pricing). The order is that of the inits (which only
+ * register statements and read settings, so none needs another's first), of
+ * the jobs in a pass of the jobs loop, and of the commands in `shopctl help`;
+ * the route table's cross-module order changes nothing (app/routes.c). A new
+ * module is one app/<name>/module.c and one line here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
