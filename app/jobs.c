@@ -1,4 +1,5 @@
-/* The jobs process: a table of periodic jobs, like the route table.
+/* The jobs process: the periodic jobs every module's descriptor lists
+ * (struct module_job, app/module.h), run in the order of the modules array.
  *
  * Each job runs one bounded batch per call and answers how much it did: more
  * than 0 means "there may be more, call me again at once", 0 means idle (wait
@@ -24,77 +25,10 @@
 #include "core/log.h"
 #include "store/db.h"
 #include "store/kv.h"
-#include "mail/mail.h"
-#include "cart/cart.h"
-#include "catalog/pcache.h"
-#include "checkout/checkout.h"
-#include "order/order.h"
-#include "search/search.h"
-#include "fulfillment/fulfillment.h"
-#include "seller/bulk.h"
-#include "catalog/catalog.h"
-#include "seller/images.h"
-#include "reconcile/reconcile.h"
 #include "jobs.h"
+#include "module.h"
 
 #define JOBS_BACKOFF_MAX_MS 5000	/* longest wait between tries during an outage */
-
-struct job {
-	const char *name;
-	/* One batch; see the top of this file for the return value. */
-	int (*run)(struct db *db, struct kv *kv, struct arena *a);
-	unsigned interval_ms;
-};
-
-static int job_mail(struct db *db, struct kv *kv, struct arena *a)
-{
-	(void)kv;
-	return mail_deliver_batch(db, a);
-}
-
-static int job_sagas(struct db *db, struct kv *kv, struct arena *a)
-{
-	return checkout_recover_batch(db, kv, a);
-}
-
-static int job_holds(struct db *db, struct kv *kv, struct arena *a)
-{
-	return order_sweep_batch(db, kv, a);
-}
-
-static int job_pcache(struct db *db, struct kv *kv, struct arena *a)
-{
-	return pcache_follow_batch(db, kv, a);
-}
-
-static int job_category_counts(struct db *db, struct kv *kv, struct arena *a)
-{
-	(void)kv;
-	return catalog_refresh_counts(db, a) ? -1 : 0;
-}
-
-static int job_carts(struct db *db, struct kv *kv, struct arena *a)
-{
-	return cart_purge_batch(db, kv, a);
-}
-
-/* Later capabilities add their rows here: { "outbox", outbox_relay_batch, 100 },
- * { "holds", hold_sweep_batch, 1000 }, ... */
-static const struct job jobs[] = {
-	{ "mail", job_mail, 200 },
-	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
-	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
-	{ "media-sweep", images_sweep_batch, 3600000 },	/* photo files no row names */
-	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
-	{ "holds", job_holds, 1000 },	/* unpaid orders whose holds ran out */
-	{ "carts", job_carts, 60000 },	/* abandoned signed-in carts */
-	{ "search-index", search_index_batch, 100 },	/* outbox to the search index, < 1 s */
-	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
-	{ "fulfillment", fulfillment_retry_batch, 1000 },	/* captures and refunds the gateway did not confirm */
-	{ "bulk-import", bulk_import_batch, 500 },	/* sellers' uploads, one chunk per call */
-	{ "reconcile", reconcile_batch, 300000 },	/* the gateway's money and the stock ledgers */
-};
-#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
 static volatile sig_atomic_t jobs_stop;
 
@@ -142,22 +76,36 @@ static int paused(struct kv *kv, struct arena *a, const char *name)
 	return 0;
 }
 
+/* Every module's jobs, in the order of the modules array (malloc'd once). */
+static const struct module_job **jobs_list(size_t *n)
+{
+	const struct module_job **v;
+	size_t m, i, k = 0;
+
+	for (m = 0; modules[m]; m++)
+		k += modules[m]->njobs;
+	if (!(v = calloc(k ? k : 1, sizeof(*v))))
+		return NULL;
+	*n = 0;
+	for (m = 0; modules[m]; m++)
+		for (i = 0; i < modules[m]->njobs; i++)
+			v[(*n)++] = &modules[m]->jobs[i];
+	return v;
+}
+
 void jobs_main(void)
 {
-	struct { int64_t next; unsigned failures; } st[NJOBS];
+	struct jstate { int64_t next; unsigned failures; } *st = NULL;
+	const struct module_job **jobs = NULL;
 	struct db *db = NULL;
 	struct kv *kv = NULL;
 	struct arena *a = arena_new(64 * 1024);
 	sigset_t block, sleeping;
-	size_t i;
+	size_t i, njobs = 0;
 
-	/* The statements of every job's module (idempotent: a forked jobs
-	 * process has them already from site_init). */
-	mail_init();
-	cart_init();
-	checkout_init();
-	search_init();
-	bulk_init();
+	/* Every module's statements (nothing to do in a jobs process forked
+	 * by shopd, which has them already). */
+	modules_init();
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);
@@ -170,8 +118,10 @@ void jobs_main(void)
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&sleeping);
 
-	if (!a) {
+	if (!a || !(jobs = jobs_list(&njobs)) || !(st = calloc(njobs ? njobs : 1, sizeof(*st)))) {
 		log_err("jobs: out of memory");
+		free(jobs);
+		arena_destroy(a);
 		return;
 	}
 	/* An unreachable server is not fatal: the handles reconnect on use. */
@@ -181,7 +131,7 @@ void jobs_main(void)
 	}
 	log_info("jobs: started (mail by %s)", getenv("SHOP_SMTP_URL") && *getenv("SHOP_SMTP_URL") ?
 		 "SMTP" : "maildir");
-	for (i = 0; i < NJOBS; i++) {
+	for (i = 0; i < njobs; i++) {
 		st[i].next = 0;
 		st[i].failures = 0;
 	}
@@ -190,38 +140,38 @@ void jobs_main(void)
 		int64_t now = now_ms(), wake = now + 1000;
 		struct timespec ts;
 
-		for (i = 0; i < NJOBS && !jobs_stop; i++) {
+		for (i = 0; i < njobs && !jobs_stop; i++) {
 			int64_t delay;
 			int r;
 
 			if (st[i].next > now)
 				continue;
-			if (paused(kv, a, jobs[i].name)) {
+			if (paused(kv, a, jobs[i]->name)) {
 				arena_reset(a);
 				st[i].next = now + 200;
 				continue;
 			}
-			r = jobs[i].run(db, kv, a);
+			r = jobs[i]->run(db, kv, a);
 			if (db_settle(db))
-				log_err("jobs: %s: left a transaction open (rolled back)", jobs[i].name);
+				log_err("jobs: %s: left a transaction open (rolled back)", jobs[i]->name);
 			arena_reset(a);
 			if (r < 0) {
 				if (st[i].failures++ == 0)
-					log_warn("jobs: %s: database or Redis unavailable; retrying", jobs[i].name);
-				delay = (int64_t)jobs[i].interval_ms << (st[i].failures < 6 ? st[i].failures : 6);
+					log_warn("jobs: %s: database or Redis unavailable; retrying", jobs[i]->name);
+				delay = (int64_t)jobs[i]->interval_ms << (st[i].failures < 6 ? st[i].failures : 6);
 				if (delay > JOBS_BACKOFF_MAX_MS)
 					delay = JOBS_BACKOFF_MAX_MS;
 			} else {
 				if (st[i].failures)
 					log_info("jobs: %s: working again after %u failed tries",
-						 jobs[i].name, st[i].failures);
+						 jobs[i]->name, st[i].failures);
 				st[i].failures = 0;
-				delay = r > 0 ? 0 : jobs[i].interval_ms;
+				delay = r > 0 ? 0 : jobs[i]->interval_ms;
 			}
 			now = now_ms();
 			st[i].next = now + delay;
 		}
-		for (i = 0; i < NJOBS; i++)
+		for (i = 0; i < njobs; i++)
 			if (st[i].next < wake)
 				wake = st[i].next;
 		if (wake <= now) {
@@ -241,4 +191,6 @@ out:
 	kv_close(kv);
 	db_close(db);
 	arena_destroy(a);
+	free(st);
+	free(jobs);
 }

@@ -1,8 +1,10 @@
 /* shopctl: the operator's command line (migrate, import, ...).
  *
- * Commands are one static table, like the route table: a name, a handler, a
- * usage line and a one-line summary. A handler gets the arguments after the
- * command name and returns the process exit status (0 ok, 1 failed, 2 usage).
+ * Commands are shopctl's own (migrate, help) and those every module's
+ * descriptor lists (struct module_command, app/module.h), in the order of the
+ * modules array between them: a name, a handler, a usage line and a one-line
+ * summary. A handler gets the arguments from the command name on and returns
+ * the process exit status (0 ok, 1 failed, 2 usage).
  * Configuration comes from the environment (app/core/config.h), so shopctl
  * talks to the same database as shopd without any flags. */
 #include <ctype.h>
@@ -11,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -19,54 +20,41 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "store/db.h"
-#include "http/valid.h"
-#include "catalog/catalog.h"
-#include "catalog/import.h"
-#include "account/account.h"
-#include "search/search.h"
-#include "search/schema.h"
-#include "seller/images.h"
-#include "reconcile/reconcile.h"
+#include "module.h"
 
-#define EXIT_USAGE 2
-
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);	/* argv[0] is the command name */
-	const char *usage;
-	const char *summary;
-};
+#define EXIT_USAGE MODULE_EXIT_USAGE
 
 static int cmd_migrate(int argc, char **argv);
-static int cmd_import(int argc, char **argv);
-static int cmd_create_admin(int argc, char **argv);
-static int cmd_grant(int argc, char **argv);
-static int cmd_media_sweep(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-static const struct command commands[] = {
+/* shopctl's own commands: migrate first, help last, the modules' between. */
+static const struct module_command first[] = {
 	{ "migrate", cmd_migrate, "migrate",
 	  "create the database if missing, apply schema.sql and pending migrations/" },
-	{ "import", cmd_import, "import FILE",
-	  "import a product list in the dummyjson format (e.g. data/demo/products.json)" },
-	{ "create-admin", cmd_create_admin, "create-admin EMAIL",
-	  "create an administrator (password: $SHOP_ADMIN_PASSWORD or stdin), or promote a user" },
-	{ "grant", cmd_grant, "grant EMAIL seller|admin",
-	  "give a role to an existing user (a seller also gets a seller profile)" },
-	{ "reindex", search_cmd_reindex, "reindex",
-	  "rebuild the search index from MariaDB (progress shown; searches go on meanwhile)" },
-	{ "gen-catalog", search_cmd_gen_catalog, "gen-catalog N",
-	  "add N synthetic products (names, brands, prices, Zipf-like sales) for benchmarks" },
-	{ "search-schema", search_cmd_schema, "search-schema",
-	  "print the products index's field lines for conf/sphinx.conf (from app/search/schema.c)" },
-	{ "media-sweep", cmd_media_sweep, "media-sweep [MIN_AGE]",
-	  "remove photo files no product names, older than MIN_AGE seconds (default 3600)" },
-	{ "reconcile", reconcile_cmd, "reconcile payments|stock [--check] [--all] [--grace S] [--threshold N]",
-	  "compare the gateway's payments with the orders, or the stock with its ledgers; repair what has "
-	  "one right answer (--check: only report)" },
+};
+static const struct module_command last[] = {
 	{ "help", cmd_help, "help", "show this list" },
 };
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Calls fn for each command in the order help lists them; stops at the first
+ * nonzero answer and returns it. */
+static int each_command(int (*fn)(const struct module_command *cmd, void *arg), void *arg)
+{
+	size_t m, i;
+	int r;
+
+	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		if ((r = fn(&first[i], arg)))
+			return r;
+	for (m = 0; modules[m]; m++)
+		for (i = 0; i < modules[m]->ncommands; i++)
+			if ((r = fn(&modules[m]->commands[i], arg)))
+				return r;
+	for (i = 0; i < sizeof(last) / sizeof(last[0]); i++)
+		if ((r = fn(&last[i], arg)))
+			return r;
+	return 0;
+}
 
 enum { Q_MIGRATIONS, Q_MIGRATION_DONE, Q_COUNT };
 
@@ -78,17 +66,6 @@ static struct db_sql ctl_sql[Q_COUNT] = {
 static const char *db_where(void)
 {
 	return config.db_host ? config.db_host : config.db_socket;
-}
-
-/* Connects to the configured database; E_OK or a message on stderr. */
-static enum err open_db(struct db **db)
-{
-	enum err e = db_open(db);
-
-	if (e)
-		fprintf(stderr, "shopctl: cannot connect to MariaDB at %s (database %s): %s\n",
-			db_where(), config.db_name, *db ? db_error(*db) : err_str(e));
-	return e;
 }
 
 /* The database name is put into SQL text here (CREATE DATABASE takes no
@@ -306,232 +283,55 @@ out:
 	return rc;
 }
 
-static int cmd_import(int argc, char **argv)
+static int print_command(const struct module_command *cmd, void *arg)
 {
-	struct import_stats st;
-	struct db *db = NULL;
-	enum err e;
-
-	if (argc != 2)
-		return EXIT_USAGE;
-	if (open_db(&db)) {
-		db_close(db);
-		return 1;
-	}
-	e = catalog_import_file(db, argv[1], stderr, &st);
-	if (!e) {
-		struct arena *a = arena_new(64 * 1024);
-
-		/* The navigation's counts now, not at the next jobs run. */
-		if (!a || catalog_refresh_counts(db, a))
-			fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
-		if (a)
-			arena_destroy(a);
-	}
-	db_close(db);
-	printf("imported %zu products, %zu failed\n", st.imported, st.failed);
-	return e || st.failed ? 1 : 0;
-}
-
-/* What went wrong, for a message: MariaDB's words when it said something. */
-static const char *db_why(struct db *db, enum err e)
-{
-	return db_errno(db) ? db_error(db) : err_str(e);
-}
-
-/* The first line of stdin, without its line end, into buf; echo is off when
- * stdin is a terminal. -1 at end of input. */
-static int read_password(const char *email, char *buf, size_t n)
-{
-	struct termios old, quiet;
-	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-	int rc = 0;
-
-	if (tty) {
-		fprintf(stderr, "Password for %s: ", email);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-	}
-	if (!fgets(buf, (int)n, stdin))
-		rc = -1;
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return rc;
-}
-
-static int cmd_create_admin(int argc, char **argv)
-{
-	struct arena *a = arena_new(16 * 1024);
-	struct db *db = NULL;
-	const char *email, *name = getenv("SHOP_ADMIN_NAME"), *env_pw = getenv("SHOP_ADMIN_PASSWORD");
-	char pw[PW_MAX + 2] = "";
-	const char *why;
-	int64_t uid = 0;
-	int rc = 1;
-	enum err e;
-
-	if (!a)
-		return 1;
-	if (argc != 2) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!(email = account_email(a, argv[1]))) {
-		fprintf(stderr, "shopctl: '%s' is not a valid email address\n", argv[1]);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!name || !*name)
-		name = "Administrator";
-	if (open_db(&db))
-		goto out;
-	/* An existing account just becomes an admin; its password stays. */
-	e = admin_grant(db, a, email, "admin");
-	if (e == E_OK) {
-		printf("%s already had an account (password unchanged); it is an administrator now\n", email);
-		rc = 0;
-		goto out;
-	}
-	if (e != E_NOTFOUND) {
-		fprintf(stderr, "shopctl: cannot grant admin to %s: %s\n", email, db_why(db, e));
-		goto out;
-	}
-	if (env_pw && *env_pw)
-		snprintf(pw, sizeof(pw), "%s", env_pw);
-	else if (read_password(email, pw, sizeof(pw))) {
-		fprintf(stderr, "shopctl: no password: set SHOP_ADMIN_PASSWORD or give it on stdin\n");
-		goto out;
-	}
-	if ((why = pw_policy(pw))) {
-		fprintf(stderr, "shopctl: %s\n", why);
-		goto out;
-	}
-	e = account_create(db, a, name, email, pw, &uid);
-	if (e && e != E_CONFLICT) {	/* E_CONFLICT: made meanwhile; grant anyway */
-		fprintf(stderr, "shopctl: cannot create %s: %s\n", email, db_why(db, e));
-		goto out;
-	}
-	if ((e = admin_grant(db, a, email, "admin"))) {
-		fprintf(stderr, "shopctl: cannot grant admin to %s: %s\n", email, db_why(db, e));
-		goto out;
-	}
-	printf("created administrator %s\n", email);
-	rc = 0;
-out:
-	sodium_memzero(pw, sizeof(pw));
-	db_close(db);
-	arena_destroy(a);
-	return rc;
-}
-
-static int cmd_grant(int argc, char **argv)
-{
-	struct arena *a = arena_new(16 * 1024);
-	struct db *db = NULL;
-	const char *email;
-	int rc = 1;
-	enum err e;
-
-	if (!a)
-		return 1;
-	if (argc != 3 || (strcmp(argv[2], "seller") && strcmp(argv[2], "admin"))) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!(email = account_email(a, argv[1]))) {
-		fprintf(stderr, "shopctl: '%s' is not a valid email address\n", argv[1]);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (open_db(&db))
-		goto out;
-	e = admin_grant(db, a, email, argv[2]);
-	if (e == E_NOTFOUND) {
-		fprintf(stderr, "shopctl: no account has the email %s (it must register first)\n", email);
-		goto out;
-	}
-	if (e) {
-		fprintf(stderr, "shopctl: cannot grant %s to %s: %s\n", argv[2], email,
-			db_why(db, e));
-		goto out;
-	}
-	printf("%s is a%s %s now\n", email, argv[2][0] == 'a' ? "n" : "", argv[2]);
-	rc = 0;
-out:
-	db_close(db);
-	arena_destroy(a);
-	return rc;
-}
-
-/* The same sweep shopd jobs runs hourly, now (an operator after a crash,
- * and the tests). */
-static int cmd_media_sweep(int argc, char **argv)
-{
-	struct arena *a;
-	struct db *db = NULL;
-	int64_t age = MEDIA_ORPHAN_AGE;
-	int n;
-
-	if (argc > 2 || (argc == 2 && parse_int64(argv[1], strlen(argv[1]), 0, INT64_MAX, &age)))
-		return EXIT_USAGE;
-	if (open_db(&db)) {
-		db_close(db);
-		return 1;
-	}
-	if (!(a = arena_new(64 * 1024))) {
-		db_close(db);
-		return 1;
-	}
-	n = images_sweep(db, a, (long)age);
-	arena_destroy(a);
-	db_close(db);
-	if (n < 0)
-		return 1;
-	printf("removed %d photo%s no product names\n", n, n == 1 ? "" : "s");
+	(void)arg;
+	printf("  %-24s %s\n", cmd->usage, cmd->summary);
 	return 0;
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	size_t i;
-
 	printf("usage: shopctl COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		printf("  %-24s %s\n", commands[i].usage, commands[i].summary);
+	each_command(print_command, NULL);
 	printf("\nConfiguration comes from the environment (SHOP_DB_*, SHOP_HOME, ...).\n");
 	return 0;
 }
 
+struct lookup {
+	const char *name;
+	const struct module_command *cmd;
+};
+
+static int find_command(const struct module_command *cmd, void *arg)
+{
+	struct lookup *l = arg;
+
+	if (strcmp(l->name, cmd->name))
+		return 0;
+	l->cmd = cmd;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
-	const struct command *cmd = NULL;
-	size_t i;
+	struct lookup l = { NULL, NULL };
+	const struct module_command *cmd;
 	int rc;
 
 	if (config_load(&config))
 		return 1;
 	/* Every module's statements are registered before any connection. */
-	catalog_import_init();
-	catalog_init();	/* the importer refreshes the product read model */
-	account_init();
-	admin_init();
-	search_init();
-	images_init();
-	reconcile_init();
+	modules_init();
 	db_register(ctl_sql, Q_COUNT);
 
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			cmd = &commands[i];
-	if (!cmd) {
+	l.name = argv[1];
+	each_command(find_command, &l);
+	if (!(cmd = l.cmd)) {
 		fprintf(stderr, "shopctl: unknown command '%s' (try: shopctl help)\n", argv[1]);
 		return EXIT_USAGE;
 	}

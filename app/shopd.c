@@ -33,13 +33,14 @@
 #include "view/tmpl.h"
 #include "jobs.h"
 #include "catalog/pcache.h"
-#include "site.h"
+#include "module.h"
 
 #define MAX_WORKERS 256
 #define EXIT_CONFIG 78	/* a worker that cannot start for a reason respawning will not fix */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 static volatile sig_atomic_t worker_stop;
+static struct http_hooks hooks;	/* from the modules, before any fork */
 
 static void master_signal(int sig)
 {
@@ -103,7 +104,7 @@ static void worker_main(int listen_fd)
 	 * showed up in profiles (malloc_consolidate). The per-thread cache
 	 * still serves small sizes. */
 	mallopt(M_MXFAST, 0);
-	if (worker_init(&w, errbuf, sizeof(errbuf))) {
+	if (worker_init(&w, &hooks, errbuf, sizeof(errbuf))) {
 		log_err("worker cannot start: %s", errbuf[0] ? errbuf : "out of memory");
 		_exit(EXIT_CONFIG);
 	}
@@ -160,14 +161,15 @@ static pid_t spawn(int listen_fd, int i)
 	return pid;
 }
 
-/* Compiles the templates in the master too, so a broken template is reported
- * once with file:line and a reload with one keeps the old workers serving. */
+/* Compiles the templates in the master too, each page checked against the
+ * names its model sets, so a broken template is reported once with file:line
+ * and a reload with one keeps the old workers serving. */
 static int templates_ok(void)
 {
 	struct tmpl_set *set = NULL;
 	char errbuf[512] = "";
 
-	if (tmpl_load_dir(config.templates, view_vocab(), &set, errbuf, sizeof(errbuf))) {
+	if (http_templates(&hooks, config.templates, &set, errbuf, sizeof(errbuf))) {
 		log_err("templates: %s", errbuf);
 		fprintf(stderr, "shopd: template error: %s\n", errbuf);
 		tmpl_free(set);
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
 	}
 	/* Before any fork: the workers and the jobs process share it. */
 	pcache_init();
-	site_init();
+	modules_http_hooks(&hooks);	/* every module's init, the route table */
 	if (!templates_ok())
 		return 1;
 	FCGX_Init();

@@ -1,4 +1,5 @@
-/* The layout's data and the site-wide endpoints. */
+/* The site module: the layout's data (the pipeline's decorate hook), the
+ * site-wide endpoints, the error page. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,81 +14,11 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "catalog/catalog.h"
-#include "catalog/catalog_pages.h"
-#include "account/account.h"
 #include "account/session.h"
 #include "cart/cart_pages.h"
-#include "checkout/checkout.h"
-#include "mail/mail.h"
-#include "search/search.h"
-#include "seller/dashboard.h"
-#include "seller/items.h"
-#include "seller/images.h"
-#include "inventory/inventory.h"
-#include "reconcile/reconcile.h"
-#include "seller/bulk.h"
+#include "catalog/catalog_pages.h"
+#include "module.h"
 #include "site.h"
-
-/* Every name a template may use. The template compiler refuses any other, so
- * a misspelt variable stops a worker at start rather than rendering blank.
- * Each module lists the names of its view models; this joins them. */
-static const char *const site_vocab[] = {
-	/* layout */
-	"site", "nav", "css", "js", "pageTitle", "content", "notice", "canonical",
-	"metaDescription", "year", "user", "csrf", "next", "cartCount",
-	/* errors */
-	"error", "status", "title", "message",
-	NULL
-};
-
-extern const char *const catalog_vocab[];
-
-extern const char *const account_vocab[];
-extern const char *const address_vocab[];
-extern const char *const reset_vocab[];
-extern const char *const admin_vocab[];
-extern const char *const sellers_admin_vocab[];
-extern const char *const dashboard_vocab[];
-extern const char *const cart_vocab[];
-extern const char *const checkout_vocab[];
-extern const char *const order_vocab[];
-extern const char *const search_vocab[];
-extern const char *const items_vocab[];
-extern const char *const fulfillment_vocab[];
-extern const char *const images_vocab[];
-extern const char *const inventory_vocab[];
-extern const char *const bulk_vocab[];
-
-const char *const *view_vocab(void)
-{
-	static const char *const *const lists[] = {
-		site_vocab, catalog_vocab, account_vocab, address_vocab, reset_vocab, admin_vocab,
-		cart_vocab, checkout_vocab, order_vocab, search_vocab,
-		/* one per line below, so modules added side by side merge cleanly */
-		sellers_admin_vocab,
-		dashboard_vocab,
-		items_vocab,
-		fulfillment_vocab,
-		images_vocab,
-		inventory_vocab,
-		bulk_vocab,
-	};
-	static const char **all;
-	size_t n = 0, k = 0;
-
-	if (all)
-		return all;
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		for (size_t j = 0; lists[i][j]; j++)
-			n++;
-	all = calloc(n + 1, sizeof(*all));
-	if (!all)
-		abort();	/* at start only */
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		for (size_t j = 0; lists[i][j]; j++)
-			all[k++] = lists[i][j];
-	return all;
-}
 
 struct asset {
 	const char *name;
@@ -196,22 +127,37 @@ enum err h_robots(struct ctx *c)
 	return E_OK;
 }
 
-void site_init(void)
-{
-	catalog_init();
-	session_init();
-	account_init();
-	address_init();
-	reset_init();
-	admin_init();
-	dashboard_init();
-	mail_init();
-	cart_init();
-	checkout_init();
-	search_init();
-	items_init();
-	images_init();
-	inventory_init();
-	reconcile_init();
-	bulk_init();
-}
+/* What site_decorate adds to every page, and what the layout prints of a
+ * page's own (canonical, metaDescription): allowed in every page. The
+ * navigation's entries are catalog_nav's categories. */
+static const char *const layout_names[] = {
+	"site", "nav", "css", "js", "year", "pageTitle", "notice", "user", "name", "csrf",
+	"cartCount", "content", "canonical", "metaDescription",
+	/* site.nav[]: a category with its children */
+	"id", "slug", "url", "productCount", "parent", "children",
+	NULL
+};
+
+/* reply_error's model (app/http/server.c). */
+static const char *const error_names[] = {
+	"error", "status", "title", "message", NULL
+};
+
+static const struct tmpl_page site_pages[] = {
+	{ "layout", layout_names },
+	{ "error", error_names },
+};
+
+static const struct route site_routes[] = {
+	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
+	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
+};
+
+const struct module site_module = {
+	.name = "site",
+	.routes = site_routes,
+	.nroutes = sizeof(site_routes) / sizeof(site_routes[0]),
+	.templates = site_pages,
+	.ntemplates = sizeof(site_pages) / sizeof(site_pages[0]),
+	.decorate = site_decorate,
+};

@@ -3,12 +3,13 @@
 #ifndef SITE_H
 #define SITE_H
 
+#include <jansson.h>
 #include "core/err.h"
 
 struct ctx;
 
-/* Registers every module's statements; call once at start, before forking. */
-void site_init(void);
+/* The pipeline's decorate hook: what the layout needs on a page's model. */
+void site_decorate(struct ctx *c, json_t *model);
 
 enum err h_healthz(struct ctx *c);
 enum err h_robots(struct ctx *c);

@@ -23,12 +23,6 @@
 #define REGISTER_LIMIT 10	/* registrations per IP per hour */
 #define REGISTER_WINDOW 3600
 
-const char *const account_vocab[] = {
-	"email", "roles", "isSeller", "isAdmin", "addresses", "errors", "field",
-	"registered", "signedOut", "passwordChanged", "reset",
-	NULL
-};
-
 /* ---- helpers ---- */
 
 static const char *client_ip(struct ctx *c)

@@ -17,14 +17,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The names address_edit.html and partials/addresses.html use. */
-const char *const address_vocab[] = {
-	"addresses", "address", "id", "name", "line1", "line2", "city", "region",
-	"postalCode", "country", "isDefault", "makeDefault", "isNew", "csrf",
-	"errors", "field", "message", "fieldErrors", "error",
-	NULL
-};
-
 /* The fields in API order, with where each lives in struct address, and
  * its label for the form's messages. */
 static const struct afield {

@@ -66,8 +66,6 @@ static struct db_sql sql[Q_COUNT] = {
 void admin_init(void)
 {
 	db_register(sql, Q_COUNT);
-	sellers_admin_init();
-	mail_init();
 }
 
 /* ---- helpers ---- */

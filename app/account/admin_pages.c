@@ -14,16 +14,6 @@
 #include "admin_pages.h"
 #include "session_pages.h"
 
-/* The names the seller and admin pages use (the lead joins them into
- * view_vocab). */
-const char *const admin_vocab[] = {
-	"csrf", "error", "message", "isSeller", "seller", "displayName", "slug",
-	"contactEmail", "application", "status", "date", "isPending", "isRejected",
-	"showForm", "form", "applications", "id", "applicantName", "applicantEmail",
-	"action", "users", "name", "email", "roles", "q", "searched", "grantEmail",
-	"noProfile", "isActive", NULL
-};
-
 static void set_error(json_t *m, const char *message)
 {
 	json_object_set_new(m, "error", json_pack("{s:s}", "message", message));

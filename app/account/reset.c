@@ -49,7 +49,6 @@ static struct db_sql sql[Q_COUNT] = {
 void reset_init(void)
 {
 	db_register(sql, Q_COUNT);
-	mail_init();
 }
 
 /* ---- helpers ---- */

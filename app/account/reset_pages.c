@@ -26,11 +26,6 @@ static const char *invalid_msg =
 	"have been used already. You can ask for a new one.";
 static const char *done_msg = "Your password has been changed. Sign in with the new one.";
 
-/* The names reset pages use (the lead joins them into view_vocab). */
-const char *const reset_vocab[] = {
-	"csrf", "sent", "token", "invalid", "error", "message", "email", NULL
-};
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;

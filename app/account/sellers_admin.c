@@ -51,7 +51,6 @@ static struct db_sql sql[Q_COUNT] = {
 void sellers_admin_init(void)
 {
 	db_register(sql, Q_COUNT);
-	events_init();
 }
 
 enum err sellers_admin_list(struct db *db, struct arena *a, const char *q,

@@ -11,11 +11,6 @@
 #include "session_pages.h"
 #include "sellers_admin_pages.h"
 
-const char *const sellers_admin_vocab[] = {
-	"sellers", "id", "slug", "displayName", "status", "email", "date", "items",
-	"listed", "isActive", "action", "csrf", "q", "storeUrl", NULL
-};
-
 enum err h_admin_sellers(struct ctx *c)
 {
 	json_t *m = session_form_page(c, "admin_sellers", "Sellers", 200), *list;

@@ -17,16 +17,6 @@
 
 #define LOW_STOCK 5
 
-/* Names the cart's templates use (see view_vocab in app/site.c). */
-const char *const cart_vocab[] = {
-	"items", "itemId", "productId", "title", "url", "image", "options", "optionsLabel",
-	"quantity", "unitPrice", "addedPrice", "priceChanged", "priceUp", "priceDown",
-	"lineTotal", "currency", "available", "weightGrams", "status", "message",
-	"qtyMinus", "qtyPlus", "canIncrease", "count", "oneUnit", "lines", "subtotal",
-	"priceChanges", "problems", "version", "maxQuantity", "maxLines", "cartCount",
-	"purchasable", NULL
-};
-
 /* The visitor's cart's owner: the signed-in shopper, or the guest session
  * (none without a session). */
 static struct cart_owner owner_of(const struct ctx *c)

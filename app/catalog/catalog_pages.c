@@ -33,19 +33,6 @@ static const char *const sort_labels[S_COUNT] = {
 	"Featured", "Price: low to high", "Price: high to low", "Customer rating", "Newest"
 };
 
-/* The names the catalog's view models use (see view_vocab). */
-const char *const catalog_vocab[] = {
-	"categories", "category", "children", "subcategories", "breadcrumb", "items",
-	"topRated", "newest", "product", "id", "slug", "name", "url", "price", "currency",
-	"brand", "sku", "skus", "stock", "stockStatus", "stockLabel", "rating", "ratingText",
-	"reviewCount", "image", "images", "thumbnail", "description", "attributes",
-	"attributeList", "value", "label", "options", "first", "weightGrams", "reviews",
-	"reviewer", "comment", "date", "stars", "ratingBars", "star", "count", "percent",
-	"jsonld", "productCount", "parent", "nextCursor", "nextUrl", "firstUrl", "brands",
-	"selected", "sorts", "filters", "brandValue", "minPriceValue", "maxPriceValue",
-	NULL
-};
-
 /* ---- categories ---- */
 
 /* The department tree as JSON, built on first use after each load of the

@@ -94,14 +94,7 @@ static struct db_sql import_sql[Q_COUNT] = {
 
 void catalog_import_init(void)
 {
-	static int done;
-
-	if (!done) {
-		db_register(import_sql, Q_COUNT);
-		events_init();
-		inventory_listing_init();	/* stock goes through the inventory module */
-	}
-	done = 1;
+	db_register(import_sql, Q_COUNT);
 }
 
 /* ---- pure helpers ---- */

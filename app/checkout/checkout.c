@@ -95,16 +95,9 @@ static checkout_order_doc_fn order_doc;
 void checkout_saga_init(void)
 {
 	const char *t = getenv("SHOP_HOLD_TTL"), *h = getenv("SHOP_TEST_HOOKS");
-	static int done;
 	int64_t v;
 
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, NQ);
-	pricing_init();
-	order_init();
-	fulfillment_init();	/* the order pages show shipments (until modules list their inits) */
 	if (t && !to_int64(t, 10, 7 * 24 * 3600, &v))
 		hold_ttl = v;
 	test_hooks = h && !strcmp(h, "1");

@@ -32,16 +32,6 @@ void checkout_init(void)
 	checkout_set_order_doc(order_json);
 }
 
-const char *const checkout_vocab[] = {
-	"addresses", "methods", "code", "name", "price", "free", "available", "whyUnavailable",
-	"daysMin", "daysMax", "checked", "quote", "lines", "subtotal", "shipping", "tax", "discount",
-	"total", "amount", "method", "methodName", "promoCode", "promoError", "taxName", "address",
-	"idempotencyKey", "form", "errors", "priceChanged", "addedPrice", "unitPrice", "lineTotal",
-	"quantity", "title", "itemId", "optionsLabel", "shippingAddressId", "newAddress", "line1",
-	"line2", "city", "region", "postalCode", "country", "isDefault", "id", "field", "message",
-	"priceChanges", "fieldErrors", "promo", NULL
-};
-
 /* ---- input ---- */
 
 static const char *field_of(struct ctx *c, json_t *obj, const char *name)

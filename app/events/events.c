@@ -35,11 +35,6 @@ const char *event_type_name(enum event_type type)
 
 void events_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, NQ);
 }
 

@@ -150,16 +150,7 @@ static struct db_sql sql[NQ] = {
 
 void fulfillment_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, NQ);
-	events_init();
-	inventory_init();
-	order_init();
-	payment_init();
 }
 
 /* ---- small helpers ---- */

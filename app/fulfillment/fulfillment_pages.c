@@ -20,14 +20,6 @@
 #define FF_LIST_SIZE	20
 #define CARRIER_TOLERANCE 300	/* seconds a carrier signature stays valid */
 
-/* Names the seller templates use (the order module lists the shared ones). */
-const char *const fulfillment_vocab[] = {
-	"sorder", "sorders", "toShip", "filterToShip", "allUrl", "toShipUrl", "lineCount", "units",
-	"goods", "shipmentId", "refundedAmount", "canPick", "canShip", "canCancel", "canRefund",
-	"amount", "lastError", "attempts", "canRetry", "canDeliver", "refunds", "linesText",
-	"hasOpen", "hasShippable", "orderId", "formError", "isPending", "refundable", "pendingText", NULL
-};
-
 /* ---- small helpers ---- */
 
 static const char *ship_label(const char *s)

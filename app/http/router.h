@@ -66,9 +66,10 @@ struct route {
 	const struct key *keys;	/* terminated by {NULL}; NULL for none */
 };
 
-/* The table itself (app/routes.c) and its length. */
-extern const struct route routes[];
-extern const size_t nroutes;
+/* The table itself and its length: every module's routes joined in the
+ * order of the modules array, built at start (app/routes.c, modules_init). */
+extern const struct route *routes;
+extern size_t nroutes;
 
 /* Matches path against one pattern; on success stores captures in r->pathvar. */
 int route_match(const char *pattern, const char *path, struct req *r);

@@ -334,7 +334,18 @@ static enum err render(struct worker *w, struct ctx *c)
 		rs->content_type = "application/json";
 		return E_OK;
 	}
-	site_decorate(c, rs->model);
+	if (w->hooks->decorate)
+		w->hooks->decorate(c, rs->model);
+	/* Test stacks: a key the page does not declare is logged, so the names
+	 * the templates were checked against cannot drift from the models
+	 * (scripts/run-tests fails the suite that made such a line). */
+	if (fault_enabled()) {
+		const char *key = NULL;
+
+		if (tmpl_model_undeclared(w->tmpl, rs->view ? rs->view : "error", rs->model, &key))
+			log_err("view model: page '%s' sets '%s', which its declared names lack",
+				rs->view ? rs->view : "error", key);
+	}
 	e = tmpl_render_page(w->tmpl, rs->view ? rs->view : "error", rs->model, &rs->body);
 	if (e)
 		log_err("render %s: %s", rs->view ? rs->view : "error", err_str(e));
@@ -387,9 +398,6 @@ static void send_response(struct ctx *c, FCGX_Request *fr)
 		FCGX_PutStr(rs->body.p, (int)rs->body.len, fr->out);
 }
 
-/* Session and role checks; CSRF. The account module provides these. */
-int auth_check(struct ctx *c, const char **why);
-
 void http_serve(struct worker *w, FCGX_Request *fr)
 {
 	struct req req;
@@ -417,7 +425,7 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		reply_error(&c, status, why);
 		goto render;
 	}
-	c.route = route_find(routes, nroutes, &req, &status, &allow);
+	c.route = route_find(w->hooks->routes, w->hooks->nroutes, &req, &status, &allow);
 	/* A malformed body is answered before 404/405, as it always was. */
 	if ((body_status = parse_body(&req, fr, c.route, &why))) {
 		c.route = NULL;
@@ -430,7 +438,7 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		reply_error(&c, status, NULL);
 		goto render;
 	}
-	status = auth_check(&c, &why);
+	status = w->hooks->auth ? w->hooks->auth(&c, &why) : 0;
 	if (status >= 400)
 		reply_error(&c, status, why);
 	if (status)
@@ -481,15 +489,26 @@ render:
 	send_response(&c, fr);
 }
 
-enum err worker_init(struct worker *w, char *errbuf, size_t errlen)
+enum err http_templates(const struct http_hooks *hooks, const char *dir, struct tmpl_set **out,
+			char *errbuf, size_t errlen)
+{
+	return tmpl_load_pages(dir, hooks->pages, hooks->npages, out, errbuf, errlen);
+}
+
+enum err worker_init(struct worker *w, const struct http_hooks *hooks, char *errbuf, size_t errlen)
 {
 	enum err e;
 
 	memset(w, 0, sizeof(*w));
+	w->hooks = hooks;
+	if (!hooks->auth) {	/* fail closed: no route goes unchecked */
+		snprintf(errbuf, errlen, "no module gives the auth hook");
+		return E_INVAL;
+	}
 	w->a = arena_new(64 * 1024);
 	if (!w->a)
 		return E_NOMEM;
-	e = tmpl_load_dir(config.templates, view_vocab(), &w->tmpl, errbuf, errlen);
+	e = http_templates(hooks, config.templates, &w->tmpl, errbuf, errlen);
 	if (e)
 		return e;
 	/* Servers that are down at start are not fatal: the worker answers 503

@@ -9,7 +9,28 @@
 #include "../core/err.h"
 
 struct tmpl_set;
+struct tmpl_page;
+struct route;
 struct ctx;
+
+/* What the pipeline gets from the modules above it, handed over at start
+ * (app/modules.c fills it from the module descriptors), so app/http depends
+ * on nothing but core/, store/ and view/. */
+struct http_hooks {
+	const struct route *routes;	/* the route table, first match wins */
+	size_t nroutes;
+	/* Session, role and CSRF checks once the route is known: 0 to go on,
+	 * a status >= 400 to refuse (with *why), any other status when it has
+	 * answered itself (a redirect to sign in). Required. */
+	int (*auth)(struct ctx *c, const char **why);
+	/* Adds what the layout needs (navigation, asset URLs, the signed-in
+	 * user, ...) to an HTML page's model before it is rendered. */
+	void (*decorate)(struct ctx *c, json_t *model);
+	/* The page templates and the names each page's model sets: every
+	 * template is checked against its own page's names at start. */
+	const struct tmpl_page *pages;
+	size_t npages;
+};
 
 /* Worker-lifetime state: connections, compiled templates, the request arena. */
 struct worker {
@@ -17,12 +38,19 @@ struct worker {
 	struct kv *kv;
 	struct tmpl_set *tmpl;
 	struct arena *a;
+	const struct http_hooks *hooks;
 };
 
-/* Sets up a worker: connections (an unreachable server is not fatal: it is
- * retried per request), prepared statements and compiled templates (fatal,
- * with file:line in errbuf). */
-enum err worker_init(struct worker *w, char *errbuf, size_t errlen);
+/* Sets up a worker with the given hooks (kept by pointer): connections (an
+ * unreachable server is not fatal: it is retried per request), prepared
+ * statements and compiled templates (fatal, with file:line in errbuf). */
+enum err worker_init(struct worker *w, const struct http_hooks *hooks, char *errbuf, size_t errlen);
+
+/* Compiles the templates under dir and checks each page against the names
+ * its model sets (hooks->pages); what worker_init does, for the master to
+ * refuse broken templates once. E_TEMPLATE with "file:line: ..." in errbuf. */
+enum err http_templates(const struct http_hooks *hooks, const char *dir, struct tmpl_set **out,
+			char *errbuf, size_t errlen);
 void worker_fini(struct worker *w);
 
 /* Serves one accepted FastCGI request completely. */
@@ -38,13 +66,5 @@ json_t *reply_model(struct ctx *c, const char *view, const char *title);
 
 /* Redirect (303 See Other after a POST, 301/302 otherwise). */
 enum err reply_redirect(struct ctx *c, int status, const char *location);
-
-/* Hook the pipeline calls before rendering an HTML page, to add what the
- * layout needs (navigation, asset URLs, the signed-in user, ...). Implemented
- * in app/site.c. */
-void site_decorate(struct ctx *c, json_t *model);
-/* The names templates may use (NULL-terminated): every module's list joined,
- * built once by app/site.c. */
-const char *const *view_vocab(void);
 
 #endif

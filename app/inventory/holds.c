@@ -83,11 +83,6 @@ static struct db_sql sql[NQ] = {
 
 void inventory_holds_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, NQ);
 }
 

@@ -81,15 +81,9 @@ static struct db_sql sql[NQ] = {
 
 void inventory_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	catalog_init();
-	events_init();
 	db_register(sql, NQ);
 	inventory_holds_init();
+	inventory_listing_init();
 }
 
 /* ---- the change ---- */

@@ -14,14 +14,6 @@
 #include "inventory.h"
 #include "inventory_pages.h"
 
-/* Names the stock page uses. */
-const char *const inventory_vocab[] = {
-	"item", "rows", "movements", "sku", "warehouse", "warehouseName", "available",
-	"reserved", "committed", "options", "delta", "after", "reason", "actor", "who", "at",
-	"mode", "quantity", "isSet", "failed", "fieldErrors", "errors", "field", "message",
-	"csrf", "title", "url", "id", "inactive", "stockUrl", "failedRow", NULL
-};
-
 /* ---- pages and API ---- */
 
 static int64_t path_id(const struct ctx *c)

@@ -19,12 +19,6 @@ static struct db_sql sql[NQ] = {
 
 void inventory_listing_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	inventory_init();
 	db_register(sql, NQ);
 }
 

@@ -55,11 +55,6 @@ static struct db_sql sql[Q_COUNT] = {
 
 void mail_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	db_register(sql, Q_COUNT);
 }
 

@@ -84,15 +84,7 @@ static struct db_sql sql[NQ] = {
 
 void order_init(void)
 {
-	/* What orders use of other modules (registration is idempotent). */
-	catalog_init();
-	cart_init();
-	mail_init();
-	pricing_init();	/* a release gives back the promo use */
 	db_register(sql, NQ);
-	payment_init();
-	events_init();
-	inventory_init();
 }
 
 /* ---- the state machine ---- */

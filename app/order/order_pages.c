@@ -18,18 +18,6 @@
 #include "order.h"
 #include "order_pages.h"
 
-/* Names the order templates use. */
-const char *const order_vocab[] = {
-	"order", "orders", "lines", "events", "id", "status", "statusLabel", "currency", "subtotal",
-	"shipping", "tax", "discount", "total", "shippingMethod", "shippingAddress", "name", "line1",
-	"line2", "city", "region", "postalCode", "country", "promoCode", "payment", "brand", "last4",
-	"error", "payUrl", "canCancel", "canPay", "createdAt", "itemId", "title", "options",
-	"unitPrice", "quantity", "lineTotal", "from", "to", "actor", "reason", "at", "itemCount",
-	"firstTitle", "nextCursor", "nextUrl", "url", "holdExpiresAt", "isFailed", "isPending",
-	"isConfirmed", "lineNo", "state", "stateLabel", "refundedQuantity", "shipments", "carrier",
-	"tracking", "lineNos", "shippedAt", "deliveredAt", "statusText", NULL
-};
-
 static const char *nz(const char *s)
 {
 	return s ? s : "";

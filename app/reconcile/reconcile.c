@@ -48,14 +48,6 @@ static struct db_sql sql[NQ] = {
 
 void reconcile_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	order_init();
-	inventory_init();
-	mail_init();
 	db_register(sql, NQ);
 }
 

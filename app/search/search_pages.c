@@ -29,14 +29,6 @@ static const char *const sort_labels[SORT_COUNT] = {
 	"Best-selling"
 };
 
-/* The names the search page's view model uses (see view_vocab). */
-const char *const search_vocab[] = {
-	"query", "term", "correctedTerm", "originalUrl", "total", "facets", "categoryFacet",
-	"brandFacet", "priceFacet", "ratingFacet", "stockFacet", "snippet", "degraded",
-	"searchUrl", "hasFacets", "completions", "products",
-	NULL
-};
-
 const char *v_search_sort(const struct key *k, const char *v, size_t n, int64_t *out)
 {
 	(void)k;

@@ -140,13 +140,6 @@ static struct db_sql sql[NQ] = {
 
 void bulk_init(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
-	inventory_init();
-	events_init();
 	db_register(sql, NQ);
 }
 

@@ -19,14 +19,6 @@
 #define ERRORS_SHOWN	100	/* on the progress page */
 #define ERRORS_API_MAX	10000
 
-/* Names the import pages use. */
-const char *const bulk_vocab[] = {
-	"imports", "import", "state", "format", "filename", "rowsTotal", "rowsDone", "rowsFailed",
-	"rowsChanged", "createdAt", "finishedAt", "running", "errors", "row", "column", "message",
-	"errorsUrl", "moreErrors", "percent", "url", "id", "csrf", "formError", "follow",
-	"followUrl", "pageUrl", NULL
-};
-
 
 static int64_t path_id(const struct ctx *c)
 {

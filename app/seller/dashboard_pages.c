@@ -9,13 +9,6 @@
 #include "dashboard.h"
 #include "dashboard_pages.h"
 
-const char *const dashboard_vocab[] = {
-	"seller", "id", "slug", "displayName", "contactEmail", "status", "isActive",
-	"today", "week", "orders", "revenue", "lowStock", "outOfStock", "toShip",
-	"toShipCount", "title", "stock", "date", "shipTo", "units", "url", "counts",
-	"active", "drafts", "low", "out", "lowLimit", "noProfile", NULL
-};
-
 static json_t *item_list(struct ctx *c, struct db_res *r, int with_stock)
 {
 	json_t *a = json_array();

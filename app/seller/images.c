@@ -815,7 +815,6 @@ static struct db_sql sql[Q_COUNT] = {
 
 void images_init(void)
 {
-	events_init();
 	db_register(sql, Q_COUNT);
 }
 

@@ -17,14 +17,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-/* The names seller_images.html uses. */
-const char *const images_vocab[] = {
-	"product", "id", "title", "url", "status", "images", "alt", "position", "width",
-	"height", "urls", "thumb", "card", "full", "first", "last", "csrf", "canAdd", "count",
-	"max", "error", "message", "fieldErrors", "image", "altValue", "altError",
-	NULL
-};
-
 /* ---- request helpers ---- */
 
 /* The n-th {..} of the path as a positive id; 0 when it is not one

@@ -128,9 +128,6 @@ static struct db_sql sql[Q_COUNT] = {
 
 void items_init(void)
 {
-	catalog_init();		/* catalog_refresh_digest's statements */
-	events_init();
-	inventory_listing_init();
 	db_register(sql, Q_COUNT);
 }
 

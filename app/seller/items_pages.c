@@ -30,19 +30,6 @@
 
 #define LIST_PAGE 25		/* rows per page of the seller's list */
 
-/* The names seller_items*.html use. */
-const char *const items_vocab[] = {
-	"q", "statuses", "value", "label", "selected", "categories", "items", "id", "title",
-	"status", "statusLabel", "price", "currency", "stock", "updated", "thumbnail", "editUrl",
-	"nextUrl", "firstUrl", "isNew", "item", "description", "brand", "suspended", "url",
-	"stockUrl", "imagesUrl", "attrs", "name", "field", "required", "choices", "isNumber",
-	"isChoice", "error", "options", "n", "variants", "i", "code", "isExisting", "o", "weight",
-	"qty", "remove", "codeError", "priceError", "weightError", "qtyError", "optionError",
-	"errors", "message", "rows", "csrf", "saved", "dept", "hasItems", "sellerSuspended",
-	"fieldErrors", "canAdd", "categoryName", "filtered", "anchor", "rowNo",
-	NULL
-};
-
 static void release_json(void *p)
 {
 	json_decref(p);

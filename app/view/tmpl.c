@@ -76,12 +76,17 @@ struct tmpl {
 	size_t nsegs, capsegs;
 	int state;		/* partial depth check: 0 new, 1 on the path, 2 done */
 	int height;		/* deepest chain of partials below this template */
+	int used;		/* partials: included by some page (tmpl_check_pages) */
 };
 
 struct tmpl_set {
 	char **vocab;		/* owned copies */
 	size_t *vocab_len;
 	size_t nvocab;
+	int any_name;		/* no vocabulary: names are checked per page */
+	const struct tmpl_page *pages;	/* the caller's, after tmpl_check_pages */
+	size_t npages;
+	const char *const *layout;	/* the "layout" page's names */
 	struct tmpl **t;
 	size_t n, cap;
 };
@@ -116,6 +121,7 @@ struct tmpl_set *tmpl_set_new(const char *const *vocab)
 
 	if (!set)
 		return NULL;
+	set->any_name = !vocab;
 	while (vocab && vocab[n])
 		n++;
 	/* The vocabulary is copied so the set does not depend on the lifetime of
@@ -295,7 +301,7 @@ static enum err tmpl_parse_name(struct tmpl_parser *ps, struct tmpl_op *op, cons
 					 "name '%.*s' has more than %d parts", (int)(n > TMPL_QUOTE_MAX ? TMPL_QUOTE_MAX : n), name, TMPL_MAX_SEGS);
 		if (digits && nseg > 1 && q - p <= 9) {
 			index = (int32_t)strtol(p, NULL, 10);
-		} else if (!tmpl_in_vocab(ps->set, p, (size_t)(q - p))) {
+		} else if (!ps->set->any_name && !tmpl_in_vocab(ps->set, p, (size_t)(q - p))) {
 			if (nseg == 1 && q == end)
 				return tmpl_fail(ps->errbuf, ps->errlen, ps->t->file, ps->line,
 						 "unknown name '%.*s'", (int)(q - p), p);
@@ -798,6 +804,168 @@ enum err tmpl_load_dir(const char *dir, const char *const *vocab,
 out:
 	tmpl_free(set);
 	return e;
+}
+
+/* ---- the names each page may print ---- */
+
+/* 1 when names has s (n bytes), as "s" or as "s.*"; 2 for "s.*": the keys
+ * inside s's value are data (attribute names, form fields), not names. */
+static int tmpl_names_have(const char *const *names, const char *s, size_t n)
+{
+	for (; names && *names; names++)
+		if (!strncmp(*names, s, n) && (!(*names)[n] || !strcmp(*names + n, ".*")))
+			return (*names)[n] ? 2 : 1;
+	return 0;
+}
+
+/* Checks every name t prints (and, through its partials, they print) against
+ * page pg's names and the layout's; marks the partials as used. */
+static enum err tmpl_check_names(const struct tmpl_set *set, struct tmpl *t, const struct tmpl_page *pg,
+				 char *errbuf, size_t errlen)
+{
+	size_t i, k;
+	enum err e;
+
+	for (i = 0; i < t->nops; i++) {
+		const struct tmpl_op *op = &t->ops[i];
+
+		if (op->kind == OP_PARTIAL) {
+			struct tmpl *p = set->t[op->partial];
+
+			p->used = 1;
+			if ((e = tmpl_check_names(set, p, pg, errbuf, errlen)))
+				return e;
+			continue;
+		}
+		if (op->kind != OP_VAR && op->kind != OP_SECTION && op->kind != OP_INVERTED)
+			continue;
+		for (k = 0; k < op->nseg; k++) {
+			const struct tmpl_seg *sg = &t->segs[op->seg + k];
+
+			if (sg->index >= 0 || tmpl_names_have(pg->names, sg->s, sg->n) ||
+			    tmpl_names_have(set->layout, sg->s, sg->n))
+				continue;
+			if (!strncmp(t->name, "partials/", 9))
+				return tmpl_fail(errbuf, errlen, t->file, op->line,
+						 "'%.*s' is not a name the model of page '%s' (which includes %s) sets",
+						 (int)(sg->n > TMPL_QUOTE_MAX ? TMPL_QUOTE_MAX : sg->n), sg->s,
+						 pg->name, t->name + 9);
+			return tmpl_fail(errbuf, errlen, t->file, op->line,
+					 "'%.*s' is not a name the model of page '%s' sets",
+					 (int)(sg->n > TMPL_QUOTE_MAX ? TMPL_QUOTE_MAX : sg->n), sg->s, pg->name);
+		}
+	}
+	return E_OK;
+}
+
+enum err tmpl_check_pages(struct tmpl_set *set, const struct tmpl_page *pages, size_t npages,
+			  char *errbuf, size_t errlen)
+{
+	size_t i, j;
+	enum err e;
+	int k;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!set)
+		return E_INVAL;
+	set->layout = NULL;
+	for (i = 0; i < npages; i++) {
+		if (!pages[i].name || !strncmp(pages[i].name, "partials/", 9)) {
+			snprintf(errbuf, errlen, "%s: a page is a template outside partials/",
+				 pages[i].name ? pages[i].name : "(null)");
+			return E_TEMPLATE;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(pages[i].name, pages[j].name)) {
+				snprintf(errbuf, errlen, "%s: the page is declared twice", pages[i].name);
+				return E_TEMPLATE;
+			}
+		if (tmpl_find(set, pages[i].name, strlen(pages[i].name)) < 0) {
+			snprintf(errbuf, errlen, "%s.html: no such template, yet a module declares the page",
+				 pages[i].name);
+			return E_TEMPLATE;
+		}
+		if (!strcmp(pages[i].name, "layout"))
+			set->layout = pages[i].names;
+	}
+	for (i = 0; i < set->n; i++) {
+		struct tmpl *t = set->t[i];
+
+		t->used = 0;
+		if (!strncmp(t->name, "partials/", 9))
+			continue;
+		for (j = 0; j < npages && strcmp(pages[j].name, t->name); j++)
+			;
+		if (j == npages)
+			return tmpl_fail(errbuf, errlen, t->file, 1,
+					 "no module declares the page '%s' (its template names and the names its model sets)",
+					 t->name);
+	}
+	for (i = 0; i < npages; i++) {
+		k = tmpl_find(set, pages[i].name, strlen(pages[i].name));
+		if ((e = tmpl_check_names(set, set->t[k], &pages[i], errbuf, errlen)))
+			return e;
+	}
+	for (i = 0; i < set->n; i++)
+		if (!strncmp(set->t[i]->name, "partials/", 9) && !set->t[i]->used)
+			return tmpl_fail(errbuf, errlen, set->t[i]->file, 1,
+					 "partial '%s' is included by no page", set->t[i]->name + 9);
+	set->pages = pages;
+	set->npages = npages;
+	return E_OK;
+}
+
+enum err tmpl_load_pages(const char *dir, const struct tmpl_page *pages, size_t npages,
+			 struct tmpl_set **out, char *errbuf, size_t errlen)
+{
+	enum err e = tmpl_load_dir(dir, NULL, out, errbuf, errlen);
+
+	if (!e && (e = tmpl_check_pages(*out, pages, npages, errbuf, errlen))) {
+		tmpl_free(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+/* The first key in v, at any depth, that neither list has. */
+static const char *tmpl_first_undeclared(const json_t *v, const char *const *names, const char *const *layout)
+{
+	const char *key, *bad;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if ((bad = tmpl_first_undeclared(x, names, layout)))
+				return bad;
+		return NULL;
+	}
+	if (!json_is_object(v) || view_is_safe(v))
+		return NULL;
+	json_object_foreach((json_t *)v, key, x) {
+		int has = tmpl_names_have(names, key, strlen(key));
+
+		if (!has && !(has = tmpl_names_have(layout, key, strlen(key))))
+			return key;
+		if (has == 1 && (bad = tmpl_first_undeclared(x, names, layout)))
+			return bad;
+	}
+	return NULL;
+}
+
+int tmpl_model_undeclared(const struct tmpl_set *set, const char *page, const json_t *model,
+			  const char **key)
+{
+	size_t i;
+
+	*key = NULL;
+	if (!set || !page)
+		return 0;
+	for (i = 0; i < set->npages; i++)
+		if (!strcmp(set->pages[i].name, page))
+			return (*key = tmpl_first_undeclared(model, set->pages[i].names, set->layout)) != NULL;
+	return 0;
 }
 
 /* ---- rendering ---- */

@@ -13,6 +13,7 @@
 #include "../../app/order/order.h"
 #include "../../app/checkout/pricing.h"
 #include "../../app/fulfillment/fulfillment.h"
+#include "../../app/module.h"
 #include "fixture.h"
 
 struct db *D;
@@ -29,11 +30,7 @@ void dom_setup(void)
 			fprintf(stderr, "fixture: configuration\n");
 			abort();
 		}
-		events_init();
-		inventory_init();
-		pricing_init();
-		order_init();
-		fulfillment_init();
+		modules_init();	/* every module's statements, as shopd registers them */
 		loaded = 1;
 	}
 	if (db_open(&D)) {

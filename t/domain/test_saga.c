@@ -20,7 +20,6 @@ static int serial;
 static void setup(void)
 {
 	dom_setup();
-	checkout_saga_init();
 	seller = mk_seller();
 	user = mk_user();
 	product = mk_product(seller, 2, 2000, sku);

@@ -14,6 +14,7 @@
  * is re-checked with parse_int64 or the validator itself (same answer). */
 #include "fuzz.h"
 #include "../../app/http/router.h"
+#include "../../app/module.h"
 
 const char *v_search_sort(const struct key *k, const char *v, size_t n, int64_t *out);
 
@@ -79,6 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	enum err e;
 
+	if (!nkeyed)
+		routes_build();
 	if (!nkeyed)
 		for (size_t i = 0; i < nroutes && nkeyed < 1024; i++)
 			if (routes[i].keys && routes[i].keys[0].name)

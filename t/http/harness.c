@@ -18,6 +18,7 @@
 #include "../../app/store/db.h"
 #include "../../app/catalog/catalog.h"
 #include "../../app/inventory/inventory.h"
+#include "../../app/module.h"
 
 static struct db_sql resync_ids = { "SELECT id FROM products", 0 };
 static void register_resync(void) __attribute__((constructor));
@@ -38,6 +39,7 @@ void harness_init(void)
 		exit(2);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	routes_build();	/* routes/nroutes: the table the suites walk */
 }
 
 const char *base_url(void) { return base; }
@@ -258,8 +260,7 @@ static struct db *app_db(struct arena **a_out)
 	if (!d) {
 		ck_assert_msg(config_load(&config) == 0, "harness: cannot load the shop's configuration");
 		ck_assert_msg((a = arena_new(64 * 1024)) != NULL, "harness: out of memory");
-		catalog_init();
-		inventory_init();
+		modules_init();	/* every module's statements */
 		ck_assert_msg(db_open(&d) == 0, "harness: the shop's db module cannot connect");
 	}
 	*a_out = a;

@@ -20,6 +20,7 @@
 #include "../../app/store/db.h"
 #include "../../app/checkout/checkout.h"
 #include "../../app/order/order.h"
+#include "../../app/module.h"
 
 #define PW "correct horse battery"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.800s", (s), (r)->body)
@@ -448,7 +449,7 @@ START_TEST(sweeper_expires)
 		setenv("SHOP_PAYGATE_WEBHOOK_SECRET_FILE", v, 1);
 	}
 	ck_assert_int_eq(config_load(&config), E_OK);
-	checkout_init();
+	modules_init();
 	ck_assert_int_eq(db_open(&db), E_OK);
 	ck_assert_int_ge(order_sweep_batch(db, NULL, a), 0);
 	db_close(db);

@@ -29,6 +29,7 @@
 #include "../../app/inventory/inventory.h"
 #include "../../app/catalog/import.h"
 #include "../../app/fulfillment/fulfillment.h"
+#include "../../app/module.h"
 
 
 static const char *const kinds[] = { "error", "lost", "lost-after" };
@@ -122,9 +123,7 @@ static void setup(void)
 	paygate_faults("{}");
 	ck_assert_int_eq(config_load(&config), E_OK);
 	paygate_setenv();	/* the jobs' batches run here talk to the gateway */
-	checkout_init();
-	inventory_init();
-	catalog_import_init();
+	modules_init();
 	ar = arena_new(1 << 20);
 	ck_assert_ptr_nonnull(ar);
 	ck_assert_int_eq(db_open(&db), E_OK);

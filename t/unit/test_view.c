@@ -13,6 +13,7 @@
 #include "../../app/core/buf.h"
 #include "../../app/view/escape.h"
 #include "../../app/view/tmpl.h"
+#include "../../app/module.h"
 
 static const char *const vocab[] = {
 	"title", "name", "items", "price", "currency", "x", "y", "tags", "product", "user",
@@ -891,6 +892,217 @@ START_TEST(product_page_renders_the_same_every_time)
 }
 END_TEST
 
+/* ---- each page against the names its own model sets ---- */
+
+static const char *const pg_layout[] = { "pageTitle", "content", "user", "name", NULL };
+static const char *const pg_product[] = { "product", "title", "price", "breadcrumb", "url", NULL };
+static const char *const pg_cart[] = { "items", "quantity", NULL };
+
+/* A templates directory: layout, two pages, a partial the product page
+ * includes. The cart page prints "extra" when extra is given. */
+static void write_pages(const char *product_extra, const char *cart_extra, const char *crumb_extra)
+{
+	char text[512];
+
+	make_tmpdir();
+	write_file("layout.html", "<title>{{pageTitle}}</title>{{#user}}{{name}}{{/user}}\n{{raw:content}}\n");
+	snprintf(text, sizeof(text), "{{>crumbs}}\n<h1>{{product.title}}</h1>\n%s{{money:product.price}}\n",
+		 product_extra ? product_extra : "");
+	write_file("product.html", text);
+	snprintf(text, sizeof(text), "{{#items}}{{quantity}}{{/items}}\n%s\n", cart_extra ? cart_extra : "");
+	write_file("cart.html", text);
+	snprintf(text, sizeof(text), "<nav>\n{{#breadcrumb}}<a href=\"{{attr:url}}\">x</a>{{/breadcrumb}}\n%s</nav>\n",
+		 crumb_extra ? crumb_extra : "");
+	write_file("partials/crumbs.html", text);
+}
+
+static enum err load_pages(struct tmpl_set **set, size_t npages)
+{
+	static const struct tmpl_page pages[] = {
+		{ "layout", pg_layout }, { "product", pg_product }, { "cart", pg_cart },
+	};
+
+	return tmpl_load_pages(tmpdir, pages, npages, set, err, sizeof(err));
+}
+
+START_TEST(pages_checked_against_their_own_names)
+{
+	struct tmpl_set *set = NULL;
+
+	/* Each page prints only its own model's names and the layout's. */
+	write_pages(NULL, "{{pageTitle}} {{#user}}{{name}}{{/user}}", NULL);
+	ck_assert_msg(load_pages(&set, 3) == E_OK, "%s", err);
+	tmpl_free(set);
+	rm_tree(tmpdir);
+
+	/* "title" is the product page's, not the cart's: the cart page fails,
+	 * at the line that prints it, though another page's model has it. */
+	write_pages(NULL, "\n{{title}}", NULL);
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_null(set);
+	ck_assert_ptr_nonnull(strstr(err, "/cart.html:3: 'title' is not a name the model of page 'cart' sets"));
+	rm_tree(tmpdir);
+
+	/* A dotted name: each part is checked. */
+	write_pages("{{product.quantity}}", NULL, NULL);
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "/product.html:3: 'quantity' is not a name the model of page 'product' sets"));
+	rm_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(partial_names_count_for_the_pages_that_include_it)
+{
+	struct tmpl_set *set = NULL;
+
+	/* The partial prints "breadcrumb" and "url", which the product page's
+	 * model sets: fine there. Printing "items" (the cart's) is not. */
+	write_pages(NULL, NULL, "{{#items}}x{{/items}}");
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "/partials/crumbs.html:3: 'items' is not a name the model of page 'product' "
+				       "(which includes crumbs) sets"));
+	rm_tree(tmpdir);
+
+	/* The cart page including it: the partial's names must then be the
+	 * cart's too. */
+	write_pages(NULL, "{{>crumbs}}", NULL);
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "'breadcrumb' is not a name the model of page 'cart' (which includes crumbs) sets"));
+	rm_tree(tmpdir);
+
+	/* A partial no page includes is refused (nothing would check it). */
+	write_pages(NULL, NULL, NULL);
+	write_file("partials/orphan.html", "{{anything}}");
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "/partials/orphan.html:1: partial 'orphan' is included by no page"));
+	rm_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(layout_names_allowed_everywhere_and_every_page_claimed)
+{
+	struct tmpl_set *set = NULL;
+
+	/* pageTitle, user and name are the layout's: any page may print them. */
+	write_pages("{{pageTitle}}", "{{#user}}{{name}}{{/user}}", "{{pageTitle}}");
+	ck_assert_msg(load_pages(&set, 3) == E_OK, "%s", err);
+	tmpl_free(set);
+	rm_tree(tmpdir);
+
+	/* The layout itself is held to its own names. */
+	write_pages(NULL, NULL, NULL);
+	write_file("layout.html", "{{raw:content}}\n{{cartCount}}");
+	ck_assert_int_eq(load_pages(&set, 3), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "/layout.html:2: 'cartCount' is not a name the model of page 'layout' sets"));
+	rm_tree(tmpdir);
+
+	/* A template no module claims fails; so does a page without its file. */
+	write_pages(NULL, NULL, NULL);
+	ck_assert_int_eq(load_pages(&set, 2), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "/cart.html:1: no module declares the page 'cart'"));
+	{
+		static const struct tmpl_page extra[] = {
+			{ "layout", pg_layout }, { "product", pg_product }, { "cart", pg_cart }, { "gone", pg_cart },
+		};
+
+		ck_assert_int_eq(tmpl_load_pages(tmpdir, extra, 4, &set, err, sizeof(err)), E_TEMPLATE);
+		ck_assert_str_eq(err, "gone.html: no such template, yet a module declares the page");
+	}
+	rm_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(model_keys_checked_against_the_declaration)
+{
+	struct tmpl_set *set = NULL;
+	const char *key = NULL;
+	json_t *ok = json_pack("{s:{s:s, s:i}, s:[{s:s}], s:s, s:{s:s}, s:o}", "product", "title", "T", "price", 5,
+			       "breadcrumb", "url", "/", "pageTitle", "P", "user", "name", "N",
+			       "content", view_safe_html("<p>"));
+	json_t *bad = json_pack("{s:{s:s, s:[{s:s}]}}", "product", "title", "T", "skus", "code", "X");
+
+	write_pages(NULL, NULL, NULL);
+	ck_assert_msg(load_pages(&set, 3) == E_OK, "%s", err);
+	rm_tree(tmpdir);
+	ck_assert_int_eq(tmpl_model_undeclared(set, "product", ok, &key), 0);
+	ck_assert_ptr_null(key);
+	/* Nested keys count, inside objects and the objects of arrays. */
+	ck_assert_int_eq(tmpl_model_undeclared(set, "product", bad, &key), 1);
+	ck_assert_str_eq(key, "skus");
+	json_object_del(json_object_get(bad, "product"), "skus");
+	json_object_set_new(json_object_get(bad, "product"), "title", json_pack("[{s:i}]", "code", 1));
+	ck_assert_int_eq(tmpl_model_undeclared(set, "product", bad, &key), 1);
+	ck_assert_str_eq(key, "code");
+	/* Another page's names do not count; an undeclared page is not checked. */
+	ck_assert_int_eq(tmpl_model_undeclared(set, "cart", ok, &key), 1);
+	ck_assert_str_eq(key, "product");
+	ck_assert_int_eq(tmpl_model_undeclared(set, "nosuch", bad, &key), 0);
+	tmpl_free(set);
+	json_decref(ok);
+	json_decref(bad);
+}
+END_TEST
+
+/* "key.*": the keys inside key's value are data (attribute names, form
+ * fields), never checked; key itself may be printed, and so may the names
+ * inside it that are declared. */
+START_TEST(data_keyed_objects)
+{
+	static const char *const names[] = { "attrs.*", "title", NULL };
+	static const struct tmpl_page pages[] = { { "p", names } };
+	struct tmpl_set *set = NULL;
+	const char *key = NULL;
+	json_t *m = json_pack("{s:{s:s, s:{s:s}}, s:s}", "attrs", "Warranty", "1 year", "v0.price", "x", "y",
+			      "title", "T");
+
+	make_tmpdir();
+	write_file("p.html", "{{#attrs}}{{title}}{{/attrs}}{{attrs.title}}");
+	ck_assert_msg(tmpl_load_pages(tmpdir, pages, 1, &set, err, sizeof(err)) == E_OK, "%s", err);
+	ck_assert_int_eq(tmpl_model_undeclared(set, "p", m, &key), 0);
+	json_object_set_new(m, "Warranty", json_string("top level: a name"));
+	ck_assert_int_eq(tmpl_model_undeclared(set, "p", m, &key), 1);
+	ck_assert_str_eq(key, "Warranty");
+	tmpl_free(set);
+	/* The data keys are not names a template may print. */
+	write_file("p.html", "{{attrs.Warranty}}");
+	ck_assert_int_eq(tmpl_load_pages(tmpdir, pages, 1, &set, err, sizeof(err)), E_TEMPLATE);
+	ck_assert_ptr_nonnull(strstr(err, "'Warranty' is not a name the model of page 'p' sets"));
+	rm_tree(tmpdir);
+	json_decref(m);
+}
+END_TEST
+
+/* The shop's own templates, each against the names its module declares for
+ * it (what shopd checks at start), and every route of the modules' table. */
+START_TEST(shop_templates_pass_the_per_page_check)
+{
+	struct tmpl_set *set = NULL;
+	const struct tmpl_page *pages;
+	size_t n;
+
+	pages = modules_pages(&n);
+	ck_assert_uint_gt(n, 20);
+	ck_assert_msg(tmpl_load_pages("templates", pages, n, &set, err, sizeof(err)) == E_OK, "%s", err);
+	tmpl_free(set);
+	routes_build();
+	ck_assert_uint_gt(nroutes, 100);
+	ck_assert_str_eq(routes[0].pattern, "/");
+	ck_assert_str_eq(routes[nroutes - 1].pattern, "/healthz");
+}
+END_TEST
+
+START_TEST(route_patterns_overlap)
+{
+	ck_assert_int_eq(routes_overlap("/api/items/{id}", "/api/items/new"), 1);
+	ck_assert_int_eq(routes_overlap("/a/{x}/b", "/a/{y}/b"), 1);
+	ck_assert_int_eq(routes_overlap("/a/{x}/b", "/a/{y}/c"), 0);
+	ck_assert_int_eq(routes_overlap("/seller", "/seller/"), 0);
+	ck_assert_int_eq(routes_overlap("/seller/{id}", "/seller/"), 0);
+	ck_assert_int_eq(routes_overlap("/a/{x}", "/a/{x}/b"), 0);
+	ck_assert_int_eq(routes_overlap("/", "/"), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("view");
@@ -922,6 +1134,13 @@ int main(void)
 	tcase_add_test(tc, load_dir_partial_chain_too_deep);
 	tcase_add_test(tc, load_dir_missing);
 	tcase_add_test(tc, product_page_renders_the_same_every_time);
+	tcase_add_test(tc, pages_checked_against_their_own_names);
+	tcase_add_test(tc, partial_names_count_for_the_pages_that_include_it);
+	tcase_add_test(tc, layout_names_allowed_everywhere_and_every_page_claimed);
+	tcase_add_test(tc, model_keys_checked_against_the_declaration);
+	tcase_add_test(tc, data_keyed_objects);
+	tcase_add_test(tc, shop_templates_pass_the_per_page_check);
+	tcase_add_test(tc, route_patterns_overlap);
 	suite_add_tcase(s, tc);
 #undef N
 

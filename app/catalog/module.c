@@ -1,0 +1,118 @@
+/* The catalog module: categories, product pages, the read model and its
+ * worker cache (pcache), the demo import (shopctl import). */
+#include <stdio.h>
+#include "../module.h"
+#include "catalog_pages.h"
+#include "../core/arena.h"
+#include "../store/db.h"
+#include "catalog.h"
+#include "import.h"
+#include "pcache.h"
+#include "routes.inc"
+
+static void catalog_module_init(void)
+{
+	catalog_init();
+	catalog_import_init();
+}
+
+static const struct route catalog_routes[] = {
+	CATALOG_ROUTES,
+};
+
+/* home.html: the model h_home builds. */
+static const char *const home_names[] = {
+	"categories", "url", "name", "productCount", "children", "topRated", "image", "title",
+	"brand", "price", "ratingText", "reviewCount", "stockStatus", "stockLabel", "newest",
+	"canonical", "category", "currency", "id", "metaDescription", "parent", "rating", "sku",
+	"slug", "stock", NULL
+};
+
+/* category.html: the model h_category builds. */
+static const char *const category_names[] = {
+	"breadcrumb", "url", "name", "pageTitle", "category", "productCount", "subcategories",
+	"sorts", "value", "selected", "label", "brands", "count", "minPriceValue", "maxPriceValue",
+	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
+	"stockStatus", "stockLabel", "firstUrl", "nextUrl", "brandValue", "canonical", "children",
+	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
+	"stock", NULL
+};
+
+/* product.html: the model h_product builds. */
+static const char *const product_names[] = {
+	"breadcrumb", "url", "name", "pageTitle", "product", "image", "title", "brand",
+	"ratingText", "reviewCount", "price", "stockStatus", "stockLabel", "csrf", "skus", "sku",
+	"first", "label", "stock", "purchasable", "description", "attributeList", "value",
+	"ratingBars", "star", "percent", "count", "reviews", "stars", "rating", "comment",
+	"reviewer", "date", "canonical", "category", "currency", "id", "images",
+	"metaDescription", "slug", "thumbnail", "weightGrams",
+	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
+	"jsonld.*", "attributes.*", "options.*", NULL
+};
+
+static const struct tmpl_page catalog_pages[] = {
+	{ "home", home_names },
+	{ "category", category_names },
+	{ "product", product_names },
+};
+
+static int job_pcache(struct db *db, struct kv *kv, struct arena *a)
+{
+	return pcache_follow_batch(db, kv, a);
+}
+
+static int job_category_counts(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	return catalog_refresh_counts(db, a) ? -1 : 0;
+}
+
+static const struct module_job catalog_jobs[] = {
+	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
+	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
+};
+
+static int cmd_import(int argc, char **argv)
+{
+	struct import_stats st;
+	struct db *db = NULL;
+	enum err e;
+
+	if (argc != 2)
+		return MODULE_EXIT_USAGE;
+	if (module_open_db(&db)) {
+		db_close(db);
+		return 1;
+	}
+	e = catalog_import_file(db, argv[1], stderr, &st);
+	if (!e) {
+		struct arena *a = arena_new(64 * 1024);
+
+		/* The navigation's counts now, not at the next jobs run. */
+		if (!a || catalog_refresh_counts(db, a))
+			fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
+		if (a)
+			arena_destroy(a);
+	}
+	db_close(db);
+	printf("imported %zu products, %zu failed\n", st.imported, st.failed);
+	return e || st.failed ? 1 : 0;
+}
+
+static const struct module_command catalog_commands[] = {
+	{ "import", cmd_import, "import FILE",
+	  "import a product list in the dummyjson format (e.g. data/demo/products.json)" },
+};
+
+const struct module catalog_module = {
+	.name = "catalog",
+	.init = catalog_module_init,
+	.routes = catalog_routes,
+	.nroutes = sizeof(catalog_routes) / sizeof(catalog_routes[0]),
+	.templates = catalog_pages,
+	.ntemplates = sizeof(catalog_pages) / sizeof(catalog_pages[0]),
+	.jobs = catalog_jobs,
+	.njobs = sizeof(catalog_jobs) / sizeof(catalog_jobs[0]),
+	.commands = catalog_commands,
+	.ncommands = sizeof(catalog_commands) / sizeof(catalog_commands[0]),
+};

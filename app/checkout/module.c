@@ -1,0 +1,61 @@
+/* The checkout module: pricing, the checkout saga and its recovery job; its
+ * route table also routes the shopper's order pages (app/order). */
+#include "../module.h"
+#include "checkout_pages.h"
+#include "../order/order.h"
+#include "../order/order_pages.h"
+#include "checkout.h"
+#include "pricing.h"
+#include "routes.inc"
+
+static void checkout_module_init(void)
+{
+	pricing_init();
+	checkout_init();
+}
+
+static const struct route checkout_routes[] = {
+	CHECKOUT_ROUTES,
+};
+
+/* checkout.html: the model checkout_form builds. */
+static const char *const checkout_names[] = {
+	"error", "message", "csrf", "addresses", "id", "isDefault", "name", "line1", "line2",
+	"city", "region", "postalCode", "country", "newAddress", "methods", "code", "checked",
+	"available", "free", "price", "daysMin", "daysMax", "whyUnavailable", NULL
+};
+
+/* checkout_review.html: the model h_checkout_review builds. */
+static const char *const checkout_review_names[] = {
+	"lines", "title", "itemId", "unitPrice", "priceChanged", "addedPrice", "quantity",
+	"lineTotal", "address", "name", "line1", "line2", "city", "region", "postalCode", "country",
+	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax",
+	"shipping", "tax", "amount", "form", "csrf", "idempotencyKey", "shippingMethod",
+	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
+	"requested", NULL
+};
+
+static const struct tmpl_page checkout_pages[] = {
+	{ "checkout", checkout_names },
+	{ "checkout_review", checkout_review_names },
+};
+
+static int job_sagas(struct db *db, struct kv *kv, struct arena *a)
+{
+	return checkout_recover_batch(db, kv, a);
+}
+
+static const struct module_job checkout_jobs[] = {
+	{ "sagas", job_sagas, 1000 },	/* checkouts a dead worker left half-way */
+};
+
+const struct module checkout_module = {
+	.name = "checkout",
+	.init = checkout_module_init,
+	.routes = checkout_routes,
+	.nroutes = sizeof(checkout_routes) / sizeof(checkout_routes[0]),
+	.templates = checkout_pages,
+	.ntemplates = sizeof(checkout_pages) / sizeof(checkout_pages[0]),
+	.jobs = checkout_jobs,
+	.njobs = sizeof(checkout_jobs) / sizeof(checkout_jobs[0]),
+};

@@ -1,0 +1,126 @@
+/* The list of modules, in dependency order: lower layers first, each module
+ * after those it uses, where the code allows (the catalog's demo import
+ * writes stock through inventory, which refreshes the catalog's read model;
+ * orders use checkout's pricing). The order is that of the inits (which only
+ * register statements and read settings, so none needs another's first), of
+ * the jobs in a pass of the jobs loop, and of the commands in `shopctl help`;
+ * the route table's cross-module order changes nothing (app/routes.c). A new
+ * module is one app/<name>/module.c and one line here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+#include "http/server.h"
+#include "module.h"
+
+extern const struct module events_module;
+extern const struct module mail_module;
+extern const struct module catalog_module;
+extern const struct module inventory_module;
+extern const struct module account_module;
+extern const struct module cart_module;
+extern const struct module payment_module;
+extern const struct module order_module;
+extern const struct module fulfillment_module;
+extern const struct module checkout_module;
+extern const struct module search_module;
+extern const struct module seller_module;
+extern const struct module reconcile_module;
+extern const struct module site_module;
+
+const struct module *const modules[] = {
+	&events_module,		/* the outbox */
+	&mail_module,
+	&catalog_module,	/* products, categories, the read model, the demo import */
+	&inventory_module,	/* stock */
+	&account_module,	/* users, sessions, addresses, roles */
+	&cart_module,
+	&payment_module,	/* the gateway's client */
+	&order_module,
+	&fulfillment_module,
+	&checkout_module,	/* pricing, the checkout saga, the shopper's order pages */
+	&search_module,
+	&seller_module,		/* dashboard, items, photos, bulk import */
+	&reconcile_module,
+	&site_module,		/* the layout, health, robots */
+	NULL
+};
+
+static struct tmpl_page *pages;
+static size_t npages;
+
+static void pages_build(void);
+
+const struct tmpl_page *modules_pages(size_t *n)
+{
+	if (!pages)
+		pages_build();
+	*n = npages;
+	return pages;
+}
+
+/* Every module's page templates in one list; a page two modules claim stops
+ * the start (tmpl_check_pages reports pages claimed by none). */
+static void pages_build(void)
+{
+	size_t m, i, j, k = 0, n = 0;
+
+	for (m = 0; modules[m]; m++)
+		n += modules[m]->ntemplates;
+	if (!(pages = calloc(n ? n : 1, sizeof(*pages))))
+		abort();	/* at start only */
+	for (m = 0; modules[m]; m++)
+		for (i = 0; i < modules[m]->ntemplates; i++) {
+			for (j = 0; j < k; j++)
+				if (!strcmp(pages[j].name, modules[m]->templates[i].name)) {
+					fprintf(stderr, "modules: %s claims the page %s, which another module has\n",
+						modules[m]->name, pages[j].name);
+					exit(1);
+				}
+			pages[k++] = modules[m]->templates[i];
+		}
+	npages = k;
+}
+
+void modules_init(void)
+{
+	size_t m;
+
+	for (m = 0; modules[m]; m++)
+		if (modules[m]->init)
+			modules[m]->init();
+	routes_build();
+	if (!pages)
+		pages_build();
+}
+
+void modules_http_hooks(struct http_hooks *h)
+{
+	size_t m;
+
+	modules_init();
+	memset(h, 0, sizeof(*h));
+	h->routes = routes;
+	h->nroutes = nroutes;
+	h->pages = pages;
+	h->npages = npages;
+	for (m = 0; modules[m]; m++) {
+		if (modules[m]->auth)
+			h->auth = modules[m]->auth;
+		if (modules[m]->decorate)
+			h->decorate = modules[m]->decorate;
+	}
+}
+
+enum err module_open_db(struct db **db)
+{
+	enum err e = db_open(db);
+
+	if (e)
+		fprintf(stderr, "shopctl: cannot connect to MariaDB at %s (database %s): %s\n",
+			config.db_host ? config.db_host : config.db_socket, config.db_name,
+			*db ? db_error(*db) : err_str(e));
+	return e;
+}
