@@ -209,6 +209,11 @@ static const struct {
 	  "skus[0].colour: unknown field" },
 	{ M_POST, "/api/items", NULL, "{\"name\":\"Lamp\",\"skus\":[{\"code\":\"L-1\",\"price\":\"1\"}]}",
 	  "skus[0].price: must be a whole number" },
+	/* A PATCH leaves the top-level types to the handler (404 first). */
+	{ M_PATCH, "/api/items/1", NULL, "{\"name\":[1]}", NULL },
+	{ M_PATCH, "/api/items/1", NULL, "{\"colour\":\"red\"}", "colour: unknown field" },
+	{ M_PATCH, "/api/items/1", NULL, "{\"skus\":[{\"code\":\"A\",\"colour\":\"red\"}]}",
+	  "skus[0].colour: unknown field" },
 	{ M_POST, "/api/seller/orders/1/shipments", NULL, "{\"lines\":[1,{\"line\":2,\"quantity\":1}],"
 	  "\"carrier\":\"UPS\",\"tracking\":\"4000056655665556\"}", NULL },
 	{ M_POST, "/api/seller/orders/1/shipments", NULL, "{\"lines\":[\"1\"],\"carrier\":\"UPS\",\"tracking\":\"X\"}",
