@@ -281,7 +281,7 @@ int pan_like(const char *s, size_t n)
 		}
 		if (ngroups && (glen < 3 || glen > 6))
 			shaped = 0;
-		if (shaped && nd >= 13 && nd <= 19 && (i == 0 || !binds((unsigned char)s[i - 1])) &&
+		if (shaped && nd >= 13 && nd <= 19 && s[i] >= '2' && s[i] <= '6' && (i == 0 || !binds((unsigned char)s[i - 1])) &&
 		    (j == n || !binds((unsigned char)s[j])) && luhn_ok(d, nd))
 			return 1;
 		i = j;

@@ -108,6 +108,10 @@ const char *body_check(struct arena *a, const struct key *keys, const struct fie
  *     kind of separator (all spaces or all dashes), the first group of 4
  *     digits and every group of 3 to 6, as cards are printed (4-4-4-4,
  *     4-6-5, 4-4-4-4-3);
+ *   - the first digit is one of the card networks' (2 to 6: Mastercard,
+ *     Amex, JCB, Diners, Visa, Discover, UnionPay, Maestro), so that a
+ *     book's ISBN (978...) or most barcodes typed into the search box are
+ *     not taken for one;
  *   - the digits pass the Luhn check.
  * Numbers sent as JSON numbers are never candidates (a card number is text
  * to every client that sends one); identifiers declared F_OPAQUE or with

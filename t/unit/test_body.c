@@ -63,6 +63,9 @@ static const struct { const char *s; int pan; } pans[] = {
 	{ "1999.99", 0 },
 	{ "JD014600006281230704", 0 },		/* a tracking number */
 	{ "SKU-0001-RED", 0 },
+	{ "9780306406157", 0 },			/* an ISBN-13 */
+	{ "9000000000000001", 0 },		/* Luhn passes, no card network starts with 9 */
+	{ "1000000000000008", 0 },
 };
 
 START_TEST(pan_rule)
