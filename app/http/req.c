@@ -171,8 +171,9 @@ enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why
 	r->json_from = r->nparams;
 	json_object_foreach(root, key, v) {
 		if ((e = req_add_json_param(r, key, v))) {
-			*why = json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v)) ? arena_printf(r->a, "%s: embedded NUL", key) :
-				"too many fields";
+			int nul = json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v));
+
+			*why = nul ? arena_printf(r->a, "%s: embedded NUL", key) : "too many fields";
 			return e;
 		}
 	}

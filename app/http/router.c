@@ -75,6 +75,20 @@ static const struct key *key_named(const struct key *k, const char *name)
 	return NULL;
 }
 
+/* A parameter's name as a message may repeat it: short printable ASCII,
+ * else "a parameter" (names come from the client, undecoded as UTF-8). */
+static const char *shown_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return "a parameter";
+	for (size_t i = 0; i < n; i++)
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			return "a parameter";
+	return name;
+}
+
 /* The first query or form parameter that carries a card number: its name
  * (or "a parameter name"), else NULL. JSON members are looked at in the
  * body itself (json_find_pan), with their paths. */
@@ -92,7 +106,7 @@ static const char *param_pan(const struct req *r, const struct key *keys)
 		if (k && (k->fn == v_opaque || k->fn == v_secret))
 			continue;
 		if (pan_like(p->val, p->vlen))
-			return p->key;
+			return shown_name(p->key);
 	}
 	return NULL;
 }
