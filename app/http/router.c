@@ -1,5 +1,6 @@
 /* Route matching and key validation. The table itself lives in app/routes.c. */
 #include <string.h>
+#include <strings.h>
 #include "../core/arena.h"
 #include "router.h"
 
@@ -111,6 +112,40 @@ static const char *param_pan(const struct req *r, const struct key *keys)
 	return NULL;
 }
 
+static long line_of(const char *s, long at)
+{
+	long line = 1;
+
+	for (long i = 0; i < at; i++)
+		line += s[i] == '\n';
+	return line;
+}
+
+/* An uploaded file (RF_UPLOAD routes) that carries a card number: "the
+ * file, line N" or "<field> line N", else NULL. Text files are read: a raw
+ * body sent as text/... or application/json (a CSV, JSON rows), and every
+ * multipart file part but photos (image/...: their bytes are not text). */
+static const char *upload_pan(struct ctx *c)
+{
+	const struct req *r = c->req;
+	const char *ct = r->content_type ? r->content_type : "";
+	long at;
+
+	for (size_t i = 0; i < r->nuploads; i++) {
+		const struct upload *u = &r->uploads[i];
+
+		if (!strncasecmp(u->content_type ? u->content_type : "", "image/", 6))
+			continue;
+		if ((at = text_find_pan(u->data, u->len)) >= 0)
+			return arena_printf(c->a, "%s line %ld", shown_name(u->field), line_of(u->data, at));
+	}
+	if (!r->nuploads && !r->json && r->body_len &&
+	    (!strncasecmp(ct, "text/", 5) || !strncasecmp(ct, "application/json", 16)) &&
+	    (at = text_find_pan(r->body, r->body_len)) >= 0)
+		return arena_printf(c->a, "the file, line %ld", line_of(r->body, at));
+	return NULL;
+}
+
 /* Adds the members declared with a flat key (f->key) to r->params, at any
  * depth of objects (not inside arrays). */
 static enum err feed_keys(struct req *r, const struct field *decl, json_t *obj)
@@ -140,7 +175,7 @@ enum err route_validate(struct ctx *c, const char **why)
 	const char *bad;
 	size_t i, j;
 
-	if ((bad = param_pan(r, k))) {
+	if ((bad = param_pan(r, k)) || ((c->route->flags & RF_UPLOAD) && (bad = upload_pan(c)))) {
 		*why = arena_printf(c->a, "%s: %s", bad, PAN_REFUSED);
 		return E_INVAL;
 	}

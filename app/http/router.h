@@ -93,7 +93,8 @@ const struct route *route_find(const struct route *tab, size_t n, struct req *r,
 
 /* Checks the input against the route's declarations, in this order:
  *  1. no card number anywhere: query, form fields, JSON strings at any depth
- *     (pan_like; F_OPAQUE / v_opaque / v_secret values are not looked at);
+ *     (pan_like; F_OPAQUE / v_opaque / v_secret values are not looked at),
+ *     and on RF_UPLOAD routes the text of an uploaded file (text_find_pan);
  *  2. a JSON body has only the declared members, of the declared types and
  *     bounds (body_check over route->keys and route->body), and the
  *     members declared with a key are added to r->params under that name;

@@ -289,6 +289,22 @@ int pan_like(const char *s, size_t n)
 	return 0;
 }
 
+long text_find_pan(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+
+		while (j < n && !strchr(",;\t\r\n\"", s[j]))	/* a NUL ends a field too */
+			j++;
+		if (j - i >= 13 && pan_like(s + i, j - i))
+			return (long)i;
+		i = j + 1;
+	}
+	return -1;
+}
+
 /* ---- JSON bodies ---- */
 
 unsigned key_json_types(const struct key *k)

@@ -118,6 +118,11 @@ const char *body_check(struct arena *a, const struct key *keys, const struct fie
  * v_opaque or v_secret (idempotency keys, tracking numbers, passwords)
  * are not looked at. */
 int pan_like(const char *s, size_t n);
+/* An uploaded file's text (a CSV, JSON rows): the offset of the first
+ * field that pan_like, or -1. Fields are what lies between commas,
+ * semicolons, tabs, line ends and double quotes, so a card number is found
+ * as a CSV field or a JSON string of its own, or in the words of one. */
+long text_find_pan(const char *s, size_t n);
 /* The path of the first JSON string at any depth of v that pan_like, or
  * NULL ("" for v itself). decl/keys mark F_OPAQUE members to skip; either
  * may be NULL. */

@@ -1,7 +1,8 @@
 /* t/http: input declared before the handler. JSON bodies are checked
  * against their route's declaration: an unknown member, at the top or
  * nested, is 400 naming its path; a value of the wrong type is 400; a card
- * number anywhere (JSON at any depth, a form field, the query) is 400, is
+ * number anywhere (JSON at any depth, a form field, the query, an uploaded
+ * CSV or JSON file) is 400, is
  * stored nowhere and written to none of the stack's logs; and the bodies
  * the shop takes today still pass. */
 #include <dirent.h>
@@ -213,6 +214,28 @@ START_TEST(card_numbers_refused_and_never_logged)
 	ck_assert_int_eq(r->status, 400);
 	ck_assert_msg(!strstr(r->body, PAN_Q), "query: the number is in the answer");
 	hresp_free(r);
+
+	/* In an uploaded file: a CSV and JSON rows of a seller's bulk import. */
+	{
+		struct client sl;
+		long long imports0 = sql_scalar("SELECT COUNT(*) FROM imports");
+		char cookie[300], token[200];
+		const char *csv[] = { "Content-Type: text/csv", "Accept: application/json", cookie, token, NULL };
+		const char *js[] = { "Content-Type: application/json", "Accept: application/json", cookie, token, NULL };
+
+		seller_new(&sl, "inputpanseller", NULL);
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", sl.cookie);
+		snprintf(token, sizeof(token), "X-CSRF-Token: %s", sl.csrf);
+		r = http("POST", "/api/imports", "sku,title,category,price,quantity\nPANX-1,Lamp,smartphones,7.50,4\n"
+			 "PANX-2," PAN_A ",smartphones,7.50,4\n", csv);
+		no_digits_of(r, "CSV");
+		refused(r, "the file, line 3: looks like a card number", "CSV upload");
+		r = http("POST", "/api/imports", "[{\"sku\":\"PANX-1\",\"title\":\"Lamp\",\"price\":\"7.50\","
+			 "\"description\":\"paid with " PAN_B "\"}]", js);
+		no_digits_of(r, "JSON rows");
+		refused(r, "the file, line 1: looks like a card number", "JSON rows upload");
+		ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM imports"), imports0);
+	}
 
 	/* Nothing stored: no checkout attempt, no address. */
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM checkouts"), keys0);

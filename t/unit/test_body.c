@@ -76,6 +76,29 @@ START_TEST(pan_rule)
 }
 END_TEST
 
+static const struct { const char *s; long at; } texts[] = {
+	{ "sku,title,price\nA-1,Lamp,12.50\n", -1 },
+	{ "sku,title,price\nA-1,Lamp,12.50\nA-2,4242424242424242,1\n", 35 },
+	{ "sku,description\nA-1,\"pay with 4242 4242 4242 4242, thanks\"\n", 21 },
+	{ "[{\"sku\":\"A-1\",\"description\":\"card 5555-5555-5555-4444\"}]", 29 },
+	{ "[{\"sku\":\"A-1\",\"price\":\"12.50\",\"quantity\":4}]", -1 },
+	{ "sku,ean\nA-1,9780306406157\n", -1 },
+	{ "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", -1 },
+};
+
+START_TEST(upload_texts)
+{
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t n = strlen(texts[i].s);
+
+		if (i == sizeof(texts) / sizeof(texts[0]) - 1)
+			n = 16;	/* the PNG header with its NULs */
+		ck_assert_msg(text_find_pan(texts[i].s, n) == texts[i].at, "'%s': %ld, expected %ld", texts[i].s,
+			      text_find_pan(texts[i].s, n), texts[i].at);
+	}
+}
+END_TEST
+
 /* ---- body_check over a declaration ---- */
 
 static const struct key t_keys[] = {
@@ -328,6 +351,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, pan_rule);
+	tcase_add_test(tc, upload_texts);
 	tcase_add_test(tc, body_declarations);
 	tcase_add_test(tc, route_inputs);
 	tcase_add_test(tc, route_feeds_keys);
