@@ -114,14 +114,16 @@ const char *body_check(struct arena *a, const struct key *keys, const struct fie
  *     not taken for one;
  *   - the digits pass the Luhn check.
  * Numbers sent as JSON numbers are never candidates (a card number is text
- * to every client that sends one); identifiers declared F_OPAQUE or with
+ * to every client that sends one), nor are path segments ({id}); values of
+ * members declared F_OPAQUE or of keys with
  * v_opaque or v_secret (idempotency keys, tracking numbers, passwords)
  * are not looked at. */
 int pan_like(const char *s, size_t n);
 /* An uploaded file's text (a CSV, JSON rows): the offset of the first
  * field that pan_like, or -1. Fields are what lies between commas,
  * semicolons, tabs, line ends and double quotes, so a card number is found
- * as a CSV field or a JSON string of its own, or in the words of one. */
+ * as a CSV field or a JSON string of its own, or in the words of one (a
+ * JSON file is read as text: its numbers too). */
 long text_find_pan(const char *s, size_t n);
 /* The path of the first JSON string at any depth of v that pan_like, or
  * NULL ("" for v itself). decl/keys mark F_OPAQUE members to skip; either
