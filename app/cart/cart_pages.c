@@ -183,6 +183,9 @@ static void cart_json(struct ctx *c, const struct cart *k, json_t *m, int html)
 	json_object_set_new(m, "priceChanges", json_integer(changes));
 	json_object_set_new(m, "problems", json_integer(problems));
 	json_object_set_new(m, "version", json_integer(k->version));
+	/* The cart's id (POST /checkout's cartId): a signed-in shopper's cart
+	 * is keyed by the user id; a guest's has none (null). */
+	json_object_set_new(m, "id", k->user_id ? json_integer(k->user_id) : json_null());
 	json_object_set_new(m, "maxQuantity", json_integer(CART_MAX_QTY));
 	json_object_set_new(m, "maxLines", json_integer(CART_MAX_LINES));
 	resp_header(c->resp, arena_printf(c->a, "ETag: \"%lld\"", (long long)k->version));

@@ -168,36 +168,42 @@ enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why
 		return E_INVAL;
 	}
 	r->json = root;
+	r->json_from = r->nparams;
 	json_object_foreach(root, key, v) {
-		const char *sv = NULL;
-		size_t len = 0;
+		if ((e = req_add_json_param(r, key, v))) {
+			int nul = json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v));
 
-		if (json_is_string(v)) {
-			sv = json_string_value(v);
-			len = json_string_length(v);
-			if (memchr(sv, '\0', len)) {
-				*why = arena_printf(r->a, "%s: embedded NUL", key);
-				return E_INVAL;
-			}
-		} else if (json_is_integer(v)) {
-			sv = arena_printf(r->a, "%lld", (long long)json_integer_value(v));
-		} else if (json_is_real(v)) {
-			sv = arena_printf(r->a, "%.17g", json_real_value(v));
-		} else if (json_is_true(v)) {
-			sv = "true";
-		} else if (json_is_false(v)) {
-			sv = "false";
-		}
-		if (!sv)
-			continue;	/* objects, arrays and null stay in r->json */
-		if (!len)
-			len = strlen(sv);
-		if ((e = add_param(r, key, sv, len))) {
-			*why = "too many fields";
+			*why = nul ? arena_printf(r->a, "%s: embedded NUL", key) : "too many fields";
 			return e;
 		}
 	}
 	return E_OK;
+}
+
+enum err req_add_json_param(struct req *r, const char *key, json_t *v)
+{
+	const char *sv = NULL;
+	size_t len = 0;
+
+	if (json_is_string(v)) {
+		sv = json_string_value(v);
+		len = json_string_length(v);
+		if (memchr(sv, '\0', len))
+			return E_INVAL;
+	} else if (json_is_integer(v)) {
+		sv = arena_printf(r->a, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		sv = arena_printf(r->a, "%.17g", json_real_value(v));
+	} else if (json_is_true(v)) {
+		sv = "true";
+	} else if (json_is_false(v)) {
+		sv = "false";
+	}
+	if (!sv)
+		return E_OK;	/* objects, arrays and null stay in r->json */
+	if (!len)
+		len = strlen(sv);
+	return add_param(r, key, sv, len);
 }
 
 /* ---- multipart/form-data (RFC 7578 over RFC 2046) ----

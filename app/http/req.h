@@ -60,6 +60,7 @@ struct req {
 	const char *body;
 	size_t body_len;
 	json_t *json;		/* parsed JSON body (arena-owned reference) or NULL */
+	size_t json_from;	/* params[json_from..] came from the JSON body */
 	struct upload *uploads;	/* file parts of a multipart body (RF_UPLOAD routes) */
 	size_t nuploads;
 
@@ -84,6 +85,12 @@ void req_parse_cookies(struct req *r, const char *s);
  * are also appended to params so key validators apply to forms and JSON alike.
  * E_INVAL with a message in *why on malformed JSON or a non-object. */
 enum err req_parse_json(struct req *r, const char *s, size_t n, const char **why);
+/* Appends JSON scalar v to r->params as key (a number as its decimal text,
+ * a boolean as "true"/"false"); objects, arrays and null are not
+ * parameters (E_OK, nothing added). E_INVAL for an embedded NUL or past
+ * REQ_MAX_PARAMS. The router uses it for body members declared to feed a
+ * flat key (struct field's key). */
+enum err req_add_json_param(struct req *r, const char *key, json_t *v);
 
 /* Parses a multipart/form-data body (boundary from content_type): file
  * parts into r->uploads, plain fields into r->params. E_INVAL on a malformed

@@ -1,5 +1,6 @@
 /* Route matching and key validation. The table itself lives in app/routes.c. */
 #include <string.h>
+#include <strings.h>
 #include "../core/arena.h"
 #include "router.h"
 
@@ -56,17 +57,142 @@ const struct route *route_find(const struct route *tab, size_t n, struct req *r,
 	}
 	if (hit) {
 		*status = 200;
+		/* An API route answers JSON whatever its path (the brief's
+		 * /items, /cart, /checkout beside the /api ones): handlers
+		 * that shape their answer by wants_json see it too. */
+		if (hit->flags & RF_JSON)
+			r->wants_json = 1;
 		return hit;
 	}
 	*status = *allow ? 405 : 404;
 	return NULL;
 }
 
+static const struct key *key_named(const struct key *k, const char *name)
+{
+	for (size_t i = 0; k && k[i].name; i++)
+		if (!strcmp(k[i].name, name))
+			return &k[i];
+	return NULL;
+}
+
+/* A parameter's name as a message may repeat it: short printable ASCII,
+ * else "a parameter" (names come from the client, undecoded as UTF-8). */
+static const char *shown_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return "a parameter";
+	for (size_t i = 0; i < n; i++)
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			return "a parameter";
+	return name;
+}
+
+/* The first query or form parameter that carries a card number: its name
+ * (or "a parameter name"), else NULL. JSON members are looked at in the
+ * body itself (json_find_pan), with their paths. */
+static const char *param_pan(const struct req *r, const struct key *keys)
+{
+	for (size_t i = 0; i < r->nparams; i++) {
+		const struct kvpair *p = &r->params[i];
+		const struct key *k;
+
+		if (r->json && i >= r->json_from)
+			break;	/* from the JSON body: checked there */
+		if (pan_like(p->key, strlen(p->key)))
+			return "a parameter name";
+		k = key_named(keys, p->key);
+		if (k && (k->fn == v_opaque || k->fn == v_secret))
+			continue;
+		if (pan_like(p->val, p->vlen))
+			return shown_name(p->key);
+	}
+	return NULL;
+}
+
+static long line_of(const char *s, long at)
+{
+	long line = 1;
+
+	for (long i = 0; i < at; i++)
+		line += s[i] == '\n';
+	return line;
+}
+
+/* An uploaded file (RF_UPLOAD routes) that carries a card number: "the
+ * file, line N" or "<field> line N", else NULL. Text files are read: a raw
+ * body sent as text/... or application/json (a CSV, JSON rows), and every
+ * multipart file part but photos (image/...: their bytes are not text). */
+static const char *upload_pan(struct ctx *c)
+{
+	const struct req *r = c->req;
+	const char *ct = r->content_type ? r->content_type : "";
+	long at;
+
+	for (size_t i = 0; i < r->nuploads; i++) {
+		const struct upload *u = &r->uploads[i];
+
+		if (!strncasecmp(u->content_type ? u->content_type : "", "image/", 6))
+			continue;
+		if ((at = text_find_pan(u->data, u->len)) >= 0)
+			return arena_printf(c->a, "%s line %ld", shown_name(u->field), line_of(u->data, at));
+	}
+	if (!r->nuploads && !r->json && r->body_len &&
+	    (!strncasecmp(ct, "text/", 5) || !strncasecmp(ct, "application/json", 16)) &&
+	    (at = text_find_pan(r->body, r->body_len)) >= 0)
+		return arena_printf(c->a, "the file, line %ld", line_of(r->body, at));
+	return NULL;
+}
+
+/* Adds the members declared with a flat key (f->key) to r->params, at any
+ * depth of objects (not inside arrays). */
+static enum err feed_keys(struct req *r, const struct field *decl, json_t *obj)
+{
+	enum err e;
+
+	for (size_t i = 0; decl && decl[i].name; i++) {
+		json_t *v = json_object_get(obj, decl[i].name);
+
+		if (!v)
+			continue;
+		if (decl[i].key && (e = req_add_json_param(r, decl[i].key, v)))
+			return e;
+		if (json_is_object(v) && (decl[i].types & J_OBJ) && (e = feed_keys(r, decl[i].sub, v)))
+			return e;
+	}
+	return E_OK;
+}
+
+#define PAN_REFUSED "looks like a card number. The shop never takes card numbers: pay with a " \
+		    "payment method from the payment service (paymentMethod, pm_...)"
+
 enum err route_validate(struct ctx *c, const char **why)
 {
 	const struct key *k = c->route->keys;
 	struct req *r = c->req;
+	const char *bad;
 	size_t i, j;
+
+	if ((bad = param_pan(r, k)) || ((c->route->flags & RF_UPLOAD) && (bad = upload_pan(c)))) {
+		*why = arena_printf(c->a, "%s: %s", bad, PAN_REFUSED);
+		return E_INVAL;
+	}
+	if (r->json) {
+		if ((bad = json_find_pan(c->a, r->json, k, c->route->body))) {
+			*why = arena_printf(c->a, "%s: %s", *bad ? bad : "the body", PAN_REFUSED);
+			return E_INVAL;
+		}
+		if ((bad = body_check(c->a, k, c->route->body, r->json))) {
+			*why = bad;
+			return E_INVAL;
+		}
+		if (feed_keys(r, c->route->body, r->json)) {
+			*why = "too many fields";
+			return E_INVAL;
+		}
+	}
 
 	for (i = 0; k && k[i].name; i++) {
 		const struct kvpair *hit = NULL;

@@ -11,7 +11,9 @@
  * of the allowed list, v_slug / v_token only their characters and within
  * their length bounds, v_string within its byte bounds, valid UTF-8, without
  * control characters (but for multi-line fields: tab, CR, LF). Every value
- * is re-checked with parse_int64 or the validator itself (same answer). */
+ * is re-checked with parse_int64 or the validator itself (same answer).
+ * Routes with a body declaration (struct route's body) are picked too: an
+ * accepted body passes body_check again and holds no card number. */
 #include "fuzz.h"
 #include "../../app/http/router.h"
 #include "../../app/module.h"
@@ -53,14 +55,14 @@ static void check_value(const struct key *k, const char *v, size_t n, int64_t x)
 		FUZZ_CHECK(x == 0 || x == 1, "%s: bool %lld", k->name, (long long)x);
 	} else if (k->fn == v_sort || k->fn == v_search_sort) {
 		FUZZ_CHECK(x >= 0 && x < 16, "%s: sort %lld", k->name, (long long)x);
-	} else if (k->fn == v_slug || k->fn == v_token) {
+	} else if (k->fn == v_slug || k->fn == v_token || k->fn == v_opaque) {
 		const char *ok = k->fn == v_slug ? "abcdefghijklmnopqrstuvwxyz0123456789-" :
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 		int64_t max = k->max ? k->max : 64;
 
 		FUZZ_CHECK(n >= 1 && (int64_t)n >= k->min && (int64_t)n <= max, "%s: length %zu", k->name, n);
 		FUZZ_CHECK(strspn(v, ok) == n, "%s: '%s' has a character outside the set", k->name, v);
-	} else if (k->fn == v_string) {
+	} else if (k->fn == v_string || k->fn == v_secret) {
 		int64_t max = k->max ? k->max : 255;
 
 		FUZZ_CHECK((int64_t)n >= k->min && (int64_t)n <= max, "%s: length %zu", k->name, n);
@@ -84,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		routes_build();
 	if (!nkeyed)
 		for (size_t i = 0; i < nroutes && nkeyed < 1024; i++)
-			if (routes[i].keys && routes[i].keys[0].name)
+			if ((routes[i].keys && routes[i].keys[0].name) || routes[i].body)
 				keyed[nkeyed++] = (int)i;
 	if (!nkeyed)
 		return 0;
@@ -130,7 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(e == E_INVAL && why, "validation error %d for %s", (int)e, rt->pattern);
 		goto out;
 	}
-	for (int i = 0; rt->keys[i].name; i++) {
+	FUZZ_CHECK(body_check(a, rt->keys, rt->body, r.json) == NULL, "%s: accepted, then refused", rt->pattern);
+	FUZZ_CHECK(json_find_pan(a, r.json, rt->keys, rt->body) == NULL, "%s: a card number accepted", rt->pattern);
+	for (int i = 0; rt->keys && rt->keys[i].name; i++) {
 		const struct key *k = &rt->keys[i];
 
 		if (!c.kset[i]) {
