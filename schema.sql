@@ -7,7 +7,7 @@
 -- shopctl applies once each and records in schema_migrations.
 --
 -- Money is BIGINT minor units plus an ISO 4217 currency code, never a float
--- (DESIGN.md section 2). Stock lives only in `inventory`; its CHECK constraints
+-- (docs/design.md section 2). Stock lives only in `inventory`; its CHECK constraints
 -- back up the guarded updates that keep a unit from being sold twice.
 
 -- Migrations applied after this baseline, by version number (the NNN prefix of
@@ -337,7 +337,7 @@ CREATE TABLE IF NOT EXISTS order_events (
 	CONSTRAINT fk_order_events_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Inventory holds (DESIGN.md section 2): units moved from available to
+-- Inventory holds (docs/design.md section 2): units moved from available to
 -- reserved for an order; 'held' until payment ('committed': moved on to
 -- inventory.committed) or release ('released': back to available).
 CREATE TABLE IF NOT EXISTS holds (

@@ -35,7 +35,7 @@ const char *pw_policy(const char *pw);
  * when it is not a plausible address. Arena-owned. */
 const char *account_email(struct arena *a, const char *in);
 
-/* Register each part's statements (site_init calls them at start). */
+/* Register each part's statements (the account module's init calls them at start). */
 void account_init(void);
 void address_init(void);
 void reset_init(void);

@@ -1,4 +1,4 @@
-/* The session/role and CSRF steps of dispatch (DESIGN.md section 4): run by
+/* The session/role and CSRF steps of dispatch (docs/design.md section 4): run by
  * the pipeline for every request, after routing and before key validation.
  * Handlers never repeat these checks. */
 #include <string.h>

@@ -12,7 +12,7 @@
  * for a demo catalog loaded before the shop sells anything; it would clobber
  * sales if run against a live shop, which is why this is a shopctl command and
  * not a seller feature. Each import writes one ProductUpdated outbox event per
- * record, changed or not: consumers are idempotent (DESIGN.md section 2).
+ * record, changed or not: consumers are idempotent (docs/design.md section 2).
  *
  * Records are numbered from 0 in messages, as JSON array indexes are. */
 #include <ctype.h>

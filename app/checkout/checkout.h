@@ -1,4 +1,4 @@
-/* Checkout: the order saga (DESIGN.md section 2) over a plain request
+/* Checkout: the order saga (docs/design.md section 2) over a plain request
  * (checkout_req), the gateway's notices, and the job that resumes sagas a
  * dead process left half-way. The pages and API that fill the request, the
  * gateway's return page and webhook are checkout_pages.c.

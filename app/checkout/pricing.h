@@ -285,8 +285,8 @@ enum err pricing_quote_for(const struct pricing_tables *t, struct arena *a,
 
 /* ---- with the database ---- */
 
-/* Registers the module's statements (once, at start; site_init calls it,
- * and so may shopctl or a test). */
+/* Registers the module's statements (once, at start: the checkout module's
+ * init calls it through modules_init). */
 void pricing_init(void);
 
 /* Forgets the cached rate tables, so the next call reads them again. The

@@ -1,4 +1,4 @@
-/* The request pipeline. Dispatch order follows DESIGN.md: path (404), method
+/* The request pipeline. Dispatch order follows docs/design.md: path (404), method
  * (405), session/role (403), CSRF (403), declared keys (400), handler. */
 #include <stdio.h>
 #include <stdlib.h>

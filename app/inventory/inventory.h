@@ -6,7 +6,7 @@
  * sold (`committed`) stay theirs, so an edit during a sale can neither
  * oversell nor lose a sold unit: setting "10 available" while 3 are held
  * means 13 units on the shelf. Rows are locked the way checkout locks them
- * (DESIGN.md section 2): the product row first, then the inventory row with
+ * (docs/design.md section 2): the product row first, then the inventory row with
  * SELECT ... FOR UPDATE; a change that would take available below zero is
  * refused, never clamped. */
 #ifndef INVENTORY_INVENTORY_H
@@ -97,7 +97,7 @@ enum err inventory_sku_held(struct db *db, struct arena *a, int64_t sku_id, int 
 
 /* ---- units of orders (app/inventory/holds.c) ----
  *
- * Holds follow DESIGN.md section 2: units move available -> reserved when an
+ * Holds follow docs/design.md section 2: units move available -> reserved when an
  * order is placed (rows locked in (sku, warehouse) order, guarded updates),
  * reserved -> committed when its payment is authorized, committed -> shipped
  * (a hold state; inventory.committed goes down) when a parcel leaves, and

@@ -1,5 +1,5 @@
 /* Reconciliation: the checks that money and stock agree with themselves,
- * and the repairs that have one right answer (DESIGN.md's failure modes
+ * and the repairs that have one right answer (docs/design.md's failure modes
  * "payment charged, no order" and "inventory drift").
  *
  * Payments: every intent the gateway holds for an order (metadata
