@@ -149,8 +149,8 @@ static const struct tmpl_page site_pages[] = {
 };
 
 static const struct route site_routes[] = {
-	{ M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL },
-	{ M_GET, "/healthz", h_healthz, RF_RAW, NULL },
+	ROUTE(M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL),
+	ROUTE(M_GET, "/healthz", h_healthz, RF_RAW, NULL),
 };
 
 const struct module site_module = {

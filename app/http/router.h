@@ -58,13 +58,13 @@ enum {
 	RF_UPLOAD  = 1 << 9
 };
 
-/* Route entries are written positionally, { methods, pattern, handler,
- * flags, keys }, with the body declaration as an optional sixth member:
- * entries that do not need one leave it out, and it is NULL. GCC's
- * -Wmissing-field-initializers (in -Wextra) would flag every such entry of
- * every table that includes this header; that is the one warning turned
- * off for them. */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+/* Route entries are written ROUTE(methods, pattern, handler, flags, keys),
+ * or ROUTE_BODY(..., body) with a body declaration; both expand to
+ * designated initializers, so a member left out is NULL/0 (and -Wextra's
+ * -Wmissing-field-initializers stays on). */
+#define ROUTE(m, p, h, f, k) { .methods = (m), .pattern = (p), .handler = (h), .flags = (f), .keys = (k) }
+#define ROUTE_BODY(m, p, h, f, k, b) \
+	{ .methods = (m), .pattern = (p), .handler = (h), .flags = (f), .keys = (k), .body = (b) }
 
 struct route {
 	unsigned methods;	/* bitmask of enum method; GET implies HEAD */

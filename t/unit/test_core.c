@@ -416,10 +416,10 @@ static const struct key test_keys[] = {
 };
 
 static const struct route test_routes[] = {
-	{ M_GET, "/", h_dummy, 0, NULL },
-	{ M_GET, "/p/{slug}", h_dummy, 0, NULL },
-	{ M_GET, "/api/categories/{slug}/items", h_dummy, 0, test_keys },
-	{ M_POST | M_DELETE, "/api/cart", h_dummy, 0, NULL },
+	ROUTE(M_GET, "/", h_dummy, 0, NULL),
+	ROUTE(M_GET, "/p/{slug}", h_dummy, 0, NULL),
+	ROUTE(M_GET, "/api/categories/{slug}/items", h_dummy, 0, test_keys),
+	ROUTE(M_POST | M_DELETE, "/api/cart", h_dummy, 0, NULL),
 };
 
 START_TEST(router_match_and_status)
