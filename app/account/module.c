@@ -1,5 +1,5 @@
 /* The account module: users, sessions, passwords and resets, addresses,
- * roles and seller applications; the pipeline's auth hook (auth.c);
+ * roles and seller applications; the pipeline's auth hook (auth_pages.c);
  * shopctl create-admin and grant. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include "session.h"
 #include "routes.inc"
 
-/* Session and role checks; CSRF (auth.c). */
+/* Session and role checks; CSRF (auth_pages.c). */
 int auth_check(struct ctx *c, const char **why);
 
 static void account_module_init(void)
@@ -44,7 +44,7 @@ static const char *const account_names[] = {
 	NULL
 };
 
-/* address_edit.html: the model form_page (address.c) builds. */
+/* address_edit.html: the model form_page (address_pages.c) builds. */
 static const char *const address_edit_names[] = {
 	"isNew", "error", "message", "errors", "field", "address", "id", "csrf", "fieldErrors",
 	"name", "line1", "line2", "city", "region", "postalCode", "country", "isDefault",
@@ -58,13 +58,13 @@ static const char *const admin_names[] = {
 	"email", "roles", "grantEmail", "id", NULL
 };
 
-/* admin_sellers.html: the model h_admin_sellers (sellers_admin.c) builds. */
+/* admin_sellers.html: the model h_admin_sellers (sellers_admin_pages.c) builds. */
 static const char *const admin_sellers_names[] = {
 	"q", "sellers", "displayName", "slug", "email", "date", "items", "listed", "status",
 	"action", "csrf", "isActive", "id", NULL
 };
 
-/* forgot.html: the model h_forgot_form, h_forgot (reset.c) builds. */
+/* forgot.html: the model h_forgot_form, h_forgot (reset_pages.c) builds. */
 static const char *const forgot_names[] = {
 	"sent", "message", "error", "csrf", "email", NULL
 };
@@ -79,12 +79,12 @@ static const char *const register_names[] = {
 	"error", "message", "csrf", "email", NULL
 };
 
-/* reset.html: the model h_reset_form, h_reset, invalid_page (reset.c) builds. */
+/* reset.html: the model h_reset_form, h_reset, invalid_page (reset_pages.c) builds. */
 static const char *const reset_names[] = {
 	"invalid", "message", "error", "csrf", "token", NULL
 };
 
-/* sell.html: the model sell_page (admin.c) builds. */
+/* sell.html: the model sell_page (admin_pages.c) builds. */
 static const char *const sell_names[] = {
 	"error", "message", "isSeller", "seller", "displayName", "slug", "application", "isPending",
 	"date", "contactEmail", "isRejected", "showForm", "form", "csrf", "status", NULL

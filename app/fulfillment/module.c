@@ -10,13 +10,13 @@ static const struct route fulfillment_routes[] = {
 	FULFILLMENT_ROUTES,
 };
 
-/* seller_orders.html: the model list (fulfillment.c) builds. */
+/* seller_orders.html: the model list (fulfillment_pages.c) builds. */
 static const char *const seller_orders_names[] = {
 	"filterToShip", "sorders", "url", "id", "createdAt", "units", "firstTitle", "goods",
 	"toShip", "statusLabel", "nextUrl", "currency", "lineCount", "nextCursor", "status", NULL
 };
 
-/* seller_orders_one.html: the model one (fulfillment.c) builds. */
+/* seller_orders_one.html: the model one (fulfillment_pages.c) builds. */
 static const char *const seller_orders_one_names[] = {
 	"sorder", "id", "status", "statusLabel", "createdAt", "formError", "csrf", "lines",
 	"canShip", "lineNo", "title", "itemId", "quantity", "refundedQuantity", "lineTotal",

@@ -24,7 +24,7 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_HOLD_OF, Q_HOLD_LOCK, Q_PRODUCTS_HELD, Q_HOLDS_SKU, Q_INV_SHIP,
 	Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW, Q_RETURN_WH, Q_INV_RESTOCK, Q_MOVEMENT, Q_LEDGER,
-	Q_HELD_ENDED, NQ
+	Q_HELD_ENDED, Q_SKU_PRODUCT, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -43,6 +43,7 @@ static struct db_sql sql[NQ] = {
 	[Q_INV_UNCOMMIT] = { "UPDATE inventory SET committed = committed - ?, available = available + ? "
 			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
 	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
+	[Q_SKU_PRODUCT] = { "SELECT product_id FROM skus WHERE id = ?", 0 },
 	[Q_HOLD_OF] = { "SELECT order_id FROM holds WHERE id = ?", 0 },
 	[Q_HOLD_LOCK] = { "SELECT sku_id, warehouse_id, quantity FROM holds WHERE id = ? AND state = 'held' "
 			  "FOR UPDATE", 0 },
@@ -285,13 +286,15 @@ enum err inventory_hold_order(struct db *db, struct arena *a, int64_t hold_id, i
 	return E_OK;
 }
 
-enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units)
+enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units,
+			       int64_t *product_id)
 {
 	struct db_res *h = NULL;
 	int64_t sku, wh, q;
 	enum err e;
 
 	*units = 0;
+	*product_id = 0;
 	if ((e = db_exec(db, a, &sql[Q_HOLD_LOCK], &h, "i", hold_id)) || !h->nrows)
 		return e;	/* no longer held: nothing to do */
 	sku = db_int(h, 0, 0);
@@ -301,10 +304,27 @@ enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id,
 		return e;
 	if (db_affected(db) != 1)
 		return E_CONFLICT;	/* reserved does not cover it: the caller rolls back */
-	if ((e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", "released", hold_id)))
+	if ((e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", "released", hold_id)) ||
+	    (e = inventory_sku_changed(db, a, sku, "reconciled: stray hold released", product_id)))
 		return e;
 	*units = q;
 	return E_OK;
+}
+
+enum err inventory_sku_changed(struct db *db, struct arena *a, int64_t sku_id, const char *reason,
+			       int64_t *product_id)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*product_id = 0;
+	if ((e = db_exec(db, a, &sql[Q_SKU_PRODUCT], &r, "i", sku_id)))
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	*product_id = db_int(r, 0, 0);
+	return event_emit(db, a, EV_STOCK_CHANGED, *product_id,
+			  json_pack("{sIss}", "productId", (json_int_t)*product_id, "reason", reason));
 }
 
 /* ---- fulfilment: ship, cancel, restock ---- */

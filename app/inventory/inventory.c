@@ -184,7 +184,7 @@ enum err inventory_change(struct db *db, struct arena *a, struct stock_change *c
 
 struct unheld {
 	struct arena *a;
-	int64_t sku, wh, units;
+	int64_t sku, wh, units, product;
 };
 
 static enum err tx_unheld(struct db *db, void *p)
@@ -200,7 +200,8 @@ static enum err tx_unheld(struct db *db, void *p)
 		return e;
 	if (!r->nrows || (extra = db_int(r, 0, 0) - db_int(h, 0, 0)) <= 0)
 		return E_OK;	/* no row, or put right meanwhile */
-	if ((e = db_exec(db, u->a, &sql[Q_UNRESERVE], NULL, "iiiii", extra, extra, u->sku, u->wh, extra)))
+	if ((e = db_exec(db, u->a, &sql[Q_UNRESERVE], NULL, "iiiii", extra, extra, u->sku, u->wh, extra)) ||
+	    (e = inventory_sku_changed(db, u->a, u->sku, "reconciled: reservation without a hold", &u->product)))
 		return e;
 	u->units = extra;
 	return E_OK;
@@ -209,10 +210,12 @@ static enum err tx_unheld(struct db *db, void *p)
 enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id, int64_t warehouse_id,
 				  int64_t *units)
 {
-	struct unheld u = { a, sku_id, warehouse_id, 0 };
+	struct unheld u = { a, sku_id, warehouse_id, 0, 0 };
 	enum err e = db_tx(db, tx_unheld, &u);
 
 	*units = e ? 0 : u.units;
+	if (!e && u.units > 0)
+		e = catalog_refresh_digest(db, a, u.product);	/* stock_total too */
 	return e;
 }
 

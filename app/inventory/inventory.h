@@ -67,8 +67,9 @@ enum err inventory_product_changed(struct db *db, struct arena *a, int64_t produ
 
 /* Reconciliation: reserved units of (sku_id, warehouse_id) that no live
  * hold accounts for go back to available, in a transaction of its own
- * (the row locked, the holds read with a locking read). *units: how many
- * (0 when the row agrees with its holds by now). */
+ * (the row locked, the holds read with a locking read) with the product's
+ * StockChanged event; its read model is refreshed after the commit.
+ * *units: how many (0 when the row agrees with its holds by now). */
 enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id, int64_t warehouse_id,
 				  int64_t *units);
 
@@ -146,9 +147,19 @@ enum err inventory_release(struct db *db, struct arena *a, int64_t order_id, con
 enum err inventory_hold_order(struct db *db, struct arena *a, int64_t hold_id, int64_t *order_id);
 
 /* One 'held' hold back to available (the hold, then its inventory row
- * locked). *units: how many (0: it was not held any more). E_CONFLICT when
- * reserved does not cover it (the caller rolls back). */
-enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units);
+ * locked), with its product's StockChanged event. *units: how many (0: it
+ * was not held any more); *product_id: whose units moved (0: none), for the
+ * caller to refresh the product's read model after committing
+ * (catalog_refresh_digest). E_CONFLICT when reserved does not cover it (the
+ * caller rolls back). */
+enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units,
+				int64_t *product_id);
+
+/* A StockChanged event {"productId", "reason"} for the product of sku_id,
+ * in the caller's transaction; *product_id gets it. E_NOTFOUND: no such
+ * SKU. */
+enum err inventory_sku_changed(struct db *db, struct arena *a, int64_t sku_id, const char *reason,
+			       int64_t *product_id);
 
 /* Ship: the lines' units of the order's committed holds leave the warehouse
  * (committed goes down, holds become 'shipped', split when a line takes part

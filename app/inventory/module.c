@@ -10,7 +10,7 @@ static const struct route inventory_routes[] = {
 	INVENTORY_ROUTES,
 };
 
-/* seller_stock.html: the model h_seller_stock, form_again (inventory.c) builds. */
+/* seller_stock.html: the model h_seller_stock, form_again (inventory_pages.c) builds. */
 static const char *const seller_stock_names[] = {
 	"item", "title", "url", "errors", "failedRow", "sku", "warehouse", "message", "rows",
 	"failed", "options", "inactive", "warehouseName", "available", "reserved", "committed",

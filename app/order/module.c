@@ -4,7 +4,7 @@
 #include "order_pages.h"
 #include "order.h"
 
-/* order.html: the model one (order.c) builds. */
+/* order.html: the model one (order_pages.c) builds. */
 static const char *const order_names[] = {
 	"order", "id", "status", "statusLabel", "isFailed", "payment", "error", "holdExpiresAt",
 	"payUrl", "isPending", "lines", "title", "lineNo", "itemId", "stateLabel",
@@ -16,7 +16,7 @@ static const char *const order_names[] = {
 	"isConfirmed", "options", "state", "to", "url", NULL
 };
 
-/* orders.html: the model list (order.c) builds. */
+/* orders.html: the model list (order_pages.c) builds. */
 static const char *const orders_names[] = {
 	"orders", "url", "id", "createdAt", "itemCount", "firstTitle", "total", "statusLabel",
 	"nextUrl", "currency", "nextCursor", "status", NULL

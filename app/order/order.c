@@ -341,7 +341,7 @@ enum err order_set_payment_status(struct db *db, struct arena *a, int64_t order_
 
 struct stray {
 	struct arena *a;
-	int64_t hold, units;
+	int64_t hold, units, product;
 };
 
 /* The hold's order is locked first, as every release locks it (then the
@@ -362,15 +362,17 @@ static enum err tx_stray_hold(struct db *db, void *p)
 	st = db_cell(o, 0, 0);
 	if (!strcmp(st, "pending_payment") || !strcmp(st, "payment_failed"))
 		return E_OK;	/* its order waits: the hold is not stray */
-	return inventory_release_hold(db, x->a, x->hold, &x->units);
+	return inventory_release_hold(db, x->a, x->hold, &x->units, &x->product);
 }
 
 enum err order_release_stray_hold(struct db *db, struct arena *a, int64_t hold_id, int64_t *units)
 {
-	struct stray x = { a, hold_id, 0 };
+	struct stray x = { a, hold_id, 0, 0 };
 	enum err e = db_tx(db, tx_stray_hold, &x);
 
 	*units = e ? 0 : x.units;
+	if (!e && x.units > 0)
+		e = catalog_refresh_digest(db, a, x.product);	/* stock_total too */
 	return e;
 }
 

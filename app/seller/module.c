@@ -35,7 +35,7 @@ static const struct route seller_routes[] = {
 	SELLER_BULK_ROUTES,
 };
 
-/* seller_home.html: the model h_seller_home (dashboard.c) builds. */
+/* seller_home.html: the model h_seller_home (dashboard_pages.c) builds. */
 static const char *const seller_home_names[] = {
 	"seller", "displayName", "slug", "contactEmail", "isActive", "status", "noProfile", "today",
 	"orders", "revenue", "week", "toShipCount", "toShip", "url", "id", "date", "shipTo",
@@ -43,14 +43,14 @@ static const char *const seller_home_names[] = {
 	"stock", "outOfStock", "csrf", NULL
 };
 
-/* seller_items.html: the model h_seller_items (items.c) builds. */
+/* seller_items.html: the model h_seller_items (items_pages.c) builds. */
 static const char *const seller_items_names[] = {
 	"q", "statuses", "value", "selected", "label", "categories", "dept", "name", "filtered",
 	"hasItems", "items", "thumbnail", "editUrl", "title", "categoryName", "statusLabel",
 	"price", "stock", "updated", "firstUrl", "nextUrl", "currency", "id", "status", NULL
 };
 
-/* seller_items_edit.html: the model form_page (items.c) builds. */
+/* seller_items_edit.html: the model form_page (items_pages.c) builds. */
 static const char *const seller_items_edit_names[] = {
 	"isNew", "saved", "item", "id", "url", "stockUrl", "imagesUrl", "error", "message",
 	"errors", "anchor", "sellerSuspended", "csrf", "rows", "fieldErrors.*", "title",
@@ -61,21 +61,21 @@ static const char *const seller_items_edit_names[] = {
 	"qtyError", "remove", "optionError", "canAdd", "statusLabel", NULL
 };
 
-/* seller_images.html: the model page (images.c) builds. */
+/* seller_images.html: the model page (images_pages.c) builds. */
 static const char *const seller_images_names[] = {
 	"product", "title", "url", "error", "message", "count", "max", "images", "urls", "thumb",
 	"alt", "id", "csrf", "position", "altError", "first", "last", "canAdd", "fieldErrors",
 	"image", "altValue", "card", "full", "height", "status", "width", NULL
 };
 
-/* seller_import.html: the model list_page (bulk.c) builds. */
+/* seller_import.html: the model list_page (bulk_pages.c) builds. */
 static const char *const seller_import_names[] = {
 	"formError", "csrf", "imports", "url", "id", "filename", "format", "createdAt", "state",
 	"rowsDone", "rowsTotal", "rowsFailed", "errorsUrl", "finishedAt", "message", "percent",
 	"rowsChanged", "running", NULL
 };
 
-/* seller_import_show.html: the model h_seller_import_show (bulk.c) builds. */
+/* seller_import_show.html: the model h_seller_import_show (bulk_pages.c) builds. */
 static const char *const seller_import_show_names[] = {
 	"import", "id", "filename", "format", "createdAt", "state", "rowsDone", "rowsTotal",
 	"percent", "rowsChanged", "rowsFailed", "running", "follow", "pageUrl", "followUrl",
