@@ -22,6 +22,7 @@ extern const struct module inventory_module;
 extern const struct module account_module;
 extern const struct module cart_module;
 extern const struct module payment_module;
+extern const struct module pricing_module;
 extern const struct module order_module;
 extern const struct module fulfillment_module;
 extern const struct module checkout_module;
@@ -33,16 +34,17 @@ extern const struct module site_module;
 const struct module *const modules[] = {
 	&events_module,		/* the outbox */
 	&mail_module,
-	&catalog_module,	/* products, categories, the read model, the demo import */
+	&catalog_module,	/* products, categories, the read model */
 	&inventory_module,	/* stock */
 	&account_module,	/* users, sessions, addresses, roles */
 	&cart_module,
 	&payment_module,	/* the gateway's client */
+	&pricing_module,	/* quotes and promo codes */
 	&order_module,
 	&fulfillment_module,
-	&checkout_module,	/* pricing, the checkout saga, the shopper's order pages */
+	&checkout_module,	/* the checkout saga, the shopper's order pages */
 	&search_module,
-	&seller_module,		/* dashboard, items, photos, bulk import */
+	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
 	&reconcile_module,
 	&site_module,		/* the layout, health, robots */
 	NULL

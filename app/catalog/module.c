@@ -1,20 +1,14 @@
 /* The catalog module: categories, product pages, the read model and its
- * worker cache (pcache), the demo import (shopctl import). */
+ * worker cache (pcache). */
 #include <stdio.h>
 #include "../module.h"
 #include "catalog_pages.h"
 #include "../core/arena.h"
 #include "../store/db.h"
 #include "catalog.h"
-#include "import.h"
 #include "pcache.h"
 #include "routes.inc"
 
-static void catalog_module_init(void)
-{
-	catalog_init();
-	catalog_import_init();
-}
 
 static const struct route catalog_routes[] = {
 	CATALOG_ROUTES,
@@ -72,47 +66,13 @@ static const struct module_job catalog_jobs[] = {
 	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
 };
 
-static int cmd_import(int argc, char **argv)
-{
-	struct import_stats st;
-	struct db *db = NULL;
-	enum err e;
-
-	if (argc != 2)
-		return MODULE_EXIT_USAGE;
-	if (module_open_db(&db)) {
-		db_close(db);
-		return 1;
-	}
-	e = catalog_import_file(db, argv[1], stderr, &st);
-	if (!e) {
-		struct arena *a = arena_new(64 * 1024);
-
-		/* The navigation's counts now, not at the next jobs run. */
-		if (!a || catalog_refresh_counts(db, a))
-			fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
-		if (a)
-			arena_destroy(a);
-	}
-	db_close(db);
-	printf("imported %zu products, %zu failed\n", st.imported, st.failed);
-	return e || st.failed ? 1 : 0;
-}
-
-static const struct module_command catalog_commands[] = {
-	{ "import", cmd_import, "import FILE",
-	  "import a product list in the dummyjson format (e.g. data/demo/products.json)" },
-};
-
 const struct module catalog_module = {
 	.name = "catalog",
-	.init = catalog_module_init,
+	.init = catalog_init,
 	.routes = catalog_routes,
 	.nroutes = sizeof(catalog_routes) / sizeof(catalog_routes[0]),
 	.templates = catalog_pages,
 	.ntemplates = sizeof(catalog_pages) / sizeof(catalog_pages[0]),
 	.jobs = catalog_jobs,
 	.njobs = sizeof(catalog_jobs) / sizeof(catalog_jobs[0]),
-	.commands = catalog_commands,
-	.ncommands = sizeof(catalog_commands) / sizeof(catalog_commands[0]),
 };

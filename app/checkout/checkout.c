@@ -18,9 +18,8 @@
 #include "../cart/cart.h"
 #include "../inventory/inventory.h"
 #include "../order/order.h"
-#include "../fulfillment/fulfillment.h"
 #include "../payment/payment.h"
-#include "pricing.h"
+#include "../pricing/pricing.h"
 #include "checkout.h"
 
 /* A whole decimal number from min to max: 0 when s is one. */

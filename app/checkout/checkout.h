@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include "../core/err.h"
 #include "../account/address.h"
-#include "pricing.h"
+#include "../pricing/pricing.h"
 
 struct arena;
 struct cart;

@@ -20,7 +20,7 @@
 #include "../order/order.h"
 #include "../order/order_pages.h"
 #include "../payment/payment.h"
-#include "pricing.h"
+#include "../pricing/pricing.h"
 #include "checkout.h"
 #include "checkout_pages.h"
 

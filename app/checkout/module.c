@@ -1,18 +1,13 @@
-/* The checkout module: pricing, the checkout saga and its recovery job; its
+/* The checkout module: the checkout saga and its recovery job; its
  * route table also routes the shopper's order pages (app/order). */
 #include "../module.h"
 #include "checkout_pages.h"
 #include "../order/order.h"
 #include "../order/order_pages.h"
 #include "checkout.h"
-#include "pricing.h"
+#include "../pricing/pricing.h"
 #include "routes.inc"
 
-static void checkout_module_init(void)
-{
-	pricing_init();
-	checkout_init();
-}
 
 static const struct route checkout_routes[] = {
 	CHECKOUT_ROUTES,
@@ -51,7 +46,7 @@ static const struct module_job checkout_jobs[] = {
 
 const struct module checkout_module = {
 	.name = "checkout",
-	.init = checkout_module_init,
+	.init = checkout_init,
 	.routes = checkout_routes,
 	.nroutes = sizeof(checkout_routes) / sizeof(checkout_routes[0]),
 	.templates = checkout_pages,

@@ -10,7 +10,6 @@
 #include "../store/db.h"
 #include "../catalog/catalog.h"
 #include "../events/events.h"
-#include "../seller/limits.h"
 #include "inventory.h"
 
 #define MOVEMENTS_SHOWN 50

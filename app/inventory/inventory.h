@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include "../core/err.h"
 
+#define STOCK_QTY_MAX		1000000		/* units per SKU and warehouse */
+#define STOCK_REASON_MAX	200		/* bytes of a change's reason */
+
 struct arena;
 struct db;
 struct db_res;

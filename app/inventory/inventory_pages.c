@@ -10,7 +10,6 @@
 #include "../http/server.h"
 #include "../store/db.h"
 #include "../account/session.h"
-#include "../seller/limits.h"
 #include "inventory.h"
 #include "inventory_pages.h"
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include "../core/arena.h"
 #include "../store/db.h"
-#include "../seller/limits.h"
 #include "inventory.h"
 
 

@@ -1,8 +1,8 @@
 /* The inventory module: stock, its movements and holds; the seller's stock
  * page. */
 #include "../module.h"
+#include "../seller/limits.h"	/* SKU_CODE_MAX of the routes' keys */
 #include "inventory_pages.h"
-#include "../seller/limits.h"
 #include "inventory.h"
 #include "routes.inc"
 

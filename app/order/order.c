@@ -12,7 +12,7 @@
 #include "../store/db.h"
 #include "../cart/cart.h"
 #include "../catalog/catalog.h"
-#include "../checkout/pricing.h"
+#include "../pricing/pricing.h"
 #include "../mail/mail.h"
 #include "../payment/payment.h"
 #include "../events/events.h"

@@ -32,8 +32,8 @@
 #include "../events/events.h"
 #include "../inventory/inventory.h"
 #include "../catalog/catalog.h"
-#include "../catalog/import.h"
-#include "../catalog/listing.h"
+#include "import.h"
+#include "listing.h"
 #include "limits.h"
 #include "items.h"
 

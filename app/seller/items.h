@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "../core/err.h"
-#include "../catalog/listing.h"
+#include "listing.h"
 #include "limits.h"
 
 struct arena;
@@ -25,7 +25,7 @@ void items_init(void);
  * anything else (a sign, spaces, three decimals, ...). */
 int items_parse_price(const char *s, int64_t *cents);
 /* 1 when s is a SKU code by the rules of app/seller/limits.h:
- * listing_code_ok() of app/catalog/listing.h. */
+ * listing_code_ok() of app/seller/listing.h. */
 int items_sku_code_ok(const char *s);
 
 /* ---- one change to an item: its input, read from a form or a JSON body

@@ -17,7 +17,7 @@
 #include "../http/valid.h"
 #include "../store/db.h"
 #include "../catalog/catalog.h"
-#include "../catalog/listing.h"
+#include "listing.h"
 #include "../view/escape.h"
 #include "../account/session.h"
 #include "limits.h"

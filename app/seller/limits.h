@@ -1,6 +1,6 @@
 /* The limits every writer of a seller's listing applies: listing_check()
- * (app/catalog/listing.c) for the item forms and API, the bulk import and
- * the demo import, and the stock pages. One place, so a row the form refuses
+ * (app/seller/listing.c) for the item forms and API, the bulk import and
+ * the demo import, and the stock page. One place, so a row the form refuses
  * is refused by the import too. The database's column sizes and CHECKs back
  * them up. */
 #ifndef SELLER_LIMITS_H
@@ -23,7 +23,7 @@
  * bound keeps every sum of a 100-line cart far from int64 overflow. */
 #define ITEM_PRICE_MAX		100000000LL	/* 1,000,000.00 */
 #define ITEM_WEIGHT_MAX		1000000		/* grams */
-#define STOCK_QTY_MAX		1000000		/* units per SKU and warehouse */
-#define STOCK_REASON_MAX	200
+/* The stock limits are the inventory module's (STOCK_QTY_MAX, ...). */
+#include "../inventory/inventory.h"
 
 #endif

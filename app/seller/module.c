@@ -1,5 +1,7 @@
-/* The seller module: the dashboard, items, photos and bulk import; the
- * sweep of photo files no product names (a job, and shopctl media-sweep). */
+/* The seller module: everything that writes listings (the dashboard, the
+ * item form and API, photos, the bulk import, the demo import and the one
+ * listing validator they share) and the sweep of photo files no product
+ * names (a job, and shopctl media-sweep). */
 #include <stdio.h>
 #include <string.h>
 #include "../module.h"
@@ -14,6 +16,8 @@
 #include "dashboard.h"
 #include "images.h"
 #include "items.h"
+#include "import.h"
+#include "../catalog/catalog.h"
 #include "limits.h"
 #include "dashboard_routes.inc"
 #include "routes.inc"
@@ -22,6 +26,7 @@
 
 static void seller_module_init(void)
 {
+	catalog_import_init();
 	dashboard_init();
 	items_init();
 	images_init();
@@ -124,7 +129,36 @@ static int cmd_media_sweep(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_import(int argc, char **argv)
+{
+	struct import_stats st;
+	struct db *db = NULL;
+	enum err e;
+
+	if (argc != 2)
+		return MODULE_EXIT_USAGE;
+	if (module_open_db(&db)) {
+		db_close(db);
+		return 1;
+	}
+	e = catalog_import_file(db, argv[1], stderr, &st);
+	if (!e) {
+		struct arena *a = arena_new(64 * 1024);
+
+		/* The navigation's counts now, not at the next jobs run. */
+		if (!a || catalog_refresh_counts(db, a))
+			fprintf(stderr, "shopctl: could not recount the categories (shopd jobs will)\n");
+		if (a)
+			arena_destroy(a);
+	}
+	db_close(db);
+	printf("imported %zu products, %zu failed\n", st.imported, st.failed);
+	return e || st.failed ? 1 : 0;
+}
+
 static const struct module_command seller_commands[] = {
+	{ "import", cmd_import, "import FILE",
+	  "import a product list in the dummyjson format (e.g. data/demo/products.json)" },
 	{ "media-sweep", cmd_media_sweep, "media-sweep [MIN_AGE]",
 	  "remove photo files no product names, older than MIN_AGE seconds (default 3600)" },
 };

@@ -11,7 +11,7 @@
 #include "../../app/events/events.h"
 #include "../../app/inventory/inventory.h"
 #include "../../app/order/order.h"
-#include "../../app/checkout/pricing.h"
+#include "../../app/pricing/pricing.h"
 #include "../../app/fulfillment/fulfillment.h"
 #include "../../app/module.h"
 #include "fixture.h"

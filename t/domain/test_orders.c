@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <check.h>
-#include "../../app/checkout/pricing.h"
+#include "../../app/pricing/pricing.h"
 #include "../../app/inventory/inventory.h"
 #include "../../app/order/order.h"
 #include "fixture.h"

@@ -1,6 +1,6 @@
 /* What a shopper types into an address and a promo code field:
  * address_check() (app/account/address.c) and, read-only here,
- * pricing_promo_normalise() and pricing_zone() (app/checkout/pricing.c).
+ * pricing_promo_normalise() and pricing_zone() (app/pricing/pricing.c).
  * Input: name, line1, line2, city, region, postal code, country and promo
  * code separated by NUL bytes.
  *
@@ -12,7 +12,7 @@
  * every destination has a zone. */
 #include "fuzz.h"
 #include "../../app/account/address.h"
-#include "../../app/checkout/pricing.h"
+#include "../../app/pricing/pricing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

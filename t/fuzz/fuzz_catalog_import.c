@@ -1,5 +1,5 @@
 /* The demo catalog import's record checker and its pure helpers
- * (app/catalog/import.c): catalog_check_json() on any JSON value (each
+ * (app/seller/import.c): catalog_check_json() on any JSON value (each
  * element when it is an array, as catalog_import_file() reads a file), and
  * the input as text through catalog_parse_price, catalog_parse_time,
  * catalog_slugify, catalog_category_map, catalog_slug_valid and
@@ -14,7 +14,7 @@
  * name non-empty; stock split adds up. */
 #include <math.h>
 #include "fuzz.h"
-#include "../../app/catalog/import.h"
+#include "../../app/seller/import.h"
 
 static void check_record(struct arena *a, json_t *o)
 {

@@ -27,7 +27,7 @@
 #include "../../app/checkout/checkout.h"
 #include "../../app/order/order.h"
 #include "../../app/inventory/inventory.h"
-#include "../../app/catalog/import.h"
+#include "../../app/seller/import.h"
 #include "../../app/fulfillment/fulfillment.h"
 #include "../../app/module.h"
 

@@ -15,7 +15,7 @@
 #include "../../app/core/arena.h"
 #include "../../app/core/config.h"
 #include "../../app/store/db.h"
-#include "../../app/checkout/pricing.h"
+#include "../../app/pricing/pricing.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../app/catalog/import.h"
+#include "../../app/seller/import.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,4 +1,4 @@
-/* Unit tests for the one listing validator (app/catalog/listing.c) and the
+/* Unit tests for the one listing validator (app/seller/listing.c) and the
  * generic rules under it (app/core/text.c): the money parser, UTF-8 lengths,
  * SKU codes, and every rule of listing_check() in the four dialects, with the
  * field names and words each writer's clients read. Table-driven: one row
@@ -10,7 +10,7 @@
 #include <string.h>
 #include "../../app/core/arena.h"
 #include "../../app/core/text.h"
-#include "../../app/catalog/listing.h"
+#include "../../app/seller/listing.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,4 +1,4 @@
-/* Unit tests: the money rules of checkout (app/checkout/pricing.h), table
+/* Unit tests: the money rules of checkout (app/pricing/pricing.h), table
  * by table: rounding, line sums and their caps, discount allocation, tax per
  * line, promo discounts and checks, code normalisation, zones, tax lookup,
  * weight bands and free-shipping thresholds, money formatting, and whole
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../../app/core/arena.h"
-#include "../../app/checkout/pricing.h"
+#include "../../app/pricing/pricing.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define MAXL 8

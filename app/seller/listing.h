@@ -2,7 +2,7 @@
  * description, status, attributes) and its SKUs (code, price, weight,
  * quantity, options), whoever writes it: the item form and the item API
  * (app/seller/items.c), the bulk CSV/JSON import (app/seller/bulk.c) and the
- * demo catalog import (app/catalog/import.c).
+ * demo catalog import (app/seller/import.c).
  *
  * listing_check() is pure: no database, no I/O. It applies every rule that
  * needs nothing but the listing itself (lengths in UTF-8 characters, text
@@ -21,7 +21,7 @@
 #define CATALOG_LISTING_H
 
 #include <stdint.h>
-#include "../seller/limits.h"
+#include "limits.h"
 
 struct arena;
 

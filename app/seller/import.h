@@ -87,7 +87,7 @@ enum err catalog_category_map(const char *slug, struct catalog_category *out);
 
 /* 1 when s is a slug: 1..64 of [a-z0-9], single '-' between runs. */
 int catalog_slug_valid(const char *s);
-/* 1 when s is a SKU code: listing_code_ok() (app/catalog/listing.h). */
+/* 1 when s is a SKU code: listing_code_ok() (app/seller/listing.h). */
 int catalog_sku_valid(const char *s);
 
 /* Parses an ISO 8601 time ("2025-04-30T09:41:02.053Z", offsets and a space

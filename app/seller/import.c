@@ -29,7 +29,7 @@
 #include "../store/db.h"
 #include "../events/events.h"
 #include "../inventory/inventory.h"
-#include "catalog.h"
+#include "../catalog/catalog.h"
 #include "listing.h"
 #include "import.h"
 
