@@ -14,7 +14,7 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "catalog/catalog.h"
-#include "account/session.h"
+#include "account/session_pages.h"
 #include "cart/cart_pages.h"
 #include "catalog/catalog_pages.h"
 #include "module.h"

@@ -17,7 +17,7 @@
 #include "../core/arena.h"
 #include "../store/db.h"
 #include "account.h"
-#include "session.h"
+#include "session_pages.h"
 #include "routes.inc"
 
 /* Session and role checks; CSRF (auth_pages.c). */

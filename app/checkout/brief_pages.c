@@ -12,7 +12,7 @@
  * about other people's carts, and nothing is held or charged. */
 #include "../http/router.h"
 #include "../http/server.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "brief_pages.h"
 #include "checkout_pages.h"
 

@@ -15,7 +15,7 @@
 #include "../account/account.h"
 #include "../account/address.h"
 #include "../account/address_pages.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "../cart/cart_pages.h"
 #include "../order/order.h"
 #include "../order/order_pages.h"

@@ -12,7 +12,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "../order/order.h"
 #include "fulfillment.h"
 #include "fulfillment_pages.h"

@@ -33,7 +33,7 @@ struct ctx {
 	int64_t kint[CTX_MAX_KEYS];
 	int kset[CTX_MAX_KEYS];
 	const char *notice;	/* a message for the layout's notice bar */
-	struct session *sess;	/* the visitor's session, or NULL (app/account/session.h) */
+	struct session *sess;	/* the visitor's session, or NULL (app/account/session_store.h) */
 };
 
 typedef enum err (*handler_fn)(struct ctx *c);

@@ -9,7 +9,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "inventory.h"
 #include "inventory_pages.h"
 

@@ -11,7 +11,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "../payment/payment.h"
 #include "../fulfillment/fulfillment.h"
 #include "../fulfillment/fulfillment_pages.h"

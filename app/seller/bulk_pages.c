@@ -12,7 +12,7 @@
 #include "../http/server.h"
 #include "../http/valid.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "bulk.h"
 #include "bulk_pages.h"
 

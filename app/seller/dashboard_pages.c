@@ -5,7 +5,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "dashboard.h"
 #include "dashboard_pages.h"
 

@@ -9,7 +9,7 @@
 #include "../http/server.h"
 #include "../http/valid.h"
 #include "../store/db.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "../catalog/pcache.h"
 #include "images.h"
 #include "images_pages.h"

@@ -19,7 +19,7 @@
 #include "../catalog/catalog.h"
 #include "listing.h"
 #include "../view/escape.h"
-#include "../account/session.h"
+#include "../account/session_pages.h"
 #include "limits.h"
 #include "items.h"
 #include "items_pages.h"
