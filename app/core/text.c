@@ -137,16 +137,13 @@ int money_parse(const char *s, enum money_syntax syntax, int64_t max, int64_t *c
 	return 0;
 }
 
-int text_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+int text_int64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t v = 0;
-	size_t i = 0, n;
+	size_t i = 0;
 	int neg = 0;
 
-	if (!s)
-		return -1;
-	n = strlen(s);
-	if (n == 0 || n > 20)
+	if (!s || n == 0 || n > 20)
 		return -1;
 	if (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-';
@@ -173,4 +170,9 @@ int text_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int text_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	return s ? text_int64n(s, strlen(s), min, max, out) : -1;
 }

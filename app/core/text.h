@@ -40,5 +40,7 @@ int money_parse(const char *s, enum money_syntax syntax, int64_t max, int64_t *c
 /* A whole number in decimal (an optional sign, then 1 to 19 digits) within
  * min..max into *out. Returns 0, or -1 (NULL, blanks, out of range, ...). */
 int text_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* The same over the n bytes at s (not NUL-terminated: a query's value). */
+int text_int64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 
 #endif

@@ -5,41 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 #include "../core/arena.h"
+#include "../core/text.h"
 #include "valid.h"
 
 int parse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
-	int64_t v = 0;
-	size_t i = 0;
-	int neg = 0;
-
-	if (n == 0 || n > 20)
-		return -1;
-	if (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-';
-		if (++i == n)
-			return -1;
-	}
-	for (; i < n; i++) {
-		int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = s[i] - '0';
-		/* Accumulate negatively so INT64_MIN parses too. */
-		if (v < (INT64_MIN + d) / 10)
-			return -1;
-		v = v * 10 - d;
-	}
-	if (!neg) {
-		if (v == INT64_MIN)
-			return -1;
-		v = -v;
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return text_int64n(s, n, min, max, out);
 }
 
 static _Thread_local char msg[160];

@@ -40,6 +40,7 @@
 #include <sodium.h>
 #include <jansson.h>
 #include "../core/arena.h"
+#include "../core/text.h"
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -138,23 +139,6 @@ static struct db_sql sql[Q_COUNT] = {
 				 "PATH '$')) j)", 0 },
 };
 
-/* A whole decimal number within [min, max] (the http layer's parse_int64,
- * which this layer does not include); -1 on anything else. */
-static int parse_num(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Every column of the products index the statements of this file name,
  * with its kind: the page's SELECT (run_sphinx's cols), the snippet and the
  * score, the sorts, the filters and facets, the reconciler's SELECT and
@@ -207,7 +191,7 @@ void search_init(void)
 	memcpy(doc_insert, b.p, b.len + 1);
 	buf_free(&b);
 	scfg.host = h && *h ? h : "127.0.0.1";
-	if (p && *p && parse_num(p, 1, 65535, &port))
+	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
 }
@@ -354,7 +338,7 @@ static int64_t num(const char *s)
 	int64_t v = 0;
 
 	if (s)
-		parse_num(s, INT64_MIN, INT64_MAX, &v);
+		text_int64(s, INT64_MIN, INT64_MAX, &v);
 	return v;
 }
 
@@ -2413,7 +2397,7 @@ int search_cmd_gen_catalog(int argc, char **argv)
 	int rc = 1;
 
 	buf_init(&b, NULL, 1 << 20);
-	if (argc != 2 || parse_num(argv[1], 1, 10000000, &n)) {
+	if (argc != 2 || text_int64(argv[1], 1, 10000000, &n)) {
 		rc = 2;
 		goto out;
 	}

@@ -172,11 +172,18 @@ START_TEST(stray_hold_released_with_its_order_locked)
 			}
 		ck_assert_int_eq(found, 1);
 	}
+	dx("UPDATE products SET stock_total = 0 WHERE id = %lld", (long long)product);	/* stale read model */
 	ck_assert_int_eq(order_release_stray_hold(D, A, hold, &units), E_OK);
 	ck_assert_int_eq(units, 4);
 	ck_assert_int_eq(reserved(sku[2], WH_WEST), 0);
 	ck_assert_int_eq(avail(sku[2], WH_WEST), 10);
 	ck_assert_str_eq(ds("SELECT state FROM holds WHERE id = %lld", (long long)hold), "released");
+	/* Search and the page cache hear of it, and the read model is right. */
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND aggregate_id = %lld "
+			    "AND JSON_VALUE(payload, '$.reason') = 'reconciled: stray hold released'", (long long)product), 1);
+	ck_assert_int_eq(dq("SELECT stock_total FROM products WHERE id = %lld", (long long)product),
+			 dq("SELECT SUM(i.available) FROM inventory i JOIN skus s ON s.id = i.sku_id "
+			    "WHERE s.product_id = %lld AND s.status = 'active'", (long long)product));
 	/* Once more: nothing left to do. */
 	ck_assert_int_eq(order_release_stray_hold(D, A, hold, &units), E_OK);
 	ck_assert_int_eq(units, 0);
