@@ -15,7 +15,7 @@ static const char *const cart_names[] = {
 	"unitPrice", "priceChanged", "priceUp", "priceDown", "addedPrice", "csrf", "quantity",
 	"maxQuantity", "qtyMinus", "canIncrease", "qtyPlus", "lineTotal", "count", "oneUnit",
 	"subtotal", "priceChanges", "problems", "available", "cartCount", "currency", "lines",
-	"maxLines", "options", "productId", "version", "weightGrams", "id", NULL
+	"maxLines", "options.*", "productId", "version", "weightGrams", "id", NULL
 };
 
 static const struct tmpl_page cart_pages[] = {
