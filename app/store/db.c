@@ -459,6 +459,18 @@ enum err db_exec(struct db *db, struct arena *a, const struct db_sql *q,
 		if (e == E_UNAVAIL)
 			disconnect(db);
 	}
+	/* Outside a transaction the statement is a transaction of its own:
+	 * chosen as a deadlock's victim, it was rolled back whole and can run
+	 * again (an UPDATE of a row that a concurrent transaction also moves
+	 * through a unique index, e.g. the saga storing an order's payment
+	 * intent while the gateway's notice links it). Inside a transaction
+	 * the caller's db_tx starts over instead. */
+	for (int attempt = 0; e == E_DB && db->err == ER_LOCK_DEADLOCK && !db->in_tx && attempt < 4; attempt++) {
+		usleep((useconds_t)(1000 * (1 << attempt) + (rand() % 1000)));
+		va_start(ap, types);
+		e = exec_once(db, a, q, res, types, ap);
+		va_end(ap);
+	}
 	return e;
 }
 
