@@ -339,7 +339,12 @@ enum err h_api_seller_order(struct ctx *c)
 	return one(c, path_id(c, 0), 0, NULL);
 }
 
-static enum err pick(struct ctx *c, int64_t id, struct ff_outcome *o)
+/* The request's lines handed to a line operation of the domain (pick,
+ * refund), as the signed-in seller; a malformed line list is a refusal. */
+typedef enum err (*line_op)(struct db *, struct arena *, int64_t order_id, int64_t seller_id, const char *actor,
+			    const struct ff_line *lines, size_t n, struct ff_outcome *o);
+
+static enum err on_lines(struct ctx *c, line_op op, int64_t id, struct ff_outcome *o)
 {
 	struct ff_line *s;
 	size_t n;
@@ -348,14 +353,14 @@ static enum err pick(struct ctx *c, int64_t id, struct ff_outcome *o)
 	parse_lines(c, &s, &n, o);
 	if (o->status)
 		return E_OK;
-	return fulfillment_pick(c->db, c->a, id, c->sess->seller_id, actor_of(c), s, n, o);
+	return op(c->db, c->a, id, c->sess->seller_id, actor_of(c), s, n, o);
 }
 
 enum err h_seller_pick(struct ctx *c)
 {
 	struct ff_outcome o;
 	int64_t id = path_id(c, 0);
-	enum err e = pick(c, id, &o);
+	enum err e = on_lines(c, fulfillment_pick, id, &o);
 
 	return e ? e : finish(c, id, &o, "The lines are marked picked.", 200);
 }
@@ -545,23 +550,11 @@ enum err h_api_carrier_event(struct ctx *c)
 	return E_OK;
 }
 
-static enum err refund(struct ctx *c, int64_t id, struct ff_outcome *o)
-{
-	struct ff_line *s;
-	size_t n;
-
-	memset(o, 0, sizeof(*o));
-	parse_lines(c, &s, &n, o);
-	if (o->status)
-		return E_OK;
-	return fulfillment_refund(c->db, c->a, id, c->sess->seller_id, actor_of(c), s, n, o);
-}
-
 enum err h_seller_refund(struct ctx *c)
 {
 	struct ff_outcome o;
 	int64_t id = path_id(c, 0);
-	enum err e = refund(c, id, &o);
+	enum err e = on_lines(c, fulfillment_refund, id, &o);
 
 	return e ? e : finish(c, id, &o, "Done: cancelled lines are back in stock, returned lines refunded and restocked.",
 			      200);
@@ -571,7 +564,7 @@ enum err h_api_seller_refund(struct ctx *c)
 {
 	struct ff_outcome o;
 	int64_t id = path_id(c, 0);
-	enum err e = refund(c, id, &o);
+	enum err e = on_lines(c, fulfillment_refund, id, &o);
 
 	if (e)
 		return e;
