@@ -35,11 +35,87 @@ static int cross_site(const struct req *r)
 	return 0;
 }
 
-/* A request that names its origin, after cross_site() found it is ours. */
-static int says_same_origin(const struct req *r)
+/* A request that proves it comes from one of the shop's own pages: the
+ * browser says so (Sec-Fetch-Site: same-origin, a header no page can set),
+ * or its Origin is the shop's own: the same host, and https when the
+ * request came over TLS. cross_site() has already refused every request
+ * that names another origin; this is the positive proof, which a request
+ * without either header (an old browser, a script) lacks. */
+static int proven_same_origin(const struct req *r)
 {
-	return (r->sec_fetch_site && !strcmp(r->sec_fetch_site, "same-origin")) ||
-	       (r->origin && strcmp(r->origin, "null"));
+	const char *p;
+
+	if (r->sec_fetch_site && !strcmp(r->sec_fetch_site, "same-origin"))
+		return 1;
+	if (!r->origin || !r->host || !(p = strstr(r->origin, "://")) || strcmp(p + 3, r->host))
+		return 0;
+	return !r->https || !strncmp(r->origin, "https://", 8);
+}
+
+/* The path of a same-origin Referer ("/p/lamp"), else NULL. */
+static const char *referer_path(struct ctx *c)
+{
+	const char *ref = c->req->referer, *host = c->req->host, *p;
+	size_t hn;
+
+	if (!ref || !host || !(p = strstr(ref, "://")))
+		return NULL;
+	p += 3;
+	hn = strlen(host);
+	if (strncmp(p, host, hn) || p[hn] != '/')
+		return NULL;
+	p += hn;
+	/* Only a plain path and query: nothing a link could be tricked by. */
+	if (p[1] == '/' || p[1] == '\\' || strcspn(p, "\"<>\\ \t\r\n") != strlen(p))
+		return NULL;
+	return p;
+}
+
+static int secret_field(const char *key)
+{
+	return strcasestr(key, "password") != NULL || strcasestr(key, "secret") != NULL;
+}
+
+/* The answer to a browser form whose token is missing or stale, and which
+ * nothing else proves same-origin: not a bare 403 but the form asked again
+ * (docs/security.md, "Forms and CSRF"). The page carries a fresh token and
+ * the fields that were sent (never a password or the old token), so one
+ * click on the shop's own page sends them again; nothing was changed by
+ * the refused request. A form with a file or a password cannot be sent
+ * again that way: the page leads back to the form instead. */
+static void ask_again(struct ctx *c)
+{
+	const struct req *r = c->req;
+	const char *back = referer_path(c), *csrf = session_csrf(c);
+	json_t *m = reply_model(c, "confirm_post", "Please confirm"), *fields;
+	int resend = csrf && r->method == M_POST && !r->json && !r->nuploads &&
+		     !(c->route->flags & RF_UPLOAD) &&
+		     strspn(r->path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-_.") == strlen(r->path);
+
+	if (!m)
+		return;
+	c->resp->status = 403;
+	fields = json_array();
+	for (size_t i = r->nquery; resend && i < r->nparams; i++) {
+		const struct kvpair *kv = &r->params[i];
+
+		if (!strcmp(kv->key, "csrf"))
+			continue;
+		if (secret_field(kv->key) || strlen(kv->val) != kv->vlen) {
+			resend = 0;
+			break;
+		}
+		json_array_append_new(fields, json_pack("{s:s, s:s}", "name", kv->key, "value", kv->val));
+	}
+	if (resend) {
+		json_object_set_new(m, "action", json_string(r->path));
+		json_object_set_new(m, "fields", fields);
+		json_object_set_new(m, "csrf", json_string(csrf));
+	} else {
+		json_decref(fields);
+	}
+	json_object_set_new(m, "back", json_string(back ? back : "/"));
+	json_object_set_new(m, "backIsHome", json_boolean(!back));
 }
 
 int auth_check(struct ctx *c, const char **why)
@@ -80,10 +156,14 @@ int auth_check(struct ctx *c, const char **why)
 			return 403;
 		}
 	}
+	/* The token, or (on a form the page cache may serve, which carries
+	 * none) the browser's proof that the post comes from our own page. */
 	if ((f & RF_CSRF) && !session_csrf_ok(c) &&
-	    !((f & RF_CSRF_OPEN) && !c->sess && says_same_origin(c->req))) {
+	    !((f & RF_CSRF_OPEN) && proven_same_origin(c->req))) {
 		*why = "The security token was missing or did not match (the form may have expired). "
 		       "Please go back, reload the page and try again.";
+		if (!c->req->wants_json && !(f & RF_JSON))
+			ask_again(c);	/* else (out of memory) the plain error page */
 		return 403;
 	}
 	return 0;

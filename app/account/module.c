@@ -95,8 +95,14 @@ static const char *const signin_names[] = {
 	"error", "message", "csrf", "next", "email", NULL
 };
 
+/* confirm_post.html: a form refused for its token, asked again (auth_pages.c). */
+static const char *const confirm_post_names[] = {
+	"action", "fields", "name", "value", "csrf", "back", "backIsHome", NULL
+};
+
 static const struct tmpl_page account_pages[] = {
 	{ "account", account_names },
+	{ "confirm_post", confirm_post_names },
 	{ "address_edit", address_edit_names },
 	{ "admin", admin_names },
 	{ "admin_sellers", admin_sellers_names },

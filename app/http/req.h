@@ -45,6 +45,7 @@ struct req {
 	const char *content_type;
 	const char *accept;
 	const char *origin, *sec_fetch_site, *host;
+	const char *referer;	/* Referer (a same-origin one tells a refused form where it was) */
 	const char *remote_addr;
 	const char *csrf_header;	/* X-CSRF-Token, else a form body's csrf field (never the query) */
 	const char *idem_key;		/* Idempotency-Key */
@@ -55,6 +56,7 @@ struct req {
 
 	struct kvpair *params;	/* query, then form or top-level JSON scalars */
 	size_t nparams;
+	size_t nquery;		/* params[0..nquery) came from the query string */
 	struct kvpair *cookies;
 	size_t ncookies;
 	const char *body;

@@ -79,12 +79,18 @@ static void release_json(void *p)
 
 enum err reply_error(struct ctx *c, int status, const char *message)
 {
+	return reply_error_titled(c, status, NULL, message);
+}
+
+enum err reply_error_titled(struct ctx *c, int status, const char *title, const char *message)
+{
 	json_t *m = json_object();
-	const char *title = error_title(status);
 
 	if (!m)
 		return E_NOMEM;
-	if (status == 422 && c->route && (c->route->flags & RF_UPLOAD))
+	if (!title || !*title)
+		title = error_title(status);
+	if (status == 422 && title == error_title(422) && c->route && (c->route->flags & RF_UPLOAD))
 		title = "That file could not be used";
 	arena_on_reset(c->a, release_json, m);
 	c->resp->status = status;
@@ -190,6 +196,7 @@ static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 	r->origin = param(fr, "HTTP_ORIGIN");
 	r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
 	r->host = param(fr, "HTTP_HOST");
+	r->referer = param(fr, "HTTP_REFERER");
 	r->remote_addr = param(fr, "REMOTE_ADDR");
 	r->csrf_header = param(fr, "HTTP_X_CSRF_TOKEN");
 	r->if_match = param(fr, "HTTP_IF_MATCH");
@@ -236,6 +243,7 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 	const char *ct;
 	enum err e;
 
+	r->nquery = from_query;
 	if ((e = read_body(r, fr, upload ? REQ_MAX_UPLOAD : REQ_MAX_BODY))) {
 		*why = e == E_TOOBIG ? "The request body is larger than the shop accepts." :
 					"The request body was incomplete.";
@@ -439,7 +447,9 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		goto render;
 	}
 	status = w->hooks->auth ? w->hooks->auth(&c, &why) : 0;
-	if (status >= 400)
+	/* The hook may answer a refusal with its own page (a form asked again
+	 * with a fresh token); otherwise the error page. */
+	if (status >= 400 && !resp.model)
 		reply_error(&c, status, why);
 	if (status)
 		goto render;	/* refused, or redirected to sign in */
