@@ -293,8 +293,91 @@ static void release_page(void *p)
 	json_decref(p);
 }
 
+#ifndef MONEY_MAX
+#define MONEY_MAX 100000000000LL	/* as in routes.inc: beyond any price */
+#endif
+
+/* What a price filter's text means (see k_category): the page's bounds,
+ * read as people type prices ("$100", "1,000", " 25.50 "). A bound that is
+ * not a price is left out; a minimum above the maximum is read the other
+ * way round. What was wrong goes in *why (NULL when nothing was), said on
+ * the page beside the filter, with the fields in error in *bad (1: from,
+ * 2: to). */
+static void page_prices(struct ctx *c, struct listing *l, const char **why, int *bad)
+{
+	const char *lo = ctx_str(c, "minPrice"), *hi = ctx_str(c, "maxPrice");
+	const char *msg[2] = { NULL, NULL };
+	int64_t v;
+
+	*why = NULL;
+	*bad = 0;
+	l->has_min = l->has_max = 0;
+	l->min_price = 0;
+	l->max_price = INT64_MAX;
+	if (lo && !money_typed(lo, strlen(lo), &v) && v <= MONEY_MAX) {
+		l->has_min = 1;
+		l->min_price = v;
+	} else if (lo) {
+		*bad |= 1;
+		msg[0] = arena_printf(c->a, "“%s” is not a price", lo);
+	}
+	if (hi && !money_typed(hi, strlen(hi), &v) && v <= MONEY_MAX) {
+		l->has_max = 1;
+		l->max_price = v;
+	} else if (hi) {
+		*bad |= 2;
+		msg[1] = arena_printf(c->a, "“%s” is not a price", hi);
+	}
+	if (msg[0] || msg[1]) {
+		*why = arena_printf(c->a, "%s%s%s. Type an amount such as 25 or 25.50; "
+				    "we left it out of the filter.", msg[0] ? msg[0] : "",
+				    msg[0] && msg[1] ? ", and " : "", msg[1] ? msg[1] : "");
+		return;
+	}
+	if (l->has_min && l->has_max && l->min_price > l->max_price) {
+		struct buf b;
+		int64_t t = l->min_price;
+
+		l->min_price = l->max_price;
+		l->max_price = t;
+		buf_init(&b, c->a, 160);
+		buf_puts(&b, "The From price (");
+		esc_money(&b, l->max_price, "USD");
+		buf_puts(&b, ") is higher than the To price (");
+		esc_money(&b, l->min_price, "USD");
+		buf_puts(&b, "), so we show prices from ");
+		esc_money(&b, l->min_price, "USD");
+		buf_puts(&b, " to ");
+		esc_money(&b, l->max_price, "USD");
+		buf_puts(&b, ".");
+		*why = b.p;
+	}
+}
+
+/* The model's words about the price filter (never cached: they are about
+ * what this visitor typed, while the cached model is the listing's). */
+static void price_words(struct ctx *c, json_t *m, const char *why, int bad)
+{
+	const char *lo = ctx_str(c, "minPrice"), *hi = ctx_str(c, "maxPrice");
+
+	if (!why)
+		return;
+	json_object_set_new(m, "priceError", json_string(why));
+	/* What was typed stays in the field, to be corrected. */
+	if (bad & 1) {
+		json_object_set_new(m, "minPriceValue", json_string(lo));
+		json_object_set_new(m, "minPriceInvalid", json_true());
+	}
+	if (bad & 2) {
+		json_object_set_new(m, "maxPriceValue", json_string(hi));
+		json_object_set_new(m, "maxPriceInvalid", json_true());
+	}
+}
+
 enum err h_category(struct ctx *c)
 {
+	const char *price_why;
+	int price_bad;
 	struct listing l = {0}, u;
 	struct db_res *r = NULL;
 	const struct catalog_cat *parent;
@@ -306,6 +389,7 @@ enum err h_category(struct ctx *c)
 	if ((e = find_category(c, &l.cat)))
 		return e;
 	set_listing_params(c, &l);
+	page_prices(c, &l, &price_why, &price_bad);
 	/* The model depends on the URL alone: built once while no product
 	 * changes (pcache.h). */
 	key = arena_printf(c->a, "L:%s", listing_url(c, &l));
@@ -313,6 +397,7 @@ enum err h_category(struct ctx *c)
 		if (!(m = reply_model(c, "category", l.cat->name)))
 			return E_NOMEM;
 		json_object_update(m, hit);
+		price_words(c, m, price_why, price_bad);
 		return E_OK;
 	}
 	token = pcache_begin();
@@ -400,6 +485,7 @@ enum err h_category(struct ctx *c)
 		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
 	if (pcache_enabled())
 		pcache_page_put(key, json_deep_copy(m), release_page, token);
+	price_words(c, m, price_why, price_bad);
 	return E_OK;
 }
 

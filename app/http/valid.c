@@ -148,30 +148,64 @@ const char *v_sort(const struct key *k, const char *v, size_t n, int64_t *out)
 	return "must be one of relevance, price_asc, price_desc, rating, newest";
 }
 
-/* "12", "12.5", "12.50" -> 1200, 1250, 1250 minor units. */
+/* An amount as people type it (valid.h): "12", "12.5", "$12.50",
+ * " 1,299.99 ", "$ 1,000" -> 1200, 1250, 1250, 129999, 100000. */
+int money_typed(const char *v, size_t n, int64_t *out)
+{
+	const char *p = v, *e = v + n;
+	int64_t whole = 0, frac = 0;
+	int digits = 0, group = -1, fd = 0;
+
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (p < e && *p == '$') {
+		p++;
+		while (p < e && *p == ' ')
+			p++;
+	}
+	/* The whole part: digits, with commas only between groups of three. */
+	for (; p < e && *p != '.'; p++) {
+		if (*p == ',') {
+			if (!digits || (group >= 0 && group != 3))
+				return -1;
+			group = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || whole > (INT64_MAX / 100 - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+		digits++;
+		if (group >= 0)
+			group++;
+	}
+	if (!digits || (group >= 0 && group != 3))
+		return -1;
+	if (p < e) {		/* '.', then one or two digits */
+		for (p++; p < e; p++, fd++) {
+			if (*p < '0' || *p > '9' || fd >= 2)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (!fd)
+			return -1;
+		if (fd == 1)
+			frac *= 10;
+	}
+	*out = whole * 100 + frac;
+	return 0;
+}
+
 const char *v_money(const struct key *k, const char *v, size_t n, int64_t *out)
 {
-	const char *dot = memchr(v, '.', n);
-	int64_t whole, frac = 0;
-	size_t wn = dot ? (size_t)(dot - v) : n;
-	size_t fn = dot ? n - wn - 1 : 0;
-
-	if (wn == 0 || fn > 2 || (dot && fn == 0) || v[0] == '-' || v[0] == '+' ||
-	    parse_int64(v, wn, 0, INT64_MAX / 100 - 1, &whole) ||
-	    (fn && parse_int64(dot + 1, fn, 0, 99, &frac)) ||
-	    (fn && (dot[1] == '-' || dot[1] == '+')))
-		goto bad;
-	if (fn == 1)
-		frac *= 10;
-	*out = whole * 100 + frac;
-	if (*out < k->min || (k->max && *out > k->max))
-		goto bad;
+	if (money_typed(v, n, out) || *out < k->min || (k->max && *out > k->max)) {
+		snprintf(msg, sizeof(msg), "must be an amount such as 12.50, from %lld.%02lld to %lld.%02lld",
+			 (long long)(k->min / 100), (long long)(k->min % 100),
+			 (long long)(k->max / 100), (long long)(k->max % 100));
+		return msg;
+	}
 	return NULL;
-bad:
-	snprintf(msg, sizeof(msg), "must be an amount such as 12.50, from %lld.%02lld to %lld.%02lld",
-		 (long long)(k->min / 100), (long long)(k->min % 100),
-		 (long long)(k->max / 100), (long long)(k->max % 100));
-	return msg;
 }
 
 const char *v_opaque(const struct key *k, const char *v, size_t n, int64_t *out)

@@ -97,8 +97,11 @@ START_TEST(category_filters_and_sort)
 	ck_assert_int_eq(r->status, 400);
 	HAS(r, "sort");
 	hresp_free(r);
+	/* A price that is not one is said on the page (issue 15, bug 7;
+	 * t/http/test_forms.c), not a full-page 400. */
 	r = http_get("/c/smartphones?minPrice=abc");
-	ck_assert_int_eq(r->status, 400);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "is not a price");
 	hresp_free(r);
 }
 END_TEST

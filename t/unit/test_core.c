@@ -370,6 +370,11 @@ static const struct { const struct key *k; const char *v; int ok; int64_t out; }
 	{ &k_money, "0.99", 1, 99 }, { &k_money, "12.", 0, 0 }, { &k_money, ".5", 0, 0 },
 	{ &k_money, "1.234", 0, 0 }, { &k_money, "-1", 0, 0 }, { &k_money, "1e3", 0, 0 },
 	{ &k_money, "1001", 0, 0 }, { &k_money, "1.-5", 0, 0 },
+	/* as people type prices (issue 15, bug 7) */
+	{ &k_money, "$100", 1, 10000 }, { &k_money, "1,000", 1, 100000 }, { &k_money, " 25.50 ", 1, 2550 },
+	{ &k_money, "$ 999.5", 1, 99950 }, { &k_money, "1,00", 0, 0 }, { &k_money, ",100", 0, 0 },
+	{ &k_money, "1,0000", 0, 0 }, { &k_money, "$", 0, 0 }, { &k_money, "12 34", 0, 0 },
+	{ &k_money, "$-5", 0, 0 }, { &k_money, "1,000,", 0, 0 },
 };
 
 START_TEST(validators_table)
