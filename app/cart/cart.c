@@ -409,6 +409,7 @@ enum err cart_find_sku(struct db *db, struct arena *a, const char *code, int qty
 		return e;
 	if (!r->nrows) {
 		no->status = 422;
+		no->heading = "We could not find that item";
 		no->message = arena_printf(a, "There is no item with the SKU code %s.", code);
 		return E_OK;
 	}
@@ -419,6 +420,7 @@ enum err cart_find_sku(struct db *db, struct arena *a, const char *code, int qty
 	s->title = no->title = db_cell(r, 0, 4);
 	if (!s->sellable && !(mode == CART_SET && qty == 0)) {
 		no->status = 422;
+		no->heading = "That item is not available";
 		no->message = arena_printf(a, "Sorry, %s is not available any more.", s->title);
 	}
 	return E_OK;
@@ -432,6 +434,7 @@ static void check_change(struct env *c, const struct cart_sku *s, int old, int n
 {
 	if (new > CART_MAX_QTY) {
 		no->status = 422;
+		no->heading = "That is more than a cart can hold";
 		no->message = arena_printf(c->a, "You can have at most %d of one item in your cart "
 					   "(you have %d of %s).", CART_MAX_QTY, old, s->title);
 	} else if (new > old && new > s->available) {
@@ -444,6 +447,7 @@ static void check_change(struct env *c, const struct cart_sku *s, int old, int n
 				     old ? arena_printf(c->a, " (you have %d in your cart)", old) : "");
 	} else if (new > 0 && old == 0 && nlines >= CART_MAX_LINES) {
 		no->status = 422;
+		no->heading = "Your cart is full";
 		no->message = arena_printf(c->a, "Your cart holds at most %d different items. "
 					   "Remove one to add another.", CART_MAX_LINES);
 	}
@@ -474,6 +478,7 @@ static enum err tx_user_change(struct db *db, void *p)
 	enum err e;
 
 	u->no->status = 0;
+	u->no->heading = NULL;
 	if ((e = db_exec(db, c->a, &sql[Q_LOCK], NULL, "i", uid)) ||
 	    (e = db_exec(db, c->a, &sql[Q_STATE], &r, "ii", u->s->id, uid)))
 		return e;

@@ -61,6 +61,7 @@ struct cart_refusal {
 	const char *message;
 	int64_t available;	/* for 409 */
 	const char *title;	/* of the product, once known */
+	const char *heading;	/* the answer's title: what kind of refusal (NULL: the status's) */
 };
 
 /* The SKU a change names, as the cart needs it. */

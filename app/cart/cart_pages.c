@@ -228,7 +228,7 @@ static enum err reply_cart(struct ctx *c, int status, const char *notice)
 static enum err reply_refusal(struct ctx *c, const struct cart_refusal *no)
 {
 	if (c->req->wants_json) {
-		enum err e = reply_error(c, no->status, no->message);
+		enum err e = reply_error_titled(c, no->status, no->heading, no->message);
 
 		if (!e && no->status == 409 && c->resp->model)
 			json_object_set_new(json_object_get(c->resp->model, "error"), "available",

@@ -116,6 +116,14 @@ static void refuse(struct checkout_plan *p, int status, const char *msg)
 	p->msg = msg;
 }
 
+/* A refusal whose answer names its cause in error.title (through extra,
+ * which both the quote and the stored answer merge into "error"). */
+static void refuse_as(struct checkout_plan *p, int status, const char *title, const char *msg)
+{
+	refuse(p, status, msg);
+	p->extra = json_pack("{s:s}", "title", title);
+}
+
 enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req *in, struct checkout_plan *p)
 {
 	struct pricing_dest dest = { in->addr.country, in->addr.region };
@@ -125,7 +133,7 @@ enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req
 	memset(p, 0, sizeof(*p));
 	p->cart = in->cart;
 	if (!p->cart->n) {
-		refuse(p, 422, "Your cart is empty.");
+		refuse_as(p, 422, "Your cart is empty", "Your cart is empty.");
 		return E_OK;
 	}
 	p->lines = arena_calloc(a, p->cart->n, sizeof(*p->lines));
@@ -156,13 +164,14 @@ enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req
 	e = pricing_quote(db, a, p->lines, p->n, &dest, in->method, in->promo, in->user_id,
 			  (int64_t)time(NULL), &p->q);
 	if (e == E_INVAL) {
-		refuse(p, 422, p->q.method_error ? p->q.method_error : "That shipping method is not available.");
+		refuse_as(p, 422, "That shipping method is not available",
+			  p->q.method_error ? p->q.method_error : "That shipping method is not available.");
 		return E_OK;
 	}
 	if (e)
 		return e;
 	if (p->q.promo_error) {
-		refuse(p, 422, p->q.promo_error);
+		refuse_as(p, 422, "That promo code cannot be used", p->q.promo_error);
 		return E_OK;
 	}
 	return E_OK;

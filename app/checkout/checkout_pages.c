@@ -183,7 +183,8 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		return e;
 	switch (ans.kind) {
 	case CHECKOUT_KEY_REUSED:
-		return reply_error(c, 422, "This Idempotency-Key was used with a different request. "
+		return reply_error_titled(c, 422, "That key was used for another order",
+					  "This Idempotency-Key was used with a different request. "
 					   "Use a new key for a new order.");
 	case CHECKOUT_UNAVAILABLE:
 		resp_header(c->resp, "Retry-After: 5");

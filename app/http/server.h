@@ -59,6 +59,11 @@ void http_serve(struct worker *w, FCGX_Request *fr);
 /* Answers the request with an error page (HTML in the layout, or JSON) and
  * the given status. Handlers use it for errors they want to word themselves. */
 enum err reply_error(struct ctx *c, int status, const char *message);
+/* The same with the page's title (error.title in JSON) naming the cause,
+ * "Your cart is empty" rather than the status's general one; title NULL:
+ * the general one. A 422 in particular has many causes, each its own
+ * title (docs/api.md, "Errors"). */
+enum err reply_error_titled(struct ctx *c, int status, const char *title, const char *message);
 
 /* Starts the view model of this response (an empty object, owned by the
  * request arena) for template `view` with page title `title`. */

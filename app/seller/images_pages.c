@@ -345,7 +345,7 @@ enum err h_api_image_create(struct ctx *c)
 	if ((e = images_add(c->db, c->a, c->sess->seller_id, pid, &in)))
 		return e;
 	if (in.status)
-		return reply_error(c, in.status, in.why);
+		return reply_error_titled(c, in.status, in.status == 422 ? "That image file could not be used" : NULL, in.why);
 	resp_header(c->resp, arena_printf(c->a, "Location: /api/items/%lld/images/%lld",
 					  (long long)pid, (long long)in.iid));
 	return api_image(c, pid, in.iid, 201);
