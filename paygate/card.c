@@ -72,32 +72,62 @@ static const char *brand_of(const char *digits)
 	return "unknown";
 }
 
-/* MM/YY or MM/YYYY, spaces around the slash allowed. 1 when in the past. */
+/* The expiry as people type it: "12/30", "12 / 30", "12/2030", "1/30",
+ * "12-30", or the digits alone, "1230", "122030" (and "130" for 1/30);
+ * blanks around it. 0 when it is none of these; else 1, with *past set
+ * when the month is over. */
 static int parse_expiry(const char *s, int *past)
 {
-	int month = 0, year = 0, nd = 0;
+	int month = 0, year = 0, n1 = 0, n2 = 0, sep = 0;
+	char d[8];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	while (*s == ' ')
 		s++;
-	for (; isdigit((unsigned char)*s) && nd < 3; s++, nd++)
-		month = month * 10 + (*s - '0');
-	if (nd < 1 || nd > 2 || month < 1 || month > 12)
-		return 0;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n1 >= 6)
+			return 0;
+		d[n1++] = *s;
+	}
 	while (*s == ' ')
 		s++;
-	if (*s++ != '/')
-		return 0;
-	while (*s == ' ')
+	if (*s == '/' || *s == '-') {
+		sep = 1;
 		s++;
-	for (nd = 0; isdigit((unsigned char)*s) && nd < 5; s++, nd++)
-		year = year * 10 + (*s - '0');
-	while (*s == ' ')
-		s++;
-	if (*s || (nd != 2 && nd != 4))
+		while (*s == ' ')
+			s++;
+		for (; isdigit((unsigned char)*s); s++) {
+			if (n2 >= 4)
+				return 0;
+			year = year * 10 + (*s - '0');
+			n2++;
+		}
+		while (*s == ' ')
+			s++;
+	}
+	if (*s)
 		return 0;
-	if (nd == 2)
+	if (sep) {
+		if (n1 < 1 || n1 > 2 || (n2 != 2 && n2 != 4))
+			return 0;
+		for (int i = 0; i < n1; i++)
+			month = month * 10 + (d[i] - '0');
+	} else {
+		/* Digits alone: the year is the last two (or four, of six). */
+		int ny = n1 == 6 ? 4 : 2, nm = n1 - ny;
+
+		if (n1 < 3 || n1 > 6 || nm < 1 || nm > 2)
+			return 0;
+		for (int i = 0; i < nm; i++)
+			month = month * 10 + (d[i] - '0');
+		for (int i = nm; i < n1; i++)
+			year = year * 10 + (d[i] - '0');
+		n2 = ny;
+	}
+	if (month < 1 || month > 12)
+		return 0;
+	if (n2 == 2)
 		year += 2000;
 	gmtime_r(&now, &tm);
 	/* A card is good through the last day of its expiry month. */

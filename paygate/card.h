@@ -28,7 +28,7 @@ enum pg_err card_from_token(const char *token, struct card *c);
 enum card_input_err {
 	CARD_INPUT_OK = 0,
 	CARD_INPUT_NUMBER,	/* incorrect_number: not 12-19 digits or fails Luhn */
-	CARD_INPUT_EXPIRY,	/* invalid_expiry: not MM/YY or MM/YYYY, or month out of 1-12 */
+	CARD_INPUT_EXPIRY,	/* invalid_expiry: not MM/YY, MM/YYYY, MMYY, MMYYYY (card.c), or month out of 1-12 */
 	CARD_INPUT_CVC		/* invalid_cvc: not 3 digits (4 for amex) */
 };
 

@@ -137,6 +137,7 @@ static void page_begin(struct pbuf *b, const char *title, const struct intent *p
 		  "background:#0a58ca;border:0;border-radius:4px;cursor:pointer}"
 		  ".error{color:#a4000f;background:#fde8ea;padding:.5rem;border-radius:4px}"
 		  ".ok{color:#0f5132;background:#d1e7dd;padding:.5rem;border-radius:4px}"
+		  ".back{margin:1rem 0 0;text-align:center}.back a{color:#0a58ca;display:inline-block;padding:.25rem}"
 		  "code{font-size:.875rem}"
 		  "</style></head><body><main>"
 		  "<p class=\"sandbox\">Sandbox gateway: test cards only, no real money moves.</p>");
@@ -159,6 +160,20 @@ static void put_summary(struct pbuf *b, const struct intent *pi)
 	}
 }
 
+/* return_url with payment_intent=<id> added to its query (before any
+ * fragment), into loc. 0 when out of memory. */
+static int return_link(struct pbuf *loc, const struct intent *pi)
+{
+	const char *url = pi->return_url, *frag = strchr(url, '#');
+	size_t base = frag ? (size_t)(frag - url) : strlen(url);
+	const char *q = memchr(url, '?', base);
+	const char *sep = !q ? "?" : (url[base - 1] == '?' || url[base - 1] == '&') ? "" : "&";
+
+	pbuf_put(loc, url, base);
+	pbuf_printf(loc, "%spayment_intent=%s%s", sep, pi->id, frag ? frag : "");
+	return !loc->oom;
+}
+
 /* The card form; error (may be NULL) is shown above it and tied to the
  * field it is about. The number and CVC are never written back. */
 static void put_form(struct pbuf *b, const struct intent *pi, const struct card_form *f,
@@ -167,7 +182,8 @@ static void put_form(struct pbuf *b, const struct intent *pi, const struct card_
 	static const char *const fields[][6] = {
 		/* name, label, autocomplete, inputmode, maxlength, placeholder */
 		{ "number", "Card number", "cc-number", "numeric", "23", "1234 1234 1234 1234" },
-		{ "exp", "Expiry (MM/YY)", "cc-exp", "numeric", "7", "MM/YY" },
+		/* text: a phone's numeric keypad has no slash */
+		{ "exp", "Expiry (MM/YY)", "cc-exp", "text", "9", "MM/YY" },
 		{ "cvc", "CVC", "cc-csc", "numeric", "4", "123" },
 		{ "name", "Name on card", "cc-name", "text", "100", "" },
 	};
@@ -210,7 +226,21 @@ static void put_form(struct pbuf *b, const struct intent *pi, const struct card_
 	}
 	pbuf_puts(b, "<button type=\"submit\">Pay ");
 	put_amount(b, pi->amount, pi->currency);
-	pbuf_puts(b, "</button></form>"
+	pbuf_puts(b, "</button></form>");
+	/* Back to the shop without paying: the same address an attempt goes
+	 * back to (the shop asks the API how the intent stands; nothing more
+	 * is told to either side). */
+	if (pi->return_url) {
+		struct pbuf loc = {0};
+
+		if (return_link(&loc, pi)) {
+			pbuf_puts(b, "<p class=\"back\"><a href=\"");
+			pbuf_html(b, loc.p);
+			pbuf_puts(b, "\">Back to the shop</a></p>");
+		}
+		pbuf_free(&loc);
+	}
+	pbuf_puts(b, ""
 		  "<details><summary>Test cards</summary><ul>"
 		  "<li><code>4242 4242 4242 4242</code> Visa, succeeds</li>"
 		  "<li><code>5555 5555 5555 4444</code> Mastercard, succeeds</li>"
@@ -293,15 +323,9 @@ static void reply_not_payable(struct reply *rp, int status, const struct intent 
  * any fragment). 0 when out of memory. */
 static int redirect_back(struct reply *rp, const struct intent *pi)
 {
-	const char *url = pi->return_url, *frag = strchr(url, '#');
-	size_t base = frag ? (size_t)(frag - url) : strlen(url);
-	const char *q = memchr(url, '?', base);
-	const char *sep = !q ? "?" : (url[base - 1] == '?' || url[base - 1] == '&') ? "" : "&";
 	struct pbuf loc = {0};
 
-	pbuf_put(&loc, url, base);
-	pbuf_printf(&loc, "%spayment_intent=%s%s", sep, pi->id, frag ? frag : "");
-	if (loc.oom) {
+	if (!return_link(&loc, pi)) {
 		pbuf_free(&loc);
 		return 0;
 	}
