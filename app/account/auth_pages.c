@@ -133,9 +133,22 @@ int auth_check(struct ctx *c, const char **why)
 	}
 	if (f & (RF_USER | RF_SELLER | RF_ADMIN)) {
 		if (!c->sess || !c->sess->uid) {
-			if (c->req->wants_json || !safe_method(c->req->method)) {
+			if (c->req->wants_json || (f & RF_JSON)) {
 				*why = "Please sign in first.";
 				return c->req->wants_json ? 401 : 403;
+			}
+			if (!safe_method(c->req->method)) {
+				/* A form sent after the session ended (signed out in
+				 * another tab, the session expired): nothing is done;
+				 * sign in, then back to the page it came from. */
+				const char *back = referer_path(c);
+				struct buf b;
+
+				buf_init(&b, c->a, 64);
+				buf_puts(&b, "/signin?next=");
+				esc_url(&b, back ? back : "/account", strlen(back ? back : "/account"));
+				reply_redirect(c, 303, b.p);
+				return 303;
 			}
 			{
 				struct buf b;

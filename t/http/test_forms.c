@@ -291,6 +291,30 @@ START_TEST(password_forms_not_echoed)
 }
 END_TEST
 
+/* A form of a signed-in page sent after the session ended (signed out in
+ * another tab): nothing is done, and the shopper is sent to sign in, then
+ * back to the page the form was on; not a 403. */
+START_TEST(signed_out_form_goes_to_sign_in)
+{
+	char ref[300];
+	const char *h[] = { "Content-Type: application/x-www-form-urlencoded", "Accept: text/html",
+			    "Sec-Fetch-Site: same-origin", ref, NULL };
+	struct hresp *r;
+
+	snprintf(ref, sizeof(ref), "Referer: %s/account/addresses/new", base_url());
+	r = http("POST", "/account/addresses", "csrf=x&name=Ann&line1=1+Main+St&city=Austin&region=TX"
+		 "&postalCode=78701&country=US", h);
+	ck_assert_msg(r->status == 303, "signed out: %ld %.300s", r->status, r->body);
+	ck_assert_str_eq(hresp_header(r, "Location"), "/signin?next=%2Faccount%2Faddresses%2Fnew");
+	hresp_free(r);
+	/* The API keeps its answer. */
+	r = http("POST", "/api/me/addresses", "{\"name\":\"Ann\"}",
+		 (const char *const[]){ "Content-Type: application/json", NULL });
+	ck_assert_int_eq(r->status, 401);
+	hresp_free(r);
+}
+END_TEST
+
 /* ---- bug 7: the category price filter ---- */
 
 static struct hresp *listing(const char *query)
@@ -417,6 +441,7 @@ int main(void)
 	tcase_add_test(t, cross_site_still_refused);
 	tcase_add_test(t, unproven_post_asks_again);
 	tcase_add_test(t, password_forms_not_echoed);
+	tcase_add_test(t, signed_out_form_goes_to_sign_in);
 	tcase_add_test(t, price_filter_words);
 	tcase_add_test(t, titles_per_cause);
 	suite_add_tcase(s, t);
