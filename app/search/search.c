@@ -158,6 +158,119 @@ static const struct search_use uses[] = {
 /* "REPLACE INTO %s (id, <the columns>) VALUES ", made by search_init. */
 static char doc_insert[1024];
 
+/* ---- synonyms (data/search/synonyms.txt), applied to the query ----
+ *
+ * A query word with synonyms becomes "(word | synonym ...)" inside MATCH(),
+ * so searchd stems every alternative as it stemmed the documents: "phone"
+ * finds the smartphones and "television" the TV. (Sphinx wordforms did this
+ * in the index, but a wordform's target is never stemmed, so "phone >
+ * smartphone" matched the unstemmed token "smartphone" that no document
+ * has.) Words are compared without a plural "s", so "phones" finds what
+ * "phone" finds. */
+#define SYN_MAX 512
+#define SYN_ALTS 4
+static struct syn {
+	char from[SEARCH_MAX_WORD + 1], to[SEARCH_MAX_WORD + 1];
+} syns[SYN_MAX];
+static size_t nsyns;
+
+/* The word as synonyms compare it: without a plural "s" (not "ss"). */
+static void syn_key(const char *w, char *out)
+{
+	size_t n = strlen(w);
+
+	if (n > SEARCH_MAX_WORD)
+		n = SEARCH_MAX_WORD;
+	memcpy(out, w, n);
+	out[n] = '\0';
+	if (n > 3 && out[n - 1] == 's' && out[n - 2] != 's')
+		out[n - 1] = '\0';
+}
+
+static void syn_add(const char *from, const char *to)
+{
+	char a[SEARCH_MAX_WORD + 1], b[SEARCH_MAX_WORD + 1];
+
+	syn_key(from, a);
+	syn_key(to, b);
+	if (!strcmp(a, b) || nsyns >= SYN_MAX)
+		return;
+	for (size_t i = 0; i < nsyns; i++)
+		if (!strcmp(syns[i].from, a) && !strcmp(syns[i].to, to))
+			return;
+	snprintf(syns[nsyns].from, sizeof(syns[nsyns].from), "%s", a);
+	snprintf(syns[nsyns].to, sizeof(syns[nsyns].to), "%s", to);
+	nsyns++;
+}
+
+size_t search_synonyms_load(const char *text)
+{
+	nsyns = 0;
+	while (text && *text) {
+		size_t len = strcspn(text, "\n");
+		char line[512], store[512 + SEARCH_MAX_WORDS];
+		char *words[SEARCH_MAX_WORDS];
+		const char *op;
+		size_t nl, nr;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), text);
+		text += len + (text[len] == '\n');
+		if (line[strspn(line, " \t")] == '#')
+			continue;
+		/* "a > b c": a finds b and c too; "a = b = c": each finds the others. */
+		if ((op = strchr(line, '>'))) {
+			char *right[SEARCH_MAX_WORDS], rstore[512 + SEARCH_MAX_WORDS];
+
+			nl = search_words(line, (size_t)(op - line), store, words);
+			nr = search_words(op + 1, strlen(op + 1), rstore, right);
+			for (size_t i = 0; i < nl; i++)
+				for (size_t k = 0; k < nr; k++)
+					syn_add(words[i], right[k]);
+		} else if (strchr(line, '=')) {
+			nl = search_words(line, strlen(line), store, words);
+			for (size_t i = 0; i < nl; i++)
+				for (size_t k = 0; k < nl; k++)
+					if (i != k)
+						syn_add(words[i], words[k]);
+		}
+	}
+	return nsyns;
+}
+
+size_t search_synonyms(const char *word, const char **out, size_t max)
+{
+	char k[SEARCH_MAX_WORD + 1];
+	size_t n = 0;
+
+	syn_key(word, k);
+	for (size_t i = 0; i < nsyns && n < max; i++)
+		if (!strcmp(syns[i].from, k))
+			out[n++] = syns[i].to;
+	return n;
+}
+
+static void synonyms_read(void)
+{
+	char path[4096];
+	FILE *f;
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/data/search/synonyms.txt", config.root ? config.root : ".");
+	if (!(f = fopen(path, "r"))) {
+		log_warn("search: no synonyms (%s: %s)", path, strerror(errno));
+		return;
+	}
+	buf_init(&b, NULL, 4096);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(&b, chunk, n);
+	fclose(f);
+	if (!b.oom && b.p)
+		search_synonyms_load(b.p);
+	buf_free(&b);
+}
+
 /* ---- configuration and the SphinxQL connection ---- */
 
 static struct {
@@ -194,6 +307,7 @@ void search_init(void)
 	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
+	synonyms_read();
 }
 
 /* One connection per process, made on first use (after fork). down_until
@@ -490,9 +604,26 @@ static void put_match(struct buf *b, const struct search_query *q, const char *f
 			buf_putc(&t, ')');
 			continue;
 		}
-		search_escape_match(&t, w, strlen(w));
-		if (q->prefix && i + 1 == nwords && strlen(w) >= 2)
-			buf_putc(&t, '*');
+		if (q->prefix && i + 1 == nwords) {
+			search_escape_match(&t, w, strlen(w));
+			if (strlen(w) >= 2)
+				buf_putc(&t, '*');
+			continue;
+		}
+		{
+			const char *alt[SYN_ALTS];
+			size_t na = search_synonyms(w, alt, SYN_ALTS);
+
+			if (na)
+				buf_putc(&t, '(');
+			search_escape_match(&t, w, strlen(w));
+			for (size_t k = 0; k < na; k++) {
+				buf_puts(&t, " | ");
+				search_escape_match(&t, alt[k], strlen(alt[k]));
+			}
+			if (na)
+				buf_putc(&t, ')');
+		}
 	}
 	if (brand_in_match(brand)) {
 		buf_puts(&t, nwords ? " @brand \"^" : "@brand \"^");

@@ -60,6 +60,14 @@ int search_edit_distance(const char *a, const char *b, int max);
  * "d__" separated by spaces, into b. */
 void search_trigrams(struct buf *b, const char *word);
 
+/* Synonyms (data/search/synonyms.txt, read by search_init), applied to the
+ * query words: "a > b c" (a finds b and c too) and "a = b = c" (each finds
+ * the others); '#' starts a comment line. search_synonyms_load replaces the
+ * table with text's and returns its pairs; search_synonyms puts into out
+ * (at most max) the words a word also finds, compared without a plural s. */
+size_t search_synonyms_load(const char *text);
+size_t search_synonyms(const char *word, const char **out, size_t max);
+
 /* A filter set and sort as the query builder needs them. */
 struct search_query {
 	char *words[SEARCH_MAX_WORDS];
