@@ -1624,6 +1624,95 @@ static void add_photos(struct senv *c, struct search_item *items, size_t nitems)
 				items[i].photo = db_cell(r, k, 1);
 }
 
+/* How many products the words of q in each mask (bit i: q->words[i]) match
+ * with q's filters: one batch of counts, no ranking. counts[k] is -1 when
+ * searchd gave no answer. */
+#define PARTIAL_BATCH 16
+static enum err count_word_sets(struct senv *c, const struct search_query *q, const unsigned *masks, size_t n,
+				int64_t *counts)
+{
+	const char *index;
+	struct buf b;
+	enum err e;
+
+	if ((e = active_index(&index)))
+		return e;
+	buf_init(&b, c->a, 256 * n);
+	for (size_t k = 0; k < n; k++) {
+		struct search_query t = *q;
+
+		t.nwords = 0;
+		t.nalts = 0;
+		t.prefix = 0;
+		for (size_t i = 0; i < q->nwords; i++)
+			if (masks[k] & 1u << i)
+				t.words[t.nwords++] = q->words[i];
+		buf_printf(&b, "%sSELECT COUNT(*) AS n FROM %s", k ? "; " : "", index);
+		put_where(&b, &t, 0);
+		buf_puts(&b, " OPTION ranker = none");
+		counts[k] = -1;
+	}
+	if (b.oom)
+		return E_NOMEM;
+	if ((e = sx_query(b.p, b.len)))
+		return e;
+	for (size_t k = 0; k < n; k++) {
+		MYSQL_RES *r = sx_result(c->a, k == 0);
+		MYSQL_ROW row;
+
+		if (!r)
+			break;
+		counts[k] = (row = mysql_fetch_row(r)) && row[0] ? num(row[0]) : 0;
+	}
+	sx_drain();
+	return E_OK;
+}
+
+/* Several words that match nothing together: the largest set of them that
+ * matches something (with the shopper's filters), the one matching the
+ * most products among sets of that size. Words matching nothing alone go
+ * first; at most PARTIAL_BATCH sets of one size are tried (a batch, one
+ * round trip each size). 0 when no set matches. */
+static unsigned partial_words(struct senv *c, const struct search_query *q)
+{
+	unsigned masks[PARTIAL_BATCH], keep = 0, best = 0;
+	int64_t counts[PARTIAL_BATCH], best_n = 0;
+	size_t n = q->nwords, k;
+
+	if (n < 2 || n > SEARCH_MAX_WORDS)
+		return 0;
+	for (k = 0; k < n; k++)
+		masks[k] = 1u << k;
+	if (count_word_sets(c, q, masks, n, counts))
+		return 0;
+	for (k = 0; k < n; k++)
+		if (counts[k] > 0) {
+			keep |= 1u << k;
+			if (counts[k] > best_n) {
+				best_n = counts[k];
+				best = 1u << k;
+			}
+		}
+	for (int size = __builtin_popcount(keep) - (keep == (1u << n) - 1); size >= 2; size--) {
+		size_t m = 0;
+
+		for (unsigned mask = 1; mask < 1u << n && m < PARTIAL_BATCH; mask++)
+			if ((mask & keep) == mask && __builtin_popcount(mask) == size)
+				masks[m++] = mask;
+		if (count_word_sets(c, q, masks, m, counts))
+			return 0;
+		best_n = 0;
+		for (k = 0; k < m; k++)
+			if (counts[k] > best_n) {
+				best_n = counts[k];
+				best = masks[k];
+			}
+		if (best_n > 0)
+			return best;
+	}
+	return best;
+}
+
 static enum err run_search(struct senv *c, struct search_result *s)
 {
 	enum err e = run_sphinx(c, s);
@@ -1653,6 +1742,31 @@ static enum err run_search(struct senv *c, struct search_result *s)
 				buf_printf(&b, "%s%s", i ? " " : "", t.q.words[i]);
 			t.corrected = b.p;
 			*s = t;
+		} else if (s->q.nwords >= 2) {
+			/* Still nothing: the products matching the most of the
+			 * words (each corrected where it could be), and the page
+			 * says which words those are. */
+			unsigned mask = partial_words(c, &t.q);
+
+			if (mask) {
+				struct buf b;
+				size_t nw = 0;
+
+				buf_init(&b, c->a, 64);
+				for (size_t i = 0; i < t.q.nwords; i++)
+					if (mask & 1u << i) {
+						buf_printf(&b, "%s%s", nw ? " " : "", t.q.words[i]);
+						t.q.words[nw++] = t.q.words[i];
+					}
+				t.q.nwords = nw;
+				t.items = NULL;
+				t.nitems = 0;
+				if (run_sphinx(c, &t) == E_OK && t.total > 0) {
+					t.corrected = b.p;
+					t.partial = 1;
+					*s = t;
+				}
+			}
 		}
 	}
 	if (e == E_UNAVAIL || e == E_DB) {
@@ -1791,6 +1905,159 @@ static void suggest_top_products(struct senv *c, struct top *lists, size_t nlist
 
 _Static_assert(TOPN == SEARCH_SUGGEST_PRODUCTS, "a completion's products fill the suggestions");
 
+/* A keyword completing what is typed, with its best-selling products. */
+#define SUGGEST_CANDS SEARCH_SUGGEST_MAX
+struct cand {
+	const char *word;
+	int64_t freq;
+	int dist;
+	struct top top;
+};
+
+static int cand_order(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->dist != y->dist ? x->dist - y->dist : (x->freq < y->freq) - (x->freq > y->freq);
+}
+
+/* The keywords of the suggestion index completing the word being typed:
+ * those starting with it, the most frequent first; or, fuzzy, those whose
+ * start is within an edit or two of it (from 4 letters typed: 1 up to 5,
+ * else 2; only the closest are kept),
+ * found by the trigrams of its start and ranked by that distance, then by
+ * frequency ("iphn" and "headphnes" complete to "iphone" and
+ * "headphones"). */
+static size_t suggest_candidates(struct senv *c, const char *last, struct cand *out, int fuzzy)
+{
+	struct buf b, k;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t n = strlen(last), nc = 0;
+	struct cand all[64];
+	size_t nall = 0;
+	int maxd = n <= 5 ? 1 : 2;
+
+	if (n < 2 || (fuzzy && (n < 4 || n > SEARCH_MAX_WORD)))
+		return 0;
+	buf_init(&b, c->a, 256);
+	buf_init(&k, c->a, 128);
+	buf_puts(&b, "SELECT keyword, top, freq FROM suggest WHERE MATCH(");
+	if (!fuzzy) {
+		buf_puts(&k, "@keyword_f ");
+		search_escape_match(&k, last, n);
+		buf_putc(&k, '*');
+		search_quote(&b, k.p, k.len);
+		buf_printf(&b, ") ORDER BY freq DESC LIMIT %d", SUGGEST_CANDS);
+	} else {
+		struct buf t;
+
+		for (const char *p = last; *p; p++)
+			if ((unsigned char)*p >= 0x80 || isdigit((unsigned char)*p))
+				return 0;	/* model numbers and other scripts: as typed */
+		/* The trigrams of the start: "__i _ip iph phn" for "iphn". */
+		buf_init(&t, c->a, 128);
+		search_trigrams(&t, last);
+		t.len = n * 4 - 1;
+		t.p[t.len] = '\0';
+		buf_putc(&k, '"');
+		search_escape_match(&k, t.p, t.len);
+		buf_printf(&k, "\"/%d", n >= 7 ? 3 : n >= 5 ? 2 : 1);
+		search_quote(&b, k.p, k.len);
+		buf_printf(&b, ") AND len >= %lld ORDER BY WEIGHT() DESC, freq DESC LIMIT 64 "
+			   "OPTION ranker = wordcount", (long long)n - maxd);
+	}
+	if (sx_query(b.p, b.len) || !(r = sx_result(c->a, 1))) {
+		sx_drain();
+		return 0;
+	}
+	while ((row = mysql_fetch_row(r)) && nall < 64) {
+		struct cand *x = &all[nall];
+		int d = 0;
+
+		if (!row[0])
+			continue;
+		if (fuzzy) {
+			/* The distance from what is typed to the keyword's
+			 * start of about its length. */
+			size_t kl = strlen(row[0]);
+			char pre[SEARCH_MAX_WORD + 8];
+
+			d = maxd + 1;
+			for (size_t l = n > (size_t)maxd ? n - (size_t)maxd : 1; l <= n + (size_t)maxd && l <= kl &&
+			     l < sizeof(pre); l++) {
+				int dl;
+
+				memcpy(pre, row[0], l);
+				pre[l] = '\0';
+				if ((dl = search_edit_distance(last, pre, maxd)) < d)
+					d = dl;
+			}
+			if (d > maxd)
+				continue;
+		}
+		x->word = arena_strdup(c->a, row[0]);
+		x->freq = num(row[2]);
+		x->dist = d;
+		top_parse(&x->top, row[1]);
+		nall++;
+	}
+	sx_drain();
+	if (fuzzy && nall)
+		qsort(all, nall, sizeof(all[0]), cand_order);
+	/* Fuzzy: only the closest ("mascr" is mascara, not master). */
+	for (size_t i = 0; i < nall && nc < SUGGEST_CANDS && all[i].dist == all[0].dist; i++)
+		out[nc++] = all[i];
+	return nc;
+}
+
+/* Keeps in cs only the completions whose search (the words before, then
+ * the completion) finds a product: a keyword can outlive its products (the
+ * suggestion index keeps words until the next reindex), and two words can
+ * each be in the catalog but never together. One batch, each statement
+ * stopping at its first match. -1 when searchd did not answer (cs kept as
+ * it was: an outage is not "no results"). */
+static int completions_check(struct senv *c, char **words, size_t nw, struct cand *cs, size_t *nc)
+{
+	const char *index;
+	struct buf b;
+	size_t kept = 0;
+	int ok[SUGGEST_CANDS] = {0};
+
+	if (!*nc)
+		return 0;
+	if (active_index(&index))
+		return -1;
+	buf_init(&b, c->a, 256 * *nc);
+	for (size_t k = 0; k < *nc; k++) {
+		struct search_query q = {0};
+
+		for (size_t i = 0; i + 1 < nw; i++)
+			q.words[q.nwords++] = words[i];
+		q.words[q.nwords++] = (char *)cs[k].word;
+		buf_printf(&b, "%sSELECT id FROM %s", k ? "; " : "", index);
+		put_where(&b, &q, 0);
+		buf_puts(&b, " LIMIT 1 OPTION ranker = none, cutoff = 1");
+	}
+	if (b.oom || sx_query(b.p, b.len))
+		return -1;
+	for (size_t k = 0; k < *nc; k++) {
+		MYSQL_RES *r = sx_result(c->a, k == 0);
+
+		if (!r) {
+			sx_drain();
+			return -1;
+		}
+		ok[k] = mysql_num_rows(r) > 0;
+	}
+	sx_drain();
+	for (size_t k = 0; k < *nc; k++)
+		if (ok[k])
+			cs[kept++] = cs[k];
+	*nc = kept;
+	return 0;
+}
+
 void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
 		    struct search_suggestions *out)
 {
@@ -1807,39 +2074,55 @@ void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *t
 	if (!nw)
 		return;
 	/* Completions: catalog keywords starting with the last word, by
-	 * frequency, put after the words before it; with each, its
-	 * best-selling products. */
+	 * frequency (else, a typo in it, the keywords whose start is close to
+	 * it), put after the words before it, each kept only when the search
+	 * it leads to finds something; with each, its best-selling products. */
 	{
-		struct buf b, pre;
-		MYSQL_RES *r;
-		MYSQL_ROW row;
-		const char *last = words[nw - 1];
+		struct cand cs[SUGGEST_CANDS];
+		size_t nc = suggest_candidates(c, words[nw - 1], cs, 0);
+		int tries = 0;
 
-		buf_init(&pre, c->a, 64);
-		for (size_t i = 0; i + 1 < nw; i++)
-			buf_printf(&pre, "%s ", words[i]);
-		buf_init(&b, c->a, 256);
-		buf_puts(&b, "SELECT keyword, top FROM suggest WHERE MATCH(");
-		{
-			struct buf k;
-
-			buf_init(&k, c->a, 64);
-			buf_puts(&k, "@keyword_f ");
-			search_escape_match(&k, last, strlen(last));
-			buf_putc(&k, '*');
-			search_quote(&b, k.p, k.len);
+		if (!completions_check(c, words, nw, cs, &nc) && !nc && strlen(words[nw - 1]) >= 4) {
+			nc = suggest_candidates(c, words[nw - 1], cs, 1);
+			tries = 1;
+			completions_check(c, words, nw, cs, &nc);
 		}
-		buf_puts(&b, ") ORDER BY freq DESC LIMIT 8");
-		if (strlen(last) >= 2 && !sx_query(b.p, b.len) && (r = sx_result(c->a, 1))) {
-			while ((row = mysql_fetch_row(r)) && nlists < 8)
-				if (row[0]) {
-					out->completions[out->ncompletions++] = arena_printf(c->a, "%s%s", pre.p, row[0]);
-					alts[nlists] = arena_strdup(c->a, row[0]);
-					top_parse(&lists[nlists++], row[1]);
+		if (!nc && nw > 1) {
+			/* The earlier words may hold the typo: corrected,
+			 * then the last word's completions once more. */
+			int changed = 0;
+
+			for (size_t i = 0; i + 1 < nw; i++) {
+				const char *w = correct_word(c->a, words[i]);
+
+				if (w) {
+					words[i] = (char *)w;
+					changed = 1;
 				}
-			sx_drain();
+			}
+			if (changed) {
+				nc = suggest_candidates(c, words[nw - 1], cs, 0);
+				completions_check(c, words, nw, cs, &nc);
+				if (!nc && !tries && strlen(words[nw - 1]) >= 4) {
+					nc = suggest_candidates(c, words[nw - 1], cs, 1);
+					completions_check(c, words, nw, cs, &nc);
+				}
+			}
+		}
+		for (size_t k = 0; k < nc && nlists < 8; k++) {
+			struct buf pre;
+
+			buf_init(&pre, c->a, 64);
+			for (size_t i = 0; i + 1 < nw; i++)
+				buf_printf(&pre, "%s ", words[i]);
+			buf_puts(&pre, cs[k].word);
+			out->completions[out->ncompletions++] = pre.p;
+			alts[nlists] = (char *)cs[k].word;
+			lists[nlists++] = cs[k].top;
 		}
 	}
+	if (!nlists)
+		return;	/* nothing the shopper types can be found: no products either */
 	if (nw == 1) {
 		/* One word: the completions index answers; no search of the
 		 * products at all. */

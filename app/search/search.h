@@ -189,7 +189,10 @@ struct search_result {
 	struct search_facets facets;	/* with q.facets, unless degraded */
 	int64_t total;
 	int64_t next_offset;	/* the next page's offset; 0: no next page */
-	const char *corrected;	/* the words actually searched, when corrected */
+	const char *corrected;	/* the words actually searched, when corrected
+				 * or (partial) when only some of them match */
+	int partial;		/* no product matches all the words: these are
+				 * the best matches of the most of them */
 	int64_t matched;	/* > 0: the words match with fewer filters; 0: they
 				 * match nothing; -1: not known */
 	int degraded;		/* answered by MariaDB: no facets, simpler ranking */
@@ -197,7 +200,8 @@ struct search_result {
 
 /* Runs q (q->offset and q->limit set; q->limit + q->offset at most
  * SEARCH_MAX_MATCHES): from searchd, with a spelling correction when the
- * words find nothing, else from MariaDB (degraded). */
+ * words find nothing, then (several words still finding nothing) the
+ * products matching the most of them; else from MariaDB (degraded). */
 enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
 		    struct search_result *r);
 

@@ -53,6 +53,7 @@ struct search {
 	int64_t total;
 	const char *next;
 	const char *corrected;	/* the query actually run, when corrected */
+	int partial;		/* corrected: only some of the words match */
 	int degraded;
 };
 
@@ -224,6 +225,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 	s->facets = r.q.facets ? facets_json(&r) : NULL;
 	s->total = r.total;
 	s->corrected = r.corrected;
+	s->partial = r.partial;
 	s->degraded = r.degraded;
 	s->next = NULL;
 	if (r.next_offset)
@@ -289,6 +291,7 @@ enum err h_api_search_items(struct ctx *c)
 	json_object_set_new(m, "total", json_integer(s.total));
 	json_object_set_new(m, "nextCursor", s.next ? json_string(s.next) : json_null());
 	json_object_set_new(m, "correctedTerm", s.corrected ? json_string(s.corrected) : json_null());
+	json_object_set_new(m, "partialMatch", json_boolean(s.partial));
 	json_object_set_new(m, "degraded", json_boolean(s.degraded));
 	return E_OK;
 }
