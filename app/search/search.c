@@ -1624,33 +1624,24 @@ static void add_photos(struct senv *c, struct search_item *items, size_t nitems)
 				items[i].photo = db_cell(r, k, 1);
 }
 
-/* How many products the words of q in each mask (bit i: q->words[i]) match
- * with q's filters: one batch of counts, no ranking. counts[k] is -1 when
- * searchd gave no answer. */
+/* How many products each of the n queries finds (words and filters), in
+ * one batch, no ranking. counts[k] is -1 when searchd gave no answer. */
 #define PARTIAL_BATCH 16
-static enum err count_word_sets(struct senv *c, const struct search_query *q, const unsigned *masks, size_t n,
-				int64_t *counts)
+static enum err count_queries(struct senv *c, const struct search_query *qs, size_t n, int64_t *counts)
 {
 	const char *index;
 	struct buf b;
 	enum err e;
 
+	for (size_t k = 0; k < n; k++)
+		counts[k] = -1;
 	if ((e = active_index(&index)))
 		return e;
 	buf_init(&b, c->a, 256 * n);
 	for (size_t k = 0; k < n; k++) {
-		struct search_query t = *q;
-
-		t.nwords = 0;
-		t.nalts = 0;
-		t.prefix = 0;
-		for (size_t i = 0; i < q->nwords; i++)
-			if (masks[k] & 1u << i)
-				t.words[t.nwords++] = q->words[i];
 		buf_printf(&b, "%sSELECT COUNT(*) AS n FROM %s", k ? "; " : "", index);
-		put_where(&b, &t, 0);
+		put_where(&b, &qs[k], 0);
 		buf_puts(&b, " OPTION ranker = none");
-		counts[k] = -1;
 	}
 	if (b.oom)
 		return E_NOMEM;
@@ -1666,6 +1657,32 @@ static enum err count_word_sets(struct senv *c, const struct search_query *q, co
 	}
 	sx_drain();
 	return E_OK;
+}
+
+/* q with only the words in mask (bit i: q->words[i]). */
+static struct search_query words_of(const struct search_query *q, unsigned mask)
+{
+	struct search_query t = *q;
+
+	t.nwords = 0;
+	t.nalts = 0;
+	t.prefix = 0;
+	t.lean = 0;
+	for (size_t i = 0; i < q->nwords; i++)
+		if (mask & 1u << i)
+			t.words[t.nwords++] = q->words[i];
+	return t;
+}
+
+/* How many products the words of q in each mask match with q's filters. */
+static enum err count_word_sets(struct senv *c, const struct search_query *q, const unsigned *masks, size_t n,
+				int64_t *counts)
+{
+	struct search_query qs[PARTIAL_BATCH];
+
+	for (size_t k = 0; k < n && k < PARTIAL_BATCH; k++)
+		qs[k] = words_of(q, masks[k]);
+	return count_queries(c, qs, n < PARTIAL_BATCH ? n : PARTIAL_BATCH, counts);
 }
 
 /* Several words that match nothing together: the largest set of them that
@@ -2150,6 +2167,120 @@ void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *t
 			out->products[out->nproducts++] = (struct search_suggest_product){ s.items[i].id,
 				s.items[i].title ? s.items[i].title : "", s.items[i].slug ? s.items[i].slug : "",
 				s.items[i].price, NULL };
+}
+
+/* ---- a search that found nothing ---- */
+
+/* Catalog words close to w (trigrams, then edit distance: 1 for words of 3
+ * or 4 letters, else 2), the closest and most frequent first, w itself
+ * left out. */
+static size_t word_candidates(struct arena *a, const char *w, const char **out, size_t max)
+{
+	struct buf b, t, m;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t n = strlen(w), nall = 0, nc = 0;
+	int maxd = n <= 4 ? 1 : 2;
+	struct cand all[40];
+
+	if (n < 3 || n > SEARCH_MAX_WORD)
+		return 0;
+	for (const char *p = w; *p; p++)
+		if ((unsigned char)*p >= 0x80 || isdigit((unsigned char)*p))
+			return 0;
+	buf_init(&t, a, 128);
+	search_trigrams(&t, w);
+	buf_init(&m, a, 160);
+	buf_putc(&m, '"');
+	search_escape_match(&m, t.p, t.len);
+	buf_printf(&m, "\"/%d", n >= 6 ? 2 : 1);
+	buf_init(&b, a, 512);
+	buf_puts(&b, "SELECT keyword, freq FROM suggest WHERE MATCH(");
+	search_quote(&b, m.p, m.len);
+	buf_printf(&b, ") AND len >= %lld AND len <= %lld ORDER BY WEIGHT() DESC, freq DESC LIMIT 40 "
+		   "OPTION ranker = wordcount", (long long)n - maxd, (long long)n + maxd);
+	if (sx_query(b.p, b.len) || !(r = sx_result(a, 1))) {
+		sx_drain();
+		return 0;
+	}
+	while ((row = mysql_fetch_row(r)) && nall < 40) {
+		int d;
+
+		if (!row[0] || !strcmp(row[0], w) || (d = search_edit_distance(w, row[0], maxd)) > maxd)
+			continue;
+		all[nall++] = (struct cand){ arena_strdup(a, row[0]), num(row[1]), d, { {0}, {0}, 0 } };
+	}
+	sx_drain();
+	if (nall)
+		qsort(all, nall, sizeof(all[0]), cand_order);
+	for (size_t i = 0; i < nall && nc < max; i++)
+		out[nc++] = all[i].word;
+	return nc;
+}
+
+void search_help(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		 struct search_help *out)
+{
+	struct senv env = { db, kv, a }, *c = &env;
+	struct search_query qs[PARTIAL_BATCH];
+	const char *texts[PARTIAL_BATCH];
+	int64_t counts[PARTIAL_BATCH];
+	size_t n = 0, unf = PARTIAL_BATCH;
+
+	memset(out, 0, sizeof(*out));
+	/* Spellings: each word replaced by a close catalog word, kept when
+	 * the search then finds something. */
+	for (size_t i = 0; i < q->nwords && n + 1 < PARTIAL_BATCH; i++) {
+		const char *alt[3];
+		size_t na = word_candidates(a, q->words[i], alt, 3);
+
+		for (size_t k = 0; k < na && n + 1 < PARTIAL_BATCH; k++) {
+			struct buf b;
+
+			qs[n] = words_of(q, ~0u);
+			qs[n].words[i] = (char *)alt[k];
+			buf_init(&b, a, 64);
+			for (size_t j = 0; j < qs[n].nwords; j++)
+				buf_printf(&b, "%s%s", j ? " " : "", qs[n].words[j]);
+			texts[n++] = b.p;
+		}
+	}
+	/* The words without the filters. */
+	if (q->nwords && (q->category > 0 || q->brand || q->has_min || q->has_max || q->min_rating || q->in_stock)) {
+		qs[n] = words_of(q, ~0u);
+		qs[n].category = 0;
+		qs[n].brand = NULL;
+		qs[n].has_min = qs[n].has_max = 0;
+		qs[n].min_rating = 0;
+		qs[n].in_stock = 0;
+		unf = n++;
+	}
+	if (n && !count_queries(c, qs, n, counts)) {
+		for (size_t k = 0; k < n; k++) {
+			size_t at;
+
+			if (k == unf) {
+				out->unfiltered = counts[k] > 0 ? counts[k] : 0;
+				continue;
+			}
+			if (counts[k] <= 0)
+				continue;
+			/* The most products first. */
+			for (at = out->nspelling; at > 0 && out->spelling_count[at - 1] < counts[k]; at--)
+				;
+			if (at >= SEARCH_HELP_SPELLINGS)
+				continue;
+			for (size_t j = out->nspelling < SEARCH_HELP_SPELLINGS ? out->nspelling :
+			     SEARCH_HELP_SPELLINGS - 1; j > at; j--) {
+				out->spelling[j] = out->spelling[j - 1];
+				out->spelling_count[j] = out->spelling_count[j - 1];
+			}
+			out->spelling[at] = texts[k];
+			out->spelling_count[at] = counts[k];
+			if (out->nspelling < SEARCH_HELP_SPELLINGS)
+				out->nspelling++;
+		}
+	}
 }
 
 /* ---- writing the index ---- */

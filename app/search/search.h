@@ -224,4 +224,18 @@ struct search_suggestions {
 void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
 		    struct search_suggestions *out);
 
+/* What a search that found nothing offers instead: the shopper's words
+ * with one of them replaced by a close catalog word, each finding products
+ * (the most first); how many products the words find without the filters
+ * (0 when there are none or no filters were set). */
+#define SEARCH_HELP_SPELLINGS 3
+struct search_help {
+	const char *spelling[SEARCH_HELP_SPELLINGS];
+	int64_t spelling_count[SEARCH_HELP_SPELLINGS];
+	size_t nspelling;
+	int64_t unfiltered;
+};
+void search_help(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		 struct search_help *out);
+
 #endif
