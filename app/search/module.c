@@ -19,7 +19,7 @@ static const char *const search_names[] = {
 	"reviewCount", "stockStatus", "stockLabel", "snippet", "firstUrl", "nextUrl", "currency",
 	"degraded", "facets", "id", "inStock", "max", "min", "nextCursor", "parent", "rating",
 	"sku", "snippetText", "stock", "searchQuery", "partial", "filterCount", "noResults",
-	"spellings", "text", "unfiltered", "departments", "popular", NULL
+	"spellings", "text", "unfiltered", "departments", "popular", "totalText", "countText", NULL
 };
 
 static const struct tmpl_page search_pages[] = {

@@ -411,6 +411,12 @@ static void facet_links(struct ctx *c, const struct search *s, json_t *m)
 			json_object_get(f, "inStock"), "url", search_url(c, &u, text), "selected", s->q.in_stock));
 }
 
+/* "1 product", "2 products". */
+static const char *products_text(struct arena *a, int64_t n)
+{
+	return arena_printf(a, "%lld product%s", (long long)n, n == 1 ? "" : "s");
+}
+
 /* A search that found nothing: other spellings that find products, the
  * words without the filters, the departments and the top-rated products. */
 static void no_results(struct ctx *c, const struct search *s, json_t *m)
@@ -427,8 +433,9 @@ static void no_results(struct ctx *c, const struct search *s, json_t *m)
 	for (size_t i = 0; i < h.nspelling; i++) {
 		u = *s;
 		u.cursor = NULL;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "text", h.spelling[i], "url",
-			search_url(c, &u, h.spelling[i]), "count", (json_int_t)h.spelling_count[i]));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s}", "text", h.spelling[i], "url",
+			search_url(c, &u, h.spelling[i]), "count", (json_int_t)h.spelling_count[i], "countText",
+			products_text(c->a, h.spelling_count[i])));
 	}
 	json_object_set_new(m, "spellings", arr);
 	if (h.unfiltered > 0) {
@@ -440,8 +447,8 @@ static void no_results(struct ctx *c, const struct search *s, json_t *m)
 		u.q.has_min = u.q.has_max = 0;
 		u.q.min_rating = 0;
 		u.q.in_stock = 0;
-		json_object_set_new(m, "unfiltered", json_pack("{s:I, s:s}", "count", (json_int_t)h.unfiltered,
-			"url", search_url(c, &u, s->text)));
+		json_object_set_new(m, "unfiltered", json_pack("{s:I, s:s, s:s}", "count", (json_int_t)h.unfiltered,
+			"url", search_url(c, &u, s->text), "countText", products_text(c->a, h.unfiltered)));
 	}
 	arr = json_array();
 	if (!catalog_categories_load(c->db, c->a) && (cs = catalog_categories()))
@@ -525,6 +532,7 @@ enum err h_search(struct ctx *c)
 	json_object_set_new(m, "partial", json_boolean(s.partial));
 	json_object_set_new(m, "term", json_string(text));
 	json_object_set_new(m, "total", json_integer(s.total));
+	json_object_set_new(m, "totalText", json_string(products_text(c->a, s.total)));
 	{
 		size_t i;
 		json_t *it, *sn;
