@@ -133,6 +133,8 @@ enum err h_robots(struct ctx *c)
 static const char *const layout_names[] = {
 	"site", "nav", "css", "js", "year", "pageTitle", "notice", "user", "name", "csrf",
 	"cartCount", "content", "canonical", "metaDescription",
+	/* the header's search box keeps the words on search pages (h_search) */
+	"searchQuery",
 	/* site.nav[]: a category with its children */
 	"id", "slug", "url", "productCount", "parent", "children",
 	NULL

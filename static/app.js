@@ -70,3 +70,12 @@
     document.addEventListener('click', function (e) { if (!input.parentNode.contains(e.target)) close(); });
   });
 })();
+
+// Search filters (H5): the "Filters" disclosure (details.filters) starts
+// open where there is room beside the results, and stays one tap away on
+// phones. Without this script it starts closed and opens on a click.
+(function () {
+  'use strict';
+  if (!window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
+  document.querySelectorAll('details.filters').forEach(function (d) { d.open = true; });
+})();

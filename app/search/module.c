@@ -18,7 +18,8 @@ static const char *const search_names[] = {
 	"stockFacet", "filters", "items", "image", "title", "brand", "price", "ratingText",
 	"reviewCount", "stockStatus", "stockLabel", "snippet", "firstUrl", "nextUrl", "currency",
 	"degraded", "facets", "id", "inStock", "max", "min", "nextCursor", "parent", "rating",
-	"sku", "snippetText", "stock", NULL
+	"sku", "snippetText", "stock", "searchQuery", "partial", "filterCount", "noResults",
+	"spellings", "text", "unfiltered", "departments", "popular", "totalText", "countText", NULL
 };
 
 static const struct tmpl_page search_pages[] = {

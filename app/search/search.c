@@ -158,6 +158,119 @@ static const struct search_use uses[] = {
 /* "REPLACE INTO %s (id, <the columns>) VALUES ", made by search_init. */
 static char doc_insert[1024];
 
+/* ---- synonyms (data/search/synonyms.txt), applied to the query ----
+ *
+ * A query word with synonyms becomes "(word | synonym ...)" inside MATCH(),
+ * so searchd stems every alternative as it stemmed the documents: "phone"
+ * finds the smartphones and "television" the TV. (Sphinx wordforms did this
+ * in the index, but a wordform's target is never stemmed, so "phone >
+ * smartphone" matched the unstemmed token "smartphone" that no document
+ * has.) Words are compared without a plural "s", so "phones" finds what
+ * "phone" finds. */
+#define SYN_MAX 512
+#define SYN_ALTS 4
+static struct syn {
+	char from[SEARCH_MAX_WORD + 1], to[SEARCH_MAX_WORD + 1];
+} syns[SYN_MAX];
+static size_t nsyns;
+
+/* The word as synonyms compare it: without a plural "s" (not "ss"). */
+static void syn_key(const char *w, char *out)
+{
+	size_t n = strlen(w);
+
+	if (n > SEARCH_MAX_WORD)
+		n = SEARCH_MAX_WORD;
+	memcpy(out, w, n);
+	out[n] = '\0';
+	if (n > 3 && out[n - 1] == 's' && out[n - 2] != 's')
+		out[n - 1] = '\0';
+}
+
+static void syn_add(const char *from, const char *to)
+{
+	char a[SEARCH_MAX_WORD + 1], b[SEARCH_MAX_WORD + 1];
+
+	syn_key(from, a);
+	syn_key(to, b);
+	if (!strcmp(a, b) || nsyns >= SYN_MAX)
+		return;
+	for (size_t i = 0; i < nsyns; i++)
+		if (!strcmp(syns[i].from, a) && !strcmp(syns[i].to, to))
+			return;
+	snprintf(syns[nsyns].from, sizeof(syns[nsyns].from), "%s", a);
+	snprintf(syns[nsyns].to, sizeof(syns[nsyns].to), "%s", to);
+	nsyns++;
+}
+
+size_t search_synonyms_load(const char *text)
+{
+	nsyns = 0;
+	while (text && *text) {
+		size_t len = strcspn(text, "\n");
+		char line[512], store[512 + SEARCH_MAX_WORDS];
+		char *words[SEARCH_MAX_WORDS];
+		const char *op;
+		size_t nl, nr;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), text);
+		text += len + (text[len] == '\n');
+		if (line[strspn(line, " \t")] == '#')
+			continue;
+		/* "a > b c": a finds b and c too; "a = b = c": each finds the others. */
+		if ((op = strchr(line, '>'))) {
+			char *right[SEARCH_MAX_WORDS], rstore[512 + SEARCH_MAX_WORDS];
+
+			nl = search_words(line, (size_t)(op - line), store, words);
+			nr = search_words(op + 1, strlen(op + 1), rstore, right);
+			for (size_t i = 0; i < nl; i++)
+				for (size_t k = 0; k < nr; k++)
+					syn_add(words[i], right[k]);
+		} else if (strchr(line, '=')) {
+			nl = search_words(line, strlen(line), store, words);
+			for (size_t i = 0; i < nl; i++)
+				for (size_t k = 0; k < nl; k++)
+					if (i != k)
+						syn_add(words[i], words[k]);
+		}
+	}
+	return nsyns;
+}
+
+size_t search_synonyms(const char *word, const char **out, size_t max)
+{
+	char k[SEARCH_MAX_WORD + 1];
+	size_t n = 0;
+
+	syn_key(word, k);
+	for (size_t i = 0; i < nsyns && n < max; i++)
+		if (!strcmp(syns[i].from, k))
+			out[n++] = syns[i].to;
+	return n;
+}
+
+static void synonyms_read(void)
+{
+	char path[4096];
+	FILE *f;
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/data/search/synonyms.txt", config.root ? config.root : ".");
+	if (!(f = fopen(path, "r"))) {
+		log_warn("search: no synonyms (%s: %s)", path, strerror(errno));
+		return;
+	}
+	buf_init(&b, NULL, 4096);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(&b, chunk, n);
+	fclose(f);
+	if (!b.oom && b.p)
+		search_synonyms_load(b.p);
+	buf_free(&b);
+}
+
 /* ---- configuration and the SphinxQL connection ---- */
 
 static struct {
@@ -194,6 +307,7 @@ void search_init(void)
 	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
+	synonyms_read();
 }
 
 /* One connection per process, made on first use (after fork). down_until
@@ -490,9 +604,26 @@ static void put_match(struct buf *b, const struct search_query *q, const char *f
 			buf_putc(&t, ')');
 			continue;
 		}
-		search_escape_match(&t, w, strlen(w));
-		if (q->prefix && i + 1 == nwords && strlen(w) >= 2)
-			buf_putc(&t, '*');
+		if (q->prefix && i + 1 == nwords) {
+			search_escape_match(&t, w, strlen(w));
+			if (strlen(w) >= 2)
+				buf_putc(&t, '*');
+			continue;
+		}
+		{
+			const char *alt[SYN_ALTS];
+			size_t na = search_synonyms(w, alt, SYN_ALTS);
+
+			if (na)
+				buf_putc(&t, '(');
+			search_escape_match(&t, w, strlen(w));
+			for (size_t k = 0; k < na; k++) {
+				buf_puts(&t, " | ");
+				search_escape_match(&t, alt[k], strlen(alt[k]));
+			}
+			if (na)
+				buf_putc(&t, ')');
+		}
 	}
 	if (brand_in_match(brand)) {
 		buf_puts(&t, nwords ? " @brand \"^" : "@brand \"^");
@@ -1493,6 +1624,112 @@ static void add_photos(struct senv *c, struct search_item *items, size_t nitems)
 				items[i].photo = db_cell(r, k, 1);
 }
 
+/* How many products each of the n queries finds (words and filters), in
+ * one batch, no ranking. counts[k] is -1 when searchd gave no answer. */
+#define PARTIAL_BATCH 16
+static enum err count_queries(struct senv *c, const struct search_query *qs, size_t n, int64_t *counts)
+{
+	const char *index;
+	struct buf b;
+	enum err e;
+
+	for (size_t k = 0; k < n; k++)
+		counts[k] = -1;
+	if ((e = active_index(&index)))
+		return e;
+	buf_init(&b, c->a, 256 * n);
+	for (size_t k = 0; k < n; k++) {
+		buf_printf(&b, "%sSELECT COUNT(*) AS n FROM %s", k ? "; " : "", index);
+		put_where(&b, &qs[k], 0);
+		buf_puts(&b, " OPTION ranker = none");
+	}
+	if (b.oom)
+		return E_NOMEM;
+	if ((e = sx_query(b.p, b.len)))
+		return e;
+	for (size_t k = 0; k < n; k++) {
+		MYSQL_RES *r = sx_result(c->a, k == 0);
+		MYSQL_ROW row;
+
+		if (!r)
+			break;
+		counts[k] = (row = mysql_fetch_row(r)) && row[0] ? num(row[0]) : 0;
+	}
+	sx_drain();
+	return E_OK;
+}
+
+/* q with only the words in mask (bit i: q->words[i]). */
+static struct search_query words_of(const struct search_query *q, unsigned mask)
+{
+	struct search_query t = *q;
+
+	t.nwords = 0;
+	t.nalts = 0;
+	t.prefix = 0;
+	t.lean = 0;
+	for (size_t i = 0; i < q->nwords; i++)
+		if (mask & 1u << i)
+			t.words[t.nwords++] = q->words[i];
+	return t;
+}
+
+/* How many products the words of q in each mask match with q's filters. */
+static enum err count_word_sets(struct senv *c, const struct search_query *q, const unsigned *masks, size_t n,
+				int64_t *counts)
+{
+	struct search_query qs[PARTIAL_BATCH];
+
+	for (size_t k = 0; k < n && k < PARTIAL_BATCH; k++)
+		qs[k] = words_of(q, masks[k]);
+	return count_queries(c, qs, n < PARTIAL_BATCH ? n : PARTIAL_BATCH, counts);
+}
+
+/* Several words that match nothing together: the largest set of them that
+ * matches something (with the shopper's filters), the one matching the
+ * most products among sets of that size. Words matching nothing alone go
+ * first; at most PARTIAL_BATCH sets of one size are tried (a batch, one
+ * round trip each size). 0 when no set matches. */
+static unsigned partial_words(struct senv *c, const struct search_query *q)
+{
+	unsigned masks[PARTIAL_BATCH], keep = 0, best = 0;
+	int64_t counts[PARTIAL_BATCH], best_n = 0;
+	size_t n = q->nwords, k;
+
+	if (n < 2 || n > SEARCH_MAX_WORDS)
+		return 0;
+	for (k = 0; k < n; k++)
+		masks[k] = 1u << k;
+	if (count_word_sets(c, q, masks, n, counts))
+		return 0;
+	for (k = 0; k < n; k++)
+		if (counts[k] > 0) {
+			keep |= 1u << k;
+			if (counts[k] > best_n) {
+				best_n = counts[k];
+				best = 1u << k;
+			}
+		}
+	for (int size = __builtin_popcount(keep) - (keep == (1u << n) - 1); size >= 2; size--) {
+		size_t m = 0;
+
+		for (unsigned mask = 1; mask < 1u << n && m < PARTIAL_BATCH; mask++)
+			if ((mask & keep) == mask && __builtin_popcount(mask) == size)
+				masks[m++] = mask;
+		if (count_word_sets(c, q, masks, m, counts))
+			return 0;
+		best_n = 0;
+		for (k = 0; k < m; k++)
+			if (counts[k] > best_n) {
+				best_n = counts[k];
+				best = masks[k];
+			}
+		if (best_n > 0)
+			return best;
+	}
+	return best;
+}
+
 static enum err run_search(struct senv *c, struct search_result *s)
 {
 	enum err e = run_sphinx(c, s);
@@ -1522,6 +1759,31 @@ static enum err run_search(struct senv *c, struct search_result *s)
 				buf_printf(&b, "%s%s", i ? " " : "", t.q.words[i]);
 			t.corrected = b.p;
 			*s = t;
+		} else if (s->q.nwords >= 2) {
+			/* Still nothing: the products matching the most of the
+			 * words (each corrected where it could be), and the page
+			 * says which words those are. */
+			unsigned mask = partial_words(c, &t.q);
+
+			if (mask) {
+				struct buf b;
+				size_t nw = 0;
+
+				buf_init(&b, c->a, 64);
+				for (size_t i = 0; i < t.q.nwords; i++)
+					if (mask & 1u << i) {
+						buf_printf(&b, "%s%s", nw ? " " : "", t.q.words[i]);
+						t.q.words[nw++] = t.q.words[i];
+					}
+				t.q.nwords = nw;
+				t.items = NULL;
+				t.nitems = 0;
+				if (run_sphinx(c, &t) == E_OK && t.total > 0) {
+					t.corrected = b.p;
+					t.partial = 1;
+					*s = t;
+				}
+			}
 		}
 	}
 	if (e == E_UNAVAIL || e == E_DB) {
@@ -1660,6 +1922,159 @@ static void suggest_top_products(struct senv *c, struct top *lists, size_t nlist
 
 _Static_assert(TOPN == SEARCH_SUGGEST_PRODUCTS, "a completion's products fill the suggestions");
 
+/* A keyword completing what is typed, with its best-selling products. */
+#define SUGGEST_CANDS SEARCH_SUGGEST_MAX
+struct cand {
+	const char *word;
+	int64_t freq;
+	int dist;
+	struct top top;
+};
+
+static int cand_order(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->dist != y->dist ? x->dist - y->dist : (x->freq < y->freq) - (x->freq > y->freq);
+}
+
+/* The keywords of the suggestion index completing the word being typed:
+ * those starting with it, the most frequent first; or, fuzzy, those whose
+ * start is within an edit or two of it (from 4 letters typed: 1 up to 5,
+ * else 2; only the closest are kept),
+ * found by the trigrams of its start and ranked by that distance, then by
+ * frequency ("iphn" and "headphnes" complete to "iphone" and
+ * "headphones"). */
+static size_t suggest_candidates(struct senv *c, const char *last, struct cand *out, int fuzzy)
+{
+	struct buf b, k;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t n = strlen(last), nc = 0;
+	struct cand all[64];
+	size_t nall = 0;
+	int maxd = n <= 5 ? 1 : 2;
+
+	if (n < 2 || (fuzzy && (n < 4 || n > SEARCH_MAX_WORD)))
+		return 0;
+	buf_init(&b, c->a, 256);
+	buf_init(&k, c->a, 128);
+	buf_puts(&b, "SELECT keyword, top, freq FROM suggest WHERE MATCH(");
+	if (!fuzzy) {
+		buf_puts(&k, "@keyword_f ");
+		search_escape_match(&k, last, n);
+		buf_putc(&k, '*');
+		search_quote(&b, k.p, k.len);
+		buf_printf(&b, ") ORDER BY freq DESC LIMIT %d", SUGGEST_CANDS);
+	} else {
+		struct buf t;
+
+		for (const char *p = last; *p; p++)
+			if ((unsigned char)*p >= 0x80 || isdigit((unsigned char)*p))
+				return 0;	/* model numbers and other scripts: as typed */
+		/* The trigrams of the start: "__i _ip iph phn" for "iphn". */
+		buf_init(&t, c->a, 128);
+		search_trigrams(&t, last);
+		t.len = n * 4 - 1;
+		t.p[t.len] = '\0';
+		buf_putc(&k, '"');
+		search_escape_match(&k, t.p, t.len);
+		buf_printf(&k, "\"/%d", n >= 7 ? 3 : n >= 5 ? 2 : 1);
+		search_quote(&b, k.p, k.len);
+		buf_printf(&b, ") AND len >= %lld ORDER BY WEIGHT() DESC, freq DESC LIMIT 64 "
+			   "OPTION ranker = wordcount", (long long)n - maxd);
+	}
+	if (sx_query(b.p, b.len) || !(r = sx_result(c->a, 1))) {
+		sx_drain();
+		return 0;
+	}
+	while ((row = mysql_fetch_row(r)) && nall < 64) {
+		struct cand *x = &all[nall];
+		int d = 0;
+
+		if (!row[0])
+			continue;
+		if (fuzzy) {
+			/* The distance from what is typed to the keyword's
+			 * start of about its length. */
+			size_t kl = strlen(row[0]);
+			char pre[SEARCH_MAX_WORD + 8];
+
+			d = maxd + 1;
+			for (size_t l = n > (size_t)maxd ? n - (size_t)maxd : 1; l <= n + (size_t)maxd && l <= kl &&
+			     l < sizeof(pre); l++) {
+				int dl;
+
+				memcpy(pre, row[0], l);
+				pre[l] = '\0';
+				if ((dl = search_edit_distance(last, pre, maxd)) < d)
+					d = dl;
+			}
+			if (d > maxd)
+				continue;
+		}
+		x->word = arena_strdup(c->a, row[0]);
+		x->freq = num(row[2]);
+		x->dist = d;
+		top_parse(&x->top, row[1]);
+		nall++;
+	}
+	sx_drain();
+	if (fuzzy && nall)
+		qsort(all, nall, sizeof(all[0]), cand_order);
+	/* Fuzzy: only the closest ("mascr" is mascara, not master). */
+	for (size_t i = 0; i < nall && nc < SUGGEST_CANDS && all[i].dist == all[0].dist; i++)
+		out[nc++] = all[i];
+	return nc;
+}
+
+/* Keeps in cs only the completions whose search (the words before, then
+ * the completion) finds a product: a keyword can outlive its products (the
+ * suggestion index keeps words until the next reindex), and two words can
+ * each be in the catalog but never together. One batch, each statement
+ * stopping at its first match. -1 when searchd did not answer (cs kept as
+ * it was: an outage is not "no results"). */
+static int completions_check(struct senv *c, char **words, size_t nw, struct cand *cs, size_t *nc)
+{
+	const char *index;
+	struct buf b;
+	size_t kept = 0;
+	int ok[SUGGEST_CANDS] = {0};
+
+	if (!*nc)
+		return 0;
+	if (active_index(&index))
+		return -1;
+	buf_init(&b, c->a, 256 * *nc);
+	for (size_t k = 0; k < *nc; k++) {
+		struct search_query q = {0};
+
+		for (size_t i = 0; i + 1 < nw; i++)
+			q.words[q.nwords++] = words[i];
+		q.words[q.nwords++] = (char *)cs[k].word;
+		buf_printf(&b, "%sSELECT id FROM %s", k ? "; " : "", index);
+		put_where(&b, &q, 0);
+		buf_puts(&b, " LIMIT 1 OPTION ranker = none, cutoff = 1");
+	}
+	if (b.oom || sx_query(b.p, b.len))
+		return -1;
+	for (size_t k = 0; k < *nc; k++) {
+		MYSQL_RES *r = sx_result(c->a, k == 0);
+
+		if (!r) {
+			sx_drain();
+			return -1;
+		}
+		ok[k] = mysql_num_rows(r) > 0;
+	}
+	sx_drain();
+	for (size_t k = 0; k < *nc; k++)
+		if (ok[k])
+			cs[kept++] = cs[k];
+	*nc = kept;
+	return 0;
+}
+
 void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
 		    struct search_suggestions *out)
 {
@@ -1676,39 +2091,55 @@ void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *t
 	if (!nw)
 		return;
 	/* Completions: catalog keywords starting with the last word, by
-	 * frequency, put after the words before it; with each, its
-	 * best-selling products. */
+	 * frequency (else, a typo in it, the keywords whose start is close to
+	 * it), put after the words before it, each kept only when the search
+	 * it leads to finds something; with each, its best-selling products. */
 	{
-		struct buf b, pre;
-		MYSQL_RES *r;
-		MYSQL_ROW row;
-		const char *last = words[nw - 1];
+		struct cand cs[SUGGEST_CANDS];
+		size_t nc = suggest_candidates(c, words[nw - 1], cs, 0);
+		int tries = 0;
 
-		buf_init(&pre, c->a, 64);
-		for (size_t i = 0; i + 1 < nw; i++)
-			buf_printf(&pre, "%s ", words[i]);
-		buf_init(&b, c->a, 256);
-		buf_puts(&b, "SELECT keyword, top FROM suggest WHERE MATCH(");
-		{
-			struct buf k;
-
-			buf_init(&k, c->a, 64);
-			buf_puts(&k, "@keyword_f ");
-			search_escape_match(&k, last, strlen(last));
-			buf_putc(&k, '*');
-			search_quote(&b, k.p, k.len);
+		if (!completions_check(c, words, nw, cs, &nc) && !nc && strlen(words[nw - 1]) >= 4) {
+			nc = suggest_candidates(c, words[nw - 1], cs, 1);
+			tries = 1;
+			completions_check(c, words, nw, cs, &nc);
 		}
-		buf_puts(&b, ") ORDER BY freq DESC LIMIT 8");
-		if (strlen(last) >= 2 && !sx_query(b.p, b.len) && (r = sx_result(c->a, 1))) {
-			while ((row = mysql_fetch_row(r)) && nlists < 8)
-				if (row[0]) {
-					out->completions[out->ncompletions++] = arena_printf(c->a, "%s%s", pre.p, row[0]);
-					alts[nlists] = arena_strdup(c->a, row[0]);
-					top_parse(&lists[nlists++], row[1]);
+		if (!nc && nw > 1) {
+			/* The earlier words may hold the typo: corrected,
+			 * then the last word's completions once more. */
+			int changed = 0;
+
+			for (size_t i = 0; i + 1 < nw; i++) {
+				const char *w = correct_word(c->a, words[i]);
+
+				if (w) {
+					words[i] = (char *)w;
+					changed = 1;
 				}
-			sx_drain();
+			}
+			if (changed) {
+				nc = suggest_candidates(c, words[nw - 1], cs, 0);
+				completions_check(c, words, nw, cs, &nc);
+				if (!nc && !tries && strlen(words[nw - 1]) >= 4) {
+					nc = suggest_candidates(c, words[nw - 1], cs, 1);
+					completions_check(c, words, nw, cs, &nc);
+				}
+			}
+		}
+		for (size_t k = 0; k < nc && nlists < 8; k++) {
+			struct buf pre;
+
+			buf_init(&pre, c->a, 64);
+			for (size_t i = 0; i + 1 < nw; i++)
+				buf_printf(&pre, "%s ", words[i]);
+			buf_puts(&pre, cs[k].word);
+			out->completions[out->ncompletions++] = pre.p;
+			alts[nlists] = (char *)cs[k].word;
+			lists[nlists++] = cs[k].top;
 		}
 	}
+	if (!nlists)
+		return;	/* nothing the shopper types can be found: no products either */
 	if (nw == 1) {
 		/* One word: the completions index answers; no search of the
 		 * products at all. */
@@ -1736,6 +2167,120 @@ void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *t
 			out->products[out->nproducts++] = (struct search_suggest_product){ s.items[i].id,
 				s.items[i].title ? s.items[i].title : "", s.items[i].slug ? s.items[i].slug : "",
 				s.items[i].price, NULL };
+}
+
+/* ---- a search that found nothing ---- */
+
+/* Catalog words close to w (trigrams, then edit distance: 1 for words of 3
+ * or 4 letters, else 2), the closest and most frequent first, w itself
+ * left out. */
+static size_t word_candidates(struct arena *a, const char *w, const char **out, size_t max)
+{
+	struct buf b, t, m;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t n = strlen(w), nall = 0, nc = 0;
+	int maxd = n <= 4 ? 1 : 2;
+	struct cand all[40];
+
+	if (n < 3 || n > SEARCH_MAX_WORD)
+		return 0;
+	for (const char *p = w; *p; p++)
+		if ((unsigned char)*p >= 0x80 || isdigit((unsigned char)*p))
+			return 0;
+	buf_init(&t, a, 128);
+	search_trigrams(&t, w);
+	buf_init(&m, a, 160);
+	buf_putc(&m, '"');
+	search_escape_match(&m, t.p, t.len);
+	buf_printf(&m, "\"/%d", n >= 6 ? 2 : 1);
+	buf_init(&b, a, 512);
+	buf_puts(&b, "SELECT keyword, freq FROM suggest WHERE MATCH(");
+	search_quote(&b, m.p, m.len);
+	buf_printf(&b, ") AND len >= %lld AND len <= %lld ORDER BY WEIGHT() DESC, freq DESC LIMIT 40 "
+		   "OPTION ranker = wordcount", (long long)n - maxd, (long long)n + maxd);
+	if (sx_query(b.p, b.len) || !(r = sx_result(a, 1))) {
+		sx_drain();
+		return 0;
+	}
+	while ((row = mysql_fetch_row(r)) && nall < 40) {
+		int d;
+
+		if (!row[0] || !strcmp(row[0], w) || (d = search_edit_distance(w, row[0], maxd)) > maxd)
+			continue;
+		all[nall++] = (struct cand){ arena_strdup(a, row[0]), num(row[1]), d, { {0}, {0}, 0 } };
+	}
+	sx_drain();
+	if (nall)
+		qsort(all, nall, sizeof(all[0]), cand_order);
+	for (size_t i = 0; i < nall && nc < max; i++)
+		out[nc++] = all[i].word;
+	return nc;
+}
+
+void search_help(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		 struct search_help *out)
+{
+	struct senv env = { db, kv, a }, *c = &env;
+	struct search_query qs[PARTIAL_BATCH];
+	const char *texts[PARTIAL_BATCH];
+	int64_t counts[PARTIAL_BATCH];
+	size_t n = 0, unf = PARTIAL_BATCH;
+
+	memset(out, 0, sizeof(*out));
+	/* Spellings: each word replaced by a close catalog word, kept when
+	 * the search then finds something. */
+	for (size_t i = 0; i < q->nwords && n + 1 < PARTIAL_BATCH; i++) {
+		const char *alt[3];
+		size_t na = word_candidates(a, q->words[i], alt, 3);
+
+		for (size_t k = 0; k < na && n + 1 < PARTIAL_BATCH; k++) {
+			struct buf b;
+
+			qs[n] = words_of(q, ~0u);
+			qs[n].words[i] = (char *)alt[k];
+			buf_init(&b, a, 64);
+			for (size_t j = 0; j < qs[n].nwords; j++)
+				buf_printf(&b, "%s%s", j ? " " : "", qs[n].words[j]);
+			texts[n++] = b.p;
+		}
+	}
+	/* The words without the filters. */
+	if (q->nwords && (q->category > 0 || q->brand || q->has_min || q->has_max || q->min_rating || q->in_stock)) {
+		qs[n] = words_of(q, ~0u);
+		qs[n].category = 0;
+		qs[n].brand = NULL;
+		qs[n].has_min = qs[n].has_max = 0;
+		qs[n].min_rating = 0;
+		qs[n].in_stock = 0;
+		unf = n++;
+	}
+	if (n && !count_queries(c, qs, n, counts)) {
+		for (size_t k = 0; k < n; k++) {
+			size_t at;
+
+			if (k == unf) {
+				out->unfiltered = counts[k] > 0 ? counts[k] : 0;
+				continue;
+			}
+			if (counts[k] <= 0)
+				continue;
+			/* The most products first. */
+			for (at = out->nspelling; at > 0 && out->spelling_count[at - 1] < counts[k]; at--)
+				;
+			if (at >= SEARCH_HELP_SPELLINGS)
+				continue;
+			for (size_t j = out->nspelling < SEARCH_HELP_SPELLINGS ? out->nspelling :
+			     SEARCH_HELP_SPELLINGS - 1; j > at; j--) {
+				out->spelling[j] = out->spelling[j - 1];
+				out->spelling_count[j] = out->spelling_count[j - 1];
+			}
+			out->spelling[at] = texts[k];
+			out->spelling_count[at] = counts[k];
+			if (out->nspelling < SEARCH_HELP_SPELLINGS)
+				out->nspelling++;
+		}
+	}
 }
 
 /* ---- writing the index ---- */

@@ -60,6 +60,14 @@ int search_edit_distance(const char *a, const char *b, int max);
  * "d__" separated by spaces, into b. */
 void search_trigrams(struct buf *b, const char *word);
 
+/* Synonyms (data/search/synonyms.txt, read by search_init), applied to the
+ * query words: "a > b c" (a finds b and c too) and "a = b = c" (each finds
+ * the others); '#' starts a comment line. search_synonyms_load replaces the
+ * table with text's and returns its pairs; search_synonyms puts into out
+ * (at most max) the words a word also finds, compared without a plural s. */
+size_t search_synonyms_load(const char *text);
+size_t search_synonyms(const char *word, const char **out, size_t max);
+
 /* A filter set and sort as the query builder needs them. */
 struct search_query {
 	char *words[SEARCH_MAX_WORDS];
@@ -181,7 +189,10 @@ struct search_result {
 	struct search_facets facets;	/* with q.facets, unless degraded */
 	int64_t total;
 	int64_t next_offset;	/* the next page's offset; 0: no next page */
-	const char *corrected;	/* the words actually searched, when corrected */
+	const char *corrected;	/* the words actually searched, when corrected
+				 * or (partial) when only some of them match */
+	int partial;		/* no product matches all the words: these are
+				 * the best matches of the most of them */
 	int64_t matched;	/* > 0: the words match with fewer filters; 0: they
 				 * match nothing; -1: not known */
 	int degraded;		/* answered by MariaDB: no facets, simpler ranking */
@@ -189,7 +200,8 @@ struct search_result {
 
 /* Runs q (q->offset and q->limit set; q->limit + q->offset at most
  * SEARCH_MAX_MATCHES): from searchd, with a spelling correction when the
- * words find nothing, else from MariaDB (degraded). */
+ * words find nothing, then (several words still finding nothing) the
+ * products matching the most of them; else from MariaDB (degraded). */
 enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
 		    struct search_result *r);
 
@@ -211,5 +223,19 @@ struct search_suggestions {
 };
 void search_suggest(struct db *db, struct kv *kv, struct arena *a, const char *text,
 		    struct search_suggestions *out);
+
+/* What a search that found nothing offers instead: the shopper's words
+ * with one of them replaced by a close catalog word, each finding products
+ * (the most first); how many products the words find without the filters
+ * (0 when there are none or no filters were set). */
+#define SEARCH_HELP_SPELLINGS 3
+struct search_help {
+	const char *spelling[SEARCH_HELP_SPELLINGS];
+	int64_t spelling_count[SEARCH_HELP_SPELLINGS];
+	size_t nspelling;
+	int64_t unfiltered;
+};
+void search_help(struct db *db, struct kv *kv, struct arena *a, const struct search_query *q,
+		 struct search_help *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
+#include "../store/db.h"
 #include "../http/cursor.h"
 #include "../http/router.h"
 #include "../http/server.h"
@@ -53,6 +54,7 @@ struct search {
 	int64_t total;
 	const char *next;
 	const char *corrected;	/* the query actually run, when corrected */
+	int partial;		/* corrected: only some of the words match */
 	int degraded;
 };
 
@@ -224,6 +226,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 	s->facets = r.q.facets ? facets_json(&r) : NULL;
 	s->total = r.total;
 	s->corrected = r.corrected;
+	s->partial = r.partial;
 	s->degraded = r.degraded;
 	s->next = NULL;
 	if (r.next_offset)
@@ -289,6 +292,7 @@ enum err h_api_search_items(struct ctx *c)
 	json_object_set_new(m, "total", json_integer(s.total));
 	json_object_set_new(m, "nextCursor", s.next ? json_string(s.next) : json_null());
 	json_object_set_new(m, "correctedTerm", s.corrected ? json_string(s.corrected) : json_null());
+	json_object_set_new(m, "partialMatch", json_boolean(s.partial));
 	json_object_set_new(m, "degraded", json_boolean(s.degraded));
 	return E_OK;
 }
@@ -389,6 +393,10 @@ static void facet_links(struct ctx *c, const struct search *s, json_t *m)
 		u = *s;
 		u.cursor = NULL;
 		u.q.min_rating = s->q.min_rating == min ? 0 : min;
+		/* A choice that finds nothing is not offered (a chosen one
+		 * stays, so it can be taken back). */
+		if (json_integer_value(json_object_get(v, "count")) <= 0 && s->q.min_rating != min)
+			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:O, s:s, s:b}", "label",
 			arena_printf(c->a, "%lld stars & up", (long long)min), "count",
 			json_object_get(v, "count"), "url", search_url(c, &u, text),
@@ -398,8 +406,70 @@ static void facet_links(struct ctx *c, const struct search *s, json_t *m)
 	u = *s;
 	u.cursor = NULL;
 	u.q.in_stock = !s->q.in_stock;
-	json_object_set_new(m, "stockFacet", json_pack("{s:O, s:s, s:b}", "count",
-		json_object_get(f, "inStock"), "url", search_url(c, &u, text), "selected", s->q.in_stock));
+	if (json_integer_value(json_object_get(f, "inStock")) > 0 || s->q.in_stock)
+		json_object_set_new(m, "stockFacet", json_pack("{s:O, s:s, s:b}", "count",
+			json_object_get(f, "inStock"), "url", search_url(c, &u, text), "selected", s->q.in_stock));
+}
+
+/* "1 product", "2 products". */
+static const char *products_text(struct arena *a, int64_t n)
+{
+	return arena_printf(a, "%lld product%s", (long long)n, n == 1 ? "" : "s");
+}
+
+/* A search that found nothing: other spellings that find products, the
+ * words without the filters, the departments and the top-rated products. */
+static void no_results(struct ctx *c, const struct search *s, json_t *m)
+{
+	struct search_help h;
+	struct search u;
+	struct db_res *top = NULL;
+	json_t *arr;
+	const struct catalog_categories *cs;
+
+	search_help(c->db, c->kv, c->a, &s->q, &h);
+	json_object_set_new(m, "noResults", json_true());
+	arr = json_array();
+	for (size_t i = 0; i < h.nspelling; i++) {
+		u = *s;
+		u.cursor = NULL;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s}", "text", h.spelling[i], "url",
+			search_url(c, &u, h.spelling[i]), "count", (json_int_t)h.spelling_count[i], "countText",
+			products_text(c->a, h.spelling_count[i])));
+	}
+	json_object_set_new(m, "spellings", arr);
+	if (h.unfiltered > 0) {
+		u = *s;
+		u.cursor = NULL;
+		u.cat = NULL;
+		u.q.category = 0;
+		u.q.brand = NULL;
+		u.q.has_min = u.q.has_max = 0;
+		u.q.min_rating = 0;
+		u.q.in_stock = 0;
+		json_object_set_new(m, "unfiltered", json_pack("{s:I, s:s, s:s}", "count", (json_int_t)h.unfiltered,
+			"url", search_url(c, &u, s->text), "countText", products_text(c->a, h.unfiltered)));
+	}
+	arr = json_array();
+	if (!catalog_categories_load(c->db, c->a) && (cs = catalog_categories()))
+		for (size_t i = 0; i < cs->n; i++)
+			if (!cs->v[i].parent && cs->v[i].total > 0)
+				json_array_append_new(arr, json_pack("{s:s, s:s}", "name", cs->v[i].name, "url",
+					arena_printf(c->a, "/c/%s", cs->v[i].slug)));
+	json_object_set_new(m, "departments", arr);
+	/* The best-rated products (one indexed query): every catalog has
+	 * ratings, while sales can all be zero in a new shop. */
+	arr = json_array();
+	if (!catalog_top_rated(c->db, c->a, 4, &top))
+		for (size_t i = 0; i < top->nrows; i++) {
+			const char *title = db_cell(top, i, PC_TITLE);
+
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s}", "title", title, "url",
+				arena_printf(c->a, "/p/%s", db_cell(top, i, PC_SLUG)), "price",
+				(json_int_t)db_int(top, i, PC_PRICE), "image",
+				catalog_image(c->a, title, db_cell(top, i, PC_THUMB))));
+		}
+	json_object_set_new(m, "popular", arr);
 }
 
 static void active_filters(struct ctx *c, const struct search *s, json_t *m)
@@ -457,8 +527,12 @@ enum err h_search(struct ctx *c)
 		c->notice = "Search is running in a simpler mode for a moment: results may be less relevant "
 			    "and filters show no counts.";
 	json_object_set_new(m, "query", json_string(s.text));
+	/* The header's search box keeps the words (layout.html). */
+	json_object_set_new(m, "searchQuery", json_string(s.text));
+	json_object_set_new(m, "partial", json_boolean(s.partial));
 	json_object_set_new(m, "term", json_string(text));
 	json_object_set_new(m, "total", json_integer(s.total));
+	json_object_set_new(m, "totalText", json_string(products_text(c->a, s.total)));
 	{
 		size_t i;
 		json_t *it, *sn;
@@ -485,9 +559,15 @@ enum err h_search(struct ctx *c)
 	if (s.cursor)
 		json_object_set_new(m, "firstUrl", json_string(search_url(c, &u, text)));
 	facet_links(c, &s, m);
-	json_object_set_new(m, "hasFacets", json_boolean(!s.degraded));
+	json_object_set_new(m, "hasFacets", json_boolean(!s.degraded &&
+		(json_array_size(json_object_get(m, "categoryFacet")) || json_array_size(json_object_get(m, "brandFacet")) ||
+		 json_array_size(json_object_get(m, "priceFacet")) || json_array_size(json_object_get(m, "ratingFacet")) ||
+		 json_object_get(m, "stockFacet"))));
 	json_object_set_new(m, "facets", s.facets);
 	active_filters(c, &s, m);
+	json_object_set_new(m, "filterCount", json_integer(json_array_size(json_object_get(m, "filters"))));
+	if (!s.total && !s.degraded)
+		no_results(c, &s, m);
 	sorts = json_array();
 	for (int i = 0; i < SORT_COUNT; i++)
 		json_array_append_new(sorts, json_pack("{s:s, s:s, s:b}", "value", sort_names[i],
