@@ -48,9 +48,10 @@ enum {
 	RF_ADMIN   = 1 << 5,	/* admin role required */
 	RF_RAW     = 1 << 6,	/* handler writes its own body (no layout/JSON) */
 	RF_NOSTORE = 1 << 7,	/* personal page: Cache-Control: no-store */
-	/* With RF_CSRF: a visitor with no session at all may post without a
-	 * token if the request says it is same-origin (Origin or
-	 * Sec-Fetch-Site); used where the form sits on a cached page. */
+	/* With RF_CSRF: a form the page cache may serve (so it carries no
+	 * token): a post without the token is accepted, session or not, when
+	 * the browser proves it same-origin (Sec-Fetch-Site: same-origin, or
+	 * the shop's own Origin); docs/security.md, "Forms and CSRF". */
 	RF_CSRF_OPEN = 1 << 8,
 	/* Takes uploads: the body may be up to REQ_MAX_UPLOAD bytes (not
 	 * REQ_MAX_BODY) and multipart/form-data is parsed into r->uploads,

@@ -171,6 +171,41 @@ START_TEST(back_then_add_again)
 }
 END_TEST
 
+/* Every post form on a page the cache may serve to a visitor without a
+ * session (home, a category, a product, search) is accepted from a
+ * visitor who has one, without a token, when the browser proves it is
+ * ours: it is refused for its fields (400) or done, never 403. A new form
+ * on such a page to a route without RF_CSRF_OPEN fails here. */
+START_TEST(every_cached_form_is_open)
+{
+	static const char *const pages[] = { "/", "/c/smartphones", PRODUCT, "/search?q=phone" };
+	struct client v = {0};
+	int forms = 0;
+
+	ck_assert_int_eq(client_session(&v), 0);
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		struct hresp *r = http_get(pages[i]);
+		const char *p = r->body;
+
+		ck_assert_msg(r->status == 200, "%s: %ld", pages[i], r->status);
+		ck_assert_msg(strstr(hresp_header(r, "Cache-Control"), "public"), "%s is not cacheable", pages[i]);
+		while ((p = strstr(p, "<form method=\"post\" action=\""))) {
+			char action[200];
+			struct hresp *a;
+
+			p += strlen("<form method=\"post\" action=\"");
+			snprintf(action, sizeof(action), "%.*s", (int)strcspn(p, "\""), p);
+			a = post_form(&v, action, "", F_SAME_ORIGIN);
+			ck_assert_msg(a->status != 403, "%s: the form to %s is refused: %ld", pages[i], action, a->status);
+			hresp_free(a);
+			forms++;
+		}
+		hresp_free(r);
+	}
+	ck_assert_int_ge(forms, 1);	/* at least the product page's */
+}
+END_TEST
+
 /* Posts that say they come from elsewhere are refused, session or not,
  * token or not; and nothing changes. */
 START_TEST(cross_site_still_refused)
@@ -438,6 +473,7 @@ int main(void)
 	harness_init();
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, back_then_add_again);
+	tcase_add_test(t, every_cached_form_is_open);
 	tcase_add_test(t, cross_site_still_refused);
 	tcase_add_test(t, unproven_post_asks_again);
 	tcase_add_test(t, password_forms_not_echoed);
