@@ -1296,6 +1296,85 @@ static void facet_cache_put(struct senv *c, const char *key, const struct fgroup
 	json_decref(j);
 }
 
+/* ---- the results cache (Redis) ----
+ *
+ * A page of a search with many matches (RESULTS_CACHE_MIN or more), kept
+ * like the facets: under a digest of its statement (words, filters, sort,
+ * page, index copy) and the index generation, so it is only read while the
+ * index holds what it was computed from. Broad words are the most asked
+ * and the dearest searches (every match is ranked: tens of thousands at a
+ * million products); repeated, they cost one Redis GET. Under constant
+ * catalog changes the generation moves and every page is computed, as
+ * before. Redis down: no cache. */
+#define RESULTS_CACHE_MIN 5000
+#define RESULTS_KEY_PREFIX "sres:"
+
+static const char *results_cache_key(struct senv *c, const char *stmt)
+{
+	const char *two[2] = { stmt, RESULTS_KEY_PREFIX };
+	const char *k = facet_cache_key(c, two);
+
+	return k ? arena_printf(c->a, RESULTS_KEY_PREFIX "%s", k + strlen("sfacet:")) : NULL;
+}
+
+/* [total, got, [[id, title, slug, brand, cat, cur, sku, price, rating,
+ * reviews, stock, snippet], ...]]. 0 on a hit. */
+static int results_cache_get(struct senv *c, const char *key, struct search_result *s, size_t *got)
+{
+	redisReply *r = NULL;
+	json_t *j, *items, *v;
+	json_error_t err;
+	size_t i;
+	int rc = -1;
+
+	if (!key || kv_cmd(c->kv, c->a, &r, "GET %s", key) || !r || r->type != REDIS_REPLY_STRING)
+		return -1;
+	if (!(j = json_loadb(r->str, r->len, 0, &err)))
+		return -1;
+	items = json_array_get(j, 2);
+	if (json_is_array(items) &&
+	    (s->items = arena_alloc(c->a, (json_array_size(items) + 1) * sizeof(*s->items)))) {
+#define STR(k) (json_is_string(json_array_get(v, k)) ? arena_strdup(c->a, json_string_value(json_array_get(v, k))) : NULL)
+#define INT(k) ((int64_t)json_integer_value(json_array_get(v, k)))
+		s->nitems = 0;
+		json_array_foreach(items, i, v)
+			item_set(&s->items[s->nitems++], INT(0), STR(1), STR(2), STR(3), STR(4), STR(5), STR(6),
+				 INT(7), INT(8), INT(9), INT(10), STR(11));
+#undef STR
+#undef INT
+		s->total = json_integer_value(json_array_get(j, 0));
+		*got = (size_t)json_integer_value(json_array_get(j, 1));
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
+static void results_cache_put(struct senv *c, const char *key, const struct search_result *s, size_t got)
+{
+	json_t *j, *items;
+	char *text;
+
+	if (!key || s->total < RESULTS_CACHE_MIN)
+		return;
+	j = json_pack("[I, I, []]", (json_int_t)s->total, (json_int_t)got);
+	items = json_array_get(j, 2);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct search_item *it = &s->items[i];
+		json_t *v = json_pack("[I, s?, s?, s?, s?, s?, s?, I, I, I, I, s?]", (json_int_t)it->id, it->title,
+				      it->slug, it->brand, it->category, it->currency, it->sku, (json_int_t)it->price,
+				      (json_int_t)it->rating, (json_int_t)it->reviews, (json_int_t)it->stock, it->snippet);
+
+		if (v)
+			json_array_append_new(items, v);
+	}
+	if ((text = json_dumps(j, JSON_COMPACT))) {
+		kv_cmd(c->kv, c->a, NULL, "SET %s %s EX %d", key, text, FACET_TTL);
+		free(text);
+	}
+	json_decref(j);
+}
+
 /* The two facet statements of a search go to searchd on connections of
  * their own, sent before the main query and read after it: searchd runs the
  * three at once on its threads, so a page waits for the longest, not for
@@ -1359,10 +1438,10 @@ static void fx_finish(struct arena *a, int sent)
 static enum err run_sphinx(struct senv *c, struct search_result *s)
 {
 	struct buf b, fb[2];
-	const char *index, *stmt[2], *ckey = NULL;
+	const char *index, *stmt[2], *ckey = NULL, *rkey = NULL;
 	MYSQL_RES *r, *fr[5] = {0}, *rk = NULL, *rb = NULL;
 	unsigned set = s->q.facets ? filters_set(&s->q) : 0;
-	int keyed = s->q.facets && search_facets_keyed(&s->q), sent = 0, cached = 0;
+	int keyed = s->q.facets && search_facets_keyed(&s->q), sent = 0, cached = 0, rhit = 0;
 	struct fgroups g = {0};
 	struct search_query mq = s->q;
 	struct fcounts fc;
@@ -1383,6 +1462,10 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 		 * the page here). */
 		mq.facets = 0;
 		search_build_sql(&b, &mq, index);
+		if (!b.oom) {
+			rkey = results_cache_key(c, b.p);
+			rhit = !results_cache_get(c, rkey, s, &got);
+		}
 		for (int i = 0; i < 2; i++) {
 			buf_init(&fb[i], c->a, 512);
 			search_build_facet_sql(&fb[i], &s->q, index, i);
@@ -1395,8 +1478,10 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 		for (int i = 0; i < 2 && !cached; i++) {
 			if (!fx_send(i, fb[i].p, fb[i].len))
 				sent |= 1 << i;
-			else
+			else {
 				buf_printf(&b, "; %s", fb[i].p);
+				rhit = 0;	/* the batch must run for the facets */
+			}
 		}
 	} else
 		search_build_sql(&b, &s->q, index);
@@ -1404,6 +1489,8 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 		fx_finish(c->a, sent);	/* a connection must not keep an unread answer */
 		return E_NOMEM;
 	}
+	if (rhit)
+		goto keyed_facets;	/* the page from the cache: searchd only for facets not cached */
 	if ((e = sx_query(b.p, b.len))) {
 		fx_finish(c->a, sent);
 		return e;
@@ -1450,15 +1537,20 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 		while ((row = mysql_fetch_row(r)))
 			if (row[0] && !strcmp(row[0], "total_found"))
 				s->total = num(row[1]);
+	if (keyed)
+		results_cache_put(c, rkey, s, got);
+keyed_facets:
 	if (keyed) {
 		int bad = 0;
 
 		if (!cached) {
 			/* In the order search_build_facet_sql numbers them:
-			 * those not sent came after SHOW META here. */
-			rk = sent & 1 ? NULL : sx_result(c->a, 0);
-			rb = sent & 2 ? NULL : sx_result(c->a, 0);
-			sx_drain();
+			 * those not sent came after SHOW META here (none when
+			 * the page came from the cache). */
+			rk = sent & 1 ? NULL : rhit ? NULL : sx_result(c->a, 0);
+			rb = sent & 2 ? NULL : rhit ? NULL : sx_result(c->a, 0);
+			if (!rhit)
+				sx_drain();
 			if (sent & 1)
 				rk = fx_read(0, c->a);
 			if (sent & 2)
@@ -1466,7 +1558,7 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 			bad = fgroups_read(c->a, rk, rb, &g);
 			if (!bad && ckey)
 				facet_cache_put(c, ckey, &g);
-		} else
+		} else if (!rhit)
 			sx_drain();
 		if (bad || facet_counts_keyed(c->a, s, &g, &fc, &s->matched)) {
 			/* Once more, with one query per filter. */

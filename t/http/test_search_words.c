@@ -3,7 +3,8 @@
  * together falling back to the most of them that match, autocomplete that
  * tolerates typos and never offers a query that finds nothing, the page of
  * a search that found nothing, facet choices that find nothing left out,
- * and the header's search box keeping the words. */
+ * the header's search box keeping the words, and the cache of broad
+ * searches' pages. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,74 @@ START_TEST(header_box_keeps_the_words)
 }
 END_TEST
 
+/* A page of a search with many matches comes from Redis when repeated,
+ * and never outlives a change of the index: 5,100 products share a word
+ * (the cache keeps searches of 5,000 matches or more), the first page is
+ * asked twice, then its first product's price changes through the outbox
+ * and the next answer has the new price. */
+START_TEST(broad_results_cached_and_fresh)
+{
+	json_t *j = NULL, *k;
+	long long total = 0, id;
+	int fresh = 0;
+	char cmd[1024];
+
+	ck_assert_int_eq(sql_exec("INSERT INTO products (seller_id, category_id, slug, title, description, brand, "
+				  "price, rating_x100, review_count, sales_count, rank_score, stock_total) SELECT "
+				  "(SELECT MIN(id) FROM sellers), (SELECT id FROM categories WHERE slug = 'groceries'), "
+				  "CONCAT('zebrafoo-', seq), CONCAT('Zebrafoo snack ', seq), 'A snack for zebras.', "
+				  "'Savanna', 1000 + seq, 400, 0, seq, seq, 5 FROM seq_1_to_5100"), 0);
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductCreated', id, "
+				  "JSON_OBJECT('id', id) FROM products WHERE slug LIKE 'zebrafoo-%'"), 0);
+	for (int i = 0; i < 300 && total != 5100; i++) {
+		j = get_json("/api/items?term=zebrafoo&size=1");
+		total = json_integer_value(json_object_get(j, "total"));
+		json_decref(j);
+		if (total != 5100)
+			usleep(100 * 1000);
+	}
+	ck_assert_int_eq(total, 5100);
+	j = get_json("/api/items?term=zebrafoo");
+	k = get_json("/api/items?term=zebrafoo");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "title")),
+			 "Zebrafoo snack 5100");	/* the best seller */
+	ck_assert(json_equal(json_object_get(j, "items"), json_object_get(k, "items")));
+	ck_assert_int_eq(json_integer_value(json_object_get(k, "total")), 5100);
+	json_decref(j);
+	json_decref(k);
+	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' --scan --pattern 'sres:*' | grep -q .",
+		 getenv("SHOP_HOME"));
+	ck_assert_msg(system(cmd) == 0, "no page of the search was kept in Redis");
+
+	/* A change reaches the page as soon as it reaches the index. */
+	id = sql_scalar("SELECT id FROM products WHERE slug = 'zebrafoo-5100'");
+	sql_execf("UPDATE products SET price = 777 WHERE id = %lld", id);
+	sql_execf("INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('PriceChanged', %lld, "
+		  "JSON_OBJECT('id', %lld))", id, id);
+	for (int i = 0; i < 50 && !fresh; i++) {
+		j = get_json("/api/items?term=zebrafoo");
+		fresh = json_integer_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "price")) == 777;
+		json_decref(j);
+		if (!fresh)
+			usleep(100 * 1000);
+	}
+	ck_assert_msg(fresh, "the cached page outlived a price change");
+
+	/* Gone again, for the suites that share the stack. */
+	ck_assert_int_eq(sql_exec("UPDATE products SET status = 'archived' WHERE slug LIKE 'zebrafoo-%'"), 0);
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductArchived', id, "
+				  "JSON_OBJECT('id', id) FROM products WHERE slug LIKE 'zebrafoo-%'"), 0);
+	for (int i = 0; i < 300 && total; i++) {
+		j = get_json("/api/items?term=zebrafoo&size=1");
+		total = json_integer_value(json_object_get(j, "total"));
+		json_decref(j);
+		if (total)
+			usleep(100 * 1000);
+	}
+	ck_assert_int_eq(total, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http-search-words");
@@ -370,6 +439,7 @@ int main(void)
 	tcase_add_test(tc, no_results_page_offers_a_way_on);
 	tcase_add_test(tc, facets_without_products_are_hidden);
 	tcase_add_test(tc, header_box_keeps_the_words);
+	tcase_add_test(tc, broad_results_cached_and_fresh);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
