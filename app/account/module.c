@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include "../module.h"
 #include "account_pages.h"
+#include "guest.h"
 #include "address_pages.h"
 #include "admin_pages.h"
 #include "reset_pages.h"
@@ -27,6 +28,7 @@ static void account_module_init(void)
 {
 	session_init();
 	account_init();
+	guest_init();
 	address_init();
 	reset_init();
 	admin_init();
