@@ -37,7 +37,7 @@ enum err guest_bind(struct db *db, struct kv *kv, struct arena *a, const char *s
 	enum err e;
 
 	*gid = 0;
-	if (!name || !*name)
+	if (!name || !*name || strlen(name) > 100)
 		name = "Guest";
 	if (current) {
 		if ((e = db_exec(db, a, &sql[Q_ROW], &r, "i", current)))

@@ -188,7 +188,8 @@ enum err h_checkout_review_start(struct ctx *c)
 		if (c->resp->model && c->resp->view) {
 			c->resp->status = 400;
 			if (!json_object_get(c->resp->model, "error"))
-				json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message", email_help));
+				json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message",
+						    "Please check your email address."));
 			form_guest(c, raw, email_help);
 		}
 		return E_OK;
