@@ -21,6 +21,7 @@
 #include "../order/order_link.h"
 #include "../order/order_pages.h"
 #include "../payment/payment.h"
+#include "../pricing/pricing.h"
 #include "checkout_pages.h"
 #include "guest_pages.h"
 
@@ -101,6 +102,15 @@ static const char *guest_email(struct ctx *c, const char **raw)
 	return *raw ? account_email(c->a, *raw) : NULL;
 }
 
+static const char *promo_for_accounts = "This promo code can be used once per customer: sign in or create an "
+				       "account to use it.";
+
+/* E_OK with *refused 1 when a guest names a once-per-customer promo code. */
+static enum err guest_promo_refused(struct ctx *c, int *refused)
+{
+	return pricing_promo_per_customer(c->db, c->a, ctx_str(c, "promoCode"), refused);
+}
+
 /* Ties a guest row with this email to the session (checkout_uid then
  * names it). */
 static enum err bind(struct ctx *c, const char *email)
@@ -178,6 +188,7 @@ enum err h_checkout_start(struct ctx *c)
 enum err h_checkout_review_start(struct ctx *c)
 {
 	const char *raw, *email;
+	int refused = 0;
 	enum err e;
 
 	if (signed_in(c))
@@ -191,6 +202,18 @@ enum err h_checkout_review_start(struct ctx *c)
 				json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message",
 						    "Please check your email address."));
 			form_guest(c, raw, email_help);
+		}
+		return E_OK;
+	}
+	if ((e = guest_promo_refused(c, &refused)))
+		return e;
+	if (refused) {
+		if ((e = h_checkout(c)))
+			return e;
+		if (c->resp->model && c->resp->view) {
+			c->resp->status = 422;
+			json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message", promo_for_accounts));
+			form_guest(c, raw, NULL);
 		}
 		return E_OK;
 	}
@@ -219,6 +242,7 @@ static void relocate(struct ctx *c)
 
 enum err h_checkout_place_start(struct ctx *c)
 {
+	int refused = 0;
 	enum err e;
 
 	if (signed_in(c))
@@ -227,6 +251,10 @@ enum err h_checkout_place_start(struct ctx *c)
 		session_flash(c, "Please give your email address first: your receipt goes there.");
 		return reply_redirect(c, 303, "/checkout");
 	}
+	if ((e = guest_promo_refused(c, &refused)))
+		return e;
+	if (refused)
+		return reply_error(c, 422, promo_for_accounts);
 	if ((e = h_checkout_place(c)))
 		return e;
 	relocate(c);
@@ -290,6 +318,7 @@ enum err h_checkout_return_start(struct ctx *c)
 static int api_guest_refused(struct ctx *c, const char **email, enum err *e)
 {
 	const char *raw;
+	int refused = 0;
 
 	*email = guest_email(c, &raw);
 	if (!raw) {
@@ -298,6 +327,12 @@ static int api_guest_refused(struct ctx *c, const char **email, enum err *e)
 	}
 	if (!*email) {
 		*e = reply_error(c, 400, "email: is not a valid email address");
+		return 1;
+	}
+	if ((*e = guest_promo_refused(c, &refused)))
+		return 1;
+	if (refused) {
+		*e = reply_error(c, 422, promo_for_accounts);
 		return 1;
 	}
 	return 0;

@@ -220,6 +220,38 @@ START_TEST(api_guest_checkout)
 }
 END_TEST
 
+START_TEST(once_per_customer_promo_needs_account)
+{
+	struct client cl;
+	char body[600], form[700];
+	long long before = avail();
+	struct hresp *r;
+
+	/* A guest is a new record per email: a code meant once per customer
+	 * would be good for any number of orders. */
+	visitor(&cl);
+	cart_put(&cl, sku, 2);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\","
+		 "\"promoCode\":\"WELCOME10\"}", fresh_email("guestpromo"));
+	r = client_req(&cl, "POST", "/api/checkout/quote", body, 1);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "once per customer");
+	hresp_free(r);
+	r = post_idem(&cl, "/api/checkout", body, "guest-promo-1", NULL);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&email=%s&shippingAddressId=0&" FORM_ADDR "&shippingMethod=standard"
+		 "&promoCode=WELCOME10", cl.csrf, fresh_email("guestpromo"));
+	r = client_browse(&cl, "POST", "/checkout/review", form);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "sign in or create an account");
+	hresp_free(r);
+	ck_assert_int_eq(avail(), before);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM promo_redemptions r JOIN users u ON u.id = r.user_id "
+				     "WHERE u.status = 'guest'"), 0);
+}
+END_TEST
+
 START_TEST(declined_guest_keeps_cart)
 {
 	struct client cl;
@@ -689,6 +721,7 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, api_guest_checkout);
+	tcase_add_test(t, once_per_customer_promo_needs_account);
 	tcase_add_test(t, declined_guest_keeps_cart);
 	tcase_add_test(t, signed_link_tampering);
 	tcase_add_test(t, order_lookup);
