@@ -18,7 +18,7 @@ async function noSidewaysScroll(page, what) {
 
 for (const width of [390, 1280]) {
 	browserTest(`guest checkout at ${width} px: pay as a guest, mail link, lookup, save your details`,
-		{ timeout: 150000 }, async (page, t, { newPage }) => {
+		{ timeout: 200000 }, async (page, t, { newPage }) => {
 			await page.setViewportSize({ width, height: 900 });
 			const email = freshEmail(`guest${width}`);
 			const name = 'Gil Guest';
