@@ -10,7 +10,7 @@
 #include "account.h"
 #include "guest.h"
 
-enum { Q_ROW, Q_RENAME, Q_INSERT, Q_SAVE, Q_INFO, Q_COUNT };
+enum { Q_ROW, Q_RENAME, Q_INSERT, Q_SAVE, Q_INFO, Q_PURGE, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
 	[Q_ROW] = { "SELECT status, COALESCE(guest_email, ''), "
@@ -23,6 +23,10 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_SAVE] = { "UPDATE users SET email = guest_email, guest_email = NULL, password_hash = ?, "
 		     "status = 'active', session_epoch = session_epoch + 1 WHERE id = ? AND status = 'guest'", 0 },
 	[Q_INFO] = { "SELECT status, COALESCE(guest_email, email, ''), name FROM users WHERE id = ?", 0 },
+	/* A guest row that never came to an order (a review left there). */
+	[Q_PURGE] = { "DELETE FROM users WHERE status = 'guest' AND created_at < NOW(3) - INTERVAL ? DAY "
+		      "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = users.id) "
+		      "AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.user_id = users.id) LIMIT 500", 0 },
 };
 
 void guest_init(void)
@@ -100,4 +104,12 @@ enum err guest_save(struct db *db, struct arena *a, int64_t gid, const char *pw,
 fail:
 	db_rollback(db);
 	return e;
+}
+
+int guest_purge_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)kv;
+	if (db_exec(db, a, &sql[Q_PURGE], NULL, "i", (int64_t)GUEST_IDLE_DAYS))
+		return -1;
+	return db_affected(db) >= 500 ? 1 : 0;
 }

@@ -19,7 +19,14 @@ struct arena;
 struct db;
 struct kv;
 
+#define GUEST_IDLE_DAYS 30	/* a guest row with no order or checkout this old is deleted */
+
 void guest_init(void);
+
+/* `shopd jobs`: deletes guest rows older than GUEST_IDLE_DAYS that never
+ * came to a checkout (their session is gone by then), one batch per call
+ * (see app/jobs.c for the return value). */
+int guest_purge_batch(struct db *db, struct kv *kv, struct arena *a);
 
 /* The guest row for a checkout with email (normalised) and name: the
  * session's current guest row (current, 0 if none) when it is a guest row

@@ -251,6 +251,10 @@ static const struct module_command account_commands[] = {
 	  "give a role to an existing user (a seller also gets a seller profile)" },
 };
 
+static const struct module_job account_jobs[] = {
+	{ "guests", guest_purge_batch, 60000 },	/* guest rows that never ordered */
+};
+
 const struct module account_module = {
 	.name = "account",
 	.init = account_module_init,
@@ -260,5 +264,7 @@ const struct module account_module = {
 	.ntemplates = sizeof(account_pages) / sizeof(account_pages[0]),
 	.commands = account_commands,
 	.ncommands = sizeof(account_commands) / sizeof(account_commands[0]),
+	.jobs = account_jobs,
+	.njobs = sizeof(account_jobs) / sizeof(account_jobs[0]),
 	.auth = auth_check,
 };

@@ -15,6 +15,11 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "harness.h"
+#include "../../app/core/arena.h"
+#include "../../app/core/config.h"
+#include "../../app/store/db.h"
+#include "../../app/account/guest.h"
+#include "../../app/module.h"
 
 #define PW "correct horse battery"
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.800s", (s), (r)->body)
@@ -711,6 +716,34 @@ START_TEST(signin_from_checkout_merges_cart)
 }
 END_TEST
 
+START_TEST(abandoned_guest_rows_purged)
+{
+	struct client cl;
+	char link[200];
+	long long oid, kept, gone;
+	struct arena *a = arena_new(64 * 1024);
+	struct db *db = NULL;
+
+	/* A guest row that never ordered, and one that did, both old. */
+	sql_execf("INSERT INTO users (email, guest_email, name, password_hash, status, created_at) "
+		  "VALUES (NULL, 'abandoned.%d@example.com', 'Old Guest', '', 'guest', NOW(3) - INTERVAL 40 DAY)",
+		  (int)getpid());
+	gone = sql_scalarf("SELECT MAX(id) FROM users WHERE guest_email = 'abandoned.%d@example.com'", (int)getpid());
+	oid = paid_guest_order(&cl, fresh_email("guestkept"), 1, link, sizeof(link));
+	kept = sql_scalarf("SELECT user_id FROM orders WHERE id = %lld", oid);
+	sql_execf("UPDATE users SET created_at = NOW(3) - INTERVAL 40 DAY WHERE id = %lld", kept);
+	/* The job, in-process. */
+	ck_assert_int_eq(config_load(&config), E_OK);
+	modules_init();
+	ck_assert_int_eq(db_open(&db), E_OK);
+	ck_assert_int_ge(guest_purge_batch(db, NULL, a), 0);
+	db_close(db);
+	arena_destroy(a);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM users WHERE id = %lld", gone), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM users WHERE id = %lld", kept), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest");
@@ -729,6 +762,7 @@ int main(void)
 	tcase_add_test(t, save_details_email_taken);
 	tcase_add_test(t, form_guest_checkout_through_gateway);
 	tcase_add_test(t, signin_from_checkout_merges_cart);
+	tcase_add_test(t, abandoned_guest_rows_purged);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
