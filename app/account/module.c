@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include "../module.h"
 #include "account_pages.h"
+#include "guest.h"
 #include "address_pages.h"
 #include "admin_pages.h"
 #include "reset_pages.h"
@@ -27,6 +28,7 @@ static void account_module_init(void)
 {
 	session_init();
 	account_init();
+	guest_init();
 	address_init();
 	reset_init();
 	admin_init();
@@ -255,6 +257,10 @@ static const struct module_command account_commands[] = {
 	  "give a role to an existing user (a seller also gets a seller profile)" },
 };
 
+static const struct module_job account_jobs[] = {
+	{ "guests", guest_purge_batch, 60000 },	/* guest rows that never ordered */
+};
+
 const struct module account_module = {
 	.name = "account",
 	.init = account_module_init,
@@ -264,5 +270,7 @@ const struct module account_module = {
 	.ntemplates = sizeof(account_pages) / sizeof(account_pages[0]),
 	.commands = account_commands,
 	.ncommands = sizeof(account_commands) / sizeof(account_commands[0]),
+	.jobs = account_jobs,
+	.njobs = sizeof(account_jobs) / sizeof(account_jobs[0]),
 	.auth = auth_check,
 };

@@ -136,6 +136,8 @@ enum err session_read(struct kv *kv, struct arena *a, const char *id, struct ses
 			*flash = v;
 		else if (!strcmp(k, "uid"))
 			s->uid = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "guest"))
+			s->guest_uid = strtoll(v, NULL, 10);
 		else if (!strcmp(k, "csrf"))
 			snprintf(s->csrf, sizeof(s->csrf), "%s", v);
 		else if (!strcmp(k, "created"))

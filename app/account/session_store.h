@@ -26,6 +26,7 @@ struct session {
 	char key[40];		/* Redis key: "s:" + hex of a hash of id */
 	char csrf[48];
 	int64_t uid;		/* 0 for a guest */
+	int64_t guest_uid;	/* a guest checking out: their guest row (app/account/guest.h), else 0 */
 	int64_t created;	/* unix time the session (or sign-in) began */
 	unsigned epoch;		/* users.session_epoch when it was made */
 	char roles[16];		/* "s" seller, "a" admin: a snapshot to detect changes */

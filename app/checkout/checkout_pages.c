@@ -23,6 +23,7 @@
 #include "../pricing/pricing.h"
 #include "checkout.h"
 #include "checkout_pages.h"
+#include "guest_pages.h"
 
 void checkout_init(void)
 {
@@ -49,7 +50,7 @@ static enum err read_input(struct ctx *c, struct checkout_req *in, const char **
 	struct address_errors errs;
 
 	memset(in, 0, sizeof(*in));
-	in->user_id = c->sess->uid;
+	in->user_id = checkout_uid(c);	/* a guest's row, for a guest (guest_pages.c) */
 	in->method = ctx_str(c, "shippingMethod");
 	in->promo = ctx_str(c, "promoCode");
 	in->payment_method = ctx_str(c, "paymentMethod");
@@ -171,7 +172,7 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	e = read_input(c, &rq, &why);
 	if (e == E_INVAL) {
 		memset(&rq, 0, sizeof(rq));
-		rq.user_id = c->sess->uid;
+		rq.user_id = checkout_uid(c);
 		rq.payment_method = ctx_str(c, "paymentMethod");
 		rq.bad_input = why;
 	} else if (e || (e = cart_load(c, &rq.cart))) {

@@ -7,9 +7,11 @@
 #include "checkout.h"
 #include "../pricing/pricing.h"
 #include "routes.inc"
+#include "guest_routes.inc"
 
 
 static const struct route checkout_routes[] = {
+	GUEST_ROUTES,
 	CHECKOUT_ROUTES,
 };
 
@@ -17,7 +19,9 @@ static const struct route checkout_routes[] = {
 static const char *const checkout_names[] = {
 	"error", "message", "csrf", "addresses", "id", "isDefault", "name", "line1", "line2",
 	"city", "region", "postalCode", "country", "newAddress", "methods", "code", "checked",
-	"available", "free", "price", "daysMin", "daysMax", "whyUnavailable", NULL
+	"available", "free", "price", "daysMin", "daysMax", "whyUnavailable",
+	"guest", "email", "emailError",	/* the guest's email block (guest_pages.c) */
+	NULL
 };
 
 /* checkout_review.html: the model h_checkout_review builds. */
@@ -33,6 +37,8 @@ static const char *const checkout_review_names[] = {
 static const struct tmpl_page checkout_pages[] = {
 	{ "checkout", checkout_names },
 	{ "checkout_review", checkout_review_names },
+	{ "guest_order", guest_order_names },
+	{ "order_lookup", order_lookup_names },
 };
 
 static int job_sagas(struct db *db, struct kv *kv, struct arena *a)

@@ -18,6 +18,7 @@
 #include "../events/events.h"
 #include "../inventory/inventory.h"
 #include "order.h"
+#include "order_link.h"
 
 enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
@@ -85,6 +86,7 @@ static struct db_sql sql[NQ] = {
 void order_init(void)
 {
 	db_register(sql, NQ);
+	order_link_init();
 }
 
 /* ---- the state machine ---- */
@@ -200,7 +202,7 @@ static enum err tx_paid(struct db *db, void *p)
 {
 	struct paid *pd = p;
 	struct arena *a = pd->a;
-	struct db_res *r = NULL, *u = NULL, *skus = NULL;
+	struct db_res *r = NULL, *skus = NULL;
 	int64_t id, uid;
 	const char *status;
 	enum err e;
@@ -225,15 +227,10 @@ static enum err tx_paid(struct db *db, void *p)
 	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
 	    (e = db_exec(db, a, &sql[Q_SKUS_OF], &skus, "i", id)) ||
 	    (e = cart_remove_skus(db, a, uid, db_cell(skus, 0, 0))) ||
-	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
-	    (e = db_exec(db, a, &sql[Q_USER], &u, "i", uid)))
+	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)))
 		return e;
-	if (u->nrows)
-		e = mail_enqueue(db, a, db_cell(u, 0, 0), arena_printf(a, "Your order %lld is confirmed", (long long)id),
-				 arena_printf(a, "Hello %s,\n\nthank you for your order %lld. We will tell you when it ships.\n"
-					      "You can follow it at %s/orders/%lld\n", db_cell(u, 0, 1), (long long)id,
-					      config.base_url, (long long)id));
-	return e;
+	/* A guest's mail carries the signed link (order_link.c). */
+	return order_confirm_mail(db, a, id, uid);
 }
 
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,

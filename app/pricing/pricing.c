@@ -67,6 +67,7 @@ static struct db_sql sql[Q_COUNT] = {
 void pricing_init(void)
 {
 	db_register(sql, Q_COUNT);
+	pricing_promo_guest_init();
 }
 
 /* ---- arithmetic ---- */

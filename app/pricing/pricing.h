@@ -337,4 +337,10 @@ enum err pricing_promo_redeem(struct db *db, struct arena *a, int64_t promo_id, 
  * returns E_OK. */
 enum err pricing_promo_release(struct db *db, struct arena *a, int64_t order_id);
 
+/* Guest checkout (promo_guest.c): *once set when code names a promo that
+ * may be used once per customer; such codes are for accounts, as a guest
+ * is a new record per email. 0 for an unknown code (the quote says so). */
+void pricing_promo_guest_init(void);
+enum err pricing_promo_per_customer(struct db *db, struct arena *a, const char *code, int *once);
+
 #endif

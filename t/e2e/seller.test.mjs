@@ -166,6 +166,8 @@ browserTest('seller lists an item with two variants and a photo; a shopper finds
 	// Checkout: register, sign in, pay on the gateway's page.
 	const buyer = { name: 'Bea Buyer', email: freshEmail('buyer') };
 	await sp.getByRole('link', { name: 'Proceed to checkout' }).click();
+	// Guest checkout comes first; signing in is one click away (issue 15).
+	await sp.locator('.guest-choice').getByRole('link', { name: 'Sign in' }).click();
 	await sp.waitForURL(/\/signin/);
 	await sp.getByRole('link', { name: 'Create an account' }).click();
 	await registerWithForm(sp, buyer);

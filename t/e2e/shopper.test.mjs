@@ -49,6 +49,8 @@ browserTest('shopper with JavaScript: search, cart, register, checkout, pay, ord
 
 	// Checkout asks a guest to sign in; they register instead, then sign in.
 	await page.getByRole('link', { name: 'Proceed to checkout' }).click();
+	// Guest checkout comes first; signing in is one click away (issue 15).
+	await page.locator('.guest-choice').getByRole('link', { name: 'Sign in' }).click();
 	await page.waitForURL(/\/signin/);
 	await page.getByRole('link', { name: 'Create an account' }).click();
 	await page.waitForURL(/\/register/);

@@ -1,0 +1,128 @@
+/* Signed order links, guest order lookups and the confirmation mail: see
+ * order_link.h. */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "../core/arena.h"
+#include "../core/config.h"
+#include "../mail/mail.h"
+#include "../store/db.h"
+#include "order_link.h"
+
+enum { Q_OWNER, Q_FIND, Q_TO, Q_COUNT };
+
+static struct db_sql sql[Q_COUNT] = {
+	[Q_OWNER] = { "SELECT o.user_id, u.status = 'guest', COALESCE(u.guest_email, u.email, ''), o.status "
+		      "FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ?", 0 },
+	[Q_FIND] = { "SELECT 1 FROM orders o JOIN users u ON u.id = o.user_id "
+		     "WHERE o.id = ? AND u.status = 'guest' AND u.guest_email = ?", 0 },
+	[Q_TO] = { "SELECT COALESCE(guest_email, email), name, status = 'guest' FROM users WHERE id = ?", 0 },
+};
+
+void order_link_init(void)
+{
+	db_register(sql, Q_COUNT);
+}
+
+/* The link's MAC: its own key, derived from the shop's secret, so no other
+ * signed token of the shop (cursors) can stand for a link. */
+static void link_mac(int64_t order_id, unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+	static const char label[] = "shop order link v1";
+	unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+	char msg[32];
+	int n = snprintf(msg, sizeof(msg), "order:%lld", (long long)order_id);
+
+	crypto_auth_hmacsha256(key, (const unsigned char *)label, sizeof(label) - 1, config.secret);
+	crypto_auth_hmacsha256(out, (const unsigned char *)msg, (unsigned long long)n, key);
+	sodium_memzero(key, sizeof(key));
+}
+
+const char *order_link_token(struct arena *a, int64_t order_id)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char out[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+	link_mac(order_id, mac);
+	sodium_bin2base64(out, sizeof(out), mac, sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return arena_strdup(a, out);
+}
+
+int order_link_ok(int64_t order_id, const char *token)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+	size_t n = 0;
+
+	if (!token || order_id <= 0 || strlen(token) != 43 ||
+	    sodium_base642bin(got, sizeof(got), token, 43, NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) || n != sizeof(got))
+		return 0;
+	link_mac(order_id, mac);
+	return sodium_memcmp(mac, got, sizeof(mac)) == 0;
+}
+
+const char *order_link_path(struct arena *a, int64_t order_id)
+{
+	const char *t = order_link_token(a, order_id);
+
+	return t ? arena_printf(a, "/orders/%lld/view?t=%s", (long long)order_id, t) : NULL;
+}
+
+enum err order_owner(struct db *db, struct arena *a, int64_t order_id, int64_t *uid, int *is_guest,
+		     const char **email, const char **status)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_OWNER], &r, "i", order_id)))
+		return e;
+	if (!r->nrows)
+		return E_NOTFOUND;
+	*uid = db_int(r, 0, 0);
+	*is_guest = db_int(r, 0, 1) != 0;
+	*email = db_cell(r, 0, 2);
+	*status = db_cell(r, 0, 3);
+	return E_OK;
+}
+
+enum err order_guest_find(struct db *db, struct arena *a, const char *email, int64_t order_id, int *found)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*found = 0;
+	if (!email || order_id <= 0)
+		return E_OK;
+	if ((e = db_exec(db, a, &sql[Q_FIND], &r, "is", order_id, email)))
+		return e;
+	*found = r->nrows > 0;
+	return E_OK;
+}
+
+enum err order_confirm_mail(struct db *db, struct arena *a, int64_t id, int64_t uid)
+{
+	struct db_res *u = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_TO], &u, "i", uid)))
+		return e;
+	if (!u->nrows || !db_cell(u, 0, 0))
+		return E_OK;
+	if (db_int(u, 0, 2)) {
+		const char *path = order_link_path(a, id);
+
+		if (!path)
+			return E_NOMEM;
+		return mail_enqueue(db, a, db_cell(u, 0, 0), arena_printf(a, "Your order %lld is confirmed", (long long)id),
+			arena_printf(a, "Hello %s,\n\nthank you for your order %lld. We will tell you when it ships.\n\n"
+				     "See your order at any time, no account needed:\n%s%s\n"
+				     "(Anyone with this link can see the order: keep it to yourself.)\n\n"
+				     "To find it again later, go to %s/orders/lookup and give this email address "
+				     "and the order number %lld.\n", db_cell(u, 0, 1), (long long)id, config.base_url,
+				     path, config.base_url, (long long)id));
+	}
+	return mail_enqueue(db, a, db_cell(u, 0, 0), arena_printf(a, "Your order %lld is confirmed", (long long)id),
+		arena_printf(a, "Hello %s,\n\nthank you for your order %lld. We will tell you when it ships.\n"
+			     "You can follow it at %s/orders/%lld\n", db_cell(u, 0, 1), (long long)id,
+			     config.base_url, (long long)id));
+}
