@@ -166,9 +166,10 @@ START_TEST(form_errors_keep_input)
 	LACKS(r, "postalCode:");
 	hresp_free(r);
 
-	/* A state typed as its name is taken (bug 3's "California"). */
+	/* A state typed as its name is taken (bug 3's "California"); the
+	 * "save" box is ticked, as the form has it. */
 	snprintf(form, sizeof(form), "csrf=%s&shippingAddressId=0&name=Ann+Buyer&line1=1+Main+St&city=Los+Angeles"
-		 "&region=California&postalCode=90001&country=US&shippingMethod=standard", cl.csrf);
+		 "&region=California&postalCode=90001&country=US&shippingMethod=standard&saveAddress=1", cl.csrf);
 	r = client_browse(&cl, "POST", "/checkout/review", form);
 	if (r->status == 303)
 		r = follow(&cl, r);
