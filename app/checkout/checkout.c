@@ -508,7 +508,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 
 	/* Step 1: validate against current prices and the amount the shopper saw. */
 	if (rq->bad_input) {
-		body = error_text(400, rq->bad_input, NULL);
+		body = error_text(400, rq->bad_input, rq->bad_fields);
 		status = 400;
 		goto refused;
 	}

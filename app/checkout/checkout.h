@@ -51,6 +51,8 @@ struct checkout_req {
 	int has_amount;
 	struct cart *cart;		/* the shopper's cart */
 	const char *bad_input;		/* set: the input was refused (400, this message) */
+	json_t *bad_fields;		/* and, when given, {"fields": [...]} beside it (the
+					 * caller's reference) */
 	const char *cart_key;		/* the cart as Review priced it (version and lines), or
 					 * NULL: a cart that became an order (not expired or
 					 * cancelled) is not placed again: 409 with "orderId" */

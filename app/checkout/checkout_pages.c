@@ -145,21 +145,19 @@ static enum err read_input_from(const struct src *s, struct checkout_req *in, co
 	return E_OK;
 }
 
-static enum err read_input(struct ctx *c, struct checkout_req *in, const char **why)
+/* An address refused field by field, as the API's errors say it:
+ * {"fields": [{"field": "shippingAddress.region", "message"}]}, or NULL. */
+static json_t *fields_json(struct ctx *c, const struct address_errors *errs)
 {
-	struct src s = { c, NULL };
+	json_t *a;
 
-	return read_input_from(&s, in, why, NULL);
-}
-
-/* The input and the cart, for a quote: E_INVAL with *why. */
-static enum err read_all(struct ctx *c, struct checkout_req *in, const char **why)
-{
-	enum err e = read_input(c, in, why);
-
-	if (e)
-		return e;
-	return cart_load(c, &in->cart);
+	if (!errs->n)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < errs->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "field",
+			arena_printf(c->a, "shippingAddress.%s", errs->v[i].field), "message", errs->v[i].message));
+	return json_pack("{s:o}", "fields", a);
 }
 
 /* The cart as a Review page priced it: its version and its lines (a
@@ -215,6 +213,7 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	char hash[2 * sizeof(h) + 1];
 	struct checkout_req rq;
 	struct checkout_answer ans;
+	struct address_errors errs;
 	const char *why = NULL, *body;
 	int status;
 	enum err e;
@@ -242,18 +241,25 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
 
 	/* Step 1's input: its refusal is the key's stored answer too. */
-	e = read_input(c, &rq, &why);
+	{
+		struct src s = { c, NULL };
+
+		e = read_input_from(&s, &rq, &why, &errs);
+	}
 	if (e == E_INVAL) {
 		memset(&rq, 0, sizeof(rq));
 		rq.user_id = c->sess->uid;
 		rq.payment_method = ctx_str(c, "paymentMethod");
 		rq.bad_input = why;
+		rq.bad_fields = fields_json(c, &errs);
 	} else if (e || (e = cart_load(c, &rq.cart))) {
 		return e;
 	}
 	rq.idem_key = key;
 	rq.request_hash = hash;
-	if ((e = checkout_place(c->db, c->a, c->kv, &rq, &ans)))
+	e = checkout_place(c->db, c->a, c->kv, &rq, &ans);
+	json_decref(rq.bad_fields);
+	if (e)
 		return e;
 	switch (ans.kind) {
 	case CHECKOUT_KEY_REUSED:
@@ -307,11 +313,22 @@ enum err h_api_checkout_quote(struct ctx *c)
 	struct checkout_req in;
 	struct checkout_plan p;
 	const char *why = NULL;
-	enum err e = read_all(c, &in, &why);
+	struct address_errors errs;
+	struct src s = { c, NULL };
+	enum err e = read_input_from(&s, &in, &why, &errs);
 	json_t *m;
 
-	if (e == E_INVAL)
-		return reply_error(c, 400, why);
+	if (e == E_INVAL) {
+		json_t *f = fields_json(c, &errs);
+
+		e = reply_error(c, 400, why);
+		if (!e && f && c->resp->model)
+			json_object_update(json_object_get(c->resp->model, "error"), f);
+		json_decref(f);
+		return e;
+	}
+	if (!e)
+		e = cart_load(c, &in.cart);
 	if (e || (e = checkout_plan(c->db, c->a, &in, &p)))
 		return e;
 	if (p.status) {
@@ -426,6 +443,10 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	 * shopper did not choose when they were typing a new one. */
 	json_array_foreach(list, i_ad, ad) {
 		int64_t id = json_integer_value(json_object_get(ad, "id"));
+		const char *cn = address_country_name(json_string_value(json_object_get(ad, "country")));
+
+		if (cn)
+			json_object_set_new(ad, "countryName", json_string(cn));
 
 		if (chosen > 0 ? id == chosen : chosen < 0 && json_is_true(json_object_get(ad, "isDefault")))
 			json_object_set_new(ad, "checked", json_true());

@@ -230,6 +230,9 @@ START_TEST(api_state_name_and_titles)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(j, "error"), "title")));
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(j, "error"), "message")));
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "error"), "status")), 400);
+	/* ... and the field it is about. */
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "error"),
+			 "fields"), 0), "field")), "shippingAddress.region");
 	json_decref(j);
 	hresp_free(r);
 	/* The amount no longer matching (409): titled too. */
