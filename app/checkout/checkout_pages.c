@@ -439,6 +439,14 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 		chosen = json_integer_value(json_object_get(vals, "shippingAddressId"));
 	else if (vals && json_string_value(json_object_get(vals, "line1")))
 		chosen = 0;
+	if (chosen > 0) {	/* one deleted since: as if none was chosen */
+		int found = 0;
+
+		json_array_foreach(list, i_ad, ad)
+			found |= json_integer_value(json_object_get(ad, "id")) == chosen;
+		if (!found)
+			chosen = -1;
+	}
 	/* The saved address chosen before, else the default; never one the
 	 * shopper did not choose when they were typing a new one. */
 	json_array_foreach(list, i_ad, ad) {
@@ -471,7 +479,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 		static const char *const names[] = { "name", "line1", "line2", "city", "postalCode" };
 
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			const char *v = vals && chosen == 0 ? json_string_value(json_object_get(vals, names[i])) : NULL;
+			const char *v = vals ? json_string_value(json_object_get(vals, names[i])) : NULL;
 
 			json_object_set_new(addr, names[i], json_string(v ? v : ""));
 		}
@@ -638,7 +646,19 @@ enum err h_checkout_review(struct ctx *c)
 	struct src src = { c, NULL };
 	const char *why = NULL, *text;
 	json_t *vals = form_values(c);
-	enum err e = read_input_from(&src, &in, &why, &errs);
+	enum err e;
+
+	/* A saved address chosen and a new one typed: which one? Never the
+	 * saved one in the shopper's place (the script chooses the new one
+	 * as they type; without it, the form asks). */
+	if (ctx_int(c, "shippingAddressId", 0) > 0 && ctx_str(c, "line1")) {
+		json_object_set_new(vals, "shippingAddressId", json_integer(0));
+		e = checkout_form(c, 400, "You chose a saved address and also typed a new one. We have chosen the new "
+				  "one below: check it and press Review again, or choose a saved address.", vals, NULL);
+		json_decref(vals);
+		return e;
+	}
+	e = read_input_from(&src, &in, &why, &errs);
 
 	if (e == E_INVAL) {
 		const char *msg = errs.n ? "Please check the address: what needs changing is marked below." :
