@@ -166,6 +166,18 @@ START_TEST(form_errors_keep_input)
 	LACKS(r, "postalCode:");
 	hresp_free(r);
 
+	/* The saved address chosen and a new one typed: the form asks (the new
+	 * one chosen, as typed), never ships to the saved one in silence. */
+	snprintf(form, sizeof(form), "csrf=%s&shippingAddressId=%lld&name=Ann+Buyer&line1=1+Main+St&city=Los+Angeles"
+		 "&region=CA&postalCode=90001&country=US&shippingMethod=standard",
+		 cl.csrf, sql_scalarf("SELECT MIN(id) FROM addresses WHERE user_id = %lld", uid));
+	r = client_browse(&cl, "POST", "/checkout/review", form);
+	ck_assert_int_eq(r->status, 400);
+	HAS(r, "value=\"0\" checked");
+	HAS(r, "value=\"1 Main St\"");
+	LACKS(r, "checked> <span>Old Home");
+	hresp_free(r);
+
 	/* A state typed as its name is taken (bug 3's "California"); the
 	 * "save" box is ticked, as the form has it. */
 	snprintf(form, sizeof(form), "csrf=%s&shippingAddressId=0&name=Ann+Buyer&line1=1+Main+St&city=Los+Angeles"
