@@ -288,6 +288,11 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 			/* Another tab placed this cart: its order, not a second one. */
 			session_flash(c, msg);
 			e = reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)ordered));
+		} else if (status == 409 && !oid && c->sess) {
+			/* The total changed or something sold out meanwhile: Review
+			 * again (a GET, priced afresh), with the reason. */
+			session_flash(c, msg);
+			e = reply_redirect(c, 303, "/checkout/review");
 		} else if (pay && status == 202) {
 			e = reply_redirect(c, 303, arena_strdup(c->a, pay));
 		} else if (oid) {

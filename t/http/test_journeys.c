@@ -369,6 +369,36 @@ START_TEST(review_is_a_get_after_paying)
 }
 END_TEST
 
+/* A "Place order" refused for a total that changed goes back to Review (a
+ * GET, priced afresh) with the reason, not to an error page. */
+START_TEST(changed_total_reviews_again)
+{
+	struct client cl;
+	struct hresp *r;
+	char tab[2000], *a;
+	long long uid = shopper(&cl, NULL, 0);
+
+	cart_put(&cl, sku, 1);
+	r = review(&cl, NEW_ADDR "&region=CA");
+	ck_assert_int_eq(r->status, 200);
+	place_form(r->body, tab, sizeof(tab));
+	hresp_free(r);
+	a = strstr(tab, "amount=");
+	ck_assert_ptr_nonnull(a);
+	memmove(a + 8, a + 7 + strcspn(a + 7, "&"), strlen(a + 7 + strcspn(a + 7, "&")) + 1);
+	a[7] = '1';	/* amount=1: not the total */
+	r = client_browse(&cl, "POST", "/checkout/place", tab);
+	ck_assert_msg(r->status == 303, "%ld %.400s", r->status, r->body);
+	ck_assert_str_eq(hresp_header(r, "Location"), "/checkout/review");
+	r = follow(&cl, r);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "The total is now");
+	HAS(r, "Place order and pay");
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders WHERE user_id = %lld", uid), 0);
+}
+END_TEST
+
 START_TEST(cart_add_over_stock_redirects)
 {
 	struct client g = { 0 };
@@ -484,6 +514,7 @@ int main(void)
 	tcase_add_test(t, api_state_name_and_titles);
 	tcase_add_test(t, two_tabs_one_order);
 	tcase_add_test(t, review_is_a_get_after_paying);
+	tcase_add_test(t, changed_total_reviews_again);
 	tcase_add_test(t, cart_add_over_stock_redirects);
 	tcase_add_test(t, register_during_checkout);
 	tcase_add_test(t, failed_registrations_do_not_lock_out);
