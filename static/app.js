@@ -78,4 +78,16 @@
   'use strict';
   if (!window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
   document.querySelectorAll('details.filters').forEach(function (d) { d.open = true; });
+
+// The checkout form (H3): typing a new address chooses "A new address"
+// (without JavaScript the server asks when a saved address is chosen and a
+// new one typed).
+(function checkoutNewAddress() {
+  var form = document.querySelector('form.checkout');
+  var radio = form && form.querySelector('input[name="shippingAddressId"][value="0"]');
+  var box = form && form.querySelector('.new-address');
+  if (!radio || !box) return;
+  box.addEventListener('input', function (e) {
+    if (e.target.name !== 'saveAddress') radio.checked = true;
+  });
 })();

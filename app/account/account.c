@@ -98,12 +98,13 @@ enum err account_grant(struct db *db, struct arena *a, const char *email, const 
 }
 
 enum err account_register(struct db *db, struct arena *a, const char *name, const char *email_in,
-			  const char *pw, const char **why)
+			  const char *pw, const char **why, int64_t *created)
 {
 	const char *email = account_email(a, email_in);
 	int64_t uid = 0;
 	enum err e;
 
+	*created = 0;
 	if (!email) {
 		*why = "email: is not a valid email address";
 		return E_INVAL;
@@ -125,7 +126,10 @@ enum err account_register(struct db *db, struct arena *a, const char *name, cons
 		db_rollback(db);
 		return e;
 	}
-	return db_commit(db);
+	if ((e = db_commit(db)))
+		return e;
+	*created = uid;
+	return E_OK;
 }
 
 enum err account_password_ok(struct db *db, struct arena *a, const char *email, const char *pw,

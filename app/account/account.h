@@ -55,9 +55,9 @@ enum err admin_grant(struct db *db, struct arena *a, const char *email, const ch
 /* Registration: checks the email (normalised here) and the password policy
  * (E_INVAL with *why, the field-named message), then creates the account
  * and mails a welcome, or, when the email is taken, mails its owner
- * instead: the caller answers the same way in both cases. */
+ * instead. *created: the new account's id, 0 when the email was taken. */
 enum err account_register(struct db *db, struct arena *a, const char *name, const char *email,
-			  const char *pw, const char **why);
+			  const char *password, const char **why, int64_t *created);
 /* Sign-in check: E_OK with *uid and *hash (the stored hash, for
  * account_rehash) when email (normalised, or NULL) names an active account
  * whose password is pw; E_INVAL otherwise, after the same Argon2 work. */

@@ -12,6 +12,7 @@
 #include "../core/log.h"
 #include "../http/router.h"
 #include "../http/server.h"
+#include "../view/escape.h"
 #include "account.h"
 #include "account_pages.h"
 #include "session_pages.h"
@@ -20,7 +21,13 @@
 #define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
 #define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
 #define LOGIN_WINDOW (15 * 60)
-#define REGISTER_LIMIT 10	/* registrations per IP per hour */
+/* Registration: an office or a mobile carrier puts many people behind one
+ * address, so what counts per IP is registrations that did something (an
+ * account made, or a mail to the owner of an address already taken), never
+ * a form refused for its input; and each address may be tried only a few
+ * times an hour (each try of a taken one mails its owner). */
+#define REGISTER_IP_LIMIT 50	/* registrations per IP per hour */
+#define REGISTER_EMAIL_LIMIT 5	/* tries of one email per hour */
 #define REGISTER_WINDOW 3600
 
 /* ---- helpers ---- */
@@ -76,17 +83,31 @@ static json_t *form_page(struct ctx *c, const char *view, const char *title, int
 
 /* ---- registration ---- */
 
-/* Registers, or (email taken) tells the owner by mail; the caller answers
- * the same way in both cases. Returns E_INVAL with *why for bad input. */
-static enum err do_register(struct ctx *c, const char **why)
+/* Registers, or (email taken) tells the owner by mail. Returns E_INVAL
+ * with *why for bad input; *created is the new account (0: taken). */
+static enum err do_register(struct ctx *c, const char **why, int64_t *created)
 {
 	return account_register(c->db, c->a, ctx_str(c, "name"), ctx_str(c, "email"),
-				ctx_str(c, "password"), why);
+				ctx_str(c, "password"), why, created);
+}
+
+/* The register form; next (a local path) is where a new account goes. */
+static json_t *register_page(struct ctx *c, int status, const char *error)
+{
+	json_t *m = form_page(c, "register", "Create your account", status, error);
+
+	if (m && ctx_str(c, "next"))
+		json_object_set_new(m, "next", json_string(safe_next(ctx_str(c, "next"))));
+	if (m && error) {
+		json_object_set_new(m, "name", json_string(ctx_str(c, "name") ?: ""));
+		json_object_set_new(m, "email", json_string(ctx_str(c, "email") ?: ""));
+	}
+	return m;
 }
 
 enum err h_register_form(struct ctx *c)
 {
-	return form_page(c, "register", "Create your account", 200, NULL) ? E_OK : E_NOMEM;
+	return register_page(c, 200, NULL) ? E_OK : E_NOMEM;
 }
 
 static const char *registered_msg =
@@ -95,21 +116,26 @@ static const char *registered_msg =
 
 static enum err register_common(struct ctx *c, int json)
 {
-	const char *why = NULL, *key = arena_printf(c->a, "reg:ip:%s", client_ip(c));
+	const char *why = NULL, *key = arena_printf(c->a, "reg:ip:%s", client_ip(c)), *ekey, *email;
+	int64_t created = 0;
 	int wait;
 	enum err e;
 
-	if ((wait = session_throttled(c, key, REGISTER_LIMIT)))
+	email = account_email(c->a, ctx_str(c, "email"));
+	ekey = email_key(c, "reg:email:", email ? email : ctx_str(c, "email"));
+	if ((wait = session_throttled(c, key, REGISTER_IP_LIMIT)) ||
+	    (wait = session_throttled(c, ekey, REGISTER_EMAIL_LIMIT)))
 		return session_reply_throttled(c, wait, "attempts");
-	session_throttle_hit(c, key, REGISTER_WINDOW);
-	e = do_register(c, &why);
+	e = do_register(c, &why, &created);
 	if (e == E_INVAL) {
 		if (json)
 			return reply_error(c, 400, why);
-		return form_page(c, "register", "Create your account", 400, why) ? E_OK : E_NOMEM;
+		return register_page(c, 400, why) ? E_OK : E_NOMEM;
 	}
 	if (e)
 		return e;
+	session_throttle_hit(c, key, REGISTER_WINDOW);
+	session_throttle_hit(c, ekey, REGISTER_WINDOW);
 	if (json) {
 		json_t *m = reply_model(c, NULL, NULL);
 
@@ -118,7 +144,31 @@ static enum err register_common(struct ctx *c, int json)
 		json_object_set_new(m, "email", json_string(account_email(c->a, ctx_str(c, "email"))));
 		return E_OK;
 	}
-	return reply_redirect(c, 303, "/signin?registered=1");
+	if (created) {
+		/* The new account is signed in at once, the guest's cart with it,
+		 * and goes where it was going (the checkout, when it came from
+		 * there). */
+		const char *old_key = NULL, *cart_msg = NULL;
+
+		if ((e = cart_merge(c->db, c->a, c->sess, created, &cart_msg)) ||
+		    (e = session_signin(c, created, &old_key)))
+			return e;
+		session_flash(c, cart_msg ? cart_msg : "Welcome! Your account is ready and you are signed in.");
+		return reply_redirect(c, 303, safe_next(ctx_str(c, "next")));
+	}
+	{
+		struct buf b;
+
+		buf_init(&b, c->a, 64);
+		buf_puts(&b, "/signin?registered=1");
+		if (ctx_str(c, "next")) {
+			const char *next = safe_next(ctx_str(c, "next"));
+
+			buf_puts(&b, "&next=");
+			esc_url(&b, next, strlen(next));
+		}
+		return reply_redirect(c, 303, b.p);
+	}
 }
 
 enum err h_register(struct ctx *c)

@@ -335,9 +335,16 @@ const char *address_check_region(const char *country, const char *in, char *out,
 			return us ? "is required for US addresses (the two-letter state code, such as NY)" :
 				    "is required for Canadian addresses (the two-letter province code, such as ON)";
 		if (n != 2 || outlen < 3 || !(us ? in_list(tmp, us_regions, NELEM(us_regions)) :
-						   in_list(tmp, ca_regions, NELEM(ca_regions))))
+						   in_list(tmp, ca_regions, NELEM(ca_regions)))) {
+			const char *code = address_region_by_name(country, in);
+
+			if (code && outlen >= 3) {
+				memcpy(out, code, 3);
+				return NULL;
+			}
 			return us ? "is not a US state or territory code (two letters, such as NY)" :
 				    "is not a Canadian province or territory code (two letters, such as ON)";
+		}
 		memcpy(out, tmp, 3);
 		return NULL;
 	}

@@ -52,11 +52,28 @@ int address_country_known(const char *code);
  *          (stored with its single space), DE/FR/IT/ES five digits, NL "1234 AB",
  *          AU four digits, JP 123-4567 (hyphen optional, stored with it), IN six
  *          digits; elsewhere 2 to 10 of letters, digits, spaces and hyphens.
- * region:  required two-letter code for US and CA (stored uppercased);
- *          elsewhere optional free text (trimmed). */
+ * region:  required for US and CA: the two-letter code or the state's or
+ *          province's name ("California"), stored as the code; elsewhere
+ *          optional free text (trimmed). */
 const char *address_check_country(const char *in, char *out, size_t outlen);
 const char *address_check_postal(const char *country, const char *in, char *out, size_t outlen);
 const char *address_check_region(const char *country, const char *in, char *out, size_t outlen);
+
+/* Choices with names, for forms (address_names.c): countries sorted by
+ * name, the US states (then DC, territories and military mail), the
+ * Canadian provinces. Static; *n gets the count. */
+struct address_choice {
+	const char *code, *name;
+};
+const struct address_choice *address_countries(size_t *n);
+const struct address_choice *address_us_states(size_t *n);
+const struct address_choice *address_ca_provinces(size_t *n);
+/* The code of a region typed as its name ("california", "New York.") in
+ * country ("US" or "CA"), else NULL; the same for a country's name. */
+const char *address_region_by_name(const char *country, const char *in);
+const char *address_country_by_name(const char *in);
+/* The name of a country code, or NULL. */
+const char *address_country_name(const char *code);
 
 /* Checks a whole address (required fields, lengths, country, postal code,
  * region) and rewrites ad's strings to their stored forms (copies in arena

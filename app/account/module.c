@@ -78,7 +78,7 @@ static const char *const password_names[] = {
 
 /* register.html: the model h_register_form, register_common builds. */
 static const char *const register_names[] = {
-	"error", "message", "csrf", "email", NULL
+	"error", "message", "csrf", "email", "name", "next", NULL
 };
 
 /* reset.html: the model h_reset_form, h_reset, invalid_page (reset_pages.c) builds. */

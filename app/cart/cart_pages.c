@@ -258,6 +258,13 @@ static enum err form_change(struct ctx *c, enum cart_mode mode, int qty)
 
 	if (e)
 		return e;
+	if (no.status && mode == CART_ADD && no.status != 400) {
+		/* Not the cart page as the answer to the POST (a refresh would
+		 * post again): the reason, shown on the cart after a redirect. */
+		session_csrf(c);	/* a session to carry it, if this was the first visit */
+		session_flash(c, no.message);
+		return reply_redirect(c, 303, "/cart");
+	}
 	if (no.status)
 		return reply_refusal(c, &no);
 	if (mode == CART_ADD)

@@ -41,7 +41,7 @@ static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_CK_UNCLAIM, Q_PAYINFO, Q_SET_INTENT,
-	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, NQ
+	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_CART_ORDER, Q_CART_LOCK, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -60,7 +60,8 @@ static struct db_sql sql[NQ] = {
 			 "AND (attempts = 0 OR updated_at < NOW(3) - INTERVAL 30 SECOND)", 0 },
 	/* Guarded: of two requests that both believe they hold the claim (one
 	 * whose claim's answer was lost gave it back), one order is placed. */
-	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ? WHERE id = ? AND state = 'started'", 0 },
+	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ?, cart_key = ? "
+			    "WHERE id = ? AND state = 'started'", 0 },
 	/* updated_at is set explicitly: a row already 'authorizing' would
 	 * otherwise not change, and the resumption below measures the time
 	 * since the latest attempt began. */
@@ -85,6 +86,15 @@ static struct db_sql sql[NQ] = {
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
 	[Q_FAIL_NOINTENT] = { "UPDATE orders SET payment_error = ? WHERE id = ?", 0 },
+	/* The order a cart (as a Review page named it) became, unless it
+	 * ended unpaid: an expired or cancelled order lets the cart check out
+	 * again. A day bounds it: a cart version is only unique while the
+	 * cart row lives (an idle cart is purged after 30 days). */
+	[Q_CART_ORDER] = { "SELECT c.order_id FROM checkouts c JOIN orders o ON o.id = c.order_id "
+			   "WHERE c.user_id = ? AND c.cart_key = ? AND o.status NOT IN ('expired', 'cancelled') "
+			   "AND c.created_at > NOW(3) - INTERVAL 1 DAY ORDER BY c.id LIMIT 1", 0 },
+	/* Serializes two tabs placing the same cart (the cart's row). */
+	[Q_CART_LOCK] = { "SELECT version FROM carts WHERE user_id = ? FOR UPDATE", 0 },
 };
 
 static int64_t hold_ttl = CHECKOUT_HOLD_TTL;
@@ -190,10 +200,23 @@ json_t *checkout_quote_json(const struct checkout_plan *p)
 
 /* ---- answers ---- */
 
+const char *checkout_error_title(int status)
+{
+	switch (status) {
+	case 400: return "Please check your order's details";
+	case 402: return "The payment did not go through";
+	case 409: return "Your order needs another look";
+	case 422: return "That order could not be placed";
+	case 503: return "The payment service did not answer";
+	}
+	return "That did not work";
+}
+
 /* An error answer as JSON text (what is stored for replays). */
 static char *error_text(int status, const char *msg, json_t *extra)
 {
-	json_t *err = json_pack("{s:i, s:s}", "status", status, "message", msg), *j;
+	json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "title", checkout_error_title(status),
+				"message", msg), *j;
 	char *s;
 
 	if (extra)
@@ -202,6 +225,30 @@ static char *error_text(int status, const char *msg, json_t *extra)
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
+}
+
+/* The answer to a second "Place order" of a cart that became an order. */
+static char *cart_ordered(int64_t order_id)
+{
+	json_t *x = json_pack("{s:I}", "orderId", (json_int_t)order_id);
+	char *t = error_text(409, "This cart has been ordered already (in another tab or window): "
+				  "here is that order.", x);
+
+	json_decref(x);
+	return t;
+}
+
+enum err checkout_cart_order(struct db *db, struct arena *a, int64_t uid, const char *cart_key, int64_t *order_id)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*order_id = 0;
+	if (!cart_key || (e = db_exec(db, a, &sql[Q_CART_ORDER], &r, "is", uid, cart_key)))
+		return cart_key ? e : E_OK;
+	if (r->nrows)
+		*order_id = db_int(r, 0, 0);
+	return E_OK;
 }
 
 static enum err store(struct db *db, struct arena *a, int64_t ck, const char *state, int status, const char *body)
@@ -223,6 +270,7 @@ struct place {
 	size_t short_line;
 	const char *promo_why;
 	int promo_refused;
+	int64_t cart_order;	/* the order this cart became already (another tab) */
 };
 
 /* Step 2 and 3 in one transaction: the order with its lines, the holds, the
@@ -237,6 +285,18 @@ static enum err tx_place(struct db *db, void *arg)
 	enum err e;
 
 	pl->promo_refused = 0;
+	pl->cart_order = 0;
+	if (pl->in->cart_key) {
+		struct db_res *r = NULL;
+
+		if ((e = db_exec(db, a, &sql[Q_CART_LOCK], NULL, "i", pl->in->user_id)) ||
+		    (e = db_exec(db, a, &sql[Q_CART_ORDER], &r, "is", pl->in->user_id, pl->in->cart_key)))
+			return e;
+		if (r->nrows) {
+			pl->cart_order = db_int(r, 0, 0);
+			return E_CONFLICT;
+		}
+	}
 	on.user_id = pl->in->user_id;
 	on.currency = q->currency;
 	on.subtotal = q->subtotal;
@@ -270,7 +330,7 @@ static enum err tx_place(struct db *db, void *arg)
 		if (e)
 			return e;
 	}
-	if ((e = db_exec(db, a, &sql[Q_CK_RESERVED], NULL, "ii", pl->order_id, pl->ck)))
+	if ((e = db_exec(db, a, &sql[Q_CK_RESERVED], NULL, "isi", pl->order_id, pl->in->cart_key, pl->ck)))
 		return e;
 	return db_affected(db) == 1 ? E_OK : E_BUSY;	/* placed by the other: all of this rolls back */
 }
@@ -441,9 +501,23 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 	if (db_affected(db) != 1)
 		goto in_flight;
 
+	/* A cart checks out once: another tab placed it already (maybe paid
+	 * for it, emptying the cart): its order is the answer. */
+	if (rq->cart_key) {
+		int64_t oid = 0;
+
+		if ((e = checkout_cart_order(db, a, rq->user_id, rq->cart_key, &oid)))
+			return unclaim(db, a, ck, e);
+		if (oid) {
+			body = cart_ordered(oid);
+			status = 409;
+			goto refused;
+		}
+	}
+
 	/* Step 1: validate against current prices and the amount the shopper saw. */
 	if (rq->bad_input) {
-		body = error_text(400, rq->bad_input, NULL);
+		body = error_text(400, rq->bad_input, rq->bad_fields);
 		status = 400;
 		goto refused;
 	}
@@ -465,7 +539,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 	/* Steps 2 and 3. */
 	{
 		struct place pl = { a, ck, rq, &p, 0, arena_calloc(a, p.n + 1, sizeof(struct hold_req)),
-				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0 };
+				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0, 0 };
 		struct db_res *sellers = NULL;	/* product id -> seller id */
 		struct buf ids;
 
@@ -508,6 +582,11 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 		e = db_tx(db, tx_place, &pl);
 		if (e == E_OK)
 			order_refresh_stock(db, a, pl.order_id);
+		if (e == E_CONFLICT && pl.cart_order) {
+			status = 409;
+			body = cart_ordered(pl.cart_order);
+			goto refused;
+		}
 		if (e == E_CONFLICT && pl.promo_refused) {
 			status = 409;
 			body = error_text(409, pl.promo_why ? pl.promo_why : "That promo code cannot be used any more.", NULL);
@@ -569,6 +648,30 @@ in_flight:
 	/* Another request with this key is still at work (here or at the
 	 * gateway): its outcome is not known yet, and it is not a refusal. */
 	ans->kind = CHECKOUT_IN_FLIGHT;
+	return E_OK;
+}
+
+/* ---- the Review page's input between its POST and its GET ---- */
+
+#define STASH_TTL 7200	/* seconds */
+
+enum err checkout_stash_put(struct kv *kv, struct arena *a, const char *session_key, const char *text)
+{
+	redisReply *r = NULL;
+
+	return kv_cmd(kv, a, &r, "SET co:%s %s EX %d", session_key, text, STASH_TTL);
+}
+
+enum err checkout_stash_get(struct kv *kv, struct arena *a, const char *session_key, const char **text)
+{
+	redisReply *r = NULL;
+	enum err e;
+
+	*text = NULL;
+	if ((e = kv_cmd(kv, a, &r, "GET co:%s", session_key)))
+		return e;
+	if (r && r->type == REDIS_REPLY_STRING)
+		*text = arena_strndup(a, r->str, r->len);
 	return E_OK;
 }
 

@@ -51,6 +51,11 @@ struct checkout_req {
 	int has_amount;
 	struct cart *cart;		/* the shopper's cart */
 	const char *bad_input;		/* set: the input was refused (400, this message) */
+	json_t *bad_fields;		/* and, when given, {"fields": [...]} beside it (the
+					 * caller's reference) */
+	const char *cart_key;		/* the cart as Review priced it (version and lines), or
+					 * NULL: a cart that became an order (not expired or
+					 * cancelled) is not placed again: 409 with "orderId" */
 };
 
 /* The cart priced for a request. status/msg/extra: a refusal (409 sold out
@@ -68,6 +73,20 @@ struct checkout_plan {
 enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req *in, struct checkout_plan *p);
 /* The quote's totals as the API and the stored answers show them. */
 json_t *checkout_quote_json(const struct checkout_plan *p);
+
+/* The order (not expired or cancelled) that uid's cart named cart_key
+ * became in the last day, else *order_id 0. */
+enum err checkout_cart_order(struct db *db, struct arena *a, int64_t uid, const char *cart_key, int64_t *order_id);
+/* The title of a checkout error answer of this status ("title" beside
+ * "status" and "message"). */
+const char *checkout_error_title(int status);
+
+/* What the checkout form sent to Review (JSON text), kept for the session
+ * (session_key: its Redis key) so that Review is a GET after a redirect
+ * (Back after paying re-posts nothing) and the form can be shown again as
+ * it was. *text NULL when there is none. */
+enum err checkout_stash_put(struct kv *kv, struct arena *a, const char *session_key, const char *text);
+enum err checkout_stash_get(struct kv *kv, struct arena *a, const char *session_key, const char **text);
 
 /* What became of a place-order. */
 struct checkout_answer {

@@ -8,6 +8,8 @@ struct ctx;
 
 enum err h_checkout(struct ctx *c);
 enum err h_checkout_review(struct ctx *c);
+enum err h_checkout_review_page(struct ctx *c);
+enum err checkout_form_again(struct ctx *c, int status, const char *error);
 enum err h_checkout_place(struct ctx *c);
 enum err h_checkout_return(struct ctx *c);
 enum err h_api_checkout(struct ctx *c);

@@ -194,27 +194,17 @@ enum err h_checkout_review_start(struct ctx *c)
 	if (signed_in(c))
 		return h_checkout_review(c);
 	if (!(email = guest_email(c, &raw))) {
-		if ((e = h_checkout(c)))
+		if ((e = checkout_form_again(c, 400, "Please check your email address.")))
 			return e;
-		if (c->resp->model && c->resp->view) {
-			c->resp->status = 400;
-			if (!json_object_get(c->resp->model, "error"))
-				json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message",
-						    "Please check your email address."));
-			form_guest(c, raw, email_help);
-		}
+		form_guest(c, raw, email_help);
 		return E_OK;
 	}
 	if ((e = guest_promo_refused(c, &refused)))
 		return e;
 	if (refused) {
-		if ((e = h_checkout(c)))
+		if ((e = checkout_form_again(c, 422, promo_for_accounts)))
 			return e;
-		if (c->resp->model && c->resp->view) {
-			c->resp->status = 422;
-			json_object_set_new(c->resp->model, "error", json_pack("{s:s}", "message", promo_for_accounts));
-			form_guest(c, raw, NULL);
-		}
+		form_guest(c, raw, NULL);
 		return E_OK;
 	}
 	if ((e = bind(c, email)) || (e = h_checkout_review(c)))
@@ -238,6 +228,23 @@ static void relocate(struct ctx *c)
 			continue;
 		c->resp->headers[i] = arena_printf(c->a, "Location: %s", order_link_path(c->a, oid));
 	}
+}
+
+/* GET /checkout/review: a guest's review once their email is given; a
+ * cart that became an order goes to the order's signed link. */
+enum err h_checkout_review_page_start(struct ctx *c)
+{
+	enum err e;
+
+	if (signed_in(c))
+		return h_checkout_review_page(c);
+	if (!bound_guest(c, NULL))
+		return reply_redirect(c, 303, "/checkout");
+	if ((e = h_checkout_review_page(c)))
+		return e;
+	relocate(c);
+	form_guest(c, NULL, NULL);	/* the form again, when the review refused */
+	return E_OK;
 }
 
 enum err h_checkout_place_start(struct ctx *c)

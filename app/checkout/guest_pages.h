@@ -18,6 +18,7 @@ int64_t checkout_uid(const struct ctx *c);
 /* The checkout routes, for a signed-in shopper or a guest. */
 enum err h_checkout_start(struct ctx *c);		/* GET /checkout */
 enum err h_checkout_review_start(struct ctx *c);	/* POST /checkout/review */
+enum err h_checkout_review_page_start(struct ctx *c);	/* GET /checkout/review */
 enum err h_checkout_place_start(struct ctx *c);		/* POST /checkout/place */
 enum err h_checkout_return_start(struct ctx *c);	/* GET /checkout/return */
 enum err h_api_checkout_start(struct ctx *c);		/* POST /api/checkout */

@@ -21,7 +21,13 @@ static const char *const checkout_names[] = {
 	"city", "region", "postalCode", "country", "newAddress", "methods", "code", "checked",
 	"available", "free", "price", "daysMin", "daysMax", "whyUnavailable",
 	"guest", "email", "emailError",	/* the guest's email block (guest_pages.c) */
-	NULL
+	/* the form as typed, problems beside fields, choices with names */
+	"addr", "regionOther", "nameError", "line1Error", "line2Error", "cityError", "regionError",
+	"postalCodeError", "countryError", "countries", "usStates", "caProvinces", "selected",
+	"saveAddress", "promoCode", "countryName",
+	/* the order summary */
+	"summary", "summaryLines", "title", "quantity", "lineTotal", "itemsTotal", "units", "oneUnit",
+	"currency", NULL
 };
 
 /* checkout_review.html: the model h_checkout_review builds. */
@@ -31,7 +37,7 @@ static const char *const checkout_review_names[] = {
 	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax",
 	"shipping", "tax", "amount", "form", "csrf", "idempotencyKey", "shippingMethod",
 	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
-	"requested", NULL
+	"requested", "cartKey", "countryName", NULL
 };
 
 static const struct tmpl_page checkout_pages[] = {

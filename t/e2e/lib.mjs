@@ -246,8 +246,8 @@ export function freshEmail(prefix) {
 }
 
 // Registers through the form at /register (the page must be there or the
-// browser anywhere: it goes there). Leaves the browser on the sign-in page
-// the shop redirects to.
+// browser anywhere: it goes there). Leaves the browser signed in, on the
+// page the shop sends a new account to (the form's `next`, else /account).
 export async function registerWithForm(page, { name, email, password = PASSWORD }) {
 	clearThrottles();
 	if (new URL(page.url()).pathname !== '/register')
@@ -256,7 +256,10 @@ export async function registerWithForm(page, { name, email, password = PASSWORD 
 	await page.getByLabel('Email').fill(email);
 	await page.getByLabel(/^Password/).fill(password);
 	await page.getByRole('button', { name: 'Create account' }).click();
-	await page.waitForURL(/\/signin\?registered=1/);
+	// A new account is signed in at once and goes where it was going
+	// (its `next`, else /account).
+	await page.waitForURL((u) => u.pathname !== '/register');
+	await page.locator('header').getByRole('link', { name: `Hello, ${name}` }).waitFor();
 }
 
 // Signs in through the form at /signin; waits until the header greets the
@@ -375,11 +378,11 @@ export async function addToCartFromSearch(page, query) {
 export async function fillNewAddress(page, name) {
 	await page.getByLabel('A new address:').check();
 	await page.getByLabel('Full name').fill(name);
-	await page.getByLabel('Address line 1').fill('1 Main Street');
+	await page.getByLabel(/^Address line 1/).fill('1 Main Street');
 	await page.getByLabel('City').fill('New York');
-	await page.getByLabel(/^State, province or region/).fill('NY');
-	await page.getByLabel('Postal code').fill('10001');
-	await page.getByLabel(/^Country/).fill('US');
+	await page.getByLabel(/^Country/).selectOption('US');
+	await page.getByLabel(/^State \(US\)/).selectOption('NY');
+	await page.getByLabel(/postal code/i).fill('10001');
 }
 
 // From /checkout (signed in, something in the cart) to a confirmed order:

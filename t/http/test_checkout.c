@@ -765,7 +765,13 @@ START_TEST(html_checkout_through_gateway)
 	hresp_free(r);
 	snprintf(form, sizeof(form), "csrf=%s&shippingAddressId=0&name=Ann+Buyer&line1=1+Main+St&city=Austin&region=TX"
 		 "&postalCode=78701&country=US&shippingMethod=express", cl.csrf);
+	/* Review is a GET after a redirect (issue 15: Back after paying
+	 * re-posts nothing). */
 	r = client_browse(&cl, "POST", "/checkout/review", form);
+	ck_assert_int_eq(r->status, 303);
+	ck_assert_str_eq(hresp_header(r, "Location"), "/checkout/review");
+	hresp_free(r);
+	r = client_browse(&cl, "GET", "/checkout/review", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Place order and pay");
 	HAS(r, "Express shipping");

@@ -181,7 +181,11 @@ static const struct code_case region_cases[] = {
 	{ "US", NULL, NULL, "is required for US addresses" },
 	{ "US", "XX", NULL, "is not a US state or territory code" },
 	{ "US", "ON", NULL, "is not a US state or territory code" },
-	{ "US", "New York", NULL, "is not a US state or territory code" },
+	{ "US", "New York", "NY", NULL },	/* a state typed as its name (issue 15, bug 3) */
+	{ "US", " california ", "CA", NULL },
+	{ "US", "Californ", NULL, "is not a US state or territory code" },
+	{ "US", "Ontario", NULL, "is not a US state or territory code" },
+	{ "CA", "Quebec", "QC", NULL },
 	{ "CA", "on", "ON", NULL },
 	{ "CA", "QC", "QC", NULL },
 	{ "CA", "YT", "YT", NULL },
