@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "harness.h"
 
@@ -181,6 +182,193 @@ START_TEST(order_pages_speak_plainly)
 }
 END_TEST
 
+
+/* ---- the product page ---- */
+
+static char tee_slug[200], tee_code[64];
+static int tees;
+
+/* A seller's T-shirt with named options at two prices (S Red $15.00,
+ * M Red $17.00, M Blue $17.00 sold out); its slug into tee_slug and the
+ * codes' stem into tee_code. Once per run. */
+static void tee(void)
+{
+	struct client s;
+	char body[1200];
+	struct hresp *r;
+	json_t *j;
+
+	if (tee_slug[0])
+		return;
+	seller_new(&s, "tee", NULL);
+	snprintf(tee_code, sizeof(tee_code), "TEE%d-%ld", (int)getpid(), (long)time(NULL) % 100000 + (long)(++tees));
+	snprintf(body, sizeof(body), "{\"name\":\"Words Tee %d\",\"status\":\"active\","
+		 "\"description\":\"A plain cotton tee.\",\"skus\":["
+		 "{\"code\":\"%s-S-RED\",\"price\":1500,\"quantity\":5,\"weightGrams\":200,\"options\":{\"Size\":\"S\",\"Color\":\"Red\"}},"
+		 "{\"code\":\"%s-M-RED\",\"price\":1700,\"quantity\":5,\"weightGrams\":200,\"options\":{\"Size\":\"M\",\"Color\":\"Red\"}},"
+		 "{\"code\":\"%s-M-BLU\",\"price\":1700,\"quantity\":0,\"weightGrams\":200,\"options\":{\"Size\":\"M\",\"Color\":\"Blue\"}}]}",
+		 (int)getpid(), tee_code, tee_code, tee_code);
+	r = client_req(&s, "POST", "/api/items", body, 1);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "url")));
+	snprintf(tee_slug, sizeof(tee_slug), "%s", json_string_value(json_object_get(j, "url")) + 3);
+	json_decref(j);
+	hresp_free(r);
+}
+
+static struct hresp *page(const char *fmt, const char *arg)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), fmt, tee_slug, arg);
+	return http_get(path);
+}
+
+START_TEST(options_are_named_choices_and_price_follows)
+{
+	struct hresp *r;
+	char want[400];
+
+	tee();
+	/* No option chosen yet: "From" the cheapest, which is preselected. */
+	r = page("/p/%s%s", "");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<span class=\"from\">From</span> $15.00");
+	HAS(r, ">Size");
+	HAS(r, ">Color");
+	snprintf(want, sizeof(want), "name=\"itemId\" value=\"%s-S-RED\"", tee_code);
+	HAS(r, want);
+	snprintf(want, sizeof(want), "href=\"/p/%s?sku&#61;%s-M-RED\"", tee_slug, tee_code);
+	HAS(r, want);
+	/* Named choices, not a table of SKU codes. */
+	HASNT(r, "<th scope=\"col\">SKU</th>");
+	HASNT(r, "<code>");
+	HAS(r, "Add to cart");
+	HAS(r, "business days");
+	/* schema.org: the price range of the options. */
+	HAS(r, "\"@type\":\"AggregateOffer\"");
+	HAS(r, "\"lowPrice\":\"15.00\"");
+	HAS(r, "\"highPrice\":\"17.00\"");
+	hresp_free(r);
+
+	/* Choosing M (a GET link): the headline price is M's, no "From". */
+	snprintf(want, sizeof(want), "%s-M-RED", tee_code);
+	r = page("/p/%s?sku=%s", want);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "id=\"price\">$17.00</p>");
+	HASNT(r, "class=\"from\"");
+	snprintf(want, sizeof(want), "name=\"itemId\" value=\"%s-M-RED\"", tee_code);
+	HAS(r, want);
+	HAS(r, "Size: <strong>M</strong>");
+	HAS(r, "Color: <strong>Red</strong>");
+	/* From M Red, Blue leads to M Blue, which is sold out. */
+	snprintf(want, sizeof(want), "href=\"/p/%s?sku&#61;%s-M-BLU\"", tee_slug, tee_code);
+	HAS(r, want);
+	HAS(r, "unavailable\" href");
+	hresp_free(r);
+
+	/* The sold-out option: no Add to cart. */
+	snprintf(want, sizeof(want), "%s-M-BLU", tee_code);
+	r = page("/p/%s?sku=%s", want);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "This option is unavailable");
+	HASNT(r, ">Add to cart<");
+	hresp_free(r);
+
+	/* An unknown code shows the default option, not an error. */
+	r = page("/p/%s?sku=%s", "NO-SUCH-SKU");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "From</span> $15.00");
+	hresp_free(r);
+}
+END_TEST
+
+/* The chosen options follow the line to the order and the seller's page. */
+START_TEST(chosen_options_on_order_pages)
+{
+	struct client cl;
+	char code[80], body[700], key[64], path[80];
+	long long amount, oid;
+	struct hresp *r;
+	json_t *j;
+
+	tee();
+	buyer_new(&cl, "words", NULL, 0);
+	snprintf(code, sizeof(code), "%s-M-RED", tee_code);
+	cart_put(&cl, code, 1);
+	amount = checkout_amount(&cl);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
+	snprintf(key, sizeof(key), "tee-%d", (int)getpid());
+	r = post_idem(&cl, "/api/checkout", body, key, NULL);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld", oid);
+	r = client_browse(&cl, "GET", path, NULL);
+	HAS(r, "Size: M");
+	HAS(r, "Color: Red");
+	HASNT(r, code);
+	hresp_free(r);
+}
+END_TEST
+
+/* JSON-LD's ratingValue is printed rounded (3.33, never
+ * 3.3300000000000001) and, like the rating shown, is the reviews' own
+ * average: before, both were the demo file's number (2.86 over reviews of
+ * 1, 4 and 5 stars). */
+START_TEST(rating_agrees_with_reviews)
+{
+	long long pid = sql_scalar("SELECT p.id FROM products p JOIN reviews r ON r.product_id = p.id "
+				   "WHERE p.status = 'active' GROUP BY p.id "
+				   "HAVING (SUM(r.rating) * 100) % COUNT(*) <> 0 ORDER BY p.id LIMIT 1");
+	long long sum, n, x100;
+	char path[300], want[120], slug[200];
+	const char *ld, *rv;
+	struct hresp *r;
+
+	ck_assert_int_gt(pid, 0);
+	sum = sql_scalarf("SELECT SUM(rating) FROM reviews WHERE product_id = %lld", pid);
+	n = sql_scalarf("SELECT COUNT(*) FROM reviews WHERE product_id = %lld", pid);
+	x100 = (sum * 100 + n / 2) / n;
+	{
+		struct hresp *a;
+		json_t *j;
+
+		snprintf(path, sizeof(path), "/api/items/%lld", pid);
+		a = http_get_json(path);
+		j = hresp_json(a);
+		snprintf(slug, sizeof(slug), "%s", json_string_value(json_object_get(j, "slug")));
+		json_decref(j);
+		hresp_free(a);
+	}
+	snprintf(path, sizeof(path), "/p/%s", slug);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 200);
+	ld = strstr(r->body, "application/ld+json");
+	ck_assert_ptr_nonnull(ld);
+	rv = strstr(ld, "\"ratingValue\":");
+	ck_assert_ptr_nonnull(rv);
+	rv += strlen("\"ratingValue\":");
+	snprintf(want, sizeof(want), "%lld.%02lld", x100 / 100, x100 % 100);
+	if (want[strlen(want) - 1] == '0')
+		want[strlen(want) - 1] = '\0';
+	ck_assert_msg(!strncmp(rv, want, strlen(want)) && (rv[strlen(want)] == ',' || rv[strlen(want)] == '}'),
+		      "ratingValue %.30s, want %s", rv, want);
+	snprintf(want, sizeof(want), "\"reviewCount\":%lld", n);
+	HAS(r, want);
+	/* The rating shown, to one decimal, and the count, as listed. */
+	snprintf(want, sizeof(want), "%lld.%lld out of 5", (x100 + 5) / 100, ((x100 + 5) % 100) / 10);
+	HAS(r, want);
+	snprintf(want, sizeof(want), "%lld review%s", n, n == 1 ? "" : "s");
+	HAS(r, want);
+	hresp_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("product_words");
@@ -192,6 +380,9 @@ int main(void)
 	tcase_add_test(t, cancelled_order_says_not_charged);
 	tcase_add_test(t, expired_order_says_not_charged);
 	tcase_add_test(t, order_pages_speak_plainly);
+	tcase_add_test(t, options_are_named_choices_and_price_follows);
+	tcase_add_test(t, chosen_options_on_order_pages);
+	tcase_add_test(t, rating_agrees_with_reviews);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
