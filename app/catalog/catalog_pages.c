@@ -795,6 +795,7 @@ static json_t *choice_json(struct ctx *c, const json_t *item)
 		json_object_set_new(o, "priceFrom", json_boolean(!chosen && hi > lo));
 		json_object_set_new(o, "stockStatus", json_string(stock_status(stock)));
 		json_object_set_new(o, "stockLabel", json_string(stock_label(c, stock)));
+		json_object_set_new(o, "available", json_integer(stock));
 		json_object_set_new(o, "purchasable", json_boolean(stock > 0));
 		json_object_set_new(o, "chosen", json_boolean(chosen));
 	}
