@@ -309,13 +309,13 @@ static enum err list(struct ctx *c, const char *view)
 			return e;
 		for (size_t i = 0; i < r->nrows && (int64_t)i < size; i++)
 			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s, s:s}",
-				"unitsText", order_count_text(c->a, (long long)db_int(r, i, 5), "item"),
 				"id", (json_int_t)db_int(r, i, 0), "status", db_cell(r, i, 1),
 				"statusLabel", order_status_label(db_cell(r, i, 1)), "currency", db_cell(r, i, 2),
 				"createdAt", db_cell(r, i, 3), "lineCount", (json_int_t)db_int(r, i, 4),
 				"units", (json_int_t)db_int(r, i, 5), "goods", (json_int_t)db_int(r, i, 6),
 				"toShip", (json_int_t)db_int(r, i, 7), "firstTitle", db_cell(r, i, 8),
-				"url", arena_printf(c->a, "/seller/orders/%lld", (long long)db_int(r, i, 0))));
+				"url", arena_printf(c->a, "/seller/orders/%lld", (long long)db_int(r, i, 0)),
+				"unitsText", order_count_text(c->a, (long long)db_int(r, i, 5), "item")));
 	}
 	json_object_set_new(m, c->req->wants_json ? "items" : "sorders", items);
 	json_object_set_new(m, "filterToShip", json_boolean(to_ship));

@@ -84,28 +84,18 @@ START_TEST(cancelled_order_says_not_charged)
 	snprintf(path, sizeof(path), "/orders/%lld", oid);
 	r = client_browse(&cl, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
-	HAS(r, "Paid with Visa ending in 4242");
-	HASNT(r, "Line 1");
-	HASNT(r, "SKU <code>");
+	HAS(r, "Paid with");
+	HAS(r, "ending in 4242");
 	hresp_free(r);
 
-	/* Cancel asks first, without JavaScript: a page with the button that
-	 * posts; looking at it changes nothing. */
 	snprintf(path, sizeof(path), "/orders/%lld/cancel", oid);
-	r = client_browse(&cl, "GET", path, NULL);
-	ck_assert_int_eq(r->status, 200);
-	HAS(r, "Cancel order");
-	HAS(r, "Yes, cancel the order");
-	HAS(r, "method=\"post\"");
-	hresp_free(r);
-	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
-
 	snprintf(form, sizeof(form), "csrf=%s", cl.csrf);
 	r = client_browse(&cl, "POST", path, form);
 	ck_assert_msg(r->status == 303, "%ld %s", r->status, r->body);
 	hresp_free(r);
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'cancelled' FROM orders WHERE id = %lld", oid), 1);
 
+	/* The gateway voided the authorization: the order says so. */
 	api_payment_status(&cl, oid, st, sizeof(st));
 	ck_assert_str_eq(st, "canceled");
 	snprintf(path, sizeof(path), "/orders/%lld", oid);
@@ -115,6 +105,37 @@ START_TEST(cancelled_order_says_not_charged)
 	HAS(r, "Not charged");
 	hresp_free(r);
 	stock_invariants("after the cancel");
+}
+END_TEST
+
+/* Cancelling asks first, without JavaScript: the order page's button is a
+ * GET to a page with the button that posts; looking at it changes nothing. */
+START_TEST(cancel_asks_first)
+{
+	struct client cl;
+	long long oid;
+	char path[80];
+	struct hresp *r;
+
+	buyer_new(&cl, "words", NULL, 0);
+	oid = place(&cl, "pm_card_visa", 201);
+	snprintf(path, sizeof(path), "/orders/%lld", oid);
+	r = client_browse(&cl, "GET", path, NULL);
+	HAS(r, "Paid with Visa ending in 4242");
+	HASNT(r, "Line 1");
+	HASNT(r, "SKU <code>");
+	snprintf(path, sizeof(path), "action=\"/orders/%lld/cancel\"", oid);
+	HAS(r, path);
+	HAS(r, "method=\"get\"");
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/cancel", oid);
+	r = client_browse(&cl, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Cancel order");
+	HAS(r, "Yes, cancel the order");
+	HAS(r, "method=\"post\"");
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
 }
 END_TEST
 
@@ -187,20 +208,21 @@ END_TEST
 
 static char tee_slug[200], tee_code[64];
 static int tees;
+static struct client tee_seller;
 
 /* A seller's T-shirt with named options at two prices (S Red $15.00,
  * M Red $17.00, M Blue $17.00 sold out); its slug into tee_slug and the
  * codes' stem into tee_code. Once per run. */
 static void tee(void)
 {
-	struct client s;
+	struct client *s = &tee_seller;
 	char body[1200];
 	struct hresp *r;
 	json_t *j;
 
 	if (tee_slug[0])
 		return;
-	seller_new(&s, "tee", NULL);
+	seller_new(s, "tee", NULL);
 	snprintf(tee_code, sizeof(tee_code), "TEE%d-%ld", (int)getpid(), (long)time(NULL) % 100000 + (long)(++tees));
 	snprintf(body, sizeof(body), "{\"name\":\"Words Tee %d\",\"status\":\"active\","
 		 "\"description\":\"A plain cotton tee.\",\"skus\":["
@@ -208,7 +230,7 @@ static void tee(void)
 		 "{\"code\":\"%s-M-RED\",\"price\":1700,\"quantity\":5,\"weightGrams\":200,\"options\":{\"Size\":\"M\",\"Color\":\"Red\"}},"
 		 "{\"code\":\"%s-M-BLU\",\"price\":1700,\"quantity\":0,\"weightGrams\":200,\"options\":{\"Size\":\"M\",\"Color\":\"Blue\"}}]}",
 		 (int)getpid(), tee_code, tee_code, tee_code);
-	r = client_req(&s, "POST", "/api/items", body, 1);
+	r = client_req(s, "POST", "/api/items", body, 1);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	j = hresp_json(r);
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "url")));
@@ -313,6 +335,17 @@ START_TEST(chosen_options_on_order_pages)
 	HAS(r, "Color: Red");
 	HASNT(r, code);
 	hresp_free(r);
+	/* The seller's list and order page: plain counts, the options. */
+	r = client_browse(&tee_seller, "GET", "/seller/orders", NULL);
+	ck_assert_msg(r->status == 200, "%ld", r->status);
+	HAS(r, "1 item<");
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/seller/orders/%lld", oid);
+	r = client_browse(&tee_seller, "GET", path, NULL);
+	ck_assert_msg(r->status == 200, "%ld", r->status);
+	HAS(r, "Size: M");
+	HAS(r, "Color: Red");
+	hresp_free(r);
 }
 END_TEST
 
@@ -378,6 +411,7 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, cancelled_order_says_not_charged);
+	tcase_add_test(t, cancel_asks_first);
 	tcase_add_test(t, expired_order_says_not_charged);
 	tcase_add_test(t, order_pages_speak_plainly);
 	tcase_add_test(t, options_are_named_choices_and_price_follows);
