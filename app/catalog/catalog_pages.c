@@ -331,7 +331,10 @@ enum err h_category(struct ctx *c)
 	if (l.cursor)
 		json_object_set_new(m, "firstUrl", json_string(listing_url(c, &u)));
 	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a,
-		"Shop %s: %ld products with prices, ratings and stock.", l.cat->name, l.cat->total)));
+		"Shop %s: %ld product%s with prices, ratings and stock.", l.cat->name, l.cat->total,
+		l.cat->total == 1 ? "" : "s")));
+	json_object_set_new(m, "productCountText", json_string(arena_printf(c->a, "%ld product%s",
+		l.cat->total, l.cat->total == 1 ? "" : "s")));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/c/%s", config.base_url, l.cat->slug)));
 
 	crumbs = json_array();

@@ -29,7 +29,7 @@ static const char *const category_names[] = {
 	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
 	"stockStatus", "stockLabel", "firstUrl", "nextUrl", "brandValue", "canonical", "children",
 	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
-	"stock", NULL
+	"stock", "productCountText", NULL
 };
 
 /* product.html: the model h_product builds. */

@@ -146,6 +146,7 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)order_id, "status", status,
 		      "statusLabel", order_status_label(status), "currency", db_cell(h, 0, FF_H_CUR),
 		      "createdAt", db_cell(h, 0, FF_H_CREATED), "shippingMethod", db_cell(h, 0, FF_H_METHOD));
+	json_object_set_new(j, "shippingMethodName", json_string(order_method_name(c->a, db_cell(h, 0, FF_H_METHOD))));
 	json_object_set_new(j, "shippingAddress", json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s}",
 		"name", db_cell(h, 0, FF_H_NAME), "line1", db_cell(h, 0, FF_H_LINE1), "line2", db_cell(h, 0, FF_H_LINE2),
 		"city", db_cell(h, 0, FF_H_CITY), "region", db_cell(h, 0, FF_H_REGION),

@@ -14,7 +14,7 @@ static const char *const order_names[] = {
 	"subtotal", "discount", "promoCode", "shippingMethod", "shipping", "tax", "total", "brand",
 	"last4", "canCancel", "csrf", "actor", "canPay", "createdAt", "currency", "from",
 	"isConfirmed", "options", "state", "to", "url", "optionsText", "showState", "itemCountText",
-	"paymentNote", "trackingUrl", "itemsText", "confirmCancel", "id", "status", NULL
+	"paymentNote", "trackingUrl", "itemsText", "confirmCancel", "id", "status", "shippingMethodName", NULL
 };
 
 /* orders.html: the model list (order_pages.c) builds. */

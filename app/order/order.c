@@ -491,6 +491,13 @@ const char *order_tracking_url(struct arena *a, const char *carrier, const char 
 	return NULL;
 }
 
+const char *order_method_name(struct arena *a, const char *code)
+{
+	if (!code || !*code)
+		return "";
+	return arena_printf(a, "%c%s shipping", code[0] >= 'a' && code[0] <= 'z' ? code[0] - 32 : code[0], code + 1);
+}
+
 const char *order_count_text(struct arena *a, long long n, const char *noun)
 {
 	return arena_printf(a, "%lld %s%s", n, noun, n == 1 ? "" : "s");

@@ -107,6 +107,9 @@ const char *order_options_text(struct arena *a, const char *options_json);
 /* The carrier's page that tracks `tracking`, for the carriers the shop
  * knows (UPS, USPS, FedEx, DHL), or NULL. In a. */
 const char *order_tracking_url(struct arena *a, const char *carrier, const char *tracking);
+/* A shipping method's name for people from its code ("standard" ->
+ * "Standard shipping"), as shipping_methods names them. In a. */
+const char *order_method_name(struct arena *a, const char *code);
 /* "1 item", "2 items": n and the noun, plural with an "s" when n != 1. In a. */
 const char *order_count_text(struct arena *a, long long n, const char *noun);
 /* What the shopper was charged, in words, for an order in `status` with

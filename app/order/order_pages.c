@@ -53,6 +53,7 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 	json_object_set_new(j, "discount", json_integer(db_int(o, 0, OC_DISC)));
 	json_object_set_new(j, "total", json_integer(db_int(o, 0, OC_TOTAL)));
 	json_object_set_new(j, "shippingMethod", json_string(db_cell(o, 0, OC_METHOD)));
+	json_object_set_new(j, "shippingMethodName", json_string(order_method_name(a, db_cell(o, 0, OC_METHOD))));
 	json_object_set_new(j, "shippingAddress", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		"name", db_cell(o, 0, OC_NAME), "line1", db_cell(o, 0, OC_LINE1), "line2", nz(db_cell(o, 0, OC_LINE2)),
 		"city", db_cell(o, 0, OC_CITY), "region", nz(db_cell(o, 0, OC_REGION)),
