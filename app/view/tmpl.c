@@ -1201,6 +1201,11 @@ static int tmpl_parse_when(const json_t *v, int *y, int *mo, int *d, int *h, int
 	if (json_is_integer(v)) {
 		long long t = json_integer_value(v), days, secs, era, doe, yoe, doy, mp;
 
+		/* Beyond year 9999 either way it is not a time: printed as text
+		 * (and -t cannot overflow). */
+		if (t < -62167219200LL || t > 253402300799LL)
+			return 0;
+
 		/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm),
 		 * so no time zone of the process can change the text. */
 		days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
