@@ -78,6 +78,7 @@
   'use strict';
   if (!window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
   document.querySelectorAll('details.filters').forEach(function (d) { d.open = true; });
+})();
 
 // The checkout form (H3): typing a new address chooses "A new address"
 // (without JavaScript the server asks when a saved address is chosen and a
@@ -89,5 +90,33 @@
   if (!radio || !box) return;
   box.addEventListener('input', function (e) {
     if (e.target.name !== 'saveAddress') radio.checked = true;
+  });
+})();
+
+/* Product options (H4): choosing an option is a link that loads the page
+ * for that SKU (headline price, stock, Add to cart); with JavaScript the
+ * buy box is swapped in place instead, and the address follows. */
+(function productOptions() {
+  'use strict';
+  var box = document.getElementById('buy');
+  if (!box || !window.fetch || !window.DOMParser) return;
+  box.parentNode.addEventListener('click', function (e) {
+    var a = e.target.closest ? e.target.closest('#buy a.opt[data-sku]') : null;
+    if (!a || e.metaKey || e.ctrlKey || e.shiftKey || e.button) return;
+    e.preventDefault();
+    var href = a.href, group = a.closest('.option-choices'), label = group && group.getAttribute('aria-label');
+    fetch(href, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+      .then(function (html) {
+        var next = new DOMParser().parseFromString(html, 'text/html').getElementById('buy');
+        var cur = document.getElementById('buy');
+        if (!next || !cur) throw new Error('no buy box');
+        cur.parentNode.replaceChild(document.adoptNode(next), cur);
+        history.replaceState(null, '', href);
+        // Keep the keyboard where it was: the chosen value of the same option.
+        var same = label && document.querySelector('#buy .option-choices[aria-label="' + label.replace(/"/g, '\\"') + '"] a.opt.selected');
+        if (same) same.focus();
+      })
+      .catch(function () { window.location.href = href; });
   });
 })();

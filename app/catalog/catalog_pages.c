@@ -15,6 +15,7 @@
 #include "../http/valid.h"
 #include "../store/db.h"
 #include "../view/escape.h"
+#include "../pricing/pricing.h"
 #include "catalog.h"
 #include "catalog_pages.h"
 #include "pcache.h"
@@ -415,7 +416,10 @@ enum err h_category(struct ctx *c)
 	if (l.cursor)
 		json_object_set_new(m, "firstUrl", json_string(listing_url(c, &u)));
 	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a,
-		"Shop %s: %ld products with prices, ratings and stock.", l.cat->name, l.cat->total)));
+		"Shop %s: %ld product%s with prices, ratings and stock.", l.cat->name, l.cat->total,
+		l.cat->total == 1 ? "" : "s")));
+	json_object_set_new(m, "productCountText", json_string(arena_printf(c->a, "%ld product%s",
+		l.cat->total, l.cat->total == 1 ? "" : "s")));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/c/%s", config.base_url, l.cat->slug)));
 
 	crumbs = json_array();
@@ -647,17 +651,39 @@ enum err h_api_item(struct ctx *c)
 	return E_OK;
 }
 
-static json_t *jsonld(struct ctx *c, json_t *item)
+/* ratingValue and reviewCount are those of the reviews the page lists
+ * (review_digest's distribution, see product_parts), with the value
+ * rounded to two decimals: the template prints reals as 2.51, never
+ * 2.5099999999999998. */
+static json_t *jsonld(struct ctx *c, json_t *item, long rating_x100, long reviews)
 {
-	json_t *offers, *ld;
+	json_t *offers, *ld, *sku;
 	const char *brand = json_string_value(json_object_get(item, "brand"));
 	long stock = (long)json_integer_value(json_object_get(item, "stock"));
+	json_int_t lo = -1, hi = -1;
+	size_t i;
 
+	json_array_foreach(json_object_get(item, "skus"), i, sku) {
+		json_int_t p = json_integer_value(json_object_get(sku, "price"));
+
+		if (lo < 0 || p < lo)
+			lo = p;
+		if (p > hi)
+			hi = p;
+	}
 	offers = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "Offer",
 		"price", decimal(c, json_integer_value(json_object_get(item, "price"))),
 		"priceCurrency", json_string_value(json_object_get(item, "currency")),
 		"availability", stock > 0 ? "https://schema.org/InStock" : "https://schema.org/OutOfStock",
 		"url", arena_printf(c->a, "%s%s", config.base_url, json_string_value(json_object_get(item, "url"))));
+	if (lo >= 0 && hi > lo) {
+		/* Options at different prices: the range, as schema.org has it. */
+		json_object_set_new(offers, "@type", json_string("AggregateOffer"));
+		json_object_del(offers, "price");
+		json_object_set_new(offers, "lowPrice", json_string(decimal(c, lo)));
+		json_object_set_new(offers, "highPrice", json_string(decimal(c, hi)));
+		json_object_set_new(offers, "offerCount", json_integer((json_int_t)json_array_size(json_object_get(item, "skus"))));
+	}
 	ld = json_pack("{s:s, s:s, s:O, s:O, s:O, s:o}", "@context", "https://schema.org",
 		"@type", "Product", "name", json_object_get(item, "title"),
 		"description", json_object_get(item, "description"),
@@ -666,10 +692,10 @@ static json_t *jsonld(struct ctx *c, json_t *item)
 		json_object_set(ld, "sku", json_object_get(item, "sku"));
 	if (brand)
 		json_object_set_new(ld, "brand", json_pack("{s:s, s:s}", "@type", "Brand", "name", brand));
-	if (json_integer_value(json_object_get(item, "reviewCount")) > 0)
-		json_object_set_new(ld, "aggregateRating", json_pack("{s:s, s:O, s:O}",
-			"@type", "AggregateRating", "ratingValue", json_object_get(item, "rating"),
-			"reviewCount", json_object_get(item, "reviewCount")));
+	if (reviews > 0)
+		json_object_set_new(ld, "aggregateRating", json_pack("{s:s, s:f, s:I, s:i, s:i}",
+			"@type", "AggregateRating", "ratingValue", rating_x100 / 100.0,
+			"reviewCount", (json_int_t)reviews, "bestRating", 5, "worstRating", 1));
 	return ld;
 }
 
@@ -686,7 +712,7 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 	const struct catalog_cat *leaf, *parent;
 	json_t *parts, *item, *reviews, *crumbs, *bars, *digest, *rv;
 	size_t i;
-	long counts[6] = {0}, total = 0;
+	long counts[6] = {0}, total = 0, rating_x100 = 0;
 	const char *desc;
 
 	if (item_json(c, p, &item))
@@ -720,6 +746,42 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 		json_array_append_new(bars, json_pack("{s:i, s:I, s:I}", "star", star,
 			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total)));
 	json_object_set_new(parts, "ratingBars", bars);
+	/* The rating shown is that of the reviews the page lists (their
+	 * distribution above, over every review of the product), not the
+	 * number a catalog file once carried: the two disagreed. Rounded half
+	 * up to hundredths in integers, so 2.51 is 251 and prints as 2.51. */
+	{
+		long sum = 0, x100;
+
+		for (int star = 1; star <= 5; star++)
+			sum += star * counts[star];
+		x100 = total ? (sum * 100 + total / 2) / total : 0;
+		rating_x100 = x100;
+		json_object_set_new(parts, "ratingSummary", total ? json_pack("{s:s, s:I, s:s, s:s}",
+			"text", arena_printf(c->a, "%ld.%ld", (x100 + 5) / 100, ((x100 + 5) % 100) / 10),
+			"count", (json_int_t)total,
+			"countText", arena_printf(c->a, "%ld review%s", total, total == 1 ? "" : "s"),
+			"stars", arena_printf(c->a, "%ld.%02ld out of 5 stars", x100 / 100, x100 % 100)) : json_null());
+	}
+	/* The seller's own photos (same-origin /media/ URLs; the page's CSP
+	 * allows no other): a gallery when there are several. */
+	{
+		json_t *gallery = json_array(), *im;
+		const char *title = json_string_value(json_object_get(item, "title"));
+		size_t k;
+
+		json_array_foreach(json_object_get(item, "images"), k, im) {
+			const char *u = json_string_value(im);
+
+			if (u && !strncmp(u, "/media/", 7))
+				json_array_append_new(gallery, json_pack("{s:s, s:s, s:I}", "src", u,
+					"alt", arena_printf(c->a, "%s, photo %zu", title, json_array_size(gallery) + 1),
+					"n", (json_int_t)json_array_size(gallery) + 1));
+		}
+		json_object_set_new(parts, "gallery", json_array_size(gallery) > 1 ? gallery : json_null());
+		if (json_array_size(gallery) <= 1)
+			json_decref(gallery);
+	}
 
 	cats_load(c);
 	crumbs = json_array();
@@ -732,11 +794,179 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", leaf->name,
 			"url", arena_printf(c->a, "/c/%s", leaf->slug)));
 	json_object_set_new(parts, "breadcrumb", crumbs);
-	json_object_set_new(parts, "jsonld", jsonld(c, item));
+	json_object_set_new(parts, "jsonld", jsonld(c, item, rating_x100, total));
 	desc = db_cell(p, 0, PP_DESC);
 	json_object_set_new(parts, "metaDescription", json_string(arena_printf(c->a, "%.155s", desc)));
 	json_object_set_new(parts, "canonical", json_string(arena_printf(c->a, "%s/p/%s", config.base_url, db_cell(p, 0, PC_SLUG))));
 	return parts;
+}
+
+/* 1 when SKU a's options equal b's except (maybe) under key `but`. */
+static int options_match_but(const json_t *a, const json_t *b, const char *but)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)a, k, v)
+		if (strcmp(k, but) && !json_equal(v, json_object_get(b, k)))
+			return 0;
+	json_object_foreach((json_t *)b, k, v)
+		if (strcmp(k, but) && !json_object_get(a, k))
+			return 0;
+	return 1;
+}
+
+/* The delivery estimates of the shipping methods for one unit of the SKU
+ * to the US (the shop's home zone; the shopper's own address is not known
+ * before checkout): [{name, daysText, price, free}]. */
+static json_t *delivery_json(struct ctx *c, const json_t *sku)
+{
+	struct pricing_line line = {
+		.sku_id = 1, .unit_price = json_integer_value(json_object_get(sku, "price")), .quantity = 1,
+		.weight_g = (int)json_integer_value(json_object_get(sku, "weightGrams")),
+	};
+	struct pricing_dest dest = { "US", "" };
+	struct pricing_method *pm = NULL;
+	size_t n = 0;
+	json_t *a = json_array();
+
+	if (pricing_methods(c->db, c->a, &line, 1, &dest, 0, &pm, &n))
+		return a;	/* no estimate rather than no page */
+	for (size_t i = 0; i < n; i++)
+		if (pm[i].available)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:b}", "name", pm[i].name,
+				"daysText", pricing_days_text(c->a, pm[i].days_min, pm[i].days_max),
+				"price", (json_int_t)pm[i].price, "free", pm[i].free || !pm[i].price));
+	return a;
+}
+
+/* What depends on the chosen option (?sku=CODE): the headline price ("from
+ * $X" until an option is chosen, when the options' prices differ), the
+ * stock, the SKU Add to cart adds, the options as named choices (Size,
+ * Color), each a link to the page with the SKU it leads to, so choosing
+ * works without JavaScript (static/app.js only swaps the buy box in place),
+ * and the delivery estimate. Per request: the shared parts stay read-only. */
+static json_t *choice_json(struct ctx *c, const json_t *item)
+{
+	const json_t *skus = json_object_get(item, "skus"), *sel = NULL, *s, *opts;
+	const char *want = ctx_str(c, "sku"), *slug = json_string_value(json_object_get(item, "slug"));
+	json_int_t lo = -1, hi = -1;
+	json_t *o, *groups, *names;
+	size_t i, k, nskus = json_array_size(skus);
+	int chosen = 0;
+
+	json_array_foreach(skus, i, s) {
+		json_int_t p = json_integer_value(json_object_get(s, "price"));
+
+		if (lo < 0 || p < lo)
+			lo = p;
+		if (p > hi)
+			hi = p;
+		if (want && !strcmp(want, json_string_value(json_object_get(s, "sku"))))
+			sel = s, chosen = 1;
+	}
+	/* By default the cheapest option in stock, so "from $X" is its price. */
+	json_array_foreach(skus, i, s)
+		if (!sel || (json_integer_value(json_object_get(s, "stock")) > 0 &&
+			     (json_integer_value(json_object_get(sel, "stock")) <= 0 ||
+			      json_integer_value(json_object_get(s, "price")) < json_integer_value(json_object_get(sel, "price")))))
+			if (!chosen)
+				sel = s;
+	o = json_object();
+	if (!sel)
+		return o;
+	{
+		long stock = (long)json_integer_value(json_object_get(sel, "stock"));
+
+		json_object_set_new(o, "sku", json_incref(json_object_get(sel, "sku")));
+		json_object_set_new(o, "price", json_incref(json_object_get(sel, "price")));
+		json_object_set_new(o, "currency", json_incref(json_object_get(sel, "currency")));
+		json_object_set_new(o, "priceFrom", json_boolean(!chosen && hi > lo));
+		json_object_set_new(o, "stockStatus", json_string(stock_status(stock)));
+		json_object_set_new(o, "stockLabel", json_string(stock_label(c, stock)));
+		json_object_set_new(o, "available", json_integer(stock));
+		json_object_set_new(o, "purchasable", json_boolean(stock > 0));
+		json_object_set_new(o, "chosen", json_boolean(chosen));
+	}
+	/* The option names in the order the SKUs give them; each name's values
+	 * in order of first appearance. */
+	names = json_array();
+	json_array_foreach(skus, i, s) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(json_object_get(s, "options"), key, v) {
+			int seen = 0;
+
+			for (k = 0; k < json_array_size(names); k++)
+				seen |= !strcmp(json_string_value(json_array_get(names, k)), key);
+			if (!seen && json_is_string(v))
+				json_array_append_new(names, json_string(key));
+		}
+	}
+	groups = json_array();
+	opts = json_object_get(sel, "options");
+	for (k = 0; k < json_array_size(names) && nskus > 1; k++) {
+		const char *name = json_string_value(json_array_get(names, k));
+		json_t *choices = json_array(), *values = json_array();
+
+		json_array_foreach(skus, i, s) {
+			json_t *v = json_object_get(json_object_get(s, "options"), name), *x;
+			const json_t *to = NULL, *t;
+			size_t j, seen = 0;
+
+			if (!json_is_string(v))
+				continue;
+			json_array_foreach(values, j, x)
+				seen |= json_equal(x, v);
+			if (seen)
+				continue;
+			json_array_append(values, v);
+			/* The SKU this value leads to: the chosen one's other options
+			 * kept when such a SKU exists, else the first with the value. */
+			json_array_foreach(skus, j, t) {
+				const json_t *to_opts = json_object_get(t, "options");
+
+				if (!json_equal(json_object_get(to_opts, name), v))
+					continue;
+				if (options_match_but(to_opts, opts, name)) {
+					to = t;
+					break;
+				}
+				if (!to)
+					to = t;
+			}
+			json_array_append_new(choices, json_pack("{s:O, s:s, s:s, s:b, s:b, s:O}",
+				"value", v, "sku", json_string_value(json_object_get(to, "sku")),
+				"url", arena_printf(c->a, "/p/%s?sku=%s", slug, json_string_value(json_object_get(to, "sku"))),
+				"selected", json_equal(json_object_get(opts, name), v),
+				"available", json_integer_value(json_object_get(to, "stock")) > 0 &&
+					     options_match_but(json_object_get(to, "options"), opts, name),
+				"price", json_object_get(to, "price")));
+		}
+		json_decref(values);
+		json_array_append_new(groups, json_pack("{s:s, s:o, s:O}", "name", name, "choices", choices,
+			"selectedValue", json_object_get(opts, name) ? json_object_get(opts, name) : json_null()));
+	}
+	/* Several SKUs without named options: one choice per SKU, by its label. */
+	if (!json_array_size(groups) && nskus > 1) {
+		json_t *choices = json_array();
+
+		json_array_foreach(skus, i, s)
+			json_array_append_new(choices, json_pack("{s:s, s:O, s:s, s:b, s:b, s:O}",
+				"value", arena_printf(c->a, "Option %zu", i + 1), "sku", json_object_get(s, "sku"),
+				"url", arena_printf(c->a, "/p/%s?sku=%s", slug, json_string_value(json_object_get(s, "sku"))),
+				"selected", s == sel, "available", json_integer_value(json_object_get(s, "stock")) > 0,
+				"price", json_object_get(s, "price")));
+		json_array_append_new(groups, json_pack("{s:s, s:o, s:n}", "name", "Option", "choices", choices,
+							"selectedValue"));
+	}
+	json_decref(names);
+	json_object_set_new(o, "groups", json_array_size(groups) ? groups : json_null());
+	if (!json_array_size(groups))
+		json_decref(groups);
+	json_object_set_new(o, "delivery", delivery_json(c, sel));
+	return o;
 }
 
 enum err h_product(struct ctx *c)
@@ -768,6 +998,7 @@ enum err h_product(struct ctx *c)
 	/* Shared values, read only from here on; "title" is not a template name. */
 	json_object_update(m, parts);
 	json_object_del(m, "title");
+	json_object_set_new(m, "choice", choice_json(c, json_object_get(parts, "product")));
 	json_decref(parts);
 	return E_OK;
 }

@@ -29,7 +29,7 @@ static const char *const category_names[] = {
 	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
 	"stockStatus", "stockLabel", "firstUrl", "nextUrl", "brandValue", "canonical", "children",
 	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
-	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", NULL
+	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText", NULL
 };
 
 /* product.html: the model h_product builds. */
@@ -39,7 +39,9 @@ static const char *const product_names[] = {
 	"first", "label", "stock", "purchasable", "description", "attributeList", "value",
 	"ratingBars", "star", "percent", "count", "reviews", "stars", "rating", "comment",
 	"reviewer", "date", "canonical", "category", "currency", "id", "images",
-	"metaDescription", "slug", "thumbnail", "weightGrams",
+	"metaDescription", "slug", "thumbnail", "weightGrams", "ratingSummary", "text", "countText",
+	"choice", "priceFrom", "chosen", "groups", "choices", "selected", "available", "selectedValue",
+	"delivery", "daysText", "free", "gallery", "src", "alt", "n", "stockStatus",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

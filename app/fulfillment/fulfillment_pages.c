@@ -146,6 +146,7 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)order_id, "status", status,
 		      "statusLabel", order_status_label(status), "currency", db_cell(h, 0, FF_H_CUR),
 		      "createdAt", db_cell(h, 0, FF_H_CREATED), "shippingMethod", db_cell(h, 0, FF_H_METHOD));
+	json_object_set_new(j, "shippingMethodName", json_string(order_method_name(c->a, db_cell(h, 0, FF_H_METHOD))));
 	json_object_set_new(j, "shippingAddress", json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s}",
 		"name", db_cell(h, 0, FF_H_NAME), "line1", db_cell(h, 0, FF_H_LINE1), "line2", db_cell(h, 0, FF_H_LINE2),
 		"city", db_cell(h, 0, FF_H_CITY), "region", db_cell(h, 0, FF_H_REGION),
@@ -168,6 +169,11 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 			"refundedQuantity", (json_int_t)db_int(l, i, FF_L_REFQTY),
 			"refundedAmount", (json_int_t)db_int(l, i, FF_L_REFAMT), "currency", db_cell(h, 0, FF_H_CUR));
 
+		{
+			const char *opts = order_options_text(c->a, db_cell(l, i, FF_L_OPTIONS));
+
+			json_object_set_new(x, "optionsText", opts ? json_string(opts) : json_null());
+		}
 		json_object_set_new(x, "shipmentId", db_cell(l, i, FF_L_SHIPMENT) ?
 				    json_integer(db_int(l, i, FF_L_SHIPMENT)) : json_null());
 		json_object_set_new(x, "canPick", json_boolean(can_pick));
@@ -197,6 +203,12 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 			"createdAt", db_cell(s, i, FF_S_CREATED), "lineNos", db_cell(s, i, FF_S_LINES) ? db_cell(s, i, FF_S_LINES) : "",
 			"isPending", !strcmp(st, "pending"), "canRetry", !strcmp(st, "pending"),
 			"canDeliver", !strcmp(st, "shipped")));
+		{
+			const char *url = order_tracking_url(c->a, db_cell(s, i, FF_S_CARRIER), db_cell(s, i, FF_S_TRACKING));
+
+			json_object_set_new(json_array_get(ships, json_array_size(ships) - 1), "trackingUrl",
+					    url ? json_string(url) : json_null());
+		}
 	}
 	json_object_set_new(j, "shipments", ships);
 	refunds = json_array();
@@ -297,13 +309,14 @@ static enum err list(struct ctx *c, const char *view)
 		if ((e = fulfillment_list(c->db, c->a, sid, before, to_ship, size + 1, &r)))
 			return e;
 		for (size_t i = 0; i < r->nrows && (int64_t)i < size; i++)
-			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s}",
+			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s, s:s}",
 				"id", (json_int_t)db_int(r, i, 0), "status", db_cell(r, i, 1),
 				"statusLabel", order_status_label(db_cell(r, i, 1)), "currency", db_cell(r, i, 2),
 				"createdAt", db_cell(r, i, 3), "lineCount", (json_int_t)db_int(r, i, 4),
 				"units", (json_int_t)db_int(r, i, 5), "goods", (json_int_t)db_int(r, i, 6),
 				"toShip", (json_int_t)db_int(r, i, 7), "firstTitle", db_cell(r, i, 8),
-				"url", arena_printf(c->a, "/seller/orders/%lld", (long long)db_int(r, i, 0))));
+				"url", arena_printf(c->a, "/seller/orders/%lld", (long long)db_int(r, i, 0)),
+				"unitsText", order_count_text(c->a, (long long)db_int(r, i, 5), "item")));
 	}
 	json_object_set_new(m, c->req->wants_json ? "items" : "sorders", items);
 	json_object_set_new(m, "filterToShip", json_boolean(to_ship));

@@ -13,7 +13,7 @@ static const struct route fulfillment_routes[] = {
 /* seller_orders.html: the model list (fulfillment_pages.c) builds. */
 static const char *const seller_orders_names[] = {
 	"filterToShip", "sorders", "url", "id", "createdAt", "units", "firstTitle", "goods",
-	"toShip", "statusLabel", "nextUrl", "currency", "lineCount", "nextCursor", "status", NULL
+	"toShip", "statusLabel", "nextUrl", "currency", "lineCount", "nextCursor", "status", "unitsText", NULL
 };
 
 /* seller_orders_one.html: the model one (fulfillment_pages.c) builds. */
@@ -26,7 +26,7 @@ static const char *const seller_orders_one_names[] = {
 	"name", "line1", "line2", "city", "region", "postalCode", "country", "shippingMethod",
 	"events", "at", "reason", "attempts", "canCancel", "canPick", "currency", "discount",
 	"from", "hasOpen", "isPending", "options", "order", "refundedAmount", "state", "tax", "to",
-	"unitPrice", "url", NULL
+	"unitPrice", "url", "optionsText", "trackingUrl", "shippingMethodName", NULL
 };
 
 static const struct tmpl_page fulfillment_pages[] = {

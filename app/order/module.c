@@ -13,13 +13,14 @@ static const char *const order_names[] = {
 	"tracking", "statusText", "lineNos", "shippedAt", "deliveredAt", "events", "at", "reason",
 	"subtotal", "discount", "promoCode", "shippingMethod", "shipping", "tax", "total", "brand",
 	"last4", "canCancel", "csrf", "actor", "canPay", "createdAt", "currency", "from",
-	"isConfirmed", "options", "state", "to", "url", NULL
+	"isConfirmed", "options", "state", "to", "url", "optionsText", "showState", "itemCountText",
+	"paymentNote", "trackingUrl", "itemsText", "confirmCancel", "id", "status", "shippingMethodName", NULL
 };
 
 /* orders.html: the model list (order_pages.c) builds. */
 static const char *const orders_names[] = {
 	"orders", "url", "id", "createdAt", "itemCount", "firstTitle", "total", "statusLabel",
-	"nextUrl", "currency", "nextCursor", "status", NULL
+	"nextUrl", "currency", "nextCursor", "status", "itemCountText", NULL
 };
 
 static const struct tmpl_page order_pages[] = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
@@ -24,7 +25,7 @@ enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, NQ
+	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -79,6 +80,13 @@ static struct db_sql sql[NQ] = {
 			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
 	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
 		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
+	/* A released order's authorization was voided before the release
+	 * (every caller voids first: the shopper's cancel, the sweeper, the
+	 * reconciler after the gateway voided it), so the order says so
+	 * rather than keep the status of the authorization it had. */
+	[Q_VOIDED] = { "UPDATE orders SET payment_status = 'canceled' WHERE id = ? "
+		       "AND payment_intent IS NOT NULL AND payment_intent <> '' "
+		       "AND (payment_status IS NULL OR payment_status <> 'succeeded')", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 };
@@ -249,6 +257,8 @@ enum err order_paid(struct db *db, struct arena *a, const char *intent, const ch
 
 		if (payment_cancel(a, arena_printf(a, "order-%lld-void", (long long)pd.order_id), intent, &v))
 			log_warn("order %lld: late payment %s not voided yet", (long long)pd.order_id, intent);
+		else if (!strcmp(v.status, "canceled"))
+			order_set_payment_status(db, a, pd.order_id, intent, "canceled");
 	}
 	return e;
 }
@@ -301,6 +311,7 @@ static enum err tx_release(struct db *db, void *p)
 	    (e = inventory_release(db, rl->a, rl->order_id, "released")) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)) ||
+	    (e = db_exec(db, rl->a, &sql[Q_VOIDED], NULL, "i", rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_LINES_CANCEL], NULL, "i", rl->order_id)))
 		return e;
 	return order_event(db, rl->a, !strcmp(rl->to, "expired") ? EV_ORDER_EXPIRED : EV_ORDER_CANCELLED, rl->order_id);
@@ -433,6 +444,92 @@ const char *order_status_label(const char *s)
 	return s;
 }
 
+const char *order_options_text(struct arena *a, const char *options_json)
+{
+	json_t *o = options_json && *options_json ? json_loads(options_json, 0, NULL) : NULL;
+	const char *k, *out = NULL;
+	json_t *v;
+	struct buf b;
+
+	if (!json_is_object(o) || !json_object_size(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	buf_init(&b, a, 64);
+	json_object_foreach(o, k, v)
+		if (json_is_string(v) && json_string_length(v))
+			buf_printf(&b, "%s%s: %s", b.len ? " · " : "", k, json_string_value(v));
+	if (b.len)
+		out = b.p;
+	json_decref(o);
+	return out;
+}
+
+const char *order_tracking_url(struct arena *a, const char *carrier, const char *tracking)
+{
+	static const struct { const char *name, *prefix; } t[] = {
+		{ "ups", "https://www.ups.com/track?tracknum=" },
+		{ "usps", "https://tools.usps.com/go/TrackConfirmAction?tLabels=" },
+		{ "fedex", "https://www.fedex.com/fedextrack/?trknbr=" },
+		{ "dhl", "https://www.dhl.com/global-en/home/tracking.html?tracking-id=" },
+	};
+
+	if (!carrier || !tracking || !*tracking)
+		return NULL;
+	/* Tracking numbers are [A-Za-z0-9_-] (the ship form's rule), safe in a
+	 * URL as they are; anything else gets no link. */
+	for (const char *p = tracking; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_'))
+			return NULL;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcasecmp(carrier, t[i].name))
+			return arena_printf(a, "%s%s", t[i].prefix, tracking);
+	return NULL;
+}
+
+const char *order_method_name(struct arena *a, const char *code)
+{
+	if (!code || !*code)
+		return "";
+	return arena_printf(a, "%c%s shipping", code[0] >= 'a' && code[0] <= 'z' ? code[0] - 32 : code[0], code + 1);
+}
+
+const char *order_count_text(struct arena *a, long long n, const char *noun)
+{
+	return arena_printf(a, "%lld %s%s", n, noun, n == 1 ? "" : "s");
+}
+
+/* "Visa ending in 4242", or NULL without a card. */
+static const char *card_words(struct arena *a, const char *brand, const char *last4)
+{
+	if (!brand || !*brand || !last4 || !*last4)
+		return NULL;
+	return arena_printf(a, "%c%s ending in %s", brand[0] >= 'a' && brand[0] <= 'z' ? brand[0] - 32 : brand[0],
+			    brand + 1, last4);
+}
+
+const char *order_payment_text(struct arena *a, const char *status, const char *pay_status,
+			       const char *brand, const char *last4)
+{
+	const char *card = card_words(a, brand, last4);
+	int captured = pay_status && !strcmp(pay_status, "succeeded");
+
+	if (!status)
+		return NULL;
+	if ((!strcmp(status, "cancelled") || !strcmp(status, "expired")) && !captured) {
+		if (card)
+			return arena_printf(a, "Not charged: the payment on %s was voided.", card);
+		return "Not charged: no payment was taken.";
+	}
+	if (!strcmp(status, "refunded"))
+		return card ? arena_printf(a, "Refunded to %s.", card) : "Refunded.";
+	if (!strcmp(status, "pending_payment") || !strcmp(status, "payment_failed") || !card)
+		return NULL;
+	if (!strcmp(status, "confirmed") || !strcmp(status, "fulfilling"))
+		return arena_printf(a, "Paid with %s (charged when your items ship).", card);
+	return arena_printf(a, "Paid with %s.", card);
+}
 
 /* ---- reads for the pages ---- */
 

@@ -100,6 +100,24 @@ int order_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
 
 /* The shopper's words for an order status ("Being prepared"), static. */
 const char *order_status_label(const char *status);
+/* A line's chosen options, from the JSON object the line keeps
+ * ({"Color": "Red", "Size": "M"}), as "Color: Red · Size: M"; NULL when
+ * it has none. In a. */
+const char *order_options_text(struct arena *a, const char *options_json);
+/* The carrier's page that tracks `tracking`, for the carriers the shop
+ * knows (UPS, USPS, FedEx, DHL), or NULL. In a. */
+const char *order_tracking_url(struct arena *a, const char *carrier, const char *tracking);
+/* A shipping method's name for people from its code ("standard" ->
+ * "Standard shipping"), as shipping_methods names them. In a. */
+const char *order_method_name(struct arena *a, const char *code);
+/* "1 item", "2 items": n and the noun, plural with an "s" when n != 1. In a. */
+const char *order_count_text(struct arena *a, long long n, const char *noun);
+/* What the shopper was charged, in words, for an order in `status` with
+ * payment status `pay_status` and card (brand, last4; may be NULL):
+ * "Paid with Visa ending in 4242", "Not charged: the payment on Visa ending
+ * in 4242 was voided", ... or NULL when there is nothing to say yet. In a. */
+const char *order_payment_text(struct arena *a, const char *status, const char *pay_status,
+			       const char *brand, const char *last4);
 
 /* ---- reads for the pages ---- */
 

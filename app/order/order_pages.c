@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "../core/arena.h"
+#include "../core/buf.h"
 #include "../core/log.h"
 #include "../http/cursor.h"
 #include "../http/router.h"
@@ -21,6 +22,11 @@
 static const char *nz(const char *s)
 {
 	return s ? s : "";
+}
+
+static json_t *json_string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
 }
 
 json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid)
@@ -47,6 +53,7 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 	json_object_set_new(j, "discount", json_integer(db_int(o, 0, OC_DISC)));
 	json_object_set_new(j, "total", json_integer(db_int(o, 0, OC_TOTAL)));
 	json_object_set_new(j, "shippingMethod", json_string(db_cell(o, 0, OC_METHOD)));
+	json_object_set_new(j, "shippingMethodName", json_string(order_method_name(a, db_cell(o, 0, OC_METHOD))));
 	json_object_set_new(j, "shippingAddress", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		"name", db_cell(o, 0, OC_NAME), "line1", db_cell(o, 0, OC_LINE1), "line2", nz(db_cell(o, 0, OC_LINE2)),
 		"city", db_cell(o, 0, OC_CITY), "region", nz(db_cell(o, 0, OC_REGION)),
@@ -77,9 +84,53 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 			"lineTotal", (json_int_t)(db_int(l, i, 4) * db_int(l, i, 5)),
 			"discount", (json_int_t)db_int(l, i, 6), "tax", (json_int_t)db_int(l, i, 7),
 			"currency", db_cell(o, 0, OC_CUR)));
+	/* Words for people: the chosen options of each line, and the state
+	 * only where it says more than the order's status does. */
+	{
+		json_t *ln;
+		size_t i;
+
+		json_array_foreach(lines, i, ln) {
+			const char *opts = order_options_text(a, db_cell(l, i, 3));
+			const char *st = db_cell(l, i, 9);
+
+			json_object_set_new(ln, "optionsText", opts ? json_string(opts) : json_null());
+			json_object_set_new(ln, "showState", json_boolean(l->nrows > 1 &&
+				(!strcmp(status, "fulfilling") || !strcmp(status, "shipped") ||
+				 !strcmp(status, "delivered") || db_int(l, i, 10) > 0) && st));
+		}
+	}
 	json_object_set_new(j, "lines", lines);
-	/* Per-shipment tracking (carrier, number, status, lines, times). */
-	json_object_set_new(j, "shipments", fulfillment_tracking_json(db, a, order_id));
+	{
+		long long units = 0;
+
+		for (size_t i = 0; i < l->nrows; i++)
+			units += db_int(l, i, 5);
+		json_object_set_new(j, "itemCountText", json_string(order_count_text(a, units, "item")));
+	}
+	json_object_set_new(j, "paymentNote", json_string_or_null(order_payment_text(a, status,
+		db_cell(o, 0, OC_PAYST), db_cell(o, 0, OC_BRAND), db_cell(o, 0, OC_LAST4))));
+	/* Per-shipment tracking (carrier, number, status, lines, times), with
+	 * the carrier's tracking page and the titles of what it carries. */
+	{
+		json_t *ships = fulfillment_tracking_json(db, a, order_id), *sh, *no;
+		size_t i, k;
+
+		json_array_foreach(ships, i, sh) {
+			const char *url = order_tracking_url(a, json_string_value(json_object_get(sh, "carrier")),
+							     json_string_value(json_object_get(sh, "tracking")));
+			struct buf b;
+
+			buf_init(&b, a, 128);
+			json_array_foreach(json_object_get(sh, "lineNos"), k, no)
+				for (size_t r = 0; r < l->nrows; r++)
+					if (db_int(l, r, 0) == json_integer_value(no))
+						buf_printf(&b, "%s%s", b.len ? ", " : "", db_cell(l, r, 2));
+			json_object_set_new(sh, "trackingUrl", json_string_or_null(url));
+			json_object_set_new(sh, "itemsText", json_string(b.len ? b.p : ""));
+		}
+		json_object_set_new(j, "shipments", ships);
+	}
 	events = json_array();
 	for (size_t i = 0; i < ev->nrows; i++)
 		json_array_append_new(events, json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s}",
@@ -153,6 +204,23 @@ enum err h_order(struct ctx *c)
 	return one(c, "order");
 }
 
+/* GET /orders/{id}/cancel: the order page asking "Cancel this order?" with
+ * the button that posts the cancel, so that nothing is cancelled by one
+ * stray click and no JavaScript is needed to ask. An order that can no
+ * longer be cancelled shows the order as it is. */
+enum err h_order_cancel_confirm(struct ctx *c)
+{
+	enum err e = one(c, "order");
+	json_t *o;
+
+	if (e || c->resp->status >= 400 || !c->resp->model)
+		return e;
+	o = json_object_get(c->resp->model, "order");
+	if (json_is_true(json_object_get(o, "canCancel")))
+		json_object_set_new(o, "confirmCancel", json_true());
+	return E_OK;
+}
+
 enum err h_api_order(struct ctx *c)
 {
 	return one(c, NULL);
@@ -181,11 +249,12 @@ static enum err list(struct ctx *c, const char *view)
 		return E_NOMEM;
 	items = json_array();
 	for (size_t i = 0; i < r->nrows && (int64_t)i < size; i++)
-		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s?, s:s}",
+		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s?, s:s, s:s}",
 			"id", (json_int_t)db_int(r, i, 0), "status", db_cell(r, i, 1),
 			"statusLabel", order_status_label(db_cell(r, i, 1)), "total", (json_int_t)db_int(r, i, 2),
 			"currency", db_cell(r, i, 3), "createdAt", db_cell(r, i, 4),
 			"itemCount", (json_int_t)db_int(r, i, 5), "firstTitle", db_cell(r, i, 6),
+			"itemCountText", order_count_text(c->a, (long long)db_int(r, i, 5), "item"),
 			"url", arena_printf(c->a, "/orders/%lld", (long long)db_int(r, i, 0))));
 	json_object_set_new(m, c->req->wants_json ? "items" : "orders", items);
 	if ((int64_t)r->nrows > size) {

@@ -19,6 +19,7 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 enum err h_orders(struct ctx *c);
 enum err h_order(struct ctx *c);
 enum err h_order_cancel(struct ctx *c);
+enum err h_order_cancel_confirm(struct ctx *c);
 enum err h_api_orders(struct ctx *c);
 enum err h_api_order(struct ctx *c);
 enum err h_api_order_cancel(struct ctx *c);

@@ -723,6 +723,15 @@ static enum err tables_get(struct db *db, struct arena *a, const struct pricing_
 	return E_OK;
 }
 
+const char *pricing_days_text(struct arena *a, int days_min, int days_max)
+{
+	if (days_min <= 0)
+		return "";
+	if (days_max <= days_min)
+		return arena_printf(a, "%d business day%s", days_min, days_min == 1 ? "" : "s");
+	return arena_printf(a, "%d\u2013%d business days", days_min, days_max);
+}
+
 enum err pricing_methods(struct db *db, struct arena *a, const struct pricing_line *lines, size_t n,
 			 const struct pricing_dest *dest, int64_t discount,
 			 struct pricing_method **out, size_t *nout)

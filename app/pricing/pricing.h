@@ -262,6 +262,10 @@ const struct pricing_tax *pricing_tax_find(const struct pricing_tax *tab, size_t
 enum err pricing_lane_price(const struct pricing_lane *l, int64_t weight_g, int64_t goods,
 			    int64_t *price);
 
+/* A delivery estimate in words: "1 business day", "1–2 business days"
+ * (en dash), "" when min is 0 (unavailable). In a. */
+const char *pricing_days_text(struct arena *a, int days_min, int days_max);
+
 /* "$1,234.56" ("-$5.00" for negatives) into buf; returns buf. buflen >= 32
  * always suffices. */
 char *pricing_format_money(int64_t cents, char *buf, size_t buflen);

@@ -733,13 +733,14 @@ static int check_record(struct check *c, struct arena *a, json_t *o, struct rec 
 		goto out;
 	check_reviews(c, a, o, r);
 	v = json_object_get(o, "rating");
-	if (v && !json_is_null(v)) {
-		if (!number(v, &d) || d < 0 || d > 5)
-			bad(c, "rating", "must be a number from 0 to 5");
-		else
-			r->rating_x100 = (int64_t)(d * 100 + 0.5);	/* d >= 0: no libm needed */
-	} else if (r->nreviews) {
-		/* No overall rating given: the reviews' average. */
+	if (v && !json_is_null(v) && (!number(v, &d) || d < 0 || d > 5))
+		bad(c, "rating", "must be a number from 0 to 5");
+	else if (v && !json_is_null(v) && !r->nreviews)
+		r->rating_x100 = (int64_t)(d * 100 + 0.5);	/* d >= 0: no libm needed */
+	if (r->nreviews) {
+		/* The reviews' average, whatever overall rating the file gives:
+		 * the product page lists these reviews under the rating, and the
+		 * two must agree (issue 15). */
 		int64_t sum = 0;
 
 		for (size_t i = 0; i < r->nreviews; i++)

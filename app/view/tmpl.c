@@ -35,7 +35,7 @@
 #define TMPL_MAX_FILE (4u << 20)
 
 enum tmpl_kind { OP_TEXT, OP_VAR, OP_SECTION, OP_INVERTED, OP_PARTIAL };
-enum tmpl_filter { F_HTML, F_ATTR, F_URL, F_JSON, F_MONEY, F_RAW };
+enum tmpl_filter { F_HTML, F_ATTR, F_URL, F_JSON, F_MONEY, F_RAW, F_DATE, F_DATETIME };
 
 static const struct {
 	const char *name;
@@ -43,7 +43,8 @@ static const struct {
 	enum tmpl_filter f;
 } tmpl_filters[] = {
 	{ "attr", 4, F_ATTR }, { "url", 3, F_URL }, { "json", 4, F_JSON },
-	{ "money", 5, F_MONEY }, { "raw", 3, F_RAW },
+	{ "money", 5, F_MONEY }, { "raw", 3, F_RAW }, { "date", 4, F_DATE },
+	{ "datetime", 8, F_DATETIME },
 };
 
 /* One part of a dotted name. index >= 0 when the part is all digits, so it
@@ -1149,7 +1150,9 @@ static enum err tmpl_render_json(struct buf *out, const json_t *v)
 		esc_json_str(out, safe, strlen(safe));
 		return E_OK;
 	}
-	if (json_dump_callback(v, tmpl_json_cb, &js, JSON_COMPACT | JSON_ENCODE_ANY))
+	/* Reals with 10 significant digits, as the API prints them: 2.51, not
+	 * 2.5099999999999998 (JSON-LD ratingValue). */
+	if (json_dump_callback(v, tmpl_json_cb, &js, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10)))
 		return E_TEMPLATE;
 	if (js.held)
 		buf_put(out, "\xE2\x80", (size_t)js.held);
@@ -1172,6 +1175,97 @@ static const char *tmpl_currency(const struct tmpl_rctx *rc, const json_t *paren
 	return "USD";
 }
 
+/* The value of k decimal digits at s, or -1. */
+static int tmpl_digits(const char *s, int k)
+{
+	int x = 0;
+
+	for (int i = 0; i < k; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	return x;
+}
+
+/* The fields of a timestamp written the ways the shop writes them:
+ * "2026-12-05", "2026-12-05T14:05:09Z", "2026-12-05 14:05:09.123" (MariaDB),
+ * or an integer of Unix seconds (UTC). 0 when v is none of these. */
+static int tmpl_parse_when(const json_t *v, int *y, int *mo, int *d, int *h, int *mi, int *has_time)
+{
+	const char *s;
+	size_t n;
+
+	*h = *mi = 0;
+	*has_time = 0;
+	if (json_is_integer(v)) {
+		long long t = json_integer_value(v), days, secs, era, doe, yoe, doy, mp;
+
+		/* Beyond year 9999 either way it is not a time: printed as text
+		 * (and -t cannot overflow). */
+		if (t < -62167219200LL || t > 253402300799LL)
+			return 0;
+
+		/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm),
+		 * so no time zone of the process can change the text. */
+		days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		secs = t - days * 86400;
+		days += 719468;
+		era = (days >= 0 ? days : days - 146096) / 146097;
+		doe = days - era * 146097;
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (5 * doy + 2) / 153;
+		*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+		*mo = (int)(mp < 10 ? mp + 3 : mp - 9);
+		*y = (int)(yoe + era * 400 + (*mo <= 2));
+		*h = (int)(secs / 3600);
+		*mi = (int)(secs % 3600 / 60);
+		*has_time = 1;
+		return 1;
+	}
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	n = json_string_length(v);
+#define TMPL_DIGITS(p, k) tmpl_digits(s + (p), (k))
+	if (n < 10 || s[4] != '-' || s[7] != '-' || TMPL_DIGITS(0, 4) < 0 || TMPL_DIGITS(5, 2) < 1 ||
+	    TMPL_DIGITS(5, 2) > 12 || TMPL_DIGITS(8, 2) < 1 || TMPL_DIGITS(8, 2) > 31)
+		return 0;
+	*y = TMPL_DIGITS(0, 4);
+	*mo = TMPL_DIGITS(5, 2);
+	*d = TMPL_DIGITS(8, 2);
+	if (n >= 16 && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && TMPL_DIGITS(11, 2) >= 0 &&
+	    TMPL_DIGITS(11, 2) < 24 && TMPL_DIGITS(14, 2) >= 0 && TMPL_DIGITS(14, 2) < 60) {
+		*h = TMPL_DIGITS(11, 2);
+		*mi = TMPL_DIGITS(14, 2);
+		*has_time = 1;
+	}
+#undef TMPL_DIGITS
+	return 1;
+}
+
+/* date: "5 Dec 2026"; datetime: "5 Dec 2026, 14:05 UTC" (a date alone
+ * prints as a date). Anything that is not a timestamp prints as text. */
+static void tmpl_render_when(struct buf *out, const json_t *v, int with_time)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	int y, mo, d, h, mi, has_time;
+	const char *s = NULL;
+	char tmp[32];
+	size_t n;
+
+	if (!tmpl_parse_when(v, &y, &mo, &d, &h, &mi, &has_time)) {
+		if ((n = tmpl_scalar(v, &s, tmp)))
+			esc_html(out, s, n);
+		return;
+	}
+	buf_printf(out, "%d %s %d", d, months[mo - 1], y);
+	if (with_time && has_time)
+		buf_printf(out, ", %02d:%02d UTC", h, mi);
+}
+
 static enum err tmpl_render_var(struct tmpl_rctx *rc, const struct tmpl *t, const struct tmpl_op *op)
 {
 	const json_t *parent, *v = tmpl_lookup(rc, t, op, &parent);
@@ -1189,6 +1283,10 @@ static enum err tmpl_render_var(struct tmpl_rctx *rc, const struct tmpl *t, cons
 		return E_OK;
 	case F_JSON:
 		return tmpl_render_json(rc->out, v);
+	case F_DATE:
+	case F_DATETIME:
+		tmpl_render_when(rc->out, v, op->filter == F_DATETIME);
+		return E_OK;
 	case F_MONEY:
 		if (!v || json_is_null(v))
 			return E_OK;

@@ -6,6 +6,10 @@
  *   {{json:name}}      any value as JSON, safe inside a <script> block
  *   {{money:name}}     integer minor units shown as money, currency from the
  *                      nearest "currency" in scope (default USD)
+ *   {{date:name}}      a timestamp ("2026-12-05", "2026-12-05T14:05:00Z",
+ *                      "2026-12-05 14:05:00", or Unix seconds) as "5 Dec 2026";
+ *                      anything else is printed as text
+ *   {{datetime:name}}  the same with the time: "5 Dec 2026, 14:05 UTC"
  *   {{raw:name}}       only a value made by view_safe_html(); anything else is
  *                      a render error, so raw output cannot happen by accident
  *   {{#name}}..{{/name}}  section: loops over an array, enters an object,

@@ -148,15 +148,16 @@ browserTest('seller lists an item with two variants and a photo; a shopper finds
 	const photo = sp.locator('.gallery img');
 	assert.match(await photo.getAttribute('src'), /^\/media\//);
 	assert.ok(await loaded(photo), 'the product photo loads');
-	const options = sp.locator('table.skus tbody tr');
+	const options = sp.getByRole('list', { name: 'Color' }).getByRole('link');
 	assert.equal(await options.count(), 2);
-	await options.filter({ hasText: code('TEAL') }).getByText('Color: Teal').waitFor();
-	await options.filter({ hasText: code('NAVY') }).getByText('Color: Navy').waitFor();
+	await options.filter({ hasText: 'Teal' }).waitFor();
+	await options.filter({ hasText: 'Navy' }).waitFor();
 	await sp.getByText(`Brand: E2E Tailors`).waitFor();
 
 	// Choose Navy and add it to the cart; then another seller's product
 	// (a demo one), so the order has lines of two sellers.
-	await sp.getByRole('radio', { name: /Navy/ }).check();
+	await options.filter({ hasText: 'Navy' }).click();
+	await sp.locator(`form.add-to-cart input[name=itemId][value="${code('NAVY')}"]`).waitFor({ state: 'attached' });
 	await sp.getByRole('button', { name: 'Add to cart' }).click();
 	await sp.waitForURL(/\/cart/);
 	const other = await addToCartFromSearch(sp, 'laptop');

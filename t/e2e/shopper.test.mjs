@@ -32,11 +32,10 @@ browserTest('shopper with JavaScript: search, cart, register, checkout, pay, ord
 	// The option to buy (the one checked) and its units in MariaDB. (The
 	// page a guest sees may come from nginx's microcache, which serves the
 	// first visitor after a quiet spell a stale copy while it refreshes.)
-	const chosen = page.locator('table.skus tbody tr').filter({ has: page.locator('input[type=radio]:checked') });
-	const sku = await chosen.locator('input[type=radio]').inputValue();
+	const sku = await page.locator('form.add-to-cart input[name=itemId]').inputValue();
 	const unitsInDb = () => Number(sql(`SELECT SUM(i.available) FROM inventory i JOIN skus s ON s.id = i.sku_id
 		WHERE s.code = '${sku}'`)[0][0]);
-	const shownOnPage = async () => Number((await chosen.locator('td').nth(4).innerText()).replace(/[^0-9]/g, ''));
+	const shownOnPage = async () => Number(await page.locator('#buy p.stock').getAttribute('data-available'));
 	const before = unitsInDb();
 	assert.ok(before > 0);
 

@@ -292,7 +292,7 @@ START_TEST(confirmed_order)
 		r = client_browse(&cl, "GET", path + 4, NULL);
 		ck_assert_int_eq(r->status, 200);
 		HAS(r, "Confirmed");
-		HAS(r, "visa ending in 4242");
+		HAS(r, "Visa ending in 4242");	/* the brand as people write it */
 		hresp_free(r);
 		/* Someone else: 404. */
 		{
