@@ -69,4 +69,14 @@
     });
     document.addEventListener('click', function (e) { if (!input.parentNode.contains(e.target)) close(); });
   });
+
+  // The Departments menu and the Filters disclosure are open on a wide
+  // screen: app.css shows their content where the browser can style
+  // ::details-content; elsewhere they are opened here (closed on a phone,
+  // where they open with a tap, script or not).
+  (function openWideDisclosures() {
+    var supported = window.CSS && CSS.supports && CSS.supports('selector(::details-content)');
+    if (supported || !window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
+    document.querySelectorAll('details.menu, details.filters').forEach(function (d) { d.open = true; });
+  })();
 })();
