@@ -79,4 +79,18 @@
     if (supported || !window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
     document.querySelectorAll('details.menu, details.filters').forEach(function (d) { d.open = true; });
   })();
+
+  // A table wider than a phone's screen scrolls inside itself (app.css);
+  // one that does is made focusable, so the keyboard can scroll it too.
+  (function focusableScrollingTables() {
+    function mark() {
+      document.querySelectorAll('main table').forEach(function (t) {
+        var scrolls = t.scrollWidth > t.clientWidth + 1;
+        if (scrolls && !t.hasAttribute('tabindex')) { t.setAttribute('tabindex', '0'); t.dataset.scrolls = '1'; }
+        else if (!scrolls && t.dataset.scrolls === '1') { t.removeAttribute('tabindex'); delete t.dataset.scrolls; }
+      });
+    }
+    mark();
+    window.addEventListener('resize', mark);
+  })();
 })();
