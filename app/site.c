@@ -81,14 +81,16 @@ void site_decorate(struct ctx *c, json_t *model)
 	json_object_set_new(site, "css", json_string(site_asset("app.css")));
 	json_object_set_new(site, "js", json_string(site_asset("app.js")));
 	json_object_set_new(site, "year", json_integer(2026));
+	json_object_set_new(site, "name", json_string(config.shop_name));
 	json_object_set_new(model, "site", site);
-	json_object_set_new(model, "pageTitle", json_string(c->resp->title ? c->resp->title : "Shop"));
+	json_object_set_new(model, "pageTitle", json_string(c->resp->title ? c->resp->title : config.shop_name));
 	if (c->notice)
 		json_object_set_new(model, "notice", json_string(c->notice));
 	/* The header's account links. A page view never creates a session: only
 	 * a visitor who already has one gets a token for the sign-out form. */
 	if (c->sess && c->sess->uid && !json_object_get(model, "user"))
-		json_object_set_new(model, "user", json_pack("{s:s}", "name", c->sess->name));
+		json_object_set_new(model, "user", json_pack("{s:s,s:b}", "name", c->sess->name,
+							     "isSeller", c->sess->is_seller));
 	if (c->sess && !json_object_get(model, "csrf"))
 		json_object_set_new(model, "csrf", json_string(c->sess->csrf));
 	/* The header's mini-cart: free for guests (the cart is in the session
@@ -113,6 +115,39 @@ enum err h_healthz(struct ctx *c)
 	return E_OK;
 }
 
+/* The footer's pages: what a shopper looks for before buying (how to reach
+ * the shop, shipping, returns, privacy). Plain text in templates/info_*.html,
+ * the same for everyone, so nginx may cache them. */
+static enum err info_page(struct ctx *c, const char *view, const char *title)
+{
+	json_t *m = reply_model(c, view, title);
+
+	if (!m)
+		return E_NOMEM;
+	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s%s", config.base_url, c->req->path)));
+	return E_OK;
+}
+
+static enum err h_contact(struct ctx *c)
+{
+	return info_page(c, "info_contact", "Contact us");
+}
+
+static enum err h_shipping(struct ctx *c)
+{
+	return info_page(c, "info_shipping", "Shipping");
+}
+
+static enum err h_returns(struct ctx *c)
+{
+	return info_page(c, "info_returns", "Returns and refunds");
+}
+
+static enum err h_privacy(struct ctx *c)
+{
+	return info_page(c, "info_privacy", "Privacy");
+}
+
 enum err h_robots(struct ctx *c)
 {
 	c->resp->content_type = "text/plain; charset=utf-8";
@@ -131,7 +166,7 @@ enum err h_robots(struct ctx *c)
  * page's own (canonical, metaDescription): allowed in every page. The
  * navigation's entries are catalog_nav's categories. */
 static const char *const layout_names[] = {
-	"site", "nav", "css", "js", "year", "pageTitle", "notice", "user", "name", "csrf",
+	"site", "nav", "css", "js", "year", "pageTitle", "notice", "user", "name", "csrf", "isSeller",
 	"cartCount", "content", "canonical", "metaDescription",
 	/* the header's search box keeps the words on search pages (h_search) */
 	"searchQuery",
@@ -145,13 +180,23 @@ static const char *const error_names[] = {
 	"error", "status", "title", "message", NULL
 };
 
+static const char *const info_names[] = { NULL };
+
 static const struct tmpl_page site_pages[] = {
 	{ "layout", layout_names },
 	{ "error", error_names },
+	{ "info_contact", info_names },
+	{ "info_shipping", info_names },
+	{ "info_returns", info_names },
+	{ "info_privacy", info_names },
 };
 
 static const struct route site_routes[] = {
 	ROUTE(M_GET, "/robots.txt", h_robots, RF_RAW | RF_CACHE, NULL),
+	ROUTE(M_GET, "/contact", h_contact, RF_CACHE, NULL),
+	ROUTE(M_GET, "/shipping", h_shipping, RF_CACHE, NULL),
+	ROUTE(M_GET, "/returns", h_returns, RF_CACHE, NULL),
+	ROUTE(M_GET, "/privacy", h_privacy, RF_CACHE, NULL),
 	ROUTE(M_GET, "/healthz", h_healthz, RF_RAW, NULL),
 };
 

@@ -69,6 +69,30 @@
     });
     document.addEventListener('click', function (e) { if (!input.parentNode.contains(e.target)) close(); });
   });
+
+  // The Departments menu and the Filters disclosure are open on a wide
+  // screen: app.css shows their content where the browser can style
+  // ::details-content; elsewhere they are opened here (closed on a phone,
+  // where they open with a tap, script or not).
+  (function openWideDisclosures() {
+    var supported = window.CSS && CSS.supports && CSS.supports('selector(::details-content)');
+    if (supported || !window.matchMedia || !window.matchMedia('(min-width: 761px)').matches) return;
+    document.querySelectorAll('details.menu, details.filters').forEach(function (d) { d.open = true; });
+  })();
+
+  // A table wider than a phone's screen scrolls inside itself (app.css);
+  // one that does is made focusable, so the keyboard can scroll it too.
+  (function focusableScrollingTables() {
+    function mark() {
+      document.querySelectorAll('main table').forEach(function (t) {
+        var scrolls = t.scrollWidth > t.clientWidth + 1;
+        if (scrolls && !t.hasAttribute('tabindex')) { t.setAttribute('tabindex', '0'); t.dataset.scrolls = '1'; }
+        else if (!scrolls && t.dataset.scrolls === '1') { t.removeAttribute('tabindex'); delete t.dataset.scrolls; }
+      });
+    }
+    mark();
+    window.addEventListener('resize', mark);
+  })();
 })();
 
 // Search filters (H5): the "Filters" disclosure (details.filters) starts

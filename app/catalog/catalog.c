@@ -217,6 +217,17 @@ const char *catalog_image(struct arena *a, const char *title, const char *thumbn
 	return arena_printf(a, "/img/ph/%s.svg", catalog_initials(a, title));
 }
 
+const char *catalog_image_in(struct arena *a, const char *category_slug, const char *thumbnail)
+{
+	size_t n = category_slug ? strlen(category_slug) : 0;
+
+	if (thumbnail && !strncmp(thumbnail, "/media/", 7))
+		return thumbnail;
+	if (!n || n > 60 || strspn(category_slug, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return "/img/ph/X.svg";
+	return arena_printf(a, "/img/ph/c-%s.svg", category_slug);
+}
+
 const char *catalog_initials(struct arena *a, const char *title)
 {
 	char out[3] = "";

@@ -24,10 +24,16 @@ enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_
 enum err catalog_refresh_counts(struct db *db, struct arena *a);
 
 /* A product's card image: its thumbnail when that is a seller's photo served
- * from /media/, else the offline placeholder, an SVG of up to two initials of
- * the title. The result is arena-owned or thumbnail itself. */
+ * from /media/, else the offline placeholder. catalog_image_in's placeholder
+ * is the "no photo yet" picture of the product's category (an icon of the
+ * category on a quiet background, /img/ph/c-<category slug>.svg);
+ * catalog_image's, for callers that do not know the category, the same
+ * picture with a camera (its URL still names up to two initials of the
+ * title, the form placeholders had before). The result is arena-owned or
+ * thumbnail itself. */
 const char *catalog_initials(struct arena *a, const char *title);
 const char *catalog_image(struct arena *a, const char *title, const char *thumbnail);
+const char *catalog_image_in(struct arena *a, const char *category_slug, const char *thumbnail);
 
 /* ---- categories: each worker keeps them a few seconds ---- */
 

@@ -103,12 +103,6 @@ static const char *stock_label(struct ctx *c, long n)
 	return n <= 0 ? "Out of stock" : n <= LOW_STOCK ? arena_printf(c->a, "Only %ld left", n) : "In stock";
 }
 
-/* Up to two initials of the title, for the offline placeholder image. */
-static const char *initials(struct ctx *c, const char *title)
-{
-	return catalog_initials(c->a, title);
-}
-
 /* Shared fields of a product row (card or full). */
 static json_t *product_json(struct ctx *c, const struct db_res *r, size_t i)
 {
@@ -132,7 +126,7 @@ static json_t *product_json(struct ctx *c, const struct db_res *r, size_t i)
 	json_object_set_new(o, "rating", json_real(rating / 100.0));
 	json_object_set_new(o, "ratingText", json_string(arena_printf(c->a, "%ld.%ld", (rating + 5) / 100, ((rating + 5) % 100) / 10)));
 	json_object_set_new(o, "reviewCount", json_integer(db_int(r, i, PC_REVIEWS)));
-	json_object_set_new(o, "image", json_string(arena_printf(c->a, "/img/ph/%s.svg", initials(c, title))));
+	json_object_set_new(o, "image", json_string(catalog_image_in(c->a, db_cell(r, i, PC_CAT), NULL)));
 	return o;
 }
 
@@ -142,9 +136,18 @@ static json_t *card_json(struct ctx *c, const struct db_res *r, size_t i)
 	const char *sku = db_cell(r, i, PC_SKU);
 
 	json_object_set_new(o, "sku", sku ? json_string(sku) : json_null());
-	json_object_set_new(o, "image", json_string(catalog_image(c->a, db_cell(r, i, PC_TITLE),
-								  db_cell(r, i, PC_THUMB))));
+	json_object_set_new(o, "image", json_string(catalog_image_in(c->a, db_cell(r, i, PC_CAT),
+								     db_cell(r, i, PC_THUMB))));
 	return o;
+}
+
+static json_t *cards_from(struct ctx *c, const struct db_res *r, size_t from, size_t limit)
+{
+	json_t *a = json_array();
+
+	for (size_t i = from; i < r->nrows && i < from + limit; i++)
+		json_array_append_new(a, card_json(c, r, i));
+	return a;
 }
 
 static json_t *cards(struct ctx *c, const struct db_res *r, size_t limit)
@@ -166,10 +169,17 @@ struct listing {
 	int64_t min_price, max_price;
 	int64_t size;
 	const char *cursor;
+	/* The page's number (1: the first), carried in the cursor; 0 when it
+	 * is not known (a cursor made before pages were counted). Without a
+	 * cursor, page N > 1 is read from the start (the "Previous page" link:
+	 * keyset cursors only go forward), at most PAGE_WALK pages deep. */
+	int64_t page;
 	/* out */
 	json_t *items;
 	const char *next;
 };
+
+#define PAGE_WALK 40
 
 /* Runs one page of a category listing. E_INVAL for a cursor that was not
  * made by us for this listing. */
@@ -180,19 +190,30 @@ static enum err list_page(struct ctx *c, struct listing *l)
 	struct db_res *r = NULL;
 	enum err e;
 
+	size_t skip = 0;
+
 	catalog_listing_first(&q);
+	if (!l->cursor && l->page > 1 && l->page <= PAGE_WALK) {
+		/* Page N from the start: its rows are the last of N pages. */
+		skip = (size_t)((l->page - 1) * l->size);
+		q.size = l->page * l->size;
+	} else if (!l->cursor) {
+		l->page = 1;
+	}
 	if (l->cursor) {
-		char *payload, *save = NULL, *f[5];
+		char *payload, *save = NULL, *f[6];
 		int nf = 0;
 
 		if (cursor_decode(c->a, l->cursor, &payload))
 			return E_INVAL;
-		for (char *t = strtok_r(payload, "|", &save); t && nf < 5; t = strtok_r(NULL, "|", &save))
+		for (char *t = strtok_r(payload, "|", &save); t && nf < 6; t = strtok_r(NULL, "|", &save))
 			f[nf++] = t;
 		int64_t sort, cat;
 
+		l->page = 0;
 		/* The MAC proves we made it; these prove it is for this listing. */
-		if (nf != 5 || strcmp(f[0], "c1") ||
+		if (nf < 5 || strcmp(f[0], "c1") ||
+		    (nf == 6 && parse_int64(f[5], strlen(f[5]), 0, INT64_MAX, &l->page)) ||
 		    parse_int64(f[1], strlen(f[1]), 0, S_COUNT - 1, &sort) || sort != l->sort ||
 		    parse_int64(f[2], strlen(f[2]), 1, INT64_MAX, &cat) || cat != l->cat->id ||
 		    parse_int64(f[4], strlen(f[4]), 0, INT64_MAX, &q.after_id))
@@ -204,13 +225,14 @@ static enum err list_page(struct ctx *c, struct listing *l)
 	}
 	if ((e = catalog_list(c->db, c->a, &q, &r)))
 		return e;
-	l->items = cards(c, r, (size_t)l->size);
+	l->items = cards_from(c, r, skip, (size_t)l->size);
 	l->next = NULL;
-	if (r->nrows > (size_t)l->size) {
-		size_t last = (size_t)l->size - 1;
+	if (r->nrows > skip + (size_t)l->size) {
+		size_t last = skip + (size_t)l->size - 1;
 
-		l->next = cursor_encode(c->a, arena_printf(c->a, "c1|%d|%ld|%s|%s", l->sort, l->cat->id,
-			db_cell(r, last, catalog_sort_column(l->sort)), db_cell(r, last, PC_ID)));
+		l->next = cursor_encode(c->a, arena_printf(c->a, "c1|%d|%ld|%s|%s|%lld", l->sort, l->cat->id,
+			db_cell(r, last, catalog_sort_column(l->sort)), db_cell(r, last, PC_ID),
+			(long long)(l->page ? l->page + 1 : 0)));
 		if (!l->next)
 			return E_NOMEM;
 	}
@@ -237,6 +259,7 @@ static void set_listing_params(struct ctx *c, struct listing *l)
 	l->max_price = ctx_int(c, "maxPrice", INT64_MAX);
 	l->size = ctx_int(c, "size", DEFAULT_PAGE);
 	l->cursor = ctx_str(c, "cursor");
+	l->page = ctx_int(c, "page", 1);
 }
 
 static const char *amount(struct ctx *c, int64_t minor)
@@ -248,8 +271,8 @@ static const char *amount(struct ctx *c, int64_t minor)
  * decimal form). Callers copy the current listing and change one thing. */
 static const char *listing_url(struct ctx *c, const struct listing *l)
 {
-	const char *keys[] = { "sort", "brand", "minPrice", "maxPrice", "cursor" };
-	const char *vals[5];
+	const char *keys[] = { "sort", "brand", "minPrice", "maxPrice", "cursor", "page" };
+	const char *vals[6];
 	struct buf b;
 	int first = 1;
 
@@ -258,9 +281,10 @@ static const char *listing_url(struct ctx *c, const struct listing *l)
 	vals[2] = l->has_min ? amount(c, l->min_price) : NULL;
 	vals[3] = l->has_max ? amount(c, l->max_price) : NULL;
 	vals[4] = l->cursor;
+	vals[5] = !l->cursor && l->page > 1 ? arena_printf(c->a, "%lld", (long long)l->page) : NULL;
 	buf_init(&b, c->a, 128);
 	buf_printf(&b, "/c/%s", l->cat->slug);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (!vals[i])
 			continue;
 		buf_putc(&b, first ? '?' : '&');
@@ -413,8 +437,15 @@ enum err h_category(struct ctx *c)
 	if (l.next)
 		json_object_set_new(m, "nextUrl", json_string(listing_url(c, &u)));
 	u.cursor = NULL;
-	if (l.cursor)
+	u.page = 1;
+	if ((l.cursor || l.page > 1) && l.page != 2)
 		json_object_set_new(m, "firstUrl", json_string(listing_url(c, &u)));
+	/* Previous: page N-1 read from the start (near enough to walk), else
+	 * only First page. */
+	if (l.page > 1 && l.page - 1 <= PAGE_WALK) {
+		u.page = l.page - 1;
+		json_object_set_new(m, "prevUrl", json_string(listing_url(c, &u)));
+	}
 	json_object_set_new(m, "metaDescription", json_string(arena_printf(c->a,
 		"Shop %s: %ld product%s with prices, ratings and stock.", l.cat->name, l.cat->total,
 		l.cat->total == 1 ? "" : "s")));
@@ -1036,31 +1067,99 @@ enum err h_sitemap(struct ctx *c)
 /* A light placeholder image: the product's initials on a colour derived from
  * them. Product photos are remote URLs kept as data, which cannot be fetched
  * offline; this keeps pages looking finished. */
+/* The placeholder pictures' icons: line drawings on a 24-unit grid (stroke,
+ * no fill), chosen by a word of the category's slug, the first that
+ * matches; the camera for anything else. */
+static const struct ph_icon {
+	const char *words;	/* space-separated parts of slugs */
+	const char *svg;
+} ph_icons[] = {
+	{ "sunglasses glasses", "<circle cx='6.5' cy='14' r='3.5'/><circle cx='17.5' cy='14' r='3.5'/>"
+	  "<path d='M10 14h4M3 14 1.5 8M21 14l1.5-6'/>" },
+	{ "watch watches", "<circle cx='12' cy='12' r='5.5'/><path d='M9 7.5 10 2h4l1 5.5M9 16.5 10 22h4l1-5.5M12 9.5V12l1.8 1.2'/>" },
+	{ "mobile accessories headphones", "<path d='M4 15v-3a8 8 0 0 1 16 0v3'/><rect x='3' y='14' width='4' height='7' rx='1.5'/>"
+	  "<rect x='17' y='14' width='4' height='7' rx='1.5'/>" },
+	{ "smartphones phone phones electronics", "<rect x='7' y='2' width='10' height='20' rx='2'/><path d='M11 18.5h2'/>" },
+	{ "laptops laptop computers", "<rect x='4' y='5' width='16' height='11' rx='1'/><path d='M2 19.5h20'/>" },
+	{ "tablets tablet", "<rect x='4.5' y='2.5' width='15' height='19' rx='2'/><circle cx='12' cy='18.5' r='.6'/>" },
+	{ "shoes shoe sneakers", "<path d='M2.5 17.5V10l5.5-1 3 3.5 8.5 2.3c1.3.4 2 1.3 2 2.7H2.5ZM2.5 20.5h19'/>" },
+	{ "dresses dress", "<path d='M9 2h6l-1 6 4.5 14h-13L10 8Z'/><path d='M10 8h4'/>" },
+	{ "bags bag handbags", "<rect x='4' y='8' width='16' height='13' rx='2'/><path d='M8.5 8V6a3.5 3.5 0 0 1 7 0v2'/>" },
+	{ "jewellery jewelry rings", "<circle cx='12' cy='15' r='6'/><path d='m9.5 6 2.5-3.5L14.5 6 12 9Z'/>" },
+	{ "shirts shirt tops fashion clothing", "<path d='M8 3 3.5 6l2 4.5L8 9.5V21h8V9.5l2.5 1 2-4.5L16 3c-1 2-7 2-8 0Z'/>" },
+	{ "fragrances fragrance perfume", "<rect x='6' y='9' width='12' height='13' rx='2.5'/><path d='M10 9V5.5h4V9M12 5.5V3h3'/>" },
+	{ "skin care beauty personal cosmetics", "<rect x='7.5' y='9' width='9' height='13' rx='2'/><rect x='9.5' y='3' width='5' height='6' rx='1'/><path d='M10 15h4'/>" },
+	{ "furniture sofa", "<path d='M4.5 11V7.5a2 2 0 0 1 2-2h11a2 2 0 0 1 2 2V11'/><rect x='2' y='11' width='20' height='6' rx='2'/><path d='M5 17v3M19 17v3'/>" },
+	{ "kitchen cookware", "<path d='M4 9h12v5a5 5 0 0 1-5 5h-2a5 5 0 0 1-5-5Z'/><path d='M16 10.5h1.5a2.2 2.2 0 0 1 0 4.4H16M8 3v3M12 3v3'/>" },
+	{ "groceries grocery food drink", "<path d='M12 7.5c-2-1.8-7-1.2-7 4.8 0 4.8 3 8.7 5 8.7 1 0 1.4-.5 2-.5s1 .5 2 .5c2 0 5-3.9 5-8.7 0-6-5-6.6-7-4.8Z'/>"
+	  "<path d='M12 7.5c0-2 1-4 3-5'/>" },
+	{ "home decoration lighting", "<path d='M8 3h8l3.5 8h-15Z'/><path d='M12 11v8M8 21h8'/>" },
+	{ "motorcycle motorcycles", "<circle cx='5' cy='17' r='3'/><circle cx='19' cy='17' r='3'/><path d='m5 17 4-7h5l5 7M14 10l-2-4H9'/>" },
+	{ "vehicle vehicles cars car", "<path d='M3 16.5V12l2.2-5h13.6L21 12v4.5Z'/><circle cx='7' cy='17' r='2'/><circle cx='17' cy='17' r='2'/><path d='M3 12h18'/>" },
+	{ "sports outdoors ball", "<circle cx='12' cy='12' r='9'/><path d='M3 12h18M12 3a13 13 0 0 1 0 18M12 3a13 13 0 0 0 0 18'/>" },
+	{ NULL, "<path d='M3 8a2 2 0 0 1 2-2h2.5L9 4h6l1.5 2H19a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2Z'/><circle cx='12' cy='13' r='3.5'/>" },
+};
+
+/* Whether a part of the slug (between dashes) is one of the words. */
+static int ph_matches(const char *slug, const char *words)
+{
+	for (const char *p = slug; *p; ) {
+		size_t n = strcspn(p, "-");
+
+		for (const char *w = words; *w; ) {
+			size_t m = strcspn(w, " ");
+
+			if (m == n && !strncmp(w, p, n))
+				return 1;
+			w += m;
+			w += *w == ' ';
+		}
+		p += n;
+		p += *p == '-';
+	}
+	return 0;
+}
+
+/* GET /img/ph/{file}: the offline placeholder picture, "No photo yet" under
+ * an icon of the product's category on a quiet grey (c-<slug>.svg), or of a
+ * camera (the older form: up to two initials, which no longer show). */
 enum err h_placeholder(struct ctx *c)
 {
-	static const char *const palette[] = {
-		"#1e6091", "#2a7a3b", "#8a4b08", "#6a3d9a", "#a61e4d", "#0b7285", "#5c4033", "#364fc7"
-	};
 	const char *name = c->req->pathvar[0];
-	size_t n = strlen(name);
-	unsigned h = 5381;
+	size_t n = strlen(name), i;
+	const struct ph_icon *icon = NULL;
 
-	if (n < 5 || n > 6 || strcmp(name + n - 4, ".svg"))
+	if (n < 5 || strcmp(name + n - 4, ".svg"))
 		return E_NOTFOUND;
 	n -= 4;
-	for (size_t i = 0; i < n; i++) {
-		if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+	if (n > 2 && !strncmp(name, "c-", 2)) {
+		char slug[64];
+
+		if (n - 2 >= sizeof(slug) || strspn(name + 2, "abcdefghijklmnopqrstuvwxyz0123456789-") != n - 2)
 			return E_NOTFOUND;
-		h = h * 33 + (unsigned char)name[i];
+		memcpy(slug, name + 2, n - 2);
+		slug[n - 2] = '\0';
+		for (i = 0; ph_icons[i].words && !icon; i++)
+			if (ph_matches(slug, ph_icons[i].words))
+				icon = &ph_icons[i];
+	} else {
+		if (n > 2)
+			return E_NOTFOUND;
+		for (i = 0; i < n; i++)
+			if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+				return E_NOTFOUND;
 	}
+	if (!icon)
+		icon = &ph_icons[sizeof(ph_icons) / sizeof(ph_icons[0]) - 1];
 	c->resp->content_type = "image/svg+xml";
-	resp_header(c->resp, "Cache-Control: public, max-age=31536000, immutable");
+	resp_header(c->resp, "Cache-Control: public, max-age=86400");
 	buf_printf(&c->resp->body,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" role=\"img\">"
-		"<rect width=\"200\" height=\"200\" fill=\"%s\"/>"
-		"<text x=\"100\" y=\"100\" dy=\".35em\" text-anchor=\"middle\" font-family=\"system-ui,sans-serif\" "
-		"font-size=\"72\" font-weight=\"600\" fill=\"#fff\">%.*s</text></svg>\n",
-		palette[h % (sizeof(palette) / sizeof(palette[0]))], (int)n, name);
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" role=\"img\" aria-label=\"No photo yet\">"
+		"<rect width=\"200\" height=\"200\" fill=\"#f1f3f5\"/>"
+		"<g transform=\"translate(64 44) scale(3)\" fill=\"none\" stroke=\"#8c959f\" stroke-width=\"1.3\" "
+		"stroke-linecap=\"round\" stroke-linejoin=\"round\">%s</g>"
+		"<text x=\"100\" y=\"158\" text-anchor=\"middle\" font-family=\"system-ui,sans-serif\" "
+		"font-size=\"15\" fill=\"#59636e\">No photo yet</text></svg>\n", icon->svg);
 	return E_OK;
 }
 

@@ -27,7 +27,7 @@ static const char *const category_names[] = {
 	"breadcrumb", "url", "name", "pageTitle", "category", "productCount", "subcategories",
 	"sorts", "value", "selected", "label", "brands", "count", "minPriceValue", "maxPriceValue",
 	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
-	"stockStatus", "stockLabel", "firstUrl", "nextUrl", "brandValue", "canonical", "children",
+	"stockStatus", "stockLabel", "firstUrl", "prevUrl", "nextUrl", "brandValue", "canonical", "children",
 	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
 	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText", NULL
 };

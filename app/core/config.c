@@ -136,6 +136,7 @@ enum err config_load(struct config *c)
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d", c->port);
 		c->base_url = strdup(env_or("SHOP_BASE_URL", url));
 	}
+	c->shop_name = strdup(env_or("SHOP_NAME", "Shop"));
 	c->db_host = getenv("SHOP_DB_HOST") && *getenv("SHOP_DB_HOST") ? strdup(getenv("SHOP_DB_HOST")) : NULL;
 	c->db_user = strdup(env_or("SHOP_DB_USER", "root"));
 	c->db_password = strdup(env_or("SHOP_DB_PASSWORD", ""));

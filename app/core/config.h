@@ -17,6 +17,7 @@ struct config {
 	const char *templates;	/* SHOP_TEMPLATES: default "$root/templates" */
 	const char *static_dir;	/* SHOP_STATIC: default "$root/static" */
 	const char *media_dir;	/* SHOP_MEDIA_DIR: product photos; default "$home/media" */
+	const char *shop_name;	/* SHOP_NAME: the shop's name in the header and titles; default "Shop" */
 
 	const char *db_host;	/* SHOP_DB_HOST: default NULL (use the socket) */
 	int db_port;		/* SHOP_DB_PORT: default 3306 */

@@ -287,7 +287,9 @@ browserTest('seller without JavaScript: photos, stock, ship, delivered, refund',
 	await page.getByRole('button', { name: 'Move down photo 1' }).click();
 	await page.waitForURL(/\?done=moved$/);
 	assert.deepEqual(photos(), ['green.png', 'A red lamp']);
-	await page.getByRole('button', { name: 'Delete photo 2' }).click();
+	// Deleting asks first (a disclosure: no JavaScript needed).
+	await page.locator('summary').filter({ hasText: 'Delete photo 2' }).click();
+	await page.getByRole('button', { name: 'Yes, delete photo 2' }).click();
 	await page.waitForURL(/\?done=deleted$/);
 	assert.deepEqual(photos(), ['green.png']);
 	assert.equal(await page.locator('ol.photo-list li').count(), 1);
@@ -318,7 +320,8 @@ browserTest('seller without JavaScript: photos, stock, ship, delivered, refund',
 	await line.getByText('Delivered').waitFor();
 	const lineNo = await line.locator('td').nth(1).innerText();
 	await page.getByLabel(`Returned units of line ${lineNo}`).fill('1');
-	await page.getByRole('button', { name: 'Refund and restock' }).click();
+	await page.locator('summary').filter({ hasText: /^Refund and restock/ }).click();
+	await page.getByRole('button', { name: /^Yes, refund and restock/ }).click();
 	await page.getByRole('heading', { level: 2, name: 'Refunds' }).waitFor();
 	assert.deepEqual(sql(`SELECT s.status, l.state, l.refunded_qty FROM shipments s JOIN order_lines l ON l.shipment_id = s.id
 		WHERE s.order_id = ${order.id} AND s.seller_id = ${seller.sellerId}`), [['delivered', 'delivered', '1']]);

@@ -627,11 +627,26 @@ START_TEST(placeholder_images)
 {
 	struct hresp *r = http_get("/img/ph/EM.svg");
 
+	/* The older form (initials) still answers, as "no photo yet", without
+	 * the initials that looked like an avatar. */
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(hresp_header(r, "Content-Type"), "image/svg+xml");
-	HAS(r, ">EM</text>");
+	HAS(r, ">No photo yet</text>");
+	ck_assert_ptr_null(strstr(r->body, ">EM<"));
+	hresp_free(r);
+	/* A category's: its icon (the phone's outline for smartphones). */
+	r = http_get("/img/ph/c-smartphones.svg");
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, ">No photo yet</text>");
+	HAS(r, "<rect x='7' y='2' width='10' height='20' rx='2'/>");
+	hresp_free(r);
+	r = http_get("/c/smartphones");
+	HAS(r, "src=\"/img/ph/c-smartphones.svg\"");
 	hresp_free(r);
 	r = http_get("/img/ph/%3Cscript%3E.svg");
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	r = http_get("/img/ph/c-%3Cscript%3E.svg");
 	ck_assert_int_eq(r->status, 404);
 	hresp_free(r);
 }
