@@ -552,6 +552,8 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 				"name", pm[i].name, "available", pm[i].available, "price", (json_int_t)pm[i].price,
 				"daysMin", pm[i].days_min, "daysMax", pm[i].days_max, "free", pm[i].free);
 
+			json_object_set_new(o, "daysText", json_string(pricing_days_text(c->a, pm[i].days_min,
+										 pm[i].days_max)));
 			if (pm[i].available && (want_ok ? !strcmp(pm[i].code, want_method) : !checked++))
 				json_object_set_new(o, "checked", json_true());
 			if (pm[i].why_unavailable)
@@ -772,9 +774,14 @@ enum err h_checkout_review_page(struct ctx *c)
 			"unitPrice", (json_int_t)l->price, "addedPrice", (json_int_t)l->added_price,
 			"lineTotal", (json_int_t)(l->price * l->quantity), "priceChanged", l->price != l->added_price,
 			"currency", l->currency ? l->currency : "USD"));
+		if (order_options_text(c->a, l->options))
+			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "options",
+					    json_string(order_options_text(c->a, l->options)));
 	}
 	json_object_set_new(m, "lines", lines);
 	json_object_set_new(m, "quote", checkout_quote_json(&p));
+	json_object_set_new(json_object_get(m, "quote"), "daysText",
+			    json_string(pricing_days_text(c->a, p.q.days_min, p.q.days_max)));
 	json_object_set_new(m, "priceChanges", json_integer(changes));
 	json_object_set_new(m, "address", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		"name", in.addr.name, "line1", in.addr.line1, "line2", in.addr.line2 ? in.addr.line2 : "",

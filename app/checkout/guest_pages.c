@@ -234,15 +234,18 @@ static void relocate(struct ctx *c)
  * cart that became an order goes to the order's signed link. */
 enum err h_checkout_review_page_start(struct ctx *c)
 {
+	const char *email = NULL;
 	enum err e;
 
 	if (signed_in(c))
 		return h_checkout_review_page(c);
-	if (!bound_guest(c, NULL))
+	if (!bound_guest(c, &email))
 		return reply_redirect(c, 303, "/checkout");
 	if ((e = h_checkout_review_page(c)))
 		return e;
 	relocate(c);
+	if (email && c->resp->model && c->resp->view && !strcmp(c->resp->view, "checkout_review"))
+		json_object_set_new(c->resp->model, "guestEmail", json_string(email));
 	form_guest(c, NULL, NULL);	/* the form again, when the review refused */
 	return E_OK;
 }

@@ -19,7 +19,7 @@ static const struct route checkout_routes[] = {
 static const char *const checkout_names[] = {
 	"error", "message", "csrf", "addresses", "id", "isDefault", "name", "line1", "line2",
 	"city", "region", "postalCode", "country", "newAddress", "methods", "code", "checked",
-	"available", "free", "price", "daysMin", "daysMax", "whyUnavailable",
+	"available", "free", "price", "daysMin", "daysMax", "daysText", "whyUnavailable",
 	"guest", "email", "emailError",	/* the guest's email block (guest_pages.c) */
 	/* the form as typed, problems beside fields, choices with names */
 	"addr", "regionOther", "nameError", "line1Error", "line2Error", "cityError", "regionError",
@@ -34,10 +34,10 @@ static const char *const checkout_names[] = {
 static const char *const checkout_review_names[] = {
 	"lines", "title", "itemId", "unitPrice", "priceChanged", "addedPrice", "quantity",
 	"lineTotal", "address", "name", "line1", "line2", "city", "region", "postalCode", "country",
-	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax",
+	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax", "daysText",
 	"shipping", "tax", "amount", "form", "csrf", "idempotencyKey", "shippingMethod",
 	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
-	"requested", "cartKey", "countryName", NULL
+	"requested", "cartKey", "countryName", "options", "guestEmail", NULL
 };
 
 static const struct tmpl_page checkout_pages[] = {
