@@ -93,7 +93,7 @@ static json_t *card(struct arena *a, const struct search_item *it)
 		(long long)(rating + 5) / 100, (long long)((rating + 5) % 100) / 10)));
 	json_object_set_new(o, "reviewCount", json_integer(it->reviews));
 	/* A seller's photo (search_run found it) or the placeholder. */
-	json_object_set_new(o, "image", json_string(catalog_image(a, title ? title : "", it->photo)));
+	json_object_set_new(o, "image", json_string(catalog_image_in(a, cat ? cat : "", it->photo)));
 	json_object_set_new(o, "sku", sku && *sku ? json_string(sku) : json_null());
 	if (snippet && *snippet) {
 		/* The snippet is HTML-escaped here, then the markers become
@@ -467,7 +467,7 @@ static void no_results(struct ctx *c, const struct search *s, json_t *m)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s}", "title", title, "url",
 				arena_printf(c->a, "/p/%s", db_cell(top, i, PC_SLUG)), "price",
 				(json_int_t)db_int(top, i, PC_PRICE), "image",
-				catalog_image(c->a, title, db_cell(top, i, PC_THUMB))));
+				catalog_image_in(c->a, db_cell(top, i, PC_CAT), db_cell(top, i, PC_THUMB))));
 		}
 	json_object_set_new(m, "popular", arr);
 }
