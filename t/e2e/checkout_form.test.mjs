@@ -124,5 +124,24 @@ for (const width of WIDTHS) {
 		assert.equal(Number(new URL(page.url()).pathname.split('/').pop()), orderId);
 		await page.goto('/checkout/review');
 		await page.waitForURL(new RegExp(`/orders/${orderId}$`));
+
+		// Cancel: asked first on a page of its own (no JavaScript needed);
+		// "No, keep it" changes nothing, "Yes" cancels and the page no
+		// longer says the order was paid.
+		await page.getByRole('button', { name: 'Cancel this order…' }).click();
+		await page.waitForURL(new RegExp(`/orders/${orderId}/cancel`));
+		await page.getByRole('heading', { name: `Cancel order ${orderId}?` }).waitFor();
+		await axeCheck(page, t, `cancel ${width}`, width);
+		await noSidewaysScroll(page, 'the cancel confirmation');
+		await page.getByRole('link', { name: 'No, keep it' }).click();
+		await page.waitForURL(new RegExp(`/orders/${orderId}$`));
+		assert.notDeepEqual(sql(`SELECT status FROM orders WHERE id = ${orderId}`), [['cancelled']]);
+		await page.getByRole('button', { name: 'Cancel this order…' }).click();
+		await page.getByRole('button', { name: 'Yes, cancel the order' }).click();
+		await page.waitForURL(new RegExp(`/orders/${orderId}$`));
+		assert.deepEqual(sql(`SELECT status FROM orders WHERE id = ${orderId}`), [['cancelled']]);
+		const after = await page.locator('main').innerText();
+		assert.match(after, /Not charged/);
+		assert.doesNotMatch(after, /Paid with/);
 	});
 }
