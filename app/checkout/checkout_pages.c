@@ -767,6 +767,7 @@ enum err h_checkout_review_page(struct ctx *c)
 	lines = json_array();
 	for (size_t i = 0; i < p.cart->n; i++) {
 		const struct cart_line *l = &p.cart->lines[i];
+		const char *opts;
 
 		changes += l->price != l->added_price;
 		json_array_append_new(lines, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s}",
@@ -774,9 +775,9 @@ enum err h_checkout_review_page(struct ctx *c)
 			"unitPrice", (json_int_t)l->price, "addedPrice", (json_int_t)l->added_price,
 			"lineTotal", (json_int_t)(l->price * l->quantity), "priceChanged", l->price != l->added_price,
 			"currency", l->currency ? l->currency : "USD"));
-		if (order_options_text(c->a, l->options))
+		if ((opts = order_options_text(c->a, l->options)))
 			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "options",
-					    json_string(order_options_text(c->a, l->options)));
+					    json_string(opts));
 	}
 	json_object_set_new(m, "lines", lines);
 	json_object_set_new(m, "quote", checkout_quote_json(&p));
