@@ -15,6 +15,8 @@ static const char *const names[EV_NTYPES] = {
 	[EV_SHIPMENT_SHIPPED] = "ShipmentShipped",
 	[EV_REFUND_REQUESTED] = "RefundRequested",
 	[EV_REFUND_SUCCEEDED] = "RefundSucceeded",
+	[EV_ORDER_PAYMENT_FAILED] = "OrderPaymentFailed",
+	[EV_SHIPMENT_DELIVERED] = "ShipmentDelivered",
 };
 
 enum { Q_ONE, Q_MANY, NQ };

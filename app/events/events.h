@@ -27,6 +27,8 @@ enum event_type {
 	EV_SHIPMENT_SHIPPED,	/* a seller shipped a parcel of the order */
 	EV_REFUND_REQUESTED,	/* a refund was asked of the gateway */
 	EV_REFUND_SUCCEEDED,	/* the gateway refunded */
+	EV_ORDER_PAYMENT_FAILED,	/* the gateway declined the order's payment */
+	EV_SHIPMENT_DELIVERED,	/* a shipment of the order was delivered */
 	EV_NTYPES
 };
 
