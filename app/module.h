@@ -17,6 +17,7 @@ struct arena;
 struct ctx;
 struct db;
 struct kv;
+struct event_consumer;
 
 /* A periodic job of the jobs process (app/jobs.c). run does one bounded
  * batch: > 0 "there may be more, call again at once", 0 idle (wait
@@ -56,6 +57,10 @@ struct module {
 	size_t njobs;
 	const struct module_command *commands;
 	size_t ncommands;
+	/* Its consumers of the event stream (app/events/stream.h); the jobs
+	 * process runs each as a job named after it. */
+	const struct event_consumer *consumers;
+	size_t nconsumers;
 	/* Pipeline hooks (app/http/server.h); at most one module gives each. */
 	int (*auth)(struct ctx *c, const char **why);
 	void (*decorate)(struct ctx *c, json_t *model);
