@@ -458,9 +458,19 @@ START_TEST(fails_three_times_then_delivered_once)
 			      t[1] - t[0], t[2] - t[1], t[3] - t[2]);
 	}
 
+	/* replayed to the consumer, the event makes no second delivery */
+	snprintf(q, sizeof(q), "events replay webhooks --from %lld", ev);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, q), 0);
+	snprintf(q, sizeof(q), "SELECT position >= (SELECT seq FROM outbox WHERE id = %lld) FROM event_consumers "
+		 "WHERE name = 'webhooks'", ev);
+	for (int i = 0; i < 100 && sql_scalar(q) != 1; i++)
+		usleep(100000);
+	ck_assert_int_eq(sql_scalar(q), 1);
+
 	/* nothing more comes */
 	usleep(1500000);
 	ck_assert_int_eq(received(path, id, NULL), 4);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = %lld", ev), 1);
 
 	/* the delivery log page shows it */
 	snprintf(q, sizeof(q), "/admin/webhooks/%lld", ep);
