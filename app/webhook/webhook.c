@@ -19,7 +19,7 @@
 #include "guard.h"
 #include "webhook.h"
 
-#define CLAIM_BATCH 4		/* deliveries per batch: each may take the timeout */
+#define CLAIM_BATCH 16		/* deliveries per batch, sent side by side */
 #define LEASE_S 120		/* a claimed delivery is due again after this (a crash) */
 #define ERR_MAX 250
 
@@ -51,7 +51,7 @@ static struct db_sql sql[NQ] = {
 	[Q_DL_INSERT] = { "INSERT IGNORE INTO webhook_deliveries (endpoint_id, event_id, event_type, body) "
 			  "VALUES (?, ?, ?, ?)", 0 },
 	[Q_DL_CLAIM] = { "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= NOW(3) "
-			 "ORDER BY next_at, id LIMIT 4 FOR UPDATE SKIP LOCKED", 0 },
+			 "ORDER BY next_at, id LIMIT 16 FOR UPDATE SKIP LOCKED", 0 },
 	[Q_DL_LEASE] = { "UPDATE webhook_deliveries SET next_at = NOW(3) + INTERVAL 120 SECOND WHERE id = ?", 0 },
 	[Q_DL_LOAD] = { "SELECT d.endpoint_id, d.event_id, d.event_type, d.body, d.attempts, "
 			"TIMESTAMPDIFF(MICROSECOND, d.created_at, NOW(3)) DIV 1000, e.url, e.secret, e.enabled "
@@ -505,73 +505,99 @@ struct outcome {
 	const char *error;	/* NULL when ok */
 };
 
-/* One POST. The guard runs again here, after resolving the name, and the
- * connection goes to that address only. */
-static void post(struct arena *a, const char *url, const char *secret, int64_t event_id, const char *type,
-		 const char *body, struct outcome *o)
-{
+/* One delivery's attempt: everything its transfer needs lives here (in the
+ * batch's arena) until it is recorded. */
+struct xfer {
+	int64_t id, endpoint, event_id, attempt, age_ms;
+	const char *url, *type;
 	struct webhook_target t;
-	struct curl_slist *h = NULL, *resolve = NULL;
-	struct sink s = { .len = 0 };
+	struct sink s;
 	struct pin pin;
+	struct curl_slist *h, *resolve;
+	CURL *c;
+	struct outcome o;
+	int64_t t0;
+};
+
+/* Sets up x's POST, or fills x->o with why not (then x->c is NULL). The
+ * guard runs again here, after resolving the name, and the connection
+ * goes to that address only. */
+static void post_prepare(struct arena *a, struct xfer *x, const char *secret, const char *body)
+{
 	char sig[SIG_HEADER_MAX];
 	const char *why = NULL;
-	int64_t t0 = mono_ms();
-	CURLcode rc;
-	CURL *c;
 
-	memset(o, 0, sizeof(*o));
-	if (webhook_target_resolve(a, url, allow_private, &t, &why)) {
-		o->error = why;
-		o->ms = mono_ms() - t0;
+	memset(&x->o, 0, sizeof(x->o));
+	x->t0 = mono_ms();
+	if (webhook_target_resolve(a, x->url, allow_private, &x->t, &why)) {
+		x->o.error = why;
+		x->o.ms = mono_ms() - x->t0;
 		return;
 	}
-	if (!(c = curl_easy_init())) {
-		o->error = "out of memory";
+	if (!(x->c = curl_easy_init())) {
+		x->o.error = "out of memory";
 		return;
 	}
-	pin.t = &t;
-	pin.allow = allow_private;
+	x->pin.t = &x->t;
+	x->pin.allow = allow_private;
 	sig_sign(secret, (int64_t)time(NULL), body, strlen(body), sig, sizeof(sig));
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:");
-	h = curl_slist_append(h, "User-Agent: shop-webhooks/1");
-	h = curl_slist_append(h, arena_printf(a, "Shop-Event-Id: %lld", (long long)event_id));
-	h = curl_slist_append(h, arena_printf(a, "Shop-Event-Type: %s", type));
-	h = curl_slist_append(h, arena_printf(a, "Shop-Signature: %s", sig));
-	if (!t.literal) {
-		resolve = curl_slist_append(resolve, arena_printf(a, strchr(t.addr, ':') ? "%s:%d:[%s]" : "%s:%d:%s",
-								   t.host, t.port, t.addr));
-		curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+	x->h = curl_slist_append(x->h, "Content-Type: application/json");
+	x->h = curl_slist_append(x->h, "Expect:");
+	x->h = curl_slist_append(x->h, "User-Agent: shop-webhooks/1");
+	x->h = curl_slist_append(x->h, arena_printf(a, "Shop-Event-Id: %lld", (long long)x->event_id));
+	x->h = curl_slist_append(x->h, arena_printf(a, "Shop-Event-Type: %s", x->type));
+	x->h = curl_slist_append(x->h, arena_printf(a, "Shop-Signature: %s", sig));
+	if (!x->t.literal) {
+		x->resolve = curl_slist_append(x->resolve, arena_printf(a, strchr(x->t.addr, ':') ? "%s:%d:[%s]" :
+									"%s:%d:%s", x->t.host, x->t.port, x->t.addr));
+		curl_easy_setopt(x->c, CURLOPT_RESOLVE, x->resolve);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");	/* never through a proxy from the environment */
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &pin);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 2000 ? timeout_ms : 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
+	curl_easy_setopt(x->c, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(x->c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->c, CURLOPT_PROXY, "");	/* never through a proxy from the environment */
+	curl_easy_setopt(x->c, CURLOPT_POST, 1L);
+	curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->h);
+	curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, &x->s);
+	curl_easy_setopt(x->c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(x->c, CURLOPT_OPENSOCKETDATA, &x->pin);
+	curl_easy_setopt(x->c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(x->c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 2000 ? timeout_ms : 2000L);
+	curl_easy_setopt(x->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->c, CURLOPT_PRIVATE, x);
+}
+
+/* The outcome of x's finished transfer (rc: its result). */
+static void post_finish(struct arena *a, struct xfer *x, CURLcode rc)
+{
+	curl_off_t us = 0;
+
 	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &o->code);
-	o->ms = mono_ms() - t0;
-	if (o->code >= 200 && o->code < 300)
-		o->ok = 1;
-	else if (o->code)
-		o->error = arena_printf(a, "answered %ld%s%.200s", o->code, s.len ? ": " : "", s.text);
+		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &x->o.code);
+	/* the transfer's own time: the batch's others ran beside it */
+	if (curl_easy_getinfo(x->c, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us > 0)
+		x->o.ms = (int64_t)(us / 1000);
 	else
-		o->error = arena_printf(a, "%s", curl_easy_strerror(rc));
-	curl_slist_free_all(h);
-	curl_slist_free_all(resolve);
-	curl_easy_cleanup(c);
+		x->o.ms = mono_ms() - x->t0;
+	if (x->o.code >= 200 && x->o.code < 300)
+		x->o.ok = 1;
+	else if (x->o.code)
+		x->o.error = arena_printf(a, "answered %ld%s%.200s", x->o.code, x->s.len ? ": " : "", x->s.text);
+	else
+		x->o.error = arena_printf(a, "%s", curl_easy_strerror(rc));
+}
+
+static void post_cleanup(struct xfer *x)
+{
+	curl_slist_free_all(x->h);
+	curl_slist_free_all(x->resolve);
+	if (x->c)
+		curl_easy_cleanup(x->c);
+	x->h = x->resolve = NULL;
+	x->c = NULL;
 }
 
 /* Keeps only printable ASCII of an answer for the log. */
@@ -667,63 +693,114 @@ static int64_t delay_after(int64_t attempt)
 	return d < backoff_max_ms ? d : backoff_max_ms;
 }
 
-/* 0 done, -1 unavailable. */
-static int deliver_one(struct db *db, struct arena *a, int64_t id)
+/* Records x's attempt. 0 done, -1 unavailable. */
+static int record(struct db *db, struct arena *a, struct xfer *x)
 {
-	struct db_res *r = NULL;
-	struct outcome o;
 	struct record rec;
-	int64_t age;
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_DL_LOAD], &r, "i", id)))
-		return e == E_UNAVAIL ? -1 : 0;
-	if (!r || !r->nrows)
-		return 0;	/* delivered or deleted meanwhile */
-	if (!db_int(r, 0, 8)) {
-		/* A disabled endpoint's deliveries wait; enabling makes them due. */
-		db_exec(db, a, &sql[Q_DL_LATER], NULL, "i", id);
-		return 0;
-	}
-	post(a, db_cell(r, 0, 6), db_cell(r, 0, 7), db_int(r, 0, 1), db_cell(r, 0, 2), db_cell(r, 0, 3), &o);
 	memset(&rec, 0, sizeof(rec));
 	rec.a = a;
-	rec.id = id;
-	rec.endpoint = db_int(r, 0, 0);
-	rec.attempt = db_int(r, 0, 4) + 1;
-	rec.url = db_cell(r, 0, 6);
-	rec.o = &o;
-	age = db_int(r, 0, 5);
-	rec.delay_ms = delay_after(rec.attempt);
-	rec.give_up = !o.ok && age + o.ms + rec.delay_ms > window_ms;
+	rec.id = x->id;
+	rec.endpoint = x->endpoint;
+	rec.attempt = x->attempt;
+	rec.url = x->url;
+	rec.o = &x->o;
+	rec.delay_ms = delay_after(x->attempt);
+	rec.give_up = !x->o.ok && x->age_ms + x->o.ms + rec.delay_ms > window_ms;
 	if ((e = db_tx(db, record_tx, &rec))) {
 		/* The lease brings it back: the attempt is made again. */
-		log_warn("webhook: delivery %lld: could not record attempt %lld: %s", (long long)id,
-			 (long long)rec.attempt, err_str(e));
+		log_warn("webhook: delivery %lld: could not record attempt %lld: %s", (long long)x->id,
+			 (long long)x->attempt, err_str(e));
 		return e == E_UNAVAIL ? -1 : 0;
 	}
-	if (o.ok)
-		log_info("webhook: delivery %lld (event %lld) to endpoint %lld: %ld in %lld ms", (long long)id,
-			 (long long)db_int(r, 0, 1), (long long)rec.endpoint, o.code, (long long)o.ms);
+	if (x->o.ok)
+		log_info("webhook: delivery %lld (event %lld) to endpoint %lld: %ld in %lld ms", (long long)x->id,
+			 (long long)x->event_id, (long long)x->endpoint, x->o.code, (long long)x->o.ms);
 	else
-		log_warn("webhook: delivery %lld (event %lld) to endpoint %lld, attempt %lld: %s%s", (long long)id,
-			 (long long)db_int(r, 0, 1), (long long)rec.endpoint, (long long)rec.attempt, o.error,
+		log_warn("webhook: delivery %lld (event %lld) to endpoint %lld, attempt %lld: %s%s", (long long)x->id,
+			 (long long)x->event_id, (long long)x->endpoint, (long long)x->attempt, x->o.error,
 			 rec.give_up ? "; given up" : "");
 	if (rec.disabled)
-		log_warn("webhook: endpoint %lld disabled after a day of failures", (long long)rec.endpoint);
+		log_warn("webhook: endpoint %lld disabled after a day of failures", (long long)x->endpoint);
 	return 0;
 }
 
+/* The claimed deliveries go out at once, side by side (curl's multi
+ * interface), so a batch takes at most about one timeout however many
+ * receivers are slow: the jobs process runs every job in turn. */
 int webhook_deliver_batch(struct db *db, struct kv *kv, struct arena *a)
 {
 	struct claim c = { a, { 0 }, 0 };
+	struct xfer *xs;
+	struct db_res *r;
+	CURLM *m = NULL;
+	CURLMsg *msg;
+	size_t nx = 0;
+	int running = 0, left, rc = 0;
 	enum err e;
 
 	(void)kv;
 	if ((e = db_tx(db, claim_tx, &c)))
 		return e == E_UNAVAIL ? -1 : 0;
-	for (size_t i = 0; i < c.n; i++)
-		if (deliver_one(db, a, c.ids[i]) < 0)
-			return -1;
+	if (!c.n)
+		return 0;
+	if (!(xs = arena_calloc(a, c.n, sizeof(*xs))) || !(m = curl_multi_init())) {
+		log_err("webhook: out of memory");
+		return 0;	/* the leases bring them back */
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		struct xfer *x = &xs[nx];
+
+		r = NULL;
+		if ((e = db_exec(db, a, &sql[Q_DL_LOAD], &r, "i", c.ids[i]))) {
+			rc = e == E_UNAVAIL ? -1 : 0;
+			break;
+		}
+		if (!r || !r->nrows)
+			continue;	/* delivered or deleted meanwhile */
+		if (!db_int(r, 0, 8)) {
+			/* A disabled endpoint's deliveries wait; enabling makes them due. */
+			db_exec(db, a, &sql[Q_DL_LATER], NULL, "i", c.ids[i]);
+			continue;
+		}
+		x->id = c.ids[i];
+		x->endpoint = db_int(r, 0, 0);
+		x->event_id = db_int(r, 0, 1);
+		x->type = db_cell(r, 0, 2);
+		x->attempt = db_int(r, 0, 4) + 1;
+		x->age_ms = db_int(r, 0, 5);
+		x->url = db_cell(r, 0, 6);
+		post_prepare(a, x, db_cell(r, 0, 7), db_cell(r, 0, 3));
+		if (x->c)
+			curl_multi_add_handle(m, x->c);
+		nx++;
+	}
+	curl_multi_perform(m, &running);
+	while (running) {
+		if (curl_multi_poll(m, NULL, 0, 500, NULL) != CURLM_OK)
+			break;
+		curl_multi_perform(m, &running);
+	}
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE) {
+			struct xfer *x = NULL;
+
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			if (x)
+				post_finish(a, x, msg->data.result);
+		}
+	for (size_t i = 0; i < nx; i++) {
+		if (xs[i].c)
+			curl_multi_remove_handle(m, xs[i].c);
+		if (xs[i].c && !xs[i].o.ok && !xs[i].o.error)
+			xs[i].o.error = "the transfer did not finish";
+		post_cleanup(&xs[i]);
+		if (record(db, a, &xs[i]) < 0)
+			rc = -1;
+	}
+	curl_multi_cleanup(m);
+	if (rc < 0)
+		return -1;
 	return c.n == CLAIM_BATCH ? (int)c.n : 0;
 }
