@@ -41,6 +41,24 @@ static json_t *events_array(const char *list)
 	return v;
 }
 
+/* "A,B" as "A, B" for people (and for lines that wrap on a phone). */
+static const char *events_text(struct arena *a, const char *list)
+{
+	size_t n = 0;
+	char *t, *q;
+
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	q = t = arena_alloc(a, strlen(list) + n + 1);
+	for (const char *p = list; *p; p++) {
+		*q++ = *p;
+		if (*p == ',')
+			*q++ = ' ';
+	}
+	*q = '\0';
+	return t;
+}
+
 /* The API's view of an endpoint (the secret only when just made). */
 static json_t *endpoint_json(const struct webhook_endpoint *e, int with_secret)
 {
@@ -169,7 +187,7 @@ static enum err list_page(struct ctx *c, int status, const char *error, const ch
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_pack("{s:I, s:s, s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s}",
-			"id", (json_int_t)v[i].id, "url", v[i].url, "eventsText", v[i].events,
+			"id", (json_int_t)v[i].id, "url", v[i].url, "eventsText", events_text(c->a, v[i].events),
 			"enabled", v[i].enabled, "disabledReason", v[i].disabled_reason,
 			"createdAt", v[i].created_at, "failures", (json_int_t)v[i].failures,
 			"pending", (json_int_t)v[i].pending, "delivered", (json_int_t)v[i].delivered,
@@ -230,7 +248,7 @@ enum err h_admin_webhooks_create(struct ctx *c)
 		return E_NOMEM;
 	c->resp->status = 201;
 	json_object_set_new(m, "endpoint", json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)ep.id,
-		"url", ep.url, "eventsText", ep.events, "secret", ep.secret,
+		"url", ep.url, "eventsText", events_text(c->a, ep.events), "secret", ep.secret,
 		"logUrl", arena_printf(c->a, "/admin/webhooks/%lld", (long long)ep.id)));
 	return E_OK;
 }
@@ -291,7 +309,7 @@ enum err h_admin_webhook_log(struct ctx *c)
 	if (!(m = session_form_page(c, "admin_webhook", arena_printf(c->a, "Webhook %lld", (long long)id), 200)))
 		return E_NOMEM;
 	json_object_set_new(m, "endpoint", json_pack("{s:I, s:s, s:s, s:b, s:s, s:s, s:I, s:s, s:s, s:s}",
-		"id", (json_int_t)ep.id, "url", ep.url, "eventsText", ep.events, "enabled", ep.enabled,
+		"id", (json_int_t)ep.id, "url", ep.url, "eventsText", events_text(c->a, ep.events), "enabled", ep.enabled,
 		"disabledReason", ep.disabled_reason, "disabledAt", ep.disabled_at,
 		"failures", (json_int_t)ep.failures, "lastSuccessAt", ep.last_success_at,
 		"createdAt", ep.created_at,

@@ -633,7 +633,7 @@ START_TEST(admin_pages)
 	HAS(r, "Signing secret");
 	ck_assert_ptr_nonnull(p = strstr(r->body, "whsec_"));
 	snprintf(secret, sizeof(secret), "%.54s", p);
-	HAS(r, "OrderConfirmed,RefundSucceeded");
+	HAS(r, "OrderConfirmed, RefundSucceeded");
 	hresp_free(r);
 	id = sql_scalarf("SELECT MAX(id) FROM webhook_endpoints WHERE url LIKE '%%%s'", path);
 	ck_assert_int_gt(id, 0);
