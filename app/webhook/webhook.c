@@ -603,7 +603,8 @@ static void post_cleanup(struct xfer *x)
 /* Keeps only printable ASCII of an answer for the log. */
 static const char *clean(struct arena *a, const char *s)
 {
-	char *t = arena_strndup(a, s ? s : "", ERR_MAX);
+	const char *v = s ? s : "";
+	char *t = arena_strndup(a, v, strnlen(v, ERR_MAX));	/* copies that many bytes */
 
 	for (char *p = t; *p; p++)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
