@@ -456,6 +456,10 @@ START_TEST(fails_three_times_then_delivered_once)
 		ck_assert_int_eq(m, 4);
 		ck_assert_msg(t[3] - t[2] > t[1] - t[0], "backoff did not grow: %lld, %lld, %lld ms",
 			      t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+		printf("webhooks: pauses between the tries %lld, %lld, %lld ms; slowest attempt %lld ms\n",
+		       t[1] - t[0], t[2] - t[1], t[3] - t[2],
+		       sql_scalarf("SELECT MAX(a.ms) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = "
+				   "a.delivery_id WHERE d.endpoint_id = %lld", ep));
 	}
 
 	/* replayed to the consumer, the event makes no second delivery */
