@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
+#include "../core/config.h"
 #include "../core/log.h"
 #include "../core/sig.h"
 #include "../store/db.h"
@@ -675,9 +676,9 @@ static enum err record_tx(struct db *db, void *p)
 			"failed for the whole retry window, with no success in between.\n\n"
 			"URL: %s\nLast error: %s\n\n"
 			"Its pending deliveries wait. Once the receiver works again, enable the endpoint\n"
-			"on the administration's webhooks page (/admin/webhooks/%lld); events that failed\n"
-			"are listed there with each attempt.\n",
-			(long long)r->endpoint, r->url, err ? err : "-", (long long)r->endpoint);
+			"on the administration's webhooks page, %s/admin/webhooks/%lld ; the events\n"
+			"that failed are listed there with each attempt.\n",
+			(long long)r->endpoint, r->url, err ? err : "-", config.base_url, (long long)r->endpoint);
 
 		if (mail_enqueue(db, r->a, to, subject, text))
 			log_warn("webhook: no mail to an admin about endpoint %lld", (long long)r->endpoint);
