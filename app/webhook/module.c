@@ -44,6 +44,7 @@ static const struct event_consumer webhook_consumers[] = {
 
 static const struct module_job webhook_jobs[] = {
 	{ "webhook-delivery", webhook_deliver_batch, 250 },	/* POSTs due deliveries, retries */
+	{ "webhook-prune", webhook_prune_batch, 3600 * 1000 },	/* the delivery log's retention */
 };
 
 const struct module webhook_module = {

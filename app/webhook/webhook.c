@@ -28,7 +28,7 @@ enum {
 	Q_EP_INSERT, Q_EP_GET, Q_EP_LIST, Q_EP_DELETE, Q_EP_ENABLE, Q_EP_REQUEUE, Q_EP_ENABLED,
 	Q_DL_INSERT, Q_DL_CLAIM, Q_DL_LEASE, Q_DL_LOAD, Q_DL_LATER, Q_AT_INSERT, Q_DL_DONE,
 	Q_DL_RETRY, Q_DL_FAIL, Q_EP_OK, Q_EP_FAILED, Q_EP_DISABLE, Q_ADMINS, Q_DL_LIST, Q_AT_LIST,
-	NQ
+	Q_PRUNE, NQ
 };
 
 #define EP_COLS "e.id, e.url, e.events, e.enabled, COALESCE(e.disabled_reason, ''), " \
@@ -86,11 +86,15 @@ static struct db_sql sql[NQ] = {
 			"a.ms, COALESCE(a.error, ''), DATE_FORMAT(a.at, '%Y-%m-%d %H:%i:%s') "
 			"FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id "
 			"WHERE d.endpoint_id = ? ORDER BY a.id DESC LIMIT 100", 0 },
+	/* finished deliveries past the log's keep, with their attempts (cascade) */
+	[Q_PRUNE] = { "DELETE FROM webhook_deliveries WHERE status <> 'pending' "
+		      "AND finished_at < NOW(3) - INTERVAL ? DAY ORDER BY id LIMIT 1000", 0 },
 };
 
 static int inited, allow_private;
 static int64_t backoff_ms = 30000, backoff_max_ms = 3600000, window_ms = 24LL * 3600 * 1000;
 static long timeout_ms = 5000;
+static int64_t keep_days = 30;
 
 static int64_t env_int(const char *name, int64_t def, int64_t min, int64_t max)
 {
@@ -120,6 +124,7 @@ void webhook_init(void)
 	backoff_ms = env_int("SHOP_WEBHOOK_BACKOFF_MS", 30000, 10, 3600000);
 	window_ms = env_int("SHOP_WEBHOOK_RETRY_HOURS", 24, 1, 24 * 30) * 3600 * 1000;
 	timeout_ms = (long)env_int("SHOP_WEBHOOK_TIMEOUT_MS", 5000, 100, 60000);
+	keep_days = env_int("SHOP_WEBHOOK_KEEP_DAYS", 30, 1, 3650);
 }
 
 int webhook_allow_private(void)
@@ -805,4 +810,14 @@ int webhook_deliver_batch(struct db *db, struct kv *kv, struct arena *a)
 	if (rc < 0)
 		return -1;
 	return c.n == CLAIM_BATCH ? (int)c.n : 0;
+}
+
+int webhook_prune_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	enum err e;
+
+	(void)kv;
+	if ((e = db_exec(db, a, &sql[Q_PRUNE], NULL, "i", keep_days)))
+		return e == E_UNAVAIL ? -1 : 0;
+	return db_affected(db) == 1000 ? 1 : 0;
 }

@@ -92,4 +92,8 @@ enum err webhook_handle(struct db *db, struct kv *kv, struct arena *a, const str
  * (app/module.h). */
 int webhook_deliver_batch(struct db *db, struct kv *kv, struct arena *a);
 
+/* The log's retention: delivered and failed deliveries finished more than
+ * SHOP_WEBHOOK_KEEP_DAYS (30) ago are deleted with their attempts. */
+int webhook_prune_batch(struct db *db, struct kv *kv, struct arena *a);
+
 #endif

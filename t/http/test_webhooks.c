@@ -18,7 +18,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "harness.h"
+#include "../../app/core/arena.h"
+#include "../../app/core/config.h"
 #include "../../app/core/sig.h"
+#include "../../app/module.h"
+#include "../../app/store/db.h"
+#include "../../app/webhook/webhook.h"
 
 #define ADMIN_PW "admin password 12345"
 #define PW "correct horse battery"
@@ -603,6 +608,25 @@ START_TEST(disabled_after_a_day_with_a_mail)
 	ck_assert_int_eq(status_of(client_browse(&adm, "POST", file, q)), 303);
 	ck_assert_int_eq(sql_scalarf("SELECT enabled FROM webhook_endpoints WHERE id = %lld", ep), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT failures FROM webhook_endpoints WHERE id = %lld", ep), 0);
+	/* the log's retention: a delivery finished 31 days ago goes, with its
+	 * attempts (the webhook-prune job's batch, run here) */
+	{
+		struct arena *a = arena_new(16 * 1024);
+		struct db *d = NULL;
+		long long kept = sql_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'pending'");
+
+		ck_assert_int_eq(config_load(&config), 0);
+		modules_init();
+		ck_assert_int_eq(db_open(&d), 0);
+		sql_execf("UPDATE webhook_deliveries SET finished_at = NOW(3) - INTERVAL 31 DAY WHERE id = %lld", dl);
+		ck_assert_int_eq(webhook_prune_batch(d, NULL, a), 0);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM webhook_deliveries WHERE id = %lld", dl), 0);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM webhook_attempts WHERE delivery_id = %lld", dl), 0);
+		ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'pending'"), kept - 1);
+		db_close(d);
+		arena_destroy(a);
+	}
+
 	/* stop it failing on: it is deleted */
 	snprintf(file, sizeof(file), "/admin/webhooks/%lld/delete", ep);
 	ck_assert_int_eq(status_of(client_browse(&adm, "POST", file, q)), 303);
