@@ -31,6 +31,7 @@ extern const struct module checkout_module;
 extern const struct module search_module;
 extern const struct module seller_module;
 extern const struct module reconcile_module;
+extern const struct module webhook_module;
 extern const struct module site_module;
 
 const struct module *const modules[] = {
@@ -48,6 +49,7 @@ const struct module *const modules[] = {
 	&search_module,
 	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
 	&reconcile_module,
+	&webhook_module,	/* endpoints, the "webhooks" consumer, deliveries */
 	&site_module,		/* the layout, health, robots */
 	NULL
 };

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -34,4 +35,20 @@ int sig_verify(const char *secret, const char *header, const char *body, size_t 
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
 	return sodium_memcmp(hex, v, 2 * sizeof(mac)) == 0 ? 0 : -1;
+}
+
+void sig_sign(const char *secret, int64_t t, const char *body, size_t len, char *out, size_t n)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char hex[2 * sizeof(mac) + 1], ts[24];
+	crypto_auth_hmacsha256_state st;
+	int tl = snprintf(ts, sizeof(ts), "%lld", (long long)t);
+
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, (size_t)tl);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	snprintf(out, n, "t=%s,v1=%s", ts, hex);
 }

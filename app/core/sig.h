@@ -15,4 +15,10 @@
 int sig_verify(const char *secret, const char *header, const char *body, size_t len,
 	       int64_t now, int64_t tolerance);
 
+/* The sender's side (the shop's own webhooks, app/webhook): the header
+ * value "t=<t>,v1=<hex HMAC-SHA256 of "<t>.<body>">" into out, which has
+ * room for SIG_HEADER_MAX bytes. */
+#define SIG_HEADER_MAX 128
+void sig_sign(const char *secret, int64_t t, const char *body, size_t len, char *out, size_t n);
+
 #endif

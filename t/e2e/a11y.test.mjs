@@ -15,7 +15,7 @@
 //     over a minute on a page of product cards.)
 import {
 	browserTest, assert, a11yProblems, addToCartFromSearch, api, createItemWithApi, fillNewAddress,
-	freshEmail, paidOrderWithApi, registerWithApi, signInAsNewSeller, signInWithForm, testPng,
+	freshEmail, paidOrderWithApi, registerWithApi, shopctl, signInAsNewSeller, signInWithForm, testPng,
 } from './lib.mjs';
 
 const WIDTHS = [390, 1280];
@@ -314,6 +314,39 @@ browserTest('accessibility: seller pages', { timeout: 600000 }, async (page, t, 
 	await page.getByRole('link', { name: `Order ${placed.id}` }).click();
 	await page.getByRole('heading', { level: 1, name: `Order ${placed.id}` }).waitFor();
 	await check('seller order');
+
+	assert.equal(problems.length, 0, `axe found serious or critical problems:\n${problems.join('\n')}`);
+});
+
+// The admin's webhooks pages (app/webhook): the list with its form, the
+// form refused, the page that shows a new endpoint's secret once, and an
+// endpoint's delivery log. The test stacks allow loopback receivers
+// (SHOP_WEBHOOK_ALLOW_PRIVATE=1); nothing listens on port 9.
+browserTest('accessibility: admin webhooks pages', { timeout: 300000 }, async (page, t) => {
+	const problems = [];
+	const check = async (name) => problems.push(...await pageProblems(page, t, name));
+	const email = freshEmail('whadmin');
+
+	await page.goto('/');
+	await registerWithApi(page, { name: 'Ada Admin', email });
+	shopctl('grant', email, 'admin');
+	await signInWithForm(page, { email, name: 'Ada Admin' });
+	await page.goto('/admin/webhooks');
+	await check('admin webhooks');
+	await page.getByLabel('URL (http or https)').fill('https://example.com/hooks');
+	await page.getByRole('button', { name: 'Register' }).click();
+	await page.getByRole('alert').waitFor();
+	await check('admin webhooks with an error');
+	await page.getByLabel('URL (http or https)').fill('http://127.0.0.1:9/hooks');
+	await page.getByLabel('OrderConfirmed').check();
+	await page.getByRole('button', { name: 'Register' }).click();
+	await page.getByRole('heading', { level: 1, name: 'Webhook registered' }).waitFor();
+	await check('admin webhook registered');
+	await page.getByRole('link', { name: 'Delivery log of this endpoint' }).click();
+	await page.getByRole('heading', { level: 2, name: 'Deliveries' }).waitFor();
+	await check('admin webhook log');
+	await page.goto('/admin/webhooks');
+	await check('admin webhooks with an endpoint');
 
 	assert.equal(problems.length, 0, `axe found serious or critical problems:\n${problems.join('\n')}`);
 });
