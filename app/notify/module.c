@@ -23,7 +23,7 @@ static const struct tmpl_page notify_pages[] = {
 };
 
 static const struct module_job notify_jobs[] = {
-	{ "cart-reminders", notify_cart_batch, 60000 },
+	{ "cart-reminders", notify_cart_batch, 15000 },
 };
 
 /* The events that mail someone. Transactional mails are always sent; the

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/config.h"
@@ -63,12 +64,13 @@ static struct db_sql sql[NQ] = {
 			 "ON DUPLICATE KEY UPDATE cart_reminders = 0", 0 },
 	[Q_OFF_LOW] = { "INSERT INTO notify_prefs (user_id, low_stock) VALUES (?, 0) "
 			"ON DUPLICATE KEY UPDATE low_stock = 0", 0 },
-	/* ix_carts_updated gives the range; a week bounds it, so a cart
-	 * left for months is not reminded of out of the blue. */
+	/* ix_carts_updated gives the range; two days bound it, so a cart
+	 * left for months is not reminded of out of the blue and a pass
+	 * reads at most a day of carts. */
 	[Q_CART_DUE] = { "SELECT c.user_id, c.version, u.email, u.name FROM carts c "
 			 "JOIN users u ON u.id = c.user_id "
 			 "LEFT JOIN notify_prefs np ON np.user_id = c.user_id "
-			 "WHERE c.updated_at < NOW(3) - INTERVAL ? SECOND AND c.updated_at > NOW(3) - INTERVAL 7 DAY "
+			 "WHERE c.updated_at < NOW(3) - INTERVAL ? SECOND AND c.updated_at > NOW(3) - INTERVAL ? SECOND - INTERVAL 1 DAY "
 			 "AND u.status = 'active' AND COALESCE(np.cart_reminders, 1) = 1 "
 			 "AND EXISTS (SELECT 1 FROM cart_items i WHERE i.user_id = c.user_id) "
 			 "AND NOT EXISTS (SELECT 1 FROM notify_cart_reminders r WHERE r.user_id = c.user_id "
@@ -94,6 +96,7 @@ static const char *const kind_names[NK_COUNT] = {
 
 static long low_threshold = 5;
 static long cart_after = 86400;
+static long max_age = 2 * 86400;
 
 const char *notify_kind_name(enum notify_kind k)
 {
@@ -134,6 +137,7 @@ void notify_init(void)
 	db_register(sql, NQ);
 	low_threshold = env_long("SHOP_LOW_STOCK", 5, 0, 1000000);
 	cart_after = env_long("SHOP_CART_REMINDER_AFTER", 86400, 60, 30L * 86400);
+	max_age = env_long("SHOP_NOTIFY_MAX_AGE", 2 * 86400, 60, 365L * 86400);
 }
 
 long notify_low_stock_threshold(void)
@@ -476,6 +480,13 @@ enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 
 	*out = NULL;
 	*n = 0;
+	/* An old event replayed (shopctl events replay ... --from a week ago)
+	 * is news to no one: "your order is confirmed" days late misleads. */
+	if (ev->created_ms > 0 && (int64_t)time(NULL) * 1000 - ev->created_ms > (int64_t)max_age * 1000) {
+		log_info("notify: event %lld is older than SHOP_NOTIFY_MAX_AGE (%lds): no mail", (long long)ev->id,
+			 max_age);
+		return E_OK;
+	}
 	switch (ev->type) {
 	case EV_ORDER_CONFIRMED:
 		e = on_confirmed(db, a, ev->aggregate, &ms);
@@ -558,7 +569,7 @@ enum err notify_cart_due(struct db *db, struct arena *a, size_t limit, struct no
 	*out = NULL;
 	*versions = NULL;
 	*n = 0;
-	if ((e = db_exec(db, a, &sql[Q_CART_DUE], &r, "ii", (int64_t)cart_after, (int64_t)limit)))
+	if ((e = db_exec(db, a, &sql[Q_CART_DUE], &r, "iii", (int64_t)cart_after, (int64_t)cart_after, (int64_t)limit)))
 		return e;
 	if (!r->nrows)
 		return E_OK;

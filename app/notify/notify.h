@@ -46,8 +46,9 @@ const char *notify_kind_name(enum notify_kind k);
 int notify_kind_find(const char *s, int optout_only);
 
 /* Statements; SHOP_LOW_STOCK (default 5: units available of a SKU, over
- * its warehouses, below which its seller hears) and
- * SHOP_CART_REMINDER_AFTER (default 86400 s). Idempotent. */
+ * its warehouses, below which its seller hears), SHOP_CART_REMINDER_AFTER
+ * (default 86400 s) and SHOP_NOTIFY_MAX_AGE (default 172800 s: an event
+ * older than this, replayed, mails no one). Idempotent. */
 void notify_init(void);
 long notify_low_stock_threshold(void);
 
@@ -83,8 +84,8 @@ enum err notify_send(struct db *db, struct arena *a, int64_t event_id, const str
 
 /* ---- the cart reminder ---- */
 
-/* Saved carts untouched for SHOP_CART_REMINDER_AFTER seconds (and for less
- * than a week), with items, of active accounts that have not turned
+/* Saved carts untouched for SHOP_CART_REMINDER_AFTER seconds (and for at
+ * most a day more), with items, of active accounts that have not turned
  * reminders off and were not reminded of this state of the cart: at most
  * limit, as mails in *out (user_id set, model with the items), and the
  * cart versions in versions[] (n entries, in a). */
