@@ -236,6 +236,8 @@ int notify_cart_batch(struct db *db, struct kv *kv, struct arena *a)
 	}
 	for (i = 0; i < n; i++)
 		json_decref(ms[i].model);
+	if (done)
+		log_info("notify: %d cart reminder(s) queued", done);
 	if (e == E_UNAVAIL || e == E_DB)
 		return -1;
 	return n == 20 && !e ? 1 : 0;
