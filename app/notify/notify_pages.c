@@ -136,6 +136,25 @@ next:;
 	*w = '\0';
 }
 
+/* Sections leave blank lines behind: at most one blank line in a row, one
+ * line end at the end. */
+static void squeeze(char *s)
+{
+	char *w = s, *r = s;
+	int nl = 0;
+
+	while (*r) {
+		nl = *r == '\n' ? nl + 1 : 0;
+		if (nl <= 2)
+			*w++ = *r;
+		r++;
+	}
+	while (w > s && (w[-1] == '\n' || w[-1] == ' '))
+		w--;
+	*w++ = '\n';
+	*w = '\0';
+}
+
 enum err notify_render(struct arena *a, const struct notify_mail *m, const char *unsubscribe,
 		       const char **text, const char **html)
 {
@@ -162,6 +181,7 @@ enum err notify_render(struct arena *a, const struct notify_mail *m, const char 
 	if (h.oom || t.oom)
 		return E_NOMEM;
 	unescape(t.p);
+	squeeze(t.p);
 	*html = h.p;
 	*text = t.p;
 	return E_OK;
