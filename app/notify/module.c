@@ -34,6 +34,7 @@ static const struct event_consumer notify_consumers[] = {
 		.topics = "OrderConfirmed,OrderPaymentFailed,ShipmentShipped,ShipmentDelivered,"
 			  "OrderCancelled,RefundSucceeded,StockChanged",
 		.handle = notify_handle,
+		.start = notify_start,
 		.batch = 50,
 		.interval_ms = 200,
 		/* A new install mails about what happens from now on, never

@@ -212,6 +212,14 @@ static enum err render_send(struct db *db, struct arena *a, int64_t event_id, in
 	return e;
 }
 
+enum err notify_start(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)db;
+	(void)kv;
+	(void)a;
+	return mail_templates();
+}
+
 enum err notify_handle(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
 	struct notify_mail *ms = NULL;

@@ -18,7 +18,10 @@ struct notify_mail;
 enum err notify_render(struct arena *a, const struct notify_mail *m, const char *unsubscribe,
 		       const char **text, const char **html);
 
-/* The consumer "notify": one event's mails, each once. */
+/* The consumer "notify": its start compiles the mail templates, so a
+ * broken one is logged when the jobs process starts, not at the first
+ * mail; handle: one event's mails, each once. */
+enum err notify_start(struct db *db, struct kv *kv, struct arena *a);
 enum err notify_handle(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
 /* The job "cart-reminders": one batch of due reminders. */
 int notify_cart_batch(struct db *db, struct kv *kv, struct arena *a);
