@@ -86,31 +86,30 @@ struct job {
 	unsigned interval_ms;
 };
 
-/* Every module's jobs, in the order of the modules array, each module's
- * consumers after its jobs (malloc'd once). */
+/* Every module's jobs, in the order of the modules array, then every event
+ * consumer (malloc'd once). */
 static struct job *jobs_list(size_t *n)
 {
+	const struct event_consumer *const *cs;
 	struct job *v;
-	size_t m, i, k = 0;
+	size_t m, i, k = 0, nc;
 
+	cs = event_consumers(&nc);
 	for (m = 0; modules[m]; m++)
-		k += modules[m]->njobs + modules[m]->nconsumers;
-	if (!(v = calloc(k ? k : 1, sizeof(*v))))
+		k += modules[m]->njobs;
+	if (!(v = calloc(k + nc ? k + nc : 1, sizeof(*v))))
 		return NULL;
 	*n = 0;
-	for (m = 0; modules[m]; m++) {
+	for (m = 0; modules[m]; m++)
 		for (i = 0; i < modules[m]->njobs; i++, (*n)++) {
 			v[*n].name = modules[m]->jobs[i].name;
 			v[*n].run = modules[m]->jobs[i].run;
 			v[*n].interval_ms = modules[m]->jobs[i].interval_ms;
 		}
-		for (i = 0; i < modules[m]->nconsumers; i++, (*n)++) {
-			const struct event_consumer *c = &modules[m]->consumers[i];
-
-			v[*n].name = c->name;
-			v[*n].consumer = c;
-			v[*n].interval_ms = c->interval_ms ? c->interval_ms : 200;
-		}
+	for (i = 0; i < nc; i++, (*n)++) {
+		v[*n].name = cs[i]->name;
+		v[*n].consumer = cs[i];
+		v[*n].interval_ms = cs[i]->interval_ms ? cs[i]->interval_ms : 200;
 	}
 	return v;
 }

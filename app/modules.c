@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/config.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "store/db.h"
 #include "http/server.h"
@@ -100,7 +101,7 @@ static void consumers_build(void)
 		return;
 	for (m = 0; modules[m]; m++)
 		n += modules[m]->nconsumers;
-	if (!(list = calloc(n ? n : 1, sizeof(*list))))
+	if (!(list = calloc(n + 1, sizeof(*list))))
 		abort();	/* at start only */
 	n = 0;
 	for (m = 0; modules[m]; m++)
@@ -112,6 +113,8 @@ static void consumers_build(void)
 				}
 			list[n++] = &modules[m]->consumers[i];
 		}
+	if (fault_enabled())
+		list[n++] = &event_probe;	/* test stacks only */
 	stream_set_consumers(list, n);
 }
 

@@ -1,12 +1,13 @@
 /* The event stream (stream.h): the relay that orders committed events, the
  * consumers' batches with their durable positions, parking, and retention. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "../core/arena.h"
-#include "../core/buf.h"
 #include "../core/log.h"
 #include "../store/db.h"
 #include "stream.h"
@@ -17,9 +18,9 @@
 #define MAX_CONSUMERS 32
 
 enum {
-	Q_PENDING, Q_RELAY_LOCK, Q_RELAY_IDS, Q_RELAY_STAMP, Q_RELAY_SAVE,
+	Q_PENDING, Q_RELAY_LOCK, Q_RELAY_IDS, Q_RELAY_STAMP, Q_RELAY_RC, Q_RELAY_SAVE,
 	Q_ENSURE, Q_STATE, Q_CLAIM, Q_EVENTS, Q_SAVE, Q_SKIP, Q_FAIL, Q_PARK, Q_RELEASE,
-	Q_HEAD, Q_SET_POS, Q_POS,
+	Q_HEAD, Q_SET_POS, Q_POS, Q_TAKEOVER, Q_UNAVAIL,
 	Q_POSITIONS, Q_RET_UPPER, Q_RET_ARCHIVE, Q_RET_DELETE,
 	NQ
 };
@@ -31,16 +32,22 @@ static struct db_sql sql[NQ] = {
 	/* A plain read: it sees only committed rows. One still in flight
 	 * appears at a later call and gets a later seq. */
 	[Q_RELAY_IDS] = { "SELECT id FROM outbox WHERE relayed_at IS NULL ORDER BY id LIMIT 1000", 0 },
-	[Q_RELAY_STAMP] = { "UPDATE outbox o JOIN JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, "
-			    "id BIGINT UNSIGNED PATH '$')) j ON o.id = j.id "
-			    "SET o.seq = ? + j.n, o.relayed_at = NOW(3) WHERE o.relayed_at IS NULL", 0 },
+	/* A run of consecutive ids read above, by primary key range, in a
+	 * READ COMMITTED transaction: every id of the run is a committed row,
+	 * so no row still being inserted lies inside it, and READ COMMITTED
+	 * takes no gap lock, so the writers of new events never wait for the
+	 * relay. (A join with the id list, or the (relayed_at, id) index, would
+	 * lock its way into rows in flight and the gap new events go into.) */
+	[Q_RELAY_STAMP] = { "UPDATE outbox SET seq = ? + (id - ?), relayed_at = NOW(3) "
+			    "WHERE id BETWEEN ? AND ? AND relayed_at IS NULL", 0 },
+	[Q_RELAY_RC] = { "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", 0 },
 	[Q_RELAY_SAVE] = { "UPDATE event_relay SET seq = ? WHERE id = 1", 0 },
 
 	[Q_ENSURE] = { "INSERT IGNORE INTO event_consumers (name, position) VALUES (?, ?)", 0 },
 	/* Everything the idle path needs in one read. */
 	[Q_STATE] = { "SELECT c.position, c.failing_seq, c.attempts, "
 		      "c.retry_at IS NOT NULL AND c.retry_at > NOW(3), "
-		      "c.lease_owner IS NOT NULL AND c.lease_until > NOW(3) AND c.lease_owner <> ?, r.seq "
+		      "c.lease_owner IS NOT NULL AND c.lease_until > NOW(3) AND c.lease_owner <> ?, r.seq, c.lease_owner "
 		      "FROM event_consumers c JOIN event_relay r ON r.id = 1 WHERE c.name = ?", 0 },
 	[Q_CLAIM] = { "UPDATE event_consumers SET lease_owner = ?, lease_until = NOW(3) + INTERVAL 60 SECOND "
 		      "WHERE name = ? AND position = ? "
@@ -68,6 +75,10 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_POS] = { "UPDATE event_consumers SET position = ?, failing_seq = NULL, attempts = 0, retry_at = NULL, "
 			"lease_owner = NULL, lease_until = NULL, updated_at = NOW(3) WHERE name = ?", 0 },
 
+	/* The claim of a dead process of this host (a killed jobs process). */
+	[Q_TAKEOVER] = { "UPDATE event_consumers SET lease_owner = ?, lease_until = NOW(3) + INTERVAL 60 SECOND "
+			 "WHERE name = ? AND lease_owner = ?", 0 },
+	[Q_UNAVAIL] = { "UPDATE event_consumers SET last_error = LEFT(?, 255), last_error_at = NOW(3) WHERE name = ?", 0 },
 	[Q_POS] = { "SELECT position FROM event_consumers WHERE name = ?", 0 },
 	[Q_POSITIONS] = { "SELECT name, position FROM event_consumers", 0 },
 	/* The last seq of the next batch past retention. */
@@ -152,11 +163,30 @@ static const char *owner(void)
 	return id;
 }
 
-static int max_attempts(void)
+/* 1 when owner ("host:pid") is a process of this host that no longer
+ * exists. Another host's claim is left to run out. */
+static int owner_dead(const char *who)
+{
+	char host[64] = "";
+	const char *colon = who ? strrchr(who, ':') : NULL;
+	long pid;
+
+	if (!colon)
+		return 0;
+	gethostname(host, sizeof(host) - 1);
+	if ((size_t)(colon - who) != strlen(host) || strncmp(who, host, strlen(host)))
+		return 0;
+	pid = strtol(colon + 1, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static int max_attempts(const struct event_consumer *c)
 {
 	const char *s = getenv("SHOP_EVENTS_MAX_ATTEMPTS");
 	int n = s ? atoi(s) : 0;
 
+	if (c->max_attempts)
+		return (int)c->max_attempts;
 	return n >= 1 && n <= 100 ? n : 5;
 }
 
@@ -166,7 +196,6 @@ static enum err relay_tx(struct db *db, void *arg)
 {
 	struct arena *a = arg;
 	struct db_res *lock = NULL, *ids = NULL;
-	struct buf list;
 	int64_t base;
 	enum err e;
 
@@ -179,15 +208,17 @@ static enum err relay_tx(struct db *db, void *arg)
 		return e;
 	if (!ids->nrows)
 		return E_NOTFOUND;	/* another relay took them */
-	buf_init(&list, a, ids->nrows * 12 + 2);
-	buf_putc(&list, '[');
-	for (size_t i = 0; i < ids->nrows; i++)
-		buf_printf(&list, "%s%s", i ? "," : "", db_cell(ids, i, 0));
-	buf_putc(&list, ']');
-	if ((e = db_exec(db, a, &sql[Q_RELAY_STAMP], NULL, "si", list.p, base)))
-		return e;
-	if (db_affected(db) != ids->nrows)
-		return E_CONFLICT;	/* cannot happen under the lock; refuse rather than leave a hole */
+	for (size_t i = 0, j; i < ids->nrows; i = j) {
+		int64_t lo = db_int(ids, i, 0);
+
+		for (j = i + 1; j < ids->nrows && db_int(ids, j, 0) == lo + (int64_t)(j - i); j++)
+			;
+		if ((e = db_exec(db, a, &sql[Q_RELAY_STAMP], NULL, "iiii", base + (int64_t)i + 1, lo, lo,
+				 lo + (int64_t)(j - i) - 1)))
+			return e;
+		if (db_affected(db) != j - i)
+			return E_CONFLICT;	/* cannot happen under the lock; refuse rather than leave a hole */
+	}
 	if ((e = db_exec(db, a, &sql[Q_RELAY_SAVE], NULL, "i", base + (int64_t)ids->nrows)))
 		return e;
 	return E_OK;
@@ -202,7 +233,12 @@ int event_relay(struct db *db, struct arena *a)
 		return e == E_UNAVAIL ? -1 : 0;
 	if (!r->nrows)
 		return 0;
-	e = db_tx(db, relay_tx, a);
+	if ((e = db_exec(db, a, &sql[Q_RELAY_RC], NULL, "")) || (e = db_begin(db)))
+		return e == E_UNAVAIL ? -1 : 0;
+	if ((e = relay_tx(db, a)) == E_OK)
+		e = db_commit(db);
+	else
+		db_rollback(db);
 	if (e == E_NOTFOUND)
 		return 0;
 	if (e) {
@@ -322,7 +358,13 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 	failing = db_int(s, 0, 1);
 	attempts = (unsigned)db_int(s, 0, 2);
 	head = db_int(s, 0, 5);
-	if (db_int(s, 0, 3) || db_int(s, 0, 4) || head <= pos)
+	if (db_int(s, 0, 4) && head > pos && !db_int(s, 0, 3) && owner_dead(db_cell(s, 0, 6))) {
+		/* Its last claimant was killed mid-batch: resume now rather
+		 * than when the claim runs out. */
+		if ((e = db_exec(db, a, &sql[Q_TAKEOVER], NULL, "sss", me, c->name, db_cell(s, 0, 6))))
+			goto unavail;
+		log_info("events: %s: taking over from %s, which is gone", c->name, db_cell(s, 0, 6));
+	} else if (db_int(s, 0, 3) || db_int(s, 0, 4) || head <= pos)
 		return 0;	/* backing off, someone else at it, or nothing new */
 	/* Look ahead at most a few batches' worth of seqs, so that a consumer
 	 * of rare topics walks a long stream in bounded steps. */
@@ -344,7 +386,7 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 	}
 	if ((e = db_exec(db, a, &sql[Q_CLAIM], NULL, "ssis", me, c->name, pos, me)))
 		goto unavail;
-	if (db_affected(db) != 1)
+	if (db_affected(db) != 1 && !db_int(s, 0, 4))
 		return 0;	/* moved or claimed meanwhile */
 
 	done_pos = pos;
@@ -360,8 +402,16 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 			delivered++;
 			continue;
 		}
-		if (e == E_UNAVAIL)
+		if (e == E_UNAVAIL) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "event %lld (%s): unavailable, retrying", (long long)x.id, x.topic);
+			db_settle(db);
+			db_exec(db, a, &sql[Q_UNAVAIL], NULL, "ss", msg, c->name);
+			if (done_pos > pos && (!c->flush || !c->flush(db, kv, a)))
+				db_exec(db, a, &sql[Q_SAVE], NULL, "iiss", done_pos, delivered, c->name, me);
 			goto unavail_claimed;
+		}
 		/* This event fails: count, and park it once it has had its tries. */
 		attempts = failing == x.seq ? attempts + 1 : 1;
 		{
@@ -369,7 +419,7 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 
 			snprintf(msg, sizeof(msg), "event %lld (%s): %s%s%s", (long long)x.id, x.topic, err_str(e),
 				 db_errno(db) ? ": " : "", db_errno(db) ? db_error(db) : "");
-			if ((int)attempts >= max_attempts()) {
+			if ((int)attempts >= max_attempts(c)) {
 				log_warn("events: %s: parked %s after %u tries", c->name, msg, attempts);
 				if (db_exec(db, a, &sql[Q_PARK], NULL, "siiis", c->name, x.id, x.seq,
 					    (int64_t)attempts, msg))
@@ -379,7 +429,7 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 				attempts = 0;
 				continue;
 			}
-			log_warn("events: %s: %s (try %u of %d)", c->name, msg, attempts, max_attempts());
+			log_warn("events: %s: %s (try %u of %d)", c->name, msg, attempts, max_attempts(c));
 			/* Flush what came before it, then wait. */
 			if (c->flush && done_pos > pos && c->flush(db, kv, a))
 				done_pos = pos, delivered = 0;

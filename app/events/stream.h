@@ -60,6 +60,7 @@ struct event_consumer {
 	 * that may have missed changes while no one followed, ...). */
 	enum err (*start)(struct db *db, struct kv *kv, struct arena *a);
 	unsigned batch;		/* events per batch; 0 = 200 */
+	unsigned max_attempts;	/* tries before parking; 0 = SHOP_EVENTS_MAX_ATTEMPTS (default 5) */
 	unsigned interval_ms;	/* idle poll; 0 = 200 */
 	/* A consumer the stream has never seen starts at the head (only what
 	 * happens from now on) when 1, at the oldest kept event when 0. */
@@ -85,6 +86,9 @@ int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const str
 /* The consumers this build runs: app/modules.c hands over every module's
  * list at start. */
 void stream_set_consumers(const struct event_consumer *const *list, size_t n);
+/* The probe consumer of test stacks (probe.c); app/modules.c adds it to
+ * the list when SHOP_TEST_HOOKS=1. */
+extern const struct event_consumer event_probe;
 /* Every consumer of every module, n set. */
 const struct event_consumer *const *event_consumers(size_t *n);
 const struct event_consumer *event_consumer_find(const char *name);
