@@ -404,6 +404,19 @@ START_TEST(order_life_mails_once)
 	snprintf(subj, sizeof(subj), "Your order %lld is confirmed", oid);
 	ck_assert_int_eq(mails_to(email, subj, NULL), 1);
 
+	/* The whole stream again, from the start: still no mail twice, to
+	 * anyone (the other suites' orders on this stack too: the mails that
+	 * come once per order; parcels and refunds may be several). */
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "events replay notify --from 0"), 0);
+	notify_caught_up();
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT to_addr, subject FROM mail_outbox WHERE "
+				    "subject LIKE 'Your order % is confirmed' OR subject LIKE 'New order % to ship' "
+				    "OR subject LIKE 'Your order % was cancelled' OR subject LIKE 'The payment for %' "
+				    "GROUP BY to_addr, subject HAVING COUNT(*) > 1) d"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT mail_id FROM notify_sent WHERE mail_id IS NOT NULL "
+				    "GROUP BY mail_id HAVING COUNT(*) > 1) d"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s'" NOT_WELCOME, email), 4);
+
 	/* A consumer killed between its mail's commit and its saved position
 	 * is the same as a replay: forget the position entirely (as a crash
 	 * would leave it before the batch) and nothing is mailed again. */
