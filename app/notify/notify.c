@@ -50,9 +50,7 @@ static struct db_sql sql[NQ] = {
 		       "FROM sellers s LEFT JOIN users u ON u.id = s.user_id "
 		       "LEFT JOIN notify_prefs np ON np.user_id = s.user_id "
 		       "WHERE s.id = ? AND s.status = 'active'", 0 },
-	[Q_REARM] = { "DELETE FROM notify_low_stock WHERE sku_id IN (SELECT k.id FROM skus k "
-		      "WHERE k.product_id = ? AND (SELECT COALESCE(SUM(i.available), 0) FROM inventory i "
-		      "WHERE i.sku_id = k.id) >= ?)", 0 },
+	[Q_REARM] = { "DELETE FROM notify_low_stock WHERE sku_id = ?", 0 },
 	[Q_LOW_MARK] = { "INSERT IGNORE INTO notify_low_stock (sku_id, available) VALUES (?, ?)", 0 },
 	[Q_SENT] = { "INSERT IGNORE INTO notify_sent (event_id, kind, recipient) VALUES (?, ?, ?)", 0 },
 	[Q_SENT_MAIL] = { "UPDATE notify_sent SET mail_id = ? WHERE event_id = ? AND kind = ? AND recipient = ?", 0 },
@@ -431,14 +429,21 @@ static enum err on_stock(struct db *db, struct arena *a, int64_t pid, struct mai
 	int64_t ids[32], avail[32];
 	enum err e;
 
-	if ((e = notify_low_stock_rearm(db, a, pid)) ||
-	    (e = db_exec(db, a, &sql[Q_LOW], &r, "i", pid)))
+	if ((e = db_exec(db, a, &sql[Q_LOW], &r, "i", pid)))
 		return e;
-	for (size_t i = 0; i < r->nrows && k < 32; i++)
-		if (db_int(r, i, 2) < low_threshold && !db_int(r, i, 5)) {
+	for (size_t i = 0; i < r->nrows && k < 32; i++) {
+		int low = db_int(r, i, 2) < low_threshold, told = db_int(r, i, 5) != 0;
+
+		if (!low && told) {
+			/* Back at or above the threshold: the next crossing
+			 * is told again. */
+			if ((e = db_exec(db, a, &sql[Q_REARM], NULL, "i", db_int(r, i, 0))))
+				return e;
+		} else if (low && !told) {
 			ids[k] = db_int(r, i, 0);
 			avail[k++] = db_int(r, i, 2);
 		}
+	}
 	if (!k)
 		return E_OK;
 	if ((e = db_exec(db, a, &sql[Q_SELLER], &s, "i", db_int(r, 0, 4))))
@@ -465,11 +470,6 @@ static enum err on_stock(struct db *db, struct arena *a, int64_t pid, struct mai
 		nm->nskus = k;
 	}
 	return E_OK;
-}
-
-enum err notify_low_stock_rearm(struct db *db, struct arena *a, int64_t product_id)
-{
-	return db_exec(db, a, &sql[Q_REARM], NULL, "ii", product_id, (int64_t)low_threshold);
 }
 
 enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,

@@ -72,10 +72,6 @@ struct notify_mail {
 enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 			struct notify_mail **out, size_t *n);
 
-/* SKUs of product back at or above the threshold are no longer marked low
- * (the next crossing is told again). */
-enum err notify_low_stock_rearm(struct db *db, struct arena *a, int64_t product_id);
-
 /* Queues m (text, html, unsubscribe URL or NULL) in one transaction with
  * its notify_sent row keyed (event_id, kind, to); *sent 0 when that row was
  * there already (nothing queued). E_INVAL: an address mail refuses. */
