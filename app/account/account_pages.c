@@ -345,6 +345,44 @@ enum err h_account(struct ctx *c)
 	return E_OK;
 }
 
+/* {"cartReminders", "lowStock"}: the mails a person may turn off. */
+static enum err mails_json(struct ctx *c)
+{
+	struct notify_prefs np;
+	json_t *m;
+	enum err e;
+
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	if (!(m = reply_model(c, NULL, NULL)))
+		return E_NOMEM;
+	json_object_set_new(m, "cartReminders", json_boolean(np.cart_reminders));
+	json_object_set_new(m, "lowStock", json_boolean(np.low_stock));
+	return E_OK;
+}
+
+enum err h_api_mails(struct ctx *c)
+{
+	return mails_json(c);
+}
+
+/* PATCH: what the body names changes, the rest stays. */
+enum err h_api_mails_patch(struct ctx *c)
+{
+	struct notify_prefs np;
+	enum err e;
+
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	if (ctx_has(c, "cartReminders"))
+		np.cart_reminders = ctx_int(c, "cartReminders", 0) != 0;
+	if (ctx_has(c, "lowStock"))
+		np.low_stock = ctx_int(c, "lowStock", 0) != 0;
+	if ((e = notify_prefs_set(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	return mails_json(c);
+}
+
 /* The account page's mail preferences form: an unticked box is not sent,
  * so each setting is what the form says (no JavaScript needed). */
 enum err h_account_mails(struct ctx *c)

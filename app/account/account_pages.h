@@ -20,6 +20,8 @@ enum err h_register(struct ctx *c);
 enum err h_signout(struct ctx *c);
 enum err h_account(struct ctx *c);
 enum err h_account_mails(struct ctx *c);
+enum err h_api_mails(struct ctx *c);
+enum err h_api_mails_patch(struct ctx *c);
 enum err h_password_form(struct ctx *c);
 enum err h_password(struct ctx *c);
 enum err h_api_register(struct ctx *c);

@@ -712,6 +712,24 @@ START_TEST(cart_reminder_once_and_unsubscribe)
 	/* The cart state left while reminders were off is reminded of now. */
 	wait_reminders(email, 2);
 
+	/* The same over the API. */
+	r = client_req(&shopper, "GET", "/api/me/mail-preferences", NULL, 0);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "\"cartReminders\":true");
+	hresp_free(r);
+	r = client_req(&shopper, "PATCH", "/api/me/mail-preferences", "{\"cartReminders\": false}", 1);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	HAS(r, "\"cartReminders\":false");
+	HAS(r, "\"lowStock\":true");
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT cart_reminders FROM notify_prefs WHERE user_id = %lld", uid), 0);
+	r = client_req(&shopper, "PATCH", "/api/me/mail-preferences", "{\"cartReminders\": true}", 0);
+	ck_assert_int_eq(r->status, 403);	/* no CSRF token */
+	hresp_free(r);
+	r = client_req(&shopper, "PATCH", "/api/me/mail-preferences", "{\"cartReminders\": true}", 1);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+
 	/* One-click from a mail client (RFC 8058): a POST to the link itself. */
 	r = client_browse(&other, "POST", path, "List-Unsubscribe=One-Click");
 	ck_assert_int_eq(r->status, 200);
