@@ -14,7 +14,6 @@
 #include "../cart/cart.h"
 #include "../catalog/catalog.h"
 #include "../pricing/pricing.h"
-#include "../mail/mail.h"
 #include "../payment/payment.h"
 #include "../events/events.h"
 #include "../inventory/inventory.h"
