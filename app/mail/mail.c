@@ -129,8 +129,23 @@ static void transport_load(struct transport *t)
 	if (t->smtp_url && !*t->smtp_url)
 		t->smtp_url = NULL;
 	t->from = getenv("SHOP_SMTP_FROM");
-	if (!t->from || !*t->from || strpbrk(t->from, "\r\n"))
-		t->from = DEFAULT_FROM;
+	if (!t->from || !*t->from || strpbrk(t->from, "\r\n")) {
+		/* The shop's name as the sender's, when it fits a header as it
+		 * is (plain ASCII, no character a display name must quote). */
+		static char named[160];
+		const char *sn = config.shop_name;
+		int plain = sn && *sn && strlen(sn) < 100;
+
+		for (const char *p = sn; plain && *p; p++)
+			if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f || strchr("\"<>,;:\\()[]@.", *p))
+				plain = 0;
+		if (plain) {
+			snprintf(named, sizeof(named), "%s <no-reply@shop.local>", sn);
+			t->from = named;
+		} else {
+			t->from = DEFAULT_FROM;
+		}
+	}
 	lt = strchr(t->from, '<');
 	gt = lt ? strchr(lt, '>') : NULL;
 	if (lt && gt)
