@@ -1,6 +1,7 @@
 -- app/notify: every mail the notify consumer queued, one row per (event,
 -- kind, recipient), written in the transaction that queues the mail, so a
--- replayed or re-delivered event never mails twice.
+-- replayed or re-delivered event never mails twice. The job notify-prune
+-- deletes rows whose events are past SHOP_NOTIFY_MAX_AGE (they mail no one).
 CREATE TABLE IF NOT EXISTS notify_sent (
 	event_id BIGINT UNSIGNED NOT NULL,
 	kind VARCHAR(32) CHARACTER SET ascii NOT NULL,
@@ -17,7 +18,8 @@ CREATE TABLE IF NOT EXISTS notify_cart_reminders (
 	cart_version BIGINT UNSIGNED NOT NULL,
 	mail_id BIGINT UNSIGNED NULL,
 	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-	PRIMARY KEY (user_id, cart_version)
+	PRIMARY KEY (user_id, cart_version),
+	KEY ix_notify_cart_reminders_created (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- SKUs below the low-stock threshold whose seller was told: the row exists

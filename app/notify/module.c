@@ -24,6 +24,7 @@ static const struct tmpl_page notify_pages[] = {
 
 static const struct module_job notify_jobs[] = {
 	{ "cart-reminders", notify_cart_batch, 15000 },
+	{ "notify-prune", notify_prune_batch, 600000 },
 };
 
 /* The events that mail someone. Transactional mails are always sent; the

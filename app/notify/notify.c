@@ -18,7 +18,7 @@
 enum {
 	Q_ORDER, Q_LINES, Q_SHIPMENT, Q_SHIP_LINES, Q_REFUND, Q_REFUND_LINES, Q_SELLERS_OF, Q_LOW, Q_SELLER,
 	Q_REARM, Q_LOW_MARK, Q_SENT, Q_SENT_MAIL, Q_PREFS, Q_PREFS_SET, Q_OFF_CART, Q_OFF_LOW, Q_CART_DUE,
-	Q_CART_ITEMS, Q_CART_MARK, Q_CART_MAIL, NQ
+	Q_CART_ITEMS, Q_CART_MARK, Q_CART_MAIL, Q_PRUNE_SENT, Q_PRUNE_CART, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -78,6 +78,10 @@ static struct db_sql sql[NQ] = {
 			   "WHERE i.user_id = ? ORDER BY i.added_at, i.sku_id LIMIT 10", 0 },
 	[Q_CART_MARK] = { "INSERT IGNORE INTO notify_cart_reminders (user_id, cart_version) VALUES (?, ?)", 0 },
 	[Q_CART_MAIL] = { "UPDATE notify_cart_reminders SET mail_id = ? WHERE user_id = ? AND cart_version = ?", 0 },
+	[Q_PRUNE_SENT] = { "DELETE FROM notify_sent WHERE created_at < NOW(3) - INTERVAL ? SECOND "
+			   "ORDER BY created_at LIMIT 1000", 0 },
+	[Q_PRUNE_CART] = { "DELETE FROM notify_cart_reminders WHERE created_at < NOW(3) - INTERVAL ? SECOND "
+			   "ORDER BY created_at LIMIT 1000", 0 },
 };
 
 static const char *const kind_names[NK_COUNT] = {
@@ -633,6 +637,26 @@ enum err notify_cart_send(struct db *db, struct arena *a, const struct notify_ma
 
 	*sent = e ? 0 : s.sent;
 	return e;
+}
+
+/* ---- pruning ---- */
+
+int notify_prune_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	uint64_t n;
+
+	(void)kv;
+	/* A row is written after its event, so a row older than the age limit
+	 * and a day belongs to an event that mails no one any more: the row
+	 * has nothing left to guard. A reminder row older than the carts'
+	 * window and two days names a cart state that is never due again. */
+	if (db_exec(db, a, &sql[Q_PRUNE_SENT], NULL, "i", (int64_t)max_age + 86400))
+		return -1;
+	n = db_affected(db);
+	if (db_exec(db, a, &sql[Q_PRUNE_CART], NULL, "i", (int64_t)cart_after + 2 * 86400))
+		return -1;
+	n += db_affected(db);
+	return n >= 1000 ? 1 : 0;
 }
 
 /* ---- preferences ---- */

@@ -92,6 +92,12 @@ enum err notify_cart_due(struct db *db, struct arena *a, size_t limit, struct no
 enum err notify_cart_send(struct db *db, struct arena *a, const struct notify_mail *m, int64_t version,
 			  const char *text, const char *html, const char *unsubscribe, int *sent);
 
+/* The job "notify-prune": notify_sent rows older than
+ * SHOP_NOTIFY_MAX_AGE and a day (their events mail no one any more) and
+ * cart-reminder rows past the carts' window, 1000 at a time. */
+struct kv;
+int notify_prune_batch(struct db *db, struct kv *kv, struct arena *a);
+
 /* ---- preferences and unsubscribing ---- */
 
 struct notify_prefs {
