@@ -17,6 +17,7 @@
 #include "account_pages.h"
 #include "session_pages.h"
 #include "../cart/cart.h"
+#include "../notify/notify.h"
 
 #define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
 #define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
@@ -325,13 +326,79 @@ enum err h_account(struct ctx *c)
 
 	if (!m)
 		return E_NOMEM;
+	struct notify_prefs np;
+
 	if (ctx_int(c, "changed", 0))
 		c->notice = "Your password has been changed. Your other sessions have been signed out.";
+	else if (ctx_int(c, "mails", 0))
+		c->notice = "Your mail preferences are saved.";
 	json_object_set_new(m, "user", user_json(c->sess));
 	if ((e = address_list(c, c->sess->uid, &addrs)))
 		return e;
 	json_object_set_new(m, "addresses", addrs);
+	/* The mails a person may turn off (app/notify); the ones about their
+	 * orders are always sent. */
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	json_object_set_new(m, "mailPrefs", json_pack("{sbsbsb}", "cartReminders", np.cart_reminders,
+						      "lowStock", np.low_stock, "showLowStock", c->sess->is_seller));
 	return E_OK;
+}
+
+/* {"cartReminders", "lowStock"}: the mails a person may turn off. */
+static enum err mails_json(struct ctx *c)
+{
+	struct notify_prefs np;
+	json_t *m;
+	enum err e;
+
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	if (!(m = reply_model(c, NULL, NULL)))
+		return E_NOMEM;
+	json_object_set_new(m, "cartReminders", json_boolean(np.cart_reminders));
+	json_object_set_new(m, "lowStock", json_boolean(np.low_stock));
+	return E_OK;
+}
+
+enum err h_api_mails(struct ctx *c)
+{
+	return mails_json(c);
+}
+
+/* PATCH: what the body names changes, the rest stays. */
+enum err h_api_mails_patch(struct ctx *c)
+{
+	struct notify_prefs np;
+	enum err e;
+
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	if (ctx_has(c, "cartReminders"))
+		np.cart_reminders = ctx_int(c, "cartReminders", 0) != 0;
+	if (ctx_has(c, "lowStock"))
+		np.low_stock = ctx_int(c, "lowStock", 0) != 0;
+	if ((e = notify_prefs_set(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	return mails_json(c);
+}
+
+/* The account page's mail preferences form: an unticked box is not sent,
+ * so each setting is what the form says (no JavaScript needed). */
+enum err h_account_mails(struct ctx *c)
+{
+	struct notify_prefs np;
+	enum err e;
+
+	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	np.cart_reminders = ctx_int(c, "cartReminders", 0) != 0;
+	/* Only a seller sees the low-stock box: anyone else's stays as it is. */
+	if (c->sess->is_seller)
+		np.low_stock = ctx_int(c, "lowStock", 0) != 0;
+	if ((e = notify_prefs_set(c->db, c->a, c->sess->uid, &np)))
+		return e;
+	return reply_redirect(c, 303, "/account?mails=1#notifications");
 }
 
 enum err h_password_form(struct ctx *c)

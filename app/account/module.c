@@ -43,7 +43,7 @@ static const struct route account_routes[] = {
 static const char *const account_names[] = {
 	"user", "name", "email", "roles", "isSeller", "isAdmin", "addresses", "line1", "line2",
 	"city", "region", "postalCode", "country", "isDefault", "id", "csrf", "error", "message",
-	NULL
+	"mailPrefs", "cartReminders", "lowStock", "showLowStock", NULL
 };
 
 /* address_edit.html: the model form_page (address_pages.c) builds. */

@@ -661,7 +661,8 @@ static enum err tx_deliver(struct db *db, void *p)
 	if (strcmp(db_cell(s, 0, 0), "shipped"))
 		return refuse(d->o, 409, "This shipment is not shipped yet (its payment capture is pending)."), E_OK;
 	if ((e = db_exec(db, d->a, &sql[Q_DELIVER], NULL, "i", d->shipment_id)) ||
-	    (e = db_exec(db, d->a, &sql[Q_LINES_DELIVER], NULL, "i", d->shipment_id)))
+	    (e = db_exec(db, d->a, &sql[Q_LINES_DELIVER], NULL, "i", d->shipment_id)) ||
+	    (e = order_event(db, d->a, EV_SHIPMENT_DELIVERED, d->order_id, "shipmentId", d->shipment_id, NULL, 0)))
 		return e;
 	return settle_status(db, d->a, d->order_id, d->actor,
 			     arena_printf(d->a, "shipment %lld delivered", (long long)d->shipment_id));

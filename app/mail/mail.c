@@ -38,11 +38,11 @@
 enum { Q_INSERT, Q_CLAIM, Q_SENT, Q_RETRY, Q_GIVE_UP, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
-	[Q_INSERT] = { "INSERT INTO mail_outbox (to_addr, subject, body) VALUES (?, ?, ?)", 0 },
+	[Q_INSERT] = { "INSERT INTO mail_outbox (to_addr, subject, body, html, unsubscribe_url) VALUES (?, ?, ?, ?, ?)", 0 },
 	/* One due message, skipping any another deliverer holds. The order
 	 * follows ix_mail_pending (sent_at, next_attempt_at, id). */
 	[Q_CLAIM] = { "SELECT id, to_addr, subject, body, attempts, "
-		      "DATE_FORMAT(created_at, '%Y%m%d%H%i%s%f') FROM mail_outbox "
+		      "DATE_FORMAT(created_at, '%Y%m%d%H%i%s%f'), html, unsubscribe_url FROM mail_outbox "
 		      "WHERE sent_at IS NULL AND next_attempt_at <= NOW(3) AND attempts < ? "
 		      "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED", 0 },
 	[Q_SENT] = { "UPDATE mail_outbox SET sent_at = NOW(3), attempts = attempts + 1, "
@@ -79,7 +79,36 @@ enum err mail_enqueue(struct db *db, struct arena *a, const char *to,
 	if (!to || !subject || !body || !plain_address(to) || strpbrk(subject, "\r\n") ||
 	    strlen(subject) > 200)
 		return E_INVAL;
-	return db_exec(db, a, &sql[Q_INSERT], NULL, "sss", to, subject, body);
+	return db_exec(db, a, &sql[Q_INSERT], NULL, "sssss", to, subject, body, NULL, NULL);
+}
+
+/* An unsubscribe URL fit for a header: http(s), printable, no '<', '>',
+ * spaces or commas (which would end or split the header's list). */
+static int header_url(const char *s)
+{
+	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
+		return 0;
+	if (strlen(s) > 500)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || strchr("<>,\"", *s))
+			return 0;
+	return 1;
+}
+
+enum err mail_enqueue_alt(struct db *db, struct arena *a, const char *to, const char *subject,
+			  const char *text, const char *html, const char *unsubscribe, int64_t *id)
+{
+	enum err e;
+
+	if (!to || !subject || !text || !plain_address(to) || strpbrk(subject, "\r\n") ||
+	    strlen(subject) > 200 || (unsubscribe && !header_url(unsubscribe)))
+		return E_INVAL;
+	if ((e = db_exec(db, a, &sql[Q_INSERT], NULL, "sssss", to, subject, text, html, unsubscribe)))
+		return e;
+	if (id)
+		*id = (int64_t)db_insert_id(db);
+	return E_OK;
 }
 
 /* ---- building the message ---- */
@@ -100,8 +129,23 @@ static void transport_load(struct transport *t)
 	if (t->smtp_url && !*t->smtp_url)
 		t->smtp_url = NULL;
 	t->from = getenv("SHOP_SMTP_FROM");
-	if (!t->from || !*t->from || strpbrk(t->from, "\r\n"))
-		t->from = DEFAULT_FROM;
+	if (!t->from || !*t->from || strpbrk(t->from, "\r\n")) {
+		/* The shop's name as the sender's, when it fits a header as it
+		 * is (plain ASCII, no character a display name must quote). */
+		static char named[160];
+		const char *sn = config.shop_name;
+		int plain = sn && *sn && strlen(sn) < 100;
+
+		for (const char *p = sn; plain && *p; p++)
+			if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f || strchr("\"<>,;:\\()[]@.", *p))
+				plain = 0;
+		if (plain) {
+			snprintf(named, sizeof(named), "%s <no-reply@shop.local>", sn);
+			t->from = named;
+		} else {
+			t->from = DEFAULT_FROM;
+		}
+	}
 	lt = strchr(t->from, '<');
 	gt = lt ? strchr(lt, '>') : NULL;
 	if (lt && gt)
@@ -153,9 +197,24 @@ static void put_subject(struct buf *b, const char *s, const char *eol)
 
 /* The whole message with the given line ending: CRLF on the wire (SMTP),
  * LF in the maildir, as local mail software expects. */
+/* body's text with every line end made eol, ending with one. */
+static void put_body(struct buf *b, const char *body, const char *eol)
+{
+	for (const char *p = body; *p; p++) {
+		if (*p == '\r')
+			continue;	/* every line end becomes eol */
+		if (*p == '\n')
+			buf_puts(b, eol);
+		else
+			buf_putc(b, *p);
+	}
+	if (!body[0] || body[strlen(body) - 1] != '\n')
+		buf_puts(b, eol);
+}
+
 static char *build_message(struct arena *a, const struct transport *t, const char *id,
 			   const char *created, const char *to, const char *subject,
-			   const char *body, const char *eol)
+			   const char *body, const char *html, const char *unsub, const char *eol)
 {
 	struct buf b;
 	char date[64];
@@ -164,7 +223,7 @@ static char *build_message(struct arena *a, const struct transport *t, const cha
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	buf_init(&b, a, strlen(body) + 1024);
+	buf_init(&b, a, strlen(body) + (html ? strlen(html) : 0) + 1024);
 	buf_printf(&b, "From: %s%s", t->from, eol);
 	buf_printf(&b, "To: %s%s", to, eol);
 	buf_puts(&b, "Subject: ");
@@ -174,20 +233,43 @@ static char *build_message(struct arena *a, const struct transport *t, const cha
 	/* Stable per outbox row, so a repeated delivery is recognisable. */
 	buf_printf(&b, "Message-ID: <outbox-%s.%s@%s>%s", id, created ? created : "0", t->domain, eol);
 	buf_printf(&b, "MIME-Version: 1.0%s", eol);
-	buf_printf(&b, "Content-Type: text/plain; charset=utf-8%s", eol);
-	buf_printf(&b, "Content-Transfer-Encoding: 8bit%s", eol);
-	buf_printf(&b, "Auto-Submitted: auto-generated%s", eol);
-	buf_puts(&b, eol);
-	for (const char *p = body; *p; p++) {
-		if (*p == '\r')
-			continue;	/* every line end becomes eol */
-		if (*p == '\n')
-			buf_puts(&b, eol);
-		else
-			buf_putc(&b, *p);
+	if (unsub && *unsub) {
+		/* RFC 2369 and RFC 8058: the mail client's own unsubscribe
+		 * button POSTs List-Unsubscribe=One-Click to this URL. */
+		buf_printf(&b, "List-Unsubscribe: <%s>%s", unsub, eol);
+		buf_printf(&b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click%s", eol);
 	}
-	if (!body[0] || body[strlen(body) - 1] != '\n')
+	buf_printf(&b, "Auto-Submitted: auto-generated%s", eol);
+	if (!html || !*html) {
+		buf_printf(&b, "Content-Type: text/plain; charset=utf-8%s", eol);
+		buf_printf(&b, "Content-Transfer-Encoding: 8bit%s", eol);
 		buf_puts(&b, eol);
+		put_body(&b, body, eol);
+		return b.oom ? NULL : b.p;
+	}
+	/* multipart/alternative: the plain text first, the HTML last (the
+	 * part a reader prefers when it can show it). The boundary is made
+	 * of the outbox id and characters no rendered part starts a line
+	 * with ("=_" cannot begin a line of our templates' output). */
+	{
+		char boundary[96];
+
+		snprintf(boundary, sizeof(boundary), "=_shop-alt-%s-%s", id, created ? created : "0");
+		buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"%s", boundary, eol);
+		buf_puts(&b, eol);
+		buf_printf(&b, "This is a message in two parts: plain text and HTML.%s", eol);
+		buf_printf(&b, "--%s%s", boundary, eol);
+		buf_printf(&b, "Content-Type: text/plain; charset=utf-8%s", eol);
+		buf_printf(&b, "Content-Transfer-Encoding: 8bit%s", eol);
+		buf_puts(&b, eol);
+		put_body(&b, body, eol);
+		buf_printf(&b, "--%s%s", boundary, eol);
+		buf_printf(&b, "Content-Type: text/html; charset=utf-8%s", eol);
+		buf_printf(&b, "Content-Transfer-Encoding: 8bit%s", eol);
+		buf_puts(&b, eol);
+		put_body(&b, html, eol);
+		buf_printf(&b, "--%s--%s", boundary, eol);
+	}
 	return b.oom ? NULL : b.p;
 }
 
@@ -367,7 +449,7 @@ static int deliver_one(struct db *db, struct arena *a, const struct transport *t
 		rc = 1;
 	} else if (t->smtp_url) {
 		msg = build_message(a, t, id, db_cell(r, 0, 5), to, db_cell(r, 0, 2),
-				    db_cell(r, 0, 3), "\r\n");
+				    db_cell(r, 0, 3), db_cell(r, 0, 6), db_cell(r, 0, 7), "\r\n");
 		if (!*cu && !(*cu = curl_easy_init())) {
 			snprintf(why, sizeof(why), "smtp: cannot initialise libcurl");
 			rc = -1;
@@ -376,7 +458,7 @@ static int deliver_one(struct db *db, struct arena *a, const struct transport *t
 		}
 	} else {
 		msg = build_message(a, t, id, db_cell(r, 0, 5), to, db_cell(r, 0, 2),
-				    db_cell(r, 0, 3), "\n");
+				    db_cell(r, 0, 3), db_cell(r, 0, 6), db_cell(r, 0, 7), "\n");
 		rc = msg ? deliver_maildir(msg, why, sizeof(why)) : -1;
 	}
 	if (rc && !why[0])

@@ -7,6 +7,7 @@
 #ifndef MAIL_MAIL_H
 #define MAIL_MAIL_H
 
+#include <stdint.h>
 #include "../core/err.h"
 
 struct db;
@@ -22,6 +23,15 @@ void mail_init(void);
  * Bodies are plain UTF-8 text; they must never carry a password. */
 enum err mail_enqueue(struct db *db, struct arena *a, const char *to,
 		      const char *subject, const char *body);
+
+/* A mail with an HTML part beside the plain text (multipart/alternative;
+ * html NULL: plain text only, as mail_enqueue) and, for a mail the
+ * recipient may stop, the absolute URL of its one-click unsubscribe
+ * (List-Unsubscribe and List-Unsubscribe-Post headers; NULL: none). The
+ * rules of mail_enqueue apply; unsubscribe must be an http(s) URL without
+ * CR, LF, spaces or angle brackets. *id (may be NULL): the outbox row. */
+enum err mail_enqueue_alt(struct db *db, struct arena *a, const char *to, const char *subject,
+			  const char *text, const char *html, const char *unsubscribe, int64_t *id);
 
 /* Delivers due messages (SMTP when SHOP_SMTP_URL is set, else the maildir
  * under $SHOP_HOME/mail). A failed message is retried later with exponential

@@ -14,7 +14,6 @@
 #include "../cart/cart.h"
 #include "../catalog/catalog.h"
 #include "../pricing/pricing.h"
-#include "../mail/mail.h"
 #include "../payment/payment.h"
 #include "../events/events.h"
 #include "../inventory/inventory.h"
@@ -237,8 +236,9 @@ static enum err tx_paid(struct db *db, void *p)
 	    (e = cart_remove_skus(db, a, uid, db_cell(skus, 0, 0))) ||
 	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)))
 		return e;
-	/* A guest's mail carries the signed link (order_link.c). */
-	return order_confirm_mail(db, a, id, uid);
+	/* The confirmation mail is app/notify's, from OrderConfirmed (a
+	 * guest's carries the signed link, order_link.c). */
+	return E_OK;
 }
 
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
@@ -283,9 +283,16 @@ static enum err tx_declined(struct db *db, void *p)
 	if ((e = db_exec(db, d->a, &sql[Q_SET_DECLINED], NULL, "si", d->reason, db_int(r, 0, 0))))
 		return e;
 	if (!strcmp(db_cell(r, 0, 1), "payment_failed"))
-		return E_OK;
-	/* The holds stay until the shopper retries or the hold expires. */
-	return order_move(db, d->a, db_int(r, 0, 0), "payment_failed", d->actor, d->reason, NULL);
+		return E_OK;	/* the same decline told again, or another try: said once */
+	/* The holds stay until the shopper retries or the hold expires. The
+	 * event (app/notify mails the shopper a link to try again) is written
+	 * on the move into payment_failed only, so the return page and the
+	 * webhook telling the same decline make one event. */
+	if ((e = order_move(db, d->a, db_int(r, 0, 0), "payment_failed", d->actor, d->reason, NULL)))
+		return e;
+	return event_emit(db, d->a, EV_ORDER_PAYMENT_FAILED, db_int(r, 0, 0),
+			  json_pack("{sIss}", "orderId", (json_int_t)db_int(r, 0, 0), "reason",
+				    d->reason ? d->reason : ""));
 }
 
 enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,

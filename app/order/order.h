@@ -64,10 +64,13 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
 
 /* Payment outcomes, from the return page, the webhook or the saga; each runs
  * its own transaction and is idempotent (a second call changes nothing).
- * authorized: holds committed, order confirmed, cart emptied, confirmation
- * mail and OrderConfirmed event written. *late is set when the order had
- * already expired or been cancelled; the authorization is then voided
- * here, after the transaction. */
+ * authorized: holds committed, order confirmed, cart emptied and the
+ * OrderConfirmed event written (app/notify mails the confirmation from it).
+ * *late is set when the order had already expired or been cancelled; the
+ * authorization is then voided here, after the transaction. declined: the
+ * order moves to payment_failed with the reason and OrderPaymentFailed
+ * {orderId, reason} is written, on that move only (a decline told twice,
+ * or another failed try, writes nothing more). */
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
 		    const char *last4, const char *actor, int *late);
 enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,

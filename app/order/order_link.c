@@ -1,22 +1,20 @@
-/* Signed order links, guest order lookups and the confirmation mail: see
- * order_link.h. */
+/* Signed order links and guest order lookups: see order_link.h. The
+ * confirmation mail that carries the link is app/notify's. */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 #include "../core/arena.h"
 #include "../core/config.h"
-#include "../mail/mail.h"
 #include "../store/db.h"
 #include "order_link.h"
 
-enum { Q_OWNER, Q_FIND, Q_TO, Q_COUNT };
+enum { Q_OWNER, Q_FIND, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
 	[Q_OWNER] = { "SELECT o.user_id, u.status = 'guest', COALESCE(u.guest_email, u.email, ''), o.status "
 		      "FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ?", 0 },
 	[Q_FIND] = { "SELECT 1 FROM orders o JOIN users u ON u.id = o.user_id "
 		     "WHERE o.id = ? AND u.status = 'guest' AND u.guest_email = ?", 0 },
-	[Q_TO] = { "SELECT COALESCE(guest_email, email), name, status = 'guest' FROM users WHERE id = ?", 0 },
 };
 
 void order_link_init(void)
@@ -97,32 +95,4 @@ enum err order_guest_find(struct db *db, struct arena *a, const char *email, int
 		return e;
 	*found = r->nrows > 0;
 	return E_OK;
-}
-
-enum err order_confirm_mail(struct db *db, struct arena *a, int64_t id, int64_t uid)
-{
-	struct db_res *u = NULL;
-	enum err e;
-
-	if ((e = db_exec(db, a, &sql[Q_TO], &u, "i", uid)))
-		return e;
-	if (!u->nrows || !db_cell(u, 0, 0))
-		return E_OK;
-	if (db_int(u, 0, 2)) {
-		const char *path = order_link_path(a, id);
-
-		if (!path)
-			return E_NOMEM;
-		return mail_enqueue(db, a, db_cell(u, 0, 0), arena_printf(a, "Your order %lld is confirmed", (long long)id),
-			arena_printf(a, "Hello %s,\n\nthank you for your order %lld. We will tell you when it ships.\n\n"
-				     "See your order at any time, no account needed:\n%s%s\n"
-				     "(Anyone with this link can see the order: keep it to yourself.)\n\n"
-				     "To find it again later, go to %s/orders/lookup and give this email address "
-				     "and the order number %lld.\n", db_cell(u, 0, 1), (long long)id, config.base_url,
-				     path, config.base_url, (long long)id));
-	}
-	return mail_enqueue(db, a, db_cell(u, 0, 0), arena_printf(a, "Your order %lld is confirmed", (long long)id),
-		arena_printf(a, "Hello %s,\n\nthank you for your order %lld. We will tell you when it ships.\n"
-			     "You can follow it at %s/orders/%lld\n", db_cell(u, 0, 1), (long long)id,
-			     config.base_url, (long long)id));
 }

@@ -1,7 +1,7 @@
 /* Guest orders (issue 15): the signed link to an order page that the
  * confirmation mail carries (it works without signing in), finding a
- * guest's order again by email and number, and the confirmation mail
- * itself. Domain code: no request, no page. */
+ * guest's order again by email and number (the confirmation mail that
+ * carries the link is app/notify's). Domain code: no request, no page. */
 #ifndef ORDER_ORDER_LINK_H
 #define ORDER_ORDER_LINK_H
 
@@ -33,10 +33,5 @@ enum err order_owner(struct db *db, struct arena *a, int64_t order_id, int64_t *
  * *found 1; 0 when the two do not name a guest order (which of them is
  * wrong is not told). */
 enum err order_guest_find(struct db *db, struct arena *a, const char *email, int64_t order_id, int *found);
-
-/* Inside the caller's transaction: the mail that confirms order_id to its
- * owner uid. A guest's carries the signed link and how to find the order
- * again; an account's, the order page behind sign-in. */
-enum err order_confirm_mail(struct db *db, struct arena *a, int64_t order_id, int64_t uid);
 
 #endif

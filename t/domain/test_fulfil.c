@@ -98,6 +98,9 @@ START_TEST(pick_then_ship_everything)
 	ck_assert_int_eq(fulfillment_deliver(D, A, order, shipment, seller, "seller:test", &o), E_OK);
 	ck_assert_int_eq(o.status, 0);
 	ck_assert_str_eq(ds("SELECT status FROM shipments WHERE id = %lld", (long long)shipment), "delivered");
+	/* One ShipmentDelivered (app/notify mails it), not one per saying. */
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'ShipmentDelivered' AND aggregate_id = %lld "
+			    "AND JSON_VALUE(payload, '$.shipmentId') = %lld", (long long)order, (long long)shipment), 1);
 	/* Another seller cannot say so. */
 	ck_assert_int_eq(fulfillment_deliver(D, A, order, shipment, other, "seller:other", &o), E_OK);
 	ck_assert_int_eq(o.status, 404);

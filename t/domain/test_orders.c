@@ -137,8 +137,10 @@ START_TEST(paid_commits_holds_and_confirms)
 	ck_assert_int_eq(committed(sku[0], WH_EAST), 2);
 	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'OrderConfirmed' AND aggregate_id = %lld",
 			    (long long)o), 1);
+	/* The mail is the notify consumer's (app/notify, from OrderConfirmed),
+	 * not order_paid's. */
 	ck_assert_int_eq(dq("SELECT COUNT(*) FROM mail_outbox WHERE subject = 'Your order %lld is confirmed'",
-			    (long long)o), 1);
+			    (long long)o), 0);
 	/* The gateway says it again: nothing changes. */
 	ck_assert_int_eq(order_paid(D, A, ds("SELECT payment_intent FROM orders WHERE id = %lld", (long long)o),
 				    "visa", "4242", "gateway", &late), E_OK);
@@ -162,6 +164,13 @@ START_TEST(declined_keeps_holds_then_sweeper_expires)
 	ck_assert_str_eq(ds("SELECT status FROM orders WHERE id = %lld", (long long)o), "payment_failed");
 	ck_assert_str_eq(ds("SELECT payment_error FROM orders WHERE id = %lld", (long long)o), "Your card was declined.");
 	ck_assert_int_eq(reserved(sku[1], WH_WEST), 3);
+	/* One OrderPaymentFailed with the reason (app/notify mails it); the
+	 * same decline told again writes no second one. */
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'OrderPaymentFailed' AND aggregate_id = %lld "
+			    "AND JSON_VALUE(payload, '$.reason') = 'Your card was declined.'", (long long)o), 1);
+	ck_assert_int_eq(order_declined(D, A, intent, "Your card was declined.", "webhook"), E_OK);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM outbox WHERE topic = 'OrderPaymentFailed' AND aggregate_id = %lld",
+			    (long long)o), 1);
 	/* Unpaid past its window, without an intent to ask the gateway
 	 * about: the sweeper expires it and the units come back. */
 	dx("UPDATE orders SET payment_intent = NULL, hold_expires_at = NOW(3) - INTERVAL 1 MINUTE WHERE id = %lld",

@@ -13,9 +13,12 @@
 //     exceptions: a link in a line of text, and a smaller target whose
 //     24 px circle touches no other target. (axe's own target-size rule took
 //     over a minute on a page of product cards.)
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
 	browserTest, assert, a11yProblems, addToCartFromSearch, api, createItemWithApi, fillNewAddress,
-	freshEmail, paidOrderWithApi, registerWithApi, shopctl, signInAsNewSeller, signInWithForm, testPng,
+	freshEmail, paidOrderWithApi, registerWithApi, shopctl, signInAsNewSeller, signInWithForm, testPng, sql, HOME,
 } from './lib.mjs';
 
 const WIDTHS = [390, 1280];
@@ -154,6 +157,7 @@ const pages = [
 	['returns', '/returns', 200],
 	['privacy', '/privacy', 200],
 	['not found', '/p/no-such-product', 404],
+	['unsubscribe link not valid', `/unsubscribe?u=1&k=cart_reminder&t=${'A'.repeat(43)}`, 400],
 ];
 
 for (const [name, url, status] of pages) {
@@ -163,6 +167,26 @@ for (const [name, url, status] of pages) {
 		await checkPage(page, t, name);
 	});
 }
+
+// The unsubscribe page a cart reminder links to (no sign-in), and the page
+// after its button: the link signed as app/notify signs it (HMAC-SHA256
+// under a key derived from the shop's secret).
+browserTest('accessibility: unsubscribe', { timeout: 180000 }, async (page, t) => {
+	const email = freshEmail('unsub');
+	await page.goto('/');
+	await registerWithApi(page, { name: 'Una Subscribe', email });
+	const uid = sql(`SELECT id FROM users WHERE email = '${email}'`)[0][0];
+	const secret = readFileSync(process.env.SHOP_SECRET_FILE || join(HOME, 'secret'));
+	const key = createHmac('sha256', secret).update('shop unsubscribe v1').digest();
+	const token = createHmac('sha256', key).update(`unsubscribe:${uid}:cart_reminder`).digest('base64url');
+	const r = await page.goto(`/unsubscribe?u=${uid}&k=cart_reminder&t=${token}`);
+	assert.equal(r.status(), 200);
+	await checkPage(page, t, 'unsubscribe');
+	await page.getByRole('button', { name: 'Unsubscribe' }).click();
+	await page.getByRole('heading', { level: 1, name: 'You are unsubscribed' }).waitFor();
+	await checkPage(page, t, 'unsubscribed');
+	assert.deepEqual(sql(`SELECT cart_reminders FROM notify_prefs WHERE user_id = ${uid}`), [['0']]);
+});
 
 // A product page: the first product of a category (other suites share the
 // stack, so no product is named here).

@@ -78,7 +78,14 @@ for (const width of [390, 1280]) {
 
 			// The confirmation mail carries the same signed link, which
 			// opens in another browser without signing in.
-			const body = sql(`SELECT body FROM mail_outbox WHERE to_addr = '${email}' ORDER BY id DESC LIMIT 1`)[0][0];
+			// (The notify consumer queues it a moment after the order.)
+			let rows = [];
+			for (let i = 0; i < 150 && !rows.length; i++) {
+				rows = sql(`SELECT body FROM mail_outbox WHERE to_addr = '${email}' ORDER BY id DESC LIMIT 1`);
+				if (!rows.length) await new Promise((r) => setTimeout(r, 100));
+			}
+			assert.ok(rows.length, 'a confirmation mail was queued');
+			const body = rows[0][0];
 			const mailed = body.match(/\/orders\/\d+\/view\?t=[A-Za-z0-9_-]+/);
 			assert.ok(mailed, `the mail has the link: ${body}`);
 			assert.equal(mailed[0], link.pathname + link.search);

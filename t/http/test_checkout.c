@@ -257,6 +257,10 @@ START_TEST(confirmed_order)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic IN ('OrderPlaced', 'OrderConfirmed') AND aggregate_id = %lld", oid), 2);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'StockChanged' AND JSON_VALUE(payload, '$.orderId') = %lld", oid), 2);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld", oid), 2);
+	/* The confirmation mail comes from the notify consumer (app/notify),
+	 * a moment after the order. */
+	for (int i = 0; i < 150 && sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid) < 1; i++)
+		usleep(100 * 1000);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid), 1);
 
 	/* The replay: the same answer, byte for byte, and still one order. */

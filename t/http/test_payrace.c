@@ -488,6 +488,11 @@ START_TEST(success_notices_out_of_order)
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", oid), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND to_status = 'confirmed'", oid), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND state = 'committed'", oid), 1);
+	/* From the notify consumer (app/notify), a moment after; and only one. */
+	for (int i = 0; i < 150 && sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s' AND subject LIKE '%%is confirmed'",
+					       email) < 1; i++)
+		usleep(100 * 1000);
+	usleep(500 * 1000);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s' AND subject LIKE '%%is confirmed'",
 				     email), 1);
 }
