@@ -29,6 +29,7 @@ extern const struct module checkout_module;
 extern const struct module search_module;
 extern const struct module seller_module;
 extern const struct module reconcile_module;
+extern const struct module recs_module;
 extern const struct module site_module;
 
 const struct module *const modules[] = {
@@ -46,6 +47,7 @@ const struct module *const modules[] = {
 	&search_module,
 	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
 	&reconcile_module,
+	&recs_module,		/* recommendations, recently viewed */
 	&site_module,		/* the layout, health, robots */
 	NULL
 };
