@@ -8,6 +8,7 @@
 #include "../store/db.h"
 #include "../store/kv.h"
 #include "../events/stream.h"
+#include "../catalog/pcache.h"
 #include "recs.h"
 
 /* A card's columns; RC_* follow this order, then one score column. */
@@ -330,10 +331,10 @@ static int by_score(const void *x, const void *y)
 }
 
 enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t uid, const char *viewer,
-		       size_t k, struct recs_list *out)
+		       const struct recs_list *seen, size_t k, struct recs_list *out)
 {
 	int64_t viewed[RECS_VIEWED_MAX], seeds[SEEDS], *bought = NULL, *ex;
-	size_t nv = viewed_ids(kv, a, viewer, viewed, RECS_VIEWED_MAX), nb = 0, ns = 0, nex, i;
+	size_t nv = 0, nb = 0, ns = 0, nex, i;
 	struct db_res *r = NULL;
 	struct recs_list cand, vc;
 	double top = 0;
@@ -341,6 +342,11 @@ enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t ui
 
 	if ((e = list_new(a, k, out)))
 		return e;
+	if (seen)	/* the caller has them: no second round trip */
+		for (i = 0; i < seen->n && nv < RECS_VIEWED_MAX; i++)
+			viewed[nv++] = seen->v[i].id;
+	else
+		nv = viewed_ids(kv, a, viewer, viewed, RECS_VIEWED_MAX);
 	if (uid > 0) {
 		if ((e = db_exec(db, a, &sql[Q_BOUGHT], &r, "i", uid)))
 			return e;
@@ -382,8 +388,12 @@ enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t ui
 	}
 	/* Cold start: best sellers of the categories browsed, then of the shop. */
 	if (out->n < k && nv) {
-		if ((e = cards_by_ids(db, a, viewed, nv, 0, 3, "viewed", &vc)))
+		if (seen)
+			vc = *seen;
+		else if ((e = cards_by_ids(db, a, viewed, nv, 0, 3, "viewed", &vc)))
 			return e;
+		if (vc.n > 3)
+			vc.n = 3;
 		for (i = 0; i < vc.n && out->n < k; i++) {
 			int dup = 0;
 
@@ -414,7 +424,8 @@ enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t ui
 struct count_tx {
 	struct arena *a;
 	int64_t order_id, event_id;
-	int counted;
+	int counted;		/* products counted (0: the order was not) */
+	int64_t products[40];
 };
 
 static enum err tx_count(struct db *db, void *p)
@@ -450,15 +461,21 @@ static enum err tx_count(struct db *db, void *p)
 		    (e = db_exec(db, t->a, &sql[Q_NB_ONE], NULL, "iii", db_int(r, i, 0), (int64_t)min_support,
 				 (int64_t)top_k)))
 			return e;
-	t->counted = 1;
+	for (size_t i = 0; i < r->nrows && i < sizeof(t->products) / sizeof(t->products[0]); i++)
+		t->products[t->counted++] = db_int(r, i, 0);
 	return E_OK;
 }
 
 enum err recs_count_order(struct db *db, struct arena *a, int64_t order_id, int64_t event_id)
 {
 	struct count_tx t = { .a = a, .order_id = order_id, .event_id = event_id };
+	enum err e = db_tx(db, tx_count, &t);
 
-	return db_tx(db, tx_count, &t);
+	/* The workers' cached "also bought" lists (pages cached by the
+	 * catalog's pcache) are dropped: a no-op outside the jobs process. */
+	for (int i = 0; !e && i < t.counted; i++)
+		pcache_bump(t.products[i]);
+	return e;
 }
 
 enum err recs_on_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
@@ -519,6 +536,7 @@ int recs_rebuild_job(struct db *db, struct kv *kv, struct arena *a)
 		log_warn("recs: the rebuild failed: %s (%s)", err_str(e), db_error(db));
 		return e == E_UNAVAIL ? -1 : 0;
 	}
+	pcache_bump_all();	/* the workers' cached lists */
 	log_info("recs: scores rebuilt from the paid orders");
 	return 0;
 }

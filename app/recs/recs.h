@@ -55,9 +55,11 @@ enum err recs_for_basket(struct db *db, struct arena *a, const int64_t *ids, siz
 /* "Recommended for you": neighbours of what user uid (0: a guest) bought
  * and of what viewer viewed, relevance blended 70/30 with a business signal
  * (stock on hand, rating); never out of stock or already bought; filled
- * from the best sellers of the categories viewed, then of the shop. */
+ * from the best sellers of the categories viewed, then of the shop. seen:
+ * the viewer's recently viewed cards when the caller has read them already
+ * (recs_viewed; NULL: read here). */
 enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t uid, const char *viewer,
-		       size_t k, struct recs_list *out);
+		       const struct recs_list *seen, size_t k, struct recs_list *out);
 
 /* ---- recently viewed (Redis, a list capped at RECS_VIEWED_MAX, 30 days) ---- */
 

@@ -11,6 +11,7 @@
 #include "../store/db.h"
 #include "../account/session_store.h"
 #include "../catalog/catalog.h"
+#include "../catalog/pcache.h"
 #include "recs.h"
 #include "recs_pages.h"
 
@@ -80,14 +81,46 @@ static void set_list(struct ctx *c, json_t *m, const char *name, const struct re
 		json_object_set_new(m, name, cards_json(c, l, 0));
 }
 
+static void release_cached(void *p)
+{
+	json_decref(p);
+}
+
+/* What others bought with product_id, k cards (api: with reason and score),
+ * from this worker's page cache (app/catalog/pcache.h) when it has them:
+ * the list is the same for everyone and is dropped whenever any product
+ * changes (stock, listing; the recs consumer bumps the products of each
+ * counted order), and after PCACHE_MAX_AGE seconds (a rebuild). A new
+ * reference, or NULL on an error. */
+static json_t *item_cards(struct ctx *c, int64_t product_id, size_t k, int api, enum err *err)
+{
+	const char *key = arena_printf(c->a, "R:%lld:%zu:%d", (long long)product_id, k, api);
+	json_t *hit = pcache_page_get(key), *arr;
+	struct recs_list l;
+	uint64_t token;
+
+	*err = E_OK;
+	if (hit)
+		return json_incref(hit);
+	token = pcache_begin();
+	if ((*err = recs_for_item(c->db, c->a, product_id, k, &l)))
+		return NULL;
+	arr = cards_json(c, &l, api);
+	if (pcache_enabled())
+		pcache_page_put(key, json_deep_copy(arr), release_cached, token);
+	return arr;
+}
+
 void recs_product_sections(struct ctx *c, json_t *m, int64_t product_id)
 {
 	const char *viewer = viewer_of(c);
 	struct recs_list l;
+	json_t *also;
 	enum err e;
 
-	if ((e = recs_for_item(c->db, c->a, product_id, SECTION, &l)) == E_OK)
-		set_list(c, m, "alsoBought", &l);
+	if ((also = item_cards(c, product_id, SECTION, 0, &e)) && json_array_size(also))
+		json_object_set(m, "alsoBought", also);
+	json_decref(also);
 	note("also bought", e);
 	if (!viewer)
 		return;
@@ -122,13 +155,18 @@ void recs_home_sections(struct ctx *c, json_t *m)
 	struct recs_list l;
 	enum err e;
 
+	struct recs_list v = { 0 };
+
 	if (!viewer)
 		return;
-	if ((e = recs_viewed(c->db, c->kv, c->a, viewer, 0, SECTION, &l)) == E_OK)
-		set_list(c, m, "recentlyViewed", &l);
+	if ((e = recs_viewed(c->db, c->kv, c->a, viewer, 0, RECS_VIEWED_MAX, &v)) == E_OK) {
+		struct recs_list shown = { v.v, v.n < SECTION ? v.n : SECTION };
+
+		set_list(c, m, "recentlyViewed", &shown);
+	}
 	note("recently viewed", e);
 	if (c->sess->uid > 0) {
-		if ((e = recs_for_user(c->db, c->kv, c->a, c->sess->uid, viewer, SECTION, &l)) == E_OK)
+		if ((e = recs_for_user(c->db, c->kv, c->a, c->sess->uid, viewer, e ? NULL : &v, SECTION, &l)) == E_OK)
 			set_list(c, m, "forYou", &l);
 		note("recommended for you", e);
 	}
@@ -169,7 +207,7 @@ static int parse_id(const char *s, int64_t *out)
 enum err h_api_item_recs(struct ctx *c)
 {
 	struct db_res *p = NULL;
-	struct recs_list l;
+	json_t *items;
 	int64_t id;
 	enum err e;
 
@@ -179,10 +217,9 @@ enum err h_api_item_recs(struct ctx *c)
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
-	if ((e = recs_for_item(c->db, c->a, id, (size_t)ctx_int(c, "limit", 10), &l)))
-		return e;
-	return reply(c, json_pack("{s:I, s:s, s:o}", "itemId", (json_int_t)id, "kind", "alsoBought",
-				  "items", cards_json(c, &l, 1)));
+	if (!(items = item_cards(c, id, (size_t)ctx_int(c, "limit", 10), 1, &e)))
+		return e ? e : E_NOMEM;
+	return reply(c, json_pack("{s:I, s:s, s:o}", "itemId", (json_int_t)id, "kind", "alsoBought", "items", items));
 }
 
 /* GET /api/recommendations: the visitor's "Recommended for you" and
@@ -194,10 +231,12 @@ enum err h_api_recs(struct ctx *c)
 	struct recs_list l, v = { 0 };
 	enum err e;
 
-	if ((e = recs_for_user(c->db, c->kv, c->a, c->sess ? c->sess->uid : 0, viewer, k, &l)))
+	if (viewer && (e = recs_viewed(c->db, c->kv, c->a, viewer, 0, RECS_VIEWED_MAX, &v)))
 		return e;
-	if (viewer && (e = recs_viewed(c->db, c->kv, c->a, viewer, 0, k, &v)))
+	if ((e = recs_for_user(c->db, c->kv, c->a, c->sess ? c->sess->uid : 0, viewer, &v, k, &l)))
 		return e;
+	if (v.n > k)
+		v.n = k;
 	return reply(c, json_pack("{s:b, s:o, s:o}", "signedIn", c->sess && c->sess->uid > 0,
 				  "items", cards_json(c, &l, 1), "recentlyViewed", cards_json(c, &v, 1)));
 }

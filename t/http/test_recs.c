@@ -91,6 +91,18 @@ static void setup(void)
 	for (int r = 0; r < 2; r++)
 		u = user_row("recs-be"), order_of(u, be, 2);
 	ck_assert_int_eq(shopctl_run(NULL, NULL, "recs-rebuild"), 0);
+	/* The workers keep "also bought" lists until any product changes (or
+	 * a minute passes): a stock change of A makes them read the rebuild. */
+	{
+		long long sku = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code[0]);
+		long long w = sql_scalarf("SELECT MIN(warehouse_id) FROM inventory WHERE sku_id = %lld", sku);
+		long long n = sql_scalarf("SELECT available FROM inventory WHERE sku_id = %lld AND warehouse_id = %lld",
+					  sku, w);
+
+		set_stock_id(sku, (int)w, n + 1, "recs test: a change");
+		set_stock_id(sku, (int)w, n, "recs test: back");
+		sleep(1);
+	}
 	ready = 1;
 }
 
