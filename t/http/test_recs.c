@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "harness.h"
@@ -379,6 +380,71 @@ START_TEST(anonymous_recommendations_are_best_sellers)
 }
 END_TEST
 
+/* Polls an SQL count until it reaches want or seconds pass; the last value. */
+static long long wait_count(const char *q, long long want, int seconds)
+{
+	long long v = -1;
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if ((v = sql_scalar(q)) == want)
+			break;
+		usleep(100000);
+	}
+	return v;
+}
+
+/* A real order of B and E, paid: the "recs" consumer counts it once from its
+ * OrderConfirmed event, and a replay of the event changes nothing. */
+START_TEST(consumer_counts_a_paid_order_once)
+{
+	struct client cl = { "", "" };
+	char q[400], body[600], args[200];
+	long long amount, oid, ev, pair_before, delivered;
+	struct hresp *r;
+	json_t *j;
+
+	pair_before = sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[1], P[4]);
+	ck_assert_int_eq(pair_before, 2);
+	buyer_new(&cl, "recs-buyer", NULL, 0);
+	cart_put(&cl, code[1], 1);
+	cart_put(&cl, code[4], 1);
+	amount = checkout_amount(&cl);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
+	snprintf(args, sizeof(args), "recs-%d-%ld", (int)getpid(), (long)time(NULL));
+	r = post_idem(&cl, "/api/checkout", body, args, NULL);
+	ck_assert_msg(r->status == 201, "checkout: %ld %s", r->status, r->body);
+	ck_assert_ptr_nonnull(j = hresp_json(r));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "confirmed");
+	oid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	hresp_free(r);
+
+	ev = sql_scalarf("SELECT id FROM outbox WHERE topic = 'OrderConfirmed' AND aggregate_id = %lld", oid);
+	ck_assert_int_gt(ev, 0);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM recs_orders WHERE order_id = %lld AND event_id = %lld", oid, ev);
+	ck_assert_msg(wait_count(q, 1, 30) == 1, "order %lld was not counted by the consumer", oid);
+	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[1], P[4]), 3);
+	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[4], P[1]), 3);
+	/* B's neighbours were recomputed: E first (3 / sqrt(6 * 3)) */
+	ck_assert_int_eq(sql_scalarf("SELECT neighbour_id FROM recs_neighbours WHERE product_id = %lld "
+				     "ORDER BY score DESC LIMIT 1", P[1]), P[4]);
+
+	/* the event again: nothing changes */
+	sleep(1);	/* the batch that counted it has saved its position */
+	delivered = sql_scalar("SELECT delivered FROM event_consumers WHERE name = 'recs'");
+	snprintf(args, sizeof(args), "events replay recs --from %lld", ev);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM event_consumers WHERE name = 'recs' AND delivered > %lld AND "
+		 "position >= (SELECT seq FROM outbox WHERE id = %lld)", delivered, ev);
+	ck_assert_msg(wait_count(q, 1, 30) == 1, "the replay was not consumed");
+	sleep(1);
+	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[1], P[4]), 3);
+	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_item_orders WHERE product_id = %lld", P[4]), 3);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM recs_orders WHERE order_id = %lld", oid), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("recs");
@@ -394,6 +460,7 @@ int main(void)
 	tcase_add_test(t, recently_viewed_survives_sign_in);
 	tcase_add_test(t, cart_shows_bought_together);
 	tcase_add_test(t, anonymous_recommendations_are_best_sellers);
+	tcase_add_test(t, consumer_counts_a_paid_order_once);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
