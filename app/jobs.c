@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "store/db.h"
 #include "store/kv.h"
+#include "events/stream.h"
 #include "jobs.h"
 #include "module.h"
 
@@ -76,27 +77,47 @@ static int paused(struct kv *kv, struct arena *a, const char *name)
 	return 0;
 }
 
-/* Every module's jobs, in the order of the modules array (malloc'd once). */
-static const struct module_job **jobs_list(size_t *n)
-{
-	const struct module_job **v;
-	size_t m, i, k = 0;
+/* A job of the loop: a module's job, or one of its event consumers (one
+ * batch is event_consume_batch), named after the consumer. */
+struct job {
+	const char *name;
+	int (*run)(struct db *db, struct kv *kv, struct arena *a);
+	const struct event_consumer *consumer;
+	unsigned interval_ms;
+};
 
+/* Every module's jobs, in the order of the modules array, then every event
+ * consumer (malloc'd once). */
+static struct job *jobs_list(size_t *n)
+{
+	const struct event_consumer *const *cs;
+	struct job *v;
+	size_t m, i, k = 0, nc;
+
+	cs = event_consumers(&nc);
 	for (m = 0; modules[m]; m++)
 		k += modules[m]->njobs;
-	if (!(v = calloc(k ? k : 1, sizeof(*v))))
+	if (!(v = calloc(k + nc ? k + nc : 1, sizeof(*v))))
 		return NULL;
 	*n = 0;
 	for (m = 0; modules[m]; m++)
-		for (i = 0; i < modules[m]->njobs; i++)
-			v[(*n)++] = &modules[m]->jobs[i];
+		for (i = 0; i < modules[m]->njobs; i++, (*n)++) {
+			v[*n].name = modules[m]->jobs[i].name;
+			v[*n].run = modules[m]->jobs[i].run;
+			v[*n].interval_ms = modules[m]->jobs[i].interval_ms;
+		}
+	for (i = 0; i < nc; i++, (*n)++) {
+		v[*n].name = cs[i]->name;
+		v[*n].consumer = cs[i];
+		v[*n].interval_ms = cs[i]->interval_ms ? cs[i]->interval_ms : 200;
+	}
 	return v;
 }
 
 void jobs_main(void)
 {
 	struct jstate { int64_t next; unsigned failures; } *st = NULL;
-	const struct module_job **jobs = NULL;
+	struct job *jobs = NULL;
 	struct db *db = NULL;
 	struct kv *kv = NULL;
 	struct arena *a = arena_new(64 * 1024);
@@ -146,27 +167,28 @@ void jobs_main(void)
 
 			if (st[i].next > now)
 				continue;
-			if (paused(kv, a, jobs[i]->name)) {
+			if (paused(kv, a, jobs[i].name)) {
 				arena_reset(a);
 				st[i].next = now + 200;
 				continue;
 			}
-			r = jobs[i]->run(db, kv, a);
+			r = jobs[i].consumer ? event_consume_batch(db, kv, a, jobs[i].consumer)
+					      : jobs[i].run(db, kv, a);
 			if (db_settle(db))
-				log_err("jobs: %s: left a transaction open (rolled back)", jobs[i]->name);
+				log_err("jobs: %s: left a transaction open (rolled back)", jobs[i].name);
 			arena_reset(a);
 			if (r < 0) {
 				if (st[i].failures++ == 0)
-					log_warn("jobs: %s: database or Redis unavailable; retrying", jobs[i]->name);
-				delay = (int64_t)jobs[i]->interval_ms << (st[i].failures < 6 ? st[i].failures : 6);
+					log_warn("jobs: %s: database or Redis unavailable; retrying", jobs[i].name);
+				delay = (int64_t)jobs[i].interval_ms << (st[i].failures < 6 ? st[i].failures : 6);
 				if (delay > JOBS_BACKOFF_MAX_MS)
 					delay = JOBS_BACKOFF_MAX_MS;
 			} else {
 				if (st[i].failures)
 					log_info("jobs: %s: working again after %u failed tries",
-						 jobs[i]->name, st[i].failures);
+						 jobs[i].name, st[i].failures);
 				st[i].failures = 0;
-				delay = r > 0 ? 0 : jobs[i]->interval_ms;
+				delay = r > 0 ? 0 : jobs[i].interval_ms;
 			}
 			now = now_ms();
 			st[i].next = now + delay;

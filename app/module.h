@@ -17,7 +17,7 @@ struct arena;
 struct ctx;
 struct db;
 struct kv;
-struct event_consumer;
+struct event_consumer;	/* app/events/stream.h */
 
 /* A periodic job of the jobs process (app/jobs.c). run does one bounded
  * batch: > 0 "there may be more, call again at once", 0 idle (wait

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/config.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "store/db.h"
 #include "http/server.h"
+#include "events/stream.h"
 #include "module.h"
 
 extern const struct module events_module;
@@ -88,6 +90,34 @@ static void pages_build(void)
 	npages = k;
 }
 
+/* Every module's event consumers, handed to the stream (a name two
+ * modules use stops the start). */
+static void consumers_build(void)
+{
+	static const struct event_consumer **list;
+	size_t m, i, j, n = 0;
+
+	if (list)
+		return;
+	for (m = 0; modules[m]; m++)
+		n += modules[m]->nconsumers;
+	if (!(list = calloc(n + 1, sizeof(*list))))
+		abort();	/* at start only */
+	n = 0;
+	for (m = 0; modules[m]; m++)
+		for (i = 0; i < modules[m]->nconsumers; i++) {
+			for (j = 0; j < n; j++)
+				if (!strcmp(list[j]->name, modules[m]->consumers[i].name)) {
+					fprintf(stderr, "modules: two event consumers are named %s\n", list[j]->name);
+					exit(1);
+				}
+			list[n++] = &modules[m]->consumers[i];
+		}
+	if (fault_enabled())
+		list[n++] = &event_probe;	/* test stacks only */
+	stream_set_consumers(list, n);
+}
+
 void modules_init(void)
 {
 	size_t m;
@@ -95,6 +125,7 @@ void modules_init(void)
 	for (m = 0; modules[m]; m++)
 		if (modules[m]->init)
 			modules[m]->init();
+	consumers_build();
 	routes_build();
 	if (!pages)
 		pages_build();

@@ -2,6 +2,7 @@
  * worker cache (pcache). */
 #include <stdio.h>
 #include "../module.h"
+#include "../events/stream.h"
 #include "catalog_pages.h"
 #include "../core/arena.h"
 #include "../store/db.h"
@@ -56,11 +57,6 @@ static const struct tmpl_page catalog_pages[] = {
 	{ "product", product_names },
 };
 
-static int job_pcache(struct db *db, struct kv *kv, struct arena *a)
-{
-	return pcache_follow_batch(db, kv, a);
-}
-
 static int job_category_counts(struct db *db, struct kv *kv, struct arena *a)
 {
 	(void)kv;
@@ -68,8 +64,13 @@ static int job_category_counts(struct db *db, struct kv *kv, struct arena *a)
 }
 
 static const struct module_job catalog_jobs[] = {
-	{ "pcache", job_pcache, 50 },	/* product changes -> the workers' read caches */
 	{ "category-counts", job_category_counts, 10000 },	/* the navigation's "(N)" */
+};
+
+/* Product changes -> the workers' read caches, soon after the commit. */
+static const struct event_consumer catalog_consumers[] = {
+	{ .name = "pcache", .topics = "ProductUpdated,StockChanged", .handle = pcache_event,
+	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1 },
 };
 
 const struct module catalog_module = {
@@ -81,4 +82,6 @@ const struct module catalog_module = {
 	.ntemplates = sizeof(catalog_pages) / sizeof(catalog_pages[0]),
 	.jobs = catalog_jobs,
 	.njobs = sizeof(catalog_jobs) / sizeof(catalog_jobs[0]),
+	.consumers = catalog_consumers,
+	.nconsumers = sizeof(catalog_consumers) / sizeof(catalog_consumers[0]),
 };

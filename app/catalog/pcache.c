@@ -5,6 +5,7 @@
 #include <time.h>
 #include "../core/log.h"
 #include "../store/db.h"
+#include "../events/stream.h"
 #include "pcache.h"
 
 #define SLOTS	65536		/* shared counters; products hash onto them */
@@ -42,7 +43,6 @@ struct page {
 	time_t at;
 };
 static struct page *pages;
-static struct db_sql sql[3];
 
 void pcache_init(void)
 {
@@ -57,7 +57,6 @@ void pcache_init(void)
 		return;
 	}
 	sh = p;
-	db_register(sql, 3);	/* the jobs process's outbox reads */
 }
 
 int pcache_enabled(void)
@@ -294,85 +293,24 @@ void pcache_page_put(const char *key, void *user, void (*free_fn)(void *), uint6
 	pg->at = time(NULL);
 }
 
-/* ---- following the outbox (the jobs process) ---- */
+/* ---- the stream's "pcache" consumer (the jobs process) ---- */
 
-#define LATE_WINDOW 5000	/* ids below the cursor that may still appear */
-#define SEEN_CAP 16384		/* a power of two, above LATE_WINDOW */
-
-static struct db_sql sql[3] = {
-	{ "SELECT COALESCE(MAX(id), 0) FROM outbox", 0 },
-	{ "SELECT id, aggregate_id FROM outbox WHERE id > ? AND topic IN ('ProductUpdated', 'StockChanged') "
-	  "ORDER BY id LIMIT 1000", 0 },
-	/* Ids are handed out at insert and become visible at commit, so a
-	 * lower id can appear after a higher one was read: the last seconds
-	 * below the cursor are looked at again, and what is new there is
-	 * bumped once (the seen set), not at every poll. */
-	{ "SELECT id, aggregate_id FROM outbox WHERE id > ? AND id <= ? AND created_at > NOW(3) - INTERVAL 3 SECOND "
-	  "AND topic IN ('ProductUpdated', 'StockChanged')", 0 },
-};
-
-static int64_t cursor = -1;
-static int64_t seen[SEEN_CAP];	/* open addressing; 0 = empty */
-static size_t nseen;
-
-static int seen_add(int64_t id)	/* 1 when id is new */
+enum err pcache_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
-	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 40) & (SEEN_CAP - 1);
-
-	while (seen[i]) {
-		if (seen[i] == id)
-			return 0;
-		i = (i + 1) & (SEEN_CAP - 1);
-	}
-	seen[i] = id;
-	nseen++;
-	return 1;
-}
-
-/* Keeps the ids the late query can still return. */
-static void seen_prune(void)
-{
-	static int64_t keep[SEEN_CAP];
-	size_t n = 0;
-
-	for (size_t i = 0; i < SEEN_CAP; i++)
-		if (seen[i] && seen[i] > cursor - LATE_WINDOW)
-			keep[n++] = seen[i];
-	memset(seen, 0, sizeof(seen));
-	nseen = 0;
-	for (size_t i = 0; i < n; i++)
-		seen_add(keep[i]);
-}
-
-int pcache_follow_batch(struct db *db, struct kv *kv, struct arena *a)
-{
-	struct db_res *r = NULL, *late = NULL;
-
+	(void)db;
 	(void)kv;
-	if (!sh)
-		return 0;
-	if (cursor < 0) {
-		/* Starting (or restarted): events may have been missed. */
-		if (db_exec(db, a, &sql[0], &r, ""))
-			return -1;
-		cursor = db_int(r, 0, 0);
-		pcache_bump_all();
-		return 0;
-	}
-	if (db_exec(db, a, &sql[1], &r, "i", cursor) ||
-	    db_exec(db, a, &sql[2], &late, "ii", cursor - LATE_WINDOW, cursor))
-		return -1;
-	for (size_t i = 0; i < late->nrows; i++)
-		if (seen_add(db_int(late, i, 0)))
-			pcache_bump(db_int(late, i, 1));
-	for (size_t i = 0; i < r->nrows; i++) {
-		if (nseen > SEEN_CAP * 3 / 4)
-			seen_prune();
-		seen_add(db_int(r, i, 0));
-		pcache_bump(db_int(r, i, 1));
-		cursor = db_int(r, i, 0);
-	}
-	if (nseen > SEEN_CAP * 3 / 4)
-		seen_prune();
-	return r->nrows == 1000 ? 1 : 0;	/* a full batch: more may be waiting */
+	(void)a;
+	pcache_bump(ev->aggregate);	/* both topics name the product */
+	return E_OK;
+}
+
+enum err pcache_follow_start(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)db;
+	(void)kv;
+	(void)a;
+	/* While no one followed (a first start, a jobs process started after
+	 * the workers), changes may have gone by unseen. */
+	pcache_bump_all();
+	return E_OK;
 }

@@ -52,10 +52,13 @@ void pcache_put(const char *key, int64_t pid, const struct db_res *r, uint64_t t
 void *pcache_page_get(const char *key);
 void pcache_page_put(const char *key, void *user, void (*free_fn)(void *), uint64_t token);
 
-/* `shopd jobs`: follows the outbox and bumps the products it names; one
- * batch per call (see app/jobs.c for the return value). */
+/* The event stream's "pcache" consumer (`shopd jobs`, catalog/module.c):
+ * each ProductUpdated and StockChanged bumps its product; start bumps all,
+ * for what went by while no one followed. */
 struct db;
 struct kv;
-int pcache_follow_batch(struct db *db, struct kv *kv, struct arena *a);
+struct event;
+enum err pcache_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
+enum err pcache_follow_start(struct db *db, struct kv *kv, struct arena *a);
 
 #endif

@@ -60,6 +60,7 @@ struct event_consumer {
 	 * that may have missed changes while no one followed, ...). */
 	enum err (*start)(struct db *db, struct kv *kv, struct arena *a);
 	unsigned batch;		/* events per batch; 0 = 200 */
+	unsigned max_attempts;	/* tries before parking; 0 = SHOP_EVENTS_MAX_ATTEMPTS (default 5) */
 	unsigned interval_ms;	/* idle poll; 0 = 200 */
 	/* A consumer the stream has never seen starts at the head (only what
 	 * happens from now on) when 1, at the oldest kept event when 0. */
@@ -82,22 +83,40 @@ int event_relay(struct db *db, struct arena *a);
  * -1 unavailable. */
 int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c);
 
-/* Every consumer of every module (app/modules.c fills it), n set. */
+/* The consumers this build runs: app/modules.c hands over every module's
+ * list at start. */
+void stream_set_consumers(const struct event_consumer *const *list, size_t n);
+/* The probe consumer of test stacks (probe.c); app/modules.c adds it to
+ * the list when SHOP_TEST_HOOKS=1. */
+extern const struct event_consumer event_probe;
+/* Every consumer of every module, n set. */
 const struct event_consumer *const *event_consumers(size_t *n);
 const struct event_consumer *event_consumer_find(const char *name);
 
 /* Moves c's position so that its next event is the first with seq > seq
  * (a rewind or a skip); used by replay and by the search reindex. */
 enum err event_consumer_set_position(struct db *db, struct arena *a, const char *name, int64_t seq);
+/* c's saved position; -1 when it has never run. */
+enum err event_consumer_position(struct db *db, struct arena *a, const char *name, int64_t *seq);
 /* The stream's head: the largest seq given so far (0 when none). */
 enum err event_head(struct db *db, struct arena *a, int64_t *seq);
 
+/* An outbox row read as (seq, id, topic, aggregate_id, payload, created
+ * ms), and one delivery of it to c (the payload parsed, the handler run). */
+struct db_res;
+void event_read_row(struct event *ev, const struct db_res *r, size_t row);
+enum err event_deliver(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
+		       struct event *ev);
+
 /* The retention job: events older than SHOP_EVENTS_KEEP_DAYS (default 7)
  * that every consumer has passed and none has parked are deleted, copied to
- * outbox_archive first when SHOP_EVENTS_ARCHIVE=1. */
+ * outbox_archive first when SHOP_EVENTS_ARCHIVE=1; 1000 per call, returns
+ * how many (-1 unavailable). */
 int event_retention_batch(struct db *db, struct kv *kv, struct arena *a);
 
-/* shopctl events [list] | replay C --from ID|TIME | parked [C] | retry C ID|--all */
+/* shopctl events [list] | replay C --from ID|TIME | parked [C] | retry C ID|--all | prune
+ * (stream_cmd.c). */
+void stream_cmd_init(void);
 int events_command(int argc, char **argv);
 
 #endif

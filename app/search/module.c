@@ -1,6 +1,7 @@
 /* The search module: the search page and API over Sphinx, the indexer and
  * the drift check; shopctl reindex and gen-catalog. */
 #include "../module.h"
+#include "../events/stream.h"
 #include "search.h"
 #include "search_pages.h"
 #include "schema.h"
@@ -27,8 +28,14 @@ static const struct tmpl_page search_pages[] = {
 };
 
 static const struct module_job search_jobs[] = {
-	{ "search-index", search_index_batch, 100 },	/* outbox to the search index, < 1 s */
 	{ "search-reconcile", search_reconcile_batch, 200 },	/* drift between MariaDB and the index */
+};
+
+/* Product changes to the search index, within a second. Topics the index
+ * does not hold (orders, payments) are skipped. */
+static const struct event_consumer search_consumers[] = {
+	{ .name = SEARCH_CONSUMER, .topics = "ProductUpdated,StockChanged", .handle = search_index_event,
+	  .flush = search_index_flush, .batch = 500, .interval_ms = 100 },
 };
 
 static const struct module_command search_commands[] = {
@@ -51,4 +58,6 @@ const struct module search_module = {
 	.njobs = sizeof(search_jobs) / sizeof(search_jobs[0]),
 	.commands = search_commands,
 	.ncommands = sizeof(search_commands) / sizeof(search_commands[0]),
+	.consumers = search_consumers,
+	.nconsumers = sizeof(search_consumers) / sizeof(search_consumers[0]),
 };

@@ -49,6 +49,7 @@
 #include "../catalog/catalog.h"
 #include "../inventory/inventory.h"
 #include "schema.h"
+#include "../events/stream.h"
 #include "search.h"
 
 #define MAX_MATCHES SEARCH_MAX_MATCHES
@@ -96,7 +97,7 @@ _Static_assert(NEDGES + 1 == SEARCH_PRICE_RANGES, "search.h's SEARCH_PRICE_RANGE
 #define FB_PAGE " LIMIT ? OFFSET ?"
 
 enum {
-	Q_CATS, Q_DOCS_AFTER, Q_DOCS_IDS, Q_OUTBOX, Q_OUTBOX_MAX, Q_ACTIVE_COUNT, Q_RECON,
+	Q_CATS, Q_DOCS_AFTER, Q_DOCS_IDS, Q_ACTIVE_COUNT, Q_RECON,
 	Q_FB_COUNT, Q_FB_RELEVANCE, Q_FB_PRICE_ASC, Q_FB_PRICE_DESC, Q_FB_RATING, Q_FB_NEWEST,
 	Q_FB_BESTSELLING, Q_GEN_CATS, Q_GEN_SELLER, Q_SUGGEST_PRODUCTS, Q_PHOTOS, Q_COUNT
 };
@@ -108,12 +109,6 @@ static struct db_sql sql[Q_COUNT] = {
 			   "ORDER BY p.id LIMIT ?", 0 },
 	[Q_DOCS_IDS] = { "SELECT " DOC_COLS DOC_FROM "WHERE p.status = 'active' AND p.id IN "
 			 "(SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j)", 0 },
-	/* Every topic that says a product's searchable state may have
-	 * changed; the others (orders, payments) are skipped. */
-	[Q_OUTBOX] = { "SELECT id, aggregate_id FROM outbox WHERE id > ? AND topic IN "
-		       "('ProductUpdated', 'ProductCreated', 'ProductArchived', 'PriceChanged', "
-		       "'StockChanged', 'ReviewAdded') ORDER BY id LIMIT ?", 0 },
-	[Q_OUTBOX_MAX] = { "SELECT COALESCE(MAX(id), 0) FROM outbox", 0 },
 	[Q_ACTIVE_COUNT] = { "SELECT COUNT(*) FROM products WHERE status = 'active'", 0 },
 	[Q_RECON] = { "SELECT p.id, p.price, GREATEST(p.stock_total, 0), p.rating_x100, "
 		      "FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000) FROM products p "
@@ -2756,7 +2751,7 @@ int search_cmd_reindex(int argc, char **argv)
 	struct db_res *r = NULL;
 	struct vocab v = {0};
 	int active = 0, target, rc = 1;
-	int64_t outbox = 0, start_outbox = 0, total = 0, done = 0, after = 0;
+	int64_t outbox = 0, start_seq = 0, total = 0, done = 0, after = 0;
 	double t0 = now_s();
 	char q[128];
 	int n;
@@ -2773,11 +2768,11 @@ int search_cmd_reindex(int argc, char **argv)
 		fprintf(stderr, "shopctl: cannot reach searchd at %s:%u\n", scfg.host, scfg.port);
 		goto out;
 	}
-	/* Changes from here on are also in the outbox: the indexer replays
-	 * them after the switch, so nothing made during the build is lost. */
-	if ((e = db_exec(db, a, &sql[Q_OUTBOX_MAX], &r, "")))
+	/* Changes from here on are in the stream after this seq: the indexer
+	 * is moved back to it after the switch, so nothing made during the
+	 * build is lost (one committed but not yet sequenced gets a later seq). */
+	if ((e = event_head(db, a, &start_seq)))
 		goto out;
-	start_outbox = db_int(r, 0, 0);
 	if ((e = db_exec(db, a, &sql[Q_ACTIVE_COUNT], &r, "")))
 		goto out;
 	total = db_int(r, 0, 0);
@@ -2813,8 +2808,17 @@ int search_cmd_reindex(int argc, char **argv)
 		goto out;
 	}
 	/* The switch: one write; workers see it within META_TTL. */
-	if (meta_write(target, outbox < 0 || outbox > start_outbox ? start_outbox : outbox))
+	if (meta_write(target, 0))
 		goto out;
+	{
+		int64_t pos = -1;
+
+		if (event_consumer_position(db, a, SEARCH_CONSUMER, &pos) ||
+		    ((pos < 0 || pos > start_seq) && event_consumer_set_position(db, a, SEARCH_CONSUMER, start_seq))) {
+			fprintf(stderr, "shopctl: moving the indexer back to the build's start: %s\n", db_error(db));
+			goto out;
+		}
+	}
 	{
 		/* Cached facets were counted on the copy before. */
 		struct kv *kv = NULL;
@@ -2836,60 +2840,70 @@ out:
 
 /* ---- jobs ---- */
 
-/* The indexer: reads the outbox after its saved position, re-reads the named
- * products from MariaDB and replaces (or deletes) them in both copies. Writes
- * are whole documents read after the event, so replaying an event is
- * harmless: the job is idempotent and its position may lag safely. */
-int search_index_batch(struct db *db, struct kv *kv, struct arena *a)
+/* The indexer, the stream's "search-index" consumer: each event names a
+ * product (search_index_event gathers them); search_index_flush re-reads
+ * the batch's products from MariaDB and replaces (or deletes) them in both
+ * copies. Writes are whole documents read after the events, so a replay is
+ * harmless. */
+#define INDEX_IDS 1000
+static int64_t pending_ids[INDEX_IDS];
+static size_t npending;
+
+enum err search_index_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
-	struct db_res *ev = NULL, *docs = NULL;
+	(void)db;
+	(void)kv;
+	(void)a;
+	for (size_t i = 0; i < npending; i++)
+		if (pending_ids[i] == ev->aggregate)
+			return E_OK;
+	if (npending == INDEX_IDS)
+		return E_UNAVAIL;	/* cannot happen: the batch is smaller */
+	pending_ids[npending++] = ev->aggregate;
+	return E_OK;
+}
+
+static enum err index_flush(struct db *db, struct kv *kv, struct arena *a)
+{
+	struct db_res *docs = NULL;
 	struct buf ids, del;
 	int active;
-	int64_t pos, last;
+	int64_t built;
 	enum err e;
 
-	(void)kv;
-	if (meta_read(&active, &pos))
-		return -1;
-	if (pos < 0) {
-		/* No meta document: a new or lost index. Follow the outbox from
-		 * now on; the reconciliation job fills in everything older
-		 * (`shopctl reindex` does it faster). */
-		if ((e = db_exec(db, a, &sql[Q_OUTBOX_MAX], &ev, "")))
-			return e == E_UNAVAIL ? -1 : 0;
-		return meta_write(active, db_int(ev, 0, 0)) ? -1 : 0;
-	}
-	if ((e = db_exec(db, a, &sql[Q_OUTBOX], &ev, "ii", pos, (int64_t)BATCH)))
-		return e == E_UNAVAIL ? -1 : 0;
-	if (!ev->nrows)
-		return 0;
-	last = db_int(ev, ev->nrows - 1, 0);
+	if (!npending)
+		return E_OK;
+	if (meta_read(&active, &built))
+		return E_UNAVAIL;
+	/* No meta document: a new or lost index. Mark it; the reconciliation
+	 * job fills in everything older (`shopctl reindex` does it faster). */
+	if (built < 0 && meta_write(active, 0))
+		return E_UNAVAIL;
 	buf_init(&ids, a, 4096);
 	buf_putc(&ids, '[');
-	for (size_t i = 0; i < ev->nrows; i++)
-		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)db_int(ev, i, 1));
+	for (size_t i = 0; i < npending; i++)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)pending_ids[i]);
 	buf_putc(&ids, ']');
 	if ((e = db_exec(db, a, &sql[Q_DOCS_IDS], &docs, "s", ids.p)))
-		return e == E_UNAVAIL ? -1 : 0;
+		return e;
 	/* Products no longer active leave the index. */
 	buf_init(&del, a, 4096);
-	for (size_t i = 0; i < ev->nrows; i++) {
-		int64_t id = db_int(ev, i, 1);
+	for (size_t i = 0; i < npending; i++) {
 		int found = 0;
 
 		for (size_t j = 0; j < docs->nrows && !found; j++)
-			found = db_int(docs, j, D_ID) == id;
+			found = db_int(docs, j, D_ID) == pending_ids[i];
 		if (!found)
-			buf_printf(&del, "%s%lld", del.len ? ", " : "", (long long)id);
+			buf_printf(&del, "%s%lld", del.len ? ", " : "", (long long)pending_ids[i]);
 	}
 	for (int k = 0; k < 2; k++) {
 		if (write_docs(index_names[k], docs))
-			return -1;
+			return E_UNAVAIL;
 		if (del.len) {
 			char *q = arena_printf(a, "DELETE FROM %s WHERE id IN (%s)", index_names[k], del.p);
 
 			if (sx_exec(q, strlen(q)))
-				return -1;
+				return E_UNAVAIL;
 		}
 	}
 	/* Cached facets were counted before these documents. */
@@ -2904,14 +2918,15 @@ int search_index_batch(struct db *db, struct kv *kv, struct arena *a)
 			log_warn("search: the suggestion index did not take new words (see searchd's log)");
 		}
 	}
-	/* Only the position: a reindex may switch the active copy meanwhile. */
-	{
-		char *q = arena_printf(a, "UPDATE search_meta SET outbox = %lld WHERE id = 1", (long long)last);
+	return E_OK;
+}
 
-		if (sx_exec(q, strlen(q)))
-			return -1;
-	}
-	return (int)ev->nrows;
+enum err search_index_flush(struct db *db, struct kv *kv, struct arena *a)
+{
+	enum err e = index_flush(db, kv, a);
+
+	npending = 0;	/* done, or the batch comes again */
+	return e;
 }
 
 /* Reconciliation: walks the catalog in id order, a chunk per call, and

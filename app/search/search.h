@@ -25,7 +25,10 @@ void search_init(void);
 
 /* Jobs (app/jobs.c): one bounded batch each, with the jobs table's return
  * convention (>0 more to do, 0 idle, <0 a server is unavailable). */
-int search_index_batch(struct db *db, struct kv *kv, struct arena *a);
+struct event;
+#define SEARCH_CONSUMER "search-index"	/* the indexer's name in the stream */
+enum err search_index_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
+enum err search_index_flush(struct db *db, struct kv *kv, struct arena *a);
 int search_reconcile_batch(struct db *db, struct kv *kv, struct arena *a);
 
 /* shopctl commands (argv[0] is the command name; exit status returned). */

@@ -743,7 +743,7 @@ START_TEST(new_words_are_corrected_without_reindex)
 				  "(SELECT MIN(id) FROM sellers), id, 'quokkaphone-explorer', 'Quokkaphone Explorer', "
 				  "'A phone for marsupials.', 'Marsupia', 12345, 450, 0, 7, 7, 3 FROM categories "
 				  "WHERE slug = 'smartphones'"), 0);
-	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductCreated', id, "
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
 				  "JSON_OBJECT('id', id) FROM products WHERE slug = 'quokkaphone-explorer'"), 0);
 	for (int k = 0; k < 100 && !found; k++) {
 		j = get_json("/api/items?term=qoukkaphone", 200);
