@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <jansson.h>
 #include "../core/arena.h"
 #include "../core/log.h"
@@ -81,33 +82,52 @@ static void set_list(struct ctx *c, json_t *m, const char *name, const struct re
 		json_object_set_new(m, name, cards_json(c, l, 0));
 }
 
-static void release_cached(void *p)
+/* This worker's copies of the item lists (what others bought with a
+ * product): the same for everyone, kept in a table of their own so that
+ * they never push the catalog's listing pages out of its page cache. A copy
+ * is good while no product has changed since it was made (the catalog's
+ * pcache generation: every StockChanged and ProductUpdated moves it, and the
+ * recs consumer bumps the products of each order it counts) and for at most
+ * PCACHE_MAX_AGE seconds (a rebuild by shopctl). */
+#define ITEM_SLOTS 1024
+static struct item_copy {
+	int64_t id;
+	size_t k;
+	int api;
+	uint64_t gen;
+	time_t at;
+	json_t *arr;
+} copies[ITEM_SLOTS];
+
+static struct item_copy *slot_of(int64_t id, size_t k, int api)
 {
-	json_decref(p);
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL ^ (uint64_t)k * 31 ^ (uint64_t)api;
+
+	return &copies[(h >> 20) % ITEM_SLOTS];
 }
 
 /* What others bought with product_id, k cards (api: with reason and score),
- * from this worker's page cache (app/catalog/pcache.h) when it has them:
- * the list is the same for everyone and is dropped whenever any product
- * changes (stock, listing; the recs consumer bumps the products of each
- * counted order), and after PCACHE_MAX_AGE seconds (a rebuild). A new
- * reference, or NULL on an error. */
+ * from this worker's copy when it is current. A new reference, or NULL on
+ * an error (*err says which). */
 static json_t *item_cards(struct ctx *c, int64_t product_id, size_t k, int api, enum err *err)
 {
-	const char *key = arena_printf(c->a, "R:%lld:%zu:%d", (long long)product_id, k, api);
-	json_t *hit = pcache_page_get(key), *arr;
+	struct item_copy *cp = slot_of(product_id, k, api);
+	uint64_t token = pcache_begin();
 	struct recs_list l;
-	uint64_t token;
+	json_t *arr;
 
 	*err = E_OK;
-	if (hit)
-		return json_incref(hit);
-	token = pcache_begin();
+	if (pcache_enabled() && cp->arr && cp->id == product_id && cp->k == k && cp->api == api &&
+	    cp->gen == token && time(NULL) - cp->at <= PCACHE_MAX_AGE)
+		return json_incref(cp->arr);
 	if ((*err = recs_for_item(c->db, c->a, product_id, k, &l)))
 		return NULL;
 	arr = cards_json(c, &l, api);
-	if (pcache_enabled())
-		pcache_page_put(key, json_deep_copy(arr), release_cached, token);
+	/* Kept only when nothing changed while it was read. */
+	if (arr && pcache_enabled() && pcache_begin() == token) {
+		json_decref(cp->arr);
+		*cp = (struct item_copy){ product_id, k, api, token, time(NULL), json_incref(arr) };
+	}
 	return arr;
 }
 
