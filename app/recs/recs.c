@@ -29,7 +29,7 @@ enum { RC_ID, RC_SLUG, RC_TITLE, RC_BRAND, RC_PRICE, RC_CUR, RC_RATING, RC_REVIE
 #define Q20 Q10 ", " Q10
 
 enum {
-	Q_ITEM, Q_MULTI, Q_BY_IDS, Q_BOUGHT, Q_BEST, Q_TOP,
+	Q_ITEM, Q_MULTI, Q_BY_IDS, Q_BY_IDS40, Q_BOUGHT, Q_BEST, Q_TOP,
 	Q_STATUS, Q_MARK, Q_LINES, Q_INC_ITEM, Q_INC_PAIR, Q_NB_DEL, Q_NB_ONE,
 	R_ORDERS_DEL, R_ITEMS_DEL, R_PAIRS_DEL, R_NB_DEL, R_BEST_DEL, R_ORDERS, R_ITEMS, R_PAIRS, R_NB,
 	R_BEST_CAT, R_BEST_ALL, R_STAMP, Q_DUE,
@@ -43,6 +43,8 @@ static struct db_sql sql[NQ] = {
 		      "WHERE product_id IN (" Q10 ") GROUP BY neighbour_id) t JOIN products p ON p.id = t.neighbour_id "
 		      RC_JOIN "WHERE " SELLABLE "ORDER BY t.s DESC, p.id LIMIT ?", 0 },
 	[Q_BY_IDS] = { "SELECT " RC_COLS ", 0 FROM products p " RC_JOIN "WHERE p.id IN (" Q20 ") AND p.status = 'active'", 0 },
+	[Q_BY_IDS40] = { "SELECT " RC_COLS ", 0 FROM products p " RC_JOIN "WHERE p.id IN (" Q20 ", " Q20 ") "
+			 "AND p.status = 'active'", 0 },
 	[Q_BOUGHT] = { "SELECT l.product_id FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.user_id = ? "
 		       "AND o.status NOT IN ('expired', 'cancelled', 'payment_failed') GROUP BY l.product_id "
 		       "ORDER BY MAX(o.id) DESC LIMIT 500", 0 },
@@ -51,7 +53,7 @@ static struct db_sql sql[NQ] = {
 	[Q_TOP] = { "SELECT " RC_COLS ", 0 FROM products p " RC_JOIN "WHERE " SELLABLE
 		    "ORDER BY p.rating_x100 DESC, p.id DESC LIMIT ?", 0 },
 
-	[Q_STATUS] = { "SELECT status IN " PAID " FROM orders WHERE id = ?", 0 },
+	[Q_STATUS] = { "SELECT status IN " PAID ", user_id FROM orders WHERE id = ?", 0 },
 	[Q_MARK] = { "INSERT IGNORE INTO recs_orders (order_id, event_id) VALUES (?, ?)", 0 },
 	[Q_LINES] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? ORDER BY product_id LIMIT 40", 0 },
 	[Q_INC_ITEM] = { "INSERT INTO recs_item_orders (product_id, orders) VALUES (?, 1) "
@@ -228,7 +230,8 @@ enum err recs_for_basket(struct db *db, struct arena *a, const int64_t *ids, siz
 /* Both in one round trip: the list is the ids, most recent first. */
 static const char lua_add[] =
 	"redis.call('LREM', KEYS[1], 0, ARGV[1]) redis.call('LPUSH', KEYS[1], ARGV[1]) "
-	"redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1";
+	"redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) redis.call('EXPIRE', KEYS[1], ARGV[3]) "
+	"redis.call('DEL', KEYS[2]) return 1";
 static const char lua_merge[] =
 	"local g = redis.call('LRANGE', KEYS[1], 0, -1) local u = redis.call('LRANGE', KEYS[2], 0, -1) "
 	"local seen, out = {}, {} "
@@ -238,6 +241,9 @@ static const char lua_merge[] =
 	"redis.call('DEL', KEYS[2]) "
 	"for i = 1, math.min(#out, tonumber(ARGV[1])) do redis.call('RPUSH', KEYS[2], out[i]) end "
 	"redis.call('EXPIRE', KEYS[2], ARGV[2]) redis.call('DEL', KEYS[1]) return #out";
+/* The viewed ids and the viewer's kept personal list, in one round trip. */
+static const char lua_read[] =
+	"return {redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1), redis.call('GET', KEYS[2])}";
 #define VIEWED_TTL "2592000"	/* 30 days */
 
 const char *recs_viewer(struct arena *a, int64_t uid, const char *session_key)
@@ -253,7 +259,7 @@ enum err recs_viewed_add(struct kv *kv, struct arena *a, const char *viewer, int
 {
 	if (!viewer)
 		return E_OK;
-	return kv_cmd(kv, a, NULL, "EVAL %s 1 rv:%s %lld %d %s", lua_add, viewer, (long long)product_id,
+	return kv_cmd(kv, a, NULL, "EVAL %s 2 rv:%s rp:%s %lld %d %s", lua_add, viewer, viewer, (long long)product_id,
 		      RECS_VIEWED_MAX, VIEWED_TTL);
 }
 
@@ -261,10 +267,14 @@ enum err recs_viewed_merge(struct kv *kv, struct arena *a, const char *session_k
 {
 	const char *g = recs_viewer(a, 0, session_key);
 
+	enum err e;
+
 	if (!g || uid <= 0)
 		return E_OK;
-	return kv_cmd(kv, a, NULL, "EVAL %s 2 rv:%s rv:u:%lld %d %s", lua_merge, g, (long long)uid, RECS_VIEWED_MAX,
-		      VIEWED_TTL);
+	if ((e = kv_cmd(kv, a, NULL, "EVAL %s 2 rv:%s rv:u:%lld %d %s", lua_merge, g, (long long)uid, RECS_VIEWED_MAX,
+			VIEWED_TTL)))
+		return e;
+	return kv_cmd(kv, a, NULL, "DEL rp:u:%lld", (long long)uid);
 }
 
 /* The viewed ids, most recent first (Redis down: none). */
@@ -419,6 +429,122 @@ enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t ui
 	return E_OK;
 }
 
+/* ---- "Recommended for you", kept a minute per viewer ---- */
+
+static const char *const reasons[] = { "personal", "category-bestseller", "bestseller", "bought-with", "viewed" };
+
+static int reason_no(const char *r)
+{
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (r && !strcmp(r, reasons[i]))
+			return (int)i;
+	return 0;
+}
+
+/* "id score reason-number;" for each card. */
+static const char *kept_text(struct arena *a, const struct recs_list *l)
+{
+	char *out = arena_alloc(a, l->n * 48 + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	*p = '\0';
+	for (size_t i = 0; i < l->n; i++)
+		p += sprintf(p, "%lld %.6f %d;", (long long)l->v[i].id, l->v[i].score, reason_no(l->v[i].reason));
+	return out;
+}
+
+/* Parses kept_text's into ids, scores and reasons; how many. */
+static size_t kept_parse(const char *s, int64_t *ids, double *sc, int *rs, size_t max)
+{
+	size_t n = 0;
+
+	while (s && *s && n < max) {
+		long long id;
+		double v;
+		int r, used = 0;
+
+		if (sscanf(s, "%lld %lf %d;%n", &id, &v, &r, &used) != 3 || used <= 0)
+			break;
+		if (r < 0 || r >= (int)(sizeof(reasons) / sizeof(reasons[0])))
+			r = 0;
+		ids[n] = id, sc[n] = v, rs[n] = r, n++;
+		s += used;
+	}
+	return n;
+}
+
+enum err recs_personal(struct db *db, struct kv *kv, struct arena *a, int64_t uid, const char *viewer,
+		       size_t kv_max, size_t k, struct recs_list *viewed, struct recs_list *out)
+{
+	int64_t vid[RECS_VIEWED_MAX], kid[RECS_PERSONAL_MAX], all[2 * VIEW_SLOTS] = { 0 };
+	double ksc[RECS_PERSONAL_MAX];
+	int krs[RECS_PERSONAL_MAX];
+	size_t nv = 0, nk = 0, i, j;
+	const char *kept = NULL;
+	struct recs_list full;
+	redisReply *r = NULL;
+	struct db_res *res = NULL;
+	enum err e;
+
+	if (k > RECS_PERSONAL_MAX)
+		k = RECS_PERSONAL_MAX;
+	if ((e = list_new(a, kv_max, viewed)) || (e = list_new(a, k, out)))
+		return e;
+	if (viewer && !kv_cmd(kv, a, &r, "EVAL %s 2 rv:%s rp:%s %d", lua_read, viewer, viewer, RECS_VIEWED_MAX) &&
+	    r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		const redisReply *l = r->element[0], *g = r->element[1];
+
+		for (i = 0; l->type == REDIS_REPLY_ARRAY && i < l->elements && nv < RECS_VIEWED_MAX; i++)
+			if (l->element[i]->str && strtoll(l->element[i]->str, NULL, 10) > 0)
+				vid[nv++] = strtoll(l->element[i]->str, NULL, 10);
+		if (g->type == REDIS_REPLY_STRING)
+			kept = g->str;
+	}
+	if (kept && (nk = kept_parse(kept, kid, ksc, krs, RECS_PERSONAL_MAX)) > 0) {
+		/* One query for the cards of both lists, current (stock, status). */
+		for (i = 0; i < nv && i < VIEW_SLOTS; i++)
+			all[i] = vid[i];
+		for (i = 0; i < nk && i < VIEW_SLOTS; i++)
+			all[VIEW_SLOTS + i] = kid[i];
+		if ((e = db_exec(db, a, &sql[Q_BY_IDS40], &res, "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii",
+				 all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7], all[8], all[9], all[10],
+				 all[11], all[12], all[13], all[14], all[15], all[16], all[17], all[18], all[19], all[20],
+				 all[21], all[22], all[23], all[24], all[25], all[26], all[27], all[28], all[29], all[30],
+				 all[31], all[32], all[33], all[34], all[35], all[36], all[37], all[38], all[39])))
+			return e;
+		for (i = 0; i < nv && viewed->n < kv_max; i++)
+			for (j = 0; j < res->nrows; j++)
+				if (db_int(res, j, RC_ID) == vid[i]) {
+					card_from(&viewed->v[viewed->n++], res, j, "viewed");
+					break;
+				}
+		for (i = 0; i < nk && out->n < k; i++)
+			for (j = 0; j < res->nrows; j++)
+				if (db_int(res, j, RC_ID) == kid[i]) {
+					if (db_int(res, j, RC_STOCK) > 0) {	/* never out of stock */
+						card_from(&out->v[out->n], res, j, reasons[krs[i]]);
+						out->v[out->n++].score = ksc[i];
+					}
+					break;
+				}
+		return E_OK;
+	}
+	/* Computed, then kept a minute (dropped by a view, a sign-in, a purchase). */
+	if ((e = cards_by_ids(db, a, vid, nv, 0, kv_max < RECS_VIEWED_MAX ? RECS_VIEWED_MAX : kv_max, "viewed",
+			      viewed)))
+		return e;
+	if ((e = recs_for_user(db, kv, a, uid, viewer, viewed, RECS_PERSONAL_MAX, &full)))
+		return e;
+	if (viewer && full.n && (kept = kept_text(a, &full)))
+		kv_cmd(kv, a, NULL, "SET rp:%s %s EX %d", viewer, kept, RECS_KEPT_S);
+	for (i = 0; i < full.n && out->n < k; i++)
+		out->v[out->n++] = full.v[i];
+	if (viewed->n > kv_max)
+		viewed->n = kv_max;
+	return E_OK;
+}
+
 /* ---- keeping the scores ---- */
 
 struct count_tx {
@@ -426,6 +552,7 @@ struct count_tx {
 	int64_t order_id, event_id;
 	int counted;		/* products counted (0: the order was not) */
 	int64_t products[40];
+	int64_t user_id;	/* the buyer, when the order is paid */
 };
 
 static enum err tx_count(struct db *db, void *p)
@@ -439,6 +566,7 @@ static enum err tx_count(struct db *db, void *p)
 		return e;
 	if (!r->nrows || db_int(r, 0, 0) != 1)
 		return E_OK;	/* gone, or no longer paid: the nightly rebuild agrees */
+	t->user_id = db_int(r, 0, 1);
 	if ((e = db_exec(db, t->a, &sql[Q_MARK], NULL, t->event_id ? "ii" : "in", t->order_id, t->event_id)))
 		return e;
 	if (db_affected(db) == 0)
@@ -466,10 +594,15 @@ static enum err tx_count(struct db *db, void *p)
 	return E_OK;
 }
 
-enum err recs_count_order(struct db *db, struct arena *a, int64_t order_id, int64_t event_id)
+static enum err count_order(struct db *db, struct kv *kv, struct arena *a, int64_t order_id, int64_t event_id)
 {
 	struct count_tx t = { .a = a, .order_id = order_id, .event_id = event_id };
 	enum err e = db_tx(db, tx_count, &t);
+
+	/* The buyer's kept "Recommended for you" goes: it may hold what they
+	 * just bought. Redis down: it expires within RECS_KEPT_S. */
+	if (!e && kv && t.user_id > 0 && kv_cmd(kv, a, NULL, "DEL rp:u:%lld", (long long)t.user_id))
+		log_warn("recs: the kept list of user %lld was not dropped", (long long)t.user_id);
 
 	/* The workers' cached "also bought" lists (pages cached by the
 	 * catalog's pcache) are dropped: a no-op outside the jobs process. */
@@ -478,19 +611,23 @@ enum err recs_count_order(struct db *db, struct arena *a, int64_t order_id, int6
 	return e;
 }
 
+enum err recs_count_order(struct db *db, struct arena *a, int64_t order_id, int64_t event_id)
+{
+	return count_order(db, NULL, a, order_id, event_id);
+}
+
 enum err recs_on_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
 	int64_t order_id = ev->aggregate;
 	json_t *o = ev->json ? json_object_get(ev->json, "orderId") : NULL;
 
-	(void)kv;
 	if (ev->type != EV_ORDER_CONFIRMED)
 		return E_OK;
 	if (json_is_integer(o))
 		order_id = json_integer_value(o);
 	if (order_id <= 0)
 		return E_OK;
-	return recs_count_order(db, a, order_id, ev->id);
+	return count_order(db, kv, a, order_id, ev->id);
 }
 
 struct rebuild_tx {

@@ -61,6 +61,17 @@ enum err recs_for_basket(struct db *db, struct arena *a, const int64_t *ids, siz
 enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t uid, const char *viewer,
 		       const struct recs_list *seen, size_t k, struct recs_list *out);
 
+/* The same with the list kept a minute per viewer in Redis (rp:<viewer>,
+ * RECS_KEPT_S): dropped when they view a product, sign in or buy (the
+ * consumer); a kept list is read with one Redis call and one query that
+ * takes its cards as they are now (out of stock ones are left out). Also
+ * gives the viewer's recently viewed cards (at most kv_max), read in the
+ * same round trips. k at most RECS_PERSONAL_MAX. */
+#define RECS_PERSONAL_MAX 20
+#define RECS_KEPT_S 60
+enum err recs_personal(struct db *db, struct kv *kv, struct arena *a, int64_t uid, const char *viewer,
+		       size_t kv_max, size_t k, struct recs_list *viewed, struct recs_list *out);
+
 /* ---- recently viewed (Redis, a list capped at RECS_VIEWED_MAX, 30 days) ---- */
 
 #define RECS_VIEWED_MAX 20

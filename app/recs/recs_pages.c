@@ -172,24 +172,22 @@ void recs_cart_sections(struct ctx *c, json_t *m, const int64_t *product_ids, si
 void recs_home_sections(struct ctx *c, json_t *m)
 {
 	const char *viewer = viewer_of(c);
-	struct recs_list l;
+	struct recs_list l, v;
 	enum err e;
-
-	struct recs_list v = { 0 };
 
 	if (!viewer)
 		return;
-	if ((e = recs_viewed(c->db, c->kv, c->a, viewer, 0, RECS_VIEWED_MAX, &v)) == E_OK) {
-		struct recs_list shown = { v.v, v.n < SECTION ? v.n : SECTION };
-
-		set_list(c, m, "recentlyViewed", &shown);
-	}
-	note("recently viewed", e);
 	if (c->sess->uid > 0) {
-		if ((e = recs_for_user(c->db, c->kv, c->a, c->sess->uid, viewer, e ? NULL : &v, SECTION, &l)) == E_OK)
+		if ((e = recs_personal(c->db, c->kv, c->a, c->sess->uid, viewer, SECTION, SECTION, &v, &l)) == E_OK) {
 			set_list(c, m, "forYou", &l);
+			set_list(c, m, "recentlyViewed", &v);
+		}
 		note("recommended for you", e);
+		return;
 	}
+	if ((e = recs_viewed(c->db, c->kv, c->a, viewer, 0, SECTION, &v)) == E_OK)
+		set_list(c, m, "recentlyViewed", &v);
+	note("recently viewed", e);
 }
 
 /* ---- the API ---- */
@@ -248,15 +246,11 @@ enum err h_api_recs(struct ctx *c)
 {
 	const char *viewer = viewer_of(c);
 	size_t k = (size_t)ctx_int(c, "limit", 10);
-	struct recs_list l, v = { 0 };
+	struct recs_list l, v;
 	enum err e;
 
-	if (viewer && (e = recs_viewed(c->db, c->kv, c->a, viewer, 0, RECS_VIEWED_MAX, &v)))
+	if ((e = recs_personal(c->db, c->kv, c->a, c->sess ? c->sess->uid : 0, viewer, k, k, &v, &l)))
 		return e;
-	if ((e = recs_for_user(c->db, c->kv, c->a, c->sess ? c->sess->uid : 0, viewer, &v, k, &l)))
-		return e;
-	if (v.n > k)
-		v.n = k;
 	return reply(c, json_pack("{s:b, s:o, s:o}", "signedIn", c->sess && c->sess->uid > 0,
 				  "items", cards_json(c, &l, 1), "recentlyViewed", cards_json(c, &v, 1)));
 }

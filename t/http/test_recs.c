@@ -399,13 +399,15 @@ START_TEST(consumer_counts_a_paid_order_once)
 {
 	struct client cl = { "", "" };
 	char q[400], body[600], args[200];
-	long long amount, oid, ev, pair_before, delivered;
+	long long amount, oid, ev, pair_before, delivered, uid;
 	struct hresp *r;
 	json_t *j;
 
 	pair_before = sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[1], P[4]);
 	ck_assert_int_eq(pair_before, 2);
-	buyer_new(&cl, "recs-buyer", NULL, 0);
+	uid = buyer_new(&cl, "recs-buyer", NULL, 0);
+	/* their list is kept a minute from here: the purchase must drop it */
+	json_decref(client_json(&cl, "/api/recommendations?limit=20"));
 	cart_put(&cl, code[1], 1);
 	cart_put(&cl, code[4], 1);
 	amount = checkout_amount(&cl);
@@ -426,6 +428,10 @@ START_TEST(consumer_counts_a_paid_order_once)
 	ck_assert_msg(wait_count(q, 1, 30) == 1, "order %lld was not counted by the consumer", oid);
 	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[1], P[4]), 3);
 	ck_assert_int_eq(sql_scalarf("SELECT orders FROM recs_pairs WHERE a = %lld AND b = %lld", P[4], P[1]), 3);
+	/* what they just bought is no longer recommended to them */
+	j = client_json(&cl, "/api/recommendations?limit=20");
+	none_bought_or_sold_out(json_object_get(j, "items"), uid);
+	json_decref(j);
 	/* B's neighbours were recomputed: E first (3 / sqrt(6 * 3)) */
 	ck_assert_int_eq(sql_scalarf("SELECT neighbour_id FROM recs_neighbours WHERE product_id = %lld "
 				     "ORDER BY score DESC LIMIT 1", P[1]), P[4]);
