@@ -18,7 +18,7 @@
 #define MAX_CONSUMERS 32
 
 enum {
-	Q_PENDING, Q_RELAY_LOCK, Q_RELAY_IDS, Q_RELAY_STAMP, Q_RELAY_SAVE,
+	Q_PENDING, Q_RELAY_LOCK, Q_RELAY_IDS, Q_RELAY_STAMP, Q_RELAY_RC, Q_RELAY_SAVE,
 	Q_ENSURE, Q_STATE, Q_CLAIM, Q_EVENTS, Q_SAVE, Q_SKIP, Q_FAIL, Q_PARK, Q_RELEASE,
 	Q_HEAD, Q_SET_POS, Q_POS, Q_TAKEOVER, Q_UNAVAIL,
 	Q_POSITIONS, Q_RET_UPPER, Q_RET_ARCHIVE, Q_RET_DELETE,
@@ -32,11 +32,15 @@ static struct db_sql sql[NQ] = {
 	/* A plain read: it sees only committed rows. One still in flight
 	 * appears at a later call and gets a later seq. */
 	[Q_RELAY_IDS] = { "SELECT id FROM outbox WHERE relayed_at IS NULL ORDER BY id LIMIT 1000", 0 },
-	/* One row by its primary key. A join or range over the outbox would
-	 * lock its way through the (relayed_at, id) index, into rows still
-	 * being inserted and the gap every new event goes into, and so stall
-	 * both the relay and every writer of events. */
-	[Q_RELAY_STAMP] = { "UPDATE outbox SET seq = ?, relayed_at = NOW(3) WHERE id = ? AND relayed_at IS NULL", 0 },
+	/* A run of consecutive ids read above, by primary key range, in a
+	 * READ COMMITTED transaction: every id of the run is a committed row,
+	 * so no row still being inserted lies inside it, and READ COMMITTED
+	 * takes no gap lock, so the writers of new events never wait for the
+	 * relay. (A join with the id list, or the (relayed_at, id) index, would
+	 * lock its way into rows in flight and the gap new events go into.) */
+	[Q_RELAY_STAMP] = { "UPDATE outbox SET seq = ? + (id - ?), relayed_at = NOW(3) "
+			    "WHERE id BETWEEN ? AND ? AND relayed_at IS NULL", 0 },
+	[Q_RELAY_RC] = { "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", 0 },
 	[Q_RELAY_SAVE] = { "UPDATE event_relay SET seq = ? WHERE id = 1", 0 },
 
 	[Q_ENSURE] = { "INSERT IGNORE INTO event_consumers (name, position) VALUES (?, ?)", 0 },
@@ -204,10 +208,15 @@ static enum err relay_tx(struct db *db, void *arg)
 		return e;
 	if (!ids->nrows)
 		return E_NOTFOUND;	/* another relay took them */
-	for (size_t i = 0; i < ids->nrows; i++) {
-		if ((e = db_exec(db, a, &sql[Q_RELAY_STAMP], NULL, "ii", base + (int64_t)i + 1, db_int(ids, i, 0))))
+	for (size_t i = 0, j; i < ids->nrows; i = j) {
+		int64_t lo = db_int(ids, i, 0);
+
+		for (j = i + 1; j < ids->nrows && db_int(ids, j, 0) == lo + (int64_t)(j - i); j++)
+			;
+		if ((e = db_exec(db, a, &sql[Q_RELAY_STAMP], NULL, "iiii", base + (int64_t)i + 1, lo, lo,
+				 lo + (int64_t)(j - i) - 1)))
 			return e;
-		if (db_affected(db) != 1)
+		if (db_affected(db) != j - i)
 			return E_CONFLICT;	/* cannot happen under the lock; refuse rather than leave a hole */
 	}
 	if ((e = db_exec(db, a, &sql[Q_RELAY_SAVE], NULL, "i", base + (int64_t)ids->nrows)))
@@ -224,7 +233,12 @@ int event_relay(struct db *db, struct arena *a)
 		return e == E_UNAVAIL ? -1 : 0;
 	if (!r->nrows)
 		return 0;
-	e = db_tx(db, relay_tx, a);
+	if ((e = db_exec(db, a, &sql[Q_RELAY_RC], NULL, "")) || (e = db_begin(db)))
+		return e == E_UNAVAIL ? -1 : 0;
+	if ((e = relay_tx(db, a)) == E_OK)
+		e = db_commit(db);
+	else
+		db_rollback(db);
 	if (e == E_NOTFOUND)
 		return 0;
 	if (e) {

@@ -232,7 +232,7 @@ START_TEST(autocomplete_never_offers_a_search_that_finds_nothing)
 				  "(SELECT MIN(id) FROM sellers), id, 'wombatwidget-one', 'Wombatwidget One', "
 				  "'A widget for wombats.', 'Marsupia', 2345, 450, 0, 3, 3, 3 FROM categories "
 				  "WHERE slug = 'smartphones'"), 0);
-	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductCreated', id, "
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
 				  "JSON_OBJECT('id', id) FROM products WHERE slug = 'wombatwidget-one'"), 0);
 	for (int k = 0; k < 100 && !gone; k++) {
 		j = get_json("/api/suggest?q=wombatw");
@@ -243,7 +243,7 @@ START_TEST(autocomplete_never_offers_a_search_that_finds_nothing)
 	}
 	ck_assert_msg(gone, "wombatwidget was never offered");
 	ck_assert_int_eq(sql_exec("UPDATE products SET status = 'archived' WHERE slug = 'wombatwidget-one'"), 0);
-	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductArchived', id, "
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
 				  "JSON_OBJECT('id', id) FROM products WHERE slug = 'wombatwidget-one'"), 0);
 	gone = 0;
 	for (int k = 0; k < 100 && !gone; k++) {
@@ -374,7 +374,7 @@ START_TEST(broad_results_cached_and_fresh)
 				  "(SELECT MIN(id) FROM sellers), (SELECT id FROM categories WHERE slug = 'groceries'), "
 				  "CONCAT('zebrafoo-', seq), CONCAT('Zebrafoo snack ', seq), 'A snack for zebras.', "
 				  "'Savanna', 1000 + seq, 400, 0, seq, seq, 5 FROM seq_1_to_5100"), 0);
-	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductCreated', id, "
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
 				  "JSON_OBJECT('id', id) FROM products WHERE slug LIKE 'zebrafoo-%'"), 0);
 	for (int i = 0; i < 300 && total != 5100; i++) {
 		j = get_json("/api/items?term=zebrafoo&size=1");
@@ -399,7 +399,7 @@ START_TEST(broad_results_cached_and_fresh)
 	/* A change reaches the page as soon as it reaches the index. */
 	id = sql_scalar("SELECT id FROM products WHERE slug = 'zebrafoo-5100'");
 	sql_execf("UPDATE products SET price = 777 WHERE id = %lld", id);
-	sql_execf("INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('PriceChanged', %lld, "
+	sql_execf("INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('ProductUpdated', %lld, "
 		  "JSON_OBJECT('id', %lld))", id, id);
 	for (int i = 0; i < 50 && !fresh; i++) {
 		j = get_json("/api/items?term=zebrafoo");
@@ -412,7 +412,7 @@ START_TEST(broad_results_cached_and_fresh)
 
 	/* Gone again, for the suites that share the stack. */
 	ck_assert_int_eq(sql_exec("UPDATE products SET status = 'archived' WHERE slug LIKE 'zebrafoo-%'"), 0);
-	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductArchived', id, "
+	ck_assert_int_eq(sql_exec("INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'ProductUpdated', id, "
 				  "JSON_OBJECT('id', id) FROM products WHERE slug LIKE 'zebrafoo-%'"), 0);
 	for (int i = 0; i < 300 && total; i++) {
 		j = get_json("/api/items?term=zebrafoo&size=1");
