@@ -31,7 +31,10 @@ static struct db_sql sql[NG] = {
 			 "JOIN skus s ON s.id = (SELECT MIN(x.id) FROM skus x WHERE x.product_id = p.id AND x.status = 'active') "
 			 "WHERE p.status = 'active' AND p.stock_total > 0 ORDER BY p.category_id, p.rank_score DESC, p.id "
 			 "LIMIT 50000", 0 },
-	[G_USER] = { "INSERT IGNORE INTO users (email, name, password_hash) VALUES (?, ?, '!')", 0 },
+	/* An Argon2id string no password matches: they cannot sign in, and
+	 * every stored password stays of the one kind the shop writes. */
+	[G_USER] = { "INSERT IGNORE INTO users (email, name, password_hash) VALUES (?, ?, "
+		     "'$argon2id$v=19$m=65536,t=2,p=1$bm8tc2lnbi1pbg$bm8tcGFzc3dvcmQtbWF0Y2hlcy10aGlz')", 0 },
 	[G_USER_ID] = { "SELECT id FROM users WHERE email = ?", 0 },
 	[G_ORDER] = { "INSERT INTO orders (user_id, status, subtotal, shipping, tax, total, shipping_method, ship_name, "
 		      "ship_line1, ship_city, ship_country, created_at) VALUES (?, 'delivered', ?, 0, 0, ?, 'standard', "

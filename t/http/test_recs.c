@@ -46,7 +46,9 @@ static long long user_row(const char *tag)
 {
 	const char *e = fresh_email(tag);
 
-	sql_execf("INSERT INTO users (email, name, password_hash) VALUES ('%s', 'Recs Shopper', 'x')", e);
+	/* An Argon2id string no password matches: the shop stores no other kind. */
+	sql_execf("INSERT INTO users (email, name, password_hash) VALUES ('%s', 'Recs Shopper', "
+		  "'$argon2id$v=19$m=65536,t=2,p=1$bm8tc2lnbi1pbg$bm8tcGFzc3dvcmQtbWF0Y2hlcy10aGlz')", e);
 	return sql_scalarf("SELECT id FROM users WHERE email = '%s'", e);
 }
 
