@@ -379,8 +379,10 @@ enum err recs_for_user(struct db *db, struct kv *kv, struct arena *a, int64_t ui
 	nex = nb + nv;
 	if (!(ex = arena_calloc(a, nex ? nex : 1, sizeof(*ex))))
 		return E_NOMEM;
-	memcpy(ex, bought ? bought : ex, nb * sizeof(*ex));
-	memcpy(ex + nb, viewed, nv * sizeof(*ex));
+	for (i = 0; i < nb; i++)
+		ex[i] = bought[i];
+	for (i = 0; i < nv; i++)
+		ex[nb + i] = viewed[i];
 
 	if (ns) {
 		if ((e = neighbours_of(db, a, seeds, ns, 100, &r)) || (e = list_new(a, r->nrows, &cand)))
