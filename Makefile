@@ -6,7 +6,7 @@ PKGS    := fcgi libmariadb hiredis jansson libsodium libcurl vips libmagic
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # `make SAN=1 ...` builds everything with ASan/UBSan into build-san/.
 ifeq ($(SAN),1)

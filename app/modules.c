@@ -32,8 +32,8 @@ extern const struct module search_module;
 extern const struct module seller_module;
 extern const struct module reconcile_module;
 extern const struct module webhook_module;
-
 extern const struct module notify_module;
+extern const struct module recs_module;
 extern const struct module site_module;
 
 const struct module *const modules[] = {
@@ -52,8 +52,8 @@ const struct module *const modules[] = {
 	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
 	&reconcile_module,
 	&webhook_module,	/* endpoints, the "webhooks" consumer, deliveries */
-
 	&notify_module,		/* mails from events, cart reminders, unsubscribe */
+	&recs_module,		/* recommendations, recently viewed */
 	&site_module,		/* the layout, health, robots */
 	NULL
 };

@@ -18,6 +18,7 @@
 #include "session_pages.h"
 #include "../cart/cart.h"
 #include "../notify/notify.h"
+#include "../recs/recs.h"
 
 #define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
 #define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
@@ -30,6 +31,14 @@
 #define REGISTER_IP_LIMIT 50	/* registrations per IP per hour */
 #define REGISTER_EMAIL_LIMIT 5	/* tries of one email per hour */
 #define REGISTER_WINDOW 3600
+
+/* The guest's recently viewed products join the account's (app/recs),
+ * before the session switches; Redis down loses only the guest's list. */
+static void viewed_merge(struct ctx *c, int64_t uid)
+{
+	if (c->sess && !c->sess->uid && recs_viewed_merge(c->kv, c->a, c->sess->key, uid))
+		log_warn("account: the guest's recently viewed list was not merged");
+}
 
 /* ---- helpers ---- */
 
@@ -151,8 +160,10 @@ static enum err register_common(struct ctx *c, int json)
 		 * there). */
 		const char *old_key = NULL, *cart_msg = NULL;
 
-		if ((e = cart_merge(c->db, c->a, c->sess, created, &cart_msg)) ||
-		    (e = session_signin(c, created, &old_key)))
+		if ((e = cart_merge(c->db, c->a, c->sess, created, &cart_msg)))
+			return e;
+		viewed_merge(c, created);
+		if ((e = session_signin(c, created, &old_key)))
 			return e;
 		session_flash(c, cart_msg ? cart_msg : "Welcome! Your account is ready and you are signed in.");
 		return reply_redirect(c, 303, safe_next(ctx_str(c, "next")));
@@ -214,6 +225,7 @@ static enum err do_signin(struct ctx *c, int *wait, const char **old_key, const 
 	 * a failure here leaves it where it was. */
 	if ((e = cart_merge(c->db, c->a, c->sess, uid, cart_msg)))
 		return e;
+	viewed_merge(c, uid);
 	account_rehash(c->db, c->a, uid, pw, hash);
 	return session_signin(c, uid, old_key);
 }

@@ -14,6 +14,7 @@
 #include "../catalog/catalog.h"
 #include "cart.h"
 #include "cart_pages.h"
+#include "../recs/recs_pages.h"
 
 #define LOW_STOCK 5
 
@@ -214,6 +215,14 @@ static enum err reply_cart(struct ctx *c, int status, const char *notice)
 			c->notice = arena_printf(c->a, "The price of %ld %s in your cart has changed since you added %s. "
 						 "The new prices are shown below.", changes,
 						 changes == 1 ? "item" : "items", changes == 1 ? "it" : "them");
+		int64_t ids[10];
+		size_t n = 0;
+
+		/* "Frequently bought together" and recently viewed (app/recs). */
+		for (size_t i = 0; i < k->n && n < sizeof(ids) / sizeof(ids[0]); i++)
+			if (k->lines[i].product_id > 0)
+				ids[n++] = k->lines[i].product_id;
+		recs_cart_sections(c, m, ids, n);
 		json_object_set_new(m, "cartCount", json_integer((json_int_t)json_integer_value(json_object_get(m, "count"))));
 		if (json_integer_value(json_object_get(m, "count")) == 1)
 			json_object_set_new(m, "oneUnit", json_true());

@@ -15,7 +15,10 @@ static const char *const cart_names[] = {
 	"unitPrice", "priceChanged", "priceUp", "priceDown", "addedPrice", "csrf", "quantity",
 	"maxQuantity", "qtyMinus", "canIncrease", "qtyPlus", "lineTotal", "count", "oneUnit",
 	"subtotal", "priceChanges", "problems", "available", "cartCount", "currency", "lines",
-	"maxLines", "options.*", "productId", "version", "weightGrams", "id", NULL
+	"maxLines", "options.*", "productId", "version", "weightGrams", "id",
+	/* app/recs: "Frequently bought together", recently viewed, as product cards */
+	"boughtTogether", "recentlyViewed", "slug", "brand", "price", "category", "stock", "stockStatus",
+	"stockLabel", "rating", "ratingText", "reviewCount", NULL
 };
 
 static const struct tmpl_page cart_pages[] = {

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "catalog_pages.h"
 #include "pcache.h"
+#include "../recs/recs_pages.h"
 
 #define LOW_STOCK 10		/* "Only N left" at or below this */
 #define DEFAULT_PAGE 24
@@ -547,6 +548,7 @@ enum err h_home(struct ctx *c)
 		if (!(m = reply_model(c, "home", "Everything in stock, on time")))
 			return E_NOMEM;
 		json_object_update(m, hit);
+		recs_home_sections(c, m);	/* per visitor: never in the shared copy */
 		return E_OK;
 	}
 	token = pcache_begin();
@@ -564,6 +566,7 @@ enum err h_home(struct ctx *c)
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
 	if (pcache_enabled())
 		pcache_page_put("H:", json_deep_copy(m), release_page, token);
+	recs_home_sections(c, m);	/* after the shared copy was taken */
 	return E_OK;
 }
 
@@ -1031,6 +1034,9 @@ enum err h_product(struct ctx *c)
 	json_object_del(m, "title");
 	json_object_set_new(m, "choice", choice_json(c, json_object_get(parts, "product")));
 	json_decref(parts);
+	/* "Customers who bought this also bought" (shared), recently viewed
+	 * (only with a session, so never in nginx's shared cache). */
+	recs_product_sections(c, m, db_int(p, 0, PC_ID));
 	return E_OK;
 }
 

@@ -20,7 +20,9 @@ static const char *const home_names[] = {
 	"categories", "url", "name", "productCount", "children", "topRated", "image", "title",
 	"brand", "price", "ratingText", "reviewCount", "stockStatus", "stockLabel", "newest",
 	"canonical", "category", "currency", "id", "metaDescription", "parent", "rating", "sku",
-	"slug", "stock", NULL
+	"slug", "stock",
+	/* app/recs: the signed-in shopper's and the visitor's sections */
+	"forYou", "recentlyViewed", NULL
 };
 
 /* category.html: the model h_category builds. */
@@ -43,6 +45,8 @@ static const char *const product_names[] = {
 	"metaDescription", "slug", "thumbnail", "weightGrams", "ratingSummary", "text", "countText",
 	"choice", "priceFrom", "chosen", "groups", "choices", "selected", "available", "selectedValue",
 	"delivery", "daysText", "free", "gallery", "src", "alt", "n", "stockStatus",
+	/* app/recs: what others bought with it, the visitor's recently viewed */
+	"alsoBought", "recentlyViewed",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

@@ -254,6 +254,35 @@ browserTest('accessibility: account, checkout, review, order, orders', { timeout
 	assert.equal(problems.length, 0, `axe found serious or critical problems:\n${problems.join('\n')}`);
 });
 
+// Recommendations (app/recs): a signed-in shopper who opened two product
+// pages; the third product page shows "Recently viewed", the home page that
+// and "Recommended for you", the cart page with a line "Recently viewed"
+// (and "Frequently bought together" when the stack has orders of it).
+browserTest('accessibility: recommendations on the product, home and cart pages', { timeout: 300000 }, async (page, t) => {
+	const name = 'Rita Recs';
+	const email = freshEmail('a11y-recs');
+	const problems = [];
+
+	await page.goto('/');
+	await registerWithApi(page, { name, email });
+	await signInWithForm(page, { email, name });
+	for (let i = 0; i < 3; i++) {
+		await page.goto('/c/smartphones');
+		await page.locator('li.card a.card-link').nth(i).click();
+		await page.waitForURL(/\/p\//);
+	}
+	await page.getByRole('heading', { level: 2, name: 'Recently viewed' }).waitFor();
+	problems.push(...await pageProblems(page, t, 'product with recently viewed'));
+	await page.goto('/');
+	await page.getByRole('heading', { level: 2, name: 'Recommended for you' }).waitFor();
+	await page.getByRole('heading', { level: 2, name: 'Recently viewed' }).waitFor();
+	problems.push(...await pageProblems(page, t, 'home signed in, recommended'));
+	await addToCartFromSearch(page, 'laptop');
+	await page.getByRole('heading', { level: 2, name: 'Recently viewed' }).waitFor();
+	problems.push(...await pageProblems(page, t, 'cart with recommendations'));
+	assert.equal(problems.length, 0, `problems:\n${problems.join('\n')}`);
+});
+
 // The seller's pages, each with something on it: an item with two variants
 // and a photo, a paid order of it waiting to ship, an import. The item, the
 // photo and the order are made over the JSON API (the seller and shopper
