@@ -375,14 +375,18 @@ static void send_response(struct ctx *c, FCGX_Request *fr)
 			cc = 1;
 	}
 	/* Anonymous catalog pages may be cached by nginx for a second
-	 * (X-Accel-Expires, the microcache) and by browsers briefly; anything
-	 * else is revalidated, errors are never stored (except a catalog page's
-	 * 404, below). */
+	 * (X-Accel-Expires, the microcache; it goes first, so nginx ignores
+	 * the Cache-Control meant for browsers). Browsers may keep them
+	 * (public: Back shows the page) but ask again before showing one
+	 * (no-cache): a page kept for seconds would show a visitor who just
+	 * signed in or added to the cart as signed out, with an empty cart
+	 * and no sections of their own. Anything else is revalidated, errors
+	 * are never stored (except a catalog page's 404, below). */
 	if (!cc) {
 		if (c->route && (c->route->flags & RF_NOSTORE))
 			buf_puts(&h, "Cache-Control: no-store\r\n");
 		else if (rs->status == 200 && c->route && (c->route->flags & RF_CACHE) && !c->sess)
-			buf_puts(&h, "Cache-Control: public, max-age=10\r\nX-Accel-Expires: 1\r\n");
+			buf_puts(&h, "X-Accel-Expires: 1\r\nCache-Control: public, no-cache\r\n");
 		/* A page that is gone (archived, suspended) replaces the
 		 * microcache's copy for a second too: an uncacheable 404
 		 * would leave the stale 200 in place, served to every
