@@ -391,13 +391,15 @@ START_TEST(order_life_mails_once)
 	 * delivered again, and no one gets a second mail. */
 	{
 		char args[100];
+		long long before = sql_scalar("SELECT delivered FROM event_consumers WHERE name = 'notify'");
 
 		snprintf(args, sizeof(args), "events replay notify --from %lld", first_event);
 		ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
-		ck_assert_int_lt(sql_scalar("SELECT position FROM event_consumers WHERE name = 'notify'"),
-				 sql_scalarf("SELECT seq FROM outbox WHERE id = %lld", first_event) + 1);
+		notify_caught_up();
+		/* Delivered again (the consumer may already be past them by
+		 * the time a query could look at its position). */
+		ck_assert_int_gt(sql_scalar("SELECT delivered FROM event_consumers WHERE name = 'notify'"), before);
 	}
-	notify_caught_up();
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = '%s'" NOT_WELCOME, email), 4);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr IN ('%s', '%s') AND subject LIKE "
 				     "'New order %lld to ship'", email_sa, email_sb, oid), 2);
