@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 #include "config.h"
+#include "log.h"
 
 struct config config;
 
@@ -143,4 +144,21 @@ enum err config_load(struct config *c)
 	c->db_name = strdup(env_or("SHOP_DB_NAME", "shop"));
 	c->redis_host = getenv("SHOP_REDIS_HOST") && *getenv("SHOP_REDIS_HOST") ? strdup(getenv("SHOP_REDIS_HOST")) : NULL;
 	return load_secret(c);
+}
+
+long long config_env_num(const char *name, long long def, long long min, long long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || n < min || n > max) {
+		log_warn("config: %s=%s is not a number from %lld to %lld; using %lld", name, v, min, max, def);
+		return def;
+	}
+	return n;
 }

@@ -38,6 +38,12 @@ struct config {
  * Returns E_INVAL with a message on stderr for a malformed value. */
 enum err config_load(struct config *c);
 
+/* A module's numeric setting (SHOP_LOW_STOCK, SHOP_WEBHOOK_TIMEOUT_MS, ...):
+ * def when the variable is unset or empty; a value that is not a whole
+ * number from min to max is logged ("NAME=VALUE is not a number from MIN to
+ * MAX; using DEF") and def is used, so a typo never stops a running shop. */
+long long config_env_num(const char *name, long long def, long long min, long long max);
+
 /* The process-wide configuration, valid after config_load(&config). */
 extern struct config config;
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../core/arena.h"
+#include "../core/config.h"
 #include "../core/log.h"
 #include "../store/db.h"
 #include "stream.h"
@@ -182,12 +183,9 @@ static int owner_dead(const char *who)
 
 static int max_attempts(const struct event_consumer *c)
 {
-	const char *s = getenv("SHOP_EVENTS_MAX_ATTEMPTS");
-	int n = s ? atoi(s) : 0;
-
 	if (c->max_attempts)
 		return (int)c->max_attempts;
-	return n >= 1 && n <= 100 ? n : 5;
+	return (int)config_env_num("SHOP_EVENTS_MAX_ATTEMPTS", 5, 1, 100);
 }
 
 /* ---- the relay ---- */
@@ -467,10 +465,7 @@ unavail:
 
 static int keep_days(void)
 {
-	const char *s = getenv("SHOP_EVENTS_KEEP_DAYS");
-	int n = s ? atoi(s) : 0;
-
-	return n >= 1 && n <= 36500 ? n : 7;
+	return (int)config_env_num("SHOP_EVENTS_KEEP_DAYS", 7, 1, 36500);
 }
 
 struct ret {

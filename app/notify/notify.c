@@ -113,22 +113,6 @@ int notify_kind_find(const char *s, int optout_only)
 	return -1;
 }
 
-static long env_long(const char *name, long def, long min, long max)
-{
-	const char *s = getenv(name);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtol(s, &end, 10);
-	if (*end || v < min || v > max) {
-		log_warn("notify: %s=%s is not a number from %ld to %ld; using %ld", name, s, min, max, def);
-		return def;
-	}
-	return v;
-}
-
 void notify_init(void)
 {
 	static int done;
@@ -137,9 +121,9 @@ void notify_init(void)
 		return;
 	done = 1;
 	db_register(sql, NQ);
-	low_threshold = env_long("SHOP_LOW_STOCK", 5, 0, 1000000);
-	cart_after = env_long("SHOP_CART_REMINDER_AFTER", 86400, 60, 30L * 86400);
-	max_age = env_long("SHOP_NOTIFY_MAX_AGE", 2 * 86400, 60, 365L * 86400);
+	low_threshold = config_env_num("SHOP_LOW_STOCK", 5, 0, 1000000);
+	cart_after = config_env_num("SHOP_CART_REMINDER_AFTER", 86400, 60, 30L * 86400);
+	max_age = config_env_num("SHOP_NOTIFY_MAX_AGE", 2 * 86400, 60, 365L * 86400);
 }
 
 long notify_low_stock_threshold(void)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "../core/arena.h"
+#include "../core/config.h"
 #include "../core/log.h"
 #include "../store/db.h"
 #include "../store/kv.h"
@@ -95,29 +96,13 @@ static struct db_sql sql[NQ] = {
 
 static int min_support = 2, top_k = 20, rebuild_hours = 24;
 
-static int env_num(const char *name, int def, int min, int max)
-{
-	const char *s = getenv(name);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtol(s, &end, 10);
-	if (*end || v < min || v > max) {
-		log_warn("recs: %s=%s is not a number from %d to %d; using %d", name, s, min, max, def);
-		return def;
-	}
-	return (int)v;
-}
-
 void recs_init(void)
 {
 	static int done;
 
-	min_support = env_num("SHOP_RECS_MIN_SUPPORT", 2, 1, 1000);
-	top_k = env_num("SHOP_RECS_K", 20, 1, 200);
-	rebuild_hours = env_num("SHOP_RECS_REBUILD_HOURS", 24, 1, 24 * 30);
+	min_support = (int)config_env_num("SHOP_RECS_MIN_SUPPORT", 2, 1, 1000);
+	top_k = (int)config_env_num("SHOP_RECS_K", 20, 1, 200);
+	rebuild_hours = (int)config_env_num("SHOP_RECS_REBUILD_HOURS", 24, 1, 24 * 30);
 	if (!done++)
 		db_register(sql, NQ);
 }

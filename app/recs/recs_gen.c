@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "../core/arena.h"
+#include "../core/config.h"
 #include "../core/err.h"
 #include "../store/db.h"
 #include "recs.h"
@@ -332,7 +333,6 @@ int recs_eval_cmd(int argc, char **argv)
 	size_t no = 0, nl = 0, npairs = 0, users = 0, k = 10, minsup = 2, topk = 20, i, j;
 	struct metric m_item = { 0 }, m_blend = { 0 }, m_pop = { 0 };
 	size_t item_covered = 0;
-	const char *s;
 	int rc = 1;
 
 	for (int x = 1; x < argc; x++)
@@ -342,10 +342,10 @@ int recs_eval_cmd(int argc, char **argv)
 			return 2;
 	if (k < 1 || k > 100)
 		return 2;
-	if ((s = getenv("SHOP_RECS_MIN_SUPPORT")) && atoi(s) > 0)
-		minsup = (size_t)atoi(s);
-	if ((s = getenv("SHOP_RECS_K")) && atoi(s) > 0)
-		topk = (size_t)atoi(s);
+	/* The settings the shop's scores use (recs.c), so the evaluation
+	 * measures what shoppers get. */
+	minsup = (size_t)config_env_num("SHOP_RECS_MIN_SUPPORT", (long long)minsup, 1, 1000);
+	topk = (size_t)config_env_num("SHOP_RECS_K", (long long)topk, 1, 200);
 	gen_init();
 	if (!a || db_open(&db)) {
 		fprintf(stderr, "recs-eval: cannot connect to MariaDB\n");

@@ -96,23 +96,6 @@ static int64_t backoff_ms = 30000, backoff_max_ms = 3600000, window_ms = 24LL * 
 static long timeout_ms = 5000;
 static int64_t keep_days = 30;
 
-static int64_t env_int(const char *name, int64_t def, int64_t min, int64_t max)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtoll(v, &end, 10);
-	if (*end || n < min || n > max) {
-		log_warn("webhook: %s=%s is not a number from %lld to %lld; using %lld", name, v,
-			 (long long)min, (long long)max, (long long)def);
-		return def;
-	}
-	return n;
-}
-
 void webhook_init(void)
 {
 	if (inited)
@@ -120,11 +103,11 @@ void webhook_init(void)
 	inited = 1;
 	db_register(sql, NQ);
 	mail_init();
-	allow_private = env_int("SHOP_WEBHOOK_ALLOW_PRIVATE", 0, 0, 1) == 1;
-	backoff_ms = env_int("SHOP_WEBHOOK_BACKOFF_MS", 30000, 10, 3600000);
-	window_ms = env_int("SHOP_WEBHOOK_RETRY_HOURS", 24, 1, 24 * 30) * 3600 * 1000;
-	timeout_ms = (long)env_int("SHOP_WEBHOOK_TIMEOUT_MS", 5000, 100, 60000);
-	keep_days = env_int("SHOP_WEBHOOK_KEEP_DAYS", 30, 1, 3650);
+	allow_private = config_env_num("SHOP_WEBHOOK_ALLOW_PRIVATE", 0, 0, 1) == 1;
+	backoff_ms = config_env_num("SHOP_WEBHOOK_BACKOFF_MS", 30000, 10, 3600000);
+	window_ms = config_env_num("SHOP_WEBHOOK_RETRY_HOURS", 24, 1, 24 * 30) * 3600 * 1000;
+	timeout_ms = (long)config_env_num("SHOP_WEBHOOK_TIMEOUT_MS", 5000, 100, 60000);
+	keep_days = config_env_num("SHOP_WEBHOOK_KEEP_DAYS", 30, 1, 3650);
 }
 
 int webhook_allow_private(void)
