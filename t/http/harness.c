@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <sodium.h>
 #include <mysql.h>
 #include <netinet/in.h>
@@ -848,4 +849,71 @@ long shop_webhook(const char *body, long long t)
 	status = r->status;
 	hresp_free(r);
 	return status;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = n >= 0 ? calloc(1, (size_t)n + 1) : NULL;
+	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	fclose(f);
+	return p;
+}
+
+int maildir_count(const char *to, const char *needle, char **last)
+{
+	char dir[1200], path[1500], want[300];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/mail/new", home);
+	snprintf(want, sizeof(want), "\nTo: %s\n", to);
+	if (last)
+		*last = NULL;
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		char *m;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!(m = slurp(path)))
+			continue;
+		if (strstr(m, want) && strstr(m, needle)) {
+			n++;
+			if (last) {
+				free(*last);
+				*last = m;
+				continue;
+			}
+		}
+		free(m);
+	}
+	closedir(d);
+	return n;
+}
+
+char *maildir_wait(const char *to, const char *needle, int seconds)
+{
+	char *m = NULL;
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if (maildir_count(to, needle, &m) > 0)
+			return m;
+		usleep(100 * 1000);
+	}
+	return NULL;
 }

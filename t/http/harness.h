@@ -119,6 +119,14 @@ void redis_cmd(const char *cmd);
  * tests themselves fill them on purpose). */
 void clear_ip_throttles(void);
 
+/* The stack's maildir ($SHOP_HOME/mail/new, where shopd jobs delivers
+ * when no SMTP server is set): how many messages to `to` (their To: header)
+ * have `needle` in their text, and the last one read (malloc'd; NULL when
+ * none) in *last when last is not NULL. */
+int maildir_count(const char *to, const char *needle, char **last);
+/* Waits up to seconds for such a message; returns it (malloc'd) or NULL. */
+char *maildir_wait(const char *to, const char *needle, int seconds);
+
 /* printf-style sql_scalar, and sql_exec that fails the test when the
  * statement does (test-only SQL, at most 4 KB). */
 long long sql_scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,64 +26,11 @@ static void take_form_csrf(struct client *cl, const struct hresp *r)
 
 /* ---- the maildir ---- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = calloc(1, (size_t)n + 1);
-	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	return p;
-}
-
-/* Waits up to 5 s for a message in $SHOP_HOME/mail/new to `to` whose text
- * contains `needle`; returns it (malloc'd) or NULL. */
-static char *wait_for_mail(const char *to, const char *needle)
-{
-	char dir[4096], path[4400], want[300];
-
-	snprintf(dir, sizeof(dir), "%s/mail/new", getenv("SHOP_HOME"));
-	snprintf(want, sizeof(want), "\nTo: %s\n", to);
-	for (int i = 0; i < 50; i++) {
-		DIR *d = opendir(dir);
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			char *m;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (!(m = slurp(path)))
-				continue;
-			if (strstr(m, want) && strstr(m, needle)) {
-				closedir(d);
-				return m;
-			}
-			free(m);
-		}
-		if (d)
-			closedir(d);
-		usleep(100000);
-	}
-	return NULL;
-}
-
 /* The token of the reset link in the mail to `to` (static buffer). */
 static const char *wait_for_token(const char *to, char **mail)
 {
 	static char token[128];
-	char *m = wait_for_mail(to, "/reset?token="), *p;
+	char *m = maildir_wait(to, "/reset?token=", 5), *p;
 
 	ck_assert_msg(m != NULL, "no reset mail for %s in 5 s", to);
 	p = strstr(m, "/reset?token=") + strlen("/reset?token=");
@@ -207,7 +154,7 @@ START_TEST(reset_flow_json)
 	hresp_free(r);
 
 	/* The person is told their password changed. */
-	mail = wait_for_mail(email, "Your Shop password was changed");
+	mail = maildir_wait(email, "Your Shop password was changed", 5);
 	ck_assert_ptr_nonnull(mail);
 	ck_assert_ptr_null(strstr(mail, PW2));
 	free(mail);

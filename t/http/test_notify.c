@@ -26,77 +26,6 @@ static struct client sel_a, sel_b;
 
 /* ---- the maildir ---- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = calloc(1, (size_t)n + 1);
-	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	return p;
-}
-
-/* The messages in $SHOP_HOME/mail/new to `to` whose text has `needle`: how
- * many, and the last one (malloc'd) in *out when out is not NULL. */
-static int mails_to(const char *to, const char *needle, char **out)
-{
-	char dir[4096], path[4400], want[300];
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
-
-	snprintf(dir, sizeof(dir), "%s/mail/new", getenv("SHOP_HOME"));
-	snprintf(want, sizeof(want), "\nTo: %s\n", to);
-	if (out)
-		*out = NULL;
-	if (!(d = opendir(dir)))
-		return 0;
-	while ((de = readdir(d))) {
-		char *m;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!(m = slurp(path)))
-			continue;
-		if (strstr(m, want) && strstr(m, needle)) {
-			n++;
-			if (out) {
-				free(*out);
-				*out = m;
-				continue;
-			}
-		}
-		free(m);
-	}
-	closedir(d);
-	return n;
-}
-
-/* Waits up to 20 s for a message to `to` with `needle`; returns it. */
-static char *wait_mail(const char *to, const char *needle)
-{
-	char *m = NULL;
-
-	for (int i = 0; i < 200; i++) {
-		if (mails_to(to, needle, &m) > 0)
-			return m;
-		usleep(100 * 1000);
-	}
-	ck_abort_msg("no mail to %s with \"%s\" in 20 s", to, needle);
-	return NULL;
-}
-
 /* The part of a multipart message with the given content type (from its
  * blank line to the next boundary), malloc'd. */
 static char *part(const char *msg, const char *type)
@@ -301,7 +230,7 @@ START_TEST(order_life_mails_once)
 
 	/* Confirmed: the shopper's mail with the lines, total and the link. */
 	snprintf(subj, sizeof(subj), "Your order %lld is confirmed", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	snprintf(want, sizeof(want), "%s/orders/%lld", base_url(), oid);
 	both_have(m, want);
@@ -314,7 +243,7 @@ START_TEST(order_life_mails_once)
 
 	/* Each seller: a new order to ship, their own lines only. */
 	snprintf(subj, sizeof(subj), "New order %lld to ship", oid);
-	m = wait_mail(email_sa, subj);
+	m = maildir_wait(email_sa, subj, 20);
 	check_shape(m);
 	both_have(m, title_a);
 	ck_assert_ptr_null(strstr(m, title_b));
@@ -322,7 +251,7 @@ START_TEST(order_life_mails_once)
 	both_have(m, want);
 	text_has(m, "Ship to Ann Buyer, Austin, US");
 	free(m);
-	m = wait_mail(email_sb, subj);
+	m = maildir_wait(email_sb, subj, 20);
 	both_have(m, title_b);
 	ck_assert_ptr_null(strstr(m, title_a));
 	free(m);
@@ -336,7 +265,7 @@ START_TEST(order_life_mails_once)
 	json_decref(j);
 	hresp_free(r);
 	snprintf(subj, sizeof(subj), "Your order %lld has shipped", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	both_have(m, "UPS");
 	both_have(m, "1ZNOTIFY0001");
@@ -351,7 +280,7 @@ START_TEST(order_life_mails_once)
 	ck_assert_msg(r->status == 200, "delivered: %ld %s", r->status, r->body);
 	hresp_free(r);
 	snprintf(subj, sizeof(subj), "Your order %lld was delivered", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	both_have(m, "1ZNOTIFY0001");
 	both_have(m, title_a);
@@ -363,7 +292,7 @@ START_TEST(order_life_mails_once)
 	ck_assert_msg(r->status == 201, "refund: %ld %s", r->status, r->body);
 	hresp_free(r);
 	snprintf(subj, sizeof(subj), "Your refund for order %lld", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	text_has(m, "we refunded $");
 	both_have(m, title_a);
@@ -374,7 +303,7 @@ START_TEST(order_life_mails_once)
 	notify_caught_up();
 	snprintf(subj, sizeof(subj), "Your order %lld is confirmed", oid);
 	ck_assert_int_eq(outbox_count(email, subj), 1);
-	ck_assert_int_eq(mails_to(email, subj, NULL), 1);
+	ck_assert_int_eq(maildir_count(email, subj, NULL), 1);
 	snprintf(subj, sizeof(subj), "New order %lld to ship", oid);
 	ck_assert_int_eq(outbox_count(email_sa, subj), 1);
 	ck_assert_int_eq(outbox_count(email_sb, subj), 1);
@@ -404,7 +333,7 @@ START_TEST(order_life_mails_once)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE to_addr IN ('%s', '%s') AND subject LIKE "
 				     "'New order %lld to ship'", email_sa, email_sb, oid), 2);
 	snprintf(subj, sizeof(subj), "Your order %lld is confirmed", oid);
-	ck_assert_int_eq(mails_to(email, subj, NULL), 1);
+	ck_assert_int_eq(maildir_count(email, subj, NULL), 1);
 
 	/* The whole stream again, from the start: still no mail twice, to
 	 * anyone (the other suites' orders on this stack too: the mails that
@@ -448,7 +377,7 @@ START_TEST(payment_failed_and_cancelled)
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'payment_failed' FROM orders WHERE id = %lld", oid), 1);
 
 	snprintf(subj, sizeof(subj), "The payment for your order %lld did not go through", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	snprintf(want, sizeof(want), "%s/orders/%lld", base_url(), oid);
 	both_have(m, want);
@@ -465,7 +394,7 @@ START_TEST(payment_failed_and_cancelled)
 		hresp_free(r);
 	}
 	snprintf(subj, sizeof(subj), "Your order %lld was cancelled", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	both_have(m, title_a);
 	both_have(m, want);
@@ -514,7 +443,7 @@ START_TEST(guest_confirmation_has_signed_link)
 	hresp_free(r);
 
 	snprintf(subj, sizeof(subj), "Your order %lld is confirmed", oid);
-	m = wait_mail(email, subj);
+	m = maildir_wait(email, subj, 20);
 	check_shape(m);
 	snprintf(body, sizeof(body), "%s/orders/%lld/view?t=", base_url(), oid);
 	text_has(m, body);
@@ -556,7 +485,7 @@ START_TEST(low_stock_once_per_crossing)
 	ck_assert_int_eq(low_mails(), 0);
 
 	set_stock_only(sku_a, 1, 3, "test_notify: running low");
-	m = wait_mail(email_sa, "Subject: Low stock: ");
+	m = maildir_wait(email_sa, "Subject: Low stock: ", 20);
 	check_shape(m);
 	both_have(m, code_a);
 	text_has(m, ": 3 left");
@@ -634,7 +563,7 @@ START_TEST(cart_reminder_once_and_unsubscribe)
 	cart_put(&shopper, code_b, 2);
 	age_cart(uid);
 	wait_reminders(email, 1);
-	m = wait_mail(email, "Subject: You left something in your cart");
+	m = maildir_wait(email, "Subject: You left something in your cart", 20);
 	check_shape(m);
 	both_have(m, title_b);
 	snprintf(url, sizeof(url), "%s/cart", base_url());
