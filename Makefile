@@ -105,6 +105,14 @@ test: deps
 	@$(MAKE) --no-print-directory SAN=1 all $(UNIT_BIN:build/%=build-san/%)
 	@scripts/run-tests all
 
+# Every suite with the http suites' sanitizer pass in full (make test
+# leaves out a few that mostly wait; scripts/run-tests says which).
+.PHONY: test-san
+test-san: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(HTTP_BIN) $(DOMAIN_BIN) $(BUILD)/t/chaos/chaos
+	@$(MAKE) --no-print-directory SAN=1 all $(UNIT_BIN:build/%=build-san/%)
+	@SAN_HTTP=full scripts/run-tests all
+
 # The chaos suite (t/chaos): built like the http suites; `make test` runs
 # its short form through t/chaos/run, `make chaos` the full one on a stack
 # of its own.

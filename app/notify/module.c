@@ -23,7 +23,7 @@ static const struct tmpl_page notify_pages[] = {
 };
 
 static const struct module_job notify_jobs[] = {
-	{ "cart-reminders", notify_cart_batch, 15000 },
+	{ "cart-reminders", notify_cart_batch, 3000 },
 	{ "notify-prune", notify_prune_batch, 600000 },
 };
 
