@@ -31,6 +31,10 @@ extern const struct module checkout_module;
 extern const struct module search_module;
 extern const struct module seller_module;
 extern const struct module reconcile_module;
+extern const struct module reviews_module;
+extern const struct module questions_module;
+extern const struct module wishlist_module;
+extern const struct module alerts_module;
 extern const struct module webhook_module;
 extern const struct module notify_module;
 extern const struct module recs_module;
@@ -51,6 +55,10 @@ const struct module *const modules[] = {
 	&search_module,
 	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
 	&reconcile_module,
+	&reviews_module,	/* reviews, ratings, moderation of what shoppers write */
+	&questions_module,	/* product questions and answers */
+	&wishlist_module,	/* saved items, lists, sharing */
+	&alerts_module,		/* back-in-stock and price-drop alerts */
 	&webhook_module,	/* endpoints, the "webhooks" consumer, deliveries */
 	&notify_module,		/* mails from events, cart reminders, unsubscribe */
 	&recs_module,		/* recommendations, recently viewed */

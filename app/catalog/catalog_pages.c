@@ -20,6 +20,10 @@
 #include "catalog_pages.h"
 #include "pcache.h"
 #include "../recs/recs_pages.h"
+#include "../reviews/reviews_pages.h"
+#include "../questions/questions_pages.h"
+#include "../wishlist/wishlist_pages.h"
+#include "../alerts/alerts_pages.h"
 
 #define LOW_STOCK 10		/* "Only N left" at or below this */
 #define DEFAULT_PAGE 24
@@ -1037,6 +1041,11 @@ enum err h_product(struct ctx *c)
 	/* "Customers who bought this also bought" (shared), recently viewed
 	 * (only with a session, so never in nginx's shared cache). */
 	recs_product_sections(c, m, db_int(p, 0, PC_ID));
+	/* What shoppers say and save (issue 17): each module's part. */
+	reviews_product_sections(c, m, db_int(p, 0, PC_ID));
+	questions_product_sections(c, m, db_int(p, 0, PC_ID));
+	wishlist_product_sections(c, m, db_int(p, 0, PC_ID));
+	alerts_product_sections(c, m, db_int(p, 0, PC_ID));
 	return E_OK;
 }
 

@@ -17,6 +17,16 @@ static const char *const names[EV_NTYPES] = {
 	[EV_REFUND_SUCCEEDED] = "RefundSucceeded",
 	[EV_ORDER_PAYMENT_FAILED] = "OrderPaymentFailed",
 	[EV_SHIPMENT_DELIVERED] = "ShipmentDelivered",
+	[EV_REVIEW_PUBLISHED] = "ReviewPublished",
+	[EV_REVIEW_UPDATED] = "ReviewUpdated",
+	[EV_REVIEW_REMOVED] = "ReviewRemoved",
+	[EV_REVIEW_REJECTED] = "ReviewRejected",
+	[EV_QUESTION_PUBLISHED] = "QuestionPublished",
+	[EV_QUESTION_REJECTED] = "QuestionRejected",
+	[EV_ANSWER_PUBLISHED] = "AnswerPublished",
+	[EV_ANSWER_REJECTED] = "AnswerRejected",
+	[EV_BACK_IN_STOCK] = "BackInStock",
+	[EV_PRICE_DROPPED] = "PriceDropped",
 };
 
 enum { Q_ONE, Q_MANY, NQ };

@@ -29,6 +29,18 @@ enum event_type {
 	EV_REFUND_SUCCEEDED,	/* the gateway refunded */
 	EV_ORDER_PAYMENT_FAILED,	/* the gateway declined the order's payment */
 	EV_SHIPMENT_DELIVERED,	/* a shipment of the order was delivered */
+	/* Reviews, questions and answers (issue 17; aggregate: the product id) */
+	EV_REVIEW_PUBLISHED,	/* a review became visible (new, or published from the queue) */
+	EV_REVIEW_UPDATED,	/* a visible review's rating or text changed */
+	EV_REVIEW_REMOVED,	/* a visible review was deleted or taken down */
+	EV_REVIEW_REJECTED,	/* a moderator rejected a review, with a reason for its author */
+	EV_QUESTION_PUBLISHED,	/* a question became visible */
+	EV_QUESTION_REJECTED,	/* a moderator rejected a question */
+	EV_ANSWER_PUBLISHED,	/* an answer became visible */
+	EV_ANSWER_REJECTED,	/* a moderator rejected an answer */
+	/* Alerts (issue 17; aggregate: the product id): one per subscription and episode */
+	EV_BACK_IN_STOCK,	/* a watched product (or SKU) came back from zero */
+	EV_PRICE_DROPPED,	/* a watched product's price fell below the price when saved */
 	EV_NTYPES
 };
 

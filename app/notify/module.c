@@ -33,7 +33,8 @@ static const struct event_consumer notify_consumers[] = {
 	{
 		.name = "notify",
 		.topics = "OrderConfirmed,OrderPaymentFailed,ShipmentShipped,ShipmentDelivered,"
-			  "OrderCancelled,RefundSucceeded,StockChanged",
+			  "OrderCancelled,RefundSucceeded,StockChanged,"
+			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped",
 		.handle = notify_handle,
 		.start = notify_start,
 		.batch = 50,

@@ -14,6 +14,7 @@
 #include "../order/order.h"
 #include "../order/order_link.h"
 #include "notify.h"
+#include "notify_ext.h"
 
 enum {
 	Q_ORDER, Q_LINES, Q_SHIPMENT, Q_SHIP_LINES, Q_REFUND, Q_REFUND_LINES, Q_SELLERS_OF, Q_LOW, Q_SELLER,
@@ -94,6 +95,11 @@ static const char *const kind_names[NK_COUNT] = {
 	[NK_SELLER_ORDER] = "seller_order",
 	[NK_LOW_STOCK] = "low_stock",
 	[NK_CART_REMINDER] = "cart_reminder",
+	[NK_REVIEW_REJECTED] = "review_rejected",
+	[NK_QUESTION] = "question",
+	[NK_ANSWER] = "answer",
+	[NK_BACK_IN_STOCK] = "back_in_stock",
+	[NK_PRICE_DROP] = "price_drop",
 };
 
 static long low_threshold = 5;
@@ -474,6 +480,20 @@ enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 		log_info("notify: event %lld is older than SHOP_NOTIFY_MAX_AGE (%lds): no mail", (long long)ev->id,
 			 max_age);
 		return E_OK;
+	}
+	/* What shoppers write and what they watch: each in a file of its own
+	 * (notify_ext.h). */
+	switch (ev->type) {
+	case EV_REVIEW_REJECTED:
+		return notify_reviews_collect(db, a, ev, out, n);
+	case EV_QUESTION_PUBLISHED:
+	case EV_ANSWER_PUBLISHED:
+		return notify_questions_collect(db, a, ev, out, n);
+	case EV_BACK_IN_STOCK:
+	case EV_PRICE_DROPPED:
+		return notify_alerts_collect(db, a, ev, out, n);
+	default:
+		break;
 	}
 	switch (ev->type) {
 	case EV_ORDER_CONFIRMED:

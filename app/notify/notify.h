@@ -36,6 +36,11 @@ enum notify_kind {
 	NK_SELLER_ORDER,	/* a seller: a new order to ship, their lines */
 	NK_LOW_STOCK,		/* a seller: SKUs fell below the threshold (opt-out) */
 	NK_CART_REMINDER,	/* a shopper: a saved cart left for a day (opt-out) */
+	NK_REVIEW_REJECTED,	/* an author: their review was rejected, and why */
+	NK_QUESTION,		/* a seller: a new question on their product */
+	NK_ANSWER,		/* an asker: their question was answered */
+	NK_BACK_IN_STOCK,	/* a shopper: a watched item is back (opt-out) */
+	NK_PRICE_DROP,		/* a shopper: a watched item's price fell (opt-out) */
 	NK_COUNT
 };
 

@@ -1,0 +1,6 @@
+/* Back-in-stock and price-drop alerts (alerts.h). */
+#include "alerts.h"
+
+void alerts_init(void)
+{
+}

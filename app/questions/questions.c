@@ -1,0 +1,6 @@
+/* Product questions and answers (questions.h). */
+#include "questions.h"
+
+void questions_init(void)
+{
+}
