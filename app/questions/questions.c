@@ -95,7 +95,7 @@ static struct db_sql sql[NQ] = {
 	[Q_VOTE_INC] = { "UPDATE answers SET helpful = helpful + 1 WHERE id = ?", 0 },
 	[Q_HELPFUL] = { "SELECT helpful FROM answers WHERE id = ?", 0 },
 	[Q_MAIL_Q] = { "SELECT q.body, q.status, p.id, p.title, p.slug, s.display_name, COALESCE(s.contact_email, su.email), "
-		       "COALESCE(s.user_id, 0), u.name FROM questions q JOIN products p ON p.id = q.product_id "
+		       "COALESCE(s.user_id, 0), u.name, q.user_id FROM questions q JOIN products p ON p.id = q.product_id "
 		       "JOIN sellers s ON s.id = p.seller_id LEFT JOIN users su ON su.id = s.user_id "
 		       "JOIN users u ON u.id = q.user_id WHERE q.id = ?", 0 },
 	[Q_MAIL_A] = { "SELECT a.body, a.status, a.author_kind, a.user_id, q.id, q.body, q.status, q.user_id, u.email, "
@@ -677,7 +677,8 @@ enum err questions_mail_question(struct db *db, struct arena *a, int64_t questio
 	memset(m, 0, sizeof(*m));
 	if ((e = db_exec(db, a, &sql[Q_MAIL_Q], &r, "i", question_id)))
 		return e;
-	if (!r->nrows || strcmp(cell(r, 0, 1), "published") || !*cell(r, 0, 6))
+	/* No mail about one's own question (a seller trying their page). */
+	if (!r->nrows || strcmp(cell(r, 0, 1), "published") || !*cell(r, 0, 6) || db_int(r, 0, 7) == db_int(r, 0, 9))
 		return E_NOTFOUND;
 	m->question_id = question_id;
 	m->question = cell(r, 0, 0);

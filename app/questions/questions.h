@@ -138,7 +138,7 @@ struct q_mail {
 	const char *question, *answer, *by, *author;
 };
 /* The seller's mail for a published question (E_NOTFOUND when it is no
- * longer published or the seller has no address). */
+ * longer published, the seller has no address, or the seller asked it). */
 enum err questions_mail_question(struct db *db, struct arena *a, int64_t question_id, struct q_mail *m);
 /* The asker's mail for a published answer (E_NOTFOUND when either is no
  * longer published, or the asker answered their own question). */
