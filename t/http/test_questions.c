@@ -905,6 +905,53 @@ START_TEST(pages_as_forms)
 }
 END_TEST
 
+START_TEST(paging_by_cursor)
+{
+	struct client shopper;
+	long long pid = product_at(17), ids[3];
+	char path[700], cur[500];
+	struct hresp *r;
+	json_t *j, *qs;
+
+	signup(&shopper, "qpage", "Pat Person", NULL, 0);
+	ids[0] = ask(&shopper, pid, "Is it machine washable?", "published");
+	ids[1] = ask(&shopper, pid, "Does the colour fade in the sun?", "published");
+	ids[2] = ask(&shopper, pid, "Is there a matching belt?", "published");
+	/* Newest first, two a page, then the rest. */
+	snprintf(path, sizeof(path), "/api/items/%lld/questions?size=2", pid);
+	r = client_req(&shopper, "GET", path, NULL, 0);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	hresp_free(r);
+	qs = json_object_get(j, "questions");
+	ck_assert_int_eq(json_array_size(qs), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(qs, 0), "id")), ids[2]);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(qs, 1), "id")), ids[1]);
+	ck_assert(json_is_string(json_object_get(j, "nextCursor")));
+	snprintf(cur, sizeof(cur), "%s", json_string_value(json_object_get(j, "nextCursor")));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/items/%lld/questions?size=2&cursor=%s", pid, cur);
+	r = client_req(&shopper, "GET", path, NULL, 0);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	hresp_free(r);
+	qs = json_object_get(j, "questions");
+	ck_assert_int_eq(json_array_size(qs), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(qs, 0), "id")), ids[0]);
+	ck_assert(json_is_null(json_object_get(j, "nextCursor")));
+	json_decref(j);
+	/* A cursor the shop did not sign, a size out of bounds: 400. */
+	snprintf(path, sizeof(path), "/api/items/%lld/questions?cursor=abc", pid);
+	r = client_req(&shopper, "GET", path, NULL, 0);
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/api/items/%lld/questions?size=50", pid);
+	r = client_req(&shopper, "GET", path, NULL, 0);
+	ck_assert_int_eq(r->status, 400);
+	hresp_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("questions");
@@ -922,6 +969,7 @@ int main(void)
 	tcase_add_test(t, votes_order_answers);
 	tcase_add_test(t, hostile_text_inert);
 	tcase_add_test(t, pages_as_forms);
+	tcase_add_test(t, paging_by_cursor);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
