@@ -47,6 +47,9 @@ static const char *const product_names[] = {
 	"delivery", "daysText", "free", "gallery", "src", "alt", "n", "stockStatus",
 	/* app/recs: what others bought with it, the visitor's recently viewed */
 	"alsoBought", "recentlyViewed",
+	/* app/questions: answered questions and the form to ask */
+	"qa", "items", "allUrl", "action", "signedIn", "signinUrl", "body", "author", "answers", "bySeller",
+	"byBuyer", "helpful", "answerCountText", "moreText",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

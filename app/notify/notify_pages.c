@@ -25,7 +25,10 @@ static const char *const mail_names[] = {
 	"orderUrl", "currency", "total", "isGuest", "lookupUrl", "lines", "title", "options", "quantity",
 	"amount", "shippingMethod", "sellerOrderUrl", "shipMethod", "shipTo", "city", "country", "reason",
 	"canRetry", "carrier", "tracking", "trackingUrl", "productTitle", "productId", "skus", "code",
-	"available", "threshold", "stockUrl", "items", "price", "cartUrl", NULL
+	"available", "threshold", "stockUrl", "items", "price", "cartUrl",
+	/* questions and answers (notify_questions.c) */
+	"productUrl", "question", "author", "answerUrl", "answer", "bySeller",
+	NULL
 };
 
 static struct tmpl_set *html_set, *text_set;
