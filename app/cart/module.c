@@ -20,7 +20,7 @@ static const char *const cart_names[] = {
 	"boughtTogether", "recentlyViewed", "slug", "brand", "price", "category", "stock", "stockStatus",
 	"stockLabel", "rating", "ratingText", "reviewCount",
 	/* app/wishlist: "Saved for later" (the default list), with Move to cart */
-	"savedForLater", "savedPrice", "priceChangeAbs", "manyUnits", NULL
+	"savedForLater", "savedPrice", "priceChange", "priceChangeAbs", "manyUnits", "savedAt", "alerts", NULL
 };
 
 static const struct tmpl_page cart_pages[] = {
