@@ -508,6 +508,8 @@ START_TEST(share_link_read_only_and_revoked)
 	ck_assert_int_eq(r->status, 404);
 	hresp_free(r);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM wishlists WHERE id = %lld AND share_token IS NULL", id), 1);
+	/* Anonymous visitors too, once the page cache's second is over. */
+	ck_assert_msg(wait_status(share, 404, 5), "the shared page is still shown after sharing stopped");
 	/* A guessed token is 404 too. */
 	r = client_browse(&v, "GET", "/lists/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
 	ck_assert_int_eq(r->status, 404);
