@@ -522,7 +522,9 @@ static enum err list_page(struct ctx *c, int64_t id)
 	list_json(c, l, m, 1, !c->req->wants_json);
 	if (c->req->wants_json)
 		return E_OK;
-	json_object_set_new(m, "listId", json_integer(l->id));
+	/* The default list's forms say 0 ("the default"), so they come back
+	 * to /wishlist rather than /wishlist/{id}. */
+	json_object_set_new(m, "listId", json_integer(l->is_default ? 0 : l->id));
 	json_object_set_new(m, "path", json_string(list_path(c->a, id)));
 	if (o.user_id) {
 		struct wl_summary *v = NULL;
