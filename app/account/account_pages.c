@@ -19,6 +19,7 @@
 #include "../cart/cart.h"
 #include "../notify/notify.h"
 #include "../recs/recs.h"
+#include "../wishlist/wishlist_pages.h"
 
 #define LOGIN_ACCT_LIMIT 10	/* failed sign-ins per account per window */
 #define LOGIN_IP_LIMIT 50	/* per IP: higher, as many people can share one (NAT) */
@@ -163,6 +164,7 @@ static enum err register_common(struct ctx *c, int json)
 		if ((e = cart_merge(c->db, c->a, c->sess, created, &cart_msg)))
 			return e;
 		viewed_merge(c, created);
+		wishlist_merge_guest(c, created);	/* the guest's saved items (app/wishlist) */
 		if ((e = session_signin(c, created, &old_key)))
 			return e;
 		session_flash(c, cart_msg ? cart_msg : "Welcome! Your account is ready and you are signed in.");
@@ -226,6 +228,7 @@ static enum err do_signin(struct ctx *c, int *wait, const char **old_key, const 
 	if ((e = cart_merge(c->db, c->a, c->sess, uid, cart_msg)))
 		return e;
 	viewed_merge(c, uid);
+	wishlist_merge_guest(c, uid);	/* the guest's saved items (app/wishlist) */
 	account_rehash(c->db, c->a, uid, pw, hash);
 	return session_signin(c, uid, old_key);
 }

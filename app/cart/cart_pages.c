@@ -15,6 +15,7 @@
 #include "cart.h"
 #include "cart_pages.h"
 #include "../recs/recs_pages.h"
+#include "../wishlist/wishlist_pages.h"
 
 #define LOW_STOCK 5
 
@@ -223,6 +224,8 @@ static enum err reply_cart(struct ctx *c, int status, const char *notice)
 			if (k->lines[i].product_id > 0)
 				ids[n++] = k->lines[i].product_id;
 		recs_cart_sections(c, m, ids, n);
+		/* "Saved for later" (app/wishlist): the default list. */
+		wishlist_cart_sections(c, m);
 		json_object_set_new(m, "cartCount", json_integer((json_int_t)json_integer_value(json_object_get(m, "count"))));
 		if (json_integer_value(json_object_get(m, "count")) == 1)
 			json_object_set_new(m, "oneUnit", json_true());

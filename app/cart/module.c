@@ -18,7 +18,9 @@ static const char *const cart_names[] = {
 	"maxLines", "options.*", "productId", "version", "weightGrams", "id",
 	/* app/recs: "Frequently bought together", recently viewed, as product cards */
 	"boughtTogether", "recentlyViewed", "slug", "brand", "price", "category", "stock", "stockStatus",
-	"stockLabel", "rating", "ratingText", "reviewCount", NULL
+	"stockLabel", "rating", "ratingText", "reviewCount",
+	/* app/wishlist: "Saved for later" (the default list), with Move to cart */
+	"savedForLater", "savedPrice", "priceChange", "priceChangeAbs", "manyUnits", "savedAt", "alerts", NULL
 };
 
 static const struct tmpl_page cart_pages[] = {

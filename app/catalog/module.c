@@ -50,6 +50,8 @@ static const char *const product_names[] = {
 	/* app/questions: answered questions and the form to ask */
 	"qa", "items", "allUrl", "action", "signedIn", "signinUrl", "body", "author", "answers", "bySeller",
 	"byBuyer", "helpful", "answerCountText", "moreText",
+	/* app/wishlist: the Save form's state */
+	"wishlistSaved",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

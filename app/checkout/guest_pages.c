@@ -24,6 +24,7 @@
 #include "../pricing/pricing.h"
 #include "checkout_pages.h"
 #include "guest_pages.h"
+#include "../wishlist/wishlist_pages.h"
 
 #define LOOKUP_IP_LIMIT 20	/* order lookups per IP and window */
 #define LOOKUP_EMAIL_LIMIT 10	/* per email and window */
@@ -502,8 +503,10 @@ enum err h_guest_save(struct ctx *c)
 		return e;
 	/* Signed in as the new account, the cart in the session going with
 	 * them, as at any sign-in. */
-	if ((e = cart_merge(c->db, c->a, c->sess, owner, &msg)) ||
-	    (e = session_signin(c, owner, &old)))
+	if ((e = cart_merge(c->db, c->a, c->sess, owner, &msg)))
+		return e;
+	wishlist_merge_guest(c, owner);	/* the guest's saved items (app/wishlist) */
+	if ((e = session_signin(c, owner, &old)))
 		return e;
 	session_flash(c, msg ? arena_printf(c->a, "Your account is ready and this order is in it. %s", msg) :
 			       "Your account is ready and this order is in it.");
