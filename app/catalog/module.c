@@ -47,6 +47,8 @@ static const char *const product_names[] = {
 	"delivery", "daysText", "free", "gallery", "src", "alt", "n", "stockStatus",
 	/* app/recs: what others bought with it, the visitor's recently viewed */
 	"alsoBought", "recentlyViewed",
+	/* app/alerts: the back-in-stock or price-drop form (issue 17) */
+	"alertForm", "itemId", "backInStock", "subscribed", "alertId", "alertSku", "back",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };
