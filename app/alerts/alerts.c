@@ -313,10 +313,10 @@ static enum err fire(struct db *db, struct arena *a, int64_t pid, int64_t id, in
 	if ((e = db_exec(db, a, &sql[Q_FIRED], NULL, "i", id)))
 		return e;
 	if (kind == ALERT_BACK_IN_STOCK)
-		pl = json_pack("{sIsIsIs?ss}", "alertId", (json_int_t)id, "userId", (json_int_t)uid,
+		pl = json_pack("{sIsIsIss?ss}", "alertId", (json_int_t)id, "userId", (json_int_t)uid,
 			       "productId", (json_int_t)pid, "sku", code, "kind", kind_names[kind]);
 	else
-		pl = json_pack("{sIsIsIs?sIsI}", "alertId", (json_int_t)id, "userId", (json_int_t)uid,
+		pl = json_pack("{sIsIsIss?sIsI}", "alertId", (json_int_t)id, "userId", (json_int_t)uid,
 			       "productId", (json_int_t)pid, "sku", code, "price", (json_int_t)price,
 			       "refPrice", (json_int_t)ref);
 	if (!pl)
