@@ -39,7 +39,7 @@ enum { AC_ID, AC_USER, AC_PRODUCT, AC_SKU_ID, AC_SKU, AC_KIND, AC_SOURCE, AC_REF
 
 enum {
 	Q_LIST, Q_OF_PRODUCT, Q_ONE, Q_PRODUCT, Q_SKU_CODE, Q_FIND, Q_INSERT, Q_RENEW, Q_EXPLICIT, Q_REMOVE,
-	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, NQ
+	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, Q_SKU_ID, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -74,6 +74,7 @@ static struct db_sql sql[NQ] = {
 	[Q_FIRED] = { "UPDATE product_alerts SET armed = 0, episodes = episodes + 1, last_sent_at = NOW(3) "
 		      "WHERE id = ?", 0 },
 	[Q_REF] = { "UPDATE product_alerts SET ref_price = ? WHERE id = ?", 0 },
+	[Q_SKU_ID] = { "SELECT code FROM skus WHERE id = ? AND product_id = ? AND status = 'active'", 0 },
 };
 
 static const char *const kind_names[] = { "back-in-stock", "price-drop" };
@@ -281,6 +282,25 @@ enum err alerts_remove(struct db *db, struct arena *a, int64_t uid, int64_t id)
 	if (e)
 		return e;
 	return db_affected(db) == 1 ? E_OK : E_NOTFOUND;
+}
+
+enum err alerts_wishlist_saved(struct db *db, struct arena *a, int64_t uid, int64_t product_id, int64_t sku_id,
+			       int64_t saved_price)
+{
+	struct db_res *p = NULL, *k = NULL;
+	int64_t stock = 0;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT], &p, "i", product_id)) ||
+	    (e = db_exec(db, a, &sql[Q_SKU_ID], &k, "ii", sku_id, product_id)))
+		return e;
+	if (p->nrows && db_int(p, 0, 3) && k->nrows)
+		stock = digest_stock(db_cell(p, 0, 2), db_cell(k, 0, 0));
+	if ((e = db_exec(db, a, &sql[Q_INSERT], NULL, "iiissii", uid, product_id, sku_id,
+			 kind_names[ALERT_BACK_IN_STOCK], "wishlist", saved_price, (int64_t)(stock <= 0))))
+		return e;
+	return db_exec(db, a, &sql[Q_INSERT], NULL, "iiissii", uid, product_id, sku_id, kind_names[ALERT_PRICE_DROP],
+		       "wishlist", saved_price, (int64_t)1);
 }
 
 /* ---- the consumer ---- */

@@ -79,6 +79,16 @@ enum err alerts_remove(struct db *db, struct arena *a, int64_t uid, int64_t id);
  * not). E_NOTFOUND when there is none. */
 enum err alerts_get(struct db *db, struct arena *a, int64_t id, struct alert *out);
 
+/* For app/wishlist, in the transaction that saves an item with alerts on
+ * (or turns them on): its two subscriptions made now (source wishlist,
+ * ref_price the saved price), back in stock armed when the SKU is out of
+ * stock now, so that its return right after is mailed (the consumer, which
+ * makes them otherwise, sees the item only at its next change). A pair
+ * that has its rows already (subscribed explicitly, or dropped by the
+ * shopper) is left as it is. */
+enum err alerts_wishlist_saved(struct db *db, struct arena *a, int64_t uid, int64_t product_id, int64_t sku_id,
+			       int64_t saved_price);
+
 /* The consumer "alerts" (app/alerts/module.c). */
 enum err alerts_on_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
 

@@ -14,6 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
+#include "../../app/core/arena.h"
+#include "../../app/core/config.h"
+#include "../../app/store/db.h"
+#include "../../app/module.h"
+#include "../../app/alerts/alerts.h"
 
 #define PW "correct horse battery"
 /* On a failure, the page from its buy box (or its start). */
@@ -365,6 +370,49 @@ static void save_item(long long uid, const struct item *it, long long saved_pric
 		  it->sku_id, it->id, uid, saved_price, alerts, uid);
 }
 
+/* What app/wishlist is to call when it saves an item (the lead wires it at
+ * the merge): the shop's own code, in this process. */
+static void wishlist_saved(long long uid, const struct item *it, long long saved_price)
+{
+	static struct db *d;
+	static struct arena *a;
+	enum err e;
+
+	if (!d) {
+		ck_assert_int_eq(config_load(&config), 0);
+		ck_assert_ptr_nonnull(a = arena_new(64 * 1024));
+		modules_init();
+		ck_assert_int_eq(db_open(&d), 0);
+	}
+	e = alerts_wishlist_saved(d, a, uid, it->id, it->sku_id, saved_price);
+	ck_assert_msg(e == E_OK, "alerts_wishlist_saved: %d (MariaDB error %u)", (int)e, db_errno(d));
+	arena_reset(a);
+}
+
+/* Saved while out of stock, with the hook: its return is mailed. */
+START_TEST(wishlist_saved_while_out_of_stock)
+{
+	struct client a;
+	char ea[160], *m;
+	long long ua = buyer_new(&a, "alwlo", ea, sizeof(ea));
+	struct item it;
+
+	item_new(&it, 4000, 2);
+	stock(&it, 0);
+	settled();
+	save_item(ua, &it, 4000, 1);
+	wishlist_saved(ua, &it, 4000);
+	ck_assert_int_eq(sql_scalarf("SELECT armed FROM product_alerts WHERE user_id = %lld AND kind = 'back-in-stock'",
+				     ua), 1);
+	stock(&it, 2);
+	m = mail_n(ea, "Back in stock: ", &it, 1);
+	free(m);
+	settled();
+	ck_assert_int_eq(mails(ea, "Back in stock: ", &it), 1);
+	ck_assert_int_eq(mails(ea, "Price drop: ", &it), 0);
+}
+END_TEST
+
 START_TEST(wishlist_items_are_watched_unless_opted_out)
 {
 	struct client a, b;
@@ -585,6 +633,7 @@ int main(void)
 	tcase_add_test(t, price_drop_once_per_episode);
 	tcase_add_test(t, unsubscribe_and_opt_out_stop_mails);
 	tcase_add_test(t, wishlist_items_are_watched_unless_opted_out);
+	tcase_add_test(t, wishlist_saved_while_out_of_stock);
 	tcase_add_test(t, api_contract);
 	tcase_add_test(t, pages_without_javascript);
 	suite_add_tcase(s, t);
