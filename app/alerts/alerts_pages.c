@@ -252,7 +252,7 @@ enum err h_account_alerts(struct ctx *c)
 		json_t *o = json_pack("{sIsssssssIsIsssbsbss}", "id", (json_int_t)al->id,
 				      "title", al->title ? al->title : "",
 				      "url", product_path(c, al->slug, al->sku),
-				      "kindText", drop ? "Price drop" : "Back in stock",
+				      "kindText", drop ? "Price-drop alert" : "Back-in-stock alert",
 				      "price", (json_int_t)al->price, "refPrice", (json_int_t)al->ref_price,
 				      "currency", al->currency ? al->currency : "USD",
 				      "priceDrop", drop, "fromWishlist", al->wishlist,

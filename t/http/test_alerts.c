@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include "harness.h"
 #include "../../app/core/arena.h"
 #include "../../app/core/config.h"
@@ -538,6 +539,21 @@ START_TEST(api_contract)
 }
 END_TEST
 
+/* tidy finds no errors in the page (warnings are allowed, as elsewhere). */
+static void tidy_ok(const struct hresp *r, const char *what)
+{
+	char file[] = "/tmp/shop-alerts-tidy-XXXXXX", cmd[128];
+	int fd = mkstemp(file), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
+	rc = system(cmd);
+	unlink(file);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
+}
+
 START_TEST(pages_without_javascript)
 {
 	struct client a, guest = {0};
@@ -594,14 +610,16 @@ START_TEST(pages_without_javascript)
 		      sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", it.id),
 		      sql_scalarf("SELECT COUNT(*) FROM product_alerts WHERE product_id = %lld AND active = 1", it.id));
 	HAS(r, "Stop alerts");
+	tidy_ok(r, "the product page, subscribed");
 	hresp_free(r);
 
 	/* My alerts, with a remove button that works. */
 	r = client_browse(&a, "GET", "/account/alerts", NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, it.title);
-	HAS(r, "Back in stock");
+	HAS(r, "Back-in-stock alert");
 	HAS(r, "Out of stock");
+	tidy_ok(r, "/account/alerts");
 	hresp_free(r);
 	{
 		long long id = sql_scalarf("SELECT id FROM product_alerts WHERE product_id = %lld", it.id);
