@@ -458,6 +458,76 @@ START_TEST(wishlist_items_are_watched_unless_opted_out)
 }
 END_TEST
 
+/* ---- a SKU's own alert ---- */
+
+START_TEST(sku_alerts_follow_their_sku)
+{
+	struct client a, b;
+	char ea[160], eb[160], body[900], red[64], blue[64], path[300], *m;
+	long long pid, rid, bid;
+	struct item it;
+	struct hresp *r;
+	json_t *j;
+
+	seller_once();
+	memset(&it, 0, sizeof(it));
+	snprintf(it.title, sizeof(it.title), "Alert scarf %d", (int)getpid());
+	snprintf(red, sizeof(red), "ALS%d-R", (int)getpid());
+	snprintf(blue, sizeof(blue), "ALS%d-B", (int)getpid());
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"A scarf.\",\"category\":\"kitchen-accessories\","
+		 "\"skus\":[{\"code\":\"%s\",\"price\":1000,\"quantity\":1,\"options\":{\"Color\":\"Red\"}},"
+		 "{\"code\":\"%s\",\"price\":1200,\"quantity\":5,\"options\":{\"Color\":\"Blue\"}}]}",
+		 it.title, red, blue);
+	r = client_req(&seller, "POST", "/api/items", body, 1);
+	ck_assert_msg(r->status == 201, "POST /api/items: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	pid = it.id = (long long)json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	hresp_free(r);
+	rid = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", red);
+	bid = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", blue);
+	set_stock_only(rid, 1, 0, "test_alerts");
+	buyer_new(&a, "alskua", ea, sizeof(ea));
+	buyer_new(&b, "alskub", eb, sizeof(eb));
+
+	/* A: the red one, out of stock (armed); B: any colour, in stock
+	 * (blue has 5: disarmed). */
+	snprintf(body, sizeof(body), "{\"kind\":\"back-in-stock\",\"sku\":\"%s\"}", red);
+	ck_assert_int_eq(subscribe(&a, &it, body, NULL), 201);
+	ck_assert_int_eq(subscribe(&b, &it, "{\"kind\":\"back-in-stock\"}", NULL), 201);
+	ck_assert_int_eq(sql_scalarf("SELECT armed FROM product_alerts WHERE product_id = %lld AND sku_id = %lld", pid, rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT armed FROM product_alerts WHERE product_id = %lld AND sku_id = 0", pid), 0);
+
+	/* The red one's page offers A's alert for that colour. */
+	snprintf(path, sizeof(path), "/api/items/%lld", pid);
+	r = http_get_json(path);
+	j = hresp_json(r);
+	snprintf(it.slug, sizeof(it.slug), "%s", json_string_value(json_object_get(j, "slug")));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/p/%s?sku=%s", it.slug, red);
+	r = client_browse(&a, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "We will email you when it is back.");
+	hresp_free(r);
+
+	/* Blue sells out: the product is out (B armed); red returns: both hear. */
+	set_stock_only(bid, 1, 0, "test_alerts");
+	settled();
+	set_stock_only(rid, 1, 4, "test_alerts");
+	m = mail_n(ea, "Back in stock: ", &it, 1);
+	ck_assert_msg(strstr(m, red) != NULL, "the mail does not name %s: %s", red, m);
+	free(m);
+	m = mail_n(eb, "Back in stock: ", &it, 1);
+	free(m);
+	/* Blue back too: no new episode for either. */
+	set_stock_only(bid, 1, 2, "test_alerts");
+	settled();
+	ck_assert_int_eq(mails(ea, "Back in stock: ", &it), 1);
+	ck_assert_int_eq(mails(eb, "Back in stock: ", &it), 1);
+}
+END_TEST
+
 /* ---- the API and the pages ---- */
 
 START_TEST(api_contract)
@@ -652,6 +722,7 @@ int main(void)
 	tcase_add_test(t, unsubscribe_and_opt_out_stop_mails);
 	tcase_add_test(t, wishlist_items_are_watched_unless_opted_out);
 	tcase_add_test(t, wishlist_saved_while_out_of_stock);
+	tcase_add_test(t, sku_alerts_follow_their_sku);
 	tcase_add_test(t, api_contract);
 	tcase_add_test(t, pages_without_javascript);
 	suite_add_tcase(s, t);
