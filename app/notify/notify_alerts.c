@@ -48,6 +48,7 @@ enum err notify_alerts_collect(struct db *db, struct arena *a, const struct even
 		al.slug ? al.slug : "", al.sku ? "?sku=" : "", al.sku ? al.sku : "")));
 	if (al.sku)
 		json_object_set_new(model, "sku", json_string(al.sku));
+	json_object_set_new(model, "fromWishlist", json_boolean(al.wishlist));
 	if (drop) {
 		/* The prices of the episode, as the event saw them. */
 		json_object_set_new(model, "price", json_integer(json_integer_value(json_object_get(ev->json, "price"))));

@@ -27,7 +27,7 @@ static const char *const mail_names[] = {
 	"canRetry", "carrier", "tracking", "trackingUrl", "productTitle", "productId", "skus", "code",
 	"available", "threshold", "stockUrl", "items", "price", "cartUrl",
 	/* the alerts (issue 17): back in stock, price drop */
-	"productUrl", "oldPrice", "alertsUrl", "sku", NULL
+	"productUrl", "oldPrice", "alertsUrl", "sku", "fromWishlist", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;
