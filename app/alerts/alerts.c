@@ -39,7 +39,7 @@ enum { AC_ID, AC_USER, AC_PRODUCT, AC_SKU_ID, AC_SKU, AC_KIND, AC_SOURCE, AC_REF
 
 enum {
 	Q_LIST, Q_OF_PRODUCT, Q_ONE, Q_PRODUCT, Q_SKU_CODE, Q_FIND, Q_INSERT, Q_RENEW, Q_EXPLICIT, Q_REMOVE,
-	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, Q_SKU_ID, NQ
+	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, Q_SKU_ID, Q_HELD, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -74,6 +74,7 @@ static struct db_sql sql[NQ] = {
 	[Q_FIRED] = { "UPDATE product_alerts SET armed = 0, episodes = episodes + 1, last_sent_at = NOW(3) "
 		      "WHERE id = ?", 0 },
 	[Q_REF] = { "UPDATE product_alerts SET ref_price = ? WHERE id = ?", 0 },
+	[Q_HELD] = { "SELECT COUNT(*) FROM product_alerts WHERE user_id = ? AND active = 1 AND source = 'explicit'", 0 },
 	[Q_SKU_ID] = { "SELECT code FROM skus WHERE id = ? AND product_id = ? AND status = 'active'", 0 },
 };
 
@@ -208,7 +209,7 @@ struct sub_tx {
 static enum err tx_subscribe(struct db *db, void *p)
 {
 	struct sub_tx *t = p;
-	struct db_res *r = NULL, *k = NULL, *f = NULL;
+	struct db_res *r = NULL, *k = NULL, *f = NULL, *held = NULL;
 	int64_t sku_id = 0, price, stock;
 	const char *kind = alert_kind_name(t->kind);
 	int armed;
@@ -236,12 +237,16 @@ static enum err tx_subscribe(struct db *db, void *p)
 	armed = t->kind == ALERT_BACK_IN_STOCK ? stock <= 0 : 1;
 	if ((e = db_exec(db, t->a, &sql[Q_FIND], &f, "iiis", t->uid, t->pid, sku_id, kind)))
 		return e;
-	if (f->nrows) {
-		int active = db_int(f, 0, 1) != 0, explicit = !strcmp(db_cell(f, 0, 2), "explicit");
-
+	if (f->nrows && db_int(f, 0, 1) && !strcmp(db_cell(f, 0, 2), "explicit")) {
 		t->id = db_int(f, 0, 0);
-		if (active && explicit)
-			return E_OK;	/* subscribed already */
+		return E_OK;	/* subscribed already */
+	}
+	if ((e = db_exec(db, t->a, &sql[Q_HELD], &held, "i", t->uid)))
+		return e;
+	if (db_int(held, 0, 0) >= ALERTS_MAX)
+		return E_TOOBIG;
+	if (f->nrows) {
+		t->id = db_int(f, 0, 0);
 		/* Dropped earlier, or implied by a saved item: the shopper's
 		 * own subscription now, measured from now. */
 		t->created = 1;

@@ -59,10 +59,15 @@ struct alert {
 /* Statements; idempotent. */
 void alerts_init(void);
 
+/* How many explicit subscriptions a shopper may hold at once (the list
+ * shows as many). */
+#define ALERTS_MAX 200
+
 /* Subscribes uid to kind on the product (sku_code NULL: any SKU of it).
  * *created 1 when a subscription was made (or one the shopper had dropped
  * made again), 0 when it was there already; *out the subscription.
- * E_NOTFOUND: no such product on sale, or no such SKU of it. */
+ * E_NOTFOUND: no such product on sale, or no such SKU of it; E_TOOBIG: uid
+ * holds ALERTS_MAX already. */
 enum err alerts_subscribe(struct db *db, struct arena *a, int64_t uid, int64_t product_id, const char *sku_code,
 			  int kind, struct alert *out, int *created);
 /* uid's active subscriptions, newest first (at most 200; a wishlist one only

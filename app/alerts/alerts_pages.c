@@ -146,6 +146,10 @@ static enum err subscribe(struct ctx *c, int64_t pid, struct alert *al, int *sta
 	e = alerts_subscribe(c->db, c->a, c->sess->uid, pid, sku && *sku ? sku : NULL, kind, al, &created);
 	if (e == E_NOTFOUND && sku)
 		return unprocessable(c, "sku", "is not an option of this item on sale");
+	if (e == E_TOOBIG)
+		return reply_error_titled(c, 422, "You watch too many items",
+					  arena_printf(c->a, "You watch %d items already: remove some on your alerts "
+						       "page first.", ALERTS_MAX));
 	if (e)
 		return e;
 	*status = created ? 201 : 200;

@@ -644,6 +644,22 @@ START_TEST(api_contract)
 	/* Made again after removing: 201. */
 	ck_assert_int_eq(subscribe(&a, &it, "{\"kind\":\"back-in-stock\"}", &id2), 201);
 	ck_assert_int_eq(id2, id);
+
+	/* At most 200 at once: the next is refused, one already held is not. */
+	{
+		long long ua = sql_scalarf("SELECT user_id FROM product_alerts WHERE id = %lld", id);
+
+		sql_execf("INSERT INTO product_alerts (user_id, product_id, kind) SELECT %lld, id, 'back-in-stock' "
+			  "FROM products WHERE id <> %lld ORDER BY id LIMIT 198", ua, it.id);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM product_alerts WHERE user_id = %lld AND active = 1", ua), 200);
+		snprintf(path, sizeof(path), "/api/items/%lld/alerts", it.id);
+		r = client_req(&a, "POST", path, "{\"kind\":\"price-drop\"}", 1);
+		ck_assert_int_eq(r->status, 422);
+		HAS(r, "You watch too many items");
+		hresp_free(r);
+		ck_assert_int_eq(subscribe(&a, &it, "{\"kind\":\"back-in-stock\"}", NULL), 200);
+		sql_execf("DELETE FROM product_alerts WHERE user_id = %lld AND product_id <> %lld", ua, it.id);
+	}
 }
 END_TEST
 
