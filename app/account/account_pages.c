@@ -355,8 +355,10 @@ enum err h_account(struct ctx *c)
 	 * orders are always sent. */
 	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
 		return e;
-	json_object_set_new(m, "mailPrefs", json_pack("{sbsbsb}", "cartReminders", np.cart_reminders,
-						      "lowStock", np.low_stock, "showLowStock", c->sess->is_seller));
+	json_object_set_new(m, "mailPrefs", json_pack("{sbsbsbsbsb}", "cartReminders", np.cart_reminders,
+						      "lowStock", np.low_stock, "showLowStock", c->sess->is_seller,
+						      /* the alerts (issue 17) */
+						      "backInStock", np.back_in_stock, "priceDrop", np.price_drop));
 	return E_OK;
 }
 
@@ -373,6 +375,8 @@ static enum err mails_json(struct ctx *c)
 		return E_NOMEM;
 	json_object_set_new(m, "cartReminders", json_boolean(np.cart_reminders));
 	json_object_set_new(m, "lowStock", json_boolean(np.low_stock));
+	json_object_set_new(m, "backInStock", json_boolean(np.back_in_stock));	/* issue 17 */
+	json_object_set_new(m, "priceDrop", json_boolean(np.price_drop));
 	return E_OK;
 }
 
@@ -393,6 +397,10 @@ enum err h_api_mails_patch(struct ctx *c)
 		np.cart_reminders = ctx_int(c, "cartReminders", 0) != 0;
 	if (ctx_has(c, "lowStock"))
 		np.low_stock = ctx_int(c, "lowStock", 0) != 0;
+	if (ctx_has(c, "backInStock"))	/* the alerts (issue 17) */
+		np.back_in_stock = ctx_int(c, "backInStock", 0) != 0;
+	if (ctx_has(c, "priceDrop"))
+		np.price_drop = ctx_int(c, "priceDrop", 0) != 0;
 	if ((e = notify_prefs_set(c->db, c->a, c->sess->uid, &np)))
 		return e;
 	return mails_json(c);
@@ -408,6 +416,8 @@ enum err h_account_mails(struct ctx *c)
 	if ((e = notify_prefs_get(c->db, c->a, c->sess->uid, &np)))
 		return e;
 	np.cart_reminders = ctx_int(c, "cartReminders", 0) != 0;
+	np.back_in_stock = ctx_int(c, "backInStock", 0) != 0;	/* the alerts (issue 17) */
+	np.price_drop = ctx_int(c, "priceDrop", 0) != 0;
 	/* Only a seller sees the low-stock box: anyone else's stays as it is. */
 	if (c->sess->is_seller)
 		np.low_stock = ctx_int(c, "lowStock", 0) != 0;

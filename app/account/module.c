@@ -43,7 +43,9 @@ static const struct route account_routes[] = {
 static const char *const account_names[] = {
 	"user", "name", "email", "roles", "isSeller", "isAdmin", "addresses", "line1", "line2",
 	"city", "region", "postalCode", "country", "isDefault", "id", "csrf", "error", "message",
-	"mailPrefs", "cartReminders", "lowStock", "showLowStock", NULL
+	"mailPrefs", "cartReminders", "lowStock", "showLowStock",
+	"backInStock", "priceDrop",	/* the alerts (issue 17) */
+	NULL
 };
 
 /* address_edit.html: the model form_page (address_pages.c) builds. */

@@ -52,6 +52,8 @@ static const char *const product_names[] = {
 	"byBuyer", "helpful", "answerCountText", "moreText",
 	/* app/wishlist: the Save form's state */
 	"wishlistSaved",
+	/* app/alerts: the back-in-stock or price-drop form (issue 17) */
+	"alertForm", "itemId", "backInStock", "subscribed", "alertId", "alertSku", "back",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

@@ -19,7 +19,9 @@
 enum {
 	Q_ORDER, Q_LINES, Q_SHIPMENT, Q_SHIP_LINES, Q_REFUND, Q_REFUND_LINES, Q_SELLERS_OF, Q_LOW, Q_SELLER,
 	Q_REARM, Q_LOW_MARK, Q_SENT, Q_SENT_MAIL, Q_PREFS, Q_PREFS_SET, Q_OFF_CART, Q_OFF_LOW, Q_CART_DUE,
-	Q_CART_ITEMS, Q_CART_MARK, Q_CART_MAIL, Q_PRUNE_SENT, Q_PRUNE_CART, NQ
+	Q_CART_ITEMS, Q_CART_MARK, Q_CART_MAIL, Q_PRUNE_SENT, Q_PRUNE_CART,
+	Q_OFF_BACK, Q_OFF_DROP,	/* issue 17 (alerts) */
+	NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -55,10 +57,17 @@ static struct db_sql sql[NQ] = {
 	[Q_LOW_MARK] = { "INSERT IGNORE INTO notify_low_stock (sku_id, available) VALUES (?, ?)", 0 },
 	[Q_SENT] = { "INSERT IGNORE INTO notify_sent (event_id, kind, recipient) VALUES (?, ?, ?)", 0 },
 	[Q_SENT_MAIL] = { "UPDATE notify_sent SET mail_id = ? WHERE event_id = ? AND kind = ? AND recipient = ?", 0 },
-	[Q_PREFS] = { "SELECT cart_reminders, low_stock FROM notify_prefs WHERE user_id = ?", 0 },
-	[Q_PREFS_SET] = { "INSERT INTO notify_prefs (user_id, cart_reminders, low_stock) VALUES (?, ?, ?) "
+	/* back_in_stock, price_drop: issue 17 (alerts, migrations/114). */
+	[Q_PREFS] = { "SELECT cart_reminders, low_stock, back_in_stock, price_drop FROM notify_prefs WHERE user_id = ?", 0 },
+	[Q_PREFS_SET] = { "INSERT INTO notify_prefs (user_id, cart_reminders, low_stock, back_in_stock, price_drop) "
+			  "VALUES (?, ?, ?, ?, ?) "
 			  "ON DUPLICATE KEY UPDATE cart_reminders = VALUES(cart_reminders), "
-			  "low_stock = VALUES(low_stock)", 0 },
+			  "low_stock = VALUES(low_stock), back_in_stock = VALUES(back_in_stock), "
+			  "price_drop = VALUES(price_drop)", 0 },
+	[Q_OFF_BACK] = { "INSERT INTO notify_prefs (user_id, back_in_stock) VALUES (?, 0) "
+			 "ON DUPLICATE KEY UPDATE back_in_stock = 0", 0 },
+	[Q_OFF_DROP] = { "INSERT INTO notify_prefs (user_id, price_drop) VALUES (?, 0) "
+			 "ON DUPLICATE KEY UPDATE price_drop = 0", 0 },
 	[Q_OFF_CART] = { "INSERT INTO notify_prefs (user_id, cart_reminders) VALUES (?, 0) "
 			 "ON DUPLICATE KEY UPDATE cart_reminders = 0", 0 },
 	[Q_OFF_LOW] = { "INSERT INTO notify_prefs (user_id, low_stock) VALUES (?, 0) "
@@ -115,7 +124,8 @@ int notify_kind_find(const char *s, int optout_only)
 {
 	for (int k = 0; s && k < NK_COUNT; k++)
 		if (!strcmp(s, kind_names[k]))
-			return !optout_only || k == NK_LOW_STOCK || k == NK_CART_REMINDER ? k : -1;
+			return !optout_only || k == NK_LOW_STOCK || k == NK_CART_REMINDER ||
+			       k == NK_BACK_IN_STOCK || k == NK_PRICE_DROP ? k : -1;	/* the alerts: issue 17 */
 	return -1;
 }
 
@@ -670,20 +680,22 @@ enum err notify_prefs_get(struct db *db, struct arena *a, int64_t uid, struct no
 	struct db_res *r = NULL;
 	enum err e;
 
-	p->cart_reminders = p->low_stock = 1;
+	p->cart_reminders = p->low_stock = p->back_in_stock = p->price_drop = 1;
 	if ((e = db_exec(db, a, &sql[Q_PREFS], &r, "i", uid)))
 		return e;
 	if (r->nrows) {
 		p->cart_reminders = db_int(r, 0, 0) != 0;
 		p->low_stock = db_int(r, 0, 1) != 0;
+		p->back_in_stock = db_int(r, 0, 2) != 0;	/* issue 17 (alerts) */
+		p->price_drop = db_int(r, 0, 3) != 0;
 	}
 	return E_OK;
 }
 
 enum err notify_prefs_set(struct db *db, struct arena *a, int64_t uid, const struct notify_prefs *p)
 {
-	return db_exec(db, a, &sql[Q_PREFS_SET], NULL, "iii", uid, (int64_t)(p->cart_reminders != 0),
-		       (int64_t)(p->low_stock != 0));
+	return db_exec(db, a, &sql[Q_PREFS_SET], NULL, "iiiii", uid, (int64_t)(p->cart_reminders != 0),
+		       (int64_t)(p->low_stock != 0), (int64_t)(p->back_in_stock != 0), (int64_t)(p->price_drop != 0));
 }
 
 enum err notify_prefs_off(struct db *db, struct arena *a, int64_t uid, enum notify_kind k)
@@ -692,6 +704,10 @@ enum err notify_prefs_off(struct db *db, struct arena *a, int64_t uid, enum noti
 		return db_exec(db, a, &sql[Q_OFF_CART], NULL, "i", uid);
 	if (k == NK_LOW_STOCK)
 		return db_exec(db, a, &sql[Q_OFF_LOW], NULL, "i", uid);
+	if (k == NK_BACK_IN_STOCK)	/* issue 17 (alerts) */
+		return db_exec(db, a, &sql[Q_OFF_BACK], NULL, "i", uid);
+	if (k == NK_PRICE_DROP)
+		return db_exec(db, a, &sql[Q_OFF_DROP], NULL, "i", uid);
 	return E_INVAL;
 }
 

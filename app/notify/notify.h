@@ -107,6 +107,7 @@ int notify_prune_batch(struct db *db, struct kv *kv, struct arena *a);
 
 struct notify_prefs {
 	int cart_reminders, low_stock;
+	int back_in_stock, price_drop;	/* the alerts' mails (issue 17) */
 };
 enum err notify_prefs_get(struct db *db, struct arena *a, int64_t uid, struct notify_prefs *p);
 enum err notify_prefs_set(struct db *db, struct arena *a, int64_t uid, const struct notify_prefs *p);

@@ -28,7 +28,8 @@ static const char *const mail_names[] = {
 	"available", "threshold", "stockUrl", "items", "price", "cartUrl",
 	/* questions and answers (notify_questions.c) */
 	"productUrl", "question", "author", "answerUrl", "answer", "bySeller",
-	NULL
+	/* the alerts (issue 17): back in stock, price drop */
+	"oldPrice", "alertsUrl", "sku", "fromWishlist", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;
@@ -199,7 +200,8 @@ static enum err render_send(struct db *db, struct arena *a, int64_t event_id, in
 	enum err e;
 
 	*sent = 0;
-	if ((m->kind == NK_LOW_STOCK || m->kind == NK_CART_REMINDER) && m->user_id > 0 &&
+	if ((m->kind == NK_LOW_STOCK || m->kind == NK_CART_REMINDER || m->kind == NK_BACK_IN_STOCK ||
+	     m->kind == NK_PRICE_DROP) && m->user_id > 0 &&	/* the alerts' kinds: issue 17 */
 	    !(unsub = notify_unsub_url(a, m->user_id, m->kind)))
 		return E_NOMEM;
 	if ((e = notify_render(a, m, unsub, &text, &html)))
@@ -278,6 +280,10 @@ int notify_cart_batch(struct db *db, struct kv *kv, struct arena *a)
 
 static const char *kind_words(int k)
 {
+	if (k == NK_BACK_IN_STOCK)	/* the alerts: issue 17 */
+		return "back-in-stock alerts";
+	if (k == NK_PRICE_DROP)
+		return "price-drop alerts";
 	return k == NK_LOW_STOCK ? "low-stock alerts for your listings" : "reminders about items left in your cart";
 }
 
