@@ -57,8 +57,8 @@ const struct module *const modules[] = {
 	&reconcile_module,
 	&reviews_module,	/* reviews, ratings, moderation of what shoppers write */
 	&questions_module,	/* product questions and answers */
-	&wishlist_module,	/* saved items, lists, sharing */
 	&alerts_module,		/* back-in-stock and price-drop alerts */
+	&wishlist_module,	/* saved items, lists, sharing (a saved item's alerts: app/alerts) */
 	&webhook_module,	/* endpoints, the "webhooks" consumer, deliveries */
 	&notify_module,		/* mails from events, cart reminders, unsubscribe */
 	&recs_module,		/* recommendations, recently viewed */

@@ -15,6 +15,7 @@
 #include "../store/db.h"
 #include "../store/kv.h"
 #include "../account/session_store.h"
+#include "../alerts/alerts.h"
 #include "wishlist.h"
 
 #define ER_DUP_ENTRY 1062
@@ -61,7 +62,7 @@ static struct db_sql sql[NQ] = {
 	[Q_ADD] = { "INSERT IGNORE INTO wishlist_items (wishlist_id, sku_id, product_id, user_id, saved_price, quantity) "
 		    "VALUES (?, ?, ?, ?, ?, ?)", 0 },
 	[Q_SET_QTY] = { "UPDATE wishlist_items SET quantity = ? WHERE wishlist_id = ? AND sku_id = ?", 0 },
-	[Q_ITEM] = { "SELECT quantity, alerts FROM wishlist_items WHERE wishlist_id = ? AND sku_id = ? FOR UPDATE", 0 },
+	[Q_ITEM] = { "SELECT quantity, alerts, product_id, saved_price FROM wishlist_items WHERE wishlist_id = ? AND sku_id = ? FOR UPDATE", 0 },
 	[Q_DEL_ITEM] = { "DELETE FROM wishlist_items WHERE wishlist_id = ? AND sku_id = ?", 0 },
 	[Q_ALERTS] = { "UPDATE wishlist_items SET alerts = ? WHERE wishlist_id = ? AND sku_id = ?", 0 },
 	/* The item as it is, into the target (a SKU there already stays). */
@@ -537,6 +538,9 @@ static enum err tx_add(struct db *db, void *p)
 			 x->s->price, (int64_t)x->qty)))
 		return e;
 	x->created = db_affected(db) > 0;
+	/* Its alerts (on by default) exist from now on, armed as the SKU is now. */
+	if (x->created)
+		return alerts_wishlist_saved(db, x->a, x->uid, x->s->product_id, x->s->id, x->s->price);
 	return E_OK;
 }
 
@@ -643,7 +647,10 @@ enum err wl_set_alerts(struct db *db, struct kv *kv, struct arena *a, const stru
 			return e;
 		if (!r->nrows)
 			return E_NOTFOUND;
-		return db_exec(db, a, &sql[Q_ALERTS], NULL, "iii", (int64_t)(on != 0), l->id, sku_id);
+		if ((e = db_exec(db, a, &sql[Q_ALERTS], NULL, "iii", (int64_t)(on != 0), l->id, sku_id)))
+			return e;
+		/* Switched on: its subscriptions, if the consumer has not made them. */
+		return on ? alerts_wishlist_saved(db, a, o->user_id, db_int(r, 0, 2), sku_id, db_int(r, 0, 3)) : E_OK;
 	}
 	if (id || !o->guest)
 		return E_NOTFOUND;
@@ -746,8 +753,11 @@ static enum err tx_merge(struct db *db, void *p)
 			if ((e = db_exec(db, m->a, &sql[Q_MERGE], NULL, "iiiiiiii", l->id, id, pid, m->uid, g->price,
 					 (int64_t)g->qty, (int64_t)g->alerts, g->at)))
 				return e;
-			if (db_affected(db) == 1)
+			if (db_affected(db) == 1) {
 				have++;
+				if (g->alerts && (e = alerts_wishlist_saved(db, m->a, m->uid, pid, id, g->price)))
+					return e;
+			}
 			break;
 		}
 	}

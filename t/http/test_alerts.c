@@ -15,11 +15,6 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "harness.h"
-#include "../../app/core/arena.h"
-#include "../../app/core/config.h"
-#include "../../app/store/db.h"
-#include "../../app/module.h"
-#include "../../app/alerts/alerts.h"
 
 #define PW "correct horse battery"
 /* On a failure, the page from its buy box (or its start). */
@@ -394,32 +389,23 @@ END_TEST
 
 /* ---- wishlists ---- */
 
-/* A saved item as app/wishlist writes it (W's API is not on this branch). */
-static void save_item(long long uid, const struct item *it, long long saved_price, int alerts)
+/* The shopper saves the item to their wishlist (POST /api/wishlist/items):
+ * its alerts are on by default; alerts 0 turns them off at once (PATCH). */
+static void save_item(struct client *cl, const struct item *it, int alerts)
 {
-	sql_execf("INSERT IGNORE INTO wishlists (user_id, name, is_default) VALUES (%lld, 'Saved', 1)", uid);
-	sql_execf("INSERT INTO wishlist_items (wishlist_id, sku_id, product_id, user_id, saved_price, alerts) "
-		  "SELECT id, %lld, %lld, %lld, %lld, %d FROM wishlists WHERE user_id = %lld AND is_default = 1",
-		  it->sku_id, it->id, uid, saved_price, alerts, uid);
-}
+	char path[200], body[200];
+	struct hresp *r;
 
-/* What app/wishlist is to call when it saves an item (the lead wires it at
- * the merge): the shop's own code, in this process. */
-static void wishlist_saved(long long uid, const struct item *it, long long saved_price)
-{
-	static struct db *d;
-	static struct arena *a;
-	enum err e;
-
-	if (!d) {
-		ck_assert_int_eq(config_load(&config), 0);
-		ck_assert_ptr_nonnull(a = arena_new(64 * 1024));
-		modules_init();
-		ck_assert_int_eq(db_open(&d), 0);
-	}
-	e = alerts_wishlist_saved(d, a, uid, it->id, it->sku_id, saved_price);
-	ck_assert_msg(e == E_OK, "alerts_wishlist_saved: %d (MariaDB error %u)", (int)e, db_errno(d));
-	arena_reset(a);
+	snprintf(body, sizeof(body), "{\"itemId\":\"%s\"}", it->code);
+	r = client_req(cl, "POST", "/api/wishlist/items", body, 1);
+	ck_assert_msg(r->status == 201, "save: %ld %s", r->status, r->body);
+	hresp_free(r);
+	if (alerts)
+		return;
+	snprintf(path, sizeof(path), "/api/wishlist/items/%s", it->code);
+	r = client_req(cl, "PATCH", path, "{\"alerts\":false}", 1);
+	ck_assert_msg(r->status == 200, "alerts off: %ld %s", r->status, r->body);
+	hresp_free(r);
 }
 
 /* Saved while out of stock, with the hook: its return is mailed. */
@@ -433,8 +419,7 @@ START_TEST(wishlist_saved_while_out_of_stock)
 	item_new(&it, 4000, 2);
 	stock(&it, 0);
 	settled();
-	save_item(ua, &it, 4000, 1);
-	wishlist_saved(ua, &it, 4000);
+	save_item(&a, &it, 1);	/* its subscriptions made now, back in stock armed */
 	ck_assert_int_eq(sql_scalarf("SELECT armed FROM product_alerts WHERE user_id = %lld AND kind = 'back-in-stock'",
 				     ua), 1);
 	stock(&it, 2);
@@ -450,19 +435,18 @@ START_TEST(wishlist_items_are_watched_unless_opted_out)
 {
 	struct client a, b;
 	char ea[160], eb[160], *m;
-	long long ua = buyer_new(&a, "alwla", ea, sizeof(ea)), ub = buyer_new(&b, "alwlb", eb, sizeof(eb));
+	long long ua = buyer_new(&a, "alwla", ea, sizeof(ea));
 	struct item it;
 
+	buyer_new(&b, "alwlb", eb, sizeof(eb));
 	item_new(&it, 3000, 2);
-	save_item(ua, &it, 3000, 1);
-	save_item(ub, &it, 3000, 0);	/* opted out */
-	/* Sold out (the consumer makes the saved item's subscriptions, armed),
-	 * then back: A hears, B does not. */
-	stock(&it, 0);
-	settled();
+	save_item(&a, &it, 1);
+	save_item(&b, &it, 0);	/* opted out */
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM product_alerts WHERE user_id = %lld AND product_id = %lld "
 				     "AND source = 'wishlist'", ua, it.id), 2);
-	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM product_alerts WHERE user_id = %lld", ub), 0);
+	/* Sold out, then back: A hears, B does not. */
+	stock(&it, 0);
+	settled();
 	stock(&it, 3);
 	m = mail_n(ea, "Back in stock: ", &it, 1);
 	free(m);
@@ -476,8 +460,16 @@ START_TEST(wishlist_items_are_watched_unless_opted_out)
 	ck_assert_int_eq(mails(eb, "Back in stock: ", &it), 0);
 	ck_assert_int_eq(mails(eb, "Price drop: ", &it), 0);
 
-	/* A turns the saved item's alerts off (W's switch): nothing more. */
-	sql_execf("UPDATE wishlist_items SET alerts = 0 WHERE user_id = %lld", ua);
+	/* A turns the saved item's alerts off (the list's switch): nothing more. */
+	{
+		char path[200];
+		struct hresp *r;
+
+		snprintf(path, sizeof(path), "/api/wishlist/items/%s", it.code);
+		r = client_req(&a, "PATCH", path, "{\"alerts\":false}", 1);
+		ck_assert_msg(r->status == 200, "alerts off: %ld %s", r->status, r->body);
+		hresp_free(r);
+	}
 	price(&it, 3100);
 	settled();
 	price(&it, 2000);
@@ -487,7 +479,6 @@ START_TEST(wishlist_items_are_watched_unless_opted_out)
 	settled();
 	ck_assert_int_eq(mails(ea, "Price drop: ", &it), 1);
 	ck_assert_int_eq(mails(ea, "Back in stock: ", &it), 1);
-	(void)b;
 }
 END_TEST
 
