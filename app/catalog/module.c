@@ -47,6 +47,9 @@ static const char *const product_names[] = {
 	"delivery", "daysText", "free", "gallery", "src", "alt", "n", "stockStatus",
 	/* app/recs: what others bought with it, the visitor's recently viewed */
 	"alsoBought", "recentlyViewed",
+	/* app/reviews: the most helpful reviews, the links, the visitor's own */
+	"reviewTitle", "body", "author", "verified", "helpful", "reply", "replyDate", "voteUrl",
+	"reviewsUrl", "writeUrl", "myReview", "own", "voted", "canVote", "replyUrl", "status",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };
