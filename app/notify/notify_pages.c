@@ -25,7 +25,9 @@ static const char *const mail_names[] = {
 	"orderUrl", "currency", "total", "isGuest", "lookupUrl", "lines", "title", "options", "quantity",
 	"amount", "shippingMethod", "sellerOrderUrl", "shipMethod", "shipTo", "city", "country", "reason",
 	"canRetry", "carrier", "tracking", "trackingUrl", "productTitle", "productId", "skus", "code",
-	"available", "threshold", "stockUrl", "items", "price", "cartUrl", NULL
+	"available", "threshold", "stockUrl", "items", "price", "cartUrl",
+	/* app/notify/notify_reviews.c: review_rejected */
+	"productUrl", "reviewTitle", "myReviewsUrl", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;

@@ -30,7 +30,7 @@ enum {
 	Q_INSERT, Q_UPDATE, Q_DELETE, Q_VOTE, Q_VOTE_INC, Q_HELPFUL, Q_REPLY,
 	Q_MOD_LOCK, Q_PUBLISH, Q_REJECT,
 	Q_SETTING, Q_SETTING_SET,
-	Q_RECOUNT, Q_PRODUCT_NUMS, Q_RANK,
+	Q_RECOUNT, Q_PRODUCT_NUMS, Q_RANK, Q_AUTHOR,
 	NQ
 };
 
@@ -88,6 +88,8 @@ static struct db_sql sql[NQ] = {
 			"WHERE p.id = ?", 0 },
 	[Q_PRODUCT_NUMS] = { "SELECT rating_x100, review_count, stock_total FROM products WHERE id = ?", 0 },
 	[Q_RANK] = { "UPDATE products SET rank_score = ? WHERE id = ?", 0 },
+	[Q_AUTHOR] = { "SELECT u.email, u.name FROM reviews r JOIN users u ON u.id = r.user_id "
+		       "WHERE r.id = ? AND u.status = 'active'", 0 },
 };
 
 static long long author_rate = 5, product_burst = 10;
@@ -622,6 +624,21 @@ enum err reviews_accept_non_buyers(struct db *db, struct arena *a, int *on)
 enum err reviews_set_accept_non_buyers(struct db *db, struct arena *a, int on)
 {
 	return db_exec(db, a, &sql[Q_SETTING_SET], NULL, "s", on ? "1" : "0");
+}
+
+enum err reviews_author(struct db *db, struct arena *a, int64_t id, const char **email, const char **name)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*email = *name = NULL;
+	if ((e = db_exec(db, a, &sql[Q_AUTHOR], &r, "i", id)))
+		return e;
+	if (r->nrows) {
+		*email = db_cell(r, 0, 0);
+		*name = db_cell(r, 0, 1);
+	}
+	return E_OK;
 }
 
 /* ---- the "ratings" consumer ---- */

@@ -108,6 +108,10 @@ enum err reviews_histogram(struct db *db, struct arena *a, int64_t product_id, l
 /* Whether uid voted for review id. */
 enum err reviews_voted(struct db *db, struct arena *a, int64_t uid, int64_t id, int *yes);
 
+/* The author of review id, for a mail: email and name (NULL when the
+ * review has no author account, or it is disabled). */
+enum err reviews_author(struct db *db, struct arena *a, int64_t id, const char **email, const char **name);
+
 /* The setting: accept reviews from shoppers who did not buy. */
 enum err reviews_accept_non_buyers(struct db *db, struct arena *a, int *on);
 enum err reviews_set_accept_non_buyers(struct db *db, struct arena *a, int on);
