@@ -33,13 +33,13 @@ static const char *const reviews_list_names[] = {
 static const char *const review_form_names[] = {
 	"product", "title", "url", "slug", "csrf", "review", "id", "rating", "reviewTitle", "body",
 	"status", "statusText", "errors", "field", "message", "ratings", "value", "label", "selected",
-	"isEdit", "deleteUrl", "action", "reasons", "rejectReason", "verified", "allowed", "why", "text", NULL
+	"isEdit", "deleteUrl", "action", "reasons", "rejectReason", "verified", "allowed", "why", "text", "code", NULL
 };
 
 static const char *const reviews_mine_names[] = {
 	"reviews", "id", "rating", "stars", "reviewTitle", "body", "status", "statusText", "date",
 	"rejectReason", "reasons", "product", "title", "url", "editUrl", "csrf", "pending", "rejected",
-	"published", "verified", "text", NULL
+	"published", "verified", "text", "code", NULL
 };
 
 static const char *const admin_reviews_names[] = {
@@ -50,7 +50,8 @@ static const char *const admin_reviews_names[] = {
 
 static const char *const reply_form_names[] = {
 	"product", "title", "url", "csrf", "review", "id", "rating", "stars", "reviewTitle", "body",
-	"author", "date", "reply", "errors", "field", "message", NULL
+	"author", "date", "reply", "errors", "field", "message", "verified", "helpful", "own", "voted",
+	"canVote", "voteUrl", "replyDate", "replyUrl", NULL
 };
 
 static const struct tmpl_page reviews_pages[] = {
