@@ -3,7 +3,7 @@
  * The stack runs with SHOP_REVIEWS_AUTHOR_RATE=3 and
  * SHOP_REVIEWS_PRODUCT_BURST=4 (scripts/run-tests), so a fourth review in an
  * hour by one author, or a fifth in ten minutes on one product, is held.
- * Each test takes products of its own (pick()), moved to a seller of its
+ * Each test makes products of its own (pick()), sold by a seller of its
  * own, so that no test's reviews count in another's pace or rating. A
  * verified buyer is made through checkout and shipping (buyer_shipped);
  * other authors are non-buyers, with the admin's setting on. */
@@ -44,36 +44,49 @@ static void non_buyers(int on)
 	hresp_free(r);
 }
 
-/* The k-th product of one active SKU (from the highest id down), moved to
- * seller sid, with stock: its id, SKU code and slug. */
-static long long pick(int k, long long sid, char *code, char *slug)
+/* A new product of the seller (signed in), made through the item API:
+ * one SKU in stock, a name with a word of its own (for the search). Its
+ * id; its SKU code and slug into code and slug (may be NULL). */
+static long long pick(struct client *seller, char *code, char *slug)
 {
-	long long pid = sql_scalarf("SELECT product_id FROM (SELECT s.product_id FROM skus s JOIN products p ON "
-				    "p.id = s.product_id WHERE p.status = 'active' GROUP BY s.product_id HAVING "
-				    "COUNT(*) = 1 AND SUM(s.status = 'active') = 1 ORDER BY s.product_id DESC "
-				    "LIMIT 1 OFFSET %d) t", k);
-	long long sku;
+	static int k;
+	char name[80], word[24], body[400];
+	unsigned long long v = (unsigned long long)getpid() * 1000 + (unsigned long long)++k;
+	size_t n = 0;
+	struct hresp *r;
+	json_t *j;
+	long long pid;
+	const char *url;
 
-	ck_assert_int_gt(pid, 0);
-	sku = sql_scalarf("SELECT id FROM skus WHERE product_id = %lld", pid);
-	if (sid > 0)
-		sql_execf("UPDATE products SET seller_id = %lld WHERE id = %lld", sid, pid);
-	set_stock_only(sku, 1, 50, "test_reviews: stock");
-	if (code) {
-		struct hresp *r;
-		char path[64];
-		json_t *j;
-
-		snprintf(path, sizeof(path), "/api/items/%lld", pid);
-		r = http_get_json(path);
-		j = hresp_json(r);
-		ck_assert_msg(r->status == 200, "item %lld: %ld", pid, r->status);
-		snprintf(code, 80, "%s", json_string_value(json_object_get(j, "sku")));
-		snprintf(slug, 200, "%s", json_string_value(json_object_get(j, "slug")));
-		json_decref(j);
-		hresp_free(r);
+	while (v && n < sizeof(word) - 1) {
+		word[n++] = (char)('a' + v % 26);
+		v /= 26;
 	}
+	word[n] = '\0';
+	snprintf(name, sizeof(name), "Revtest %s kettle", word);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"A kettle for the reviews tests.\","
+		 "\"price\":1999,\"quantity\":50}", name);
+	r = client_req(seller, "POST", "/api/items", body, 1);
+	ck_assert_msg(r->status == 201, "item: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	hresp_free(r);
+	pid = json_integer_value(json_object_get(j, "id"));
+	ck_assert_int_gt(pid, 0);
+	if (code)
+		snprintf(code, 80, "%s", json_string_value(json_object_get(json_array_get(json_object_get(j, "skus"), 0),
+									 "code")));
+	url = json_string_value(json_object_get(j, "url"));
+	if (slug)
+		snprintf(slug, 200, "%s", url && !strncmp(url, "/p/", 3) ? url + 3 : "");
+	json_decref(j);
 	return pid;
+}
+
+/* A new seller (seller_new) signed in as cl; cl. */
+static struct client *seller_of(struct client *cl, const char *tag, long long *uid)
+{
+	seller_new(cl, tag, uid);
+	return cl;
 }
 
 /* POST /api/items/{pid}/reviews as cl; the status; the answer's JSON into *out (may be NULL). */
@@ -154,7 +167,7 @@ START_TEST(t_who_may_review)
 {
 	struct client seller, buyer, other;
 	char code[80], slug[200], email[160];
-	long long sid = seller_new(&seller, "rvsell1", NULL), pid = pick(0, sid, code, slug), id;
+	long long pid = pick(seller_of(&seller, "rvsell1", NULL), code, slug), id;
 	json_t *j = NULL;
 	long st;
 
@@ -222,14 +235,15 @@ START_TEST(t_rules_queue)
 		{ "{\"rating\":1,\"title\":\"AWFUL\",\"body\":\"THIS IS THE WORST THING I EVER BOUGHT\"}", "shouting" },
 	};
 	struct client seller, cl;
-	long long sid = seller_new(&seller, "rvsell2", NULL), id;
+	long long id;
 	json_t *j, *q;
 	struct hresp *r;
 	char tag[32];
 
+	seller_new(&seller, "rvsell2", NULL);
 	non_buyers(1);
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		long long pid = pick(2 + (int)i, sid, NULL, NULL);
+		long long pid = pick(&seller, NULL, NULL);
 
 		snprintf(tag, sizeof(tag), "rvrule%zu", i);
 		j = review_by_new(&cl, tag, pid, rules[i].body, 201);
@@ -241,7 +255,7 @@ START_TEST(t_rules_queue)
 	}
 	/* A duplicate of another review. */
 	{
-		long long p1 = pick(6, sid, NULL, NULL), p2 = pick(7, sid, NULL, NULL);
+		long long p1 = pick(&seller, NULL, NULL), p2 = pick(&seller, NULL, NULL);
 		const char *b = "{\"rating\":4,\"title\":\"Solid kettle\",\"body\":\"Boils fast, quiet, easy to clean.\"}";
 
 		j = review_by_new(&cl, "rvdup1", p1, b, 201);
@@ -263,7 +277,7 @@ START_TEST(t_rules_queue)
 
 			snprintf(body, sizeof(body), "{\"rating\":4,\"title\":\"Fine %d\",\"body\":\"Item number %d is fine.\"}", i, i);
 			json_decref(last);
-			st = post_review(&cl, pick(8 + i, sid, NULL, NULL), body, &last);
+			st = post_review(&cl, pick(&seller, NULL, NULL), body, &last);
 			ck_assert_int_eq(st, 201);
 			ck_assert_str_eq(str(last, "status"), i < 3 ? "published" : "pending");
 		}
@@ -272,7 +286,7 @@ START_TEST(t_rules_queue)
 	}
 	/* A product's fifth review in ten minutes (burst 4). */
 	{
-		long long pid = pick(12, sid, NULL, NULL);
+		long long pid = pick(&seller, NULL, NULL);
 
 		for (int i = 0; i < 5; i++) {
 			char body[200];
@@ -313,7 +327,7 @@ START_TEST(t_hostile_inert)
 {
 	struct client seller, cl;
 	char code[80], slug[200], path[300];
-	long long sid = seller_new(&seller, "rvsell3", NULL), pid = pick(13, sid, code, slug);
+	long long pid = pick(seller_of(&seller, "rvsell3", NULL), code, slug);
 	char body[1200], word[401];
 	json_t *j;
 	struct hresp *r;
@@ -356,7 +370,7 @@ START_TEST(t_reject_and_publish)
 {
 	struct client seller, cl, cl2;
 	char code[80], slug[200], path[300], email[160];
-	long long sid = seller_new(&seller, "rvsell4", NULL), pid = pick(14, sid, code, slug), id, id2;
+	long long pid = pick(seller_of(&seller, "rvsell4", NULL), code, slug), id, id2;
 	json_t *j;
 	struct hresp *r;
 	char *m;
@@ -422,7 +436,7 @@ START_TEST(t_rating_everywhere)
 {
 	struct client seller, cl;
 	char code[80], slug[200], path[400], want[64], term[200];
-	long long sid = seller_new(&seller, "rvsell5", NULL), pid = pick(15, sid, code, slug), x100;
+	long long pid = pick(seller_of(&seller, "rvsell5", NULL), code, slug), x100;
 	json_t *j, *it;
 	struct hresp *r;
 	size_t i;
@@ -529,7 +543,7 @@ START_TEST(t_seller_cannot_moderate)
 {
 	struct client seller, cl;
 	char args[256], path[200];
-	long long uid, sid = seller_new(&seller, "rvsell6", &uid), pid = pick(16, sid, NULL, NULL), id;
+	long long uid, pid = pick(seller_of(&seller, "rvsell6", &uid), NULL, NULL), id;
 	char email[160];
 	json_t *j;
 	struct hresp *r;
@@ -565,7 +579,7 @@ START_TEST(t_votes_reply_edit)
 {
 	struct client seller, seller2, a, b;
 	char path[200];
-	long long sid = seller_new(&seller, "rvsell7", NULL), pid = pick(17, sid, NULL, NULL), id;
+	long long pid = pick(seller_of(&seller, "rvsell7", NULL), NULL, NULL), id;
 	json_t *j;
 	struct hresp *r;
 
@@ -660,7 +674,7 @@ START_TEST(t_pages)
 {
 	struct client seller, a, b;
 	char code[80], slug[200], path[300], loc[300];
-	long long sid = seller_new(&seller, "rvsell9", NULL), pid = pick(18, sid, code, slug), id, id2;
+	long long pid = pick(seller_of(&seller, "rvsell9", NULL), code, slug), id, id2;
 	struct hresp *r;
 
 	non_buyers(1);
