@@ -92,12 +92,19 @@ static struct client *seller_of(struct client *cl, const char *tag, long long *u
 /* POST /api/items/{pid}/reviews as cl; the status; the answer's JSON into *out (may be NULL). */
 static long post_review(struct client *cl, long long pid, const char *body, json_t **out)
 {
-	char path[80];
+	char path[80], text[2000];
+	const char *at;
 	struct hresp *r;
 	long st;
 
+	/* "@@" in the text is this run's number: a suite run again on the
+	 * same stack is no duplicate of the last run. */
+	if ((at = strstr(body, "@@")))
+		snprintf(text, sizeof(text), "%.*s%d%s", (int)(at - body), body, (int)getpid(), at + 2);
+	else
+		snprintf(text, sizeof(text), "%s", body);
 	snprintf(path, sizeof(path), "/api/items/%lld/reviews", pid);
-	r = api(cl, "POST", path, body);
+	r = api(cl, "POST", path, text);
 	st = r->status;
 	if (out)
 		*out = hresp_json(r);
@@ -155,10 +162,15 @@ static long long wait_rating(long long pid)
 	return -1;
 }
 
+/* Once, in the runner before the tests fork: the admin they share. */
+static void setup_once(void)
+{
+	make_admin();
+}
+
 static void setup(void)
 {
 	clear_ip_throttles();
-	make_admin();
 }
 
 /* A non-buyer is refused unless the admin allows it; a buyer's review is
@@ -173,24 +185,24 @@ START_TEST(t_who_may_review)
 
 	non_buyers(0);
 	buyer_new(&other, "rvnon", NULL, 0);
-	st = post_review(&other, pid, "{\"rating\":5,\"title\":\"Nice\",\"body\":\"Works well.\"}", &j);
+	st = post_review(&other, pid, "{\"rating\":5,\"title\":\"Nice\",\"body\":\"Works well @@.\"}", &j);
 	ck_assert_msg(st == 403, "non-buyer: %ld", st);
 	json_decref(j);
 
 	buyer_shipped(&buyer, &seller, code, "rvbuy", email, sizeof(email));
-	st = post_review(&buyer, pid, "{\"rating\":4,\"title\":\"Good\",\"body\":\"Does the job well.\"}", &j);
+	st = post_review(&buyer, pid, "{\"rating\":4,\"title\":\"Good\",\"body\":\"Does the job well @@.\"}", &j);
 	ck_assert_msg(st == 201, "buyer: %ld %s", st, json_dumps(j, 0));
 	id = num(j, "id");
 	ck_assert_str_eq(str(j, "status"), "published");
 	ck_assert(json_is_true(json_object_get(j, "verifiedPurchase")));
 	ck_assert_int_eq(num(j, "rating"), 4);
 	ck_assert_str_eq(str(j, "title"), "Good");
-	ck_assert_str_eq(str(j, "body"), "Does the job well.");
+	ck_assert_int_eq(strncmp(str(j, "body"), "Does the job well ", 18), 0);
 	ck_assert_str_eq(str(j, "author"), "Ann B.");
 	ck_assert(*str(j, "createdAt"));
 	json_decref(j);
 	/* The second review edits the first. */
-	st = post_review(&buyer, pid, "{\"rating\":2,\"title\":\"Changed my mind\",\"body\":\"It broke after a week.\"}", &j);
+	st = post_review(&buyer, pid, "{\"rating\":2,\"title\":\"Changed my mind\",\"body\":\"It broke after a week @@.\"}", &j);
 	ck_assert_msg(st == 200, "second: %ld", st);
 	ck_assert_int_eq(num(j, "id"), id);
 	ck_assert_int_eq(num(j, "rating"), 2);
@@ -213,7 +225,7 @@ START_TEST(t_who_may_review)
 	}
 	/* Turned on: the non-buyer's review, without the badge. */
 	non_buyers(1);
-	st = post_review(&other, pid, "{\"rating\":5,\"title\":\"Nice\",\"body\":\"Works well.\"}", &j);
+	st = post_review(&other, pid, "{\"rating\":5,\"title\":\"Nice\",\"body\":\"Works well @@.\"}", &j);
 	ck_assert_msg(st == 201, "non-buyer allowed: %ld", st);
 	ck_assert(json_is_false(json_object_get(j, "verifiedPurchase")));
 	json_decref(j);
@@ -256,12 +268,14 @@ START_TEST(t_rules_queue)
 	/* A duplicate of another review. */
 	{
 		long long p1 = pick(&seller, NULL, NULL), p2 = pick(&seller, NULL, NULL);
-		const char *b = "{\"rating\":4,\"title\":\"Solid kettle\",\"body\":\"Boils fast, quiet, easy to clean.\"}";
+		char b[300];
 
+		snprintf(b, sizeof(b), "{\"rating\":4,\"title\":\"Solid kettle %d\",\"body\":\"Boils fast, quiet, easy to clean.\"}", (int)getpid());
 		j = review_by_new(&cl, "rvdup1", p1, b, 201);
 		ck_assert_str_eq(str(j, "status"), "published");
 		json_decref(j);
-		j = review_by_new(&cl, "rvdup2", p2, "{\"rating\":4,\"title\":\"solid KETTLE!\",\"body\":\"Boils fast - quiet; easy to clean\"}", 201);
+		snprintf(b, sizeof(b), "{\"rating\":4,\"title\":\"solid KETTLE! %d\",\"body\":\"Boils fast - quiet; easy to clean\"}", (int)getpid());
+		j = review_by_new(&cl, "rvdup2", p2, b, 201);
 		ck_assert_str_eq(str(j, "status"), "pending");
 		ck_assert(has_reason(num(j, "id"), "duplicate"));
 		json_decref(j);
@@ -275,7 +289,7 @@ START_TEST(t_rules_queue)
 			char body[200];
 			long st;
 
-			snprintf(body, sizeof(body), "{\"rating\":4,\"title\":\"Fine %d\",\"body\":\"Item number %d is fine.\"}", i, i);
+			snprintf(body, sizeof(body), "{\"rating\":4,\"title\":\"Fine %d\",\"body\":\"Item number %d is fine @@.\"}", i, i);
 			json_decref(last);
 			st = post_review(&cl, pick(&seller, NULL, NULL), body, &last);
 			ck_assert_int_eq(st, 201);
@@ -292,7 +306,7 @@ START_TEST(t_rules_queue)
 			char body[200];
 
 			snprintf(tag, sizeof(tag), "rvburst%d", i);
-			snprintf(body, sizeof(body), "{\"rating\":1,\"title\":\"Bad %d\",\"body\":\"Review number %d says no.\"}", i, i);
+			snprintf(body, sizeof(body), "{\"rating\":1,\"title\":\"Bad %d\",\"body\":\"Review number %d says no @@.\"}", i, i);
 			j = review_by_new(&cl, tag, pid, body, 201);
 			ck_assert_str_eq(str(j, "status"), i < 4 ? "published" : "pending");
 			id = num(j, "id");
@@ -336,7 +350,7 @@ START_TEST(t_hostile_inert)
 	memset(word, 'w', 400);
 	word[400] = '\0';
 	snprintf(body, sizeof(body), "{\"rating\":4,\"title\":\"<b>bold</b> \\u202egnp.exe\","
-		 "\"body\":\"<script>alert(1)</script> <img src=x onerror=alert(2)> %s end\"}", word);
+		 "\"body\":\"<script>alert(1)</script> <img src=x onerror=alert(2)> %s end @@\"}", word);
 	j = review_by_new(&cl, "rvhost", pid, body, 201);
 	ck_assert_str_eq(str(j, "status"), "published");
 	ck_assert_ptr_null(strstr(str(j, "title"), "\xe2\x80\xae"));	/* the override is dropped */
@@ -443,9 +457,9 @@ START_TEST(t_rating_everywhere)
 	int found;
 
 	non_buyers(1);
-	j = review_by_new(&cl, "rvavg1", pid, "{\"rating\":1,\"title\":\"No\",\"body\":\"Did not like it at all.\"}", 201);
+	j = review_by_new(&cl, "rvavg1", pid, "{\"rating\":1,\"title\":\"No\",\"body\":\"Did not like it at all @@.\"}", 201);
 	json_decref(j);
-	j = review_by_new(&cl, "rvavg2", pid, "{\"rating\":2,\"title\":\"Meh\",\"body\":\"Not great, not terrible.\"}", 201);
+	j = review_by_new(&cl, "rvavg2", pid, "{\"rating\":2,\"title\":\"Meh\",\"body\":\"Not great, not terrible @@.\"}", 201);
 	json_decref(j);
 	/* A pending one is not counted. */
 	j = review_by_new(&cl, "rvavg3", pid, "{\"rating\":5,\"title\":\"Yes\",\"body\":\"Buy it at www.elsewhere.com\"}", 201);
@@ -585,7 +599,7 @@ START_TEST(t_votes_reply_edit)
 
 	seller_new(&seller2, "rvsell8", NULL);
 	non_buyers(1);
-	j = review_by_new(&a, "rvvotea", pid, "{\"rating\":4,\"title\":\"Good\",\"body\":\"Nice and sturdy.\"}", 201);
+	j = review_by_new(&a, "rvvotea", pid, "{\"rating\":4,\"title\":\"Good\",\"body\":\"Nice and sturdy @@\"}", 201);
 	id = num(j, "id");
 	json_decref(j);
 	buyer_new(&b, "rvvoteb", NULL, 0);
@@ -633,7 +647,7 @@ START_TEST(t_votes_reply_edit)
 	ck_assert_int_eq(r->status, 200);
 	j = hresp_json(r);
 	ck_assert_int_eq(num(j, "rating"), 5);
-	ck_assert_str_eq(str(j, "body"), "Nice and sturdy.");
+	ck_assert_int_eq(strncmp(str(j, "body"), "Nice and sturdy ", 16), 0);
 	json_decref(j);
 	hresp_free(r);
 	r = api(&b, "DELETE", path, NULL);
@@ -673,7 +687,7 @@ static long form_post(struct client *cl, const char *path, const char *fields, c
 START_TEST(t_pages)
 {
 	struct client seller, a, b;
-	char code[80], slug[200], path[300], loc[300];
+	char code[80], slug[200], path[300], loc[300], fields[200];
 	long long pid = pick(seller_of(&seller, "rvsell9", NULL), code, slug), id, id2;
 	struct hresp *r;
 
@@ -686,9 +700,10 @@ START_TEST(t_pages)
 	ck_assert_ptr_nonnull(strstr(r->body, "name=\"rating\""));
 	hresp_free(r);
 	ck_assert_int_eq(form_post(&a, path, "rating=5&title=&body=", NULL, 0), 422);
-	ck_assert_int_eq(form_post(&a, path, "rating=5&title=Lovely+thing&body=Pelicanberry+quality", loc, sizeof(loc)), 303);
-	ck_assert_ptr_nonnull(strstr(loc, "#reviews"));
-	id = sql_scalarf("SELECT id FROM reviews WHERE product_id = %lld AND comment = 'Pelicanberry quality'", pid);
+	snprintf(fields, sizeof(fields), "rating=5&title=Lovely+thing&body=Pelicanberry+quality+%lld", pid);
+	ck_assert_int_eq(form_post(&a, path, fields, loc, sizeof(loc)), 303);
+	ck_assert_msg(strstr(loc, "#reviews") != NULL, "redirected to %s", loc);
+	id = sql_scalarf("SELECT id FROM reviews WHERE product_id = %lld AND comment LIKE 'Pelicanberry quality%%'", pid);
 	ck_assert_int_gt(id, 0);
 	/* The list, filtered by stars. */
 	snprintf(path, sizeof(path), "/p/%s/reviews?stars=5", slug);
@@ -753,6 +768,7 @@ int main(void)
 	TCase *tc = tcase_create("reviews");
 
 	harness_init();
+	tcase_add_unchecked_fixture(tc, setup_once, NULL);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_who_may_review);
