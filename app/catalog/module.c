@@ -49,7 +49,7 @@ static const char *const product_names[] = {
 	"alsoBought", "recentlyViewed",
 	/* app/reviews: the most helpful reviews, the links, the visitor's own */
 	"reviewTitle", "body", "author", "verified", "helpful", "reply", "replyDate", "voteUrl",
-	"reviewsUrl", "writeUrl", "myReview", "own", "voted", "canVote", "replyUrl", "status",
+	"reviewsUrl", "writeUrl", "myReview", "own", "voted", "canVote", "replyUrl", "status", "voteBack",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

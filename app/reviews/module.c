@@ -27,7 +27,7 @@ static const char *const reviews_list_names[] = {
 	"star", "percent", "count", "selected", "reviews", "id", "rating", "reviewTitle", "body", "author",
 	"date", "verified", "helpful", "reply", "replyDate", "canVote", "voted", "own", "csrf", "sorts",
 	"value", "label", "starFilters", "stars", "nextUrl", "firstUrl", "writeUrl", "filterText",
-	"sortValue", "starsValue", "bodyLines", "signedIn", "canReply", "replyUrl", "voteUrl", NULL
+	"sortValue", "starsValue", "bodyLines", "signedIn", "canReply", "replyUrl", "voteUrl", "voteBack", NULL
 };
 
 static const char *const review_form_names[] = {
@@ -51,7 +51,7 @@ static const char *const admin_reviews_names[] = {
 static const char *const reply_form_names[] = {
 	"product", "title", "url", "csrf", "review", "id", "rating", "stars", "reviewTitle", "body",
 	"author", "date", "reply", "errors", "field", "message", "verified", "helpful", "own", "voted",
-	"canVote", "voteUrl", "replyDate", "replyUrl", NULL
+	"canVote", "voteUrl", "replyDate", "replyUrl", "voteBack", NULL
 };
 
 static const struct tmpl_page reviews_pages[] = {

@@ -131,7 +131,8 @@ static json_t *review_view(struct ctx *c, struct db_res *r, size_t i, const char
 		"body", db_cell(r, i, RV_BODY), "author", db_cell(r, i, RV_NAME), "date", db_cell(r, i, RV_CREATED),
 		"verified", (int)db_int(r, i, RV_VERIFIED), "helpful", (json_int_t)db_int(r, i, RV_HELPFUL),
 		"own", own, "voted", voted, "canVote", !own && !voted,
-		"voteUrl", arena_printf(c->a, "/reviews/%lld/helpful?back=%s", (long long)id, back));
+		"voteUrl", arena_printf(c->a, "/reviews/%lld/helpful", (long long)id));
+	json_object_set_new(o, "voteBack", json_string(back));
 	if (db_cell(r, i, RV_REPLY))
 		json_object_set_new(o, "reply", json_pack("{s:s, s:s}", "body", db_cell(r, i, RV_REPLY),
 			"replyDate", db_cell(r, i, RV_REPLY_AT) ? db_cell(r, i, RV_REPLY_AT) : ""));

@@ -724,6 +724,7 @@ START_TEST(t_pages)
 	buyer_new(&b, "rvpageb", NULL, 0);
 	snprintf(path, sizeof(path), "/reviews/%lld/helpful", id);
 	ck_assert_int_eq(form_post(&b, path, "back=list", loc, sizeof(loc)), 303);
+	ck_assert_msg(strstr(loc, "/reviews") && !strstr(loc, "#"), "back to the list: %s", loc);
 	ck_assert_int_eq(sql_scalarf("SELECT helpful FROM reviews WHERE id = %lld", id), 1);
 	/* The seller's reply form. */
 	snprintf(path, sizeof(path), "/reviews/%lld/reply", id);
