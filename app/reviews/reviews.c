@@ -479,6 +479,8 @@ static enum err tx_moderate(struct db *db, void *p)
 	op->out->status = "rejected";
 	if ((e = db_exec(db, op->a, &sql[Q_REJECT], NULL, "si", op->reason, op->id)))
 		return e;
+	if (!strcmp(status, "rejected"))
+		return E_OK;	/* the reason reworded: the author was told once */
 	if (!strcmp(status, "published") &&
 	    (e = emit(db, op->a, EV_REVIEW_REMOVED, op->id, product_id, uid, rating, op->reason)))
 		return e;
