@@ -112,10 +112,10 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_REVIEW_DIGEST] = { "UPDATE products p SET review_digest = JSON_OBJECT("
 			      "'dist', (SELECT JSON_ARRAY(COUNT(IF(r.rating = 1, 1, NULL)), COUNT(IF(r.rating = 2, 1, NULL)), "
 			      "COUNT(IF(r.rating = 3, 1, NULL)), COUNT(IF(r.rating = 4, 1, NULL)), COUNT(IF(r.rating = 5, 1, NULL))) "
-			      "FROM reviews r WHERE r.product_id = p.id), "
+			      "FROM reviews r WHERE r.product_id = p.id AND r.status = 'published'), "	/* issue 17 */
 			      "'recent', COALESCE((SELECT JSON_ARRAYAGG(JSON_ARRAY(r.rating, DATE_FORMAT(r.created_at, '%Y-%m-%d'), "
 			      "r.reviewer_name, r.comment) ORDER BY r.created_at DESC, r.id DESC LIMIT 20) "	/* REVIEWS_SHOWN */
-			      "FROM reviews r WHERE r.product_id = p.id), JSON_ARRAY())) "
+			      "FROM reviews r WHERE r.product_id = p.id AND r.status = 'published'), JSON_ARRAY())) "
 			      "WHERE p.id = ?", 0 },
 	[Q_SITEMAP] = { "SELECT p.slug, DATE_FORMAT(p.updated_at, '%Y-%m-%d') FROM products p "
 			"WHERE p.status = 'active' ORDER BY p.id LIMIT ?", 0 },

@@ -748,8 +748,7 @@ static void release_parts(void *p)
 static json_t *product_parts(struct ctx *c, struct db_res *p)
 {
 	const struct catalog_cat *leaf, *parent;
-	json_t *parts, *item, *reviews, *crumbs, *bars, *digest, *rv;
-	size_t i;
+	json_t *parts, *item, *crumbs, *bars, *digest;
 	long counts[6] = {0}, total = 0, rating_x100 = 0;
 	const char *desc;
 
@@ -759,21 +758,11 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 	json_object_set_new(parts, "title", json_string(db_cell(p, 0, PC_TITLE)));
 	json_object_set_new(item, "purchasable", json_boolean(json_integer_value(json_object_get(item, "stock")) > 0));
 	json_object_set_new(parts, "product", item);
+	/* The reviews themselves are the reviews module's part
+	 * (reviews_product_sections): the most helpful few, read per request
+	 * since votes move them; the distribution of the published ones is
+	 * the read model's (the "ratings" consumer keeps it). */
 	digest = column_json(c, db_cell(p, 0, PP_REVIEWS), 0);
-	reviews = json_array();
-	json_array_foreach(json_object_get(digest, "recent"), i, rv) {
-		/* [rating, date, reviewer, comment] */
-		int stars = (int)json_integer_value(json_array_get(rv, 0));
-
-		if (stars < 1 || stars > 5)
-			continue;
-		json_array_append_new(reviews, json_pack("{s:i, s:s, s:O, s:O, s:O}",
-			"rating", stars, "stars", arena_printf(c->a, "%.*s%.*s", stars * 3, "★★★★★",
-							     (5 - stars) * 3, "☆☆☆☆☆"),
-			"comment", json_array_get(rv, 3), "reviewer", json_array_get(rv, 2),
-			"date", json_array_get(rv, 1)));
-	}
-	json_object_set_new(parts, "reviews", reviews);
 	for (int star = 1; star <= 5; star++) {
 		counts[star] = (long)json_integer_value(json_array_get(json_object_get(digest, "dist"), (size_t)star - 1));
 		total += counts[star];
@@ -781,8 +770,9 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 	json_decref(digest);
 	bars = json_array();
 	for (int star = 5; star >= 1 && total; star--)
-		json_array_append_new(bars, json_pack("{s:i, s:I, s:I}", "star", star,
-			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total)));
+		json_array_append_new(bars, json_pack("{s:i, s:I, s:I, s:s}", "star", star,
+			"count", (json_int_t)counts[star], "percent", (json_int_t)(counts[star] * 100 / total),
+			"url", arena_printf(c->a, "/p/%s/reviews?stars=%d", db_cell(p, 0, PC_SLUG), star)));
 	json_object_set_new(parts, "ratingBars", bars);
 	/* The rating shown is that of the reviews the page lists (their
 	 * distribution above, over every review of the product), not the

@@ -54,6 +54,9 @@ static const char *const product_names[] = {
 	"wishlistSaved",
 	/* app/alerts: the back-in-stock or price-drop form (issue 17) */
 	"alertForm", "itemId", "backInStock", "subscribed", "alertId", "alertSku", "back",
+	/* app/reviews: the most helpful reviews, the links, the visitor's own */
+	"reviewTitle", "verified", "reply", "replyDate", "voteUrl", "reviewsUrl", "writeUrl", "myReview",
+	"own", "voted", "canVote", "replyUrl", "status", "voteBack",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

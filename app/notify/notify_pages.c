@@ -29,7 +29,9 @@ static const char *const mail_names[] = {
 	/* questions and answers (notify_questions.c) */
 	"productUrl", "question", "author", "answerUrl", "answer", "bySeller",
 	/* the alerts (issue 17): back in stock, price drop */
-	"oldPrice", "alertsUrl", "sku", "fromWishlist", NULL
+	"oldPrice", "alertsUrl", "sku", "fromWishlist",
+	/* review_rejected (notify_reviews.c) */
+	"reviewTitle", "myReviewsUrl", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;

@@ -87,7 +87,8 @@ static struct db_sql import_sql[Q_COUNT] = {
 	 * code (the file changed) stops being sold and stops counting; its
 	 * shelf is emptied through the inventory module (a movement each). */
 	[Q_SKU_RETIRE] = { "UPDATE skus SET status = 'inactive' WHERE product_id = ? AND id <> ?", 0 },
-	[Q_REVIEWS_DELETE] = { "DELETE FROM reviews WHERE product_id = ?", 0 },
+	/* Only the file's own reviews: shoppers' (user_id set, issue 17) stay. */
+	[Q_REVIEWS_DELETE] = { "DELETE FROM reviews WHERE product_id = ? AND user_id IS NULL", 0 },
 	[Q_REVIEW_INSERT] = { "INSERT INTO reviews (product_id, rating, comment, reviewer_name, "
 			      "created_at) VALUES (?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))", 0 },
 };

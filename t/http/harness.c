@@ -917,3 +917,34 @@ char *maildir_wait(const char *to, const char *needle, int seconds)
 	}
 	return NULL;
 }
+
+long long buyer_shipped(struct client *buyer, struct client *seller, const char *sku_code, const char *tag,
+			char *email, size_t n)
+{
+	static int k;
+	char body[700], key[80], path[100];
+	struct hresp *r;
+	json_t *j;
+	long long amount, oid;
+
+	buyer_new(buyer, tag, email, n);
+	cart_put(buyer, sku_code, 1);
+	amount = checkout_amount(buyer);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
+	snprintf(key, sizeof(key), "bs-%d-%d-%u", (int)getpid(), ++k, randombytes_random());
+	r = post_idem(buyer, "/api/checkout", body, key, NULL);
+	ck_assert_msg(r->status == 201, "buyer_shipped: checkout %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_int_gt(oid, 0);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[1],\"carrier\":\"UPS\",\"tracking\":\"1ZRV%d%d%u\"}",
+		 (int)getpid(), k, randombytes_random() % 100000);
+	r = client_req(seller, "POST", path, body, 1);
+	ck_assert_msg(r->status == 201, "buyer_shipped: ship %ld %s", r->status, r->body);
+	hresp_free(r);
+	return oid;
+}

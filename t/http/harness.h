@@ -190,6 +190,16 @@ long long sku_pick(const char *prefix, int min_available, char *code, size_t n);
  * that does not wait or committed to one that is not paid; a waiting order
  * holds all its units and a confirmed one has them and a payment. */
 void stock_invariants(const char *when);
+/* A verified buyer of SKU `sku_code` (its code), through the shop's real
+ * flow: a new shopper signed in as buyer (buyer_new, tag), one unit in the
+ * cart, POST /api/checkout paid with pm_card_visa (201, confirmed), then
+ * `seller` (signed in as the seller of the SKU's product: move the product
+ * to them first) ships the order's line 1 over POST
+ * /api/seller/orders/{id}/shipments (201): the line is `shipped`, which
+ * is what the reviews' Verified purchase asks. The SKU needs a unit in
+ * stock. Returns the order id; the buyer's email into email (may be NULL). */
+long long buyer_shipped(struct client *buyer, struct client *seller, const char *sku_code, const char *tag,
+			char *email, size_t n);
 /* POST /api/webhooks/paygate with body, signed as the gateway signs it at
  * time t (0: now); its status. */
 long shop_webhook(const char *body, long long t);
