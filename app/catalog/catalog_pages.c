@@ -775,7 +775,7 @@ static json_t *product_parts(struct ctx *c, struct db_res *p)
 			"url", arena_printf(c->a, "/p/%s/reviews?stars=%d", db_cell(p, 0, PC_SLUG), star)));
 	json_object_set_new(parts, "ratingBars", bars);
 	/* The rating shown is that of the reviews the page lists (their
-	 * distribution above, over every review of the product), not the
+	 * distribution above, over every published review of the product), not the
 	 * number a catalog file once carried: the two disagreed. Rounded half
 	 * up to hundredths in integers, so 2.51 is 251 and prints as 2.51. */
 	{

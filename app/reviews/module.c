@@ -21,6 +21,11 @@ static const struct event_consumer reviews_consumers[] = {
 	  .batch = 100, .interval_ms = 100 },
 };
 
+static const struct module_command reviews_commands[] = {
+	{ "reviews-recount", reviews_recount_cmd, "reviews-recount [PRODUCT-ID]",
+	  "recount products' ratings from their published reviews (after a demo re-import)" },
+};
+
 /* The pages' models (templates/reviews*.html, admin_reviews.html). */
 static const char *const reviews_list_names[] = {
 	"product", "title", "url", "slug", "ratingSummary", "text", "countText", "stars", "ratingBars",
@@ -69,6 +74,8 @@ const struct module reviews_module = {
 	.nroutes = sizeof(reviews_routes) / sizeof(reviews_routes[0]),
 	.templates = reviews_pages,
 	.ntemplates = sizeof(reviews_pages) / sizeof(reviews_pages[0]),
+	.commands = reviews_commands,
+	.ncommands = sizeof(reviews_commands) / sizeof(reviews_commands[0]),
 	.consumers = reviews_consumers,
 	.nconsumers = sizeof(reviews_consumers) / sizeof(reviews_consumers[0]),
 };

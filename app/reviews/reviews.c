@@ -1,6 +1,7 @@
 /* Reviews and ratings (reviews.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <jansson.h>
 #include "../core/arena.h"
@@ -30,7 +31,7 @@ enum {
 	Q_INSERT, Q_UPDATE, Q_DELETE, Q_VOTE, Q_VOTE_INC, Q_HELPFUL, Q_REPLY,
 	Q_MOD_LOCK, Q_PUBLISH, Q_REJECT,
 	Q_SETTING, Q_SETTING_SET,
-	Q_RECOUNT, Q_PRODUCT_NUMS, Q_RANK, Q_AUTHOR,
+	Q_RECOUNT, Q_PRODUCT_NUMS, Q_RANK, Q_AUTHOR, Q_WITH_SHOPPERS,
 	NQ
 };
 
@@ -88,6 +89,7 @@ static struct db_sql sql[NQ] = {
 			"WHERE p.id = ?", 0 },
 	[Q_PRODUCT_NUMS] = { "SELECT rating_x100, review_count, stock_total FROM products WHERE id = ?", 0 },
 	[Q_RANK] = { "UPDATE products SET rank_score = ? WHERE id = ?", 0 },
+	[Q_WITH_SHOPPERS] = { "SELECT DISTINCT product_id FROM reviews WHERE user_id IS NOT NULL ORDER BY product_id", 0 },
 	[Q_AUTHOR] = { "SELECT u.email, u.name FROM reviews r JOIN users u ON u.id = r.user_id "
 		       "WHERE r.id = ? AND u.status = 'active'", 0 },
 };
@@ -686,4 +688,54 @@ enum err reviews_on_event(struct db *db, struct kv *kv, struct arena *a, const s
 	if (product_id <= 0)
 		return E_OK;
 	return reviews_recount(db, a, product_id);
+}
+
+int reviews_recount_cmd(int argc, char **argv)
+{
+	struct db *db = NULL;
+	struct arena *a = arena_new(1 << 16);
+	struct db_res *r = NULL;
+	long long one = 0;
+	size_t n = 0;
+	enum err e;
+	int rc = 1;
+
+	if (argc > 2)
+		return 2;
+	if (argc == 2) {
+		char *end;
+
+		errno = 0;
+		one = strtoll(argv[1], &end, 10);
+		if (errno || *end || one <= 0)
+			return 2;
+	}
+	if (!a)
+		goto out;
+	if ((e = db_open(&db))) {
+		fprintf(stderr, "reviews-recount: cannot connect to MariaDB: %s\n", err_str(e));
+		goto out;
+	}
+	if (one) {
+		if ((e = reviews_recount(db, a, one)))
+			goto fail;
+		n = 1;
+	} else {
+		if ((e = db_exec(db, a, &sql[Q_WITH_SHOPPERS], &r, "")))
+			goto fail;
+		for (size_t i = 0; i < r->nrows; i++, n++)
+			if ((e = reviews_recount(db, a, db_int(r, i, 0))))
+				goto fail;
+	}
+	printf("reviews-recount: %zu product%s recounted from their published reviews\n", n, n == 1 ? "" : "s");
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "reviews-recount: %s (%s)\n", err_str(e), db_error(db));
+out:
+	if (db)
+		db_close(db);
+	if (a)
+		arena_destroy(a);
+	return rc;
 }

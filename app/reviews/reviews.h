@@ -123,5 +123,9 @@ enum err reviews_set_accept_non_buyers(struct db *db, struct arena *a, int on);
 enum err reviews_on_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
 /* The same for one product (tests, shopctl). */
 enum err reviews_recount(struct db *db, struct arena *a, int64_t product_id);
+/* shopctl reviews-recount [PRODUCT-ID]: one product, or every product with
+ * a shopper's review (after a demo re-import, which counts the file's
+ * reviews alone). */
+int reviews_recount_cmd(int argc, char **argv);
 
 #endif

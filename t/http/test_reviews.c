@@ -549,6 +549,16 @@ START_TEST(t_rating_everywhere)
 	ck_assert(found);
 	json_decref(j);
 	hresp_free(r);
+
+	/* shopctl reviews-recount puts back a rating someone overwrote. */
+	sql_execf("UPDATE products SET rating_x100 = 500, review_count = 0 WHERE id = %lld", pid);
+	{
+		char args[64];
+
+		snprintf(args, sizeof(args), "reviews-recount %lld", pid);
+		ck_assert_int_eq(shopctl_run(NULL, NULL, args), 0);
+	}
+	ck_assert_int_eq(sql_scalarf("SELECT rating_x100 FROM products WHERE id = %lld", pid), x100);
 }
 END_TEST
 
