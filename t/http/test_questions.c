@@ -100,15 +100,12 @@ static void slug_of(long long pid, char *out, size_t n)
 	hresp_free(r);
 }
 
-/* A shopper with an order line of pid shipped, the real way: stock for
- * the item's SKU, the cart, the checkout (sandbox card), the seller's
- * shipment over the API. Their user id. (The lead replaces this with the
- * shared helper of t/http/harness.c at merge.) */
-static long long q_buyer_shipped(struct client *buyer, struct client *seller, long long pid)
+/* A verified buyer of product pid (its default SKU, a unit in stock):
+ * the harness's real checkout and shipment by the product's seller. */
+static void q_buyer_shipped(struct client *buyer, struct client *seller, long long pid)
 {
-	char path[120], body[800], key[80], code[80];
-	static int k;
-	long long uid, sku, amount, oid;
+	char path[120], code[80];
+	long long sku;
 	struct hresp *r;
 	json_t *j;
 
@@ -122,29 +119,7 @@ static long long q_buyer_shipped(struct client *buyer, struct client *seller, lo
 	sku = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code);
 	ck_assert_int_gt(sku, 0);
 	set_stock_only(sku, 1, 30, "test_questions: a unit to buy");
-
-	uid = signup(buyer, "qbuyer", "Bea Buyer", NULL, 0);
-	cart_put(buyer, code, 1);
-	amount = checkout_amount(buyer);
-	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
-		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
-	snprintf(key, sizeof(key), "tq-%d-%d", (int)getpid(), ++k);
-	r = post_idem(buyer, "/api/checkout", body, key, NULL);
-	ck_assert_msg(r->status == 201, "checkout: %ld %s", r->status, r->body);
-	j = hresp_json(r);
-	oid = json_integer_value(json_object_get(j, "id"));
-	json_decref(j);
-	hresp_free(r);
-	ck_assert_int_gt(oid, 0);
-
-	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
-	snprintf(body, sizeof(body), "{\"lines\":[1],\"carrier\":\"UPS\",\"tracking\":\"1ZQA%d%04d\"}", (int)getpid(), k);
-	r = client_req(seller, "POST", path, body, 1);
-	ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
-	hresp_free(r);
-	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE order_id = %lld AND product_id = %lld "
-				     "AND state IN ('shipped', 'delivered')", oid, pid), 1);
-	return uid;
+	buyer_shipped(buyer, seller, code, "qbuyer", NULL, 0);
 }
 
 /* ---- requests ---- */
