@@ -289,6 +289,22 @@ enum err questions_for_seller(struct db *db, struct arena *a, int64_t seller_id,
 	return with_answers(db, a, r, r->nrows > n ? n : r->nrows, out);
 }
 
+/* Questions r and answers s (rows of the QC_ and AC_ columns) as texts. */
+static enum err texts_from(struct arena *a, const struct db_res *r, const struct db_res *s, struct q_text **qs,
+			   size_t *nq, struct q_text **as, size_t *na)
+{
+	if ((r->nrows && !(*qs = arena_calloc(a, r->nrows, sizeof(**qs)))) ||
+	    (s->nrows && !(*as = arena_calloc(a, s->nrows, sizeof(**as)))))
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++)
+		question_from(a, r, i, &(*qs)[i]);
+	for (size_t i = 0; i < s->nrows; i++)
+		answer_from(a, s, i, &(*as)[i]);
+	*nq = r->nrows;
+	*na = s->nrows;
+	return E_OK;
+}
+
 enum err questions_mine(struct db *db, struct arena *a, int64_t uid, int64_t product_id, struct q_text **qs,
 			size_t *nq, struct q_text **as, size_t *na)
 {
@@ -300,16 +316,7 @@ enum err questions_mine(struct db *db, struct arena *a, int64_t uid, int64_t pro
 	if ((e = db_exec(db, a, &sql[Q_MINE_Q], &r, "ii", uid, product_id)) ||
 	    (e = db_exec(db, a, &sql[Q_MINE_A], &s, "ii", uid, product_id)))
 		return e;
-	if ((r->nrows && !(*qs = arena_calloc(a, r->nrows, sizeof(**qs)))) ||
-	    (s->nrows && !(*as = arena_calloc(a, s->nrows, sizeof(**as)))))
-		return E_NOMEM;
-	for (size_t i = 0; i < r->nrows; i++)
-		question_from(a, r, i, &(*qs)[i]);
-	for (size_t i = 0; i < s->nrows; i++)
-		answer_from(a, s, i, &(*as)[i]);
-	*nq = r->nrows;
-	*na = s->nrows;
-	return E_OK;
+	return texts_from(a, r, s, qs, nq, as, na);
 }
 
 enum err questions_get(struct db *db, struct arena *a, enum q_kind kind, int64_t id, struct q_text *out)
@@ -593,16 +600,7 @@ enum err questions_queue(struct db *db, struct arena *a, const char *status, int
 	if ((e = db_exec(db, a, &sql[Q_QUEUE_Q], &r, "si", status, admin_uid)) ||
 	    (e = db_exec(db, a, &sql[Q_QUEUE_A], &s, "si", status, admin_uid)))
 		return e;
-	if ((r->nrows && !(*qs = arena_calloc(a, r->nrows, sizeof(**qs)))) ||
-	    (s->nrows && !(*as = arena_calloc(a, s->nrows, sizeof(**as)))))
-		return E_NOMEM;
-	for (size_t i = 0; i < r->nrows; i++)
-		question_from(a, r, i, &(*qs)[i]);
-	for (size_t i = 0; i < s->nrows; i++)
-		answer_from(a, s, i, &(*as)[i]);
-	*nq = r->nrows;
-	*na = s->nrows;
-	return E_OK;
+	return texts_from(a, r, s, qs, nq, as, na);
 }
 
 struct mod_tx {
