@@ -32,7 +32,8 @@ static const char *const reviews_list_names[] = {
 	"star", "percent", "count", "selected", "reviews", "id", "rating", "reviewTitle", "body", "author",
 	"date", "verified", "helpful", "reply", "replyDate", "canVote", "voted", "own", "csrf", "sorts",
 	"value", "label", "starFilters", "stars", "nextUrl", "firstUrl", "writeUrl", "filterText",
-	"sortValue", "starsValue", "bodyLines", "signedIn", "canReply", "replyUrl", "voteUrl", "voteBack", NULL
+	"sortValue", "starsValue", "bodyLines", "signedIn", "canReply", "replyUrl", "voteUrl", "voteBack",
+	"myReview", "status", NULL
 };
 
 static const char *const review_form_names[] = {

@@ -199,6 +199,16 @@ static enum err reply_review(struct ctx *c, int status, int64_t id, int admin)
 
 /* ---- the product page's part ---- */
 
+/* "myReview" {status} when the signed-in visitor has written one for the
+ * product: its links say "Edit your review", not "Write a review". */
+static void my_review(struct ctx *c, json_t *m, int64_t product_id)
+{
+	struct db_res *mine = NULL;
+
+	if (uid_of(c) && !reviews_get_mine(c->db, c->a, uid_of(c), product_id, &mine) && mine->nrows)
+		json_object_set_new(m, "myReview", json_pack("{s:s}", "status", status_text(db_cell(mine, 0, RV_STATUS))));
+}
+
 void reviews_product_sections(struct ctx *c, json_t *m, int64_t product_id)
 {
 	json_t *product = json_object_get(m, "product"), *list;
@@ -220,13 +230,7 @@ void reviews_product_sections(struct ctx *c, json_t *m, int64_t product_id)
 	for (size_t i = 0; i < r->nrows; i++)
 		json_array_append_new(list, review_view(c, r, i, "product"));
 	json_object_set_new(m, "reviews", list);
-	if (uid_of(c)) {
-		struct db_res *mine = NULL;
-
-		if (!reviews_get_mine(c->db, c->a, uid_of(c), product_id, &mine) && mine->nrows)
-			json_object_set_new(m, "myReview", json_pack("{s:s}", "status",
-				status_text(db_cell(mine, 0, RV_STATUS))));
-	}
+	my_review(c, m, product_id);
 }
 
 /* ---- the JSON API ---- */
@@ -486,6 +490,7 @@ enum err h_reviews_page(struct ctx *c)
 		json_object_set_new(m, "firstUrl", json_string(arena_printf(c->a, "/p/%s/reviews?sort=%s&stars=%d", slug,
 			reviews_sort_name(sort), stars)));
 	json_object_set_new(m, "writeUrl", json_string(arena_printf(c->a, "/p/%s/review", slug)));
+	my_review(c, m, db_int(p, 0, PC_ID));
 	return E_OK;
 }
 

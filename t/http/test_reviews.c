@@ -720,6 +720,10 @@ START_TEST(t_pages)
 	r = client_browse(&a, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_ptr_nonnull(strstr(r->body, "Pelicanberry"));
+	/* Its author is offered to edit it, not to write another. */
+	ck_assert_ptr_nonnull(strstr(r->body, "Edit your review"));
+	ck_assert_ptr_nonnull(strstr(r->body, "Edit or delete your review"));
+	ck_assert_ptr_null(strstr(r->body, ">Write a review<"));
 	hresp_free(r);
 	snprintf(path, sizeof(path), "/p/%s/reviews?stars=1", slug);
 	r = client_browse(&a, "GET", path, NULL);
