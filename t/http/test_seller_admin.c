@@ -307,7 +307,7 @@ static const char *sample(const struct key *k, char *buf, size_t n)
 	return buf;
 }
 
-struct owned { long long item, image, import, order, shipment; };
+struct owned { long long item, image, import, order, shipment, review; };
 
 /* The id a {var} of a seller route stands for, or -1 when the test does not
  * know the route (a new seller route must be added here, on purpose). */
@@ -326,6 +326,8 @@ static long long resolve(const char *pattern, const char *var, const struct owne
 		return o->import;
 	if (!strncmp(pattern, "/seller/orders/", 15) || !strncmp(pattern, "/api/seller/orders/", 19))
 		return o->order;
+	if (!strncmp(pattern, "/reviews/", 9) || !strncmp(pattern, "/api/reviews/", 13))
+		return o->review;	/* a shopper's review of A's item: only A replies */
 	return -1;
 }
 
@@ -350,8 +352,10 @@ static long long fingerprint(long long sid)
 		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, tracking))), 0) FROM shipments "
 		"  WHERE seller_id = %lld)"
 		" + (SELECT COUNT(*) FROM stock_movements WHERE seller_id = %lld)"
-		" + (SELECT COUNT(*) FROM refunds WHERE seller_id = %lld)",
-		sid, sid, sid, sid, sid, sid, sid, sid, sid);
+		" + (SELECT COUNT(*) FROM refunds WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', r.id, r.status, COALESCE(r.reply_body, '')))), 0) "
+		"  FROM reviews r JOIN products p ON p.id = r.product_id WHERE p.seller_id = %lld)",
+		sid, sid, sid, sid, sid, sid, sid, sid, sid, sid);
 	return sql_scalar(q);
 }
 
@@ -414,6 +418,12 @@ START_TEST(isolation_on_every_seller_route)
 			 "'Isolated lamp', 1234, 1, 'shipped', %lld FROM skus s WHERE s.product_id = %lld",
 			 o.order, o.item, sid_a, o.shipment, o.item);
 		ck_assert_int_eq(sql_exec(q), 0);
+		/* The buyer's review of it, which only A may answer. */
+		snprintf(q, sizeof(q), "INSERT INTO reviews (product_id, user_id, rating, title, comment, reviewer_name, "
+			 "status, verified, created_at) VALUES (%lld, %lld, 4, 'Bright', 'A good lamp.', 'Iso B.', "
+			 "'published', 1, NOW(3))", o.item, uid);
+		ck_assert_int_eq(sql_exec(q), 0);
+		o.review = sql_scalar("SELECT MAX(id) FROM reviews");
 	}
 	/* Let the import finish, so its rows stop changing by themselves. */
 	for (int i = 0; i < 100; i++) {
