@@ -94,6 +94,9 @@ for (const js of [true, false]) {
 				assert.equal(await page.getByRole('button', { name: 'Add to cart' }).count(), 0);
 				// Back to red, and into the cart.
 				await page.getByRole('list', { name: 'Color' }).getByRole('link', { name: /Red/ }).click();
+				// Blue's box had no Add to cart and the same price: wait for
+				// Red's box itself, not for a price both show.
+				await page.getByRole('button', { name: 'Add to cart' }).waitFor();
 				await price(page).filter({ hasText: /^\$17\.00$/ }).waitFor();
 				assert.equal(await itemId(page).inputValue(), item.code('M-RED'));
 				await page.getByRole('button', { name: 'Add to cart' }).click();
