@@ -1013,10 +1013,20 @@ enum err h_product(struct ctx *c)
 	if (parts) {
 		json_incref(parts);
 	} else {
+		int whole;
+
 		if (!(parts = product_parts(c, p)))
 			return E_NOMEM;
-		json_incref(parts);
-		pcache_set_user(key, parts, release_parts);	/* drops it when not cached */
+		/* The reviews' and questions' parts that are the same for
+		 * everyone (issue 17) are kept with the product's: their
+		 * changes bump the product (docs/design.md section 9). A part
+		 * that could not be read is left out of this page only. */
+		whole = !reviews_product_parts(c, parts, db_int(p, 0, PC_ID));
+		whole &= !questions_product_parts(c, parts, db_int(p, 0, PC_ID));
+		if (whole) {
+			json_incref(parts);
+			pcache_set_user(key, parts, release_parts);	/* drops it when not cached */
+		}
 	}
 	m = reply_model(c, "product", arena_strdup(c->a, json_string_value(json_object_get(parts, "title"))));
 	if (!m) {
@@ -1031,7 +1041,8 @@ enum err h_product(struct ctx *c)
 	/* "Customers who bought this also bought" (shared), recently viewed
 	 * (only with a session, so never in nginx's shared cache). */
 	recs_product_sections(c, m, db_int(p, 0, PC_ID));
-	/* What shoppers say and save (issue 17): each module's part. */
+	/* What shoppers say and save (issue 17): each module's part for this
+	 * visitor (the shared ones came with the parts). */
 	reviews_product_sections(c, m, db_int(p, 0, PC_ID));
 	questions_product_sections(c, m, db_int(p, 0, PC_ID));
 	wishlist_product_sections(c, m, db_int(p, 0, PC_ID));

@@ -79,7 +79,11 @@ static const struct module_job catalog_jobs[] = {
 
 /* Product changes -> the workers' read caches, soon after the commit. */
 static const struct event_consumer catalog_consumers[] = {
-	{ .name = "pcache", .topics = "ProductUpdated,StockChanged", .handle = pcache_event,
+	/* Questions and answers are shown on the product page from the
+	 * cache too (a review's changes come as the ratings consumer's
+	 * ProductUpdated). */
+	{ .name = "pcache", .topics = "ProductUpdated,StockChanged,QuestionPublished,QuestionRejected,AnswerPublished,"
+				       "AnswerRejected", .handle = pcache_event,
 	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1 },
 };
 

@@ -300,7 +300,7 @@ enum err pcache_event(struct db *db, struct kv *kv, struct arena *a, const struc
 	(void)db;
 	(void)kv;
 	(void)a;
-	pcache_bump(ev->aggregate);	/* both topics name the product */
+	pcache_bump(ev->aggregate);	/* every topic it follows names the product */
 	return E_OK;
 }
 

@@ -3,8 +3,10 @@
  * tells it when one is stale, so a cached product costs no round trip at
  * all. The counters live in memory the shopd master maps before it forks;
  * the jobs process bumps a product's counter when the outbox says the
- * product changed (ProductUpdated, StockChanged), which every writer of
- * products, SKUs, stock and reviews records in its transaction.
+ * product changed (ProductUpdated, StockChanged, and the questions' and
+ * answers' events, since the product page shows them from here too), which
+ * every writer of products, SKUs, stock, reviews and questions records in
+ * its transaction.
  *
  * Entries also expire after PCACHE_MAX_AGE seconds, a bound for changes made
  * behind the shop's back (an operator's SQL). Without pcache_init() (shopctl,

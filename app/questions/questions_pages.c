@@ -199,7 +199,7 @@ static const char *signin_url(struct ctx *c, const char *slug)
 	return arena_printf(c->a, "/signin?next=%%2Fp%%2F%s%%2Fquestions", slug);
 }
 
-void questions_product_sections(struct ctx *c, json_t *m, int64_t product_id)
+int questions_product_parts(struct ctx *c, json_t *parts, int64_t product_id)
 {
 	const char *slug = c->req->npathvar > 0 ? c->req->pathvar[0] : "";
 	struct q_list l;
@@ -207,14 +207,14 @@ void questions_product_sections(struct ctx *c, json_t *m, int64_t product_id)
 	json_t *qa, *items;
 	enum err e;
 
-	/* A part that fails is left out, never the page. */
+	/* A part that fails is left out, never the page (nor cached). */
 	if ((e = questions_top(c->db, c->a, product_id, PRODUCT_TOP, &l, &total))) {
 		log_warn("questions: product %lld: section left out: %s", (long long)product_id, err_str(e));
-		return;
+		return -1;
 	}
 	if (!(qa = json_object()) || !(items = json_array())) {
 		json_decref(qa);
-		return;
+		return -1;
 	}
 	for (size_t i = 0; i < l.n; i++)
 		json_array_append_new(items, item_view(c, &l.v[i], PRODUCT_ANSWERS, 0));
@@ -223,9 +223,22 @@ void questions_product_sections(struct ctx *c, json_t *m, int64_t product_id)
 	json_object_set_new(qa, "countText", json_string(count_text(c->a, total, "question", "questions")));
 	json_object_set_new(qa, "allUrl", json_string(arena_printf(c->a, "/p/%s/questions", slug)));
 	json_object_set_new(qa, "action", json_string(arena_printf(c->a, "/p/%s/questions", slug)));
-	/* Per visitor, only with a session: the page without one is shared. */
-	json_object_set_new(qa, "signedIn", json_boolean(uid_of(c) > 0));
+	json_object_set_new(qa, "signedIn", json_false());
 	json_object_set_new(qa, "signinUrl", json_string(signin_url(c, slug)));
+	json_object_set_new(parts, "qa", qa);
+	return 0;
+}
+
+void questions_product_sections(struct ctx *c, json_t *m, int64_t product_id)
+{
+	json_t *qa = json_object_get(m, "qa");
+
+	(void)product_id;
+	/* The shared part is the cached one's, never changed in place: a
+	 * signed-in visitor gets a copy with the form to ask. */
+	if (!qa || uid_of(c) <= 0 || !(qa = json_copy(qa)))
+		return;
+	json_object_set_new(qa, "signedIn", json_true());
 	json_object_set_new(m, "qa", qa);
 }
 

@@ -8,10 +8,15 @@
 
 struct ctx;
 
-/* The product page's part (answered questions, the form to ask), added to its model m by h_product
- * (app/catalog/catalog_pages.c) after the shared, cached parts: anything
- * per visitor only when the visitor has a session (nginx's microcache
- * stores only answers to requests without one). */
+/* The product page's part, in two. questions_product_parts adds the part
+ * that is the same for everyone ("qa": the answered questions, the count,
+ * the links) to the page's shared parts, which h_product
+ * (app/catalog/catalog_pages.c) keeps in the worker's product cache until
+ * the product changes (a question or answer published or taken down bumps
+ * it: the pcache consumer follows those events); 0, or -1 when it could not
+ * be read (the parts are then not cached). questions_product_sections, per
+ * request, gives a visitor signed in the form to ask. */
+int questions_product_parts(struct ctx *c, json_t *parts, int64_t product_id);
 void questions_product_sections(struct ctx *c, json_t *m, int64_t product_id);
 
 /* Pages: /p/{slug}/questions (GET, and POST to ask), the answer and vote

@@ -417,18 +417,40 @@ enum err reviews_vote(struct db *db, struct arena *a, int64_t uid, int64_t id, i
 	return e;
 }
 
-enum err reviews_reply(struct db *db, struct arena *a, int64_t seller_id, int64_t id, const char *body,
-		       struct review_out *out)
+struct reply_op {
+	struct arena *a;
+	int64_t seller_id, id;
+	const char *body;
+	struct review_out *out;
+};
+
+static enum err tx_reply(struct db *db, void *p)
 {
+	struct reply_op *op = p;
 	struct db_res *r = NULL;
 	enum err e;
 
+	if ((e = db_exec(db, op->a, &sql[Q_MOD_LOCK], &r, "i", op->id)))
+		return e;
+	if (!r->nrows || db_int(r, 0, 5) != op->seller_id || strcmp(db_cell(r, 0, 0), "published"))
+		return E_NOTFOUND;
+	op->out->id = op->id;
+	op->out->status = "published";
+	/* A visible review changed: its event (webhooks hear of the reply,
+	 * and the ratings consumer's ProductUpdated refreshes the product
+	 * page's cached copy). */
+	if ((e = db_exec(db, op->a, &sql[Q_REPLY], NULL, "si", op->body, op->id)))
+		return e;
+	return emit(db, op->a, EV_REVIEW_UPDATED, op->id, db_int(r, 0, 1), db_int(r, 0, 2), db_int(r, 0, 3), "reply");
+}
+
+enum err reviews_reply(struct db *db, struct arena *a, int64_t seller_id, int64_t id, const char *body,
+		       struct review_out *out)
+{
+	struct reply_op op = { a, seller_id, id, NULL, out };
+
 	memset(out, 0, sizeof(*out));
 	if (seller_id <= 0 || id <= 0)
-		return E_NOTFOUND;
-	if ((e = db_exec(db, a, &sql[Q_MOD_LOCK], &r, "i", id)))
-		return e;
-	if (!r->nrows || db_int(r, 0, 5) != seller_id || strcmp(db_cell(r, 0, 0), "published"))
 		return E_NOTFOUND;
 	body = ugc_clean(a, body ? body : "");
 	if (!body)
@@ -439,9 +461,8 @@ enum err reviews_reply(struct db *db, struct arena *a, int64_t seller_id, int64_
 		ferr(out, "body", "must be at most 2000 characters");
 	if (out->nerrs)
 		return E_OK;
-	out->id = id;
-	out->status = "published";
-	return db_exec(db, a, &sql[Q_REPLY], NULL, "si", body, id);
+	op.body = body;
+	return db_tx(db, tx_reply, &op);
 }
 
 struct mod_op {

@@ -116,10 +116,13 @@ static json_t *review_api(struct ctx *c, struct db_res *r, size_t i, int admin)
 	return o;
 }
 
-/* A review as the pages show it. back: where a vote returns ("product", "list"). */
-static json_t *review_view(struct ctx *c, struct db_res *r, size_t i, const char *back)
+/* A review as the pages show it to the visitor uid (0: anyone; the
+ * product page's shared copy) who may be the seller seller_uid of the
+ * product. back: where a vote returns ("product", "list"). */
+static json_t *review_view_for(struct ctx *c, struct db_res *r, size_t i, const char *back, int64_t uid,
+			       int is_seller)
 {
-	int64_t id = db_int(r, i, RV_ID), uid = uid_of(c);
+	int64_t id = db_int(r, i, RV_ID);
 	int own = uid && db_int(r, i, RV_USER) == uid, voted = 0;
 	json_t *o;
 
@@ -136,9 +139,15 @@ static json_t *review_view(struct ctx *c, struct db_res *r, size_t i, const char
 	if (db_cell(r, i, RV_REPLY))
 		json_object_set_new(o, "reply", json_pack("{s:s, s:s}", "body", db_cell(r, i, RV_REPLY),
 			"replyDate", db_cell(r, i, RV_REPLY_AT) ? db_cell(r, i, RV_REPLY_AT) : ""));
-	if (c->sess && c->sess->seller_id && db_int(r, i, RV_SELLER_UID) == uid)
+	if (is_seller && uid && db_int(r, i, RV_SELLER_UID) == uid)
 		json_object_set_new(o, "replyUrl", json_string(arena_printf(c->a, "/reviews/%lld/reply", (long long)id)));
 	return o;
+}
+
+/* The same for this request's visitor. */
+static json_t *review_view(struct ctx *c, struct db_res *r, size_t i, const char *back)
+{
+	return review_view_for(c, r, i, back, uid_of(c), c->sess && c->sess->seller_id);
 }
 
 /* The summary and the histogram (bars link to the filtered list). */
@@ -209,27 +218,44 @@ static void my_review(struct ctx *c, json_t *m, int64_t product_id)
 		json_object_set_new(m, "myReview", json_pack("{s:s}", "status", status_text(db_cell(mine, 0, RV_STATUS))));
 }
 
-void reviews_product_sections(struct ctx *c, json_t *m, int64_t product_id)
+/* The most helpful few as visitor uid sees them, into m's "reviews"; 0
+ * or -1 when they could not be read. */
+static int product_reviews(struct ctx *c, json_t *m, int64_t product_id, int64_t uid, int is_seller)
 {
-	json_t *product = json_object_get(m, "product"), *list;
-	const char *slug = json_string_value(json_object_get(product, "slug"));
 	struct db_res *r = NULL;
 	const char *next = NULL;
+	json_t *list;
 
-	if (!slug)
-		return;
-	json_object_set_new(m, "reviewsUrl", json_string(arena_printf(c->a, "/p/%s/reviews", slug)));
-	json_object_set_new(m, "writeUrl", json_string(arena_printf(c->a, "/p/%s/review", slug)));
-	/* The most helpful few (shared: the same for every visitor but the
-	 * vote buttons' state, which needs a session). */
 	if (reviews_list(c->db, c->a, product_id, REVIEWS_SORT_HELPFUL, 0, NULL, ON_PRODUCT, &r, &next)) {
 		log_warn("reviews: the product page's reviews left out");
-		return;
+		return -1;
 	}
 	list = json_array();
 	for (size_t i = 0; i < r->nrows; i++)
-		json_array_append_new(list, review_view(c, r, i, "product"));
+		json_array_append_new(list, review_view_for(c, r, i, "product", uid, is_seller));
 	json_object_set_new(m, "reviews", list);
+	return 0;
+}
+
+int reviews_product_parts(struct ctx *c, json_t *parts, int64_t product_id)
+{
+	const char *slug = json_string_value(json_object_get(json_object_get(parts, "product"), "slug"));
+
+	if (!slug)
+		return -1;
+	json_object_set_new(parts, "reviewsUrl", json_string(arena_printf(c->a, "/p/%s/reviews", slug)));
+	json_object_set_new(parts, "writeUrl", json_string(arena_printf(c->a, "/p/%s/review", slug)));
+	/* As anyone sees them: the copy every visitor without a session gets. */
+	return product_reviews(c, parts, product_id, 0, 0);
+}
+
+void reviews_product_sections(struct ctx *c, json_t *m, int64_t product_id)
+{
+	/* A signed-in visitor: their own review and votes (the reviews read
+	 * again, with their state), never the shared copy changed. */
+	if (uid_of(c) <= 0)
+		return;
+	product_reviews(c, m, product_id, uid_of(c), c->sess && c->sess->seller_id);
 	my_review(c, m, product_id);
 }
 

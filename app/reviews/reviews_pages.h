@@ -8,10 +8,18 @@
 
 struct ctx;
 
-/* The product page's part (the reviews: rating histogram, the best reviews, the form), added to its model m by h_product
- * (app/catalog/catalog_pages.c) after the shared, cached parts: anything
- * per visitor only when the visitor has a session (nginx's microcache
- * stores only answers to requests without one). */
+/* The product page's part, in two. reviews_product_parts adds what is the
+ * same for everyone (the most helpful few reviews as anyone sees them, the
+ * links) to the page's shared parts, which h_product
+ * (app/catalog/catalog_pages.c) keeps in the worker's product cache until
+ * the product changes (a review published, edited, replied to or removed
+ * bumps it through the "ratings" consumer's ProductUpdated; helpful votes
+ * do not, so their counts there may lag by up to PCACHE_MAX_AGE); 0, or -1
+ * when it could not be read (the parts are then not cached).
+ * reviews_product_sections, per request, gives a signed-in visitor the
+ * reviews with their own state (theirs, voted, the seller's reply link)
+ * and "myReview". */
+int reviews_product_parts(struct ctx *c, json_t *parts, int64_t product_id);
 void reviews_product_sections(struct ctx *c, json_t *m, int64_t product_id);
 
 /* Pages (routes.inc). */
