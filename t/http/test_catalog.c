@@ -329,10 +329,10 @@ START_TEST(stock_split_across_warehouses)
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM products WHERE brand IS NULL AND id <= 194"), 92);
 	/* The product read model agrees with the rows it summarises. */
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM products p JOIN skus s ON s.product_id = p.id "
-		"WHERE p.id <= 194 AND JSON_VALUE(p.sku_digest, '$[0][0]') <> s.code OR JSON_VALUE(p.sku_digest, '$[0][4]') <> "
-		"(SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id)"), 0);
+		"WHERE p.id <= 194 AND (JSON_VALUE(p.sku_digest, '$[0][0]') <> s.code OR JSON_VALUE(p.sku_digest, '$[0][4]') <> "
+		"(SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id))"), 0);
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM products p WHERE p.id <= 194 AND "
-		"(SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id) <> "
+		"(SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published') <> "
 		"JSON_VALUE(p.review_digest, '$.dist[0]') + JSON_VALUE(p.review_digest, '$.dist[1]') + "
 		"JSON_VALUE(p.review_digest, '$.dist[2]') + JSON_VALUE(p.review_digest, '$.dist[3]') + "
 		"JSON_VALUE(p.review_digest, '$.dist[4]')"), 0);
