@@ -19,9 +19,7 @@
 
 #define LOW_STOCK 5
 
-/* The visitor's cart's owner: the signed-in shopper, or the guest session
- * (none without a session). */
-static struct cart_owner owner_of(const struct ctx *c)
+struct cart_owner cart_owner_of(const struct ctx *c)
 {
 	struct cart_owner o = { 0, NULL };
 
@@ -34,14 +32,14 @@ static struct cart_owner owner_of(const struct ctx *c)
 
 enum err cart_load(struct ctx *c, struct cart **out)
 {
-	struct cart_owner o = owner_of(c);
+	struct cart_owner o = cart_owner_of(c);
 
 	return cart_get(c->db, c->a, &o, out);
 }
 
 long cart_count(struct ctx *c)
 {
-	struct cart_owner o = owner_of(c);
+	struct cart_owner o = cart_owner_of(c);
 
 	return cart_units(c->db, c->a, &o);
 }
@@ -85,7 +83,7 @@ static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode 
 		return e;
 	if (!c->sess && !session_csrf(c))
 		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
-	o = owner_of(c);
+	o = cart_owner_of(c);
 	return cart_apply(c->db, c->kv, c->a, &o, &s, qty, mode, ifv, no);
 }
 
@@ -320,7 +318,7 @@ enum err h_api_cart_add(struct ctx *c)
 static enum err clear(struct ctx *c, struct cart_refusal *no)
 {
 	int64_t ifv = if_match(c);
-	struct cart_owner o = owner_of(c);
+	struct cart_owner o = cart_owner_of(c);
 
 	memset(no, 0, sizeof(*no));
 	if (ifv == -2) {
@@ -359,7 +357,7 @@ enum err h_api_cart_delete(struct ctx *c)
 /* The shopper has seen the new prices: they become the lines' snapshots. */
 static enum err accept(struct ctx *c)
 {
-	struct cart_owner o = owner_of(c);
+	struct cart_owner o = cart_owner_of(c);
 
 	return cart_accept_prices(c->db, c->kv, c->a, &o);
 }

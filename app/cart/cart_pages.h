@@ -8,6 +8,10 @@
 
 struct ctx;
 
+/* The visitor's cart's owner: the signed-in shopper, or the guest session
+ * (none without a session). */
+struct cart_owner cart_owner_of(const struct ctx *c);
+
 /* The visitor's cart (c->sess's), lines in the order they were added; an
  * empty cart when there is none. Arena-owned. */
 enum err cart_load(struct ctx *c, struct cart **out);

@@ -19,6 +19,7 @@
 #include "../account/session_pages.h"
 #include "../catalog/catalog.h"
 #include "../cart/cart.h"
+#include "../cart/cart_pages.h"
 #include "wishlist.h"
 #include "wishlist_pages.h"
 
@@ -27,17 +28,6 @@
 static struct wl_owner owner_of(const struct ctx *c)
 {
 	struct wl_owner o = { 0, NULL };
-
-	if (c->sess) {
-		o.user_id = c->sess->uid;
-		o.guest = c->sess->uid ? NULL : c->sess;
-	}
-	return o;
-}
-
-static struct cart_owner cart_owner_of(const struct ctx *c)
-{
-	struct cart_owner o = { 0, NULL };
 
 	if (c->sess) {
 		o.user_id = c->sess->uid;
