@@ -64,6 +64,7 @@ struct module {
 	/* Pipeline hooks (app/http/server.h); at most one module gives each. */
 	int (*auth)(struct ctx *c, const char **why);
 	void (*decorate)(struct ctx *c, json_t *model);
+	int (*throttle)(struct ctx *c);
 };
 
 /* The modules in dependency order (app/modules.c), NULL-terminated. */

@@ -22,6 +22,8 @@ extern const struct module mail_module;
 extern const struct module catalog_module;
 extern const struct module inventory_module;
 extern const struct module account_module;
+extern const struct module sales_module;
+extern const struct module waitroom_module;
 extern const struct module cart_module;
 extern const struct module payment_module;
 extern const struct module pricing_module;
@@ -46,6 +48,8 @@ const struct module *const modules[] = {
 	&catalog_module,	/* products, categories, the read model */
 	&inventory_module,	/* stock */
 	&account_module,	/* users, sessions, addresses, roles */
+	&sales_module,		/* flash sales: prices, units, schedules */
+	&waitroom_module,	/* the sales' waiting room, admissions, token buckets */
 	&cart_module,
 	&payment_module,	/* the gateway's client */
 	&pricing_module,	/* quotes and promo codes */
@@ -158,6 +162,8 @@ void modules_http_hooks(struct http_hooks *h)
 			h->auth = modules[m]->auth;
 		if (modules[m]->decorate)
 			h->decorate = modules[m]->decorate;
+		if (modules[m]->throttle)
+			h->throttle = modules[m]->throttle;
 	}
 }
 

@@ -56,7 +56,12 @@ enum {
 	/* Takes uploads: the body may be up to REQ_MAX_UPLOAD bytes (not
 	 * REQ_MAX_BODY) and multipart/form-data is parsed into r->uploads,
 	 * its text fields into r->params (so key validators apply). */
-	RF_UPLOAD  = 1 << 9
+	RF_UPLOAD  = 1 << 9,
+	/* A write shoppers could hammer (add to cart, place an order): the
+	 * throttle hook (http_hooks.throttle, the waitroom module's token
+	 * buckets per shopper and per IP) is asked first; 429 with
+	 * Retry-After when a bucket is empty. */
+	RF_BUCKET  = 1 << 10
 };
 
 /* Route entries are written ROUTE(methods, pattern, handler, flags, keys),

@@ -457,6 +457,15 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		reply_error(&c, status, why);
 	if (status)
 		goto render;	/* refused, or redirected to sign in */
+	if ((c.route->flags & RF_BUCKET) && w->hooks->throttle) {
+		int wait = w->hooks->throttle(&c);
+
+		if (wait > 0) {
+			resp_header(&resp, arena_printf(c.a, "Retry-After: %d", wait));
+			reply_error(&c, 429, "Too many requests: please wait a moment and try again.");
+			goto render;
+		}
+	}
 	if ((e = route_validate(&c, &why))) {
 		reply_error(&c, status_for(e), why);
 		goto render;

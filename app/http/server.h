@@ -26,6 +26,9 @@ struct http_hooks {
 	/* Adds what the layout needs (navigation, asset URLs, the signed-in
 	 * user, ...) to an HTML page's model before it is rendered. */
 	void (*decorate)(struct ctx *c, json_t *model);
+	/* On RF_BUCKET routes, after auth: 0 to go on, else the seconds the
+	 * client should wait (answered 429 with Retry-After). Optional. */
+	int (*throttle)(struct ctx *c);
 	/* The page templates and the names each page's model sets: every
 	 * template is checked against its own page's names at start. */
 	const struct tmpl_page *pages;

@@ -118,6 +118,9 @@ struct hold_req {
 	int64_t product_id;
 	int quantity;
 	int64_t available;	/* filled when short: units left over all warehouses */
+	/* When > 0, the units come from this sale's shards (shards.h), not
+	 * the inventory rows; available is then what its shards have left. */
+	int64_t sale_id;
 };
 
 /* Units of one SKU of an order to ship, put back or restock. */
