@@ -429,6 +429,11 @@ enum err catalog_refresh_counts(struct db *db, struct arena *a)
 	return E_OK;
 }
 
+enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id)
+{
+	return db_exec(db, a, &sql[Q_SKU_DIGEST], NULL, "i", product_id);
+}
+
 enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id)
 {
 	enum err e = db_exec(db, a, &sql[Q_SKU_DIGEST], NULL, "i", product_id);

@@ -19,6 +19,10 @@ void catalog_init(void);
  * active SKUs, review_digest) from its SKUs, inventory and reviews. Call it inside every transaction that changes
  * those rows, after the change, so pages never show a mix of old and new. */
 enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id);
+
+/* The stock part of it only (stock_total and sku_digest), for a change of
+ * units: the reviews' part is left alone (its recount is the reviews'). */
+enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id);
 /* Recounts categories.product_count (the navigation's "(N)"); shopd jobs
  * runs it every few seconds, imports after they finish. */
 enum err catalog_refresh_counts(struct db *db, struct arena *a);

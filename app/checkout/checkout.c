@@ -40,16 +40,18 @@ static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
-	Q_CK_STUCK, Q_CK_UNCLAIM, Q_PAYINFO, Q_SET_INTENT,
-	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_CART_ORDER, Q_CART_LOCK, NQ
+	Q_CK_STUCK, Q_CK_UNCLAIM, Q_CK_UNCLAIM_KEY, Q_PAYINFO, Q_SET_INTENT,
+	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_CART_ORDER, Q_CART_LOCK, Q_INTENT_SETTLED, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
 enum { K_ID, K_HASH, K_STATE, K_STATUS, K_BODY, K_ORDER, K_PM, K_USER };
 
 static struct db_sql sql[NQ] = {
-	[Q_CK_INS] = { "INSERT IGNORE INTO checkouts (user_id, idem_key, request_hash, payment_method) "
-		       "VALUES (?, ?, ?, ?)", 0 },
+	/* A new row is born claimed (attempts 1): the first request of a key
+	 * needs no second statement (and no second commit) to claim it. */
+	[Q_CK_INS] = { "INSERT IGNORE INTO checkouts (user_id, idem_key, request_hash, payment_method, attempts) "
+		       "VALUES (?, ?, ?, ?, 1)", 0 },
 	[Q_CK_GET] = { "SELECT " CK_COLS " FROM checkouts WHERE user_id = ? AND idem_key = ?", 0 },
 	[Q_CK_BY_ID] = { "SELECT " CK_COLS " FROM checkouts WHERE id = ?", 0 },
 	/* The first request claims the row; a concurrent duplicate does not
@@ -59,8 +61,13 @@ static struct db_sql sql[NQ] = {
 	[Q_CK_CLAIM] = { "UPDATE checkouts SET attempts = attempts + 1 WHERE id = ? AND state = 'started' "
 			 "AND (attempts = 0 OR updated_at < NOW(3) - INTERVAL 30 SECOND)", 0 },
 	/* Guarded: of two requests that both believe they hold the claim (one
-	 * whose claim's answer was lost gave it back), one order is placed. */
-	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'reserved', order_id = ?, cart_key = ? "
+	 * whose claim's answer was lost gave it back), one order is placed.
+	 * The row goes straight to 'authorizing', as Q_CK_AUTHORIZING would
+	 * move it a moment later: the gateway is asked right after this
+	 * commit, and one commit fewer per order is worth it ('reserved'
+	 * remains for rows written before, and is resumed alike). */
+	[Q_CK_RESERVED] = { "UPDATE checkouts SET state = 'authorizing', order_id = ?, cart_key = ?, "
+			    "attempts = attempts + 1, updated_at = NOW(3) "
 			    "WHERE id = ? AND state = 'started'", 0 },
 	/* updated_at is set explicitly: a row already 'authorizing' would
 	 * otherwise not change, and the resumption below measures the time
@@ -70,6 +77,10 @@ static struct db_sql sql[NQ] = {
 	/* A request that failed before holding anything gives its claim back,
 	 * so the shopper's retry need not wait out the 30 s. */
 	[Q_CK_UNCLAIM] = { "UPDATE checkouts SET attempts = 0 WHERE id = ? AND state = 'started'", 0 },
+	/* The same when the insert's answer was lost: whether the row was
+	 * made (born claimed) is not known. */
+	[Q_CK_UNCLAIM_KEY] = { "UPDATE checkouts SET attempts = 0 WHERE user_id = ? AND idem_key = ? "
+			       "AND state = 'started' AND order_id IS NULL", 0 },
 	[Q_CK_DONE] = { "UPDATE checkouts SET state = ?, response_status = ?, response_body = ? WHERE id = ?", 0 },
 	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
@@ -85,6 +96,11 @@ static struct db_sql sql[NQ] = {
 			   "WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
 	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
+	/* An order of this intent past waiting for its payment, and neither
+	 * expired nor cancelled (where a late payment must still be voided):
+	 * a notice of the payment's outcome has nothing left to do to it. */
+	[Q_INTENT_SETTLED] = { "SELECT 1 FROM orders WHERE payment_intent = ? AND status NOT IN "
+			       "('pending_payment', 'payment_failed', 'expired', 'cancelled')", 0 },
 	[Q_FAIL_NOINTENT] = { "UPDATE orders SET payment_error = ? WHERE id = ?", 0 },
 	/* The order a cart (as a Review page named it) became, unless it
 	 * ended unpaid: an expired or cancelled order lets the cart check out
@@ -360,33 +376,47 @@ static enum err tx_nointent(struct db *db, void *arg)
  * 'authorizing' and is resumed (here on a replay, or by the jobs process
  * once no attempt can still be running); neither is ever a decline. */
 static enum err authorize(struct db *db, struct arena *a, int64_t ck, int64_t order_id, int64_t uid,
-			  const char *pm, int *status, char **body, int *silent)
+			  const char *pm, const struct pricing_quote *fresh, int *status, char **body, int *silent)
 {
 	struct db_res *r = NULL;
 	struct payment p;
+	int64_t total;
+	const char *currency;
 	json_t *o;
 	enum err e;
 
 	*body = NULL;
 	*silent = 0;
-	if ((e = db_exec(db, a, &sql[Q_PAYINFO], &r, "i", order_id)))
-		return e;
-	if (!r->nrows)
-		return E_INTERNAL;
-	if ((e = db_exec(db, a, &sql[Q_CK_AUTHORIZING], NULL, "i", ck)))
-		return e;
-	e = payment_create(a, arena_printf(a, "order-%lld-pay", (long long)order_id), db_int(r, 0, 0),
-			   db_cell(r, 0, 1), pm, arena_printf(a, "%s/checkout/return?order=%lld", config.base_url,
+	/* fresh: the order was placed in this request (its total and
+	 * currency are known, and tx_place moved the row to 'authorizing');
+	 * NULL: a resumption, which reads them and marks its attempt. */
+	if (fresh) {
+		total = fresh->total;
+		currency = fresh->currency ? fresh->currency : "USD";
+	} else {
+		if ((e = db_exec(db, a, &sql[Q_PAYINFO], &r, "i", order_id)))
+			return e;
+		if (!r->nrows)
+			return E_INTERNAL;
+		total = db_int(r, 0, 0);
+		currency = db_cell(r, 0, 1);
+		if ((e = db_exec(db, a, &sql[Q_CK_AUTHORIZING], NULL, "i", ck)))
+			return e;
+	}
+	e = payment_create(a, arena_printf(a, "order-%lld-pay", (long long)order_id), total,
+			   currency, pm, arena_printf(a, "%s/checkout/return?order=%lld", config.base_url,
 							    (long long)order_id), order_id, &p);
 	*silent = e == E_UNAVAIL;
 	if (e)
 		return e;
-	if (*p.id && (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", p.id, p.hosted_url, p.status, order_id)))
+	if (*p.id && !(!strcmp(p.status, "requires_capture") && !*p.error_code) &&
+	    (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", p.id, p.hosted_url, p.status, order_id)))
 		return e;
 	if (!strcmp(p.status, "requires_capture") && !*p.error_code) {
 		int late = 0;
 
-		if ((e = order_paid(db, a, p.id, p.brand, p.last4, "gateway", &late)))
+		if ((e = order_paid_for(db, a, order_id, p.id, p.hosted_url, p.status, p.brand, p.last4, "gateway",
+					&late)))
 			return e;
 		*status = late ? 409 : 201;
 	} else if (*p.error_code || *p.error_type) {
@@ -466,8 +496,16 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 	memset(ans, 0, sizeof(*ans));
 
 	if ((e = db_exec(db, a, &sql[Q_CK_INS], NULL, "isss", rq->user_id, rq->idem_key, rq->request_hash,
-			 rq->payment_method)) ||
-	    (e = db_exec(db, a, &sql[Q_CK_GET], &r, "is", rq->user_id, rq->idem_key)))
+			 rq->payment_method))) {
+		if (db_exec(db, a, &sql[Q_CK_UNCLAIM_KEY], NULL, "is", rq->user_id, rq->idem_key))
+			log_warn("checkout: a claim may not have been given back");
+		return e;
+	}
+	if (db_affected(db) == 1) {	/* a new key: the row is ours, claimed */
+		ck = (int64_t)db_insert_id(db);
+		goto claimed;
+	}
+	if ((e = db_exec(db, a, &sql[Q_CK_GET], &r, "is", rq->user_id, rq->idem_key)))
 		return e;
 	if (!r->nrows)
 		return E_INTERNAL;
@@ -484,7 +522,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 	if (!strcmp(db_cell(r, 0, K_STATE), "reserved") || !strcmp(db_cell(r, 0, K_STATE), "authorizing")) {
 		/* The first attempt held the units and lost the gateway's answer
 		 * (or died): resume with the same keys. */
-		e = authorize(db, a, ck, db_int(r, 0, K_ORDER), rq->user_id, db_cell(r, 0, K_PM), &status,
+		e = authorize(db, a, ck, db_int(r, 0, K_ORDER), rq->user_id, db_cell(r, 0, K_PM), NULL, &status,
 			      &body, &silent);
 		if (silent)
 			goto unavailable;
@@ -501,6 +539,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 	if (db_affected(db) != 1)
 		goto in_flight;
 
+claimed:
 	/* A cart checks out once: another tab placed it already (maybe paid
 	 * for it, emptying the cart): its order is the answer. */
 	if (rq->cart_key) {
@@ -579,9 +618,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 			ol->tax = pln->tax;
 			pl.nlines++;
 		}
-		e = db_tx(db, tx_place, &pl);
-		if (e == E_OK)
-			order_refresh_stock(db, a, pl.order_id);
+		e = db_tx(db, tx_place, &pl);	/* the read model is refreshed in it (inventory_hold) */
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);
@@ -616,7 +653,7 @@ enum err checkout_place(struct db *db, struct arena *a, struct kv *kv, const str
 			return unclaim(db, a, ck, e);	/* rolled back (or committed and the row says so) */
 		test_pause(kv, a, "reserved");
 		/* Steps 4 and 5. */
-		e = authorize(db, a, ck, pl.order_id, rq->user_id, rq->payment_method, &status, &body, &silent);
+		e = authorize(db, a, ck, pl.order_id, rq->user_id, rq->payment_method, &p.q, &status, &body, &silent);
 		if (silent)
 			goto unavailable;
 		if (e == E_BUSY)
@@ -693,6 +730,20 @@ enum err checkout_gateway_event(struct db *db, struct arena *a, const struct gat
 		*duplicate = 1;
 		return E_OK;
 	}
+	/* The usual case: the saga applied the gateway's answer before its
+	 * notice came. A plain read says so, and the notice is only recorded:
+	 * no transaction, no lock of the order (a locking no-op transaction
+	 * per order cost a commit). A state that moves on meanwhile moves
+	 * away from waiting, never back to it. */
+	if (ev->intent && (!strcmp(ev->type, "payment_intent.amount_capturable_updated") ||
+			   !strcmp(ev->type, "payment_intent.payment_failed"))) {
+		struct db_res *settled = NULL;
+
+		if ((e = db_exec(db, a, &sql[Q_INTENT_SETTLED], &settled, "s", ev->intent)))
+			return e;
+		if (settled->nrows)
+			return db_exec(db, a, &sql[Q_EVENT_SEEN], NULL, "sss", ev->id, ev->type, ev->intent);
+	}
 	for (int round = 0; round < 2; round++) {
 		int64_t order_id = 0;
 
@@ -749,7 +800,7 @@ int checkout_recover_batch(struct db *db, struct kv *kv, struct arena *a)
 		if (db_exec(db, a, &sql[Q_CK_BY_ID], &k, "i", db_int(r, i, 0)) || !k->nrows)
 			return -1;
 		e = authorize(db, a, db_int(k, 0, K_ID), db_int(k, 0, K_ORDER), db_int(k, 0, K_USER),
-			      db_cell(k, 0, K_PM), &status, &body, &silent);
+			      db_cell(k, 0, K_PM), NULL, &status, &body, &silent);
 		if (e == E_UNAVAIL)
 			return -1;	/* the gateway (or MariaDB) is silent: back off */
 		if (e == E_BUSY) {

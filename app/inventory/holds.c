@@ -24,10 +24,11 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_HOLD_OF, Q_HOLD_LOCK, Q_PRODUCTS_HELD, Q_HOLDS_SKU, Q_INV_SHIP,
 	Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW, Q_RETURN_WH, Q_INV_RESTOCK, Q_MOVEMENT, Q_LEDGER,
-	Q_HELD_ENDED, Q_SKU_PRODUCT, NQ
+	Q_HELD_ENDED, Q_SKU_PRODUCT, Q_PRODUCT_LOCK, NQ
 };
 
 static struct db_sql sql[NQ] = {
+	[Q_PRODUCT_LOCK] = { "SELECT id FROM products WHERE id = ? FOR UPDATE", 0 },
 	[Q_INV_LOCK] = { "SELECT warehouse_id, available FROM inventory WHERE sku_id = ? "
 			 "ORDER BY warehouse_id FOR UPDATE", 0 },
 	[Q_INV_RESERVE] = { "UPDATE inventory SET available = available - ?, reserved = reserved + ? "
@@ -136,7 +137,7 @@ static enum err lines_changed(struct db *db, struct arena *a, const struct stock
 	for (size_t i = 0; i < k; i++) {
 		if ((e = event_emit(db, a, EV_STOCK_CHANGED, pids[i], json_pack("{sIsIss}", "productId",
 				    (json_int_t)pids[i], "orderId", (json_int_t)order_id, "reason", reason))) ||
-		    (e = catalog_refresh_digest(db, a, pids[i])))	/* stock_total too */
+		    (e = catalog_refresh_stock(db, a, pids[i])))	/* stock_total too */
 			return e;
 	}
 	return E_OK;
@@ -159,9 +160,26 @@ enum err inventory_hold(struct db *db, struct arena *a, int64_t order_id, struct
 	enum err e;
 
 	*short_out = (size_t)-1;
-	/* One order, one lock order: by SKU id, then warehouse id (the ORDER BY
-	 * of Q_INV_LOCK), so two checkouts can never wait on each other in a
-	 * cycle. */
+	/* The products first, in id order, as every writer of stock locks
+	 * them (docs/design.md section 2): their read model is refreshed
+	 * below, in this transaction. Then the inventory rows by SKU id and
+	 * warehouse id (the ORDER BY of Q_INV_LOCK), so two checkouts can
+	 * never wait on each other in a cycle. */
+	if (!(pids = arena_alloc(a, sizeof(*pids) * (n + 1))))
+		return E_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		pids[i] = lines[i].product_id;
+	for (size_t i = 1; i < n; i++)	/* insertion sort: a cart is short */
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			int64_t t = pids[j];
+
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		if ((i == 0 || pids[i] != pids[i - 1]) &&
+		    (e = db_exec(db, a, &sql[Q_PRODUCT_LOCK], NULL, "i", pids[i])))
+			return e;
 	qsort(lines, n, sizeof(*lines), by_sku);
 	for (size_t i = 0; i < n; i++) {
 		struct db_res *r = NULL;
@@ -200,18 +218,13 @@ enum err inventory_hold(struct db *db, struct arena *a, int64_t order_id, struct
 	}
 	if (shortage)
 		return E_CONFLICT;
-	/* Events in product order, as one statement. */
-	if (!(pids = arena_alloc(a, sizeof(*pids) * (n + 1))))
-		return E_NOMEM;
+	/* The products' read model (stock_total, sku_digest) in this
+	 * transaction, their rows locked since the start: refreshed after the
+	 * commit, it cost two more statements, each its own commit, per
+	 * order. Then the events in product order, as one statement. */
 	for (size_t i = 0; i < n; i++)
-		pids[i] = lines[i].product_id;
-	for (size_t i = 1; i < n; i++)	/* insertion sort: a cart is short */
-		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
-			int64_t t = pids[j];
-
-			pids[j] = pids[j - 1];
-			pids[j - 1] = t;
-		}
+		if ((i == 0 || pids[i] != pids[i - 1]) && (e = catalog_refresh_stock(db, a, pids[i])))
+			return e;
 	return order_stock_events(db, a, pids, n, order_id, "held");
 }
 

@@ -91,7 +91,7 @@ enum err inventory_product_changed(struct db *db, struct arena *a, int64_t produ
 {
 	enum err e;
 
-	if ((e = catalog_refresh_digest(db, a, product_id)))	/* stock_total too */
+	if ((e = catalog_refresh_stock(db, a, product_id)))	/* stock_total too */
 		return e;
 	return event_emit(db, a, EV_STOCK_CHANGED, product_id, json_pack("{sIss}", "productId", (json_int_t)product_id,
 									    "reason", reason ? reason : ""));
@@ -214,7 +214,7 @@ enum err inventory_release_unheld(struct db *db, struct arena *a, int64_t sku_id
 
 	*units = e ? 0 : u.units;
 	if (!e && u.units > 0)
-		e = catalog_refresh_digest(db, a, u.product);	/* stock_total too */
+		e = catalog_refresh_stock(db, a, u.product);	/* stock_total too */
 	return e;
 }
 

@@ -24,7 +24,7 @@ enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, NQ
+	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -40,6 +40,12 @@ static struct db_sql sql[NQ] = {
 	[Q_EVENT] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
 		      "VALUES (?, ?, ?, ?, ?)", 0 },
 	[Q_BY_INTENT] = { "SELECT id, status, user_id, total, currency FROM orders WHERE payment_intent = ? FOR UPDATE", 0 },
+	/* The gateway's answer to the saga's authorization, stored with its
+	 * outcome in one transaction (order_paid_for). The payment state is
+	 * the gateway's only while the order waits for it. */
+	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
+			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
+			   "WHERE id = ?", 0 },
 	[Q_SET_PAID] = { "UPDATE orders SET payment_status = 'requires_capture', card_brand = ?, card_last4 = ?, "
 			 "payment_error = NULL, hold_expires_at = NULL WHERE id = ?", 0 },
 	[Q_SET_DECLINED] = { "UPDATE orders SET payment_status = 'requires_payment_method', payment_error = ? "
@@ -186,7 +192,7 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	enum err e = db_exec(db, a, &sql[Q_PRODUCTS_OF], &r, "i", order_id);
 
 	for (size_t i = 0; !e && i < r->nrows; i++)
-		e = catalog_refresh_digest(db, a, db_int(r, i, 0));	/* stock_total too */
+		e = catalog_refresh_stock(db, a, db_int(r, i, 0));	/* stock_total too */
 	return e;
 }
 
@@ -203,6 +209,9 @@ struct paid {
 	int late;
 	int64_t order_id;
 	struct arena *a;
+	/* order_paid_for: the order the intent is to be stored on first. */
+	int64_t link_order;
+	const char *hosted_url, *pay_status;
 };
 
 static enum err tx_paid(struct db *db, void *p)
@@ -215,6 +224,9 @@ static enum err tx_paid(struct db *db, void *p)
 	enum err e;
 
 	pd->late = 0;
+	if (pd->link_order && (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", pd->intent,
+					    pd->hosted_url ? pd->hosted_url : "", pd->pay_status, pd->link_order)))
+		return e;
 	if ((e = db_exec(db, a, &sql[Q_BY_INTENT], &r, "s", pd->intent)))
 		return e;
 	if (!r->nrows)
@@ -241,10 +253,30 @@ static enum err tx_paid(struct db *db, void *p)
 	return E_OK;
 }
 
+static enum err paid(struct db *db, struct arena *a, struct paid *pdp, int *late);
+
 enum err order_paid(struct db *db, struct arena *a, const char *intent, const char *brand,
 		    const char *last4, const char *actor, int *late)
 {
-	struct paid pd = { intent, brand ? brand : "", last4 ? last4 : "", actor, 0, 0, a };
+	struct paid pd = { intent, brand ? brand : "", last4 ? last4 : "", actor, 0, 0, a, 0, NULL, NULL };
+
+	return paid(db, a, &pd, late);
+}
+
+enum err order_paid_for(struct db *db, struct arena *a, int64_t order_id, const char *intent,
+			const char *hosted_url, const char *pay_status, const char *brand, const char *last4,
+			const char *actor, int *late)
+{
+	struct paid pd = { intent, brand ? brand : "", last4 ? last4 : "", actor, 0, 0, a, order_id, hosted_url,
+			   pay_status };
+
+	return paid(db, a, &pd, late);
+}
+
+static enum err paid(struct db *db, struct arena *a, struct paid *pdp, int *late)
+{
+	struct paid pd = *pdp;
+	const char *intent = pd.intent;
 	enum err e = db_tx(db, tx_paid, &pd);
 
 	*late = pd.late;

@@ -76,6 +76,13 @@ enum err order_paid(struct db *db, struct arena *a, const char *intent, const ch
 enum err order_declined(struct db *db, struct arena *a, const char *intent, const char *reason,
 			const char *actor);
 
+/* order_paid for the saga's own answer: the intent (with its hosted page
+ * and payment status) is stored on order_id in the same transaction, one
+ * commit where storing it first took two. */
+enum err order_paid_for(struct db *db, struct arena *a, int64_t order_id, const char *intent,
+			const char *hosted_url, const char *pay_status, const char *brand, const char *last4,
+			const char *actor, int *late);
+
 /* Links intent to order_id when the order has no intent yet and amount and
  * currency are the order's (the gateway's notice or the reconciler found
  * an authorization the saga never stored). E_CONFLICT when not linked. */
