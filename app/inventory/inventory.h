@@ -193,6 +193,13 @@ struct stock_ledger {
 	int64_t available, reserved, committed;		/* the inventory row */
 	int64_t held, held_committed, shipped;		/* its holds by state */
 	int64_t moved;					/* SUM(stock_movements.delta) */
+	/* Hot-SKU stock: the SKU's sale shards in this warehouse (every sale,
+	 * open or closed) and the holds of sales; held and held_committed
+	 * above count holds without a sale only. Conservation:
+	 * moved = available + reserved + committed + shard_available
+	 *       + shard_reserved + shard_committed + shipped. */
+	int64_t shard_available, shard_reserved, shard_committed;
+	int64_t sale_held, sale_committed;		/* holds of sales by state */
 };
 
 /* Up to max inventory rows after (after_sku, after_wh), in that order. */
