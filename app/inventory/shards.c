@@ -36,7 +36,7 @@ enum {
 	Q_SH_EXIST, Q_SH_INV_LOCK, Q_SH_INV_TAKE, Q_SH_INS, Q_SH_PRODUCT, Q_SH_HINT, Q_SH_TAKE, Q_SH_LOCK_ALL,
 	Q_SH_COMMIT, Q_SH_BACK_OPEN, Q_SH_BACK_OPEN_C, Q_SH_BACK_SHUT, Q_SH_BACK_SHUT_C, Q_SH_INV_RETURN,
 	Q_SH_SHIP, Q_SH_SALE_ROWS, Q_SH_INV_LOCK_ROW, Q_SH_SALE_LOCK, Q_SH_DRAIN, Q_SH_SHUT, Q_SH_SALE_PRODUCTS,
-	Q_SH_UNITS, Q_SH_SHIPPED, Q_SH_GIVE, Q_SH_GET, NQ
+	Q_SH_UNITS, Q_SH_SHIPPED, Q_SH_GIVE, Q_SH_GET, Q_SH_LOCK_FREE, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -57,6 +57,9 @@ static struct db_sql sql[NQ] = {
 			"WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 0 AND available >= ?", 0 },
 	[Q_SH_LOCK_ALL] = { "SELECT shard, warehouse_id, available, drained FROM stock_shards "
 			    "WHERE sale_id = ? AND sku_id = ? ORDER BY shard FOR UPDATE", 0 },
+	/* The same, skipping rows other checkouts hold: never waits. */
+	[Q_SH_LOCK_FREE] = { "SELECT shard, warehouse_id, available, drained FROM stock_shards "
+			     "WHERE sale_id = ? AND sku_id = ? ORDER BY shard FOR UPDATE SKIP LOCKED", 0 },
 	[Q_SH_COMMIT] = { "UPDATE stock_shards SET reserved = reserved - ?, committed = committed + ? "
 			  "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND reserved >= ?", 0 },
 	[Q_SH_BACK_OPEN] = { "UPDATE stock_shards SET reserved = reserved - ?, available = available + ? "
@@ -238,14 +241,26 @@ enum err shard_take(struct db *db, struct arena *a, int64_t sale_id, int64_t sku
 			return E_OK;
 		}
 	}
-	/* No single shard can give it (or the snapshot was stale): every shard
-	 * of the SKU, locked in shard order, counted, and the line taken from
-	 * them in that order. */
-	if ((e = db_exec(db, a, &sql[Q_SH_LOCK_ALL], &l, "ii", sale_id, sku_id)))
+	/* No single shard can give it (or the snapshot was stale). First the
+	 * shards no other checkout holds (SKIP LOCKED: no wait, so no cycle
+	 * with the row the attempt above may hold); when those are short and
+	 * some were skipped, every shard of the SKU, locked in shard order
+	 * (this wait can close a cycle with another checkout in the same
+	 * place: InnoDB picks a victim at once and db_tx runs it again). */
+	if ((e = db_exec(db, a, &sql[Q_SH_LOCK_FREE], &l, "ii", sale_id, sku_id)))
 		return e;
+	sum = 0;
 	for (size_t i = 0; i < l->nrows; i++)
 		if (!db_int(l, i, 3))
 			sum += db_int(l, i, 2);
+	if (sum < quantity && l->nrows < h->nrows) {
+		if ((e = db_exec(db, a, &sql[Q_SH_LOCK_ALL], &l, "ii", sale_id, sku_id)))
+			return e;
+		sum = 0;
+		for (size_t i = 0; i < l->nrows; i++)
+			if (!db_int(l, i, 3))
+				sum += db_int(l, i, 2);
+	}
 	*available = sum;
 	if (sum < quantity)
 		return E_CONFLICT;
