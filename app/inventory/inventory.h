@@ -248,6 +248,11 @@ void inventory_listing_init(void);
 #define INVENTORY_SKU_AVAILABLE_SQL(sku) \
 	"(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = " sku ")"
 
+/* The same for the units of the SKU's open sales, in their shards
+ * (shards.h): not in the expression above while a sale is live. */
+#define INVENTORY_SKU_SALE_AVAILABLE_SQL(sku) \
+	"(SELECT COALESCE(SUM(ss.available), 0) FROM stock_shards ss WHERE ss.sku_id = " sku " AND ss.drained = 0)"
+
 /* Sets to 0, through inventory_change_in_tx (a movement each, read model
  * deferred), the available units of every SKU of the product other than
  * keep_sku_id. */
