@@ -427,6 +427,68 @@ START_TEST(reconciler_counts_shard_units)
 }
 END_TEST
 
+/* One order, a line of a sale and one without (the same SKU, and another
+ * SKU): each from its own rows, in the lock order; released together. */
+static enum err tx_mixed(struct db *db, void *p)
+{
+	int64_t *io = p;	/* in: sale; out: order */
+	struct order_line_new ol[3];
+	struct hold_req h[3];
+	struct order_new on;
+	size_t short_line;
+	enum err e;
+
+	memset(ol, 0, sizeof(ol));
+	memset(h, 0, sizeof(h));
+	memset(&on, 0, sizeof(on));
+	for (int i = 0; i < 3; i++) {
+		ol[i].sku_id = h[i].sku_id = i == 1 ? sku[1] : sku[0];
+		ol[i].product_id = h[i].product_id = product;
+		ol[i].seller_id = seller;
+		ol[i].code = "code";
+		ol[i].title = "title";
+		ol[i].unit_price = 500;
+		ol[i].quantity = h[i].quantity = 2;
+	}
+	h[0].sale_id = io[0];	/* sku[0] in the sale; sku[0], sku[1] without */
+	on.user_id = user;
+	on.subtotal = on.total = 3000;
+	on.method = "standard";
+	on.ship.name = "Ada Lovelace";
+	on.ship.line1 = "1 Main St";
+	on.ship.city = "Springfield";
+	on.ship.country = "US";
+	on.hold_expires = (int64_t)time(NULL) + 900;
+	on.lines = ol;
+	on.n = 3;
+	if ((e = order_create(db, A, &on, &io[1])))
+		return e;
+	return inventory_hold(db, A, io[1], h, 3, on.hold_expires, &short_line);
+}
+
+START_TEST(sale_and_regular_lines_in_one_order)
+{
+	int64_t io[2] = { mk_sale(2), 0 };
+
+	ck_assert_int_eq(allocate(io[0], sku[0], 4, 2), 4);	/* east's 4 of 10 */
+	ck_assert_int_eq(in_tx(tx_mixed, io), E_OK);
+	ck_assert_int_eq(shards_sum(io[0], sku[0], "reserved"), 2);
+	ck_assert_int_eq(reserved(sku[0], WH_EAST), 2);		/* the line without the sale */
+	ck_assert_int_eq(reserved(sku[1], WH_EAST), 2);
+	ck_assert_int_eq(dq("SELECT COUNT(*) FROM holds WHERE order_id = %lld AND sale_id IS NULL", (long long)io[1]), 2);
+	ck_assert_int_eq(unconserved(), 0);
+	the_order = io[1];
+	ck_assert_int_eq(in_tx(tx_commit, NULL), E_OK);
+	ck_assert_int_eq(shards_sum(io[0], sku[0], "committed"), 2);
+	ck_assert_int_eq(committed(sku[0], WH_EAST), 2);
+	ck_assert_int_eq(in_tx(tx_release, NULL), E_OK);
+	ck_assert_int_eq(shards_sum(io[0], sku[0], "available"), 4);
+	ck_assert_int_eq(avail(sku[0], WH_EAST), 6);
+	ck_assert_int_eq(avail(sku[1], WH_EAST), 5);
+	ck_assert_int_eq(unconserved(), 0);
+}
+END_TEST
+
 /* ---- many checkouts of one SKU at once ---- */
 
 #define THREADS 8
@@ -560,6 +622,7 @@ int main(void)
 	tcase_add_test(tc, drain_then_late_release_goes_to_the_row);
 	tcase_add_test(tc, rebalance_evens_out_dry_shards);
 	tcase_add_test(tc, reconciler_counts_shard_units);
+	tcase_add_test(tc, sale_and_regular_lines_in_one_order);
 	tcase_add_test(tc, concurrent_checkouts_never_oversell);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
