@@ -36,7 +36,7 @@ enum {
 	Q_SH_EXIST, Q_SH_INV_LOCK, Q_SH_INV_TAKE, Q_SH_INS, Q_SH_PRODUCT, Q_SH_HINT, Q_SH_TAKE, Q_SH_LOCK_ALL,
 	Q_SH_COMMIT, Q_SH_BACK_OPEN, Q_SH_BACK_OPEN_C, Q_SH_BACK_SHUT, Q_SH_BACK_SHUT_C, Q_SH_INV_RETURN,
 	Q_SH_SHIP, Q_SH_SALE_ROWS, Q_SH_INV_LOCK_ROW, Q_SH_SALE_LOCK, Q_SH_DRAIN, Q_SH_SHUT, Q_SH_SALE_PRODUCTS,
-	Q_SH_UNITS, Q_SH_SHIPPED, Q_SH_GIVE, Q_SH_GET, Q_SH_LOCK_FREE, NQ
+	Q_SH_UNITS, Q_SH_SHIPPED, Q_SH_GIVE, Q_SH_GET, Q_SH_LOCK_FREE, Q_SH_PRODUCT_LOCK, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -49,6 +49,9 @@ static struct db_sql sql[NQ] = {
 	[Q_SH_INS] = { "INSERT INTO stock_shards (sale_id, sku_id, shard, warehouse_id, available) "
 		       "VALUES (?, ?, ?, ?, ?)", 0 },
 	[Q_SH_PRODUCT] = { "SELECT product_id FROM skus WHERE id = ?", 0 },
+	/* The product row first, as a seller's stock edit locks it: opening
+	 * and closing a sale rewrite the product's read model. */
+	[Q_SH_PRODUCT_LOCK] = { "SELECT id FROM products WHERE id = ? FOR UPDATE", 0 },
 	/* A hint (the transaction's snapshot, no lock): which shards could
 	 * give a line. The guarded decrement decides. */
 	[Q_SH_HINT] = { "SELECT shard, available, warehouse_id FROM stock_shards WHERE sale_id = ? AND sku_id = ? "
@@ -127,9 +130,16 @@ enum err inventory_sale_allocate(struct db *db, struct arena *a, int64_t sale_id
 	*allocated = 0;
 	if (quantity < 0 || nshards < 1 || nshards > 64)
 		return E_INVAL;
-	/* Inventory rows first (the lock order), then: opened already (a job
-	 * run again)? Then what it set aside then is the answer. */
-	if ((e = db_exec(db, a, &sql[Q_SH_INV_LOCK], &inv, "i", sku_id)) ||
+	/* The product row, the inventory rows (the lock order), then: opened
+	 * already (a job run again)? Then what it set aside then is the
+	 * answer. */
+	if ((e = db_exec(db, a, &sql[Q_SH_PRODUCT], &p, "i", sku_id)))
+		return e;
+	if (!p->nrows)
+		return E_NOTFOUND;
+	pid = db_int(p, 0, 0);
+	if ((e = db_exec(db, a, &sql[Q_SH_PRODUCT_LOCK], NULL, "i", pid)) ||
+	    (e = db_exec(db, a, &sql[Q_SH_INV_LOCK], &inv, "i", sku_id)) ||
 	    (e = db_exec(db, a, &sql[Q_SH_EXIST], &x, "ii", sale_id, sku_id)))
 		return e;
 	if (db_int(x, 0, 0) > 0) {
@@ -177,11 +187,6 @@ enum err inventory_sale_allocate(struct db *db, struct arena *a, int64_t sale_id
 				return e;
 	}
 	*allocated = total;
-	if ((e = db_exec(db, a, &sql[Q_SH_PRODUCT], &p, "i", sku_id)))
-		return e;
-	if (!p->nrows)
-		return E_NOTFOUND;
-	pid = db_int(p, 0, 0);
 	if ((e = event_emit(db, a, EV_STOCK_CHANGED, pid, json_pack("{sIsIss}", "productId", (json_int_t)pid,
 			    "saleId", (json_int_t)sale_id, "reason", "sale opened"))))
 		return e;
@@ -338,9 +343,14 @@ enum err inventory_sale_drain(struct db *db, struct arena *a, int64_t sale_id, i
 	enum err e;
 
 	*units = 0;
-	/* The inventory rows first, then the shards (the lock order). */
-	if ((e = db_exec(db, a, &sql[Q_SH_SALE_ROWS], &rows, "i", sale_id)))
+	/* The products, the inventory rows, then the shards (the lock order);
+	 * which ones is fixed since the sale opened: plain reads. */
+	if ((e = db_exec(db, a, &sql[Q_SH_SALE_PRODUCTS], &p, "i", sale_id)) ||
+	    (e = db_exec(db, a, &sql[Q_SH_SALE_ROWS], &rows, "i", sale_id)))
 		return e;
+	for (size_t i = 0; i < p->nrows; i++)
+		if ((e = db_exec(db, a, &sql[Q_SH_PRODUCT_LOCK], NULL, "i", db_int(p, i, 0))))
+			return e;
 	for (size_t i = 0; i < rows->nrows; i++) {
 		struct db_res *r = NULL;
 
@@ -367,8 +377,7 @@ enum err inventory_sale_drain(struct db *db, struct arena *a, int64_t sale_id, i
 		*units += q;
 	}
 	/* Closed: no more holds, and units given back later go to the rows. */
-	if ((e = db_exec(db, a, &sql[Q_SH_SHUT], NULL, "i", sale_id)) ||
-	    (e = db_exec(db, a, &sql[Q_SH_SALE_PRODUCTS], &p, "i", sale_id)))
+	if ((e = db_exec(db, a, &sql[Q_SH_SHUT], NULL, "i", sale_id)))
 		return e;
 	for (size_t i = 0; i < p->nrows; i++) {
 		int64_t pid = db_int(p, i, 0);
