@@ -7,10 +7,19 @@
  *
  * Conservation (checked by app/reconcile through inventory_ledger_page):
  * for every (sku, warehouse), SUM(stock_movements.delta) = available +
- * reserved + committed + units of 'shipped' holds. Holding, committing,
+ * reserved + committed + the same three of the SKU's sale shards in that
+ * warehouse + units of 'shipped' holds. Holding, committing,
  * releasing, shipping and cancelling move units between those columns and
  * write no movement; only units entering or leaving the shop (a seller's
- * set/adjust, an import, a restock of returned units) do. */
+ * set/adjust, an import, a restock of returned units) do.
+ *
+ * A hold with a sale (holds.sale_id, holds.shard; a hold_req with sale_id)
+ * moves its shard's columns instead of the inventory row's (shards.c,
+ * shard_ops.h); once the sale closed, what it gives back goes to the
+ * inventory row. Lock order: the order's holds, the inventory rows by (sku,
+ * warehouse), then the shard rows by (sale, sku, shard): so lines without a
+ * sale are held before lines with one, and a release locks the inventory
+ * row of a sale hold before its shard. */
 #include <stdlib.h>
 #include <string.h>
 #include "../core/arena.h"
@@ -19,12 +28,13 @@
 #include "../catalog/catalog.h"
 #include "../events/events.h"
 #include "inventory.h"
+#include "shard_ops.h"
 
 enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_HOLD_OF, Q_HOLD_LOCK, Q_PRODUCTS_HELD, Q_HOLDS_SKU, Q_INV_SHIP,
 	Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW, Q_RETURN_WH, Q_INV_RESTOCK, Q_MOVEMENT, Q_LEDGER,
-	Q_HELD_ENDED, Q_SKU_PRODUCT, Q_PRODUCT_LOCK, NQ
+	Q_HELD_ENDED, Q_SKU_PRODUCT, Q_HOLD_INS_SALE, Q_PRODUCT_LOCK, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -35,7 +45,9 @@ static struct db_sql sql[NQ] = {
 			    "WHERE sku_id = ? AND warehouse_id = ? AND available >= ?", 0 },
 	[Q_HOLD_INS] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at) "
 			 "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
-	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state FROM holds "
+	[Q_HOLD_INS_SALE] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at, sale_id, shard) "
+			      "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)", 0 },
+	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state, sale_id, shard FROM holds "
 			 "WHERE order_id = ? AND state IN ('held', 'committed') ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
 	[Q_INV_COMMIT] = { "UPDATE inventory SET reserved = reserved - ?, committed = committed + ? "
 			   "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
@@ -46,36 +58,46 @@ static struct db_sql sql[NQ] = {
 	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
 	[Q_SKU_PRODUCT] = { "SELECT product_id FROM skus WHERE id = ?", 0 },
 	[Q_HOLD_OF] = { "SELECT order_id FROM holds WHERE id = ?", 0 },
-	[Q_HOLD_LOCK] = { "SELECT sku_id, warehouse_id, quantity FROM holds WHERE id = ? AND state = 'held' "
+	[Q_HOLD_LOCK] = { "SELECT sku_id, warehouse_id, quantity, sale_id, shard FROM holds WHERE id = ? AND state = 'held' "
 			  "FOR UPDATE", 0 },
 	/* The products whose units an order holds or held (for its events):
 	 * a plain read, the holds are locked already. */
 	[Q_PRODUCTS_HELD] = { "SELECT DISTINCT s.product_id FROM holds h JOIN skus s ON s.id = h.sku_id "
 			      "WHERE h.order_id = ? ORDER BY s.product_id", 0 },
-	[Q_HOLDS_SKU] = { "SELECT id, warehouse_id, quantity FROM holds WHERE order_id = ? AND sku_id = ? "
+	[Q_HOLDS_SKU] = { "SELECT id, warehouse_id, quantity, sale_id, shard FROM holds WHERE order_id = ? AND sku_id = ? "
 			  "AND state = 'committed' ORDER BY warehouse_id FOR UPDATE", 0 },
 	[Q_INV_SHIP] = { "UPDATE inventory SET committed = committed - ? WHERE sku_id = ? AND warehouse_id = ? "
 			 "AND committed >= ?", 0 },
 	[Q_HOLD_SHRINK] = { "UPDATE holds SET quantity = quantity - ? WHERE id = ? AND quantity > ?", 0 },
-	[Q_HOLD_SPLIT] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, state, expires_at) "
-			   "VALUES (?, ?, ?, ?, ?, NOW(3))", 0 },
+	[Q_HOLD_SPLIT] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, state, expires_at, sale_id, shard) "
+			   "VALUES (?, ?, ?, ?, ?, NOW(3), NULLIF(?, 0), IF(? = 0, NULL, ?))", 0 },
 	[Q_INV_LOCK_ROW] = { "SELECT available FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
 	[Q_RETURN_WH] = { "SELECT warehouse_id FROM holds WHERE order_id = ? AND sku_id = ? AND state = 'shipped' "
 			  "ORDER BY warehouse_id LIMIT 1", 0 },
 	[Q_INV_RESTOCK] = { "UPDATE inventory SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
 	[Q_MOVEMENT] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 			 "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
-	/* One page of inventory rows with what the ledgers say of them. */
+	/* One page of inventory rows with what the ledgers say of them:
+	 * holds without a sale against the row, holds of sales against the
+	 * SKU's shards in that warehouse. */
 	[Q_LEDGER] = { "SELECT i.sku_id, i.warehouse_id, i.available, i.reserved, i.committed, "
 		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'held'), 0), "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'held' AND h.sale_id IS NULL), 0), "
 		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed'), 0), "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed' AND h.sale_id IS NULL), 0), "
 		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
 		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0), "
 		       "COALESCE((SELECT SUM(m.delta) FROM stock_movements m WHERE m.sku_id = i.sku_id "
-		       "AND m.warehouse_id = i.warehouse_id), 0) "
-		       "FROM inventory i WHERE (i.sku_id, i.warehouse_id) > (?, ?) "
+		       "AND m.warehouse_id = i.warehouse_id), 0), "
+		       "COALESCE(ss.available, 0), COALESCE(ss.reserved, 0), COALESCE(ss.committed, 0), "
+		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'held' AND h.sale_id IS NOT NULL), 0), "
+		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed' AND h.sale_id IS NOT NULL), 0) "
+		       "FROM inventory i LEFT JOIN (SELECT sku_id, warehouse_id, SUM(available) AS available, "
+		       "SUM(reserved) AS reserved, SUM(committed) AS committed FROM stock_shards "
+		       "GROUP BY sku_id, warehouse_id) ss ON ss.sku_id = i.sku_id AND ss.warehouse_id = i.warehouse_id "
+		       "WHERE (i.sku_id, i.warehouse_id) > (?, ?) "
 		       "ORDER BY i.sku_id, i.warehouse_id LIMIT ?", 0 },
 	/* Held units of orders that no longer wait for a payment. */
 	[Q_HELD_ENDED] = { "SELECT h.id, h.order_id, o.status FROM holds h JOIN orders o ON o.id = h.order_id "
@@ -86,6 +108,7 @@ static struct db_sql sql[NQ] = {
 void inventory_holds_init(void)
 {
 	db_register(sql, NQ);
+	inventory_shards_init();
 }
 
 /* ---- StockChanged ---- */
@@ -145,46 +168,95 @@ static enum err lines_changed(struct db *db, struct arena *a, const struct stock
 
 /* ---- checkout: hold, commit, release ---- */
 
-static int by_sku(const void *x, const void *y)
+/* The lock order: lines without a sale by SKU (inventory rows), then lines
+ * of sales by (sale, SKU) (shard rows). */
+static int by_lock_order(const void *x, const void *y)
 {
 	const struct hold_req *a = x, *b = y;
+	int sa = a->sale_id > 0, sb = b->sale_id > 0;
 
+	if (sa != sb)
+		return sa - sb;
+	if (a->sale_id != b->sale_id)
+		return a->sale_id < b->sale_id ? -1 : 1;
 	return a->sku_id < b->sku_id ? -1 : a->sku_id > b->sku_id;
+}
+
+/* A sale line: its units from the sale's shards, one hold per shard. */
+static enum err hold_sale_line(struct db *db, struct arena *a, int64_t order_id, struct hold_req *l,
+			       int64_t expires)
+{
+	struct shard_take *t;
+	size_t k;
+	int64_t left;
+	enum err e = shard_take(db, a, l->sale_id, l->sku_id, l->quantity, &t, &k, &left);
+
+	if (e == E_CONFLICT) {
+		l->available = left;
+		return e;
+	}
+	if (e)
+		return e;
+	l->available = l->quantity;	/* at least: it was not short */
+	for (size_t j = 0; j < k; j++)
+		if ((e = db_exec(db, a, &sql[Q_HOLD_INS_SALE], NULL, "iiiiiii", order_id, l->sku_id,
+				 t[j].warehouse_id, t[j].units, expires, l->sale_id, (int64_t)t[j].shard)))
+			return e;
+	return E_OK;
 }
 
 enum err inventory_hold(struct db *db, struct arena *a, int64_t order_id, struct hold_req *lines,
 			size_t n, int64_t expires, size_t *short_out)
 {
 	int64_t *pids;
+	size_t np = 0;
 	int shortage = 0;
 	enum err e;
 
 	*short_out = (size_t)-1;
-	/* The products first, in id order, as every writer of stock locks
-	 * them (docs/design.md section 2): their read model is refreshed
-	 * below, in this transaction. Then the inventory rows by SKU id and
-	 * warehouse id (the ORDER BY of Q_INV_LOCK), so two checkouts can
-	 * never wait on each other in a cycle. */
+	/* The products of the lines off the shelf first, in id order, as
+	 * every writer of stock locks them (docs/design.md section 2): their
+	 * read model is refreshed below, in this transaction. A sale line's
+	 * product is not locked: its units come from the sale's shards and
+	 * leave stock_total alone, and one row every buyer of a flash sale
+	 * locked would undo the shards. Then the inventory rows by SKU id and
+	 * warehouse id (the ORDER BY of Q_INV_LOCK), then the sale lines'
+	 * shards, so two checkouts can never wait on each other in a cycle. */
 	if (!(pids = arena_alloc(a, sizeof(*pids) * (n + 1))))
 		return E_NOMEM;
 	for (size_t i = 0; i < n; i++)
-		pids[i] = lines[i].product_id;
-	for (size_t i = 1; i < n; i++)	/* insertion sort: a cart is short */
+		if (lines[i].sale_id <= 0)
+			pids[np++] = lines[i].product_id;
+	for (size_t i = 1; i < np; i++)	/* insertion sort: a cart is short */
 		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
 			int64_t t = pids[j];
 
 			pids[j] = pids[j - 1];
 			pids[j - 1] = t;
 		}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < np; i++)
 		if ((i == 0 || pids[i] != pids[i - 1]) &&
 		    (e = db_exec(db, a, &sql[Q_PRODUCT_LOCK], NULL, "i", pids[i])))
 			return e;
-	qsort(lines, n, sizeof(*lines), by_sku);
+	qsort(lines, n, sizeof(*lines), by_lock_order);
 	for (size_t i = 0; i < n; i++) {
 		struct db_res *r = NULL;
 		int64_t total = 0, need = lines[i].quantity;
 
+		if (lines[i].sale_id > 0) {
+			/* After a shortage too: the answer names every short line
+			 * (what it takes meanwhile is rolled back). */
+			e = hold_sale_line(db, a, order_id, &lines[i], expires);
+			if (e == E_CONFLICT) {
+				if (!shortage)
+					*short_out = i;
+				shortage = 1;
+				continue;
+			}
+			if (e)
+				return e;
+			continue;
+		}
 		if ((e = db_exec(db, a, &sql[Q_INV_LOCK], &r, "i", lines[i].sku_id)))
 			return e;
 		for (size_t w = 0; w < r->nrows; w++)
@@ -222,20 +294,56 @@ enum err inventory_hold(struct db *db, struct arena *a, int64_t order_id, struct
 	 * transaction, their rows locked since the start: refreshed after the
 	 * commit, it cost two more statements, each its own commit, per
 	 * order. Then the events in product order, as one statement. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < np; i++)
 		if ((i == 0 || pids[i] != pids[i - 1]) && (e = catalog_refresh_stock(db, a, pids[i])))
 			return e;
+	/* The events: every line's product, in product order. */
+	for (size_t i = 0; i < n; i++)
+		pids[i] = lines[i].product_id;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			int64_t t = pids[j];
+
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+		}
 	return order_stock_events(db, a, pids, n, order_id, "held");
 }
 
+/* The order of shard rows: (sale, sku, shard). */
+struct sale_hold {
+	int64_t id, sale, sku, wh, q;
+	int shard, committed;
+};
+
+static int by_shard(const void *x, const void *y)
+{
+	const struct sale_hold *a = x, *b = y;
+
+	if (a->sale != b->sale)
+		return a->sale < b->sale ? -1 : 1;
+	if (a->sku != b->sku)
+		return a->sku < b->sku ? -1 : 1;
+	return a->shard - b->shard;
+}
+
 /* Moves every live hold of the order: "commit" (reserved -> committed) or
- * "release" (back to available from wherever it is). */
+ * "release" (back to available from wherever it is). Holds without a sale
+ * first, in (sku, warehouse) order, with the inventory rows of sale holds
+ * locked among them when releasing (their units go to the row once the
+ * sale closed); then the sale holds' shards in (sale, sku, shard) order. */
 static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int commit, int *moved)
 {
 	struct db_res *r = NULL;
+	struct sale_hold *sh;
+	size_t ns = 0;
 	enum err e = db_exec(db, a, &sql[Q_HOLDS_OF], &r, "i", order_id);
 
 	*moved = 0;
+	if (e)
+		return e;
+	if (!(sh = arena_alloc(a, sizeof(*sh) * (r->nrows + 1))))
+		return E_NOMEM;
 	for (size_t i = 0; !e && i < r->nrows; i++) {
 		int64_t id = db_int(r, i, 0), sku = db_int(r, i, 1), wh = db_int(r, i, 2), q = db_int(r, i, 3);
 		int held = !strcmp(db_cell(r, i, 4), "held");
@@ -243,6 +351,14 @@ static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int
 
 		if (commit && !held)
 			continue;
+		if (db_cell(r, i, 5)) {		/* a sale's hold */
+			struct db_res *inv = NULL;
+
+			sh[ns++] = (struct sale_hold){ id, db_int(r, i, 5), sku, wh, q, (int)db_int(r, i, 6), !held };
+			if (!commit && (e = db_exec(db, a, &sql[Q_INV_LOCK_ROW], &inv, "ii", sku, wh)))
+				break;
+			continue;
+		}
 		s = commit ? &sql[Q_INV_COMMIT] : held ? &sql[Q_INV_UNRESERVE] : &sql[Q_INV_UNCOMMIT];
 		if ((e = db_exec(db, a, s, NULL, "iiiii", q, q, sku, wh, q)))
 			break;
@@ -253,6 +369,20 @@ static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int
 			break;
 		}
 		e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", id);
+		(*moved)++;
+	}
+	qsort(sh, ns, sizeof(*sh), by_shard);
+	for (size_t i = 0; !e && i < ns; i++) {
+		int to_row;
+
+		e = commit ? shard_commit(db, a, sh[i].sale, sh[i].sku, sh[i].shard, sh[i].q) :
+			shard_give_back(db, a, sh[i].sale, sh[i].sku, sh[i].shard, sh[i].wh, sh[i].q, sh[i].committed,
+					&to_row);
+		if (e == E_INTERNAL)
+			log_err("order %lld: shard %lld/%lld/%d does not cover hold %lld", (long long)order_id,
+				(long long)sh[i].sale, (long long)sh[i].sku, sh[i].shard, (long long)sh[i].id);
+		if (!e)
+			e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", sh[i].id);
 		(*moved)++;
 	}
 	return e;
@@ -313,10 +443,25 @@ enum err inventory_release_hold(struct db *db, struct arena *a, int64_t hold_id,
 	sku = db_int(h, 0, 0);
 	wh = db_int(h, 0, 1);
 	q = db_int(h, 0, 2);
-	if ((e = db_exec(db, a, &sql[Q_INV_UNRESERVE], NULL, "iiiii", q, q, sku, wh, q)))
-		return e;
-	if (db_affected(db) != 1)
-		return E_CONFLICT;	/* reserved does not cover it: the caller rolls back */
+	if (db_cell(h, 0, 3)) {
+		/* A sale's hold: the inventory row (where the units go once the
+		 * sale closed), then the shard. */
+		struct db_res *inv = NULL;
+		int to_row;
+
+		if ((e = db_exec(db, a, &sql[Q_INV_LOCK_ROW], &inv, "ii", sku, wh)))
+			return e;
+		e = shard_give_back(db, a, db_int(h, 0, 3), sku, (int)db_int(h, 0, 4), wh, q, 0, &to_row);
+		if (e == E_INTERNAL)
+			return E_CONFLICT;	/* the shard does not cover it: the caller rolls back */
+		if (e)
+			return e;
+	} else {
+		if ((e = db_exec(db, a, &sql[Q_INV_UNRESERVE], NULL, "iiiii", q, q, sku, wh, q)))
+			return e;
+		if (db_affected(db) != 1)
+			return E_CONFLICT;	/* reserved does not cover it: the caller rolls back */
+	}
 	if ((e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", "released", hold_id)) ||
 	    (e = inventory_sku_changed(db, a, sku, "reconciled: stray hold released", product_id)))
 		return e;
@@ -358,9 +503,20 @@ static enum err take_holds(struct db *db, struct arena *a, int64_t order_id, int
 		return e;
 	for (size_t i = 0; i < h->nrows && need > 0; i++) {
 		int64_t hid = db_int(h, i, 0), wh = db_int(h, i, 1), hq = db_int(h, i, 2);
-		int64_t take = hq < need ? hq : need;
+		int64_t take = hq < need ? hq : need, sale = db_int(h, i, 3), shard = db_int(h, i, 4);
 
-		if (!strcmp(to_state, "shipped")) {
+		if (db_cell(h, i, 3)) {
+			/* A sale's hold: its shard (the inventory rows are locked
+			 * by take_lines). */
+			int to_row;
+
+			if (!strcmp(to_state, "shipped"))
+				e = shard_ship(db, a, sale, sku, (int)shard, take);
+			else if ((e = shard_give_back(db, a, sale, sku, (int)shard, wh, take, 1, &to_row)) == E_INTERNAL)
+				e = E_CONFLICT;
+			if (e)
+				return e;
+		} else if (!strcmp(to_state, "shipped")) {
 			e = db_exec(db, a, &sql[Q_INV_SHIP], NULL, "iiii", take, sku, wh, take);
 		} else {
 			struct db_res *inv = NULL;
@@ -373,12 +529,13 @@ static enum err take_holds(struct db *db, struct arena *a, int64_t order_id, int
 		}
 		if (e)
 			return e;
-		if (db_affected(db) != 1)
+		if (!db_cell(h, i, 3) && db_affected(db) != 1)
 			return E_CONFLICT;	/* the guard held: committed is short */
 		if (take == hq)
 			e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", to_state, hid);
 		else if (!(e = db_exec(db, a, &sql[Q_HOLD_SHRINK], NULL, "iii", take, hid, take)))
-			e = db_exec(db, a, &sql[Q_HOLD_SPLIT], NULL, "iiiis", order_id, sku, wh, take, to_state);
+			e = db_exec(db, a, &sql[Q_HOLD_SPLIT], NULL, "iiiisiii", order_id, sku, wh, take, to_state,
+				    sale, sale, shard);
 		if (e)
 			return e;
 		need -= take;
@@ -396,6 +553,15 @@ static enum err take_lines(struct db *db, struct arena *a, int64_t order_id, con
 {
 	enum err e;
 
+	/* The lines' inventory rows first (in the callers' sku order), then
+	 * holds of sales may touch shard rows and, once their sale closed,
+	 * those inventory rows again. */
+	for (size_t i = 0; i < n; i++) {
+		struct db_res *r = NULL;
+
+		if ((e = db_exec(db, a, &sql[Q_INV_LOCK], &r, "i", l[i].sku_id)))
+			return e;
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((e = take_holds(db, a, order_id, l[i].sku_id, l[i].quantity, to_state)))
 			return e;
@@ -470,6 +636,11 @@ enum err inventory_ledger_page(struct db *db, struct arena *a, int64_t after_sku
 		l[i].held_committed = db_int(r, i, 6);
 		l[i].shipped = db_int(r, i, 7);
 		l[i].moved = db_int(r, i, 8);
+		l[i].shard_available = db_int(r, i, 9);
+		l[i].shard_reserved = db_int(r, i, 10);
+		l[i].shard_committed = db_int(r, i, 11);
+		l[i].sale_held = db_int(r, i, 12);
+		l[i].sale_committed = db_int(r, i, 13);
 	}
 	*out = l;
 	*n = r->nrows;

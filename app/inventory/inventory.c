@@ -42,7 +42,7 @@ static struct db_sql sql[NQ] = {
 	[Q_RESERVED_LOCK] = { "SELECT reserved FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
 	/* A locking read: the latest committed holds, not the snapshot's. */
 	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
-			 "AND state = 'held' LOCK IN SHARE MODE", 0 },
+			 "AND state = 'held' AND sale_id IS NULL LOCK IN SHARE MODE", 0 },
 	[Q_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
 			  "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	[Q_WAREHOUSE] = { "SELECT id FROM warehouses WHERE code = ?", 0 },

@@ -193,6 +193,13 @@ struct stock_ledger {
 	int64_t available, reserved, committed;		/* the inventory row */
 	int64_t held, held_committed, shipped;		/* its holds by state */
 	int64_t moved;					/* SUM(stock_movements.delta) */
+	/* Hot-SKU stock: the SKU's sale shards in this warehouse (every sale,
+	 * open or closed) and the holds of sales; held and held_committed
+	 * above count holds without a sale only. Conservation:
+	 * moved = available + reserved + committed + shard_available
+	 *       + shard_reserved + shard_committed + shipped. */
+	int64_t shard_available, shard_reserved, shard_committed;
+	int64_t sale_held, sale_committed;		/* holds of sales by state */
 };
 
 /* Up to max inventory rows after (after_sku, after_wh), in that order. */
@@ -240,6 +247,11 @@ void inventory_listing_init(void);
  * statement (the seller's item pages). */
 #define INVENTORY_SKU_AVAILABLE_SQL(sku) \
 	"(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = " sku ")"
+
+/* The same for the units of the SKU's open sales, in their shards
+ * (shards.h): not in the expression above while a sale is live. */
+#define INVENTORY_SKU_SALE_AVAILABLE_SQL(sku) \
+	"(SELECT COALESCE(SUM(ss.available), 0) FROM stock_shards ss WHERE ss.sku_id = " sku " AND ss.drained = 0)"
 
 /* Sets to 0, through inventory_change_in_tx (a movement each, read model
  * deferred), the available units of every SKU of the product other than

@@ -12,8 +12,12 @@
  * period may belong to a saga still running and are left for the next run.
  *
  * Stock, per SKU and warehouse:
- *   SUM(stock_movements.delta) = available + reserved + committed + shipped
- *   reserved = units of 'held' holds, committed = units of 'committed' holds
+ *   SUM(stock_movements.delta) = available + reserved + committed
+ *                              + the SKU's sale shards (available + reserved
+ *                                + committed) in the warehouse + shipped
+ *   reserved = units of 'held' holds without a sale, committed = units of
+ *   'committed' ones; a shard's reserved and committed likewise = its
+ *   sale's holds (reported when they differ)
  *   a 'held' hold belongs to an order that still waits for its payment.
  * Reserved units without a live hold and held holds of ended orders go back
  * to available (one right answer); any other difference is reported.

@@ -294,6 +294,13 @@ static enum err fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a,
 	mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &upd);
 	if (mysql_stmt_store_result(st)) {
 		e = set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		/* The server answered the execute with the result's columns and
+		 * then an error instead of rows (a locking read chosen as a
+		 * deadlock's victim, a lock wait timeout). libmariadb leaves the
+		 * statement expecting rows: executed again, as db_tx's retry
+		 * does, it waits for the read timeout (60 s) and reports the
+		 * server gone. A reset puts it back in the prepared state. */
+		mysql_stmt_reset(st);
 		goto out;
 	}
 	r = arena_calloc(a, 1, sizeof(*r));

@@ -232,15 +232,24 @@ enum err in_tx(enum err (*fn)(struct db *, void *), void *arg)
 
 long long unconserved(void)
 {
-	return dq("SELECT COUNT(*) FROM inventory i WHERE "
+	/* Hot-SKU stock: a SKU's sale shards count with its inventory row
+	 * (same warehouse), and hold its sales' holds. */
+	return dq("SELECT COUNT(*) FROM inventory i LEFT JOIN (SELECT sku_id, warehouse_id, "
+		  "SUM(available) AS a, SUM(reserved) AS r, SUM(committed) AS c FROM stock_shards "
+		  "GROUP BY sku_id, warehouse_id) ss ON ss.sku_id = i.sku_id AND ss.warehouse_id = i.warehouse_id WHERE "
 		  "COALESCE((SELECT SUM(m.delta) FROM stock_movements m WHERE m.sku_id = i.sku_id "
 		  "AND m.warehouse_id = i.warehouse_id), 0) <> i.available + i.reserved + i.committed + "
+		  "COALESCE(ss.a, 0) + COALESCE(ss.r, 0) + COALESCE(ss.c, 0) + "
 		  "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
 		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0) "
 		  "OR i.reserved <> COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'held'), 0) "
+		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'held' AND h.sale_id IS NULL), 0) "
 		  "OR i.committed <> COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
-		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed'), 0)");
+		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed' AND h.sale_id IS NULL), 0) "
+		  "OR COALESCE(ss.r, 0) <> COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'held' AND h.sale_id IS NOT NULL), 0) "
+		  "OR COALESCE(ss.c, 0) <> COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed' AND h.sale_id IS NOT NULL), 0)");
 }
 
 long long avail(int64_t sku, int64_t wh)

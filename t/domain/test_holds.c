@@ -55,7 +55,7 @@ START_TEST(shortage_holds_nothing)
 	/* Line 2 asks for 2 of sku[1], which has 1: nothing of line 1 stays. */
 	struct dline l[] = { { sku[2], product, seller, 3, 1000 }, { sku[1], product, seller, 2, 1000 } };
 	long long orders = dq("SELECT COUNT(*) FROM orders");
-	struct hold_req h[] = { { sku[2], product, 3, 0 }, { sku[1], product, 2, 0 } };
+	struct hold_req h[] = { { sku[2], product, 3, 0, 0 }, { sku[1], product, 2, 0, 0 } };
 	size_t short_line = 99;
 	enum err e;
 
