@@ -190,3 +190,13 @@ fuzz-clean:
 security: deps
 	@$(MAKE) --no-print-directory all
 	@SECURITY_LEVEL=$(or $(SECURITY_LEVEL),quick) scripts/security
+
+# ---- flash sales (issue 18) --------------------------------------------------
+# t/load/flashsale_load: the flash-sale buyers of `make bench SCENARIOS=flashsale`
+# (scripts/bench). build/t/chaos/flashsale: the chaos test of a sale, its short
+# form run by t/chaos/run in `make test`, the full one by `make chaos-flashsale`.
+all: $(BUILD)/t/load/flashsale_load
+
+$(BUILD)/t/load/flashsale_load: $(BUILD)/t/load/flashsale_load.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
