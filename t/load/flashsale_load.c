@@ -35,7 +35,8 @@
  *   buyers orders soldout ended other unanswered admitted errors http429
  *   first_order_s last_order_s  (seconds after START_EPOCH)
  *   first_admit_s               (the first admission any buyer saw)
- *   orders_per_s = orders / (last order - first admission seen)
+ *   orders_per_s = orders / (last order - first admission seen, or
+ *                  START_EPOCH without a room)
  *   sellout_s    = last order - START_EPOCH
  *   wait_p50_ms wait_p99_ms     (GET /sales/{id}/wait)
  *   poll_p99_ms                 (GET .../tickets/mine)
@@ -59,7 +60,10 @@
  * Environment: FLASH_ARRIVAL_S (10), FLASH_TIMEOUT_S (300, from the start),
  * FLASH_SHUFFLE_S (10), FLASH_ANSWERS (a file for each buyer's final answer:
  * "buyer answer order ticket_rank admission_rank checkout_ms polls detail"),
- * FLASH_HTML_POLLS (1: every other poll is the HTML page; 0: JSON only). */
+ * FLASH_HTML_POLLS (1: every other poll is the HTML page; 0: JSON only),
+ * FLASH_NO_ROOM (1: no waiting room: session, cart, quote, place; a check
+ * of the buying half against a SKU without a sale, SALE_ID then only names
+ * the Idempotency-Keys and emails). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +101,7 @@ struct buyer {
 
 static const char *base, *sku;
 static long long sale_id;
-static int nbuyers, inflight, html_polls = 1;
+static int nbuyers, inflight, html_polls = 1, no_room;
 static double start_epoch, arrival_s = 10, timeout_s = 300, shuffle_s = 10;
 static struct buyer *buyers;
 static long ticket_counter, admit_counter, errors, http429;
@@ -392,15 +396,30 @@ static const char *err_message(json_t *j)
 	return s ? s : "";
 }
 
+static const char *step_names[] = { "arrive", "GET /api/session", "POST .../tickets", "poll", "PATCH /api/cart",
+				     "POST /api/checkout/quote", "POST /api/checkout", "done" };
+static long shown;
+
+/* The first few unexpected answers, to stderr: why a run went wrong. */
+static void show(const struct buyer *b, long st)
+{
+	if (shown++ < 8)
+		fprintf(stderr, "flashsale_load: buyer %d: %s%s answered %ld: %.200s\n", b->idx, step_names[b->step],
+			b->step == S_POLL ? (b->html ? " (GET /sales/{id}/wait)" : " (GET .../tickets/mine)") : "", st,
+			b->body ? b->body : "");
+}
+
 /* Ask again later: a throttle (Retry-After), the service busy or gone. */
 static void again(struct buyer *b, long st)
 {
 	double wait = b->retry_after > 0 ? b->retry_after : 1;
 
-	if (st == 429)
+	if (st == 429) {
 		http429++;
-	else
+	} else {
 		errors++;
+		show(b, st);
+	}
 	if (wall() > start_epoch + timeout_s) {
 		char why[80];
 
@@ -504,7 +523,13 @@ static void done(struct buyer *b, CURLcode cc)
 	case S_SESSION:
 		if (st == 200 && *jstr(j, "csrfToken") && b->sid[0]) {
 			snprintf(b->csrf, sizeof(b->csrf), "%s", jstr(j, "csrfToken"));
-			now_step(b, S_JOIN);
+			if (no_room) {
+				if (!b->t_co_start)
+					b->t_co_start = wall();
+				now_step(b, S_CART);
+			} else {
+				now_step(b, S_JOIN);
+			}
 		} else {
 			again(b, st);
 		}
@@ -604,6 +629,7 @@ static void done(struct buyer *b, CURLcode cc)
 			char why[120];
 
 			snprintf(why, sizeof(why), "checkout %ld: %.100s", st, *err_message(j) ? err_message(j) : body);
+			show(b, st);
 			final(b, A_OTHER, why);
 		}
 		break;
@@ -719,6 +745,7 @@ int main(int argc, char **argv)
 	timeout_s = env_num("FLASH_TIMEOUT_S", timeout_s);
 	shuffle_s = env_num("FLASH_SHUFFLE_S", shuffle_s);
 	html_polls = (int)env_num("FLASH_HTML_POLLS", 1);
+	no_room = (int)env_num("FLASH_NO_ROOM", 0);
 	if (sale_id <= 0 || !*sku || nbuyers < 1 || inflight < 1 || inflight > 4096 || start_epoch < 1e9) {
 		fprintf(stderr, "flashsale_load: bad arguments (sale id, SKU code, buyers >= 1, 1 <= inflight <= 4096, "
 			"start as unix seconds)\n");
@@ -833,7 +860,8 @@ int main(int argc, char **argv)
 	       nbuyers, counts[A_ORDER], counts[A_SOLDOUT], counts[A_ENDED], counts[A_OTHER], counts[A_NONE], admit_counter,
 	       errors, http429, first_admit ? first_admit - start_epoch : 0, first_order ? first_order - start_epoch : 0,
 	       last_order ? last_order - start_epoch : 0,
-	       last_order > first_admit && first_admit ? (double)counts[A_ORDER] / (last_order - first_admit) : 0,
+	       last_order > (first_admit ? first_admit : start_epoch)
+		       ? (double)counts[A_ORDER] / (last_order - (first_admit ? first_admit : start_epoch)) : 0,
 	       last_order ? last_order - start_epoch : 0, pct(&s_wait, 0.5), pct(&s_wait, 0.99), pct(&s_poll, 0.99),
 	       pct(&s_checkout, 0.5), pct(&s_checkout, 0.99), pct(&s_place, 0.99), f_all, f_late, nl, inv);
 	(void)nf;
