@@ -204,7 +204,7 @@ $(BUILD)/t/load/flashsale_load: $(BUILD)/t/load/flashsale_load.o
 $(BUILD)/t/chaos/flashsale: $(BUILD)/t/chaos/flashsale.o $(BUILD)/t/http/harness.o $(BUILD)/libshop.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check libcurl)
 
-# The flash sale's chaos test in full (500 units, 2,000 buyers, 3 minutes of
+# The flash sale's chaos test in full (500 units, 1,000 buyers, 3 minutes of
 # kills) on a stack of its own; `make test` runs its short form.
 .PHONY: chaos-flashsale
 chaos-flashsale: deps

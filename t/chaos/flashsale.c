@@ -9,7 +9,9 @@
  * the order with an Idempotency-Key, asking again as a careful client does
  * (same key on 503, 429, 409 "being placed" or a lost connection; a new
  * session when Redis lost theirs; joining again when the room lost the
- * ticket). Meanwhile a chaos thread kills with SIGKILL a shopd worker or the
+ * ticket); they arrive over most of the window and there are units for
+ * about 60% of them, so that the units sell while the faults happen.
+ * Meanwhile a chaos thread kills with SIGKILL a shopd worker or the
  * jobs process (which opens the sale and admits) every 1.5 to 3 s, the jobs
  * process at least every third time, restarts Redis once (kill -9: the
  * queue, the admissions, the guests' sessions and carts are lost) and
@@ -27,8 +29,8 @@
  *     each answer agrees with the final state: 201 is a confirmed order, sold
  *     out is no order.
  *
- * CHAOS=short (make test, about 45 s) or CHAOS=full (make chaos-flashsale:
- * 500 units, 2,000 buyers, 3 minutes). Runs against the stack that
+ * CHAOS=short (make test, about 30 to 45 s: 56 units, 96 buyers) or
+ * CHAOS=full (make chaos-flashsale: 500 units, 1,000 buyers, 3 minutes). Runs against the stack that
  * scripts/run-tests started (SHOP_TEST_BASE, SHOP_HOME, SHOP_ROOT). */
 #include <dirent.h>
 #include <pthread.h>
@@ -44,14 +46,17 @@
 #include <sodium.h>
 #include "../http/harness.h"
 
+/* Buyers arrive evenly over the first 80% of the window, and there are
+ * units for about 60% of them, so the units sell while the faults happen:
+ * Redis goes at 20% of the window, MariaDB at 35%. */
 struct plan {
 	const char *name;
 	int units, buyers, parallel, seconds;
 	int settle;		/* seconds after the chaos for the buyers to finish */
 };
 static const struct plan plans[] = {
-	{ "short", 20, 96, 24, 24, 40 },
-	{ "full", 500, 2000, 64, 180, 180 },
+	{ "short", 56, 96, 24, 24, 40 },
+	{ "full", 500, 1000, 64, 180, 180 },
 };
 static const struct plan *pl;
 
@@ -61,6 +66,7 @@ struct buyer {
 	int idx;
 	char sid[160], csrf[160], adm[600], key[80], email[96];
 	int key_n, attempts;
+	int pending;		/* an order request of this buyer's got no final word */
 	long long amount, order_id;
 	enum answer answer;
 	long status;
@@ -240,10 +246,10 @@ static void *chaos(void *arg)
 	while (atomic_load(&chaos_on) && since_start() < pl->seconds) {
 		double t = since_start();
 
-		if (!redis_done && t > pl->seconds * 0.3) {
+		if (!redis_done && t > pl->seconds * 0.2) {
 			redis_done = 1;
 			kill_and_restart("redis.pid", "start-redis", &kills_redis);
-		} else if (!db_done && t > pl->seconds * 0.6) {
+		} else if (!db_done && t > pl->seconds * 0.35) {
 			db_done = 1;
 			kill_and_restart("mysqld.pid", "start-db", &kills_db);
 		} else {
@@ -495,12 +501,16 @@ static void buy(struct buyer *b, time_t deadline)
 			r = req(b, "POST", "/api/checkout", body, 0);
 			text = r->body ? r->body : "";
 			j = hresp_json(r);
+			if (r->status != 401 && r->status != 403 && !retry_later(r->status) &&
+			    !(r->status == 409 && strstr(text, "being placed")))
+				b->pending = 0;	/* this key has its answer */
 			if (r->status == 201) {
 				b->answer = A_ORDER;
 				b->order_id = json_integer_value(json_object_get(j, "id"));
 			} else if (r->status == 402) {
 				b->answer = A_OTHER;
 			} else if (retry_later(r->status) || (r->status == 409 && strstr(text, "being placed"))) {
+				b->pending = 1;
 				json_decref(j);
 				hresp_free(r);
 				if (time(NULL) >= deadline)
@@ -539,9 +549,9 @@ static void *buyer_thread(void *arg)
 	int i;
 
 	while ((i = atomic_fetch_add(&next_buyer, 1)) < pl->buyers) {
-		/* Arrivals over the first third of the chaos window. */
+		/* Arrivals over the first 80% of the chaos window. */
 		struct timespec at = t_start;
-		long long ns = (long long)pl->seconds * 1000000000LL / 3 * i / pl->buyers;
+		long long ns = (long long)pl->seconds * 800000000LL * i / pl->buyers;
 
 		at.tv_sec += (time_t)(ns / 1000000000LL);
 		at.tv_nsec += (long)(ns % 1000000000LL);
@@ -678,7 +688,7 @@ START_TEST(flash_sale_under_fire)
 	long long sold, confirmed, shelf, shards_avail, held, unfinished, dup;
 	size_t nint = 0;
 	struct gw_intent *ints;
-	int n[6] = { 0 };
+	int n[6] = { 0 }, lost_track = 0;
 	char env[1400];
 
 	prepare();
@@ -790,6 +800,9 @@ START_TEST(flash_sale_under_fire)
 
 	/* Every buyer answered, and each answer agrees with the final state. */
 	for (int i = 0; i < pl->buyers; i++) {
+		lost_track += (buyers[i].answer == A_SOLDOUT || buyers[i].answer == A_ENDED) && buyers[i].pending;
+	}
+	for (int i = 0; i < pl->buyers; i++) {
 		struct buyer *b = &buyers[i];
 		long long mine = sql_scalarf("SELECT COUNT(*) FROM checkouts c JOIN orders o ON o.id = c.order_id "
 					     "WHERE c.idem_key LIKE 'fchaos-%s-%d-%%' AND o.status IN " LIVE, run_tag, i);
@@ -797,6 +810,11 @@ START_TEST(flash_sale_under_fire)
 		if (b->answer == A_ORDER) {
 			ck_assert_msg(sql_scalarf("SELECT status = 'confirmed' FROM orders WHERE id = %lld", b->order_id) == 1,
 				      "buyer %d was told 201, order %lld is not confirmed", i, b->order_id);
+		} else if ((b->answer == A_SOLDOUT || b->answer == A_ENDED) && b->pending && mine == 1) {
+			/* Its order request was cut off (the session went with
+			 * Redis) and the room then said sold out: the order stands,
+			 * the client lost track of it (its mail tells the buyer). */
+			fprintf(stderr, "flash chaos: buyer %d lost track of its order (cut off, then told sold out)\n", i);
 		} else if (b->answer == A_SOLDOUT || b->answer == A_ENDED) {
 			ck_assert_msg(mine == 0, "buyer %d was told sold out, yet has a paid order (last: %s)", i, b->last);
 		} else if (b->answer == A_LIMIT) {
@@ -806,7 +824,8 @@ START_TEST(flash_sale_under_fire)
 				      "after Redis lost the queue); last: %s", i, b->attempts, b->last);
 		}
 	}
-	ck_assert_int_eq(n[A_ORDER] + n[A_LIMIT], confirmed);
+	ck_assert_msg(n[A_ORDER] + n[A_LIMIT] <= confirmed && confirmed <= n[A_ORDER] + n[A_LIMIT] + lost_track,
+		      "%d buyers told 201 (and %d over the limit), %lld paid orders", n[A_ORDER], n[A_LIMIT], confirmed);
 	ck_assert_int_gt(n[A_ORDER], 0);
 	free(buyers);
 }
