@@ -51,7 +51,9 @@
  * room admitted in ticket order; a random order gives about 1/3).
  * fairness_late is the same over the tickets issued FLASH_SHUFFLE_S
  * (default 10) or more after START_EPOCH, which the room orders by arrival
- * (the earlier ones it shuffles on purpose). inversions: the share of pairs
+ * (the earlier ones it shuffles on purpose: when every admitted ticket came
+ * in the shuffle window, fairness near 1/3 is the design at work).
+ * inversions: the share of pairs
  * admitted in the other order than their tickets' by more than 2 s (the
  * polling interval: closer pairs say nothing). Polling blurs the admission
  * time by up to 2 s, so at R admissions/s fairness_late carries a noise of
