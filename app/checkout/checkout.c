@@ -618,7 +618,9 @@ claimed:
 			ol->tax = pln->tax;
 			pl.nlines++;
 		}
-		e = db_tx(db, tx_place, &pl);	/* the read model is refreshed in it (inventory_hold) */
+		e = db_tx(db, tx_place, &pl);
+		if (e == E_OK)	/* the products' stock read model, one statement each */
+			order_refresh_stock(db, a, pl.order_id);
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);

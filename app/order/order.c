@@ -33,7 +33,11 @@ enum {
 	"hosted_url, UNIX_TIMESTAMP(hold_expires_at), DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
 
 static struct db_sql sql[NQ] = {
-	[Q_PRODUCTS_OF] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? ORDER BY product_id", 0 },
+	/* A sale line's units are the sale's shards' (app/inventory/shards.c):
+	 * they leave the product's stock_total alone, and refreshing it per
+	 * order would queue a flash sale's buyers on the product row. */
+	[Q_PRODUCTS_OF] = { "SELECT DISTINCT product_id FROM order_lines WHERE order_id = ? AND sale_id IS NULL "
+			    "ORDER BY product_id", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, user_id, payment_intent FROM orders WHERE id = ? FOR UPDATE", 0 },
 	[Q_STATE] = { "SELECT status, payment_intent FROM orders WHERE id = ? AND user_id = ?", 0 },
 	[Q_SET_STATUS] = { "UPDATE orders SET status = ? WHERE id = ?", 0 },
