@@ -12,8 +12,21 @@
 #define WAITROOM_WAITROOM_PAGES_H
 
 #include <stdint.h>
+#include "../core/err.h"
 
 struct ctx;
+
+/* POST /api/sales/{id}/tickets: 201 a new ticket, 200 the one this
+ * shopper has: {"ticket", "status", "place", "waitSeconds", "waitUrl",
+ * "admission", "expiresAt"}; 404 no such sale; 503 no queue (Redis). */
+enum err h_api_ticket_new(struct ctx *c);
+/* GET /api/sales/{id}/tickets/mine: the same for this shopper's ticket
+ * (admitted: the token, and the cookie adm); 404 when it has none. */
+enum err h_api_ticket_mine(struct ctx *c);
+/* POST /sales/{id}/queue: joins, 303 to the waiting page. */
+enum err h_queue(struct ctx *c);
+/* GET /sales/{id}/wait: the waiting page (meta refresh, no script). */
+enum err h_wait(struct ctx *c);
 
 /* 1 when the request may add sale_id's items to its cart and check them
  * out: it carries a valid admission for the sale, or the room is not
