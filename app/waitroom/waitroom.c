@@ -36,7 +36,7 @@ void waitroom_init(void)
 	wr_set.shuffle_s = (int)config_env_num("SHOP_SALE_SHUFFLE_S", 10, 0, 3600);
 	wr_set.admit_rate = (int)config_env_num("SHOP_SALE_ADMIT_RATE", 100, 1, 100000);
 	wr_set.batch_ms = (int)config_env_num("SHOP_SALE_ADMIT_BATCH_MS", 500, 50, 60000);
-	wr_set.admit_ttl = (int)config_env_num("SHOP_SALE_ADMIT_TTL", 120, 5, 3600);
+	wr_set.admit_ttl = (int)config_env_num("SHOP_SALE_ADMIT_TTL", 120, 1, 3600);
 	wr_set.room_s = (int)config_env_num("SHOP_SALE_ROOM_S", 120, 0, 86400);
 	wr_set.limit_loopback = (int)config_env_num("SHOP_LIMIT_LOOPBACK", 0, 0, 1);
 	wr_set.cart_user_pm = (int)config_env_num("SHOP_BUCKET_CART_PER_MIN", 120, 1, 1000000);
