@@ -219,6 +219,36 @@ static const char step_lua[] =
 	"local r=redis.call('ZRANK',q,h)\n"
 	"return {phase,r and (r+1) or 0,tno,0,created}\n";
 
+/* Runs a Lua script by its SHA (EVALSHA: the text goes over the wire once
+ * per worker and Redis restart, not with every poll): argv[0..1] are set
+ * here. sha: the worker's copy of the script's SHA, "" until loaded. */
+static enum err script(struct kv *kv, struct arena *a, const char *text, char sha[41], int argc,
+		       const char **argv, size_t *len, redisReply **out)
+{
+	redisReply *r = NULL;
+	enum err e;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!sha[0]) {
+			if ((e = kv_cmd(kv, a, &r, "SCRIPT LOAD %s", text)))
+				return e;
+			if (!r || r->type != REDIS_REPLY_STRING || r->len != 40)
+				return E_KV;
+			memcpy(sha, r->str, 40);
+			sha[40] = '\0';
+		}
+		argv[0] = "EVALSHA";
+		argv[1] = sha;
+		len[0] = 7;
+		len[1] = 40;
+		e = kv_cmdv(kv, a, out, argc, argv, len);
+		if (e != E_KV)
+			return e;
+		sha[0] = '\0';	/* NOSCRIPT: Redis restarted or flushed its scripts */
+	}
+	return E_KV;
+}
+
 static const char *phase_of(const struct wr_sale *s)
 {
 	switch (s->state) {
@@ -245,6 +275,7 @@ static enum err step(struct kv *kv, struct arena *a, const struct wr_sale *s, co
 	int64_t start_ms = s->starts_at * 1000;
 	long batch = (long)wr_set.admit_rate * wr_set.batch_ms / 1000;
 	int64_t life = s->ends_at - now_ms / 1000 + 3600;
+	static char sha[41];
 	char args[13][32];
 	const char *argv[20];
 	size_t len[20];
@@ -256,8 +287,6 @@ static enum err step(struct kv *kv, struct arena *a, const struct wr_sale *s, co
 		life = 60;
 	if (holder && strlen(holder) >= sizeof(args[1]))
 		return E_INVAL;
-	argv[0] = "EVAL";
-	argv[1] = step_lua;
 	argv[2] = "4";
 	argv[3] = arena_printf(a, "wr:%lld:q", (long long)s->id);
 	argv[4] = arena_printf(a, "wr:%lld:a", (long long)s->id);
@@ -280,9 +309,9 @@ static enum err step(struct kv *kv, struct arena *a, const struct wr_sale *s, co
 	snprintf(args[12], sizeof(args[12]), "%lld", (long long)life);
 	for (int i = 0; i < 13; i++)
 		argv[7 + i] = args[i];
-	for (int i = 0; i < 20; i++)
+	for (int i = 2; i < 20; i++)
 		len[i] = strlen(argv[i]);
-	return kv_cmdv(kv, a, out, 20, argv, len);
+	return script(kv, a, step_lua, sha, 20, argv, len, out);
 }
 
 /* The time to wait for place: the batches before it, and the rest of the
@@ -416,10 +445,12 @@ int waitroom_token_ok(const char *token, int64_t sale_id, const char *holder, in
 
 /* ---- token buckets ---- */
 
-/* KEYS: the bucket. ARGV: now_ms, per_min, burst. Answers the ms to wait
- * (0: a token was taken). */
+/* KEYS: the bucket. ARGV: now_ms, "per_min burst". Answers the ms to
+ * wait (0: a token was taken). */
 static const char bucket_lua[] =
-	"local now,pm,burst=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[3])\n"
+	"local now=tonumber(ARGV[1])\n"
+	"local pm,burst=string.match(ARGV[2],'(%d+) (%d+)')\n"
+	"pm,burst=tonumber(pm),tonumber(burst)\n"
 	"local v=redis.call('HMGET',KEYS[1],'t','at')\n"
 	"local t,at=tonumber(v[1]),tonumber(v[2])\n"
 	"if not t then t=burst at=now end\n"
@@ -432,10 +463,20 @@ static const char bucket_lua[] =
 
 int waitroom_bucket(struct kv *kv, struct arena *a, const char *key, int per_min, int burst, int64_t now_ms)
 {
+	static char sha[41];
+	const char *argv[6];
+	size_t len[6];
 	redisReply *r = NULL;
 
-	if (kv_cmd(kv, a, &r, "EVAL %s 1 b:%s %lld %d %d", bucket_lua, key, (long long)now_ms, per_min, burst) ||
-	    !r || r->type != REDIS_REPLY_INTEGER || r->integer <= 0)
+	argv[2] = "1";
+	argv[3] = arena_printf(a, "b:%s", key);
+	argv[4] = arena_printf(a, "%lld", (long long)now_ms);
+	argv[5] = arena_printf(a, "%d %d", per_min, burst);
+	if (!argv[3] || !argv[4] || !argv[5])
+		return 0;
+	for (int i = 2; i < 6; i++)
+		len[i] = strlen(argv[i]);
+	if (script(kv, a, bucket_lua, sha, 6, argv, len, &r) || !r || r->type != REDIS_REPLY_INTEGER || r->integer <= 0)
 		return 0;
 	return (int)((r->integer + 999) / 1000);
 }

@@ -297,6 +297,26 @@ int waitroom_join(struct ctx *c, int64_t sale_id)
 	return waitroom_join_ticket(c->kv, c->a, &s, holder, now_ms(), &t) ? -1 : 0;
 }
 
+enum err waitroom_reply_wait(struct ctx *c, int64_t sale_id)
+{
+	const char *url = waitroom_url(c, sale_id);
+	json_t *err;
+	enum err e;
+
+	if ((c->route->flags & RF_JSON) || c->req->wants_json) {
+		e = reply_error_titled(c, 403, "Please wait for your turn",
+				       "This item is in a flash sale with a waiting room: take a ticket and add it "
+				       "when your turn comes.");
+		err = c->resp->model ? json_object_get(c->resp->model, "error") : NULL;
+		if (!e && err)
+			json_object_set_new(err, "waitUrl", json_string(url));
+		return e;
+	}
+	if (waitroom_join(c, sale_id))
+		return unavailable(c);
+	return reply_redirect(c, 303, url);
+}
+
 void waitroom_used(struct ctx *c, int64_t sale_id)
 {
 	const char *holder = holder_of(c);

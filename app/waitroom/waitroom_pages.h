@@ -35,6 +35,13 @@ enum err h_wait(struct ctx *c);
  * the queue (waitroom_join) and redirects to the waiting page. */
 int waitroom_admitted(struct ctx *c, int64_t sale_id);
 
+/* What the cart and the checkout answer when waitroom_admitted says 0
+ * (optional; the contract's answer, in one place): JSON 403 {"error":
+ * {"status": 403, "title": "Please wait for your turn", "message",
+ * "waitUrl"}}; a form: a ticket for the shopper and 303 to the waiting
+ * page (503 when the queue cannot be reached). */
+enum err waitroom_reply_wait(struct ctx *c, int64_t sale_id);
+
 /* The sale's waiting page: "/sales/<id>/wait" (arena memory). */
 const char *waitroom_url(struct ctx *c, int64_t sale_id);
 
