@@ -86,6 +86,15 @@ static enum err unavailable(struct ctx *c)
 				  "The waiting room cannot be reached just now: please try again in a moment.");
 }
 
+/* How often a waiting shopper should look again: often enough to move with
+ * the line and to hear "sold out" at once, never a storm. */
+static int poll_s(const struct wr_ticket *t)
+{
+	int p = t->wait_s / 2;
+
+	return p < 2 ? 2 : p > 10 ? 10 : p;
+}
+
 static void ticket_json(struct ctx *c, json_t *m, const struct wr_sale *s, const char *holder,
 			const struct wr_ticket *t)
 {
@@ -94,6 +103,8 @@ static void ticket_json(struct ctx *c, json_t *m, const struct wr_sale *s, const
 	json_object_set_new(m, "status", json_string(wr_status_name(t->status)));
 	json_object_set_new(m, "place", json_integer(t->place));
 	json_object_set_new(m, "waitSeconds", json_integer(t->wait_s));
+	if (t->status == WR_WAITING || t->status == WR_UPCOMING)
+		json_object_set_new(m, "pollSeconds", json_integer(poll_s(t)));
 	json_object_set_new(m, "waitUrl", json_string(waitroom_url(c, s->id)));
 	json_object_set_new(m, "unitsLeft", json_integer(s->left));
 	if (t->status == WR_ADMITTED) {
@@ -229,9 +240,7 @@ enum err h_wait(struct ctx *c)
 		json_object_set_new(m, "place", json_integer(t.place));
 		json_object_set_new(m, "waitSeconds", json_integer(t.wait_s));
 		json_object_set_new(m, "waitText", json_string(wait_text(c, t.wait_s)));
-		/* Often enough to move with the line, never a storm. */
-		refresh = t.wait_s / 2;
-		refresh = refresh < 2 ? 2 : refresh > 10 ? 10 : refresh;
+		refresh = poll_s(&t);
 		break;
 	case WR_ADMITTED:
 		json_object_set_new(m, "admitted", json_true());

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <check.h>
 #include <jansson.h>
@@ -290,6 +291,7 @@ START_TEST(admission_in_batches_in_arrival_order)
 				ck_assert_str_eq(status_of(j), "waiting");
 				ck_assert_int_ge(json_integer_value(json_object_get(j, "place")), 1);
 				ck_assert_int_ge(json_integer_value(json_object_get(j, "waitSeconds")), 1);
+				ck_assert_int_ge(json_integer_value(json_object_get(j, "pollSeconds")), 1);
 			}
 			json_decref(j);
 		}
@@ -457,6 +459,21 @@ START_TEST(sold_out_at_once)
 }
 END_TEST
 
+/* tidy finds no errors in the page (warnings are allowed, as elsewhere). */
+static void tidy_ok(const struct hresp *r, const char *what)
+{
+	char file[] = "/tmp/shop-waitroom-tidy-XXXXXX", cmd[128];
+	int fd = mkstemp(file), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
+	rc = system(cmd);
+	unlink(file);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
+}
+
 /* The page: a form to join without a ticket, then place and estimated wait
  * with a meta refresh, then the Add-to-cart form once admitted. */
 START_TEST(waiting_page_without_javascript)
@@ -482,6 +499,7 @@ START_TEST(waiting_page_without_javascript)
 	ck_assert_ptr_nonnull(strstr(r->body, "name=\"csrf\""));
 	ck_assert_ptr_nonnull(strstr(r->body, "name=\"viewport\""));
 	ck_assert_ptr_null(strstr(r->body, "http-equiv=\"refresh\""));
+	tidy_ok(r, "the waiting page without a ticket");
 	hresp_free(r);
 	snprintf(form, sizeof(form), "csrf=%s", a.csrf);
 	snprintf(act, sizeof(act), "/sales/%lld/queue", sale);
@@ -502,11 +520,13 @@ START_TEST(waiting_page_without_javascript)
 			ck_assert_ptr_null(strstr(r->body, "http-equiv=\"refresh\""));
 			ck_assert_msg(hresp_header(r, "Set-Cookie") && !strncmp(hresp_header(r, "Set-Cookie"), "adm=", 4),
 				      "the admitted page sets adm");
+			tidy_ok(r, "the waiting page, admitted");
 		} else {
 			ck_assert_ptr_nonnull(strstr(r->body, "You are number <strong>"));
 			ck_assert_ptr_nonnull(strstr(r->body, "Estimated wait:"));
 			ck_assert_ptr_nonnull(strstr(r->body, "<meta http-equiv=\"refresh\" content=\""));
 			ck_assert_ptr_null(strstr(r->body, "<script>"));
+			tidy_ok(r, "the waiting page, in line");
 		}
 		hresp_free(r);
 		usleep(150000);
