@@ -36,6 +36,7 @@
 #define TTL_S 3
 
 static struct client admin;
+static char last_code[64];	/* the SKU of the last sale_new */
 static int have_admin, sales_api = -1;
 
 /* A request as cl that keeps its session cookie: the harness keeps the
@@ -163,6 +164,8 @@ static long long sale_new(int qty, int start)
 	char code[64];
 	long long sku = sku_free(qty > 5 ? qty : 5, code, sizeof(code)), id;
 
+	snprintf(last_code, sizeof(last_code), "%s", code);
+
 	if (have_sales_api()) {
 		char body[1024], s[32], e[32];
 		struct hresp *r;
@@ -178,14 +181,19 @@ static long long sale_new(int qty, int start)
 		id = json_integer_value(json_object_get(j, "id"));
 		json_decref(j);
 		hresp_free(r);
+		/* the API takes no start in the past: a sale meant to have
+		 * started already is moved back before the job opens it */
+		if (start < 0)
+			sql_execf("UPDATE sales SET starts_at = NOW(3) - INTERVAL %d SECOND WHERE id = %lld AND "
+				  "status = 'scheduled'", -start, id);
 		/* opened by the sales job (its units set aside in shards) */
 		if (start <= 0) {
 			for (int i = 0; i < 100 && !sale_status_is(id, "live"); i++)
 				usleep(100000);
 			ck_assert_msg(sale_status_is(id, "live"), "sale %lld did not open (needs the inventory shards)", id);
 		}
-		/* the API takes no start in the past: a caller that asked for
-		 * the draw of the first seconds to be over waits for it */
+		/* the draw of the first seconds over, if the caller asked for
+		 * that (the job may have opened the sale before the move) */
 		if (start < -SHUFFLE_S) {
 			long long open = (sql_scalarf("SELECT UNIX_TIMESTAMP(starts_at) FROM sales WHERE id = %lld", id) +
 					  SHUFFLE_S) * 1000 + 200;
@@ -715,6 +723,77 @@ START_TEST(token_buckets_answer_429)
 }
 END_TEST
 
+/* With the sales module merged: a sale item goes into a cart only with an
+ * admission while the room holds shoppers back: JSON 403 "Please wait for
+ * your turn" with waitUrl, the form a ticket and 303 to the waiting page;
+ * the token as the header Shop-Admission (or the cookie adm) lets it in. */
+START_TEST(cart_needs_an_admission)
+{
+	struct client a, b;
+	long long sale, t0;
+	char body[160], url[80], form[400], cookie[300], csrf[200], adm[WR_TOKEN_MAX + 32];
+	const char *h[6];
+	struct hresp *r;
+	json_t *j, *err;
+	long st;
+
+	if (!have_sales_api())
+		return;	/* the cart asks the room only for lines a live sale prices */
+	sale = sale_new(5, -(SHUFFLE_S + 2));
+	snprintf(url, sizeof(url), "/sales/%lld/wait", sale);
+	snprintf(body, sizeof(body), "{\"itemId\":\"%s\",\"quantity\":1}", last_code);
+	guest(&a);
+	guest(&b);
+	r = req(&a, "PATCH", "/api/cart", body, 1);
+	ck_assert_msg(r->status == 403, "PATCH /api/cart without admission: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	err = json_object_get(j, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "title")), "Please wait for your turn");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "waitUrl")), url);
+	json_decref(j);
+	hresp_free(r);
+	/* the form: a ticket, and the waiting page */
+	snprintf(form, sizeof(form), "csrf=%s&itemId=%s&quantity=1", b.csrf, last_code);
+	r = browse(&b, "POST", "/cart/add", form);
+	ck_assert_int_eq(r->status, 303);
+	ck_assert_ptr_nonnull(strstr(hresp_header(r, "Location"), url));
+	hresp_free(r);
+	j = mine(&b, sale, &st);
+	ck_assert_int_eq(st, 200);
+	json_decref(j);
+	/* a's turn: the token lets the line in */
+	json_decref(join(&a, sale, &st));
+	t0 = now_ms();
+	for (;;) {
+		j = mine(&a, sale, &st);
+		if (!strcmp(status_of(j), "admitted"))
+			break;
+		json_decref(j);
+		ck_assert_msg(now_ms() - t0 < 8000, "a not admitted");
+		usleep(100000);
+	}
+	snprintf(adm, sizeof(adm), "Shop-Admission: %s", json_string_value(json_object_get(j, "admission")));
+	json_decref(j);
+	snprintf(cookie, sizeof(cookie), "Cookie: %s", a.cookie);
+	snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", a.csrf);
+	h[0] = cookie;
+	h[1] = csrf;
+	h[2] = "Content-Type: application/json";
+	h[3] = "Accept: application/json";
+	h[4] = adm;
+	h[5] = NULL;
+	r = http("PATCH", "/api/cart", body, h);
+	ck_assert_msg(r->status == 200, "PATCH /api/cart with the admission: %ld %s", r->status, r->body);
+	hresp_free(r);
+	/* someone else's token is not a's: b with a's admission waits */
+	snprintf(cookie, sizeof(cookie), "Cookie: %s", b.cookie);
+	snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", b.csrf);
+	r = http("PATCH", "/api/cart", body, h);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+}
+END_TEST
+
 static void settings(int on)
 {
 	if (on) {
@@ -760,6 +839,7 @@ int main(void)
 	tcase_add_test(t, sold_out_at_once);
 	tcase_add_test(t, waiting_page_without_javascript);
 	tcase_add_test(t, tokens_without_redis_and_the_demand_trigger);
+	tcase_add_test(t, cart_needs_an_admission);
 	tcase_add_test(t, token_buckets_answer_429);
 	suite_add_tcase(s, t);
 	rc = run_suite(s);
