@@ -76,6 +76,9 @@ int main(void)
 	TCase *t = tcase_create("limits");
 	int rc;
 
+	const char *was = getenv("SHOP_LIMIT_LOOPBACK");
+	char *orig = was ? strdup(was) : NULL;
+
 	harness_init();
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, loopback_exempt_by_default);
@@ -83,7 +86,10 @@ int main(void)
 	suite_add_tcase(s, t);
 	rc = run_suite(s);
 	/* whatever happened above, the stack's nginx as it was */
-	unsetenv("SHOP_LIMIT_LOOPBACK");
+	if (orig)
+		setenv("SHOP_LIMIT_LOOPBACK", orig, 1);
+	else
+		unsetenv("SHOP_LIMIT_LOOPBACK");
 	stack_cmd("restart-nginx");
 	wait_status("/api/session", 200, 10);
 	return rc;

@@ -794,28 +794,30 @@ START_TEST(cart_needs_an_admission)
 }
 END_TEST
 
+/* The suite's settings, and the stack's own put back after it (whatever
+ * run-tests exported: a variable it set keeps its value). */
+static const char *const names[] = {
+	"SHOP_SALE_SHUFFLE_S", "SHOP_SALE_ADMIT_RATE", "SHOP_SALE_ADMIT_BATCH_MS", "SHOP_SALE_ADMIT_TTL",
+	"SHOP_SALE_ROOM_S", "SHOP_LIMIT_LOOPBACK", "SHOP_BUCKET_CART_BURST", "SHOP_BUCKET_CART_PER_MIN",
+	"SHOP_BUCKET_CART_IP_BURST", "SHOP_BUCKET_CART_IP_PER_MIN", NULL
+};
+static const char *const ours[] = { "1", "4", "250", "3", "120", "1", "3", "6", "6", "6" };
+
 static void settings(int on)
 {
-	if (on) {
-		setenv("SHOP_SALE_SHUFFLE_S", "1", 1);
-		setenv("SHOP_SALE_ADMIT_RATE", "4", 1);
-		setenv("SHOP_SALE_ADMIT_BATCH_MS", "250", 1);
-		setenv("SHOP_SALE_ADMIT_TTL", "3", 1);
-		setenv("SHOP_LIMIT_LOOPBACK", "1", 1);
-		setenv("SHOP_BUCKET_CART_BURST", "3", 1);
-		setenv("SHOP_BUCKET_CART_PER_MIN", "6", 1);
-		setenv("SHOP_BUCKET_CART_IP_BURST", "6", 1);
-		setenv("SHOP_BUCKET_CART_IP_PER_MIN", "6", 1);
-	} else {
-		unsetenv("SHOP_SALE_SHUFFLE_S");
-		unsetenv("SHOP_SALE_ADMIT_RATE");
-		unsetenv("SHOP_SALE_ADMIT_BATCH_MS");
-		unsetenv("SHOP_SALE_ADMIT_TTL");
-		unsetenv("SHOP_LIMIT_LOOPBACK");
-		unsetenv("SHOP_BUCKET_CART_BURST");
-		unsetenv("SHOP_BUCKET_CART_PER_MIN");
-		unsetenv("SHOP_BUCKET_CART_IP_BURST");
-		unsetenv("SHOP_BUCKET_CART_IP_PER_MIN");
+	static char *saved[16];
+
+	for (int i = 0; names[i]; i++) {
+		if (on) {
+			const char *v = getenv(names[i]);
+
+			saved[i] = v ? strdup(v) : NULL;
+			setenv(names[i], ours[i], 1);
+		} else if (saved[i]) {
+			setenv(names[i], saved[i], 1);
+		} else {
+			unsetenv(names[i]);
+		}
 	}
 	if (stack_cmd("restart-shopd") != 0)
 		fprintf(stderr, "test_waitroom: restart-shopd failed\n");
