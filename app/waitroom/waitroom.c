@@ -359,7 +359,9 @@ static enum err ticket_step(struct kv *kv, struct arena *a, const struct wr_sale
 		t->status = WR_SOLDOUT;
 	else
 		t->status = WR_ENDED;
-	if (t->status == WR_WAITING || t->status == WR_UPCOMING) {
+	if (t->status != WR_WAITING && t->status != WR_UPCOMING) {
+		t->place = 0;	/* sold out, over, admitted: no place to show */
+	} else {
 		t->wait_s = wait_for(s, t->place, now_ms);
 		if (t->status == WR_UPCOMING && s->starts_at * 1000 > now_ms)
 			t->wait_s += (int)((s->starts_at * 1000 - now_ms + 999) / 1000);
