@@ -49,6 +49,7 @@ START_TEST(loopback_exempt_by_default)
 	nginx_with(0);
 	ck_assert_int_eq(flood("GET", "/api/session", 80, &shop), 0);
 	ck_assert_int_eq(flood("POST", "/api/cart/items", 40, &shop), 0);
+	ck_assert_int_eq(flood("POST", "/api/sales/1/tickets", 16, &shop), 0);
 }
 END_TEST
 
@@ -65,6 +66,11 @@ START_TEST(loopback_limited_when_asked)
 	sleep(3);
 	n = flood("POST", "/api/cart/items", 40, &shop);
 	ck_assert_msg(n >= 10, "nginx refused %d of 40 quick POSTs", n);
+	ck_assert_int_eq(shop, 0);
+	/* "tickets": 1 r/s, burst 10, for taking a place in a sale's line */
+	sleep(5);
+	n = flood("POST", "/api/sales/1/tickets", 16, &shop);
+	ck_assert_msg(n >= 4, "nginx refused %d of 16 quick ticket requests", n);
 	ck_assert_int_eq(shop, 0);
 	nginx_with(0);
 }
