@@ -116,7 +116,8 @@ static void ticket_json(struct ctx *c, json_t *m, const struct wr_sale *s, const
 	}
 }
 
-/* The sale of the path, and the holder: 0 when answered (404, 503). */
+/* The sale of the path and the holder (NULL without a session): E_OK, else
+ * E_NOTFOUND (no such sale) or E_UNAVAIL (no session could be made). */
 static enum err sale_and_holder(struct ctx *c, struct wr_sale *s, const char **holder, int need_session)
 {
 	int64_t id = path_id(c);
