@@ -52,6 +52,7 @@ struct req {
 	const char *if_match;		/* If-Match (optimistic concurrency) */
 	const char *signature;		/* Paygate-Signature (payment webhooks) */
 	const char *carrier_signature;	/* Carrier-Signature (carrier webhooks) */
+	const char *admission;		/* Shop-Admission (a sale's waiting room, app/waitroom) */
 	int https;
 
 	struct kvpair *params;	/* query, then form or top-level JSON scalars */

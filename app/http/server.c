@@ -203,6 +203,7 @@ static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 	r->signature = param(fr, "HTTP_PAYGATE_SIGNATURE");
 	r->carrier_signature = param(fr, "HTTP_CARRIER_SIGNATURE");
 	r->idem_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+	r->admission = param(fr, "HTTP_SHOP_ADMISSION");
 	r->https = param(fr, "HTTPS") && !strcmp(param(fr, "HTTPS"), "on");
 	r->query = "";
 	r->path = "/";
