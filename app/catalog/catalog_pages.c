@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "catalog_pages.h"
 #include "pcache.h"
+#include "../sales/sales_pages.h"
 #include "../recs/recs_pages.h"
 #include "../reviews/reviews_pages.h"
 #include "../questions/questions_pages.h"
@@ -1047,6 +1048,8 @@ enum err h_product(struct ctx *c)
 	questions_product_sections(c, m, db_int(p, 0, PC_ID));
 	wishlist_product_sections(c, m, db_int(p, 0, PC_ID));
 	alerts_product_sections(c, m, db_int(p, 0, PC_ID));
+	/* Flash sales (issue 18): the chosen SKU's sale, per request. */
+	sales_product_sections(c, m);
 	return E_OK;
 }
 

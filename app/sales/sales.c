@@ -35,7 +35,7 @@ enum { IC_SKU, IC_CODE, IC_PID, IC_TITLE, IC_SLUG, IC_PRICE, IC_REGULAR, IC_QTY,
 enum {
 	Q_SKU, Q_INS, Q_ITEM_INS, Q_GET, Q_ITEMS, Q_LIST, Q_LIST_SELLER, Q_OFFER, Q_LINE, Q_DUE_OPEN, Q_DUE_CLOSE,
 	Q_LOCK, Q_ALLOC, Q_STATUS, Q_LIVE_ITEMS, Q_CLAIM_ROW, Q_CLAIM, Q_CLAIMED, Q_UNCLAIM, Q_BUYER, Q_SOLD,
-	Q_OF_PRODUCT, NQ
+	Q_OF_PRODUCT, Q_CODES, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -90,6 +90,10 @@ static struct db_sql sql[NQ] = {
 	[Q_OF_PRODUCT] = { "SELECT s.id FROM sale_items si JOIN sales s ON s.id = si.sale_id WHERE si.sku_id = ? "
 			   "AND s.status IN ('scheduled', 'live') AND s.starts_at < FROM_UNIXTIME(?) "
 			   "AND s.ends_at > FROM_UNIXTIME(?) LIMIT 1", 0 },
+	/* The SKUs of sales to come or going on (the product page's cache). */
+	[Q_CODES] = { "SELECT DISTINCT si.sku_id, k.code FROM sale_items si JOIN sales s ON s.id = si.sale_id "
+		      "JOIN skus k ON k.id = si.sku_id WHERE s.status IN ('scheduled', 'live') "
+		      "ORDER BY si.sku_id LIMIT 1000", 0 },
 };
 
 void sales_init(void)
@@ -458,6 +462,42 @@ enum err sales_offer(struct db *db, struct arena *a, int64_t sku_id, int64_t now
 		out->state = SALE_UPCOMING;
 		out->left = out->quantity;
 	}
+	return E_OK;
+}
+
+/* The codes of the SKUs in sales to come or going on, read at most once a
+ * second per worker: a product page with no sale costs no query. */
+#define CODES_MAX 1000
+static struct {
+	int64_t fetched, n;
+	int64_t id[CODES_MAX];
+	char code[CODES_MAX][65];
+} codes;
+
+enum err sales_sku_of_code(struct db *db, struct arena *a, const char *code, int64_t now, int64_t *sku_id)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*sku_id = 0;
+	if (!code)
+		return E_OK;
+	if (codes.fetched != now) {
+		if ((e = db_exec(db, a, &sql[Q_CODES], &r, "")))
+			return e;
+		codes.n = 0;
+		for (size_t i = 0; i < r->nrows && i < CODES_MAX; i++) {
+			codes.id[codes.n] = db_int(r, i, 0);
+			snprintf(codes.code[codes.n], sizeof(codes.code[0]), "%s", db_cell(r, i, 1) ? db_cell(r, i, 1) : "");
+			codes.n++;
+		}
+		codes.fetched = now;
+	}
+	for (int64_t i = 0; i < codes.n; i++)
+		if (!strcmp(codes.code[i], code)) {
+			*sku_id = codes.id[i];
+			break;
+		}
 	return E_OK;
 }
 

@@ -134,6 +134,10 @@ enum err sales_list(struct db *db, struct arena *a, int64_t seller_id, struct sa
 enum err sales_line(struct db *db, struct arena *a, int64_t sale_id, int64_t sku_id, int64_t ordinary,
 		    int64_t now, int64_t *price, int *on_sale, int64_t *left);
 
+/* The id of the SKU with this code when it is in a sale to come or going
+ * on (0 otherwise), from a per-worker list read at most once a second. */
+enum err sales_sku_of_code(struct db *db, struct arena *a, const char *code, int64_t now, int64_t *sku_id);
+
 /* The buyer user_id counts as for sales_claim ("u:<id>", a guest's
  * "e:<sha256 of the lowercased email>"). */
 enum err sales_buyer(struct db *db, struct arena *a, int64_t user_id, const char **buyer);

@@ -1,0 +1,32 @@
+/* Flash sales: pages and JSON API (issue 18; the domain is sales.h). */
+#ifndef SALES_SALES_PAGES_H
+#define SALES_SALES_PAGES_H
+
+#include <jansson.h>
+#include "../core/err.h"
+
+struct ctx;
+
+/* The product page's sale block, added to its model m by h_product
+ * (app/catalog/catalog_pages.c) per request, after the shared parts: the
+ * chosen SKU's sale ("saleBlock"): upcoming with the sale price and a
+ * countdown, live with the sale price and units left; nothing after it
+ * (the ordinary price). */
+void sales_product_sections(struct ctx *c, json_t *m);
+
+/* POST /api/sales: 201 the sale; 422 {"error": {"fields": [...]}}; 403
+ * for shoppers. */
+enum err h_api_sale_new(struct ctx *c);
+/* GET /api/sales/{id}: the sale with units left now; 404. */
+enum err h_api_sale(struct ctx *c);
+/* GET /sales/{id}: the sale's page (items, prices, countdown, units left). */
+enum err h_sale_page(struct ctx *c);
+/* GET /seller/sales: the seller's sales; /seller/sales/new the form, and
+ * POST /seller/sales schedules it (one item) then shows the sale. */
+enum err h_seller_sales(struct ctx *c);
+enum err h_seller_sale_form(struct ctx *c);
+enum err h_seller_sale_create(struct ctx *c);
+/* GET /admin/sales: every sale. */
+enum err h_admin_sales(struct ctx *c);
+
+#endif
