@@ -362,7 +362,7 @@ enum err sales_get(struct db *db, struct arena *a, int64_t id, struct sale *out)
 		 * its shards have left; after: none. */
 		if (out->status == SALE_SCHEDULED) {
 			it->left = it->quantity;
-		} else if (out->status == SALE_LIVE) {
+		} else if (out->status == SALE_STATUS_LIVE) {
 			struct sale_units u;
 
 			if (inventory_sale_units(db, a, id, it->sku_id, &u) == E_OK)

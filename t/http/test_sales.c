@@ -452,7 +452,7 @@ START_TEST(live_sale_prices_and_limit)
 	j = hresp_json(r);
 	line = json_array_get(json_object_get(j, "items"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(line, "sold")), 1);
-	ck_assert_int_eq(json_integer_value(json_object_get(line, "left")), 5);
+	ck_assert_msg(json_integer_value(json_object_get(line, "left")) == 5, "%s", r->body);
 	json_decref(j);
 	hresp_free(r);
 }
