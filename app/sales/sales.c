@@ -116,7 +116,7 @@ static int status_of(const char *s)
 	for (int i = 0; s && i < 4; i++)
 		if (!strcmp(s, sale_status_name(i)))
 			return i;
-	return SALE_SCHEDULED;
+	return SALE_ST_SCHEDULED;
 }
 
 /* ---- times ---- */
@@ -360,9 +360,9 @@ enum err sales_get(struct db *db, struct arena *a, int64_t id, struct sale *out)
 		it->sold = sold->nrows ? db_int(sold, 0, 0) : 0;
 		/* Before it opens: every unit of the sale is to come; live: what
 		 * its shards have left; after: none. */
-		if (out->status == SALE_SCHEDULED) {
+		if (out->status == SALE_ST_SCHEDULED) {
 			it->left = it->quantity;
-		} else if (out->status == SALE_STATUS_LIVE) {
+		} else if (out->status == SALE_ST_LIVE) {
 			struct sale_units u;
 
 			if (inventory_sale_units(db, a, id, it->sku_id, &u) == E_OK)
@@ -447,7 +447,7 @@ enum err sales_offer(struct db *db, struct arena *a, int64_t sku_id, int64_t now
 	out->price = cache[k].price;
 	out->quantity = cache[k].quantity;
 	out->per_customer = cache[k].per;
-	if (cache[k].status == SALE_STATUS_LIVE) {
+	if (cache[k].status == SALE_ST_LIVE) {
 		struct sale_units u;
 
 		out->state = SALE_LIVE;

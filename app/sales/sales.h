@@ -67,7 +67,9 @@ enum err sales_unclaim_order(struct db *db, struct arena *a, int64_t order_id);
 
 /* ---- the schedule (S: beyond the frame's contract) ---- */
 
-enum sale_status { SALE_SCHEDULED, SALE_STATUS_LIVE, SALE_ENDED, SALE_CANCELLED };
+/* sales.status (not to be confused with enum sale_state, what a shopper
+ * sees now). */
+enum sale_status { SALE_ST_SCHEDULED, SALE_ST_LIVE, SALE_ST_ENDED, SALE_ST_CANCELLED };
 
 #define SALE_MAX_ITEMS 50
 #define SALE_MAX_PROBLEMS 16

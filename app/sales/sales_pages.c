@@ -31,7 +31,7 @@ static int64_t path_id(const struct ctx *c)
  * before the job has closed it. */
 static const char *status_now(const struct sale *s, int64_t now)
 {
-	if (s->status == SALE_STATUS_LIVE && now >= s->ends_at)
+	if (s->status == SALE_ST_LIVE && now >= s->ends_at)
 		return "ended";
 	return sale_status_name(s->status);
 }
@@ -60,7 +60,7 @@ static json_t *sale_json(struct ctx *c, const struct sale *s, int64_t now)
 		json_object_set_new(j, "regularPrice", json_integer(it->regular));
 		json_object_set_new(j, "currency", json_string(it->currency ? it->currency : "USD"));
 		json_object_set_new(j, "quantity", json_integer(it->quantity));
-		json_object_set_new(j, "left", json_integer(s->status == SALE_STATUS_LIVE && now >= s->ends_at ? 0 : it->left));
+		json_object_set_new(j, "left", json_integer(s->status == SALE_ST_LIVE && now >= s->ends_at ? 0 : it->left));
 		json_object_set_new(j, "sold", json_integer(it->sold));
 		json_object_set_new(j, "perCustomer", json_integer(it->per_customer));
 		json_array_append_new(items, j);
