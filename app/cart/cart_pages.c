@@ -101,6 +101,39 @@ static enum err sale_terms(struct ctx *c, struct cart_sku *s, int qty, enum cart
 	return E_OK;
 }
 
+int64_t cart_sale_wait(struct ctx *c, const struct cart *k)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (k->lines[i].on_sale && !waitroom_admitted(c, k->lines[i].sale_id))
+			return k->lines[i].sale_id;
+	return 0;
+}
+
+enum err cart_reply_wait(struct ctx *c, int64_t sale_id, int html)
+{
+	const char *url = waitroom_url(c, sale_id);
+	enum err e;
+
+	if (html) {
+		if (waitroom_join(c, sale_id))
+			return reply_error(c, 503, "The sale's queue cannot be reached just now: please try again.");
+		return reply_redirect(c, 303, url);
+	}
+	e = reply_error_titled(c, 403, "Please wait for your turn",
+			       "Your cart has an item of a flash sale that many shoppers want: please take a place "
+			       "in the queue; we will let you in as soon as it is your turn.");
+	if (!e && c->resp->model)
+		json_object_set_new(json_object_get(c->resp->model, "error"), "waitUrl", json_string(url));
+	return e;
+}
+
+void cart_sale_used(struct ctx *c, const struct cart *k)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (k->lines[i].on_sale)
+			waitroom_used(c, k->lines[i].sale_id);
+}
+
 /* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
  * E_OK with no->status set when refused (nothing changed), else an error. */
 static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode mode, struct cart_refusal *no)

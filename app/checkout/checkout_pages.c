@@ -255,6 +255,12 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		rq.bad_fields = fields_json(c, &errs);
 	} else if (e || (e = cart_load(c, &rq.cart))) {
 		return e;
+	} else {
+		/* SALES (issue 18): a sale line is bought in the shopper's turn. */
+		int64_t wait = cart_sale_wait(c, rq.cart);
+
+		if (wait)
+			return cart_reply_wait(c, wait, html);
 	}
 	rq.idem_key = key;
 	rq.request_hash = hash;
@@ -262,6 +268,8 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	json_decref(rq.bad_fields);
 	if (e)
 		return e;
+	if (ans.kind == CHECKOUT_ANSWER && ans.status >= 200 && ans.status < 300)
+		cart_sale_used(c, rq.cart);	/* SALES: the admissions' slots go on */
 	switch (ans.kind) {
 	case CHECKOUT_KEY_REUSED:
 		return reply_error_titled(c, 422, "That key was used for another order",
