@@ -786,6 +786,9 @@ enum err h_checkout_review_page(struct ctx *c)
 		if ((opts = order_options_text(c->a, l->options)))
 			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "options",
 					    json_string(opts));
+		if (l->sale_id)	/* SALES (issue 18): which price this is */
+			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "saleNote",
+					    json_string(l->on_sale ? "Flash sale price" : "Sale over: regular price"));
 	}
 	json_object_set_new(m, "lines", lines);
 	json_object_set_new(m, "quote", checkout_quote_json(&p));

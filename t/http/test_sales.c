@@ -423,6 +423,11 @@ START_TEST(live_sale_prices_and_limit)
 	ck_assert_str_eq(json_string_value(json_object_get(line, "saleNote")), "Flash sale price");
 	json_decref(j);
 	hresp_free(r);
+	r = client_browse(&guest, "GET", "/cart", NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Flash sale price");
+	HAS(r, "$25.00");
+	hresp_free(r);
 	/* A signed-in shopper: one unit bought at the sale price... */
 	ck_assert_int_gt(buyer_new(&buyer, "salelive", NULL, 0), 0);
 	cart_put(&buyer, it.code, 1);
@@ -436,6 +441,7 @@ START_TEST(live_sale_prices_and_limit)
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	hresp_free(r);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE sale_id = %lld AND unit_price = 2500", id), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT units FROM sale_buyers WHERE sale_id = %lld AND buyer LIKE 'u:%%'", id), 1);
 	/* ...and a second one is over the limit of one per customer. */
 	cart_put(&buyer, it.code, 1);
 	amount = checkout_amount(&buyer);
