@@ -1048,8 +1048,18 @@ enum err h_product(struct ctx *c)
 	questions_product_sections(c, m, db_int(p, 0, PC_ID));
 	wishlist_product_sections(c, m, db_int(p, 0, PC_ID));
 	alerts_product_sections(c, m, db_int(p, 0, PC_ID));
-	/* Flash sales (issue 18): the chosen SKU's sale, per request. */
+	/* Flash sales (issue 18): the chosen SKU's sale, per request. A live
+	 * sale's page is nginx's shared copy for everyone (conf/nginx.conf,
+	 * "flash sales"): a visitor with a session is sent there. */
 	sales_product_sections(c, m);
+	if (sales_page_shared(c, m)) {
+		c->resp->model = NULL;
+		resp_header(c->resp, arena_printf(c->a, "X-Accel-Redirect: /_sale_page%s%s%s", c->req->path,
+						  *c->req->query ? "?" : "", c->req->query));
+		resp_header(c->resp, "Cache-Control: private, no-cache");
+		c->resp->content_type = "text/plain; charset=utf-8";
+		buf_puts(&c->resp->body, "\n");
+	}
 	return E_OK;
 }
 

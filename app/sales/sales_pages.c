@@ -1,11 +1,14 @@
 /* Flash sales: pages and JSON API (sales_pages.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
 #include "../core/arena.h"
 #include "../core/log.h"
 #include "../core/text.h"
+#include "../core/buf.h"
+#include "../view/escape.h"
 #include "../store/db.h"
 #include "../http/router.h"
 #include "../http/resp.h"
@@ -14,6 +17,7 @@
 #include "../account/session_store.h"
 #include "../account/session_pages.h"
 #include "../waitroom/waitroom_pages.h"
+#include "../cart/cart_pages.h"
 #include "sales.h"
 #include "sales_pages.h"
 
@@ -82,6 +86,100 @@ static enum err reply_sale(struct ctx *c, const struct sale *s, int64_t now)
 
 /* ---- the product page ---- */
 
+/* SHOP_SALE_SHARED_PAGES=0 turns the shared sale pages off (the page is
+ * then rendered per visitor, as any product page). */
+static int shared_pages = -1;
+
+static int shared_on(void)
+{
+	if (shared_pages < 0) {
+		const char *v = getenv("SHOP_SALE_SHARED_PAGES");
+
+		shared_pages = !(v && !strcmp(v, "0"));
+	}
+	return shared_pages;
+}
+
+int sales_page_shared(struct ctx *c, json_t *m)
+{
+	const json_t *b = json_object_get(m, "saleBlock");
+
+	return shared_on() && c->sess && json_is_true(json_object_get(b, "live")) &&
+	       (c->req->method == M_GET || c->req->method == M_HEAD);
+}
+
+/* The buy box's per-request part: the counter and the form. */
+enum err h_sale_buy_fragment(struct ctx *c)
+{
+	int64_t id = path_id(c), now = (int64_t)time(NULL), sku_id = 0;
+	const char *code = c->req->pathvar[1];
+	struct buf *b = &c->resp->body;
+	struct sale_offer o;
+	enum err e;
+
+	c->resp->content_type = "text/html; charset=utf-8";
+	if (!id || (e = sales_sku_of_code(c->db, c->a, code, now, &sku_id)))
+		return id ? e : E_NOTFOUND;
+	memset(&o, 0, sizeof(o));
+	if (sku_id && (e = sales_offer(c->db, c->a, sku_id, now, &o)))
+		return e;
+	if (o.sale_id != id || o.state == SALE_NONE || o.state == SALE_UPCOMING) {
+		buf_puts(b, "<p class=\"sale-countdown\">The sale is not on now: reload the page.</p>\n");
+		return E_OK;
+	}
+	if (o.state == SALE_OVER) {
+		buf_puts(b, "<p class=\"sale-countdown\"><strong>Sold out</strong>: every unit of the sale is gone. "
+			    "Reload the page for the ordinary price.</p>\n");
+		return E_OK;
+	}
+	buf_printf(b, "<p class=\"sale-countdown\" id=\"sale-left\"><strong>Ends in %s</strong> · %lld of %lld left · "
+		   "at most %d per customer</p>\n", sales_countdown(c->a, o.ends_at - now), (long long)o.left,
+		   (long long)o.quantity, o.per_customer);
+	buf_puts(b, "<form method=\"post\" action=\"/cart/add\" class=\"add-to-cart\">\n");
+	if (c->sess && c->sess->csrf[0]) {
+		buf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
+		esc_attr(b, c->sess->csrf, strlen(c->sess->csrf));
+		buf_puts(b, "\">\n");
+	}
+	buf_puts(b, "<input type=\"hidden\" name=\"itemId\" value=\"");
+	esc_attr(b, code, strlen(code));
+	buf_puts(b, "\">\n<p class=\"buy\">\n<label for=\"qty\">Quantity</label>\n"
+		    "<input id=\"qty\" type=\"number\" name=\"quantity\" value=\"1\" min=\"1\" max=\"99\" "
+		    "inputmode=\"numeric\" required>\n"
+		    "<button type=\"submit\" class=\"primary btn btn-primary\">Add to cart at the sale price</button>\n"
+		    "</p>\n</form>\n");
+	return E_OK;
+}
+
+/* The header's account links and cart count, as the layout prints them. */
+enum err h_sale_account_fragment(struct ctx *c)
+{
+	struct buf *b = &c->resp->body;
+	long n = c->sess ? cart_count(c) : 0;
+
+	c->resp->content_type = "text/html; charset=utf-8";
+	if (c->sess && c->sess->uid > 0) {
+		buf_puts(b, "<nav class=\"account-links signed-in\" aria-label=\"Your account\">\n"
+			    "<a href=\"/orders\">Orders</a>\n<a href=\"/account\" class=\"account-link\">"
+			    "<span class=\"hello\">Hello, ");
+		esc_html(b, c->sess->name ? c->sess->name : "", c->sess->name ? strlen(c->sess->name) : 0);
+		buf_puts(b, "</span> <span>Account</span></a>\n");
+		if (c->sess->is_seller)
+			buf_puts(b, "<a href=\"/seller/\">Seller dashboard</a>\n");
+		buf_puts(b, "<form method=\"post\" action=\"/signout\" class=\"inline-form\">\n"
+			    "<input type=\"hidden\" name=\"csrf\" value=\"");
+		esc_attr(b, c->sess->csrf, strlen(c->sess->csrf));
+		buf_puts(b, "\">\n<button type=\"submit\" class=\"link-button\">Sign out</button>\n</form>\n</nav>\n");
+	} else {
+		buf_puts(b, "<nav class=\"account-links\" aria-label=\"Your account\">\n<a href=\"/signin\">Sign in</a>\n"
+			    "<a href=\"/register\">Register</a>\n</nav>\n");
+	}
+	buf_printf(b, "<a href=\"/wishlist\" class=\"cart-link saved-link\">Saved</a>\n"
+		   "<a href=\"/cart\" class=\"cart-link\">Cart <span class=\"cart-count\">%ld</span>"
+		   "<span class=\"visually-hidden\"> items</span></a>\n", n);
+	return E_OK;
+}
+
 void sales_product_sections(struct ctx *c, json_t *m)
 {
 	const json_t *choice = json_object_get(m, "choice");
@@ -125,6 +223,18 @@ void sales_product_sections(struct ctx *c, json_t *m)
 		json_object_set_new(b, "leftText", json_string(arena_printf(c->a, "%lld of %lld left",
 			(long long)o.left, (long long)o.quantity)));
 		json_object_set_new(b, "waitUrl", json_string(waitroom_url(c, o.sale_id)));
+		/* A live sale's page is the same for everyone (nginx caches it,
+		 * signed in or not): the counter, the buy form and the header's
+		 * account links come per request through SSI. */
+		if (!c->sess && shared_on()) {
+			struct buf u;
+
+			buf_init(&u, c->a, 96);
+			buf_printf(&u, "/_sale_frag/sales/%lld/buy/", (long long)o.sale_id);
+			esc_url(&u, code, strlen(code));
+			json_object_set_new(m, "saleShared", json_pack("{s:s, s:s}", "buy", u.p,
+				"account", "/_sale_frag/sales/fragment/account"));
+		}
 	}
 	json_object_set_new(m, "saleBlock", b);
 }

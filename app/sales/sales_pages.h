@@ -14,6 +14,18 @@ struct ctx;
  * (the ordinary price). */
 void sales_product_sections(struct ctx *c, json_t *m);
 
+/* The SSI fragments of a sale product page served from nginx's cache:
+ * GET /sales/{id}/buy/{sku code} the counter and the buy form (with the
+ * visitor's CSRF token), GET /sales/fragment/account the header's account
+ * links and cart count. */
+enum err h_sale_buy_fragment(struct ctx *c);
+enum err h_sale_account_fragment(struct ctx *c);
+/* 1 when a product page request should be answered from nginx's shared
+ * copy (X-Accel-Redirect to /_sale_page/, conf/nginx.conf): a visitor with
+ * a session asking for a product whose chosen SKU is in a live sale (m is
+ * the page's model after sales_product_sections). */
+int sales_page_shared(struct ctx *c, json_t *m);
+
 /* POST /api/sales: 201 the sale; 422 {"error": {"fields": [...]}}; 403
  * for shoppers. */
 enum err h_api_sale_new(struct ctx *c);
