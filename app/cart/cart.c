@@ -63,14 +63,15 @@ static struct db_sql sql[NQ] = {
 		    "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
 		    "unit_price = IF(VALUES(sale_id) IS NULL, unit_price, VALUES(unit_price)), "
 		    "sale_id = COALESCE(VALUES(sale_id), sale_id)", 0 },
-	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price) VALUES (?, ?, ?, ?) "
-			  "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), unit_price = VALUES(unit_price)", 0 },
+	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price, sale_id) "
+			  "VALUES (?, ?, ?, ?, NULLIF(?, 0)) ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
+			  "unit_price = VALUES(unit_price), sale_id = VALUES(sale_id)", 0 },
 	[Q_DEL] = { "DELETE FROM cart_items WHERE user_id = ? AND sku_id = ?", 0 },
 	[Q_CLEAR] = { "DELETE FROM cart_items WHERE user_id = ?", 0 },
 	[Q_COUNT] = { "SELECT COALESCE(SUM(quantity), 0) FROM cart_items WHERE user_id = ?", 0 },
 	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id SET ci.unit_price = s.price "
 		       "WHERE ci.user_id = ?", 0 },
-	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price FROM cart_items WHERE user_id = ?", 0 },
+	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price, sale_id FROM cart_items WHERE user_id = ?", 0 },
 	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
 	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },
 	[Q_REMOVE_SKUS] = { "DELETE ci FROM cart_items ci JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
@@ -649,7 +650,7 @@ static enum err tx_merge(struct db *db, void *p)
 		int64_t id = db_int(m->skus, i, L_SKU), avail = db_int(m->skus, i, L_AVAIL);
 		const char *title = db_cell(m->skus, i, L_TITLE);
 		const struct gline *g = NULL;
-		int64_t price, target, saved_price = 0;
+		int64_t price, target, saved_price = 0, sale, saved_sale = 0;
 		int have = 0, saved_qty = 0;
 
 		for (size_t j = 0; j < m->ng; j++)
@@ -662,17 +663,21 @@ static enum err tx_merge(struct db *db, void *p)
 				have = 1;
 				saved_qty = (int)db_int(saved, j, 1);
 				saved_price = db_int(saved, j, 2);
+				saved_sale = db_int(saved, j, 3);
 			}
 		if (!have && lines >= CART_MAX_LINES) {
 			dropped++;
 			continue;
 		}
-		/* The larger quantity wins, with the price the shopper saw for it. */
+		/* The larger quantity wins, with the price the shopper saw for it
+		 * (and the flash sale that price came from, if any). */
 		target = g->qty;
 		price = g->price;
+		sale = g->sale_id;
 		if (have && saved_qty > g->qty) {
 			target = saved_qty;
 			price = saved_price;
+			sale = saved_sale;
 		}
 		if (have && saved_qty != g->qty)
 			say(&m->msg, arena_printf(a, "You had %s in both carts; we kept the larger quantity, %lld.",
@@ -686,7 +691,7 @@ static enum err tx_merge(struct db *db, void *p)
 			target = CART_MAX_QTY;
 		if (have && target == saved_qty)
 			continue;
-		if ((e = db_exec(db, a, &sql[Q_PUT_PRICE], NULL, "iiii", m->uid, id, target, price)))
+		if ((e = db_exec(db, a, &sql[Q_PUT_PRICE], NULL, "iiiii", m->uid, id, target, price, sale)))
 			return e;
 		if (!have)
 			lines++;

@@ -396,7 +396,7 @@ START_TEST(live_sale_prices_and_limit)
 {
 	struct item it;
 	struct client buyer = { { 0 }, { 0 } }, guest = { { 0 }, { 0 } };
-	long long now = (long long)time(NULL), id, amount;
+	long long now = (long long)time(NULL), id, amount, oid;
 	char path[300], key[64];
 	struct hresp *r;
 	json_t *j, *line;
@@ -458,6 +458,9 @@ START_TEST(live_sale_prices_and_limit)
 		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
 	r = post_idem(&buyer, "/api/checkout", path, key, NULL);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = (long long)json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
 	hresp_free(r);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE sale_id = %lld AND unit_price = 2500", id), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT units FROM sale_buyers WHERE sale_id = %lld AND buyer LIKE 'u:%%'", id), 1);
@@ -478,6 +481,30 @@ START_TEST(live_sale_prices_and_limit)
 	line = json_array_get(json_object_get(j, "items"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(line, "sold")), 1);
 	ck_assert_msg(json_integer_value(json_object_get(line, "left")) == 5, "%s", r->body);
+	json_decref(j);
+	hresp_free(r);
+	/* The order cancelled: its unit goes back to the sale and to the
+	 * buyer's limit. */
+	snprintf(path, sizeof(path), "/api/orders/%lld/cancel", oid);
+	r = client_req(&buyer, "POST", path, NULL, 1);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT units FROM sale_buyers WHERE sale_id = %lld AND buyer LIKE 'u:%%'", id), 0);
+	snprintf(path, sizeof(path), "/api/sales/%lld", id);
+	r = http_get_json(path);
+	j = hresp_json(r);
+	line = json_array_get(json_object_get(j, "items"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "sold")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "left")), 6);
+	json_decref(j);
+	hresp_free(r);
+	/* A guest's sale line keeps its sale when the guest signs up. */
+	ck_assert_int_eq(client_signup(&guest, "Sal Guest", fresh_email("saleguest"), "correct horse battery"), 0);
+	r = client_req(&guest, "GET", "/api/cart", NULL, 0);
+	j = hresp_json(r);
+	line = json_array_get(json_object_get(j, "items"), 0);
+	ck_assert_msg(json_is_true(json_object_get(line, "onSale")), "%s", r->body);
+	ck_assert_int_eq(json_integer_value(json_object_get(line, "unitPrice")), 2500);
 	json_decref(j);
 	hresp_free(r);
 }
