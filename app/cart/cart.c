@@ -69,8 +69,11 @@ static struct db_sql sql[NQ] = {
 	[Q_DEL] = { "DELETE FROM cart_items WHERE user_id = ? AND sku_id = ?", 0 },
 	[Q_CLEAR] = { "DELETE FROM cart_items WHERE user_id = ?", 0 },
 	[Q_COUNT] = { "SELECT COALESCE(SUM(quantity), 0) FROM cart_items WHERE user_id = ?", 0 },
-	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id SET ci.unit_price = s.price "
-		       "WHERE ci.user_id = ?", 0 },
+	/* The price now: a line's live sale's (SALES, issue 18), else the SKU's. */
+	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id "
+		       "LEFT JOIN sales sa ON sa.id = ci.sale_id AND sa.status = 'live' AND sa.ends_at > NOW(3) "
+		       "LEFT JOIN sale_items si ON si.sale_id = sa.id AND si.sku_id = ci.sku_id "
+		       "SET ci.unit_price = COALESCE(si.price, s.price) WHERE ci.user_id = ?", 0 },
 	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price, sale_id FROM cart_items WHERE user_id = ?", 0 },
 	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
 	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },

@@ -652,7 +652,17 @@ int sales_job(struct db *db, struct kv *kv, struct arena *a)
 			}
 		}
 	}
-	/* Shards that ran dry while others have units are evened out. */
+	/* Shards that ran dry while others have units are evened out, every
+	 * 2 s at most: it locks the item's shard rows, which the checkouts
+	 * of the sale want too. */
+	{
+		static int64_t last;
+		int64_t t = (int64_t)time(NULL);
+
+		if (t - last < 2)
+			return did > 0;
+		last = t;
+	}
 	if ((e = db_exec(db, a, &sql[Q_LIVE_ITEMS], &r, "")))
 		return e == E_UNAVAIL ? -1 : 0;
 	for (size_t i = 0; i < r->nrows; i++) {
