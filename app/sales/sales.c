@@ -392,6 +392,58 @@ enum err sales_list(struct db *db, struct arena *a, int64_t seller_id, struct sa
 	return E_OK;
 }
 
+/* The codes of the SKUs in sales to come or going on, read at most once a
+ * second per worker: a product page with no sale costs no query. */
+#define CODES_MAX 1000
+static struct {
+	int64_t fetched, n;
+	int64_t id[CODES_MAX];
+	char code[CODES_MAX][65];
+} codes;
+
+static enum err codes_fresh(struct db *db, struct arena *a, int64_t now)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (codes.fetched != now) {
+		if ((e = db_exec(db, a, &sql[Q_CODES], &r, "")))
+			return e;
+		codes.n = 0;
+		for (size_t i = 0; i < r->nrows && i < CODES_MAX; i++) {
+			codes.id[codes.n] = db_int(r, i, 0);
+			snprintf(codes.code[codes.n], sizeof(codes.code[0]), "%s", db_cell(r, i, 1) ? db_cell(r, i, 1) : "");
+			codes.n++;
+		}
+		codes.fetched = now;
+	}
+	return E_OK;
+}
+
+/* 1 when sku_id is in a sale to come or going on (codes_fresh first). */
+static int listed(int64_t sku_id)
+{
+	for (int64_t i = 0; i < codes.n; i++)
+		if (codes.id[i] == sku_id)
+			return 1;
+	return 0;
+}
+
+enum err sales_sku_of_code(struct db *db, struct arena *a, const char *code, int64_t now, int64_t *sku_id)
+{
+	enum err e;
+
+	*sku_id = 0;
+	if (!code || (e = codes_fresh(db, a, now)))
+		return code ? e : E_OK;
+	for (int64_t i = 0; i < codes.n; i++)
+		if (!strcmp(codes.code[i], code)) {
+			*sku_id = codes.id[i];
+			break;
+		}
+	return E_OK;
+}
+
 /* ---- what shoppers see ---- */
 
 /* A per-worker cache of the SKUs' sales (not of units left): a page or a
@@ -436,6 +488,11 @@ enum err sales_offer(struct db *db, struct arena *a, int64_t sku_id, int64_t now
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
+	/* A SKU in no sale (nearly every one) costs no query. */
+	if ((e = codes_fresh(db, a, now)))
+		return e;
+	if (!listed(sku_id))
+		return E_OK;
 	if ((e = offer_row(db, a, sku_id, now, &k)))
 		return e;
 	if (!cache[k].sale_id || now >= cache[k].ends)
@@ -462,42 +519,6 @@ enum err sales_offer(struct db *db, struct arena *a, int64_t sku_id, int64_t now
 		out->state = SALE_UPCOMING;
 		out->left = out->quantity;
 	}
-	return E_OK;
-}
-
-/* The codes of the SKUs in sales to come or going on, read at most once a
- * second per worker: a product page with no sale costs no query. */
-#define CODES_MAX 1000
-static struct {
-	int64_t fetched, n;
-	int64_t id[CODES_MAX];
-	char code[CODES_MAX][65];
-} codes;
-
-enum err sales_sku_of_code(struct db *db, struct arena *a, const char *code, int64_t now, int64_t *sku_id)
-{
-	struct db_res *r = NULL;
-	enum err e;
-
-	*sku_id = 0;
-	if (!code)
-		return E_OK;
-	if (codes.fetched != now) {
-		if ((e = db_exec(db, a, &sql[Q_CODES], &r, "")))
-			return e;
-		codes.n = 0;
-		for (size_t i = 0; i < r->nrows && i < CODES_MAX; i++) {
-			codes.id[codes.n] = db_int(r, i, 0);
-			snprintf(codes.code[codes.n], sizeof(codes.code[0]), "%s", db_cell(r, i, 1) ? db_cell(r, i, 1) : "");
-			codes.n++;
-		}
-		codes.fetched = now;
-	}
-	for (int64_t i = 0; i < codes.n; i++)
-		if (!strcmp(codes.code[i], code)) {
-			*sku_id = codes.id[i];
-			break;
-		}
 	return E_OK;
 }
 
