@@ -78,14 +78,27 @@ static enum err sale_terms(struct ctx *c, struct cart_sku *s, int qty, enum cart
 
 	if (qty <= 0 || (e = sales_offer(c->db, c->a, s->id, (int64_t)time(NULL), &o)) || o.state != SALE_LIVE)
 		return qty <= 0 ? E_OK : e;
-	if (mode == CART_SET) {
+	{
 		struct cart *k = NULL;
+		int have = 0;
 
 		if ((e = cart_load(c, &k)))
 			return e;
 		for (size_t i = 0; i < k->n; i++)
-			if (k->lines[i].sku_id == s->id && k->lines[i].quantity >= qty && k->lines[i].sale_id == o.sale_id)
-				return E_OK;
+			if (k->lines[i].sku_id == s->id)
+				have = k->lines[i].sale_id == o.sale_id ? k->lines[i].quantity : 0;
+		if (mode == CART_SET && have >= qty)
+			return E_OK;
+		/* The limit per customer, told now rather than at checkout
+		 * (where it is enforced, over every order of the buyer). */
+		if ((mode == CART_ADD ? have + qty : qty) > o.per_customer) {
+			no->status = 409;
+			no->heading = "Flash sale limit per customer";
+			no->available = o.per_customer;
+			no->message = arena_printf(c->a, "The flash sale allows at most %d of %s per customer.",
+						   o.per_customer, s->title);
+			return E_OK;
+		}
 	}
 	if (!waitroom_admitted(c, o.sale_id)) {
 		no->status = 403;

@@ -464,6 +464,12 @@ START_TEST(live_sale_prices_and_limit)
 	hresp_free(r);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_lines WHERE sale_id = %lld AND unit_price = 2500", id), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT units FROM sale_buyers WHERE sale_id = %lld AND buyer LIKE 'u:%%'", id), 1);
+	/* Two at once are refused by the cart already... */
+	snprintf(path, sizeof(path), "{\"itemId\":\"%s\",\"quantity\":2}", it.code);
+	r = client_req(&buyer, "PATCH", "/api/cart", path, 1);
+	ck_assert_msg(r->status == 409, "%ld %s", r->status, r->body);
+	HAS(r, "at most 1 of");
+	hresp_free(r);
 	/* ...and a second one is over the limit of one per customer. */
 	cart_put(&buyer, it.code, 1);
 	amount = checkout_amount(&buyer);
