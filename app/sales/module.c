@@ -16,7 +16,7 @@ static const struct route sales_routes[] = {
 #define SALE_NAMES \
 	"id", "name", "startsAt", "endsAt", "status", "statusText", "shards", "url", "waitUrl", "items", \
 	"itemId", "productId", "title", "price", "regularPrice", "currency", "quantity", "left", "sold", \
-	"perCustomer", "upcoming", "live", "over", "countdown"
+	"perCustomer", "upcoming", "live", "over", "countdown", "cancelUrl", "csrf"
 
 static const char *const sale_names[] = { "sale", SALE_NAMES, NULL };
 static const char *const sales_list_names[] = { "sales", SALE_NAMES, NULL };

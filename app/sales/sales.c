@@ -64,7 +64,7 @@ static struct db_sql sql[NQ] = {
 	/* Ended, and scheduled ones whose end passed before they could open. */
 	[Q_DUE_CLOSE] = { "SELECT id FROM sales WHERE status IN ('live', 'scheduled') AND ends_at <= NOW(3) "
 			  "ORDER BY ends_at LIMIT 5", 0 },
-	[Q_LOCK] = { "SELECT status, shards FROM sales WHERE id = ? FOR UPDATE", 0 },
+	[Q_LOCK] = { "SELECT status, shards, COALESCE(seller_id, 0) FROM sales WHERE id = ? FOR UPDATE", 0 },
 	[Q_ALLOC] = { "UPDATE sale_items SET allocated = ? WHERE sale_id = ? AND sku_id = ?", 0 },
 	[Q_STATUS] = { "UPDATE sales SET status = ? WHERE id = ? AND status = ?", 0 },
 	[Q_LIVE_ITEMS] = { "SELECT si.sale_id, si.sku_id FROM sale_items si JOIN sales s ON s.id = si.sale_id "
@@ -645,6 +645,43 @@ static enum err tx_step(struct db *db, void *arg)
 	}
 	st->done = 1;
 	return E_OK;
+}
+
+struct cancel_tx {
+	struct arena *a;
+	int64_t id, seller_id;
+};
+
+static enum err tx_cancel(struct db *db, void *arg)
+{
+	struct cancel_tx *x = arg;
+	struct db_res *r = NULL;
+	const char *status;
+	int64_t units = 0;
+	enum err e;
+
+	if ((e = db_exec(db, x->a, &sql[Q_LOCK], &r, "i", x->id)))
+		return e;
+	/* Another seller's is no sale of theirs. */
+	if (!r->nrows || (x->seller_id && db_int(r, 0, 2) != x->seller_id))
+		return E_NOTFOUND;
+	status = db_cell(r, 0, 0);
+	if (!strcmp(status, "live")) {
+		if ((e = inventory_sale_drain(db, x->a, x->id, &units)))
+			return e;
+	} else if (strcmp(status, "scheduled")) {
+		return E_CONFLICT;	/* over already */
+	}
+	if ((e = db_exec(db, x->a, &sql[Q_STATUS], NULL, "sis", "cancelled", x->id, status)))
+		return e;
+	return db_affected(db) == 1 ? E_OK : E_CONFLICT;
+}
+
+enum err sales_cancel(struct db *db, struct arena *a, int64_t id, int64_t seller_id)
+{
+	struct cancel_tx x = { a, id, seller_id };
+
+	return db_tx(db, tx_cancel, &x);
 }
 
 int sales_job(struct db *db, struct kv *kv, struct arena *a)

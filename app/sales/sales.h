@@ -131,6 +131,12 @@ enum err sales_get(struct db *db, struct arena *a, int64_t id, struct sale *out)
 /* Sales newest first: a seller's (seller_id) or all (0); no items. */
 enum err sales_list(struct db *db, struct arena *a, int64_t seller_id, struct sale **v, size_t *n);
 
+/* Cancels a scheduled or live sale (a live one's units left go back to
+ * the shelf: inventory_sale_drain), in one transaction. seller_id > 0:
+ * only that seller's (E_NOTFOUND for others'); 0: an admin. E_CONFLICT
+ * when it is over already. */
+enum err sales_cancel(struct db *db, struct arena *a, int64_t id, int64_t seller_id);
+
 /* sales_line_price with the units the sale has left (*left; 0 when the
  * line is not on sale). */
 enum err sales_line(struct db *db, struct arena *a, int64_t sale_id, int64_t sku_id, int64_t ordinary,

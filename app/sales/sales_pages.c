@@ -353,6 +353,40 @@ enum err h_api_sale(struct ctx *c)
 	return reply_sale(c, &s, (int64_t)time(NULL));
 }
 
+static enum err cancel(struct ctx *c, int64_t *id)
+{
+	int64_t seller = 0;
+
+	*id = path_id(c);
+	if (!*id || !may_schedule(c, &seller))
+		return E_NOTFOUND;
+	return sales_cancel(c->db, c->a, *id, seller);
+}
+
+enum err h_api_sale_cancel(struct ctx *c)
+{
+	struct sale s;
+	int64_t id;
+	enum err e = cancel(c, &id);
+
+	if (e == E_CONFLICT)
+		return reply_error_titled(c, 409, "That sale is over", "This sale has ended or was cancelled already.");
+	if (e || (e = sales_get(c->db, c->a, id, &s)))
+		return e;
+	return reply_sale(c, &s, (int64_t)time(NULL));
+}
+
+enum err h_sale_cancel(struct ctx *c)
+{
+	int64_t id;
+	enum err e = cancel(c, &id);
+
+	if (e && e != E_CONFLICT)
+		return e;
+	session_flash(c, e ? "That sale is over already." : "The sale is cancelled.");
+	return reply_redirect(c, 303, c->sess->is_admin && !c->sess->seller_id ? "/admin/sales" : "/seller/sales");
+}
+
 /* ---- pages ---- */
 
 /* A sale's model for the pages: the API's, with the countdown text. */
@@ -373,6 +407,8 @@ static json_t *sale_page_json(struct ctx *c, const struct sale *s, int64_t now)
 	} else {
 		json_object_set_new(o, "over", json_true());
 	}
+	if (!strcmp(st, "scheduled") || !strcmp(st, "live"))
+		json_object_set_new(o, "cancelUrl", json_string(arena_printf(c->a, "/sales/%lld/cancel", (long long)s->id)));
 	json_object_set_new(o, "statusText", json_string(!strcmp(st, "scheduled") ? "Scheduled" :
 		!strcmp(st, "live") ? "Live now" : !strcmp(st, "ended") ? "Ended" : "Cancelled"));
 	return o;
@@ -405,7 +441,7 @@ static enum err list_page(struct ctx *c, const char *view, const char *title, in
 
 	if ((e = sales_list(c->db, c->a, seller_id, &v, &n)))
 		return e;
-	if (!(m = reply_model(c, view, title)) || !(list = json_array()))
+	if (!(m = session_form_page(c, view, title, 200)) || !(list = json_array()))
 		return E_NOMEM;
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, sale_page_json(c, &v[i], now));

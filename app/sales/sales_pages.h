@@ -29,6 +29,12 @@ int sales_page_shared(struct ctx *c, json_t *m);
 /* POST /api/sales: 201 the sale; 422 {"error": {"fields": [...]}}; 403
  * for shoppers. */
 enum err h_api_sale_new(struct ctx *c);
+/* POST /api/sales/{id}/cancel (the seller's own, or an admin): 200 the
+ * sale, cancelled (a live one's units back on the shelf); 404 for
+ * others' and shoppers; 409 when it is over. POST /sales/{id}/cancel: the
+ * same from the seller's or admin's list, back to it. */
+enum err h_api_sale_cancel(struct ctx *c);
+enum err h_sale_cancel(struct ctx *c);
 /* GET /api/sales/{id}: the sale with units left now; 404. */
 enum err h_api_sale(struct ctx *c);
 /* GET /sales/{id}: the sale's page (items, prices, countdown, units left). */

@@ -328,6 +328,31 @@ START_TEST(upcoming_sale_pages)
 	r = sale_post(&adm, it.code, 2000, 3, 1, now + 5 * 3600, now + 6 * 3600);
 	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
 	hresp_free(r);
+	/* Cancelling: not another seller's (404), the seller's own (200,
+	 * cancelled), not twice (409); the list's button is there. */
+	r = client_browse(&seller, "GET", "/seller/sales", NULL);
+	snprintf(path, sizeof(path), "action=\"/sales/%lld/cancel\"", id);
+	HAS(r, path);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/api/sales/%lld/cancel", id);
+	r = client_req(&other, "POST", path, NULL, 1);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	r = client_req(&seller, "POST", path, NULL, 1);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	HAS(r, "\"cancelled\"");
+	hresp_free(r);
+	r = client_req(&seller, "POST", path, NULL, 1);
+	ck_assert_int_eq(r->status, 409);
+	hresp_free(r);
+	/* The product page shows the admin's later sale, not this one. */
+	usleep(1100 * 1000);	/* the microcache's second */
+	snprintf(path, sizeof(path), "/p/%s", it.slug);
+	r = http_get(path);
+	snprintf(env, sizeof(env), "href=\"/sales/%lld\"", id);
+	LACKS(r, env);
+	HAS(r, "Starts in 4 h 5");	/* 4 h 59 min */
+	hresp_free(r);
 }
 END_TEST
 
