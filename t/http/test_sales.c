@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include "harness.h"
 
 #define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.1500s", (s), \
@@ -70,6 +71,21 @@ static void item_new(struct client *cl, struct item *it, long long price, int qt
 	snprintf(it->slug, sizeof(it->slug), "%s", json_string_value(json_object_get(j, "slug")));
 	json_decref(j);
 	hresp_free(r);
+}
+
+/* The page has no HTML errors (tidy, as test_catalog checks pages). */
+static void tidy_ok(const struct hresp *r, const char *what)
+{
+	char file[] = "/tmp/shop-tidy-XXXXXX", cmd[256];
+	int fd = mkstemp(file), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/tmp/shop-tidy-sales.log", file);
+	rc = system(cmd);
+	unlink(file);
+	ck_assert_msg(WEXITSTATUS(rc) < 2, "tidy found errors in %s (see /tmp/shop-tidy-sales.log)", what);
 }
 
 static void iso(char *out, size_t n, long long t)
@@ -291,6 +307,7 @@ START_TEST(upcoming_sale_pages)
 	HAS(r, "$25.00");
 	HAS(r, "Starts in 2 h 1");	/* 2 h 14 or 15 min */
 	HAS(r, "at most 2 per customer");
+	tidy_ok(r, "the product page with a sale to come");
 	hresp_free(r);
 	/* The sale's page. */
 	snprintf(path, sizeof(path), "/sales/%lld", id);
@@ -299,6 +316,7 @@ START_TEST(upcoming_sale_pages)
 	HAS(r, "Scheduled");
 	HAS(r, "Starts in 2 h");
 	HAS(r, "10 units for the sale");
+	tidy_ok(r, "the sale's page");
 	hresp_free(r);
 	/* The seller's list has it, the other seller's does not. */
 	r = client_browse(&seller, "GET", "/seller/sales", NULL);
@@ -333,6 +351,7 @@ START_TEST(upcoming_sale_pages)
 	r = client_browse(&seller, "GET", "/seller/sales", NULL);
 	snprintf(path, sizeof(path), "action=\"/sales/%lld/cancel\"", id);
 	HAS(r, path);
+	tidy_ok(r, "the seller's sales");
 	hresp_free(r);
 	snprintf(path, sizeof(path), "/api/sales/%lld/cancel", id);
 	r = client_req(&other, "POST", path, NULL, 1);
@@ -367,6 +386,7 @@ START_TEST(seller_form)
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "name=\"csrf\"");
 	HAS(r, "type=\"datetime-local\"");
+	tidy_ok(r, "the new-sale form");
 	hresp_free(r);
 	/* A bad one: the form again with what was wrong. */
 	snprintf(form, sizeof(form), "csrf=%s&name=Bad&startsAt=nope&endsAt=&itemId=%s&price=99.00&quantity=0&perCustomer=1",
@@ -450,6 +470,8 @@ START_TEST(live_sale_prices_and_limit)
 		HAS(r, buyer.csrf);
 		HAS(r, "Hello, ");
 		LACKS(r, "<!--#");
+		if (k == 0)
+			tidy_ok(r, "a live sale's shared page");
 		if (k == 1)
 			ck_assert_msg(hresp_header(r, "X-Cache") && !strcmp(hresp_header(r, "X-Cache"), "HIT"),
 				      "X-Cache: %s", hresp_header(r, "X-Cache") ? hresp_header(r, "X-Cache") : "(none)");
