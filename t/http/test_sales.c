@@ -562,6 +562,61 @@ START_TEST(live_sale_prices_and_limit)
 }
 END_TEST
 
+/* A guest's order over the API (email given): the answer. */
+static struct hresp *guest_order(struct client *cl, const char *email, int n)
+{
+	char body[600], key[64];
+	struct hresp *r;
+	json_t *j;
+	long long amount;
+
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\"}", email);
+	r = client_req(cl, "POST", "/api/checkout/quote", body, 1);
+	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	amount = json_integer_value(json_object_get(j, "amount"));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(key, sizeof(key), "saleguest-%d-%d", (int)getpid(), n);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\","
+		 "\"amount\":%lld,\"paymentMethod\":\"pm_card_visa\"}", email, amount);
+	return post_idem(cl, "/api/checkout", body, key, NULL);
+}
+
+/* Guests count per email address: the same address in another session is
+ * the same buyer. Needs the inventory shards too. */
+START_TEST(guest_limit_by_email)
+{
+	struct item it;
+	struct client g1 = { { 0 }, { 0 } }, g2 = { { 0 }, { 0 } };
+	long long now = (long long)time(NULL), id;
+	char email[120];
+	struct hresp *r;
+
+	item_new(&seller, &it, 4000, 20);
+	id = sale_new(&seller, it.code, 1500, 5, 1, now + 1, now + 600);
+	ck_assert_msg(wait_sale(id, "live", 6000), "sale %lld did not open (needs the inventory shards)", id);
+	snprintf(email, sizeof(email), "%s", fresh_email("saleg"));
+	client_session(&g1);
+	cart_put(&g1, it.code, 1);
+	r = guest_order(&g1, email, 1);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT units FROM sale_buyers WHERE sale_id = %lld AND buyer = "
+				     "CONCAT('e:', SHA2(LOWER('%s'), 256))", id, email), 1);
+	/* The same address typed in capitals, in another session. */
+	for (char *p = email; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	client_session(&g2);
+	cart_put(&g2, it.code, 1);
+	r = guest_order(&g2, email, 2);
+	ck_assert_msg(r->status == 409, "%ld %s", r->status, r->body);
+	HAS(r, "per customer");
+	hresp_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sales");
@@ -575,8 +630,10 @@ int main(void)
 	tcase_add_test(t, upcoming_sale_pages);
 	tcase_add_test(t, seller_form);
 	tcase_add_test(t, ended_sale_is_closed);
-	if (!getenv("SHOP_TEST_NO_SHARDS"))
+	if (!getenv("SHOP_TEST_NO_SHARDS")) {
 		tcase_add_test(t, live_sale_prices_and_limit);
+		tcase_add_test(t, guest_limit_by_email);
+	}
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
