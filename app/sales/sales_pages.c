@@ -104,7 +104,8 @@ int sales_page_shared(struct ctx *c, json_t *m)
 {
 	const json_t *b = json_object_get(m, "saleBlock");
 
-	return shared_on() && c->sess && json_is_true(json_object_get(b, "live")) &&
+	/* Browsers only: the shared copy is the HTML page. */
+	return shared_on() && c->sess && !c->req->wants_json && json_is_true(json_object_get(b, "live")) &&
 	       (c->req->method == M_GET || c->req->method == M_HEAD);
 }
 

@@ -22,7 +22,8 @@ enum err h_sale_buy_fragment(struct ctx *c);
 enum err h_sale_account_fragment(struct ctx *c);
 /* 1 when a product page request should be answered from nginx's shared
  * copy (X-Accel-Redirect to /_sale_page/, conf/nginx.conf): a visitor with
- * a session asking for a product whose chosen SKU is in a live sale (m is
+ * a session asking for the HTML page of a product whose chosen SKU is in a
+ * live sale (m is
  * the page's model after sales_product_sections). */
 int sales_page_shared(struct ctx *c, json_t *m);
 
