@@ -216,7 +216,7 @@ static enum err tx_create(struct db *db, void *arg)
 	struct create_tx *x = arg;
 	const struct sale_new *in = x->in;
 	struct db_res *r = NULL;
-	int64_t sku_id[SALE_MAX_ITEMS], pid[SALE_MAX_ITEMS];
+	int64_t sku_id[SALE_MAX_ITEMS] = { 0 }, pid[SALE_MAX_ITEMS] = { 0 };
 	enum err e;
 
 	x->bad->n = 0;
@@ -241,7 +241,7 @@ static enum err tx_create(struct db *db, void *arg)
 			problem(x->bad, arena_printf(x->a, "items[%zu].price", i),
 				arena_printf(x->a, "must be below the item's price (%lld)", (long long)db_int(r, 0, 2)));
 		for (size_t j = 0; j < i; j++)
-			if (sku_id[j] == sku_id[i])
+			if (sku_id[j] && sku_id[j] == sku_id[i])
 				problem(x->bad, f, "this item is in the sale twice");
 		if ((e = db_exec(db, x->a, &sql[Q_OF_PRODUCT], &r, "iii", sku_id[i], in->ends_at, in->starts_at)))
 			return e;
