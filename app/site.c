@@ -168,6 +168,9 @@ enum err h_robots(struct ctx *c)
 static const char *const layout_names[] = {
 	"site", "nav", "css", "js", "year", "pageTitle", "notice", "user", "name", "csrf", "isSeller",
 	"cartCount", "content", "canonical", "metaDescription",
+	/* a live flash sale's shared page: the header's account part by SSI
+	 * (app/sales, issue 18) */
+	"saleShared", "account",
 	/* the header's search box keeps the words on search pages (h_search) */
 	"searchQuery",
 	/* site.nav[]: a category with its children */

@@ -23,6 +23,7 @@
 #include "../store/db.h"
 #include "../store/kv.h"
 #include "../account/session_store.h"
+#include "../sales/sales.h"
 #include "cart.h"
 
 enum {
@@ -36,7 +37,7 @@ enum {
 	"(s.status = 'active' AND p.status = 'active'), " \
 	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail"
 enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
-       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION };
+       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE };
 
 static struct db_sql sql[NQ] = {
 	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
@@ -44,8 +45,8 @@ static struct db_sql sql[NQ] = {
 		    "FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = ?", 0 },
 	/* One row per line plus the version; no row at all when the shopper
 	 * never had a cart, one row of NULL line columns when it is empty. */
-	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, UNIX_TIMESTAMP(ci.added_at), c.version "
-			  "FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
+	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, UNIX_TIMESTAMP(ci.added_at), c.version, "
+			  "ci.sale_id FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
 			  "LEFT JOIN skus s ON s.id = ci.sku_id LEFT JOIN products p ON p.id = s.product_id "
 			  "WHERE c.user_id = ? ORDER BY ci.added_at, ci.sku_id", 0 },
 	/* A guest's SKUs come as a JSON array of ids: one statement for any
@@ -57,16 +58,23 @@ static struct db_sql sql[NQ] = {
 	[Q_STATE] = { "SELECT c.version, (SELECT COUNT(*) FROM cart_items x WHERE x.user_id = c.user_id), "
 		      "ci.quantity, ci.unit_price FROM carts c "
 		      "LEFT JOIN cart_items ci ON ci.user_id = c.user_id AND ci.sku_id = ? WHERE c.user_id = ?", 0 },
-	[Q_PUT] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price) VALUES (?, ?, ?, ?) "
-		    "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity)", 0 },
-	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price) VALUES (?, ?, ?, ?) "
-			  "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), unit_price = VALUES(unit_price)", 0 },
+	/* A line added in a live sale names it and takes its price (sales.h). */
+	[Q_PUT] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price, sale_id) VALUES (?, ?, ?, ?, ?) "
+		    "ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
+		    "unit_price = IF(VALUES(sale_id) IS NULL, unit_price, VALUES(unit_price)), "
+		    "sale_id = COALESCE(VALUES(sale_id), sale_id)", 0 },
+	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price, sale_id) "
+			  "VALUES (?, ?, ?, ?, NULLIF(?, 0)) ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
+			  "unit_price = VALUES(unit_price), sale_id = VALUES(sale_id)", 0 },
 	[Q_DEL] = { "DELETE FROM cart_items WHERE user_id = ? AND sku_id = ?", 0 },
 	[Q_CLEAR] = { "DELETE FROM cart_items WHERE user_id = ?", 0 },
 	[Q_COUNT] = { "SELECT COALESCE(SUM(quantity), 0) FROM cart_items WHERE user_id = ?", 0 },
-	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id SET ci.unit_price = s.price "
-		       "WHERE ci.user_id = ?", 0 },
-	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price FROM cart_items WHERE user_id = ?", 0 },
+	/* The price now: a line's live sale's (SALES, issue 18), else the SKU's. */
+	[Q_ACCEPT] = { "UPDATE cart_items ci JOIN skus s ON s.id = ci.sku_id "
+		       "LEFT JOIN sales sa ON sa.id = ci.sale_id AND sa.status = 'live' AND sa.ends_at > NOW(3) "
+		       "LEFT JOIN sale_items si ON si.sale_id = sa.id AND si.sku_id = ci.sku_id "
+		       "SET ci.unit_price = COALESCE(si.price, s.price) WHERE ci.user_id = ?", 0 },
+	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price, sale_id FROM cart_items WHERE user_id = ?", 0 },
 	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
 	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },
 	[Q_REMOVE_SKUS] = { "DELETE ci FROM cart_items ci JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
@@ -99,7 +107,8 @@ static struct env env_of(struct db *db, struct kv *kv, struct arena *a, const st
 
 /* One change. KEYS[1] the session; ARGV: field, mode (add|set), quantity,
  * price, now, available, max quantity, max lines, expected version ("" for
- * any). Answers {0, new quantity, new version} or {code, detail}: 1 session
+ * any), sale id ("" for none: a line added in a live sale names it as a
+ * fourth number in its value and takes the given price). Answers {0, new quantity, new version} or {code, detail}: 1 session
  * gone, 2 stale version (detail: current), 3 over the per-line maximum,
  * 4 short of stock, 5 too many lines (detail: the old quantity). The rules
  * are those of check_change() below. */
@@ -108,10 +117,11 @@ static const char lua_change[] =
 	"local ver = tonumber(redis.call('HGET', KEYS[1], 'cv') or '0')\n"
 	"if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= ver then return {2, ver} end\n"
 	"local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
-	"local old, price, added = 0, ARGV[4], ARGV[5]\n"
+	"local old, price, added, sale = 0, ARGV[4], ARGV[5], ARGV[10]\n"
 	"if cur then\n"
-	"  local q, p, t = string.match(cur, '^(%d+) (%d+) (%d+)$')\n"
+	"  local q, p, t, s = string.match(cur, '^(%d+) (%d+) (%d+) ?(%d*)$')\n"
 	"  if q then old, price, added = tonumber(q), p, t end\n"
+	"  if q and sale == '' then sale = s end\n"
 	"end\n"
 	"local new = tonumber(ARGV[3])\n"
 	"if ARGV[2] == 'add' then new = old + new end\n"
@@ -127,6 +137,8 @@ static const char lua_change[] =
 	"    end\n"
 	"    if n >= tonumber(ARGV[8]) then return {5, old} end\n"
 	"  end\n"
+	"  if ARGV[10] ~= '' then price = ARGV[4] end\n"
+	"  if sale ~= '' then added = added .. ' ' .. sale end\n"
 	"  redis.call('HSET', KEYS[1], ARGV[1], new .. ' ' .. price .. ' ' .. added)\n"
 	"end\n"
 	"redis.call('HSET', KEYS[1], 'cv', ver + 1)\n"
@@ -150,7 +162,7 @@ static const char lua_accept[] =
 	"for i = 1, #ARGV, 2 do\n"
 	"  local cur = redis.call('HGET', KEYS[1], ARGV[i])\n"
 	"  if cur then\n"
-	"    local q, p, t = string.match(cur, '^(%d+) (%d+) (%d+)$')\n"
+	"    local q, p, t = string.match(cur, '^(%d+) (%d+) (%d+ ?%d*)$')\n"
 	"    if q then redis.call('HSET', KEYS[1], ARGV[i], q .. ' ' .. ARGV[i + 1] .. ' ' .. t) end\n"
 	"  end\n"
 	"end\n"
@@ -160,19 +172,22 @@ static const char lua_accept[] =
 
 /* A guest line parsed from the session hash. */
 struct gline {
-	int64_t sku_id, price, added;
+	int64_t sku_id, price, added, sale_id;
 	int qty;
 };
 
 static int parse_gline(const char *field, const char *val, struct gline *g)
 {
-	long long id, q, p, t;
+	long long id, q, p, t, sale = 0;
 	char tail;
+	int k;
 
 	if (sscanf(field, "i:%lld%c", &id, &tail) != 1 || id <= 0)
 		return 0;
-	if (sscanf(val, "%lld %lld %lld%c", &q, &p, &t, &tail) != 3 || q < 1 || q > CART_MAX_QTY || p < 0)
+	k = sscanf(val, "%lld %lld %lld %lld%c", &q, &p, &t, &sale, &tail);
+	if ((k != 3 && k != 4) || q < 1 || q > CART_MAX_QTY || p < 0)
 		return 0;
+	g->sale_id = k == 4 && sale > 0 ? sale : 0;
 	g->sku_id = id;
 	g->qty = (int)q;
 	g->price = p;
@@ -322,6 +337,7 @@ static enum err load_guest(struct env *c, struct cart *k)
 				l->quantity = g[j].qty;
 				l->added_price = g[j].price;
 				l->added_at = g[j].added;
+				l->sale_id = g[j].sale_id;
 				k->n++;
 				break;
 			}
@@ -348,7 +364,33 @@ static enum err load_user(struct env *c, struct cart *k)
 		k->lines[k->n].quantity = (int)db_int(r, i, L_QTY);
 		k->lines[k->n].added_price = db_int(r, i, L_ADDED_PRICE);
 		k->lines[k->n].added_at = db_int(r, i, L_ADDED_AT);
+		k->lines[k->n].sale_id = db_int(r, i, L_SALE);
 		k->n++;
+	}
+	return E_OK;
+}
+
+/* SALES (issue 18): a line that names a sale is priced by it while it is
+ * live and has units left (the units left are then what it may have), at
+ * the SKU's own price otherwise (sales_line). */
+static enum err sale_prices(struct env *c, struct cart *k)
+{
+	int64_t now = (int64_t)time(NULL);
+	enum err e;
+
+	for (size_t i = 0; i < k->n; i++) {
+		struct cart_line *l = &k->lines[i];
+		int64_t price, left;
+
+		l->regular_price = l->price;
+		if (!l->sale_id)
+			continue;
+		if ((e = sales_line(c->db, c->a, l->sale_id, l->sku_id, l->price, now, &price, &l->on_sale, &left)))
+			return e;
+		if (l->on_sale) {
+			l->price = price;
+			l->available = left;
+		}
 	}
 	return E_OK;
 }
@@ -356,17 +398,20 @@ static enum err load_user(struct env *c, struct cart *k)
 static enum err load(struct env *c, struct cart **out)
 {
 	struct cart *k = arena_calloc(c->a, 1, sizeof(*k));
+	enum err e;
 
 	*out = k;
 	if (!k)
 		return E_NOMEM;
 	if (c->uid) {
 		k->user_id = c->uid;
-		return load_user(c, k);
-	}
-	if (!c->guest)
+		e = load_user(c, k);
+	} else if (!c->guest) {
 		return E_OK;
-	return load_guest(c, k);
+	} else {
+		e = load_guest(c, k);
+	}
+	return e ? e : sale_prices(c, k);
 }
 
 enum err cart_get(struct db *db, struct arena *a, const struct cart_owner *o, struct cart **out)
@@ -496,8 +541,11 @@ static enum err tx_user_change(struct db *db, void *p)
 		return E_CONFLICT;	/* rolls the version back too */
 	if (new == 0)
 		return db_exec(db, c->a, &sql[Q_DEL], NULL, "ii", uid, u->s->id);
-	/* An existing line keeps its snapshot price. */
-	return db_exec(db, c->a, &sql[Q_PUT], NULL, "iiii", uid, u->s->id, (int64_t)new,
+	/* An existing line keeps its snapshot price (unless added in a sale). */
+	if (u->s->sale_id > 0)
+		return db_exec(db, c->a, &sql[Q_PUT], NULL, "iiiii", uid, u->s->id, (int64_t)new, u->s->price,
+			       u->s->sale_id);
+	return db_exec(db, c->a, &sql[Q_PUT], NULL, "iiiin", uid, u->s->id, (int64_t)new,
 		       r->nrows && db_cell(r, 0, 3) ? db_int(r, 0, 3) : u->s->price);
 }
 
@@ -517,8 +565,9 @@ enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct 
 	} else if (!c->guest) {
 		return E_INTERNAL;	/* the caller makes the session first */
 	} else {
-		char field[32], q[16], price[24], now[24], avail[24], maxq[8], maxl[8], ver[24];
-		const char *argv[9] = { field, mode == CART_ADD ? "add" : "set", q, price, now, avail, maxq, maxl, ver };
+		char field[32], q[16], price[24], now[24], avail[24], maxq[8], maxl[8], ver[24], sale[24] = "";
+		const char *argv[10] = { field, mode == CART_ADD ? "add" : "set", q, price, now, avail, maxq, maxl, ver,
+					 sale };
 		long long rc, d1, d2;
 
 		snprintf(field, sizeof(field), "i:%lld", (long long)s.id);
@@ -532,7 +581,9 @@ enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct 
 			snprintf(ver, sizeof(ver), "%lld", (long long)ifv);
 		else
 			ver[0] = '\0';
-		if ((e = run_script(c, lua_change, 9, argv, &rc, &d1, &d2)))
+		if (s.sale_id > 0)
+			snprintf(sale, sizeof(sale), "%lld", (long long)s.sale_id);
+		if ((e = run_script(c, lua_change, 10, argv, &rc, &d1, &d2)))
 			return e;
 		switch (rc) {
 		case 0:
@@ -602,7 +653,7 @@ static enum err tx_merge(struct db *db, void *p)
 		int64_t id = db_int(m->skus, i, L_SKU), avail = db_int(m->skus, i, L_AVAIL);
 		const char *title = db_cell(m->skus, i, L_TITLE);
 		const struct gline *g = NULL;
-		int64_t price, target, saved_price = 0;
+		int64_t price, target, saved_price = 0, sale, saved_sale = 0;
 		int have = 0, saved_qty = 0;
 
 		for (size_t j = 0; j < m->ng; j++)
@@ -615,17 +666,21 @@ static enum err tx_merge(struct db *db, void *p)
 				have = 1;
 				saved_qty = (int)db_int(saved, j, 1);
 				saved_price = db_int(saved, j, 2);
+				saved_sale = db_int(saved, j, 3);
 			}
 		if (!have && lines >= CART_MAX_LINES) {
 			dropped++;
 			continue;
 		}
-		/* The larger quantity wins, with the price the shopper saw for it. */
+		/* The larger quantity wins, with the price the shopper saw for it
+		 * (and the flash sale that price came from, if any). */
 		target = g->qty;
 		price = g->price;
+		sale = g->sale_id;
 		if (have && saved_qty > g->qty) {
 			target = saved_qty;
 			price = saved_price;
+			sale = saved_sale;
 		}
 		if (have && saved_qty != g->qty)
 			say(&m->msg, arena_printf(a, "You had %s in both carts; we kept the larger quantity, %lld.",
@@ -639,7 +694,7 @@ static enum err tx_merge(struct db *db, void *p)
 			target = CART_MAX_QTY;
 		if (have && target == saved_qty)
 			continue;
-		if ((e = db_exec(db, a, &sql[Q_PUT_PRICE], NULL, "iiii", m->uid, id, target, price)))
+		if ((e = db_exec(db, a, &sql[Q_PUT_PRICE], NULL, "iiiii", m->uid, id, target, price, sale)))
 			return e;
 		if (!have)
 			lines++;

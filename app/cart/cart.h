@@ -36,6 +36,13 @@ struct cart_line {
 	int weight_g;
 	int sellable;		/* SKU and product both active */
 	int64_t added_at;	/* unix time */
+	/* Flash sales (issue 18, app/sales): the sale the line was added in
+	 * (0: none); on_sale when it is priced by it now (price is then the
+	 * sale price and available what the sale has left); regular_price the
+	 * SKU's own price. */
+	int64_t sale_id;
+	int on_sale;
+	int64_t regular_price;
 };
 
 struct cart {
@@ -62,6 +69,9 @@ struct cart_refusal {
 	int64_t available;	/* for 409 */
 	const char *title;	/* of the product, once known */
 	const char *heading;	/* the answer's title: what kind of refusal (NULL: the status's) */
+	/* Flash sales: 403 "wait for your turn": the sale whose waiting room
+	 * the shopper must pass first. */
+	int64_t wait_sale;
 };
 
 /* The SKU a change names, as the cart needs it. */
@@ -69,6 +79,9 @@ struct cart_sku {
 	int64_t id, price, available;
 	int sellable;
 	const char *title;
+	/* Flash sales: > 0 when the line is added in this live sale (price and
+	 * available are then the sale's); the line keeps naming it. */
+	int64_t sale_id;
 };
 
 /* Registers the module's statements (once, at start). */

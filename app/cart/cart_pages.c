@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include "../core/arena.h"
 #include "../core/buf.h"
@@ -12,6 +13,8 @@
 #include "../http/valid.h"
 #include "../account/session_pages.h"
 #include "../catalog/catalog.h"
+#include "../sales/sales.h"
+#include "../waitroom/waitroom_pages.h"
 #include "cart.h"
 #include "cart_pages.h"
 #include "../recs/recs_pages.h"
@@ -64,6 +67,86 @@ static int64_t if_match(const struct ctx *c)
 	return parse_int64(v, len, 0, INT64_MAX, &n) ? -2 : n;
 }
 
+/* SALES (issue 18): a SKU in a live sale with units left is added at the
+ * sale price, the line naming the sale, by a shopper the waiting room lets
+ * through (waitroom_admitted); others are told to wait their turn (403,
+ * wait_sale set). Lowering a line already in the cart needs no turn. */
+static enum err sale_terms(struct ctx *c, struct cart_sku *s, int qty, enum cart_mode mode, struct cart_refusal *no)
+{
+	struct sale_offer o;
+	enum err e;
+
+	if (qty <= 0 || (e = sales_offer(c->db, c->a, s->id, (int64_t)time(NULL), &o)) || o.state != SALE_LIVE)
+		return qty <= 0 ? E_OK : e;
+	{
+		struct cart *k = NULL;
+		int have = 0;
+
+		if ((e = cart_load(c, &k)))
+			return e;
+		for (size_t i = 0; i < k->n; i++)
+			if (k->lines[i].sku_id == s->id)
+				have = k->lines[i].sale_id == o.sale_id ? k->lines[i].quantity : 0;
+		if (mode == CART_SET && have >= qty)
+			return E_OK;
+		/* The limit per customer, told now rather than at checkout
+		 * (where it is enforced, over every order of the buyer). */
+		if ((mode == CART_ADD ? have + qty : qty) > o.per_customer) {
+			no->status = 409;
+			no->heading = "Flash sale limit per customer";
+			no->available = o.per_customer;
+			no->message = arena_printf(c->a, "The flash sale allows at most %d of %s per customer.",
+						   o.per_customer, s->title);
+			return E_OK;
+		}
+	}
+	if (!waitroom_admitted(c, o.sale_id)) {
+		no->status = 403;
+		no->heading = "Please wait for your turn";
+		no->message = arena_printf(c->a, "%s is in a flash sale and many shoppers want it: please take a "
+					   "place in the queue; we will let you in as soon as it is your turn.", s->title);
+		no->wait_sale = o.sale_id;
+		return E_OK;
+	}
+	s->sale_id = o.sale_id;
+	s->price = o.price;
+	s->available = o.left;
+	return E_OK;
+}
+
+int64_t cart_sale_wait(struct ctx *c, const struct cart *k)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (k->lines[i].on_sale && !waitroom_admitted(c, k->lines[i].sale_id))
+			return k->lines[i].sale_id;
+	return 0;
+}
+
+enum err cart_reply_wait(struct ctx *c, int64_t sale_id, int html)
+{
+	const char *url = waitroom_url(c, sale_id);
+	enum err e;
+
+	if (html) {
+		if (waitroom_join(c, sale_id))
+			return reply_error(c, 503, "The sale's queue cannot be reached just now: please try again.");
+		return reply_redirect(c, 303, url);
+	}
+	e = reply_error_titled(c, 403, "Please wait for your turn",
+			       "Your cart has an item of a flash sale that many shoppers want: please take a place "
+			       "in the queue; we will let you in as soon as it is your turn.");
+	if (!e && c->resp->model)
+		json_object_set_new(json_object_get(c->resp->model, "error"), "waitUrl", json_string(url));
+	return e;
+}
+
+void cart_sale_used(struct ctx *c, const struct cart *k)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (k->lines[i].on_sale)
+			waitroom_used(c, k->lines[i].sale_id);
+}
+
 /* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
  * E_OK with no->status set when refused (nothing changed), else an error. */
 static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode mode, struct cart_refusal *no)
@@ -80,6 +163,8 @@ static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode 
 		return E_OK;
 	}
 	if ((e = cart_find_sku(c->db, c->a, code, qty, mode, &s, no)) || no->status)
+		return e;
+	if ((e = sale_terms(c, &s, qty, mode, no)) || no->status)
 		return e;
 	if (!c->sess && !session_csrf(c))
 		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
@@ -143,6 +228,14 @@ static json_t *line_json(struct ctx *c, const struct cart_line *l, int html, int
 	json_object_set_new(o, "available", json_integer(l->available > 0 ? l->available : 0));
 	json_object_set_new(o, "weightGrams", json_integer(l->weight_g));
 	json_object_set_new(o, "status", json_string(status));
+	/* SALES: the sale that prices the line, or that did (now over). */
+	json_object_set_new(o, "saleId", l->sale_id ? json_integer(l->sale_id) : json_null());
+	json_object_set_new(o, "onSale", json_boolean(l->on_sale));
+	json_object_set_new(o, "regularPrice", json_integer(l->regular_price));
+	if (l->on_sale)
+		json_object_set_new(o, "saleNote", json_string("Flash sale price"));
+	else if (l->sale_id)
+		json_object_set_new(o, "saleNote", json_string("Sale over: regular price"));
 	json_object_set_new(o, "message", msg ? json_string(msg) : json_null());
 	if (html) {
 		/* What the stepper's buttons send; logic-less templates cannot add. */
@@ -243,6 +336,9 @@ static enum err reply_refusal(struct ctx *c, const struct cart_refusal *no)
 		if (!e && no->status == 409 && c->resp->model)
 			json_object_set_new(json_object_get(c->resp->model, "error"), "available",
 					    json_integer(no->available > 0 ? no->available : 0));
+		if (!e && no->wait_sale && c->resp->model)
+			json_object_set_new(json_object_get(c->resp->model, "error"), "waitUrl",
+					    json_string(waitroom_url(c, no->wait_sale)));
 		return e;
 	}
 	return reply_cart(c, no->status, no->message);
@@ -268,6 +364,13 @@ static enum err form_change(struct ctx *c, enum cart_mode mode, int qty)
 
 	if (e)
 		return e;
+	if (no.status == 403 && no.wait_sale) {
+		/* SALES: the form joins the queue and shows the waiting page. */
+		session_csrf(c);
+		if (waitroom_join(c, no.wait_sale))
+			return reply_error(c, 503, "The sale's queue cannot be reached just now: please try again.");
+		return reply_redirect(c, 303, waitroom_url(c, no.wait_sale));
+	}
 	if (no.status && mode == CART_ADD && no.status != 400) {
 		/* Not the cart page as the answer to the POST (a refresh would
 		 * post again): the reason, shown on the cart after a redirect. */

@@ -20,7 +20,9 @@ static const char *const cart_names[] = {
 	"boughtTogether", "recentlyViewed", "slug", "brand", "price", "category", "stock", "stockStatus",
 	"stockLabel", "rating", "ratingText", "reviewCount",
 	/* app/wishlist: "Saved for later" (the default list), with Move to cart */
-	"savedForLater", "savedPrice", "priceChange", "priceChangeAbs", "manyUnits", "savedAt", "alerts", NULL
+	"savedForLater", "savedPrice", "priceChange", "priceChangeAbs", "manyUnits", "savedAt", "alerts",
+	/* app/sales: the flash sale pricing a line (issue 18) */
+	"saleNote", "onSale", "saleId", "regularPrice", NULL
 };
 
 static const struct tmpl_page cart_pages[] = {

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "catalog_pages.h"
 #include "pcache.h"
+#include "../sales/sales_pages.h"
 #include "../recs/recs_pages.h"
 #include "../reviews/reviews_pages.h"
 #include "../questions/questions_pages.h"
@@ -1038,6 +1039,19 @@ enum err h_product(struct ctx *c)
 	json_object_del(m, "title");
 	json_object_set_new(m, "choice", choice_json(c, json_object_get(parts, "product")));
 	json_decref(parts);
+	/* Flash sales (issue 18): the chosen SKU's sale, per request. A live
+	 * sale's page is nginx's shared copy for everyone (conf/nginx.conf,
+	 * "flash sales"): a visitor with a session is sent there. */
+	sales_product_sections(c, m);
+	if (sales_page_shared(c, m)) {	/* before the visitor's own sections */
+		c->resp->model = NULL;
+		resp_header(c->resp, arena_printf(c->a, "X-Accel-Redirect: /_sale_page%s%s%s", c->req->path,
+						  *c->req->query ? "?" : "", c->req->query));
+		resp_header(c->resp, "Cache-Control: private, no-cache");
+		c->resp->content_type = "text/plain; charset=utf-8";
+		buf_puts(&c->resp->body, "\n");
+		return E_OK;
+	}
 	/* "Customers who bought this also bought" (shared), recently viewed
 	 * (only with a session, so never in nginx's shared cache). */
 	recs_product_sections(c, m, db_int(p, 0, PC_ID));

@@ -57,6 +57,10 @@ static const char *const product_names[] = {
 	/* app/reviews: the most helpful reviews, the links, the visitor's own */
 	"reviewTitle", "verified", "reply", "replyDate", "voteUrl", "reviewsUrl", "writeUrl", "myReview",
 	"own", "voted", "canVote", "replyUrl", "status", "voteBack",
+	/* app/sales: the flash sale block (issue 18) */
+	"saleBlock", "saleId", "saleName", "saleUrl", "salePrice", "regularPrice", "perCustomer", "startsAt",
+	"endsAt", "upcoming", "live", "countdown", "units", "left", "leftText", "waitUrl", "saleShared", "buy",
+	"account",
 	/* data: the JSON-LD block, attributes by name, a SKU's options by name */
 	"jsonld.*", "attributes.*", "options.*", NULL
 };

@@ -20,6 +20,7 @@
 #include "../order/order.h"
 #include "../payment/payment.h"
 #include "../pricing/pricing.h"
+#include "../sales/sales.h"
 #include "checkout.h"
 
 /* A whole decimal number from min to max: 0 when s is one. */
@@ -287,6 +288,7 @@ struct place {
 	const char *promo_why;
 	int promo_refused;
 	int64_t cart_order;	/* the order this cart became already (another tab) */
+	const char *sale_why;	/* SALES: over a sale's per-customer limit (409) */
 };
 
 /* Step 2 and 3 in one transaction: the order with its lines, the holds, the
@@ -302,6 +304,7 @@ static enum err tx_place(struct db *db, void *arg)
 
 	pl->promo_refused = 0;
 	pl->cart_order = 0;
+	pl->sale_why = NULL;
 	if (pl->in->cart_key) {
 		struct db_res *r = NULL;
 
@@ -333,10 +336,34 @@ static enum err tx_place(struct db *db, void *arg)
 		pl->holds[k].product_id = pl->lines[k].product_id;
 		pl->holds[k].quantity = (int)pl->lines[k].quantity;
 		pl->holds[k].available = 0;
+		pl->holds[k].sale_id = pl->lines[k].sale_id;	/* SALES: from the sale's shards */
 	}
 	e = inventory_hold(db, a, pl->order_id, pl->holds, pl->nlines, now + hold_ttl, &pl->short_line);
 	if (e)
 		return e;	/* E_CONFLICT: short; everything rolls back */
+	/* SALES: sale lines count against the buyer's per-customer limit, in
+	 * this transaction (a refusal rolls the holds back too). */
+	for (size_t k = 0; k < pl->nlines; k++) {
+		const char *buyer = NULL;
+		int allowed = 0;
+
+		if (!pl->lines[k].sale_id)
+			continue;
+		if ((e = sales_buyer(db, a, pl->in->user_id, &buyer)))
+			return e;
+		e = sales_claim(db, a, pl->lines[k].sale_id, pl->lines[k].sku_id, buyer, (int)pl->lines[k].quantity,
+				&allowed);
+		if (e == E_CONFLICT) {
+			pl->sale_why = allowed > 0 ?
+				arena_printf(a, "The flash sale allows %d more of %s per customer; please lower the "
+					     "quantity in your cart.", allowed, pl->lines[k].title) :
+				arena_printf(a, "You have bought as many of %s as the flash sale allows per customer; "
+					     "please remove it from your cart to check out.", pl->lines[k].title);
+			return E_CONFLICT;
+		}
+		if (e)
+			return e;
+	}
 	if (q->promo_id) {
 		e = pricing_promo_redeem(db, a, q->promo_id, pl->in->user_id, pl->order_id, now, &pl->promo_why);
 		if (e == E_CONFLICT || e == E_NOTFOUND) {
@@ -578,7 +605,7 @@ claimed:
 	/* Steps 2 and 3. */
 	{
 		struct place pl = { a, ck, rq, &p, 0, arena_calloc(a, p.n + 1, sizeof(struct hold_req)),
-				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0, 0 };
+				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0, 0, NULL };
 		struct db_res *sellers = NULL;	/* product id -> seller id */
 		struct buf ids;
 
@@ -616,6 +643,7 @@ claimed:
 			ol->quantity = pln->quantity;
 			ol->discount = pln->discount;
 			ol->tax = pln->tax;
+			ol->sale_id = l->on_sale ? l->sale_id : 0;	/* SALES */
 			pl.nlines++;
 		}
 		e = db_tx(db, tx_place, &pl);
@@ -624,6 +652,14 @@ claimed:
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);
+			goto refused;
+		}
+		if (e == E_CONFLICT && pl.sale_why) {	/* SALES */
+			json_t *x = json_pack("{s:s}", "title", "Flash sale limit per customer");
+
+			status = 409;
+			body = error_text(409, pl.sale_why, x);
+			json_decref(x);
 			goto refused;
 		}
 		if (e == E_CONFLICT && pl.promo_refused) {

@@ -255,6 +255,12 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 		rq.bad_fields = fields_json(c, &errs);
 	} else if (e || (e = cart_load(c, &rq.cart))) {
 		return e;
+	} else {
+		/* SALES (issue 18): a sale line is bought in the shopper's turn. */
+		int64_t wait = cart_sale_wait(c, rq.cart);
+
+		if (wait)
+			return cart_reply_wait(c, wait, html);
 	}
 	rq.idem_key = key;
 	rq.request_hash = hash;
@@ -262,6 +268,8 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	json_decref(rq.bad_fields);
 	if (e)
 		return e;
+	if (ans.kind == CHECKOUT_ANSWER && ans.status >= 200 && ans.status < 300)
+		cart_sale_used(c, rq.cart);	/* SALES: the admissions' slots go on */
 	switch (ans.kind) {
 	case CHECKOUT_KEY_REUSED:
 		return reply_error_titled(c, 422, "That key was used for another order",
@@ -778,6 +786,9 @@ enum err h_checkout_review_page(struct ctx *c)
 		if ((opts = order_options_text(c->a, l->options)))
 			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "options",
 					    json_string(opts));
+		if (l->sale_id)	/* SALES (issue 18): which price this is */
+			json_object_set_new(json_array_get(lines, json_array_size(lines) - 1), "saleNote",
+					    json_string(l->on_sale ? "Flash sale price" : "Sale over: regular price"));
 	}
 	json_object_set_new(m, "lines", lines);
 	json_object_set_new(m, "quote", checkout_quote_json(&p));

@@ -37,7 +37,9 @@ static const char *const checkout_review_names[] = {
 	"quote", "subtotal", "discount", "promoCode", "methodName", "daysMin", "daysMax", "daysText",
 	"shipping", "tax", "amount", "form", "csrf", "idempotencyKey", "shippingMethod",
 	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
-	"requested", "cartKey", "countryName", "options", "guestEmail", NULL
+	"requested", "cartKey", "countryName", "options", "guestEmail",
+	/* app/sales: "Flash sale price" or "Sale over: regular price" */
+	"saleNote", NULL
 };
 
 static const struct tmpl_page checkout_pages[] = {

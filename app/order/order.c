@@ -17,6 +17,7 @@
 #include "../payment/payment.h"
 #include "../events/events.h"
 #include "../inventory/inventory.h"
+#include "../sales/sales.h"
 #include "order.h"
 #include "order_link.h"
 
@@ -86,7 +87,8 @@ static struct db_sql sql[NQ] = {
 	 * would take shared locks on the products rows that stock updates
 	 * then wait for. */
 	[Q_LINE_INS] = { "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, seller_id, code, title, "
-			 "options, unit_price, quantity, discount, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 0 },
+			 "options, unit_price, quantity, discount, tax, sale_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			 "NULLIF(?, 0))", 0 },
 	[Q_EVENT0] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
 		       "VALUES (?, NULL, 'pending_payment', ?, 'order placed')", 0 },
 	/* A released order's authorization was voided before the release
@@ -175,9 +177,9 @@ enum err order_create(struct db *db, struct arena *a, const struct order_new *o,
 	for (size_t k = 0; k < o->n; k++) {
 		const struct order_line_new *l = &o->lines[k];
 
-		if ((e = db_exec(db, a, &sql[Q_LINE_INS], NULL, "iiiiisssiiii", id, (int64_t)k + 1, l->sku_id,
+		if ((e = db_exec(db, a, &sql[Q_LINE_INS], NULL, "iiiiisssiiiii", id, (int64_t)k + 1, l->sku_id,
 				 l->product_id, l->seller_id, l->code, l->title, l->options ? l->options : "",
-				 l->unit_price, l->quantity, l->discount, l->tax)))
+				 l->unit_price, l->quantity, l->discount, l->tax, l->sale_id)))
 			return e;
 	}
 	if ((e = db_exec(db, a, &sql[Q_EVENT0], NULL, "is", id, arena_printf(a, "user:%lld", (long long)o->user_id))) ||
@@ -352,6 +354,8 @@ static enum err tx_release(struct db *db, void *p)
 
 	if ((e = order_move(db, rl->a, rl->order_id, rl->to, rl->actor, rl->reason, NULL)) ||
 	    (e = inventory_release(db, rl->a, rl->order_id, "released")) ||
+	    /* SALES: its sale lines' units go back to the buyer's limit. */
+	    (e = sales_unclaim_order(db, rl->a, rl->order_id)) ||
 	    (e = pricing_promo_release(db, rl->a, rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_CLEAR_EXPIRY], NULL, "i", rl->order_id)) ||
 	    (e = db_exec(db, rl->a, &sql[Q_VOIDED], NULL, "i", rl->order_id)) ||

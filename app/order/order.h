@@ -26,6 +26,7 @@ struct order_line_new {
 	int64_t sku_id, product_id, seller_id;
 	const char *code, *title, *options;
 	int64_t unit_price, quantity, discount, tax;
+	int64_t sale_id;	/* SALES: the flash sale pricing it, 0: none */
 };
 
 /* A new order, as checkout priced it. */
