@@ -41,7 +41,7 @@ static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
-	Q_CK_STUCK, Q_CK_UNCLAIM, Q_CK_UNCLAIM_KEY, Q_PAYINFO, Q_SET_INTENT,
+	Q_CK_STUCK, Q_CK_UNCLAIM, Q_CK_UNCLAIM_KEY, Q_CK_PLACED, Q_PAYINFO, Q_SET_INTENT,
 	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_CART_ORDER, Q_CART_LOCK, Q_INTENT_SETTLED, NQ
 };
 
@@ -53,6 +53,7 @@ static struct db_sql sql[NQ] = {
 	 * needs no second statement (and no second commit) to claim it. */
 	[Q_CK_INS] = { "INSERT IGNORE INTO checkouts (user_id, idem_key, request_hash, payment_method, attempts) "
 		       "VALUES (?, ?, ?, ?, 1)", 0 },
+	[Q_CK_PLACED] = { "SELECT 1 FROM checkouts WHERE user_id = ? AND idem_key = ? AND state <> 'started'", 0 },
 	[Q_CK_GET] = { "SELECT " CK_COLS " FROM checkouts WHERE user_id = ? AND idem_key = ?", 0 },
 	[Q_CK_BY_ID] = { "SELECT " CK_COLS " FROM checkouts WHERE id = ?", 0 },
 	/* The first request claims the row; a concurrent duplicate does not
@@ -266,6 +267,15 @@ enum err checkout_cart_order(struct db *db, struct arena *a, int64_t uid, const 
 	if (r->nrows)
 		*order_id = db_int(r, 0, 0);
 	return E_OK;
+}
+
+enum err checkout_key_placed(struct db *db, struct arena *a, int64_t uid, const char *key, int *placed)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_CK_PLACED], &r, "is", uid, key);
+
+	*placed = !e && r->nrows > 0;
+	return e;
 }
 
 static enum err store(struct db *db, struct arena *a, int64_t ck, const char *state, int status, const char *body)

@@ -77,6 +77,11 @@ json_t *checkout_quote_json(const struct checkout_plan *p);
 /* The order (not expired or cancelled) that uid's cart named cart_key
  * became in the last day, else *order_id 0. */
 enum err checkout_cart_order(struct db *db, struct arena *a, int64_t uid, const char *cart_key, int64_t *order_id);
+
+/* *placed = 1 when (uid, key) names an attempt that got past placing (its
+ * units held, or its answer stored): a replay or a resumption, which the
+ * flash sale's waiting room lets through (it holds no new units). */
+enum err checkout_key_placed(struct db *db, struct arena *a, int64_t uid, const char *key, int *placed);
 /* The title of a checkout error answer of this status ("title" beside
  * "status" and "message"). */
 const char *checkout_error_title(int status);

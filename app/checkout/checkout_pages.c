@@ -258,8 +258,13 @@ static enum err place_order(struct ctx *c, const char *key, int html)
 	} else {
 		/* SALES (issue 18): a sale line is bought in the shopper's turn. */
 		int64_t wait = cart_sale_wait(c, rq.cart);
+		int placed = 0;
 
-		if (wait)
+		/* Not for a replay of an order placed already (its answer is
+		 * stored, its units held): an expired admission must not hide it. */
+		if (wait && (e = checkout_key_placed(c->db, c->a, rq.user_id, key, &placed)))
+			return e;
+		if (wait && !placed)
 			return cart_reply_wait(c, wait, html);
 	}
 	rq.idem_key = key;

@@ -734,7 +734,7 @@ START_TEST(cart_needs_an_admission)
 	struct client a, b;
 	long long sale, t0;
 	char body[160], url[80], form[400], cookie[300], csrf[200], adm[WR_TOKEN_MAX + 32];
-	const char *h[6];
+	const char *h[7];
 	struct hresp *r;
 	json_t *j, *err;
 	long st;
@@ -793,6 +793,39 @@ START_TEST(cart_needs_an_admission)
 	r = http("PATCH", "/api/cart", body, h);
 	ck_assert_int_eq(r->status, 403);
 	hresp_free(r);
+	/* a's order, declined: its answer is stored under its key, and a
+	 * replay of that key is answered with it even without the admission
+	 * (as once it has lapsed): the room guards new holds, not answers. */
+	{
+		char order[700], key[80], amount_body[400];
+		const char *addr = "\"shippingAddress\":{\"name\":\"Wait Buyer\",\"line1\":\"1 Main St\","
+				   "\"city\":\"Austin\",\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"}";
+		long long amount;
+
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", a.cookie);
+		snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", a.csrf);
+		snprintf(amount_body, sizeof(amount_body), "{\"email\":\"wait-%u@example.com\",%s,\"shippingMethod\":\"standard\"}",
+			 (unsigned)(getpid() * 7919u + (unsigned)now_ms()), addr);
+		r = http("POST", "/api/checkout/quote", amount_body, h);
+		ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
+		j = hresp_json(r);
+		amount = json_integer_value(json_object_get(j, "amount"));
+		json_decref(j);
+		hresp_free(r);
+		snprintf(key, sizeof(key), "Idempotency-Key: wait-replay-%u", (unsigned)(getpid() * 7919u + (unsigned)now_ms()));
+		snprintf(order, sizeof(order), "{\"email\":\"wait-%u@example.com\",%s,\"shippingMethod\":\"standard\","
+			 "\"amount\":%lld,\"paymentMethod\":\"pm_card_chargeDeclined\"}", (unsigned)(getpid() * 7919u + (unsigned)now_ms()), addr, amount);
+		h[5] = key;
+		h[6] = NULL;
+		r = http("POST", "/api/checkout", order, h);
+		ck_assert_msg(r->status == 402, "the declined order: %ld %s", r->status, r->body);
+		hresp_free(r);
+		h[4] = key;	/* the same request, without the admission */
+		h[5] = NULL;
+		r = http("POST", "/api/checkout", order, h);
+		ck_assert_msg(r->status == 402, "the replay without the admission: %ld %s", r->status, r->body);
+		hresp_free(r);
+	}
 }
 END_TEST
 
