@@ -77,8 +77,10 @@ static struct db_sql sql[NQ] = {
 	[Q_USER_QTYS] = { "SELECT sku_id, quantity, unit_price, sale_id FROM cart_items WHERE user_id = ?", 0 },
 	[Q_PURGE] = { "DELETE FROM carts WHERE updated_at < NOW(3) - INTERVAL ? DAY ORDER BY updated_at LIMIT 500", 0 },
 	[Q_VERSION] = { "SELECT version FROM carts WHERE user_id = ?", 0 },
-	[Q_REMOVE_SKUS] = { "DELETE ci FROM cart_items ci JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
-			    "ON j.id = ci.sku_id WHERE ci.user_id = ?", 0 },
+	/* The SKUs an order bought (read in the same statement: one round
+	 * trip fewer in the payment's transaction). */
+	[Q_REMOVE_SKUS] = { "DELETE ci FROM cart_items ci JOIN order_lines ol ON ol.sku_id = ci.sku_id "
+			    "WHERE ol.order_id = ? AND ci.user_id = ?", 0 },
 };
 
 void cart_init(void)
@@ -737,15 +739,13 @@ enum err cart_clear_user(struct db *db, struct arena *a, int64_t uid)
 	return e ? e : db_exec(db, a, &sql[Q_CLEAR], NULL, "i", uid);
 }
 
-enum err cart_remove_skus(struct db *db, struct arena *a, int64_t uid, const char *sku_ids_json)
+enum err cart_remove_ordered(struct db *db, struct arena *a, int64_t uid, int64_t order_id)
 {
 	enum err e;
 
-	if (!sku_ids_json)
-		return E_OK;
 	if ((e = db_exec(db, a, &sql[Q_LOCK], NULL, "i", uid)))
 		return e;
-	return db_exec(db, a, &sql[Q_REMOVE_SKUS], NULL, "si", sku_ids_json, uid);
+	return db_exec(db, a, &sql[Q_REMOVE_SKUS], NULL, "ii", order_id, uid);
 }
 
 int cart_purge_batch(struct db *db, struct kv *kv, struct arena *a)

@@ -129,10 +129,10 @@ enum err cart_merge(struct db *db, struct arena *a, const struct session *guest,
 /* Empties uid's saved cart inside the caller's transaction. */
 enum err cart_clear_user(struct db *db, struct arena *a, int64_t uid);
 
-/* Removes the lines of these SKUs (a JSON array of ids, e.g. an order's)
- * from uid's saved cart, inside the caller's transaction: what was bought
- * leaves the cart, what was added meanwhile stays. */
-enum err cart_remove_skus(struct db *db, struct arena *a, int64_t uid, const char *sku_ids_json);
+/* Removes the lines of the SKUs order_id bought from uid's saved cart,
+ * inside the caller's transaction: what was bought leaves the cart, what
+ * was added meanwhile stays. */
+enum err cart_remove_ordered(struct db *db, struct arena *a, int64_t uid, int64_t order_id);
 
 /* `shopd jobs`: deletes signed-in carts untouched for CART_IDLE_DAYS, one
  * batch per call (see app/jobs.c for the return value). */

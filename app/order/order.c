@@ -24,7 +24,7 @@
 enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
-	Q_LINES, Q_EVENTS, Q_LIST, Q_SKUS_OF, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
+	Q_LINES, Q_EVENTS, Q_LIST, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
 	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT, NQ
 };
 
@@ -71,7 +71,6 @@ static struct db_sql sql[NQ] = {
 		     "(SELECT SUM(quantity) FROM order_lines l WHERE l.order_id = o.id), "
 		     "(SELECT title FROM order_lines l WHERE l.order_id = o.id ORDER BY line_no LIMIT 1) "
 		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?", 0 },
-	[Q_SKUS_OF] = { "SELECT JSON_ARRAYAGG(sku_id) FROM order_lines WHERE order_id = ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
 	/* An intent the gateway holds for an order whose saga never stored
 	 * the gateway's answer (lost, or still on its way): linked when the
@@ -137,6 +136,19 @@ static int legal(const char *from, const char *to)
 	return 0;
 }
 
+/* The move of an order whose row the caller locked and read (from). */
+static enum err move_locked(struct db *db, struct arena *a, int64_t order_id, const char *from, const char *to,
+			    const char *actor, const char *reason)
+{
+	enum err e;
+
+	if (!legal(from, to))
+		return E_CONFLICT;
+	if ((e = db_exec(db, a, &sql[Q_SET_STATUS], NULL, "si", to, order_id)))
+		return e;
+	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
+}
+
 enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char *to,
 		    const char *actor, const char *reason, const char **from_out)
 {
@@ -151,11 +163,7 @@ enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char
 	from = db_cell(r, 0, 0);
 	if (from_out)
 		*from_out = from;
-	if (!legal(from, to))
-		return E_CONFLICT;
-	if ((e = db_exec(db, a, &sql[Q_SET_STATUS], NULL, "si", to, order_id)))
-		return e;
-	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
+	return move_locked(db, a, order_id, from, to, actor, reason);
 }
 
 /* ---- a new order ---- */
@@ -224,7 +232,7 @@ static enum err tx_paid(struct db *db, void *p)
 {
 	struct paid *pd = p;
 	struct arena *a = pd->a;
-	struct db_res *r = NULL, *skus = NULL;
+	struct db_res *r = NULL;
 	int64_t id, uid;
 	const char *status;
 	enum err e;
@@ -248,10 +256,9 @@ static enum err tx_paid(struct db *db, void *p)
 	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
 		return E_OK;	/* already confirmed (a second notice of the same payment) */
 	if ((e = inventory_commit(db, a, id)) ||
-	    (e = order_move(db, a, id, "confirmed", pd->actor, "payment authorized", NULL)) ||
+	    (e = move_locked(db, a, id, status, "confirmed", pd->actor, "payment authorized")) ||
 	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
-	    (e = db_exec(db, a, &sql[Q_SKUS_OF], &skus, "i", id)) ||
-	    (e = cart_remove_skus(db, a, uid, db_cell(skus, 0, 0))) ||
+	    (e = cart_remove_ordered(db, a, uid, id)) ||
 	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)))
 		return e;
 	/* The confirmation mail is app/notify's, from OrderConfirmed (a
