@@ -124,7 +124,10 @@ static long long sku_free(int n, char *code, size_t len)
 	long long pid = sql_scalarf("SELECT MAX(p.id) FROM products p WHERE p.status = 'active' AND NOT EXISTS "
 				    "(SELECT 1 FROM sale_items i JOIN sales x ON x.id = i.sale_id WHERE i.product_id = p.id) "
 				    "AND (SELECT MIN(COALESCE((SELECT SUM(v.available) FROM inventory v WHERE v.sku_id = k.id), 0)) "
-				    "FROM skus k WHERE k.product_id = p.id AND k.status = 'active') >= %d", n);
+				    "FROM skus k WHERE k.product_id = p.id AND k.status = 'active') >= %d "
+				    /* the sale price (100) must be below the item's: suites
+				     * before this one make items that cost 1.00 */
+				    "AND (SELECT MIN(k.price) FROM skus k WHERE k.product_id = p.id AND k.status = 'active') > 100", n);
 	char path[64];
 	struct hresp *r;
 	json_t *j;
