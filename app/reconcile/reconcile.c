@@ -43,7 +43,8 @@ static int parse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_
 static struct db_sql sql[NQ] = {
 	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ?", 0 },
 	[Q_LOG] = { "INSERT INTO reconcile_log (kind, subject, finding, action, outcome) VALUES (?, ?, ?, ?, ?)", 0 },
-	[Q_ADMINS] = { "SELECT email FROM users WHERE is_admin = 1 ORDER BY id LIMIT 20", 0 },
+	/* Every active admin (the bound only guards a runaway table). */
+	[Q_ADMINS] = { "SELECT email FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 500", 0 },
 };
 
 void reconcile_init(void)
