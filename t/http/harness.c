@@ -950,3 +950,17 @@ long long buyer_shipped(struct client *buyer, struct client *seller, const char 
 	hresp_free(r);
 	return oid;
 }
+
+void tidy_ok(const struct hresp *r, const char *what)
+{
+	char file[] = "/tmp/shop-tidy-XXXXXX", cmd[128];
+	int fd = mkstemp(file), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
+	rc = system(cmd);
+	unlink(file);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
+}

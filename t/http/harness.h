@@ -203,3 +203,6 @@ long long buyer_shipped(struct client *buyer, struct client *seller, const char 
 /* POST /api/webhooks/paygate with body, signed as the gateway signs it at
  * time t (0: now); its status. */
 long shop_webhook(const char *body, long long t);
+/* Fails the test when tidy (HTML Tidy, in the install step) finds an error
+ * (warnings are allowed) in the answer's body; what names the page. */
+void tidy_ok(const struct hresp *r, const char *what);

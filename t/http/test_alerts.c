@@ -654,21 +654,6 @@ START_TEST(api_contract)
 }
 END_TEST
 
-/* tidy finds no errors in the page (warnings are allowed, as elsewhere). */
-static void tidy_ok(const struct hresp *r, const char *what)
-{
-	char file[] = "/tmp/shop-alerts-tidy-XXXXXX", cmd[128];
-	int fd = mkstemp(file), rc;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
-	rc = system(cmd);
-	unlink(file);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
-}
-
 START_TEST(pages_without_javascript)
 {
 	struct client a, guest = {0};

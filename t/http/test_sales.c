@@ -73,21 +73,6 @@ static void item_new(struct client *cl, struct item *it, long long price, int qt
 	hresp_free(r);
 }
 
-/* The page has no HTML errors (tidy, as test_catalog checks pages). */
-static void tidy_ok(const struct hresp *r, const char *what)
-{
-	char file[] = "/tmp/shop-tidy-XXXXXX", cmd[256];
-	int fd = mkstemp(file), rc;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/tmp/shop-tidy-sales.log", file);
-	rc = system(cmd);
-	unlink(file);
-	ck_assert_msg(WEXITSTATUS(rc) < 2, "tidy found errors in %s (see /tmp/shop-tidy-sales.log)", what);
-}
-
 static void iso(char *out, size_t n, long long t)
 {
 	time_t tt = (time_t)t;

@@ -118,21 +118,6 @@ static const char *jstr(json_t *j, const char *k)
 	return s ? s : "";
 }
 
-/* tidy finds no errors in the page (warnings are allowed, as elsewhere). */
-static void tidy_ok(const struct hresp *r, const char *what)
-{
-	char file[] = "/tmp/shop-items-tidy-XXXXXX", cmd[128];
-	int fd = mkstemp(file), rc;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
-	rc = system(cmd);
-	unlink(file);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
-}
-
 /* ---- tests ---- */
 
 START_TEST(api_create_shows_in_shop_and_search)

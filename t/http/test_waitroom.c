@@ -528,21 +528,6 @@ START_TEST(sold_out_at_once)
 }
 END_TEST
 
-/* tidy finds no errors in the page (warnings are allowed, as elsewhere). */
-static void tidy_ok(const struct hresp *r, const char *what)
-{
-	char file[] = "/tmp/shop-waitroom-tidy-XXXXXX", cmd[128];
-	int fd = mkstemp(file), rc;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "tidy -q -e %s 2>/dev/null", file);
-	rc = system(cmd);
-	unlink(file);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) < 2, "tidy found errors in %s", what);
-}
-
 /* The page: a form to join without a ticket, then place and estimated wait
  * with a meta refresh, then the Add-to-cart form once admitted. */
 START_TEST(waiting_page_without_javascript)
