@@ -40,6 +40,12 @@ extern const struct module alerts_module;
 extern const struct module webhook_module;
 extern const struct module notify_module;
 extern const struct module recs_module;
+extern const struct module returns_module;
+extern const struct module archive_module;
+extern const struct module payouts_module;
+extern const struct module reports_module;
+extern const struct module console_module;
+extern const struct module fx_module;
 extern const struct module site_module;
 
 const struct module *const modules[] = {
@@ -48,6 +54,7 @@ const struct module *const modules[] = {
 	&catalog_module,	/* products, categories, the read model */
 	&inventory_module,	/* stock */
 	&account_module,	/* users, sessions, addresses, roles */
+	&fx_module,		/* currencies: rates, price lists, the shopper's choice */
 	&sales_module,		/* flash sales: prices, units, schedules */
 	&waitroom_module,	/* the sales' waiting room, admissions, token buckets */
 	&cart_module,
@@ -55,6 +62,9 @@ const struct module *const modules[] = {
 	&pricing_module,	/* quotes and promo codes */
 	&order_module,
 	&fulfillment_module,
+	&returns_module,	/* returns: requests, approval, receipt, the refund */
+	&archive_module,	/* closed orders moved out of the hot tables, read from both */
+	&payouts_module,	/* commissions, the sellers' ledger, payout statements */
 	&checkout_module,	/* the checkout saga, the shopper's order pages */
 	&search_module,
 	&seller_module,		/* listings: dashboard, items, photos, bulk and demo import */
@@ -66,6 +76,8 @@ const struct module *const modules[] = {
 	&webhook_module,	/* endpoints, the "webhooks" consumer, deliveries */
 	&notify_module,		/* mails from events, cart reminders, unsubscribe */
 	&recs_module,		/* recommendations, recently viewed */
+	&reports_module,	/* sales, funnel and search reports, CSV exports */
+	&console_module,	/* the admin console: promos, categories, content, audit log */
 	&site_module,		/* the layout, health, robots */
 	NULL
 };

@@ -27,6 +27,15 @@ static const char *const names[EV_NTYPES] = {
 	[EV_ANSWER_REJECTED] = "AnswerRejected",
 	[EV_BACK_IN_STOCK] = "BackInStock",
 	[EV_PRICE_DROPPED] = "PriceDropped",
+	[EV_RETURN_REQUESTED] = "ReturnRequested",
+	[EV_RETURN_APPROVED] = "ReturnApproved",
+	[EV_RETURN_REJECTED] = "ReturnRejected",
+	[EV_RETURN_SHIPPED] = "ReturnShipped",
+	[EV_RETURN_RECEIVED] = "ReturnReceived",
+	[EV_RETURN_ESCALATED] = "ReturnEscalated",
+	[EV_CATEGORY_CHANGED] = "CategoryChanged",
+	[EV_PAYOUT_CLOSED] = "PayoutClosed",
+	[EV_PAYOUT_PAID] = "PayoutPaid",
 };
 
 enum { Q_ONE, Q_MANY, NQ };

@@ -41,6 +41,18 @@ enum event_type {
 	/* Alerts (issue 17; aggregate: the product id): one per subscription and episode */
 	EV_BACK_IN_STOCK,	/* a watched product (or SKU) came back from zero */
 	EV_PRICE_DROPPED,	/* a watched product's price fell below the price when saved */
+	/* Returns (issue 19; aggregate: the order id; payload names the return) */
+	EV_RETURN_REQUESTED,	/* a shopper asked to return lines of a delivered order */
+	EV_RETURN_APPROVED,	/* the seller approved it (return address, label) */
+	EV_RETURN_REJECTED,	/* the seller rejected it, with a reason */
+	EV_RETURN_SHIPPED,	/* the parcel is on its way back (carrier, tracking) */
+	EV_RETURN_RECEIVED,	/* the seller received and inspected it (restock or write-off) */
+	EV_RETURN_ESCALATED,	/* the seller left it unanswered too long: admins look */
+	/* The catalog's tree (aggregate: the category id) */
+	EV_CATEGORY_CHANGED,	/* an admin created, renamed, moved, reordered or retired a category */
+	/* Payouts (aggregate: the seller id) */
+	EV_PAYOUT_CLOSED,	/* a payout period closed into a statement */
+	EV_PAYOUT_PAID,		/* a statement was paid out */
 	EV_NTYPES
 };
 

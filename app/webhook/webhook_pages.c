@@ -14,7 +14,7 @@
 #include "webhook_pages.h"
 
 /* The form's checkboxes are keys of the route (routes.inc): one per type. */
-_Static_assert(EV_NTYPES == 21, "a new event type needs its checkbox key in app/webhook/routes.inc");
+_Static_assert(EV_NTYPES == 30, "a new event type needs its checkbox key in app/webhook/routes.inc");
 
 static int64_t path_id(const struct ctx *c)
 {
