@@ -77,6 +77,17 @@ void routes_build(void)
 			owner[k] = m;
 			t[k++] = modules[m]->routes[i];
 		}
+	for (i = 0; i < n; i++) {
+		for (j = 0; t[i].keys && t[i].keys[j].name; j++)
+			;
+		if (j > CTX_MAX_KEYS) {
+			log_err("routes: %s's %s declares %zu keys, more than CTX_MAX_KEYS (%d)",
+				modules[owner[i]]->name, t[i].pattern, j, CTX_MAX_KEYS);
+			fprintf(stderr, "routes: %s's %s declares %zu keys, more than CTX_MAX_KEYS (%d)\n",
+				modules[owner[i]]->name, t[i].pattern, j, CTX_MAX_KEYS);
+			exit(1);	/* at start: a mistake in a routes.inc */
+		}
+	}
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (owner[i] != owner[j] && (t[i].methods & t[j].methods) &&

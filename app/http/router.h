@@ -17,7 +17,9 @@ struct kv;
 struct route;
 struct session;
 
-#define CTX_MAX_KEYS 24
+/* Keys one route may declare (the webhook form has one per event type);
+ * routes_build refuses a route with more at start. */
+#define CTX_MAX_KEYS 48
 
 /* Everything a handler gets. All memory hangs off the request arena. */
 struct ctx {
