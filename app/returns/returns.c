@@ -534,11 +534,17 @@ enum err returns_refund(struct db *db, struct arena *a, int64_t return_id, const
 		*done = 1;
 		return E_OK;
 	}
-	if (!db_int(r, 0, 0) || !db_cell(r, 0, 2) || strcmp(db_cell(r, 0, 2), "pending"))
-		return E_OK;	/* no refund, or refused for good */
+	if (!db_int(r, 0, 0) || !db_cell(r, 0, 2))
+		return E_OK;	/* no refund */
+	if (!strcmp(db_cell(r, 0, 2), "failed")) {
+		*done = -1;	/* refused for good */
+		return E_OK;
+	}
+	if (strcmp(db_cell(r, 0, 2), "pending"))
+		return E_OK;
 	if ((e = fulfillment_refund_attempt(db, a, db_int(r, 0, 0), actor, &ok, &msg)))
 		return e;
-	*done = ok;
+	*done = ok ? 1 : msg && !strncmp(msg, "The payment service refused", 27) ? -1 : 0;
 	return E_OK;
 }
 

@@ -67,7 +67,9 @@ enum err returns_reject(struct db *db, struct arena *a, int64_t return_id, int64
 enum err returns_receive(struct db *db, struct arena *a, int64_t return_id, int64_t seller_id, const char *actor,
 			 int restock, struct rt_outcome *o);
 /* One gateway attempt for the return's refund (if still pending); *done 1
- * when the return is refunded. */
+ * when the return is refunded, 0 while the refund waits for a next attempt
+ * (the fulfillment job's), -1 when the gateway refused it for good (the
+ * units stay as received; the return stays received). */
 enum err returns_refund(struct db *db, struct arena *a, int64_t return_id, const char *actor, int *done);
 /* A carrier's authenticated event for a return's label: *found 0 when no
  * approved or travelling return has it; *duplicate on a replay. */

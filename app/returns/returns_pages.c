@@ -605,6 +605,12 @@ static enum err received(struct ctx *c)
 	 * tries again with the same key (202: under way). */
 	if ((e = returns_refund(c->db, c->a, id, actor_of(c), &done)) && e != E_UNAVAIL)
 		return e;
+	if (done < 0) {
+		o.status = 502;
+		o.msg = "The payment service refused the refund. The units are received; contact the shop's staff "
+			"to refund the shopper another way.";
+		return finish(c, id, &o, NULL, 200);
+	}
 	return finish(c, id, &o, done ? "Received: the refund is done." :
 			  "Received: the refund is under way and will be tried again if the payment service does not answer.",
 		      done ? 200 : 202);
