@@ -24,7 +24,7 @@ static const char *const return_form_names[] = {
 	"currency", "amount", "seller", "name", "returnAddress", "label", "carrier", "rejectReason", \
 	"shippedAt", "arrivedAt", "receivedAt", "escalatedAt", "escalated", "url", "sellerUrl", "orderUrl", \
 	"firstTitle", "units", "restock", "refund", "error", "lines", "line", "title", "itemId", \
-	"optionsText", "quantity"
+	"optionsText", "quantity", "unitsText"
 
 /* return.html: show() builds "ret". */
 static const char *const return_names[] = {

@@ -84,6 +84,7 @@ static json_t *return_json(struct ctx *c, struct db_res *h, size_t i, struct db_
 
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "unitsText", json_string(order_count_text(c->a, (long long)db_int(h, i, RT_UNITS), "unit")));
 	json_object_set_new(o, "restock", db_cell(h, i, RT_RESTOCK) ? json_boolean(db_int(h, i, RT_RESTOCK)) : json_null());
 	if (db_cell(h, i, RT_REFUND) && db_cell(h, i, RT_REFUND_STATUS))
 		json_object_set_new(o, "refund", json_pack("{sI, ss, ss, sI, ss, ss?}",

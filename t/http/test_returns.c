@@ -225,7 +225,8 @@ static long long available(long long sku)
 	return sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku);
 }
 
-static void setup(void)
+/* Once per run (the sellers' sign-ups hash passwords: not per test). */
+static void setup_once(void)
 {
 	char q[400], port[16];
 	long long ids[2];
@@ -246,9 +247,6 @@ static void setup(void)
 	ck_assert_int_gt(sku_b, 0);
 	seller_a = make_seller(&sel_a, "rtsa", sku_a);
 	seller_b = make_seller(&sel_b, "rtsb", sku_b);
-	set_stock_only(sku_a, 1, 40, "test_returns: stock for the test");
-	set_stock_only(sku_b, 1, 40, "test_returns: stock for the test");
-	resync_read_model();
 	ids[0] = sku_a;
 	ids[1] = sku_b;
 	/* The item's own first SKU: the one its page and the cart name. */
@@ -269,6 +267,11 @@ static void setup(void)
 		else
 			sku_b = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code);
 	}
+}
+
+static void setup(void)
+{
+	clear_ip_throttles();
 	set_stock_only(sku_a, 1, 40, "test_returns: stock for the test");
 	set_stock_only(sku_b, 1, 40, "test_returns: stock for the test");
 	resync_read_model();
@@ -370,6 +373,7 @@ START_TEST(approve_receive_restock_refund)
 	hresp_free(r);
 
 	/* Received before approval: refused. Approved, with a label. */
+	sql_execf("DELETE FROM seller_return_settings WHERE seller_id = %lld", seller_a);
 	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 409);
 	ck_assert_int_eq(act(&sel_a, rid, "approve", "{\"label\":\"1ZRET1\"}", NULL), 422);	/* no address known yet */
 	snprintf(body, sizeof(body), "{\"address\":\"Returns dept\\n9 Dock Rd\\nAustin TX\",\"label\":\"1ZRET%lld\"}", rid);
@@ -730,6 +734,7 @@ int main(void)
 	harness_init();
 	if (sodium_init() < 0)
 		return 1;
+	tcase_add_unchecked_fixture(t, setup_once, NULL);
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, approve_receive_restock_refund);
