@@ -25,6 +25,7 @@ static char gw_base[128], gw_key[128], carrier_secret[256];
 static long long seller_a, seller_b, sku_a, sku_b, start_a, start_b;
 static char code_a[64], code_b[64];
 static char last_email[160];	/* the shopper delivered_order made */
+static char seller_a_email[160];
 static struct client sel_a, sel_b;
 
 /* ---- the gateway ---- */
@@ -64,9 +65,9 @@ static long long signup(struct client *cl, const char *tag, char *email, size_t 
 }
 
 /* A seller account run by a new user, owning the product of sku. */
-static long long make_seller(struct client *cl, const char *tag, long long sku)
+static long long make_seller(struct client *cl, const char *tag, long long sku, char *email, size_t n)
 {
-	long long uid = signup(cl, tag, NULL, 0), sid;
+	long long uid = signup(cl, tag, email, n), sid;
 
 	sql_execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('%s-%lld', 'Seller %s', %lld)", tag, uid, tag, uid);
 	sql_execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
@@ -245,8 +246,8 @@ static void setup_once(void)
 			   "WHERE s.code LIKE 'MEN-%' AND s.status = 'active' AND p.status = 'active'");
 	ck_assert_int_gt(sku_a, 0);
 	ck_assert_int_gt(sku_b, 0);
-	seller_a = make_seller(&sel_a, "rtsa", sku_a);
-	seller_b = make_seller(&sel_b, "rtsb", sku_b);
+	seller_a = make_seller(&sel_a, "rtsa", sku_a, seller_a_email, sizeof(seller_a_email));
+	seller_b = make_seller(&sel_b, "rtsb", sku_b, NULL, 0);
 	ids[0] = sku_a;
 	ids[1] = sku_b;
 	/* The item's own first SKU: the one its page and the cart name. */
@@ -426,6 +427,11 @@ START_TEST(approve_receive_restock_refund)
 	free(mail);
 	mail = maildir_wait(email, "return request", 10);
 	ck_assert_ptr_nonnull(mail);
+	free(mail);
+	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
+	mail = maildir_wait(seller_a_email, path, 10);	/* the seller's: a return to decide */
+	ck_assert_ptr_nonnull(mail);
+	ck_assert_ptr_nonnull(strstr(mail, "Too small"));
 	free(mail);
 }
 END_TEST
