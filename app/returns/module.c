@@ -28,7 +28,7 @@ static const char *const return_form_names[] = {
 
 /* return.html: show() builds "ret". */
 static const char *const return_names[] = {
-	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", NULL
+	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", NULL
 };
 
 /* seller_returns.html. */

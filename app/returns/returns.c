@@ -35,7 +35,7 @@ enum {
 	Q_ORDER_MINE_LOCK, Q_ORDER_MINE, Q_ORDER_LOCK, Q_LINE_FACTS, Q_INS, Q_LINE_INS, Q_RETURN_ORDER, Q_LOCK,
 	Q_APPROVE, Q_ADDR_GET, Q_ADDR_SET, Q_REJECT, Q_RLINES_STOCK, Q_RECEIVED, Q_REFUNDED, Q_REFUND_OF,
 	Q_BY_LABEL, Q_CARRIER_EVENT, Q_SHIPPED, Q_ARRIVED, Q_DUE, Q_ESCALATE, Q_HEAD, Q_LINES, Q_OF_SELLER,
-	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, NQ
+	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, Q_CANCEL, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -106,6 +106,7 @@ static struct db_sql sql[NQ] = {
 	[Q_OF_ORDER] = { HEAD_COLS "WHERE r.order_id = ? ORDER BY r.id", 0 },
 	[Q_ESCALATED] = { HEAD_COLS "WHERE r.status = 'requested' AND r.escalated_at IS NOT NULL "
 			  "ORDER BY r.escalated_at, r.id LIMIT ?", 0 },
+	[Q_CANCEL] = { "UPDATE returns SET status = 'cancelled' WHERE id = ? AND status IN ('requested', 'approved')", 0 },
 	[Q_ADMINS] = { "SELECT email, id FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 100", 0 },
 };
 
@@ -434,6 +435,47 @@ enum err returns_reject(struct db *db, struct arena *a, int64_t return_id, int64
 	if (!reason || !*reason)
 		return refuse(o, 422, "reason", "Tell the shopper why the return is rejected."), E_OK;
 	return db_tx(db, tx_decide, &d);
+}
+
+/* ---- the shopper withdraws it ---- */
+
+struct cancel {
+	struct arena *a;
+	int64_t return_id, uid;
+	struct rt_outcome *o;
+};
+
+static enum err tx_cancel(struct db *db, void *p)
+{
+	struct cancel *x = p;
+	struct db_res *r = NULL;
+	const char *st;
+	enum err e;
+
+	memset(x->o, 0, sizeof(*x->o));
+	x->o->return_id = x->return_id;
+	if ((e = lock_return(db, x->a, x->return_id, 0, &r, x->o)) || x->o->status)
+		return e;
+	if (db_int(r, 0, 8) != x->uid)
+		return refuse(x->o, 404, NULL, NULL), E_OK;
+	st = db_cell(r, 0, 0);
+	if (!strcmp(st, "cancelled"))
+		return E_OK;
+	if (strcmp(st, "requested") && strcmp(st, "approved"))
+		return refuse(x->o, 409, NULL, arena_printf(x->a, "This return cannot be withdrawn: it is %s.",
+							    status_words(st))), E_OK;
+	if ((e = db_exec(db, x->a, &sql[Q_CANCEL], NULL, "i", x->return_id)))
+		return e;
+	return order_note(db, x->a, db_int(r, 0, 2), arena_printf(x->a, "user:%lld", (long long)x->uid),
+			  arena_printf(x->a, "return %lld withdrawn by the shopper", (long long)x->return_id));
+}
+
+enum err returns_cancel(struct db *db, struct arena *a, int64_t return_id, int64_t uid, struct rt_outcome *o)
+{
+	struct cancel x = { a, return_id, uid, o };
+
+	memset(o, 0, sizeof(*o));
+	return db_tx(db, tx_cancel, &x);
 }
 
 /* ---- receipt: stock, then the refund ---- */

@@ -60,6 +60,9 @@ enum err returns_approve(struct db *db, struct arena *a, int64_t return_id, int6
 			 const char *address, const char *label, const char *carrier, struct rt_outcome *o);
 enum err returns_reject(struct db *db, struct arena *a, int64_t return_id, int64_t seller_id, const char *actor,
 			const char *reason, struct rt_outcome *o);
+/* The shopper uid withdraws their return while it is requested or
+ * approved (nothing has moved yet): cancelled, the units free again. */
+enum err returns_cancel(struct db *db, struct arena *a, int64_t return_id, int64_t uid, struct rt_outcome *o);
 /* The parcel is in: restocked (1) or written off (0), the refund row made,
  * in one transaction (o->refund_id; 0 when nothing was paid). Said again:
  * nothing changes (o->refund_id the same). The caller then runs

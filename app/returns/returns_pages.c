@@ -173,6 +173,8 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 		if (!strcmp(st, "requested") && !returns_seller_address(c->db, c->a, c->sess->seller_id, &addr) && addr)
 			json_object_set_new(o, "defaultAddress", json_string(addr));
 	}
+	if (who == 1)
+		json_object_set_new(o, "canCancel", json_boolean(!strcmp(st, "requested") || !strcmp(st, "approved")));
 	if (error)
 		json_object_set_new(o, "formError", json_string(error));
 	json_object_set_new(m, "ret", o);
@@ -350,6 +352,25 @@ enum err h_return_post(struct ctx *c)
 	if ((e = returns_request(c->db, c->a, order_id, c->sess->uid, reason, s, n, &o)))
 		return e;
 	return answer_request(c, order_id, &o, reason);
+}
+
+/* The shopper withdraws the return (form and API). */
+enum err h_return_cancel(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	struct rt_outcome o;
+	enum err e;
+
+	if ((e = returns_cancel(c->db, c->a, id, c->sess->uid, &o)))
+		return e;
+	if (o.status == 404)
+		return reply_error(c, 404, "There is no such return.");
+	if (o.status)
+		return show(c, id, 0, o.status, o.msg);
+	if (c->req->wants_json)
+		return show(c, id, 0, 200, NULL);
+	session_flash(c, "Your return is withdrawn.");
+	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
 }
 
 enum err h_api_return(struct ctx *c)

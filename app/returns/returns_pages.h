@@ -17,6 +17,7 @@ enum err h_return_post(struct ctx *c);
 enum err h_api_return_new(struct ctx *c);
 enum err h_api_return(struct ctx *c);
 enum err h_return_page(struct ctx *c);
+enum err h_return_cancel(struct ctx *c);
 /* The return form of order_id with status, an error and the reason typed. */
 enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason);
 /* The seller. */

@@ -455,8 +455,29 @@ START_TEST(rejected_changes_nothing)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld", oid), 0);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld'", rid), 0);
 	ck_assert_int_eq(sql_scalarf("SELECT status = 'delivered' FROM orders WHERE id = %lld", oid), 1);
-	/* The units are free to be asked for again. */
+	/* The units are free to be asked for again; the shopper may withdraw
+	 * the request (someone else may not), and ask once more. */
+	rid = ask_ok(&shopper, oid, 1, 1);
+	{
+		struct client other;
+		char path[100];
+		struct hresp *r;
+
+		signup(&other, "rtother2", NULL, 0);
+		snprintf(path, sizeof(path), "/api/returns/%lld/cancel", rid);
+		r = api(&other, "POST", path, "{}");
+		ck_assert_int_eq(r->status, 404);
+		hresp_free(r);
+		ck_assert_int_eq(act(&sel_a, rid, "approve", "{\"address\":\"A\",\"label\":\"L1\"}", NULL), 200);
+		r = api(&shopper, "POST", path, "{}");
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+		ck_assert_int_eq(sql_scalarf("SELECT status = 'cancelled' FROM returns WHERE id = %lld", rid), 1);
+		ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 409);
+	}
 	ask_ok(&shopper, oid, 1, 1);
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), 0);
 }
 END_TEST
 
