@@ -421,15 +421,15 @@ START_TEST(approve_receive_restock_refund)
 	HAS(r, "9 Dock Rd");
 	tidy_ok(r, "the shopper's return page");
 	hresp_free(r);
-	mail = maildir_wait(email, "is approved", 10);
+	mail = maildir_wait(email, "is approved", 30);
 	ck_assert_ptr_nonnull(mail);
 	ck_assert_ptr_nonnull(strstr(mail, "Dock Rd"));
 	free(mail);
-	mail = maildir_wait(email, "return request", 10);
+	mail = maildir_wait(email, "return request", 30);
 	ck_assert_ptr_nonnull(mail);
 	free(mail);
 	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
-	mail = maildir_wait(seller_a_email, path, 10);	/* the seller's: a return to decide */
+	mail = maildir_wait(seller_a_email, path, 30);	/* the seller's: a return to decide */
 	ck_assert_ptr_nonnull(mail);
 	ck_assert_ptr_nonnull(strstr(mail, "Too small"));
 	free(mail);
@@ -575,7 +575,7 @@ START_TEST(lost_answer_write_off_refunds_once)
 	/* The job's next attempt (hurried past its backoff) replays the same
 	 * key: the gateway's first answer, no second refund. */
 	sql_execf("UPDATE refunds SET next_attempt_at = NOW(3) WHERE return_id = %lld", rid);
-	for (int i = 0; i < 100 && !done; i++) {
+	for (int i = 0; i < 300 && !done; i++) {
 		done = sql_scalarf("SELECT status = 'refunded' FROM returns WHERE id = %lld", rid) == 1;
 		if (!done)
 			usleep(100000);
@@ -625,7 +625,7 @@ START_TEST(worker_killed_refunds_once)
 	ra.rid = rid;
 	ra.status = 0;
 	ck_assert_int_eq(pthread_create(&t, NULL, recv_thread, &ra), 0);
-	for (int i = 0; i < 100 && strcmp(rstatus(rid), "received"); i++)
+	for (int i = 0; i < 400 && strcmp(rstatus(rid), "received"); i++)	/* 20 s: a loaded machine */
 		usleep(50000);
 	ck_assert_str_eq(rstatus(rid), "received");
 	/* Kill first, then lift the pause (see test_checkout). */
@@ -641,7 +641,7 @@ START_TEST(worker_killed_refunds_once)
 	ck_assert_int_eq(amount, line_amount(oid, seller_a));
 	/* The (respawned) jobs process runs the pending refund. */
 	sql_execf("UPDATE refunds SET next_attempt_at = NOW(3) WHERE return_id = %lld", rid);
-	for (int i = 0; i < 150 && !done; i++) {
+	for (int i = 0; i < 300 && !done; i++) {
 		done = sql_scalarf("SELECT status = 'refunded' FROM returns WHERE id = %lld", rid) == 1;
 		if (!done)
 			usleep(100000);
@@ -677,7 +677,7 @@ START_TEST(ignored_request_escalates)
 	hresp_free(r);
 	/* Asked four days ago, never answered (SHOP_RETURN_ESCALATE_DAYS: 3). */
 	sql_execf("UPDATE returns SET created_at = NOW(3) - INTERVAL 4 DAY WHERE id = %lld", rid);
-	for (int i = 0; i < 100 && !done; i++) {
+	for (int i = 0; i < 300 && !done; i++) {
 		done = sql_scalarf("SELECT escalated_at IS NOT NULL FROM returns WHERE id = %lld", rid) == 1;
 		if (!done)
 			usleep(100000);
@@ -694,7 +694,7 @@ START_TEST(ignored_request_escalates)
 	r = client_browse(&admin, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
 	hresp_free(r);
-	mail = maildir_wait(email, "has not answered", 10);
+	mail = maildir_wait(email, "has not answered", 30);
 	ck_assert_ptr_nonnull(mail);
 	free(mail);
 	/* Once, however often the job looks. */
