@@ -47,7 +47,9 @@ enum {
 	Q_CARRIER_EVENT, Q_REFUND_INS, Q_REFUND_LINE_INS, Q_LINE_REFUND_RESERVE, Q_REFUND,
 	Q_REFUND_LOCK, Q_REFUND_LINES, Q_REFUND_DONE, Q_REFUND_SOFT, Q_REFUND_FAILED,
 	Q_LINE_UNRESERVE, Q_LINE_RETURNED, Q_MY_REFUNDS, Q_EVENTS, Q_RETRY_SHIPMENTS,
-	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT, NQ
+	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT,
+	Q_REFUND_INS_RETURN,	/* RETURNS (issue 19) */
+	NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -111,9 +113,9 @@ static struct db_sql sql[NQ] = {
 	[Q_LINE_REFUND_RESERVE] = { "UPDATE order_lines SET refunded_qty = refunded_qty + ?, refunded_amount = "
 				    "refunded_amount + ? WHERE order_id = ? AND seller_id = ? AND line_no = ? "
 				    "AND state IN ('shipped', 'delivered') AND refunded_qty + ? <= quantity", 0 },
-	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent "
+	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent, r.return_id "
 		       "FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?", 0 },
-	[Q_REFUND_LOCK] = { "SELECT status FROM refunds WHERE id = ? FOR UPDATE", 0 },
+	[Q_REFUND_LOCK] = { "SELECT status, return_id FROM refunds WHERE id = ? FOR UPDATE", 0 },
 	[Q_REFUND_LINES] = { "SELECT rl.line_no, rl.quantity, rl.amount, l.sku_id, l.product_id FROM refund_lines rl "
 			     "JOIN order_lines l ON l.order_id = ? AND l.line_no = rl.line_no WHERE rl.refund_id = ? "
 			     "ORDER BY l.sku_id, rl.line_no", 0 },
@@ -146,7 +148,19 @@ static struct db_sql sql[NQ] = {
 			     "AND status = 'pending' AND next_attempt_at <= NOW(3)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ?", 0 },
 	[Q_OPEN_LEFT] = { "SELECT COUNT(*) FROM order_lines WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
+	/* RETURNS (issue 19): a return's refund, one per return (unique key). */
+	[Q_REFUND_INS_RETURN] = { "INSERT INTO refunds (order_id, seller_id, amount, next_attempt_at, return_id) "
+				  "VALUES (?, ?, ?, NOW(3) + INTERVAL 5 SECOND, ?)", 0 },
 };
+
+/* RETURNS (issue 19): app/returns hears how a return's refund ended, in
+ * the transaction that records it (fulfillment_set_return_hook). */
+static fulfillment_return_hook return_hook;
+
+void fulfillment_set_return_hook(fulfillment_return_hook fn)
+{
+	return_hook = fn;
+}
 
 void fulfillment_init(void)
 {
@@ -870,6 +884,7 @@ static enum err tx_refund_end(struct db *db, void *p)
 	struct arena *a = re->a;
 	struct db_res *o = NULL, *r = NULL, *l = NULL;
 	struct stock_line *sl;
+	int64_t return_id;
 	enum err e;
 
 	if ((e = db_exec(db, a, &sql[Q_ORDER_LOCK], &o, "i", re->order_id)) ||
@@ -877,6 +892,7 @@ static enum err tx_refund_end(struct db *db, void *p)
 		return e;
 	if (!r->nrows || strcmp(db_cell(r, 0, 0), "pending"))
 		return E_OK;
+	return_id = db_int(r, 0, 1);	/* RETURNS: 0 for a seller's own refund */
 	if ((e = db_exec(db, a, &sql[Q_REFUND_LINES], &l, "ii", re->order_id, re->refund_id)))
 		return e;
 	if (!re->ok) {
@@ -888,7 +904,9 @@ static enum err tx_refund_end(struct db *db, void *p)
 			if (db_affected(db) != 1)
 				return E_INTERNAL;
 		}
-		return db_exec(db, a, &sql[Q_REFUND_FAILED], NULL, "si", re->error, re->refund_id);
+		if ((e = db_exec(db, a, &sql[Q_REFUND_FAILED], NULL, "si", re->error, re->refund_id)))
+			return e;
+		return return_id && return_hook ? return_hook(db, a, return_id, re->refund_id, 0, re->error) : E_OK;
 	}
 	if ((e = db_exec(db, a, &sql[Q_REFUND_DONE], NULL, "si", re->gateway_id, re->refund_id)))
 		return e;
@@ -901,20 +919,24 @@ static enum err tx_refund_end(struct db *db, void *p)
 		sl[i].quantity = db_int(l, i, 1);
 		sl[i].product_id = db_int(l, i, 4);
 	}
-	if ((e = inventory_restock(db, a, re->order_id, re->seller_id, sl, l->nrows,
-				   arena_printf(a, "refund:order:%lld", (long long)re->order_id))))
+	/* RETURNS: a return's units were restocked (or written off) when the
+	 * seller received them (app/returns), not here. */
+	if (!return_id && (e = inventory_restock(db, a, re->order_id, re->seller_id, sl, l->nrows,
+						 arena_printf(a, "refund:order:%lld", (long long)re->order_id))))
 		return e;
 	for (size_t i = 0; i < l->nrows; i++)
 		if ((e = db_exec(db, a, &sql[Q_LINE_RETURNED], NULL, "ii", re->order_id, db_int(l, i, 0))))
 			return e;
 	if ((e = order_event(db, a, EV_REFUND_SUCCEEDED, re->order_id, "refundId", re->refund_id, NULL, 0)))
 		return e;
+	if (return_id && return_hook && (e = return_hook(db, a, return_id, re->refund_id, 1, NULL)))
+		return e;
 	return settle_status(db, a, re->order_id, re->actor,
 			     arena_printf(a, "refund %lld: returned units refunded", (long long)re->refund_id));
 }
 
 /* One gateway attempt for a pending refund; *ok as for capture(). */
-static enum err refund_run(struct db *db, struct arena *a, int64_t refund_id, const char *actor, int *ok,
+enum err fulfillment_refund_attempt(struct db *db, struct arena *a, int64_t refund_id, const char *actor, int *ok,
 			   const char **msg)
 {
 	struct db_res *r = NULL;
@@ -942,7 +964,10 @@ static enum err refund_run(struct db *db, struct arena *a, int64_t refund_id, co
 	re.seller_id = db_int(r, 0, 2);
 	re.actor = actor;
 	re.a = a;
-	e = payment_refund(a, arena_printf(a, "refund-%lld", (long long)refund_id), db_cell(r, 0, 5) ? db_cell(r, 0, 5) : "",
+	/* RETURNS: a return's refund is keyed by the return ("return-<id>"),
+	 * so no retry, by whoever, refunds it twice. */
+	e = payment_refund(a, db_cell(r, 0, 6) ? arena_printf(a, "return-%lld", (long long)db_int(r, 0, 6)) :
+			   arena_printf(a, "refund-%lld", (long long)refund_id), db_cell(r, 0, 5) ? db_cell(r, 0, 5) : "",
 			   db_int(r, 0, 4), &p);
 	if (e != E_OK && e != E_UNAVAIL && e != E_BUSY)
 		return e;
@@ -986,10 +1011,80 @@ enum err fulfillment_refund(struct db *db, struct arena *a, int64_t order_id, in
 		release_rest(db, a, order_id);
 	if (!o->refund_id)
 		return E_OK;
-	if ((e = refund_run(db, a, o->refund_id, actor, &ok, &msg)))
+	if ((e = fulfillment_refund_attempt(db, a, o->refund_id, actor, &ok, &msg)))
 		return e;
 	if (!ok)
 		refuse(o, 502, msg);
+	return E_OK;
+}
+
+/* ---- RETURNS (issue 19): the refund of a return ---- */
+
+enum err fulfillment_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total, int64_t **line_no,
+			     int64_t **amount, size_t *n)
+{
+	return line_amounts(db, a, order_id, total, line_no, amount, n);
+}
+
+int64_t fulfillment_units_amount(int64_t amount, int64_t qty, int64_t from, int64_t k)
+{
+	return units_amount(amount, qty, from, k);
+}
+
+enum err fulfillment_return_refund(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
+				   int64_t return_id, const struct ff_line *lines, size_t n, int64_t *refund_id,
+				   int64_t *amount)
+{
+	struct db_res *o = NULL, *l = NULL;
+	int64_t *no, *amt, total = 0, *money, rid;
+	size_t na;
+	enum err e;
+
+	*refund_id = *amount = 0;
+	if ((e = db_exec(db, a, &sql[Q_ORDER_LOCK], &o, "i", order_id)))
+		return e;
+	if (!o->nrows)
+		return E_NOTFOUND;
+	if ((e = db_exec(db, a, &sql[Q_MYLINES_LOCK], &l, "ii", order_id, seller_id)) ||
+	    (e = line_amounts(db, a, order_id, db_int(o, 0, 2), &no, &amt, &na)))
+		return e;
+	if (!(money = arena_alloc(a, sizeof(int64_t) * (n + 1))))
+		return E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		long row = find_line(l, lines[i].line_no);
+		const char *st;
+		int64_t qty, from;
+
+		if (row < 0)
+			return E_CONFLICT;
+		st = db_cell(l, row, FF_L_STATE);
+		qty = db_int(l, row, FF_L_QTY);
+		from = db_int(l, row, FF_L_REFQTY);
+		if ((strcmp(st, "shipped") && strcmp(st, "delivered")) || lines[i].quantity < 1 ||
+		    from + lines[i].quantity > qty)
+			return E_CONFLICT;
+		money[i] = units_amount(amount_of(no, amt, na, lines[i].line_no), qty, from, lines[i].quantity);
+		total += money[i];
+	}
+	if (total <= 0)
+		return E_OK;	/* nothing was paid for these units: no refund row */
+	if ((e = db_exec(db, a, &sql[Q_REFUND_INS_RETURN], NULL, "iiii", order_id, seller_id, total, return_id)))
+		return e;
+	rid = (int64_t)db_insert_id(db);
+	for (size_t i = 0; i < n; i++) {
+		if ((e = db_exec(db, a, &sql[Q_LINE_REFUND_RESERVE], NULL, "iiiiii", lines[i].quantity, money[i],
+				 order_id, seller_id, lines[i].line_no, lines[i].quantity)))
+			return e;
+		if (db_affected(db) != 1)
+			return E_CONFLICT;
+		if ((e = db_exec(db, a, &sql[Q_REFUND_LINE_INS], NULL, "iiii", rid, lines[i].line_no, lines[i].quantity,
+				 money[i])))
+			return e;
+	}
+	if ((e = order_event(db, a, EV_REFUND_REQUESTED, order_id, "refundId", rid, "amount", total)))
+		return e;
+	*refund_id = rid;
+	*amount = total;
 	return E_OK;
 }
 
@@ -1056,7 +1151,7 @@ int fulfillment_retry_batch(struct db *db, struct kv *kv, struct arena *a)
 			return -1;
 		if (db_affected(db) != 1)
 			continue;
-		if (refund_run(db, a, id, "jobs", &ok, &msg) == E_UNAVAIL)
+		if (fulfillment_refund_attempt(db, a, id, "jobs", &ok, &msg) == E_UNAVAIL)
 			return -1;
 		done++;
 	}

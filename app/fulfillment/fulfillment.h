@@ -115,4 +115,35 @@ enum err fulfillment_list(struct db *db, struct arena *a, int64_t seller_id, int
 /* An order's shipments that left (FF_S_* columns), for the shopper. */
 enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, struct db_res **out);
 
+/* ---- RETURNS (issue 19): what app/returns builds on ---- */
+
+/* Every line's amount (the rule above): amount[i] of the line numbered
+ * line_no[i], n lines; total is orders.total. Arena-owned arrays. */
+enum err fulfillment_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total, int64_t **line_no,
+			     int64_t **amount, size_t *n);
+/* What k units of a line of qty units, amount in all, bring after `from`
+ * units were refunded (floor; the last unit takes the remainder). */
+int64_t fulfillment_units_amount(int64_t amount, int64_t qty, int64_t from, int64_t k);
+/* In the caller's transaction (which locked the order row first): a
+ * pending refund of the seller's lines (each quantity >= 1) tied to
+ * return_id, the units and amounts reserved on the lines as a seller's
+ * refund does, RefundRequested written. The refund runs with
+ * fulfillment_refund_attempt (the job retries it); its gateway key is
+ * "return-<return_id>"; when it succeeds the lines say returned and the
+ * order settles, but nothing is restocked here (the return did that).
+ * E_CONFLICT: a line is not the seller's, not shipped or delivered, or
+ * short of units. *refund_id 0: nothing was paid for the units. */
+enum err fulfillment_return_refund(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
+				   int64_t return_id, const struct ff_line *lines, size_t n, int64_t *refund_id,
+				   int64_t *amount);
+/* One gateway attempt for a pending refund (its own transactions). *ok 1
+ * when it succeeded (now or before); otherwise *msg says why. */
+enum err fulfillment_refund_attempt(struct db *db, struct arena *a, int64_t refund_id, const char *actor, int *ok,
+				    const char **msg);
+/* Called in the transaction that records how a return's refund ended (ok
+ * 1: refunded; 0: refused for good, with the gateway's words). */
+typedef enum err (*fulfillment_return_hook)(struct db *db, struct arena *a, int64_t return_id, int64_t refund_id,
+					    int ok, const char *error);
+void fulfillment_set_return_hook(fulfillment_return_hook fn);
+
 #endif

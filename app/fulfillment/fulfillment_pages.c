@@ -14,6 +14,7 @@
 #include "../store/db.h"
 #include "../account/session_pages.h"
 #include "../order/order.h"
+#include "../returns/returns_pages.h"	/* RETURNS (issue 19) */
 #include "fulfillment.h"
 #include "fulfillment_pages.h"
 
@@ -549,8 +550,14 @@ enum err h_api_carrier_event(struct ctx *c)
 		return reply_error(c, 400, "An event needs id, type, carrier and tracking (strings).");
 	if ((e = fulfillment_carrier_event(c->db, c->a, id, type, carrier, tracking, &duplicate, &o)))
 		return e;
-	if (o.status == 404)
+	if (o.status == 404) {
+		/* RETURNS (issue 19): a return's label is followed too. */
+		int found = 0;
+
+		if ((e = returns_carrier_scan(c, id, type, carrier, tracking, &found)) || found)
+			return e;
 		return reply_error(c, 404, o.msg);
+	}
 	if (o.status == 409)
 		return reply_error(c, 409, o.msg);
 	if (o.status)

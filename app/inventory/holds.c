@@ -34,7 +34,9 @@ enum {
 	Q_INV_LOCK, Q_INV_RESERVE, Q_HOLD_INS, Q_HOLDS_OF, Q_INV_COMMIT, Q_INV_UNRESERVE,
 	Q_INV_UNCOMMIT, Q_HOLD_STATE, Q_HOLD_OF, Q_HOLD_LOCK, Q_PRODUCTS_HELD, Q_HOLDS_SKU, Q_INV_SHIP,
 	Q_HOLD_SHRINK, Q_HOLD_SPLIT, Q_INV_LOCK_ROW, Q_RETURN_WH, Q_INV_RESTOCK, Q_MOVEMENT, Q_LEDGER,
-	Q_HELD_ENDED, Q_SKU_PRODUCT, Q_HOLD_INS_SALE, NQ
+	Q_HELD_ENDED, Q_SKU_PRODUCT, Q_HOLD_INS_SALE,
+	Q_INV_ROW_READ,	/* RETURNS (issue 19) */
+	NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -102,6 +104,8 @@ static struct db_sql sql[NQ] = {
 	[Q_HELD_ENDED] = { "SELECT h.id, h.order_id, o.status FROM holds h JOIN orders o ON o.id = h.order_id "
 			   "WHERE h.state = 'held' AND o.status NOT IN ('pending_payment', 'payment_failed') "
 			   "ORDER BY h.id LIMIT ?", 0 },
+	/* RETURNS (issue 19): the row a write-off names (no lock: nothing moves). */
+	[Q_INV_ROW_READ] = { "SELECT available FROM inventory WHERE sku_id = ? AND warehouse_id = ?", 0 },
 };
 
 void inventory_holds_init(void)
@@ -587,6 +591,33 @@ enum err inventory_restock(struct db *db, struct arena *a, int64_t order_id, int
 			return e;
 	}
 	return lines_changed(db, a, lines, n, order_id, "returned");
+}
+
+/* RETURNS (issue 19): see inventory.h. */
+enum err inventory_write_off(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
+			     const struct stock_line *lines, size_t n, const char *actor)
+{
+	enum err e;
+
+	for (size_t i = 0; i < n; i++) {
+		struct db_res *w = NULL, *inv = NULL;
+		int64_t sku = lines[i].sku_id, wh;
+
+		if ((e = db_exec(db, a, &sql[Q_RETURN_WH], &w, "ii", order_id, sku)))
+			return e;
+		if (!w->nrows)
+			return E_INTERNAL;
+		wh = db_int(w, 0, 0);
+		if ((e = db_exec(db, a, &sql[Q_INV_ROW_READ], &inv, "ii", sku, wh)))
+			return e;
+		if (!inv->nrows)
+			return E_INTERNAL;
+		if ((e = db_exec(db, a, &sql[Q_MOVEMENT], NULL, "iiiiiss", sku, wh, seller_id, (int64_t)0,
+				 db_int(inv, 0, 0), arena_printf(a, "%lld returned units written off",
+								  (long long)lines[i].quantity), actor)))
+			return e;
+	}
+	return E_OK;
 }
 
 /* ---- the ledger, for reconciliation ---- */

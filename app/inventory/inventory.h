@@ -186,6 +186,13 @@ enum err inventory_unship(struct db *db, struct arena *a, int64_t order_id, cons
 enum err inventory_restock(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
 			   const struct stock_line *lines, size_t n, const char *actor);
 
+/* RETURNS (issue 19): returned units the seller will not sell again: no
+ * unit moves (they left with their shipped holds and do not come back); a
+ * movement of 0 says "N returned units written off", with actor (the
+ * return, "return:<id>"), for the SKU's ledger. */
+enum err inventory_write_off(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id,
+			     const struct stock_line *lines, size_t n, const char *actor);
+
 /* ---- what the ledgers say (reconciliation) ---- */
 
 struct stock_ledger {

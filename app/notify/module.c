@@ -34,7 +34,8 @@ static const struct event_consumer notify_consumers[] = {
 		.name = "notify",
 		.topics = "OrderConfirmed,OrderPaymentFailed,ShipmentShipped,ShipmentDelivered,"
 			  "OrderCancelled,RefundSucceeded,StockChanged,"
-			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped",
+			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped,"
+			  "ReturnRequested,ReturnApproved,ReturnRejected,ReturnEscalated",	/* RETURNS (issue 19) */
 		.handle = notify_handle,
 		.start = notify_start,
 		.batch = 50,

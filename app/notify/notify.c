@@ -109,6 +109,9 @@ static const char *const kind_names[NK_COUNT] = {
 	[NK_ANSWER] = "answer",
 	[NK_BACK_IN_STOCK] = "back_in_stock",
 	[NK_PRICE_DROP] = "price_drop",
+	[NK_RETURN] = "return_update",		/* RETURNS (issue 19) */
+	[NK_RETURN_SELLER] = "return_request",
+	[NK_RETURN_ESCALATED] = "return_escalated",
 };
 
 static long low_threshold = 5;
@@ -502,6 +505,11 @@ enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 	case EV_BACK_IN_STOCK:
 	case EV_PRICE_DROPPED:
 		return notify_alerts_collect(db, a, ev, out, n);
+	case EV_RETURN_REQUESTED:	/* RETURNS (issue 19) */
+	case EV_RETURN_APPROVED:
+	case EV_RETURN_REJECTED:
+	case EV_RETURN_ESCALATED:
+		return notify_returns_collect(db, a, ev, out, n);
 	default:
 		break;
 	}

@@ -41,6 +41,10 @@ enum notify_kind {
 	NK_ANSWER,		/* an asker: their question was answered */
 	NK_BACK_IN_STOCK,	/* a shopper: a watched item is back (opt-out) */
 	NK_PRICE_DROP,		/* a shopper: a watched item's price fell (opt-out) */
+	/* RETURNS (issue 19; notify_returns.c) */
+	NK_RETURN,		/* a shopper: their return asked, approved (address, label) or rejected */
+	NK_RETURN_SELLER,	/* a seller: a new return to decide */
+	NK_RETURN_ESCALATED,	/* the admins: a return its seller left unanswered */
 	NK_COUNT
 };
 

@@ -26,4 +26,10 @@ enum err notify_questions_collect(struct db *db, struct arena *a, const struct e
 enum err notify_alerts_collect(struct db *db, struct arena *a, const struct event *ev,
 			       struct notify_mail **out, size_t *n);
 
+/* RETURNS (issue 19): ReturnRequested: the shopper and the seller;
+ * ReturnApproved, ReturnRejected: the shopper; ReturnEscalated: the
+ * active admins (notify_returns.c). */
+enum err notify_returns_collect(struct db *db, struct arena *a, const struct event *ev,
+				struct notify_mail **out, size_t *n);
+
 #endif

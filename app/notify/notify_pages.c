@@ -31,7 +31,10 @@ static const char *const mail_names[] = {
 	/* the alerts (issue 17): back in stock, price drop */
 	"oldPrice", "alertsUrl", "sku", "fromWishlist",
 	/* review_rejected (notify_reviews.c) */
-	"reviewTitle", "myReviewsUrl", NULL
+	"reviewTitle", "myReviewsUrl",
+	/* returns (issue 19; notify_returns.c) */
+	"returnId", "returnUrl", "returnAddress", "label", "isRequested", "isApproved", "isRejected",
+	"sellerName", "adminUrl", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;

@@ -14,7 +14,9 @@ static const char *const order_names[] = {
 	"subtotal", "discount", "promoCode", "shippingMethod", "shipping", "tax", "total", "brand",
 	"last4", "canCancel", "csrf", "actor", "canPay", "createdAt", "currency", "from",
 	"isConfirmed", "options", "state", "to", "url", "optionsText", "showState", "itemCountText",
-	"paymentNote", "trackingUrl", "itemsText", "confirmCancel", "id", "status", "shippingMethodName", NULL
+	"paymentNote", "trackingUrl", "itemsText", "confirmCancel", "id", "status", "shippingMethodName",
+	"returnUrl", "returns", /* RETURNS (issue 19): the order's returns block */
+	NULL
 };
 
 /* orders.html: the model list (order_pages.c) builds. */

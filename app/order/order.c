@@ -25,7 +25,9 @@ enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
 	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
-	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT, NQ
+	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT,
+	Q_NOTE,	/* RETURNS (issue 19) */
+	NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -99,6 +101,9 @@ static struct db_sql sql[NQ] = {
 		       "AND (payment_status IS NULL OR payment_status <> 'succeeded')", 0 },
 	/* A released order ships nothing: its lines say so. */
 	[Q_LINES_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
+	/* RETURNS (issue 19): a step in the timeline that is no move. */
+	[Q_NOTE] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
+		     "SELECT id, status, status, ?, ? FROM orders WHERE id = ?", 0 },
 };
 
 void order_init(void)
@@ -620,4 +625,12 @@ enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t u
 	*status = db_cell(r, 0, 0);
 	*intent = db_cell(r, 0, 1);
 	return E_OK;
+}
+
+/* RETURNS (issue 19): see order.h. */
+enum err order_note(struct db *db, struct arena *a, int64_t order_id, const char *actor, const char *reason)
+{
+	enum err e = db_exec(db, a, &sql[Q_NOTE], NULL, "ssi", actor, reason ? reason : "", order_id);
+
+	return e ? e : db_affected(db) == 1 ? E_OK : E_NOTFOUND;
 }

@@ -153,4 +153,10 @@ enum err order_list(struct db *db, struct arena *a, int64_t uid, int64_t before,
 enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char **status,
 		     const char **intent);
 
+/* RETURNS (issue 19): a step of the order that moves no status (a return
+ * asked, approved, received...) in its timeline: an order_events row from
+ * and to the current status, with actor and reason, inside the caller's
+ * transaction. E_NOTFOUND: no such order. */
+enum err order_note(struct db *db, struct arena *a, int64_t order_id, const char *actor, const char *reason);
+
 #endif

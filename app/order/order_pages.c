@@ -17,6 +17,7 @@
 #include "../fulfillment/fulfillment.h"
 #include "../fulfillment/fulfillment_pages.h"
 #include "order.h"
+#include "../returns/returns_pages.h"	/* RETURNS (issue 19) */
 #include "order_pages.h"
 
 static const char *nz(const char *s)
@@ -190,6 +191,10 @@ static enum err one(struct ctx *c, const char *view)
 		json_decref(o);
 		return E_NOMEM;
 	}
+	/* RETURNS (issue 19): the shopper's own order: "Return items" and
+	 * the order's returns. */
+	if (!c->sess->is_admin)
+		returns_order_block(c->db, c->a, id, c->sess->uid, o);
 	if (c->req->wants_json) {
 		json_object_update(m, o);
 		json_decref(o);

@@ -1,0 +1,693 @@
+/* Returns: the shopper's form and API, the seller's list, page and API,
+ * the admins' list of escalated returns, the order page's block, and the
+ * carriers' scans of return labels (returns.h has the rules). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <hiredis/hiredis.h>
+#include "../core/arena.h"
+#include "../core/log.h"
+#include "../core/text.h"
+#include "../store/db.h"
+#include "../store/kv.h"
+#include "../http/router.h"
+#include "../http/server.h"
+#include "../http/valid.h"
+#include "../account/session_pages.h"
+#include "../order/order.h"
+#include "returns.h"
+#include "returns_pages.h"
+
+#define RT_LIST_SIZE 20
+
+static int64_t path_id(struct ctx *c)
+{
+	int64_t id;
+	const char *s = c->req->npathvar ? c->req->pathvar[0] : NULL;
+
+	if (!s || parse_int64(s, strlen(s), 1, INT64_MAX, &id))
+		return 0;
+	return id;
+}
+
+static const char *status_text(const char *st, int arrived)
+{
+	static const struct { const char *s, *t; } t[] = {
+		{ "requested", "Waiting for the seller's answer" }, { "approved", "Approved: send the parcel back" },
+		{ "rejected", "Rejected" }, { "in_transit", "On its way back" }, { "received", "Received: refund under way" },
+		{ "refunded", "Refunded" }, { "cancelled", "Cancelled" },
+	};
+
+	if (arrived && st && !strcmp(st, "in_transit"))
+		return "Delivered to the seller, who will inspect it";
+	for (size_t i = 0; st && i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].s, st))
+			return t[i].t;
+	return st ? st : "";
+}
+
+static const char *refund_text(const char *st)
+{
+	if (!st)
+		return "";
+	if (!strcmp(st, "succeeded"))
+		return "Refunded to your card";
+	if (!strcmp(st, "pending"))
+		return "Under way (the payment service will be asked again if it did not answer)";
+	return "Refused by the payment service";
+}
+
+/* One return as JSON (row i of h; lines NULL: without them). */
+static json_t *return_json(struct ctx *c, struct db_res *h, size_t i, struct db_res *l)
+{
+	const char *st = db_cell(h, i, RT_STATUS);
+	int64_t id = db_int(h, i, RT_ID);
+	json_t *o = json_pack("{sI, ss, ss, sI, ss, ss, ss, ss?, ss, sI, s{sI, ss}, ss?, ss?, ss?, ss?, ss?, ss?, ss?, "
+			      "ss?, sb, ss, ss, ss, ss?, sI}",
+			      "id", (json_int_t)id, "status", st, "statusText",
+			      status_text(st, db_cell(h, i, RT_ARRIVED) != NULL), "orderId",
+			      (json_int_t)db_int(h, i, RT_ORDER), "reason", db_cell(h, i, RT_REASON),
+			      "createdAt", db_cell(h, i, RT_CREATED), "updatedAt", db_cell(h, i, RT_UPDATED),
+			      "windowEndsAt", db_cell(h, i, RT_WINDOW), "currency", db_cell(h, i, RT_CUR),
+			      "amount", (json_int_t)db_int(h, i, RT_AMOUNT),
+			      "seller", "id", (json_int_t)db_int(h, i, RT_SELLER), "name", db_cell(h, i, RT_SELLER_NAME),
+			      "returnAddress", db_cell(h, i, RT_ADDRESS), "label", db_cell(h, i, RT_LABEL),
+			      "carrier", db_cell(h, i, RT_CARRIER) && *db_cell(h, i, RT_CARRIER) ? db_cell(h, i, RT_CARRIER) : NULL,
+			      "rejectReason", db_cell(h, i, RT_REJECT), "shippedAt", db_cell(h, i, RT_SHIPPED),
+			      "arrivedAt", db_cell(h, i, RT_ARRIVED), "receivedAt", db_cell(h, i, RT_RECEIVED),
+			      "escalatedAt", db_cell(h, i, RT_ESCALATED), "escalated", db_cell(h, i, RT_ESCALATED) != NULL,
+			      "url", arena_printf(c->a, "/returns/%lld", (long long)id),
+			      "sellerUrl", arena_printf(c->a, "/seller/returns/%lld", (long long)id),
+			      "orderUrl", arena_printf(c->a, "/orders/%lld", (long long)db_int(h, i, RT_ORDER)),
+			      "firstTitle", db_cell(h, i, RT_FIRST_TITLE), "units", (json_int_t)db_int(h, i, RT_UNITS));
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "unitsText", json_string(order_count_text(c->a, (long long)db_int(h, i, RT_UNITS), "unit")));
+	json_object_set_new(o, "restock", db_cell(h, i, RT_RESTOCK) ? json_boolean(db_int(h, i, RT_RESTOCK)) : json_null());
+	if (db_cell(h, i, RT_REFUND) && db_cell(h, i, RT_REFUND_STATUS))
+		json_object_set_new(o, "refund", json_pack("{sI, ss, ss, sI, ss, ss?}",
+			"id", (json_int_t)db_int(h, i, RT_REFUND), "status", db_cell(h, i, RT_REFUND_STATUS),
+			"statusText", refund_text(db_cell(h, i, RT_REFUND_STATUS)),
+			"amount", (json_int_t)db_int(h, i, RT_REFUND_AMOUNT), "currency", db_cell(h, i, RT_CUR),
+			"error", db_cell(h, i, RT_REFUND_ERROR)));
+	else
+		json_object_set_new(o, "refund", json_null());
+	if (l) {
+		json_t *arr = json_array();
+
+		for (size_t k = 0; k < l->nrows; k++)
+			json_array_append_new(arr, json_pack("{sI, ss, ss, ss?, sI, sI, ss}",
+				"line", (json_int_t)db_int(l, k, RL_NO), "title", db_cell(l, k, RL_TITLE),
+				"itemId", db_cell(l, k, RL_CODE),
+				"optionsText", order_options_text(c->a, db_cell(l, k, RL_OPTIONS)),
+				"quantity", (json_int_t)db_int(l, k, RL_QTY), "amount", (json_int_t)db_int(l, k, RL_AMOUNT),
+				"currency", db_cell(h, i, RT_CUR)));
+		json_object_set_new(o, "lines", arr);
+	}
+	return o;
+}
+
+/* Who is looking: 1 the shopper, 2 the seller, 3 an admin; 0 no one who
+ * may (answered 404, as for no such return). */
+static int viewer(const struct ctx *c, struct db_res *h)
+{
+	if (c->sess->uid > 0 && db_int(h, 0, RT_USER) == c->sess->uid)
+		return 1;
+	if (c->sess->seller_id > 0 && db_int(h, 0, RT_SELLER) == c->sess->seller_id)
+		return 2;
+	return c->sess->is_admin ? 3 : 0;
+}
+
+/* 422 naming the field (error.fields), as POST /api/sales answers. */
+static enum err reply_field(struct ctx *c, const char *title, const char *field, const char *msg)
+{
+	json_t *err;
+	enum err e = reply_error_titled(c, 422, title, msg);
+
+	err = c->resp->model ? json_object_get(c->resp->model, "error") : NULL;
+	if (!e && err && field)
+		json_object_set_new(err, "fields", json_pack("[{ss, ss}]", "field", field, "message", msg));
+	return e;
+}
+
+/* The return page (or its JSON) with status, and an error above the forms. */
+static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const char *error)
+{
+	struct db_res *h = NULL, *l = NULL;
+	enum err e = returns_get(c->db, c->a, id, &h, &l);
+	json_t *o, *m;
+	int who;
+	const char *st;
+
+	if (e && e != E_NOTFOUND)
+		return e;
+	if (e || !(who = viewer(c, h)) || (as_seller && who != 2))
+		return reply_error(c, 404, "There is no such return.");
+	if (!(o = return_json(c, h, 0, l)))
+		return E_NOMEM;
+	if (c->req->wants_json && status >= 400) {
+		e = reply_error(c, status, error);
+		json_object_set_new(c->resp->model, "return", o);
+		return e;
+	}
+	if (!(m = reply_model(c, c->req->wants_json ? NULL : "return", arena_printf(c->a, "Return %lld", (long long)id)))) {
+		json_decref(o);
+		return E_NOMEM;
+	}
+	if (status)
+		c->resp->status = status;
+	if (c->req->wants_json) {
+		json_object_update(m, o);
+		json_decref(o);
+		return E_OK;
+	}
+	st = db_cell(h, 0, RT_STATUS);
+	if (who == 2) {
+		const char *addr = NULL;
+
+		json_object_set_new(o, "isSeller", json_true());
+		json_object_set_new(o, "canDecide", json_boolean(!strcmp(st, "requested")));
+		json_object_set_new(o, "canReceive", json_boolean(!strcmp(st, "approved") || !strcmp(st, "in_transit")));
+		if (!strcmp(st, "requested") && !returns_seller_address(c->db, c->a, c->sess->seller_id, &addr) && addr)
+			json_object_set_new(o, "defaultAddress", json_string(addr));
+	}
+	if (who == 1)
+		json_object_set_new(o, "canCancel", json_boolean(!strcmp(st, "requested") || !strcmp(st, "approved")));
+	if (error)
+		json_object_set_new(o, "formError", json_string(error));
+	json_object_set_new(m, "ret", o);
+	return E_OK;
+}
+
+/* ---- the shopper ---- */
+
+/* A form or API refusal of returns_request, or the new return (201). */
+static enum err answer_request(struct ctx *c, int64_t order_id, const struct rt_outcome *o, const char *reason)
+{
+	if (o->status == 404)
+		return reply_error(c, 404, "There is no such order in your account.");
+	if (o->status) {
+		if (c->req->wants_json)
+			return reply_field(c, "That return cannot be asked for", o->field, o->msg);
+		return h_return_form_with(c, order_id, 422, o->msg, reason);
+	}
+	if (c->req->wants_json)
+		return show(c, o->return_id, 0, 201, NULL);
+	session_flash(c, "Your return request is sent to the seller.");
+	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)o->return_id));
+}
+
+/* The reason as given: 1 to 500 characters, any lines. NULL when bad. */
+static const char *good_reason(const char *s)
+{
+	long n;
+
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+		s++;
+	n = text_chars(s, TEXT_MULTILINE);
+	return n >= 1 && n <= 500 ? s : NULL;
+}
+
+enum err h_api_return_new(struct ctx *c)
+{
+	json_t *body = c->req->json, *lines = json_object_get(body, "lines"), *v;
+	const char *reason = good_reason(json_string_value(json_object_get(body, "reason")));
+	struct rt_line *s;
+	struct rt_outcome o;
+	int64_t order_id = path_id(c);
+	size_t i, n;
+	enum err e;
+
+	static const char *title = "That return cannot be asked for";
+
+	if (!json_is_array(lines) || !(n = json_array_size(lines)) || n > RT_MAX_LINES)
+		return reply_field(c, title, "lines", "Name 1 to 100 lines: [{\"line\": 1, \"quantity\": 1}].");
+	if (!(s = arena_alloc(c->a, sizeof(*s) * n)))
+		return E_NOMEM;
+	json_array_foreach(lines, i, v) {
+		json_t *ln = json_object_get(v, "line"), *q = json_object_get(v, "quantity");
+
+		if (!json_is_integer(ln) || json_integer_value(ln) < 1 || json_integer_value(ln) > 65535)
+			return reply_field(c, title, arena_printf(c->a, "lines[%zu].line", i), "A line number is required.");
+		if (!json_is_integer(q) || json_integer_value(q) < 1 || json_integer_value(q) > 1000000)
+			return reply_field(c, title, arena_printf(c->a, "lines[%zu].quantity", i),
+					   "A quantity of 1 or more is required.");
+		s[i].line_no = json_integer_value(ln);
+		s[i].quantity = json_integer_value(q);
+		for (size_t k = 0; k < i; k++)
+			if (s[k].line_no == s[i].line_no)
+				return reply_field(c, title, arena_printf(c->a, "lines[%zu].line", i),
+						   "This line is named twice.");
+	}
+	if (!reason)
+		return reply_field(c, title, "reason", "Say why (1 to 500 characters).");
+	if ((e = returns_request(c->db, c->a, order_id, c->sess->uid, reason, s, n, &o)))
+		return e;
+	return answer_request(c, order_id, &o, reason);
+}
+
+enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason)
+{
+	struct db_res *l = NULL;
+	const char *st, *cur;
+	json_t *m, *lines = json_array();
+	int any = 0;
+	enum err e = returns_order_lines(c->db, c->a, order_id, c->sess->uid, &st, &cur, &l);
+
+	if (e == E_NOTFOUND) {
+		json_decref(lines);
+		return reply_error(c, 404, "There is no such order in your account.");
+	}
+	if (e) {
+		json_decref(lines);
+		return e;
+	}
+	for (size_t i = 0; i < l->nrows; i++) {
+		int64_t k = returns_returnable(l, i);
+		const char *why = NULL, *state = db_cell(l, i, RO_STATE);
+		json_t *choices = json_array(), *line;
+
+		if (!strcmp(state, "returned"))
+			why = "Returned";
+		else if (!strcmp(state, "cancelled"))
+			why = "Cancelled";
+		else if (strcmp(state, "delivered") || !db_int(l, i, RO_DELIVERED))
+			why = "Not delivered yet";
+		else if (!db_int(l, i, RO_OPEN))
+			why = "The return window has closed";
+		else if (!k)
+			why = "In a return already";
+		for (int64_t q = 0; q <= k; q++)
+			json_array_append_new(choices, json_pack("{sI, sb}", "value", (json_int_t)q, "selected", 0));
+		line = json_pack("{sI, ss, ss?, ss?, ss?, sb, sI, ss?, so, ss?}",
+				 "lineNo", (json_int_t)db_int(l, i, RO_NO), "title", db_cell(l, i, RO_TITLE),
+				 "optionsText", order_options_text(c->a, db_cell(l, i, RO_OPTIONS)),
+				 "sellerName", db_cell(l, i, RO_SELLER_NAME), "policy", db_cell(l, i, RO_POLICY),
+				 "canReturnLine", k > 0, "returnable", (json_int_t)k,
+				 "windowEndsAt", db_int(l, i, RO_DELIVERED) ? db_cell(l, i, RO_WINDOW_ISO) : NULL,
+				 "choices", choices, "whyNot", why);
+		if (line)
+			json_object_set_new(line, "windowDays", json_integer(db_int(l, i, RO_DAYS)));
+		json_array_append_new(lines, line);
+		any |= k > 0;
+	}
+	if (!(m = reply_model(c, "return_form", arena_printf(c->a, "Return items from order %lld", (long long)order_id)))) {
+		json_decref(lines);
+		return E_NOMEM;
+	}
+	if (status)
+		c->resp->status = status;
+	json_object_set_new(m, "orderId", json_integer(order_id));
+	json_object_set_new(m, "lines", lines);
+	json_object_set_new(m, "canReturn", json_boolean(any));
+	if (error)
+		json_object_set_new(m, "formError", json_string(error));
+	if (reason)
+		json_object_set_new(m, "reason", json_string(reason));
+	return E_OK;
+}
+
+enum err h_return_form(struct ctx *c)
+{
+	return h_return_form_with(c, path_id(c), 0, NULL, NULL);
+}
+
+/* The form: q<line>=N for each line (0: keep it) and the reason. */
+enum err h_return_post(struct ctx *c)
+{
+	int64_t order_id = path_id(c);
+	const char *reason = good_reason(ctx_str(c, "reason"));
+	struct rt_line *s = arena_alloc(c->a, sizeof(*s) * RT_MAX_LINES);
+	struct rt_outcome o;
+	size_t n = 0;
+	enum err e;
+
+	if (!s)
+		return E_NOMEM;
+	for (size_t i = 0; i < c->req->nparams; i++) {
+		const struct kvpair *p = &c->req->params[i];
+		int64_t line, q;
+
+		if (i < c->req->nquery || p->key[0] != 'q' || parse_int64(p->key + 1, strlen(p->key + 1), 1, 65535, &line))
+			continue;
+		if (parse_int64(p->val, p->vlen, 0, 1000000, &q))
+			return h_return_form_with(c, order_id, 422, "Choose how many units of each item to return.", reason);
+		if (!q)
+			continue;
+		if (n >= RT_MAX_LINES)
+			break;
+		s[n].line_no = line;
+		s[n].quantity = q;
+		n++;
+	}
+	if (!n)
+		return h_return_form_with(c, order_id, 422, "Choose at least one item to return.", reason);
+	if (!reason)
+		return h_return_form_with(c, order_id, 422, "Tell the seller why you return the items (up to 500 characters).",
+					  NULL);
+	if ((e = returns_request(c->db, c->a, order_id, c->sess->uid, reason, s, n, &o)))
+		return e;
+	return answer_request(c, order_id, &o, reason);
+}
+
+/* The shopper withdraws the return (form and API). */
+enum err h_return_cancel(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	struct rt_outcome o;
+	enum err e;
+
+	if ((e = returns_cancel(c->db, c->a, id, c->sess->uid, &o)))
+		return e;
+	if (o.status == 404)
+		return reply_error(c, 404, "There is no such return.");
+	if (o.status)
+		return show(c, id, 0, o.status, o.msg);
+	if (c->req->wants_json)
+		return show(c, id, 0, 200, NULL);
+	session_flash(c, "Your return is withdrawn.");
+	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
+}
+
+enum err h_api_return(struct ctx *c)
+{
+	return show(c, path_id(c), 0, 0, NULL);
+}
+
+enum err h_return_page(struct ctx *c)
+{
+	return show(c, path_id(c), 0, 0, NULL);
+}
+
+/* The order page's block (signed-in shopper): a "Return items" link when
+ * some line can be returned, and the order's returns. */
+void returns_order_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, json_t *order)
+{
+	struct db_res *l = NULL, *r = NULL;
+	const char *st, *cur;
+	json_t *arr;
+	int any = 0;
+
+	if (returns_order_lines(db, a, order_id, uid, &st, &cur, &l) || returns_of_order(db, a, order_id, &r))
+		return;
+	for (size_t i = 0; i < l->nrows && !any; i++)
+		any = returns_returnable(l, i) > 0;
+	if (any)
+		json_object_set_new(order, "returnUrl", json_string(arena_printf(a, "/orders/%lld/return", (long long)order_id)));
+	arr = json_array();
+	for (size_t i = 0; i < r->nrows; i++)
+		json_array_append_new(arr, json_pack("{sI, ss, ss, ss}", "id", (json_int_t)db_int(r, i, RT_ID),
+			"status", db_cell(r, i, RT_STATUS),
+			"statusText", status_text(db_cell(r, i, RT_STATUS), db_cell(r, i, RT_ARRIVED) != NULL),
+			"url", arena_printf(a, "/returns/%lld", (long long)db_int(r, i, RT_ID))));
+	json_object_set_new(order, "returns", arr);
+}
+
+/* ---- the seller ---- */
+
+static const char *actor_of(struct ctx *c)
+{
+	return arena_printf(c->a, "seller:%lld", (long long)c->sess->seller_id);
+}
+
+static enum err seller_list(struct ctx *c, int api)
+{
+	const char *status = ctx_str(c, "status");
+	int64_t before = ctx_int(c, "before", INT64_MAX);
+	struct db_res *r = NULL;
+	json_t *m, *items;
+	enum err e;
+
+	if (status && strcmp(status, "requested") && strcmp(status, "approved") && strcmp(status, "rejected") &&
+	    strcmp(status, "in_transit") && strcmp(status, "received") && strcmp(status, "refunded"))
+		return reply_error(c, 400, "status: must be requested, approved, rejected, in_transit, received or refunded");
+	if ((e = returns_of_seller(c->db, c->a, c->sess->seller_id, status, before, RT_LIST_SIZE + 1, &r)))
+		return e;
+	if (!(m = reply_model(c, api ? NULL : "seller_returns", "Returns")))
+		return E_NOMEM;
+	items = json_array();
+	for (size_t i = 0; i < r->nrows && i < RT_LIST_SIZE; i++)
+		json_array_append_new(items, return_json(c, r, i, NULL));
+	json_object_set_new(m, api ? "items" : "returns", items);
+	if (!api)
+		json_object_set_new(m, "filter", json_string(status ? status : ""));
+	if (r->nrows > RT_LIST_SIZE) {
+		int64_t last = db_int(r, RT_LIST_SIZE - 1, RT_ID);
+
+		json_object_set_new(m, "nextUrl", json_string(arena_printf(c->a, "/%sseller/returns?before=%lld%s%s",
+			api ? "api/" : "", (long long)last, status ? "&status=" : "", status ? status : "")));
+	} else if (api) {
+		json_object_set_new(m, "nextUrl", json_null());
+	}
+	return E_OK;
+}
+
+enum err h_seller_returns(struct ctx *c)
+{
+	return seller_list(c, 0);
+}
+
+enum err h_api_seller_returns(struct ctx *c)
+{
+	return seller_list(c, 1);
+}
+
+enum err h_seller_return(struct ctx *c)
+{
+	return show(c, path_id(c), 1, 0, NULL);
+}
+
+/* The end of a seller's POST: the page with the refusal, or a redirect
+ * with a notice; the API answers the return (or the refusal). */
+static enum err finish(struct ctx *c, int64_t id, const struct rt_outcome *o, const char *notice, int ok_status)
+{
+	if (o->status == 404)
+		return reply_error(c, 404, "There is no such return.");
+	if (o->status == 422 && c->req->wants_json)
+		return reply_field(c, "That cannot be done to this return", o->field, o->msg);
+	if (o->status)
+		return show(c, id, 1, o->status, o->msg);
+	if (c->req->wants_json)
+		return show(c, id, 1, ok_status, NULL);
+	session_flash(c, notice);
+	return reply_redirect(c, 303, arena_printf(c->a, "/seller/returns/%lld", (long long)id));
+}
+
+/* A string member or form field: NULL when absent or empty; *bad when it
+ * is there but not text of at most max characters. */
+static const char *text_in(struct ctx *c, const char *name, long max, int *bad)
+{
+	const char *s;
+	long n;
+
+	*bad = 0;
+	if (c->req->json) {
+		json_t *v = json_object_get(c->req->json, name);
+
+		if (!v || json_is_null(v))
+			return NULL;
+		if (!json_is_string(v)) {
+			*bad = 1;
+			return NULL;
+		}
+		s = json_string_value(v);
+	} else {
+		s = ctx_str(c, name);
+	}
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	n = text_chars(s, TEXT_MULTILINE);
+	if (n < 1 || n > max)
+		*bad = 1;
+	return *bad ? NULL : s;
+}
+
+static enum err approve(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	int bad_a, bad_l, bad_c;
+	const char *address = text_in(c, "address", 500, &bad_a), *label = text_in(c, "label", 64, &bad_l),
+		   *carrier = text_in(c, "carrier", 32, &bad_c);
+	struct rt_outcome o;
+	enum err e;
+
+	memset(&o, 0, sizeof(o));
+	if (bad_a || bad_l || bad_c) {
+		o.status = 422;
+		o.field = bad_a ? "address" : bad_l ? "label" : "carrier";
+		o.msg = bad_a ? "The address is text of at most 500 characters." :
+			bad_l ? "The label reference is at most 64 characters." : "The carrier is at most 32 characters.";
+	} else if (label && (strchr(label, '\n') || strchr(label, ' '))) {
+		o.status = 422;
+		o.field = "label";
+		o.msg = "The label reference is one word (the tracking number printed on it).";
+	} else if ((e = returns_approve(c->db, c->a, id, c->sess->seller_id, actor_of(c), address, label, carrier, &o))) {
+		return e;
+	}
+	return finish(c, id, &o, "Approved: the shopper has the return address and the label.", 200);
+}
+
+enum err h_seller_return_approve(struct ctx *c)
+{
+	return approve(c);
+}
+
+enum err h_api_seller_return_approve(struct ctx *c)
+{
+	return approve(c);
+}
+
+static enum err reject(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	int bad;
+	const char *reason = text_in(c, "reason", 500, &bad);
+	struct rt_outcome o;
+	enum err e;
+
+	memset(&o, 0, sizeof(o));
+	if (bad) {
+		o.status = 422;
+		o.field = "reason";
+		o.msg = "The reason is text of at most 500 characters.";
+	} else if ((e = returns_reject(c->db, c->a, id, c->sess->seller_id, actor_of(c), reason, &o))) {
+		return e;
+	}
+	return finish(c, id, &o, "Rejected: the shopper is told why.", 200);
+}
+
+enum err h_seller_return_reject(struct ctx *c)
+{
+	return reject(c);
+}
+
+enum err h_api_seller_return_reject(struct ctx *c)
+{
+	return reject(c);
+}
+
+/* A test hook, active only when shopd runs with SHOP_TEST_HOOKS=1: while
+ * the Redis key "test:pause" says "return-refund" (at most 30 s), the
+ * worker waits between the receipt's commit and the refund's gateway
+ * call, so a test can kill it exactly there. */
+static void test_pause(struct ctx *c)
+{
+	const char *h = getenv("SHOP_TEST_HOOKS");
+
+	for (int i = 0; h && !strcmp(h, "1") && i < 300; i++) {
+		redisReply *r = NULL;
+
+		if (kv_cmd(c->kv, c->a, &r, "GET test:pause") || !r || r->type != REDIS_REPLY_STRING ||
+		    strcmp(r->str, "return-refund"))
+			return;
+		usleep(100 * 1000);
+	}
+}
+
+static enum err received(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	struct rt_outcome o;
+	int restock, done = 0;
+	enum err e;
+
+	memset(&o, 0, sizeof(o));
+	if (c->req->json) {
+		json_t *v = json_object_get(c->req->json, "restock");
+
+		if (!json_is_boolean(v)) {
+			o.status = 422;
+			o.field = "restock";
+			o.msg = "Say whether the units go back on sale: \"restock\": true, or false to write them off.";
+			return finish(c, id, &o, NULL, 200);
+		}
+		restock = json_is_true(v);
+	} else {
+		if (!ctx_has(c, "restock")) {
+			o.status = 422;
+			o.msg = "Choose: back on sale, or written off.";
+			return finish(c, id, &o, NULL, 200);
+		}
+		restock = ctx_int(c, "restock", 0) != 0;
+	}
+	if ((e = returns_receive(c->db, c->a, id, c->sess->seller_id, actor_of(c), restock, &o)))
+		return e;
+	if (o.status)
+		return finish(c, id, &o, NULL, 200);
+	test_pause(c);
+	/* The refund's first attempt; without an answer the fulfillment job
+	 * tries again with the same key (202: under way). */
+	if ((e = returns_refund(c->db, c->a, id, actor_of(c), &done)) && e != E_UNAVAIL)
+		return e;
+	if (done < 0) {
+		o.status = 502;
+		o.msg = "The payment service refused the refund. The units are received; contact the shop's staff "
+			"to refund the shopper another way.";
+		return finish(c, id, &o, NULL, 200);
+	}
+	return finish(c, id, &o, done ? "Received: the refund is done." :
+			  "Received: the refund is under way and will be tried again if the payment service does not answer.",
+		      done ? 200 : 202);
+}
+
+enum err h_seller_return_received(struct ctx *c)
+{
+	return received(c);
+}
+
+enum err h_api_seller_return_received(struct ctx *c)
+{
+	return received(c);
+}
+
+/* ---- admins ---- */
+
+enum err h_admin_returns(struct ctx *c)
+{
+	struct db_res *r = NULL;
+	json_t *m, *items;
+	enum err e;
+
+	if ((e = returns_escalated(c->db, c->a, 200, &r)))
+		return e;
+	if (!(m = reply_model(c, c->req->wants_json ? NULL : "admin_returns", "Escalated returns")))
+		return E_NOMEM;
+	items = json_array();
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_t *o = return_json(c, r, i, NULL);
+
+		if (o)
+			json_object_set_new(o, "shopperEmail", json_string(db_cell(r, i, RT_USER_EMAIL) ?
+									   db_cell(r, i, RT_USER_EMAIL) : ""));
+		json_array_append_new(items, o);
+	}
+	json_object_set_new(m, "returns", items);
+	return E_OK;
+}
+
+/* ---- the carriers' scans of return labels ---- */
+
+enum err returns_carrier_scan(struct ctx *c, const char *id, const char *type, const char *carrier,
+			      const char *tracking, int *found)
+{
+	int duplicate = 0;
+	json_t *m;
+	enum err e;
+
+	if ((e = returns_carrier_event(c->db, c->a, id, type, carrier, tracking, found, &duplicate)) || !*found)
+		return e;
+	if (!(m = reply_model(c, NULL, NULL)))
+		return E_NOMEM;
+	json_object_set_new(m, "received", json_true());
+	if (duplicate)
+		json_object_set_new(m, "duplicate", json_true());
+	return E_OK;
+}

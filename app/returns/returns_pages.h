@@ -1,0 +1,46 @@
+/* Returns: pages and JSON API (routes.inc), the order page's block and the
+ * carriers' scans of return labels, built on returns.h. */
+#ifndef RETURNS_RETURNS_PAGES_H
+#define RETURNS_RETURNS_PAGES_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "../core/err.h"
+
+struct arena;
+struct ctx;
+struct db;
+
+/* The shopper. */
+enum err h_return_form(struct ctx *c);
+enum err h_return_post(struct ctx *c);
+enum err h_api_return_new(struct ctx *c);
+enum err h_api_return(struct ctx *c);
+enum err h_return_page(struct ctx *c);
+enum err h_return_cancel(struct ctx *c);
+/* The return form of order_id with status, an error and the reason typed. */
+enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason);
+/* The seller. */
+enum err h_seller_returns(struct ctx *c);
+enum err h_seller_return(struct ctx *c);
+enum err h_seller_return_approve(struct ctx *c);
+enum err h_seller_return_reject(struct ctx *c);
+enum err h_seller_return_received(struct ctx *c);
+enum err h_api_seller_returns(struct ctx *c);
+enum err h_api_seller_return_approve(struct ctx *c);
+enum err h_api_seller_return_reject(struct ctx *c);
+enum err h_api_seller_return_received(struct ctx *c);
+/* Admins: escalated returns. */
+enum err h_admin_returns(struct ctx *c);
+
+/* The order page of a signed-in shopper (uid): "returnUrl" when a line can
+ * be returned, "returns" [{"id", "status", "statusText", "url"}]. */
+void returns_order_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, json_t *order);
+
+/* POST /api/carrier/events for a label no shipment has: *found 0 when no
+ * return has it either (nothing answered); else the answer is made
+ * ({"received": true[, "duplicate": true]}). */
+enum err returns_carrier_scan(struct ctx *c, const char *id, const char *type, const char *carrier,
+			      const char *tracking, int *found);
+
+#endif

@@ -1,0 +1,776 @@
+/* t/http: returns (issue 19) against the real stack and the sandbox
+ * gateway: a shopper asks to return units of a delivered order (API and
+ * form), the seller approves with an address and a label, the carrier's
+ * scans follow the parcel, the seller receives it (restock or write-off)
+ * and the refund runs at the gateway: exactly the right amount, once, with
+ * the units back exactly once, even when the gateway's answer is lost (the
+ * job retries with the same key) or the worker dies before the gateway
+ * call. A rejected return changes no stock or money; the window and the
+ * quantities are enforced; other shoppers and other sellers get 404; an
+ * unanswered request escalates to the admins. After every test the stock
+ * and refund invariants are checked in SQL. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "harness.h"
+
+#define PW "correct horse battery"
+#define HAS(r, s) ck_assert_msg(strstr((r)->body, (s)) != NULL, "body lacks %s: %.1500s", (s), (r)->body)
+
+static char gw_base[128], gw_key[128], carrier_secret[256];
+static long long seller_a, seller_b, sku_a, sku_b, start_a, start_b;
+static char code_a[64], code_b[64];
+static char last_email[160];	/* the shopper delivered_order made */
+static char seller_a_email[160];
+static struct client sel_a, sel_b;
+
+/* ---- the gateway ---- */
+
+static long long intent_num(const char *intent, const char *field)
+{
+	char auth[200], url[300];
+	const char *h[] = { auth, NULL };
+	struct hresp *r;
+	json_t *j;
+	long long v;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", gw_key);
+	snprintf(url, sizeof(url), "%s/v1/payment_intents/%s", gw_base, intent);
+	r = http_url("GET", url, NULL, h, NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert_ptr_nonnull(j);
+	v = json_integer_value(json_object_get(j, field));
+	json_decref(j);
+	hresp_free(r);
+	return v;
+}
+
+/* ---- people and orders ---- */
+
+static long long signup(struct client *cl, const char *tag, char *email, size_t n)
+{
+	char e[128];
+
+	memset(cl, 0, sizeof(*cl));
+	snprintf(e, sizeof(e), "%s", fresh_email(tag));
+	ck_assert_int_eq(client_signup(cl, "Pat Person", e, PW), 0);
+	if (email)
+		snprintf(email, n, "%s", e);
+	return sql_scalarf("SELECT id FROM users WHERE email = '%s'", e);
+}
+
+/* A seller account run by a new user, owning the product of sku. */
+static long long make_seller(struct client *cl, const char *tag, long long sku, char *email, size_t n)
+{
+	long long uid = signup(cl, tag, email, n), sid;
+
+	sql_execf("INSERT INTO sellers (slug, display_name, user_id) VALUES ('%s-%lld', 'Seller %s', %lld)", tag, uid, tag, uid);
+	sql_execf("UPDATE users SET is_seller = 1 WHERE id = %lld", uid);
+	ck_assert_int_eq(client_session(cl), 0);
+	sid = sql_scalarf("SELECT id FROM sellers WHERE user_id = %lld", uid);
+	sql_execf("UPDATE products SET seller_id = %lld WHERE id = (SELECT product_id FROM skus WHERE id = %lld)", sid, sku);
+	return sid;
+}
+
+static struct hresp *api(struct client *cl, const char *method, const char *path, const char *body)
+{
+	return client_req(cl, method, path, body, 1);
+}
+
+/* A paid order of qa units of sku_a and qb of sku_b, shipped by its
+ * sellers and delivered; its intent into intent. */
+static long long delivered_order(struct client *shopper, int qa, int qb, char *intent, size_t n)
+{
+	static int k;
+	char body[600], key[80], path[200];
+	struct hresp *r;
+	json_t *j;
+	long long amount, oid;
+
+	signup(shopper, "rtbuy", last_email, sizeof(last_email));
+	if (qa)
+		cart_put(shopper, code_a, qa);
+	if (qb)
+		cart_put(shopper, code_b, qb);
+	amount = checkout_amount(shopper);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", amount);
+	snprintf(key, sizeof(key), "rt-%d-%d-%u", (int)getpid(), ++k, randombytes_random());
+	r = post_idem(shopper, "/api/checkout", body, key, NULL);
+	ck_assert_msg(r->status == 201, "checkout: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = json_integer_value(json_object_get(j, "id"));
+	snprintf(intent, n, "%s", json_string_value(json_object_get(json_object_get(j, "payment"), "id")));
+	json_decref(j);
+	hresp_free(r);
+	for (int s = 0; s < 2; s++) {
+		struct client *sel = s ? &sel_b : &sel_a;
+		long long sid, line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld",
+						 oid, s ? seller_b : seller_a);
+
+		if (line < 0)
+			continue;
+		snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+		snprintf(body, sizeof(body), "{\"lines\":[%lld],\"carrier\":\"UPS\",\"tracking\":\"1ZRT%lld%d%u\"}", line,
+			 oid, s, randombytes_random() % 100000);
+		r = api(sel, "POST", path, body);
+		ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
+		hresp_free(r);
+		sid = sql_scalarf("SELECT id FROM shipments WHERE order_id = %lld AND seller_id = %lld", oid,
+				  s ? seller_b : seller_a);
+		snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments/%lld/delivered", oid, sid);
+		r = api(sel, "POST", path, "{}");
+		ck_assert_msg(r->status == 200, "deliver: %ld %s", r->status, r->body);
+		hresp_free(r);
+	}
+	return oid;
+}
+
+/* POST /api/orders/{oid}/returns with body; the answer's status, its JSON
+ * into *out (may be NULL). */
+static long ask(struct client *cl, long long oid, const char *body, json_t **out)
+{
+	char path[100];
+	struct hresp *r;
+	long st;
+
+	snprintf(path, sizeof(path), "/api/orders/%lld/returns", oid);
+	r = api(cl, "POST", path, body);
+	st = r->status;
+	if (out)
+		*out = hresp_json(r);
+	hresp_free(r);
+	return st;
+}
+
+static long long ask_ok(struct client *cl, long long oid, long long line, int q)
+{
+	char body[200];
+	json_t *j = NULL;
+	long long id;
+	long st;
+
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":%d}],\"reason\":\"It does not fit\"}", line, q);
+	st = ask(cl, oid, body, &j);
+	ck_assert_msg(st == 201, "ask: %ld %s", st, j ? json_dumps(j, 0) : "");
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+/* A seller's POST on a return; the status. */
+static long act(struct client *sel, long long rid, const char *what, const char *body, const char *extra)
+{
+	char path[120];
+	struct hresp *r;
+	long st;
+
+	snprintf(path, sizeof(path), "/api/seller/returns/%lld/%s", rid, what);
+	r = extra ? post_idem(sel, path, body, NULL, extra) : api(sel, "POST", path, body);
+	st = r->status;
+	if (st >= 500 || (st >= 400 && st != 404 && st != 409 && st != 422))
+		fprintf(stderr, "%s %lld: %ld %s\n", what, rid, st, r->body);
+	hresp_free(r);
+	return st;
+}
+
+static const char *rstatus(long long rid)
+{
+	static char s[32];
+	static const char *all[] = { "requested", "approved", "rejected", "in_transit", "received", "refunded", NULL };
+
+	for (int i = 0; all[i]; i++)
+		if (sql_scalarf("SELECT COUNT(*) FROM returns WHERE id = %lld AND status = '%s'", rid, all[i]) == 1)
+			return snprintf(s, sizeof(s), "%s", all[i]), s;
+	return "?";
+}
+
+static long carrier(const char *id, const char *type, const char *label)
+{
+	char body[300], sig[300];
+	const char *h[] = { "Content-Type: application/json", sig, NULL };
+	struct hresp *r;
+	long st;
+
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"type\":\"%s\",\"carrier\":\"UPS\",\"tracking\":\"%s\"}", id, type, label);
+	sign_header(sig, sizeof(sig), "Carrier-Signature", carrier_secret, (long long)time(NULL), body);
+	r = http("POST", "/api/carrier/events", body, h);
+	st = r->status;
+	hresp_free(r);
+	return st;
+}
+
+/* What k units of the line bring back (fulfillment.h's rule): the line's
+ * goods less discount plus tax plus its share of shipping, here read back
+ * from what the shop captured for the line's shipment. */
+static long long line_amount(long long oid, long long seller)
+{
+	return sql_scalarf("SELECT amount FROM shipments WHERE order_id = %lld AND seller_id = %lld", oid, seller);
+}
+
+static long long units_accounted(long long sku)
+{
+	return sql_scalarf("SELECT (SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld) "
+			   "+ (SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = %lld AND state = 'shipped') "
+			   "- (SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld)", sku, sku, sku);
+}
+
+static long long available(long long sku)
+{
+	return sql_scalarf("SELECT SUM(available) FROM inventory WHERE sku_id = %lld", sku);
+}
+
+/* Once per run (the sellers' sign-ups hash passwords: not per test). */
+static void setup_once(void)
+{
+	char q[400], port[16];
+	long long ids[2];
+
+	clear_ip_throttles();
+	snprintf(q, sizeof(q), "%s/run/paygate.port", getenv("SHOP_HOME"));
+	file_trimmed(q, port, sizeof(port));
+	snprintf(gw_base, sizeof(gw_base), "http://127.0.0.1:%s", port);
+	snprintf(q, sizeof(q), "%s/paygate/api-key", getenv("SHOP_HOME"));
+	file_trimmed(q, gw_key, sizeof(gw_key));
+	snprintf(q, sizeof(q), "%s/carrier-secret", getenv("SHOP_HOME"));
+	file_trimmed(q, carrier_secret, sizeof(carrier_secret));
+	sku_a = sql_scalar("SELECT MAX(s.id) FROM skus s JOIN products p ON p.id = s.product_id "
+			   "WHERE s.code LIKE 'SPO-%' AND s.status = 'active' AND p.status = 'active'");
+	sku_b = sql_scalar("SELECT MAX(s.id) FROM skus s JOIN products p ON p.id = s.product_id "
+			   "WHERE s.code LIKE 'MEN-%' AND s.status = 'active' AND p.status = 'active'");
+	ck_assert_int_gt(sku_a, 0);
+	ck_assert_int_gt(sku_b, 0);
+	seller_a = make_seller(&sel_a, "rtsa", sku_a, seller_a_email, sizeof(seller_a_email));
+	seller_b = make_seller(&sel_b, "rtsb", sku_b, NULL, 0);
+	ids[0] = sku_a;
+	ids[1] = sku_b;
+	/* The item's own first SKU: the one its page and the cart name. */
+	for (int i = 0; i < 2; i++) {
+		char *code = i ? code_b : code_a;
+		long long id = ids[i];
+		struct hresp *r;
+		json_t *j;
+
+		snprintf(q, sizeof(q), "/api/items/%lld", sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", id));
+		r = http_get_json(q);
+		j = hresp_json(r);
+		snprintf(code, 64, "%s", json_string_value(json_object_get(j, "sku")));
+		json_decref(j);
+		hresp_free(r);
+		if (i == 0)
+			sku_a = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code);
+		else
+			sku_b = sql_scalarf("SELECT id FROM skus WHERE code = '%s'", code);
+	}
+}
+
+static void setup(void)
+{
+	clear_ip_throttles();
+	set_stock_only(sku_a, 1, 40, "test_returns: stock for the test");
+	set_stock_only(sku_b, 1, 40, "test_returns: stock for the test");
+	resync_read_model();
+	start_a = units_accounted(sku_a);
+	start_b = units_accounted(sku_b);
+	redis_cmd("DEL test:pause");
+}
+
+static void teardown(void)
+{
+	redis_cmd("DEL test:pause");
+	ck_assert_int_eq(units_accounted(sku_a), start_a);
+	ck_assert_int_eq(units_accounted(sku_b), start_b);
+	/* Never more refunded than a line's units; a return's refund is its own. */
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM order_lines WHERE refunded_qty < 0 OR refunded_qty > quantity"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM returns r JOIN refunds f ON f.id = r.refund_id "
+				    "WHERE f.return_id <> r.id"), 0);
+	stock_invariants("test_returns");
+}
+
+/* ---- the whole way: asked, approved, on its way, received, refunded ---- */
+
+START_TEST(approve_receive_restock_refund)
+{
+	struct client shopper, other;
+	char intent[80], path[200], body[400], email[160];
+	long long oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent)), rid, line, expect, before, refunded;
+	struct hresp *r;
+	json_t *j;
+	char *mail;
+
+	line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld", oid);
+	snprintf(email, sizeof(email), "%s", last_email);
+	/* The order page offers it; the form shows the window and the lines. */
+	snprintf(path, sizeof(path), "/orders/%lld", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Return items");
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/return", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "30 days after delivery");
+	HAS(r, "name=\"reason\"");
+	tidy_ok(r, "the return form");
+	hresp_free(r);
+
+	/* The API's answer: the contract's fields. */
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Too small\"}", line);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 201);
+	rid = json_integer_value(json_object_get(j, "id"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "requested");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "orderId")), oid);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "reason")), "Too small");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "createdAt")));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "windowEndsAt")));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "seller"), "id")), seller_a);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "lines"), 0), "quantity")), 1);
+	expect = line_amount(oid, seller_a) / 2;	/* 1 of 2 units: floor(amount / 2) */
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "amount")), expect);
+	json_decref(j);
+
+	/* One more unit is all that is left (one is in the open return). */
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":2}],\"reason\":\"Too small\"}", line);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 422);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "error"),
+									"fields"), 0), "field")), "lines[0].quantity");
+	json_decref(j);
+
+	/* Nobody else sees it or acts on it. */
+	signup(&other, "rtother", NULL, 0);
+	snprintf(path, sizeof(path), "/api/returns/%lld", rid);
+	r = api(&other, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Mine now\"}", line);
+	ck_assert_int_eq(ask(&other, oid, body, NULL), 404);
+	r = api(&sel_b, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	ck_assert_int_eq(act(&sel_b, rid, "approve", "{\"address\":\"B St\",\"label\":\"X1\"}", NULL), 404);
+	ck_assert_int_eq(act(&sel_b, rid, "received", "{\"restock\":true}", NULL), 404);
+	r = api(&sel_a, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	r = client_browse(&sel_a, "GET", "/seller/returns", NULL);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
+	HAS(r, path);
+	hresp_free(r);
+	r = client_browse(&sel_b, "GET", "/seller/returns", NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_null(strstr(r->body, path));
+	hresp_free(r);
+	r = client_browse(&sel_a, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Approve the return");
+	tidy_ok(r, "the seller's return page");
+	hresp_free(r);
+
+	/* Received before approval: refused. Approved, with a label. */
+	sql_execf("DELETE FROM seller_return_settings WHERE seller_id = %lld", seller_a);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 409);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", "{\"label\":\"1ZRET1\"}", NULL), 422);	/* no address known yet */
+	snprintf(body, sizeof(body), "{\"address\":\"Returns dept\\n9 Dock Rd\\nAustin TX\",\"label\":\"1ZRET%lld\"}", rid);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);
+	ck_assert_str_eq(rstatus(rid), "approved");
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);	/* said twice: the same */
+	ck_assert_int_eq(act(&sel_a, rid, "reject", "{\"reason\":\"no\"}", NULL), 409);
+
+	/* The carrier follows the label: on its way, then delivered to the
+	 * seller (still theirs to inspect). */
+	snprintf(body, sizeof(body), "1ZRET%lld", rid);
+	snprintf(path, sizeof(path), "rtevt-%lld-1", rid);
+	ck_assert_int_eq(carrier(path, "in_transit", body), 200);
+	ck_assert_str_eq(rstatus(rid), "in_transit");
+	snprintf(path, sizeof(path), "rtevt-%lld-2", rid);
+	ck_assert_int_eq(carrier(path, "delivered", body), 200);
+	ck_assert_int_eq(carrier(path, "delivered", body), 200);	/* replayed */
+	ck_assert_str_eq(rstatus(rid), "in_transit");
+	ck_assert_int_eq(sql_scalarf("SELECT arrived_at IS NOT NULL FROM returns WHERE id = %lld", rid), 1);
+
+	/* Received and restocked: one unit back, the refund exactly once. */
+	before = available(sku_a);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{}", NULL), 422);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 200);
+	ck_assert_str_eq(rstatus(rid), "refunded");
+	ck_assert_int_eq(available(sku_a), before + 1);
+	refunded = intent_num(intent, "amount_refunded");
+	ck_assert_int_eq(refunded, expect);
+	ck_assert_int_eq(sql_scalarf("SELECT amount FROM refunds WHERE return_id = %lld AND status = 'succeeded'", rid), expect);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld' AND delta = 1", rid), 1);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 200);	/* said again: nothing more */
+	ck_assert_int_eq(available(sku_a), before + 1);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), expect);
+	ck_assert_int_eq(sql_scalarf("SELECT refunded_qty FROM order_lines WHERE order_id = %lld", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'returned' FROM orders WHERE id = %lld", oid), 1);
+	ck_assert_int_ge(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND reason LIKE 'return %lld %%'",
+				     oid, rid), 4);
+
+	/* The shopper sees it all; the mails went out. */
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Refunded");
+	HAS(r, "9 Dock Rd");
+	tidy_ok(r, "the shopper's return page");
+	hresp_free(r);
+	mail = maildir_wait(email, "is approved", 30);
+	ck_assert_ptr_nonnull(mail);
+	ck_assert_ptr_nonnull(strstr(mail, "Dock Rd"));
+	free(mail);
+	mail = maildir_wait(email, "return request", 30);
+	ck_assert_ptr_nonnull(mail);
+	free(mail);
+	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
+	mail = maildir_wait(seller_a_email, path, 30);	/* the seller's: a return to decide */
+	ck_assert_ptr_nonnull(mail);
+	ck_assert_ptr_nonnull(strstr(mail, "Too small"));
+	free(mail);
+}
+END_TEST
+
+/* ---- a rejected return changes no stock or money ---- */
+
+START_TEST(rejected_changes_nothing)
+{
+	struct client shopper;
+	char intent[80];
+	long long oid = delivered_order(&shopper, 1, 0, intent, sizeof(intent)), rid, before = available(sku_a);
+
+	rid = ask_ok(&shopper, oid, 1, 1);
+	ck_assert_int_eq(act(&sel_a, rid, "reject", "{}", NULL), 422);
+	ck_assert_int_eq(act(&sel_a, rid, "reject", "{\"reason\":\"Worn and washed\"}", NULL), 200);
+	ck_assert_str_eq(rstatus(rid), "rejected");
+	ck_assert_int_eq(act(&sel_a, rid, "approve", "{\"address\":\"A\",\"label\":\"L1\"}", NULL), 409);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 409);
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld", oid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld'", rid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'delivered' FROM orders WHERE id = %lld", oid), 1);
+	/* The units are free to be asked for again; the shopper may withdraw
+	 * the request (someone else may not), and ask once more. */
+	rid = ask_ok(&shopper, oid, 1, 1);
+	{
+		struct client other;
+		char path[100];
+		struct hresp *r;
+
+		signup(&other, "rtother2", NULL, 0);
+		snprintf(path, sizeof(path), "/api/returns/%lld/cancel", rid);
+		r = api(&other, "POST", path, "{}");
+		ck_assert_int_eq(r->status, 404);
+		hresp_free(r);
+		ck_assert_int_eq(act(&sel_a, rid, "approve", "{\"address\":\"A\",\"label\":\"L1\"}", NULL), 200);
+		r = api(&shopper, "POST", path, "{}");
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+		ck_assert_int_eq(sql_scalarf("SELECT status = 'cancelled' FROM returns WHERE id = %lld", rid), 1);
+		ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 409);
+	}
+	ask_ok(&shopper, oid, 1, 1);
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), 0);
+}
+END_TEST
+
+/* ---- the window, the quantities, one seller per return ---- */
+
+START_TEST(window_and_quantities)
+{
+	struct client shopper;
+	char intent[80], body[300], path[100];
+	long long oid = delivered_order(&shopper, 1, 1, intent, sizeof(intent)), la, lb, cat;
+	struct hresp *r;
+	json_t *j;
+
+	la = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld", oid, seller_a);
+	lb = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld", oid, seller_b);
+	/* Two sellers' lines in one request: 422 on "lines". */
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1},{\"line\":%lld,\"quantity\":1}],"
+		 "\"reason\":\"x\"}", la, lb);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 422);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "error"),
+									"fields"), 0), "field")), "lines");
+	json_decref(j);
+	/* Bad fields, each named. */
+	ck_assert_int_eq(ask(&shopper, oid, "{\"lines\":[],\"reason\":\"x\"}", NULL), 422);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}]}", la);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 422);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "error"),
+									"fields"), 0), "field")), "reason");
+	json_decref(j);
+	ck_assert_int_eq(ask(&shopper, oid, "{\"lines\":[{\"line\":99,\"quantity\":1}],\"reason\":\"x\"}", NULL), 422);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":0}],\"reason\":\"x\"}", la);
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 422);
+
+	/* Delivered 31 days ago: past the default 30-day window. */
+	sql_execf("UPDATE shipments SET delivered_at = NOW(3) - INTERVAL 31 DAY WHERE order_id = %lld", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Late\"}", la);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 422);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")), "window"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/orders/%lld", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	ck_assert_ptr_null(strstr(r->body, "Return items"));
+	hresp_free(r);
+	/* The window is data: the category's 45 days, then the seller's own 10. */
+	cat = sql_scalarf("SELECT p.category_id FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id = %lld", sku_a);
+	sql_execf("INSERT INTO return_windows (category_id, days) VALUES (%lld, 45) ON DUPLICATE KEY UPDATE days = 45", cat);
+	sql_execf("INSERT INTO seller_return_windows (seller_id, category_id, days) VALUES (%lld, 0, 10)", seller_a);
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 422);
+	sql_execf("DELETE FROM seller_return_windows WHERE seller_id = %lld", seller_a);
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 201);
+	sql_execf("DELETE FROM return_windows WHERE category_id = %lld", cat);
+	/* Everything of line a is in a return now. */
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 422);
+
+	/* Not delivered yet: refused too. */
+	{
+		struct client s2;
+		char intent2[80];
+		long long o2 = delivered_order(&s2, 1, 0, intent2, sizeof(intent2));
+
+		sql_execf("UPDATE order_lines SET state = 'shipped' WHERE order_id = %lld", o2);
+		snprintf(body, sizeof(body), "{\"lines\":[{\"line\":1,\"quantity\":1}],\"reason\":\"x\"}");
+		ck_assert_int_eq(ask(&s2, o2, body, &j), 422);
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+					     "not delivered"));
+		json_decref(j);
+		sql_execf("UPDATE order_lines SET state = 'delivered' WHERE order_id = %lld", o2);
+	}
+}
+END_TEST
+
+/* ---- the refund's answer lost: retried by the job, refunded once ---- */
+
+START_TEST(lost_answer_write_off_refunds_once)
+{
+	struct client shopper;
+	char intent[80], body[200];
+	long long oid = delivered_order(&shopper, 1, 0, intent, sizeof(intent)), rid, before = available(sku_a), amount;
+	int done = 0;
+
+	rid = ask_ok(&shopper, oid, 1, 1);
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZLOST%lld\"}", rid);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);
+	/* The gateway refunds, its answer never comes: under way (202). */
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":false}", "X-Test-Fault: pay:1:lost-after"), 202);
+	ck_assert_str_eq(rstatus(rid), "received");
+	amount = sql_scalarf("SELECT amount FROM refunds WHERE return_id = %lld", rid);
+	ck_assert_int_eq(amount, line_amount(oid, seller_a));	/* the whole line: its share of shipping too */
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'pending' FROM refunds WHERE return_id = %lld", rid), 1);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), amount);	/* done at the gateway */
+	/* Written off: no unit back, a movement of 0 says so. */
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld' AND delta = 0 "
+				     "AND reason LIKE '%%written off%%'", rid), 1);
+	/* The job's next attempt (hurried past its backoff) replays the same
+	 * key: the gateway's first answer, no second refund. */
+	sql_execf("UPDATE refunds SET next_attempt_at = NOW(3) WHERE return_id = %lld", rid);
+	for (int i = 0; i < 300 && !done; i++) {
+		done = sql_scalarf("SELECT status = 'refunded' FROM returns WHERE id = %lld", rid) == 1;
+		if (!done)
+			usleep(100000);
+	}
+	ck_assert_msg(done, "the job did not finish the refund: %s", rstatus(rid));
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), amount);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 200);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), amount);
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'refunded' FROM orders WHERE id = %lld", oid), 1);
+}
+END_TEST
+
+/* ---- the worker killed between the receipt and the gateway ---- */
+
+struct recv_arg {
+	long long rid;
+	long status;
+};
+
+static void *recv_thread(void *p)
+{
+	struct recv_arg *ra = p;
+	char path[120];
+	struct hresp *r;
+
+	snprintf(path, sizeof(path), "/api/seller/returns/%lld/received", ra->rid);
+	r = client_req(&sel_a, "POST", path, "{\"restock\":true}", 1);
+	ra->status = r->status;
+	hresp_free(r);
+	return NULL;
+}
+
+START_TEST(worker_killed_refunds_once)
+{
+	struct client shopper;
+	char intent[80], body[200], pidfile[300], cmd[400];
+	long long oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent)), rid, before = available(sku_a), amount;
+	struct recv_arg ra;
+	pthread_t t;
+	int done = 0;
+
+	rid = ask_ok(&shopper, oid, 1, 2);
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZKILL%lld\",\"carrier\":\"UPS\"}", rid);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);
+	redis_cmd("SET test:pause return-refund");
+	ra.rid = rid;
+	ra.status = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, recv_thread, &ra), 0);
+	for (int i = 0; i < 400 && strcmp(rstatus(rid), "received"); i++)	/* 20 s: a loaded machine */
+		usleep(50000);
+	ck_assert_str_eq(rstatus(rid), "received");
+	/* Kill first, then lift the pause (see test_checkout). */
+	snprintf(pidfile, sizeof(pidfile), "%s/run/shopd.pid", getenv("SHOP_HOME"));
+	snprintf(cmd, sizeof(cmd), "pkill -KILL -P $(cat %s)", pidfile);
+	ck_assert_int_eq(system(cmd), 0);
+	redis_cmd("DEL test:pause");
+	pthread_join(t, NULL);
+	ck_assert_int_ne(ra.status, 200);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), 0);
+	ck_assert_int_eq(available(sku_a), before + 2);	/* restocked once, with the receipt */
+	amount = sql_scalarf("SELECT amount FROM refunds WHERE return_id = %lld", rid);
+	ck_assert_int_eq(amount, line_amount(oid, seller_a));
+	/* The (respawned) jobs process runs the pending refund. */
+	sql_execf("UPDATE refunds SET next_attempt_at = NOW(3) WHERE return_id = %lld", rid);
+	for (int i = 0; i < 300 && !done; i++) {
+		done = sql_scalarf("SELECT status = 'refunded' FROM returns WHERE id = %lld", rid) == 1;
+		if (!done)
+			usleep(100000);
+	}
+	ck_assert_msg(done, "the job did not finish the refund: %s", rstatus(rid));
+	ck_assert(wait_status("/healthz", 200, 15));
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), amount);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 200);
+	ck_assert_int_eq(available(sku_a), before + 2);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), amount);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld'", rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'refunded' FROM orders WHERE id = %lld", oid), 1);
+}
+END_TEST
+
+/* ---- a request the seller ignores escalates ---- */
+
+START_TEST(ignored_request_escalates)
+{
+	struct client shopper, admin;
+	char intent[80], email[160], path[100];
+	long long oid = delivered_order(&shopper, 1, 0, intent, sizeof(intent)), rid, uid;
+	struct hresp *r;
+	char *mail;
+	int done = 0;
+
+	uid = signup(&admin, "rtadmin", email, sizeof(email));
+	sql_execf("UPDATE users SET is_admin = 1 WHERE id = %lld", uid);
+	ck_assert_int_eq(client_session(&admin), 0);
+	rid = ask_ok(&shopper, oid, 1, 1);
+	r = client_browse(&shopper, "GET", "/admin/returns", NULL);
+	ck_assert_int_ne(r->status, 200);
+	hresp_free(r);
+	/* Asked four days ago, never answered (SHOP_RETURN_ESCALATE_DAYS: 3). */
+	sql_execf("UPDATE returns SET created_at = NOW(3) - INTERVAL 4 DAY WHERE id = %lld", rid);
+	for (int i = 0; i < 300 && !done; i++) {
+		done = sql_scalarf("SELECT escalated_at IS NOT NULL FROM returns WHERE id = %lld", rid) == 1;
+		if (!done)
+			usleep(100000);
+	}
+	ck_assert_msg(done, "not escalated");
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'jobs' "
+				     "AND reason LIKE 'return %lld:%%'", oid, rid), 1);
+	r = client_browse(&admin, "GET", "/admin/returns", NULL);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	HAS(r, path);
+	tidy_ok(r, "the admins' returns");
+	hresp_free(r);
+	r = client_browse(&admin, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	mail = maildir_wait(email, "has not answered", 30);
+	ck_assert_ptr_nonnull(mail);
+	free(mail);
+	/* Once, however often the job looks. */
+	usleep(300000);
+	ck_assert_int_eq(maildir_count(email, "has not answered", NULL), 1);
+	/* The seller can still answer. */
+	ck_assert_int_eq(act(&sel_a, rid, "reject", "{\"reason\":\"Not ours\"}", NULL), 200);
+}
+END_TEST
+
+/* ---- the form, without JavaScript ---- */
+
+START_TEST(form_request)
+{
+	struct client shopper;
+	char intent[80], path[100], form[300];
+	long long oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent)), rid;
+	struct hresp *r;
+
+	snprintf(path, sizeof(path), "/orders/%lld/return", oid);
+	snprintf(form, sizeof(form), "csrf=%s&q1=0&reason=", shopper.csrf);
+	r = client_browse(&shopper, "POST", path, form);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "Choose at least one item");
+	hresp_free(r);
+	snprintf(form, sizeof(form), "q1=1&reason=Wrong+colour");
+	r = client_browse(&shopper, "POST", path, form);	/* no token */
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&q1=1&reason=Wrong+colour", shopper.csrf);
+	r = client_browse(&shopper, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	rid = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
+	ck_assert_str_eq(rstatus(rid), "requested");
+	ck_assert_int_eq(sql_scalarf("SELECT quantity FROM return_lines WHERE return_id = %lld", rid), 1);
+	/* The seller's forms: approve remembers the address for next time. */
+	snprintf(path, sizeof(path), "/seller/returns/%lld/approve", rid);
+	snprintf(form, sizeof(form), "csrf=%s&address=Returns%%0A9+Dock+Rd&label=1ZFORM%lld", sel_a.csrf, rid);
+	r = client_browse(&sel_a, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_settings WHERE seller_id = %lld", seller_a), 1);
+	snprintf(path, sizeof(path), "/seller/returns/%lld/received", rid);
+	snprintf(form, sizeof(form), "csrf=%s&restock=1", sel_a.csrf);
+	r = client_browse(&sel_a, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "refunded");
+	snprintf(path, sizeof(path), "/orders/%lld", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	HAS(r, "Refunded");
+	HAS(r, "Return items");	/* the other unit still can be */
+	tidy_ok(r, "the order page with a return");
+	hresp_free(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("returns");
+	TCase *t = tcase_create("returns");
+
+	harness_init();
+	if (sodium_init() < 0)
+		return 1;
+	tcase_add_unchecked_fixture(t, setup_once, NULL);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, approve_receive_restock_refund);
+	tcase_add_test(t, rejected_changes_nothing);
+	tcase_add_test(t, window_and_quantities);
+	tcase_add_test(t, lost_answer_write_off_refunds_once);
+	tcase_add_test(t, worker_killed_refunds_once);
+	tcase_add_test(t, ignored_request_escalates);
+	tcase_add_test(t, form_request);
+	suite_add_tcase(s, t);
+	return run_suite(s);
+}
