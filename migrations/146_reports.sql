@@ -13,3 +13,12 @@ CREATE TABLE IF NOT EXISTS report_counts (
 	n BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, kind, k)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Each flush of a Redis hash is applied once: its token is written in the
+-- transaction that adds its counts, so a flush retried after a crash
+-- between the commit and the hash's deletion adds nothing twice.
+CREATE TABLE IF NOT EXISTS report_flushes (
+	token VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,
+	flushed_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	KEY ix_report_flushes_at (flushed_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
