@@ -34,7 +34,8 @@ static const struct event_consumer notify_consumers[] = {
 		.name = "notify",
 		.topics = "OrderConfirmed,OrderPaymentFailed,ShipmentShipped,ShipmentDelivered,"
 			  "OrderCancelled,RefundSucceeded,StockChanged,"
-			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped",
+			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped,"
+			  "PayoutClosed,PayoutPaid",	/* issue 19: seller payouts */
 		.handle = notify_handle,
 		.start = notify_start,
 		.batch = 50,

@@ -109,6 +109,8 @@ static const char *const kind_names[NK_COUNT] = {
 	[NK_ANSWER] = "answer",
 	[NK_BACK_IN_STOCK] = "back_in_stock",
 	[NK_PRICE_DROP] = "price_drop",
+	[NK_PAYOUT_CLOSED] = "payout_closed",	/* issue 19: seller payouts */
+	[NK_PAYOUT_PAID] = "payout_paid",
 };
 
 static long low_threshold = 5;
@@ -502,6 +504,9 @@ enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 	case EV_BACK_IN_STOCK:
 	case EV_PRICE_DROPPED:
 		return notify_alerts_collect(db, a, ev, out, n);
+	case EV_PAYOUT_CLOSED:	/* issue 19: seller payouts */
+	case EV_PAYOUT_PAID:
+		return notify_payouts_collect(db, a, ev, out, n);
 	default:
 		break;
 	}

@@ -41,6 +41,9 @@ enum notify_kind {
 	NK_ANSWER,		/* an asker: their question was answered */
 	NK_BACK_IN_STOCK,	/* a shopper: a watched item is back (opt-out) */
 	NK_PRICE_DROP,		/* a shopper: a watched item's price fell (opt-out) */
+	/* Issue 19, seller payouts (notify_payouts.c) */
+	NK_PAYOUT_CLOSED,	/* a seller: a payout statement closed */
+	NK_PAYOUT_PAID,		/* a seller: a statement was paid out */
 	NK_COUNT
 };
 

@@ -31,7 +31,10 @@ static const char *const mail_names[] = {
 	/* the alerts (issue 17): back in stock, price drop */
 	"oldPrice", "alertsUrl", "sku", "fromWishlist",
 	/* review_rejected (notify_reviews.c) */
-	"reviewTitle", "myReviewsUrl", NULL
+	"reviewTitle", "myReviewsUrl",
+	/* seller payouts (issue 19, notify_payouts.c) */
+	"statementId", "periodStart", "periodEnd", "payout", "net", "carry", "statementUrl", "csvUrl",
+	"payoutsUrl", "reference", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;

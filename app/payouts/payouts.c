@@ -35,7 +35,7 @@ enum {
 	Q_RATE_UPSERT, Q_RATE_DEL, Q_RATE_GET, Q_CAT_EXISTS, Q_SELLER_EXISTS, Q_RATES,
 	Q_DUE_SELLERS, Q_SELLER_LOCK, Q_LAST_STATEMENT, Q_OPEN_SUMS, Q_STATEMENT_INS, Q_ASSIGN,
 	Q_STATEMENT, Q_STATEMENT_LOCK, Q_PAY, Q_STATEMENTS_ALL, Q_STATEMENTS_SELLER, Q_STATEMENTS_STATUS,
-	Q_ENTRIES, Q_ENTRIES_OPEN, Q_BALANCE, Q_CARRY, NQ
+	Q_ENTRIES, Q_ENTRIES_OPEN, Q_BALANCE, Q_CARRY, Q_CONTACT, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -98,6 +98,8 @@ static struct db_sql sql[NQ] = {
 	[Q_ENTRIES_OPEN] = { ENTRY_COLS "WHERE e.seller_id = ? AND e.statement_id IS NULL ORDER BY e.id LIMIT ?", 0 },
 	[Q_BALANCE] = { "SELECT COUNT(*), COALESCE(SUM(gross), 0), COALESCE(SUM(commission), 0), COALESCE(SUM(net), 0) "
 			"FROM seller_ledger WHERE seller_id = ? AND statement_id IS NULL", 0 },
+	[Q_CONTACT] = { "SELECT COALESCE(NULLIF(s.contact_email, ''), u.email), s.display_name, COALESCE(u.id, 0) "
+			"FROM sellers s LEFT JOIN users u ON u.id = s.user_id AND u.status = 'active' WHERE s.id = ?", 0 },
 	[Q_CARRY] = { "SELECT carry FROM payout_statements WHERE seller_id = ? ORDER BY period_end DESC LIMIT 1", 0 },
 };
 
@@ -606,6 +608,22 @@ enum err payouts_balance(struct db *db, struct arena *a, int64_t seller_id, stru
 	if ((e = db_exec(db, a, &sql[Q_CARRY], &r, "i", seller_id)))
 		return e;
 	b->carry = r->nrows ? db_int(r, 0, 0) : 0;
+	return E_OK;
+}
+
+enum err payouts_seller_contact(struct db *db, struct arena *a, int64_t seller_id, const char **email,
+				const char **name, int64_t *user_id)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_CONTACT], &r, "i", seller_id);
+
+	if (e)
+		return e;
+	if (!r->nrows || !db_cell(r, 0, 0) || !*db_cell(r, 0, 0))
+		return E_NOTFOUND;
+	*email = db_cell(r, 0, 0);
+	*name = db_cell(r, 0, 1) ? db_cell(r, 0, 1) : "";
+	*user_id = db_int(r, 0, 2);
 	return E_OK;
 }
 

@@ -109,6 +109,11 @@ struct payout_balance {
 };
 enum err payouts_balance(struct db *db, struct arena *a, int64_t seller_id, struct payout_balance *b);
 
+/* Where a seller's mails go: the seller's contact address, else the
+ * account's (active accounts only); its name. E_NOTFOUND: no address. */
+enum err payouts_seller_contact(struct db *db, struct arena *a, int64_t seller_id, const char **email,
+				const char **name, int64_t *user_id);
+
 /* shopctl payouts close [--now] | pay ID [REFERENCE] | list [pending|paid]
  * (argv[0] "payouts"): the exit status, -1 for a usage error. */
 int payouts_cmd_run(struct db *db, struct arena *a, int argc, char **argv);

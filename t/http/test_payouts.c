@@ -174,6 +174,21 @@ static json_t *get_json(struct client *cl, const char *path, long want)
 	return j;
 }
 
+/* A user's email (test-made addresses: no quotes in them). */
+static void get_email(long long uid, char *out, size_t n)
+{
+	char cmd[300];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mariadb -S %s/run/mysqld.sock -u root -N -B shop -e "
+		 "\"SELECT email FROM users WHERE id = %lld\"", getenv("SHOP_HOME"), uid);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(out, (int)n, f));
+	pclose(f);
+	out[strcspn(out, "\n")] = 0;
+}
+
 static long rate_put(const char *body, char *out, size_t n)
 {
 	struct hresp *r = client_req(&admin, "PUT", "/api/admin/commission-rates", body, 1);
@@ -306,6 +321,16 @@ START_TEST(statements_close_pay_and_carry)
 				     "gross = %lld AND payout = net AND opening = 0 AND carry = 0", st1, gross), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'PayoutClosed' AND aggregate_id = %lld AND "
 				     "JSON_VALUE(payload, '$.statementId') = %lld", sid, st1), 1);
+	/* The seller hears of it (their account's address: no contact one). */
+	{
+		char email[200], subject[100], *mail;
+
+		get_email(sql_scalarf("SELECT user_id FROM sellers WHERE id = %lld", sid), email, sizeof(email));
+		snprintf(subject, sizeof(subject), "Your payout statement %lld", st1);
+		mail = maildir_wait(email, subject, 10);
+		ck_assert_msg(mail != NULL, "no statement mail to %s", email);
+		free(mail);
+	}
 
 	/* The seller's API and pages. */
 	j = get_json(&sb, "/api/seller/payouts", 200);
@@ -366,6 +391,16 @@ START_TEST(statements_close_pay_and_carry)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE topic = 'PayoutPaid' AND "
 				     "JSON_VALUE(payload, '$.statementId') = %lld", st1), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM payout_statements WHERE id = %lld AND reference = 'TR-1'", st1), 1);
+	{
+		char email[200], subject[100], *mail;
+
+		get_email(sql_scalarf("SELECT user_id FROM sellers WHERE id = %lld", sid), email, sizeof(email));
+		snprintf(subject, sizeof(subject), "Payout statement %lld is paid", st1);
+		mail = maildir_wait(email, subject, 10);
+		ck_assert_msg(mail != NULL, "no paid mail to %s", email);
+		ck_assert_ptr_nonnull(strstr(mail, "TR-1"));
+		free(mail);
+	}
 
 	/* Everything refunded after it was paid: the next statement is
 	 * negative, pays nothing and carries the balance over ... */
