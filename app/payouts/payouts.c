@@ -72,8 +72,14 @@ static struct db_sql sql[NQ] = {
 		      "FROM commission_rates r LEFT JOIN categories c ON r.scope = 'category' AND c.id = r.scope_id "
 		      "LEFT JOIN sellers s ON r.scope = 'seller' AND s.id = r.scope_id "
 		      "ORDER BY r.scope = 'shop' DESC, r.scope, r.scope_id", 0 },
-	[Q_DUE_SELLERS] = { "SELECT DISTINCT seller_id FROM seller_ledger WHERE statement_id IS NULL "
-			    "AND created_at < FROM_UNIXTIME(?) ORDER BY seller_id LIMIT ?", 0 },
+	/* Not a seller whose last statement already ends at or after the
+	 * boundary (`shopctl payouts close --now`): an entry that committed
+	 * late behind it waits for the next boundary, and does not hold a
+	 * place in every batch meanwhile. */
+	[Q_DUE_SELLERS] = { "SELECT DISTINCT l.seller_id FROM seller_ledger l WHERE l.statement_id IS NULL "
+			    "AND l.created_at < FROM_UNIXTIME(?) AND NOT EXISTS (SELECT 1 FROM payout_statements p "
+			    "WHERE p.seller_id = l.seller_id AND p.period_end >= FROM_UNIXTIME(?)) "
+			    "ORDER BY l.seller_id LIMIT ?", 0 },
 	/* One closer per seller at a time: the seller's row is the lock. */
 	[Q_SELLER_LOCK] = { "SELECT id FROM sellers WHERE id = ? FOR UPDATE", 0 },
 	[Q_LAST_STATEMENT] = { "SELECT FLOOR(UNIX_TIMESTAMP(period_end)), carry, period_end FROM payout_statements "
@@ -484,7 +490,7 @@ enum err payouts_close(struct db *db, struct arena *a, int64_t boundary, size_t 
 	enum err e;
 
 	*closed = 0;
-	if ((e = db_exec(db, a, &sql[Q_DUE_SELLERS], &r, "ii", boundary, (int64_t)limit)))
+	if ((e = db_exec(db, a, &sql[Q_DUE_SELLERS], &r, "iii", boundary, boundary, (int64_t)limit)))
 		return e;
 	for (size_t i = 0; i < r->nrows; i++) {
 		struct close_tx t = { a, db_int(r, i, 0), boundary, 0 };
