@@ -254,11 +254,15 @@ START_TEST(ledger_balances_with_gateway)
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE order_id = %lld AND (bps <> 1250 OR "
 				     "seller_id <> %lld OR net <> gross - commission)", oid, sid), 0);
 	/* Every shipped and refunded order of the stack balances the same way
-	 * once the consumer has passed it (USD orders). */
+	 * once the consumer has passed it, in the order's own currency. */
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT s.order_id, SUM(s.amount) a FROM shipments s "
 				    "WHERE s.status <> 'pending' AND s.order_id IN (SELECT order_id FROM seller_ledger) "
-				    "GROUP BY s.order_id) x WHERE x.a <> (SELECT SUM(gross) FROM seller_ledger l "
+				    "GROUP BY s.order_id) x WHERE x.a <> (SELECT SUM(amount) FROM seller_ledger l "
 				    "WHERE l.order_id = x.order_id AND l.kind = 'sale')"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT r.order_id, SUM(r.amount) a FROM refunds r "
+				    "WHERE r.status = 'succeeded' AND r.order_id IN (SELECT order_id FROM seller_ledger) "
+				    "GROUP BY r.order_id) x WHERE x.a <> (SELECT -SUM(amount) FROM seller_ledger l "
+				    "WHERE l.order_id = x.order_id AND l.kind = 'refund')"), 0);
 
 	/* The seller's rate removed: the shop's applies to later lines. */
 	snprintf(body, sizeof(body), "{\"scope\":\"seller\",\"id\":%lld,\"bps\":null}", sid);
@@ -526,6 +530,35 @@ START_TEST(sellers_see_only_their_own)
 }
 END_TEST
 
+/* ---- an order in another currency ---- */
+
+/* The ledger is in the shop's currency: a line of an order charged in JPY
+ * (no minor unit) at 150.5 yen to the dollar is credited with its yen
+ * converted at the order's own rate, half away from zero, and keeps the
+ * yen and the rate beside it. (The order's currency is set in SQL: this
+ * branch has no currency chooser; the gateway sees the same amount.) */
+START_TEST(foreign_currency_converted)
+{
+	struct client sa;
+	char code[64], intent[80];
+	long long oid, captured;
+
+	seller_with(&sa, "paysj", "HOM-", code, sizeof(code), NULL);
+	oid = paid_order(code, 1, intent, sizeof(intent));
+	sql_execf("UPDATE orders SET currency = 'JPY', fx_rate = 150.5 WHERE id = %lld", oid);
+	ship(&sa, oid);
+	wait_entries(oid, 1);
+	/* Back as the gateway knows it, before the reconciler looks. */
+	sql_execf("UPDATE orders SET currency = 'USD', fx_rate = 1 WHERE id = %lld", oid);
+	captured = intent_num(intent, "amount_received");
+	ck_assert_int_eq(sql_scalarf("SELECT amount FROM seller_ledger WHERE order_id = %lld", oid), captured);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE order_id = %lld AND currency = 'JPY' "
+				     "AND fx_rate = 150.5", oid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT gross FROM seller_ledger WHERE order_id = %lld", oid),
+			 sql_scalarf("SELECT ROUND(%lld * 100 / 150.5)", captured));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payouts");
@@ -538,6 +571,7 @@ int main(void)
 	tcase_add_test(t, replay_does_not_double);
 	tcase_add_test(t, statements_close_pay_and_carry);
 	tcase_add_test(t, sellers_see_only_their_own);
+	tcase_add_test(t, foreign_currency_converted);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
