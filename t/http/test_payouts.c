@@ -518,6 +518,25 @@ START_TEST(sellers_see_only_their_own)
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Mark paid");
 	hresp_free(r);
+	/* The page's form: paid with its reference, once. */
+	{
+		char form[300];
+
+		snprintf(path, sizeof(path), "/admin/payouts/%lld/paid", st);
+		snprintf(form, sizeof(form), "csrf=%s&reference=FORM-1", admin.csrf);
+		r = client_browse(&admin, "POST", path, form);
+		ck_assert_int_eq(r->status, 303);
+		hresp_free(r);
+		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM payout_statements WHERE id = %lld AND status = 'paid' "
+					     "AND reference = 'FORM-1'", st), 1);
+		r = client_browse(&admin, "POST", path, form);
+		ck_assert_int_eq(r->status, 409);
+		hresp_free(r);
+		snprintf(form, sizeof(form), "reference=NO-TOKEN");
+		r = client_browse(&admin, "POST", path, form);
+		ck_assert_int_eq(r->status, 403);
+		hresp_free(r);
+	}
 
 	/* Bad rates: 422 naming the field. */
 	ck_assert_int_eq(rate_put("{\"scope\":\"planet\",\"bps\":10}", out, sizeof(out)), 422);
