@@ -19,6 +19,7 @@
 #include "cart_pages.h"
 #include "../recs/recs_pages.h"
 #include "../wishlist/wishlist_pages.h"
+#include "../reports/reports_pages.h"	/* issue 19: the funnel's counters */
 
 #define LOW_STOCK 5
 
@@ -381,6 +382,8 @@ static enum err form_change(struct ctx *c, enum cart_mode mode, int qty)
 	if (no.status)
 		return reply_refusal(c, &no);
 	if (mode == CART_ADD)
+		reports_hook_cart(c);	/* issue 19, reports: the funnel's adds */
+	if (mode == CART_ADD)
 		session_flash(c, arena_printf(c->a, "Added %d × %s to your cart.", qty, no.title));
 	return reply_redirect(c, 303, "/cart");
 }
@@ -404,6 +407,8 @@ static enum err api_change(struct ctx *c, enum cart_mode mode, int qty)
 		return e;
 	if (no.status)
 		return reply_refusal(c, &no);
+	if (mode == CART_ADD)
+		reports_hook_cart(c);	/* issue 19, reports: the funnel's adds */
 	return reply_cart(c, 200, NULL);
 }
 

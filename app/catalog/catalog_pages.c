@@ -25,6 +25,7 @@
 #include "../questions/questions_pages.h"
 #include "../wishlist/wishlist_pages.h"
 #include "../alerts/alerts_pages.h"
+#include "../reports/reports_pages.h"	/* issue 19: the funnel's counters */
 
 #define LOW_STOCK 10		/* "Only N left" at or below this */
 #define DEFAULT_PAGE 24
@@ -1010,6 +1011,7 @@ enum err h_product(struct ctx *c)
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
+	reports_hook_view(c);	/* issue 19, reports: the funnel's views */
 	parts = pcache_user(key);
 	if (parts) {
 		json_incref(parts);

@@ -226,6 +226,13 @@ static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, i
 	return E_OK;
 }
 
+/* Issue 19, seller payouts: the rule above for app/payouts (fulfillment.h). */
+enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				  int64_t **no, int64_t **amt, size_t *n)
+{
+	return line_amounts(db, a, order_id, total, no, amt, n);
+}
+
 static int64_t amount_of(const int64_t *no, const int64_t *amt, size_t n, int64_t line_no)
 {
 	for (size_t i = 0; i < n; i++)

@@ -85,6 +85,13 @@ enum err fulfillment_carrier_event(struct db *db, struct arena *a, const char *i
 enum err fulfillment_refund(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, const char *actor,
 			    const struct ff_line *lines, size_t n, struct ff_outcome *o);
 
+/* Issue 19, seller payouts (app/payouts): the amount of every line of an
+ * order by the rule above (the lines' amounts add up to total): amt[i] for
+ * the line numbered no[i], n lines; arena-owned arrays. The ledger credits a
+ * shipped line with exactly what its shipment captured for it. */
+enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				  int64_t **no, int64_t **amt, size_t *n);
+
 /* `shopd jobs`: retries captures and refunds the gateway did not confirm,
  * with backoff; one batch per call (see app/jobs.c for the return value). */
 int fulfillment_retry_batch(struct db *db, struct kv *kv, struct arena *a);

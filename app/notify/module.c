@@ -35,7 +35,8 @@ static const struct event_consumer notify_consumers[] = {
 		.topics = "OrderConfirmed,OrderPaymentFailed,ShipmentShipped,ShipmentDelivered,"
 			  "OrderCancelled,RefundSucceeded,StockChanged,"
 			  "ReviewRejected,QuestionPublished,AnswerPublished,BackInStock,PriceDropped,"
-			  "ReturnRequested,ReturnApproved,ReturnRejected,ReturnEscalated",	/* RETURNS (issue 19) */
+			  "ReturnRequested,ReturnApproved,ReturnRejected,ReturnEscalated,"	/* RETURNS (issue 19) */
+			  "PayoutClosed,PayoutPaid",	/* issue 19: seller payouts */
 		.handle = notify_handle,
 		.start = notify_start,
 		.batch = 50,

@@ -112,6 +112,8 @@ static const char *const kind_names[NK_COUNT] = {
 	[NK_RETURN] = "return_update",		/* RETURNS (issue 19) */
 	[NK_RETURN_SELLER] = "return_request",
 	[NK_RETURN_ESCALATED] = "return_escalated",
+	[NK_PAYOUT_CLOSED] = "payout_closed",	/* issue 19: seller payouts */
+	[NK_PAYOUT_PAID] = "payout_paid",
 };
 
 static long low_threshold = 5;
@@ -510,6 +512,9 @@ enum err notify_collect(struct db *db, struct arena *a, const struct event *ev,
 	case EV_RETURN_REJECTED:
 	case EV_RETURN_ESCALATED:
 		return notify_returns_collect(db, a, ev, out, n);
+	case EV_PAYOUT_CLOSED:	/* issue 19: seller payouts */
+	case EV_PAYOUT_PAID:
+		return notify_payouts_collect(db, a, ev, out, n);
 	default:
 		break;
 	}

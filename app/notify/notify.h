@@ -45,6 +45,9 @@ enum notify_kind {
 	NK_RETURN,		/* a shopper: their return asked, approved (address, label) or rejected */
 	NK_RETURN_SELLER,	/* a seller: a new return to decide */
 	NK_RETURN_ESCALATED,	/* the admins: a return its seller left unanswered */
+	/* Issue 19, seller payouts (notify_payouts.c) */
+	NK_PAYOUT_CLOSED,	/* a seller: a payout statement closed */
+	NK_PAYOUT_PAID,		/* a seller: a statement was paid out */
 	NK_COUNT
 };
 

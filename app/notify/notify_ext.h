@@ -32,4 +32,8 @@ enum err notify_alerts_collect(struct db *db, struct arena *a, const struct even
 enum err notify_returns_collect(struct db *db, struct arena *a, const struct event *ev,
 				struct notify_mail **out, size_t *n);
 
+/* PayoutClosed, PayoutPaid: the seller (notify_payouts.c, issue 19). */
+enum err notify_payouts_collect(struct db *db, struct arena *a, const struct event *ev,
+				struct notify_mail **out, size_t *n);
+
 #endif

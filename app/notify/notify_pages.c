@@ -34,7 +34,10 @@ static const char *const mail_names[] = {
 	"reviewTitle", "myReviewsUrl",
 	/* returns (issue 19; notify_returns.c) */
 	"returnId", "returnUrl", "returnAddress", "label", "isRequested", "isApproved", "isRejected",
-	"sellerName", "adminUrl", NULL
+	"sellerName", "adminUrl",
+	/* seller payouts (issue 19, notify_payouts.c) */
+	"statementId", "periodStart", "periodEnd", "payout", "net", "carry", "statementUrl", "csvUrl",
+	"payoutsUrl", "reference", NULL
 };
 
 static struct tmpl_set *html_set, *text_set;

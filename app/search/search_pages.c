@@ -15,6 +15,7 @@
 #include "../catalog/catalog.h"
 #include "search.h"
 #include "search_pages.h"
+#include "../reports/reports_pages.h"	/* issue 19: top searches */
 
 #define PAGE_SIZE SEARCH_PAGE_SIZE
 #define MAX_MATCHES SEARCH_MAX_MATCHES
@@ -225,6 +226,9 @@ static enum err run_search(struct ctx *c, struct search *s)
 		json_array_append_new(s->items, card(c->a, &r.items[i]));
 	s->facets = r.q.facets ? facets_json(&r) : NULL;
 	s->total = r.total;
+	/* Issue 19, reports: a search's first page counts once. */
+	if (!s->q.offset && !r.degraded)
+		reports_hook_search(c, s->q.words, s->q.nwords, r.total == 0);
 	s->corrected = r.corrected;
 	s->partial = r.partial;
 	s->degraded = r.degraded;
