@@ -70,7 +70,9 @@ static const char *const admin_order_names[] = {
 	"code", "sellerName", "quantity", "unitPrice", "stateText", "refundedQty", "refundedAmount", "refundable",
 	"fieldId", "fieldName", "left", "cancelAction", "resendAction", "shipments", "carrier", "tracking",
 	"status", "amount", "shippedAt", "deliveredAt", "refunds", "lastError", "events", "at", "from", "to",
-	"actor", "reason", NULL
+	"actor", "reason",
+	/* set by orders_admin_get for the API, not printed here */
+	"userId", "seller", "inShipment", "state", NULL
 };
 
 /* admin_audit.html: h_admin_audit (audit_pages.c). */

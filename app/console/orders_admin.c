@@ -337,7 +337,7 @@ enum err orders_admin_cancel(struct db *db, struct arena *a, int64_t uid, int64_
 		}
 		if (e)
 			goto out;
-	} else if (fulfillment_workable(status)) {
+	} else if (fulfillment_workable(status) || !strcmp(status, "shipped") || !strcmp(status, "delivered")) {
 		ls = json_object_get(full, "lines");
 		for (size_t j = 0; j < json_array_size(ls); j++) {
 			const char *st = json_string_value(json_object_get(json_array_get(ls, j), "state"));

@@ -10,6 +10,7 @@
 #include "../http/server.h"
 #include "../account/session_pages.h"
 #include "../sales/sales.h"
+#include "../pricing/pricing.h"
 #include "console_pages.h"
 #include "promos.h"
 
@@ -72,15 +73,19 @@ static void from_json(struct ctx *c, struct promo_in *in, struct promo_problems 
 	memset(in, 0, sizeof(*in));
 	if ((v = json_object_get(b, "code"))) {
 		in->has_code = 1;
-		if (!json_is_string(v))
-			promo_problem(bad, "code", "A code is 3 to 32 letters, digits or hyphens.");
+		char norm[PRICING_CODE_MAX + 1];
+
 		in->code = json_string_value(v);
+		if (!in->code || pricing_promo_normalise(in->code, norm, sizeof(norm)))
+			promo_problem(bad, "code", "A code is 3 to 32 letters, digits or hyphens.");
 	}
 	if ((v = json_object_get(b, "kind"))) {
 		in->has_kind = 1;
 		in->kind = json_string_value(v);
-		if (!in->kind)
+		if (!in->kind || (strcmp(in->kind, "percent") && strcmp(in->kind, "fixed"))) {
 			promo_problem(bad, "kind", "kind is \"percent\" or \"fixed\".");
+			in->kind = NULL;
+		}
 	}
 	if ((v = json_object_get(b, "value"))) {
 		/* percent: a percentage (12.5); fixed: cents. The kind is the
