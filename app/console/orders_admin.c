@@ -32,7 +32,8 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_BY_ID] = { HEAD "WHERE o.id = ?", 0 },
 	[Q_BY_EMAIL] = { HEAD "WHERE o.user_id IN (SELECT id FROM users WHERE email = ? OR guest_email = ?) "
 			 "ORDER BY o.id DESC LIMIT 50", 0 },
-	[Q_LINES] = { "SELECT l.line_no, l.seller_id, COALESCE(s.display_name, ''), l.code, l.title, l.options, "
+	[Q_LINES] = { "SELECT l.line_no, l.seller_id, COALESCE(s.display_name, ''), l.code, l.title, "
+		      "IF(l.options IN ('', '{}'), '', l.options), "
 		      "l.unit_price, l.quantity, l.discount, l.tax, l.state, l.refunded_qty, l.refunded_amount, "
 		      "l.shipment_id IS NOT NULL FROM order_lines_all l LEFT JOIN sellers s ON s.id = l.seller_id "
 		      "WHERE l.order_id = ? ORDER BY l.line_no", 0 },
