@@ -19,9 +19,9 @@ enum {
 static struct db_sql sql[Q_COUNT] = {
 	[Q_ONE] = { "SELECT " CAT_COLS " FROM categories c WHERE c.id = ?", 0 },
 	[Q_LOCK] = { "SELECT " CAT_COLS " FROM categories c WHERE c.id = ? FOR UPDATE", 0 },
-	/* tree order: a top category, then its children */
+	/* tree order: a top category, then its children; retired trees last */
 	[Q_ALL] = { "SELECT " CAT_COLS " FROM categories c LEFT JOIN categories t ON t.id = c.parent_id "
-		    "ORDER BY COALESCE(t.position, c.position), COALESCE(t.id, c.id), c.parent_id IS NOT NULL, "
+		    "ORDER BY IF(t.id IS NULL, c.retired_at, t.retired_at) IS NOT NULL, COALESCE(t.position, c.position), COALESCE(t.id, c.id), c.parent_id IS NOT NULL, "
 		    "c.position, c.name", 0 },
 	[Q_SLUG_TAKEN] = { "SELECT 1 FROM categories WHERE slug = ?", 0 },
 	[Q_INSERT] = { "INSERT INTO categories (parent_id, slug, name, position) VALUES (NULLIF(?, 0), ?, ?, ?)", 0 },

@@ -72,6 +72,8 @@ static const char *next_url(struct ctx *c, const struct audit_query *q, int64_t 
 		}
 		buf_putc(&b, '&');
 	}
+	if (q->limit && q->limit != 50)
+		buf_printf(&b, "limit=%lld&", (long long)q->limit);
 	buf_printf(&b, "before=%lld", (long long)next);
 	buf_putc(&b, '\0');
 	return b.p;

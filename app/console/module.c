@@ -61,7 +61,7 @@ static const char *const content_page_names[] = { "page", "title", "html", NULL 
 /* admin_orders.html and admin_order.html (orders_pages.c). */
 static const char *const admin_orders_names[] = {
 	"csrf", "q", "searched", "orders", "id", "url", "archived", "createdAt", "email", "statusText", "total",
-	"currency", NULL
+	"currency", "status", NULL
 };
 static const char *const admin_order_names[] = {
 	"csrf", "order", "id", "auditUrl", "statusText", "archived", "createdAt", "email", "guest", "subtotal",

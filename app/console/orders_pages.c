@@ -258,7 +258,7 @@ enum err h_admin_order_refund(struct ctx *c)
 	if (!id)
 		return reply_error(c, 404, "There is no such order.");
 	for (int k = 1; k <= 20; k++) {
-		char name[8];
+		char name[16];
 		int64_t q;
 
 		snprintf(name, sizeof(name), "q%d", k);

@@ -659,8 +659,12 @@ START_TEST(admin_refund_cancel_resend_audited)
 		ck_assert_int_ge(audit_count("order.refund", target) + audit_count("order.cancel", target), 1);
 		ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM refunds WHERE order_id = %lld", oid3), 0);
 	}
-	r = client_browse(&adm, "GET", "/admin/orders?q=conpend", NULL);
+	snprintf(path, sizeof(path), "/admin/orders?q=%lld", oid);
+	r = client_browse(&adm, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "href=\"/admin/orders/%lld\"", oid);
+	HAS(r, path);
+	tidy_ok(r, "/admin/orders");
 	hresp_free(r);
 	stock_invariants("after the admin's refunds");
 }
