@@ -13,7 +13,9 @@
 
 enum {
 	Q_ONE, Q_LOCK, Q_ALL, Q_SLUG_TAKEN, Q_INSERT, Q_NEXT_POS, Q_RENAME, Q_MOVE, Q_SIBLINGS, Q_SET_POS,
-	Q_PRODUCTS_IN, Q_PRODUCTS_MOVE, Q_TREE_PRODUCTS, Q_RETIRE, Q_COUNT
+	Q_PRODUCTS_IN, Q_PRODUCTS_MOVE, Q_TREE_PRODUCTS, Q_RETIRE,
+	Q_ATTRS, Q_ATTR_HAS, Q_ATTR_ADD, Q_ATTR_SET, Q_ATTR_DEL, Q_ATTR_PRODUCTS, Q_ATTR_RENAME_P, Q_ATTR_BOTH,
+	Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -39,6 +41,27 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_TREE_PRODUCTS] = { "SELECT p.id FROM products p JOIN categories c ON c.id = p.category_id "
 			      "WHERE c.id = ? OR c.parent_id = ? ORDER BY p.id", 0 },
 	[Q_RETIRE] = { "UPDATE categories SET retired_at = NOW(3) WHERE id = ? AND retired_at IS NULL", 0 },
+	/* the table the seller's item form reads (schema.sql: keyed by the
+	 * category's slug), with how many products of the category carry
+	 * each */
+	[Q_ATTRS] = { "SELECT a.name, a.kind, COALESCE(a.choices, 'null'), a.required, a.position, "
+		      "(SELECT COUNT(*) FROM products p WHERE p.category_id = c.id "
+		      "AND JSON_CONTAINS_PATH(p.attributes, 'one', CONCAT('$.\"', a.name, '\"'))) "
+		      "FROM categories c JOIN category_attributes a ON a.category_slug = c.slug WHERE c.id = ? "
+		      "ORDER BY a.position, a.name", 0 },
+	[Q_ATTR_HAS] = { "SELECT 1 FROM category_attributes WHERE category_slug = ? AND name = ?", 0 },
+	[Q_ATTR_ADD] = { "INSERT INTO category_attributes (category_slug, name, kind, choices, required, position) "
+			 "SELECT ?, ?, ?, ?, ?, COALESCE(MAX(position), 0) + 10 FROM category_attributes "
+			 "WHERE category_slug = ?", 0 },
+	[Q_ATTR_SET] = { "UPDATE category_attributes SET name = ? WHERE category_slug = ? AND name = ?", 0 },
+	[Q_ATTR_DEL] = { "DELETE FROM category_attributes WHERE category_slug = ? AND name = ?", 0 },
+	/* the products to rename, locked: those with the old key and not the new */
+	[Q_ATTR_PRODUCTS] = { "SELECT id FROM products WHERE category_id = ? AND JSON_CONTAINS_PATH(attributes, 'one', ?) "
+			      "AND NOT JSON_CONTAINS_PATH(attributes, 'one', ?) ORDER BY id FOR UPDATE", 0 },
+	[Q_ATTR_RENAME_P] = { "UPDATE products SET attributes = JSON_REMOVE(JSON_INSERT(attributes, ?, "
+			      "JSON_VALUE(attributes, ?)), ?) WHERE category_id = ? AND JSON_CONTAINS_PATH(attributes, "
+			      "'one', ?) AND NOT JSON_CONTAINS_PATH(attributes, 'one', ?)", 0 },
+	[Q_ATTR_BOTH] = { "SELECT COUNT(*) FROM products WHERE category_id = ? AND JSON_CONTAINS_PATH(attributes, 'all', ?, ?)", 0 },
 };
 
 void category_admin_init(void)
@@ -376,4 +399,136 @@ enum err category_admin_retire(struct db *db, struct arena *a, int64_t id, int64
 	if ((e = db_exec(db, a, &sql[Q_RETIRE], NULL, "i", id)))
 		return e;
 	return changed(db, a, id, "retired");
+}
+
+/* ---- attributes ---- */
+
+static int attr_name_ok(const char *s)
+{
+	long n = s ? text_chars(s, 0) : -1;
+
+	return n >= 1 && n <= 40 && s[strspn(s, " ")] && !strpbrk(s, "\"\\");
+}
+
+/* '$."name"': the JSON path of a key (names carry no quote or backslash). */
+static const char *attr_path(struct arena *a, const char *name)
+{
+	return arena_printf(a, "$.\"%s\"", name);
+}
+
+enum err category_attr_list(struct db *db, struct arena *a, int64_t id, json_t **out)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	*out = NULL;
+	if ((e = db_exec(db, a, &sql[Q_ONE], &r, "i", id)))
+		return e;
+	if (!r || !r->nrows)
+		return E_NOTFOUND;
+	if ((e = db_exec(db, a, &sql[Q_ATTRS], &r, "i", id)))
+		return e;
+	*out = json_array();
+	for (size_t i = 0; r && i < r->nrows; i++) {
+		json_t *ch = json_loads(db_cell(r, i, 2), JSON_DECODE_ANY, NULL);
+
+		json_array_append_new(*out, json_pack("{s:s, s:s, s:o, s:b, s:I, s:I}", "name", db_cell(r, i, 0),
+			"kind", db_cell(r, i, 1), "choices", ch ? ch : json_null(), "required", (int)db_int(r, i, 3),
+			"position", (json_int_t)db_int(r, i, 4), "products", (json_int_t)db_int(r, i, 5)));
+	}
+	return E_OK;
+}
+
+enum err category_attr_add(struct db *db, struct arena *a, int64_t id, const char *name, const char *kind,
+			   const char *choices, int required, struct category_why *why)
+{
+	struct db_res *r = NULL;
+	const char *slug;
+	enum err e;
+
+	if (!attr_name_ok(name))
+		return refuse(why, E_INVAL, "name", "An attribute is 1 to 40 characters on one line, without \" or \\.");
+	if (!kind || (strcmp(kind, "text") && strcmp(kind, "number") && strcmp(kind, "choice")))
+		return refuse(why, E_INVAL, "kind", "kind is \"text\", \"number\" or \"choice\".");
+	if (!strcmp(kind, "choice") != (choices != NULL))
+		return refuse(why, E_INVAL, "choices", "A choice has its choices (a list of texts); the other kinds none.");
+	if ((e = lock_live(db, a, id, &r, why)))
+		return e;
+	slug = db_cell(r, 0, C_SLUG);
+	if ((e = db_exec(db, a, &sql[Q_ATTR_HAS], &r, "ss", slug, name)))
+		return e;
+	if (r && r->nrows)
+		return refuse(why, E_CONFLICT, "name", "The category has that attribute already.");
+	if ((e = db_exec(db, a, &sql[Q_ATTR_ADD], NULL, "ssssis", slug, name, kind, choices, (int64_t)(required != 0),
+			 slug)))
+		return e;
+	return changed(db, a, id, "attribute added");
+}
+
+enum err category_attr_rename(struct db *db, struct arena *a, int64_t id, const char *from, const char *to,
+			      int64_t *renamed, int64_t *skipped, struct category_why *why)
+{
+	const char *pf, *pt, *slug;
+	struct db_res *r = NULL, *p = NULL;
+	int64_t *ids;
+	json_t **pl;
+	enum err e;
+
+	*renamed = *skipped = 0;
+	if (!attr_name_ok(from))
+		return refuse(why, E_INVAL, "from", "The attribute to rename.");
+	if (!attr_name_ok(to))
+		return refuse(why, E_INVAL, "to", "An attribute is 1 to 40 characters on one line, without \" or \\.");
+	if (!strcmp(from, to))
+		return E_OK;
+	if ((e = lock_live(db, a, id, &r, why)))
+		return e;
+	slug = db_cell(r, 0, C_SLUG);
+	if ((e = db_exec(db, a, &sql[Q_ATTR_HAS], &r, "ss", slug, to)))
+		return e;
+	if (r && r->nrows)
+		return refuse(why, E_CONFLICT, "to", "The category has an attribute of that name already.");
+	if ((e = db_exec(db, a, &sql[Q_ATTR_SET], NULL, "sss", to, slug, from)))
+		return e;
+	if (db_affected(db) == 0)
+		return refuse(why, E_NOTFOUND, "from", "The category has no such attribute.");
+	pf = attr_path(a, from);
+	pt = attr_path(a, to);
+	if ((e = db_exec(db, a, &sql[Q_ATTR_BOTH], &r, "iss", id, pf, pt)))
+		return e;
+	*skipped = db_int(r, 0, 0);
+	if ((e = db_exec(db, a, &sql[Q_ATTR_PRODUCTS], &p, "iss", id, pf, pt)))
+		return e;
+	if (p && p->nrows) {
+		if ((e = db_exec(db, a, &sql[Q_ATTR_RENAME_P], NULL, "sssiss", pt, pf, pf, id, pf, pt)))
+			return e;
+		*renamed = (int64_t)p->nrows;
+		ids = arena_calloc(a, p->nrows, sizeof(*ids));
+		pl = arena_calloc(a, p->nrows, sizeof(*pl));
+		if (!ids || !pl)
+			return E_NOMEM;
+		for (size_t i = 0; i < p->nrows; i++) {
+			ids[i] = db_int(p, i, 0);
+			pl[i] = json_pack("{s:I, s:s}", "id", (json_int_t)ids[i], "change", "attributes");
+		}
+		if ((e = event_emit_many(db, a, EV_PRODUCT_UPDATED, p->nrows, ids, pl)))
+			return e;
+	}
+	return changed(db, a, id, "attribute renamed");
+}
+
+enum err category_attr_remove(struct db *db, struct arena *a, int64_t id, const char *name, struct category_why *why)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (!attr_name_ok(name))
+		return refuse(why, E_INVAL, "name", "The attribute to take off the list.");
+	if ((e = lock_live(db, a, id, &r, why)))
+		return e;
+	if ((e = db_exec(db, a, &sql[Q_ATTR_DEL], NULL, "ss", db_cell(r, 0, C_SLUG), name)))
+		return e;
+	if (db_affected(db) == 0)
+		return refuse(why, E_NOTFOUND, "name", "The category has no such attribute.");
+	return changed(db, a, id, "attribute removed");
 }

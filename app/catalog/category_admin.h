@@ -54,4 +54,26 @@ enum err category_admin_move_products(struct db *db, struct arena *a, int64_t id
 enum err category_admin_retire(struct db *db, struct arena *a, int64_t id, int64_t move_to, int64_t *moved,
 			       struct category_why *why);
 
+/* ---- a category's attributes: the fields of the seller's item form for
+ * its products (schema.sql's category_attributes, keyed by the category's
+ * slug, which never changes) and the keys of products.attributes ---- */
+
+/* The list in order: {"name", "kind", "choices", "required", "position",
+ * "products"} (products: how many of the category carry it). */
+enum err category_attr_list(struct db *db, struct arena *a, int64_t id, json_t **out);
+/* Adds name at the end: kind "text", "number" or "choice" (choices: the
+ * JSON array text, NULL for the other kinds). Names: 1..40 characters, one
+ * line, without '"' or '\\'. */
+enum err category_attr_add(struct db *db, struct arena *a, int64_t id, const char *name, const char *kind,
+			   const char *choices, int required, struct category_why *why);
+/* Renames from to `to` in the list and in every product of the category
+ * (a product that has both keys keeps both: *skipped counts them); each
+ * renamed product is announced (ProductUpdated). *renamed: products
+ * changed. */
+enum err category_attr_rename(struct db *db, struct arena *a, int64_t id, const char *from, const char *to,
+			      int64_t *renamed, int64_t *skipped, struct category_why *why);
+/* Takes name off the list: the form stops offering it; products keep
+ * their values. */
+enum err category_attr_remove(struct db *db, struct arena *a, int64_t id, const char *name, struct category_why *why);
+
 #endif

@@ -47,6 +47,14 @@ enum err h_admin_category_save(struct ctx *c);
 enum err h_admin_category_up(struct ctx *c);
 enum err h_admin_category_down(struct ctx *c);
 enum err h_admin_category_retire(struct ctx *c);
+enum err h_api_admin_category_attrs(struct ctx *c);
+enum err h_api_admin_category_attr_add(struct ctx *c);
+enum err h_api_admin_category_attr_rename(struct ctx *c);
+enum err h_api_admin_category_attr_remove(struct ctx *c);
+enum err h_admin_category_attrs(struct ctx *c);
+enum err h_admin_category_attr_add(struct ctx *c);
+enum err h_admin_category_attr_rename(struct ctx *c);
+enum err h_admin_category_attr_remove(struct ctx *c);
 
 enum err h_api_admin_page_get(struct ctx *c);
 enum err h_api_admin_page_put(struct ctx *c);

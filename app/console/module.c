@@ -43,7 +43,13 @@ static const char *const admin_promo_names[] = {
 static const char *const admin_categories_names[] = {
 	"csrf", "error", "message", "categories", "id", "name", "slug", "child", "retired", "products", "children",
 	"parentId", "saveAction", "upAction", "downAction", "retireAction", "url", "parents", "selected", "targets",
-	"tops", NULL
+	"tops", "editUrl", NULL
+};
+
+/* admin_category.html: attrs_page (category_pages.c). */
+static const char *const admin_category_names[] = {
+	"csrf", "error", "message", "category", "id", "name", "slug", "addAction", "renameAction", "removeAction",
+	"attributes", "position", "kind", "choices", "required", "products", "fieldId", NULL
 };
 
 /* admin_pages.html and admin_page.html (content_pages.c). */
@@ -85,6 +91,7 @@ static const struct tmpl_page console_pages[] = {
 	{ "admin_promos", admin_promos_names },
 	{ "admin_promo", admin_promo_names },
 	{ "admin_categories", admin_categories_names },
+	{ "admin_category", admin_category_names },
 	{ "admin_pages", admin_pages_names },
 	{ "admin_page", admin_page_names },
 	{ "content_page", content_page_names },

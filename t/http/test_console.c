@@ -453,6 +453,92 @@ START_TEST(categories_follow_at_once)
 }
 END_TEST
 
+/* A category's attributes: listed, renamed in its products (and back). */
+START_TEST(category_attributes)
+{
+	char body[300], path[160], name[64], target[64];
+	long long cat, pid = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", sku_b_id);
+	long long home = sql_scalarf("SELECT category_id FROM products WHERE id = %lld", pid);
+	char *value;
+	long long ev0;
+	struct hresp *r;
+	json_t *j, *a;
+
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_CONTAINS_PATH(attributes, 'one', '$.Warranty') FROM products "
+				     "WHERE id = %lld", pid), 1);
+	snprintf(name, sizeof(name), "Attr Cat %d", (int)getpid());
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	j = api_json("POST", "/api/admin/categories", body, 201);
+	cat = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	sql_execf("UPDATE products SET category_id = %lld WHERE id = %lld", cat, pid);
+	/* a new category has no fields; add some (the seller's form offers them) */
+	snprintf(path, sizeof(path), "/api/admin/categories/%lld/attributes", cat);
+	j = api_json("GET", path, NULL, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "attributes")), 0);
+	json_decref(j);
+	j = api_json("POST", path, "{\"name\":\"Warranty\"}", 201);
+	a = json_object_get(j, "attributes");
+	ck_assert_int_eq(json_array_size(a), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(a, 0), "products")), 1);
+	json_decref(j);
+	j = api_json("POST", path, "{\"name\":\"Size\",\"kind\":\"choice\",\"choices\":[\"S\",\"M\"],\"required\":true}", 201);
+	json_decref(j);
+	ck_assert_int_eq(sql_scalarf("SELECT required FROM category_attributes WHERE category_slug = "
+				     "(SELECT slug FROM categories WHERE id = %lld) AND name = 'Size'", cat), 1);
+	j = api_json("POST", path, "{\"name\":\"Warranty\"}", 409);
+	json_decref(j);
+	j = api_json("POST", path, "{\"name\":\"Odd\",\"kind\":\"choice\"}", 422);
+	json_decref(j);
+	j = api_json("POST", path, "{\"name\":\"bad \\\"quote\"}", 422);
+	json_decref(j);
+	/* rename: the product's key follows, its value kept, the product announced */
+	value = NULL;
+	{
+		char v[200];
+		struct hresp *q = http_get_json("/api/categories");
+
+		hresp_free(q);
+		snprintf(v, sizeof(v), "%lld", sql_scalarf("SELECT CRC32(JSON_VALUE(attributes, '$.Warranty')) FROM products "
+							   "WHERE id = %lld", pid));
+		value = strdup(v);
+	}
+	ev0 = sql_scalar("SELECT COALESCE(MAX(id), 0) FROM outbox");
+	snprintf(path, sizeof(path), "/api/admin/categories/%lld/attributes/rename", cat);
+	j = api_json("POST", path, "{\"from\":\"Warranty\",\"to\":\"Guarantee\"}", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "productsRenamed")), 1);
+	json_decref(j);
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_CONTAINS_PATH(attributes, 'one', '$.Warranty') FROM products "
+				     "WHERE id = %lld", pid), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT CRC32(JSON_VALUE(attributes, '$.Guarantee')) FROM products WHERE id = %lld",
+				     pid), atoll(value));
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE id > %lld AND topic = 'ProductUpdated' "
+				     "AND aggregate_id = %lld", ev0, pid), 1);
+	snprintf(target, sizeof(target), "category:%lld", cat);
+	ck_assert_int_eq(audit_count("category.attribute_rename", target), 1);
+	/* the page lists it */
+	snprintf(path, sizeof(path), "/admin/categories/%lld", cat);
+	r = client_browse(&adm, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Guarantee");
+	tidy_ok(r, "/admin/categories/{id}");
+	hresp_free(r);
+	/* back as it was, through the page's form */
+	client_session(&adm);
+	snprintf(path, sizeof(path), "/admin/categories/%lld/attributes/rename", cat);
+	snprintf(body, sizeof(body), "csrf=%s&from=Guarantee&to=Warranty", adm.csrf);
+	r = client_browse(&adm, "POST", path, body);
+	ck_assert_int_eq(r->status, 303);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT CRC32(JSON_VALUE(attributes, '$.Warranty')) FROM products WHERE id = %lld",
+				     pid), atoll(value));
+	free(value);
+	snprintf(path, sizeof(path), "/api/admin/categories/%lld/retire", cat);
+	snprintf(body, sizeof(body), "{\"moveTo\":%lld}", home);
+	json_decref(api_json("POST", path, body, 200));
+}
+END_TEST
+
 /* ---- content pages ---- */
 
 START_TEST(content_pages_render_safely)
@@ -727,6 +813,7 @@ int main(void)
 	tcase_add_test(t, promo_applies_at_once_with_limits);
 	tcase_add_test(t, promo_form_and_scope);
 	tcase_add_test(t, categories_follow_at_once);
+	tcase_add_test(t, category_attributes);
 	tcase_add_test(t, content_pages_render_safely);
 	tcase_add_test(t, admin_refund_cancel_resend_audited);
 	tcase_add_test(t, audit_log_searchable);
