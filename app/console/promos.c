@@ -301,8 +301,12 @@ static enum err save_tx(struct db *db, void *ctx)
 		if (!in->has_value)
 			promo_problem(op->bad, "value", "value is required.");
 	}
-	if (in->has_kind && in->kind)
+	if (in->has_kind && in->kind) {
+		/* a value means basis points or cents by kind: a new kind needs its value */
+		if (op->id && strcmp(in->kind, f.kind) && !in->has_value)
+			promo_problem(op->bad, "value", "A new kind needs its value too.");
 		f.kind = in->kind;
+	}
 	if (in->has_value)
 		f.value = in->value;
 	if (in->has_desc)
