@@ -173,34 +173,33 @@ static void refuse(struct oa_outcome *o, int status, const char *msg)
 	o->msg = msg;
 }
 
-/* The audit row of an act that ran its own transactions (fulfillment's):
- * written after them, in one of its own, with the order before and after. */
-struct audit_op {
-	struct arena *a;
-	const char *actor, *action, *target;
-	json_t *before, *after;
-};
-
-static enum err audit_tx(struct db *db, void *ctx)
+/* The audit of an act that runs in fulfillment's or order's own
+ * transactions (audit_begin): begun before the first change with the
+ * order before and what was asked; finished with the order after and the
+ * outcome. */
+static enum err act_begin(struct db *db, struct arena *a, int64_t uid, const char *action, int64_t id,
+			  json_t *before, json_t *asked, int64_t *audit_id)
 {
-	struct audit_op *op = ctx;
-
-	return audit_record(db, op->a, op->actor, op->action, op->target, op->before, op->after);
-}
-
-static enum err audit_after(struct db *db, struct arena *a, int64_t uid, const char *action, int64_t id,
-			    json_t *before, json_t *extra)
-{
-	struct audit_op op = { .a = a, .actor = arena_printf(a, "user:%lld", (long long)uid), .action = action,
-			       .target = arena_printf(a, "order:%lld", (long long)id), .before = before };
+	json_t *b = json_pack("{s:O, s:O}", "order", before, "asked", asked);
 	enum err e;
 
-	if ((e = orders_admin_get(db, a, id, &op.after)))
+	e = audit_begin(db, a, arena_printf(a, "user:%lld", (long long)uid), action,
+			arena_printf(a, "order:%lld", (long long)id), b, audit_id);
+	json_decref(b);
+	return e;
+}
+
+static enum err act_finish(struct db *db, struct arena *a, int64_t audit_id, int64_t id, json_t *extra)
+{
+	json_t *after = NULL;
+	enum err e;
+
+	if ((e = orders_admin_get(db, a, id, &after)))
 		return e;
 	if (extra)
-		json_object_set(op.after, "act", extra);
-	e = db_tx(db, audit_tx, &op);
-	json_decref(op.after);
+		json_object_set(after, "act", extra);
+	e = audit_finish(db, a, audit_id, after);
+	json_decref(after);
 	return e;
 }
 
@@ -216,8 +215,9 @@ enum err orders_admin_refund(struct db *db, struct arena *a, int64_t uid, int64_
 			     size_t n, const char *reason, struct oa_outcome *o)
 {
 	const char *actor = arena_printf(a, "admin:%lld", (long long)uid);
-	json_t *full = NULL, *ls, *before, *act;
+	json_t *full = NULL, *ls, *before, *act, *asked;
 	struct ff_line *per;
+	int64_t audit_id = 0;
 	size_t nl, k;
 	int any = 0;
 	enum err e;
@@ -285,6 +285,17 @@ enum err orders_admin_refund(struct db *db, struct arena *a, int64_t uid, int64_
 		}
 		if (!k)
 			continue;
+		if (!any) {
+			/* the first change is next: the audit row first */
+			asked = n ? json_array() : json_string("everything left");
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(asked, json_pack("{s:I, s:I}", "line", (json_int_t)lines[i].line_no,
+								       "quantity", (json_int_t)lines[i].quantity));
+			e = act_begin(db, a, uid, "order.refund", id, before, asked, &audit_id);
+			json_decref(asked);
+			if (e)
+				goto out;
+		}
 		any = 1;
 		if ((e = fulfillment_refund(db, a, id, seller, actor, per, k, &fo)))
 			goto out;
@@ -299,7 +310,7 @@ enum err orders_admin_refund(struct db *db, struct arena *a, int64_t uid, int64_
 		goto out;
 	}
 	act = json_pack("{s:s, s:O}", "reason", reason ? reason : "", "results", o->refunds);
-	e = audit_after(db, a, uid, "order.refund", id, before, act);
+	e = act_finish(db, a, audit_id, id, act);
 	json_decref(act);
 out:
 	json_decref(before);
@@ -312,6 +323,7 @@ enum err orders_admin_cancel(struct db *db, struct arena *a, int64_t uid, int64_
 {
 	json_t *full = NULL, *ls, *before, *act;
 	const char *status;
+	int64_t audit_id = 0;
 	enum err e;
 
 	memset(o, 0, sizeof(*o));
@@ -330,10 +342,17 @@ enum err orders_admin_cancel(struct db *db, struct arena *a, int64_t uid, int64_
 
 		if (strlen(why) > 250)
 			why = "cancelled by an admin";
+		act = json_pack("{s:s}", "reason", reason ? reason : "");
+		e = act_begin(db, a, uid, "order.cancel", id, before, act, &audit_id);
+		json_decref(act);
+		if (e)
+			goto out;
 		e = order_release(db, a, id, "cancelled", arena_printf(a, "admin:%lld", (long long)uid), why);
 		if (e == E_CONFLICT) {
 			refuse(o, 409, "The order changed meanwhile (it may just have been paid); please look again.");
-			e = E_OK;
+			act = json_pack("{s:s}", "refused", o->msg);
+			e = act_finish(db, a, audit_id, id, act);
+			json_decref(act);
 			goto out;
 		}
 		if (e)
@@ -358,7 +377,7 @@ enum err orders_admin_cancel(struct db *db, struct arena *a, int64_t uid, int64_
 		goto out;
 	}
 	act = json_pack("{s:s}", "reason", reason ? reason : "");
-	e = audit_after(db, a, uid, "order.cancel", id, before, act);
+	e = act_finish(db, a, audit_id, id, act);
 	json_decref(act);
 out:
 	json_decref(before);
