@@ -407,6 +407,10 @@ static enum err queue_kind(struct db *db, struct resend_op *op, struct event *ev
 	for (size_t i = 0; i < n; i++) {
 		const char *text, *html;
 
+		/* a mail sent again says so (and is never taken for a duplicate
+		 * of the shop's own once-only send) */
+		if (!e && ms[i].kind == k && !(ms[i].subject = arena_printf(op->a, "%s (sent again)", ms[i].subject)))
+			e = E_NOMEM;
 		if (!e && ms[i].kind == k && !(e = notify_render(op->a, &ms[i], NULL, &text, &html)) &&
 		    !(e = mail_enqueue_alt(db, op->a, ms[i].to, ms[i].subject, text, html, NULL, NULL)))
 			op->queued++;

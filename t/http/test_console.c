@@ -657,6 +657,7 @@ START_TEST(admin_refund_cancel_resend_audited)
 		for (int i = 0; i < 100 && maildir_count(email, needle, NULL) <= mails; i++)
 			usleep(100000);
 		ck_assert_int_eq(maildir_count(email, needle, NULL), mails + 1);
+		ck_assert_int_eq(maildir_count(email, "(sent again)", NULL), 1);
 	}
 	j = api_json("POST", path, "{\"mail\":\"shipment\"}", 409);
 	json_decref(j);
