@@ -347,6 +347,23 @@ END_TEST
 
 /* ---- categories ---- */
 
+/* A category's slug (static buffer). */
+static const char *sql_slug(long long id)
+{
+	static char slug[80];
+	char q[120];
+	struct hresp *r;
+	json_t *j;
+
+	snprintf(q, sizeof(q), "/api/admin/categories/%lld", id);
+	r = api("GET", q, NULL);
+	j = hresp_json(r);
+	snprintf(slug, sizeof(slug), "%s", json_string_value(json_object_get(j, "slug")));
+	json_decref(j);
+	hresp_free(r);
+	return slug;
+}
+
 /* Waits (up to 3 s) until /api/categories does (want 1) or does not (0)
  * mention s. The query string makes each look its own URL: what shopd
  * answers, not nginx's one-second microcache of anonymous pages. */
@@ -435,6 +452,19 @@ START_TEST(categories_follow_at_once)
 	ck_assert_int_eq(sql_scalarf("SELECT category_id FROM products WHERE id = %lld", pid), home);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM outbox WHERE id > %lld AND topic = 'ProductUpdated' "
 				     "AND aggregate_id = %lld", ev0, pid), 1);
+	/* a seller can no longer list an item in the retired one */
+	{
+		struct client seller;
+		char item[300];
+
+		memset(&seller, 0, sizeof(seller));
+		ck_assert_int_gt(seller_new(&seller, "conretired", NULL), 0);
+		snprintf(item, sizeof(item), "{\"name\":\"Good name\",\"price\":100,\"category\":\"%s\"}",
+			 (char *)sql_slug(child));
+		r = client_req(&seller, "POST", "/api/items", item, 1);
+		ck_assert_msg(r->status == 400 && strstr(r->body, "category"), "%ld %s", r->status, r->body);
+		hresp_free(r);
+	}
 	snprintf(path, sizeof(path), "/api/admin/categories/%lld/retire", top);
 	json_decref(api_json("POST", path, "{}", 200));
 	storefront_shows(renamed, 0);
