@@ -17,6 +17,7 @@
 #include "account/session_pages.h"
 #include "cart/cart_pages.h"
 #include "catalog/catalog_pages.h"
+#include "console/console_pages.h"	/* issue 19: the footer pages from content_pages */
 #include "module.h"
 #include "site.h"
 
@@ -128,24 +129,34 @@ static enum err info_page(struct ctx *c, const char *view, const char *title)
 	return E_OK;
 }
 
+/* issue 19 (admin console): the pages' text is the content_pages table's,
+ * which admins edit; the templates are the fallback while a page has no
+ * row (a database not migrated yet). */
+static enum err content_or(struct ctx *c, const char *slug, const char *view, const char *title)
+{
+	enum err e = console_content_reply(c, slug);
+
+	return e == E_NOTFOUND ? info_page(c, view, title) : e;
+}
+
 static enum err h_contact(struct ctx *c)
 {
-	return info_page(c, "info_contact", "Contact us");
+	return content_or(c, "contact", "info_contact", "Contact us");
 }
 
 static enum err h_shipping(struct ctx *c)
 {
-	return info_page(c, "info_shipping", "Shipping");
+	return content_or(c, "shipping", "info_shipping", "Shipping");
 }
 
 static enum err h_returns(struct ctx *c)
 {
-	return info_page(c, "info_returns", "Returns and refunds");
+	return content_or(c, "returns", "info_returns", "Returns and refunds");
 }
 
 static enum err h_privacy(struct ctx *c)
 {
-	return info_page(c, "info_privacy", "Privacy");
+	return content_or(c, "privacy", "info_privacy", "Privacy");
 }
 
 enum err h_robots(struct ctx *c)

@@ -13,6 +13,7 @@
 #include "../store/db.h"
 #include "catalog.h"
 #include "pcache.h"
+#include "category_admin.h"
 
 #define CAT_TTL 5		/* seconds a worker trusts its category cache */
 
@@ -67,8 +68,9 @@ static struct db_sql sql[Q_COUNT] = {
 	/* product_count is kept by catalog_refresh_counts() (shopd jobs):
 	 * counting here cost a scan of every product's index entry, 0.2 s at
 	 * a million products, every CAT_TTL in every worker. */
+	/* issue 19: a retired category has left the storefront */
 	[Q_CATS] = { "SELECT c.id, c.parent_id, c.slug, c.name, c.product_count "
-		     "FROM categories c ORDER BY c.position, c.name", 0 },
+		     "FROM categories c WHERE c.retired_at IS NULL ORDER BY c.position, c.name", 0 },
 	/* A consistent (non-locking) read: a locking one would hold shared
 	 * locks on every product and stall writers. One index range per
 	 * category, read from the index alone: a GROUP BY over products was
@@ -124,6 +126,7 @@ static struct db_sql sql[Q_COUNT] = {
 void catalog_init(void)
 {
 	db_register(sql, Q_COUNT);
+	category_admin_init();	/* issue 19: the tree's writers */
 }
 
 /* ---- categories (worker cache) ---- */
@@ -133,6 +136,7 @@ static struct {
 	size_t n;
 	time_t loaded;
 	unsigned gen;
+	uint64_t tree;		/* issue 19: pcache_cats_gen() at the load */
 } cats;
 
 static void cats_clear(void)
@@ -154,7 +158,10 @@ enum err catalog_categories_load(struct db *db, struct arena *a)
 	enum err e;
 	size_t i, j;
 
-	if (cats.v && now - cats.loaded < CAT_TTL)
+	uint64_t tree = pcache_cats_gen();
+
+	/* issue 19: an admin's change to the tree is seen at once */
+	if (cats.v && now - cats.loaded < CAT_TTL && cats.tree == tree)
 		return E_OK;
 	if ((e = db_exec(db, a, &sql[Q_CATS], &r, "")))
 		return cats.v ? E_OK : e;	/* stale beats nothing during an outage */
@@ -176,6 +183,7 @@ enum err catalog_categories_load(struct db *db, struct arena *a)
 	cats.v = v;
 	cats.n = r->nrows;
 	cats.loaded = now;
+	cats.tree = tree;
 	cats.gen++;
 	return E_OK;
 }

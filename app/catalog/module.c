@@ -87,7 +87,7 @@ static const struct event_consumer catalog_consumers[] = {
 	 * cache too (a review's changes come as the ratings consumer's
 	 * ProductUpdated). */
 	{ .name = "pcache", .topics = "ProductUpdated,StockChanged,QuestionPublished,QuestionRejected,AnswerPublished,"
-				       "AnswerRejected", .handle = pcache_event,
+				       "AnswerRejected,CategoryChanged", .handle = pcache_event,
 	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1 },
 };
 

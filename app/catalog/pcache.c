@@ -5,6 +5,7 @@
 #include <time.h>
 #include "../core/log.h"
 #include "../store/db.h"
+#include "../events/events.h"
 #include "../events/stream.h"
 #include "pcache.h"
 
@@ -15,6 +16,7 @@
 struct shared {
 	uint64_t gen;		/* bumped with every change: a query's token */
 	uint64_t all;		/* bumped by pcache_bump_all */
+	uint64_t cats;		/* issue 19: bumped when a category changes */
 	uint32_t ver[SLOTS];
 };
 
@@ -83,6 +85,20 @@ void pcache_bump_all(void)
 		return;
 	__atomic_add_fetch(&sh->all, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&sh->gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* issue 19 (admin console): the category tree changed; workers reload
+ * their copies (catalog's and search's) on their next look. */
+void pcache_cats_bump(void)
+{
+	if (!sh)
+		return;
+	__atomic_add_fetch(&sh->cats, 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t pcache_cats_gen(void)
+{
+	return sh ? __atomic_load_n(&sh->cats, __ATOMIC_SEQ_CST) : 0;
 }
 
 static uint64_t hash(const char *s)
@@ -300,7 +316,13 @@ enum err pcache_event(struct db *db, struct kv *kv, struct arena *a, const struc
 	(void)db;
 	(void)kv;
 	(void)a;
-	pcache_bump(ev->aggregate);	/* every topic it follows names the product */
+	if (ev->type == EV_CATEGORY_CHANGED) {
+		/* issue 19: the tree is in every page's navigation */
+		pcache_cats_bump();
+		pcache_bump_all();
+		return E_OK;
+	}
+	pcache_bump(ev->aggregate);	/* every other topic it follows names the product */
 	return E_OK;
 }
 

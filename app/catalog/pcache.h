@@ -30,6 +30,10 @@ int pcache_enabled(void);
  * (a jobs process starting may have missed events). */
 void pcache_bump(int64_t product_id);
 void pcache_bump_all(void);
+/* issue 19: the category tree changed (CategoryChanged); its generation,
+ * which the workers' category copies compare with (0 without the cache). */
+void pcache_cats_bump(void);
+uint64_t pcache_cats_gen(void);
 
 /* Readers' side. A cached row for key ("s:<slug>", "i:<id>"), or NULL. The
  * result is owned by the cache and valid until the next pcache call of

@@ -7,6 +7,7 @@
 #ifndef CONSOLE_AUDIT_H
 #define CONSOLE_AUDIT_H
 
+#include <stdint.h>
 #include <jansson.h>
 #include "../core/err.h"
 
@@ -21,5 +22,16 @@ void audit_init(void);
  * NULL, references borrowed. Inside the caller's transaction. */
 enum err audit_record(struct db *db, struct arena *a, const char *actor, const char *action, const char *target,
 		      const json_t *before, const json_t *after);
+
+/* For an act whose change runs in other modules' transactions (an order's
+ * refund through app/fulfillment, with the gateway call between them):
+ * the row is written first, in a transaction of its own, with the thing
+ * before and what was asked (after NULL: "under way"), and its id into
+ * *id; audit_finish then sets its after. A crash between the two leaves
+ * the row saying who asked for what, with no outcome: the order's own
+ * timeline has it. */
+enum err audit_begin(struct db *db, struct arena *a, const char *actor, const char *action, const char *target,
+		     const json_t *before, int64_t *id);
+enum err audit_finish(struct db *db, struct arena *a, int64_t id, const json_t *after);
 
 #endif

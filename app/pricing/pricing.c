@@ -22,12 +22,17 @@
 /* Columns of a promo row, in the order promo_from_row reads them. */
 #define PROMO_COLS \
 	"id, code, kind, value, min_subtotal, UNIX_TIMESTAMP(starts_at), " \
-	"UNIX_TIMESTAMP(ends_at), usage_limit, used_count, once_per_customer, active"
+	"UNIX_TIMESTAMP(ends_at), usage_limit, used_count, once_per_customer, active, " \
+	/* issue 19 (admin console): the limit per shopper and the scope */ \
+	"per_customer, EXISTS (SELECT 1 FROM promo_categories pc WHERE pc.promo_id = promo_codes.id) OR " \
+	"EXISTS (SELECT 1 FROM promo_sellers ps WHERE ps.promo_id = promo_codes.id)"
 
 enum {
 	Q_METHODS, Q_LANES, Q_RATES, Q_TAXES, Q_PROMO_BY_CODE, Q_PROMO_USES, Q_PROMO_LOCK,
 	Q_ORDER_REDEMPTION, Q_ORDER_REDEMPTION_SHARE, Q_ORDER_REDEMPTION_LOCK,
-	Q_REDEEM, Q_TAKE_USE, Q_RELEASE, Q_GIVE_BACK, Q_COUNT
+	Q_REDEEM, Q_TAKE_USE, Q_RELEASE, Q_GIVE_BACK,
+	Q_PROMO_USES_LOCK, Q_LINE_ELIGIBLE,	/* issue 19: per-customer limits, scopes */
+	Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -62,6 +67,22 @@ static struct db_sql sql[Q_COUNT] = {
 			"WHERE order_id = ? AND released_at IS NULL", 0 },
 	[Q_GIVE_BACK] = { "UPDATE promo_codes SET used_count = used_count - 1 "
 			  "WHERE id = ? AND used_count > 0", 0 },
+	/* issue 19 (admin console). A limit above one use per shopper is
+	 * counted under the promo row's lock (every redemption of the promo
+	 * waits on it), with a locking read: the latest rows, not the
+	 * snapshot. */
+	[Q_PROMO_USES_LOCK] = { "SELECT COUNT(*) FROM promo_redemptions "
+				"WHERE promo_id = ? AND user_id = ? AND released_at IS NULL LOCK IN SHARE MODE", 0 },
+	/* A line's SKU is in the promo's scope: sold by one of its sellers,
+	 * or in one of its categories or below one (three levels: the
+	 * catalog's tree is two deep). */
+	[Q_LINE_ELIGIBLE] = { "SELECT 1 FROM skus s JOIN products p ON p.id = s.product_id "
+			      "LEFT JOIN categories c1 ON c1.id = p.category_id "
+			      "LEFT JOIN categories c2 ON c2.id = c1.parent_id "
+			      "WHERE s.id = ? AND (EXISTS (SELECT 1 FROM promo_sellers x "
+			      "WHERE x.promo_id = ? AND x.seller_id = p.seller_id) "
+			      "OR EXISTS (SELECT 1 FROM promo_categories x WHERE x.promo_id = ? "
+			      "AND x.category_id IN (p.category_id, c1.parent_id, c2.parent_id)))", 0 },
 };
 
 void pricing_init(void)
@@ -324,6 +345,13 @@ static const char *promo_state_error(const struct pricing_promo *p, int64_t now,
 		if (user_uses > 0)
 			return "You have already used this promo code.";
 	}
+	/* issue 19: a limit of several uses per shopper */
+	if (p->per_customer > 1) {
+		if (user_id <= 0)
+			return "Sign in to use this promo code: each customer may use it a limited number of times.";
+		if (user_uses >= p->per_customer)
+			return "You have used this promo code as many times as it allows.";
+	}
 	return NULL;
 }
 
@@ -521,6 +549,32 @@ static int country_ok(const struct pricing_dest *dest)
 	return dest && upper2(dest->country, cc) == 0 && address_country_known(cc);
 }
 
+/* issue 19: the discount of a scoped promo, computed on the eligible
+ * lines' subtotal and allocated over them (the others get 0). */
+static enum err allocate_eligible(struct arena *a, struct pricing_line *lines, size_t n,
+				  const struct pricing_promo *promo, int64_t *discount)
+{
+	struct pricing_line *sub;
+	size_t k = 0, j = 0;
+	int64_t s;
+	enum err e;
+
+	if (!(sub = arena_calloc(a, n ? n : 1, sizeof(*sub))))
+		return E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lines[i].discount = 0;
+		if (promo->eligible[i])
+			sub[k++] = lines[i];
+	}
+	if ((e = pricing_sum_lines(sub, k, &s, NULL)) ||
+	    (e = pricing_allocate_discount(sub, k, pricing_promo_discount(promo, s), discount)))
+		return e;
+	for (size_t i = 0; i < n; i++)
+		if (promo->eligible[i])
+			lines[i].discount = sub[j++].discount;
+	return E_OK;
+}
+
 enum err pricing_quote_for(const struct pricing_tables *t, struct arena *a,
 			   struct pricing_line *lines, size_t n, const struct pricing_dest *dest,
 			   const char *method, const struct pricing_promo *promo,
@@ -545,9 +599,15 @@ enum err pricing_quote_for(const struct pricing_tables *t, struct arena *a,
 		if (promo->code && !(q->promo_code = arena_strdup(a, promo->code)))
 			return E_NOMEM;
 	}
-	if ((e = pricing_allocate_discount(lines, n, pricing_promo_discount(promo, q->subtotal),
-					   &q->discount)))
+	if (promo && promo->eligible) {
+		/* issue 19: a scoped promo's discount is on its lines alone,
+		 * spread over them by the same rule */
+		if ((e = allocate_eligible(a, lines, n, promo, &q->discount)))
+			return e;
+	} else if ((e = pricing_allocate_discount(lines, n, pricing_promo_discount(promo, q->subtotal),
+						  &q->discount))) {
 		return e;
+	}
 	q->zone = pricing_zone(dest->country, dest->region);
 	if ((tx = pricing_tax_find(t->taxes, t->ntaxes, dest->country, dest->region))) {
 		q->tax_rate_ppm = tx->rate_ppm;
@@ -777,6 +837,35 @@ static void promo_from_row(const struct db_res *r, struct pricing_promo *p)
 	p->used_count = db_int(r, 0, 8);
 	p->once_per_customer = db_int(r, 0, 9) != 0;
 	p->active = db_int(r, 0, 10) != 0;
+	/* issue 19 */
+	p->per_customer = cell_int(r, 0, 11, -1);
+	if (p->once_per_customer)
+		p->per_customer = 1;
+	p->scoped = db_int(r, 0, 12) != 0;
+}
+
+/* issue 19 (admin console): which lines a scoped promo applies to (one
+ * query per line: a cart has a few), into p->eligible; the eligible
+ * subtotal into *sub. */
+static enum err promo_scope(struct db *db, struct arena *a, struct pricing_promo *p,
+			    const struct pricing_line *lines, size_t n, int64_t *sub)
+{
+	unsigned char *el;
+	struct db_res *r = NULL;
+	enum err e;
+
+	*sub = 0;
+	if (!(el = arena_calloc(a, n ? n : 1, 1)))
+		return E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((e = db_exec(db, a, &sql[Q_LINE_ELIGIBLE], &r, "iii", lines[i].sku_id, p->id, p->id)))
+			return e;
+		el[i] = r && r->nrows > 0;
+		if (el[i])
+			*sub += lines[i].unit_price * lines[i].quantity;
+	}
+	p->eligible = el;
+	return E_OK;
 }
 
 enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *lines, size_t n,
@@ -809,7 +898,7 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 			perr = arena_printf(a, "There is no promo code %s.", code);
 		} else {
 			promo_from_row(r, &promo);
-			if (promo.once_per_customer && user_id > 0) {
+			if (promo.per_customer > 0 && user_id > 0) {
 				if ((e = db_exec(db, a, &sql[Q_PROMO_USES], &r, "ii", promo.id, user_id)))
 					return e;
 				uses = r && r->nrows ? db_int(r, 0, 0) : 0;
@@ -817,7 +906,16 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 			perr = pricing_promo_check(&promo, subtotal, now, user_id, uses, msg, sizeof(msg));
 			if (perr == msg)
 				perr = arena_strdup(a, msg);
-			else if (!perr)
+			/* issue 19: a promo for some categories or sellers */
+			if (!perr && promo.scoped) {
+				int64_t sub;
+
+				if ((e = promo_scope(db, a, &promo, lines, n, &sub)))
+					return e;
+				if (sub <= 0)
+					perr = "This promo code does not apply to the items in your cart.";
+			}
+			if (!perr)
 				pp = &promo;
 		}
 		if (!perr && !pp)
@@ -882,6 +980,11 @@ enum err pricing_promo_redeem(struct db *db, struct arena *a, int64_t promo_id, 
 		/* Possibly stale (a snapshot read), so only for the message; the
 		 * unique key (promo_id, once_user_id) is the guarantee. */
 		if ((e = db_exec(db, a, &sql[Q_PROMO_USES], &r, "ii", promo_id, user_id)))
+			return e;
+		uses = r && r->nrows ? db_int(r, 0, 0) : 0;
+	} else if (p.per_customer > 1 && user_id > 0) {
+		/* issue 19: counted under the promo's lock, so exact */
+		if ((e = db_exec(db, a, &sql[Q_PROMO_USES_LOCK], &r, "ii", promo_id, user_id)))
 			return e;
 		uses = r && r->nrows ? db_int(r, 0, 0) : 0;
 	}

@@ -197,6 +197,13 @@ struct pricing_promo {
 	int64_t used_count;
 	int once_per_customer;
 	int active;
+	/* The admin console (issue 19): uses per shopper (-1 = no limit; 1 is
+	 * once_per_customer), whether the promo is limited to categories or
+	 * sellers, and then which of the quote's lines it applies to (1 per
+	 * line; NULL: all of them). */
+	int64_t per_customer;
+	int scoped;
+	const unsigned char *eligible;
 };
 
 /* ---- pure functions ---- */

@@ -9,7 +9,8 @@
 enum { Q_ONCE, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
-	[Q_ONCE] = { "SELECT once_per_customer FROM promo_codes WHERE code = TRIM(?)", 0 },
+	/* issue 19: any limit per customer (per_customer) counts, not only once */
+	[Q_ONCE] = { "SELECT once_per_customer OR per_customer IS NOT NULL FROM promo_codes WHERE code = TRIM(?)", 0 },
 };
 
 void pricing_promo_guest_init(void)

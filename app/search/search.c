@@ -47,6 +47,7 @@
 #include "../store/db.h"
 #include "../store/kv.h"
 #include "../catalog/catalog.h"
+#include "../catalog/pcache.h"	/* issue 19: the category tree's generation */
 #include "../inventory/inventory.h"
 #include "schema.h"
 #include "../events/stream.h"
@@ -896,6 +897,7 @@ static struct {
 	struct search_category *v;
 	size_t n;
 	time_t loaded;
+	uint64_t tree;		/* issue 19: pcache_cats_gen() at the load */
 } cats;
 
 enum err search_categories_load(struct db *db, struct arena *a)
@@ -905,8 +907,10 @@ enum err search_categories_load(struct db *db, struct arena *a)
 	time_t now = time(NULL);
 	enum err e;
 
-	if (cats.v && now - cats.loaded < CAT_TTL)
+	/* issue 19: an admin's rename shows in the facets at once */
+	if (cats.v && now - cats.loaded < CAT_TTL && cats.tree == pcache_cats_gen())
 		return E_OK;
+	cats.tree = pcache_cats_gen();
 	if ((e = db_exec(db, a, &sql[Q_CATS], &r, "")))
 		return cats.v ? E_OK : e;
 	if (!(v = calloc(r->nrows + 1, sizeof(*v))))

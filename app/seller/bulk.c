@@ -121,7 +121,8 @@ static struct db_sql sql[NQ] = {
 	[Q_SKU_UPD] = { "UPDATE skus SET price = ?, weight_grams = COALESCE(?, weight_grams), "
 			"options = COALESCE(?, options), status = 'active' WHERE id = ?", 0 },
 	/* Products hang off leaves: categories with a parent. */
-	[Q_CATEGORY] = { "SELECT id FROM categories WHERE slug = ? AND parent_id IS NOT NULL", 0 },
+	/* issue 19: not one an admin retired */
+	[Q_CATEGORY] = { "SELECT id FROM categories WHERE slug = ? AND parent_id IS NOT NULL AND retired_at IS NULL", 0 },
 	/* The read model and the events of every product a chunk changed, in
 	 * one statement each (the ids as a JSON array); the page digest is
 	 * catalog_refresh_digest()'s, per product. */

@@ -71,11 +71,12 @@ static struct db_sql sql[Q_COUNT] = {
 	/* A shared lock: an admin suspending the seller waits for the edit
 	 * (or the edit sees the suspension), never half of each. */
 	[Q_SELLER] = { "SELECT status FROM sellers WHERE id = ? LOCK IN SHARE MODE", 0 },
+	/* issue 19: a category an admin retired takes no new products */
 	[Q_LEAVES] = { "SELECT c.slug, c.name, d.name FROM categories c JOIN categories d ON d.id = c.parent_id "
-		       "WHERE NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) "
+		       "WHERE NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) AND c.retired_at IS NULL "
 		       "ORDER BY d.position, d.name, c.position, c.name", 0 },
 	[Q_CAT] = { "SELECT c.id FROM categories c WHERE c.slug = ? AND c.parent_id IS NOT NULL "
-		    "AND NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id)", 0 },
+		    "AND NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) AND c.retired_at IS NULL", 0 },
 	[Q_CAT_ATTRS] = { "SELECT name, kind, choices, required FROM category_attributes "
 			  "WHERE category_slug = ? ORDER BY position, name LIMIT " STR(ATTRS_DEF_MAX), 0 },
 	[Q_CAT_TOP] = { "INSERT IGNORE INTO categories (parent_id, slug, name, position) VALUES (NULL, ?, ?, ?)", 0 },

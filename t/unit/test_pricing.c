@@ -344,7 +344,10 @@ struct check_case {
 
 /* id, code, kind, value, min, starts, ends, limit, used, once, active */
 #define PROMO(min, st, en, lim, used, once, act) \
-	{ 1, "CODE", PRICING_PERCENT, 1000, min, st, en, lim, used, once, act }
+	{ 1, "CODE", PRICING_PERCENT, 1000, min, st, en, lim, used, once, act, -1, 0, NULL }
+/* issue 19: a limit of several uses per customer (per_customer) */
+#define PROMO_N(per) \
+	{ 1, "CODE", PRICING_PERCENT, 1000, 0, 0, 0, -1, 0, 0, 1, per, 0, NULL }
 
 static const struct check_case check_cases[] = {
 	{ PROMO(0, 0, 0, -1, 0, 0, 1), 100, NOW, 0, 0, NULL },
@@ -369,6 +372,10 @@ static const struct check_case check_cases[] = {
 	{ PROMO(5000, 0, NOW - 1, 1, 1, 1, 1), 100, NOW, 7, 1, "This promo code has expired." },
 	{ PROMO(5000, 0, 0, 1, 1, 1, 1), 100, NOW, 7, 1, "This promo code has been used up." },
 	{ PROMO(5000, 0, 0, -1, 0, 1, 1), 100, NOW, 7, 1, "You have already used this promo code." },
+	/* issue 19: three uses per customer */
+	{ PROMO_N(3), 100, NOW, 7, 2, NULL },
+	{ PROMO_N(3), 100, NOW, 7, 3, "You have used this promo code as many times as it allows." },
+	{ PROMO_N(3), 100, NOW, 0, 0, "Sign in to use this promo code" },
 };
 
 START_TEST(check_table)
@@ -638,10 +645,10 @@ static const struct pricing_tables tables = {
 	methods, N(methods), lanes, 5, taxes, N(taxes)
 };
 
-static const struct pricing_promo pct10 = { 11, "WELCOME10", PRICING_PERCENT, 1000, 2000, 0, 0, -1, 0, 1, 1 };
-static const struct pricing_promo pct100 = { 12, "FREE", PRICING_PERCENT, 10000, 0, 0, 0, -1, 0, 0, 1 };
-static const struct pricing_promo fix5 = { 13, "SAVE5", PRICING_FIXED, 500, 2500, 0, 0, -1, 0, 0, 1 };
-static const struct pricing_promo fix99 = { 14, "BIG", PRICING_FIXED, 9900, 0, 0, 0, -1, 0, 0, 1 };
+static const struct pricing_promo pct10 = { 11, "WELCOME10", PRICING_PERCENT, 1000, 2000, 0, 0, -1, 0, 1, 1, -1, 0, NULL };
+static const struct pricing_promo pct100 = { 12, "FREE", PRICING_PERCENT, 10000, 0, 0, 0, -1, 0, 0, 1, -1, 0, NULL };
+static const struct pricing_promo fix5 = { 13, "SAVE5", PRICING_FIXED, 500, 2500, 0, 0, -1, 0, 0, 1, -1, 0, NULL };
+static const struct pricing_promo fix99 = { 14, "BIG", PRICING_FIXED, 9900, 0, 0, 0, -1, 0, 0, 1, -1, 0, NULL };
 
 struct quote_case {
 	const char *name;
