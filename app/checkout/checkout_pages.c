@@ -22,6 +22,7 @@
 #include "../payment/payment.h"
 #include "../pricing/pricing.h"
 #include "checkout.h"
+#include "../fx/fx_pages.h"	/* CURRENCIES (issue 19) */
 #include "checkout_pages.h"
 #include "guest_pages.h"
 
@@ -96,6 +97,12 @@ static enum err read_input_from(const struct src *s, struct checkout_req *in, co
 	in->has_amount = s_has(s, "amount");
 	in->amount = s_int(s, "amount");
 	in->cart_key = s_str(s, "cartKey");
+	/* CURRENCIES (issue 19): the API's "currency" (none: the shop's), a
+	 * page's the shopper's chosen one (app/fx). */
+	in->currency = s_str(s, "currency");
+	in->fx_date = s_str(s, "fxDate");
+	if (!in->currency && !c->req->json)
+		in->currency = fx_request_currency(c);
 	if (!in->method)
 		in->method = "standard";
 	if (s_has(s, "shippingAddressId") && s_int(s, "shippingAddressId") > 0) {
