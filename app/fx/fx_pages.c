@@ -132,12 +132,35 @@ static int listed(const char *const *list, const char *s)
 	return 0;
 }
 
+/* Converts v's own price members (v's currency is the shop's): a SKU's
+ * own price in the currency, set by its seller, replaces the converted
+ * one (never a sale's price: salePrice). Returns 1 when it changed one. */
+static int convert_own(json_t *v, const struct conv *cv)
+{
+	const char *sku = json_string_value(json_object_get(v, "sku"));
+	json_t *x;
+	int did = 0;
+
+	for (size_t i = 0; money_keys[i]; i++) {
+		int64_t p;
+
+		if (!json_is_integer(x = json_object_get(v, money_keys[i])))
+			continue;
+		p = fx_convert(json_integer_value(x), cv->r.currency, cv->r.rate);
+		for (size_t k = 0; sku && k < cv->n && strcmp(money_keys[i], "salePrice"); k++)
+			if (!strcmp(cv->codes[k], sku))
+				p = cv->prices[k];
+		json_object_set_new(v, money_keys[i], json_integer(p));
+		did = 1;
+	}
+	return did;
+}
+
 static void convert(json_t *v, const char *inherited, const struct conv *cv)
 {
-	const char *own, *eff, *key, *sku;
+	const char *own, *eff, *key;
 	json_t *x;
 	size_t i;
-	int did = 0;
 
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
@@ -148,40 +171,39 @@ static void convert(json_t *v, const char *inherited, const struct conv *cv)
 		return;
 	own = json_string_value(json_object_get(v, "currency"));
 	eff = own ? own : inherited;
-	if (!strcmp(eff, fx_shop_currency())) {
-		sku = json_string_value(json_object_get(v, "sku"));
-		for (i = 0; money_keys[i]; i++) {
-			int64_t p;
-
-			if (!json_is_integer(x = json_object_get(v, money_keys[i])))
-				continue;
-			p = fx_convert(json_integer_value(x), cv->r.currency, cv->r.rate);
-			/* The seller's own price of this SKU replaces the
-			 * converted one (not a sale's price: salePrice). */
-			for (size_t k = 0; sku && k < cv->n && strcmp(money_keys[i], "salePrice"); k++)
-				if (!strcmp(cv->codes[k], sku))
-					p = cv->prices[k];
-			json_object_set_new(v, money_keys[i], json_integer(p));
-			did = 1;
-		}
-		if (own || (did && cv->json))
-			json_object_set_new(v, "currency", json_string(cv->r.currency));
-	}
+	if (!strcmp(eff, fx_shop_currency()) && (convert_own(v, cv) || own) && (own || cv->json))
+		json_object_set_new(v, "currency", json_string(cv->r.currency));
 	json_object_foreach(v, key, x)
 		if (json_is_object(x) || json_is_array(x))
-			convert(x, strcmp(eff, fx_shop_currency()) ? eff : fx_shop_currency(), cv);
+			convert(x, eff, cv);
 }
 
-/* The product a product page or item answer is about, or 0. */
-static int64_t product_of(json_t *m)
+/* The SKU codes of every priced object of the model (a product's SKUs,
+ * the SKU a listing's card shows), once each, into the array codes. */
+static void sku_codes(const json_t *v, json_t *codes)
 {
-	json_t *p = json_object_get(m, "product");
+	const char *key, *sku;
+	json_t *x;
+	size_t i;
 
-	if (json_is_integer(json_object_get(p, "id")))
-		return json_integer_value(json_object_get(p, "id"));
-	if (json_is_array(json_object_get(m, "skus")) && json_is_integer(json_object_get(m, "id")))
-		return json_integer_value(json_object_get(m, "id"));
-	return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			sku_codes(x, codes);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	if ((sku = json_string_value(json_object_get(v, "sku"))) && json_is_integer(json_object_get(v, "price"))) {
+		int seen = 0;
+
+		json_array_foreach(codes, i, x)
+			seen |= !strcmp(json_string_value(x), sku);
+		if (!seen && json_array_size(codes) < 500)
+			json_array_append_new(codes, json_string(sku));
+	}
+	json_object_foreach((json_t *)v, key, x)
+		if (json_is_object(x) || json_is_array(x))
+			sku_codes(x, codes);
 }
 
 /* The header's chooser: every enabled currency, the chosen one selected,
@@ -234,11 +256,16 @@ void fx_localize(struct ctx *c, json_t *m)
 	e = fx_rate_now(c->db, c->a, cur, &cv.r);
 	if (e)
 		return;	/* no rate loaded yet: the shop's own prices, marked as such */
-	{
-		int64_t pid = product_of(m);
+	{	/* the sellers' own prices of the SKUs shown */
+		json_t *codes = json_array();
+		char *text;
 
-		if (pid && fx_product_overrides(c->db, c->a, pid, cur, &cv.codes, &cv.prices, &cv.n))
+		sku_codes(m, codes);
+		text = json_array_size(codes) ? json_dumps(codes, JSON_COMPACT) : NULL;
+		if (text && fx_sku_overrides(c->db, c->a, text, cur, &cv.codes, &cv.prices, &cv.n))
 			cv.n = 0;
+		free(text);
+		json_decref(codes);
 	}
 	/* The model's members may be shared with a cache: each is copied
 	 * before it changes. */
@@ -251,12 +278,10 @@ void fx_localize(struct ctx *c, json_t *m)
 		convert(copy, fx_shop_currency(), &cv);
 		json_object_set_new_nocheck(m, key, copy);
 	}
-	if (json_is_string(json_object_get(m, "currency")))
+	/* The model's own members (an item answer's headline price). */
+	q = json_string_value(json_object_get(m, "currency"));
+	if ((!q || !strcmp(q, fx_shop_currency())) && convert_own(m, &cv) && (q || cv.json))
 		json_object_set_new(m, "currency", json_string(cur));
-	for (size_t i = 0; money_keys[i]; i++)
-		if (json_is_integer(x = json_object_get(m, money_keys[i])))
-			json_object_set_new(m, money_keys[i],
-					    json_integer(fx_convert(json_integer_value(x), cur, cv.r.rate)));
 	if (!cv.json)
 		tmpl_money_default = cv.r.currency;
 }

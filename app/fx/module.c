@@ -20,7 +20,12 @@ static const char *const invoice_names[] = {
 	"statusLabel", "lines", "lineNo", "title", "optionsText", "quantity", "unitPrice", "lineTotal",
 	"discount", "taxable", "tax", "lineAmount", "seller", "itemId", "currency", "subtotal", "shipping",
 	"total", "shippingMethodName", "promoCode", "shippingAddress", "line1", "line2", "city", "region",
-	"postalCode", "country", "payment", "brand", "last4", "rateNote", "backUrl", "status", NULL
+	"postalCode", "country", "payment", "brand", "last4", "rateNote", "backUrl", "status",
+	/* the rest of order_json's order (app/order/module.c order_names) */
+	"isFailed", "error", "holdExpiresAt", "payUrl", "isPending", "stateLabel", "refundedQuantity",
+	"shipments", "carrier", "tracking", "statusText", "lineNos", "shippedAt", "deliveredAt", "events", "at",
+	"reason", "shippingMethod", "canCancel", "actor", "canPay", "from", "isConfirmed", "options", "state",
+	"to", "url", "showState", "itemCountText", "paymentNote", "trackingUrl", "itemsText", NULL
 };
 
 /* seller_prices.html */

@@ -34,8 +34,9 @@ static struct db_sql sql[Q_N] = {
 	[Q_SKU_PRICE_DEL] = { "DELETE FROM sku_prices WHERE sku_id = ? AND currency = ?", 0 },
 	[Q_SELLER_SKU] = { "SELECT s.id, s.product_id FROM skus s JOIN products p ON p.id = s.product_id "
 			   "WHERE s.code = ? AND p.seller_id = ?", 0 },
-	[Q_PRODUCT_OVERRIDES] = { "SELECT s.code, sp.price FROM skus s JOIN sku_prices sp ON sp.sku_id = s.id "
-				  "WHERE s.product_id = ? AND sp.currency = ?", 0 },
+	[Q_PRODUCT_OVERRIDES] = { "SELECT s.code, sp.price FROM JSON_TABLE(?, '$[*]' COLUMNS "
+				  "(code VARCHAR(64) PATH '$')) j JOIN skus s ON s.code = j.code "
+				  "JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ?", 0 },
 	[Q_LINE_OVERRIDE] = { "SELECT price FROM sku_prices WHERE sku_id = ? AND currency = ?", 0 },
 };
 
@@ -240,8 +241,8 @@ enum err fx_seller_sku(struct db *db, struct arena *a, int64_t seller_id, const 
 	return E_OK;
 }
 
-enum err fx_product_overrides(struct db *db, struct arena *a, int64_t product_id, const char *currency,
-			      const char ***codes, int64_t **prices, size_t *n)
+enum err fx_sku_overrides(struct db *db, struct arena *a, const char *codes_json, const char *currency,
+			  const char ***codes, int64_t **prices, size_t *n)
 {
 	struct db_res *r = NULL;
 	enum err e;
@@ -249,7 +250,7 @@ enum err fx_product_overrides(struct db *db, struct arena *a, int64_t product_id
 	*codes = NULL;
 	*prices = NULL;
 	*n = 0;
-	if ((e = db_exec(db, a, &sql[Q_PRODUCT_OVERRIDES], &r, "is", product_id, currency)))
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT_OVERRIDES], &r, "ss", codes_json, currency)))
 		return e;
 	if (!r->nrows)
 		return E_OK;

@@ -67,9 +67,10 @@ enum err fx_sku_price_set(struct db *db, struct arena *a, int64_t sku_id, const 
  * product id. */
 enum err fx_seller_sku(struct db *db, struct arena *a, int64_t seller_id, const char *code, int64_t *sku_id,
 		       int64_t *product_id);
-/* The overrides of a product's SKUs in currency: codes[i] ▶ prices[i]. */
-enum err fx_product_overrides(struct db *db, struct arena *a, int64_t product_id, const char *currency,
-			      const char ***codes, int64_t **prices, size_t *n);
+/* The sellers' own prices in currency of the SKUs whose codes are in
+ * codes_json (a JSON array of strings): codes[i] ▶ prices[i]. */
+enum err fx_sku_overrides(struct db *db, struct arena *a, const char *codes_json, const char *currency,
+			  const char ***codes, int64_t **prices, size_t *n);
 
 /* `shopctl fx-load FILE` */
 int fx_load_cmd(int argc, char **argv);
