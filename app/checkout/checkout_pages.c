@@ -578,10 +578,15 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 				json_object_set_new(o, "checked", json_true());
 			if (pm[i].why_unavailable)
 				json_object_set_new(o, "whyUnavailable", json_string(pm[i].why_unavailable));
+			/* CURRENCIES (issue 19): in the shop's; the fx module's
+			 * localize hook shows it in the shopper's */
+			json_object_set_new(o, "currency", json_string(PRICING_CURRENCY));
 			json_array_append_new(methods, o);
 		}
 		json_object_set_new(m, "methods", methods);
 	}
+	if ((e = fx_cart_for_request(c, k)))	/* CURRENCIES (issue 19): the summary in the shopper's */
+		return e;
 	json_object_set_new(m, "summary", summary_json(k));
 	if (error)
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));

@@ -103,7 +103,13 @@ enum err fx_cart_for_request(struct ctx *c, struct cart *k)
 /* Pages whose prices are the catalog's live prices (never an order's). */
 static const char *const live_views[] = {
 	"home", "category", "product", "search", "wishlist", "wishlist_shared", "sale", "sale_wait",
-	"account_alerts", NULL
+	"account_alerts",
+	/* the cart's own lines are converted already (fx_cart_for_request);
+	 * what else it shows (recommendations) is the catalog's */
+	"cart",
+	/* the checkout form: its shipping methods' prices (its summary is
+	 * the cart's, converted already) */
+	"checkout", NULL
 };
 /* API routes of the same (the `currency` query parameter). */
 static const char *const live_routes[] = {
@@ -249,9 +255,12 @@ void fx_localize(struct ctx *c, json_t *m)
 	cur = fx_request_currency(c);
 	if (!cv.json && c->resp->view)
 		chooser(c, m, cur);
-	if (c->resp->status >= 300 || !strcmp(cur, fx_shop_currency()))
+	if (!strcmp(cur, fx_shop_currency()))
 		return;
-	if (!(view && listed(live_views, view)) && !(c->route && listed(live_routes, c->route->pattern)))
+	/* A live page (also shown again with a 4xx, as the checkout form
+	 * is), or a live API answer (not its errors). */
+	if (!(view && listed(live_views, view)) &&
+	    !(c->resp->status < 300 && c->route && listed(live_routes, c->route->pattern)))
 		return;
 	e = fx_rate_now(c->db, c->a, cur, &cv.r);
 	if (e)
