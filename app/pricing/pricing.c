@@ -875,7 +875,10 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 					return e;
 				uses = r && r->nrows ? db_int(r, 0, 0) : 0;
 			}
-			perr = pricing_promo_check(&promo, subtotal, now, user_id, uses, msg, sizeof(msg));
+			/* CURRENCIES: the amounts of "Add $X more" are in dollars:
+			 * in another currency, the sentence without them */
+			perr = pricing_promo_check(&promo, subtotal, now, user_id, uses, quote_in.currency ? NULL : msg,
+						   sizeof(msg));
 			if (perr == msg)
 				perr = arena_strdup(a, msg);
 			else if (!perr)
