@@ -169,12 +169,12 @@ static void gateway(const json_t *order, long long *amount, char *cur, size_t n)
 	hresp_free(r);
 }
 
-/* One buyer, the suite's cart: 2 x A, 3 x B. */
+/* One buyer, the suite's cart: 1 x A, 3 x B ($33.64: under the free-shipping threshold). */
 static long long buyer_with_cart(struct client *cl)
 {
 	long long uid = buyer_new(cl, "fx", NULL, 0);
 
-	cart_put(cl, sku_a, 2);
+	cart_put(cl, sku_a, 1);
 	cart_put(cl, sku_b, 3);
 	return uid;
 }
@@ -215,7 +215,7 @@ static long long check_order(const json_t *o, const char *cur, long long rate)
 START_TEST(same_cart_usd_eur_jpy)
 {
 	struct client u, e, y;
-	long long usd_total, eur_total, jpy_total, eur = rate_of("EUR"), jpy = rate_of("JPY");
+	long long usd_total, eur_total, jpy_total, usd_ship, eur = rate_of("EUR"), jpy = rate_of("JPY");
 	json_t *q, *o;
 
 	ck_assert_int_gt(eur, 0);
@@ -225,6 +225,7 @@ START_TEST(same_cart_usd_eur_jpy)
 	ck_assert_str_eq(json_string_value(json_object_get(q, "currency")), "USD");
 	o = place(&u, NULL, json_integer_value(json_object_get(q, "amount")), NULL, 201);
 	usd_total = check_order(o, "USD", FX_SCALE);
+	usd_ship = json_integer_value(json_object_get(o, "shipping"));
 	json_decref(q);
 	json_decref(o);
 
@@ -236,6 +237,9 @@ START_TEST(same_cart_usd_eur_jpy)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(q, "fxDate")));
 	o = place(&e, "EUR", json_integer_value(json_object_get(q, "amount")), NULL, 201);
 	eur_total = check_order(o, "EUR", eur);
+	/* Shipping: the same weight band's price at the same rate. */
+	ck_assert_int_gt(usd_ship, 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "shipping")), fx_convert(usd_ship, "EUR", eur));
 	/* The same goods at the day's rate, within the per-line rounding (five
 	 * lines' units, a tax per line, shipping). */
 	ck_assert_msg(llabs(eur_total - fx_convert(usd_total, "EUR", eur)) <= 8, "EUR %lld vs USD %lld at %lld",
@@ -465,7 +469,7 @@ START_TEST(cart_in_currency)
 	hresp_free(r);
 	/* Without the parameter: the shop's currency. */
 	r = client_req(&cl, "GET", "/api/cart", NULL, 0);
-	HAS(r, "\"subtotal\":5363");	/* 2 x 19.99 + 3 x 4.55 */
+	HAS(r, "\"subtotal\":3364");	/* 19.99 + 3 x 4.55 */
 	HAS(r, "\"currency\":\"USD\"");
 	hresp_free(r);
 }
