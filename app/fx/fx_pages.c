@@ -78,9 +78,12 @@ const char *fx_request_currency(struct ctx *c)
 		v = query_currency(c);
 		return v && fx_enabled(v) ? v : fx_shop_currency();
 	}
+	/* A cookie of three capitals decides alone (one the shop does not
+	 * enable: its own currency), as nginx keys its cached copies by it
+	 * then and not by the language (conf/nginx.conf, $shop_currency). */
 	v = req_cookie(c->req, FX_COOKIE);
-	if (v && fx_enabled(v))
-		return v;
+	if (v && fx_code_ok(v))
+		return fx_enabled(v) ? v : fx_shop_currency();
 	return fx_from_language(c->req->accept_language, fx_currencies());
 }
 
@@ -245,7 +248,8 @@ void fx_localize(struct ctx *c, json_t *m)
 	memset(&cv, 0, sizeof(cv));
 	tmpl_money_default = fx_shop_currency();
 	cv.json = is_api(c);
-	if (cv.json && (q = query_currency(c)) && !fx_enabled(q) && c->resp->status < 300) {
+	if (cv.json && (q = query_currency(c)) && !fx_enabled(q) && c->resp->status < 300 &&
+	    ((view && listed(live_views, view)) || (c->route && listed(live_routes, c->route->pattern)))) {
 		reply_error_titled(c, 422, "That currency is not available",
 				   arena_printf(c->a, "currency: the shop shows prices in %s", fx_currencies()));
 		json_object_set_new(json_object_get(c->resp->model, "error"), "fields",
@@ -278,17 +282,17 @@ void fx_localize(struct ctx *c, json_t *m)
 	}
 	/* The model's members may be shared with a cache: each is copied
 	 * before it changes. */
+	q = json_string_value(json_object_get(m, "currency"));
 	json_object_foreach(m, key, x) {
 		if (!json_is_object(x) && !json_is_array(x)) {
 			continue;
 		}
 		if (!(copy = json_deep_copy(x)))
 			continue;
-		convert(copy, fx_shop_currency(), &cv);
+		convert(copy, q ? q : fx_shop_currency(), &cv);
 		json_object_set_new_nocheck(m, key, copy);
 	}
 	/* The model's own members (an item answer's headline price). */
-	q = json_string_value(json_object_get(m, "currency"));
 	if ((!q || !strcmp(q, fx_shop_currency())) && convert_own(m, &cv) && (q || cv.json))
 		json_object_set_new(m, "currency", json_string(cur));
 	if (!cv.json)

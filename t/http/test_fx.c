@@ -427,6 +427,23 @@ START_TEST(chooser_language_and_caches)
 	LACKS(r, "\xE2\x82\xAC");
 	tidy_ok(r, "product page in JPY");
 	hresp_free(r);
+	/* Preferences by q-value, then the first language alone, within the
+	 * same cache second: each gets its own currency. */
+	r = http("GET", path, NULL, (const char *[]){ "Accept-Language: ja;q=0.1, de", "Accept: text/html", NULL });
+	HAS(r, "\xE2\x82\xAC");
+	hresp_free(r);
+	r = http("GET", path, NULL, ja);
+	HAS(r, "\xC2\xA5");
+	LACKS(r, "\xE2\x82\xAC");
+	hresp_free(r);
+	/* A cookie naming a currency the shop does not enable: dollars, for
+	 * every language (nginx keys that copy by the cookie alone). */
+	r = http("GET", path, NULL, (const char *[]){ "Cookie: cur=CHF", "Accept-Language: de", "Accept: text/html", NULL });
+	HAS(r, "$19.99");
+	hresp_free(r);
+	r = http("GET", path, NULL, (const char *[]){ "Cookie: cur=CHF", "Accept-Language: ja", "Accept: text/html", NULL });
+	HAS(r, "$19.99");
+	hresp_free(r);
 
 	/* The chooser: a cookie and back where the shopper was. */
 	r = http("GET", "/currency?c=EUR&back=%2Fc%2Fbeauty", NULL, NULL);
