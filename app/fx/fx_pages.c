@@ -167,7 +167,8 @@ static int convert_own(json_t *v, const struct conv *cv)
 
 static void convert(json_t *v, const char *inherited, const struct conv *cv)
 {
-	const char *own, *eff, *key;
+	const char *own, *key;
+	char eff[8];
 	json_t *x;
 	size_t i;
 
@@ -179,7 +180,9 @@ static void convert(json_t *v, const char *inherited, const struct conv *cv)
 	if (!json_is_object(v))
 		return;
 	own = json_string_value(json_object_get(v, "currency"));
-	eff = own ? own : inherited;
+	/* What the members without a currency of their own are in (copied:
+	 * setting v's "currency" below frees the string own points to). */
+	snprintf(eff, sizeof(eff), "%s", own ? own : inherited);
 	if (!strcmp(eff, fx_shop_currency()) && (convert_own(v, cv) || own) && (own || cv->json))
 		json_object_set_new(v, "currency", json_string(cv->r.currency));
 	json_object_foreach(v, key, x)
@@ -242,6 +245,7 @@ void fx_localize(struct ctx *c, json_t *m)
 {
 	struct conv cv;
 	const char *cur, *q, *view = c->resp->view, *key;
+	char top[8];
 	json_t *x, *copy;
 	enum err e;
 
@@ -282,18 +286,19 @@ void fx_localize(struct ctx *c, json_t *m)
 	}
 	/* The model's members may be shared with a cache: each is copied
 	 * before it changes. */
-	q = json_string_value(json_object_get(m, "currency"));
+	snprintf(top, sizeof(top), "%s", json_is_string(json_object_get(m, "currency")) ?
+		 json_string_value(json_object_get(m, "currency")) : "");
 	json_object_foreach(m, key, x) {
 		if (!json_is_object(x) && !json_is_array(x)) {
 			continue;
 		}
 		if (!(copy = json_deep_copy(x)))
 			continue;
-		convert(copy, q ? q : fx_shop_currency(), &cv);
+		convert(copy, *top ? top : fx_shop_currency(), &cv);
 		json_object_set_new_nocheck(m, key, copy);
 	}
 	/* The model's own members (an item answer's headline price). */
-	if ((!q || !strcmp(q, fx_shop_currency())) && convert_own(m, &cv) && (q || cv.json))
+	if ((!*top || !strcmp(top, fx_shop_currency())) && convert_own(m, &cv) && (*top || cv.json))
 		json_object_set_new(m, "currency", json_string(cur));
 	if (!cv.json)
 		tmpl_money_default = cv.r.currency;
