@@ -65,6 +65,7 @@ struct module {
 	int (*auth)(struct ctx *c, const char **why);
 	void (*decorate)(struct ctx *c, json_t *model);
 	int (*throttle)(struct ctx *c);
+	void (*localize)(struct ctx *c, json_t *model);	/* CURRENCIES (issue 19): app/fx */
 };
 
 /* The modules in dependency order (app/modules.c), NULL-terminated. */

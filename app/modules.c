@@ -176,6 +176,8 @@ void modules_http_hooks(struct http_hooks *h)
 			h->decorate = modules[m]->decorate;
 		if (modules[m]->throttle)
 			h->throttle = modules[m]->throttle;
+		if (modules[m]->localize)	/* CURRENCIES (issue 19) */
+			h->localize = modules[m]->localize;
 	}
 }
 

@@ -184,6 +184,8 @@ static const char *const layout_names[] = {
 	"saleShared", "account",
 	/* the header's search box keeps the words on search pages (h_search) */
 	"searchQuery",
+	/* CURRENCIES (issue 19, app/fx): the header's currency chooser */
+	"currencyChooser", "currencies", "code", "selected", "back",
 	/* site.nav[]: a category with its children */
 	"id", "slug", "url", "productCount", "parent", "children",
 	NULL

@@ -16,6 +16,7 @@
 #include "../sales/sales.h"
 #include "../waitroom/waitroom_pages.h"
 #include "cart.h"
+#include "../fx/fx_pages.h"	/* CURRENCIES (issue 19) */
 #include "cart_pages.h"
 #include "../recs/recs_pages.h"
 #include "../wishlist/wishlist_pages.h"
@@ -293,6 +294,8 @@ static enum err reply_cart(struct ctx *c, int status, const char *notice)
 	json_t *m;
 	int html = !c->req->wants_json;
 
+	if (!e)
+		e = fx_cart_for_request(c, k);	/* CURRENCIES (issue 19): the shopper's currency */
 	if (e)
 		return e;
 	if (!(m = reply_model(c, "cart", "Shopping cart")))

@@ -21,6 +21,7 @@
 #include "../payment/payment.h"
 #include "../pricing/pricing.h"
 #include "../sales/sales.h"
+#include "../fx/rates.h"	/* CURRENCIES (issue 19) */
 #include "checkout.h"
 
 /* A whole decimal number from min to max: 0 when s is one. */
@@ -164,6 +165,25 @@ enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req
 		refuse_as(p, 422, "Your cart is empty", "Your cart is empty.");
 		return E_OK;
 	}
+	{	/* CURRENCIES (issue 19): the rate of the day, the cart's prices in it */
+		struct fx_quote_rate fr;
+
+		e = fx_rate_now(db, a, in->currency, &fr);
+		if (e == E_INVAL || e == E_NOTFOUND) {
+			refuse_as(p, 422, "That currency is not available",
+				  e == E_INVAL ? "The shop does not sell in that currency." :
+				  "The shop has no exchange rate for that currency today.");
+			p->extra = json_pack("{s:s, s:[{s:s, s:s}]}", "title", "That currency is not available",
+					     "fields", "field", "currency", "message",
+					     e == E_INVAL ? "is not one of the shop's currencies" : "has no rate loaded");
+			return E_OK;
+		}
+		if (e || (e = fx_cart_prices(db, a, p->cart, &fr)))
+			return e;
+		p->fx_rate = fr.rate;
+		p->fx_rate_text = fr.rate_text;
+		p->fx_date = fr.date;
+	}
 	p->lines = arena_calloc(a, p->cart->n, sizeof(*p->lines));
 	if (!p->lines)
 		return E_NOMEM;
@@ -189,8 +209,8 @@ enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req
 		p->extra = json_pack("{s:o}", "lines", bad);
 		return E_OK;
 	}
-	e = pricing_quote(db, a, p->lines, p->n, &dest, in->method, in->promo, in->user_id,
-			  (int64_t)time(NULL), &p->q);
+	e = pricing_quote_in(db, a, p->lines, p->n, &dest, in->method, in->promo, in->user_id,
+			     (int64_t)time(NULL), in->currency, p->fx_rate, &p->q);	/* CURRENCIES */
 	if (e == E_INVAL) {
 		refuse_as(p, 422, "That shipping method is not available",
 			  p->q.method_error ? p->q.method_error : "That shipping method is not available.");
@@ -207,13 +227,21 @@ enum err checkout_plan(struct db *db, struct arena *a, const struct checkout_req
 
 json_t *checkout_quote_json(const struct checkout_plan *p)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s?, s:i, s:i, s:s?}",
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s?, s:i, s:i, s:s?}",
 		"subtotal", (json_int_t)p->q.subtotal, "shipping", (json_int_t)p->q.shipping,
 		"tax", (json_int_t)p->q.tax, "discount", (json_int_t)p->q.discount,
 		"amount", (json_int_t)p->q.total, "currency", p->q.currency ? p->q.currency : "USD",
 		"shippingMethod", p->q.method ? p->q.method : "", "methodName", p->q.method_name,
 		"daysMin", p->q.days_min, "daysMax", p->q.days_max,
 		"promoCode", p->q.promo_id ? p->q.promo_code : NULL);
+
+	/* CURRENCIES (issue 19): the rate the amounts are at, and its day: a
+	 * place-order with another day's rate gets 409 and a new quote. */
+	if (j && p->fx_rate_text) {
+		json_object_set_new(j, "fxRate", json_string(p->fx_rate_text));
+		json_object_set_new(j, "fxDate", p->fx_date ? json_string(p->fx_date) : json_null());
+	}
+	return j;
 }
 
 /* ---- answers ---- */
@@ -328,6 +356,8 @@ static enum err tx_place(struct db *db, void *arg)
 	}
 	on.user_id = pl->in->user_id;
 	on.currency = q->currency;
+	on.fx_rate = pl->p->fx_rate_text;	/* CURRENCIES */
+	on.fx_date = pl->p->fx_date;
 	on.subtotal = q->subtotal;
 	on.shipping = q->shipping;
 	on.tax = q->tax;
@@ -599,8 +629,16 @@ claimed:
 	}
 	if ((e = checkout_plan(db, a, rq, &p)))
 		return unclaim(db, a, ck, e);
-	if (!p.status && (!rq->has_amount || rq->amount != p.q.total)) {
-		refuse(&p, 409, arena_printf(a, "The total is now %lld.%02lld %s; please confirm the new amount.",
+	if (!p.status && rq->fx_date && p.fx_date && strcmp(rq->fx_date, p.fx_date)) {
+		/* CURRENCIES: quoted at another day's rate: a new quote. */
+		refuse(&p, 409, arena_printf(a, "The exchange rate has changed (now the rate of %s); please "
+					     "confirm the new amount.", p.fx_date));
+		p.extra = json_pack("{s:I, s:o}", "amount", (json_int_t)p.q.total, "quote", checkout_quote_json(&p));
+	} else if (!p.status && (!rq->has_amount || rq->amount != p.q.total)) {
+		refuse(&p, 409, fx_exponent(p.q.currency) == 0 ?	/* CURRENCIES: JPY has no cents */
+		       arena_printf(a, "The total is now %lld %s; please confirm the new amount.",
+				    (long long)p.q.total, p.q.currency) :
+		       arena_printf(a, "The total is now %lld.%02lld %s; please confirm the new amount.",
 					     (long long)(p.q.total / 100), (long long)(p.q.total % 100),
 					     p.q.currency ? p.q.currency : "USD"));
 		p.extra = json_pack("{s:I, s:o}", "amount", (json_int_t)p.q.total, "quote", checkout_quote_json(&p));

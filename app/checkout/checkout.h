@@ -53,6 +53,10 @@ struct checkout_req {
 	const char *bad_input;		/* set: the input was refused (400, this message) */
 	json_t *bad_fields;		/* and, when given, {"fields": [...]} beside it (the
 					 * caller's reference) */
+	/* CURRENCIES (issue 19, app/fx): the currency to quote and charge in
+	 * (an enabled one; NULL: the shop's). */
+	const char *currency;
+	const char *fx_date;		/* the rate's day the shopper was quoted, or NULL */
 	const char *cart_key;		/* the cart as Review priced it (version and lines), or
 					 * NULL: a cart that became an order (not expired or
 					 * cancelled) is not placed again: 409 with "orderId" */
@@ -66,6 +70,11 @@ struct checkout_plan {
 	struct pricing_line *lines;
 	size_t n;
 	struct pricing_quote q;
+	/* CURRENCIES: the rate the quote's amounts are at (FX_SCALE fixed
+	 * point, its text and day; text "1.0000000000" and day NULL for the
+	 * shop's own currency). The order records them. */
+	int64_t fx_rate;
+	const char *fx_rate_text, *fx_date;
 	int status;
 	const char *msg;
 	json_t *extra;

@@ -22,6 +22,7 @@
 #include "../payment/payment.h"
 #include "../pricing/pricing.h"
 #include "checkout.h"
+#include "../fx/fx_pages.h"	/* CURRENCIES (issue 19) */
 #include "checkout_pages.h"
 #include "guest_pages.h"
 
@@ -96,6 +97,12 @@ static enum err read_input_from(const struct src *s, struct checkout_req *in, co
 	in->has_amount = s_has(s, "amount");
 	in->amount = s_int(s, "amount");
 	in->cart_key = s_str(s, "cartKey");
+	/* CURRENCIES (issue 19): the API's "currency" (none: the shop's), a
+	 * page's the shopper's chosen one (app/fx). */
+	in->currency = s_str(s, "currency");
+	in->fx_date = s_str(s, "fxDate");
+	if (!in->currency && !c->req->json)
+		in->currency = fx_request_currency(c);
 	if (!in->method)
 		in->method = "standard";
 	if (s_has(s, "shippingAddressId") && s_int(s, "shippingAddressId") > 0) {
@@ -571,10 +578,15 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 				json_object_set_new(o, "checked", json_true());
 			if (pm[i].why_unavailable)
 				json_object_set_new(o, "whyUnavailable", json_string(pm[i].why_unavailable));
+			/* CURRENCIES (issue 19): in the shop's; the fx module's
+			 * localize hook shows it in the shopper's */
+			json_object_set_new(o, "currency", json_string(PRICING_CURRENCY));
 			json_array_append_new(methods, o);
 		}
 		json_object_set_new(m, "methods", methods);
 	}
+	if ((e = fx_cart_for_request(c, k)))	/* CURRENCIES (issue 19): the summary in the shopper's */
+		return e;
 	json_object_set_new(m, "summary", summary_json(k));
 	if (error)
 		json_object_set_new(m, "error", json_pack("{s:s}", "message", error));

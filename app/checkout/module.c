@@ -39,7 +39,9 @@ static const char *const checkout_review_names[] = {
 	"shippingAddressId", "available", "currency", "id", "isDefault", "priceChanges",
 	"requested", "cartKey", "countryName", "options", "guestEmail",
 	/* app/sales: "Flash sale price" or "Sale over: regular price" */
-	"saleNote", NULL
+	"saleNote",
+	/* CURRENCIES (issue 19, app/fx): the quote's rate and its day */
+	"fxRate", "fxDate", NULL
 };
 
 static const struct tmpl_page checkout_pages[] = {

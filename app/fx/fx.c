@@ -42,3 +42,335 @@ int64_t fx_to_shop(int64_t minor, const char *currency, const char *rate)
 		v /= 10;
 	return (int64_t)llroundl(v);
 }
+
+/* ---- the fx module's own (issue 19): fixed-point rates ---- */
+
+#include <ctype.h>
+#include <stdio.h>
+
+int fx_code_ok(const char *s)
+{
+	return s && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z' &&
+	       !s[3];
+}
+
+int fx_rate_parse(const char *s, int64_t *rate)
+{
+	__int128 v = 0;
+	int digits = 0, decimals = 0, seen_point = 0, round_up = 0;
+
+	*rate = 0;
+	if (!s)
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s; s++) {
+		if (*s == '.' && !seen_point) {
+			seen_point = 1;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			break;
+		if (seen_point && decimals == 10) {
+			/* The 11th decimal decides the rounding; the rest cannot
+			 * change it (half away from zero: 5 and above go up). */
+			if (decimals++ == 10)
+				round_up = *s >= '5';
+			continue;
+		}
+		if (seen_point && decimals > 10)
+			continue;
+		v = v * 10 + (*s - '0');
+		digits++;
+		if (seen_point)
+			decimals++;
+		if (v > (__int128)FX_MAX_RATE * 10000000000)
+			return -1;
+	}
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	if (*s || !digits)
+		return -1;
+	for (int d = decimals > 10 ? 10 : decimals; d < 10; d++)
+		v *= 10;
+	v += round_up;
+	if (v <= 0 || v > FX_MAX_RATE)
+		return -1;
+	*rate = (int64_t)v;
+	return 0;
+}
+
+char *fx_rate_text(int64_t rate, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%lld.%010lld", (long long)(rate / FX_SCALE), (long long)(rate % FX_SCALE));
+	return buf;
+}
+
+/* n / d rounded to the nearest integer, halves away from zero (d > 0). */
+static __int128 div_round(__int128 n, __int128 d)
+{
+	__int128 q = n / d, r = n % d;
+
+	if (r < 0)
+		r = -r;
+	if (2 * r >= d)
+		q += n < 0 ? -1 : 1;
+	return q;
+}
+
+int64_t fx_convert(int64_t shop_minor, const char *currency, int64_t rate)
+{
+	__int128 num = (__int128)shop_minor * rate, den = FX_SCALE;
+	int from = fx_exponent(fx_shop_currency()), to;
+
+	if (!currency || !strcmp(currency, fx_shop_currency()) || rate <= 0)
+		return shop_minor;
+	to = fx_exponent(currency);
+	for (; to > from; to--)
+		num *= 10;
+	for (; to < from; to++)
+		den *= 10;
+	return (int64_t)div_round(num, den);
+}
+
+int fx_in_list(const char *list, const char *code)
+{
+	size_t n = code ? strlen(code) : 0;
+
+	if (!list || !n)
+		return 0;
+	for (const char *p = list; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!strncmp(p, code, n) && (!p[n] || p[n] == ',' || p[n] == ' '))
+			return 1;
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+/* The currency of one language tag (lower-cased, region kept). */
+static const char *lang_currency(const char *tag)
+{
+	static const char *const euro[] = { "de", "fr", "es", "it", "nl", NULL };
+
+	for (size_t i = 0; euro[i]; i++)
+		if (!strncmp(tag, euro[i], 2) && (!tag[2] || tag[2] == '-'))
+			return "EUR";
+	if (!strcmp(tag, "en-gb"))
+		return "GBP";
+	if (!strncmp(tag, "ja", 2) && (!tag[2] || tag[2] == '-'))
+		return "JPY";
+	return fx_shop_currency();
+}
+
+const char *fx_from_language(const char *al, const char *enabled)
+{
+	struct { char tag[16]; int q; } tags[16];
+	size_t n = 0;
+
+	while (al && *al && n < sizeof(tags) / sizeof(tags[0])) {
+		size_t k = 0;
+		int q = 1000;
+
+		while (*al == ' ' || *al == ',')
+			al++;
+		while (*al && *al != ',' && *al != ';' && *al != ' ') {
+			if (k + 1 < sizeof(tags[n].tag))
+				tags[n].tag[k++] = (char)tolower((unsigned char)*al);
+			al++;
+		}
+		tags[n].tag[k] = '\0';
+		while (*al && *al != ',') {
+			/* ;q=0.8 (three decimals at most, as RFC 9110 has it) */
+			if (*al == 'q' && al[1] == '=') {
+				const char *v = al + 2;
+				int whole = *v == '1' ? 1 : 0, frac = 0, m = 100;
+
+				if (*v == '0' || *v == '1')
+					v++;
+				if (*v == '.')
+					for (v++; *v >= '0' && *v <= '9' && m; v++, m /= 10)
+						frac += (*v - '0') * m;
+				q = whole ? 1000 : frac;
+				al = v;
+				continue;
+			}
+			al++;
+		}
+		if (k && q > 0)
+			tags[n++].q = q;
+	}
+	/* By preference: the highest q first, the earlier tag on ties. */
+	for (int best = 1000; best > 0; best--)
+		for (size_t i = 0; i < n; i++) {
+			const char *cur;
+
+			if (tags[i].q != best)
+				continue;
+			cur = lang_currency(tags[i].tag);
+			if (!strcmp(cur, fx_shop_currency()) || fx_in_list(enabled, cur))
+				return cur;
+		}
+	return fx_shop_currency();
+}
+
+/* "05 December 2026" or "2026-12-05" into YYYY-MM-DD. */
+static int ecb_date(const char *s, size_t n, char out[11])
+{
+	static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
+					      "August", "September", "October", "November", "December" };
+	int y, m = 0, d, used = 0;
+	char name[16], tmp[40];
+
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (sscanf(tmp, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && used == (int)n) {
+		/* as is */
+	} else if (sscanf(tmp, "%2d %15s %4d%n", &d, name, &y, &used) == 3 && used == (int)n) {
+		m = 0;
+		for (int i = 0; i < 12; i++)
+			if (!strcmp(name, months[i]))
+				m = i + 1;
+	} else {
+		return -1;
+	}
+	if (y < 1999 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+	return 0;
+}
+
+/* The next CSV cell of line [*p, end): trimmed; *p moves past its comma. */
+static void cell(const char **p, const char *end, const char **s, size_t *n)
+{
+	const char *c = *p, *e;
+
+	while (c < end && (*c == ' ' || *c == '\t'))
+		c++;
+	for (e = c; e < end && *e != ','; e++)
+		;
+	*p = e < end ? e + 1 : end;
+	while (e > c && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	*s = c;
+	*n = (size_t)(e - c);
+}
+
+#define ECB_MAX_COLS 64
+
+int fx_ecb_parse(const char *text, size_t len, struct fx_ecb_rate *out, size_t max, size_t *nout,
+		 char *err, size_t errlen)
+{
+	char cols[ECB_MAX_COLS][4];
+	const char *p = text, *end = text + len, *eol, *s;
+	size_t ncols = 0, n = 0, k, usd = 0, rows = 0, lineno = 1;
+
+	*nout = 0;
+	eol = memchr(p, '\n', len);
+	if (!eol)
+		eol = end;
+	cell(&p, eol, &s, &k);
+	if (k != 4 || memcmp(s, "Date", 4)) {
+		snprintf(err, errlen, "line 1: not an ECB rates file (the header must begin with \"Date\")");
+		return -1;
+	}
+	while (p < eol) {
+		cell(&p, eol, &s, &k);
+		if (!k && p >= eol)
+			break;	/* the trailing comma */
+		if (k != 3 || ncols == ECB_MAX_COLS) {
+			snprintf(err, errlen, "line 1: column %zu is not a currency code", ncols + 2);
+			return -1;
+		}
+		memcpy(cols[ncols], s, 3);
+		cols[ncols][3] = '\0';
+		if (!fx_code_ok(cols[ncols]) || !strcmp(cols[ncols], "EUR")) {
+			snprintf(err, errlen, "line 1: column %zu is not a currency code", ncols + 2);
+			return -1;
+		}
+		for (size_t i = 0; i < ncols; i++)
+			if (!strcmp(cols[i], cols[ncols])) {
+				snprintf(err, errlen, "line 1: %s is there twice", cols[ncols]);
+				return -1;
+			}
+		if (!strcmp(cols[ncols], fx_shop_currency()))
+			usd = ncols + 1;
+		ncols++;
+	}
+	if (!usd) {
+		snprintf(err, errlen, "line 1: no %s column: the rates cannot be turned into rates per %s",
+			 fx_shop_currency(), fx_shop_currency());
+		return -1;
+	}
+	for (p = eol < end ? eol + 1 : end; p < end; p = eol < end ? eol + 1 : end) {
+		int64_t per_eur[ECB_MAX_COLS];
+		char date[11];
+		size_t c = 0;
+
+		lineno++;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		cell(&p, eol, &s, &k);
+		if (!k && p >= eol)
+			continue;	/* an empty line */
+		if (ecb_date(s, k, date)) {
+			snprintf(err, errlen, "line %zu: \"%.*s\" is not a date", lineno, (int)(k > 40 ? 40 : k), s);
+			return -1;
+		}
+		while (p < eol) {
+			cell(&p, eol, &s, &k);
+			if (!k && p >= eol)
+				break;
+			if (c == ncols) {
+				snprintf(err, errlen, "line %zu: more cells than the header has columns", lineno);
+				return -1;
+			}
+			per_eur[c] = 0;
+			if (!(k == 3 && !memcmp(s, "N/A", 3))) {
+				char num[40];
+
+				if (k >= sizeof(num) || (memcpy(num, s, k), num[k] = '\0', fx_rate_parse(num, &per_eur[c]))) {
+					snprintf(err, errlen, "line %zu: the %s rate is not a positive number", lineno,
+						 cols[c]);
+					return -1;
+				}
+			}
+			c++;
+		}
+		if (c < usd || !per_eur[usd - 1]) {
+			snprintf(err, errlen, "line %zu: no %s rate", lineno, fx_shop_currency());
+			return -1;
+		}
+		rows++;
+		/* EUR per USD = 1 / (USD per EUR); X per USD = (X per EUR) / (USD per EUR). */
+		for (size_t i = 0; i <= c; i++) {
+			__int128 num = i == c ? (__int128)FX_SCALE : per_eur[i];
+
+			if (i < c && (i == usd - 1 || !per_eur[i]))
+				continue;
+			if (n == max) {
+				snprintf(err, errlen, "more than %zu rates in one file", max);
+				return -1;
+			}
+			memcpy(out[n].date, date, sizeof(date));
+			memcpy(out[n].currency, i == c ? "EUR" : cols[i], 4);
+			out[n].rate = (int64_t)div_round(num * FX_SCALE, per_eur[usd - 1]);
+			if (out[n].rate <= 0 || out[n].rate > FX_MAX_RATE) {
+				snprintf(err, errlen, "line %zu: the %s rate is out of range", lineno, out[n].currency);
+				return -1;
+			}
+			n++;
+		}
+	}
+	if (!rows) {
+		snprintf(err, errlen, "no day's rates after the header");
+		return -1;
+	}
+	*nout = n;
+	return 0;
+}

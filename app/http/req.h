@@ -44,6 +44,7 @@ struct req {
 	const char *query;	/* raw query string ("" when none) */
 	const char *content_type;
 	const char *accept;
+	const char *accept_language;	/* CURRENCIES (issue 19): the default currency */
 	const char *origin, *sec_fetch_site, *host;
 	const char *referer;	/* Referer (a same-origin one tells a refused form where it was) */
 	const char *remote_addr;

@@ -193,6 +193,7 @@ static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 	r->method = method_from_str(r->method_str);
 	r->content_type = param(fr, "CONTENT_TYPE");
 	r->accept = param(fr, "HTTP_ACCEPT");
+	r->accept_language = param(fr, "HTTP_ACCEPT_LANGUAGE");	/* CURRENCIES */
 	r->origin = param(fr, "HTTP_ORIGIN");
 	r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
 	r->host = param(fr, "HTTP_HOST");
@@ -332,6 +333,8 @@ static enum err render(struct worker *w, struct ctx *c)
 
 	if (!rs->model || rs->body.len)
 		return E_OK;
+	if (w->hooks->localize)	/* CURRENCIES (issue 19) */
+		w->hooks->localize(c, rs->model);
 	if (c->req->wants_json || (c->route && (c->route->flags & RF_JSON))) {
 		char *s = json_dumps(rs->model, JSON_COMPACT | JSON_REAL_PRECISION(10));
 

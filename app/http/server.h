@@ -26,6 +26,10 @@ struct http_hooks {
 	/* Adds what the layout needs (navigation, asset URLs, the signed-in
 	 * user, ...) to an HTML page's model before it is rendered. */
 	void (*decorate)(struct ctx *c, json_t *model);
+	/* CURRENCIES (issue 19, app/fx): shows a page's or an API answer's
+	 * catalog prices in the shopper's currency, before either is
+	 * rendered (a cached model is never changed: it copies). Optional. */
+	void (*localize)(struct ctx *c, json_t *model);
 	/* On RF_BUCKET routes, after auth: 0 to go on, else the seconds the
 	 * client should wait (answered 429 with Retry-After). Optional. */
 	int (*throttle)(struct ctx *c);

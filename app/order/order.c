@@ -82,8 +82,8 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ? AND payment_intent = ?", 0 },
 	[Q_ORDER_INS] = { "INSERT INTO orders (user_id, currency, subtotal, shipping, tax, discount, total, "
 			  "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
-			  "ship_country, promo_code, hold_expires_at) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
+			  "ship_country, promo_code, hold_expires_at, fx_rate, fx_date) "	/* CURRENCIES: fx_ */
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)", 0 },
 	/* Plain values, read before the transaction: an INSERT ... SELECT
 	 * would take shared locks on the products rows that stock updates
 	 * then wait for. */
@@ -180,11 +180,11 @@ enum err order_create(struct db *db, struct arena *a, const struct order_new *o,
 	enum err e;
 
 	*order_id = 0;
-	if ((e = db_exec(db, a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssi", o->user_id,
+	if ((e = db_exec(db, a, &sql[Q_ORDER_INS], NULL, "isiiiiisssssssssiss", o->user_id,
 			 o->currency ? o->currency : "USD", o->subtotal, o->shipping, o->tax, o->discount,
 			 o->total, o->method, ad->name, ad->line1, ad->line2 ? ad->line2 : "", ad->city,
 			 ad->region ? ad->region : "", ad->postal_code ? ad->postal_code : "", ad->country,
-			 o->promo_code, o->hold_expires)))
+			 o->promo_code, o->hold_expires, o->fx_rate ? o->fx_rate : "1", o->fx_date)))
 		return e;
 	id = (int64_t)db_insert_id(db);
 	for (size_t k = 0; k < o->n; k++) {

@@ -33,6 +33,10 @@ struct order_line_new {
 struct order_new {
 	int64_t user_id;
 	const char *currency;		/* NULL: "USD" */
+	/* CURRENCIES (issue 19): the rate the amounts were converted at
+	 * (units of currency per USD, decimal text) and its day; NULL: "1"
+	 * and none (the shop's own currency). */
+	const char *fx_rate, *fx_date;
 	int64_t subtotal, shipping, tax, discount, total;
 	const char *method;		/* shipping method code */
 	struct address ship;		/* line2, region, postal_code may be NULL */

@@ -15,6 +15,7 @@
 #include "../store/db.h"
 #include "../account/address.h"
 #include "pricing.h"
+#include "../fx/fx.h"	/* CURRENCIES (issue 19) */
 
 #define BP_DEN		10000		/* basis points in a whole */
 #define PPM_DEN		1000000		/* parts per million in a whole */
@@ -868,6 +869,59 @@ static enum err promo_scope(struct db *db, struct arena *a, struct pricing_promo
 	return E_OK;
 }
 
+/* CURRENCIES (issue 19): the currency pricing_quote_in asks for while it
+ * calls pricing_quote (a worker is one thread: set and cleared around the
+ * one call), and the tables and promo in it. */
+static struct {
+	const char *currency;
+	int64_t rate;
+} quote_in;
+
+static enum err tables_in_currency(struct arena *a, const struct pricing_tables **t)
+{
+	struct pricing_tables *c = arena_alloc(a, sizeof(*c));
+	struct pricing_lane *lanes;
+
+	if (!c || !(lanes = arena_calloc(a, (*t)->nlanes + 1, sizeof(*lanes))))
+		return E_NOMEM;
+	*c = **t;
+	for (size_t i = 0; i < c->nlanes; i++) {
+		struct pricing_band *bands = arena_calloc(a, (*t)->lanes[i].nbands + 1, sizeof(*bands));
+
+		if (!bands)
+			return E_NOMEM;
+		lanes[i] = (*t)->lanes[i];
+		if (lanes[i].free_over >= 0)
+			lanes[i].free_over = fx_convert(lanes[i].free_over, quote_in.currency, quote_in.rate);
+		for (size_t j = 0; j < lanes[i].nbands; j++) {
+			bands[j] = (*t)->lanes[i].bands[j];
+			bands[j].price = fx_convert(bands[j].price, quote_in.currency, quote_in.rate);
+		}
+		lanes[i].bands = bands;
+	}
+	c->lanes = lanes;
+	*t = c;
+	return E_OK;
+}
+
+enum err pricing_quote_in(struct db *db, struct arena *a, struct pricing_line *lines, size_t n,
+			  const struct pricing_dest *dest, const char *method, const char *promo_code,
+			  int64_t user_id, int64_t now, const char *currency, int64_t rate,
+			  struct pricing_quote *q)
+{
+	enum err e;
+
+	if (!currency || !strcmp(currency, PRICING_CURRENCY) || rate <= 0)
+		return pricing_quote(db, a, lines, n, dest, method, promo_code, user_id, now, q);
+	quote_in.currency = currency;
+	quote_in.rate = rate;
+	e = pricing_quote(db, a, lines, n, dest, method, promo_code, user_id, now, q);
+	quote_in.currency = NULL;
+	quote_in.rate = 0;
+	q->currency = currency;
+	return e;
+}
+
 enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *lines, size_t n,
 		       const struct pricing_dest *dest, const char *method, const char *promo_code,
 		       int64_t user_id, int64_t now, struct pricing_quote *q)
@@ -885,6 +939,8 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 	q->tax_name = "";
 	if ((e = tables_get(db, a, &t)))
 		return e;
+	if (quote_in.currency && (e = tables_in_currency(a, &t)))	/* CURRENCIES */
+		return e;
 	if (promo_code && promo_code[strspn(promo_code, " \t")]) {
 		if (pricing_promo_normalise(promo_code, code, sizeof(code))) {
 			perr = "That is not a promo code: codes are 3 to 32 letters, digits or hyphens.";
@@ -898,12 +954,20 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 			perr = arena_printf(a, "There is no promo code %s.", code);
 		} else {
 			promo_from_row(r, &promo);
+			if (quote_in.currency) {	/* CURRENCIES: amounts in the quote's currency */
+				if (promo.kind == PRICING_FIXED)
+					promo.value = fx_convert(promo.value, quote_in.currency, quote_in.rate);
+				promo.min_subtotal = fx_convert(promo.min_subtotal, quote_in.currency, quote_in.rate);
+			}
 			if (promo.per_customer > 0 && user_id > 0) {
 				if ((e = db_exec(db, a, &sql[Q_PROMO_USES], &r, "ii", promo.id, user_id)))
 					return e;
 				uses = r && r->nrows ? db_int(r, 0, 0) : 0;
 			}
-			perr = pricing_promo_check(&promo, subtotal, now, user_id, uses, msg, sizeof(msg));
+			/* CURRENCIES: the amounts of "Add $X more" are in dollars:
+			 * in another currency, the sentence without them */
+			perr = pricing_promo_check(&promo, subtotal, now, user_id, uses, quote_in.currency ? NULL : msg,
+						   sizeof(msg));
 			if (perr == msg)
 				perr = arena_strdup(a, msg);
 			/* issue 19: a promo for some categories or sellers */

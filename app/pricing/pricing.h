@@ -323,6 +323,19 @@ enum err pricing_quote(struct db *db, struct arena *a, struct pricing_line *line
 		       const struct pricing_dest *dest, const char *method, const char *promo_code,
 		       int64_t user_id, int64_t now, struct pricing_quote *q);
 
+/* CURRENCIES (issue 19, app/fx): the same quote in another currency.
+ * The lines' unit prices must be in that currency already (the caller
+ * converted them, or took a seller's own price: fx_cart_prices); the rate
+ * tables' shipping prices and free-shipping thresholds and a fixed promo's
+ * value and minimum order are converted here at rate (FX_SCALE fixed point,
+ * app/fx/fx.h fx_convert: rounded at the currency's minor unit), and tax is
+ * then computed per line in that currency, so every amount of the quote is
+ * what is charged. currency NULL or the shop's: as pricing_quote. */
+enum err pricing_quote_in(struct db *db, struct arena *a, struct pricing_line *lines, size_t n,
+			  const struct pricing_dest *dest, const char *method, const char *promo_code,
+			  int64_t user_id, int64_t now, const char *currency, int64_t rate,
+			  struct pricing_quote *q);
+
 /* Redeems promo promo_id for order_id, INSIDE the caller's transaction
  * (db_begin/db_tx): locks the promo row (SELECT ... FOR UPDATE), checks
  * again that it is active, within its window at now, has a use left and, for

@@ -183,21 +183,33 @@ void esc_money(struct buf *out, long long minor, const char *currency)
 {
 	/* Negate in unsigned arithmetic so LLONG_MIN does not overflow. */
 	unsigned long long mag = minor < 0 ? 0ULL - (unsigned long long)minor : (unsigned long long)minor;
-	unsigned long long whole = mag / 100;
-	unsigned cents = (unsigned)(mag % 100);
+	/* CURRENCIES (issue 19): the ISO 4217 currencies without a minor unit
+	 * (the list of app/fx/fx.c fx_exponent, which the view layer may not
+	 * include; t/unit/test_fx checks they agree) print whole units. */
+	static const char none[] = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF ";
+	unsigned long long whole;
+	unsigned cents;
 	char code[4], digits[32], *p = digits + sizeof(digits);
 	const char *symbol = NULL;
+	int decimals;
 
 	esc_money_code(currency, code);
+	decimals = !strstr(none, code) || !memcmp(code, "XXX", 4);
+	whole = decimals ? mag / 100 : mag;
+	cents = decimals ? (unsigned)(mag % 100) : 0;
 	if (!memcmp(code, "USD", 4))
 		symbol = "$";
 	else if (!memcmp(code, "EUR", 4))
 		symbol = "\xE2\x82\xAC";
 	else if (!memcmp(code, "GBP", 4))
 		symbol = "\xC2\xA3";
-	*--p = (char)('0' + cents % 10);
-	*--p = (char)('0' + cents / 10);
-	*--p = '.';
+	else if (!memcmp(code, "JPY", 4))
+		symbol = "\xC2\xA5";
+	if (decimals) {
+		*--p = (char)('0' + cents % 10);
+		*--p = (char)('0' + cents / 10);
+		*--p = '.';
+	}
 	/* Thousands grouped with commas: $1,099.99. */
 	for (int digit = 0;; digit++) {
 		if (digit && digit % 3 == 0)

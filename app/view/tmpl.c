@@ -1159,6 +1159,10 @@ static enum err tmpl_render_json(struct buf *out, const json_t *v)
 	return E_OK;
 }
 
+/* CURRENCIES (issue 19): the money filter's currency when no object on the
+ * stack names one (tmpl.h). */
+const char *tmpl_money_default = "USD";
+
 /* The currency for the money filter: a "currency" string in the object the
  * amount came from, else the nearest one on the context stack. */
 static const char *tmpl_currency(const struct tmpl_rctx *rc, const json_t *parent)
@@ -1172,7 +1176,7 @@ static const char *tmpl_currency(const struct tmpl_rctx *rc, const json_t *paren
 		if (json_is_object(rc->stack[i]) &&
 		    json_is_string(c = json_object_getn(rc->stack[i], "currency", 8)))
 			return json_string_value(c);
-	return "USD";
+	return tmpl_money_default ? tmpl_money_default : "USD";
 }
 
 /* The value of k decimal digits at s, or -1. */

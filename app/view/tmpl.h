@@ -94,4 +94,10 @@ enum err tmpl_render(const struct tmpl_set *set, const char *name,
 enum err tmpl_render_page(const struct tmpl_set *set, const char *page,
 			  json_t *model, struct buf *out);
 
+/* CURRENCIES (issue 19): the currency the money filter prints an amount in
+ * when no object on the context stack has a "currency" member: "USD"; the
+ * fx module's localize hook sets it per request for the catalog's pages
+ * (a worker renders one page at a time). */
+extern const char *tmpl_money_default;
+
 #endif
