@@ -365,7 +365,15 @@ static enum err lock_mine(struct db *db, struct arena *a, int64_t seller_id, int
 	if ((e = db_exec(db, a, &sql[Q_HEAD_LOCK], h, "ii", order_id, seller_id)))
 		return e;
 	if (!(*h)->nrows) {
-		refuse(o, 404, NULL);
+		/* ARCHIVE: the seller's archived order is there, closed for
+		 * good: read-only (app/archive). */
+		if ((e = db_exec(db, a, &sql[Q_HEAD_A], h, "ii", order_id, seller_id)))
+			return e;
+		if ((*h)->nrows) {
+			refuse(o, 409, "This order is archived: it can be read, no longer changed.");
+		} else {
+			refuse(o, 404, NULL);
+		}
 		return E_OK;
 	}
 	return db_exec(db, a, &sql[Q_MYLINES_LOCK], l, "ii", order_id, seller_id);

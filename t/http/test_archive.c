@@ -294,6 +294,20 @@ START_TEST(archived_order_shows_identically)
 		ck_assert_msg(h->status == 409, "cancel archived: %ld %s", h->status, h->body);
 		hresp_free(h);
 	}
+	/* The seller may not refund it any more: archived, read-only. */
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/refunds", older);
+	{
+		struct hresp *h = client_req(&seller, "POST", path, "{\"lines\":[{\"line\":1,\"quantity\":1}]}", 1);
+
+		ck_assert_msg(h->status == 409 && strstr(h->body, "archived"), "refund archived: %ld %s", h->status, h->body);
+		hresp_free(h);
+	}
+	{
+		struct hresp *h = client_req(&seller2, "POST", path, "{\"lines\":[{\"line\":1,\"quantity\":1}]}", 1);
+
+		ck_assert_msg(h->status == 404, "another seller's refund: %ld %s", h->status, h->body);
+		hresp_free(h);
+	}
 	ck_assert_int_eq(archived(older), 1);
 	stock_invariants("after archiving");
 	free(before.page), free(before.api), free(before.list_page), free(before.list_api), free(before.seller_api);
