@@ -21,6 +21,7 @@
 #include "../../app/core/fault.h"
 #include "../../app/store/db.h"
 #include "../../app/archive/archive.h"
+#include "../../app/order/order_link.h"
 #include "../../app/reconcile/reconcile.h"
 #include "../../app/module.h"
 
@@ -155,7 +156,7 @@ static void teardown(void)
 /* What a shopper and a seller see of an order, as text: the order page,
  * the API's order and the lists (page and API). */
 struct seen {
-	char *page, *api, *list_page, *list_api, *seller_api;
+	char *page, *api, *list_page, *list_api, *seller_api, *link;
 };
 
 static char *body_of(struct client *cl, const char *path, int html)
@@ -180,6 +181,14 @@ static void look(struct client *buyer, long long oid, struct seen *s)
 	s->api = body_of(buyer, path, 0);
 	s->list_page = body_of(buyer, "/orders", 1);
 	s->list_api = body_of(buyer, "/api/orders?size=1", 0);
+	/* The signed link of the confirmation mail (guests), no session. */
+	{
+		struct hresp *r = http_get_json(order_link_path(ar, oid));
+
+		ck_assert_msg(r->status == 200, "signed link: %ld", r->status);
+		s->link = strdup(r->body);
+		hresp_free(r);
+	}
 	/* The seller's view: the same apart from what an archived order no
 	 * longer offers (it is read-only). */
 	snprintf(path, sizeof(path), "/api/seller/orders/%lld", oid);
@@ -242,6 +251,7 @@ START_TEST(archived_order_shows_identically)
 	ck_assert_str_eq(before.api, after.api);
 	ck_assert_str_eq(before.list_page, after.list_page);
 	ck_assert_str_eq(before.seller_api, after.seller_api);
+	ck_assert_str_eq(before.link, after.link);
 	/* The list: newest first across both places, the cursor too. */
 	j = api_json(&buyer, "/api/orders?size=1", 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")), oid);
@@ -312,6 +322,7 @@ START_TEST(archived_order_shows_identically)
 	stock_invariants("after archiving");
 	free(before.page), free(before.api), free(before.list_page), free(before.list_api), free(before.seller_api);
 	free(after.page), free(after.api), free(after.list_page), free(after.list_api), free(after.seller_api);
+	free(before.link), free(after.link);
 }
 END_TEST
 
