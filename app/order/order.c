@@ -70,15 +70,21 @@ static struct db_sql sql[NQ] = {
 		       "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM order_events WHERE order_id = ? ORDER BY id", 0 },
 	/* ARCHIVE: the shopper's orders in both places (app/archive), each
 	 * place's newest below the cursor by its (user_id, id) index, merged
-	 * by id: the page and its cursor do not know where an order lives. */
+	 * by id: the page and its cursor do not know where an order lives.
+	 * The index is forced: with a million rows and "id < MAX" the
+	 * optimizer walked the primary key backwards instead, through every
+	 * other shopper's orders (and, after a bulk move, every row not yet
+	 * purged): seconds per page for a shopper whose orders are old. */
 	[Q_LIST] = { "(SELECT o.id AS id, o.status, o.total, o.currency, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
 		     "(SELECT SUM(quantity) FROM order_lines l WHERE l.order_id = o.id), "
 		     "(SELECT title FROM order_lines l WHERE l.order_id = o.id ORDER BY line_no LIMIT 1) "
-		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?) UNION ALL "
+		     "FROM orders o FORCE INDEX (ix_orders_user) WHERE o.user_id = ? AND o.id < ? "
+		     "ORDER BY o.id DESC LIMIT ?) UNION ALL "
 		     "(SELECT o.id AS id, o.status, o.total, o.currency, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
 		     "(SELECT SUM(quantity) FROM order_lines_archive l WHERE l.order_id = o.id), "
 		     "(SELECT title FROM order_lines_archive l WHERE l.order_id = o.id ORDER BY line_no LIMIT 1) "
-		     "FROM orders_archive o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?) "
+		     "FROM orders_archive o FORCE INDEX (ix_orders_user) WHERE o.user_id = ? AND o.id < ? "
+		     "ORDER BY o.id DESC LIMIT ?) "
 		     "ORDER BY id DESC LIMIT ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
 	/* An intent the gateway holds for an order whose saga never stored
