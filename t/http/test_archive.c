@@ -278,6 +278,17 @@ START_TEST(archived_order_shows_identically)
 		ck_assert_msg(found, "the seller's list lost the archived order");
 	}
 	json_decref(j);
+	/* The seller's page says so, offers nothing, and is valid HTML. */
+	snprintf(path, sizeof(path), "/seller/orders/%lld", older);
+	{
+		struct hresp *h = client_browse(&seller, "GET", path, NULL);
+
+		ck_assert_int_eq(h->status, 200);
+		ck_assert_ptr_nonnull(strstr(h->body, "This order is archived"));
+		ck_assert_ptr_null(strstr(h->body, "/refund\""));
+		tidy_ok(h, "the seller's archived order");
+		hresp_free(h);
+	}
 	snprintf(path, sizeof(path), "/api/seller/orders/%lld", older);
 	j = api_json(&seller, path, 200);
 	ck_assert(json_is_true(json_object_get(j, "archived")));
