@@ -13,8 +13,10 @@
 enum { Q_ROW, Q_RENAME, Q_INSERT, Q_SAVE, Q_INFO, Q_PURGE, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
+	/* ARCHIVE: orders in either place (app/archive) count. */
 	[Q_ROW] = { "SELECT status, COALESCE(guest_email, ''), "
-		    "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id) FROM users u WHERE id = ?", 0 },
+		    "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id) "
+		    "OR EXISTS (SELECT 1 FROM orders_archive o WHERE o.user_id = u.id) FROM users u WHERE id = ?", 0 },
 	[Q_RENAME] = { "UPDATE users SET guest_email = ?, name = ? WHERE id = ? AND status = 'guest'", 0 },
 	[Q_INSERT] = { "INSERT INTO users (email, guest_email, name, password_hash, status) "
 		       "VALUES (NULL, ?, ?, '', 'guest')", 0 },
@@ -26,6 +28,8 @@ static struct db_sql sql[Q_COUNT] = {
 	/* A guest row that never came to an order (a review left there). */
 	[Q_PURGE] = { "DELETE FROM users WHERE status = 'guest' AND created_at < NOW(3) - INTERVAL ? DAY "
 		      "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = users.id) "
+		      /* ARCHIVE: the twin has no foreign key to keep its users. */
+		      "AND NOT EXISTS (SELECT 1 FROM orders_archive o WHERE o.user_id = users.id) "
 		      "AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.user_id = users.id) LIMIT 500", 0 },
 };
 

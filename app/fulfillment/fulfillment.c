@@ -25,17 +25,36 @@
 /* Orders a seller sees: paid ones (a cancelled one only if it had been paid). */
 #define PAID_ORDER "(o.status IN ('confirmed', 'fulfilling', 'shipped', 'delivered', 'returned', 'refunded') " \
 	"OR (o.status = 'cancelled' AND o.card_last4 IS NOT NULL))"
-#define HEAD_COLS "SELECT o.id, o.status, o.currency, " ISO("o.created_at") ", o.ship_name, o.ship_line1, " \
+/* ARCHIVE: the reads of one order take the tables' suffix, "" (hot) or
+ * "_archive" (app/archive: the order's twin rows, read-only). */
+#define HEAD_COLS_IN(X) "SELECT o.id, o.status, o.currency, " ISO("o.created_at") ", o.ship_name, o.ship_line1, " \
 	"o.ship_line2, o.ship_city, o.ship_region, o.ship_postal_code, o.ship_country, o.shipping_method, " \
-	"o.payment_intent, o.total FROM orders o WHERE o.id = ? AND " PAID_ORDER " AND EXISTS " \
-	"(SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.seller_id = ?)"
-#define LINE_COLS "SELECT line_no, code, title, options, unit_price, quantity, discount, tax, state, " \
-	"shipment_id, refunded_qty, refunded_amount, sku_id, product_id FROM order_lines " \
+	"o.payment_intent, o.total FROM orders" X " o WHERE o.id = ? AND " PAID_ORDER " AND EXISTS " \
+	"(SELECT 1 FROM order_lines" X " l WHERE l.order_id = o.id AND l.seller_id = ?)"
+#define HEAD_COLS HEAD_COLS_IN("")
+#define LINE_COLS_IN(X) "SELECT line_no, code, title, options, unit_price, quantity, discount, tax, state, " \
+	"shipment_id, refunded_qty, refunded_amount, sku_id, product_id FROM order_lines" X " " \
 	"WHERE order_id = ? AND seller_id = ? ORDER BY line_no"
-#define SHIPMENT_COLS "SELECT s.id, s.carrier, s.tracking, s.status, s.amount, s.last_error, s.attempts, " \
+#define LINE_COLS LINE_COLS_IN("")
+#define SHIPMENT_COLS_IN(X) "SELECT s.id, s.carrier, s.tracking, s.status, s.amount, s.last_error, s.attempts, " \
 	ISO("s.shipped_at") ", " ISO("s.delivered_at") ", " ISO("s.created_at") ", " \
-	"(SELECT GROUP_CONCAT(l.line_no ORDER BY l.line_no) FROM order_lines l WHERE l.shipment_id = s.id) " \
-	"FROM shipments s WHERE s.order_id = ? "
+	"(SELECT GROUP_CONCAT(l.line_no ORDER BY l.line_no) FROM order_lines" X " l WHERE l.shipment_id = s.id) " \
+	"FROM shipments" X " s WHERE s.order_id = ? "
+#define SHIPMENT_COLS SHIPMENT_COLS_IN("")
+#define MY_REFUNDS_IN(X) "SELECT r.id, r.amount, r.status, r.last_error, " ISO("r.created_at") ", " \
+	"(SELECT GROUP_CONCAT(CONCAT(rl.quantity, ' x line ', rl.line_no) ORDER BY rl.line_no SEPARATOR ', ') " \
+	"FROM refund_lines" X " rl WHERE rl.refund_id = r.id) " \
+	"FROM refunds" X " r WHERE r.order_id = ? AND r.seller_id = ? ORDER BY r.id"
+#define EVENTS_IN(X) "SELECT from_status, to_status, actor, reason, " ISO("created_at") " FROM order_events" X " " \
+	"WHERE order_id = ? ORDER BY id"
+#define LIST_IN(X) "SELECT o.id AS id, o.status, o.currency, " ISO("o.created_at") ", COUNT(*), SUM(l.quantity), " \
+	"SUM(l.unit_price * l.quantity), " \
+	"SUM(l.state IN ('open', 'picked') AND o.status IN ('confirmed', 'fulfilling')), MIN(l.title) " \
+	"FROM order_lines" X " l JOIN orders" X " o ON o.id = l.order_id " \
+	"WHERE l.seller_id = ? AND l.order_id < ? AND " PAID_ORDER " " \
+	"GROUP BY o.id HAVING ? = 0 OR " \
+	"SUM(l.state IN ('open', 'picked') AND o.status IN ('confirmed', 'fulfilling')) > 0 " \
+	"ORDER BY o.id DESC LIMIT ?"
 #define BACKOFF "NOW(3) + INTERVAL LEAST(5 * POW(2, LEAST(attempts, 6)), 300) SECOND"
 
 enum {
@@ -49,20 +68,14 @@ enum {
 	Q_LINE_UNRESERVE, Q_LINE_RETURNED, Q_MY_REFUNDS, Q_EVENTS, Q_RETRY_SHIPMENTS,
 	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT,
 	Q_REFUND_INS_RETURN,	/* RETURNS (issue 19) */
-	NQ
+	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A, NQ
 };
 
 static struct db_sql sql[NQ] = {
 	/* "To ship": lines not shipped of an order still being worked on (a
 	 * shopper's cancellation leaves its lines as they were). */
-	[Q_LIST] = { "SELECT o.id, o.status, o.currency, " ISO("o.created_at") ", COUNT(*), SUM(l.quantity), "
-		     "SUM(l.unit_price * l.quantity), "
-		     "SUM(l.state IN ('open', 'picked') AND o.status IN ('confirmed', 'fulfilling')), MIN(l.title) "
-		     "FROM order_lines l JOIN orders o ON o.id = l.order_id "
-		     "WHERE l.seller_id = ? AND l.order_id < ? AND " PAID_ORDER " "
-		     "GROUP BY o.id HAVING ? = 0 OR "
-		     "SUM(l.state IN ('open', 'picked') AND o.status IN ('confirmed', 'fulfilling')) > 0 "
-		     "ORDER BY o.id DESC LIMIT ?", 0 },
+	/* ARCHIVE: both places, each by the seller's index, merged by id. */
+	[Q_LIST] = { "(" LIST_IN("") ") UNION ALL (" LIST_IN("_archive") ") ORDER BY id DESC LIMIT ?", 0 },
 	[Q_HEAD] = { HEAD_COLS, 0 },
 	[Q_HEAD_LOCK] = { HEAD_COLS " FOR UPDATE", 0 },
 	[Q_ORDER_LOCK] = { "SELECT status, payment_intent, total FROM orders WHERE id = ? FOR UPDATE", 0 },
@@ -100,7 +113,9 @@ static struct db_sql sql[NQ] = {
 	[Q_LINE_CANCEL] = { "UPDATE order_lines SET state = 'cancelled' WHERE order_id = ? AND seller_id = ? "
 			    "AND line_no = ? AND state IN ('open', 'picked') AND shipment_id IS NULL", 0 },
 	[Q_MY_SHIPMENTS] = { SHIPMENT_COLS "AND s.seller_id = ? ORDER BY s.id", 0 },
-	[Q_TRACKING] = { SHIPMENT_COLS "AND s.status <> 'pending' ORDER BY s.id", 0 },
+	/* ARCHIVE: an order is in one place; each arm is by its order index. */
+	[Q_TRACKING] = { "SELECT * FROM (" SHIPMENT_COLS "AND s.status <> 'pending' UNION ALL "
+			 SHIPMENT_COLS_IN("_archive") "AND s.status <> 'pending') t ORDER BY 1", 0 },
 	[Q_MY_SHIPMENT_LOCK] = { "SELECT status FROM shipments WHERE id = ? AND order_id = ? AND seller_id = ? FOR UPDATE", 0 },
 	[Q_DELIVER] = { "UPDATE shipments SET status = 'delivered', delivered_at = NOW(3) WHERE id = ? "
 			"AND status = 'shipped'", 0 },
@@ -130,12 +145,8 @@ static struct db_sql sql[NQ] = {
 			       "AND refunded_amount >= ?", 0 },
 	[Q_LINE_RETURNED] = { "UPDATE order_lines SET state = 'returned' WHERE order_id = ? AND line_no = ? "
 			      "AND refunded_qty = quantity AND state IN ('shipped', 'delivered')", 0 },
-	[Q_MY_REFUNDS] = { "SELECT r.id, r.amount, r.status, r.last_error, " ISO("r.created_at") ", "
-			   "(SELECT GROUP_CONCAT(CONCAT(rl.quantity, ' x line ', rl.line_no) ORDER BY rl.line_no SEPARATOR ', ') "
-			   "FROM refund_lines rl WHERE rl.refund_id = r.id) "
-			   "FROM refunds r WHERE r.order_id = ? AND r.seller_id = ? ORDER BY r.id", 0 },
-	[Q_EVENTS] = { "SELECT from_status, to_status, actor, reason, " ISO("created_at") " FROM order_events "
-		       "WHERE order_id = ? ORDER BY id", 0 },
+	[Q_MY_REFUNDS] = { MY_REFUNDS_IN(""), 0 },
+	[Q_EVENTS] = { EVENTS_IN(""), 0 },
 	[Q_RETRY_SHIPMENTS] = { "SELECT id FROM shipments WHERE status = 'pending' AND next_attempt_at <= NOW(3) "
 				"ORDER BY next_attempt_at LIMIT 10", 0 },
 	[Q_RETRY_REFUNDS] = { "SELECT id FROM refunds WHERE status = 'pending' AND next_attempt_at <= NOW(3) "
@@ -147,6 +158,11 @@ static struct db_sql sql[NQ] = {
 	[Q_CLAIM_REFUND] = { "UPDATE refunds SET next_attempt_at = NOW(3) + INTERVAL 30 SECOND WHERE id = ? "
 			     "AND status = 'pending' AND next_attempt_at <= NOW(3)", 0 },
 	[Q_SET_PAYST] = { "UPDATE orders SET payment_status = ? WHERE id = ?", 0 },
+	[Q_HEAD_A] = { HEAD_COLS_IN("_archive"), 0 },
+	[Q_MYLINES_A] = { LINE_COLS_IN("_archive"), 0 },
+	[Q_MY_SHIPMENTS_A] = { SHIPMENT_COLS_IN("_archive") "AND s.seller_id = ? ORDER BY s.id", 0 },
+	[Q_MY_REFUNDS_A] = { MY_REFUNDS_IN("_archive"), 0 },
+	[Q_EVENTS_A] = { EVENTS_IN("_archive"), 0 },
 	[Q_OPEN_LEFT] = { "SELECT COUNT(*) FROM order_lines WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* RETURNS (issue 19): a return's refund, one per return (unique key). */
 	[Q_REFUND_INS_RETURN] = { "INSERT INTO refunds (order_id, seller_id, amount, next_attempt_at, return_id) "
@@ -369,7 +385,15 @@ static enum err lock_mine(struct db *db, struct arena *a, int64_t seller_id, int
 	if ((e = db_exec(db, a, &sql[Q_HEAD_LOCK], h, "ii", order_id, seller_id)))
 		return e;
 	if (!(*h)->nrows) {
-		refuse(o, 404, NULL);
+		/* ARCHIVE: the seller's archived order is there, closed for
+		 * good: read-only (app/archive). */
+		if ((e = db_exec(db, a, &sql[Q_HEAD_A], h, "ii", order_id, seller_id)))
+			return e;
+		if ((*h)->nrows) {
+			refuse(o, 409, "This order is archived: it can be read, no longer changed.");
+		} else {
+			refuse(o, 404, NULL);
+		}
 		return E_OK;
 	}
 	return db_exec(db, a, &sql[Q_MYLINES_LOCK], l, "ii", order_id, seller_id);
@@ -1106,12 +1130,20 @@ enum err fulfillment_view(struct db *db, struct arena *a, int64_t order_id, int6
 		return E_NOTFOUND;
 	if ((e = db_exec(db, a, &sql[Q_HEAD], &v->head, "ii", order_id, seller_id)))
 		return e;
+	/* ARCHIVE: not hot, then perhaps archived: read-only. */
+	if (!v->head->nrows) {
+		if ((e = db_exec(db, a, &sql[Q_HEAD_A], &v->head, "ii", order_id, seller_id)))
+			return e;
+		v->archived = 1;
+	}
 	if (!v->head->nrows)
 		return E_NOTFOUND;
-	if ((e = db_exec(db, a, &sql[Q_MYLINES], &v->lines, "ii", order_id, seller_id)) ||
-	    (e = db_exec(db, a, &sql[Q_MY_SHIPMENTS], &v->shipments, "ii", order_id, seller_id)) ||
-	    (e = db_exec(db, a, &sql[Q_MY_REFUNDS], &v->refunds, "ii", order_id, seller_id)) ||
-	    (e = db_exec(db, a, &sql[Q_EVENTS], &v->events, "i", order_id)))
+	if ((e = db_exec(db, a, &sql[v->archived ? Q_MYLINES_A : Q_MYLINES], &v->lines, "ii", order_id, seller_id)) ||
+	    (e = db_exec(db, a, &sql[v->archived ? Q_MY_SHIPMENTS_A : Q_MY_SHIPMENTS], &v->shipments, "ii", order_id,
+			 seller_id)) ||
+	    (e = db_exec(db, a, &sql[v->archived ? Q_MY_REFUNDS_A : Q_MY_REFUNDS], &v->refunds, "ii", order_id,
+			 seller_id)) ||
+	    (e = db_exec(db, a, &sql[v->archived ? Q_EVENTS_A : Q_EVENTS], &v->events, "i", order_id)))
 		return e;
 	return E_OK;
 }
@@ -1119,12 +1151,13 @@ enum err fulfillment_view(struct db *db, struct arena *a, int64_t order_id, int6
 enum err fulfillment_list(struct db *db, struct arena *a, int64_t seller_id, int64_t before, int to_ship,
 			  int64_t limit, struct db_res **out)
 {
-	return db_exec(db, a, &sql[Q_LIST], out, "iiii", seller_id, before, (int64_t)to_ship, limit);
+	return db_exec(db, a, &sql[Q_LIST], out, "iiiiiiiii", seller_id, before, (int64_t)to_ship, limit,
+		       seller_id, before, (int64_t)to_ship, limit, limit);
 }
 
 enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, struct db_res **out)
 {
-	return db_exec(db, a, &sql[Q_TRACKING], out, "i", order_id);
+	return db_exec(db, a, &sql[Q_TRACKING], out, "ii", order_id, order_id);
 }
 
 /* ---- the retry job ---- */

@@ -113,6 +113,7 @@ enum { FF_S_ID, FF_S_CARRIER, FF_S_TRACKING, FF_S_STATUS, FF_S_AMOUNT, FF_S_ERRO
  * lines. */
 struct ff_view {
 	struct db_res *head, *lines, *shipments, *refunds, *events;
+	int archived;	/* ARCHIVE: read from the archive tables (read-only) */
 };
 enum err fulfillment_view(struct db *db, struct arena *a, int64_t order_id, int64_t seller_id, struct ff_view *v);
 /* The seller's paid orders before id `before`, newest first (id, status,

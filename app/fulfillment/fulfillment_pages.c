@@ -158,7 +158,7 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 		int unassigned = !db_cell(l, i, FF_L_SHIPMENT);
 		int can_pick = live && !strcmp(st, "open");
 		int can_ship = live && (!strcmp(st, "open") || !strcmp(st, "picked")) && unassigned;
-		int can_refund = (!strcmp(st, "shipped") || !strcmp(st, "delivered")) &&
+		int can_refund = !v.archived && (!strcmp(st, "shipped") || !strcmp(st, "delivered")) &&
 				 db_int(l, i, FF_L_REFQTY) < db_int(l, i, FF_L_QTY);
 		json_t *x = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:s}",
 			"lineNo", (json_int_t)db_int(l, i, FF_L_NO), "itemId", db_cell(l, i, FF_L_CODE),
@@ -203,7 +203,7 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 			"shippedAt", db_cell(s, i, FF_S_SHIPPED), "deliveredAt", db_cell(s, i, FF_S_DELIVERED),
 			"createdAt", db_cell(s, i, FF_S_CREATED), "lineNos", db_cell(s, i, FF_S_LINES) ? db_cell(s, i, FF_S_LINES) : "",
 			"isPending", !strcmp(st, "pending"), "canRetry", !strcmp(st, "pending"),
-			"canDeliver", !strcmp(st, "shipped")));
+			"canDeliver", !v.archived && !strcmp(st, "shipped")));
 		{
 			const char *url = order_tracking_url(c->a, db_cell(s, i, FF_S_CARRIER), db_cell(s, i, FF_S_TRACKING));
 
@@ -228,6 +228,8 @@ static json_t *seller_order_json(struct ctx *c, int64_t order_id, enum err *err)
 			"at", db_cell(ev, i, 4)));
 	json_object_set_new(j, "events", events);
 	json_object_set_new(j, "url", json_string(arena_printf(c->a, "/seller/orders/%lld", (long long)order_id)));
+	/* ARCHIVE: an archived order is read-only (app/archive). */
+	json_object_set_new(j, "archived", json_boolean(v.archived));
 	return j;
 }
 

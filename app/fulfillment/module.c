@@ -26,7 +26,9 @@ static const char *const seller_orders_one_names[] = {
 	"name", "line1", "line2", "city", "region", "postalCode", "country", "shippingMethod",
 	"events", "at", "reason", "attempts", "canCancel", "canPick", "currency", "discount",
 	"from", "hasOpen", "isPending", "options", "order", "refundedAmount", "state", "tax", "to",
-	"unitPrice", "url", "optionsText", "trackingUrl", "shippingMethodName", NULL
+	"unitPrice", "url", "optionsText", "trackingUrl", "shippingMethodName",
+	"archived",	/* ARCHIVE: an archived order, read-only */
+	NULL
 };
 
 static const struct tmpl_page fulfillment_pages[] = {

@@ -87,6 +87,9 @@ static struct db_sql sql[NQ] = {
 		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
 		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'committed' AND h.sale_id IS NULL), 0), "
 		       "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0) "
+		       /* ARCHIVE: shipped holds of archived orders still count. */
+		       "+ COALESCE((SELECT SUM(h.quantity) FROM holds_archive h WHERE h.sku_id = i.sku_id "
 		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0), "
 		       "COALESCE((SELECT SUM(m.delta) FROM stock_movements m WHERE m.sku_id = i.sku_id "
 		       "AND m.warehouse_id = i.warehouse_id), 0), "

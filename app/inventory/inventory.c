@@ -83,6 +83,7 @@ void inventory_init(void)
 	db_register(sql, NQ);
 	inventory_holds_init();
 	inventory_listing_init();
+	inventory_archive_init();	/* ARCHIVE */
 }
 
 /* ---- the change ---- */

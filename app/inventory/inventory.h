@@ -244,6 +244,20 @@ enum err inventory_sku_owned(struct db *db, struct arena *a, const char *code, i
  * with its opening movement (app/inventory/gen_stock.c). */
 enum err inventory_stock_generated(struct db *db, long tag);
 
+/* ARCHIVE (issue 19): app/inventory/archive_holds.c */
+
+/* Statements of archive_holds.c (from inventory_init). */
+void inventory_archive_init(void);
+
+/* In the caller's transaction (app/archive's move of a closed order): the
+ * order's holds, all of them released or shipped, move to holds_archive,
+ * where the ledgers still count the shipped ones (conservation: shipped
+ * units are shipped holds, hot or archived). E_CONFLICT, with nothing
+ * written, when a hold is still held or committed (the order is not done
+ * with its units), or when the rows moved are not the rows counted.
+ * *moved: how many holds moved. */
+enum err inventory_archive_holds(struct db *db, struct arena *a, int64_t order_id, int64_t *moved);
+
 /* app/inventory/listing_stock.c */
 
 /* Statements of listing_stock.c (once, at start; idempotent). */

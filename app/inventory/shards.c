@@ -90,8 +90,10 @@ static struct db_sql sql[NQ] = {
 				 "WHERE ss.sale_id = ? ORDER BY s.product_id", 0 },
 	[Q_SH_UNITS] = { "SELECT COALESCE(SUM(available), 0), COALESCE(SUM(reserved), 0), "
 			 "COALESCE(SUM(committed), 0) FROM stock_shards WHERE sale_id = ? AND sku_id = ?", 0 },
-	[Q_SH_SHIPPED] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sale_id = ? AND sku_id = ? "
-			   "AND state = 'shipped'", 0 },
+	/* ARCHIVE: with the shipped holds of archived orders. */
+	[Q_SH_SHIPPED] = { "SELECT COALESCE(SUM(quantity), 0) FROM (SELECT quantity FROM holds WHERE sale_id = ? "
+			   "AND sku_id = ? AND state = 'shipped' UNION ALL SELECT quantity FROM holds_archive "
+			   "WHERE sale_id = ? AND sku_id = ? AND state = 'shipped') h", 0 },
 	[Q_SH_GIVE] = { "UPDATE stock_shards SET available = available - ? "
 			"WHERE sale_id = ? AND sku_id = ? AND shard = ? AND available >= ?", 0 },
 	[Q_SH_GET] = { "UPDATE stock_shards SET available = available + ? "
@@ -400,7 +402,7 @@ enum err inventory_sale_units(struct db *db, struct arena *a, int64_t sale_id, i
 
 	memset(out, 0, sizeof(*out));
 	if ((e = db_exec(db, a, &sql[Q_SH_UNITS], &u, "ii", sale_id, sku_id)) ||
-	    (e = db_exec(db, a, &sql[Q_SH_SHIPPED], &s, "ii", sale_id, sku_id)))
+	    (e = db_exec(db, a, &sql[Q_SH_SHIPPED], &s, "iiii", sale_id, sku_id, sale_id, sku_id)))
 		return e;
 	out->available = db_int(u, 0, 0);
 	out->reserved = db_int(u, 0, 1);

@@ -27,7 +27,7 @@ enum {
 	Q_LINES, Q_EVENTS, Q_LIST, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
 	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT,
 	Q_NOTE,	/* RETURNS (issue 19) */
-	NQ
+	Q_ORDER_A, Q_LINES_A, Q_EVENTS_A, Q_STATE_A, NQ
 };
 
 #define ORDER_COLS "id, user_id, status, currency, subtotal, shipping, tax, discount, total, " \
@@ -69,10 +69,24 @@ static struct db_sql sql[NQ] = {
 		      "FROM order_lines WHERE order_id = ? ORDER BY line_no", 0 },
 	[Q_EVENTS] = { "SELECT from_status, to_status, actor, reason, "
 		       "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM order_events WHERE order_id = ? ORDER BY id", 0 },
-	[Q_LIST] = { "SELECT o.id, o.status, o.total, o.currency, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+	/* ARCHIVE: the shopper's orders in both places (app/archive), each
+	 * place's newest below the cursor by its (user_id, id) index, merged
+	 * by id: the page and its cursor do not know where an order lives.
+	 * The index is forced: with a million rows and "id < MAX" the
+	 * optimizer walked the primary key backwards instead, through every
+	 * other shopper's orders (and, after a bulk move, every row not yet
+	 * purged): seconds per page for a shopper whose orders are old. */
+	[Q_LIST] = { "(SELECT o.id AS id, o.status, o.total, o.currency, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
 		     "(SELECT SUM(quantity) FROM order_lines l WHERE l.order_id = o.id), "
 		     "(SELECT title FROM order_lines l WHERE l.order_id = o.id ORDER BY line_no LIMIT 1) "
-		     "FROM orders o WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?", 0 },
+		     "FROM orders o FORCE INDEX (ix_orders_user) WHERE o.user_id = ? AND o.id < ? "
+		     "ORDER BY o.id DESC LIMIT ?) UNION ALL "
+		     "(SELECT o.id AS id, o.status, o.total, o.currency, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+		     "(SELECT SUM(quantity) FROM order_lines_archive l WHERE l.order_id = o.id), "
+		     "(SELECT title FROM order_lines_archive l WHERE l.order_id = o.id ORDER BY line_no LIMIT 1) "
+		     "FROM orders_archive o FORCE INDEX (ix_orders_user) WHERE o.user_id = ? AND o.id < ? "
+		     "ORDER BY o.id DESC LIMIT ?) "
+		     "ORDER BY id DESC LIMIT ?", 0 },
 	[Q_CLEAR_EXPIRY] = { "UPDATE orders SET hold_expires_at = NULL WHERE id = ?", 0 },
 	/* An intent the gateway holds for an order whose saga never stored
 	 * the gateway's answer (lost, or still on its way): linked when the
@@ -104,6 +118,18 @@ static struct db_sql sql[NQ] = {
 	/* RETURNS (issue 19): a step in the timeline that is no move. */
 	[Q_NOTE] = { "INSERT INTO order_events (order_id, from_status, to_status, actor, reason) "
 		     "SELECT id, status, status, ?, ? FROM orders WHERE id = ?", 0 },
+	/* ARCHIVE: an order not in the hot tables is read from the archive's
+	 * (app/archive); nothing writes there but the archive's move, so an
+	 * archived order is read-only: every write path finds no hot row and
+	 * answers as for a closed order. */
+	[Q_ORDER_A] = { "SELECT " ORDER_COLS " FROM orders_archive WHERE id = ?", 0 },
+	[Q_LINES_A] = { "SELECT line_no, code, title, options, unit_price, quantity, discount, tax, product_id, "
+			"state, refunded_qty "
+			"FROM order_lines_archive WHERE order_id = ? ORDER BY line_no", 0 },
+	[Q_EVENTS_A] = { "SELECT from_status, to_status, actor, reason, "
+			 "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM order_events_archive WHERE order_id = ? "
+			 "ORDER BY id", 0 },
+	[Q_STATE_A] = { "SELECT status, payment_intent FROM orders_archive WHERE id = ? AND user_id = ?", 0 },
 };
 
 void order_init(void)
@@ -596,20 +622,29 @@ enum err order_read(struct db *db, struct arena *a, int64_t order_id, int64_t ui
 {
 	enum err e;
 
+	int arch = 0;
+
 	memset(v, 0, sizeof(*v));
 	if ((e = db_exec(db, a, &sql[Q_ORDER], &v->order, "i", order_id)))
 		return e;
+	/* ARCHIVE: not hot, then perhaps archived (one more lookup by id). */
+	if (!v->order->nrows) {
+		if ((e = db_exec(db, a, &sql[Q_ORDER_A], &v->order, "i", order_id)))
+			return e;
+		arch = 1;
+	}
 	if (!v->order->nrows || (uid && db_int(v->order, 0, OC_USER) != uid))
 		return E_NOTFOUND;
-	if ((e = db_exec(db, a, &sql[Q_LINES], &v->lines, "i", order_id)) ||
-	    (e = db_exec(db, a, &sql[Q_EVENTS], &v->events, "i", order_id)))
+	if ((e = db_exec(db, a, &sql[arch ? Q_LINES_A : Q_LINES], &v->lines, "i", order_id)) ||
+	    (e = db_exec(db, a, &sql[arch ? Q_EVENTS_A : Q_EVENTS], &v->events, "i", order_id)))
 		return e;
+	v->archived = arch;
 	return E_OK;
 }
 
 enum err order_list(struct db *db, struct arena *a, int64_t uid, int64_t before, int64_t limit, struct db_res **out)
 {
-	return db_exec(db, a, &sql[Q_LIST], out, "iii", uid, before, limit);
+	return db_exec(db, a, &sql[Q_LIST], out, "iiiiiii", uid, before, limit, uid, before, limit, limit);
 }
 
 enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char **status,
@@ -618,6 +653,9 @@ enum err order_state(struct db *db, struct arena *a, int64_t order_id, int64_t u
 	struct db_res *r = NULL;
 	enum err e = db_exec(db, a, &sql[Q_STATE], &r, "ii", order_id, uid);
 
+	/* ARCHIVE: an archived order is closed: its state says so. */
+	if (!e && !r->nrows)
+		e = db_exec(db, a, &sql[Q_STATE_A], &r, "ii", order_id, uid);
 	if (e)
 		return e;
 	if (!r->nrows)

@@ -147,6 +147,7 @@ enum { OC_ID, OC_USER, OC_STATUS, OC_CUR, OC_SUB, OC_SHIP, OC_TAX, OC_DISC, OC_T
  * or it is not uid's (uid 0: anyone's). */
 struct order_view {
 	struct db_res *order, *lines, *events;
+	int archived;	/* ARCHIVE: read from the archive tables (read-only) */
 };
 enum err order_read(struct db *db, struct arena *a, int64_t order_id, int64_t uid, struct order_view *v);
 /* uid's orders with ids below before, newest first: id, status, total,

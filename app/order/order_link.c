@@ -11,10 +11,13 @@
 enum { Q_OWNER, Q_FIND, Q_COUNT };
 
 static struct db_sql sql[Q_COUNT] = {
+	/* ARCHIVE: the order hot or archived (app/archive), by id in each. */
 	[Q_OWNER] = { "SELECT o.user_id, u.status = 'guest', COALESCE(u.guest_email, u.email, ''), o.status "
-		      "FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ?", 0 },
-	[Q_FIND] = { "SELECT 1 FROM orders o JOIN users u ON u.id = o.user_id "
-		     "WHERE o.id = ? AND u.status = 'guest' AND u.guest_email = ?", 0 },
+		      "FROM (SELECT user_id, status FROM orders WHERE id = ? UNION ALL "
+		      "SELECT user_id, status FROM orders_archive WHERE id = ?) o JOIN users u ON u.id = o.user_id", 0 },
+	[Q_FIND] = { "SELECT 1 FROM (SELECT user_id FROM orders WHERE id = ? UNION ALL "
+		     "SELECT user_id FROM orders_archive WHERE id = ?) o JOIN users u ON u.id = o.user_id "
+		     "WHERE u.status = 'guest' AND u.guest_email = ?", 0 },
 };
 
 void order_link_init(void)
@@ -72,7 +75,7 @@ enum err order_owner(struct db *db, struct arena *a, int64_t order_id, int64_t *
 	struct db_res *r = NULL;
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_OWNER], &r, "i", order_id)))
+	if ((e = db_exec(db, a, &sql[Q_OWNER], &r, "ii", order_id, order_id)))
 		return e;
 	if (!r->nrows)
 		return E_NOTFOUND;
@@ -91,7 +94,7 @@ enum err order_guest_find(struct db *db, struct arena *a, const char *email, int
 	*found = 0;
 	if (!email || order_id <= 0)
 		return E_OK;
-	if ((e = db_exec(db, a, &sql[Q_FIND], &r, "is", order_id, email)))
+	if ((e = db_exec(db, a, &sql[Q_FIND], &r, "iis", order_id, order_id, email)))
 		return e;
 	*found = r->nrows > 0;
 	return E_OK;

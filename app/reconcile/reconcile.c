@@ -41,7 +41,11 @@ static int parse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_
 }
 
 static struct db_sql sql[NQ] = {
-	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ?", 0 },
+	/* ARCHIVE: an archived order (app/archive) is still the order behind
+	 * its payment: not finding it would call its capture unowned. */
+	[Q_ORDER] = { "SELECT status, payment_intent, total, currency, payment_status FROM orders WHERE id = ? "
+		      "UNION ALL SELECT status, payment_intent, total, currency, payment_status FROM orders_archive "
+		      "WHERE id = ?", 0 },
 	[Q_LOG] = { "INSERT INTO reconcile_log (kind, subject, finding, action, outcome) VALUES (?, ?, ?, ?, ?)", 0 },
 	/* Every active admin (the bound only guards a runaway table). */
 	[Q_ADMINS] = { "SELECT email FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 500", 0 },
@@ -144,7 +148,7 @@ static enum err check_intent(struct db *db, struct arena *a, struct recon *r, co
 	const char *ost, *oi, *subject = arena_printf(a, "order:%lld", (long long)pi->order_id);
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_ORDER], &o, "i", pi->order_id)))
+	if ((e = db_exec(db, a, &sql[Q_ORDER], &o, "ii", pi->order_id, pi->order_id)))
 		return e;
 	if (!o->nrows) {
 		unowned(db, a, r, pi, arena_printf(a, "no order %lld in the shop", (long long)pi->order_id));

@@ -15,7 +15,10 @@
 enum { Q_BOUGHT, NQ };
 
 static struct db_sql sql[NQ] = {
+	/* ARCHIVE: a purchase long ago (app/archive) still counts. */
 	[Q_BOUGHT] = { "SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.user_id = ? "
+		       "AND l.product_id = ? AND l.state IN ('shipped', 'delivered') UNION ALL "
+		       "SELECT 1 FROM orders_archive o JOIN order_lines_archive l ON l.order_id = o.id WHERE o.user_id = ? "
 		       "AND l.product_id = ? AND l.state IN ('shipped', 'delivered') LIMIT 1", 0 },
 };
 
@@ -366,7 +369,7 @@ enum err ugc_bought(struct db *db, struct arena *a, int64_t uid, int64_t product
 	*yes = 0;
 	if (uid <= 0 || product_id <= 0)
 		return E_OK;
-	if ((e = db_exec(db, a, &sql[Q_BOUGHT], &r, "ii", uid, product_id)))
+	if ((e = db_exec(db, a, &sql[Q_BOUGHT], &r, "iiii", uid, product_id, uid, product_id)))
 		return e;
 	*yes = r->nrows > 0;
 	return E_OK;

@@ -241,6 +241,9 @@ long long unconserved(void)
 		  "AND m.warehouse_id = i.warehouse_id), 0) <> i.available + i.reserved + i.committed + "
 		  "COALESCE(ss.a, 0) + COALESCE(ss.r, 0) + COALESCE(ss.c, 0) + "
 		  "COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
+		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0) + "
+		  /* ARCHIVE: shipped holds of archived orders (app/archive). */
+		  "COALESCE((SELECT SUM(h.quantity) FROM holds_archive h WHERE h.sku_id = i.sku_id "
 		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped'), 0) "
 		  "OR i.reserved <> COALESCE((SELECT SUM(h.quantity) FROM holds h WHERE h.sku_id = i.sku_id "
 		  "AND h.warehouse_id = i.warehouse_id AND h.state = 'held' AND h.sale_id IS NULL), 0) "

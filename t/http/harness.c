@@ -821,6 +821,9 @@ void stock_invariants(const char *when)
 	n = sql_scalar("SELECT COUNT(*) FROM inventory i WHERE (SELECT COALESCE(SUM(m.delta), 0) FROM stock_movements m "
 		       "WHERE m.sku_id = i.sku_id AND m.warehouse_id = i.warehouse_id) <> i.available + i.reserved + "
 		       "i.committed + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.sku_id = i.sku_id "
+		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped') "
+		       /* ARCHIVE: shipped holds of archived orders (app/archive). */
+		       "+ (SELECT COALESCE(SUM(h.quantity), 0) FROM holds_archive h WHERE h.sku_id = i.sku_id "
 		       "AND h.warehouse_id = i.warehouse_id AND h.state = 'shipped') + (SELECT COALESCE(SUM(s.available + "
 		       "s.reserved + s.committed), 0) FROM stock_shards s WHERE s.sku_id = i.sku_id "
 		       "AND s.warehouse_id = i.warehouse_id)");

@@ -214,8 +214,10 @@ static long long units_accounted(long long sku)
 {
 	return sql_scalarf("SELECT (SELECT SUM(available + reserved + committed) FROM inventory WHERE sku_id = %lld) "
 		       "+ (SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = %lld AND state = 'shipped') "
+		       /* ARCHIVE: shipped holds of archived orders. */
+		       "+ (SELECT COALESCE(SUM(quantity), 0) FROM holds_archive WHERE sku_id = %lld AND state = 'shipped') "
 		       "- (SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE sku_id = %lld)",
-		       sku, sku, sku);
+		       sku, sku, sku, sku);
 }
 
 static void invariants(void)
