@@ -10,6 +10,7 @@
 #include "../core/log.h"
 #include "../store/db.h"
 #include "../inventory/inventory.h"
+#include "../returns/returns.h"
 #include "archive.h"
 
 enum {
@@ -35,7 +36,14 @@ static struct db_sql sql[NQ] = {
 			   "AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.id AND f.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.order_id = o.id "
-			   "AND h.state IN ('held', 'committed')) LIMIT ?", 0 },
+			   "AND h.state IN ('held', 'committed')) "
+			   /* nor one delivered so lately that a return may still be
+			    * asked: within the longest window there is (the default,
+			    * returns_window_days, and every category's and seller's) */
+			   "AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id "
+			   "AND s.delivered_at > NOW(3) - INTERVAL GREATEST(?, "
+			   "COALESCE((SELECT MAX(days) FROM return_windows), 0), "
+			   "COALESCE((SELECT MAX(days) FROM seller_return_windows), 0)) DAY) LIMIT ?", 0 },
 	/* Locked only if it is still what was read: a row that changed since
 	 * (its status or anything else, updated_at moves with every UPDATE)
 	 * or that someone holds is not moved by this batch. */
@@ -146,6 +154,18 @@ static enum err tx_batch(struct db *db, void *p)
 			r->skipped++;
 			continue;
 		}
+		/* A line that may still be returned keeps the order where a
+		 * return can be asked of it (and its page offers it). */
+		{
+			int open = 0;
+
+			if ((e = returns_window_open(db, a, id, &open)))
+				return e;
+			if (open) {
+				r->skipped++;
+				continue;
+			}
+		}
 		/* Checks before it writes: a live hold leaves nothing written. */
 		e = inventory_archive_holds(db, a, id, &holds);
 		if (e == E_CONFLICT) {
@@ -186,7 +206,7 @@ enum err archive_batch(struct db *db, struct arena *a, const struct archive_opts
 	enum err e;
 
 	memset(r, 0, sizeof(*r));
-	if ((e = db_exec(db, a, &sql[Q_CANDIDATES], &cand, "ii", after, limit)))
+	if ((e = db_exec(db, a, &sql[Q_CANDIDATES], &cand, "iii", after, returns_window_days(), limit)))
 		return e;
 	r->candidates = (int64_t)cand->nrows;
 	if (!cand->nrows)

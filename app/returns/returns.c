@@ -171,6 +171,24 @@ enum err returns_order_lines(struct db *db, struct arena *a, int64_t order_id, i
 	return db_exec(db, a, &sql[Q_LINE_FACTS], out, "ii", (int64_t)window_days, order_id);
 }
 
+enum err returns_window_open(struct db *db, struct arena *a, int64_t order_id, int *open)
+{
+	struct db_res *l = NULL;
+	enum err e;
+
+	*open = 0;
+	if ((e = db_exec(db, a, &sql[Q_LINE_FACTS], &l, "ii", (int64_t)window_days, order_id)))
+		return e;
+	for (size_t i = 0; i < l->nrows && !*open; i++)
+		*open = returns_returnable(l, i) > 0;
+	return E_OK;
+}
+
+int64_t returns_window_days(void)
+{
+	return window_days;
+}
+
 enum err returns_get(struct db *db, struct arena *a, int64_t return_id, struct db_res **head, struct db_res **lines)
 {
 	enum err e;

@@ -116,4 +116,13 @@ enum err returns_order_lines(struct db *db, struct arena *a, int64_t order_id, i
  * not delivered or its window closed). */
 int64_t returns_returnable(const struct db_res *r, size_t i);
 
+/* For the order archive (app/archive): 1 in *open when some line of the
+ * order may still be returned (delivered, inside its window, units left),
+ * so the order must stay where a return can be asked of it. */
+enum err returns_window_open(struct db *db, struct arena *a, int64_t order_id, int *open);
+/* The default return window in days (SHOP_RETURN_WINDOW_DAYS); the
+ * categories' and sellers' own are in return_windows and
+ * seller_return_windows. */
+int64_t returns_window_days(void);
+
 #endif

@@ -383,18 +383,25 @@ enum err h_return_page(struct ctx *c)
 	return show(c, path_id(c), 0, 0, NULL);
 }
 
-/* The order page's block (signed-in shopper): a "Return items" link when
- * some line can be returned, and the order's returns. */
+/* The order page's block (signed-in shopper, whose order the caller has
+ * read): a "Return items" link when some line can be returned, and the
+ * order's returns. An archived order (its lines no longer hot, so
+ * returns_order_lines finds none) has nothing left to return but keeps
+ * its returns: the block is the same as before it moved. */
 void returns_order_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, json_t *order)
 {
 	struct db_res *l = NULL, *r = NULL;
 	const char *st, *cur;
 	json_t *arr;
 	int any = 0;
+	enum err e;
 
-	if (returns_order_lines(db, a, order_id, uid, &st, &cur, &l) || returns_of_order(db, a, order_id, &r))
+	if (returns_of_order(db, a, order_id, &r))
 		return;
-	for (size_t i = 0; i < l->nrows && !any; i++)
+	e = returns_order_lines(db, a, order_id, uid, &st, &cur, &l);
+	if (e && e != E_NOTFOUND)
+		return;
+	for (size_t i = 0; !e && i < l->nrows && !any; i++)
 		any = returns_returnable(l, i) > 0;
 	if (any)
 		json_object_set_new(order, "returnUrl", json_string(arena_printf(a, "/orders/%lld/return", (long long)order_id)));
