@@ -7,9 +7,9 @@
 enum { Q_INSERT, Q_FINISH, NQ };
 
 static struct db_sql sql[NQ] = {
-	[Q_INSERT] = { "INSERT INTO audit_log (actor, action, target, before_json, after_json) VALUES (?, ?, ?, ?, ?)" },
+	[Q_INSERT] = { "INSERT INTO audit_log (actor, action, target, before_json, after_json) VALUES (?, ?, ?, ?, ?)", 0 },
 	/* issue 19: the outcome of an act begun with audit_begin */
-	[Q_FINISH] = { "UPDATE audit_log SET after_json = ? WHERE id = ? AND after_json IS NULL" },
+	[Q_FINISH] = { "UPDATE audit_log SET after_json = ? WHERE id = ? AND after_json IS NULL", 0 },
 };
 
 void audit_init(void)
