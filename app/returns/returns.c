@@ -23,12 +23,15 @@
 #define HEAD_COLS "SELECT r.id, r.order_id, r.user_id, r.seller_id, r.status, r.reason, " ISO("r.created_at") ", " \
 	ISO("r.updated_at") ", " ISO("r.window_ends_at") ", r.currency, r.amount, r.return_address, r.label, " \
 	"r.carrier, r.reject_reason, r.restock, r.refund_id, " ISO("r.shipped_at") ", " ISO("r.arrived_at") ", " \
-	ISO("r.received_at") ", " ISO("r.escalated_at") ", s.display_name, rf.status, rf.amount, rf.last_error, " \
-	"u.email, u.name, (SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
-	"AND l.line_no = x.line_no WHERE x.return_id = r.id), " \
+	ISO("r.received_at") ", " ISO("r.escalated_at") ", s.display_name, COALESCE(rf.status, rfa.status), " \
+	"COALESCE(rf.amount, rfa.amount), COALESCE(rf.last_error, rfa.last_error), " \
+	"u.email, u.name, COALESCE((SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
+	"AND l.line_no = x.line_no WHERE x.return_id = r.id), (SELECT MIN(l.title) FROM return_lines x " \
+	"JOIN order_lines_archive l ON l.order_id = r.order_id AND l.line_no = x.line_no WHERE x.return_id = r.id)), " \
 	"(SELECT SUM(x.quantity) FROM return_lines x WHERE x.return_id = r.id), " \
 	"COALESCE(s.contact_email, (SELECT su.email FROM users su WHERE su.id = s.user_id)), s.user_id " \
 	"FROM returns r JOIN sellers s ON s.id = r.seller_id LEFT JOIN refunds rf ON rf.id = r.refund_id " \
+	"LEFT JOIN refunds_archive rfa ON rfa.id = r.refund_id " \
 	"LEFT JOIN users u ON u.id = r.user_id "
 
 enum {
@@ -97,10 +100,17 @@ static struct db_sql sql[NQ] = {
 	[Q_ESCALATE] = { "UPDATE returns SET escalated_at = NOW(3) WHERE id = ? AND status = 'requested' "
 			 "AND escalated_at IS NULL", 0 },
 	[Q_HEAD] = { HEAD_COLS "WHERE r.id = ?", 0 },
+	/* The order's lines hot, or archived once the order has moved (the
+	 * archive keeps an order with an open return hot; a closed one's
+	 * return still shows what came back). */
 	[Q_LINES] = { "SELECT rl.line_no, rl.quantity, rl.amount, l.title, l.code, l.options FROM return_lines rl "
 		      "JOIN returns r ON r.id = rl.return_id "
 		      "JOIN order_lines l ON l.order_id = r.order_id AND l.line_no = rl.line_no "
-		      "WHERE rl.return_id = ? ORDER BY rl.line_no", 0 },
+		      "WHERE rl.return_id = ? "
+		      "UNION ALL SELECT rl.line_no, rl.quantity, rl.amount, l.title, l.code, l.options FROM return_lines rl "
+		      "JOIN returns r ON r.id = rl.return_id "
+		      "JOIN order_lines_archive l ON l.order_id = r.order_id AND l.line_no = rl.line_no "
+		      "WHERE rl.return_id = ? ORDER BY 1", 0 },
 	[Q_OF_SELLER] = { HEAD_COLS "WHERE r.seller_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?", 0 },
 	[Q_OF_SELLER_ST] = { HEAD_COLS "WHERE r.seller_id = ? AND r.status = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?", 0 },
 	[Q_OF_ORDER] = { HEAD_COLS "WHERE r.order_id = ? ORDER BY r.id", 0 },
@@ -197,7 +207,7 @@ enum err returns_get(struct db *db, struct arena *a, int64_t return_id, struct d
 		return e;
 	if (!(*head)->nrows)
 		return E_NOTFOUND;
-	return lines ? db_exec(db, a, &sql[Q_LINES], lines, "i", return_id) : E_OK;
+	return lines ? db_exec(db, a, &sql[Q_LINES], lines, "ii", return_id, return_id) : E_OK;
 }
 
 enum err returns_of_seller(struct db *db, struct arena *a, int64_t seller_id, const char *status, int64_t before,

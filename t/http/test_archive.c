@@ -375,6 +375,8 @@ START_TEST(changed_order_never_moves)
 	sql_execf("INSERT INTO returns (order_id, user_id, seller_id, status, reason) SELECT id, user_id, "
 		  "(SELECT seller_id FROM order_lines WHERE order_id = %lld LIMIT 1), 'requested', 'archive test' "
 		  "FROM orders WHERE id = %lld", o3, o3);
+	sql_execf("INSERT INTO return_lines (return_id, line_no, quantity) SELECT id, 1, 1 FROM returns "
+		  "WHERE order_id = %lld", o3);
 	r = batch(touch, &o1);
 	ck_assert_int_eq(hot(o1), 1);		/* changed meanwhile */
 	ck_assert_int_eq(archived(o1), 0);
@@ -389,6 +391,20 @@ START_TEST(changed_order_never_moves)
 	batch(NULL, NULL);
 	ck_assert_int_eq(archived(o3), 1);
 	ck_assert_int_eq(hot(o3), 0);
+	/* Its closed return still shows what it was for: the lines come from
+	 * the archived order. */
+	{
+		char path[80];
+		json_t *j, *l;
+
+		snprintf(path, sizeof(path), "/api/returns/%lld",
+			 sql_scalarf("SELECT id FROM returns WHERE order_id = %lld", o3));
+		j = api_json(&b3, path, 200);
+		l = json_array_get(json_object_get(j, "lines"), 0);
+		ck_assert_msg(l && json_string_length(json_object_get(l, "title")) > 0,
+			      "the archived order's return lost its line");
+		json_decref(j);
+	}
 	stock_invariants("after the batches");
 }
 END_TEST
