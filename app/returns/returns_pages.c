@@ -517,6 +517,18 @@ static const char *text_in(struct ctx *c, const char *name, long max, int *bad)
 	return *bad ? NULL : s;
 }
 
+/* 1 when return id is the signed-in seller's. A seller action asks this
+ * before it looks at what was sent, so that another seller's return
+ * answers 404 whatever the body (a 422 would tell that it exists). */
+static int seller_owns(struct ctx *c, int64_t id)
+{
+	struct db_res *h = NULL;
+
+	if (!id || !c->sess || !c->sess->seller_id || returns_get(c->db, c->a, id, &h, NULL))
+		return 0;
+	return db_int(h, 0, RT_SELLER) == c->sess->seller_id;
+}
+
 static enum err approve(struct ctx *c)
 {
 	int64_t id = path_id(c);
@@ -525,6 +537,9 @@ static enum err approve(struct ctx *c)
 		   *carrier = text_in(c, "carrier", 32, &bad_c);
 	struct rt_outcome o;
 	enum err e;
+
+	if (!seller_owns(c, id))
+		return E_NOTFOUND;
 
 	memset(&o, 0, sizeof(o));
 	if (bad_a || bad_l || bad_c) {
@@ -559,6 +574,9 @@ static enum err reject(struct ctx *c)
 	const char *reason = text_in(c, "reason", 500, &bad);
 	struct rt_outcome o;
 	enum err e;
+
+	if (!seller_owns(c, id))
+		return E_NOTFOUND;
 
 	memset(&o, 0, sizeof(o));
 	if (bad) {
@@ -605,6 +623,9 @@ static enum err received(struct ctx *c)
 	struct rt_outcome o;
 	int restock, done = 0;
 	enum err e;
+
+	if (!seller_owns(c, id))
+		return E_NOTFOUND;
 
 	memset(&o, 0, sizeof(o));
 	if (c->req->json) {
