@@ -229,6 +229,25 @@ long long sql_scalar(const char *sql)
 	return v;
 }
 
+int sql_text(const char *sql, char *out, size_t n)
+{
+	MYSQL *m = db();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int found = 0;
+
+	ck_assert_msg(m != NULL, "SQL failed (no connection to MariaDB): %s", sql);
+	ck_assert_msg(mysql_query(m, sql) == 0, "SQL failed: %s: %s", sql, mysql_error(m));
+	res = mysql_store_result(m);
+	out[0] = '\0';
+	if (res && (row = mysql_fetch_row(res)) && row[0]) {
+		snprintf(out, n, "%s", row[0]);
+		found = 1;
+	}
+	mysql_free_result(res);
+	return found;
+}
+
 int sql_exec(const char *sql)
 {
 	MYSQL *m = db();
@@ -580,6 +599,40 @@ int shopctl_run(const char *env, const char *input, const char *args)
 		 input ? "" : "</dev/null", home);
 	st = system(line);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long long seller_item_like(struct client *cl, const char *tag, const char *prefix, char *code, size_t n,
+			   long long *pid_out)
+{
+	long long sid = seller_new(cl, tag, NULL), pid;
+	char q[600], cat[80], attrs[1024], body[1800];
+	struct hresp *r;
+	json_t *j;
+
+	snprintf(q, sizeof(q), "SELECT c.slug FROM skus s JOIN products p ON p.id = s.product_id JOIN categories c "
+		 "ON c.id = p.category_id WHERE s.code LIKE '%s%%' ORDER BY s.id LIMIT 1", prefix);
+	ck_assert_msg(sql_text(q, cat, sizeof(cat)), "no %s* product to take the category of", prefix);
+	/* The category's required attributes: a choice's first, a number 1, a
+	 * text "Test". */
+	snprintf(q, sizeof(q), "SELECT JSON_OBJECTAGG(name, JSON_EXTRACT(CASE kind WHEN 'choice' THEN "
+		 "JSON_EXTRACT(choices, '$[0]') WHEN 'number' THEN '1' ELSE '\"Test\"' END, '$')) "
+		 "FROM category_attributes WHERE category_slug = '%s' AND required = 1", cat);
+	if (!sql_text(q, attrs, sizeof(attrs)))
+		snprintf(attrs, sizeof(attrs), "{}");
+	snprintf(body, sizeof(body), "{\"name\":\"%s item %d %u\",\"description\":\"An item of the %s tests, "
+		 "in the category of the demo's %s* products.\",\"price\":4999,\"quantity\":50,\"category\":\"%s\","
+		 "\"attributes\":%s}", tag, (int)getpid(), randombytes_random() % 100000, tag, prefix, cat, attrs);
+	r = client_req(cl, "POST", "/api/items", body, 1);
+	ck_assert_msg(r->status == 201, "item for %s: %ld %s", tag, r->status, r->body);
+	j = hresp_json(r);
+	hresp_free(r);
+	snprintf(code, n, "%s", json_string_value(json_object_get(json_array_get(json_object_get(j, "skus"), 0), "code")));
+	pid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	ck_assert_msg(code[0] && pid > 0, "item for %s: no SKU code or id", tag);
+	if (pid_out)
+		*pid_out = pid;
+	return sid;
 }
 
 long long seller_new(struct client *cl, const char *tag, long long *uid_out)

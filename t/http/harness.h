@@ -45,6 +45,9 @@ long raw_request(const char *bytes);
  * an error). */
 long long sql_scalar(const char *sql);
 int sql_exec(const char *sql);
+/* The first column of the first row as text into out; 0 when there is no
+ * row or it is NULL. */
+int sql_text(const char *sql, char *out, size_t n);
 /* For statements that are meant to fail: runs sql and returns the MariaDB
  * error number (0 when it succeeded), e.g. 4025 (ER_CONSTRAINT_FAILED) for a
  * CHECK constraint, 1062 for a duplicate key, 1452 for a foreign key. */
@@ -139,6 +142,13 @@ int shopctl_run(const char *env, const char *input, const char *args);
  * its session refreshed (the role change gives it a new id), password
  * "correct horse battery"; returns the sellers.id (and the user's id). */
 long long seller_new(struct client *cl, const char *tag, long long *uid_out);
+/* A new seller (seller_new) with an item of its own made over the API: 50
+ * units at $49.99 in the category of the demo's first product whose SKU
+ * codes start with prefix, so a suite gets a category without taking a
+ * demo product away from the suites that use it. Its SKU code into code,
+ * its product id into *pid_out (may be NULL); returns the sellers.id. */
+long long seller_item_like(struct client *cl, const char *tag, const char *prefix, char *code, size_t n,
+			   long long *pid_out);
 /* A webhook signature header as the payment sandbox and carriers send it:
  * "<name>: t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out. */
 void sign_header(char *out, size_t n, const char *name, const char *secret, long long t, const char *body);

@@ -346,11 +346,18 @@ START_TEST(api_categories_tree)
 	size_t i, leaves = 0;
 
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_uint_eq(json_array_size(items), 7);
+	/* The demo's 7 departments and 24 leaves, and whatever the suites
+	 * before this one added (a seller's item without a category lands in
+	 * "Other"; test_archive's do): the tree is what the table holds. */
+	ck_assert_uint_eq(json_array_size(items),
+			  sql_scalar("SELECT COUNT(*) FROM categories WHERE parent_id IS NULL AND retired_at IS NULL"));
+	ck_assert_uint_ge(json_array_size(items), 7);
 	ck_assert(json_is_null(json_object_get(j, "nextCursor")));
 	json_array_foreach(items, i, it)
 		leaves += json_array_size(json_object_get(it, "children"));
-	ck_assert_uint_eq(leaves, 24);
+	ck_assert_uint_eq(leaves, sql_scalar("SELECT COUNT(*) FROM categories c JOIN categories p ON p.id = c.parent_id "
+					     "WHERE c.retired_at IS NULL AND p.retired_at IS NULL"));
+	ck_assert_uint_ge(leaves, 24);
 	json_decref(j);
 	hresp_free(r);
 }

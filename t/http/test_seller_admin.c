@@ -307,7 +307,7 @@ static const char *sample(const struct key *k, char *buf, size_t n)
 	return buf;
 }
 
-struct owned { long long item, image, import, order, shipment, review; };
+struct owned { long long item, image, import, order, shipment, review, ret, statement; char sku[80]; };
 
 /* The id a {var} of a seller route stands for, or -1 when the test does not
  * know the route (a new seller route must be added here, on purpose). */
@@ -328,13 +328,17 @@ static long long resolve(const char *pattern, const char *var, const struct owne
 		return o->order;
 	if (!strncmp(pattern, "/reviews/", 9) || !strncmp(pattern, "/api/reviews/", 13))
 		return o->review;	/* a shopper's review of A's item: only A replies */
+	if (!strncmp(pattern, "/seller/returns/", 16) || !strncmp(pattern, "/api/seller/returns/", 20))
+		return o->ret;		/* a return of A's lines */
+	if (!strncmp(pattern, "/seller/payouts/", 16) || !strncmp(pattern, "/api/seller/payouts/", 20))
+		return o->statement;	/* A's payout statement */
 	return -1;
 }
 
 /* Seller A's rows, summed into one number that any change moves. */
 static long long fingerprint(long long sid)
 {
-	char q[3000];
+	char q[4000];
 
 	snprintf(q, sizeof(q),
 		"SELECT (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, title, price, stock_total, "
@@ -354,8 +358,14 @@ static long long fingerprint(long long sid)
 		" + (SELECT COUNT(*) FROM stock_movements WHERE seller_id = %lld)"
 		" + (SELECT COUNT(*) FROM refunds WHERE seller_id = %lld)"
 		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', r.id, r.status, COALESCE(r.reply_body, '')))), 0) "
-		"  FROM reviews r JOIN products p ON p.id = r.product_id WHERE p.seller_id = %lld)",
-		sid, sid, sid, sid, sid, sid, sid, sid, sid, sid);
+		"  FROM reviews r JOIN products p ON p.id = r.product_id WHERE p.seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, updated_at, COALESCE(label, ''), "
+		"  COALESCE(reject_reason, '')))), 0) FROM returns WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', id, status, reference))), 0) FROM payout_statements "
+		"  WHERE seller_id = %lld)"
+		" + (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', x.sku_id, x.currency, x.price))), 0) FROM sku_prices x "
+		"  JOIN skus s ON s.id = x.sku_id JOIN products p ON p.id = s.product_id WHERE p.seller_id = %lld)",
+		sid, sid, sid, sid, sid, sid, sid, sid, sid, sid, sid, sid, sid);
 	return sql_scalar(q);
 }
 
@@ -424,6 +434,22 @@ START_TEST(isolation_on_every_seller_route)
 			 "'published', 1, NOW(3))", o.item, uid);
 		ck_assert_int_eq(sql_exec(q), 0);
 		o.review = sql_scalar("SELECT MAX(id) FROM reviews");
+		/* The buyer's return of A's line (app/returns), A's payout
+		 * statement (app/payouts) and A's SKU (its prices, app/fx). */
+		snprintf(q, sizeof(q), "INSERT INTO returns (order_id, user_id, seller_id, status, reason) VALUES "
+			 "(%lld, %lld, %lld, 'requested', 'Isolation test')", o.order, uid, sid_a);
+		ck_assert_int_eq(sql_exec(q), 0);
+		o.ret = sql_scalar("SELECT MAX(id) FROM returns");
+		snprintf(q, sizeof(q), "INSERT INTO return_lines (return_id, line_no, quantity) VALUES (%lld, 1, 1)", o.ret);
+		ck_assert_int_eq(sql_exec(q), 0);
+		snprintf(q, sizeof(q), "INSERT INTO payout_statements (seller_id, period_start, period_end, currency, "
+			 "entries, gross, commission, net, opening, closing, payout, carry) VALUES (%lld, "
+			 "NOW(3) - INTERVAL 2 DAY, NOW(3) - INTERVAL 1 DAY, 'USD', 0, 0, 0, 0, 0, 0, 0, 0)", sid_a);
+		ck_assert_int_eq(sql_exec(q), 0);
+		o.statement = sql_scalar("SELECT MAX(id) FROM payout_statements");
+		snprintf(o.sku, sizeof(o.sku), "%s-1", slug);	/* make_product's code */
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM skus WHERE code = '%s' AND product_id = %lld", o.sku, o.item);
+		ck_assert_int_eq(sql_scalar(q), 1);
 	}
 	/* Let the import finish, so its rows stop changing by themselves. */
 	for (int i = 0; i < 100; i++) {
@@ -454,6 +480,11 @@ START_TEST(isolation_on_every_seller_route)
 				long long id;
 
 				snprintf(var, sizeof(var), "%.*s", (int)(e - p - 1), p + 1);
+				if (!strcmp(var, "sku")) {	/* a SKU's code (app/fx's prices) */
+					pn += (size_t)snprintf(path + pn, sizeof(path) - pn, "%s", o.sku);
+					p = e + 1;
+					continue;
+				}
 				id = resolve(pat, var, &o);
 				ck_assert_msg(id > 0, "route %s: the test does not know what {%s} is; add it to resolve()",
 					      pat, var);
