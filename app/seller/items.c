@@ -270,13 +270,27 @@ static enum err ensure_default_category(struct db *db, struct arena *a)
 	struct catalog_category k;
 	enum err e;
 
+	int64_t made = 0;
+
 	if (catalog_category_map(DEFAULT_CATEGORY, &k))
 		return E_INTERNAL;
 	if ((e = db_exec(db, a, &sql[Q_CAT_TOP], NULL, "ssi", k.parent_slug, k.parent_name,
 			 (int64_t)k.parent_position)))
 		return e;
-	return db_exec(db, a, &sql[Q_CAT_LEAF], NULL, "ssis", DEFAULT_CATEGORY, k.name,
-		       (int64_t)k.position, k.parent_slug);
+	if (db_affected(db) > 0)
+		made = (int64_t)db_insert_id(db);
+	if ((e = db_exec(db, a, &sql[Q_CAT_LEAF], NULL, "ssis", DEFAULT_CATEGORY, k.name,
+			 (int64_t)k.position, k.parent_slug)))
+		return e;
+	if (db_affected(db) > 0)
+		made = (int64_t)db_insert_id(db);
+	/* A department or leaf made here is in every page's navigation at
+	 * once, as an admin's new category is (CategoryChanged: app/catalog's
+	 * page cache and tree follow it). */
+	if (made)
+		return event_emit(db, a, EV_CATEGORY_CHANGED, made,
+				  json_pack("{s:I, s:s}", "id", (json_int_t)made, "change", "created"));
+	return E_OK;
 }
 
 /* A slug no product has: the title's, else with -2 .. -9, else with a
