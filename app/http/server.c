@@ -233,8 +233,9 @@ static int parse_head(struct req *r, FCGX_Request *fr, const char **why)
 /* Reads and parses the body for route rt (NULL when no route matched: the
  * body is still read and checked as any route's would be, so a bad body is
  * answered the same whatever the address). RF_UPLOAD routes take bodies up
- * to REQ_MAX_UPLOAD, parse multipart/form-data and keep a body of any other
- * type raw in r->body (a CSV or an image posted as is); every other route
+ * to REQ_MAX_UPLOAD, parse multipart/form-data (and, on a page's route, a
+ * urlencoded form) and keep a body of any other type raw in r->body (a CSV
+ * or an image posted as is); every other route
  * takes up to REQ_MAX_BODY of a form or JSON. Returns the status to answer
  * with (and sets *why), or 0. */
 static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
@@ -254,7 +255,12 @@ static int parse_body(struct req *r, FCGX_Request *fr, const struct route *rt,
 	if (!r->body_len)
 		return 0;
 	ct = r->content_type ? r->content_type : "";
-	if (upload && strncasecmp(ct, "multipart/form-data", 19)) {
+	/* A page's form that takes files (not an API route) is still a form
+	 * when it is posted urlencoded (no file chosen, or a client that sends
+	 * none: the return form, issue 19); only API upload routes take raw
+	 * bodies. */
+	if (upload && strncasecmp(ct, "multipart/form-data", 19) &&
+	    ((rt->flags & RF_JSON) || strncasecmp(ct, "application/x-www-form-urlencoded", 33))) {
 		/* A raw body (a CSV, a JSON array of rows, an image): the handler
 		 * decides what it may be; a JSON file is data, not parameters. */
 	} else if (!strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {

@@ -15,7 +15,7 @@ static const struct route returns_routes[] = {
 static const char *const return_form_names[] = {
 	"orderId", "lines", "lineNo", "title", "optionsText", "sellerName", "policy", "canReturnLine",
 	"returnable", "windowEndsAt", "choices", "value", "selected", "whyNot", "windowDays", "canReturn",
-	"formError", "reason", NULL
+	"formError", "reason", "maxPhotos", NULL
 };
 
 /* The names of one return (return_json in returns_pages.c). */
@@ -24,11 +24,12 @@ static const char *const return_form_names[] = {
 	"currency", "amount", "seller", "name", "returnAddress", "label", "carrier", "rejectReason", \
 	"shippedAt", "arrivedAt", "receivedAt", "escalatedAt", "escalated", "url", "sellerUrl", "orderUrl", \
 	"firstTitle", "units", "restock", "refund", "error", "lines", "line", "title", "itemId", \
-	"optionsText", "quantity", "unitsText"
+	"optionsText", "quantity", "unitsText", "photos", "position", "alt", "thumbUrl", "width", "height", \
+	"thumbWidth", "thumbHeight"
 
 /* return.html: show() builds "ret". */
 static const char *const return_names[] = {
-	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", NULL
+	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", "canAddPhotos", "photosLeft", NULL
 };
 
 /* seller_returns.html. */

@@ -16,6 +16,7 @@
 #include "../inventory/inventory.h"
 #include "../order/order.h"
 #include "../fulfillment/fulfillment.h"
+#include "../seller/images.h"
 #include "returns.h"
 
 #define ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -38,7 +39,8 @@ enum {
 	Q_ORDER_MINE_LOCK, Q_ORDER_MINE, Q_ORDER_LOCK, Q_LINE_FACTS, Q_INS, Q_LINE_INS, Q_RETURN_ORDER, Q_LOCK,
 	Q_APPROVE, Q_ADDR_GET, Q_ADDR_SET, Q_REJECT, Q_RLINES_STOCK, Q_RECEIVED, Q_REFUNDED, Q_REFUND_OF,
 	Q_BY_LABEL, Q_CARRIER_EVENT, Q_SHIPPED, Q_ARRIVED, Q_DUE, Q_ESCALATE, Q_HEAD, Q_LINES, Q_OF_SELLER,
-	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, Q_CANCEL, NQ
+	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, Q_CANCEL, Q_PHOTO_INS, Q_PHOTO_COUNT, Q_PHOTOS,
+	Q_PHOTO_USED, Q_PHOTO_ROOM, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -118,6 +120,16 @@ static struct db_sql sql[NQ] = {
 			  "ORDER BY r.escalated_at, r.id LIMIT ?", 0 },
 	[Q_CANCEL] = { "UPDATE returns SET status = 'cancelled' WHERE id = ? AND status IN ('requested', 'approved')", 0 },
 	[Q_ADMINS] = { "SELECT email, id FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 100", 0 },
+	/* Photos: positions 1..RT_MAX_PHOTOS, counted under the return's
+	 * row lock (the unique key on (return_id, position) backs it). */
+	[Q_PHOTO_INS] = { "INSERT INTO return_photos (return_id, position, hash, width, height) VALUES (?, ?, ?, ?, ?)", 0 },
+	[Q_PHOTO_COUNT] = { "SELECT COUNT(*), COALESCE(MAX(position), 0) FROM return_photos WHERE return_id = ?", 0 },
+	[Q_PHOTOS] = { "SELECT id, position, hash, width, height FROM return_photos WHERE return_id = ? "
+		       "ORDER BY position, id", 0 },
+	/* The media sweep's question (images_place_owner). */
+	[Q_PHOTO_USED] = { "SELECT COUNT(*) FROM return_photos WHERE hash = ?", 0 },
+	[Q_PHOTO_ROOM] = { "SELECT r.user_id, r.status, (SELECT COUNT(*) FROM return_photos p WHERE p.return_id = r.id) "
+			   "FROM returns r WHERE r.id = ?", 0 },
 };
 
 static long long window_days = 30;
@@ -125,6 +137,24 @@ static long long escalate_after = 3 * 86400;	/* seconds */
 
 static enum err on_refund_end(struct db *db, struct arena *a, int64_t return_id, int64_t refund_id, int ok,
 			      const char *error);
+
+#define RT_STR_(x) #x
+#define RT_STR(x) RT_STR_(x)
+
+static enum err lock_return(struct db *db, struct arena *a, int64_t return_id, int64_t seller_id, struct db_res **r,
+			    struct rt_outcome *o);
+static const char *status_words_of(const char *s);
+
+/* The media sweep keeps a return photo's files while a row names them. */
+static enum err photo_used(struct db *db, struct arena *a, const char *hash, int64_t *count)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_PHOTO_USED], &r, "s", hash);
+
+	if (!e)
+		*count = r->nrows ? db_int(r, 0, 0) : 0;
+	return e;
+}
 
 void returns_init(void)
 {
@@ -134,6 +164,7 @@ void returns_init(void)
 	window_days = config_env_num("SHOP_RETURN_WINDOW_DAYS", 30, 0, 3650);
 	escalate_after = secs > 0 ? secs : config_env_num("SHOP_RETURN_ESCALATE_DAYS", 3, 1, 365) * 86400;
 	fulfillment_set_return_hook(on_refund_end);
+	images_place_owner(IMAGE_PLACE_RETURNS, photo_used);
 }
 
 static void refuse(struct rt_outcome *o, int status, const char *field, const char *msg)
@@ -210,6 +241,11 @@ enum err returns_get(struct db *db, struct arena *a, int64_t return_id, struct d
 	return lines ? db_exec(db, a, &sql[Q_LINES], lines, "ii", return_id, return_id) : E_OK;
 }
 
+enum err returns_photos(struct db *db, struct arena *a, int64_t return_id, struct db_res **out)
+{
+	return db_exec(db, a, &sql[Q_PHOTOS], out, "i", return_id);
+}
+
 enum err returns_of_seller(struct db *db, struct arena *a, int64_t seller_id, const char *status, int64_t before,
 			   int64_t limit, struct db_res **out)
 {
@@ -255,7 +291,26 @@ struct request {
 	const struct rt_line *s;
 	size_t n;
 	struct rt_outcome *o;
+	const struct image_ready *photos;
+	size_t np;
 };
+
+/* Rows for np stored photos of return rid after position `after`; *first
+ * the first one's id. */
+static enum err insert_photos(struct db *db, struct arena *a, int64_t rid, int64_t after,
+			      const struct image_ready *p, size_t np, int64_t *first)
+{
+	enum err e;
+
+	for (size_t i = 0; i < np; i++) {
+		if ((e = db_exec(db, a, &sql[Q_PHOTO_INS], NULL, "iisii", rid, after + (int64_t)i + 1, p[i].hash,
+				 (int64_t)p[i].width, (int64_t)p[i].height)))
+			return e;
+		if (!i && first)
+			*first = (int64_t)db_insert_id(db);
+	}
+	return E_OK;
+}
 
 static long find_row(const struct db_res *r, int64_t line_no)
 {
@@ -335,8 +390,12 @@ static enum err tx_request(struct db *db, void *p)
 	for (size_t i = 0; i < rq->n; i++)
 		if ((e = db_exec(db, a, &sql[Q_LINE_INS], NULL, "iiii", rid, rq->s[i].line_no, rq->s[i].quantity, money[i])))
 			return e;
+	if ((e = insert_photos(db, a, rid, 0, rq->photos, rq->np, NULL)))
+		return e;
 	if ((e = order_note(db, a, rq->order_id, arena_printf(a, "user:%lld", (long long)rq->uid),
-			    arena_printf(a, "return %lld requested", (long long)rid))) ||
+			    rq->np ? arena_printf(a, "return %lld requested with %zu photo%s", (long long)rid, rq->np,
+						  rq->np == 1 ? "" : "s")
+				   : arena_printf(a, "return %lld requested", (long long)rid))) ||
 	    (e = return_event(db, a, EV_RETURN_REQUESTED, rq->order_id, rid,
 			      json_pack("{sI}", "sellerId", (json_int_t)seller))))
 		return e;
@@ -347,10 +406,123 @@ static enum err tx_request(struct db *db, void *p)
 enum err returns_request(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *reason,
 			 const struct rt_line *lines, size_t n, struct rt_outcome *o)
 {
-	struct request rq = { a, order_id, uid, reason, lines, n, o };
+	struct request rq = { a, order_id, uid, reason, lines, n, o, NULL, 0 };
 
 	memset(o, 0, sizeof(*o));
 	return db_tx(db, tx_request, &rq);
+}
+
+/* With photos, a refusal rolls back (E_CONFLICT) so that images_store
+ * takes back the files it wrote. */
+static enum err tx_request_photos(struct db *db, void *p)
+{
+	struct request *rq = p;
+	enum err e = tx_request(db, p);
+
+	return !e && rq->o->status ? E_CONFLICT : e;
+}
+
+enum err returns_request_photos(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *reason,
+				const struct rt_line *lines, size_t n, const struct image_ready *photos, size_t np,
+				struct rt_outcome *o)
+{
+	struct request rq = { a, order_id, uid, reason, lines, n, o, photos, np };
+	enum err e;
+
+	memset(o, 0, sizeof(*o));
+	if (!np)
+		return db_tx(db, tx_request, &rq);
+	if (np > RT_MAX_PHOTOS)
+		return refuse(o, 422, "photos", "A return has at most " RT_STR(RT_MAX_PHOTOS) " photos."), E_OK;
+	e = images_store(db, a, IMAGE_PLACE_RETURNS, photos, np, tx_request_photos, &rq);
+	return e == E_CONFLICT && o->status ? E_OK : e;
+}
+
+/* ---- photos added to a request ---- */
+
+static const char *full_photos = "A return has at most " RT_STR(RT_MAX_PHOTOS) " photos.";
+
+/* The refusal for adding k photos to a return in state st with `have`
+ * photos, by uid when the return is owner's; NULL when it may. */
+static int photo_refusal(struct arena *a, int64_t owner, int64_t uid, const char *st, int64_t have, size_t k,
+			 struct rt_outcome *o)
+{
+	if (owner != uid)
+		return refuse(o, 404, NULL, NULL), 1;
+	if (strcmp(st, "requested"))
+		return refuse(o, 409, NULL, arena_printf(a, "Photos can be added while the return waits for the seller's "
+							  "answer; this one is %s.", status_words_of(st))), 1;
+	if (have + (int64_t)k > RT_MAX_PHOTOS)
+		return refuse(o, 409, "photos", have ? arena_printf(a, "%s This one has %lld; you can add %lld more.",
+								       full_photos, (long long)have,
+								       (long long)(have < RT_MAX_PHOTOS ? RT_MAX_PHOTOS - have : 0))
+						     : full_photos), 1;
+	return 0;
+}
+
+enum err returns_photo_room(struct db *db, struct arena *a, int64_t return_id, int64_t uid, size_t k,
+			    struct rt_outcome *o)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	memset(o, 0, sizeof(*o));
+	o->return_id = return_id;
+	if ((e = db_exec(db, a, &sql[Q_PHOTO_ROOM], &r, "i", return_id)))
+		return e;
+	if (!r->nrows)
+		return refuse(o, 404, NULL, NULL), E_OK;
+	photo_refusal(a, db_int(r, 0, 0), uid, db_cell(r, 0, 1), db_int(r, 0, 2), k, o);
+	return E_OK;
+}
+
+struct add_photos {
+	struct arena *a;
+	int64_t return_id, uid, first;
+	const struct image_ready *p;
+	size_t np;
+	struct rt_outcome *o;
+};
+
+static enum err tx_add_photos(struct db *db, void *p)
+{
+	struct add_photos *x = p;
+	struct db_res *r = NULL, *c = NULL;
+	enum err e;
+
+	memset(x->o, 0, sizeof(*x->o));
+	x->o->return_id = x->return_id;
+	if ((e = lock_return(db, x->a, x->return_id, 0, &r, x->o)))
+		return e;
+	if (x->o->status)
+		return E_CONFLICT;
+	if ((e = db_exec(db, x->a, &sql[Q_PHOTO_COUNT], &c, "i", x->return_id)))
+		return e;
+	if (photo_refusal(x->a, db_int(r, 0, 8), x->uid, db_cell(r, 0, 0), db_int(c, 0, 0), x->np, x->o))
+		return E_CONFLICT;
+	if ((e = insert_photos(db, x->a, x->return_id, db_int(c, 0, 1), x->p, x->np, &x->first)))
+		return e;
+	return order_note(db, x->a, db_int(r, 0, 2), arena_printf(x->a, "user:%lld", (long long)x->uid),
+			  arena_printf(x->a, "return %lld: %zu photo%s added by the shopper", (long long)x->return_id,
+				       x->np, x->np == 1 ? "" : "s"));
+}
+
+enum err returns_add_photos(struct db *db, struct arena *a, int64_t return_id, int64_t uid,
+			    const struct image_ready *photos, size_t np, int64_t *first_id, struct rt_outcome *o)
+{
+	struct add_photos x = { a, return_id, uid, 0, photos, np, o };
+	enum err e;
+
+	memset(o, 0, sizeof(*o));
+	*first_id = 0;
+	if (!np || np > RT_MAX_PHOTOS)
+		return refuse(o, 409, "photos", full_photos), E_OK;
+	e = images_store(db, a, IMAGE_PLACE_RETURNS, photos, np, tx_add_photos, &x);
+	if (e == E_CONFLICT && o->status)
+		return E_OK;
+	if (!e)
+		*first_id = x.first;
+	return e;
 }
 
 /* ---- the seller's decisions ---- */
@@ -376,6 +548,11 @@ static enum err lock_return(struct db *db, struct arena *a, int64_t return_id, i
 }
 
 static const char *status_words(const char *s)
+{
+	return status_words_of(s);
+}
+
+static const char *status_words_of(const char *s)
 {
 	if (!strcmp(s, "requested"))
 		return "waiting for the seller";

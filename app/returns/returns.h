@@ -33,6 +33,9 @@ struct db_res;
 struct kv;
 
 #define RT_MAX_LINES	100
+#define RT_MAX_PHOTOS	4	/* photos of one return */
+
+struct image_ready;
 
 /* Statements; SHOP_RETURN_WINDOW_DAYS (30), SHOP_RETURN_ESCALATE_DAYS (3)
  * or SHOP_RETURN_ESCALATE_SECONDS (tests). Registers fulfillment's hook. */
@@ -54,6 +57,24 @@ struct rt_outcome {
 /* The shopper uid asks to return lines of their order (one transaction). */
 enum err returns_request(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *reason,
 			 const struct rt_line *lines, size_t n, struct rt_outcome *o);
+/* The same with np photos (images_prepare'd, np <= RT_MAX_PHOTOS): the
+ * files are stored through app/seller/images.h (a private place) and the
+ * return, its lines and its photos are one transaction; a refusal (o)
+ * leaves no row and no file. */
+enum err returns_request_photos(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *reason,
+				const struct rt_line *lines, size_t n, const struct image_ready *photos, size_t np,
+				struct rt_outcome *o);
+/* May the shopper uid add k photos to the return now? o->status 404 (not
+ * theirs), 409 (decided: only a requested return takes photos; or no room
+ * for k more). A read without locks, to refuse before decoding anything;
+ * returns_add_photos checks again under the return's lock. */
+enum err returns_photo_room(struct db *db, struct arena *a, int64_t return_id, int64_t uid, size_t k,
+			    struct rt_outcome *o);
+/* Adds np prepared photos to uid's requested return (one transaction with
+ * an order_events note); *first_id the first new photo's id. Refusals as
+ * returns_photo_room's, leaving no row and no file. */
+enum err returns_add_photos(struct db *db, struct arena *a, int64_t return_id, int64_t uid,
+			    const struct image_ready *photos, size_t np, int64_t *first_id, struct rt_outcome *o);
 /* The seller's decisions (actor "seller:7"). address NULL: the one the
  * seller approved with last. Saying the same twice changes nothing. */
 enum err returns_approve(struct db *db, struct arena *a, int64_t return_id, int64_t seller_id, const char *actor,
@@ -94,6 +115,9 @@ enum { RL_NO, RL_QTY, RL_AMOUNT, RL_TITLE, RL_CODE, RL_OPTIONS };
 /* One return (head and lines); E_NOTFOUND when there is none. Who may see
  * it is the caller's check (shopper, seller, admin). */
 enum err returns_get(struct db *db, struct arena *a, int64_t return_id, struct db_res **head, struct db_res **lines);
+/* The return's photos in order (RP_*). */
+enum { RP_ID, RP_POS, RP_HASH, RP_WIDTH, RP_HEIGHT };
+enum err returns_photos(struct db *db, struct arena *a, int64_t return_id, struct db_res **out);
 /* Heads (RT_*): a seller's returns below id `before` (status NULL: all),
  * an order's, the escalated and overdue open ones (admins). */
 enum err returns_of_seller(struct db *db, struct arena *a, int64_t seller_id, const char *status, int64_t before,

@@ -18,6 +18,11 @@ enum err h_api_return_new(struct ctx *c);
 enum err h_api_return(struct ctx *c);
 enum err h_return_page(struct ctx *c);
 enum err h_return_cancel(struct ctx *c);
+/* Photos: added to a requested return (page form, API), and served to
+ * those who may see the return. */
+enum err h_return_photos_add(struct ctx *c);
+enum err h_api_return_photos(struct ctx *c);
+enum err h_return_photo(struct ctx *c);
 /* The return form of order_id with status, an error and the reason typed. */
 enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason);
 /* The seller. */

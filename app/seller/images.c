@@ -28,6 +28,13 @@
  * so a delete never removes files an upload of the same photo is about to
  * name.
  *
+ * The pipeline is shared (issue 19): images_prepare runs steps 1-5 and 7
+ * for any owner, images_store step 8 with the owner's own rows written by
+ * its transaction function, in a place of its own (enum image_place: product
+ * photos public under SHOP_MEDIA_DIR, return photos private under
+ * SHOP_MEDIA_DIR/returns); the sweep walks every place and asks each
+ * place's owner whether a row names a file.
+ *
  * Every query names the seller (WHERE ... AND seller_id = ?): another
  * seller's item or photo is "not found" and nothing changes. Every change
  * locks the product row first (SELECT ... FOR UPDATE), which serializes the
@@ -690,9 +697,43 @@ static const char *media_url(struct arena *a, const char *hash, int size)
 	return arena_printf(a, "/media/%.2s/%s-%s.webp", hash, hash, sizes[size].name);
 }
 
-static char *media_path(struct arena *a, const char *hash, int size)
+/* Each place's directory under SHOP_MEDIA_DIR (NULL: the directory
+ * itself, whose ab/<hash>-<size>.webp names nginx serves at /media/;
+ * "returns": a directory nginx never serves, its /media/ pattern cannot
+ * name it) and what says whether rows still name a hash there. */
+static enum err products_used(struct db *db, struct arena *a, const char *hash, int64_t *count);
+static struct {
+	const char *sub;
+	image_used_fn used;
+} places[IMAGE_PLACES] = {
+	[IMAGE_PLACE_PRODUCTS] = { NULL, products_used },
+	[IMAGE_PLACE_RETURNS] = { "returns", NULL },
+};
+
+void images_place_owner(enum image_place place, image_used_fn used)
 {
-	return arena_printf(a, "%s/%.2s/%s-%s.webp", config.media_dir, hash, hash, sizes[size].name);
+	if (place < IMAGE_PLACES && place != IMAGE_PLACE_PRODUCTS)
+		places[place].used = used;
+}
+
+static char *place_root(struct arena *a, enum image_place place)
+{
+	return places[place].sub ? arena_printf(a, "%s/%s", config.media_dir, places[place].sub)
+				 : arena_strdup(a, config.media_dir);
+}
+
+static char *media_path(struct arena *a, enum image_place place, const char *hash, int size)
+{
+	return arena_printf(a, "%s%s%s/%.2s/%s-%s.webp", config.media_dir, places[place].sub ? "/" : "",
+			    places[place].sub ? places[place].sub : "", hash, hash, sizes[size].name);
+}
+
+const char *images_file(struct arena *a, enum image_place place, const char *hash, enum image_size size)
+{
+	if (place >= IMAGE_PLACES || (int)size < 0 || size >= IMAGE_SIZE_COUNT || !hash || strlen(hash) != 64 ||
+	    strspn(hash, "0123456789abcdef") != 64 || !config.media_dir)
+		return NULL;
+	return media_path(a, place, hash, (int)size);
 }
 
 static enum err ensure_dir(const char *path)
@@ -836,20 +877,31 @@ static void unlock_hash(struct db *db, struct arena *a, const char *hash)
 	db_exec(db, a, &sql[Q_NAMED_UNLOCK], &r, "s", hash);
 }
 
-/* Removes the files of hash when no row names them any more; 1 when it
- * did. Under the hash's named lock, which an upload holds from writing the
- * files to committing its row. */
-static int collect_hash(struct db *db, struct arena *a, const char *hash)
+static enum err products_used(struct db *db, struct arena *a, const char *hash, int64_t *count)
 {
 	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_HASH_USED], &r, "s", hash);
+
+	if (!e)
+		*count = r->nrows ? db_int(r, 0, 0) : 0;
+	return e;
+}
+
+/* Removes the files of hash in place when no row names them any more; 1
+ * when it did. Under the hash's named lock, which an upload holds from
+ * writing the files to committing its row. A place nobody owns (its
+ * module not started) is never collected. */
+static int collect_hash(struct db *db, struct arena *a, enum image_place place, const char *hash)
+{
+	int64_t count = 1;
 	int gone = 0;
 
-	if (lock_hash(db, a, hash))
+	if (!places[place].used || lock_hash(db, a, hash))
 		return 0;
-	if (!db_exec(db, a, &sql[Q_HASH_USED], &r, "s", hash) && r->nrows && db_int(r, 0, 0) == 0) {
+	if (!places[place].used(db, a, hash, &count) && count == 0) {
 		gone = 1;
 		for (int k = 0; k < SZ_COUNT; k++) {
-			char *path = media_path(a, hash, k);
+			char *path = media_path(a, place, hash, k);
 
 			if (path && unlink(path) && errno != ENOENT)
 				log_err("images: unlink %s: %s", path, strerror(errno));
@@ -859,19 +911,16 @@ static int collect_hash(struct db *db, struct arena *a, const char *hash)
 	return gone;
 }
 
-/* Photos whose files were written but whose row never committed (a worker
- * killed between the two) are found here: every *-full.webp older than
- * MEDIA_ORPHAN_AGE that no row names goes, with its other sizes, and so do
- * temporary files that old. Returns how many photos went, or -1 when the
- * database is away. shopd jobs runs it hourly; `shopctl media-sweep` now. */
-int images_sweep(struct db *db, struct arena *a, long min_age)
+/* One place's orphans (see images_sweep); -1 when the database is away. */
+static int sweep_place(struct db *db, struct arena *a, enum image_place place, long min_age)
 {
 	time_t now = time(NULL);
+	char *root = place_root(a, place);
 	int gone = 0;
 	DIR *top;
 	struct dirent *d;
 
-	if (!config.media_dir || !(top = opendir(config.media_dir)))
+	if (!root || !places[place].used || !(top = opendir(root)))
 		return 0;
 	while ((d = readdir(top))) {
 		char *sub;
@@ -881,7 +930,7 @@ int images_sweep(struct db *db, struct arena *a, long min_age)
 		if (strlen(d->d_name) != 2 || !isxdigit((unsigned char)d->d_name[0]) ||
 		    !isxdigit((unsigned char)d->d_name[1]))
 			continue;
-		sub = arena_printf(a, "%s/%s", config.media_dir, d->d_name);
+		sub = arena_printf(a, "%s/%s", root, d->d_name);
 		if (!sub || !(dir = opendir(sub)))
 			continue;
 		while ((f = readdir(dir))) {
@@ -900,7 +949,7 @@ int images_sweep(struct db *db, struct arena *a, long min_age)
 				continue;
 			memcpy(hash, f->d_name, 64);
 			hash[64] = '\0';
-			gone += collect_hash(db, a, hash);
+			gone += collect_hash(db, a, place, hash);
 		}
 		closedir(dir);
 		if (db_ping(db)) {
@@ -909,6 +958,28 @@ int images_sweep(struct db *db, struct arena *a, long min_age)
 		}
 	}
 	closedir(top);
+	return gone;
+}
+
+/* Photos whose files were written but whose row never committed (a worker
+ * killed between the two) are found here: in every place, every
+ * *-full.webp older than MEDIA_ORPHAN_AGE that no row of the place's owner
+ * names goes, with its other sizes, and so do temporary files that old.
+ * Returns how many photos went, or -1 when the database is away. shopd
+ * jobs runs it hourly; `shopctl media-sweep` now. */
+int images_sweep(struct db *db, struct arena *a, long min_age)
+{
+	int gone = 0;
+
+	if (!config.media_dir)
+		return 0;
+	for (int p = 0; p < IMAGE_PLACES; p++) {
+		int n = sweep_place(db, a, (enum image_place)p, min_age);
+
+		if (n < 0)
+			return -1;
+		gone += n;
+	}
 	if (gone)
 		log_info("images: swept %d orphan photo%s", gone, gone == 1 ? "" : "s");
 	return gone;
@@ -1061,15 +1132,38 @@ static enum err tx_delete(struct db *db, void *p)
 
 /* ---- an upload, from bytes to a committed row ---- */
 
-enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct image_upload *in)
+static int type_accepted(unsigned types, enum image_type t)
 {
-	struct img_op op = { .seller = seller_id, .pid = pid, .alt = in->alt, .a = a };
-	struct image_info info;
-	struct encoded enc;
-	struct db_res *r = NULL;
-	int created[SZ_COUNT] = { 0 }, locked = 0;
+	return t != IMAGE_NONE && (!types || (types & IMAGE_TYPE_BIT(t)));
+}
+
+/* The types as words: "JPEG, PNG, WebP and GIF". */
+static const char *types_words(struct arena *a, unsigned types)
+{
+	static const struct { enum image_type t; const char *w; } names[] = {
+		{ IMAGE_JPEG, "JPEG" }, { IMAGE_PNG, "PNG" }, { IMAGE_WEBP, "WebP" }, { IMAGE_GIF, "GIF" },
+	};
+	const char *out = "";
+	int n = 0, total = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		total += type_accepted(types, names[i].t);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!type_accepted(types, names[i].t))
+			continue;
+		n++;
+		out = arena_printf(a, "%s%s%s", out, n == 1 ? "" : n == total ? " and " : ", ", names[i].w);
+		if (!out)
+			return "image";
+	}
+	return out;
+}
+
+/* Steps 1 to 5: what the bytes are, before any pixel is decoded. E_OK
+ * with in->status set when the file is refused. */
+static enum err check_upload(struct arena *a, struct image_upload *in, struct image_info *info)
+{
 	const char *mime, *m;
-	char *dir = NULL;
 	enum image_type t;
 	enum err e;
 
@@ -1093,18 +1187,131 @@ enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t p
 	if ((e = media_setup()))
 		return e;
 	mime = magic_buffer(magic_db, in->data, in->len);
-	if ((t = type_of(mime)) == IMAGE_NONE) {
+	if (!type_accepted(in->types, t = type_of(mime))) {
 		in->status = 415;
-		in->why = arena_printf(a, "Only JPEG, PNG, WebP and GIF photos are accepted; "
-				       "this file is %s.", mime ? mime : "of an unknown type");
+		in->why = arena_printf(a, "Only %s photos are accepted; this file is %s.", types_words(a, in->types),
+				       mime ? mime : "of an unknown type");
 		return E_OK;
 	}
-	if ((m = images_inspect(in->data, in->len, t, &info)) ||
+	if ((m = images_inspect(in->data, in->len, t, info)) ||
 	    (m = images_find_markup(in->data, in->len))) {
 		in->status = 422;
 		in->why = m;
 		return E_OK;
 	}
+	return E_OK;
+}
+
+/* Step 7, the decode and the re-encoding. */
+static enum err encode_upload(struct arena *a, struct image_upload *in, const struct image_info *info,
+			      struct image_ready *out)
+{
+	struct encoded enc;
+	enum err e = encode(a, in->data, in->len, info, &enc, &in->why);
+
+	if (e == E_INVAL) {
+		in->status = 422;
+		return E_OK;
+	}
+	if (e)
+		return e;
+	for (int k = 0; k < SZ_COUNT; k++) {
+		out->buf[k] = enc.buf[k];
+		out->len[k] = enc.len[k];
+	}
+	out->width = enc.width;
+	out->height = enc.height;
+	memcpy(out->hash, enc.hash, sizeof(out->hash));
+	return E_OK;
+}
+
+enum err images_prepare(struct arena *a, struct image_upload *in, struct image_ready *out)
+{
+	struct image_info info;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = check_upload(a, in, &info)) || in->status)
+		return e;
+	return encode_upload(a, in, &info, out);
+}
+
+static int hash_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+enum err images_store(struct db *db, struct arena *a, enum image_place place, const struct image_ready *img,
+		      size_t n, enum err (*commit)(struct db *db, void *arg), void *arg)
+{
+	const char **locked = arena_alloc(a, sizeof(*locked) * (n + 1));
+	int *created = arena_alloc(a, sizeof(*created) * (n * SZ_COUNT + 1));
+	char *root;
+	size_t nlocked = 0;
+	enum err e = E_OK;
+
+	if (!locked || !created || !(root = place_root(a, place)))
+		return E_NOMEM;
+	memset(created, 0, sizeof(*created) * (n * SZ_COUNT + 1));
+	/* Each hash's named lock once, in one order: two uploads sharing
+	 * photos never wait on each other in a circle. */
+	for (size_t i = 0; i < n; i++)
+		locked[i] = img[i].hash;
+	qsort(locked, n, sizeof(*locked), hash_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(locked[i], locked[nlocked - 1]))
+			continue;
+		if ((e = lock_hash(db, a, locked[i])))
+			goto out;
+		locked[nlocked++] = locked[i];
+	}
+	if ((e = ensure_dir(config.media_dir)) || (e = ensure_dir(root)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char *dir = arena_printf(a, "%s/%.2s", root, img[i].hash);
+
+		if (!dir) {
+			e = E_NOMEM;
+			goto out;
+		}
+		if ((e = ensure_dir(dir)))
+			goto out;
+		for (int k = 0; k < SZ_COUNT; k++) {
+			char *path = media_path(a, place, img[i].hash, k);
+
+			if (!path) {
+				e = E_NOMEM;
+				goto out;
+			}
+			if ((e = write_atomic(a, dir, path, img[i].buf[k], img[i].len[k], &created[i * SZ_COUNT + k])))
+				goto out;
+		}
+		sync_dir(dir);
+	}
+	e = db_tx(db, commit, arg);
+out:
+	/* Refused or failed after writing: take back the files this call
+	 * made (under the locks, nobody else can have named them since). */
+	if (e)
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < SZ_COUNT; k++)
+				if (created[i * SZ_COUNT + k])
+					unlink(media_path(a, place, img[i].hash, k));
+	for (size_t i = 0; i < nlocked; i++)
+		unlock_hash(db, a, locked[i]);
+	return e;
+}
+
+enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct image_upload *in)
+{
+	struct img_op op = { .seller = seller_id, .pid = pid, .alt = in->alt, .a = a };
+	struct image_info info;
+	struct image_ready ready;
+	struct db_res *r = NULL;
+	enum err e;
+
+	if ((e = check_upload(a, in, &info)) || in->status)
+		return e;
 	/* The item and its room, before the costly part (checked again, under
 	 * the lock, in the transaction). */
 	if ((e = db_exec(db, a, &sql[Q_STATS], &r, "ii", pid, op.seller)))
@@ -1114,53 +1321,22 @@ enum err images_add(struct db *db, struct arena *a, int64_t seller_id, int64_t p
 		in->why = full_msg;
 		return E_OK;
 	}
-	if ((e = encode(a, in->data, in->len, &info, &enc, &in->why))) {
-		if (e == E_INVAL)
-			in->status = 422;
-		return e == E_INVAL ? E_OK : e;
-	}
-	op.hash = enc.hash;
-	op.width = enc.width;
-	op.height = enc.height;
-	if (!(dir = arena_printf(a, "%s/%.2s", config.media_dir, enc.hash)))
-		return E_NOMEM;
-	if ((e = lock_hash(db, a, enc.hash)))
+	if ((e = encode_upload(a, in, &info, &ready)) || in->status)
 		return e;
-	locked = 1;
-	if ((e = ensure_dir(config.media_dir)) || (e = ensure_dir(dir)))
-		goto out;
-	for (int k = 0; k < SZ_COUNT; k++) {
-		char *path = media_path(a, enc.hash, k);
-
-		if (!path) {
-			e = E_NOMEM;
-			goto out;
-		}
-		if ((e = write_atomic(a, dir, path, enc.buf[k], enc.len[k], &created[k])))
-			goto out;
-	}
-	sync_dir(dir);
-	e = db_tx(db, tx_add, &op);
+	op.hash = ready.hash;
+	op.width = ready.width;
+	op.height = ready.height;
+	e = images_store(db, a, IMAGE_PLACE_PRODUCTS, &ready, 1, tx_add, &op);
 	if (e == E_CONFLICT || e == E_NOTFOUND) {
 		in->status = e == E_CONFLICT ? 409 : 404;
 		in->why = op.why;
-		e = E_OK;
-		goto out;
+		return E_OK;
 	}
 	if (e)
-		goto out;
+		return e;
 	in->iid = op.iid;
 	pcache_bump(pid);
-out:
-	/* Refused or failed after writing: take back the files this upload
-	 * made (under the lock, nobody else can have named them since). */
-	if (e || in->status)
-		for (int k = 0; k < SZ_COUNT; k++)
-			if (created[k])
-				unlink(media_path(a, enc.hash, k));
-	if (locked)
-		unlock_hash(db, a, enc.hash);
-	return e;
+	return E_OK;
 }
 
 /* ---- the other changes, and what the pages read ---- */
@@ -1181,7 +1357,7 @@ enum err images_delete(struct db *db, struct arena *a, struct image_op *op)
 	if ((e = db_tx(db, tx_delete, op)))
 		return e;
 	pcache_bump(op->pid);
-	collect_hash(db, a, op->old_hash);
+	collect_hash(db, a, IMAGE_PLACE_PRODUCTS, op->old_hash);
 	return E_OK;
 }
 

@@ -27,12 +27,14 @@ struct kv;
 #define MEDIA_ORPHAN_AGE	3600
 
 /* Removes photo files that no row names and are at least min_age seconds
- * old, and temporary files as old; the number of photos removed, or -1 when
- * the database is away. images_sweep_batch is the shopd jobs entry. */
+ * old, and temporary files as old, in every place (enum image_place) whose
+ * owner has said which rows name a file; the number of photos removed, or
+ * -1 when the database is away. images_sweep_batch is the shopd jobs entry. */
 int images_sweep(struct db *db, struct arena *a, long min_age);
 int images_sweep_batch(struct db *db, struct kv *kv, struct arena *a);
 
 enum image_type { IMAGE_NONE, IMAGE_JPEG, IMAGE_PNG, IMAGE_GIF, IMAGE_WEBP };
+#define IMAGE_TYPE_BIT(t)	(1u << (t))
 
 /* What the container says, before any pixel is decoded. */
 struct image_info {
@@ -85,6 +87,7 @@ struct image_upload {
 	size_t len;
 	const char *filename;	/* the client's name; NULL for a raw body */
 	const char *alt;
+	unsigned types;		/* IMAGE_TYPE_BITs accepted; 0: all four */
 	/* out */
 	int status;		/* 0, or the refusal's HTTP status (400, 409, 413, 415, 422, 404) */
 	const char *why;	/* the refusal in words */
@@ -124,8 +127,53 @@ enum err images_product(struct db *db, struct arena *a, int64_t seller_id, int64
 enum { IMAGES_C_ID, IMAGES_C_HASH, IMAGES_C_WIDTH, IMAGES_C_HEIGHT, IMAGES_C_ALT, IMAGES_C_POS };
 enum err images_list(struct db *db, struct arena *a, int64_t seller_id, int64_t pid, struct db_res **out);
 
-/* The URL nginx serves a stored size of the photo hash at. */
-enum image_size { IMAGE_SIZE_FULL, IMAGE_SIZE_CARD, IMAGE_SIZE_THUMB };
+/* The URL nginx serves a stored size of the product photo hash at. */
+enum image_size { IMAGE_SIZE_FULL, IMAGE_SIZE_CARD, IMAGE_SIZE_THUMB, IMAGE_SIZE_COUNT };
 const char *images_url(struct arena *a, const char *hash, enum image_size size);
+
+/* ---- the shared pipeline: any owner's photos (issue 19) ----
+ *
+ * An owner other than products (return photos, app/returns) uses the same
+ * checks, decoding and storage: images_prepare, then images_store with its
+ * own transaction writing its own rows. */
+
+/* Where an owner's files are kept. Products: SHOP_MEDIA_DIR/ab/<hash>-
+ * <size>.webp, public (nginx serves them at /media/). Returns:
+ * SHOP_MEDIA_DIR/returns/ab/..., private: nginx never serves that
+ * directory, shopd does after checking who asks. */
+enum image_place { IMAGE_PLACE_PRODUCTS, IMAGE_PLACE_RETURNS, IMAGE_PLACES };
+
+/* How many of the owner's rows name hash (*count). */
+typedef enum err (*image_used_fn)(struct db *db, struct arena *a, const char *hash, int64_t *count);
+/* The owner of a place says it at start (its module's init); the sweep
+ * never touches a place nobody owns. Products are this module's own. */
+void images_place_owner(enum image_place place, image_used_fn used);
+
+/* A photo checked, decoded and re-encoded in memory: nothing stored yet. */
+struct image_ready {
+	const void *buf[IMAGE_SIZE_COUNT];	/* freed with the arena */
+	size_t len[IMAGE_SIZE_COUNT];
+	int width, height;			/* of the full size */
+	char hash[65];				/* SHA-256 of the full size, hex */
+};
+
+/* Steps 1-5 and 7 of images.c's list for one upload (in->types limits the
+ * types): E_OK with in->status and in->why set when the file is refused
+ * (400 empty or a bad name, 413 too large, 415 not an accepted type, 422
+ * damaged, oversized in pixels, markup inside, undecodable). */
+enum err images_prepare(struct arena *a, struct image_upload *in, struct image_ready *out);
+
+/* Step 8 for n prepared photos: holds each hash's named lock, writes the
+ * files into place, then runs commit in one transaction (db_tx: it may run
+ * again on a deadlock), which writes the owner's rows naming img[i].hash.
+ * When commit answers anything but E_OK (a refusal or a failure, the
+ * transaction rolled back) the files this call made are removed again;
+ * that answer is returned. */
+enum err images_store(struct db *db, struct arena *a, enum image_place place, const struct image_ready *img,
+		      size_t n, enum err (*commit)(struct db *db, void *arg), void *arg);
+
+/* The file of a stored size of hash in place (to serve it), or NULL when
+ * hash is not one. */
+const char *images_file(struct arena *a, enum image_place place, const char *hash, enum image_size size);
 
 #endif

@@ -125,7 +125,7 @@ static int cmd_media_sweep(int argc, char **argv)
 	db_close(db);
 	if (n < 0)
 		return 1;
-	printf("removed %d photo%s no product names\n", n, n == 1 ? "" : "s");
+	printf("removed %d photo%s no row names\n", n, n == 1 ? "" : "s");
 	return 0;
 }
 

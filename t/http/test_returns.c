@@ -7,15 +7,21 @@
  * job retries with the same key) or the worker dies before the gateway
  * call. A rejected return changes no stock or money; the window and the
  * quantities are enforced; other shoppers and other sellers get 404; an
- * unanswered request escalates to the admins. After every test the stock
- * and refund invariants are checked in SQL. */
+ * unanswered request escalates to the admins. A return carries photos
+ * (the form and the API, through the image pipeline), shown only to the
+ * shopper, its seller and admins, and kept by the media sweep. After
+ * every test the stock and refund invariants are checked in SQL. */
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utime.h>
+#include <sys/stat.h>
 #include <sodium.h>
+#include <vips/vips.h>
 #include "harness.h"
 
 #define PW "correct horse battery"
@@ -753,13 +759,314 @@ START_TEST(form_request)
 }
 END_TEST
 
+
+/* ---- photos ---- */
+
+struct bytes {
+	char *p;
+	size_t len;
+};
+
+static size_t bytes_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct bytes *b = ud;
+	char *q = realloc(b->p, b->len + size * n + 1);
+
+	ck_assert_ptr_nonnull(q);
+	memcpy(q + b->len, p, size * n);
+	b->p = q;
+	b->len += size * n;
+	b->p[b->len] = '\0';
+	return size * n;
+}
+
+/* A small PNG made with libvips: a gradient tinted by shade. */
+static struct bytes png(int w, int h, int shade)
+{
+	VipsImage *xy = NULL, *m = NULL, *u = NULL, *rgb = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	struct bytes b = { NULL, 0 };
+
+	ck_assert_int_eq(vips_xyz(&xy, w, h, NULL), 0);
+	ck_assert_int_eq(vips_remainder_const1(xy, &m, 256, NULL), 0);
+	ck_assert_int_eq(vips_cast_uchar(m, &u, NULL), 0);
+	ck_assert_int_eq(vips_bandjoin_const1(u, &rgb, shade, NULL), 0);
+	ck_assert_int_eq(vips_pngsave_buffer(rgb, &buf, &len, NULL), 0);
+	b.p = malloc(len + 1);
+	ck_assert_ptr_nonnull(b.p);
+	memcpy(b.p, buf, len);
+	b.len = len;
+	g_free(buf);
+	g_object_unref(rgb);
+	g_object_unref(u);
+	g_object_unref(m);
+	g_object_unref(xy);
+	return b;
+}
+
+/* A request as cl (cookie sent), multipart when fields or a file are
+ * given: fields "name=value" pairs (NULL-terminated, may be NULL), one
+ * file part `file` (NULL: none) named file.png. api: JSON with the CSRF
+ * header; else a browser's request. The body kept whole (binary). */
+static struct hresp *send_as(struct client *cl, const char *method, const char *path, int api,
+			     const char *const *fields, const char *file, const struct bytes *data)
+{
+	struct hresp *r = calloc(1, sizeof(*r));
+	struct bytes b = { NULL, 0 }, h = { NULL, 0 };
+	struct curl_slist *hl = NULL;
+	curl_mime *mime = NULL;
+	char line[512], url[1024];
+	CURL *c = curl_easy_init();
+
+	ck_assert_ptr_nonnull(r);
+	snprintf(url, sizeof(url), "%s%s", base_url(), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (fields || file) {
+		mime = curl_mime_init(c);
+		for (size_t i = 0; fields && fields[i]; i++) {
+			curl_mimepart *part = curl_mime_addpart(mime);
+			const char *eq = strchr(fields[i], '=');
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - fields[i]), fields[i]);
+			curl_mime_name(part, name);
+			curl_mime_data(part, eq + 1, CURL_ZERO_TERMINATED);
+		}
+		if (file) {
+			curl_mimepart *part = curl_mime_addpart(mime);
+
+			curl_mime_name(part, file);
+			curl_mime_filename(part, "file.png");
+			curl_mime_type(part, "image/png");
+			curl_mime_data(part, data->p, data->len);
+		}
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	}
+	if (cl && cl->cookie[0]) {
+		snprintf(line, sizeof(line), "Cookie: %s", cl->cookie);
+		hl = curl_slist_append(hl, line);
+	}
+	if (api && cl) {
+		snprintf(line, sizeof(line), "X-CSRF-Token: %s", cl->csrf);
+		hl = curl_slist_append(hl, line);
+	}
+	hl = curl_slist_append(hl, api ? "Accept: application/json" : "Accept: text/html");
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bytes_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, bytes_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	curl_mime_free(mime);
+	curl_easy_cleanup(c);
+	r->body = b.p ? b.p : strdup("");
+	r->len = b.len;
+	r->headers = h.p ? h.p : strdup("");
+	return r;
+}
+
+/* The stored file of a return photo (SHOP_MEDIA_DIR/returns/ab/...). */
+static void photo_file(char *out, size_t n, const char *hash, const char *size)
+{
+	snprintf(out, n, "%s/media/returns/%.2s/%s-%s.webp", getenv("SHOP_HOME"), hash, hash, size);
+}
+
+static long photo_rows(long long rid)
+{
+	return (long)sql_scalarf("SELECT COUNT(*) FROM return_photos WHERE return_id = %lld", rid);
+}
+
+START_TEST(photos_private_and_kept)
+{
+	struct client shopper, other;
+	char intent[80], path[200], q[40], reason[] = "reason=Cracked on arrival", csrf[160], hash[65], file[1200];
+	long long oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent)), rid, line;
+	struct bytes pic = png(64, 48, 31), pic2 = png(40, 30, 77), bad;
+	const char *form[4];
+	struct hresp *r;
+	json_t *j, *ph;
+	struct stat st;
+
+	line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld", oid);
+	/* The form takes a photo with the request, multipart, CSRF as ever. */
+	snprintf(path, sizeof(path), "/orders/%lld/return", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	HAS(r, "enctype=\"multipart/form-data\"");
+	HAS(r, "name=\"photos\"");
+	hresp_free(r);
+	snprintf(q, sizeof(q), "q%lld=1", line);
+	snprintf(csrf, sizeof(csrf), "csrf=%s", shopper.csrf);
+	form[0] = q;
+	form[1] = reason;
+	form[2] = NULL;
+	r = send_as(&shopper, "POST", path, 0, form, "photos", &pic);	/* no token */
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	form[0] = csrf;
+	form[1] = q;
+	form[2] = reason;
+	form[3] = NULL;
+	r = send_as(&shopper, "POST", path, 0, form, "photos", &pic);
+	ck_assert_msg(r->status == 303, "form: %ld %.500s", r->status, r->body);
+	hresp_free(r);
+	rid = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
+	ck_assert_int_eq(photo_rows(rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM return_photos WHERE return_id = %lld AND position = 1 "
+				     "AND width = 64 AND height = 48", rid), 1);
+
+	/* The page shows it: a thumbnail linking to the full size. */
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "alt=\"Photo 1 of the return\"");
+	HAS(r, "/photos/");
+	HAS(r, "Add photos");
+	tidy_ok(r, "the return page with a photo");
+	hresp_free(r);
+	/* The API lists it; its URLs are shopd's, not /media/. */
+	snprintf(path, sizeof(path), "/api/returns/%lld", rid);
+	r = api(&shopper, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	hresp_free(r);
+	ph = json_array_get(json_object_get(j, "photos"), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "photos")), 1);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(ph, "url")));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(ph, "thumbUrl")), "/thumb"));
+	{
+		char full[200], thumb[200];
+
+		snprintf(full, sizeof(full), "%s", json_string_value(json_object_get(ph, "url")));
+		snprintf(thumb, sizeof(thumb), "%s", json_string_value(json_object_get(ph, "thumbUrl")));
+		json_decref(j);
+		/* The shopper gets the re-encoded WebP, with no metadata. */
+		r = send_as(&shopper, "GET", full, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_ptr_nonnull(strcasestr(r->headers, "Content-Type: image/webp"));
+		ck_assert_ptr_nonnull(strcasestr(r->headers, "Cache-Control: private"));
+		ck_assert(r->len > 12 && !memcmp(r->body, "RIFF", 4) && !memcmp(r->body + 8, "WEBP", 4));
+		ck_assert_ptr_null(memmem(r->body, r->len, "EXIF", 4));
+		{
+			unsigned char h[crypto_hash_sha256_BYTES];
+
+			/* Named by the SHA-256 of the full size, as product photos. */
+			crypto_hash_sha256(h, (const unsigned char *)r->body, r->len);
+			sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
+		}
+		hresp_free(r);
+		/* The seller concerned sees it; another seller, another shopper
+		 * and nobody signed in do not. */
+		r = send_as(&sel_a, "GET", thumb, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(r->status, 200);
+		hresp_free(r);
+		r = send_as(&sel_b, "GET", thumb, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(r->status, 404);
+		hresp_free(r);
+		signup(&other, "rtph", NULL, 0);
+		r = send_as(&other, "GET", full, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(r->status, 404);
+		hresp_free(r);
+		r = send_as(NULL, "GET", full, 0, NULL, NULL, NULL);
+		ck_assert_int_ne(r->status, 200);
+		hresp_free(r);
+	}
+	/* Nor by the file's own name under /media/ (nginx serves none). */
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM return_photos WHERE return_id = %lld AND hash = '%s'",
+				     rid, hash), 1);
+	photo_file(file, sizeof(file), hash, "full");
+	ck_assert_msg(stat(file, &st) == 0, "no file %s", file);
+	snprintf(path, sizeof(path), "/media/returns/%.2s/%s-full.webp", hash, hash);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/media/%.2s/%s-full.webp", hash, hash);
+	r = http_get(path);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	/* Another shopper's read and post: 404, as for the return. */
+	snprintf(path, sizeof(path), "/api/returns/%lld", rid);
+	r = api(&other, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/api/returns/%lld/photos", rid);
+	r = send_as(&other, "POST", path, 1, NULL, "photo", &pic2);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 1);
+
+	/* A bad file (a truncated PNG): 422 in words, nothing changes. */
+	bad.p = malloc(pic2.len);
+	ck_assert_ptr_nonnull(bad.p);
+	memcpy(bad.p, pic2.p, pic2.len);
+	bad.len = pic2.len - 20;
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &bad);
+	ck_assert_msg(r->status == 422, "bad file: %ld %s", r->status, r->body);
+	HAS(r, "truncated");
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 1);
+	/* A good one: 201 with the photo. */
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &pic2);
+	ck_assert_msg(r->status == 201, "add: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "position")), 2);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "thumbUrl")), "/photos/"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "alt")), "Photo 2 of the return");
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 2);
+
+	/* The sweep (even of files of any age) keeps what a return names,
+	 * and takes an orphan from the returns' place. */
+	{
+		char dir[1200], orphan[1400];
+		struct utimbuf t = { time(NULL) - 7200, time(NULL) - 7200 };
+		FILE *f;
+
+		snprintf(dir, sizeof(dir), "%s/media/returns/de", getenv("SHOP_HOME"));
+		mkdir(dir, 0755);
+		snprintf(orphan, sizeof(orphan), "%s/deadbeef%056d-full.webp", dir, 0);
+		ck_assert_ptr_nonnull(f = fopen(orphan, "w"));
+		fputs("RIFF", f);
+		fclose(f);
+		ck_assert_int_eq(utime(orphan, &t), 0);
+		ck_assert_int_eq(utime(file, &t), 0);
+		ck_assert_int_eq(shopctl_run(NULL, NULL, "media-sweep 0"), 0);
+		ck_assert_msg(stat(file, &st) == 0, "the sweep removed a return's photo %s", file);
+		photo_file(file, sizeof(file), hash, "thumb");
+		ck_assert_int_eq(stat(file, &st), 0);
+		ck_assert_msg(stat(orphan, &st) != 0, "orphan %s kept", orphan);
+	}
+
+	/* Once decided: 409, nothing added. */
+	ck_assert_int_eq(act(&sel_a, rid, "reject", "{\"reason\":\"Wear and tear\"}", NULL), 200);
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &pic);
+	ck_assert_int_eq(r->status, 409);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 2);
+	/* The seller's page shows them too. */
+	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
+	r = client_browse(&sel_a, "GET", path, NULL);
+	HAS(r, "alt=\"Photo 2 of the return\"");
+	hresp_free(r);
+	free(pic.p);
+	free(pic2.p);
+	free(bad.p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("returns");
 	TCase *t = tcase_create("returns");
 
 	harness_init();
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || VIPS_INIT("test_returns"))
 		return 1;
 	tcase_add_unchecked_fixture(t, setup_once, NULL);
 	tcase_add_checked_fixture(t, setup, teardown);
@@ -771,6 +1078,7 @@ int main(void)
 	tcase_add_test(t, worker_killed_refunds_once);
 	tcase_add_test(t, ignored_request_escalates);
 	tcase_add_test(t, form_request);
+	tcase_add_test(t, photos_private_and_kept);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
