@@ -76,6 +76,11 @@ const char *site_asset(const char *name)
 
 void site_decorate(struct ctx *c, json_t *model)
 {
+	/* The title first: a handler's title may point into the catalog's
+	 * category tree (a category page's name), which catalog_nav reloads
+	 * when the tree has changed since (an admin's edit, a new "Other"):
+	 * the old strings are freed then. */
+	json_t *title = json_string(c->resp->title ? c->resp->title : config.shop_name);
 	json_t *site = json_object(), *nav = catalog_nav(c);
 
 	json_object_set_new(site, "nav", nav ? nav : json_array());
@@ -84,7 +89,7 @@ void site_decorate(struct ctx *c, json_t *model)
 	json_object_set_new(site, "year", json_integer(2026));
 	json_object_set_new(site, "name", json_string(config.shop_name));
 	json_object_set_new(model, "site", site);
-	json_object_set_new(model, "pageTitle", json_string(c->resp->title ? c->resp->title : config.shop_name));
+	json_object_set_new(model, "pageTitle", title);
 	if (c->notice)
 		json_object_set_new(model, "notice", json_string(c->notice));
 	/* The header's account links. A page view never creates a session: only
