@@ -10,12 +10,21 @@
  *       inventory rows, a guarded decrement, an order row and a hold row,
  *       commit; thread i uses SKU i modulo the list (one id = one hot SKU).
  *
- * Output: one line "orders=N seconds=S rate=R p50_ms=A p99_ms=B errors=E". */
+ * Output: one line "orders=N seconds=S rate=R p50_ms=A p99_ms=B errors=E".
+ *
+ * shop mode, for the scale scenarios (t/scale/40-galera.sh):
+ *   CHECKOUT_LOAD_LOG=FILE  one line per request, "START END STEP STATUS ID"
+ *       (wall-clock seconds, cart or checkout, the HTTP status or 0 when
+ *       none came, the order's id for a 201 else -), so that every
+ *       acknowledged order can be looked up afterwards and an outage timed;
+ *   CHECKOUT_LOAD_STOP=FILE  the shoppers stop once FILE exists (SECONDS
+ *       is then only the longest run). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -87,6 +96,42 @@ static size_t keep_start(char *p, size_t sz, size_t n, void *ud)
 
 static __thread struct answer last_answer;
 static long shown;
+static FILE *reqlog;
+static const char *stopfile;
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One line of CHECKOUT_LOAD_LOG; the order's id is the answer's first
+ * "id" (a 201's body is the order). */
+static void log_request(double t0, const char *step, long status)
+{
+	char id[32] = "-";
+	const char *p;
+
+	if (!reqlog)
+		return;
+	if (status == 201 && (p = strstr(last_answer.text, "\"id\":"))) {
+		long long v = strtoll(p + 5, NULL, 10);
+
+		if (v > 0)
+			snprintf(id, sizeof(id), "%lld", v);
+	}
+	pthread_mutex_lock(&mu);
+	fprintf(reqlog, "%.3f %.3f %s %ld %s\n", t0, wall(), step, status, id);
+	fflush(reqlog);
+	pthread_mutex_unlock(&mu);
+}
+
+static int stopped(void)
+{
+	return now() >= deadline || (stopfile && access(stopfile, F_OK) == 0);
+}
 
 static void show_failure(const char *what, long status)
 {
@@ -133,12 +178,14 @@ static void *shop_thread(void *p)
 	snprintf(body, sizeof(body), "{\"shippingAddress\":{\"name\":\"Bench Buyer\",\"line1\":\"1 Main St\","
 		 "\"city\":\"Austin\",\"region\":\"TX\",\"postalCode\":\"78701\",\"country\":\"US\"},"
 		 "\"shippingMethod\":\"standard\",\"amount\":%lld,\"paymentMethod\":\"pm_card_visa\"}", s->amount);
-	while (now() < deadline) {
+	while (!stopped()) {
 		struct curl_slist *hk;
-		double t0;
+		double t0, w0 = wall();
 		long st;
 
-		if ((st = post(c, "PATCH", "/api/cart", cart, h)) != 200) {
+		st = post(c, "PATCH", "/api/cart", cart, h);
+		log_request(w0, "cart", st);
+		if (st != 200) {
 			show_failure("PATCH /api/cart", st);
 			record(0, 0);
 			continue;
@@ -148,7 +195,9 @@ static void *shop_thread(void *p)
 			curl_slist_append(NULL, cookie), token), "Content-Type: application/json"),
 			"Accept: application/json"), key);
 		t0 = now();
+		w0 = wall();
 		st = post(c, "POST", "/api/checkout", body, hk);
+		log_request(w0, "checkout", st);
 		record((now() - t0) * 1000, st == 201);
 		if (st != 201)
 			show_failure("POST /api/checkout", st);
@@ -242,6 +291,11 @@ int main(int argc, char **argv)
 			if (sscanf(line, "%127s %127s %79s %lld", sh[n].sid, sh[n].csrf, sh[n].sku, &sh[n].amount) == 4)
 				n++;
 		fclose(f);
+		if (getenv("CHECKOUT_LOAD_LOG") && !(reqlog = fopen(getenv("CHECKOUT_LOAD_LOG"), "a"))) {
+			perror(getenv("CHECKOUT_LOAD_LOG"));
+			return 1;
+		}
+		stopfile = getenv("CHECKOUT_LOAD_STOP");
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		deadline = now() + secs;
 		start = now();
