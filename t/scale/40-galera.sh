@@ -151,7 +151,7 @@ start_node() { # start_node I [--wsrep-new-cluster]
 	# A joiner's rsync daemon, started by root, writes as nobody (rsync's
 	# default for a daemon run as root): the datadir a full transfer fills
 	# must be nobody's. mariadbd itself runs as root and reads anything.
-	if [ "$(id -u)" -eq 0 ] && [ "$i" != 1 -o -d "$d/data/mysql" ]; then
+	if [ "$(id -u)" -eq 0 ] && { [ "$i" != 1 ] || [ -d "$d/data/mysql" ]; }; then
 		chown -R nobody:nogroup "$d/data"
 	fi
 	rm -f "$d/mysqld.pid"
@@ -318,7 +318,7 @@ ok "orders flow before the kill ($(acked) acknowledged in $(since "$t") s)"
 # The kill: node1, the writer, with no goodbye.
 KILL=$EPOCHREALTIME
 kill -KILL "$(node_pid 1)"
-SWITCHED= SIZE2=
+SWITCHED="" SIZE2=""
 for ((k = 0; k < 300; k++)); do
 	[ -z "$SWITCHED" ] && [ "$(hastatus node1)" = DOWN ] && SWITCHED=$EPOCHREALTIME
 	[ -z "$SIZE2" ] && [ "$(wsrep 2 wsrep_cluster_size)" = 2 ] && SIZE2=$EPOCHREALTIME
@@ -415,7 +415,7 @@ all=$(wc -l <"$LOG")
 failed=$(awk '$4 != 200 && $4 != 201' "$LOG" | wc -l)
 note "in all: $placed orders acknowledged, $all requests, $failed failed ($(awk '$4 != 200 && $4 != 201 { c[$3 " " $4]++ } END { for (x in c) printf "%s: %d  ", x, c[x] }' "$LOG"))"
 note "load: $(cat "$T/load.out")"
-[ -s "$T/load.err" ] && sed 's/^/# load: /' "$T/load.err"
+[ -s "$T/load.err" ] && grep -v '^$' "$T/load.err" | sed 's/^/# load: /'
 note "scenario took $(since "$T0") s (cluster ${BOOT_S}+${JOIN_S} s, stack ${STACK_S} s)"
 echo "1..$N"
 [ "$FAILED" = 0 ]
