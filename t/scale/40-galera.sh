@@ -35,9 +35,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then
-	SHOPPERS=8 BEFORE=40 AFTER=60 AFTER_REJOIN=30 CONFLICT_S=15
+	SHOPPERS=8 BEFORE=40 AFTER=60 AFTER_REJOIN=30 CONFLICT_S=15 STEADY_S=10
 else
-	SHOPPERS=4 BEFORE=8 AFTER=8 AFTER_REJOIN=4 CONFLICT_S=3
+	SHOPPERS=4 BEFORE=8 AFTER=8 AFTER_REJOIN=4 CONFLICT_S=3 STEADY_S=0
 fi
 
 T=$(mktemp -d /tmp/galera.XXXXXX)
@@ -317,6 +317,16 @@ wait_acked() { # wait_acked SINCE COUNT SECONDS: COUNT orders acknowledged after
 t=$EPOCHREALTIME
 wait_acked 0 "$BEFORE" 60 || bail "orders flow through the cluster before the kill" "$T/load.err" "$SHOP_HOME/log/shopd.log"
 ok "orders flow before the kill ($(acked) acknowledged in $(since "$t") s)"
+if [ "$STEADY_S" -gt 0 ]; then
+	# The cluster's checkout throughput with all three nodes up, for
+	# docs/scaling.md (the same traffic on one MariaDB is the baseline).
+	s0=$EPOCHREALTIME
+	sleep "$STEADY_S"
+	s1=$EPOCHREALTIME
+	read -r n p50 < <(awk -v a="$s0" -v b="$s1" '$3 == "checkout" && $4 == 201 && $2 >= a && $2 <= b { print $2 - $1 }' "$LOG" |
+		sort -n | awk '{ v[NR] = $1 } END { printf "%d %.0f\n", NR, NR ? v[int((NR + 1) / 2)] * 1000 : 0 }')
+	note "steady, 3 nodes up, $SHOPPERS shoppers: $n orders in $(since "$s0" "$s1") s = $(awk -v n="$n" -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f", n / (b - a) }') orders/s, checkout p50 ${p50} ms"
+fi
 
 # The kill: node1, the writer, with no goodbye.
 KILL=$EPOCHREALTIME
