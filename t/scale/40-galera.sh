@@ -24,7 +24,9 @@
 # Numbers (as "# " lines): seconds from the kill to haproxy's switch and to
 # the first acknowledged order, requests failed, the rejoin's time and cost.
 # SCALE=short (default, `make test`): 4 shoppers, one kill. SCALE=full
-# (`make test-scale`): 8 shoppers, longer traffic before and after.
+# (`make test-scale`): 8 shoppers, longer traffic before and after, a
+# steady throughput figure, and a backup node (node3) killed and rejoined
+# too.
 #
 # Prints TAP lines (ok N - what / not ok N - what) and exits nonzero when a
 # check failed. Ignores the stack run-tests may have started; stops all it
@@ -358,36 +360,42 @@ read -r first_ok failed_kill < <(awk -v k="$KILL" '
 note "kill -> haproxy marked node1 down $(since "$KILL" "$SWITCHED") s; -> cluster of 2 $(since "$KILL" "${SIZE2:-$EPOCHREALTIME}") s;" \
 	"-> first order acknowledged ${first_ok} s; requests failed in between: ${failed_kill}"
 
-# node1 comes back: with its data and the cluster's writes since, by IST
-# from a donor's gcache (no full copy).
-off=$(stat -c %s "$T/n1/mariadb.log")
+# rejoin I: node I, killed, comes back with its data and the cluster's
+# writes since, by IST from a donor's gcache (no full copy). Sets
+# REJOIN_S (restart to Synced) and HOW (IST (N writesets), SST, unknown).
+rejoin() {
+	local i=$1 off t pos said k
+	off=$(stat -c %s "$T/n$i/mariadb.log")
+	t=$EPOCHREALTIME
+	# A node killed mid-write does not know which writeset it committed
+	# last (grastate.dat says -1): --wsrep-recover reads it from InnoDB,
+	# and the node starts from there, so a donor can send it the rest
+	# from its gcache (IST) instead of a full copy. (Debian's systemd unit
+	# does the same with galera_recovery.)
+	mariadbd --defaults-file="$T/n$i/my.cnf" --wsrep-recover </dev/null >>"$T/n$i/stdout.log" 2>&1
+	pos=$(tail -c +"$((off + 1))" "$T/n$i/mariadb.log" | sed -n 's/.*WSREP: Recovered position: *//p' | tail -n 1)
+	note "node$i's recovered position: ${pos:-none} ($(since "$t") s)"
+	start_node "$i" ${pos:+"--wsrep_start_position=$pos"}
+	wait_synced "$i" 120 || bail "node$i rejoins" "$T/n$i/mariadb.log"
+	REJOIN_S=$(since "$t")
+	for ((k = 0; k < 100; k++)); do
+		[ "$(wsrep 2 wsrep_cluster_size)" = 3 ] && [ "$(hastatus "node$i")" = UP ] && break
+		sleep 0.1
+	done
+	said=$(tail -c +"$((off + 1))" "$T/n$i/mariadb.log")
+	# (The rsync script runs for both; it says which it did.)
+	if grep -q "rsync SST completed on joiner" <<<"$said"; then
+		HOW=SST
+	elif grep -q "IST received" <<<"$said"; then
+		HOW="IST ($(sed -n 's/.*Receiving IST: \([0-9]*\) writesets.*/\1/p' <<<"$said" | tail -n 1) writesets)"
+	else
+		HOW=unknown
+	fi
+}
 t=$EPOCHREALTIME
-# A node killed mid-write does not know which writeset it committed last
-# (grastate.dat says -1): --wsrep-recover reads it from InnoDB, and the
-# node starts from there, so a donor can send it the rest from its gcache
-# (IST) instead of a full copy. (Debian's systemd unit does the same with
-# galera_recovery.)
-mariadbd --defaults-file="$T/n1/my.cnf" --wsrep-recover </dev/null >>"$T/n1/stdout.log" 2>&1
-pos=$(tail -c +"$((off + 1))" "$T/n1/mariadb.log" | sed -n 's/.*WSREP: Recovered position: *//p' | tail -n 1)
-RECOVER_S=$(since "$t")
-note "node1's recovered position: ${pos:-none} (${RECOVER_S} s)"
-start_node 1 ${pos:+"--wsrep_start_position=$pos"}
-wait_synced 1 120 || bail "node1 rejoins" "$T/n1/mariadb.log"
-REJOIN_S=$(since "$t")
-for ((k = 0; k < 100; k++)); do
-	[ "$(wsrep 2 wsrep_cluster_size)" = 3 ] && [ "$(hastatus node1)" = UP ] && break
-	sleep 0.1
-done
+rejoin 1
 BACK=$EPOCHREALTIME
-said=$(tail -c +"$((off + 1))" "$T/n1/mariadb.log")
-# (The rsync script runs for both; it says which it did.)
-if grep -q "rsync SST completed on joiner" <<<"$said"; then
-	how=SST
-elif grep -q "IST received" <<<"$said"; then
-	how="IST ($(sed -n 's/.*Receiving IST: \([0-9]*\) writesets.*/\1/p' <<<"$said" | tail -n 1) writesets)"
-else
-	how=unknown
-fi
+how=$HOW
 check "node1 rejoined by $how in ${REJOIN_S} s; wsrep_cluster_size $(wsrep 1 wsrep_cluster_size) again, haproxy: node1 $(hastatus node1)" \
 	[ "${how%% *}" = IST ] && [ "$(wsrep 1 wsrep_cluster_size)" = 3 ] && [ "$(hastatus node1)" = UP ]
 wait_acked "$BACK" "$AFTER_REJOIN" 60
@@ -395,6 +403,29 @@ check "orders flow on node1 again ($(acked "$BACK") acknowledged after it was ba
 	[ "$(acked "$BACK")" -ge "$AFTER_REJOIN" ]
 failed_back=$(awk -v a="$t" -v b="$EPOCHREALTIME" '$2 >= a && $1 <= b && $4 != 200 && $4 != 201' "$LOG" | wc -l)
 note "node1 restart (recovery included) -> synced ${REJOIN_S} s; requests failed while the writer moved back: ${failed_back}"
+
+if [ "$SCALE" = full ]; then
+	# A backup's death: node3, not the writer. The shop's connections are
+	# not on it, but the group waits for it to be declared gone before it
+	# certifies new writes: a pause, not errors.
+	K3=$EPOCHREALTIME
+	kill -KILL "$(node_pid 3)"
+	V3=""
+	for ((k = 0; k < 300; k++)); do
+		[ "$(wsrep 1 wsrep_cluster_size)" = 2 ] && { V3=$EPOCHREALTIME; break; }
+		sleep 0.1
+	done
+	wait_acked "$K3" "$AFTER_REJOIN" 60
+	# the longest time between two acknowledged orders since the kill
+	gap=$(awk -v k="$K3" '$3 == "checkout" && $4 == 201 && $2 >= k { print $2 }' "$LOG" | sort -n |
+		awk -v k="$K3" 'BEGIN { p = k } { if ($1 - p > g) g = $1 - p; p = $1 } END { printf "%.1f", g }')
+	failed3=$(awk -v a="$K3" '$2 >= a && $4 != 200 && $4 != 201' "$LOG" | wc -l)
+	check "node3 (a backup) SIGKILLed: node1 and node2 go on (cluster of 2 after $(since "$K3" "${V3:-$EPOCHREALTIME}") s; $(acked "$K3") orders since, longest pause ${gap} s, $failed3 requests failed)" \
+		[ -n "$V3" ] && [ "$(acked "$K3")" -ge "$AFTER_REJOIN" ]
+	rejoin 3
+	check "node3 rejoined by $HOW in ${REJOIN_S} s; wsrep_cluster_size $(wsrep 1 wsrep_cluster_size) again" \
+		[ "${HOW%% *}" = IST ] && [ "$(wsrep 1 wsrep_cluster_size)" = 3 ]
+fi
 
 # --- two writers at once: certification conflicts ------------------------------
 # What the single writer avoids, shown: for CONFLICT_S seconds a second
