@@ -68,7 +68,9 @@ static int is_conn_error(unsigned e)
 	       e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
 	       e == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */ ||
 	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC ||
-	       e == ER_UNKNOWN_COM_ERROR /* 1047: a Galera node out of the Primary component */;
+	       /* Galera: a node out of the Primary component refuses statements
+	        * (1047) and COMMITs (1180, rolled back): go to another node */
+	       e == ER_UNKNOWN_COM_ERROR || e == ER_ERROR_DURING_COMMIT;
 }
 
 static enum err set_err(struct db *db, unsigned e, const char *msg)
