@@ -25,8 +25,9 @@
 # the first acknowledged order, requests failed, the rejoin's time and cost.
 # SCALE=short (default, `make test`): 4 shoppers, one kill. SCALE=full
 # (`make test-scale`): 8 shoppers, longer traffic before and after, a
-# steady throughput figure, and a backup node (node3) killed and rejoined
-# too.
+# steady throughput figure, a backup node (node3) killed and rejoined, and
+# the writer cut off from the group while alive (gmcast.isolate: it answers
+# 1047 until haproxy moves the shop) and let back.
 #
 # Prints TAP lines (ok N - what / not ok N - what) and exits nonzero when a
 # check failed. Ignores the stack run-tests may have started; stops all it
@@ -425,6 +426,35 @@ if [ "$SCALE" = full ]; then
 	rejoin 3
 	check "node3 rejoined by $HOW in ${REJOIN_S} s; wsrep_cluster_size $(wsrep 1 wsrep_cluster_size) again" \
 		[ "${HOW%% *}" = IST ] && [ "$(wsrep 1 wsrep_cluster_size)" = 3 ]
+
+	# The writer cut off from the group, alive (a partition:
+	# gmcast.isolate). It leaves the Primary component and answers the
+	# shop's statements with 1047 (and a COMMIT with 1180) until haproxy's
+	# check sees it and closes its sessions; the shop takes both as a lost
+	# connection (reconnects, a 503 at worst, never a 500 "database
+	# error").
+	P0=$EPOCHREALTIME
+	node_sql 1 "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'" || notok "isolate node1 (gmcast.isolate)"
+	NP="" PD=""
+	for ((k = 0; k < 300; k++)); do
+		[ -z "$NP" ] && [ "$(wsrep 1 wsrep_cluster_status)" != Primary ] && NP=$EPOCHREALTIME
+		[ -z "$PD" ] && [ "$(hastatus node1)" = DOWN ] && PD=$EPOCHREALTIME
+		[ -n "$NP" ] && [ -n "$PD" ] && break
+		sleep 0.1
+	done
+	wait_acked "$P0" "$AFTER_REJOIN" 60
+	read -r p503 p500 < <(awk -v a="$P0" '$2 >= a { if ($4 == 503) x++; if ($4 == 500) y++ } END { printf "%d %d\n", x, y }' "$LOG")
+	check "node1 cut off from the group: non-Primary after $(since "$P0" "${NP:-$EPOCHREALTIME}") s, haproxy moved the shop after $(since "$P0" "${PD:-$EPOCHREALTIME}") s; $(acked "$P0") orders since; requests failed: $p503 with 503, $p500 with 500" \
+		[ -n "$NP" ] && [ -n "$PD" ] && [ "$(acked "$P0")" -ge "$AFTER_REJOIN" ] && [ "$p500" = 0 ]
+	P1=$EPOCHREALTIME
+	node_sql 1 "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'"
+	wait_synced 1 120
+	for ((k = 0; k < 100; k++)); do
+		[ "$(wsrep 1 wsrep_cluster_size)" = 3 ] && [ "$(hastatus node1)" = UP ] && break
+		sleep 0.1
+	done
+	check "node1 back in the group $(since "$P1") s after the partition healed (size $(wsrep 1 wsrep_cluster_size), haproxy: node1 $(hastatus node1))" \
+		[ "$(wsrep 1 wsrep_cluster_size)" = 3 ] && [ "$(hastatus node1)" = UP ]
 fi
 
 # --- two writers at once: certification conflicts ------------------------------
