@@ -754,6 +754,13 @@ START_TEST(price_filter_in_currency)
 	LACKS(r, arena_printf(a, "href=\"/p/%s\"", slug));
 	HAS(r, "Price (USD)");
 	hresp_free(r);
+	/* Typed with the currency's sign. */
+	r = http("GET", arena_printf(a, "/c/%s?minPrice=%%E2%%82%%AC%lld.%02lld&maxPrice=%%E2%%82%%AC%%20%lld.%02lld", cat,
+				     e / 100, e % 100, e / 100, e % 100), NULL, cookie_eur);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, arena_printf(a, "href=\"/p/%s\"", slug));
+	LACKS(r, "is not a price");
+	hresp_free(r);
 	/* From above To: read the other way round, said in euros. */
 	r = http("GET", arena_printf(a, "/c/%s?minPrice=%lld.%02lld&maxPrice=1", cat, e / 100, e % 100), NULL, cookie_eur);
 	HAS(r, arena_printf(a, "The From price (%s)", money_text(a, e, "EUR")));
