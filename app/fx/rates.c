@@ -40,13 +40,11 @@ static struct db_sql sql[Q_N] = {
 				  "JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ?", 0 },
 	[Q_LINE_OVERRIDE] = { "SELECT price FROM sku_prices WHERE sku_id = ? AND currency = ?", 0 },
 	/* The active SKUs' prices (shop's, own in the currency or -1) of the
-	 * products among the ids that have an own price in it at all (the
-	 * others' "from" price is their converted least price). */
+	 * products of the ids: index lookups from the ids (ix_skus_product,
+	 * then sku_prices' primary key), never a scan of sku_prices. */
 	[Q_PRODUCT_SKUS] = { "SELECT s.product_id, s.price, COALESCE(sp.price, -1) FROM JSON_TABLE(?, '$[*]' "
 			     "COLUMNS (id BIGINT PATH '$')) j JOIN skus s ON s.product_id = j.id AND s.status = 'active' "
-			     "LEFT JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ? WHERE EXISTS (SELECT 1 "
-			     "FROM skus s2 JOIN sku_prices sp2 ON sp2.sku_id = s2.id AND sp2.currency = ? "
-			     "WHERE s2.product_id = j.id AND s2.status = 'active') ORDER BY s.product_id", 0 },
+			     "LEFT JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ? ORDER BY s.product_id", 0 },
 };
 
 static char currencies[256] = FX_DEFAULT_CURRENCIES;
@@ -288,7 +286,7 @@ enum err fx_from_prices(struct db *db, struct arena *a, const char *ids_json, co
 	*n = 0;
 	if (!rate || !rate->currency || !strcmp(rate->currency, fx_shop_currency()))
 		return E_OK;
-	if ((e = db_exec(db, a, &sql[Q_PRODUCT_SKUS], &r, "sss", ids_json, rate->currency, rate->currency)))
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT_SKUS], &r, "ss", ids_json, rate->currency)))
 		return e;
 	if (!r->nrows)
 		return E_OK;
@@ -298,15 +296,21 @@ enum err fx_from_prices(struct db *db, struct arena *a, const char *ids_json, co
 	own = arena_calloc(a, r->nrows, sizeof(*own));
 	if (!*ids || !*prices || !shop || !own)
 		return E_NOMEM;
-	for (size_t i = 0; i < r->nrows; i++) {
+	for (size_t i = 0, owned = 0; i < r->nrows; i++) {
 		shop[i] = db_int(r, i, 1);
 		own[i] = db_int(r, i, 2);
-		/* the last row of a product: its SKUs are from..i */
+		owned |= own[i] >= 0;
+		/* the last row of a product: its SKUs are from..i; listed only
+		 * when one has an own price */
 		if (i + 1 == r->nrows || db_int(r, i + 1, 0) != db_int(r, i, 0)) {
-			(*ids)[*n] = db_int(r, i, 0);
-			(*prices)[*n] = fx_from_price(shop + from, own + from, i + 1 - from, rate->currency, rate->rate);
-			(*n)++;
+			if (owned) {
+				(*ids)[*n] = db_int(r, i, 0);
+				(*prices)[*n] = fx_from_price(shop + from, own + from, i + 1 - from, rate->currency,
+							      rate->rate);
+				(*n)++;
+			}
 			from = i + 1;
+			owned = 0;
 		}
 	}
 	return E_OK;
