@@ -35,7 +35,7 @@ const char *v_sort(const struct key *k, const char *v, size_t n, int64_t *out);
 /* A decimal amount such as 12.50 (stored as 1250), as money_typed reads it. */
 const char *v_money(const struct key *k, const char *v, size_t n, int64_t *out);
 /* An amount as people type it into minor units: blanks around it, a "$"
- * in front (and blanks after it), commas between groups of three digits
+ * (or "€", "£", "¥") in front (and blanks after it), commas between groups of three digits
  * ("1,000", not "1,00"), at most two decimals: "$100", "1,000", " 25.50 ",
  * "$ 1,299.99". 0, or -1 when it is not such an amount (a sign, other
  * characters, more than about 92 trillion). */
