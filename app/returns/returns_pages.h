@@ -35,8 +35,19 @@ enum err h_api_seller_returns(struct ctx *c);
 enum err h_api_seller_return_approve(struct ctx *c);
 enum err h_api_seller_return_reject(struct ctx *c);
 enum err h_api_seller_return_received(struct ctx *c);
-/* Admins: escalated returns. */
+/* Admins: escalated (and refund_failed) returns; acting on one as its
+ * seller would, and trying a refused refund again. */
 enum err h_admin_returns(struct ctx *c);
+enum err h_admin_return(struct ctx *c);
+enum err h_admin_return_approve(struct ctx *c);
+enum err h_admin_return_reject(struct ctx *c);
+enum err h_admin_return_received(struct ctx *c);
+enum err h_admin_return_retry(struct ctx *c);
+/* The shopper removes a photo of a requested return. */
+enum err h_return_photo_delete(struct ctx *c);
+/* The seller's return settings (windows per category, default address). */
+enum err h_seller_return_settings(struct ctx *c);
+enum err h_seller_return_settings_post(struct ctx *c);
 
 /* The order page of a signed-in shopper (uid): "returnUrl" when a line can
  * be returned, "returns" [{"id", "status", "statusText", "url"}]. */
