@@ -77,9 +77,15 @@ enum err notify_returns_collect(struct db *db, struct arena *a, const struct eve
 		if (add(a, v, n, cap, NK_RETURN, db_cell(h, 0, RT_USER_EMAIL), db_int(h, 0, RT_USER),
 			arena_printf(a, "Your return request for order %lld", (long long)db_int(h, 0, RT_ORDER)), m))
 			return E_NOMEM;
-		if ((m = model_of(a, h, l, db_cell(h, 0, RT_SELLER_NAME))))
+		if ((m = model_of(a, h, l, db_cell(h, 0, RT_SELLER_NAME)))) {
+			struct db_res *ph = NULL;
+
+			/* The seller's page of the return shows its photos. */
 			json_object_set_new(m, "returnUrl", json_string(arena_printf(a, "%s/seller/returns/%lld",
 									       config.base_url, (long long)id)));
+			if (!returns_photos(db, a, id, &ph) && ph->nrows)
+				json_object_set_new(m, "photoCount", json_integer((json_int_t)ph->nrows));
+		}
 		if (add(a, v, n, cap, NK_RETURN_SELLER, db_cell(h, 0, RT_SELLER_EMAIL), db_int(h, 0, RT_SELLER_USER),
 			arena_printf(a, "A return to decide: order %lld", (long long)db_int(h, 0, RT_ORDER)), m))
 			return E_NOMEM;
@@ -102,18 +108,32 @@ enum err notify_returns_collect(struct db *db, struct arena *a, const struct eve
 			return E_NOMEM;
 		break;
 	}
-	case EV_RETURN_ESCALATED:
+	case EV_RETURN_ESCALATED: {
+		/* Two causes: the seller's silence, or a refund the gateway
+		 * refused for good ({"refundFailed": true, "error"}). */
+		int failed = json_is_true(json_object_get(ev->json, "refundFailed"));
+		const char *why = json_string_value(json_object_get(ev->json, "error"));
+
 		if ((e = returns_admins(db, a, &adm)))
 			return e;
 		for (size_t i = 0; i < adm->nrows; i++) {
-			if ((m = model_of(a, h, l, "")))
+			if ((m = model_of(a, h, l, ""))) {
 				json_object_set_new(m, "adminUrl", json_string(arena_printf(a, "%s/admin/returns",
 											   config.base_url)));
+				if (failed) {
+					json_object_set_new(m, "refundFailed", json_true());
+					json_object_set_new(m, "refundError", json_string(why ? why : ""));
+					json_object_set_new(m, "returnUrl", json_string(arena_printf(a, "%s/admin/returns/%lld",
+						config.base_url, (long long)id)));
+				}
+			}
 			if (add(a, v, n, cap, NK_RETURN_ESCALATED, db_cell(adm, i, 0), db_int(adm, i, 1),
-				arena_printf(a, "Return %lld: the seller has not answered", (long long)id), m))
+				failed ? arena_printf(a, "Return %lld: the refund was refused", (long long)id) :
+					 arena_printf(a, "Return %lld: the seller has not answered", (long long)id), m))
 				return E_NOMEM;
 		}
 		break;
+	}
 	default:
 		break;
 	}
