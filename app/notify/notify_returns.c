@@ -12,6 +12,7 @@
 #include "../events/events.h"
 #include "../events/stream.h"
 #include "../returns/returns.h"
+#include "../order/order_link.h"
 #include "notify_ext.h"
 
 static int add(struct arena *a, struct notify_mail *v, size_t *n, size_t cap, enum notify_kind k, const char *to,
@@ -51,6 +52,21 @@ static json_t *model_of(struct arena *a, struct db_res *h, struct db_res *l, con
 	return m;
 }
 
+/* The shopper's mails: a guest has no account to sign in to, so the
+ * links carry the order link's token (never put in others' mails). */
+static json_t *for_shopper(struct arena *a, struct db_res *h, json_t *m)
+{
+	int64_t id = db_int(h, 0, RT_ID), oid = db_int(h, 0, RT_ORDER);
+	const char *t;
+
+	if (!m || db_int(h, 0, RT_USER_GUEST) != 1 || !(t = order_link_token(a, oid)))
+		return m;
+	json_object_set_new(m, "orderUrl", json_string(arena_printf(a, "%s%s", config.base_url, order_link_path(a, oid))));
+	json_object_set_new(m, "returnUrl", json_string(arena_printf(a, "%s/returns/%lld/view?t=%s", config.base_url,
+								     (long long)id, t)));
+	return m;
+}
+
 enum err notify_returns_collect(struct db *db, struct arena *a, const struct event *ev,
 				struct notify_mail **out, size_t *n)
 {
@@ -72,7 +88,7 @@ enum err notify_returns_collect(struct db *db, struct arena *a, const struct eve
 		return E_NOMEM;
 	switch (ev->type) {
 	case EV_RETURN_REQUESTED:
-		if ((m = model_of(a, h, l, db_cell(h, 0, RT_USER_NAME))))
+		if ((m = for_shopper(a, h, model_of(a, h, l, db_cell(h, 0, RT_USER_NAME)))))
 			json_object_set_new(m, "isRequested", json_true());
 		if (add(a, v, n, cap, NK_RETURN, db_cell(h, 0, RT_USER_EMAIL), db_int(h, 0, RT_USER),
 			arena_printf(a, "Your return request for order %lld", (long long)db_int(h, 0, RT_ORDER)), m))
@@ -94,7 +110,7 @@ enum err notify_returns_collect(struct db *db, struct arena *a, const struct eve
 	case EV_RETURN_REJECTED: {
 		int ok = ev->type == EV_RETURN_APPROVED;
 
-		if ((m = model_of(a, h, l, db_cell(h, 0, RT_USER_NAME)))) {
+		if ((m = for_shopper(a, h, model_of(a, h, l, db_cell(h, 0, RT_USER_NAME))))) {
 			json_object_set_new(m, ok ? "isApproved" : "isRejected", json_true());
 			json_object_set_new(m, "returnAddress", json_string(db_cell(h, 0, RT_ADDRESS) ? db_cell(h, 0, RT_ADDRESS) : ""));
 			json_object_set_new(m, "label", json_string(db_cell(h, 0, RT_LABEL) ? db_cell(h, 0, RT_LABEL) : ""));

@@ -15,7 +15,7 @@ static const struct route returns_routes[] = {
 static const char *const return_form_names[] = {
 	"orderId", "lines", "lineNo", "title", "optionsText", "sellerName", "policy", "canReturnLine",
 	"returnable", "windowEndsAt", "choices", "value", "selected", "whyNot", "windowDays", "canReturn",
-	"formError", "reason", "maxPhotos", NULL
+	"formError", "reason", "maxPhotos", "formAction", "token", "orderUrl", NULL
 };
 
 /* The names of one return (return_json in returns_pages.c). */

@@ -27,11 +27,12 @@
 	"r.carrier, r.reject_reason, r.restock, r.refund_id, " ISO("r.shipped_at") ", " ISO("r.arrived_at") ", " \
 	ISO("r.received_at") ", " ISO("r.escalated_at") ", s.display_name, COALESCE(rf.status, rfa.status), " \
 	"COALESCE(rf.amount, rfa.amount), COALESCE(rf.last_error, rfa.last_error), " \
-	"u.email, u.name, COALESCE((SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
+	"COALESCE(u.email, u.guest_email), u.name, COALESCE((SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
 	"AND l.line_no = x.line_no WHERE x.return_id = r.id), (SELECT MIN(l.title) FROM return_lines x " \
 	"JOIN order_lines_archive l ON l.order_id = r.order_id AND l.line_no = x.line_no WHERE x.return_id = r.id)), " \
 	"(SELECT SUM(x.quantity) FROM return_lines x WHERE x.return_id = r.id), " \
-	"COALESCE(s.contact_email, (SELECT su.email FROM users su WHERE su.id = s.user_id)), s.user_id " \
+	"COALESCE(s.contact_email, (SELECT su.email FROM users su WHERE su.id = s.user_id)), s.user_id, " \
+	"u.status = 'guest' " \
 	"FROM returns r JOIN sellers s ON s.id = r.seller_id LEFT JOIN refunds rf ON rf.id = r.refund_id " \
 	"LEFT JOIN refunds_archive rfa ON rfa.id = r.refund_id " \
 	"LEFT JOIN users u ON u.id = r.user_id "

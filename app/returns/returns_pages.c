@@ -20,6 +20,7 @@
 #include "../account/session_pages.h"
 #include "../order/order.h"
 #include "../seller/images.h"
+#include "../order/order_link.h"
 #include "returns.h"
 #include "returns_pages.h"
 
@@ -208,6 +209,8 @@ static enum err prepare_photos(struct ctx *c, const char *field, size_t max, str
  * may (answered 404, as for no such return). */
 static int viewer(const struct ctx *c, struct db_res *h)
 {
+	if (!c->sess)
+		return 0;
 	if (c->sess->uid > 0 && db_int(h, 0, RT_USER) == c->sess->uid)
 		return 1;
 	if (c->sess->seller_id > 0 && db_int(h, 0, RT_SELLER) == c->sess->seller_id)
@@ -229,7 +232,7 @@ static enum err reply_field(struct ctx *c, const char *title, const char *field,
 
 /* Whose page: any who may see it, the seller's (/seller/returns/{id}),
  * the admins' (/admin/returns/{id}, with the seller's forms). */
-enum { AS_ANY, AS_SELLER, AS_ADMIN };
+enum { AS_ANY, AS_SELLER, AS_ADMIN, AS_GUEST };
 
 /* Is this an admin's route (/admin/..., /api/admin/...)? */
 static int admin_route(const struct ctx *c)
@@ -251,9 +254,13 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 
 	if (e && e != E_NOTFOUND)
 		return e;
-	if (!e && as_seller == AS_ADMIN)
-		who = c->sess->is_admin ? 3 : 0;
-	else if (!e)
+	if (!e && as_seller == AS_ADMIN) {
+		who = c->sess && c->sess->is_admin ? 3 : 0;
+	} else if (!e && as_seller == AS_GUEST) {
+		const char *t = ctx_str(c, "t");
+
+		who = t && order_link_ok(db_int(h, 0, RT_ORDER), t) ? 4 : 0;
+	} else if (!e)
 		who = viewer(c, h);
 	if (e || !who || (as_seller == AS_SELLER && who != 2))
 		return reply_error(c, 404, "There is no such return.");
@@ -264,6 +271,23 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 		return e;
 	}
 	json_object_set_new(o, "photos", photos);
+	if (who == 4) {
+		/* The guest's link: its pages and photos carry the token. */
+		const char *t = ctx_str(c, "t");
+		size_t k;
+		json_t *ph;
+
+		json_object_set_new(o, "url", json_string(arena_printf(c->a, "/returns/%lld/view?t=%s", (long long)id, t)));
+		json_object_set_new(o, "orderUrl", json_string(order_link_path(c->a, db_int(h, 0, RT_ORDER))));
+		json_array_foreach(photos, k, ph) {
+			long long pid = (long long)json_integer_value(json_object_get(ph, "id"));
+
+			json_object_set_new(ph, "url", json_string(arena_printf(c->a, "/returns/%lld/view/photos/%lld/full?t=%s",
+										(long long)id, pid, t)));
+			json_object_set_new(ph, "thumbUrl", json_string(arena_printf(c->a,
+				"/returns/%lld/view/photos/%lld/thumb?t=%s", (long long)id, pid, t)));
+		}
+	}
 	if (c->req->wants_json && status >= 400) {
 		e = reply_error(c, status, error);
 		json_object_set_new(c->resp->model, "return", o);
@@ -319,19 +343,39 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 
 /* ---- the shopper ---- */
 
+/* Who asks for a return: the signed-in shopper, or a guest whose order
+ * link's token (t) names the order; uid is then the order's owner (the
+ * guest row). */
+struct shopper {
+	int64_t uid;
+	const char *token;
+};
+
+static struct shopper me(const struct ctx *c)
+{
+	return (struct shopper){ c->sess->uid, NULL };
+}
+
+static enum err form_with(struct ctx *c, const struct shopper *sh, int64_t order_id, int status, const char *error,
+			  const char *reason, const struct rt_line *sel, size_t nsel);
+
 /* A form or API refusal of returns_request, or the new return (201). */
-static enum err answer_request(struct ctx *c, int64_t order_id, const struct rt_outcome *o, const char *reason)
+static enum err answer_request(struct ctx *c, const struct shopper *sh, int64_t order_id, const struct rt_outcome *o,
+			       const char *reason)
 {
 	if (o->status == 404)
 		return reply_error(c, 404, "There is no such order in your account.");
 	if (o->status) {
 		if (c->req->wants_json)
 			return reply_field(c, "That return cannot be asked for", o->field, o->msg);
-		return h_return_form_with(c, order_id, 422, o->msg, reason);
+		return form_with(c, sh, order_id, 422, o->msg, reason, NULL, 0);
 	}
 	if (c->req->wants_json)
-		return show(c, o->return_id, 0, 201, NULL);
+		return show(c, o->return_id, sh->token ? AS_GUEST : AS_ANY, 201, NULL);
 	session_flash(c, "Your return request is sent to the seller.");
+	if (sh->token)
+		return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld/view?t=%s", (long long)o->return_id,
+							   sh->token));
 	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)o->return_id));
 }
 
@@ -348,7 +392,7 @@ static const char *good_reason(const char *s)
 	return n >= 1 && n <= 500 ? s : NULL;
 }
 
-enum err h_api_return_new(struct ctx *c)
+static enum err api_return_new(struct ctx *c, const struct shopper *sh)
 {
 	json_t *body = c->req->json, *lines = json_object_get(body, "lines"), *v;
 	const char *reason = good_reason(json_string_value(json_object_get(body, "reason")));
@@ -381,29 +425,35 @@ enum err h_api_return_new(struct ctx *c)
 	}
 	if (!reason)
 		return reply_field(c, title, "reason", "Say why (1 to 500 characters).");
-	if ((e = returns_request(c->db, c->a, order_id, c->sess->uid, reason, s, n, &o)))
+	if ((e = returns_request(c->db, c->a, order_id, sh->uid, reason, s, n, &o)))
 		return e;
-	return answer_request(c, order_id, &o, reason);
+	return answer_request(c, sh, order_id, &o, reason);
 }
 
-/* The form, with the quantities chosen (sel, n) when it comes back with
- * an error. */
-static enum err form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason,
-			  const struct rt_line *sel, size_t nsel);
+enum err h_api_return_new(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return api_return_new(c, &sh);
+}
 
 enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason)
 {
-	return form_with(c, order_id, status, error, reason, NULL, 0);
+	struct shopper sh = me(c);
+
+	return form_with(c, &sh, order_id, status, error, reason, NULL, 0);
 }
 
-static enum err form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason,
-			  const struct rt_line *sel, size_t nsel)
+/* The form, with the quantities chosen (sel, n) when it comes back with
+ * an error; a guest's posts to the link's own address with its token. */
+static enum err form_with(struct ctx *c, const struct shopper *sh, int64_t order_id, int status, const char *error,
+			  const char *reason, const struct rt_line *sel, size_t nsel)
 {
 	struct db_res *l = NULL;
 	const char *st, *cur;
 	json_t *m, *lines = json_array();
 	int any = 0;
-	enum err e = returns_order_lines(c->db, c->a, order_id, c->sess->uid, &st, &cur, &l);
+	enum err e = returns_order_lines(c->db, c->a, order_id, sh->uid, &st, &cur, &l);
 
 	if (e == E_NOTFOUND) {
 		json_decref(lines);
@@ -461,6 +511,15 @@ static enum err form_with(struct ctx *c, int64_t order_id, int status, const cha
 	if (reason)
 		json_object_set_new(m, "reason", json_string(reason));
 	json_object_set_new(m, "maxPhotos", json_integer(RT_MAX_PHOTOS));
+	if (sh->token) {
+		json_object_set_new(m, "formAction", json_string(arena_printf(c->a, "/orders/%lld/view/return",
+									      (long long)order_id)));
+		json_object_set_new(m, "token", json_string(sh->token));
+		json_object_set_new(m, "orderUrl", json_string(order_link_path(c->a, order_id)));
+	} else {
+		json_object_set_new(m, "formAction", json_string(arena_printf(c->a, "/orders/%lld/return", (long long)order_id)));
+		json_object_set_new(m, "orderUrl", json_string(arena_printf(c->a, "/orders/%lld", (long long)order_id)));
+	}
 	return E_OK;
 }
 
@@ -474,7 +533,7 @@ enum err h_return_form(struct ctx *c)
  * reason and up to RT_MAX_PHOTOS files in "photos". Every photo is checked
  * and re-encoded before anything is written: a refused one answers the
  * form again (422, naming it), with no return made. */
-enum err h_return_post(struct ctx *c)
+static enum err return_post(struct ctx *c, const struct shopper *sh)
 {
 	int64_t order_id = path_id(c);
 	const char *reason = good_reason(ctx_str(c, "reason")), *why;
@@ -494,7 +553,7 @@ enum err h_return_post(struct ctx *c)
 		if (i < c->req->nquery || p->key[0] != 'q' || parse_int64(p->key + 1, strlen(p->key + 1), 1, 65535, &line))
 			continue;
 		if (parse_int64(p->val, p->vlen, 0, 1000000, &q))
-			return form_with(c, order_id, 422, "Choose how many units of each item to return.", reason, s, n);
+			return form_with(c, sh, order_id, 422, "Choose how many units of each item to return.", reason, s, n);
 		if (!q)
 			continue;
 		if (n >= RT_MAX_LINES)
@@ -504,16 +563,16 @@ enum err h_return_post(struct ctx *c)
 		n++;
 	}
 	if (!n)
-		return form_with(c, order_id, 422, "Choose at least one item to return.", reason, s, n);
+		return form_with(c, sh, order_id, 422, "Choose at least one item to return.", reason, s, n);
 	if (!reason)
-		return form_with(c, order_id, 422, "Tell the seller why you return the items (up to 500 characters).",
+		return form_with(c, sh, order_id, 422, "Tell the seller why you return the items (up to 500 characters).",
 				 NULL, s, n);
 	/* The order is the shopper's before any photo is decoded. */
 	{
 		struct db_res *l = NULL;
 		const char *st, *cur;
 
-		if ((e = returns_order_lines(c->db, c->a, order_id, c->sess->uid, &st, &cur, &l)) == E_NOTFOUND)
+		if ((e = returns_order_lines(c->db, c->a, order_id, sh->uid, &st, &cur, &l)) == E_NOTFOUND)
 			return reply_error(c, 404, "There is no such order in your account.");
 		if (e)
 			return e;
@@ -521,13 +580,62 @@ enum err h_return_post(struct ctx *c)
 	if ((e = prepare_photos(c, "photos", RT_MAX_PHOTOS, photos, &np, &status, &why)))
 		return e;
 	if (status)
-		return form_with(c, order_id, 422, arena_printf(c->a, "%s Nothing was sent; choose the photos again.", why),
+		return form_with(c, sh, order_id, 422, arena_printf(c->a, "%s Nothing was sent; choose the photos again.", why),
 				 reason, s, n);
-	if ((e = returns_request_photos(c->db, c->a, order_id, c->sess->uid, reason, s, n, photos, np, &o)))
+	if ((e = returns_request_photos(c->db, c->a, order_id, sh->uid, reason, s, n, photos, np, &o)))
 		return e;
 	if (o.status && o.status != 404)
-		return form_with(c, order_id, 422, o.msg, reason, s, n);
-	return answer_request(c, order_id, &o, reason);
+		return form_with(c, sh, order_id, 422, o.msg, reason, s, n);
+	return answer_request(c, sh, order_id, &o, reason);
+}
+
+enum err h_return_post(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return return_post(c, &sh);
+}
+
+/* ---- a guest's return, by the order link's token (t) ---- */
+
+/* The guest (or whoever holds the link) of order_id: sh filled, 0; else
+ * the 404 answered, 1 (a bad token tells nothing about the order). */
+static int guest_of(struct ctx *c, int64_t order_id, struct shopper *sh, enum err *e)
+{
+	const char *t = ctx_str(c, "t"), *email = NULL, *st = NULL;
+	int64_t owner = 0;
+	int is_guest = 0;
+
+	*e = E_OK;
+	if (!order_id || !t || !order_link_ok(order_id, t) ||
+	    order_owner(c->db, c->a, order_id, &owner, &is_guest, &email, &st)) {
+		*e = reply_error(c, 404, "This link to an order is not valid. Find your order with your email address "
+				 "and order number at /orders/lookup.");
+		return 1;
+	}
+	sh->uid = owner;
+	sh->token = t;
+	return 0;
+}
+
+enum err h_guest_return_form(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of(c, path_id(c), &sh, &e))
+		return e;
+	return form_with(c, &sh, path_id(c), 0, NULL, NULL, NULL, 0);
+}
+
+enum err h_guest_return_post(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of(c, path_id(c), &sh, &e))
+		return e;
+	return c->req->json ? api_return_new(c, &sh) : return_post(c, &sh);
 }
 
 /* Photos added to a requested return: the return page's form ("photos",
@@ -636,7 +744,8 @@ enum err h_return_photo(struct ctx *c)
 		sz = IMAGE_SIZE_THUMB;
 	else
 		return E_NOTFOUND;
-	if ((e = returns_get(c->db, c->a, id, &h, NULL)) == E_NOTFOUND || (!e && !viewer(c, h)))
+	if ((e = returns_get(c->db, c->a, id, &h, NULL)) == E_NOTFOUND ||
+	    (!e && !viewer(c, h) && !(ctx_str(c, "t") && order_link_ok(db_int(h, 0, RT_ORDER), ctx_str(c, "t")))))
 		return reply_error(c, 404, "There is no such photo.");
 	if (e || (e = returns_photos(c->db, c->a, id, &r)))
 		return e;
@@ -736,6 +845,27 @@ enum err h_api_return(struct ctx *c)
 enum err h_return_page(struct ctx *c)
 {
 	return show(c, path_id(c), 0, 0, NULL);
+}
+
+/* GET /returns/{id}/view?t=: the guest follows the return (page or JSON). */
+enum err h_guest_return_page(struct ctx *c)
+{
+	return show(c, path_id(c), AS_GUEST, 0, NULL);
+}
+
+void returns_guest_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *token, json_t *order)
+{
+	json_t *arr, *x;
+	size_t i;
+
+	returns_order_block(db, a, order_id, uid, order);
+	if (json_object_get(order, "returnUrl"))
+		json_object_set_new(order, "returnUrl", json_string(arena_printf(a, "/orders/%lld/view/return?t=%s",
+									       (long long)order_id, token)));
+	arr = json_object_get(order, "returns");
+	json_array_foreach(arr, i, x)
+		json_object_set_new(x, "url", json_string(arena_printf(a, "/returns/%lld/view?t=%s",
+			(long long)json_integer_value(json_object_get(x, "id")), token)));
 }
 
 /* The order page's block (signed-in shopper, whose order the caller has

@@ -1485,6 +1485,146 @@ START_TEST(photo_removed_while_requested)
 	free(pic2.p);
 }
 END_TEST
+
+/* ---- a guest returns by the order link ---- */
+
+START_TEST(guest_returns_by_link)
+{
+	struct client guest, stranger;
+	char email[160], body[600], key[80], link[300], token[120], path[400], form[600], loc[400];
+	long long oid, rid, rid2, amount, sid, line;
+	struct hresp *r;
+	json_t *j;
+	char *mail;
+
+	memset(&guest, 0, sizeof(guest));
+	ck_assert_int_eq(client_session(&guest), 0);
+	snprintf(email, sizeof(email), "%s", fresh_email("rtguest"));
+	cart_put(&guest, code_a, 2);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\"}", email);
+	r = client_req(&guest, "POST", "/api/checkout/quote", body, 1);
+	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	amount = json_integer_value(json_object_get(j, "amount"));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", email, amount);
+	snprintf(key, sizeof(key), "rtg-%d-%u", (int)getpid(), randombytes_random());
+	r = post_idem(&guest, "/api/checkout", body, key, NULL);
+	ck_assert_msg(r->status == 201, "guest checkout: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = json_integer_value(json_object_get(j, "id"));
+	snprintf(link, sizeof(link), "%s", json_string_value(json_object_get(j, "guestUrl")));
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_ptr_nonnull(strstr(link, "?t="));
+	snprintf(token, sizeof(token), "%s", strstr(link, "?t=") + 3);
+	/* Shipped and delivered by the seller. */
+	line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld", oid);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[%lld],\"carrier\":\"UPS\",\"tracking\":\"1ZRTG%lld%u\"}", line, oid,
+		 randombytes_random() % 100000);
+	r = api(&sel_a, "POST", path, body);
+	ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
+	hresp_free(r);
+	sid = sql_scalarf("SELECT id FROM shipments WHERE order_id = %lld", oid);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments/%lld/delivered", oid, sid);
+	r = api(&sel_a, "POST", path, "{}");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+
+	/* The guest's order page offers it, by the link. */
+	r = client_browse(&guest, "GET", link, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Return items");
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t&#61;%s", oid, token);	/* '=' escaped in attributes */
+	HAS(r, path);
+	hresp_free(r);
+	/* A wrong token: 404, as for no such order; a signed-out stranger
+	 * gets nothing of the shopper's routes either. */
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t=AAAA%s", oid, token + 4);
+	r = client_browse(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t=%s", oid, token);
+	r = client_browse(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "30 days after delivery");
+	HAS(r, "name=\"t\"");
+	tidy_ok(r, "the guest's return form");
+	hresp_free(r);
+	/* The form: same rules (a reason), then made; the page by the link. */
+	snprintf(path, sizeof(path), "/orders/%lld/view/return", oid);
+	snprintf(form, sizeof(form), "csrf=%s&t=%s&q%lld=1&reason=", guest.csrf, token, line);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&t=AAAA%s&q%lld=1&reason=Too+big", guest.csrf, token + 4, line);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&t=%s&q%lld=1&reason=Too+big", guest.csrf, token, line);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	rid = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
+	snprintf(loc, sizeof(loc), "/returns/%lld/view?t=%s", rid, token);
+	ck_assert_str_eq(hresp_header(r, "Location"), loc);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "requested");
+	r = client_browse(&guest, "GET", loc, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Waiting for the seller");
+	tidy_ok(r, "the guest's return page");
+	hresp_free(r);
+	memset(&stranger, 0, sizeof(stranger));
+	ck_assert_int_eq(client_session(&stranger), 0);
+	snprintf(path, sizeof(path), "/returns/%lld/view?t=AAAA%s", rid, token + 4);
+	r = client_browse(&stranger, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&stranger, "GET", path, NULL);
+	ck_assert_int_ne(r->status, 200);
+	hresp_free(r);
+	/* JSON: the other unit, then nothing left. */
+	snprintf(path, sizeof(path), "/api/orders/%lld/view/returns?t=%s", oid, token);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Wrong colour\"}", line);
+	r = api(&guest, "POST", path, body);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	rid2 = json_integer_value(json_object_get(j, "id"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "requested");
+	json_decref(j);
+	hresp_free(r);
+	r = api(&guest, "POST", path, body);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	/* The seller decides as for anyone; the guest follows it. */
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZGST%lld\"}", rid2);
+	ck_assert_int_eq(act(&sel_a, rid2, "approve", body, NULL), 200);
+	snprintf(path, sizeof(path), "/api/returns/%lld/view?t=%s", rid2, token);
+	r = api(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "approved");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "returnAddress")), "Returns, 9 Dock Rd");
+	json_decref(j);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/view?t=%s", oid, token);
+	r = api(&guest, "GET", path, NULL);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "returns")), 2);
+	json_decref(j);
+	hresp_free(r);
+	/* The guest's mail links to the return by the link. */
+	snprintf(path, sizeof(path), "/returns/%lld/view?t=%s", rid2, token);
+	mail = maildir_wait(email, path, 30);
+	ck_assert_ptr_nonnull(mail);
+	free(mail);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("returns");
@@ -1508,6 +1648,7 @@ int main(void)
 	tcase_add_test(t, admin_acts_on_escalated);
 	tcase_add_test(t, refused_refund_escalates_and_retries);
 	tcase_add_test(t, seller_return_settings);
+	tcase_add_test(t, guest_returns_by_link);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
