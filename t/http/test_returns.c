@@ -1499,6 +1499,8 @@ START_TEST(guest_returns_by_link)
 
 	memset(&guest, 0, sizeof(guest));
 	ck_assert_int_eq(client_session(&guest), 0);
+	memset(&stranger, 0, sizeof(stranger));
+	ck_assert_int_eq(client_session(&stranger), 0);
 	snprintf(email, sizeof(email), "%s", fresh_email("rtguest"));
 	cart_put(&guest, code_a, 2);
 	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\"}", email);
@@ -1564,21 +1566,43 @@ START_TEST(guest_returns_by_link)
 	r = client_browse(&guest, "POST", path, form);
 	ck_assert_int_eq(r->status, 404);
 	hresp_free(r);
-	snprintf(form, sizeof(form), "csrf=%s&t=%s&q%lld=1&reason=Too+big", guest.csrf, token, line);
-	r = client_browse(&guest, "POST", path, form);
+	{
+		/* With a photo, multipart as the form sends it. */
+		char f_csrf[160], f_t[160], f_q[40];
+		const char *fields[] = { f_csrf, f_t, f_q, "reason=Too big", NULL };
+		struct bytes pic = png(50, 40, 21);
+
+		snprintf(f_csrf, sizeof(f_csrf), "csrf=%s", guest.csrf);
+		snprintf(f_t, sizeof(f_t), "t=%s", token);
+		snprintf(f_q, sizeof(f_q), "q%lld=1", line);
+		r = send_as(&guest, "POST", path, 0, fields, "photos", &pic);
+		free(pic.p);
+	}
 	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
 	rid = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
 	snprintf(loc, sizeof(loc), "/returns/%lld/view?t=%s", rid, token);
-	ck_assert_str_eq(hresp_header(r, "Location"), loc);
+	ck_assert_ptr_nonnull(strcasestr(r->headers, loc));
 	hresp_free(r);
 	ck_assert_str_eq(rstatus(rid), "requested");
+	ck_assert_int_eq(photo_rows(rid), 1);
 	r = client_browse(&guest, "GET", loc, NULL);
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Waiting for the seller");
+	HAS(r, "alt=\"Photo 1 of the return\"");
 	tidy_ok(r, "the guest's return page");
 	hresp_free(r);
-	memset(&stranger, 0, sizeof(stranger));
-	ck_assert_int_eq(client_session(&stranger), 0);
+	/* Its photo by the link; not without it. */
+	snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/thumb?t=%s", rid,
+		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid), token);
+	r = send_as(&stranger, "GET", path, 0, NULL, NULL, NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strcasestr(r->headers, "Content-Type: image/webp"));
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/thumb?t=AAAA%s", rid,
+		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid), token + 4);
+	r = send_as(&stranger, "GET", path, 0, NULL, NULL, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
 	snprintf(path, sizeof(path), "/returns/%lld/view?t=AAAA%s", rid, token + 4);
 	r = client_browse(&stranger, "GET", path, NULL);
 	ck_assert_int_eq(r->status, 404);
