@@ -32,7 +32,7 @@ static struct db_sql sql[NQ] = {
 	[Q_CANDIDATES] = { "SELECT o.id, " TS6("o.updated_at") " FROM orders o WHERE o.status IN (" ARCHIVE_CLOSED ") "
 			   "AND o.updated_at < NOW(3) - INTERVAL ? SECOND "
 			   "AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id "
-			   "AND r.status IN ('requested', 'approved', 'in_transit', 'received')) "
+			   "AND r.status IN ('requested', 'approved', 'in_transit', 'received', 'refund_failed')) "
 			   "AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.id AND f.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.order_id = o.id "
@@ -53,7 +53,7 @@ static struct db_sql sql[NQ] = {
 	 * waits for the batch (and then finds the order gone from the hot
 	 * tables), never slips in between the check and the move. */
 	[Q_OPEN_RETURNS] = { "SELECT COUNT(*) FROM returns WHERE order_id = ? "
-			     "AND status IN ('requested', 'approved', 'in_transit', 'received') FOR UPDATE", 0 },
+			     "AND status IN ('requested', 'approved', 'in_transit', 'received', 'refund_failed') FOR UPDATE", 0 },
 	[Q_PENDING] = { "SELECT (SELECT COUNT(*) FROM refunds WHERE order_id = ? AND status = 'pending' FOR UPDATE) + "
 			"(SELECT COUNT(*) FROM shipments WHERE order_id = ? AND status = 'pending' FOR UPDATE)", 0 },
 	/* Children first (foreign keys); the twins are LIKE their hot tables

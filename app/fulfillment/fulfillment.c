@@ -68,7 +68,9 @@ enum {
 	Q_LINE_UNRESERVE, Q_LINE_RETURNED, Q_MY_REFUNDS, Q_EVENTS, Q_RETRY_SHIPMENTS,
 	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT,
 	Q_REFUND_INS_RETURN,	/* RETURNS (issue 19) */
-	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A, NQ
+	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A,
+	Q_REFUND_REOPEN,	/* RETURNS: an admin's new try */
+	NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -128,7 +130,8 @@ static struct db_sql sql[NQ] = {
 	[Q_LINE_REFUND_RESERVE] = { "UPDATE order_lines SET refunded_qty = refunded_qty + ?, refunded_amount = "
 				    "refunded_amount + ? WHERE order_id = ? AND seller_id = ? AND line_no = ? "
 				    "AND state IN ('shipped', 'delivered') AND refunded_qty + ? <= quantity", 0 },
-	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent, r.return_id "
+	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent, r.return_id, "
+		       "(SELECT rt.refund_tries FROM returns rt WHERE rt.id = r.return_id) "
 		       "FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?", 0 },
 	[Q_REFUND_LOCK] = { "SELECT status, return_id FROM refunds WHERE id = ? FOR UPDATE", 0 },
 	[Q_REFUND_LINES] = { "SELECT rl.line_no, rl.quantity, rl.amount, l.sku_id, l.product_id FROM refund_lines rl "
@@ -165,6 +168,10 @@ static struct db_sql sql[NQ] = {
 	[Q_EVENTS_A] = { EVENTS_IN("_archive"), 0 },
 	[Q_OPEN_LEFT] = { "SELECT COUNT(*) FROM order_lines WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* RETURNS (issue 19): a return's refund, one per return (unique key). */
+	/* RETURNS: a return's refund refused for good, pending again (an
+	 * admin's new try), its units reserved on the lines again. */
+	[Q_REFUND_REOPEN] = { "UPDATE refunds SET status = 'pending', last_error = NULL, "
+			      "next_attempt_at = NOW(3) + INTERVAL 5 SECOND WHERE id = ? AND status = 'failed'", 0 },
 	[Q_REFUND_INS_RETURN] = { "INSERT INTO refunds (order_id, seller_id, amount, next_attempt_at, return_id) "
 				  "VALUES (?, ?, ?, NOW(3) + INTERVAL 5 SECOND, ?)", 0 },
 };
@@ -997,7 +1004,12 @@ enum err fulfillment_refund_attempt(struct db *db, struct arena *a, int64_t refu
 	re.a = a;
 	/* RETURNS: a return's refund is keyed by the return ("return-<id>"),
 	 * so no retry, by whoever, refunds it twice. */
-	e = payment_refund(a, db_cell(r, 0, 6) ? arena_printf(a, "return-%lld", (long long)db_int(r, 0, 6)) :
+	/* An admin's new try after a refusal for good (refund_tries > 0)
+	 * takes the return's next key: the gateway replays the refusal
+	 * stored under the old one, and nothing was paid under it. */
+	e = payment_refund(a, db_cell(r, 0, 6) ? (db_int(r, 0, 7) > 0 ?
+				arena_printf(a, "return-%lld-%lld", (long long)db_int(r, 0, 6), (long long)db_int(r, 0, 7) + 1) :
+				arena_printf(a, "return-%lld", (long long)db_int(r, 0, 6))) :
 			   arena_printf(a, "refund-%lld", (long long)refund_id), db_cell(r, 0, 5) ? db_cell(r, 0, 5) : "",
 			   db_int(r, 0, 4), &p);
 	if (e != E_OK && e != E_UNAVAIL && e != E_BUSY)
@@ -1117,6 +1129,34 @@ enum err fulfillment_return_refund(struct db *db, struct arena *a, int64_t order
 	*refund_id = rid;
 	*amount = total;
 	return E_OK;
+}
+
+enum err fulfillment_refund_reopen(struct db *db, struct arena *a, int64_t order_id, int64_t refund_id)
+{
+	struct db_res *r = NULL, *l = NULL, *sel = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_REFUND_LOCK], &r, "i", refund_id)))
+		return e;
+	if (!r->nrows || strcmp(db_cell(r, 0, 0), "failed"))
+		return E_CONFLICT;
+	if ((e = db_exec(db, a, &sql[Q_REFUND], &sel, "i", refund_id)) ||
+	    (e = db_exec(db, a, &sql[Q_REFUND_LINES], &l, "ii", order_id, refund_id)))
+		return e;
+	if (!sel->nrows || db_int(sel, 0, 1) != order_id)
+		return E_CONFLICT;
+	for (size_t i = 0; i < l->nrows; i++) {
+		if ((e = db_exec(db, a, &sql[Q_LINE_REFUND_RESERVE], NULL, "iiiiii", db_int(l, i, 1), db_int(l, i, 2),
+				 order_id, db_int(sel, 0, 2), db_int(l, i, 0), db_int(l, i, 1))))
+			return e;
+		if (db_affected(db) != 1)
+			return E_CONFLICT;
+	}
+	if ((e = db_exec(db, a, &sql[Q_REFUND_REOPEN], NULL, "i", refund_id)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;
+	return order_event(db, a, EV_REFUND_REQUESTED, order_id, "refundId", refund_id, "amount", db_int(sel, 0, 4));
 }
 
 /* ---- reads for the pages ---- */
