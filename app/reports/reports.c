@@ -19,7 +19,24 @@
 
 #define PAID "o.status IN ('confirmed', 'fulfilling', 'shipped', 'delivered', 'returned', 'refunded')"
 #define RANGE "o.created_at >= ? AND o.created_at < DATE_ADD(?, INTERVAL 1 DAY)"
-#define KEEP_DAYS 8	/* days of Redis hashes a flush looks at */
+#define KEEP_DAYS 8
+/* One place's part of a report (its orders table and lines table); every
+ * arm takes the range's two parameters. */
+#define DAY_ARM(ord, lines) \
+	"SELECT DATE_FORMAT(o.created_at, '%Y-%m-%d') d, o.currency, o.fx_rate, o.total, " \
+	"(SELECT SUM(l.quantity) FROM " lines " l WHERE l.order_id = o.id) units FROM " ord " o " \
+	"WHERE " PAID " AND " RANGE
+#define LINE_ARM(ord, lines) \
+	"SELECT o.id oid, o.currency, o.fx_rate, l.product_id, l.seller_id, l.quantity, " \
+	"l.unit_price * l.quantity - l.discount amount FROM " ord " o JOIN " lines " l ON l.order_id = o.id " \
+	"WHERE " PAID " AND " RANGE
+#define ORDERS_ARM(ord, lines) \
+	"SELECT o.id, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ') created, o.status, o.user_id, o.currency, " \
+	"o.fx_rate, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.promo_code, o.ship_name, " \
+	"o.ship_city, o.ship_country, " \
+	"(SELECT COUNT(*) FROM " lines " l WHERE l.order_id = o.id) nlines, " \
+	"(SELECT COALESCE(SUM(l.quantity), 0) FROM " lines " l WHERE l.order_id = o.id) units " \
+	"FROM " ord " o WHERE " RANGE	/* days of Redis hashes a flush looks at */
 
 enum {
 	Q_FLUSH_TOKEN, Q_COUNT_ADD, Q_BY_DAY, Q_BY_CATEGORY, Q_BY_SELLER, Q_SEARCHES, Q_COUNTS, Q_PAID_ORDERS,
@@ -30,30 +47,30 @@ static struct db_sql sql[NQ] = {
 	[Q_FLUSH_TOKEN] = { "INSERT IGNORE INTO report_flushes (token) VALUES (?)", 0 },
 	[Q_COUNT_ADD] = { "INSERT INTO report_counts (day, kind, k, n) VALUES (?, ?, ?, ?) "
 			  "ON DUPLICATE KEY UPDATE n = n + VALUES(n)", 0 },
-	[Q_BY_DAY] = { "SELECT DATE_FORMAT(o.created_at, '%Y-%m-%d') d, o.currency, o.fx_rate, COUNT(*), "
-		       "COALESCE(SUM((SELECT SUM(l.quantity) FROM order_lines_all l WHERE l.order_id = o.id)), 0), "
-		       "SUM(o.total) FROM orders_all o WHERE " PAID " AND " RANGE " "
-		       "GROUP BY d, o.currency, o.fx_rate ORDER BY d, o.currency, o.fx_rate", 0 },
-	[Q_BY_CATEGORY] = { "SELECT c.id, c.name, o.currency, o.fx_rate, COUNT(DISTINCT o.id), SUM(l.quantity), "
-			    "SUM(l.unit_price * l.quantity - l.discount) FROM orders_all o "
-			    "JOIN order_lines_all l ON l.order_id = o.id JOIN products p ON p.id = l.product_id "
-			    "JOIN categories c ON c.id = p.category_id WHERE " PAID " AND " RANGE " "
-			    "GROUP BY c.id, c.name, o.currency, o.fx_rate ORDER BY c.id, o.currency, o.fx_rate", 0 },
-	[Q_BY_SELLER] = { "SELECT s.id, s.display_name, o.currency, o.fx_rate, COUNT(DISTINCT o.id), SUM(l.quantity), "
-			  "SUM(l.unit_price * l.quantity - l.discount) FROM orders_all o "
-			  "JOIN order_lines_all l ON l.order_id = o.id JOIN sellers s ON s.id = l.seller_id "
-			  "WHERE " PAID " AND " RANGE " "
-			  "GROUP BY s.id, s.display_name, o.currency, o.fx_rate ORDER BY s.id, o.currency, o.fx_rate", 0 },
+	/* Sales read each place on its own (the hot orders with their
+	 * lines, the archived with theirs: an order's lines are always where
+	 * it is) and add the two: the range then walks ix_orders_created
+	 * (migration 157) in each, and the lines are found by their order's
+	 * id. Through the views orders_all / order_lines_all the lines' side
+	 * was a materialised copy of every line there is, per report. */
+	[Q_BY_DAY] = { "SELECT d, currency, fx_rate, COUNT(*), COALESCE(SUM(units), 0), SUM(total) FROM ("
+		       DAY_ARM("orders", "order_lines") " UNION ALL " DAY_ARM("orders_archive", "order_lines_archive")
+		       ") x GROUP BY d, currency, fx_rate ORDER BY d, currency, fx_rate", 0 },
+	[Q_BY_CATEGORY] = { "SELECT c.id, c.name, x.currency, x.fx_rate, COUNT(DISTINCT x.oid), SUM(x.quantity), "
+			    "SUM(x.amount) FROM (" LINE_ARM("orders", "order_lines") " UNION ALL "
+			    LINE_ARM("orders_archive", "order_lines_archive") ") x "
+			    "JOIN products p ON p.id = x.product_id JOIN categories c ON c.id = p.category_id "
+			    "GROUP BY c.id, c.name, x.currency, x.fx_rate ORDER BY c.id, x.currency, x.fx_rate", 0 },
+	[Q_BY_SELLER] = { "SELECT s.id, s.display_name, x.currency, x.fx_rate, COUNT(DISTINCT x.oid), SUM(x.quantity), "
+			  "SUM(x.amount) FROM (" LINE_ARM("orders", "order_lines") " UNION ALL "
+			  LINE_ARM("orders_archive", "order_lines_archive") ") x JOIN sellers s ON s.id = x.seller_id "
+			  "GROUP BY s.id, s.display_name, x.currency, x.fx_rate ORDER BY s.id, x.currency, x.fx_rate", 0 },
 	[Q_SEARCHES] = { "SELECT k, SUM(n) t FROM report_counts WHERE kind = ? AND day BETWEEN ? AND ? "
 			 "GROUP BY k ORDER BY t DESC, k LIMIT ?", 0 },
 	[Q_COUNTS] = { "SELECT COALESCE(SUM(n), 0) FROM report_counts WHERE kind = ? AND day BETWEEN ? AND ?", 0 },
 	[Q_PAID_ORDERS] = { "SELECT COUNT(*) FROM orders_all o WHERE " PAID " AND " RANGE, 0 },
-	[Q_ORDERS] = { "SELECT o.id, DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), o.status, o.user_id, o.currency, "
-		       "o.fx_rate, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.promo_code, o.ship_name, "
-		       "o.ship_city, o.ship_country, "
-		       "(SELECT COUNT(*) FROM order_lines_all l WHERE l.order_id = o.id), "
-		       "(SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines_all l WHERE l.order_id = o.id) "
-		       "FROM orders_all o WHERE " RANGE " ORDER BY o.id LIMIT ?", 0 },
+	[Q_ORDERS] = { "SELECT * FROM (" ORDERS_ARM("orders", "order_lines") " UNION ALL "
+		       ORDERS_ARM("orders_archive", "order_lines_archive") ") x ORDER BY x.id LIMIT ?", 0 },
 	[Q_FLUSHES_PRUNE] = { "DELETE FROM report_flushes WHERE flushed_at < NOW(3) - INTERVAL 30 DAY LIMIT 1000", 0 },
 	[Q_LOG_POS] = { "SELECT inode, pos FROM report_logs WHERE name = ? FOR UPDATE", 0 },
 	[Q_LOG_SET] = { "UPDATE report_logs SET inode = ?, pos = ? WHERE name = ?", 0 },
@@ -417,7 +434,7 @@ static enum err merge(struct arena *a, const struct db_res *r, int id_col, int l
 enum err reports_sales_by_day(struct db *db, struct arena *a, const char *from, const char *to, struct report *out)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_BY_DAY], &r, "ss", from, to);
+	enum err e = db_exec(db, a, &sql[Q_BY_DAY], &r, "ssss", from, to, from, to);
 
 	return e ? e : merge(a, r, -1, 0, 1, out);
 }
@@ -426,7 +443,7 @@ enum err reports_sales_by_category(struct db *db, struct arena *a, const char *f
 				   struct report *out)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_BY_CATEGORY], &r, "ss", from, to);
+	enum err e = db_exec(db, a, &sql[Q_BY_CATEGORY], &r, "ssss", from, to, from, to);
 
 	return e ? e : merge(a, r, 0, 1, 2, out);
 }
@@ -434,7 +451,7 @@ enum err reports_sales_by_category(struct db *db, struct arena *a, const char *f
 enum err reports_sales_by_seller(struct db *db, struct arena *a, const char *from, const char *to, struct report *out)
 {
 	struct db_res *r = NULL;
-	enum err e = db_exec(db, a, &sql[Q_BY_SELLER], &r, "ss", from, to);
+	enum err e = db_exec(db, a, &sql[Q_BY_SELLER], &r, "ssss", from, to, from, to);
 
 	return e ? e : merge(a, r, 0, 1, 2, out);
 }
@@ -481,7 +498,7 @@ enum err reports_funnel(struct db *db, struct arena *a, const char *from, const 
 enum err reports_orders(struct db *db, struct arena *a, const char *from, const char *to, size_t limit,
 			struct db_res **out)
 {
-	return db_exec(db, a, &sql[Q_ORDERS], out, "ssi", from, to, (int64_t)limit);
+	return db_exec(db, a, &sql[Q_ORDERS], out, "ssssi", from, to, from, to, (int64_t)limit);
 }
 
 int reports_cmd_run(struct db *db, struct kv *kv, struct arena *a, int argc, char **argv)
