@@ -115,13 +115,13 @@ enum err payouts_seller_contact(struct db *db, struct arena *a, int64_t seller_i
 				const char **name, int64_t *user_id);
 
 /* The backfill (`shopctl payouts backfill`): every shipped shipment and
- * succeeded refund of the hot tables with a line that has no ledger entry
+ * succeeded refund, hot or archived, with a line that has no ledger entry
  * is written as the consumer would have written it (the same functions,
  * event_id 0, the rate found now), credits before debits. Idempotent: the
  * unique source makes a second run, or a run beside the consumer, write
  * nothing twice. For a ledger that came after the shipments (its consumer
  * starts at the oldest event kept, and the outbox is pruned). Archived
- * orders are not backfilled. */
+ * orders too, from the archive's twins. */
 struct payout_backfill {
 	size_t shipments, credits, refunds, debits;
 };

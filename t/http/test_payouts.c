@@ -579,11 +579,34 @@ static long long ledger_sum(long long sid)
  * outbox is pruned): `shopctl payouts backfill` writes exactly what the
  * consumer wrote, a second run writes nothing, and the ledger balances
  * against the gateway and against every shipment and refund of the stack. */
+/* Delivered long ago and moved to the archive (`shopctl archive run`). */
+static void deliver_and_archive(struct client *seller, long long oid)
+{
+	char path[160];
+	json_t *j;
+	struct hresp *r;
+	long long shid;
+
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld", oid);
+	j = get_json(seller, path, 200);
+	shid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "shipments"), 0), "id"));
+	json_decref(j);
+	ck_assert_int_gt(shid, 0);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments/%lld/delivered", oid, shid);
+	r = client_req(seller, "POST", path, "{}", 1);
+	ck_assert_msg(r->status == 200, "delivered: %ld %s", r->status, r->body);
+	hresp_free(r);
+	sql_execf("UPDATE shipments SET delivered_at = delivered_at - INTERVAL 400 DAY WHERE order_id = %lld", oid);
+	sql_execf("UPDATE orders SET updated_at = NOW(3) - INTERVAL 400 DAY WHERE id = %lld", oid);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "archive run --after-seconds 0"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders_archive WHERE id = %lld", oid), 1);
+}
+
 START_TEST(backfill_predating_ledger)
 {
 	struct client sa;
-	char code[64], intent[80];
-	long long sid = seller_with(&sa, "paysk", "MOT-", code, sizeof(code), NULL), oid, rows, sum;
+	char code[64], intent[80], intent2[80];
+	long long sid = seller_with(&sa, "paysk", "MOT-", code, sizeof(code), NULL), oid, oid2, rows, sum;
 
 	oid = paid_order(code, 3, intent, sizeof(intent));
 	ship(&sa, oid);
@@ -592,10 +615,17 @@ START_TEST(backfill_predating_ledger)
 	wait_entries(oid, 2);
 	refund(&sa, oid, 1);
 	wait_entries(oid, 3);
+	/* and one archived since: shipped, partly refunded, delivered */
+	oid2 = paid_order(code, 2, intent2, sizeof(intent2));
+	ship(&sa, oid2);
+	wait_entries(oid2, 1);
+	refund(&sa, oid2, 1);
+	wait_entries(oid2, 2);
+	deliver_and_archive(&sa, oid2);
 	wait_closed(sid);
 	rows = sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE seller_id = %lld", sid);
 	sum = ledger_sum(sid);
-	ck_assert_int_eq(rows, 3);
+	ck_assert_int_eq(rows, 5);
 
 	sql_execf("DELETE FROM seller_ledger WHERE seller_id = %lld", sid);
 	sql_execf("DELETE FROM payout_statements WHERE seller_id = %lld", sid);
@@ -614,6 +644,10 @@ START_TEST(backfill_predating_ledger)
 			 intent_num(intent, "amount_received"));
 	ck_assert_int_eq(sql_scalarf("SELECT -SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'refund'",
 				     oid), intent_num(intent, "amount_refunded"));
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'sale'", oid2),
+			 intent_num(intent2, "amount_received"));
+	ck_assert_int_eq(sql_scalarf("SELECT -SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'refund'",
+				     oid2), intent_num(intent2, "amount_refunded"));
 	/* Every shipped line and refunded line of the stack has its entry, and
 	 * each order's entries add up to its shipments and refunds. */
 	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM order_lines l JOIN shipments s ON s.id = l.shipment_id "
