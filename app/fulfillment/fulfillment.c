@@ -58,7 +58,7 @@
 #define BACKOFF "NOW(3) + INTERVAL LEAST(5 * POW(2, LEAST(attempts, 6)), 300) SECOND"
 
 enum {
-	Q_LIST, Q_HEAD, Q_HEAD_LOCK, Q_ORDER_LOCK, Q_MYLINES, Q_MYLINES_LOCK, Q_ALL_LINES, Q_COUNTS,
+	Q_LIST, Q_HEAD, Q_HEAD_LOCK, Q_ORDER_LOCK, Q_MYLINES, Q_MYLINES_LOCK, Q_ALL_LINES, Q_ALL_LINES_ANY, Q_COUNTS,
 	Q_PICK, Q_SHIP_INS, Q_LINE_ASSIGN, Q_UNASSIGNED, Q_OTHER_PENDING, Q_SET_FINAL, Q_SHIPMENT,
 	Q_SHIPMENT_LOCK, Q_SHIPMENT_FAIL, Q_SHIPMENT_SHIPPED, Q_SHIPMENT_LINES, Q_LINES_SHIPPED,
 	Q_LINE_CANCEL,
@@ -85,6 +85,11 @@ static struct db_sql sql[NQ] = {
 	[Q_MYLINES_LOCK] = { LINE_COLS " FOR UPDATE", 0 },
 	[Q_ALL_LINES] = { "SELECT line_no, unit_price * quantity - discount, tax FROM order_lines "
 			  "WHERE order_id = ? ORDER BY line_no", 0 },
+	/* Issue 19, payouts' backfill: the same of an order hot or archived
+	 * (it is in one place: the union holds its lines once). */
+	[Q_ALL_LINES_ANY] = { "SELECT line_no, unit_price * quantity - discount, tax FROM order_lines WHERE order_id = ? "
+			      "UNION ALL SELECT line_no, unit_price * quantity - discount, tax FROM order_lines_archive "
+			      "WHERE order_id = ? ORDER BY line_no", 0 },
 	[Q_COUNTS] = { "SELECT SUM(state = 'open'), SUM(state = 'picked'), SUM(state = 'shipped'), "
 		       "SUM(state = 'delivered'), SUM(state = 'returned'), SUM(state = 'cancelled'), COUNT(*), "
 		       "SUM(refunded_qty > 0) FROM order_lines WHERE order_id = ?", 0 },
@@ -213,14 +218,15 @@ static void refuse(struct ff_outcome *o, int status, const char *msg)
 
 /* The amount of every line of the order (see fulfillment.h): amt[i] for the
  * line numbered no[i]. Arena-owned arrays. */
-static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
-			     int64_t **no, int64_t **amt, size_t *n)
+static enum err line_amounts_of(struct db *db, struct arena *a, int64_t order_id, int64_t total, int both,
+				int64_t **no, int64_t **amt, size_t *n)
 {
 	struct db_res *r = NULL;
 	int64_t sum = 0, base = 0, rest, given = 0;
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_ALL_LINES], &r, "i", order_id)))
+	if ((e = both ? db_exec(db, a, &sql[Q_ALL_LINES_ANY], &r, "ii", order_id, order_id)
+		      : db_exec(db, a, &sql[Q_ALL_LINES], &r, "i", order_id)))
 		return e;
 	*n = r->nrows;
 	*no = arena_alloc(a, sizeof(int64_t) * (r->nrows + 1));
@@ -249,11 +255,23 @@ static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, i
 	return E_OK;
 }
 
+static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+			     int64_t **no, int64_t **amt, size_t *n)
+{
+	return line_amounts_of(db, a, order_id, total, 0, no, amt, n);
+}
+
 /* Issue 19, seller payouts: the rule above for app/payouts (fulfillment.h). */
 enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
 				  int64_t **no, int64_t **amt, size_t *n)
 {
 	return line_amounts(db, a, order_id, total, no, amt, n);
+}
+
+enum err fulfillment_line_amounts_any(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				      int64_t **no, int64_t **amt, size_t *n)
+{
+	return line_amounts_of(db, a, order_id, total, 1, no, amt, n);
 }
 
 static int64_t amount_of(const int64_t *no, const int64_t *amt, size_t n, int64_t line_no)

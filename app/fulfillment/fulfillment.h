@@ -91,6 +91,9 @@ enum err fulfillment_refund(struct db *db, struct arena *a, int64_t order_id, in
  * shipped line with exactly what its shipment captured for it. */
 enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
 				  int64_t **no, int64_t **amt, size_t *n);
+/* The same for an order hot or archived (payouts' backfill). */
+enum err fulfillment_line_amounts_any(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				      int64_t **no, int64_t **amt, size_t *n);
 
 /* `shopd jobs`: retries captures and refunds the gateway did not confirm,
  * with backoff; one batch per call (see app/jobs.c for the return value). */

@@ -115,6 +115,12 @@ const char *v_token(const struct key *k, const char *v, size_t n, int64_t *out)
 		       "letters, digits, '-' and '_'");
 }
 
+const char *v_id_list(const struct key *k, const char *v, size_t n, int64_t *out)
+{
+	(void)out;
+	return charset(k, v, n, "0123456789, ", "ids separated by commas");
+}
+
 const char *v_bool(const struct key *k, const char *v, size_t n, int64_t *out)
 {
 	static const char *const yes[] = {"1", "true", "on", "yes"};
