@@ -229,11 +229,23 @@ static int lease_take(struct db *db, struct arena *a, struct lease *l)
 	l->epoch = epoch + 1;
 	l->valid_until = t0 + lease_ms;
 	l->batches = l->busy = 0;
-	log_info("jobs: %s: lease taken (term %" PRIu64 ", %s) by %s", l->name, l->epoch, how, holder);
+	/* A take from another holder is news; a free or released one is the
+	 * start of every jobs process (lease_scan counts those). */
+	if (how[0] == 'l' || how[0] == 'd')
+		log_info("jobs: %s: lease taken (term %" PRIu64 ", %s) by %s", l->name, l->epoch, how, holder);
 	return 1;
 no:
 	db_rollback(db);
 	return 0;
+}
+
+static size_t held_count(const struct lease *ls, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ls[i].held != 0;
+	return k;
 }
 
 /* Every lease not held that can be taken now. One read of the table, then
@@ -241,7 +253,7 @@ no:
 static void lease_scan(struct db *db, struct arena *a, struct lease *ls, size_t n)
 {
 	struct db_res *r = NULL;
-	size_t i, k;
+	size_t i, k, taken = 0;
 
 	for (i = 0; i < n && ls[i].held; i++)
 		;
@@ -262,9 +274,12 @@ static void lease_scan(struct db *db, struct arena *a, struct lease *ls, size_t 
 				   holder_dead(db_cell(r, k, 1));
 			break;
 		}
-		if (!found || takeable)
-			lease_take(db, a, &ls[i]);
+		if ((!found || takeable) && lease_take(db, a, &ls[i]))
+			taken++;
 	}
+	if (taken)
+		log_info("jobs: %zu of %zu leases taken; this process (%s) holds %zu", taken, n, holder,
+			 held_count(ls, n));
 	arena_reset(a);
 }
 
