@@ -107,11 +107,15 @@ static struct db_sql lease_sql[] = {
 	  " SELECT name, epoch, host, holder, ?, renewed_at, renewed_at, expires_at FROM job_leases WHERE name = ?", 0 },
 	{ "UPDATE job_leases SET renewed_at = NOW(3), expires_at = NOW(3) + INTERVAL ? MICROSECOND"
 	  " WHERE name = ? AND holder = ? AND epoch = ?", 0 },
-	{ "UPDATE job_lease_terms SET renewed_at = NOW(3), expires_at = NOW(3) + INTERVAL ? MICROSECOND,"
-	  " batches = ?, busy_batches = ? WHERE name = ? AND epoch = ?", 0 },
+	/* The term's times are copied from the lease row, never computed
+	 * again: NOW() moves between statements. */
+	{ "UPDATE job_lease_terms t JOIN job_leases l ON l.name = t.name AND l.epoch = t.epoch"
+	  " SET t.renewed_at = l.renewed_at, t.expires_at = l.expires_at, t.batches = ?, t.busy_batches = ?"
+	  " WHERE t.name = ? AND t.epoch = ?", 0 },
 	{ "UPDATE job_leases SET holder = '', expires_at = NOW(3) WHERE name = ? AND holder = ? AND epoch = ?", 0 },
-	{ "UPDATE job_lease_terms SET released_at = NOW(3), batches = ?, busy_batches = ?"
-	  " WHERE name = ? AND epoch = ?", 0 },
+	{ "UPDATE job_lease_terms t JOIN job_leases l ON l.name = t.name AND l.epoch = t.epoch"
+	  " SET t.released_at = l.expires_at, t.expires_at = l.expires_at, t.batches = ?, t.busy_batches = ?"
+	  " WHERE t.name = ? AND t.epoch = ?", 0 },
 	{ "DELETE FROM job_lease_terms WHERE name = ? AND epoch + 1000 < ?", 0 },
 	{ "INSERT INTO job_probe_runs (host, holder, epoch, started_at) VALUES (?, ?, ?, NOW(6))", 0 },
 	{ "UPDATE job_probe_runs SET ended_at = NOW(6) WHERE id = ?", 0 },
@@ -188,6 +192,8 @@ static int holder_dead(const char *h)
 
 struct lease {
 	char name[72];		/* "event:" consumer names apart from job names */
+	int unleased;		/* runs without a lease (a per-host consumer), or never (off) */
+	int off;		/* SHOP_JOBS=0: a shopd host's jobs process runs per-host work only */
 	int held;
 	uint64_t epoch;
 	int64_t valid_until;	/* local clock: the lease runs out no earlier */
@@ -255,7 +261,7 @@ static void lease_scan(struct db *db, struct arena *a, struct lease *ls, size_t 
 	struct db_res *r = NULL;
 	size_t i, k, taken = 0;
 
-	for (i = 0; i < n && ls[i].held; i++)
+	for (i = 0; i < n && (ls[i].held || ls[i].unleased); i++)
 		;
 	if (i == n)
 		return;
@@ -264,7 +270,7 @@ static void lease_scan(struct db *db, struct arena *a, struct lease *ls, size_t 
 	for (i = 0; i < n; i++) {
 		int found = 0, takeable = 1;
 
-		if (ls[i].held)
+		if (ls[i].held || ls[i].unleased)
 			continue;
 		for (k = 0; k < r->nrows; k++) {
 			if (strcmp(db_cell(r, k, 0), ls[i].name))
@@ -308,7 +314,7 @@ static void lease_renew(struct db *db, struct arena *a, struct lease *ls, size_t
 			ls[i].held = 0;
 			continue;
 		}
-		if (db_exec(db, a, &lease_sql[L_TERM_RENEW], NULL, "iuusu", (int64_t)lease_ms * 1000,
+		if (db_exec(db, a, &lease_sql[L_TERM_RENEW], NULL, "uusu",
 			    ls[i].batches, ls[i].busy, ls[i].name, ls[i].epoch))
 			goto fail;
 		ok[i] = 1;
@@ -367,6 +373,56 @@ static int probe_run(struct db *db, struct kv *kv, struct arena *a)
 	return 0;
 }
 
+/* ---- per-host followers of the stream (event_consumer.per_host) ------------ */
+
+static struct db_sql follow_sql[] = {
+	{ "SELECT seq, id, topic, aggregate_id, payload, CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED)"
+	  " FROM outbox WHERE seq > ? AND seq <= ? AND (? IS NULL OR FIND_IN_SET(topic, ?)) ORDER BY seq LIMIT ?", 0 },
+};
+
+/* One batch of a per-host consumer: its position lives in this process
+ * (-1 before the first batch, which runs its start hook and begins at the
+ * head). Same answers as event_consume_batch. */
+static int follow_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
+			int64_t *pos)
+{
+	struct db_res *r = NULL;
+	int64_t head;
+	long long limit = c->batch ? c->batch : 200;
+	size_t i;
+
+	if (event_relay(db, a) < 0 || event_head(db, a, &head))
+		return -1;
+	if (*pos < 0) {
+		if (c->start && c->start(db, kv, a))
+			return -1;
+		*pos = head;
+		return 0;
+	}
+	if (head <= *pos)
+		return 0;
+	if (db_exec(db, a, &follow_sql[0], &r, "iissi", *pos, head, c->topics, c->topics, (int64_t)limit))
+		return -1;
+	for (i = 0; i < r->nrows; i++) {
+		struct event ev;
+		enum err e;
+
+		event_read_row(&ev, r, i);
+		e = event_deliver(db, kv, a, c, &ev);
+		if (e == E_UNAVAIL)
+			return -1;	/* the same event again, after a backoff */
+		if (e)
+			log_warn("jobs: %s: event %lld (%s) failed here; skipped", c->name,
+				 (long long)ev.id, ev.topic ? ev.topic : "?");
+		*pos = ev.seq;
+	}
+	if ((long long)r->nrows < limit) {
+		*pos = head;	/* the rest up to the head: others' topics */
+		return 0;
+	}
+	return 1;
+}
+
 /* A job of the loop: a module's job, or one of its event consumers (one
  * batch is event_consume_batch), named after the consumer. */
 struct job {
@@ -374,6 +430,8 @@ struct job {
 	int (*run)(struct db *db, struct kv *kv, struct arena *a);
 	const struct event_consumer *consumer;
 	unsigned interval_ms;
+	int per_host;		/* a per-host consumer: every process follows it, no lease */
+	int64_t pos;		/* its position (-1: not started) */
 };
 
 /* Every module's jobs, in the order of the modules array, then every event
@@ -399,6 +457,8 @@ static struct job *jobs_list(size_t *n)
 	for (i = 0; i < nc; i++, (*n)++) {
 		v[*n].name = cs[i]->name;
 		v[*n].consumer = cs[i];
+		v[*n].per_host = cs[i]->per_host;
+		v[*n].pos = -1;
 		v[*n].interval_ms = cs[i]->interval_ms ? cs[i]->interval_ms : 200;
 	}
 	if (fault_enabled() && config_env_num("SHOP_JOBS_PROBE_MS", 0, 0, 10000) > 0) {
@@ -438,6 +498,7 @@ void jobs_main(void)
 	sigemptyset(&sleeping);
 
 	db_register(lease_sql, sizeof(lease_sql) / sizeof(lease_sql[0]));
+	db_register(follow_sql, sizeof(follow_sql) / sizeof(follow_sql[0]));
 	holder_init();
 	if (!a || !(jobs = jobs_list(&njobs)) || !(st = calloc(njobs ? njobs : 1, sizeof(*st))) ||
 	    !(ls = calloc(njobs ? njobs : 1, sizeof(*ls)))) {
@@ -458,6 +519,8 @@ void jobs_main(void)
 		st[i].next = 0;
 		st[i].failures = 0;
 		snprintf(ls[i].name, sizeof(ls[i].name), "%s%s", jobs[i].consumer ? "event:" : "", jobs[i].name);
+		ls[i].off = !config.jobs && !jobs[i].per_host;
+		ls[i].unleased = jobs[i].per_host || ls[i].off;
 	}
 
 	while (!jobs_stop) {
@@ -479,7 +542,7 @@ void jobs_main(void)
 
 			/* Only with the lease, and with a third of it left for
 			 * the batch (a renewal that failed runs it down). */
-			if (!ls[i].held || now > ls[i].valid_until - lease_ms / 3)
+			if (ls[i].off || (!ls[i].unleased && (!ls[i].held || now > ls[i].valid_until - lease_ms / 3)))
 				continue;
 			if (st[i].next > now)
 				continue;
@@ -489,8 +552,9 @@ void jobs_main(void)
 				continue;
 			}
 			probe_epoch = ls[i].epoch;
-			r = jobs[i].consumer ? event_consume_batch(db, kv, a, jobs[i].consumer)
-					      : jobs[i].run(db, kv, a);
+			r = jobs[i].per_host ? follow_batch(db, kv, a, jobs[i].consumer, &jobs[i].pos)
+			    : jobs[i].consumer ? event_consume_batch(db, kv, a, jobs[i].consumer)
+					       : jobs[i].run(db, kv, a);
 			ls[i].batches++;
 			if (r > 0)
 				ls[i].busy++;
@@ -514,7 +578,8 @@ void jobs_main(void)
 			st[i].next = now + delay;
 		}
 		for (i = 0; i < njobs; i++)
-			if (ls[i].held && now <= ls[i].valid_until - lease_ms / 3 && st[i].next < wake)
+			if (!ls[i].off && (ls[i].unleased || (ls[i].held && now <= ls[i].valid_until - lease_ms / 3)) &&
+			    st[i].next < wake)
 				wake = st[i].next;
 		if (next_renew < wake)
 			wake = next_renew;

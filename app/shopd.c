@@ -13,7 +13,9 @@
  *
  * Beside the workers the master keeps one jobs process (app/jobs.c) in the
  * last slot, so it is respawned, reloaded and stopped like a worker; with
- * SHOP_JOBS=0 it keeps none (the jobs run on jobs hosts). `shopd jobs` runs
+ * SHOP_JOBS=0 that process follows only what is this host's own (the
+ * workers' product cache: event_consumer.per_host) and the jobs run on jobs
+ * hosts. `shopd jobs` runs
  * only that loop, in the foreground, for a deployment that runs background
  * jobs on other hosts; any number of them may run (each job holds a lease
  * in MariaDB while it runs: app/jobs.c). */
@@ -215,6 +217,7 @@ int main(int argc, char **argv)
 	if (config_load(&config))
 		return 1;
 	if (argc == 2) {
+		config.jobs = 1;	/* `shopd jobs` is a jobs host whatever SHOP_JOBS says */
 		jobs_main();
 		return 0;
 	}
@@ -232,8 +235,7 @@ int main(int argc, char **argv)
 	 * SIGTERM cannot reach them without dropping a connection. */
 	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	nworkers = config.workers > MAX_WORKERS ? MAX_WORKERS : config.workers;
-	if (config.jobs)
-		jobs_slot = nworkers++;
+	jobs_slot = nworkers++;
 	set_handler(SIGTERM, master_signal, 1);
 	set_handler(SIGINT, master_signal, 1);
 	set_handler(SIGHUP, master_signal, 1);
@@ -249,8 +251,8 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < nworkers; i++)
 		spawn(listen_fd, i);
-	log_info("shopd: %d workers%s on %s (host %s)", config.jobs ? nworkers - 1 : nworkers,
-		 config.jobs ? " and jobs" : ", no jobs (SHOP_JOBS=0)",
+	log_info("shopd: %d workers and %s on %s (host %s)", nworkers - 1,
+		 config.jobs ? "jobs" : "the host's own stream followers only (SHOP_JOBS=0)",
 		 listen_fd == 0 ? "fd 0" : config.listen, config.host_id);
 
 	while (!got_term) {

@@ -65,6 +65,12 @@ struct event_consumer {
 	/* A consumer the stream has never seen starts at the head (only what
 	 * happens from now on) when 1, at the oldest kept event when 0. */
 	int from_head;
+	/* 1: the consumer keeps something of its host's own (the workers'
+	 * product cache: catalog's pcache), so every jobs process follows the
+	 * stream for it, from the head, its position in memory only: not
+	 * claimed, never in event_consumers, never leased (app/jobs.c). A
+	 * handler error skips the event (logged). Issue 20: several hosts. */
+	int per_host;
 };
 
 /* Statements (events_init calls it). */
