@@ -373,56 +373,6 @@ static int probe_run(struct db *db, struct kv *kv, struct arena *a)
 	return 0;
 }
 
-/* ---- per-host followers of the stream (event_consumer.per_host) ------------ */
-
-static struct db_sql follow_sql[] = {
-	{ "SELECT seq, id, topic, aggregate_id, payload, CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED)"
-	  " FROM outbox WHERE seq > ? AND seq <= ? AND (? IS NULL OR FIND_IN_SET(topic, ?)) ORDER BY seq LIMIT ?", 0 },
-};
-
-/* One batch of a per-host consumer: its position lives in this process
- * (-1 before the first batch, which runs its start hook and begins at the
- * head). Same answers as event_consume_batch. */
-static int follow_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
-			int64_t *pos)
-{
-	struct db_res *r = NULL;
-	int64_t head;
-	long long limit = c->batch ? c->batch : 200;
-	size_t i;
-
-	if (event_relay(db, a) < 0 || event_head(db, a, &head))
-		return -1;
-	if (*pos < 0) {
-		if (c->start && c->start(db, kv, a))
-			return -1;
-		*pos = head;
-		return 0;
-	}
-	if (head <= *pos)
-		return 0;
-	if (db_exec(db, a, &follow_sql[0], &r, "iissi", *pos, head, c->topics, c->topics, (int64_t)limit))
-		return -1;
-	for (i = 0; i < r->nrows; i++) {
-		struct event ev;
-		enum err e;
-
-		event_read_row(&ev, r, i);
-		e = event_deliver(db, kv, a, c, &ev);
-		if (e == E_UNAVAIL)
-			return -1;	/* the same event again, after a backoff */
-		if (e)
-			log_warn("jobs: %s: event %lld (%s) failed here; skipped", c->name,
-				 (long long)ev.id, ev.topic ? ev.topic : "?");
-		*pos = ev.seq;
-	}
-	if ((long long)r->nrows < limit) {
-		*pos = head;	/* the rest up to the head: others' topics */
-		return 0;
-	}
-	return 1;
-}
-
 /* A job of the loop: a module's job, or one of its event consumers (one
  * batch is event_consume_batch), named after the consumer. */
 struct job {
@@ -498,7 +448,6 @@ void jobs_main(void)
 	sigemptyset(&sleeping);
 
 	db_register(lease_sql, sizeof(lease_sql) / sizeof(lease_sql[0]));
-	db_register(follow_sql, sizeof(follow_sql) / sizeof(follow_sql[0]));
 	holder_init();
 	if (!a || !(jobs = jobs_list(&njobs)) || !(st = calloc(njobs ? njobs : 1, sizeof(*st))) ||
 	    !(ls = calloc(njobs ? njobs : 1, sizeof(*ls)))) {
@@ -552,7 +501,7 @@ void jobs_main(void)
 				continue;
 			}
 			probe_epoch = ls[i].epoch;
-			r = jobs[i].per_host ? follow_batch(db, kv, a, jobs[i].consumer, &jobs[i].pos)
+			r = jobs[i].per_host ? event_follow_batch(db, kv, a, jobs[i].consumer, &jobs[i].pos)
 			    : jobs[i].consumer ? event_consume_batch(db, kv, a, jobs[i].consumer)
 					       : jobs[i].run(db, kv, a);
 			ls[i].batches++;

@@ -89,6 +89,15 @@ int event_relay(struct db *db, struct arena *a);
  * -1 unavailable. */
 int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c);
 
+/* One batch of a per-host consumer (c->per_host): its position is the
+ * caller's, in memory (-1 before the first batch, which runs c->start and
+ * begins at the head); nothing claimed or saved in event_consumers. A
+ * handler's error other than E_UNAVAIL skips that event (logged). The jobs
+ * contract as above. Every jobs process runs one per such consumer
+ * (app/jobs.c). */
+int event_follow_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
+		       int64_t *pos);
+
 /* The consumers this build runs: app/modules.c hands over every module's
  * list at start. */
 void stream_set_consumers(const struct event_consumer *const *list, size_t n);
