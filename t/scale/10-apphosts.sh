@@ -8,6 +8,7 @@
 # (SIGKILL to its master and workers, its whole process group) and then
 # the jobs host holding the most leases. Proven with counts from SQL and
 # from the answers, not from logs:
+#   - both app hosts' product caches learn of a change made through either;
 #   - both app hosts served (nginx's access log names the upstream);
 #   - nginx kept answering: every page read after the kill got a 200;
 #   - orders kept being placed after the kill; every acknowledged (201)
@@ -19,7 +20,7 @@
 #   - no job ran twice at once: consecutive lease terms never overlap, and
 #     the test-only lease-probe job's batches (job_probe_runs, a row per
 #     batch with its start and end) never overlap.
-# SCALE=short (make test): 10 s of traffic, 1.5 s leases; SCALE=full
+# SCALE=short (make test): 8 s of traffic, 1.5 s leases; SCALE=full
 # (make test-scale): 40 s of traffic, 4 s leases, more shoppers.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,7 +28,7 @@ SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then
 	TRAFFIC_S=40 KILL_APP_AT=10 KILL_JOBS_AT=15 BUYERS=8 LEASE_MS=4000 SCARCE=40
 else
-	TRAFFIC_S=10 KILL_APP_AT=3 KILL_JOBS_AT=4 BUYERS=4 LEASE_MS=1500 SCARCE=12
+	TRAFFIC_S=8 KILL_APP_AT=3 KILL_JOBS_AT=4 BUYERS=4 LEASE_MS=1500 SCARCE=12
 fi
 
 N=0
@@ -89,11 +90,50 @@ set_stock() {	# SKU_ID UNITS: warehouse 1 holds UNITS, the others none; each cha
 		WHERE i.sku_id = $1 AND i.available <> IF(i.warehouse_id = 1, $2, 0);
 	       UPDATE inventory SET available = IF(warehouse_id = 1, $2, 0) WHERE sku_id = $1"
 }
+
+ADDR='"shippingAddress":{"name":"Scale Buyer","line1":"1 Main St","city":"Austin","region":"TX","postalCode":"78701","country":"US"},"shippingMethod":"standard"'
+
+# order_once SKU: one guest order of one unit; prints the checkout's code.
+order_once() {
+	local jar=$WORK/jar.once tok amount email=once.$RANDOM@example.com
+	rm -f "$jar"
+	tok=$(curl -s -c "$jar" -b "$jar" "$BASE/api/session" | jq -r .csrfToken)
+	curl -s -o /dev/null -b "$jar" -c "$jar" -X PATCH -H "X-CSRF-Token: $tok" -H 'Content-Type: application/json' \
+		-d "{\"itemId\":\"$1\",\"quantity\":1}" "$BASE/api/cart"
+	amount=$(curl -s -b "$jar" -c "$jar" -H "X-CSRF-Token: $tok" -H 'Content-Type: application/json' \
+		-d "{$ADDR,\"email\":\"$email\"}" "$BASE/api/checkout/quote" | jq -r .amount)
+	curl -s -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" -H "X-CSRF-Token: $tok" -H "Idempotency-Key: once-$RANDOM" \
+		-H 'Content-Type: application/json' -H 'Accept: application/json' \
+		-d "{$ADDR,\"email\":\"$email\",\"amount\":$amount,\"paymentMethod\":\"pm_card_visa\"}" "$BASE/api/checkout"
+}
+
+# Each app host's workers cache product rows, told of changes by their
+# host's own follower of the event stream (the app hosts run no jobs:
+# SHOP_JOBS=0 keeps only that follower). Four reads of a product page go
+# round-robin to both hosts and fill both caches; an order through the
+# shop changes its stock; the next reads on both hosts show the change.
+PLENTY_SLUG=$(q "SELECT p.slug FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id = $PLENTY_ID")
+stock_reads() {
+	local i
+	for i in 1 2 3 4; do
+		curl -s -H 'Accept: application/json' -H 'Cookie: sid=scale-reader' "$BASE/p/$PLENTY_SLUG" | jq -r .product.stock
+	done | sort -u | paste -sd' '
+}
+S0=$(stock_reads)
+S0=$(stock_reads)
+CODE_ONCE=$(order_once "$PLENTY_CODE")
+for ((i = 0; i < 50; i++)); do
+	S1=$(stock_reads)
+	[[ $S0 =~ ^[0-9]+$ ]] && [ "$S1" = "$((S0 - 1))" ] && break
+	sleep 0.1
+done
+cache_ok() { [ "$CODE_ONCE" = 201 ] && [[ $S0 =~ ^[0-9]+$ ]] && [ "$S1" = "$((S0 - 1))" ]; }
+check "both app hosts' product caches learn of a change made through the shop (stock $S0 on every read, one order ($CODE_ONCE), then $S1 on every read)" cache_ok
+
+# Then the stock for the traffic (the demo's, set in SQL with its movements).
 set_stock "$SCARCE_ID" "$SCARCE"
 set_stock "$PLENTY_ID" 100000
 note "scarce SKU $SCARCE_CODE ($SCARCE units), plentiful SKU $PLENTY_CODE"
-
-ADDR='"shippingAddress":{"name":"Scale Buyer","line1":"1 Main St","city":"Austin","region":"TX","postalCode":"78701","country":"US"},"shippingMethod":"standard"'
 
 # buyer I SKU: a guest session that puts one unit in its cart and checks
 # out, again and again, until the traffic ends; one line per order
