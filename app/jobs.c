@@ -348,8 +348,13 @@ static void lease_release(struct db *db, struct arena *a, struct lease *ls, size
 		    (db_affected(db) == 1 &&
 		     db_exec(db, a, &lease_sql[L_TERM_RELEASE], NULL, "uusu", ls[i].batches, ls[i].busy,
 			     ls[i].name, ls[i].epoch)) ||
-		    db_commit(db))
+		    db_commit(db)) {
+			/* MariaDB gone: the rest lapse by themselves; a stop
+			 * does not wait for a reconnect per lease. */
 			db_rollback(db);
+			arena_reset(a);
+			return;
+		}
 		ls[i].held = 0;
 		arena_reset(a);
 	}
