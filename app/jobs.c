@@ -494,6 +494,13 @@ void jobs_main(void)
 			int64_t delay;
 			int r;
 
+			/* A pass over many busy jobs may outlast a renewal
+			 * period: renew between batches too. */
+			if (now >= next_renew) {
+				lease_renew(db, a, ls, njobs);
+				next_renew = now + renew_ms;
+				now = now_ms();
+			}
 			/* Only with the lease, and with a third of it left for
 			 * the batch (a renewal that failed runs it down). */
 			if (ls[i].off || (!ls[i].unleased && (!ls[i].held || now > ls[i].valid_until - lease_ms / 3)))

@@ -20,15 +20,16 @@
 #   - no job ran twice at once: consecutive lease terms never overlap, and
 #     the test-only lease-probe job's batches (job_probe_runs, a row per
 #     batch with its start and end) never overlap.
-# SCALE=short (make test): 8 s of traffic, 1.5 s leases; SCALE=full
-# (make test-scale): 40 s of traffic, 4 s leases, more shoppers.
+# SCALE=short (make test): 8 s of traffic, 3 s leases (a batch has 1 s,
+# a third, even on a loaded machine); SCALE=full (make test-scale): 40 s of
+# traffic, 6 s leases, more shoppers.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then
-	TRAFFIC_S=40 KILL_APP_AT=10 KILL_JOBS_AT=15 BUYERS=8 LEASE_MS=4000 SCARCE=40
+	TRAFFIC_S=40 KILL_APP_AT=10 KILL_JOBS_AT=15 BUYERS=8 LEASE_MS=6000 SCARCE=40
 else
-	TRAFFIC_S=8 KILL_APP_AT=3 KILL_JOBS_AT=4 BUYERS=4 LEASE_MS=1500 SCARCE=12
+	TRAFFIC_S=8 KILL_APP_AT=3 KILL_JOBS_AT=4 BUYERS=4 LEASE_MS=3000 SCARCE=12
 fi
 
 N=0
