@@ -89,7 +89,7 @@ static const struct event_consumer catalog_consumers[] = {
 	 * ProductUpdated). */
 	{ .name = "pcache", .topics = "ProductUpdated,StockChanged,QuestionPublished,QuestionRejected,AnswerPublished,"
 				       "AnswerRejected,CategoryChanged", .handle = pcache_event,
-	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1 },
+	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1, .per_host = 1 },
 };
 
 const struct module catalog_module = {

@@ -115,7 +115,9 @@ enum err config_load(struct config *c)
 	if (env_int("SHOP_WORKERS", 4, 1, 256, &c->workers) ||
 	    env_int("SHOP_PORT", 8080, 1, 65535, &c->port) ||
 	    env_int("SHOP_DB_PORT", 3306, 1, 65535, &c->db_port) ||
-	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port))
+	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port) ||
+	    env_int("SHOP_JOBS", 1, 0, 1, &c->jobs) ||
+	    env_int("SHOP_JOBS_LEASE_MS", 15000, 300, 3600000, &c->jobs_lease_ms))
 		return E_INVAL;
 
 #define PATHVAR(field, var, suffix, base) do { \
@@ -131,6 +133,17 @@ enum err config_load(struct config *c)
 	PATHVAR(secret_file, "SHOP_SECRET_FILE", "/secret", c->home);
 	PATHVAR(media_dir, "SHOP_MEDIA_DIR", "/media", c->home);
 #undef PATHVAR
+	/* SHOP_LISTEN: where shopd listens, a path or host:port (libfcgi's
+	 * FCGX_OpenSocket reads a name with a colon as TCP); unset, the
+	 * socket of SHOP_SOCKET, as before. */
+	c->listen = strdup(env_or("SHOP_LISTEN", c->socket));
+	{
+		char host[256] = "";
+
+		if (gethostname(host, sizeof(host) - 1) || !host[0])
+			strcpy(host, "localhost");
+		c->host_id = strndup(env_or("SHOP_HOST_ID", host), 63);
+	}
 	{
 		char url[64];
 

@@ -30,6 +30,12 @@ struct config {
 	int redis_port;		/* SHOP_REDIS_PORT: default 6379 */
 	const char *redis_socket;/* SHOP_REDIS_SOCKET: default "$home/run/redis.sock" */
 
+	/* Several hosts (issue 20, docs/scaling.md). */
+	const char *listen;	/* SHOP_LISTEN: a unix socket path or host:port (TCP); default SHOP_SOCKET's */
+	const char *host_id;	/* SHOP_HOST_ID: this host's name in the job leases; default the hostname */
+	int jobs;		/* SHOP_JOBS: 1 (default) the master keeps a jobs process; 0 it does not */
+	int jobs_lease_ms;	/* SHOP_JOBS_LEASE_MS: a job lease's length; default 15000 */
+
 	const char *secret_file;/* SHOP_SECRET_FILE: default "$home/secret" (created if missing) */
 	unsigned char secret[32];	/* key for cursors and other signed tokens */
 };
