@@ -4,8 +4,23 @@
  * connection Redis closed while the worker was idle (a restart) fails the
  * next write with EPIPE: the command was never sent, so it is sent again
  * once on a new connection (a command whose reply was lost is not: it may
- * have run). */
+ * have run).
+ *
+ * With SHOP_REDIS_SENTINELS the primary is not configured but asked for:
+ * each (re)connection asks the sentinels in turn, the one that answered
+ * last first, for SHOP_REDIS_MASTER's address (SENTINEL
+ * get-master-addr-by-name: hiredis 0.14 has no helper), connects over TCP
+ * and checks with ROLE that it is the primary. A failover reaches a worker
+ * as a closed connection (the primary died, or Sentinel demoted it and
+ * killed its clients) or as a READONLY error (a demoted primary still
+ * connected): the connection is dropped and the next command asks the
+ * sentinels again. Every step has a short timeout and a command is sent
+ * again at most once, so a request that meets a dead primary fails with
+ * E_UNAVAIL (503, or "no session") within about a second; it never waits
+ * for the failover. */
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +33,103 @@
 
 struct kv {
 	redisContext *c;
+	int sentinel;	/* the sentinel to ask first: the last that answered */
 };
+
+/* Waits for the sentinels: each is on the local network and answers at
+ * once, or is down; a dead one must not hold a worker for long. */
+static const struct timeval SENTINEL_TV = { 0, 250000 };
+
+static int sentinel_mode(void)
+{
+	return config.redis_sentinels != NULL;
+}
+
+/* The i-th "host:port" of SHOP_REDIS_SENTINELS (checked by config_load):
+ * 0, or -1 past the end. */
+static int sentinel_at(int i, char *host, size_t hostlen, int *port)
+{
+	const char *p = config.redis_sentinels, *end, *colon;
+	size_t n;
+
+	while (i-- > 0) {
+		if (!(p = strchr(p, ',')))
+			return -1;
+		p++;
+	}
+	end = strchr(p, ',');
+	n = end ? (size_t)(end - p) : strlen(p);
+	colon = NULL;
+	for (size_t k = 0; k < n; k++)
+		if (p[k] == ':')
+			colon = p + k;
+	if (!colon || (size_t)(colon - p) >= hostlen)
+		return -1;
+	memcpy(host, p, colon - p);
+	host[colon - p] = '\0';
+	*port = atoi(colon + 1);
+	return 0;
+}
+
+/* Asks the sentinels in turn for the primary's address. */
+static enum err ask_sentinels(struct kv *kv, char *host, size_t hostlen, int *port)
+{
+	int n = 0;
+	char sh[256];
+	int sp;
+
+	while (sentinel_at(n, sh, sizeof(sh), &sp) == 0)
+		n++;
+	for (int i = 0; i < n; i++) {
+		int k = (kv->sentinel + i) % n;
+		redisContext *s;
+		redisReply *r;
+
+		if (sentinel_at(k, sh, sizeof(sh), &sp))
+			continue;
+		s = redisConnectWithTimeout(sh, sp, SENTINEL_TV);
+		if (!s)
+			return E_NOMEM;
+		if (s->err) {
+			log_warn("kv: sentinel %s:%d: %s", sh, sp, s->errstr);
+			redisFree(s);
+			continue;
+		}
+		redisSetTimeout(s, SENTINEL_TV);
+		r = redisCommand(s, "SENTINEL get-master-addr-by-name %s", config.redis_master);
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < hostlen) {
+			memcpy(host, r->element[0]->str, r->element[0]->len + 1);
+			*port = atoi(r->element[1]->str);
+			kv->sentinel = k;
+			freeReplyObject(r);
+			redisFree(s);
+			return E_OK;
+		}
+		/* Down, or it does not know the name: the next one may. */
+		log_warn("kv: sentinel %s:%d gave no primary for '%s'%s%s", sh, sp, config.redis_master,
+			 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
+			 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
+		if (r)
+			freeReplyObject(r);
+		redisFree(s);
+	}
+	return E_UNAVAIL;
+}
+
+/* The context's server is the primary (ROLE answers "master"): a sentinel
+ * may still name a primary that was demoted meanwhile. */
+static int is_primary(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "ROLE");
+	int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		 r->element[0]->type == REDIS_REPLY_STRING && !strcmp(r->element[0]->str, "master");
+
+	if (r)
+		freeReplyObject(r);
+	return ok;
+}
 
 static void drop(struct kv *kv)
 {
@@ -31,21 +142,62 @@ static enum err connect_kv(struct kv *kv)
 {
 	struct timeval tv = { 1, 0 };
 
+	char host[256] = "";
+	int port = 0;
+	enum err e;
+
 	if (kv->c)
 		return E_OK;
-	if (config.redis_host)
+	if (sentinel_mode()) {
+		if ((e = ask_sentinels(kv, host, sizeof(host), &port)))
+			return e;
+		kv->c = redisConnectWithTimeout(host, port, tv);
+	} else if (config.redis_host) {
 		kv->c = redisConnectWithTimeout(config.redis_host, config.redis_port, tv);
-	else
+	} else {
 		kv->c = redisConnectUnixWithTimeout(config.redis_socket, tv);
+	}
 	if (!kv->c)
 		return E_NOMEM;
 	if (kv->c->err) {
+		if (sentinel_mode())
+			log_warn("kv: primary %s:%d: %s", host, port, kv->c->errstr);
 		drop(kv);
 		return E_UNAVAIL;
 	}
 	/* Commands must not hang a worker when Redis stalls. */
 	redisSetTimeout(kv->c, tv);
+	if (sentinel_mode() && !is_primary(kv->c)) {
+		log_warn("kv: %s:%d, named by a sentinel, is not the primary (yet)", host, port);
+		drop(kv);
+		return E_UNAVAIL;
+	}
 	return E_OK;
+}
+
+/* Redis closed the connection while the worker was idle (a restart, a
+ * killed primary, Sentinel's CLIENT KILL after a failover): over TCP the
+ * next write would still succeed and its reply be lost, so the command
+ * could not be sent again. Nothing is ever due on an idle connection, so
+ * anything to read (the end of the stream, a reset) means it is gone. */
+static int peer_closed(const struct kv *kv)
+{
+	struct pollfd p = { .fd = kv->c->fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* A connection, checked as above: E_OK, or the error to answer. */
+static enum err ready(struct kv *kv)
+{
+	enum err e;
+
+	if ((e = connect_kv(kv)))
+		return e;
+	if (!peer_closed(kv))
+		return E_OK;
+	drop(kv);
+	return connect_kv(kv);
 }
 
 enum err kv_open(struct kv **out)
@@ -130,59 +282,89 @@ static int not_sent(const struct kv *kv)
 	return kv->c && kv->c->err == REDIS_ERR_IO && errno == EPIPE;
 }
 
-enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *fmt, ...)
+/* A write refused by a replica: the primary it was is demoted. */
+static int readonly(const redisReply *r)
 {
-	va_list ap;
+	return r && r->type == REDIS_REPLY_ERROR && r->str && !strncmp(r->str, "READONLY", 8);
+}
+
+static redisReply *send_once(struct kv *kv, const char *cmd, size_t len)
+{
+	void *r = NULL;
+
+	if (redisAppendFormattedCommand(kv->c, cmd, len) != REDIS_OK ||
+	    redisGetReply(kv->c, &r) != REDIS_OK)
+		return NULL;
+	return r;
+}
+
+/* Sends a formatted command; sends it again, once, on a new connection
+ * when it was not sent (EPIPE) or a demoted primary refused it. */
+static enum err run(struct kv *kv, struct arena *a, redisReply **reply, const char *cmd, size_t len)
+{
 	redisReply *r;
 	int after;
 	enum err e;
 
 	if ((e = injected(kv, reply, &after)))
 		return e;
-	if ((e = connect_kv(kv))) {
+	if ((e = ready(kv))) {
 		if (reply)
 			*reply = NULL;
 		return e;
 	}
-	va_start(ap, fmt);
-	r = redisvCommand(kv->c, fmt, ap);
-	va_end(ap);
-	if (!r && not_sent(kv)) {
-		drop(kv);
-		if (connect_kv(kv) == E_OK) {
-			va_start(ap, fmt);
-			r = redisvCommand(kv->c, fmt, ap);
-			va_end(ap);
+	r = send_once(kv, cmd, len);
+	if ((!r && not_sent(kv)) || (sentinel_mode() && readonly(r))) {
+		if (r) {
+			log_warn("kv: %s; asking the sentinels for the primary again", r->str);
+			freeReplyObject(r);
+			r = NULL;
 		}
+		drop(kv);
+		if (connect_kv(kv) == E_OK)
+			r = send_once(kv, cmd, len);
 	}
 	if (after)
 		return lost_after(kv, a, r, reply);
 	return finish(kv, a, r, reply);
 }
 
+enum err kv_cmd(struct kv *kv, struct arena *a, redisReply **reply, const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd = NULL;
+	int len;
+	enum err e;
+
+	va_start(ap, fmt);
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		if (reply)
+			*reply = NULL;
+		return len == -2 ? E_NOMEM : E_INVAL;
+	}
+	e = run(kv, a, reply, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	return e;
+}
+
 enum err kv_cmdv(struct kv *kv, struct arena *a, redisReply **reply,
 		 int argc, const char **argv, const size_t *argvlen)
 {
-	redisReply *r;
-	int after;
+	char *cmd = NULL;
+	int len;
 	enum err e;
 
-	if ((e = injected(kv, reply, &after)))
-		return e;
-	if ((e = connect_kv(kv))) {
+	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+	if (len < 0) {
 		if (reply)
 			*reply = NULL;
-		return e;
+		return E_NOMEM;
 	}
-	r = redisCommandArgv(kv->c, argc, argv, argvlen);
-	if (!r && not_sent(kv)) {
-		drop(kv);
-		if (connect_kv(kv) == E_OK)
-			r = redisCommandArgv(kv->c, argc, argv, argvlen);
-	}
-	if (after)
-		return lost_after(kv, a, r, reply);
-	return finish(kv, a, r, reply);
+	e = run(kv, a, reply, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	return e;
 }
 
 enum err kv_ping(struct kv *kv)
@@ -190,7 +372,7 @@ enum err kv_ping(struct kv *kv)
 	redisReply *r;
 	enum err e;
 
-	if ((e = connect_kv(kv)))
+	if ((e = ready(kv)))
 		return e;
 	r = redisCommand(kv->c, "PING");
 	if (!r) {
