@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include "../core/arena.h"
 #include "../core/config.h"
 #include "../core/fault.h"
@@ -71,6 +72,23 @@ static int sentinel_at(int i, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+/* The primary this process last connected to (for the log). */
+static char primary_host[256];
+static int primary_port;
+
+/* While a primary is down every request of every worker meets it: one
+ * line a second per process says so. */
+static int quiet_enough(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+
+	if (now == last)
+		return 0;
+	last = now;
+	return 1;
+}
+
 /* Asks the sentinels in turn for the primary's address. */
 static enum err ask_sentinels(struct kv *kv, char *host, size_t hostlen, int *port)
 {
@@ -91,7 +109,8 @@ static enum err ask_sentinels(struct kv *kv, char *host, size_t hostlen, int *po
 		if (!s)
 			return E_NOMEM;
 		if (s->err) {
-			log_warn("kv: sentinel %s:%d: %s", sh, sp, s->errstr);
+			if (quiet_enough())
+				log_warn("kv: sentinel %s:%d: %s", sh, sp, s->errstr);
 			redisFree(s);
 			continue;
 		}
@@ -160,17 +179,25 @@ static enum err connect_kv(struct kv *kv)
 	if (!kv->c)
 		return E_NOMEM;
 	if (kv->c->err) {
-		if (sentinel_mode())
-			log_warn("kv: primary %s:%d: %s", host, port, kv->c->errstr);
+		if (sentinel_mode() && quiet_enough())
+			log_warn("kv: primary %s:%d: %s (while Sentinel fails over: at most one such line a second)",
+				 host, port, kv->c->errstr);
 		drop(kv);
 		return E_UNAVAIL;
 	}
 	/* Commands must not hang a worker when Redis stalls. */
 	redisSetTimeout(kv->c, tv);
 	if (sentinel_mode() && !is_primary(kv->c)) {
-		log_warn("kv: %s:%d, named by a sentinel, is not the primary (yet)", host, port);
+		if (quiet_enough())
+			log_warn("kv: %s:%d, named by a sentinel, is not the primary (yet)", host, port);
 		drop(kv);
 		return E_UNAVAIL;
+	}
+	if (sentinel_mode() && (port != primary_port || strcmp(host, primary_host))) {
+		if (primary_port)
+			log_info("kv: the primary is now %s:%d (was %s:%d)", host, port, primary_host, primary_port);
+		snprintf(primary_host, sizeof(primary_host), "%s", host);
+		primary_port = port;
 	}
 	return E_OK;
 }
@@ -179,11 +206,15 @@ static enum err connect_kv(struct kv *kv)
  * killed primary, Sentinel's CLIENT KILL after a failover): over TCP the
  * next write would still succeed and its reply be lost, so the command
  * could not be sent again. Nothing is ever due on an idle connection, so
- * anything to read (the end of the stream, a reset) means it is gone. */
+ * anything to read (the end of the stream, a reset) means it is gone. On
+ * a unix socket the write itself fails (EPIPE, not_sent below), so the
+ * socket needs no look. */
 static int peer_closed(const struct kv *kv)
 {
 	struct pollfd p = { .fd = kv->c->fd, .events = POLLIN | POLLRDHUP };
 
+	if (kv->c->connection_type != REDIS_CONN_TCP)
+		return 0;
 	return poll(&p, 1, 0) > 0;
 }
 

@@ -14,22 +14,26 @@
 #   the longest request in the window (no worker hangs), orders placed
 #   after the promotion, every acknowledged (201) order in MariaDB, and 0
 #   units oversold or lost (from SQL).
-# SCALE=short (default, `make test`): 3 shoppers, one failover, about 30 s.
-# SCALE=full (`make test-scale`): 6 shoppers, then the old primary comes
-# back as a replica and the new primary is killed too (a second failover).
+# Each round is one failover; after it the old primary comes back as a
+# replica of the new one. A "kill" round SIGKILLs the primary; a "graceful"
+# one asks a sentinel for it (SENTINEL FAILOVER, as for maintenance: the
+# primary is demoted and its clients disconnected).
+# SCALE=short (default, `make test`): 3 shoppers; kill, graceful; about 30 s.
+# SCALE=full (`make test-scale`): 6 shoppers; kill, kill, graceful.
 #
 # Prints TAP lines (ok N - what / not ok N - what) and the measured numbers
 # as "# " comments; exits nonzero when a check failed. Ignores the stack
-# run-tests may have started; stops everything it started on exit.
+# run-tests may have started; stops everything it started on exit
+# (SCALE_KEEP=1 keeps the temp dir with every log).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then
-	WORKERS=6 AFTER_ORDERS=30 AFTER_MAX=30 ROUNDS=2
+	WORKERS=6 AFTER_ORDERS=30 AFTER_MAX=30 ROUNDS=(kill kill graceful)
 else
-	WORKERS=3 AFTER_ORDERS=6 AFTER_MAX=15 ROUNDS=1
+	WORKERS=3 AFTER_ORDERS=6 AFTER_MAX=15 ROUNDS=(kill graceful)
 fi
 DOWN_MS=${SENTINEL_DOWN_MS:-1000}
 MASTER=shop
@@ -70,7 +74,11 @@ cleanup() {
 		pid=$(cat "$f")
 		kill -KILL "$pid" 2>/dev/null || true
 	done
-	rm -rf "$T"
+	if [ -n "${SCALE_KEEP:-}" ]; then
+		echo "# kept $T (SCALE_KEEP)"
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -141,6 +149,19 @@ sentinels_ready() {
 	for i in 0 1 2; do
 		[ "$(master_field "${SP[i]}" num-other-sentinels)" = 2 ] || return 1
 		[ "$(master_field "${SP[i]}" num-slaves)" -ge 1 ] 2>/dev/null || return 1
+	done
+}
+
+# replica_ok: every sentinel sees a replica that is up ("slave", no
+# s_down) and linked to the primary.
+replica_ok() {
+	local i
+	for i in 0 1 2; do
+		rcli "${SP[i]}" SENTINEL REPLICAS "$MASTER" | awk '
+			NR % 2 == 1 { k = $0; if (k == "name") f = 0 }
+			k == "flags" && NR % 2 == 0 && $0 == "slave" { f = 1 }
+			k == "master-link-status" && NR % 2 == 0 && $0 == "ok" && f { good = 1 }
+			END { exit !good }' || return 1
 	done
 }
 
@@ -282,12 +303,19 @@ for ((k = 0; k < 200 && $(count_orders) < 2 * WORKERS; k++)); do sleep 0.1; done
 check "orders flow before the kill ($(count_orders) placed)" [ "$(count_orders)" -ge "$WORKERS" ]
 
 primary=0
-for ((round = 1; round <= ROUNDS; round++)); do
+for ((round = 1; round <= ${#ROUNDS[@]}; round++)); do
+	how=${ROUNDS[round - 1]}
 	old=${RP[primary]}
 	new_i=$((1 - primary))
 	pid=$(cat "$T/r$primary/redis.pid")
-	# The kill: no goodbye to the clients or the sentinels.
-	kill -KILL "$pid"
+	if [ "$how" = kill ]; then
+		# The kill: no goodbye to the clients or the sentinels.
+		kill -KILL "$pid"
+		what="the primary on $old was SIGKILLed"
+	else
+		rcli "${SP[1]}" SENTINEL FAILOVER "$MASTER" >"$T/failover.out"
+		what="SENTINEL FAILOVER ($(cat "$T/failover.out")) demoted the primary on $old"
+	fi
 	KILL=$EPOCHREALTIME
 	PROMOTED=
 	for ((k = 0; k < 300; k++)); do
@@ -299,7 +327,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		sleep 0.1
 	done
 	[ -n "$PROMOTED" ] || bail "round $round: the sentinels promote the replica" "$T/s0/sentinel.log"
-	ok "round $round: Sentinel promoted 127.0.0.1:$p after the primary on $old was SIGKILLed"
+	ok "round $round ($how): Sentinel promoted 127.0.0.1:$p after $what"
 	# Traffic until AFTER_ORDERS orders after the promotion (or AFTER_MAX s).
 	for ((k = 0; k < AFTER_MAX * 10 && $(orders_since "$PROMOTED") < AFTER_ORDERS; k++)); do sleep 0.1; done
 	END=$EPOCHREALTIME
@@ -314,26 +342,33 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			if ($1 >= k && ($4 == 200 || $4 == 201) && (first == "" || $2 < first)) first = $2 }
 		END { printf "%d %d %.2f %.2f %d\n", f, n, (first == "" ? -1 : first - k), l, lf }')
 	promote_s=$(awk -v a="$KILL" -v b="$PROMOTED" 'BEGIN { printf "%.2f", b - a }')
-	note "round $round: kill -> promotion ${promote_s} s; kill -> first request answered 2xx ${first_ok} s;" \
+	note "round $round ($how): from the $how to the promotion ${promote_s} s, to the first request answered 2xx ${first_ok} s;" \
 		"requests failed ${failed} of ${total} (${late} sent after the promotion); longest request ${longest} s;" \
 		"orders after the promotion ${after}"
-	check "round $round: the shop answers again within seconds (first success ${first_ok} s after the kill)" \
+	check "round $round: the shop answers again within seconds (first success ${first_ok} s after the $how)" \
 		awk -v x="$first_ok" 'BEGIN { exit !(x >= 0 && x < 10) }'
 	check "round $round: orders keep flowing ($after placed after the promotion)" [ "$after" -ge 1 ]
 	check "round $round: no request hangs a worker (longest ${longest} s)" awk -v x="$longest" 'BEGIN { exit !(x < 5) }'
 	primary=$new_i
-	if ((round < ROUNDS)); then
-		# The old primary comes back (empty: no persistence here) as a
-		# replica of the new one; the sentinels take it in.
-		start_redis "$((1 - primary))" "${RP[primary]}" || bail "restart the old primary as a replica"
+	if ((round < ${#ROUNDS[@]})); then
+		# A killed primary comes back (empty: no persistence here) as a
+		# replica of the new one; a demoted one is one already. The
+		# sentinels take it in.
+		if [ "$how" = kill ]; then
+			start_redis "$((1 - primary))" "${RP[primary]}" || bail "restart the old primary as a replica"
+		fi
 		for ((k = 0; k < 300; k++)); do
 			[ "$(rcli "${RP[1 - primary]}" INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')" = up ] &&
 				sentinels_ready && break
 			sleep 0.1
 		done
-		check "the old primary is back as a replica of the new one" sentinels_ready
-		# The sentinels must see the replica as up (its +sdown cleared).
-		sleep $(((DOWN_MS + 1999) / 1000))
+		# The sentinels must see the replica as up (its +sdown cleared)
+		# and linked to the primary, or none would promote it.
+		for ((k = 0; k < 200; k++)); do
+			replica_ok && break
+			sleep 0.1
+		done
+		check "the old primary is back as a replica of the new one, and the sentinels count on it" replica_ok
 	fi
 done
 
