@@ -8,16 +8,20 @@
  *
  * With SHOP_REDIS_SENTINELS the primary is not configured but asked for:
  * each (re)connection asks the sentinels in turn, the one that answered
- * last first, for SHOP_REDIS_MASTER's address (SENTINEL
- * get-master-addr-by-name: hiredis 0.14 has no helper), connects over TCP
- * and checks with ROLE that it is the primary. A failover reaches a worker
- * as a closed connection (the primary died, or Sentinel demoted it and
- * killed its clients) or as a READONLY error (a demoted primary still
- * connected): the connection is dropped and the next command asks the
- * sentinels again. Every step has a short timeout and a command is sent
- * again at most once, so a request that meets a dead primary fails with
- * E_UNAVAIL (503, or "no session") within about a second; it never waits
- * for the failover. */
+ * last first (its connection kept), for SHOP_REDIS_MASTER's address
+ * (SENTINEL get-master-addr-by-name: hiredis 0.14 has no helper), connects
+ * over TCP, checks with ROLE that it is the primary and names itself
+ * (CLIENT SETNAME shop-PID). A failover reaches a worker as a closed
+ * connection (the primary died, or Sentinel demoted it and killed its
+ * clients), as a READONLY error (a demoted primary still connected), or,
+ * when the old primary runs on (SENTINEL FAILOVER, a healed partition:
+ * the sentinels demote it only seconds later), through the once-a-second
+ * question a connection in use asks the sentinels: is the primary still
+ * this one? Each drops the connection and the command goes to the primary
+ * the sentinels name. Every step has a short timeout and a command is
+ * sent again at most once, so a request that meets a dead primary fails
+ * with E_UNAVAIL (503, or "no session") within about a second; it never
+ * waits for the failover. docs/scaling-sentinel.md has the numbers. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 #include "../core/arena.h"
 #include "../core/config.h"
 #include "../core/fault.h"
@@ -34,16 +39,35 @@
 
 struct kv {
 	redisContext *c;
-	int sentinel;	/* the sentinel to ask first: the last that answered */
+	redisContext *s;	/* the sentinel asked last, kept open */
+	int sentinel;		/* its index in SHOP_REDIS_SENTINELS */
+	char host[256];		/* the primary c is connected to (Sentinel) */
+	int port;
+	long long recheck_ms;	/* when to ask the sentinels again (monotonic) */
 };
 
 /* Waits for the sentinels: each is on the local network and answers at
  * once, or is down; a dead one must not hold a worker for long. */
 static const struct timeval SENTINEL_TV = { 0, 250000 };
 
+/* How often a connection in use asks the sentinels whether the primary
+ * is still the one it is connected to. A failover asked for (SENTINEL
+ * FAILOVER) or one after a partition leaves the old primary running and
+ * writable until the sentinels demote it (seconds later); what the shop
+ * writes there meanwhile is lost, so a worker must move on its own. */
+#define RECHECK_MS 1000
+
 static int sentinel_mode(void)
 {
 	return config.redis_sentinels != NULL;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The i-th "host:port" of SHOP_REDIS_SENTINELS (checked by config_load):
@@ -72,9 +96,17 @@ static int sentinel_at(int i, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
-/* The primary this process last connected to (for the log). */
-static char primary_host[256];
-static int primary_port;
+static int sentinel_count(void)
+{
+	static int n = -1;
+	char h[256];
+	int p;
+
+	if (n < 0)
+		for (n = 0; sentinel_at(n, h, sizeof(h), &p) == 0;)
+			n++;
+	return n;
+}
 
 /* While a primary is down every request of every worker meets it: one
  * line a second per process says so. */
@@ -89,50 +121,63 @@ static int quiet_enough(void)
 	return 1;
 }
 
-/* Asks the sentinels in turn for the primary's address. */
+static void drop_sentinel(struct kv *kv)
+{
+	if (kv->s)
+		redisFree(kv->s);
+	kv->s = NULL;
+}
+
+/* Asks the sentinels in turn, the one that answered last first (its
+ * connection kept), for the primary's address: at most one try each. */
 static enum err ask_sentinels(struct kv *kv, char *host, size_t hostlen, int *port)
 {
-	int n = 0;
+	int n = sentinel_count();
 	char sh[256];
 	int sp;
 
-	while (sentinel_at(n, sh, sizeof(sh), &sp) == 0)
-		n++;
 	for (int i = 0; i < n; i++) {
-		int k = (kv->sentinel + i) % n;
-		redisContext *s;
 		redisReply *r;
 
-		if (sentinel_at(k, sh, sizeof(sh), &sp))
-			continue;
-		s = redisConnectWithTimeout(sh, sp, SENTINEL_TV);
-		if (!s)
-			return E_NOMEM;
-		if (s->err) {
-			if (quiet_enough())
-				log_warn("kv: sentinel %s:%d: %s", sh, sp, s->errstr);
-			redisFree(s);
-			continue;
+		if (sentinel_at(kv->sentinel % n, sh, sizeof(sh), &sp))
+			return E_INTERNAL;
+		if (kv->s && kv->s->connection_type == REDIS_CONN_TCP) {
+			struct pollfd pf = { .fd = kv->s->fd, .events = POLLIN | POLLRDHUP };
+
+			if (poll(&pf, 1, 0) > 0)	/* closed while idle (a restart) */
+				drop_sentinel(kv);
 		}
-		redisSetTimeout(s, SENTINEL_TV);
-		r = redisCommand(s, "SENTINEL get-master-addr-by-name %s", config.redis_master);
+		if (!kv->s) {
+			kv->s = redisConnectWithTimeout(sh, sp, SENTINEL_TV);
+			if (!kv->s)
+				return E_NOMEM;
+			if (kv->s->err) {
+				if (quiet_enough())
+					log_warn("kv: sentinel %s:%d: %s", sh, sp, kv->s->errstr);
+				drop_sentinel(kv);
+				kv->sentinel = (kv->sentinel + 1) % n;
+				continue;
+			}
+			redisSetTimeout(kv->s, SENTINEL_TV);
+		}
+		r = redisCommand(kv->s, "SENTINEL get-master-addr-by-name %s", config.redis_master);
 		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 		    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
 		    r->element[0]->len < hostlen) {
 			memcpy(host, r->element[0]->str, r->element[0]->len + 1);
 			*port = atoi(r->element[1]->str);
-			kv->sentinel = k;
 			freeReplyObject(r);
-			redisFree(s);
 			return E_OK;
 		}
 		/* Down, or it does not know the name: the next one may. */
-		log_warn("kv: sentinel %s:%d gave no primary for '%s'%s%s", sh, sp, config.redis_master,
-			 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
-			 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
+		if (quiet_enough())
+			log_warn("kv: sentinel %s:%d gave no primary for '%s'%s%s", sh, sp, config.redis_master,
+				 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
+				 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
 		if (r)
 			freeReplyObject(r);
-		redisFree(s);
+		drop_sentinel(kv);
+		kv->sentinel = (kv->sentinel + 1) % n;
 	}
 	return E_UNAVAIL;
 }
@@ -193,11 +238,17 @@ static enum err connect_kv(struct kv *kv)
 		drop(kv);
 		return E_UNAVAIL;
 	}
-	if (sentinel_mode() && (port != primary_port || strcmp(host, primary_host))) {
-		if (primary_port)
-			log_info("kv: the primary is now %s:%d (was %s:%d)", host, port, primary_host, primary_port);
-		snprintf(primary_host, sizeof(primary_host), "%s", host);
-		primary_port = port;
+	if (sentinel_mode()) {
+		/* CLIENT LIST on a Redis shows the shop's connections. */
+		redisReply *r = redisCommand(kv->c, "CLIENT SETNAME shop-%d", (int)getpid());
+
+		if (r)
+			freeReplyObject(r);
+		if (kv->port && (port != kv->port || strcmp(host, kv->host)))
+			log_info("kv: the primary is now %s:%d (was %s:%d)", host, port, kv->host, kv->port);
+		snprintf(kv->host, sizeof(kv->host), "%s", host);
+		kv->port = port;
+		kv->recheck_ms = now_ms() + RECHECK_MS;
 	}
 	return E_OK;
 }
@@ -218,11 +269,30 @@ static int peer_closed(const struct kv *kv)
 	return poll(&p, 1, 0) > 0;
 }
 
+/* With Sentinel, once a second: is the primary still this one? A sentinel
+ * that does not answer changes nothing (the connection is kept). */
+static void recheck(struct kv *kv)
+{
+	char host[256];
+	int port;
+
+	if (!sentinel_mode() || !kv->c || now_ms() < kv->recheck_ms)
+		return;
+	kv->recheck_ms = now_ms() + RECHECK_MS;
+	if (ask_sentinels(kv, host, sizeof(host), &port) == E_OK &&
+	    (port != kv->port || strcmp(host, kv->host))) {
+		log_info("kv: the sentinels name %s:%d as the primary; leaving %s:%d", host, port, kv->host,
+			 kv->port);
+		drop(kv);
+	}
+}
+
 /* A connection, checked as above: E_OK, or the error to answer. */
 static enum err ready(struct kv *kv)
 {
 	enum err e;
 
+	recheck(kv);
 	if ((e = connect_kv(kv)))
 		return e;
 	if (!peer_closed(kv))
@@ -246,6 +316,7 @@ void kv_close(struct kv *kv)
 	if (!kv)
 		return;
 	drop(kv);
+	drop_sentinel(kv);
 	free(kv);
 }
 

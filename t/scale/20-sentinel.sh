@@ -152,6 +152,9 @@ sentinels_ready() {
 	done
 }
 
+# changes PORT: the writes a Redis took since its start (it never saves).
+changes() { rcli "$1" INFO persistence | tr -d '\r' | sed -n 's/^rdb_changes_since_last_save://p'; }
+
 # replica_ok: every sentinel sees a replica that is up ("slave", no
 # s_down) and linked to the primary.
 replica_ok() {
@@ -329,7 +332,21 @@ for ((round = 1; round <= ${#ROUNDS[@]}; round++)); do
 	[ -n "$PROMOTED" ] || bail "round $round: the sentinels promote the replica" "$T/s0/sentinel.log"
 	ok "round $round ($how): Sentinel promoted 127.0.0.1:$p after $what"
 	# Traffic until AFTER_ORDERS orders after the promotion (or AFTER_MAX s).
+	# A demoted primary that still runs (graceful) stays writable until
+	# the sentinels reconfigure it, seconds later: the shop must leave it
+	# by itself. Its count of writes (rdb_changes_since_last_save: this
+	# Redis never saves) must not move from 2 s after the promotion on.
+	if [ "$how" = graceful ]; then
+		sleep 2
+		w0=$(changes "$old")
+	fi
 	for ((k = 0; k < AFTER_MAX * 10 && $(orders_since "$PROMOTED") < AFTER_ORDERS; k++)); do sleep 0.1; done
+	if [ "$how" = graceful ]; then
+		w1=$(changes "$old")
+		note "round $round (graceful): writes the demoted primary took: $w0 until 2 s after the promotion, $w1 at the end"
+		check "round $round: the shop left the demoted primary by itself (no write reached it from 2 s after the promotion on)" \
+			[ "$w0" = "$w1" ]
+	fi
 	END=$EPOCHREALTIME
 	after=$(orders_since "$PROMOTED")
 	# The window's counters, from the shoppers' request logs.
@@ -388,6 +405,32 @@ UNITS_AFTER=$(units)
 neg=$("${SQL[@]}" -e "SELECT COUNT(*) FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE s.code IN ($SKU_LIST) AND i.available < 0")
 check "0 oversold, 0 lost: the units add up ($UNITS_BEFORE before, $UNITS_AFTER after), no shelf below 0" \
 	[ "$UNITS_BEFORE" = "$UNITS_AFTER" -a "$neg" = 0 ]
+# A primary demoted behind the shop's back (a partition that healed, an
+# operator's REPLICAOF): the sentinels stop watching (SENTINEL REMOVE), the
+# replica is made the primary and the primary its replica by hand
+# (REPLICAOF keeps their clients connected, unlike Sentinel's own switch,
+# which kills them), then the sentinels watch the new primary. The
+# workers' connections now lead to a replica: the first write each sends
+# meets READONLY, and the shop asks the sentinels again and sends it once
+# more, so no request fails. Redis's own counter (INFO errorstats) shows
+# the READONLY replies were met.
+old=${RP[primary]} new=${RP[1 - primary]}
+for i in 0 1 2; do rcli "${SP[i]}" SENTINEL REMOVE "$MASTER" >/dev/null; done
+rcli "$new" REPLICAOF NO ONE >/dev/null
+rcli "$old" REPLICAOF 127.0.0.1 "$new" >/dev/null
+for i in 0 1 2; do
+	rcli "${SP[i]}" SENTINEL MONITOR "$MASTER" 127.0.0.1 "$new" 2 >/dev/null
+done
+ro_bad=0
+for ((k = 0; k < 16; k++)); do
+	OUTF=$T/ro.out req "$T/ro.log" session "$T/ro.jar.$k" "" GET /api/session
+	[ "$CODE" = 200 ] || ro_bad=$((ro_bad + 1))
+done
+ro=$(rcli "$old" INFO errorstats | tr -d '\r' | sed -n 's/^errorstat_READONLY:count=//p')
+note "demoted by hand: READONLY replies ${ro:-0}, requests failed $ro_bad of 16 (new sessions)"
+check "a primary demoted by hand: the READONLY answer sends the shop to the new primary (${ro:-0} met, $ro_bad of 16 failed)" \
+	[ "${ro:-0}" -ge 1 -a "$ro_bad" = 0 ]
+
 all=$(cat "$T"/w*.log | wc -l)
 bad=$(cat "$T"/w*.log | awk '$4 != 200 && $4 != 201' | wc -l)
 note "in all: $placed orders, $all requests, $bad failed; $(sort "$T"/w*.log | awk '$4 != 200 && $4 != 201 { c[$3 " " $4]++ } END { for (x in c) printf "%s: %d  ", x, c[x] }')"
