@@ -90,8 +90,13 @@ static int sentinel_at(int i, char *host, size_t hostlen, int *port)
 			colon = p + k;
 	if (!colon || (size_t)(colon - p) >= hostlen)
 		return -1;
-	memcpy(host, p, colon - p);
-	host[colon - p] = '\0';
+	if (*p == '[' && colon[-1] == ']' && colon - p > 2) {	/* [::1]:26379 */
+		memcpy(host, p + 1, colon - p - 2);
+		host[colon - p - 2] = '\0';
+	} else {
+		memcpy(host, p, colon - p);
+		host[colon - p] = '\0';
+	}
 	*port = atoi(colon + 1);
 	return 0;
 }
