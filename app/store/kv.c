@@ -13,7 +13,8 @@
  * over TCP, checks with ROLE that it is the primary and names itself
  * (CLIENT SETNAME shop-PID). A failover reaches a worker as a closed
  * connection (the primary died, or Sentinel demoted it and killed its
- * clients), as a READONLY error (a demoted primary still connected), or,
+ * clients), as a READONLY or LOADING error (a demoted primary still
+ * connected), or,
  * when the old primary runs on (SENTINEL FAILOVER, a healed partition:
  * the sentinels demote it only seconds later), through the once-a-second
  * question a connection in use asks the sentinels: is the primary still
@@ -389,10 +390,15 @@ static int not_sent(const struct kv *kv)
 	return kv->c && kv->c->err == REDIS_ERR_IO && errno == EPIPE;
 }
 
-/* A write refused by a replica: the primary it was is demoted. */
-static int readonly(const redisReply *r)
+/* A command refused because the server is no longer the primary:
+ * READONLY (a write to a replica), LOADING (a demoted primary loading its
+ * new primary's data: it answers nothing meanwhile) and MASTERDOWN (a
+ * replica that does not serve stale data). */
+static int not_primary(const redisReply *r)
 {
-	return r && r->type == REDIS_REPLY_ERROR && r->str && !strncmp(r->str, "READONLY", 8);
+	return r && r->type == REDIS_REPLY_ERROR && r->str &&
+	       (!strncmp(r->str, "READONLY", 8) || !strncmp(r->str, "LOADING", 7) ||
+		!strncmp(r->str, "MASTERDOWN", 10));
 }
 
 static redisReply *send_once(struct kv *kv, const char *cmd, size_t len)
@@ -406,7 +412,8 @@ static redisReply *send_once(struct kv *kv, const char *cmd, size_t len)
 }
 
 /* Sends a formatted command; sends it again, once, on a new connection
- * when it was not sent (EPIPE) or a demoted primary refused it. */
+ * when it was not sent (EPIPE) or, with Sentinel, a server that is no
+ * longer the primary refused it. */
 static enum err run(struct kv *kv, struct arena *a, redisReply **reply, const char *cmd, size_t len)
 {
 	redisReply *r;
@@ -421,7 +428,7 @@ static enum err run(struct kv *kv, struct arena *a, redisReply **reply, const ch
 		return e;
 	}
 	r = send_once(kv, cmd, len);
-	if ((!r && not_sent(kv)) || (sentinel_mode() && readonly(r))) {
+	if ((!r && not_sent(kv)) || (sentinel_mode() && not_primary(r))) {
 		if (r) {
 			log_warn("kv: %s; asking the sentinels for the primary again", r->str);
 			freeReplyObject(r);
