@@ -390,15 +390,17 @@ static int not_sent(const struct kv *kv)
 	return kv->c && kv->c->err == REDIS_ERR_IO && errno == EPIPE;
 }
 
-/* A command refused because the server is no longer the primary:
- * READONLY (a write to a replica), LOADING (a demoted primary loading its
- * new primary's data: it answers nothing meanwhile) and MASTERDOWN (a
- * replica that does not serve stale data). */
+/* A command refused because the server is no longer (or may no longer be)
+ * the primary: READONLY (a write to a replica), LOADING (a demoted primary
+ * loading its new primary's data: it answers nothing meanwhile),
+ * MASTERDOWN (a replica that does not serve stale data) and NOREPLICAS (a
+ * primary with min-replicas-to-write that lost its replicas: after a
+ * failover, the old primary; see docs/scaling-sentinel.md). */
 static int not_primary(const redisReply *r)
 {
 	return r && r->type == REDIS_REPLY_ERROR && r->str &&
 	       (!strncmp(r->str, "READONLY", 8) || !strncmp(r->str, "LOADING", 7) ||
-		!strncmp(r->str, "MASTERDOWN", 10));
+		!strncmp(r->str, "MASTERDOWN", 10) || !strncmp(r->str, "NOREPLICAS", 10));
 }
 
 static redisReply *send_once(struct kv *kv, const char *cmd, size_t len)
