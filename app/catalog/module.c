@@ -32,7 +32,8 @@ static const char *const category_names[] = {
 	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
 	"stockStatus", "stockLabel", "firstUrl", "prevUrl", "nextUrl", "brandValue", "canonical", "children",
 	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
-	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText", NULL
+	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText",
+	"priceCurrency", NULL
 };
 
 /* product.html: the model h_product builds. */
