@@ -35,7 +35,7 @@ SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then
 	WORKERS=6 AFTER_ORDERS=30 AFTER_MAX=30 ROUNDS=(kill kill by-hand graceful)
 else
-	WORKERS=3 AFTER_ORDERS=6 AFTER_MAX=15 ROUNDS=(kill by-hand graceful)
+	WORKERS=3 AFTER_ORDERS=4 AFTER_MAX=15 ROUNDS=(kill by-hand graceful)
 fi
 DOWN_MS=${SENTINEL_DOWN_MS:-1000}
 MASTER=shop
@@ -50,7 +50,7 @@ check() { # check WHAT COMMAND...
 	shift
 	if "$@"; then ok "$what"; else notok "$what"; fi
 }
-note() { printf '# %s\n' "$*"; }
+note() { printf '# [%2d s] %s\n' "$SECONDS" "$*"; }
 bail() {
 	notok "$1"
 	[ -n "${2:-}" ] && [ -s "$2" ] && tail -n 20 "$2" | sed 's/^/#   /'
@@ -321,23 +321,26 @@ check "orders flow before the kill ($(count_orders) placed)" [ "$(count_orders)"
 # keeps the primary's clients connected (Sentinel's own switch kills
 # them), so the workers' open connections now lead to a replica and their
 # next write meets READONLY; the shop must ask the sentinels again and send
-# the write once more, so no request fails. To lose no write in the switch
-# the old primary's writes are paused (CLIENT PAUSE WRITE: they wait, then
-# meet READONLY) while the sentinels stop watching (SENTINEL REMOVE), the
-# replica becomes the primary, the old primary its replica, and the
-# sentinels watch the new one. Redis's own counter (INFO errorstats) shows
-# the READONLY replies were met.
+# the write once more, so no request fails. To lose no write in the switch:
+# the sentinels stop watching (SENTINEL REMOVE), the old primary's writes
+# are paused (CLIENT PAUSE WRITE, for less than the shop's 1 s command
+# timeout: they wait, then meet READONLY), the replica becomes the primary,
+# the sentinels watch it, the old primary becomes its replica, writes
+# resume. Redis's own counter (INFO errorstats) shows the READONLY replies
+# were met.
 by_hand() {
-	local round=$1 old=${RP[primary]} new=${RP[1 - primary]} h0 h1 h2 ro ro_bad ro_n
-	h0=$EPOCHREALTIME
-	rcli "$old" CLIENT PAUSE 500 WRITE >/dev/null
+	local round=$1 old=${RP[primary]} new=${RP[1 - primary]} h0 h1 h2 ro ro_bad ro_n pids=()
 	for i in 0 1 2; do rcli "${SP[i]}" SENTINEL REMOVE "$MASTER" >/dev/null; done
+	h0=$EPOCHREALTIME
+	rcli "$old" CLIENT PAUSE 900 WRITE >/dev/null
 	rcli "$new" REPLICAOF NO ONE >/dev/null
-	rcli "$old" REPLICAOF 127.0.0.1 "$new" >/dev/null
 	for i in 0 1 2; do
-		rcli "${SP[i]}" SENTINEL MONITOR "$MASTER" 127.0.0.1 "$new" 2 >/dev/null
-		rcli "${SP[i]}" SENTINEL SET "$MASTER" down-after-milliseconds "$DOWN_MS" failover-timeout 10000 >/dev/null
+		printf 'SENTINEL MONITOR %s 127.0.0.1 %s 2\nSENTINEL SET %s down-after-milliseconds %s failover-timeout 10000\n' \
+			"$MASTER" "$new" "$MASTER" "$DOWN_MS" | redis-cli -h 127.0.0.1 -p "${SP[i]}" >/dev/null 2>&1 &
+		pids+=($!)
 	done
+	wait "${pids[@]}"
+	rcli "$old" REPLICAOF 127.0.0.1 "$new" >/dev/null
 	rcli "$old" CLIENT UNPAUSE >/dev/null
 	h1=$EPOCHREALTIME
 	sleep 2
@@ -345,7 +348,7 @@ by_hand() {
 	read -r ro_bad ro_n < <(cat "$T"/w*.log | awk -v a="$h0" -v b="$h2" '$2 >= a && $1 <= b { n++; if ($4 != 200 && $4 != 201) f++ }
 		END { printf "%d %d\n", f, n }')
 	ro=$(rcli "$old" INFO errorstats | tr -d '\r' | sed -n 's/^errorstat_READONLY:count=//p')
-	note "round $round (by hand): the switch took $(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", b - a }') s;" \
+	note "round $round (by hand): writes paused for $(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", b - a }') s (at most 0.9);" \
 		"READONLY replies ${ro:-0}; requests failed $ro_bad of $ro_n in the 2 s from the switch on"
 	check "round $round (by hand): the READONLY answer sends the shop to the new primary (${ro:-0} met, $ro_bad of $ro_n failed)" \
 		[ "${ro:-0}" -ge 1 -a "$ro_bad" = 0 ]
@@ -450,6 +453,7 @@ done
 
 touch "$T/stop"
 wait
+note "traffic stopped"
 # Orders whose payment was still on its way settle first (30 s at most).
 for ((k = 0; k < 300; k++)); do
 	[ "$("${SQL[@]}" -e "SELECT COUNT(*) FROM checkouts WHERE state IN ('reserved', 'authorizing')")" = 0 ] && break
@@ -467,5 +471,6 @@ check "0 oversold, 0 lost: the units add up ($UNITS_BEFORE before, $UNITS_AFTER 
 all=$(cat "$T"/w*.log | wc -l)
 bad=$(cat "$T"/w*.log | awk '$4 != 200 && $4 != 201' | wc -l)
 note "in all: $placed orders, $all requests, $bad failed; $(sort "$T"/w*.log | awk '$4 != 200 && $4 != 201 { c[$3 " " $4]++ } END { for (x in c) printf "%s: %d  ", x, c[x] }')"
+note "checks done; stopping the servers"
 echo "1..$N"
 [ "$FAILED" = 0 ]
