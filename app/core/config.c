@@ -98,6 +98,37 @@ fail:
 	return E_IO;
 }
 
+/* "host:port,host:port,...": every entry a nonempty host, a colon and a
+ * port from 1 to 65535 (the last colon splits, as kv.c does). */
+static int host_ports_ok(const char *list)
+{
+	const char *p = list;
+
+	for (;;) {
+		const char *end = strchr(p, ','), *colon;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		long port = 0;
+		size_t i;
+
+		colon = NULL;
+		for (i = 0; i < n; i++)
+			if (p[i] == ':')
+				colon = p + i;
+		if (!colon || colon == p || colon + 1 == p + n || p + n - colon > 6)
+			return 0;
+		for (const char *d = colon + 1; d < p + n; d++) {
+			if (*d < '0' || *d > '9')
+				return 0;
+			port = port * 10 + (*d - '0');
+		}
+		if (port < 1 || port > 65535)
+			return 0;
+		if (!end)
+			return 1;
+		p = end + 1;
+	}
+}
+
 enum err config_load(struct config *c)
 {
 	char cwd[PATH_MAX];
@@ -156,6 +187,14 @@ enum err config_load(struct config *c)
 	c->db_password = strdup(env_or("SHOP_DB_PASSWORD", ""));
 	c->db_name = strdup(env_or("SHOP_DB_NAME", "shop"));
 	c->redis_host = getenv("SHOP_REDIS_HOST") && *getenv("SHOP_REDIS_HOST") ? strdup(getenv("SHOP_REDIS_HOST")) : NULL;
+	c->redis_sentinels = getenv("SHOP_REDIS_SENTINELS") && *getenv("SHOP_REDIS_SENTINELS") ?
+		strdup(getenv("SHOP_REDIS_SENTINELS")) : NULL;
+	c->redis_master = strdup(env_or("SHOP_REDIS_MASTER", "shop"));
+	if (c->redis_sentinels && !host_ports_ok(c->redis_sentinels)) {
+		fprintf(stderr, "config: SHOP_REDIS_SENTINELS=%s is not a list of host:port (e.g. "
+			"127.0.0.1:26379,127.0.0.1:26380)\n", c->redis_sentinels);
+		return E_INVAL;
+	}
 	return load_secret(c);
 }
 

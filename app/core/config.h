@@ -29,6 +29,9 @@ struct config {
 	const char *redis_host;	/* SHOP_REDIS_HOST: default NULL (use the socket) */
 	int redis_port;		/* SHOP_REDIS_PORT: default 6379 */
 	const char *redis_socket;/* SHOP_REDIS_SOCKET: default "$home/run/redis.sock" */
+	const char *redis_sentinels;/* SHOP_REDIS_SENTINELS: "host:port,host:port,..." of Redis
+				 * Sentinels; default NULL (no Sentinel: redis_host or the socket) */
+	const char *redis_master;/* SHOP_REDIS_MASTER: the primary's name at the sentinels; default "shop" */
 
 	/* Several hosts (issue 20, docs/scaling.md). */
 	const char *listen;	/* SHOP_LISTEN: a unix socket path or host:port (TCP); default SHOP_SOCKET's */
