@@ -58,7 +58,7 @@ static const char *refund_text(const char *st)
 	if (!st)
 		return "";
 	if (!strcmp(st, "succeeded"))
-		return "Refunded to your card";
+		return "Refunded to the card that paid";
 	if (!strcmp(st, "pending"))
 		return "Under way (the payment service will be asked again if it did not answer)";
 	return "Refused by the payment service";
