@@ -67,7 +67,9 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_CAT_NAMES] = { "SELECT c.id, IF(c.parent_id IS NULL, c.name, CONCAT(t.name, ' › ', c.name)) FROM categories c "
 			  "LEFT JOIN categories t ON t.id = c.parent_id WHERE c.retired_at IS NULL "
 			  "ORDER BY COALESCE(t.name, c.name), c.parent_id IS NOT NULL, c.name LIMIT 2000", 0 },
-	[Q_SELLER_NAMES] = { "SELECT id, display_name FROM sellers ORDER BY display_name, id LIMIT 2000", 0 },
+	/* The store address too: two sellers may share a display name. */
+	[Q_SELLER_NAMES] = { "SELECT id, CONCAT(display_name, ' (', slug, ')') FROM sellers "
+			      "ORDER BY display_name, slug LIMIT 2000", 0 },
 };
 
 void promos_init(void)
