@@ -2084,6 +2084,7 @@ enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct 
 		e = run_search(&c, r);
 		if (!sx.partial || e != E_OK || attempt == 4)
 			break;
+		log_info("search: an answer lacked a part of the index (a dead agent); asking again");
 		{
 			struct timespec ts = { 0, (25L << attempt) * 1000 * 1000 };
 
