@@ -301,6 +301,10 @@ struct sconn {
 	int down;		/* the last attempt failed (logged once) */
 };
 
+/* With nodes: the facets of the page's query are statements of their own,
+ * not FACET clauses (search_build_sql). */
+static int facets_apart;
+
 static struct {
 	int nparts;		/* 0: no nodes (one searchd) */
 	int nmirrors[NODE_PARTS];
@@ -375,7 +379,9 @@ void search_init(void)
 	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
-	if (nv && *nv && nodes_parse(nv))
+	if (nv && *nv && !nodes_parse(nv))
+		facets_apart = 1;
+	else if (nv && *nv)
 		log_warn("search: SHOP_SEARCH_NODES=%s is not host:port|host:port,...; writing to the one searchd", nv);
 	synonyms_read();
 }
@@ -1023,7 +1029,7 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		search_build_facet_sql(b, q, index, 1);
 		return;
 	}
-	if (q->facets) {
+	if (q->facets && !facets_apart) {
 		/* The facets whose own filter is not set count what the
 		 * page shows: FACETs of the main query. */
 		if (!(set & F_CAT))
@@ -1037,6 +1043,29 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		}
 	}
 	buf_puts(b, "; SHOW META");
+	if (q->facets && facets_apart) {
+		/* The same counts as the FACETs would give, each a statement
+		 * of its own after SHOW META (searchd 2.2.11 fails a FACET
+		 * on a distributed index when the SELECT has an expression,
+		 * as the page's score is). */
+		if (!(set & F_CAT)) {
+			buf_printf(b, "; SELECT GROUPBY() AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY cats ORDER BY n DESC LIMIT 200 OPTION ranker = none");
+		}
+		if (!(set & F_BRAND)) {
+			buf_printf(b, "; SELECT brand_s AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY brand_id ORDER BY n DESC LIMIT 30 OPTION ranker = none");
+		}
+		if (PRS_ON_MAIN(set)) {
+			buf_puts(b, "; SELECT ");
+			put_prs_key(b);
+			buf_printf(b, " AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY g LIMIT 100 OPTION ranker = none");
+		}
+	}
 	/* Then one grouping query per set filter, without that filter and
 	 * without ranking, in the order of the F_* bits (run_sphinx reads
 	 * them in that order). */
@@ -1607,6 +1636,23 @@ static void fx_finish(struct arena *a, int sent)
 			fx_read(i, a);
 }
 
+/* The facets counted beside the page's results (those whose own filter
+ * is not set), into fr as run_sphinx keeps them. */
+static void main_facets(struct arena *a, unsigned set, MYSQL_RES **fr)
+{
+	MYSQL_RES *prs = NULL;
+
+	if (!(set & F_CAT))
+		fr[0] = sx_result(a, 0);
+	if (!(set & F_BRAND))
+		fr[1] = sx_result(a, 0);
+	if (PRS_ON_MAIN(set))
+		prs = sx_result(a, 0);
+	for (int i = 0; i < 3; i++)
+		if (!(set & (F_PRICE << i)))
+			fr[2 + i] = prs;
+}
+
 /* Runs s against searchd. E_UNAVAIL when it cannot be reached. */
 static enum err run_sphinx(struct senv *c, struct search_result *s)
 {
@@ -1691,25 +1737,17 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 	}
 	/* The result sets in the order search_build_sql asks for them: the
 	 * main query's FACETs, SHOW META, then a grouping per set filter (or
-	 * the facet batch). */
-	if (s->q.facets && !keyed) {
-		MYSQL_RES *prs = NULL;
-
-		if (!(set & F_CAT))
-			fr[0] = sx_result(c->a, 0);
-		if (!(set & F_BRAND))
-			fr[1] = sx_result(c->a, 0);
-		if (PRS_ON_MAIN(set))
-			prs = sx_result(c->a, 0);
-		for (int i = 0; i < 3; i++)
-			if (!(set & (F_PRICE << i)))
-				fr[2 + i] = prs;
-	}
+	 * the facet batch). With nodes the FACETs' counts come after SHOW
+	 * META, as statements of their own. */
+	if (s->q.facets && !keyed && !facets_apart)
+		main_facets(c->a, set, fr);
 	s->total = 0;
 	if ((r = sx_result(c->a, 0)))
 		while ((row = mysql_fetch_row(r)))
 			if (row[0] && !strcmp(row[0], "total_found"))
 				s->total = num(row[1]);
+	if (s->q.facets && !keyed && facets_apart)
+		main_facets(c->a, set, fr);
 	if (keyed)
 		results_cache_put(c, rkey, s, got);
 keyed_facets:

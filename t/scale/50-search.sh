@@ -97,24 +97,31 @@ check "each agent holds exactly its part of the active products (count and a che
 ACTIVE=$(q "SELECT COUNT(*) FROM products WHERE status = 'active'")
 
 # --- the shop's answers -------------------------------------------------------
-# Words without synonyms (data/search/synonyms.txt), so that SphinxQL on a
-# node counts what the shop's search counts; "" is the listing.
-TERMS=(pro black laptop watch case shirt wireless iphone "")
-# totals TERM...: "term=total degraded items" per term, from /api/items (100 a page).
+# Searches (query strings of /api/items): words without synonyms
+# (data/search/synonyms.txt), so that SphinxQL on a node counts what the
+# shop's search counts; "" is the listing; then filters, among them price
+# bounds off the facet's range edges (facets counted one query per filter).
+TERMS=(term=pro term=black term=laptop term=watch term=case term=shirt term=wireless term=iphone ""
+	"term=black&minPrice=1000&maxPrice=90000" "category=smartphones&brand=Apple" "inStock=1&minRating=4")
+# totals SEARCH...: "SEARCH -> total indexed|degraded items facet-sums" per
+# search, from /api/items (100 a page; the sums of the brand, price,
+# category and rating facets' counts, and the in-stock count).
 totals() {
 	python3 - "$BASE" "$@" <<'EOF'
 import json, sys, urllib.request, urllib.parse
 base = sys.argv[1]
 for t in sys.argv[2:]:
-    url = base + "/api/items?size=100" + ("&term=" + urllib.parse.quote(t) if t else "")
+    url = base + "/api/items?size=100" + ("&" + t if t else "")
     # A session cookie: past nginx's microcache, so every answer is shopd's.
     req = urllib.request.Request(url, headers={"Cookie": "sid=scale50"})
     try:
         d = json.load(urllib.request.urlopen(req, timeout=10))
-        print("%s=%d %s %d %d" % (t, d["total"], "degraded" if d.get("degraded") else "indexed",
-                                len(d["items"]), sum(b["count"] for b in d["facets"]["brand"])))
+        f = d["facets"]
+        print("%s -> %d %s %d %s" % (t, d["total"], "degraded" if d.get("degraded") else "indexed",
+                                len(d["items"]), "/".join(str(sum(x["count"] for x in f[k])) for k in ("brand", "price", "category", "rating"))
+                                + "/%d" % f["inStock"]))
     except Exception as e:
-        print("%s=error %s" % (t, e))
+        print("%s -> error %s" % (t, e))
 EOF
 }
 mapfile -t BASELINE < <(totals "${TERMS[@]}")
@@ -124,13 +131,15 @@ note "baseline: ${BASELINE[*]}"
 sums_ok() {
 	local t line n0 n1 tot
 	for line in "${BASELINE[@]}"; do
-		t=${line%%=*}
-		tot=${line#*=}
+		t=${line%% -> *}
+		tot=${line#* -> }
 		tot=${tot%% *}
 		if [ -z "$t" ]; then
 			[ "$tot" = "$ACTIVE" ] || { note "listing: $tot, active in MariaDB: $ACTIVE"; return 1; }
 			continue
 		fi
+		[[ $t =~ ^term=[a-z]+$ ]] || continue
+		t=${t#term=}
 		n0=$(sx "$(ql 1)" "SELECT COUNT(*) FROM $IDX WHERE MATCH('$t')")
 		n1=$(sx "$(ql 3)" "SELECT COUNT(*) FROM $IDX WHERE MATCH('$t')")
 		[ "$tot" = $((n0 + n1)) ] || { note "$t: shop $tot, parts $n0 + $n1"; return 1; }
