@@ -2108,19 +2108,24 @@ enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct 
 		    struct search_result *r)
 {
 	struct senv c = { db, kv, a };
+	static time_t part_gone_until;
+	int tries = time(NULL) < part_gone_until ? 1 : 5;
 	enum err e;
 
 	/* With nodes, the head answers without a part while it still takes a
 	 * freshly killed agent for alive (a warning, not an error: the first
 	 * few queries, 0.1-0.3 s here); its nodeads strategy then sends the
 	 * part to the other mirror. Such an answer is never kept in a cache
-	 * and is asked again, a few times over half a second at most. */
+	 * and is asked again, a few times over 0.4 s at most. When no mirror
+	 * of a part answers (every answer lacks it), the search is answered
+	 * from MariaDB, complete but degraded, as when searchd is away; for
+	 * the next second without asking the head again first. */
 	for (int attempt = 0;; attempt++) {
 		sx.partial = 0;
 		memset(r, 0, sizeof(*r));
 		r->q = *q;
 		e = run_search(&c, r);
-		if (!sx.partial || e != E_OK || attempt == 4)
+		if (!sx.partial || e != E_OK || attempt + 1 >= tries)
 			break;
 		log_info("search: an answer lacked a part of the index (a dead agent); asking again");
 		{
@@ -2129,13 +2134,18 @@ enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct 
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (sx.partial) {
+	if (sx.partial && e == E_OK) {
 		static time_t warned;
 
+		part_gone_until = time(NULL) + 1;
 		if (time(NULL) - warned >= 60) {
 			warned = time(NULL);
-			log_warn("search: an answer lacked a part of the index (no mirror of it answered)");
+			log_warn("search: no mirror of a part of the index answers; answering from MariaDB");
 		}
+		memset(r, 0, sizeof(*r));
+		r->q = *q;
+		if ((e = run_fallback(&c, r)) == E_OK)
+			add_photos(&c, r->items, r->nitems);
 	}
 	return e;
 }

@@ -250,6 +250,22 @@ for K in $KILLS; do
 	bad=$(same_rounds 2)
 	check "after the restart, repeated searches answer the same ($bad differed)" [ "$bad" = 0 ]
 done
-note "shopd asked the head again $(cat "$H"/log/shopd*.log 2>/dev/null | grep -c 'lacked a part') times for an answer without a part (a just-killed agent)"
+# --- a whole part down: no incomplete answer, MariaDB answers ---------------
+for K in 3 4; do
+	pid=$(cat "$H/run/search-node$K/searchd.pid")
+	wd=$(ps -o ppid= -p "$pid" | tr -d ' ')
+	[ -n "$wd" ] && [ "$wd" != 1 ] && [ "$(ps -o comm= -p "$wd")" = searchd ] && kill -KILL "$wd"
+	kill -KILL "$pid"
+done
+sleep 0.3
+mapfile -t got < <(totals "${TERMS[@]}")
+check "both mirrors of part 1 dead: every search answers from MariaDB, marked degraded (never an index answer without the part)" \
+	bash -c '! printf "%s\n" "$@" | grep -qv " degraded "' _ "${got[@]}"
+"$ROOT/scripts/stack" start-search >"$H/restart-part1.log" 2>&1
+for ((i = 0; i < 100; i++)); do parts_ok >/dev/null && break; sleep 0.1; done
+sleep 0.3
+bad=$(same_rounds 1)
+check "part 1's agents restarted: answers from the index again, as before ($bad differed)" [ "$bad" = 0 ]
+note "shopd asked the head again $(cat "$H"/log/shopd*.log 2>/dev/null | grep -c 'lacked a part') times for an answer that lacked a part (a just-killed agent, or both of part 1)"
 note "total $((SECONDS - t0)) s"
 [ "$FAILS" -eq 0 ]
