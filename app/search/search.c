@@ -311,12 +311,20 @@ static struct {
 	struct sconn n[NODE_PARTS][NODE_MIRRORS];
 } nodes;
 
-/* Parses SHOP_SEARCH_NODES into nodes; -1 (nothing kept) when malformed. */
-static int nodes_parse(const char *v)
+int search_nodes_mirrors(int part)
+{
+	return part >= 0 && part < nodes.nparts ? nodes.nmirrors[part] : 0;
+}
+
+int search_nodes_parse(const char *v)
 {
 	int part = 0, mirror = 0;
 
 	memset(&nodes, 0, sizeof(nodes));
+	if (!v || !*v)
+		return 0;
+	if (strchr(",|", v[strlen(v) - 1]))
+		goto bad;	/* a trailing "," or "|" */
 	while (*v) {
 		size_t len = strcspn(v, ",|");
 		const char *colon = memchr(v, ':', len);
@@ -343,7 +351,7 @@ static int nodes_parse(const char *v)
 			v++;
 	}
 	nodes.nparts = part + 1;
-	return 0;
+	return nodes.nparts;
 bad:
 	memset(&nodes, 0, sizeof(nodes));
 	return -1;
@@ -379,7 +387,7 @@ void search_init(void)
 	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
-	if (nv && *nv && !nodes_parse(nv))
+	if (search_nodes_parse(nv) > 0)
 		facets_apart = 1;
 	else if (nv && *nv)
 		log_warn("search: SHOP_SEARCH_NODES=%s is not host:port|host:port,...; writing to the one searchd", nv);
