@@ -22,13 +22,13 @@
 #   - the agent restarted: the reconciler catches it up (same documents as
 #     its mirror and MariaDB, the new price, the archived product gone),
 #     and searches are complete again.
-# SCALE=short (make test): 10 rounds of the searches after the kill;
+# SCALE=short (make test): 6 rounds of the searches after the kill;
 # SCALE=full (make test-scale): 60 rounds, and part 1's mirror 1 is killed
 # and restarted as well.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCALE=${SCALE:-short}
-if [ "$SCALE" = full ]; then ROUNDS=60 KILLS="1 4"; else ROUNDS=10 KILLS="1"; fi
+if [ "$SCALE" = full ]; then ROUNDS=60 KILLS="1 4"; else ROUNDS=6 KILLS="1"; fi
 
 N=0
 FAILS=0
