@@ -397,7 +397,9 @@ static enum err product_row(struct db *db, struct arena *a, const struct db_sql 
 	}
 	token = pcache_begin();
 	e = slug ? db_exec(db, a, q, out, "s", slug) : db_exec(db, a, q, out, "i", id);
-	if (e == E_OK && (*out)->nrows == 1)
+	/* A replica's row may predate the change that dropped the cached one
+	 * (READ REPLICAS, issue 20): read there, not kept. */
+	if (e == E_OK && (*out)->nrows == 1 && !db_is_replica(db))
 		pcache_put(key, db_int(*out, 0, PC_ID), *out, token);
 	return e;
 }

@@ -176,6 +176,8 @@ struct listing {
 	int64_t min_price, max_price;
 	int64_t size;
 	const char *cursor;
+	/* READ REPLICAS (issue 20): where the listing reads (db_for_read) */
+	struct db *db;
 	/* The page's number (1: the first), carried in the cursor; 0 when it
 	 * is not known (a cursor made before pages were counted). Without a
 	 * cursor, page N > 1 is read from the start (the "Previous page" link:
@@ -230,7 +232,9 @@ static enum err list_page(struct ctx *c, struct listing *l)
 		else if (parse_int64(f[3], strlen(f[3]), INT64_MIN, INT64_MAX, &q.ikey))
 			return E_INVAL;
 	}
-	if ((e = catalog_list(c->db, c->a, &q, &r)))
+	if (!l->db)
+		l->db = db_for_read(c->db);	/* READ REPLICAS (issue 20) */
+	if ((e = catalog_list(l->db, c->a, &q, &r)))
 		return e;
 	l->items = cards_from(c, r, skip, (size_t)l->size);
 	l->next = NULL;
@@ -471,7 +475,7 @@ enum err h_category(struct ctx *c)
 		json_object_set(m, "subcategories", subs);
 
 	/* Brand filter choices with counts; every link starts a new first page. */
-	if ((e = catalog_brands(c->db, c->a, l.cat->id, &r)))
+	if ((e = catalog_brands(l.db, c->a, l.cat->id, &r)))
 		return e;
 	brands = json_array();
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -525,7 +529,9 @@ enum err h_category(struct ctx *c)
 		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
 	if (l.has_max)
 		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
-	if (pcache_enabled())
+	/* Not what a replica read: it may predate the change that made
+	 * the cache drop the last copy (READ REPLICAS, issue 20). */
+	if (pcache_enabled() && !db_is_replica(l.db))
 		pcache_page_put(key, json_deep_copy(m), release_page, token);
 	price_words(c, m, price_why, price_bad);
 	return E_OK;
@@ -546,6 +552,7 @@ enum err h_api_categories(struct ctx *c)
 enum err h_home(struct ctx *c)
 {
 	struct db_res *top = NULL, *fresh = NULL;
+	struct db *rd;
 	json_t *m, *nav, *hit;
 	uint64_t token;
 	enum err e;
@@ -558,8 +565,9 @@ enum err h_home(struct ctx *c)
 		return E_OK;
 	}
 	token = pcache_begin();
-	if ((e = catalog_top_rated(c->db, c->a, 8, &top)) ||
-	    (e = catalog_newest(c->db, c->a, 8, &fresh)))
+	rd = db_for_read(c->db);	/* READ REPLICAS (issue 20) */
+	if ((e = catalog_top_rated(rd, c->a, 8, &top)) ||
+	    (e = catalog_newest(rd, c->a, 8, &fresh)))
 		return e;
 	if (!(nav = catalog_nav(c)))
 		return E_UNAVAIL;
@@ -571,7 +579,8 @@ enum err h_home(struct ctx *c)
 		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
 	if (pcache_enabled())
-		pcache_page_put("H:", json_deep_copy(m), release_page, token);
+		if (!db_is_replica(rd))
+			pcache_page_put("H:", json_deep_copy(m), release_page, token);
 	recs_home_sections(c, m);	/* after the shared copy was taken */
 	return E_OK;
 }
@@ -680,7 +689,7 @@ enum err h_api_item(struct ctx *c)
 
 	if (parse_int64(c->req->pathvar[0], strlen(c->req->pathvar[0]), 1, INT64_MAX, &id))
 		return E_NOTFOUND;
-	if ((e = catalog_product_by_id(c->db, c->a, id, &p)))
+	if ((e = catalog_product_by_id(db_for_read(c->db), c->a, id, &p)))
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
@@ -1007,7 +1016,7 @@ enum err h_product(struct ctx *c)
 	json_t *m, *parts;
 	enum err e;
 
-	if ((e = catalog_product_by_slug(c->db, c->a, c->req->pathvar[0], &p)))
+	if ((e = catalog_product_by_slug(db_for_read(c->db), c->a, c->req->pathvar[0], &p)))
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
