@@ -1029,7 +1029,14 @@ static int replica_check(struct db *r)
 			replica_dead(r);
 			return -1;
 		}
-		log_warn("db: replica check: %u %s", e, mysql_error(r->my));
+		{
+			static time_t warned;	/* e.g. no SLAVE MONITOR privilege: once a minute */
+
+			if (time(NULL) - warned >= 60) {
+				warned = time(NULL);
+				log_warn("db: replica check: %u %s; reads stay on the primary", e, mysql_error(r->my));
+			}
+		}
 		r->lag_ok = 0;
 		return 1;
 	}

@@ -126,6 +126,12 @@ trap 'exit 130' INT TERM
 
 q() { mariadb --defaults-file="$H/my.cnf" -N -B shop -e "$1"; }
 rq() { mariadb --defaults-file="$R/my.cnf" -N -B -e "$1"; }
+# slave_status FIELD...: those fields of the replica's SHOW SLAVE STATUS, "Name: value" on one line
+slave_status() {
+	local re
+	re=$(IFS='|'; echo "$*")
+	mariadb --defaults-file="$R/my.cnf" -e 'SHOW SLAVE STATUS\G' | sed -n -E "s/^ *($re): */\1=/p" | tr '\n' ' '
+}
 # counter NAME: the shop's total of db-reads counter NAME
 counter() { "$ROOT/bin/shopctl" db-reads | awk -v k="$1" '$1 == "total" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'; }
 com_select() { rq "SHOW GLOBAL STATUS LIKE 'Com_select'" | awk '{print $2}'; }
@@ -179,7 +185,7 @@ caught_up() {
 }
 check "the replica is seeded at $GTID0 and catches up with the primary over GTID replication ($((SECONDS - t1)) s)" \
 	wait_until 20 caught_up
-note "replica: $(rq "SHOW SLAVE STATUS\G" | grep -E 'Slave_(IO|SQL)_Running:|Seconds_Behind_Master|Using_Gtid' | tr -s ' ' | tr '\n' ' ')"
+note "replica: $(slave_status Slave_IO_Running Slave_SQL_Running Seconds_Behind_Master Using_Gtid Gtid_Slave_Pos)"
 
 # --- 1. catalog reads reach the replica --------------------------------------
 PROD=$(q "SELECT slug FROM products WHERE status = 'active' ORDER BY id LIMIT 1")
@@ -195,7 +201,6 @@ reads() {	# N: reads of the catalog pages; prints the count of answers that were
 	done
 	echo "$bad"
 }
-wait_until 10 test -n "$(counter replica)"	# the file exists once a worker has counted
 REP0=$(counter replica) SEL0=$(com_select)
 BAD=$(reads "$((READS / 4))")
 REP1=$(counter replica) SEL1=$(com_select)
@@ -229,6 +234,15 @@ api() {	# METHOD PATH [BODY]: the answer's body, then its status on a line of it
 GW0=$(counter gtid_waits) GT0=$(counter primary_gtid_timeout)
 CART_OK=0 ORDER_OK=0 HIST_OK=0 PLACED=0 MISSES=
 for ((i = 1; i <= ROUNDS; i++)); do
+	if [ "$i" -eq $((ROUNDS / 2 + 1)) ]; then
+		# The second half: the replica a few milliseconds behind (no
+		# delay), so that the waits for the shopper's GTID succeed.
+		GW_MID=$(counter gtid_waits) GT_MID=$(counter primary_gtid_timeout)
+		REP_MID0=$(counter replica)
+		note "first half (MASTER_DELAY = 1): $(slave_status SQL_Delay Seconds_Behind_Master)"
+		rq "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE"
+		wait_until 20 caught_up
+	fi
 	api PATCH /api/cart "{\"itemId\":\"$SKU\",\"quantity\":$i}" >/dev/null
 	out=$(api GET /api/cart)
 	[ "$(jq -r --arg s "$SKU" '[.items[] | select(.itemId == $s) | .quantity][0]' <<<"${out%$'\n'*}" 2>/dev/null)" = "$i" ] &&
@@ -249,16 +263,17 @@ for ((i = 1; i <= ROUNDS; i++)); do
 	[ "$(jq -r --arg id "$id" '[.items[] | select((.id | tostring) == $id)] | length' <<<"${out%$'\n'*}" 2>/dev/null)" = 1 ] &&
 		HIST_OK=$((HIST_OK + 1)) || MISSES="$MISSES history$i"
 done
-GW1=$(counter gtid_waits) GT1=$(counter primary_gtid_timeout)
-note "read-back loop: $PLACED orders; misses:${MISSES:- none}; gtid_waits +$((GW1 - GW0)), primary_gtid_timeout +$((GT1 - GT0))"
-note "replica: $(rq "SHOW SLAVE STATUS\G" | grep -E 'SQL_Delay|Seconds_Behind_Master' | tr -s ' ' | tr '\n' ' ')"
+GW1=$(counter gtid_waits) GT1=$(counter primary_gtid_timeout) REP_MID1=$(counter replica)
+note "read-back loop: $PLACED orders; misses:${MISSES:- none}"
+note "  replica a second behind: gtid_waits +$((GW_MID - GW0)), of which timed out (read on the primary) +$((GT_MID - GT0))"
+note "  replica close behind: gtid_waits +$((GW1 - GW_MID)), of which timed out +$((GT1 - GT_MID)); history reads on the replica +$((REP_MID1 - REP_MID0)) of $((ROUNDS - ROUNDS / 2))"
 check "the cart read back after each change ($CART_OK of $ROUNDS)" [ "$CART_OK" -eq "$ROUNDS" ]
 check "each order placed is read back at once ($ORDER_OK of $PLACED placed, $ROUNDS tried)" [ "$PLACED" -eq "$ROUNDS" -a "$ORDER_OK" -eq "$PLACED" ]
 check "the order history (a replica read) shows each order placed just before ($HIST_OK of $PLACED)" [ "$HIST_OK" -eq "$PLACED" -a "$PLACED" -gt 0 ]
-check "the history's replica reads waited for the shopper's GTID ($((GW1 - GW0)) waits, $((GT1 - GT0)) ran on the primary after the wait timed out)" \
-	[ "$((GW1 - GW0))" -gt 0 ]
-rq "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE"
-wait_until 20 caught_up
+check "the history's replica reads waited for the shopper's GTID: a second behind, the waits timed out and read the primary ($((GT_MID - GT0)) of $((GW_MID - GW0)))" \
+	[ "$((GW_MID - GW0))" -gt 0 -a "$((GT_MID - GT0))" -gt 0 ]
+check "close behind, the history right after the order is read on the replica ($((REP_MID1 - REP_MID0)) of $((ROUNDS - ROUNDS / 2)); waits $((GW1 - GW_MID)), $((GT1 - GT_MID)) timed out)" \
+	[ "$((REP_MID1 - REP_MID0))" -gt 0 ]
 
 # --- 3. not replicating: reads go to the primary ----------------------------
 rq "STOP SLAVE SQL_THREAD"
