@@ -529,9 +529,10 @@ enum err h_category(struct ctx *c)
 		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
 	if (l.has_max)
 		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
-	/* Not what a replica read: it may predate the change that made
-	 * the cache drop the last copy (READ REPLICAS, issue 20). */
-	if (pcache_enabled() && !db_is_replica(l.db))
+	/* What a replica read may predate the change that made the cache
+	 * drop the last copy: kept only when no change landed within the
+	 * replica's lag bound (READ REPLICAS, issue 20; pcache.h). */
+	if (pcache_enabled() && (!db_is_replica(l.db) || pcache_quiet_for(db_replica_stale_ms())))
 		pcache_page_put(key, json_deep_copy(m), release_page, token);
 	price_words(c, m, price_why, price_bad);
 	return E_OK;
@@ -579,7 +580,7 @@ enum err h_home(struct ctx *c)
 		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
 	if (pcache_enabled())
-		if (!db_is_replica(rd))
+		if (!db_is_replica(rd) || pcache_quiet_for(db_replica_stale_ms()))
 			pcache_page_put("H:", json_deep_copy(m), release_page, token);
 	recs_home_sections(c, m);	/* after the shared copy was taken */
 	return E_OK;

@@ -1232,3 +1232,8 @@ int db_is_replica(const struct db *db)
 {
 	return db && db->primary != NULL;
 }
+
+int64_t db_replica_stale_ms(void)
+{
+	return reps.max_lag * 1000 + 1000 + reps.check_ms;
+}

@@ -107,6 +107,9 @@ const char *db_wrote_gtid(const struct db *db);
 /* 1 for a replica's handle (what it read may be up to the lag bound old:
  * not for a cache that outlives the change). */
 int db_is_replica(const struct db *db);
+/* How old (ms) what a replica read may be at most: the lag bound, plus a
+ * second (Seconds_Behind_Master is whole seconds), plus the check interval. */
+int64_t db_replica_stale_ms(void);
 /* The number of replicas configured (reads the environment once). */
 size_t db_replica_count(void);
 
