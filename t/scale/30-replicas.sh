@@ -208,6 +208,18 @@ note "db-reads after the catalog reads: $("$ROOT/bin/shopctl" db-reads | head -n
 check "catalog reads reach the replica: shop counter replica +$((REP1 - REP0)), the replica's Com_select +$((SEL1 - SEL0)), $BAD answers not 200" \
 	[ "$((REP1 - REP0))" -ge "$((READS / 4 * 2))" -a "$((SEL1 - SEL0))" -gt 0 -a "$BAD" -eq 0 ]
 
+# Search's SQL fallback (searchd stopped) reads on the replica too.
+"$ROOT/scripts/stack" stop-search >/dev/null 2>&1
+REP0=$(counter replica) BAD=0
+for w in phone shirt lamp book watch; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Cookie: sid=scale-reader' "$BASE/search?q=$w")
+	[ "$code" = 200 ] || BAD=$((BAD + 1))
+done
+REP1=$(counter replica)
+check "searchd stopped: search answers from MariaDB's fallback on the replica (replica +$((REP1 - REP0)), $BAD of 5 not 200)" \
+	[ "$((REP1 - REP0))" -gt 0 -a "$BAD" -eq 0 ]
+"$ROOT/scripts/stack" start-search >/dev/null 2>&1 || note "searchd did not start again"
+
 # --- 2. a shopper's own writes, read back while the replica is behind --------
 rq "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 1; START SLAVE"
 J=$WORK/jar
