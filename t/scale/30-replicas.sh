@@ -20,6 +20,10 @@
 #      "retried_on_primary"), pages keep answering 200;
 #   5. the replica started again: reads come back to it.
 # SCALE=short (make test): 6 rounds of the read-back loop; SCALE=full: 30.
+# REPLICA_BENCH=SECONDS: also wrk (8 connections, session cookie, so past
+# nginx's microcache) on a category and a product page for that long, once
+# with reads on the replica and once with them on the primary (the
+# replica's SQL thread stopped), printed as comments; no check.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -208,6 +212,17 @@ note "db-reads after the catalog reads: $("$ROOT/bin/shopctl" db-reads | head -n
 check "catalog reads reach the replica: shop counter replica +$((REP1 - REP0)), the replica's Com_select +$((SEL1 - SEL0)), $BAD answers not 200" \
 	[ "$((REP1 - REP0))" -ge "$((READS / 4 * 2))" -a "$((SEL1 - SEL0))" -gt 0 -a "$BAD" -eq 0 ]
 
+# bench LABEL: requests/s of a category and a product page (REPLICA_BENCH)
+bench() {
+	local path
+	[ -n "${REPLICA_BENCH:-}" ] && command -v wrk >/dev/null || return 0
+	for path in "/c/$CAT" "/p/$PROD"; do
+		note "bench $1 $path: $(wrk -t2 -c8 -d"${REPLICA_BENCH}s" -H 'Cookie: sid=bench' "$BASE$path" 2>&1 |
+			awk '/Requests\/sec/ {r=$2} /Latency/ {l=$2} /Non-2xx/ {e=$NF} END {printf "%s req/s, mean latency %s, non-2xx %s", r, l, e ? e : 0}')"
+	done
+}
+bench "reads on the replica"
+
 # Search's SQL fallback (searchd stopped) reads on the replica too.
 "$ROOT/scripts/stack" stop-search >/dev/null 2>&1
 REP0=$(counter replica) BAD=0
@@ -293,6 +308,7 @@ sleep 0.5	# past every worker's next check (SHOP_DB_REPLICA_CHECK_MS)
 LAG0=$(counter primary_lag) REP0=$(counter replica)
 BAD=$(reads "$((READS / 4))")
 LAG1=$(counter primary_lag) REP1=$(counter replica)
+bench "reads on the primary (replica not replicating)"
 check "the replica's SQL thread stopped: reads go to the primary (primary_lag +$((LAG1 - LAG0)), replica +$((REP1 - REP0))), pages answer ($BAD not 200)" \
 	[ "$((LAG1 - LAG0))" -gt 0 -a "$((REP1 - REP0))" -eq 0 -a "$BAD" -eq 0 ]
 rq "START SLAVE SQL_THREAD"
