@@ -1018,14 +1018,22 @@ static int replica_check(struct db *r)
 	const char *lag = NULL, *io = NULL, *sqlt = NULL, *pos = NULL;
 
 	r->checked_ms = now_ms();
-	if (connect_db(r) != E_OK) {
-		replica_dead(r);
-		return -1;
-	}
-	if (mysql_real_query(r->my, "SHOW SLAVE STATUS", 17) || !(res = mysql_store_result(r->my))) {
-		unsigned e = mysql_errno(r->my);
+	for (int attempt = 0;; attempt++) {
+		unsigned e;
 
+		if (connect_db(r) != E_OK) {
+			replica_dead(r);
+			return -1;
+		}
+		if (!mysql_real_query(r->my, "SHOW SLAVE STATUS", 17) && (res = mysql_store_result(r->my)))
+			break;
+		e = mysql_errno(r->my);
 		if (is_conn_error(e) || e == 0) {
+			/* An idle connection the replica dropped (a restart, a
+			 * timeout): one new connection before calling it dead. */
+			disconnect(r);
+			if (attempt == 0)
+				continue;
 			replica_dead(r);
 			return -1;
 		}
