@@ -24,6 +24,8 @@
 # nginx's microcache) on a category and a product page for that long, once
 # with reads on the replica and once with them on the primary (the
 # replica's SQL thread stopped), printed as comments; no check.
+# SCALE_BIN=DIR: shopd, shopctl and paygate from DIR (e.g. build-san/bin,
+# the sanitizer builds); default bin/.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -43,6 +45,9 @@ unset SHOP_SOCKET SHOP_DB_SOCKET SHOP_REDIS_SOCKET SHOP_SECRET SHOP_SECRET_FILE 
 	SHOP_PAYGATE_URL SHOP_TEST_BASE SHOP_LISTEN SHOP_HOST_ID SHOP_JOBS SHOP_BIN SHOP_MEDIA_DIR \
 	SHOP_CARRIER_SECRET_FILE SHOP_PAYGATE_KEY_FILE SHOP_PAYGATE_WEBHOOK_SECRET_FILE \
 	SHOP_APP_HOSTS SHOP_JOBS_HOSTS SHOP_REDIS_SENTINELS SHOP_DB_REPLICAS
+BIN=${SCALE_BIN:-$ROOT/bin}
+case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+export SHOP_BIN=$BIN
 H=$(mktemp -d "${TMPDIR:-/tmp}/shop-scale30.XXXXXX")
 R=$H/replica	# the replica's datadir, socket, log
 WORK=$H/scale
@@ -137,7 +142,7 @@ slave_status() {
 	mariadb --defaults-file="$R/my.cnf" -e 'SHOW SLAVE STATUS\G' | sed -n -E "s/^ *($re): */\1=/p" | tr '\n' ' '
 }
 # counter NAME: the shop's total of db-reads counter NAME
-counter() { "$ROOT/bin/shopctl" db-reads | awk -v k="$1" '$1 == "total" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'; }
+counter() { "$BIN/shopctl" db-reads | awk -v k="$1" '$1 == "total" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'; }
 com_select() { rq "SHOW GLOBAL STATUS LIKE 'Com_select'" | awk '{print $2}'; }
 # wait_until SECONDS CMD...: CMD succeeds within SECONDS
 wait_until() {
@@ -208,7 +213,7 @@ reads() {	# N: reads of the catalog pages; prints the count of answers that were
 REP0=$(counter replica) SEL0=$(com_select)
 BAD=$(reads "$((READS / 4))")
 REP1=$(counter replica) SEL1=$(com_select)
-note "db-reads after the catalog reads: $("$ROOT/bin/shopctl" db-reads | head -n 1)"
+note "db-reads after the catalog reads: $("$BIN/shopctl" db-reads | head -n 1)"
 check "catalog reads reach the replica: shop counter replica +$((REP1 - REP0)), the replica's Com_select +$((SEL1 - SEL0)), $BAD answers not 200" \
 	[ "$((REP1 - REP0))" -ge "$((READS / 4 * 2))" -a "$((SEL1 - SEL0))" -gt 0 -a "$BAD" -eq 0 ]
 
@@ -334,6 +339,6 @@ if replica_start && wait_until 20 caught_up; then
 else
 	notok "the replica restarts and catches up"
 fi
-"$ROOT/bin/shopctl" db-reads | sed 's/^/# /'
+"$BIN/shopctl" db-reads | sed 's/^/# /'
 note "scenario took $((SECONDS - t0)) s"
 [ "$FAILS" -eq 0 ]
