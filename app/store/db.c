@@ -1153,7 +1153,7 @@ struct db *db_for_read(struct db *db)
 	size_t start;
 	int why = DB_READ_PRIMARY_DEAD;
 
-	if (!reps.n || db->primary)
+	if (!reps.n || !db || db->primary)
 		return db;	/* no replicas: the primary, as always */
 	if (db->in_tx || db->tx_lost) {
 		count(DB_READ_PRIMARY_TX);
