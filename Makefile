@@ -210,3 +210,12 @@ $(BUILD)/t/chaos/flashsale: $(BUILD)/t/chaos/flashsale.o $(BUILD)/t/http/harness
 chaos-flashsale: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/t/chaos/flashsale
 	@CHAOS=$(or $(CHAOS),full) CHAOS_ONLY=flashsale scripts/run-tests runner t/chaos/run
+
+# ---- several hosts (issue 20) ------------------------------------------------
+# t/scale/run runs every t/scale/*.sh scenario (each starts its own servers
+# on free ports in a temp dir): `make test` runs their short form through
+# t/scale/run, `make test-scale` the full one.
+.PHONY: test-scale
+test-scale: deps
+	@$(MAKE) --no-print-directory all
+	@SCALE=$(or $(SCALE),full) t/scale/run

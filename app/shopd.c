@@ -5,14 +5,20 @@
  * workers start on the new templates; old ones finish what they are doing and
  * exit) and stops gracefully on SIGTERM/SIGINT (in-flight requests finish).
  *
- * The socket is SHOP_SOCKET, created by shopd; or, under the standard FastCGI
- * hosting convention (spawn-fcgi, mod_fcgid), a listening socket passed on
- * fd 0, which shopd detects and uses.
+ * The socket is SHOP_LISTEN, a unix socket path or host:port (TCP, for app
+ * hosts behind one nginx: docs/scaling.md), else SHOP_SOCKET, created by
+ * shopd; or, under the standard FastCGI hosting convention (spawn-fcgi,
+ * mod_fcgid), a listening socket passed on fd 0, which shopd detects and
+ * uses when neither variable is set.
  *
  * Beside the workers the master keeps one jobs process (app/jobs.c) in the
- * last slot, so it is respawned, reloaded and stopped like a worker.
- * `shopd jobs` runs only that loop, in the foreground, for a deployment that
- * runs background jobs on another host. */
+ * last slot, so it is respawned, reloaded and stopped like a worker; with
+ * SHOP_JOBS=0 that process follows only what is this host's own (the
+ * workers' product cache: event_consumer.per_host) and the jobs run on jobs
+ * hosts. `shopd jobs` runs
+ * only that loop, in the foreground, for a deployment that runs background
+ * jobs on other hosts; any number of them may run (each job holds a lease
+ * in MariaDB while it runs: app/jobs.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -183,18 +189,19 @@ static int open_socket(void)
 {
 	int fd;
 
-	if (!getenv("SHOP_SOCKET") && is_listening_socket(0)) {
+	if (!getenv("SHOP_SOCKET") && !getenv("SHOP_LISTEN") && is_listening_socket(0)) {
 		log_info("using the listening socket passed on fd 0");
 		return 0;
 	}
-	fd = FCGX_OpenSocket(config.socket, 1024);
+	/* A path is a unix socket; host:port (or :port, every address) TCP. */
+	fd = FCGX_OpenSocket(config.listen, 1024);
 	if (fd < 0) {
-		fprintf(stderr, "shopd: cannot listen on %s: %s\n", config.socket, strerror(errno));
+		fprintf(stderr, "shopd: cannot listen on %s: %s\n", config.listen, strerror(errno));
 		return -1;
 	}
 	/* nginx workers may run as another user (nobody) and must reach it. */
-	if (config.socket[0] == '/')
-		chmod(config.socket, 0666);
+	if (config.listen[0] == '/')
+		chmod(config.listen, 0666);
 	return fd;
 }
 
@@ -210,6 +217,7 @@ int main(int argc, char **argv)
 	if (config_load(&config))
 		return 1;
 	if (argc == 2) {
+		config.jobs = 1;	/* `shopd jobs` is a jobs host whatever SHOP_JOBS says */
 		jobs_main();
 		return 0;
 	}
@@ -243,7 +251,9 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < nworkers; i++)
 		spawn(listen_fd, i);
-	log_info("shopd: %d workers and jobs on %s", nworkers - 1, listen_fd == 0 ? "fd 0" : config.socket);
+	log_info("shopd: %d workers and %s on %s (host %s)", nworkers - 1,
+		 config.jobs ? "jobs" : "the host's own stream followers only (SHOP_JOBS=0)",
+		 listen_fd == 0 ? "fd 0" : config.listen, config.host_id);
 
 	while (!got_term) {
 		pid_t pid;
@@ -299,8 +309,8 @@ int main(int argc, char **argv)
 			kill(slots[i].pid, SIGTERM);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
-	if (listen_fd != 0 && config.socket[0] == '/')
-		unlink(config.socket);
+	if (listen_fd != 0 && config.listen[0] == '/')
+		unlink(config.listen);
 	log_info("shopd: stopped");
 	return 0;
 }

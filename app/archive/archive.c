@@ -16,23 +16,28 @@
 enum {
 	Q_CANDIDATES, Q_LOCK, Q_OPEN_RETURNS, Q_PENDING, Q_RL_COPY, Q_RL_DROP, Q_REF_COPY, Q_REF_DROP,
 	Q_SHIP_COPY, Q_SHIP_DROP, Q_EV_COPY, Q_EV_DROP, Q_LINE_COPY, Q_LINE_DROP, Q_ORD_COPY, Q_ORD_DROP,
-	Q_LOG, Q_HOT_COUNTS, Q_ARCH_COUNTS, Q_OLDEST, Q_DUE, Q_LAST, Q_HAS, NQ
+	Q_LOG, Q_HOT_COUNTS, Q_ARCH_COUNTS, Q_OLDEST, Q_DUE, Q_LAST, Q_HAS,
+	Q_CURSOR, Q_CURSOR_NOWAIT, Q_CURSOR_SET, Q_CURSOR_ANY, NQ
 };
 
 /* The closed order's row as it was read, compared under the lock. */
 #define TS6(col) "DATE_FORMAT(" col ", '%Y-%m-%d %H:%i:%s.%f')"
 
 static struct db_sql sql[NQ] = {
-	/* A plain read (no locks): what looks closed long enough. The index
-	 * (status, updated_at) of migration 135 gives a range per status. */
+	/* A consistent read (no row locks) inside the batch's transaction,
+	 * after the cursor's lock: what looks closed long enough, one status
+	 * at a time after the keyset, in the order of the index (status,
+	 * updated_at) of migration 135 (and the id it ends with). */
 	/* What keeps an order hot (an open return, a pending refund or
 	 * shipment, a live hold) is left out here already, so that such
 	 * orders never fill every batch and starve the rest; the transaction
 	 * checks it again under the lock. */
-	[Q_CANDIDATES] = { "SELECT o.id, " TS6("o.updated_at") " FROM orders o WHERE o.status IN (" ARCHIVE_CLOSED ") "
-			   "AND o.updated_at < NOW(3) - INTERVAL ? SECOND "
+	[Q_CANDIDATES] = { "SELECT o.id, " TS6("o.updated_at") " FROM orders o FORCE INDEX (ix_orders_closed) "
+			   "WHERE o.status = ? AND o.updated_at < NOW(3) - INTERVAL ? SECOND "
+			   /* the keyset: after the last looked at, in the index's order */
+			   "AND o.updated_at >= ? AND (o.updated_at > ? OR o.id > ?) "
 			   "AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id "
-			   "AND r.status IN ('requested', 'approved', 'in_transit', 'received')) "
+			   "AND r.status IN ('requested', 'approved', 'in_transit', 'received', 'refund_failed')) "
 			   "AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.id AND f.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.status = 'pending') "
 			   "AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.order_id = o.id "
@@ -43,7 +48,16 @@ static struct db_sql sql[NQ] = {
 			   "AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id "
 			   "AND s.delivered_at > NOW(3) - INTERVAL GREATEST(?, "
 			   "COALESCE((SELECT MAX(days) FROM return_windows), 0), "
-			   "COALESCE((SELECT MAX(days) FROM seller_return_windows), 0)) DAY) LIMIT ?", 0 },
+			   "COALESCE((SELECT MAX(days) FROM seller_return_windows), 0)) DAY) "
+			   "ORDER BY o.updated_at, o.id LIMIT ?", 0 },
+	/* The batches' one lock and their position (migration 158): the job
+	 * skips its round when another batch holds it, shopctl waits. */
+	[Q_CURSOR] = { "SELECT status_no, after_ts, after_id FROM archive_cursor WHERE name = 'orders' FOR UPDATE", 0 },
+	[Q_CURSOR_NOWAIT] = { "SELECT status_no, after_ts, after_id FROM archive_cursor WHERE name = 'orders' "
+			      "FOR UPDATE SKIP LOCKED", 0 },
+	[Q_CURSOR_SET] = { "UPDATE archive_cursor SET status_no = ?, after_ts = ?, after_id = ?, passes = passes + ? "
+			   "WHERE name = 'orders'", 0 },
+	[Q_CURSOR_ANY] = { "SELECT COUNT(*) FROM archive_cursor WHERE name = 'orders'", 0 },
 	/* Locked only if it is still what was read: a row that changed since
 	 * (its status or anything else, updated_at moves with every UPDATE)
 	 * or that someone holds is not moved by this batch. */
@@ -53,7 +67,7 @@ static struct db_sql sql[NQ] = {
 	 * waits for the batch (and then finds the order gone from the hot
 	 * tables), never slips in between the check and the move. */
 	[Q_OPEN_RETURNS] = { "SELECT COUNT(*) FROM returns WHERE order_id = ? "
-			     "AND status IN ('requested', 'approved', 'in_transit', 'received') FOR UPDATE", 0 },
+			     "AND status IN ('requested', 'approved', 'in_transit', 'received', 'refund_failed') FOR UPDATE", 0 },
 	[Q_PENDING] = { "SELECT (SELECT COUNT(*) FROM refunds WHERE order_id = ? AND status = 'pending' FOR UPDATE) + "
 			"(SELECT COUNT(*) FROM shipments WHERE order_id = ? AND status = 'pending' FOR UPDATE)", 0 },
 	/* Children first (foreign keys); the twins are LIKE their hot tables
@@ -97,9 +111,15 @@ void archive_init(void)
 	batch_size = config_env_num("SHOP_ARCHIVE_BATCH", 200, 1, 5000);
 }
 
+static const char *const closed_statuses[] = { "delivered", "cancelled", "refunded", "returned", "expired",
+					       "payment_failed" };
+#define NSTATUS ((int)(sizeof(closed_statuses) / sizeof(closed_statuses[0])))
+#define START_TS "1000-01-01 00:00:00.000000"
+
 struct batch {
 	struct arena *a;
-	const struct db_res *cand;
+	const struct archive_opts *o;
+	int64_t after, limit;
 	struct archive_result *r;
 };
 
@@ -123,20 +143,95 @@ static enum err pair(struct db *db, struct arena *a, int copy, int drop, int64_t
 	return E_OK;
 }
 
+/* The candidates after the cursor, status after status, up to limit:
+ * their ids and updated_at into ids/ts, the new cursor into *st, *ts, *id,
+ * r->wrapped when every status was walked to its end (the cursor then
+ * starts again). */
+static enum err candidates(struct db *db, struct batch *b, int64_t **ids, const char ***tss, size_t *n, int64_t *st,
+			   const char **ts, int64_t *id)
+{
+	struct arena *a = b->a;
+	size_t cap = (size_t)b->limit;
+
+	*n = 0;
+	if (!(*ids = arena_alloc(a, sizeof(int64_t) * cap)) || !(*tss = arena_alloc(a, sizeof(char *) * cap)))
+		return E_NOMEM;
+	if (*st < 0 || *st >= NSTATUS)
+		*st = 0;
+	if (!**ts)
+		*ts = START_TS;
+	while (*n < cap) {
+		struct db_res *c = NULL;
+		int64_t need = (int64_t)(cap - *n);
+		enum err e = db_exec(db, a, &sql[Q_CANDIDATES], &c, "sissiii", closed_statuses[*st], b->after, *ts, *ts,
+				     *id, returns_window_days(), need);
+
+		if (e)
+			return e;
+		for (size_t i = 0; i < c->nrows; i++) {
+			(*ids)[*n] = db_int(c, i, 0);
+			(*tss)[*n] = db_cell(c, i, 1);
+			(*n)++;
+		}
+		if ((int64_t)c->nrows == need) {
+			*ts = db_cell(c, c->nrows - 1, 1);
+			*id = db_int(c, c->nrows - 1, 0);
+			break;
+		}
+		/* This status is walked to its end: the next one from its start. */
+		*ts = START_TS;
+		*id = 0;
+		if (++*st == NSTATUS) {
+			*st = 0;
+			b->r->wrapped = 1;
+			break;
+		}
+	}
+	return E_OK;
+}
+
 static enum err tx_batch(struct db *db, void *p)
 {
 	struct batch *b = p;
 	struct arena *a = b->a;
 	struct archive_result *r = b->r;
+	struct db_res *cur = NULL;
+	int64_t *ids, st, cid;
+	const char **tss, *cts;
+	size_t n;
 	enum err e;
 
 	/* db_tx runs this again after a deadlock: count afresh. */
-	r->moved = r->skipped = r->first = r->last = 0;
-	for (size_t i = 0; i < b->cand->nrows; i++) {
-		int64_t id = db_int(b->cand, i, 0), holds = 0;
+	memset(r, 0, sizeof(*r));
+	if ((e = db_exec(db, a, &sql[b->o && b->o->nowait ? Q_CURSOR_NOWAIT : Q_CURSOR], &cur, "")))
+		return e;
+	if (!cur->nrows) {
+		/* Held by another batch (the job does not wait), or the row
+		 * is missing (a database before migration 158). */
+		if ((e = db_exec(db, a, &sql[Q_CURSOR_ANY], &cur, "")))
+			return e;
+		if (db_int(cur, 0, 0) > 0) {
+			r->busy = 1;
+			return E_OK;
+		}
+		return E_INTERNAL;
+	}
+	st = db_int(cur, 0, 0);
+	cts = db_cell(cur, 0, 1) ? db_cell(cur, 0, 1) : "";
+	cid = db_int(cur, 0, 2);
+	r->from_start = st == 0 && cid == 0 && (!*cts || !strcmp(cts, START_TS));
+	if ((e = candidates(db, b, &ids, &tss, &n, &st, &cts, &cid)))
+		return e;
+	r->candidates = (int64_t)n;
+	if ((e = db_exec(db, a, &sql[Q_CURSOR_SET], NULL, "isii", st, cts, cid, (int64_t)r->wrapped)))
+		return e;
+	if (n && b->o && b->o->between)
+		b->o->between(b->o->between_arg);
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = ids[i], holds = 0;
 		struct db_res *x = NULL;
 
-		if ((e = db_exec(db, a, &sql[Q_LOCK], &x, "is", id, db_cell(b->cand, i, 1))))
+		if ((e = db_exec(db, a, &sql[Q_LOCK], &x, "is", id, tss[i])))
 			return e;
 		if (!x->nrows) {
 			r->skipped++;	/* changed meanwhile, or locked by someone */
@@ -201,23 +296,12 @@ enum err archive_batch(struct db *db, struct arena *a, const struct archive_opts
 {
 	int64_t t0 = now_ms(), after = o && o->after_s >= 0 ? o->after_s : after_s;
 	int64_t limit = o && o->limit > 0 ? o->limit : batch_size;
-	struct db_res *cand = NULL;
-	struct batch b;
+	struct batch b = { a, o, after, limit, r };
 	enum err e;
 
 	memset(r, 0, sizeof(*r));
-	if ((e = db_exec(db, a, &sql[Q_CANDIDATES], &cand, "iii", after, returns_window_days(), limit)))
-		return e;
-	r->candidates = (int64_t)cand->nrows;
-	if (!cand->nrows)
-		return E_OK;
-	if (o && o->between)
-		o->between(o->between_arg);
-	b.a = a;
-	b.cand = cand;
-	b.r = r;
 	if ((e = db_tx(db, tx_batch, &b))) {
-		log_warn("archive: a batch of %lld orders rolled back: %s", (long long)cand->nrows, err_str(e));
+		log_warn("archive: a batch rolled back: %s", err_str(e));
 		memset(r, 0, sizeof(*r));
 		return e;
 	}
@@ -233,7 +317,7 @@ enum err archive_batch(struct db *db, struct arena *a, const struct archive_opts
 
 int archive_job(struct db *db, struct kv *kv, struct arena *a)
 {
-	struct archive_opts o = { -1, 0, "job", NULL, NULL };
+	struct archive_opts o = { -1, 0, "job", NULL, NULL, 1 };
 	struct archive_result r;
 	enum err e;
 
@@ -243,9 +327,10 @@ int archive_job(struct db *db, struct kv *kv, struct arena *a)
 		return -1;
 	if (e)
 		return 0;	/* logged; the next round tries again */
-	/* A full batch that moved something: there may be more. A batch of
-	 * skipped orders only waits for the next round. */
-	return r.candidates >= batch_size && r.moved > 0 ? 1 : 0;
+	/* A full batch: there may be more after it (the cursor moved past
+	 * what it skipped, so another round is not the same round). A walk
+	 * that reached its end, or another batch running, waits. */
+	return r.candidates >= batch_size && !r.wrapped && !r.busy ? 1 : 0;
 }
 
 int archive_has(struct db *db, struct arena *a, int64_t order_id)
@@ -422,9 +507,14 @@ int archive_cmd(int argc, char **argv)
 		/* Batch after batch until --limit orders moved, or nothing is
 		 * due (a batch of skipped orders only ends the run). */
 		long long moved = 0, skipped = 0;
-		struct archive_opts o = { after, 0, "shopctl", NULL, NULL };
+		struct archive_opts o = { after, 0, "shopctl", NULL, NULL, 0 };
 		struct archive_result r;
+		int walks = 0, fresh = -1;
 
+		/* The batches start where the last one (the job's or another
+		 * run's) stopped: until every closed order was looked at once,
+		 * i.e. the end of the walk reached twice (the first may have
+		 * started half-way). Each batch waits for the job's. */
 		for (;;) {
 			o.limit = limit && limit - moved < batch_size ? limit - moved : batch_size;
 			if (archive_batch(db, a, &o, &r)) {
@@ -435,7 +525,11 @@ int archive_cmd(int argc, char **argv)
 			moved += r.moved;
 			skipped += r.skipped;
 			arena_reset(a);
-			if (!r.moved || (limit && moved >= limit) || r.candidates < o.limit)
+			if (limit && moved >= limit)
+				break;
+			if (fresh < 0)
+				fresh = r.from_start;
+			if (r.wrapped && (++walks == 2 || fresh))
 				break;
 		}
 		printf("archive: %lld orders moved, %lld skipped (changed meanwhile, open return, pending refund "

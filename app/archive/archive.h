@@ -8,8 +8,14 @@
  * of both places is one UNION ALL (app/order, app/fulfillment,
  * app/reconcile read the archive where the order is not hot).
  *
- * A batch: candidates are read without locks (closed, last changed before
- * the cutoff); then, in one transaction, each candidate's row is locked
+ * A batch is one transaction: it locks the walk's cursor (archive_cursor,
+ * migration 158; one batch at a time, the job's or shopctl's, so they
+ * never read the same candidates and halve each other's work), reads the
+ * candidates without row locks after the cursor (a keyset: closed, last
+ * changed before the cutoff, by status, updated_at and id; the orders
+ * earlier batches moved are not read again) and saves the cursor after
+ * the last it read (back to the start at the end of the walk); then each
+ * candidate's row is locked
  * again only if it still has the status and updated_at that were read
  * (FOR UPDATE SKIP LOCKED: a row someone holds is skipped, not waited for),
  * and only if it has no open return, no pending refund, no pending
@@ -41,11 +47,17 @@ struct archive_opts {
 	 * transaction locks them (to change an order "meanwhile"). */
 	void (*between)(void *arg);
 	void *between_arg;
+	/* The job: when another batch holds the cursor (shopctl archive run),
+	 * do nothing this round (r->busy) instead of waiting for it. */
+	int nowait;
 };
 
 struct archive_result {
 	int64_t candidates, moved, skipped;
 	int64_t first, last;	/* ids of the orders moved (0: none) */
+	int from_start;		/* the batch began at the start of the walk */
+	int wrapped;		/* ... and reached its end: the next starts again */
+	int busy;		/* nowait, and another batch held the cursor: nothing done */
 };
 
 /* One batch. E_OK with r->moved == 0 when there was nothing to move. */

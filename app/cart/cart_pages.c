@@ -151,14 +151,34 @@ void cart_sale_used(struct ctx *c, const struct cart *k)
 
 /* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
  * E_OK with no->status set when refused (nothing changed), else an error. */
-static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode mode, struct cart_refusal *no)
+/* Issue 19, reports: the units of the SKU in the owner's cart now (0 when
+ * none or unknown), to tell a set that raises a line (an add to cart in
+ * the funnel) from one that lowers it. */
+static int line_units(struct ctx *c, const struct cart_owner *o, int64_t sku_id)
+{
+	struct cart *cart = NULL;
+
+	if (cart_get(c->db, c->a, o, &cart) || !cart)
+		return 0;
+	for (size_t i = 0; i < cart->n; i++)
+		if (cart->lines[i].sku_id == sku_id)
+			return cart->lines[i].quantity;
+	return 0;
+}
+
+/* *raised (may be NULL): a CART_SET made the line larger than it was. */
+static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode mode, struct cart_refusal *no,
+		       int *raised)
 {
 	int64_t ifv = if_match(c);
 	struct cart_sku s = { 0 };
 	struct cart_owner o;
+	int before = 0;
 	enum err e;
 
 	memset(no, 0, sizeof(*no));
+	if (raised)
+		*raised = 0;
 	if (ifv == -2) {
 		no->status = 400;
 		no->message = "If-Match: must be a cart version, as given by the ETag header.";
@@ -171,7 +191,13 @@ static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode 
 	if (!c->sess && !session_csrf(c))
 		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
 	o = cart_owner_of(c);
-	return cart_apply(c->db, c->kv, c->a, &o, &s, qty, mode, ifv, no);
+	if (raised && mode == CART_SET && qty > 0)
+		before = line_units(c, &o, s.id);
+	if ((e = cart_apply(c->db, c->kv, c->a, &o, &s, qty, mode, ifv, no)))
+		return e;
+	if (raised && mode == CART_SET && !no->status && qty > before)
+		*raised = 1;
+	return E_OK;
 }
 
 /* ---- the view: one model for the page and the API ---- */
@@ -364,7 +390,8 @@ enum err h_api_cart_get(struct ctx *c)
 static enum err form_change(struct ctx *c, enum cart_mode mode, int qty)
 {
 	struct cart_refusal no;
-	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
+	int raised;
+	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no, &raised);
 
 	if (e)
 		return e;
@@ -384,8 +411,8 @@ static enum err form_change(struct ctx *c, enum cart_mode mode, int qty)
 	}
 	if (no.status)
 		return reply_refusal(c, &no);
-	if (mode == CART_ADD)
-		reports_hook_cart(c);	/* issue 19, reports: the funnel's adds */
+	if (mode == CART_ADD || raised)
+		reports_hook_cart(c);	/* issue 19, reports: the funnel's adds (a raised quantity is one) */
 	if (mode == CART_ADD)
 		session_flash(c, arena_printf(c->a, "Added %d × %s to your cart.", qty, no.title));
 	return reply_redirect(c, 303, "/cart");
@@ -404,13 +431,14 @@ enum err h_cart_update(struct ctx *c)
 static enum err api_change(struct ctx *c, enum cart_mode mode, int qty)
 {
 	struct cart_refusal no;
-	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no);
+	int raised;
+	enum err e = change(c, ctx_str(c, "itemId"), qty, mode, &no, &raised);
 
 	if (e)
 		return e;
 	if (no.status)
 		return reply_refusal(c, &no);
-	if (mode == CART_ADD)
+	if (mode == CART_ADD || raised)
 		reports_hook_cart(c);	/* issue 19, reports: the funnel's adds */
 	return reply_cart(c, 200, NULL);
 }

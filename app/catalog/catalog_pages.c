@@ -26,6 +26,8 @@
 #include "../wishlist/wishlist_pages.h"
 #include "../alerts/alerts_pages.h"
 #include "../reports/reports_pages.h"	/* issue 19: the funnel's counters */
+#include "../fx/rates.h"	/* issue 19: price filters in the shopper's currency */
+#include "../fx/fx_pages.h"
 
 #define LOW_STOCK 10		/* "Only N left" at or below this */
 #define DEFAULT_PAGE 24
@@ -173,6 +175,11 @@ struct listing {
 	int sort;
 	const char *brand;
 	int has_min, has_max;
+	/* The price filter (issue 19): the bounds as the shopper gave them,
+	 * in fx's currency (what the page's links, fields and labels say),
+	 * and the shop's amounts the query compares (fx_filter_bounds). */
+	struct fx_quote_rate fx;
+	int64_t cur_min, cur_max;
 	int64_t min_price, max_price;
 	int64_t size;
 	const char *cursor;
@@ -266,16 +273,30 @@ static void set_listing_params(struct ctx *c, struct listing *l)
 	l->brand = ctx_str(c, "brand");
 	l->has_min = ctx_has(c, "minPrice");
 	l->has_max = ctx_has(c, "maxPrice");
-	l->min_price = ctx_int(c, "minPrice", 0);
-	l->max_price = ctx_int(c, "maxPrice", INT64_MAX);
+	l->cur_min = ctx_int(c, "minPrice", 0);
+	l->cur_max = ctx_int(c, "maxPrice", INT64_MAX);
 	l->size = ctx_int(c, "size", DEFAULT_PAGE);
 	l->cursor = ctx_str(c, "cursor");
 	l->page = ctx_int(c, "page", 1);
 }
 
-static const char *amount(struct ctx *c, int64_t minor)
+/* The bounds in the shopper's currency into the shop's for the query: the
+ * request's currency and rate only when there is a bound (no query else). */
+static void listing_bounds(struct ctx *c, struct listing *l)
 {
-	return arena_printf(c->a, "%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
+	if (l->has_min || l->has_max)
+		fx_request_rate(c, &l->fx);
+	else
+		fx_rate_now(c->db, c->a, NULL, &l->fx);	/* the shop's own: no query */
+	fx_filter_bounds(&l->fx, l->has_min, l->cur_min, l->has_max, l->cur_max, &l->min_price, &l->max_price);
+}
+
+/* An amount of the listing's currency as typed ("25.50"; "1500" in JPY). */
+static const char *amount(struct ctx *c, const struct listing *l, int64_t minor)
+{
+	char b[32];
+
+	return arena_strdup(c->a, fx_amount_text(minor, l->fx.currency, b, sizeof(b)));
 }
 
 /* The URL of a category page showing listing l (prices in the page's
@@ -289,8 +310,8 @@ static const char *listing_url(struct ctx *c, const struct listing *l)
 
 	vals[0] = l->sort != S_RELEVANCE ? sort_names[l->sort] : NULL;
 	vals[1] = l->brand;
-	vals[2] = l->has_min ? amount(c, l->min_price) : NULL;
-	vals[3] = l->has_max ? amount(c, l->max_price) : NULL;
+	vals[2] = l->has_min ? amount(c, l, l->cur_min) : NULL;
+	vals[3] = l->has_max ? amount(c, l, l->cur_max) : NULL;
 	vals[4] = l->cursor;
 	vals[5] = !l->cursor && l->page > 1 ? arena_printf(c->a, "%lld", (long long)l->page) : NULL;
 	buf_init(&b, c->a, 128);
@@ -316,6 +337,7 @@ enum err h_api_category_items(struct ctx *c)
 	if ((e = find_category(c, &l.cat)))
 		return e;
 	set_listing_params(c, &l);
+	listing_bounds(c, &l);	/* minPrice, maxPrice: minor units of the `currency` parameter's */
 	if ((e = list_page(c, &l)))
 		return e == E_INVAL ? reply_error(c, 400, "cursor: invalid or from another listing") : e;
 	m = reply_model(c, NULL, NULL);
@@ -345,21 +367,27 @@ static void page_prices(struct ctx *c, struct listing *l, const char **why, int 
 	const char *msg[2] = { NULL, NULL };
 	int64_t v;
 
+	const char *cur;
+
 	*why = NULL;
 	*bad = 0;
 	l->has_min = l->has_max = 0;
-	l->min_price = 0;
-	l->max_price = INT64_MAX;
+	l->cur_min = 0;
+	l->cur_max = INT64_MAX;
+	/* Typed in the shopper's currency (issue 19): the request's (the
+	 * form's legend names it). */
+	fx_request_rate(c, &l->fx);
+	cur = l->fx.currency;
 	if (lo && !money_typed(lo, strlen(lo), &v) && v <= MONEY_MAX) {
 		l->has_min = 1;
-		l->min_price = v;
+		l->cur_min = fx_typed_minor(v, cur);
 	} else if (lo) {
 		*bad |= 1;
 		msg[0] = arena_printf(c->a, "“%s” is not a price", lo);
 	}
 	if (hi && !money_typed(hi, strlen(hi), &v) && v <= MONEY_MAX) {
 		l->has_max = 1;
-		l->max_price = v;
+		l->cur_max = fx_typed_minor(v, cur);
 	} else if (hi) {
 		*bad |= 2;
 		msg[1] = arena_printf(c->a, "“%s” is not a price", hi);
@@ -368,26 +396,25 @@ static void page_prices(struct ctx *c, struct listing *l, const char **why, int 
 		*why = arena_printf(c->a, "%s%s%s. Type an amount such as 25 or 25.50; "
 				    "we left it out of the filter.", msg[0] ? msg[0] : "",
 				    msg[0] && msg[1] ? ", and " : "", msg[1] ? msg[1] : "");
-		return;
-	}
-	if (l->has_min && l->has_max && l->min_price > l->max_price) {
+	} else if (l->has_min && l->has_max && l->cur_min > l->cur_max) {
 		struct buf b;
-		int64_t t = l->min_price;
+		int64_t t = l->cur_min;
 
-		l->min_price = l->max_price;
-		l->max_price = t;
+		l->cur_min = l->cur_max;
+		l->cur_max = t;
 		buf_init(&b, c->a, 160);
 		buf_puts(&b, "The From price (");
-		esc_money(&b, l->max_price, "USD");
+		esc_money(&b, l->cur_max, cur);
 		buf_puts(&b, ") is higher than the To price (");
-		esc_money(&b, l->min_price, "USD");
+		esc_money(&b, l->cur_min, cur);
 		buf_puts(&b, "), so we show prices from ");
-		esc_money(&b, l->min_price, "USD");
+		esc_money(&b, l->cur_min, cur);
 		buf_puts(&b, " to ");
-		esc_money(&b, l->max_price, "USD");
+		esc_money(&b, l->cur_max, cur);
 		buf_puts(&b, ".");
 		*why = b.p;
 	}
+	fx_filter_bounds(&l->fx, l->has_min, l->cur_min, l->has_max, l->cur_max, &l->min_price, &l->max_price);
 }
 
 /* The model's words about the price filter (never cached: they are about
@@ -428,12 +455,18 @@ enum err h_category(struct ctx *c)
 	page_prices(c, &l, &price_why, &price_bad);
 	/* The model depends on the URL alone: built once while no product
 	 * changes (pcache.h). */
-	key = arena_printf(c->a, "L:%s", listing_url(c, &l));
+	/* A price filter's bounds are in the shopper's currency: its copy is
+	 * that currency's at that rate (the rest of the model is the shop's,
+	 * converted per request by fx_localize). */
+	key = l.has_min || l.has_max ? arena_printf(c->a, "L:%s@%lld:%s", l.fx.currency, (long long)l.fx.rate,
+						     listing_url(c, &l)) :
+				       arena_printf(c->a, "L:%s", listing_url(c, &l));
 	if ((hit = pcache_page_get(key))) {
 		if (!(m = reply_model(c, "category", l.cat->name)))
 			return E_NOMEM;
 		json_object_update(m, hit);
 		price_words(c, m, price_why, price_bad);
+		json_object_set_new(m, "priceCurrency", json_string(l.fx.currency));
 		return E_OK;
 	}
 	token = pcache_begin();
@@ -511,10 +544,10 @@ enum err h_category(struct ctx *c)
 		buf_init(&b, c->a, 64);
 		buf_puts(&b, "Price: ");
 		if (l.has_min)
-			esc_money(&b, l.min_price, "USD");
+			esc_money(&b, l.cur_min, l.fx.currency);
 		buf_puts(&b, l.has_min && l.has_max ? " to " : l.has_min ? " and up" : "up to ");
 		if (l.has_max)
-			esc_money(&b, l.max_price, "USD");
+			esc_money(&b, l.cur_max, l.fx.currency);
 		u = l;
 		u.cursor = NULL;
 		u.has_min = u.has_max = 0;
@@ -526,15 +559,16 @@ enum err h_category(struct ctx *c)
 		json_decref(filters);
 	json_object_set_new(m, "brandValue", l.brand ? json_string(l.brand) : json_null());
 	if (l.has_min)
-		json_object_set_new(m, "minPriceValue", json_string(amount(c, l.min_price)));
+		json_object_set_new(m, "minPriceValue", json_string(amount(c, &l, l.cur_min)));
 	if (l.has_max)
-		json_object_set_new(m, "maxPriceValue", json_string(amount(c, l.max_price)));
+		json_object_set_new(m, "maxPriceValue", json_string(amount(c, &l, l.cur_max)));
 	/* What a replica read may predate the change that made the cache
 	 * drop the last copy: kept only when no change landed within the
 	 * replica's lag bound (READ REPLICAS, issue 20; pcache.h). */
 	if (pcache_enabled() && (!db_is_replica(l.db) || pcache_quiet_for(db_replica_stale_ms())))
 		pcache_page_put(key, json_deep_copy(m), release_page, token);
 	price_words(c, m, price_why, price_bad);
+	json_object_set_new(m, "priceCurrency", json_string(l.fx.currency));
 	return E_OK;
 }
 

@@ -32,7 +32,8 @@ static const char *const category_names[] = {
 	"filters", "items", "image", "title", "brand", "price", "ratingText", "reviewCount",
 	"stockStatus", "stockLabel", "firstUrl", "prevUrl", "nextUrl", "brandValue", "canonical", "children",
 	"currency", "id", "metaDescription", "nextCursor", "parent", "rating", "sku", "slug",
-	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText", NULL
+	"stock", "priceError", "minPriceInvalid", "maxPriceInvalid", "productCountText",
+	"priceCurrency", NULL
 };
 
 /* product.html: the model h_product builds. */
@@ -88,7 +89,7 @@ static const struct event_consumer catalog_consumers[] = {
 	 * ProductUpdated). */
 	{ .name = "pcache", .topics = "ProductUpdated,StockChanged,QuestionPublished,QuestionRejected,AnswerPublished,"
 				       "AnswerRejected,CategoryChanged", .handle = pcache_event,
-	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1 },
+	  .start = pcache_follow_start, .batch = 1000, .interval_ms = 50, .from_head = 1, .per_host = 1 },
 };
 
 const struct module catalog_module = {

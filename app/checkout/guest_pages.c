@@ -19,6 +19,7 @@
 #include "../cart/cart.h"
 #include "../order/order.h"
 #include "../order/order_link.h"
+#include "../returns/returns_pages.h"
 #include "../order/order_pages.h"
 #include "../payment/payment.h"
 #include "../pricing/pricing.h"
@@ -403,10 +404,11 @@ static json_t *page_order(json_t *o)
 {
 	static const char *const top[] = { "id", "status", "statusLabel", "shippingAddress", "subtotal", "discount",
 		"promoCode", "shippingMethod", "shipping", "tax", "total", "currency", "isPending", "isFailed",
-		"payUrl", "holdExpiresAt", NULL };
+		"payUrl", "holdExpiresAt", "returnUrl", NULL };
 	static const char *const line[] = { "title", "quantity", "unitPrice", "lineTotal", "currency", NULL };
 	static const char *const ship[] = { "carrier", "tracking", "statusText", NULL };
 	static const char *const pay[] = { "brand", "last4", NULL };
+	static const char *const ret[] = { "id", "statusText", "url", NULL };
 	json_t *p = pick(o, top), *a, *x;
 	size_t i;
 
@@ -419,6 +421,10 @@ static json_t *page_order(json_t *o)
 		json_array_append_new(a, pick(x, ship));
 	json_object_set_new(p, "shipments", a);
 	json_object_set_new(p, "payment", pick(json_object_get(o, "payment"), pay));
+	a = json_array();
+	json_array_foreach(json_object_get(o, "returns"), i, x)
+		json_array_append_new(a, pick(x, ret));
+	json_object_set_new(p, "returns", a);
 	return p;
 }
 
@@ -443,6 +449,8 @@ static enum err guest_page(struct ctx *c, int64_t oid, const char *token, int st
 		return reply_redirect(c, 303, arena_printf(c->a, "/orders/%lld", (long long)oid));
 	if (!(o = order_json(c->db, c->a, oid, 0)))
 		return E_DB;
+	/* RETURNS (issue 19): "Return items" and the order's returns, by the link. */
+	returns_guest_block(c->db, c->a, oid, owner, token, o);
 	if (c->req->wants_json) {
 		if (!(m = reply_model(c, NULL, NULL))) {
 			json_decref(o);

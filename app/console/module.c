@@ -25,12 +25,14 @@ static const struct route console_routes[] = {
 
 /* partials/promo_form.html's names, in both promo pages */
 #define PROMO_FORM_NAMES "errors", "field", "message", "formAction", "csrf", "form", "code", "locked", "fixed", \
-	"value", "minOrder", "startsAt", "endsAt", "maxUses", "perCustomer", "categories", "sellers", "description"
+	"value", "minOrder", "startsAt", "endsAt", "maxUses", "perCustomer", "categories", "sellers", "description", \
+	"categoryOptions", "sellerOptions", "name", "selected"
 
 /* admin_promos.html: list_page (promos_pages.c). */
 static const char *const admin_promos_names[] = {
 	PROMO_FORM_NAMES, "promos", "id", "valueText", "status", "active", "usesText", "limitsText", "windowText",
-	"scopeText", "editUrl", "pauseAction", "resumeAction", NULL
+	"scopeText", "editUrl", "pauseAction", "resumeAction", "filter", "states", "label", "filtered", "nextUrl",
+	"firstUrl", NULL
 };
 
 /* admin_promo.html: edit_page (promos_pages.c). */

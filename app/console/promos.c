@@ -23,7 +23,8 @@ enum { P_ID, P_CODE, P_DESC, P_KIND, P_VALUE, P_MIN, P_STARTS, P_ENDS, P_LIMIT, 
 
 enum {
 	Q_ONE, Q_LOCK, Q_ALL, Q_CATS, Q_SELLERS, Q_INSERT, Q_UPDATE, Q_ACTIVE, Q_CODE_TAKEN,
-	Q_DEL_CATS, Q_DEL_SELLERS, Q_ADD_CAT, Q_ADD_SELLER, Q_CAT_OK, Q_SELLER_OK, Q_COUNT
+	Q_DEL_CATS, Q_DEL_SELLERS, Q_ADD_CAT, Q_ADD_SELLER, Q_CAT_OK, Q_SELLER_OK, Q_PAGE, Q_CAT_NAMES,
+	Q_SELLER_NAMES, Q_COUNT
 };
 
 static struct db_sql sql[Q_COUNT] = {
@@ -50,6 +51,25 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_ADD_SELLER] = { "INSERT IGNORE INTO promo_sellers (promo_id, seller_id) VALUES (?, ?)", 0 },
 	[Q_CAT_OK] = { "SELECT 1 FROM categories WHERE id = ? AND retired_at IS NULL", 0 },
 	[Q_SELLER_OK] = { "SELECT 1 FROM sellers WHERE id = ?", 0 },
+	/* A page of the list, newest first after a keyset (id below), by the
+	 * start of the code and the state (status_of's rules in SQL). */
+	[Q_PAGE] = { "SELECT " PROMO_COLS " FROM promo_codes p WHERE p.id < ? AND p.code LIKE CONCAT(?, '%') AND ("
+		     "? = '' OR (? = 'paused' AND NOT p.active) OR (p.active AND ("
+		     "(? = 'scheduled' AND p.starts_at > NOW()) OR "
+		     "(? = 'ended' AND (p.starts_at IS NULL OR p.starts_at <= NOW()) AND p.ends_at <= NOW()) OR "
+		     "(? = 'used-up' AND (p.starts_at IS NULL OR p.starts_at <= NOW()) AND "
+		     "(p.ends_at IS NULL OR p.ends_at > NOW()) AND p.used_count >= p.usage_limit) OR "
+		     "(? = 'active' AND (p.starts_at IS NULL OR p.starts_at <= NOW()) AND "
+		     "(p.ends_at IS NULL OR p.ends_at > NOW()) AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)))))"
+		     " ORDER BY p.id DESC LIMIT ?", 0 },
+	/* The pickers: live categories by their place in the tree (a top
+	 * category, then its children), sellers by name. */
+	[Q_CAT_NAMES] = { "SELECT c.id, IF(c.parent_id IS NULL, c.name, CONCAT(t.name, ' › ', c.name)) FROM categories c "
+			  "LEFT JOIN categories t ON t.id = c.parent_id WHERE c.retired_at IS NULL "
+			  "ORDER BY COALESCE(t.name, c.name), c.parent_id IS NOT NULL, c.name LIMIT 2000", 0 },
+	/* The store address too: two sellers may share a display name. */
+	[Q_SELLER_NAMES] = { "SELECT id, CONCAT(display_name, ' (', slug, ')') FROM sellers "
+			      "ORDER BY display_name, slug LIMIT 2000", 0 },
 };
 
 void promos_init(void)
@@ -132,6 +152,63 @@ static enum err row_json(struct db *db, struct arena *a, const struct db_res *r,
 	json_object_set_new(o, "updatedAt", *db_cell(r, 0, P_UPDATED) ? json_string(db_cell(r, 0, P_UPDATED))
 								    : json_null());
 	*out = o;
+	return E_OK;
+}
+
+const char *const promo_states[] = { "active", "scheduled", "ended", "used-up", "paused", NULL };
+
+enum err promo_page(struct db *db, struct arena *a, const struct promo_filter *f, json_t **out, int64_t *next)
+{
+	struct db_res *r = NULL;
+	const char *st = f->state ? f->state : "", *code = f->code ? f->code : "";
+	int64_t limit = f->limit > 0 ? f->limit : 50;
+	enum err e;
+
+	*out = NULL;
+	*next = 0;
+	if ((e = db_exec(db, a, &sql[Q_PAGE], &r, "isssssssi", f->before > 0 ? f->before : INT64_MAX, code, st, st, st,
+			 st, st, st, limit + 1)))
+		return e;
+	*out = json_array();
+	for (size_t i = 0; r && i < r->nrows && (int64_t)i < limit; i++) {
+		struct db_res one = *r;
+		json_t *o;
+
+		one.cells = r->cells + i * r->ncols;
+		one.lens = r->lens + i * r->ncols;
+		one.nrows = 1;
+		if ((e = row_json(db, a, &one, &o))) {
+			json_decref(*out);
+			*out = NULL;
+			return e;
+		}
+		json_array_append_new(*out, o);
+	}
+	if (r && (int64_t)r->nrows > limit)
+		*next = db_int(r, (size_t)limit - 1, P_ID);
+	return E_OK;
+}
+
+static json_t *names_json(const struct db_res *r)
+{
+	json_t *v = json_array();
+
+	for (size_t i = 0; r && i < r->nrows; i++)
+		json_array_append_new(v, json_pack("{s:I, s:s}", "id", (json_int_t)db_int(r, i, 0), "name",
+						   db_cell(r, i, 1) ? db_cell(r, i, 1) : ""));
+	return v;
+}
+
+enum err promo_scope_names(struct db *db, struct arena *a, json_t **categories, json_t **sellers)
+{
+	struct db_res *c = NULL, *s = NULL;
+	enum err e;
+
+	*categories = *sellers = NULL;
+	if ((e = db_exec(db, a, &sql[Q_CAT_NAMES], &c, "")) || (e = db_exec(db, a, &sql[Q_SELLER_NAMES], &s, "")))
+		return e;
+	*categories = names_json(c);
+	*sellers = names_json(s);
 	return E_OK;
 }
 

@@ -43,6 +43,20 @@ enum err promo_get(struct db *db, struct arena *a, int64_t id, json_t **out);
 /* All of them, newest first. */
 enum err promo_list(struct db *db, struct arena *a, json_t **out);
 
+/* A page of the list (issue 19): newest first, ids below before (0: from
+ * the newest), codes starting with code (normalised; NULL or "": any),
+ * in state (one of promo_states; NULL or "": any), at most limit (<= 0:
+ * 50). *next: the before of the next page, 0 when this is the last. */
+struct promo_filter {
+	const char *code, *state;
+	int64_t before, limit;
+};
+extern const char *const promo_states[];	/* "active", "scheduled", "ended", "used-up", "paused", NULL */
+enum err promo_page(struct db *db, struct arena *a, const struct promo_filter *f, json_t **out, int64_t *next);
+/* The scope pickers: [{id, name}] of the live categories ("Top › Child"),
+ * in the tree's order, and of the sellers by name (new references). */
+enum err promo_scope_names(struct db *db, struct arena *a, json_t **categories, json_t **sellers);
+
 /* Creates (id 0) or edits promo id as actor; E_INVAL with *bad filled;
  * E_NOTFOUND for a missing id. *id_out: the promo's id. */
 enum err promo_save(struct db *db, struct arena *a, const char *actor, int64_t id, const struct promo_in *in,

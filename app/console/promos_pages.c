@@ -1,6 +1,7 @@
 /* Promo codes in the console: /admin/promos (list with usage, new, edit,
  * pause, resume) and /api/admin/promos. The rules and SQL are promos.c's;
  * pricing applies a saved promo from the next quote (it caches no promo). */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -223,18 +224,67 @@ enum err h_api_admin_promo_edit(struct ctx *c)
 	return api_save(c, id);
 }
 
+/* The list's filters from the query (k_promo_list); problems into bad. */
+static void list_filter(struct ctx *c, struct promo_filter *f, int64_t def_limit, struct promo_problems *bad)
+{
+	const char *code = ctx_str(c, "code"), *st = ctx_str(c, "state");
+
+	memset(f, 0, sizeof(*f));
+	if (code && *code) {
+		char *u = arena_strdup(c->a, code);
+
+		for (char *q = u; u && *q; q++) {
+			*q = (char)toupper((unsigned char)*q);
+			if (!isalnum((unsigned char)*q) && *q != '-') {
+				promo_problem(bad, "code", "The start of a code: letters, digits or hyphens.");
+				break;
+			}
+		}
+		f->code = u;
+	}
+	if (st && *st) {
+		int known = 0;
+
+		for (int i = 0; promo_states[i]; i++)
+			known |= !strcmp(promo_states[i], st);
+		if (!known)
+			promo_problem(bad, "state", "state is one of active, scheduled, ended, used-up or paused.");
+		f->state = st;
+	}
+	f->before = ctx_int(c, "before", 0);
+	f->limit = ctx_int(c, "limit", def_limit);
+}
+
+/* The same list after before: its URL (path: the page or the API's). */
+static const char *list_url(struct arena *a, const char *path, const struct promo_filter *f, int64_t before)
+{
+	const char *q = arena_printf(a, "%s%s%s%s%s", f->code ? "&code=" : "", f->code ? f->code : "",
+				     f->state ? "&state=" : "", f->state ? f->state : "",
+				     before ? arena_printf(a, "&before=%lld", (long long)before) : "");
+
+	return q && *q ? arena_printf(a, "%s?%s", path, q + 1) : path;
+}
+
 enum err h_api_admin_promo_list(struct ctx *c)
 {
+	struct promo_problems bad;
+	struct promo_filter f;
 	json_t *m, *list;
+	int64_t next = 0;
 	enum err e;
 
-	if ((e = promo_list(c->db, c->a, &list)))
+	memset(&bad, 0, sizeof(bad));
+	list_filter(c, &f, 500, &bad);
+	if (bad.n)
+		return console_reply_fields(c, "Those filters cannot be used", bad.n, bad.field, bad.message);
+	if ((e = promo_page(c->db, c->a, &f, &list, &next)))
 		return e;
 	if (!(m = reply_model(c, NULL, NULL))) {
 		json_decref(list);
 		return E_NOMEM;
 	}
 	json_object_set_new(m, "promos", list);
+	json_object_set_new(m, "next", next ? json_string(list_url(c->a, "/api/admin/promos", &f, next)) : json_null());
 	return E_OK;
 }
 
@@ -286,6 +336,24 @@ static const char *value_text(struct arena *a, json_t *p)
 		return json_is_integer(v) ? arena_printf(a, "%lld%%", (long long)json_integer_value(v))
 					  : arena_printf(a, "%.2f%%", json_real_value(v));
 	return arena_printf(a, "%s off", money_text(a, json_integer_value(v)));
+}
+
+/* The names of ids (from names: [{id, name}]), "#id" for one without. */
+static const char *names_text(struct arena *a, json_t *names, json_t *ids)
+{
+	const char *s = "";
+
+	for (size_t i = 0; i < json_array_size(ids); i++) {
+		int64_t id = json_integer_value(json_array_get(ids, i));
+		const char *name = NULL;
+
+		for (size_t k = 0; k < json_array_size(names) && !name; k++)
+			if (json_integer_value(json_object_get(json_array_get(names, k), "id")) == id)
+				name = json_string_value(json_object_get(json_array_get(names, k), "name"));
+		s = name ? arena_printf(a, "%s%s%s", s, i ? ", " : "", name)
+			 : arena_printf(a, "%s%s#%lld", s, i ? ", " : "", (long long)id);
+	}
+	return s;
 }
 
 static const char *ids_text(struct arena *a, json_t *v)
@@ -356,6 +424,63 @@ static json_t *form_values(struct ctx *c, json_t *p, int typed)
 	}
 }
 
+static int ids_from_text(struct arena *a, const char *s, const int64_t **ids, size_t *n);
+
+/* [{id, name, selected}] of names, the ids given selected. */
+static json_t *options(json_t *names, const int64_t *ids, size_t n)
+{
+	json_t *v = json_array();
+
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		json_t *o = json_deep_copy(json_array_get(names, i));
+		int64_t id = json_integer_value(json_object_get(o, "id"));
+		int sel = 0;
+
+		for (size_t k = 0; k < n && !sel; k++)
+			sel = ids[k] == id;
+		json_object_set_new(o, "selected", json_boolean(sel));
+		json_array_append_new(v, o);
+	}
+	return v;
+}
+
+static void ids_of(struct arena *a, json_t *list, const int64_t **ids, size_t *n)
+{
+	int64_t *v = arena_calloc(a, json_array_size(list) + 1, sizeof(*v));
+
+	*ids = v;
+	*n = 0;
+	for (size_t i = 0; v && i < json_array_size(list); i++)
+		v[(*n)++] = json_integer_value(json_array_get(list, i));
+}
+
+/* The scope's pickers into the form: categories and sellers by name, the
+ * promo's (p; NULL: a new one) or what was typed selected. */
+static enum err pickers(struct ctx *c, json_t *form, json_t *p, int typed)
+{
+	json_t *cats, *sellers;
+	const int64_t *ci = NULL, *si = NULL;
+	size_t cn = 0, sn = 0;
+	enum err e;
+
+	if ((e = promo_scope_names(c->db, c->a, &cats, &sellers)))
+		return e;
+	if (typed) {
+		if (ids_from_text(c->a, ctx_str(c, "categories"), &ci, &cn))
+			cn = 0;
+		if (ids_from_text(c->a, ctx_str(c, "sellers"), &si, &sn))
+			sn = 0;
+	} else if (p) {
+		ids_of(c->a, json_object_get(p, "categories"), &ci, &cn);
+		ids_of(c->a, json_object_get(p, "sellers"), &si, &sn);
+	}
+	json_object_set_new(form, "categoryOptions", options(cats, ci, cn));
+	json_object_set_new(form, "sellerOptions", options(sellers, si, sn));
+	json_decref(cats);
+	json_decref(sellers);
+	return E_OK;
+}
+
 static json_t *errors_json(const struct promo_problems *bad)
 {
 	json_t *v = json_array();
@@ -367,13 +492,33 @@ static json_t *errors_json(const struct promo_problems *bad)
 
 static enum err list_page(struct ctx *c, int status, const struct promo_problems *bad)
 {
-	json_t *m = session_form_page(c, "admin_promos", "Promo codes", status), *list, *rows;
+	json_t *m = session_form_page(c, "admin_promos", "Promo codes", status), *list, *rows, *states;
+	json_t *cnames = NULL, *snames = NULL;
+	struct promo_problems fbad;
+	struct promo_filter f;
+	int64_t next = 0;
 	enum err e;
 
 	if (!m)
 		return E_NOMEM;
-	if ((e = promo_list(c->db, c->a, &list)))
+	memset(&fbad, 0, sizeof(fbad));
+	list_filter(c, &f, 50, &fbad);
+	if (fbad.n)
+		return reply_error(c, 422, fbad.message[0]);
+	if ((e = promo_page(c->db, c->a, &f, &list, &next)))
 		return e;
+	if ((e = promo_scope_names(c->db, c->a, &cnames, &snames))) {
+		json_decref(list);
+		return e;
+	}
+	states = json_array();
+	for (int i = 0; promo_states[i]; i++)
+		json_array_append_new(states, json_pack("{s:s, s:s, s:b}", "value", promo_states[i], "label",
+			!strcmp(promo_states[i], "used-up") ? "used up" : promo_states[i],
+			"selected", f.state && !strcmp(f.state, promo_states[i])));
+	json_object_set_new(m, "filter", json_pack("{s:s, s:o, s:b, s:s}", "code", f.code ? f.code : "", "states", states,
+		"filtered", f.code || f.state || f.before, "firstUrl", list_url(c->a, "/admin/promos", &f, 0)));
+	json_object_set_new(m, "nextUrl", next ? json_string(list_url(c->a, "/admin/promos", &f, next)) : json_null());
 	rows = json_array();
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		json_t *p = json_array_get(list, i), *mx = json_object_get(p, "maxUses");
@@ -387,26 +532,34 @@ static enum err list_page(struct ctx *c, int status, const struct promo_problems
 			"description", json_string_value(json_object_get(p, "description")),
 			"valueText", value_text(c->a, p), "status", json_string_value(json_object_get(p, "status")),
 			"active", json_is_true(json_object_get(p, "active")),
-			"usesText", arena_printf(c->a, "%lld%s%s", (long long)json_integer_value(json_object_get(
-				json_object_get(p, "uses"), "live")), json_is_integer(mx) ? " of " : "",
-				json_is_integer(mx) ? arena_printf(c->a, "%lld", (long long)json_integer_value(mx)) : ""),
+			"usesText", arena_printf(c->a, "%lld%s%s (%lld customer%s)", (long long)json_integer_value(
+				json_object_get(json_object_get(p, "uses"), "live")), json_is_integer(mx) ? " of " : "",
+				json_is_integer(mx) ? arena_printf(c->a, "%lld", (long long)json_integer_value(mx)) : "",
+				(long long)json_integer_value(json_object_get(json_object_get(p, "uses"), "customers")),
+				json_integer_value(json_object_get(json_object_get(p, "uses"), "customers")) == 1 ? "" : "s"),
 			"limitsText", arena_printf(c->a, "%s%s%s", min ? "from " : "", min ? money_text(c->a, min) : "",
 				json_is_integer(pc) ? arena_printf(c->a, "%s%lld per customer", min ? "; " : "",
 					(long long)json_integer_value(pc)) : ""),
 			"windowText", arena_printf(c->a, "%s%s%s", json_is_string(st) ? json_string_value(st) : "now",
 				" to ", json_is_string(en) ? json_string_value(en) : "no end"),
-			"scopeText", scoped ? arena_printf(c->a, "%s%s%s%s",
-				json_array_size(json_object_get(p, "categories")) ? "categories " : "",
-				ids_text(c->a, json_object_get(p, "categories")),
-				json_array_size(json_object_get(p, "sellers")) ? " sellers " : "",
-				ids_text(c->a, json_object_get(p, "sellers"))) : "everything",
+			"scopeText", scoped ? arena_printf(c->a, "%s%s%s%s%s",
+				json_array_size(json_object_get(p, "categories")) ? "categories: " : "",
+				names_text(c->a, cnames, json_object_get(p, "categories")),
+				json_array_size(json_object_get(p, "categories")) &&
+					json_array_size(json_object_get(p, "sellers")) ? "; " : "",
+				json_array_size(json_object_get(p, "sellers")) ? "sellers: " : "",
+				names_text(c->a, snames, json_object_get(p, "sellers"))) : "everything",
 			"editUrl", arena_printf(c->a, "/admin/promos/%lld", (long long)id),
 			"pauseAction", arena_printf(c->a, "/admin/promos/%lld/pause", (long long)id),
 			"resumeAction", arena_printf(c->a, "/admin/promos/%lld/resume", (long long)id)));
 	}
 	json_decref(list);
+	json_decref(cnames);
+	json_decref(snames);
 	json_object_set_new(m, "promos", rows);
 	json_object_set_new(m, "form", form_values(c, NULL, bad != NULL));
+	if ((e = pickers(c, json_object_get(m, "form"), NULL, bad != NULL)))
+		return e;
 	json_object_set_new(m, "errors", errors_json(bad));
 	json_object_set_new(m, "formAction", json_string("/admin/promos"));
 	return E_OK;
@@ -554,6 +707,10 @@ static enum err edit_page(struct ctx *c, int64_t id, int status, const struct pr
 		"resumeAction", arena_printf(c->a, "/admin/promos/%lld/resume", (long long)id)));
 	json_object_set_new(m, "form", form_values(c, p, bad != NULL));
 	json_object_set_new(json_object_get(m, "form"), "locked", json_true());	/* a code does not change */
+	if ((e = pickers(c, json_object_get(m, "form"), p, bad != NULL))) {
+		json_decref(p);
+		return e;
+	}
 	json_object_set_new(m, "errors", errors_json(bad));
 	json_object_set_new(m, "formAction", json_string(arena_printf(c->a, "/admin/promos/%lld", (long long)id)));
 	json_decref(p);

@@ -98,6 +98,37 @@ fail:
 	return E_IO;
 }
 
+/* "host:port,host:port,...": every entry a nonempty host, a colon and a
+ * port from 1 to 65535 (the last colon splits, as kv.c does). */
+static int host_ports_ok(const char *list)
+{
+	const char *p = list;
+
+	for (;;) {
+		const char *end = strchr(p, ','), *colon;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		long port = 0;
+		size_t i;
+
+		colon = NULL;
+		for (i = 0; i < n; i++)
+			if (p[i] == ':')
+				colon = p + i;
+		if (!colon || colon == p || colon + 1 == p + n || p + n - colon > 6)
+			return 0;
+		for (const char *d = colon + 1; d < p + n; d++) {
+			if (*d < '0' || *d > '9')
+				return 0;
+			port = port * 10 + (*d - '0');
+		}
+		if (port < 1 || port > 65535)
+			return 0;
+		if (!end)
+			return 1;
+		p = end + 1;
+	}
+}
+
 enum err config_load(struct config *c)
 {
 	char cwd[PATH_MAX];
@@ -115,7 +146,9 @@ enum err config_load(struct config *c)
 	if (env_int("SHOP_WORKERS", 4, 1, 256, &c->workers) ||
 	    env_int("SHOP_PORT", 8080, 1, 65535, &c->port) ||
 	    env_int("SHOP_DB_PORT", 3306, 1, 65535, &c->db_port) ||
-	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port))
+	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port) ||
+	    env_int("SHOP_JOBS", 1, 0, 1, &c->jobs) ||
+	    env_int("SHOP_JOBS_LEASE_MS", 15000, 300, 3600000, &c->jobs_lease_ms))
 		return E_INVAL;
 
 #define PATHVAR(field, var, suffix, base) do { \
@@ -131,6 +164,17 @@ enum err config_load(struct config *c)
 	PATHVAR(secret_file, "SHOP_SECRET_FILE", "/secret", c->home);
 	PATHVAR(media_dir, "SHOP_MEDIA_DIR", "/media", c->home);
 #undef PATHVAR
+	/* SHOP_LISTEN: where shopd listens, a path or host:port (libfcgi's
+	 * FCGX_OpenSocket reads a name with a colon as TCP); unset, the
+	 * socket of SHOP_SOCKET, as before. */
+	c->listen = strdup(env_or("SHOP_LISTEN", c->socket));
+	{
+		char host[256] = "";
+
+		if (gethostname(host, sizeof(host) - 1) || !host[0])
+			strcpy(host, "localhost");
+		c->host_id = strndup(env_or("SHOP_HOST_ID", host), 63);
+	}
 	{
 		char url[64];
 
@@ -143,6 +187,14 @@ enum err config_load(struct config *c)
 	c->db_password = strdup(env_or("SHOP_DB_PASSWORD", ""));
 	c->db_name = strdup(env_or("SHOP_DB_NAME", "shop"));
 	c->redis_host = getenv("SHOP_REDIS_HOST") && *getenv("SHOP_REDIS_HOST") ? strdup(getenv("SHOP_REDIS_HOST")) : NULL;
+	c->redis_sentinels = getenv("SHOP_REDIS_SENTINELS") && *getenv("SHOP_REDIS_SENTINELS") ?
+		strdup(getenv("SHOP_REDIS_SENTINELS")) : NULL;
+	c->redis_master = strdup(env_or("SHOP_REDIS_MASTER", "shop"));
+	if (c->redis_sentinels && !host_ports_ok(c->redis_sentinels)) {
+		fprintf(stderr, "config: SHOP_REDIS_SENTINELS=%s is not a list of host:port (e.g. "
+			"127.0.0.1:26379,127.0.0.1:26380)\n", c->redis_sentinels);
+		return E_INVAL;
+	}
 	return load_secret(c);
 }
 

@@ -29,6 +29,15 @@ struct config {
 	const char *redis_host;	/* SHOP_REDIS_HOST: default NULL (use the socket) */
 	int redis_port;		/* SHOP_REDIS_PORT: default 6379 */
 	const char *redis_socket;/* SHOP_REDIS_SOCKET: default "$home/run/redis.sock" */
+	const char *redis_sentinels;/* SHOP_REDIS_SENTINELS: "host:port,host:port,..." of Redis
+				 * Sentinels; default NULL (no Sentinel: redis_host or the socket) */
+	const char *redis_master;/* SHOP_REDIS_MASTER: the primary's name at the sentinels; default "shop" */
+
+	/* Several hosts (issue 20, docs/scaling.md). */
+	const char *listen;	/* SHOP_LISTEN: a unix socket path or host:port (TCP); default SHOP_SOCKET's */
+	const char *host_id;	/* SHOP_HOST_ID: this host's name in the job leases; default the hostname */
+	int jobs;		/* SHOP_JOBS: 1 (default) the master keeps a jobs process; 0 it does not */
+	int jobs_lease_ms;	/* SHOP_JOBS_LEASE_MS: a job lease's length; default 15000 */
 
 	const char *secret_file;/* SHOP_SECRET_FILE: default "$home/secret" (created if missing) */
 	unsigned char secret[32];	/* key for cursors and other signed tokens */

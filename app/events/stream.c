@@ -102,9 +102,12 @@ static struct cstate {
 	int64_t skip_saved_ms;
 } cstates[MAX_CONSUMERS];
 
+static struct db_sql follow_sql[1];
+
 void stream_init(void)
 {
 	db_register(sql, NQ);
+	db_register(follow_sql, sizeof(follow_sql) / sizeof(follow_sql[0]));
 }
 
 void stream_set_consumers(const struct event_consumer *const *list, size_t n)
@@ -516,3 +519,54 @@ int event_retention_batch(struct db *db, struct kv *kv, struct arena *a)
 		return e == E_UNAVAIL ? -1 : 0;
 	return (int)r.n;	/* at most 1000 */
 }
+
+/* ---- per-host followers (event_consumer.per_host; issue 20) ---------------- */
+
+static struct db_sql follow_sql[1] = {
+	{ "SELECT seq, id, topic, aggregate_id, payload, CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED)"
+	  " FROM outbox WHERE seq > ? AND seq <= ? AND (? IS NULL OR FIND_IN_SET(topic, ?)) ORDER BY seq LIMIT ?", 0 },
+};
+
+/* One batch of a per-host consumer: its position lives in this process
+ * (-1 before the first batch, which runs its start hook and begins at the
+ * head). Same answers as event_consume_batch. */
+int event_follow_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
+		       int64_t *pos)
+{
+	struct db_res *r = NULL;
+	int64_t head;
+	long long limit = c->batch ? c->batch : 200;
+	size_t i;
+
+	if (event_relay(db, a) < 0 || event_head(db, a, &head))
+		return -1;
+	if (*pos < 0) {
+		if (c->start && c->start(db, kv, a))
+			return -1;
+		*pos = head;
+		return 0;
+	}
+	if (head <= *pos)
+		return 0;
+	if (db_exec(db, a, &follow_sql[0], &r, "iissi", *pos, head, c->topics, c->topics, (int64_t)limit))
+		return -1;
+	for (i = 0; i < r->nrows; i++) {
+		struct event ev;
+		enum err e;
+
+		event_read_row(&ev, r, i);
+		e = event_deliver(db, kv, a, c, &ev);
+		if (e == E_UNAVAIL)
+			return -1;	/* the same event again, after a backoff */
+		if (e)
+			log_warn("events: %s (this host): event %lld (%s) failed here; skipped", c->name,
+				 (long long)ev.id, ev.topic ? ev.topic : "?");
+		*pos = ev.seq;
+	}
+	if ((long long)r->nrows < limit) {
+		*pos = head;	/* the rest up to the head: others' topics */
+		return 0;
+	}
+	return 1;
+}
+

@@ -65,6 +65,12 @@ struct event_consumer {
 	/* A consumer the stream has never seen starts at the head (only what
 	 * happens from now on) when 1, at the oldest kept event when 0. */
 	int from_head;
+	/* 1: the consumer keeps something of its host's own (the workers'
+	 * product cache: catalog's pcache), so every jobs process follows the
+	 * stream for it, from the head, its position in memory only: not
+	 * claimed, never in event_consumers, never leased (app/jobs.c). A
+	 * handler error skips the event (logged). Issue 20: several hosts. */
+	int per_host;
 };
 
 /* Statements (events_init calls it). */
@@ -82,6 +88,15 @@ int event_relay(struct db *db, struct arena *a);
  * jobs contract: > 0 more waiting, 0 idle or backing off after a failure,
  * -1 unavailable. */
 int event_consume_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c);
+
+/* One batch of a per-host consumer (c->per_host): its position is the
+ * caller's, in memory (-1 before the first batch, which runs c->start and
+ * begins at the head); nothing claimed or saved in event_consumers. A
+ * handler's error other than E_UNAVAIL skips that event (logged). The jobs
+ * contract as above. Every jobs process runs one per such consumer
+ * (app/jobs.c). */
+int event_follow_batch(struct db *db, struct kv *kv, struct arena *a, const struct event_consumer *c,
+		       int64_t *pos);
 
 /* The consumers this build runs: app/modules.c hands over every module's
  * list at start. */

@@ -58,7 +58,7 @@
 #define BACKOFF "NOW(3) + INTERVAL LEAST(5 * POW(2, LEAST(attempts, 6)), 300) SECOND"
 
 enum {
-	Q_LIST, Q_HEAD, Q_HEAD_LOCK, Q_ORDER_LOCK, Q_MYLINES, Q_MYLINES_LOCK, Q_ALL_LINES, Q_COUNTS,
+	Q_LIST, Q_HEAD, Q_HEAD_LOCK, Q_ORDER_LOCK, Q_MYLINES, Q_MYLINES_LOCK, Q_ALL_LINES, Q_ALL_LINES_ANY, Q_COUNTS,
 	Q_PICK, Q_SHIP_INS, Q_LINE_ASSIGN, Q_UNASSIGNED, Q_OTHER_PENDING, Q_SET_FINAL, Q_SHIPMENT,
 	Q_SHIPMENT_LOCK, Q_SHIPMENT_FAIL, Q_SHIPMENT_SHIPPED, Q_SHIPMENT_LINES, Q_LINES_SHIPPED,
 	Q_LINE_CANCEL,
@@ -68,7 +68,9 @@ enum {
 	Q_LINE_UNRESERVE, Q_LINE_RETURNED, Q_MY_REFUNDS, Q_EVENTS, Q_RETRY_SHIPMENTS,
 	Q_RETRY_REFUNDS, Q_CLAIM_SHIPMENT, Q_CLAIM_REFUND, Q_SET_PAYST, Q_OPEN_LEFT,
 	Q_REFUND_INS_RETURN,	/* RETURNS (issue 19) */
-	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A, NQ
+	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A,
+	Q_REFUND_REOPEN,	/* RETURNS: an admin's new try */
+	NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -83,6 +85,11 @@ static struct db_sql sql[NQ] = {
 	[Q_MYLINES_LOCK] = { LINE_COLS " FOR UPDATE", 0 },
 	[Q_ALL_LINES] = { "SELECT line_no, unit_price * quantity - discount, tax FROM order_lines "
 			  "WHERE order_id = ? ORDER BY line_no", 0 },
+	/* Issue 19, payouts' backfill: the same of an order hot or archived
+	 * (it is in one place: the union holds its lines once). */
+	[Q_ALL_LINES_ANY] = { "SELECT line_no, unit_price * quantity - discount, tax FROM order_lines WHERE order_id = ? "
+			      "UNION ALL SELECT line_no, unit_price * quantity - discount, tax FROM order_lines_archive "
+			      "WHERE order_id = ? ORDER BY line_no", 0 },
 	[Q_COUNTS] = { "SELECT SUM(state = 'open'), SUM(state = 'picked'), SUM(state = 'shipped'), "
 		       "SUM(state = 'delivered'), SUM(state = 'returned'), SUM(state = 'cancelled'), COUNT(*), "
 		       "SUM(refunded_qty > 0) FROM order_lines WHERE order_id = ?", 0 },
@@ -128,7 +135,8 @@ static struct db_sql sql[NQ] = {
 	[Q_LINE_REFUND_RESERVE] = { "UPDATE order_lines SET refunded_qty = refunded_qty + ?, refunded_amount = "
 				    "refunded_amount + ? WHERE order_id = ? AND seller_id = ? AND line_no = ? "
 				    "AND state IN ('shipped', 'delivered') AND refunded_qty + ? <= quantity", 0 },
-	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent, r.return_id "
+	[Q_REFUND] = { "SELECT r.id, r.order_id, r.seller_id, r.status, r.amount, o.payment_intent, r.return_id, "
+		       "(SELECT rt.refund_tries FROM returns rt WHERE rt.id = r.return_id) "
 		       "FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?", 0 },
 	[Q_REFUND_LOCK] = { "SELECT status, return_id FROM refunds WHERE id = ? FOR UPDATE", 0 },
 	[Q_REFUND_LINES] = { "SELECT rl.line_no, rl.quantity, rl.amount, l.sku_id, l.product_id FROM refund_lines rl "
@@ -165,6 +173,10 @@ static struct db_sql sql[NQ] = {
 	[Q_EVENTS_A] = { EVENTS_IN("_archive"), 0 },
 	[Q_OPEN_LEFT] = { "SELECT COUNT(*) FROM order_lines WHERE order_id = ? AND state IN ('open', 'picked')", 0 },
 	/* RETURNS (issue 19): a return's refund, one per return (unique key). */
+	/* RETURNS: a return's refund refused for good, pending again (an
+	 * admin's new try), its units reserved on the lines again. */
+	[Q_REFUND_REOPEN] = { "UPDATE refunds SET status = 'pending', last_error = NULL, "
+			      "next_attempt_at = NOW(3) + INTERVAL 5 SECOND WHERE id = ? AND status = 'failed'", 0 },
 	[Q_REFUND_INS_RETURN] = { "INSERT INTO refunds (order_id, seller_id, amount, next_attempt_at, return_id) "
 				  "VALUES (?, ?, ?, NOW(3) + INTERVAL 5 SECOND, ?)", 0 },
 };
@@ -206,14 +218,15 @@ static void refuse(struct ff_outcome *o, int status, const char *msg)
 
 /* The amount of every line of the order (see fulfillment.h): amt[i] for the
  * line numbered no[i]. Arena-owned arrays. */
-static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
-			     int64_t **no, int64_t **amt, size_t *n)
+static enum err line_amounts_of(struct db *db, struct arena *a, int64_t order_id, int64_t total, int both,
+				int64_t **no, int64_t **amt, size_t *n)
 {
 	struct db_res *r = NULL;
 	int64_t sum = 0, base = 0, rest, given = 0;
 	enum err e;
 
-	if ((e = db_exec(db, a, &sql[Q_ALL_LINES], &r, "i", order_id)))
+	if ((e = both ? db_exec(db, a, &sql[Q_ALL_LINES_ANY], &r, "ii", order_id, order_id)
+		      : db_exec(db, a, &sql[Q_ALL_LINES], &r, "i", order_id)))
 		return e;
 	*n = r->nrows;
 	*no = arena_alloc(a, sizeof(int64_t) * (r->nrows + 1));
@@ -242,11 +255,23 @@ static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, i
 	return E_OK;
 }
 
+static enum err line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+			     int64_t **no, int64_t **amt, size_t *n)
+{
+	return line_amounts_of(db, a, order_id, total, 0, no, amt, n);
+}
+
 /* Issue 19, seller payouts: the rule above for app/payouts (fulfillment.h). */
 enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
 				  int64_t **no, int64_t **amt, size_t *n)
 {
 	return line_amounts(db, a, order_id, total, no, amt, n);
+}
+
+enum err fulfillment_line_amounts_any(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				      int64_t **no, int64_t **amt, size_t *n)
+{
+	return line_amounts_of(db, a, order_id, total, 1, no, amt, n);
 }
 
 static int64_t amount_of(const int64_t *no, const int64_t *amt, size_t n, int64_t line_no)
@@ -997,7 +1022,12 @@ enum err fulfillment_refund_attempt(struct db *db, struct arena *a, int64_t refu
 	re.a = a;
 	/* RETURNS: a return's refund is keyed by the return ("return-<id>"),
 	 * so no retry, by whoever, refunds it twice. */
-	e = payment_refund(a, db_cell(r, 0, 6) ? arena_printf(a, "return-%lld", (long long)db_int(r, 0, 6)) :
+	/* An admin's new try after a refusal for good (refund_tries > 0)
+	 * takes the return's next key: the gateway replays the refusal
+	 * stored under the old one, and nothing was paid under it. */
+	e = payment_refund(a, db_cell(r, 0, 6) ? (db_int(r, 0, 7) > 0 ?
+				arena_printf(a, "return-%lld-%lld", (long long)db_int(r, 0, 6), (long long)db_int(r, 0, 7) + 1) :
+				arena_printf(a, "return-%lld", (long long)db_int(r, 0, 6))) :
 			   arena_printf(a, "refund-%lld", (long long)refund_id), db_cell(r, 0, 5) ? db_cell(r, 0, 5) : "",
 			   db_int(r, 0, 4), &p);
 	if (e != E_OK && e != E_UNAVAIL && e != E_BUSY)
@@ -1117,6 +1147,34 @@ enum err fulfillment_return_refund(struct db *db, struct arena *a, int64_t order
 	*refund_id = rid;
 	*amount = total;
 	return E_OK;
+}
+
+enum err fulfillment_refund_reopen(struct db *db, struct arena *a, int64_t order_id, int64_t refund_id)
+{
+	struct db_res *r = NULL, *l = NULL, *sel = NULL;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_REFUND_LOCK], &r, "i", refund_id)))
+		return e;
+	if (!r->nrows || strcmp(db_cell(r, 0, 0), "failed"))
+		return E_CONFLICT;
+	if ((e = db_exec(db, a, &sql[Q_REFUND], &sel, "i", refund_id)) ||
+	    (e = db_exec(db, a, &sql[Q_REFUND_LINES], &l, "ii", order_id, refund_id)))
+		return e;
+	if (!sel->nrows || db_int(sel, 0, 1) != order_id)
+		return E_CONFLICT;
+	for (size_t i = 0; i < l->nrows; i++) {
+		if ((e = db_exec(db, a, &sql[Q_LINE_REFUND_RESERVE], NULL, "iiiiii", db_int(l, i, 1), db_int(l, i, 2),
+				 order_id, db_int(sel, 0, 2), db_int(l, i, 0), db_int(l, i, 1))))
+			return e;
+		if (db_affected(db) != 1)
+			return E_CONFLICT;
+	}
+	if ((e = db_exec(db, a, &sql[Q_REFUND_REOPEN], NULL, "i", refund_id)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;
+	return order_event(db, a, EV_REFUND_REQUESTED, order_id, "refundId", refund_id, "amount", db_int(sel, 0, 4));
 }
 
 /* ---- reads for the pages ---- */

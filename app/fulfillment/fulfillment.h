@@ -91,6 +91,9 @@ enum err fulfillment_refund(struct db *db, struct arena *a, int64_t order_id, in
  * shipped line with exactly what its shipment captured for it. */
 enum err fulfillment_line_amounts(struct db *db, struct arena *a, int64_t order_id, int64_t total,
 				  int64_t **no, int64_t **amt, size_t *n);
+/* The same for an order hot or archived (payouts' backfill). */
+enum err fulfillment_line_amounts_any(struct db *db, struct arena *a, int64_t order_id, int64_t total,
+				      int64_t **no, int64_t **amt, size_t *n);
 
 /* `shopd jobs`: retries captures and refunds the gateway did not confirm,
  * with backoff; one batch per call (see app/jobs.c for the return value). */
@@ -148,6 +151,13 @@ enum err fulfillment_return_refund(struct db *db, struct arena *a, int64_t order
  * when it succeeded (now or before); otherwise *msg says why. */
 enum err fulfillment_refund_attempt(struct db *db, struct arena *a, int64_t refund_id, const char *actor, int *ok,
 				    const char **msg);
+/* In the caller's transaction (the order row locked): a return's refund
+ * that the gateway refused for good is pending again, its units and
+ * amounts reserved on the lines again as when it was made; the next
+ * attempt uses the return's next gateway key (returns.refund_tries, which
+ * the caller raises). E_CONFLICT when it is not failed or the lines have
+ * no room left (refunded meanwhile). */
+enum err fulfillment_refund_reopen(struct db *db, struct arena *a, int64_t order_id, int64_t refund_id);
 /* Called in the transaction that records how a return's refund ended (ok
  * 1: refunded; 0: refused for good, with the gateway's words). */
 typedef enum err (*fulfillment_return_hook)(struct db *db, struct arena *a, int64_t return_id, int64_t refund_id,

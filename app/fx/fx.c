@@ -133,6 +133,84 @@ int64_t fx_convert(int64_t shop_minor, const char *currency, int64_t rate)
 	return (int64_t)div_round(num, den);
 }
 
+int64_t fx_bound_to_shop(int64_t minor, const char *currency, int64_t rate, int upper)
+{
+	int64_t lo = 0, hi = FX_BOUND_CAP;
+
+	if (!currency || !strcmp(currency, fx_shop_currency()) || rate <= 0)
+		return minor;
+	if (!upper && minor <= 0)
+		return 0;
+	if (upper && minor < 0)
+		return -1;
+	if (!upper) {
+		/* the smallest p with fx_convert(p) >= minor */
+		if (fx_convert(hi, currency, rate) < minor)
+			return hi;
+		while (lo < hi) {
+			int64_t mid = lo + (hi - lo) / 2;
+
+			if (fx_convert(mid, currency, rate) >= minor)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return lo;
+	}
+	/* the largest p with fx_convert(p) <= minor (fx_convert(0) is 0) */
+	if (fx_convert(hi, currency, rate) <= minor)
+		return hi;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo + 1) / 2;
+
+		if (fx_convert(mid, currency, rate) <= minor)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+int64_t fx_typed_minor(int64_t cents, const char *currency)
+{
+	int e = fx_exponent(currency);
+	__int128 v = cents, d = 1;
+
+	for (; e > 2; e--)
+		v *= 10;
+	for (; e < 2; e++)
+		d *= 10;
+	return (int64_t)div_round(v, d);
+}
+
+char *fx_amount_text(int64_t minor, const char *currency, char *buf, size_t buflen)
+{
+	int e = fx_exponent(currency);
+	long long div = 1;
+
+	for (int i = 0; i < e; i++)
+		div *= 10;
+	if (!e)
+		snprintf(buf, buflen, "%lld", (long long)minor);
+	else
+		snprintf(buf, buflen, "%s%lld.%0*lld", minor < 0 ? "-" : "", llabs((long long)minor) / div, e,
+			 llabs((long long)minor) % div);
+	return buf;
+}
+
+int64_t fx_from_price(const int64_t *shop, const int64_t *own, size_t n, const char *currency, int64_t rate)
+{
+	int64_t best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		int64_t p = own && own[i] >= 0 ? own[i] : fx_convert(shop[i], currency, rate);
+
+		if (best < 0 || p < best)
+			best = p;
+	}
+	return best;
+}
+
 int fx_in_list(const char *list, const char *code)
 {
 	size_t n = code ? strlen(code) : 0;

@@ -65,6 +65,34 @@ int64_t fx_convert(int64_t shop_minor, const char *currency, int64_t rate);
  * enabled wins. The shop's currency when nothing matches. Static string. */
 const char *fx_from_language(const char *accept_language, const char *enabled);
 
+/* ---- amounts a shopper types in their currency (issue 19, X) ----
+ *
+ * A price filter's bounds are typed in the shopper's currency and the query
+ * runs on the shop's prices. A bound becomes the shop's amount that keeps
+ * exactly the prices the shopper sees inside it: for a lower bound the
+ * smallest shop amount whose converted price (fx_convert) is at least
+ * minor, for an upper bound the largest whose converted price is at most
+ * minor (fx_convert never decreases with the amount, so the shop prices in
+ * [lower, upper] are exactly those shown in [min, max]). The shop's
+ * currency, or a rate <= 0, gives minor back. Results are capped at
+ * FX_BOUND_CAP. */
+#define FX_BOUND_CAP (INT64_C(1) << 55)
+int64_t fx_bound_to_shop(int64_t minor, const char *currency, int64_t rate, int upper);
+
+/* A typed amount read with two decimals (money_typed, v_money: "25.50" is
+ * 2550) in currency's minor units: the same for two-digit currencies,
+ * whole units (rounded half away from zero) for JPY. */
+int64_t fx_typed_minor(int64_t cents, const char *currency);
+
+/* An amount in currency's minor units as a shopper types it back ("25.50",
+ * "1500" for JPY) into buf (buflen >= 32); returns buf. */
+char *fx_amount_text(int64_t minor, const char *currency, char *buf, size_t buflen);
+
+/* A product's "from" price in currency: the least, over its n SKUs, of the
+ * seller's own price in currency where one is set (own[i] >= 0) and the
+ * SKU's shop price (shop[i]) converted at rate otherwise. -1 when n is 0. */
+int64_t fx_from_price(const int64_t *shop, const int64_t *own, size_t n, const char *currency, int64_t rate);
+
 /* 1 when code is in the comma-separated list (spaces allowed). */
 int fx_in_list(const char *list, const char *code);
 

@@ -101,6 +101,22 @@ enum err fx_cart_for_request(struct ctx *c, struct cart *k)
 	return e ? e : fx_cart_prices(c->db, c->a, k, &r);
 }
 
+void fx_request_rate(struct ctx *c, struct fx_quote_rate *out)
+{
+	const char *cur = fx_request_currency(c);
+
+	if (strcmp(cur, fx_shop_currency()) && !fx_rate_now(c->db, c->a, cur, out))
+		return;
+	fx_rate_now(c->db, c->a, NULL, out);	/* the shop's own: no query */
+}
+
+void fx_filter_bounds(const struct fx_quote_rate *r, int has_min, int64_t min, int has_max, int64_t max,
+		      int64_t *min_shop, int64_t *max_shop)
+{
+	*min_shop = has_min ? fx_bound_to_shop(min, r->currency, r->rate, 0) : 0;
+	*max_shop = has_max ? fx_bound_to_shop(max, r->currency, r->rate, 1) : INT64_MAX;
+}
+
 /* ---- the localize hook ---- */
 
 /* Pages whose prices are the catalog's live prices (never an order's). */
@@ -130,6 +146,9 @@ struct conv {
 	const char **codes;	/* the product's SKUs with the seller's own price */
 	int64_t *prices;
 	size_t n;
+	int64_t *from_ids;	/* products with own prices: their "from" price */
+	int64_t *from_prices;
+	size_t nfrom;
 	int json;
 };
 
@@ -165,6 +184,62 @@ static int convert_own(json_t *v, const struct conv *cv)
 	return did;
 }
 
+/* A product's card (or an item's own headline): an object with the
+ * product's id, slug and price and the product page's URL (not a SKU's:
+ * "/p/slug?sku=..."), its price the least of the product's. A sale's
+ * card (salePrice) keeps the sale's converted price. */
+static int is_card(const json_t *v)
+{
+	const char *slug = json_string_value(json_object_get(v, "slug"));
+	const char *url = json_string_value(json_object_get(v, "url"));
+
+	return slug && url && json_is_integer(json_object_get(v, "id")) &&
+	       json_is_integer(json_object_get(v, "price")) && !json_object_get(v, "salePrice") &&
+	       !strncmp(url, "/p/", 3) && !strcmp(url + 3, slug);
+}
+
+/* A card's price, once converted: the product's true "from" price when
+ * its seller set own prices for some of its SKUs (issue 19). */
+static void card_from(json_t *v, const struct conv *cv)
+{
+	json_int_t id;
+
+	if (!cv->nfrom || !is_card(v))
+		return;
+	id = json_integer_value(json_object_get(v, "id"));
+	for (size_t k = 0; k < cv->nfrom; k++)
+		if (cv->from_ids[k] == id)
+			json_object_set_new(v, "price", json_integer(cv->from_prices[k]));
+}
+
+/* The product ids of the model's cards, once each, into the array ids. */
+static void card_ids(const json_t *v, json_t *ids)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			card_ids(x, ids);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	if (is_card(v)) {
+		json_int_t id = json_integer_value(json_object_get(v, "id"));
+		int seen = 0;
+
+		json_array_foreach(ids, i, x)
+			seen |= json_integer_value(x) == id;
+		if (!seen && json_array_size(ids) < 500)
+			json_array_append_new(ids, json_integer(id));
+	}
+	json_object_foreach((json_t *)v, key, x)
+		if (json_is_object(x) || json_is_array(x))
+			card_ids(x, ids);
+}
+
 static void convert(json_t *v, const char *inherited, const struct conv *cv)
 {
 	const char *own, *key;
@@ -183,8 +258,12 @@ static void convert(json_t *v, const char *inherited, const struct conv *cv)
 	/* What the members without a currency of their own are in (copied:
 	 * setting v's "currency" below frees the string own points to). */
 	snprintf(eff, sizeof(eff), "%s", own ? own : inherited);
-	if (!strcmp(eff, fx_shop_currency()) && (convert_own(v, cv) || own) && (own || cv->json))
+	if (!strcmp(eff, fx_shop_currency()) && (convert_own(v, cv) || own) && (own || cv->json)) {
+		card_from(v, cv);
 		json_object_set_new(v, "currency", json_string(cv->r.currency));
+	} else if (!strcmp(eff, fx_shop_currency())) {
+		card_from(v, cv);
+	}
 	json_object_foreach(v, key, x)
 		if (json_is_object(x) || json_is_array(x))
 			convert(x, eff, cv);
@@ -283,6 +362,14 @@ void fx_localize(struct ctx *c, json_t *m)
 			cv.n = 0;
 		free(text);
 		json_decref(codes);
+		/* the cards' true "from" prices (partial price lists) */
+		codes = json_array();
+		card_ids(m, codes);
+		text = json_array_size(codes) ? json_dumps(codes, JSON_COMPACT) : NULL;
+		if (text && fx_from_prices(c->db, c->a, text, &cv.r, &cv.from_ids, &cv.from_prices, &cv.nfrom))
+			cv.nfrom = 0;
+		free(text);
+		json_decref(codes);
 	}
 	/* The model's members may be shared with a cache: each is copied
 	 * before it changes. */
@@ -298,8 +385,11 @@ void fx_localize(struct ctx *c, json_t *m)
 		json_object_set_new_nocheck(m, key, copy);
 	}
 	/* The model's own members (an item answer's headline price). */
-	if ((!*top || !strcmp(top, fx_shop_currency())) && convert_own(m, &cv) && (*top || cv.json))
-		json_object_set_new(m, "currency", json_string(cur));
+	if ((!*top || !strcmp(top, fx_shop_currency())) && convert_own(m, &cv)) {
+		card_from(m, &cv);
+		if (*top || cv.json)
+			json_object_set_new(m, "currency", json_string(cur));
+	}
 	if (!cv.json)
 		tmpl_money_default = cv.r.currency;
 }

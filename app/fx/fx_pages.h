@@ -22,6 +22,19 @@ const char *fx_request_currency(struct ctx *c);
  * shop's). */
 enum err fx_cart_for_request(struct ctx *c, struct cart *k);
 
+/* The request's currency with its rate, for amounts a shopper types and
+ * reads in it (price filters, their labels): fx_request_currency's, or the
+ * shop's own (rate FX_SCALE) when that one has no rate loaded, as its
+ * prices are then shown in the shop's too (fx_localize). Never fails. */
+struct fx_quote_rate;
+void fx_request_rate(struct ctx *c, struct fx_quote_rate *out);
+
+/* A price filter's bounds as the shopper gave them (minor units of r's
+ * currency; has_* 0: no bound) into the shop's amounts the query compares
+ * (fx_bound_to_shop): *min_shop 0 and *max_shop INT64_MAX for no bound. */
+void fx_filter_bounds(const struct fx_quote_rate *r, int has_min, int64_t min, int has_max, int64_t max,
+		      int64_t *min_shop, int64_t *max_shop);
+
 /* The pipeline's localize hook (app/http/server.h). */
 void fx_localize(struct ctx *c, json_t *model);
 

@@ -19,6 +19,7 @@ enum {
 	Q_SELLER_SKU,
 	Q_PRODUCT_OVERRIDES,
 	Q_LINE_OVERRIDE,
+	Q_PRODUCT_SKUS,
 	Q_N
 };
 
@@ -38,6 +39,12 @@ static struct db_sql sql[Q_N] = {
 				  "(code VARCHAR(64) PATH '$')) j JOIN skus s ON s.code = j.code "
 				  "JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ?", 0 },
 	[Q_LINE_OVERRIDE] = { "SELECT price FROM sku_prices WHERE sku_id = ? AND currency = ?", 0 },
+	/* The active SKUs' prices (shop's, own in the currency or -1) of the
+	 * products of the ids: index lookups from the ids (ix_skus_product,
+	 * then sku_prices' primary key), never a scan of sku_prices. */
+	[Q_PRODUCT_SKUS] = { "SELECT s.product_id, s.price, COALESCE(sp.price, -1) FROM JSON_TABLE(?, '$[*]' "
+			     "COLUMNS (id BIGINT PATH '$')) j JOIN skus s ON s.product_id = j.id AND s.status = 'active' "
+			     "LEFT JOIN sku_prices sp ON sp.sku_id = s.id AND sp.currency = ? ORDER BY s.product_id", 0 },
 };
 
 static char currencies[256] = FX_DEFAULT_CURRENCIES;
@@ -263,6 +270,49 @@ enum err fx_sku_overrides(struct db *db, struct arena *a, const char *codes_json
 		(*prices)[i] = db_int(r, i, 1);
 	}
 	*n = r->nrows;
+	return E_OK;
+}
+
+enum err fx_from_prices(struct db *db, struct arena *a, const char *ids_json, const struct fx_quote_rate *rate,
+			int64_t **ids, int64_t **prices, size_t *n)
+{
+	struct db_res *r = NULL;
+	int64_t *shop, *own;
+	size_t from = 0;
+	enum err e;
+
+	*ids = NULL;
+	*prices = NULL;
+	*n = 0;
+	if (!rate || !rate->currency || !strcmp(rate->currency, fx_shop_currency()))
+		return E_OK;
+	if ((e = db_exec(db, a, &sql[Q_PRODUCT_SKUS], &r, "ss", ids_json, rate->currency)))
+		return e;
+	if (!r->nrows)
+		return E_OK;
+	*ids = arena_calloc(a, r->nrows, sizeof(**ids));
+	*prices = arena_calloc(a, r->nrows, sizeof(**prices));
+	shop = arena_calloc(a, r->nrows, sizeof(*shop));
+	own = arena_calloc(a, r->nrows, sizeof(*own));
+	if (!*ids || !*prices || !shop || !own)
+		return E_NOMEM;
+	for (size_t i = 0, owned = 0; i < r->nrows; i++) {
+		shop[i] = db_int(r, i, 1);
+		own[i] = db_int(r, i, 2);
+		owned |= own[i] >= 0;
+		/* the last row of a product: its SKUs are from..i; listed only
+		 * when one has an own price */
+		if (i + 1 == r->nrows || db_int(r, i + 1, 0) != db_int(r, i, 0)) {
+			if (owned) {
+				(*ids)[*n] = db_int(r, i, 0);
+				(*prices)[*n] = fx_from_price(shop + from, own + from, i + 1 - from, rate->currency,
+							      rate->rate);
+				(*n)++;
+			}
+			from = i + 1;
+			owned = 0;
+		}
+	}
 	return E_OK;
 }
 

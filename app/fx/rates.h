@@ -72,6 +72,15 @@ enum err fx_seller_sku(struct db *db, struct arena *a, int64_t seller_id, const 
 enum err fx_sku_overrides(struct db *db, struct arena *a, const char *codes_json, const char *currency,
 			  const char ***codes, int64_t **prices, size_t *n);
 
+/* Products' "from" prices in rate's currency when their sellers set own
+ * prices for some SKUs (issue 19): for each product of ids_json (a JSON
+ * array of product ids) with an own price in the currency on any active
+ * SKU, the least of its active SKUs' prices, each the own one where set
+ * and the converted one otherwise (fx_from_price): ids[i] ▶ prices[i]. The
+ * other products are not listed: their least price converted is it. */
+enum err fx_from_prices(struct db *db, struct arena *a, const char *ids_json, const struct fx_quote_rate *rate,
+			int64_t **ids, int64_t **prices, size_t *n);
+
 /* `shopctl fx-load FILE` */
 int fx_load_cmd(int argc, char **argv);
 

@@ -205,6 +205,20 @@ enum err route_validate(struct ctx *c, const char **why)
 		for (j = 0; j < r->nparams; j++) {
 			if (strcmp(r->params[j].key, k[i].name))
 				continue;
+			if (hit && k[i].fn == v_id_list) {
+				/* A list a form gives one value at a time: joined. */
+				struct kvpair *both = arena_alloc(c->a, sizeof(*both));
+				char *v = arena_printf(c->a, "%.*s,%.*s", (int)hit->vlen, hit->val,
+						       (int)r->params[j].vlen, r->params[j].val);
+
+				if (!both || !v)
+					return E_NOMEM;
+				both->key = hit->key;
+				both->val = v;
+				both->vlen = strlen(v);
+				hit = both;
+				continue;
+			}
 			if (hit) {
 				*why = arena_printf(c->a, "%s: given more than once", k[i].name);
 				return E_INVAL;

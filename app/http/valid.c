@@ -115,6 +115,12 @@ const char *v_token(const struct key *k, const char *v, size_t n, int64_t *out)
 		       "letters, digits, '-' and '_'");
 }
 
+const char *v_id_list(const struct key *k, const char *v, size_t n, int64_t *out)
+{
+	(void)out;
+	return charset(k, v, n, "0123456789, ", "ids separated by commas");
+}
+
 const char *v_bool(const struct key *k, const char *v, size_t n, int64_t *out)
 {
 	static const char *const yes[] = {"1", "true", "on", "yes"};
@@ -155,13 +161,18 @@ int money_typed(const char *v, size_t n, int64_t *out)
 	const char *p = v, *e = v + n;
 	int64_t whole = 0, frac = 0;
 	int digits = 0, group = -1, fd = 0;
+	size_t sign;
 
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	if (p < e && *p == '$') {
-		p++;
+	/* A currency sign in front: "$", and (issue 19: bounds typed in the
+	 * shopper's currency) "€", "£", "¥" in UTF-8. */
+	sign = p < e && *p == '$' ? 1 : e - p >= 3 && !memcmp(p, "\xE2\x82\xAC", 3) ? 3 :
+	       e - p >= 2 && (!memcmp(p, "\xC2\xA3", 2) || !memcmp(p, "\xC2\xA5", 2)) ? 2 : 0;
+	if (sign) {
+		p += sign;
 		while (p < e && *p == ' ')
 			p++;
 	}

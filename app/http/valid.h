@@ -30,12 +30,17 @@ const char *v_string(const struct key *k, const char *v, size_t n, int64_t *out)
 const char *v_slug(const struct key *k, const char *v, size_t n, int64_t *out);	/* [a-z0-9-] */
 const char *v_token(const struct key *k, const char *v, size_t n, int64_t *out);	/* [A-Za-z0-9_-] */
 const char *v_bool(const struct key *k, const char *v, size_t n, int64_t *out);	/* 1/0/true/false/on */
+/* Ids separated by commas (spaces allowed): "4", "1, 4,7". The one key a
+ * form may give more than once (a <select multiple>, checkboxes): the
+ * router joins the values with commas before this runs (issue 19, the
+ * console's pickers). */
+const char *v_id_list(const struct key *k, const char *v, size_t n, int64_t *out);
 /* Sort orders allowed on listing pages: relevance, price_asc, price_desc, rating, newest. */
 const char *v_sort(const struct key *k, const char *v, size_t n, int64_t *out);
 /* A decimal amount such as 12.50 (stored as 1250), as money_typed reads it. */
 const char *v_money(const struct key *k, const char *v, size_t n, int64_t *out);
 /* An amount as people type it into minor units: blanks around it, a "$"
- * in front (and blanks after it), commas between groups of three digits
+ * (or "€", "£", "¥") in front (and blanks after it), commas between groups of three digits
  * ("1,000", not "1,00"), at most two decimals: "$100", "1,000", " 25.50 ",
  * "$ 1,299.99". 0, or -1 when it is not such an amount (a sign, other
  * characters, more than about 92 trillion). */

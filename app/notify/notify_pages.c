@@ -34,7 +34,7 @@ static const char *const mail_names[] = {
 	"reviewTitle", "myReviewsUrl",
 	/* returns (issue 19; notify_returns.c) */
 	"returnId", "returnUrl", "returnAddress", "label", "isRequested", "isApproved", "isRejected",
-	"sellerName", "adminUrl",
+	"sellerName", "adminUrl", "refundFailed", "refundError", "photoCount",
 	/* seller payouts (issue 19, notify_payouts.c) */
 	"statementId", "periodStart", "periodEnd", "payout", "net", "carry", "statementUrl", "csvUrl",
 	"payoutsUrl", "reference", NULL

@@ -78,8 +78,9 @@ static int cmd_payouts(int argc, char **argv)
 }
 
 static const struct module_command payouts_commands[] = {
-	{ "payouts", cmd_payouts, "payouts close [--now] | pay ID [REFERENCE] | list [pending|paid]",
-	  "seller payouts: close the last period (or up to now), mark a statement paid, list statements" },
+	{ "payouts", cmd_payouts, "payouts close [--now] | pay ID [REFERENCE] | list [pending|paid] | backfill",
+	  "seller payouts: close the last period (or up to now), mark a statement paid, list statements, "
+	  "credit and debit what predates the ledger" },
 };
 
 const struct module payouts_module = {

@@ -35,7 +35,8 @@ enum {
 	Q_RATE_UPSERT, Q_RATE_DEL, Q_RATE_GET, Q_CAT_EXISTS, Q_SELLER_EXISTS, Q_RATES,
 	Q_DUE_SELLERS, Q_SELLER_LOCK, Q_LAST_STATEMENT, Q_OPEN_SUMS, Q_STATEMENT_INS, Q_ASSIGN,
 	Q_STATEMENT, Q_STATEMENT_LOCK, Q_PAY, Q_STATEMENTS_ALL, Q_STATEMENTS_SELLER, Q_STATEMENTS_STATUS,
-	Q_ENTRIES, Q_ENTRIES_OPEN, Q_BALANCE, Q_CARRY, Q_CONTACT, NQ
+	Q_ENTRIES, Q_ENTRIES_OPEN, Q_BALANCE, Q_CARRY, Q_CONTACT, Q_BF_SHIPMENTS, Q_BF_REFUNDS,
+	Q_SHIPMENT_ARCH, Q_SHIP_LINES_ARCH, Q_REFUND_ARCH, Q_REFUND_LINES_ARCH, Q_BF_SHIPMENTS_ARCH, Q_BF_REFUNDS_ARCH, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -50,8 +51,13 @@ static struct db_sql sql[NQ] = {
 			     "WHERE rl.refund_id = ? ORDER BY rl.line_no", 0 },
 	[Q_LINE_SALE] = { "SELECT bps FROM seller_ledger WHERE order_id = ? AND line_no = ? AND kind = 'sale' "
 			  "ORDER BY id LIMIT 1", 0 },
+	/* A locking read: the latest committed refunds of the line, and the
+	 * line's range of the index held until the commit, so two writers of
+	 * one line's refunds (the consumer and `shopctl payouts backfill`)
+	 * take turns and each sees the other's (the commission given back is
+	 * cumulative). */
 	[Q_LINE_REFUNDED] = { "SELECT COALESCE(-SUM(gross), 0) FROM seller_ledger WHERE order_id = ? AND line_no = ? "
-			      "AND kind = 'refund'", 0 },
+			      "AND kind = 'refund' FOR UPDATE", 0 },
 	[Q_PRODUCT] = { "SELECT category_id FROM products WHERE id = ?", 0 },
 	[Q_RATE_SELLER] = { "SELECT bps FROM commission_rates WHERE scope = 'seller' AND scope_id = ?", 0 },
 	[Q_RATE_CAT] = { "SELECT r.bps, c.parent_id FROM categories c LEFT JOIN commission_rates r "
@@ -107,6 +113,34 @@ static struct db_sql sql[NQ] = {
 	[Q_CONTACT] = { "SELECT COALESCE(NULLIF(s.contact_email, ''), u.email), s.display_name, COALESCE(u.id, 0) "
 			"FROM sellers s LEFT JOIN users u ON u.id = s.user_id AND u.status = 'active' WHERE s.id = ?", 0 },
 	[Q_CARRY] = { "SELECT carry FROM payout_statements WHERE seller_id = ? ORDER BY period_end DESC LIMIT 1", 0 },
+	/* The backfill: shipped shipments and succeeded refunds with a line
+	 * that has no entry (its source absent), by id after a keyset. */
+	[Q_BF_SHIPMENTS] = { "SELECT DISTINCT s.id, s.order_id FROM shipments s JOIN order_lines l "
+			     "ON l.order_id = s.order_id AND l.shipment_id = s.id LEFT JOIN seller_ledger e "
+			     "ON e.source = CONCAT('shipment:', s.id, ':', l.line_no) WHERE s.id > ? "
+			     "AND s.status <> 'pending' AND e.id IS NULL ORDER BY s.id LIMIT ?", 0 },
+	[Q_BF_REFUNDS] = { "SELECT DISTINCT r.id, r.order_id FROM refunds r JOIN refund_lines rl ON rl.refund_id = r.id "
+			   "LEFT JOIN seller_ledger e ON e.source = CONCAT('refund:', r.id, ':', rl.line_no) "
+			   "WHERE r.id > ? AND r.status = 'succeeded' AND e.id IS NULL ORDER BY r.id LIMIT ?", 0 },
+	/* The same four reads and two walks over the archive's twins: an
+	 * order shipped before the ledger may have been archived since. */
+	[Q_SHIPMENT_ARCH] = { "SELECT s.seller_id, s.status, o.currency, o.fx_rate, o.total FROM shipments_archive s "
+			      "JOIN orders_archive o ON o.id = s.order_id WHERE s.id = ? AND s.order_id = ?", 0 },
+	[Q_SHIP_LINES_ARCH] = { "SELECT line_no, quantity, product_id, seller_id FROM order_lines_archive "
+				"WHERE order_id = ? AND shipment_id = ? ORDER BY line_no", 0 },
+	[Q_REFUND_ARCH] = { "SELECT r.seller_id, r.status, o.currency, o.fx_rate FROM refunds_archive r "
+			    "JOIN orders_archive o ON o.id = r.order_id WHERE r.id = ? AND r.order_id = ?", 0 },
+	[Q_REFUND_LINES_ARCH] = { "SELECT rl.line_no, rl.quantity, rl.amount, l.product_id, l.seller_id "
+				  "FROM refund_lines_archive rl JOIN order_lines_archive l ON l.order_id = ? "
+				  "AND l.line_no = rl.line_no WHERE rl.refund_id = ? ORDER BY rl.line_no", 0 },
+	[Q_BF_SHIPMENTS_ARCH] = { "SELECT DISTINCT s.id, s.order_id FROM shipments_archive s JOIN order_lines_archive l "
+				  "ON l.order_id = s.order_id AND l.shipment_id = s.id LEFT JOIN seller_ledger e "
+				  "ON e.source = CONCAT('shipment:', s.id, ':', l.line_no) WHERE s.id > ? "
+				  "AND s.status <> 'pending' AND e.id IS NULL ORDER BY s.id LIMIT ?", 0 },
+	[Q_BF_REFUNDS_ARCH] = { "SELECT DISTINCT r.id, r.order_id FROM refunds_archive r JOIN refund_lines_archive rl "
+				"ON rl.refund_id = r.id LEFT JOIN seller_ledger e "
+				"ON e.source = CONCAT('refund:', r.id, ':', rl.line_no) "
+				"WHERE r.id > ? AND r.status = 'succeeded' AND e.id IS NULL ORDER BY r.id LIMIT ?", 0 },
 };
 
 static long long default_bps = 1000;
@@ -299,8 +333,9 @@ static enum err entry_write(struct db *db, struct arena *a, const struct entry *
 
 struct ev_tx {
 	struct arena *a;
-	const struct event *ev;
+	int64_t event;	/* the event's id; 0: the backfill */
 	int64_t order, ref;
+	int archived;	/* the backfill of an archived order: the twins' rows */
 	int written;
 };
 
@@ -314,22 +349,23 @@ static enum err tx_shipped(struct db *db, void *p)
 	enum err e;
 
 	t->written = 0;
-	if ((e = db_exec(db, t->a, &sql[Q_SHIPMENT], &s, "ii", t->ref, t->order)))
+	if ((e = db_exec(db, t->a, &sql[t->archived ? Q_SHIPMENT_ARCH : Q_SHIPMENT], &s, "ii", t->ref, t->order)))
 		return e;
 	if (!s->nrows || !strcmp(db_cell(s, 0, 1), "pending")) {
 		log_warn("payouts: event %lld: shipment %lld of order %lld is not shipped: nothing credited",
-			 (long long)t->ev->id, (long long)t->ref, (long long)t->order);
+			 (long long)t->event, (long long)t->ref, (long long)t->order);
 		return E_OK;
 	}
-	if ((e = fulfillment_line_amounts(db, t->a, t->order, db_int(s, 0, 4), &no, &amt, &n)))
+	if ((e = t->archived ? fulfillment_line_amounts_any(db, t->a, t->order, db_int(s, 0, 4), &no, &amt, &n)
+			     : fulfillment_line_amounts(db, t->a, t->order, db_int(s, 0, 4), &no, &amt, &n)))
 		return e;
-	if ((e = db_exec(db, t->a, &sql[Q_SHIP_LINES], &l, "ii", t->order, t->ref)))
+	if ((e = db_exec(db, t->a, &sql[t->archived ? Q_SHIP_LINES_ARCH : Q_SHIP_LINES], &l, "ii", t->order, t->ref)))
 		return e;
 	for (size_t i = 0; i < l->nrows; i++) {
 		struct entry x = { 0 };
 
 		x.seller = db_int(l, i, 3);
-		x.event = t->ev->id;
+		x.event = t->event;
 		x.order = t->order;
 		x.line = db_int(l, i, 0);
 		x.ref = t->ref;
@@ -363,21 +399,21 @@ static enum err tx_refunded(struct db *db, void *p)
 	enum err e;
 
 	t->written = 0;
-	if ((e = db_exec(db, t->a, &sql[Q_REFUND], &r, "ii", t->ref, t->order)))
+	if ((e = db_exec(db, t->a, &sql[t->archived ? Q_REFUND_ARCH : Q_REFUND], &r, "ii", t->ref, t->order)))
 		return e;
 	if (!r->nrows || strcmp(db_cell(r, 0, 1), "succeeded")) {
 		log_warn("payouts: event %lld: refund %lld of order %lld did not succeed: nothing debited",
-			 (long long)t->ev->id, (long long)t->ref, (long long)t->order);
+			 (long long)t->event, (long long)t->ref, (long long)t->order);
 		return E_OK;
 	}
-	if ((e = db_exec(db, t->a, &sql[Q_REFUND_LINES], &l, "ii", t->order, t->ref)))
+	if ((e = db_exec(db, t->a, &sql[t->archived ? Q_REFUND_LINES_ARCH : Q_REFUND_LINES], &l, "ii", t->order, t->ref)))
 		return e;
 	for (size_t i = 0; i < l->nrows; i++) {
 		struct entry x = { 0 };
 		int64_t before, g;
 
 		x.seller = db_int(l, i, 4);
-		x.event = t->ev->id;
+		x.event = t->event;
 		x.order = t->order;
 		x.line = db_int(l, i, 0);
 		x.ref = t->ref;
@@ -408,7 +444,7 @@ static enum err tx_refunded(struct db *db, void *p)
 
 enum err payouts_on_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
-	struct ev_tx t = { .a = a, .ev = ev };
+	struct ev_tx t = { .a = a, .event = ev->id };
 	int shipped = ev->type == EV_SHIPMENT_SHIPPED;
 	enum err e;
 
@@ -424,6 +460,58 @@ enum err payouts_on_event(struct db *db, struct kv *kv, struct arena *a, const s
 	if (t.written)
 		log_info("payouts: event %lld: %d ledger entr%s for %s %lld", (long long)ev->id, t.written,
 			 t.written == 1 ? "y" : "ies", shipped ? "shipment" : "refund", (long long)t.ref);
+	return E_OK;
+}
+
+/* ---- the backfill ---- */
+
+/* One pass over one kind, by id after a keyset so a shipment or refund
+ * that writes nothing (not shipped after all) is not read again. */
+static enum err backfill_kind(struct db *db, struct arena *a, int shipped, int archived, size_t *sources,
+			      size_t *entries)
+{
+	int64_t after = 0;
+	struct db_res *r = NULL;
+	int q = shipped ? (archived ? Q_BF_SHIPMENTS_ARCH : Q_BF_SHIPMENTS) : (archived ? Q_BF_REFUNDS_ARCH : Q_BF_REFUNDS);
+	enum err e;
+
+	do {
+		if ((e = db_exec(db, a, &sql[q], &r, "ii", after, (int64_t)100)))
+			return e;
+		for (size_t i = 0; i < r->nrows; i++) {
+			struct ev_tx t = { .a = a, .event = 0, .order = db_int(r, i, 1), .ref = db_int(r, i, 0),
+					   .archived = archived };
+
+			after = t.ref;
+			if ((e = db_tx(db, shipped ? tx_shipped : tx_refunded, &t)))
+				return e;
+			if (t.written) {
+				(*sources)++;
+				*entries += (size_t)t.written;
+				log_info("payouts: backfill: %d ledger entr%s for %s%s %lld", t.written,
+					 t.written == 1 ? "y" : "ies", archived ? "archived " : "",
+					 shipped ? "shipment" : "refund", (long long)t.ref);
+			}
+		}
+	} while (r->nrows == 100);
+	return E_OK;
+}
+
+enum err payouts_backfill(struct db *db, struct arena *a, struct payout_backfill *out)
+{
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	/* Credits first: a refund's commission is given back at its line's
+	 * credit's rate, which the credit's entry records. Each place: an
+	 * order is in one (a move between two reads is found by the next
+	 * run, as the source stays absent). */
+	for (int archived = 0; archived < 2; archived++)
+		if ((e = backfill_kind(db, a, 1, archived, &out->shipments, &out->credits)))
+			return e;
+	for (int archived = 0; archived < 2; archived++)
+		if ((e = backfill_kind(db, a, 0, archived, &out->refunds, &out->debits)))
+			return e;
 	return E_OK;
 }
 
@@ -669,6 +757,18 @@ int payouts_cmd_run(struct db *db, struct arena *a, int argc, char **argv)
 		else
 			printf("statement %lld paid\n", (long long)id);
 		return e ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "backfill") && argc == 2) {
+		struct payout_backfill b;
+
+		if ((e = payouts_backfill(db, a, &b))) {
+			fprintf(stderr, "shopctl payouts backfill: failed (%d)\n", (int)e);
+			return 1;
+		}
+		printf("%zu credit%s from %zu shipment%s, %zu debit%s from %zu refund%s\n", b.credits,
+		       b.credits == 1 ? "" : "s", b.shipments, b.shipments == 1 ? "" : "s", b.debits,
+		       b.debits == 1 ? "" : "s", b.refunds, b.refunds == 1 ? "" : "s");
+		return 0;
 	}
 	if (!strcmp(argv[1], "list") && argc <= 3) {
 		struct db_res *r = NULL;

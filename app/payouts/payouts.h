@@ -114,7 +114,20 @@ enum err payouts_balance(struct db *db, struct arena *a, int64_t seller_id, stru
 enum err payouts_seller_contact(struct db *db, struct arena *a, int64_t seller_id, const char **email,
 				const char **name, int64_t *user_id);
 
-/* shopctl payouts close [--now] | pay ID [REFERENCE] | list [pending|paid]
+/* The backfill (`shopctl payouts backfill`): every shipped shipment and
+ * succeeded refund, hot or archived, with a line that has no ledger entry
+ * is written as the consumer would have written it (the same functions,
+ * event_id 0, the rate found now), credits before debits. Idempotent: the
+ * unique source makes a second run, or a run beside the consumer, write
+ * nothing twice. For a ledger that came after the shipments (its consumer
+ * starts at the oldest event kept, and the outbox is pruned). Archived
+ * orders too, from the archive's twins. */
+struct payout_backfill {
+	size_t shipments, credits, refunds, debits;
+};
+enum err payouts_backfill(struct db *db, struct arena *a, struct payout_backfill *out);
+
+/* shopctl payouts close [--now] | pay ID [REFERENCE] | list [pending|paid] | backfill
  * (argv[0] "payouts"): the exit status, -1 for a usage error. */
 int payouts_cmd_run(struct db *db, struct arena *a, int argc, char **argv);
 

@@ -16,8 +16,9 @@
  * (reports_count: one HINCRBY on a per-day Redis hash, nothing on the
  * database) and moved into report_counts by the "report-counters" job
  * (every SHOP_REPORTS_FLUSH_S, default 60 s) or `shopctl reports flush`,
- * each hash once (report_flushes). A page nginx answers from its
- * microcache (a visitor without a session) is not counted. */
+ * each hash once (report_flushes). A product page nginx answers from its
+ * microcache (a visitor without a session) is counted by nginx's views
+ * log (reports_flush_views below). */
 #ifndef REPORTS_REPORTS_H
 #define REPORTS_REPORTS_H
 
@@ -47,6 +48,15 @@ void reports_count_search(struct kv *kv, struct arena *a, char *const *words, si
 /* Moves the counts of the last 8 days from Redis into report_counts, each
  * hash exactly once; *moved: hashes moved. */
 enum err reports_flush(struct db *db, struct kv *kv, struct arena *a, int *moved);
+/* Product pages nginx answered from its microcache (they never reach
+ * shopd) are counted by nginx: one line per view in the log this names
+ * (SHOP_VIEWS_LOG; default $SHOP_HOME/log/nginx-views.log; empty: none),
+ * conf/nginx.conf. reports_flush adds the lines not read yet to the days
+ * they name (reports_flush_views: the position in report_logs and the
+ * counts in one transaction, so each line once; a log rotated to `.1` is
+ * finished first). *lines: views added. */
+const char *reports_views_log(struct arena *a);
+enum err reports_flush_views(struct db *db, struct arena *a, int64_t *lines);
 /* The job: reports_flush every SHOP_REPORTS_FLUSH_S. */
 int reports_flush_job(struct db *db, struct kv *kv, struct arena *a);
 

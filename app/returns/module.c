@@ -15,7 +15,7 @@ static const struct route returns_routes[] = {
 static const char *const return_form_names[] = {
 	"orderId", "lines", "lineNo", "title", "optionsText", "sellerName", "policy", "canReturnLine",
 	"returnable", "windowEndsAt", "choices", "value", "selected", "whyNot", "windowDays", "canReturn",
-	"formError", "reason", "maxPhotos", NULL
+	"formError", "reason", "maxPhotos", "formAction", "token", "orderUrl", NULL
 };
 
 /* The names of one return (return_json in returns_pages.c). */
@@ -25,11 +25,12 @@ static const char *const return_form_names[] = {
 	"shippedAt", "arrivedAt", "receivedAt", "escalatedAt", "escalated", "url", "sellerUrl", "orderUrl", \
 	"firstTitle", "units", "restock", "refund", "error", "lines", "line", "title", "itemId", \
 	"optionsText", "quantity", "unitsText", "photos", "position", "alt", "thumbUrl", "width", "height", \
-	"thumbWidth", "thumbHeight"
+	"thumbWidth", "thumbHeight", "adminUrl", "deleteUrl"
 
 /* return.html: show() builds "ret". */
 static const char *const return_names[] = {
-	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", "canAddPhotos", "photosLeft", NULL
+	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", "canAddPhotos", "photosLeft",
+	"isAdmin", "actionBase", "canRetry", NULL
 };
 
 /* seller_returns.html. */
@@ -42,7 +43,14 @@ static const char *const admin_returns_names[] = {
 	"returns", RETURN_NAMES, "shopperEmail", NULL
 };
 
+/* seller_return_settings.html. */
+static const char *const return_settings_names[] = {
+	"address", "defaultDays", "shopDays", "categories", "categoryId", "name", "days", "shopCategoryDays",
+	"formError", "maxDays", NULL
+};
+
 static const struct tmpl_page returns_pages[] = {
+	{ "seller_return_settings", return_settings_names },
 	{ "return_form", return_form_names },
 	{ "return", return_names },
 	{ "seller_returns", seller_returns_names },

@@ -17,6 +17,7 @@
 #include "../order/order.h"
 #include "../fulfillment/fulfillment.h"
 #include "../seller/images.h"
+#include "../console/audit.h"
 #include "returns.h"
 
 #define ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -26,11 +27,12 @@
 	"r.carrier, r.reject_reason, r.restock, r.refund_id, " ISO("r.shipped_at") ", " ISO("r.arrived_at") ", " \
 	ISO("r.received_at") ", " ISO("r.escalated_at") ", s.display_name, COALESCE(rf.status, rfa.status), " \
 	"COALESCE(rf.amount, rfa.amount), COALESCE(rf.last_error, rfa.last_error), " \
-	"u.email, u.name, COALESCE((SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
+	"COALESCE(u.email, u.guest_email), u.name, COALESCE((SELECT MIN(l.title) FROM return_lines x JOIN order_lines l ON l.order_id = r.order_id " \
 	"AND l.line_no = x.line_no WHERE x.return_id = r.id), (SELECT MIN(l.title) FROM return_lines x " \
 	"JOIN order_lines_archive l ON l.order_id = r.order_id AND l.line_no = x.line_no WHERE x.return_id = r.id)), " \
 	"(SELECT SUM(x.quantity) FROM return_lines x WHERE x.return_id = r.id), " \
-	"COALESCE(s.contact_email, (SELECT su.email FROM users su WHERE su.id = s.user_id)), s.user_id " \
+	"COALESCE(s.contact_email, (SELECT su.email FROM users su WHERE su.id = s.user_id)), s.user_id, " \
+	"u.status = 'guest' " \
 	"FROM returns r JOIN sellers s ON s.id = r.seller_id LEFT JOIN refunds rf ON rf.id = r.refund_id " \
 	"LEFT JOIN refunds_archive rfa ON rfa.id = r.refund_id " \
 	"LEFT JOIN users u ON u.id = r.user_id "
@@ -40,7 +42,8 @@ enum {
 	Q_APPROVE, Q_ADDR_GET, Q_ADDR_SET, Q_REJECT, Q_RLINES_STOCK, Q_RECEIVED, Q_REFUNDED, Q_REFUND_OF,
 	Q_BY_LABEL, Q_CARRIER_EVENT, Q_SHIPPED, Q_ARRIVED, Q_DUE, Q_ESCALATE, Q_HEAD, Q_LINES, Q_OF_SELLER,
 	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, Q_CANCEL, Q_PHOTO_INS, Q_PHOTO_COUNT, Q_PHOTOS,
-	Q_PHOTO_USED, Q_PHOTO_ROOM, NQ
+	Q_PHOTO_USED, Q_PHOTO_ROOM, Q_REFUND_FAILED, Q_RETRY, Q_PHOTO_DEL, Q_PHOTO_ONE, Q_WIN_LIST, Q_WIN_DEL,
+	Q_WIN_SET, Q_ADDR_DEL, Q_CATS, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -116,8 +119,29 @@ static struct db_sql sql[NQ] = {
 	[Q_OF_SELLER] = { HEAD_COLS "WHERE r.seller_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?", 0 },
 	[Q_OF_SELLER_ST] = { HEAD_COLS "WHERE r.seller_id = ? AND r.status = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?", 0 },
 	[Q_OF_ORDER] = { HEAD_COLS "WHERE r.order_id = ? ORDER BY r.id", 0 },
-	[Q_ESCALATED] = { HEAD_COLS "WHERE r.status = 'requested' AND r.escalated_at IS NOT NULL "
-			  "ORDER BY r.escalated_at, r.id LIMIT ?", 0 },
+	/* Escalated: requests the seller left unanswered, and returns whose
+	 * refund the gateway refused for good (refund_failed). */
+	[Q_ESCALATED] = { HEAD_COLS "WHERE (r.status = 'requested' AND r.escalated_at IS NOT NULL) "
+			  "OR r.status = 'refund_failed' ORDER BY r.escalated_at, r.id LIMIT ?", 0 },
+	[Q_REFUND_FAILED] = { "UPDATE returns SET status = 'refund_failed', escalated_at = COALESCE(escalated_at, NOW(3)) "
+			      "WHERE id = ? AND status = 'received'", 0 },
+	[Q_RETRY] = { "UPDATE returns SET status = 'received', refund_tries = refund_tries + 1 "
+		      "WHERE id = ? AND status = 'refund_failed'", 0 },
+	[Q_PHOTO_DEL] = { "DELETE FROM return_photos WHERE id = ? AND return_id = ?", 0 },
+	[Q_PHOTO_ONE] = { "SELECT position FROM return_photos WHERE id = ? AND return_id = ?", 0 },
+	/* A seller's own return windows (seller_return_windows; category 0:
+	 * every category) with the categories' names. */
+	[Q_WIN_LIST] = { "SELECT w.category_id, w.days, c.name FROM seller_return_windows w "
+			 "LEFT JOIN categories c ON c.id = w.category_id WHERE w.seller_id = ? "
+			 "ORDER BY w.category_id = 0 DESC, c.name, w.category_id", 0 },
+	[Q_WIN_DEL] = { "DELETE FROM seller_return_windows WHERE seller_id = ?", 0 },
+	[Q_WIN_SET] = { "INSERT INTO seller_return_windows (seller_id, category_id, days) VALUES (?, ?, ?)", 0 },
+	[Q_ADDR_DEL] = { "DELETE FROM seller_return_settings WHERE seller_id = ?", 0 },
+	/* The categories a window can be set for, with the shop's own days
+	 * (the category's, else its parent's, else the default). */
+	[Q_CATS] = { "SELECT c.id, c.name, COALESCE((SELECT w.days FROM return_windows w WHERE w.category_id = c.id), "
+		     "(SELECT w.days FROM return_windows w WHERE w.category_id = c.parent_id), ?), c.parent_id "
+		     "FROM categories c WHERE c.retired_at IS NULL ORDER BY COALESCE(c.parent_id, c.id), c.parent_id IS NOT NULL, c.name LIMIT 500", 0 },
 	[Q_CANCEL] = { "UPDATE returns SET status = 'cancelled' WHERE id = ? AND status IN ('requested', 'approved')", 0 },
 	[Q_ADMINS] = { "SELECT email, id FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 100", 0 },
 	/* Photos: positions 1..RT_MAX_PHOTOS, counted under the return's
@@ -558,6 +582,8 @@ static const char *status_words_of(const char *s)
 		return "waiting for the seller";
 	if (!strcmp(s, "in_transit"))
 		return "on its way back";
+	if (!strcmp(s, "refund_failed"))
+		return "received, its refund refused by the payment service";
 	return s;
 }
 
@@ -566,8 +592,26 @@ struct decide {
 	int64_t return_id, seller_id;
 	const char *actor, *address, *label, *carrier, *reason;
 	int approve, restock;
+	int audit;	/* an admin's act: audit_record in the transaction */
 	struct rt_outcome *o;
 };
+
+/* An admin's act on a return, in its transaction (app/console/audit.h). */
+static enum err audit_act(struct db *db, struct decide *d, const char *action, const char *before, json_t *after)
+{
+	json_t *b;
+	enum err e;
+
+	if (!d->audit) {
+		json_decref(after);
+		return E_OK;
+	}
+	b = json_pack("{ss}", "status", before);
+	e = audit_record(db, d->a, d->actor, action, arena_printf(d->a, "return:%lld", (long long)d->return_id), b, after);
+	json_decref(b);
+	json_decref(after);
+	return e;
+}
 
 static enum err tx_decide(struct db *db, void *p)
 {
@@ -598,7 +642,8 @@ static enum err tx_decide(struct db *db, void *p)
 			if (!mem)
 				return refuse(d->o, 422, "address", "Give the address the parcel goes back to."), E_OK;
 			d->address = mem;
-		} else if ((e = db_exec(db, a, &sql[Q_ADDR_SET], NULL, "is", db_int(r, 0, 1), d->address))) {
+		} else if (d->seller_id && (e = db_exec(db, a, &sql[Q_ADDR_SET], NULL, "is", db_int(r, 0, 1), d->address))) {
+			/* the seller's own next default (an admin's is not) */
 			return e;
 		}
 		if ((e = db_exec(db, a, &sql[Q_APPROVE], NULL, "sssi", d->address, d->label, d->carrier, d->return_id)))
@@ -606,14 +651,17 @@ static enum err tx_decide(struct db *db, void *p)
 		if ((e = order_note(db, a, order_id, d->actor,
 				    arena_printf(a, "return %lld approved: label %s", (long long)d->return_id, d->label))) ||
 		    (e = return_event(db, a, EV_RETURN_APPROVED, order_id, d->return_id,
-				      json_pack("{ss, ss}", "address", d->address, "label", d->label))))
+				      json_pack("{ss, ss}", "address", d->address, "label", d->label))) ||
+		    (e = audit_act(db, d, "return.approve", st, json_pack("{ss, ss, ss, ss?}", "status", "approved",
+				   "address", d->address, "label", d->label, "carrier", d->carrier))))
 			return e;
 		return E_OK;
 	}
 	if ((e = db_exec(db, a, &sql[Q_REJECT], NULL, "si", d->reason, d->return_id)) ||
 	    (e = order_note(db, a, order_id, d->actor,
 			    arena_printf(a, "return %lld rejected: %.200s", (long long)d->return_id, d->reason))) ||
-	    (e = return_event(db, a, EV_RETURN_REJECTED, order_id, d->return_id, json_pack("{ss}", "reason", d->reason))))
+	    (e = return_event(db, a, EV_RETURN_REJECTED, order_id, d->return_id, json_pack("{ss}", "reason", d->reason))) ||
+	    (e = audit_act(db, d, "return.reject", st, json_pack("{ss, ss}", "status", "rejected", "reason", d->reason))))
 		return e;
 	return E_OK;
 }
@@ -622,7 +670,8 @@ enum err returns_approve(struct db *db, struct arena *a, int64_t return_id, int6
 			 const char *address, const char *label, const char *carrier, struct rt_outcome *o)
 {
 	struct decide d = { .a = a, .return_id = return_id, .seller_id = seller_id, .actor = actor,
-			    .address = address, .label = label, .carrier = carrier, .approve = 1, .o = o };
+			    .address = address, .label = label, .carrier = carrier, .approve = 1, .audit = seller_id == 0,
+			    .o = o };
 
 	memset(o, 0, sizeof(*o));
 	if (!label || !*label)
@@ -634,7 +683,7 @@ enum err returns_reject(struct db *db, struct arena *a, int64_t return_id, int64
 			const char *reason, struct rt_outcome *o)
 {
 	struct decide d = { .a = a, .return_id = return_id, .seller_id = seller_id, .actor = actor, .reason = reason,
-			    .o = o };
+			    .audit = seller_id == 0, .o = o };
 
 	memset(o, 0, sizeof(*o));
 	if (!reason || !*reason)
@@ -702,7 +751,7 @@ static enum err tx_receive(struct db *db, void *p)
 		return e;
 	st = db_cell(r, 0, 0);
 	order_id = db_int(r, 0, 2);
-	if (!strcmp(st, "received") || !strcmp(st, "refunded")) {
+	if (!strcmp(st, "received") || !strcmp(st, "refunded") || !strcmp(st, "refund_failed")) {
 		d->o->refund_id = db_int(r, 0, 3);	/* said twice: the refund may need its run */
 		return E_OK;
 	}
@@ -743,7 +792,10 @@ static enum err tx_receive(struct db *db, void *p)
 					 d->restock ? "units restocked" : "units written off"))) ||
 	    (e = return_event(db, a, EV_RETURN_RECEIVED, order_id, d->return_id,
 			      json_pack("{sb, sI, sI}", "restock", d->restock, "refundId", (json_int_t)refund_id,
-					"amount", (json_int_t)amount))))
+					"amount", (json_int_t)amount))) ||
+	    (e = audit_act(db, d, "return.receive", st, json_pack("{ss, sb, sI, sI}", "status",
+			   refund_id ? "received" : "refunded", "restock", d->restock, "refundId", (json_int_t)refund_id,
+			   "amount", (json_int_t)amount))))
 		return e;
 	d->o->refund_id = refund_id;
 	return E_OK;
@@ -753,7 +805,7 @@ enum err returns_receive(struct db *db, struct arena *a, int64_t return_id, int6
 			 int restock, struct rt_outcome *o)
 {
 	struct decide d = { .a = a, .return_id = return_id, .seller_id = seller_id, .actor = actor,
-			    .restock = restock, .o = o };
+			    .restock = restock, .audit = seller_id == 0, .o = o };
 	enum err e;
 
 	memset(o, 0, sizeof(*o));
@@ -810,6 +862,14 @@ static enum err on_refund_end(struct db *db, struct arena *a, int64_t return_id,
 	if (!ok) {
 		log_warn("return %lld: refund %lld refused: %s", (long long)return_id, (long long)refund_id,
 			 error ? error : "");
+		/* Not left looking like a refund under way: refund_failed, on
+		 * /admin/returns, the admins told (an admin tries again). */
+		if ((e = db_exec(db, a, &sql[Q_REFUND_FAILED], NULL, "i", return_id)))
+			return e;
+		if (db_affected(db) == 1 &&
+		    (e = return_event(db, a, EV_RETURN_ESCALATED, db_int(r, 0, 2), return_id,
+				      json_pack("{sb, ss}", "refundFailed", 1, "error", error ? error : ""))))
+			return e;
 		return order_note(db, a, db_int(r, 0, 2), "gateway",
 				  arena_printf(a, "return %lld: the refund was refused: %.180s", (long long)return_id,
 					       error ? error : ""));
@@ -927,4 +987,141 @@ int returns_escalate_batch(struct db *db, struct kv *kv, struct arena *a)
 			return -1;
 	}
 	return r->nrows >= 20 ? 1 : 0;
+}
+
+/* ---- an admin tries a refused refund again ---- */
+
+static enum err tx_retry(struct db *db, void *p)
+{
+	struct decide *d = p;
+	struct arena *a = d->a;
+	struct db_res *r = NULL;
+	const char *st;
+	enum err e;
+
+	memset(d->o, 0, sizeof(*d->o));
+	d->o->return_id = d->return_id;
+	if ((e = lock_return(db, a, d->return_id, 0, &r, d->o)) || d->o->status)
+		return e;
+	st = db_cell(r, 0, 0);
+	d->o->refund_id = db_int(r, 0, 3);
+	if (!strcmp(st, "received") || !strcmp(st, "refunded"))
+		return E_OK;	/* tried already (or refunded): that refund runs, nothing more */
+	if (strcmp(st, "refund_failed"))
+		return refuse(d->o, 409, NULL, arena_printf(a, "Only a refused refund can be tried again: this return is %s.",
+							    status_words(st))), E_OK;
+	if ((e = fulfillment_refund_reopen(db, a, db_int(r, 0, 2), db_int(r, 0, 3))) == E_CONFLICT)
+		return refuse(d->o, 409, NULL, "The order's lines changed (refunded another way meanwhile?); "
+			      "the refund cannot be tried again."), E_CONFLICT;
+	if (e || (e = db_exec(db, a, &sql[Q_RETRY], NULL, "i", d->return_id)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_CONFLICT;
+	if ((e = order_note(db, a, db_int(r, 0, 2), d->actor,
+			    arena_printf(a, "return %lld: the refund is tried again", (long long)d->return_id))))
+		return e;
+	return audit_act(db, d, "return.refund_retry", st, json_pack("{ss, sI}", "status", "received",
+								     "refundId", (json_int_t)db_int(r, 0, 3)));
+}
+
+enum err returns_retry_refund(struct db *db, struct arena *a, int64_t return_id, const char *actor, struct rt_outcome *o)
+{
+	struct decide d = { .a = a, .return_id = return_id, .actor = actor, .audit = 1, .o = o };
+	enum err e;
+
+	memset(o, 0, sizeof(*o));
+	e = db_tx(db, tx_retry, &d);
+	if (e == E_CONFLICT && o->status)
+		return E_OK;
+	if (e == E_CONFLICT)
+		return refuse(o, 409, NULL, "The return changed meanwhile; please look again."), E_OK;
+	return e;
+}
+
+/* ---- the shopper takes a photo back ---- */
+
+struct del_photo {
+	struct arena *a;
+	int64_t return_id, uid, photo_id;
+	struct rt_outcome *o;
+};
+
+static enum err tx_del_photo(struct db *db, void *p)
+{
+	struct del_photo *x = p;
+	struct db_res *r = NULL, *ph = NULL;
+	enum err e;
+
+	memset(x->o, 0, sizeof(*x->o));
+	x->o->return_id = x->return_id;
+	if ((e = lock_return(db, x->a, x->return_id, 0, &r, x->o)) || x->o->status)
+		return e;
+	if (db_int(r, 0, 8) != x->uid)
+		return refuse(x->o, 404, NULL, NULL), E_OK;
+	if ((e = db_exec(db, x->a, &sql[Q_PHOTO_ONE], &ph, "ii", x->photo_id, x->return_id)))
+		return e;
+	if (!ph->nrows)
+		return refuse(x->o, 404, NULL, NULL), E_OK;
+	if (strcmp(db_cell(r, 0, 0), "requested"))
+		return refuse(x->o, 409, NULL, arena_printf(x->a, "Photos can be removed while the return waits for the "
+							    "seller's answer; this one is %s.",
+							    status_words(db_cell(r, 0, 0)))), E_OK;
+	/* The files stay until the media sweep finds no row naming them. */
+	if ((e = db_exec(db, x->a, &sql[Q_PHOTO_DEL], NULL, "ii", x->photo_id, x->return_id)))
+		return e;
+	return order_note(db, x->a, db_int(r, 0, 2), arena_printf(x->a, "user:%lld", (long long)x->uid),
+			  arena_printf(x->a, "return %lld: photo %lld removed by the shopper", (long long)x->return_id,
+				       (long long)db_int(ph, 0, 0)));
+}
+
+enum err returns_delete_photo(struct db *db, struct arena *a, int64_t return_id, int64_t uid, int64_t photo_id,
+			      struct rt_outcome *o)
+{
+	struct del_photo x = { a, return_id, uid, photo_id, o };
+
+	memset(o, 0, sizeof(*o));
+	return db_tx(db, tx_del_photo, &x);
+}
+
+/* ---- a seller's return settings ---- */
+
+enum err returns_seller_windows(struct db *db, struct arena *a, int64_t seller_id, struct db_res **out)
+{
+	return db_exec(db, a, &sql[Q_WIN_LIST], out, "i", seller_id);
+}
+
+enum err returns_categories(struct db *db, struct arena *a, struct db_res **out)
+{
+	return db_exec(db, a, &sql[Q_CATS], out, "i", (int64_t)window_days);
+}
+
+struct settings {
+	struct arena *a;
+	int64_t seller_id;
+	const struct rt_window *w;
+	size_t n;
+	const char *address;
+};
+
+static enum err tx_settings(struct db *db, void *p)
+{
+	struct settings *x = p;
+	enum err e;
+
+	if ((e = db_exec(db, x->a, &sql[Q_WIN_DEL], NULL, "i", x->seller_id)))
+		return e;
+	for (size_t i = 0; i < x->n; i++)
+		if ((e = db_exec(db, x->a, &sql[Q_WIN_SET], NULL, "iii", x->seller_id, x->w[i].category_id, x->w[i].days)))
+			return e;
+	if (x->address)
+		return db_exec(db, x->a, &sql[Q_ADDR_SET], NULL, "is", x->seller_id, x->address);
+	return db_exec(db, x->a, &sql[Q_ADDR_DEL], NULL, "i", x->seller_id);
+}
+
+enum err returns_set_settings(struct db *db, struct arena *a, int64_t seller_id, const struct rt_window *w, size_t n,
+			      const char *address)
+{
+	struct settings x = { a, seller_id, w, n, address };
+
+	return db_tx(db, tx_settings, &x);
 }

@@ -102,13 +102,49 @@ enum err returns_carrier_event(struct db *db, struct arena *a, const char *id, c
 /* `shopd jobs`: requests left unanswered too long escalate (one batch). */
 int returns_escalate_batch(struct db *db, struct kv *kv, struct arena *a);
 
+/* Admins act as the seller would (seller_id 0 in returns_approve,
+ * returns_reject and returns_receive: any seller's return; actor
+ * "admin:<uid>"), each act audit_record'ed in its transaction. An admin's
+ * approval does not become the seller's remembered address. */
+
+/* A return whose refund the gateway refused for good is refund_failed
+ * (escalated: listed for admins, who are mailed). An admin tries again:
+ * the refund row pending again, its units reserved again, the next
+ * gateway key of the return (refund_tries + 1), then returns_refund runs
+ * it. Said again while that try runs: nothing more (o->refund_id). 409
+ * when the return is not refund_failed. Audited. */
+enum err returns_retry_refund(struct db *db, struct arena *a, int64_t return_id, const char *actor, struct rt_outcome *o);
+
+/* The shopper uid removes photo photo_id of their return while it is
+ * requested (404 not theirs or no such photo, 409 decided). The files are
+ * left to the media sweep. */
+enum err returns_delete_photo(struct db *db, struct arena *a, int64_t return_id, int64_t uid, int64_t photo_id,
+			      struct rt_outcome *o);
+
+/* A seller's return settings: their own windows (category_id 0: every
+ * category) and their default return address. */
+struct rt_window {
+	int64_t category_id, days;
+};
+#define RT_MAX_WINDOWS 200
+#define RT_WINDOW_MAX_DAYS 365
+/* Rows (category_id, days, category name) of the seller's windows. */
+enum err returns_seller_windows(struct db *db, struct arena *a, int64_t seller_id, struct db_res **out);
+/* Live categories (id, name, the shop's days, parent_id). */
+enum err returns_categories(struct db *db, struct arena *a, struct db_res **out);
+/* Replaces the seller's windows with w (checked by the caller) and the
+ * address (NULL: none remembered), in one transaction. */
+enum err returns_set_settings(struct db *db, struct arena *a, int64_t seller_id, const struct rt_window *w, size_t n,
+			      const char *address);
+
 /* ---- reads ---- */
 
 /* Columns of a return's head. */
 enum { RT_ID, RT_ORDER, RT_USER, RT_SELLER, RT_STATUS, RT_REASON, RT_CREATED, RT_UPDATED, RT_WINDOW, RT_CUR,
        RT_AMOUNT, RT_ADDRESS, RT_LABEL, RT_CARRIER, RT_REJECT, RT_RESTOCK, RT_REFUND, RT_SHIPPED, RT_ARRIVED,
        RT_RECEIVED, RT_ESCALATED, RT_SELLER_NAME, RT_REFUND_STATUS, RT_REFUND_AMOUNT, RT_REFUND_ERROR,
-       RT_USER_EMAIL, RT_USER_NAME, RT_FIRST_TITLE, RT_UNITS, RT_SELLER_EMAIL, RT_SELLER_USER };
+       RT_USER_EMAIL, RT_USER_NAME, RT_FIRST_TITLE, RT_UNITS, RT_SELLER_EMAIL, RT_SELLER_USER,
+       RT_USER_GUEST /* 1: the shopper checked out as a guest (RT_USER_EMAIL: the address given) */ };
 /* Columns of its lines. */
 enum { RL_NO, RL_QTY, RL_AMOUNT, RL_TITLE, RL_CODE, RL_OPTIONS };
 

@@ -20,6 +20,7 @@
 #include "../account/session_pages.h"
 #include "../order/order.h"
 #include "../seller/images.h"
+#include "../order/order_link.h"
 #include "returns.h"
 #include "returns_pages.h"
 
@@ -41,6 +42,7 @@ static const char *status_text(const char *st, int arrived)
 		{ "requested", "Waiting for the seller's answer" }, { "approved", "Approved: send the parcel back" },
 		{ "rejected", "Rejected" }, { "in_transit", "On its way back" }, { "received", "Received: refund under way" },
 		{ "refunded", "Refunded" }, { "cancelled", "Cancelled" },
+		{ "refund_failed", "Received, but the payment service refused the refund: the shop's staff will settle it" },
 	};
 
 	if (arrived && st && !strcmp(st, "in_transit"))
@@ -56,7 +58,7 @@ static const char *refund_text(const char *st)
 	if (!st)
 		return "";
 	if (!strcmp(st, "succeeded"))
-		return "Refunded to your card";
+		return "Refunded to the card that paid";
 	if (!strcmp(st, "pending"))
 		return "Under way (the payment service will be asked again if it did not answer)";
 	return "Refused by the payment service";
@@ -68,7 +70,7 @@ static json_t *return_json(struct ctx *c, struct db_res *h, size_t i, struct db_
 	const char *st = db_cell(h, i, RT_STATUS);
 	int64_t id = db_int(h, i, RT_ID);
 	json_t *o = json_pack("{sI, ss, ss, sI, ss, ss, ss, ss?, ss, sI, s{sI, ss}, ss?, ss?, ss?, ss?, ss?, ss?, ss?, "
-			      "ss?, sb, ss, ss, ss, ss?, sI}",
+			      "ss?, sb, ss, ss, ss, ss, ss?, sI}",
 			      "id", (json_int_t)id, "status", st, "statusText",
 			      status_text(st, db_cell(h, i, RT_ARRIVED) != NULL), "orderId",
 			      (json_int_t)db_int(h, i, RT_ORDER), "reason", db_cell(h, i, RT_REASON),
@@ -83,6 +85,7 @@ static json_t *return_json(struct ctx *c, struct db_res *h, size_t i, struct db_
 			      "escalatedAt", db_cell(h, i, RT_ESCALATED), "escalated", db_cell(h, i, RT_ESCALATED) != NULL,
 			      "url", arena_printf(c->a, "/returns/%lld", (long long)id),
 			      "sellerUrl", arena_printf(c->a, "/seller/returns/%lld", (long long)id),
+			      "adminUrl", arena_printf(c->a, "/admin/returns/%lld", (long long)id),
 			      "orderUrl", arena_printf(c->a, "/orders/%lld", (long long)db_int(h, i, RT_ORDER)),
 			      "firstTitle", db_cell(h, i, RT_FIRST_TITLE), "units", (json_int_t)db_int(h, i, RT_UNITS));
 
@@ -206,6 +209,8 @@ static enum err prepare_photos(struct ctx *c, const char *field, size_t max, str
  * may (answered 404, as for no such return). */
 static int viewer(const struct ctx *c, struct db_res *h)
 {
+	if (!c->sess)
+		return 0;
 	if (c->sess->uid > 0 && db_int(h, 0, RT_USER) == c->sess->uid)
 		return 1;
 	if (c->sess->seller_id > 0 && db_int(h, 0, RT_SELLER) == c->sess->seller_id)
@@ -225,6 +230,18 @@ static enum err reply_field(struct ctx *c, const char *title, const char *field,
 	return e;
 }
 
+/* Whose page: any who may see it, the seller's (/seller/returns/{id}),
+ * the admins' (/admin/returns/{id}, with the seller's forms). */
+enum { AS_ANY, AS_SELLER, AS_ADMIN, AS_GUEST };
+
+/* Is this an admin's route (/admin/..., /api/admin/...)? */
+static int admin_route(const struct ctx *c)
+{
+	const char *p = c->req->path;
+
+	return p && (!strncmp(p, "/admin/", 7) || !strncmp(p, "/api/admin/", 11));
+}
+
 /* The return page (or its JSON) with status, and an error above the forms. */
 static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const char *error)
 {
@@ -232,12 +249,20 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 	enum err e = returns_get(c->db, c->a, id, &h, &l);
 	json_t *o, *m, *photos;
 	size_t nphotos = 0;
-	int who;
+	int who = 0;
 	const char *st;
 
 	if (e && e != E_NOTFOUND)
 		return e;
-	if (e || !(who = viewer(c, h)) || (as_seller && who != 2))
+	if (!e && as_seller == AS_ADMIN) {
+		who = c->sess && c->sess->is_admin ? 3 : 0;
+	} else if (!e && as_seller == AS_GUEST) {
+		const char *t = ctx_str(c, "t");
+
+		who = t && order_link_ok(db_int(h, 0, RT_ORDER), t) ? 4 : 0;
+	} else if (!e)
+		who = viewer(c, h);
+	if (e || !who || (as_seller == AS_SELLER && who != 2))
 		return reply_error(c, 404, "There is no such return.");
 	if (!(o = return_json(c, h, 0, l)))
 		return E_NOMEM;
@@ -246,6 +271,23 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 		return e;
 	}
 	json_object_set_new(o, "photos", photos);
+	if (who == 4) {
+		/* The guest's link: its pages and photos carry the token. */
+		const char *t = ctx_str(c, "t");
+		size_t k;
+		json_t *ph;
+
+		json_object_set_new(o, "url", json_string(arena_printf(c->a, "/returns/%lld/view?t=%s", (long long)id, t)));
+		json_object_set_new(o, "orderUrl", json_string(order_link_path(c->a, db_int(h, 0, RT_ORDER))));
+		json_array_foreach(photos, k, ph) {
+			long long pid = (long long)json_integer_value(json_object_get(ph, "id"));
+
+			json_object_set_new(ph, "url", json_string(arena_printf(c->a, "/returns/%lld/view/photos/%lld/full?t=%s",
+										(long long)id, pid, t)));
+			json_object_set_new(ph, "thumbUrl", json_string(arena_printf(c->a,
+				"/returns/%lld/view/photos/%lld/thumb?t=%s", (long long)id, pid, t)));
+		}
+	}
 	if (c->req->wants_json && status >= 400) {
 		e = reply_error(c, status, error);
 		json_object_set_new(c->resp->model, "return", o);
@@ -263,17 +305,31 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 		return E_OK;
 	}
 	st = db_cell(h, 0, RT_STATUS);
-	if (who == 2) {
+	if (who == 2 || (who == 3 && as_seller == AS_ADMIN)) {
 		const char *addr = NULL;
 
-		json_object_set_new(o, "isSeller", json_true());
+		if (who == 2)
+			json_object_set_new(o, "isSeller", json_true());
+		else
+			json_object_set_new(o, "isAdmin", json_true());
+		json_object_set_new(o, "actionBase", json_string(arena_printf(c->a, who == 2 ? "/seller/returns/%lld" :
+									      "/admin/returns/%lld", (long long)id)));
+		json_object_set_new(o, "canRetry", json_boolean(who == 3 && !strcmp(st, "refund_failed")));
 		json_object_set_new(o, "canDecide", json_boolean(!strcmp(st, "requested")));
 		json_object_set_new(o, "canReceive", json_boolean(!strcmp(st, "approved") || !strcmp(st, "in_transit")));
-		if (!strcmp(st, "requested") && !returns_seller_address(c->db, c->a, c->sess->seller_id, &addr) && addr)
+		if (!strcmp(st, "requested") && !returns_seller_address(c->db, c->a, db_int(h, 0, RT_SELLER), &addr) && addr)
 			json_object_set_new(o, "defaultAddress", json_string(addr));
 	}
 	if (who == 1) {
 		json_object_set_new(o, "canCancel", json_boolean(!strcmp(st, "requested") || !strcmp(st, "approved")));
+		if (!strcmp(st, "requested")) {
+			size_t k;
+			json_t *ph;
+
+			json_array_foreach(json_object_get(o, "photos"), k, ph)
+				json_object_set_new(ph, "deleteUrl", json_string(arena_printf(c->a, "/returns/%lld/photos/%lld/delete",
+					(long long)id, (long long)json_integer_value(json_object_get(ph, "id")))));
+		}
 		if (!strcmp(st, "requested") && nphotos < RT_MAX_PHOTOS) {
 			json_object_set_new(o, "canAddPhotos", json_true());
 			json_object_set_new(o, "photosLeft", json_integer((json_int_t)(RT_MAX_PHOTOS - nphotos)));
@@ -287,19 +343,39 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 
 /* ---- the shopper ---- */
 
+/* Who asks for a return: the signed-in shopper, or a guest whose order
+ * link's token (t) names the order; uid is then the order's owner (the
+ * guest row). */
+struct shopper {
+	int64_t uid;
+	const char *token;
+};
+
+static struct shopper me(const struct ctx *c)
+{
+	return (struct shopper){ c->sess->uid, NULL };
+}
+
+static enum err form_with(struct ctx *c, const struct shopper *sh, int64_t order_id, int status, const char *error,
+			  const char *reason, const struct rt_line *sel, size_t nsel);
+
 /* A form or API refusal of returns_request, or the new return (201). */
-static enum err answer_request(struct ctx *c, int64_t order_id, const struct rt_outcome *o, const char *reason)
+static enum err answer_request(struct ctx *c, const struct shopper *sh, int64_t order_id, const struct rt_outcome *o,
+			       const char *reason)
 {
 	if (o->status == 404)
 		return reply_error(c, 404, "There is no such order in your account.");
 	if (o->status) {
 		if (c->req->wants_json)
 			return reply_field(c, "That return cannot be asked for", o->field, o->msg);
-		return h_return_form_with(c, order_id, 422, o->msg, reason);
+		return form_with(c, sh, order_id, 422, o->msg, reason, NULL, 0);
 	}
 	if (c->req->wants_json)
-		return show(c, o->return_id, 0, 201, NULL);
+		return show(c, o->return_id, sh->token ? AS_GUEST : AS_ANY, 201, NULL);
 	session_flash(c, "Your return request is sent to the seller.");
+	if (sh->token)
+		return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld/view?t=%s", (long long)o->return_id,
+							   sh->token));
 	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)o->return_id));
 }
 
@@ -316,7 +392,7 @@ static const char *good_reason(const char *s)
 	return n >= 1 && n <= 500 ? s : NULL;
 }
 
-enum err h_api_return_new(struct ctx *c)
+static enum err api_return_new(struct ctx *c, const struct shopper *sh)
 {
 	json_t *body = c->req->json, *lines = json_object_get(body, "lines"), *v;
 	const char *reason = good_reason(json_string_value(json_object_get(body, "reason")));
@@ -349,29 +425,35 @@ enum err h_api_return_new(struct ctx *c)
 	}
 	if (!reason)
 		return reply_field(c, title, "reason", "Say why (1 to 500 characters).");
-	if ((e = returns_request(c->db, c->a, order_id, c->sess->uid, reason, s, n, &o)))
+	if ((e = returns_request(c->db, c->a, order_id, sh->uid, reason, s, n, &o)))
 		return e;
-	return answer_request(c, order_id, &o, reason);
+	return answer_request(c, sh, order_id, &o, reason);
 }
 
-/* The form, with the quantities chosen (sel, n) when it comes back with
- * an error. */
-static enum err form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason,
-			  const struct rt_line *sel, size_t nsel);
+enum err h_api_return_new(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return api_return_new(c, &sh);
+}
 
 enum err h_return_form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason)
 {
-	return form_with(c, order_id, status, error, reason, NULL, 0);
+	struct shopper sh = me(c);
+
+	return form_with(c, &sh, order_id, status, error, reason, NULL, 0);
 }
 
-static enum err form_with(struct ctx *c, int64_t order_id, int status, const char *error, const char *reason,
-			  const struct rt_line *sel, size_t nsel)
+/* The form, with the quantities chosen (sel, n) when it comes back with
+ * an error; a guest's posts to the link's own address with its token. */
+static enum err form_with(struct ctx *c, const struct shopper *sh, int64_t order_id, int status, const char *error,
+			  const char *reason, const struct rt_line *sel, size_t nsel)
 {
 	struct db_res *l = NULL;
 	const char *st, *cur;
 	json_t *m, *lines = json_array();
 	int any = 0;
-	enum err e = returns_order_lines(c->db, c->a, order_id, c->sess->uid, &st, &cur, &l);
+	enum err e = returns_order_lines(c->db, c->a, order_id, sh->uid, &st, &cur, &l);
 
 	if (e == E_NOTFOUND) {
 		json_decref(lines);
@@ -429,6 +511,15 @@ static enum err form_with(struct ctx *c, int64_t order_id, int status, const cha
 	if (reason)
 		json_object_set_new(m, "reason", json_string(reason));
 	json_object_set_new(m, "maxPhotos", json_integer(RT_MAX_PHOTOS));
+	if (sh->token) {
+		json_object_set_new(m, "formAction", json_string(arena_printf(c->a, "/orders/%lld/view/return",
+									      (long long)order_id)));
+		json_object_set_new(m, "token", json_string(sh->token));
+		json_object_set_new(m, "orderUrl", json_string(order_link_path(c->a, order_id)));
+	} else {
+		json_object_set_new(m, "formAction", json_string(arena_printf(c->a, "/orders/%lld/return", (long long)order_id)));
+		json_object_set_new(m, "orderUrl", json_string(arena_printf(c->a, "/orders/%lld", (long long)order_id)));
+	}
 	return E_OK;
 }
 
@@ -442,7 +533,7 @@ enum err h_return_form(struct ctx *c)
  * reason and up to RT_MAX_PHOTOS files in "photos". Every photo is checked
  * and re-encoded before anything is written: a refused one answers the
  * form again (422, naming it), with no return made. */
-enum err h_return_post(struct ctx *c)
+static enum err return_post(struct ctx *c, const struct shopper *sh)
 {
 	int64_t order_id = path_id(c);
 	const char *reason = good_reason(ctx_str(c, "reason")), *why;
@@ -462,7 +553,7 @@ enum err h_return_post(struct ctx *c)
 		if (i < c->req->nquery || p->key[0] != 'q' || parse_int64(p->key + 1, strlen(p->key + 1), 1, 65535, &line))
 			continue;
 		if (parse_int64(p->val, p->vlen, 0, 1000000, &q))
-			return form_with(c, order_id, 422, "Choose how many units of each item to return.", reason, s, n);
+			return form_with(c, sh, order_id, 422, "Choose how many units of each item to return.", reason, s, n);
 		if (!q)
 			continue;
 		if (n >= RT_MAX_LINES)
@@ -472,16 +563,16 @@ enum err h_return_post(struct ctx *c)
 		n++;
 	}
 	if (!n)
-		return form_with(c, order_id, 422, "Choose at least one item to return.", reason, s, n);
+		return form_with(c, sh, order_id, 422, "Choose at least one item to return.", reason, s, n);
 	if (!reason)
-		return form_with(c, order_id, 422, "Tell the seller why you return the items (up to 500 characters).",
+		return form_with(c, sh, order_id, 422, "Tell the seller why you return the items (up to 500 characters).",
 				 NULL, s, n);
 	/* The order is the shopper's before any photo is decoded. */
 	{
 		struct db_res *l = NULL;
 		const char *st, *cur;
 
-		if ((e = returns_order_lines(c->db, c->a, order_id, c->sess->uid, &st, &cur, &l)) == E_NOTFOUND)
+		if ((e = returns_order_lines(c->db, c->a, order_id, sh->uid, &st, &cur, &l)) == E_NOTFOUND)
 			return reply_error(c, 404, "There is no such order in your account.");
 		if (e)
 			return e;
@@ -489,13 +580,62 @@ enum err h_return_post(struct ctx *c)
 	if ((e = prepare_photos(c, "photos", RT_MAX_PHOTOS, photos, &np, &status, &why)))
 		return e;
 	if (status)
-		return form_with(c, order_id, 422, arena_printf(c->a, "%s Nothing was sent; choose the photos again.", why),
+		return form_with(c, sh, order_id, 422, arena_printf(c->a, "%s Nothing was sent; choose the photos again.", why),
 				 reason, s, n);
-	if ((e = returns_request_photos(c->db, c->a, order_id, c->sess->uid, reason, s, n, photos, np, &o)))
+	if ((e = returns_request_photos(c->db, c->a, order_id, sh->uid, reason, s, n, photos, np, &o)))
 		return e;
 	if (o.status && o.status != 404)
-		return form_with(c, order_id, 422, o.msg, reason, s, n);
-	return answer_request(c, order_id, &o, reason);
+		return form_with(c, sh, order_id, 422, o.msg, reason, s, n);
+	return answer_request(c, sh, order_id, &o, reason);
+}
+
+enum err h_return_post(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return return_post(c, &sh);
+}
+
+/* ---- a guest's return, by the order link's token (t) ---- */
+
+/* The guest (or whoever holds the link) of order_id: sh filled, 0; else
+ * the 404 answered, 1 (a bad token tells nothing about the order). */
+static int guest_of(struct ctx *c, int64_t order_id, struct shopper *sh, enum err *e)
+{
+	const char *t = ctx_str(c, "t"), *email = NULL, *st = NULL;
+	int64_t owner = 0;
+	int is_guest = 0;
+
+	*e = E_OK;
+	if (!order_id || !t || !order_link_ok(order_id, t) ||
+	    order_owner(c->db, c->a, order_id, &owner, &is_guest, &email, &st)) {
+		*e = reply_error(c, 404, "This link to an order is not valid. Find your order with your email address "
+				 "and order number at /orders/lookup.");
+		return 1;
+	}
+	sh->uid = owner;
+	sh->token = t;
+	return 0;
+}
+
+enum err h_guest_return_form(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of(c, path_id(c), &sh, &e))
+		return e;
+	return form_with(c, &sh, path_id(c), 0, NULL, NULL, NULL, 0);
+}
+
+enum err h_guest_return_post(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of(c, path_id(c), &sh, &e))
+		return e;
+	return c->req->json ? api_return_new(c, &sh) : return_post(c, &sh);
 }
 
 /* Photos added to a requested return: the return page's form ("photos",
@@ -604,7 +744,8 @@ enum err h_return_photo(struct ctx *c)
 		sz = IMAGE_SIZE_THUMB;
 	else
 		return E_NOTFOUND;
-	if ((e = returns_get(c->db, c->a, id, &h, NULL)) == E_NOTFOUND || (!e && !viewer(c, h)))
+	if ((e = returns_get(c->db, c->a, id, &h, NULL)) == E_NOTFOUND ||
+	    (!e && !viewer(c, h) && !(ctx_str(c, "t") && order_link_ok(db_int(h, 0, RT_ORDER), ctx_str(c, "t")))))
 		return reply_error(c, 404, "There is no such photo.");
 	if (e || (e = returns_photos(c->db, c->a, id, &r)))
 		return e;
@@ -665,6 +806,32 @@ enum err h_return_cancel(struct ctx *c)
 	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
 }
 
+/* The shopper removes a photo (form: POST /returns/{id}/photos/{photo}/delete;
+ * API: DELETE /api/returns/{id}/photos/{photo}, 200 with the return). */
+enum err h_return_photo_delete(struct ctx *c)
+{
+	int64_t id = path_id(c), pid;
+	const char *ps = c->req->npathvar > 1 ? c->req->pathvar[1] : NULL;
+	struct rt_outcome o;
+	enum err e;
+
+	if (!ps || parse_int64(ps, strlen(ps), 1, INT64_MAX, &pid))
+		return reply_error(c, 404, "There is no such photo.");
+	if ((e = returns_delete_photo(c->db, c->a, id, c->sess->uid, pid, &o)))
+		return e;
+	if (o.status == 404)
+		return reply_error(c, 404, "There is no such photo.");
+	if (o.status) {
+		if (c->req->wants_json)
+			return reply_error_titled(c, o.status, "This photo cannot be removed", o.msg);
+		return show(c, id, 0, o.status, o.msg);
+	}
+	if (c->req->wants_json)
+		return show(c, id, 0, 200, NULL);
+	session_flash(c, "The photo was removed from your return.");
+	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
+}
+
 enum err h_api_return_photos(struct ctx *c)
 {
 	return add_photos(c);
@@ -678,6 +845,27 @@ enum err h_api_return(struct ctx *c)
 enum err h_return_page(struct ctx *c)
 {
 	return show(c, path_id(c), 0, 0, NULL);
+}
+
+/* GET /returns/{id}/view?t=: the guest follows the return (page or JSON). */
+enum err h_guest_return_page(struct ctx *c)
+{
+	return show(c, path_id(c), AS_GUEST, 0, NULL);
+}
+
+void returns_guest_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *token, json_t *order)
+{
+	json_t *arr, *x;
+	size_t i;
+
+	returns_order_block(db, a, order_id, uid, order);
+	if (json_object_get(order, "returnUrl"))
+		json_object_set_new(order, "returnUrl", json_string(arena_printf(a, "/orders/%lld/view/return?t=%s",
+									       (long long)order_id, token)));
+	arr = json_object_get(order, "returns");
+	json_array_foreach(arr, i, x)
+		json_object_set_new(x, "url", json_string(arena_printf(a, "/returns/%lld/view?t=%s",
+			(long long)json_integer_value(json_object_get(x, "id")), token)));
 }
 
 /* The order page's block (signed-in shopper, whose order the caller has
@@ -713,9 +901,18 @@ void returns_order_block(struct db *db, struct arena *a, int64_t order_id, int64
 
 /* ---- the seller ---- */
 
+/* Who acts: the seller ("seller:7"), or an admin on /admin/returns
+ * ("admin:12", any seller's return: seller 0 for returns.h). */
 static const char *actor_of(struct ctx *c)
 {
+	if (admin_route(c))
+		return arena_printf(c->a, "admin:%lld", (long long)c->sess->uid);
 	return arena_printf(c->a, "seller:%lld", (long long)c->sess->seller_id);
+}
+
+static int64_t acting_seller(struct ctx *c)
+{
+	return admin_route(c) ? 0 : c->sess->seller_id;
 }
 
 static enum err seller_list(struct ctx *c, int api)
@@ -727,8 +924,10 @@ static enum err seller_list(struct ctx *c, int api)
 	enum err e;
 
 	if (status && strcmp(status, "requested") && strcmp(status, "approved") && strcmp(status, "rejected") &&
-	    strcmp(status, "in_transit") && strcmp(status, "received") && strcmp(status, "refunded"))
-		return reply_error(c, 400, "status: must be requested, approved, rejected, in_transit, received or refunded");
+	    strcmp(status, "in_transit") && strcmp(status, "received") && strcmp(status, "refunded") &&
+	    strcmp(status, "refund_failed"))
+		return reply_error(c, 400, "status: must be requested, approved, rejected, in_transit, received, refunded "
+				   "or refund_failed");
 	if ((e = returns_of_seller(c->db, c->a, c->sess->seller_id, status, before, RT_LIST_SIZE + 1, &r)))
 		return e;
 	if (!(m = reply_model(c, api ? NULL : "seller_returns", "Returns")))
@@ -774,11 +973,12 @@ static enum err finish(struct ctx *c, int64_t id, const struct rt_outcome *o, co
 	if (o->status == 422 && c->req->wants_json)
 		return reply_field(c, "That cannot be done to this return", o->field, o->msg);
 	if (o->status)
-		return show(c, id, 1, o->status, o->msg);
+		return show(c, id, admin_route(c) ? AS_ADMIN : AS_SELLER, o->status, o->msg);
 	if (c->req->wants_json)
-		return show(c, id, 1, ok_status, NULL);
+		return show(c, id, admin_route(c) ? AS_ADMIN : AS_SELLER, ok_status, NULL);
 	session_flash(c, notice);
-	return reply_redirect(c, 303, arena_printf(c->a, "/seller/returns/%lld", (long long)id));
+	return reply_redirect(c, 303, arena_printf(c->a, admin_route(c) ? "/admin/returns/%lld" : "/seller/returns/%lld",
+						   (long long)id));
 }
 
 /* A string member or form field: NULL when absent or empty; *bad when it
@@ -821,6 +1021,8 @@ static int seller_owns(struct ctx *c, int64_t id)
 {
 	struct db_res *h = NULL;
 
+	if (admin_route(c))	/* an admin (RF_ADMIN): any return there is */
+		return id && c->sess && c->sess->is_admin && !returns_get(c->db, c->a, id, &h, NULL);
 	if (!id || !c->sess || !c->sess->seller_id || returns_get(c->db, c->a, id, &h, NULL))
 		return 0;
 	return db_int(h, 0, RT_SELLER) == c->sess->seller_id;
@@ -848,7 +1050,7 @@ static enum err approve(struct ctx *c)
 		o.status = 422;
 		o.field = "label";
 		o.msg = "The label reference is one word (the tracking number printed on it).";
-	} else if ((e = returns_approve(c->db, c->a, id, c->sess->seller_id, actor_of(c), address, label, carrier, &o))) {
+	} else if ((e = returns_approve(c->db, c->a, id, acting_seller(c), actor_of(c), address, label, carrier, &o))) {
 		return e;
 	}
 	return finish(c, id, &o, "Approved: the shopper has the return address and the label.", 200);
@@ -880,7 +1082,7 @@ static enum err reject(struct ctx *c)
 		o.status = 422;
 		o.field = "reason";
 		o.msg = "The reason is text of at most 500 characters.";
-	} else if ((e = returns_reject(c->db, c->a, id, c->sess->seller_id, actor_of(c), reason, &o))) {
+	} else if ((e = returns_reject(c->db, c->a, id, acting_seller(c), actor_of(c), reason, &o))) {
 		return e;
 	}
 	return finish(c, id, &o, "Rejected: the shopper is told why.", 200);
@@ -943,7 +1145,7 @@ static enum err received(struct ctx *c)
 		}
 		restock = ctx_int(c, "restock", 0) != 0;
 	}
-	if ((e = returns_receive(c->db, c->a, id, c->sess->seller_id, actor_of(c), restock, &o)))
+	if ((e = returns_receive(c->db, c->a, id, acting_seller(c), actor_of(c), restock, &o)))
 		return e;
 	if (o.status)
 		return finish(c, id, &o, NULL, 200);
@@ -954,8 +1156,8 @@ static enum err received(struct ctx *c)
 		return e;
 	if (done < 0) {
 		o.status = 502;
-		o.msg = "The payment service refused the refund. The units are received; contact the shop's staff "
-			"to refund the shopper another way.";
+		o.msg = "The payment service refused the refund. The units are received; the return is refund_failed "
+			"and the shop's staff are told: they try the refund again or settle it another way.";
 		return finish(c, id, &o, NULL, 200);
 	}
 	return finish(c, id, &o, done ? "Received: the refund is done." :
@@ -975,6 +1177,56 @@ enum err h_api_seller_return_received(struct ctx *c)
 
 /* ---- admins ---- */
 
+enum err h_admin_return(struct ctx *c)
+{
+	return show(c, path_id(c), AS_ADMIN, 0, NULL);
+}
+
+/* An admin acts on any return as its seller would (same bodies, same
+ * answers), audited (returns.h). */
+enum err h_admin_return_approve(struct ctx *c)
+{
+	return approve(c);
+}
+
+enum err h_admin_return_reject(struct ctx *c)
+{
+	return reject(c);
+}
+
+enum err h_admin_return_received(struct ctx *c)
+{
+	return received(c);
+}
+
+/* Try a refused refund again: 200 refunded, 202 under way (the
+ * fulfillment job tries again), 502 refused again (still refund_failed),
+ * 409 not refund_failed. */
+enum err h_admin_return_retry(struct ctx *c)
+{
+	int64_t id = path_id(c);
+	struct rt_outcome o;
+	int done = 0;
+	enum err e;
+
+	if (!seller_owns(c, id))
+		return E_NOTFOUND;
+	if ((e = returns_retry_refund(c->db, c->a, id, actor_of(c), &o)))
+		return e;
+	if (o.status)
+		return finish(c, id, &o, NULL, 200);
+	if ((e = returns_refund(c->db, c->a, id, actor_of(c), &done)) && e != E_UNAVAIL)
+		return e;
+	if (done < 0) {
+		o.status = 502;
+		o.msg = "The payment service refused the refund again. Nothing was paid; the return stays refund_failed.";
+		return finish(c, id, &o, NULL, 200);
+	}
+	return finish(c, id, &o, done ? "The refund is done." :
+			  "The refund is under way and will be tried again if the payment service does not answer.",
+		      done ? 200 : 202);
+}
+
 enum err h_admin_returns(struct ctx *c)
 {
 	struct db_res *r = NULL;
@@ -983,7 +1235,7 @@ enum err h_admin_returns(struct ctx *c)
 
 	if ((e = returns_escalated(c->db, c->a, 200, &r)))
 		return e;
-	if (!(m = reply_model(c, c->req->wants_json ? NULL : "admin_returns", "Escalated returns")))
+	if (!(m = reply_model(c, c->req->wants_json ? NULL : "admin_returns", "Returns for the shop's staff")))
 		return E_NOMEM;
 	items = json_array();
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -1015,4 +1267,203 @@ enum err returns_carrier_scan(struct ctx *c, const char *id, const char *type, c
 	if (duplicate)
 		json_object_set_new(m, "duplicate", json_true());
 	return E_OK;
+}
+
+/* ---- the seller's return settings ---- */
+
+/* The settings as the page and the API show them (status, error). */
+static enum err settings_show(struct ctx *c, int status, const char *error)
+{
+	struct db_res *w = NULL, *cats = NULL;
+	const char *addr = NULL;
+	json_t *m, *wins, *list;
+	int64_t all = -1;
+	int api = c->req->wants_json;
+	enum err e;
+
+	if ((e = returns_seller_windows(c->db, c->a, c->sess->seller_id, &w)) ||
+	    (e = returns_seller_address(c->db, c->a, c->sess->seller_id, &addr)) ||
+	    (!api && (e = returns_categories(c->db, c->a, &cats))))
+		return e;
+	if (api && status >= 400)
+		return reply_error(c, status, error);
+	if (!(m = reply_model(c, api ? NULL : "seller_return_settings", "Return settings")))
+		return E_NOMEM;
+	if (status)
+		c->resp->status = status;
+	wins = json_array();
+	for (size_t i = 0; i < w->nrows; i++) {
+		if (!db_int(w, i, 0)) {
+			all = db_int(w, i, 1);
+			continue;
+		}
+		json_array_append_new(wins, json_pack("{sI, ss?, sI}", "categoryId", (json_int_t)db_int(w, i, 0),
+						      "name", db_cell(w, i, 2), "days", (json_int_t)db_int(w, i, 1)));
+	}
+	json_object_set_new(m, "address", addr ? json_string(addr) : json_null());
+	json_object_set_new(m, "shopDays", json_integer(returns_window_days()));
+	json_object_set_new(m, "maxDays", json_integer(RT_WINDOW_MAX_DAYS));
+	if (api) {
+		json_object_set_new(m, "defaultDays", all >= 0 ? json_integer(all) : json_null());
+		json_object_set_new(m, "windows", wins);
+		return E_OK;
+	}
+	json_object_set_new(m, "defaultDays", all >= 0 ? json_string(arena_printf(c->a, "%lld", (long long)all)) :
+				json_string(""));
+	list = json_array();
+	for (size_t i = 0; i < cats->nrows; i++) {
+		int64_t id = db_int(cats, i, 0), days = -1;
+		size_t k;
+		json_t *x;
+
+		json_array_foreach(wins, k, x)
+			if (json_integer_value(json_object_get(x, "categoryId")) == id)
+				days = json_integer_value(json_object_get(x, "days"));
+		json_array_append_new(list, json_pack("{sI, ss, ss, sI}", "categoryId", (json_int_t)id,
+			"name", db_cell(cats, i, 1) ? db_cell(cats, i, 1) : "",
+			"days", days >= 0 ? arena_printf(c->a, "%lld", (long long)days) : "",
+			"shopCategoryDays", (json_int_t)db_int(cats, i, 2)));
+	}
+	json_decref(wins);
+	json_object_set_new(m, "categories", list);
+	if (error)
+		json_object_set_new(m, "formError", json_string(error));
+	return E_OK;
+}
+
+enum err h_seller_return_settings(struct ctx *c)
+{
+	return settings_show(c, 0, NULL);
+}
+
+/* Days as typed in the form: -1 blank (the shop's), -2 not 0 to 365. */
+static int64_t form_days(const char *s, size_t n)
+{
+	int64_t d;
+
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return -1;
+	if (parse_int64(s, n, 0, RT_WINDOW_MAX_DAYS, &d))
+		return -2;
+	return d;
+}
+
+/* 1 when id is a live category (returns_categories' rows). */
+static const char *category_name(const struct db_res *cats, int64_t id)
+{
+	for (size_t i = 0; i < cats->nrows; i++)
+		if (db_int(cats, i, 0) == id)
+			return db_cell(cats, i, 1) ? db_cell(cats, i, 1) : "";
+	return NULL;
+}
+
+static enum err settings_refuse(struct ctx *c, const char *field, const char *msg)
+{
+	if (c->req->wants_json)
+		return reply_field(c, "Those return settings cannot be saved", field, msg);
+	return settings_show(c, 422, msg);
+}
+
+/* POST /seller/returns/settings (address, all, d<category>=days; blank:
+ * the shop's) and PUT /api/seller/returns/settings ({"address",
+ * "defaultDays", "windows": [{"categoryId", "days"}]}; a member left out
+ * keeps what is set, null clears it). Days 0 to 365. */
+enum err h_seller_return_settings_post(struct ctx *c)
+{
+	struct rt_window *w = arena_alloc(c->a, sizeof(*w) * (RT_MAX_WINDOWS + 1));
+	struct db_res *cats = NULL, *cur = NULL;
+	const char *address = NULL;
+	int64_t all = -1;
+	size_t n = 0;
+	int bad = 0;
+	enum err e;
+
+	if (!w)
+		return E_NOMEM;
+	if ((e = returns_categories(c->db, c->a, &cats)) ||
+	    (e = returns_seller_windows(c->db, c->a, c->sess->seller_id, &cur)))
+		return e;
+	if (c->req->json) {
+		json_t *b = c->req->json, *v, *x;
+		size_t i;
+
+		if (!(v = json_object_get(b, "address"))) {
+			if ((e = returns_seller_address(c->db, c->a, c->sess->seller_id, &address)))
+				return e;
+		} else if (!json_is_null(v)) {
+			address = text_in(c, "address", 500, &bad);
+			if (bad || !json_is_string(v))
+				return settings_refuse(c, "address", "The address is text of at most 500 characters.");
+		}
+		if (!(v = json_object_get(b, "defaultDays"))) {
+			for (size_t k = 0; k < cur->nrows; k++)
+				if (!db_int(cur, k, 0))
+					all = db_int(cur, k, 1);
+		} else if (!json_is_null(v)) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > RT_WINDOW_MAX_DAYS)
+				return settings_refuse(c, "defaultDays", "Days are a whole number from 0 to 365, or null for the shop's.");
+			all = json_integer_value(v);
+		}
+		if (!(v = json_object_get(b, "windows"))) {
+			for (size_t k = 0; k < cur->nrows && n < RT_MAX_WINDOWS; k++)
+				if (db_int(cur, k, 0) && category_name(cats, db_int(cur, k, 0)))
+					w[n++] = (struct rt_window){ db_int(cur, k, 0), db_int(cur, k, 1) };
+		} else if (!json_is_null(v)) {
+			if (!json_is_array(v) || json_array_size(v) > RT_MAX_WINDOWS)
+				return settings_refuse(c, "windows", "Give at most 200 windows: [{\"categoryId\": 3, \"days\": 14}].");
+			json_array_foreach(v, i, x) {
+				json_t *ci = json_object_get(x, "categoryId"), *d = json_object_get(x, "days");
+
+				if (!json_is_integer(ci) || !category_name(cats, json_integer_value(ci)))
+					return settings_refuse(c, arena_printf(c->a, "windows[%zu].categoryId", i),
+							       "There is no such category.");
+				if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > RT_WINDOW_MAX_DAYS)
+					return settings_refuse(c, arena_printf(c->a, "windows[%zu].days", i),
+							       "Days are a whole number from 0 to 365.");
+				for (size_t k = 0; k < n; k++)
+					if (w[k].category_id == json_integer_value(ci))
+						return settings_refuse(c, arena_printf(c->a, "windows[%zu].categoryId", i),
+								       "This category is named twice.");
+				w[n++] = (struct rt_window){ json_integer_value(ci), json_integer_value(d) };
+			}
+		}
+	} else {
+		address = text_in(c, "address", 500, &bad);
+		if (bad)
+			return settings_refuse(c, "address", "The address is text of at most 500 characters.");
+		if (ctx_str(c, "all") && (all = form_days(ctx_str(c, "all"), strlen(ctx_str(c, "all")))) == -2)
+			return settings_refuse(c, "all", "Every category: days are a whole number from 0 to 365, or blank "
+					       "for the shop's.");
+		for (size_t i = c->req->nquery; i < c->req->nparams; i++) {
+			const struct kvpair *p = &c->req->params[i];
+			int64_t id, d;
+			const char *name;
+
+			if (p->key[0] != 'd' || parse_int64(p->key + 1, strlen(p->key + 1), 1, INT64_MAX, &id))
+				continue;
+			if (!(name = category_name(cats, id)))
+				return settings_refuse(c, "categories", "There is no such category.");
+			if ((d = form_days(p->val, p->vlen)) == -2)
+				return settings_refuse(c, "categories", arena_printf(c->a, "%s: days are a whole number from "
+						       "0 to 365, or blank for the shop's.", name));
+			if (d < 0 || n >= RT_MAX_WINDOWS)
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if (w[k].category_id == id)
+					return settings_refuse(c, "categories", arena_printf(c->a, "%s is named twice.", name));
+			w[n++] = (struct rt_window){ id, d };
+		}
+	}
+	if (all >= 0)
+		w[n++] = (struct rt_window){ 0, all };
+	if ((e = returns_set_settings(c->db, c->a, c->sess->seller_id, w, n, address)))
+		return e;
+	if (c->req->wants_json)
+		return settings_show(c, 200, NULL);
+	session_flash(c, "Your return settings are saved.");
+	return reply_redirect(c, 303, "/seller/returns/settings");
 }

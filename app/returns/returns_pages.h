@@ -35,12 +35,33 @@ enum err h_api_seller_returns(struct ctx *c);
 enum err h_api_seller_return_approve(struct ctx *c);
 enum err h_api_seller_return_reject(struct ctx *c);
 enum err h_api_seller_return_received(struct ctx *c);
-/* Admins: escalated returns. */
+/* Admins: escalated (and refund_failed) returns; acting on one as its
+ * seller would, and trying a refused refund again. */
 enum err h_admin_returns(struct ctx *c);
+enum err h_admin_return(struct ctx *c);
+enum err h_admin_return_approve(struct ctx *c);
+enum err h_admin_return_reject(struct ctx *c);
+enum err h_admin_return_received(struct ctx *c);
+enum err h_admin_return_retry(struct ctx *c);
+/* The shopper removes a photo of a requested return. */
+enum err h_return_photo_delete(struct ctx *c);
+/* Guests, by the order link's token t (app/order/order_link.h): the
+ * form and its post (form or JSON), the return's page and photos. */
+enum err h_guest_return_form(struct ctx *c);
+enum err h_guest_return_post(struct ctx *c);
+enum err h_guest_return_page(struct ctx *c);
+/* The seller's return settings (windows per category, default address). */
+enum err h_seller_return_settings(struct ctx *c);
+enum err h_seller_return_settings_post(struct ctx *c);
 
 /* The order page of a signed-in shopper (uid): "returnUrl" when a line can
  * be returned, "returns" [{"id", "status", "statusText", "url"}]. */
 void returns_order_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, json_t *order);
+
+/* The same for a guest's order page (the signed link): its URLs are the
+ * guest's (/orders/{id}/view/return?t=, /returns/{id}/view?t=). uid: the
+ * order's owner. */
+void returns_guest_block(struct db *db, struct arena *a, int64_t order_id, int64_t uid, const char *token, json_t *order);
 
 /* POST /api/carrier/events for a label no shipment has: *found 0 when no
  * return has it either (nothing answered); else the answer is made

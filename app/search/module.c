@@ -20,7 +20,8 @@ static const char *const search_names[] = {
 	"reviewCount", "stockStatus", "stockLabel", "snippet", "firstUrl", "nextUrl", "currency",
 	"degraded", "facets", "id", "inStock", "max", "min", "nextCursor", "parent", "rating",
 	"sku", "snippetText", "stock", "searchQuery", "partial", "filterCount", "noResults",
-	"spellings", "text", "unfiltered", "departments", "popular", "totalText", "countText", NULL
+	"spellings", "text", "unfiltered", "departments", "popular", "totalText", "countText",
+	"priceCurrency", NULL
 };
 
 static const struct tmpl_page search_pages[] = {

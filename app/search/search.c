@@ -274,9 +274,93 @@ static struct {
 	unsigned port;
 } scfg;
 
+/* ---- several searchd nodes (issue 20; docs/scaling.md "Search") ----
+ *
+ * SHOP_SEARCH_NODES names the agents holding the product index's parts,
+ * "," between parts and "|" between a part's mirrors, each host:port of its
+ * SphinxQL listener ("10.0.0.1:9306|10.0.0.2:9306,10.0.0.3:9306|...").
+ * Searches still go to SHOP_SEARCH_HOST:PORT, the head, where products_a and
+ * products_b are distributed indexes naming those agents (searchd merges
+ * the parts and picks a live mirror of each); suggest and search_meta live
+ * on the head. searchd does not take writes into a distributed index, so
+ * every product write goes from here to the nodes: a document to both
+ * mirrors of its part (id % parts), idempotently (REPLACE), a delete to
+ * every node. The indexer and the reconciler count a write done when one
+ * mirror of each part took it (the other, being down, is caught up by the
+ * reconciler, which compares every node with MariaDB); a reindex wants
+ * every node. Unset: one searchd, every statement on the one connection,
+ * exactly as before. */
+#define NODE_PARTS 8
+#define NODE_MIRRORS 4
+
+struct sconn {
+	char host[256];
+	unsigned port;
+	MYSQL *my;
+	time_t down_until;	/* not tried again before (1 s after a failure) */
+	int down;		/* the last attempt failed (logged once) */
+};
+
+/* With nodes: the facets of the page's query are statements of their own,
+ * not FACET clauses (search_build_sql). */
+static int facets_apart;
+
+static struct {
+	int nparts;		/* 0: no nodes (one searchd) */
+	int nmirrors[NODE_PARTS];
+	struct sconn n[NODE_PARTS][NODE_MIRRORS];
+} nodes;
+
+int search_nodes_mirrors(int part)
+{
+	return part >= 0 && part < nodes.nparts ? nodes.nmirrors[part] : 0;
+}
+
+int search_nodes_parse(const char *v)
+{
+	int part = 0, mirror = 0;
+
+	memset(&nodes, 0, sizeof(nodes));
+	if (!v || !*v)
+		return 0;
+	if (strchr(",|", v[strlen(v) - 1]))
+		goto bad;	/* a trailing "," or "|" */
+	while (*v) {
+		size_t len = strcspn(v, ",|");
+		const char *colon = memchr(v, ':', len);
+		struct sconn *c;
+		int64_t port;
+		char num[16];
+
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->host) || part >= NODE_PARTS ||
+		    mirror >= NODE_MIRRORS || (size_t)(v + len - colon - 1) >= sizeof(num))
+			goto bad;
+		snprintf(num, sizeof(num), "%.*s", (int)(v + len - colon - 1), colon + 1);
+		if (text_int64(num, 1, 65535, &port))
+			goto bad;
+		c = &nodes.n[part][mirror];
+		snprintf(c->host, sizeof(c->host), "%.*s", (int)(colon - v), v);
+		c->port = (unsigned)port;
+		nodes.nmirrors[part] = ++mirror;
+		v += len;
+		if (*v == ',') {
+			part++;
+			mirror = 0;
+		}
+		if (*v)
+			v++;
+	}
+	nodes.nparts = part + 1;
+	return nodes.nparts;
+bad:
+	memset(&nodes, 0, sizeof(nodes));
+	return -1;
+}
+
 void search_init(void)
 {
 	const char *h = getenv("SHOP_SEARCH_HOST"), *p = getenv("SHOP_SEARCH_PORT");
+	const char *nv = getenv("SHOP_SEARCH_NODES");
 	int64_t port = 9306;
 
 	const char *bad = NULL;
@@ -303,6 +387,10 @@ void search_init(void)
 	if (p && *p && text_int64(p, 1, 65535, &port))
 		log_warn("search: SHOP_SEARCH_PORT=%s is not a port; using 9306", p);
 	scfg.port = (unsigned)port;
+	if (search_nodes_parse(nv) > 0)
+		facets_apart = 1;
+	else if (nv && *nv)
+		log_warn("search: SHOP_SEARCH_NODES=%s is not host:port|host:port,...; writing to the one searchd", nv);
 	synonyms_read();
 }
 
@@ -314,6 +402,8 @@ static struct {
 	time_t down_until;
 	int active;		/* 0 = products_a, 1 = products_b */
 	time_t meta_at;
+	int partial;		/* with nodes: an answer lacked a part (searchd's
+				 * warning: the head met a dead mirror) */
 } sx;
 
 static void sx_close(void)
@@ -326,7 +416,7 @@ static void sx_close(void)
 
 /* A new SphinxQL connection (1 s to connect, 5 s to read or write), NULL
  * when searchd cannot be reached. */
-static MYSQL *sx_open(unsigned long flags)
+static MYSQL *sx_open_at(const char *host, unsigned port, unsigned long flags)
 {
 	unsigned timeout = 1, rw = 5;
 	MYSQL *my = mysql_init(NULL);
@@ -336,11 +426,16 @@ static MYSQL *sx_open(unsigned long flags)
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &rw);
 	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
-	if (!mysql_real_connect(my, scfg.host, "", "", NULL, scfg.port, NULL, flags)) {
+	if (!mysql_real_connect(my, host, "", "", NULL, port, NULL, flags)) {
 		mysql_close(my);
 		return NULL;
 	}
 	return my;
+}
+
+static MYSQL *sx_open(unsigned long flags)
+{
+	return sx_open_at(scfg.host, scfg.port, flags);
 }
 
 static enum err sx_connect(void)
@@ -417,6 +512,74 @@ static enum err sx_exec(const char *q, size_t n)
 	return E_OK;
 }
 
+/* ---- the nodes' connections (SHOP_SEARCH_NODES), for writes ---- */
+
+static void node_close(struct sconn *c)
+{
+	if (c->my)
+		mysql_close(c->my);
+	c->my = NULL;
+}
+
+/* Runs q (one statement) on node c; with res, its first result set is put
+ * there (the caller frees it). Reconnects and retries once when the
+ * connection was lost (the node restarted). E_UNAVAIL when the node cannot
+ * be reached (then not tried for a second, so a dead node costs a batch
+ * nothing), E_DB when it refused q. */
+static enum err node_run(struct sconn *c, const char *q, size_t n, MYSQL_RES **res)
+{
+	time_t now = time(NULL);
+	MYSQL_RES *r;
+
+	if (res)
+		*res = NULL;
+	if (now < c->down_until)
+		return E_UNAVAIL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		unsigned no;
+
+		if (!c->my && !(c->my = sx_open_at(c->host, c->port, CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS)))
+			break;
+		if (!mysql_real_query(c->my, q, (unsigned long)n)) {
+			r = mysql_store_result(c->my);
+			if (res)
+				*res = r;
+			else if (r)
+				mysql_free_result(r);
+			while (mysql_next_result(c->my) == 0)
+				if ((r = mysql_store_result(c->my)))
+					mysql_free_result(r);
+			if (c->down) {
+				c->down = 0;
+				log_info("search: node %s:%u answers again", c->host, c->port);
+			}
+			return E_OK;
+		}
+		no = mysql_errno(c->my);
+		if (no != CR_SERVER_GONE_ERROR && no != CR_SERVER_LOST && no != CR_CONNECTION_ERROR) {
+			log_warn("search: node %s:%u: %s (%.200s)", c->host, c->port, mysql_error(c->my), q);
+			while (mysql_next_result(c->my) == 0)
+				if ((r = mysql_store_result(c->my)))
+					mysql_free_result(r);
+			return E_DB;
+		}
+		node_close(c);
+	}
+	c->down_until = now + 1;
+	if (!c->down) {
+		c->down = 1;
+		log_warn("search: node %s:%u is down: its part's other mirror takes the writes; "
+			 "the reconciler catches it up when it is back", c->host, c->port);
+	}
+	return E_UNAVAIL;
+}
+
+/* A statement without rows on node c, or on the one searchd (c NULL). */
+static enum err cx_exec(struct sconn *c, const char *q, size_t n)
+{
+	return c ? node_run(c, q, n, NULL) : sx_exec(q, n);
+}
+
 /* The next result set of the current batch, registered with the arena (or
  * freed by the caller when a is NULL). NULL when there is none. */
 static MYSQL_RES *sx_result(struct arena *a, int first)
@@ -427,9 +590,26 @@ static MYSQL_RES *sx_result(struct arena *a, int first)
 		return NULL;
 	if (!(r = mysql_store_result(sx.my)))
 		return NULL;
+	if (nodes.nparts && mysql_warning_count(sx.my))
+		sx.partial = 1;
 	if (a && arena_on_reset(a, free_result, r))
 		return NULL;
 	return r;
+}
+
+/* The first result set of q on node c, or on the one searchd (c NULL);
+ * the caller frees it. */
+static enum err cx_select(struct sconn *c, const char *q, size_t n, MYSQL_RES **res)
+{
+	enum err e;
+
+	if (c)
+		return (e = node_run(c, q, n, res)) ? e : *res ? E_OK : E_DB;
+	if ((e = sx_query(q, n)))
+		return e;
+	*res = sx_result(NULL, 1);
+	sx_drain();
+	return *res ? E_OK : E_DB;
 }
 
 static int col_of(MYSQL_RES *r, const char *name)
@@ -857,7 +1037,7 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		search_build_facet_sql(b, q, index, 1);
 		return;
 	}
-	if (q->facets) {
+	if (q->facets && !facets_apart) {
 		/* The facets whose own filter is not set count what the
 		 * page shows: FACETs of the main query. */
 		if (!(set & F_CAT))
@@ -871,6 +1051,29 @@ void search_build_sql(struct buf *b, const struct search_query *q, const char *i
 		}
 	}
 	buf_puts(b, "; SHOW META");
+	if (q->facets && facets_apart) {
+		/* The same counts as the FACETs would give, each a statement
+		 * of its own after SHOW META (searchd 2.2.11 fails a FACET
+		 * on a distributed index when the SELECT has an expression,
+		 * as the page's score is). */
+		if (!(set & F_CAT)) {
+			buf_printf(b, "; SELECT GROUPBY() AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY cats ORDER BY n DESC LIMIT 200 OPTION ranker = none");
+		}
+		if (!(set & F_BRAND)) {
+			buf_printf(b, "; SELECT brand_s AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY brand_id ORDER BY n DESC LIMIT 30 OPTION ranker = none");
+		}
+		if (PRS_ON_MAIN(set)) {
+			buf_puts(b, "; SELECT ");
+			put_prs_key(b);
+			buf_printf(b, " AS g, COUNT(*) AS n FROM %s", index);
+			put_where(b, q, 0);
+			buf_puts(b, " GROUP BY g LIMIT 100 OPTION ranker = none");
+		}
+	}
 	/* Then one grouping query per set filter, without that filter and
 	 * without ranking, in the order of the F_* bits (run_sphinx reads
 	 * them in that order). */
@@ -1281,8 +1484,14 @@ static int facet_cache_get(struct senv *c, const char *key, struct fgroups *g)
 
 static void facet_cache_put(struct senv *c, const char *key, const struct fgroups *g)
 {
-	json_t *j = json_pack("[[], []]"), *k = json_array_get(j, 0), *b = json_array_get(j, 1);
+	json_t *j, *k, *b;
 	char *text;
+
+	if (sx.partial)
+		return;		/* counted without a part (a dead agent): never kept */
+	j = json_pack("[[], []]");
+	k = json_array_get(j, 0);
+	b = json_array_get(j, 1);
 
 	for (size_t i = 0; i < g->nk; i++)
 		json_array_append_new(k, json_pack("[I, I]", (json_int_t)g->k[i].key, (json_int_t)g->k[i].n));
@@ -1354,7 +1563,7 @@ static void results_cache_put(struct senv *c, const char *key, const struct sear
 	json_t *j, *items;
 	char *text;
 
-	if (!key || s->total < RESULTS_CACHE_MIN)
+	if (!key || s->total < RESULTS_CACHE_MIN || sx.partial)
 		return;
 	j = json_pack("[I, I, []]", (json_int_t)s->total, (json_int_t)got);
 	items = json_array_get(j, 2);
@@ -1422,6 +1631,8 @@ static MYSQL_RES *fx_read(int i, struct arena *a)
 		fx_close(i);
 		return NULL;
 	}
+	if (nodes.nparts && mysql_warning_count(fx[i]))
+		sx.partial = 1;
 	return r;
 }
 
@@ -1431,6 +1642,23 @@ static void fx_finish(struct arena *a, int sent)
 	for (int i = 0; i < 2; i++)
 		if (sent & (1 << i))
 			fx_read(i, a);
+}
+
+/* The facets counted beside the page's results (those whose own filter
+ * is not set), into fr as run_sphinx keeps them. */
+static void main_facets(struct arena *a, unsigned set, MYSQL_RES **fr)
+{
+	MYSQL_RES *prs = NULL;
+
+	if (!(set & F_CAT))
+		fr[0] = sx_result(a, 0);
+	if (!(set & F_BRAND))
+		fr[1] = sx_result(a, 0);
+	if (PRS_ON_MAIN(set))
+		prs = sx_result(a, 0);
+	for (int i = 0; i < 3; i++)
+		if (!(set & (F_PRICE << i)))
+			fr[2 + i] = prs;
 }
 
 /* Runs s against searchd. E_UNAVAIL when it cannot be reached. */
@@ -1517,25 +1745,17 @@ static enum err run_sphinx(struct senv *c, struct search_result *s)
 	}
 	/* The result sets in the order search_build_sql asks for them: the
 	 * main query's FACETs, SHOW META, then a grouping per set filter (or
-	 * the facet batch). */
-	if (s->q.facets && !keyed) {
-		MYSQL_RES *prs = NULL;
-
-		if (!(set & F_CAT))
-			fr[0] = sx_result(c->a, 0);
-		if (!(set & F_BRAND))
-			fr[1] = sx_result(c->a, 0);
-		if (PRS_ON_MAIN(set))
-			prs = sx_result(c->a, 0);
-		for (int i = 0; i < 3; i++)
-			if (!(set & (F_PRICE << i)))
-				fr[2 + i] = prs;
-	}
+	 * the facet batch). With nodes the FACETs' counts come after SHOW
+	 * META, as statements of their own. */
+	if (s->q.facets && !keyed && !facets_apart)
+		main_facets(c->a, set, fr);
 	s->total = 0;
 	if ((r = sx_result(c->a, 0)))
 		while ((row = mysql_fetch_row(r)))
 			if (row[0] && !strcmp(row[0], "total_found"))
 				s->total = num(row[1]);
+	if (s->q.facets && !keyed && facets_apart)
+		main_facets(c->a, set, fr);
 	if (keyed)
 		results_cache_put(c, rkey, s, got);
 keyed_facets:
@@ -1897,10 +2117,46 @@ enum err search_run(struct db *db, struct kv *kv, struct arena *a, const struct 
 		    struct search_result *r)
 {
 	struct senv c = { db, kv, a };
+	static time_t part_gone_until;
+	int tries = time(NULL) < part_gone_until ? 1 : 5;
+	enum err e;
 
-	memset(r, 0, sizeof(*r));
-	r->q = *q;
-	return run_search(&c, r);
+	/* With nodes, the head answers without a part while it still takes a
+	 * freshly killed agent for alive (a warning, not an error: the first
+	 * few queries, 0.1-0.3 s here); its nodeads strategy then sends the
+	 * part to the other mirror. Such an answer is never kept in a cache
+	 * and is asked again, a few times over 0.4 s at most. When no mirror
+	 * of a part answers (every answer lacks it), the search is answered
+	 * from MariaDB, complete but degraded, as when searchd is away; for
+	 * the next second without asking the head again first. */
+	for (int attempt = 0;; attempt++) {
+		sx.partial = 0;
+		memset(r, 0, sizeof(*r));
+		r->q = *q;
+		e = run_search(&c, r);
+		if (!sx.partial || e != E_OK || attempt + 1 >= tries)
+			break;
+		log_info("search: an answer lacked a part of the index (a dead agent); asking again");
+		{
+			struct timespec ts = { 0, (25L << attempt) * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (sx.partial && e == E_OK) {
+		static time_t warned;
+
+		part_gone_until = time(NULL) + 1;
+		if (time(NULL) - warned >= 60) {
+			warned = time(NULL);
+			log_warn("search: no mirror of a part of the index answers; answering from MariaDB");
+		}
+		memset(r, 0, sizeof(*r));
+		r->q = *q;
+		if ((e = run_fallback(&c, r)) == E_OK)
+			add_photos(&c, r->items, r->nitems);
+	}
+	return e;
 }
 
 /* Each keyword carries its best-selling products (the completions index of
@@ -2423,9 +2679,12 @@ static void put_doc_values(struct buf *b, const struct db_res *r, size_t i)
 	buf_putc(b, ')');
 }
 
-static enum err write_docs(const char *index, const struct db_res *r)
+/* REPLACEs the rows of r whose id % nparts is part (all of them when
+ * nparts is 1) into index on node c (NULL: the one searchd). */
+static enum err write_docs(struct sconn *c, const char *index, const struct db_res *r, int nparts, int part)
 {
 	struct buf b;
+	size_t k = 0;
 	enum err e;
 
 	if (!r->nrows)
@@ -2433,13 +2692,65 @@ static enum err write_docs(const char *index, const struct db_res *r)
 	buf_init(&b, NULL, 64 * 1024);
 	buf_printf(&b, doc_insert, index);
 	for (size_t i = 0; i < r->nrows; i++) {
-		if (i)
+		if (nparts > 1 && db_int(r, i, D_ID) % nparts != part)
+			continue;
+		if (k++)
 			buf_puts(&b, ", ");
 		put_doc_values(&b, r, i);
 	}
-	e = b.oom ? E_NOMEM : sx_exec(b.p, b.len);
+	e = !k ? E_OK : b.oom ? E_NOMEM : cx_exec(c, b.p, b.len);
 	buf_free(&b);
 	return e;
+}
+
+/* Writes r's documents into index where they belong: the one searchd, or
+ * (SHOP_SEARCH_NODES) every mirror of each document's part. strict (a
+ * reindex): every mirror must take them; otherwise one of each part is
+ * enough, the other being caught up later by the reconciler. */
+static enum err index_put(const char *index, const struct db_res *r, int strict)
+{
+	if (!nodes.nparts)
+		return write_docs(NULL, index, r, 1, 0);
+	for (int p = 0; p < nodes.nparts; p++) {
+		enum err e = E_UNAVAIL, f;
+		int ok = 0;
+
+		for (int m = 0; m < nodes.nmirrors[p]; m++) {
+			if (!(f = write_docs(&nodes.n[p][m], index, r, nodes.nparts, p)))
+				ok++;
+			else if (strict)
+				return f;
+			else
+				e = f;
+		}
+		if (!ok)
+			return e;
+	}
+	return E_OK;
+}
+
+/* Runs a write about the product index (DELETE, TRUNCATE) on the one
+ * searchd, or on every node; strict as in index_put. */
+static enum err index_every(const char *q, size_t n, int strict)
+{
+	if (!nodes.nparts)
+		return sx_exec(q, n);
+	for (int p = 0; p < nodes.nparts; p++) {
+		enum err e = E_UNAVAIL, f;
+		int ok = 0;
+
+		for (int m = 0; m < nodes.nmirrors[p]; m++) {
+			if (!(f = node_run(&nodes.n[p][m], q, n, NULL)))
+				ok++;
+			else if (strict)
+				return f;
+			else
+				e = f;
+		}
+		if (!ok)
+			return e;
+	}
+	return E_OK;
 }
 
 /* ---- the suggestion index (built with every reindex) ---- */
@@ -2693,8 +3004,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The disk chunks of an RT index (SHOW INDEX ... STATUS), -1 on error. */
-static int64_t disk_chunks(const char *index)
+/* The disk chunks of an RT index (SHOW INDEX ... STATUS) on node c (NULL:
+ * the one searchd), -1 on error. */
+static int64_t disk_chunks(struct sconn *c, const char *index)
 {
 	char q[128];
 	int n = snprintf(q, sizeof(q), "SHOW INDEX %s STATUS", index);
@@ -2702,15 +3014,12 @@ static int64_t disk_chunks(const char *index)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	if (sx_query(q, (size_t)n))
+	if (cx_select(c, q, (size_t)n, &r))
 		return -1;
-	if ((r = sx_result(NULL, 1))) {
-		while ((row = mysql_fetch_row(r)))
-			if (row[0] && !strcmp(row[0], "disk_chunks"))
-				chunks = num(row[1]);
-		mysql_free_result(r);
-	}
-	sx_drain();
+	while ((row = mysql_fetch_row(r)))
+		if (row[0] && !strcmp(row[0], "disk_chunks"))
+			chunks = num(row[1]);
+	mysql_free_result(r);
 	return chunks;
 }
 
@@ -2721,26 +3030,26 @@ static int64_t disk_chunks(const char *index)
  * once compacted). FLUSH RAMCHUNK turns the RAM chunk into a disk chunk;
  * OPTIMIZE merges the disk chunks in the background, so this waits for it
  * (about 30 s at 1M). Searches and the indexer go on meanwhile. */
-static enum err compact(const char *index, double t0)
+static enum err compact(struct sconn *c, const char *index, double t0)
 {
 	char q[128];
 	int n = snprintf(q, sizeof(q), "FLUSH RAMCHUNK %s", index);
 	int64_t chunks;
 	enum err e;
 
-	if ((e = sx_exec(q, (size_t)n)))
+	if ((e = cx_exec(c, q, (size_t)n)))
 		return e;
-	if ((chunks = disk_chunks(index)) <= 1)
+	if ((chunks = disk_chunks(c, index)) <= 1)
 		return chunks < 0 ? E_DB : E_OK;
 	fprintf(stderr, "reindex: merging %lld disk chunks %.1fs\n", (long long)chunks, now_s() - t0);
 	n = snprintf(q, sizeof(q), "OPTIMIZE INDEX %s", index);
-	if ((e = sx_exec(q, (size_t)n)))
+	if ((e = cx_exec(c, q, (size_t)n)))
 		return e;
 	for (int i = 0; i < 20 * 60 * 10; i++) {	/* at most 20 minutes */
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
-		if ((chunks = disk_chunks(index)) < 0)
+		if ((chunks = disk_chunks(c, index)) < 0)
 			return E_DB;
 		if (chunks <= 1)
 			break;
@@ -2783,8 +3092,13 @@ int search_cmd_reindex(int argc, char **argv)
 	total = db_int(r, 0, 0);
 	target = outbox < 0 ? active : !active;	/* a first build goes straight to the active copy */
 	n = snprintf(q, sizeof(q), "TRUNCATE RTINDEX %s", index_names[target]);
-	if (sx_exec(q, (size_t)n))
+	/* With nodes, every one of them: a copy that switches in must be
+	 * whole on every mirror. */
+	if (index_every(q, (size_t)n, 1)) {
+		if (nodes.nparts)
+			fprintf(stderr, "shopctl: a search node is down or refused (see above); nothing switched\n");
 		goto out;
+	}
 	fprintf(stderr, "reindex: building %s from %lld products\n", index_names[target], (long long)total);
 	for (;;) {
 		if ((e = db_exec(db, a, &sql[Q_DOCS_AFTER], &r, "ii", after, (int64_t)BATCH))) {
@@ -2793,8 +3107,9 @@ int search_cmd_reindex(int argc, char **argv)
 		}
 		if (!r->nrows)
 			break;
-		if ((e = write_docs(index_names[target], r))) {
-			fprintf(stderr, "shopctl: writing to searchd failed (%s)\n", sx.my ? mysql_error(sx.my) : "down");
+		if ((e = index_put(index_names[target], r, 1))) {
+			fprintf(stderr, "shopctl: writing to searchd failed (%s)\n",
+				nodes.nparts ? "a node: see above" : sx.my ? mysql_error(sx.my) : "down");
 			goto out;
 		}
 		for (size_t i = 0; i < r->nrows; i++)
@@ -2806,8 +3121,14 @@ int search_cmd_reindex(int argc, char **argv)
 			fprintf(stderr, "reindex: %lld/%lld (%lld%%) %.1fs\n", (long long)done, (long long)total,
 				(long long)(total ? done * 100 / total : 100), now_s() - t0);
 	}
-	if (compact(index_names[target], t0))
-		goto out;
+	if (!nodes.nparts) {
+		if (compact(NULL, index_names[target], t0))
+			goto out;
+	} else
+		for (int p = 0; p < nodes.nparts; p++)
+			for (int m = 0; m < nodes.nmirrors[p]; m++)
+				if (compact(&nodes.n[p][m], index_names[target], t0))
+					goto out;
 	if (suggest_write(&v)) {
 		fprintf(stderr, "shopctl: writing the suggestion index failed\n");
 		goto out;
@@ -2902,12 +3223,12 @@ static enum err index_flush(struct db *db, struct kv *kv, struct arena *a)
 			buf_printf(&del, "%s%lld", del.len ? ", " : "", (long long)pending_ids[i]);
 	}
 	for (int k = 0; k < 2; k++) {
-		if (write_docs(index_names[k], docs))
+		if (index_put(index_names[k], docs, 0))
 			return E_UNAVAIL;
 		if (del.len) {
 			char *q = arena_printf(a, "DELETE FROM %s WHERE id IN (%s)", index_names[k], del.p);
 
-			if (sx_exec(q, strlen(q)))
+			if (!q || index_every(q, strlen(q), 0))
 				return E_UNAVAIL;
 		}
 	}
@@ -2938,32 +3259,33 @@ enum err search_index_flush(struct db *db, struct kv *kv, struct arena *a)
  * compares price, stock, rating and updated_at with the active copy;
  * anything different or missing is rewritten, anything in the index but not
  * active in MariaDB is deleted. The position lives in the process: a
- * restarted job starts over, which is only more work. */
-int search_reconcile_batch(struct db *db, struct kv *kv, struct arena *a)
+ * restarted job starts over, which is only more work. With nodes
+ * (SHOP_SEARCH_NODES) every node is compared on its own with the products
+ * of its part, so a mirror that was down (and missed writes the other
+ * took) is caught up, whatever the head would have shown. */
+
+/* One node's (c; NULL: the one searchd) share of a chunk: the active
+ * products r (ids in (after, hi]) whose id % nparts is part, against what
+ * index holds there. 0 done (*fixed counts the repairs), -1 a server is
+ * unavailable. */
+static int reconcile_on(struct sconn *c, struct db *db, struct kv *kv, struct arena *a, const char *index,
+			const struct db_res *r, int64_t after, int64_t hi, int nparts, int part, int64_t *fixed)
 {
-	static int64_t after;
-	struct db_res *r = NULL, *docs = NULL;
+	struct db_res *docs = NULL;
 	struct buf q, ids, del;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int active;
-	int64_t pos, hi, fixed = 0;
-	const char *index;
 	enum err e;
 
 	(void)kv;
-	if (meta_read(&active, &pos))
-		return -1;
-	index = index_names[active];
-	if ((e = db_exec(db, a, &sql[Q_RECON], &r, "ii", after, (int64_t)BATCH)))
-		return e == E_UNAVAIL ? -1 : 0;
-	hi = r->nrows == BATCH ? db_int(r, r->nrows - 1, 0) : INT64_MAX;
 	buf_init(&q, a, 256);
 	buf_printf(&q, "SELECT id, price, stock, rating, updated FROM %s WHERE id > %lld AND id <= %lld "
 		   "ORDER BY id ASC LIMIT %d OPTION max_matches = %d", index, (long long)after,
 		   (long long)hi, BATCH * 2, BATCH * 2);
-	if (sx_query(q.p, q.len) || !(res = sx_result(a, 1))) {
-		sx_drain();
+	if (q.oom || cx_select(c, q.p, q.len, &res))
+		return -1;
+	if (arena_on_reset(a, free_result, res)) {
+		mysql_free_result(res);
 		return -1;
 	}
 	buf_init(&ids, a, 4096);
@@ -2977,6 +3299,10 @@ int search_reconcile_batch(struct db *db, struct kv *kv, struct arena *a)
 			int64_t dbid = i < r->nrows ? db_int(r, i, 0) : INT64_MAX;
 			int64_t ixid = row ? num(row[0]) : INT64_MAX;
 
+			if (dbid != INT64_MAX && nparts > 1 && dbid % nparts != part) {
+				i++;	/* another part's product */
+				continue;
+			}
 			if (ixid < dbid) {
 				buf_printf(&del, "%s%lld", del.len ? ", " : "", (long long)ixid);
 				row = mysql_fetch_row(res);
@@ -2985,31 +3311,71 @@ int search_reconcile_batch(struct db *db, struct kv *kv, struct arena *a)
 			if (dbid < ixid || num(row[1]) != db_int(r, i, 1) || num(row[2]) != db_int(r, i, 2) ||
 			    num(row[3]) != db_int(r, i, 3) || num(row[4]) != db_int(r, i, 4)) {
 				buf_printf(&ids, "%s%lld", ids.len ? "," : "[", (long long)dbid);
-				fixed++;
+				(*fixed)++;
 			}
 			if (dbid == ixid)
 				row = mysql_fetch_row(res);
 			i++;
 		}
 	}
-	sx_drain();
 	if (ids.len) {
 		buf_putc(&ids, ']');
 		if ((e = db_exec(db, a, &sql[Q_DOCS_IDS], &docs, "s", ids.p)))
 			return e == E_UNAVAIL ? -1 : 0;
-		if (write_docs(index, docs))
+		if (write_docs(c, index, docs, nparts, part))
 			return -1;
 	}
 	if (del.len) {
 		char *d = arena_printf(a, "DELETE FROM %s WHERE id IN (%s)", index, del.p);
 
-		if (sx_exec(d, strlen(d)))
+		if (!d || cx_exec(c, d, strlen(d)))
 			return -1;
-		fixed++;
+		(*fixed)++;
+	}
+	return 0;
+}
+
+int search_reconcile_batch(struct db *db, struct kv *kv, struct arena *a)
+{
+	static int64_t after;
+	struct db_res *r = NULL;
+	int active, reached = 0;
+	int64_t pos, hi, fixed = 0;
+	const char *index;
+	enum err e;
+
+	if (meta_read(&active, &pos))
+		return -1;
+	index = index_names[active];
+	if ((e = db_exec(db, a, &sql[Q_RECON], &r, "ii", after, (int64_t)BATCH)))
+		return e == E_UNAVAIL ? -1 : 0;
+	hi = r->nrows == BATCH ? db_int(r, r->nrows - 1, 0) : INT64_MAX;
+	if (!nodes.nparts) {
+		if (reconcile_on(NULL, db, kv, a, index, r, after, hi, 1, 0, &fixed))
+			return -1;
+	} else {
+		/* A node that is down is skipped: it is compared again on the
+		 * next pass after it is back. */
+		for (int p = 0; p < nodes.nparts; p++)
+			for (int m = 0; m < nodes.nmirrors[p]; m++) {
+				int64_t f = 0;
+
+				if (reconcile_on(&nodes.n[p][m], db, kv, a, index, r, after, hi, nodes.nparts, p, &f))
+					continue;
+				reached++;
+				if (f)
+					log_info("search: reconcile repaired %lld documents after id %lld on node %s:%u",
+						 (long long)f, (long long)after, nodes.n[p][m].host, nodes.n[p][m].port);
+				fixed += f;
+			}
+		if (!reached)
+			return -1;
 	}
 	if (fixed) {
 		facet_gen_bump(kv, a);
-		log_info("search: reconcile repaired %lld documents after id %lld", (long long)fixed, (long long)after);
+		if (!nodes.nparts)
+			log_info("search: reconcile repaired %lld documents after id %lld", (long long)fixed,
+				 (long long)after);
 	}
 	after = hi == INT64_MAX ? 0 : hi;
 	/* One chunk per interval: a pass over the catalog is spread out, so

@@ -37,6 +37,16 @@ int search_cmd_gen_catalog(int argc, char **argv);
 
 /* ---- pure parts, exported for unit tests ---- */
 
+/* SHOP_SEARCH_NODES (issue 20): the searchd agents holding the product
+ * index's parts, "host:port" each, "|" between a part's mirrors, ","
+ * between parts. search_nodes_parse makes v the nodes every product write
+ * goes to (search_init calls it) and returns the number of parts: 0 for
+ * none (NULL or empty: one searchd), -1 (and no nodes) when malformed
+ * (a missing port, an empty part or mirror, more than 8 parts or 4
+ * mirrors). search_nodes_mirrors: how many mirrors part has. */
+int search_nodes_parse(const char *v);
+int search_nodes_mirrors(int part);
+
 #define SEARCH_MAX_WORDS 8
 #define SEARCH_MAX_WORD 40
 

@@ -16,6 +16,8 @@
 #include "search.h"
 #include "search_pages.h"
 #include "../reports/reports_pages.h"	/* issue 19: top searches */
+#include "../fx/rates.h"	/* issue 19: price ranges in the shopper's currency */
+#include "../fx/fx_pages.h"
 
 #define PAGE_SIZE SEARCH_PAGE_SIZE
 #define MAX_MATCHES SEARCH_MAX_MATCHES
@@ -50,6 +52,11 @@ struct search {
 	const char *text;	/* the shopper's words, as typed (trimmed) */
 	const struct search_category *cat;
 	const char *cursor;
+	/* The price range (issue 19) as the shopper gave it, in fx's currency
+	 * (links, fields, labels, the API's facets); q has the shop's amounts
+	 * the search compares (fx_filter_bounds). */
+	struct fx_quote_rate fx;
+	int64_t cur_min, cur_max;
 	/* out */
 	json_t *items, *facets;
 	int64_t total;
@@ -174,7 +181,7 @@ static enum err decode_cursor(struct ctx *c, struct search *s)
 /* The facets in the API's shape: {category: [{value, name, count, parent,
  * selected}], brand: [{value, count, selected}], price: [{min, count, max}],
  * rating: [{min, count}], inStock}; all empty when the answer is degraded. */
-static json_t *facets_json(const struct search_result *r)
+static json_t *facets_json(const struct search_result *r, const struct fx_quote_rate *fx)
 {
 	const struct search_facets *f = &r->facets;
 	json_t *o, *arr;
@@ -199,10 +206,15 @@ static json_t *facets_json(const struct search_result *r)
 	json_object_set_new(o, "brand", arr);
 	arr = json_array();
 	for (size_t i = 0; i < f->nprice; i++) {
-		json_t *p = json_pack("{s:I, s:I}", "min", (json_int_t)f->price[i].min,
+		/* The shop's bands in the shopper's currency (issue 19): from the
+		 * band's least price converted to just below the next band's
+		 * (the same bands, their bounds as the shopper reads prices). */
+		json_t *p = json_pack("{s:I, s:I}", "min",
+				      (json_int_t)fx_convert(f->price[i].min, fx->currency, fx->rate),
 				      "count", (json_int_t)f->price[i].count);
 
-		json_object_set_new(p, "max", f->price[i].has_max ? json_integer(f->price[i].max) : json_null());
+		json_object_set_new(p, "max", f->price[i].has_max ?
+			json_integer(fx_convert(f->price[i].max + 1, fx->currency, fx->rate) - 1) : json_null());
 		json_array_append_new(arr, p);
 	}
 	json_object_set_new(o, "price", arr);
@@ -224,7 +236,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 	s->items = json_array();
 	for (size_t i = 0; i < r.nitems; i++)
 		json_array_append_new(s->items, card(c->a, &r.items[i]));
-	s->facets = r.q.facets ? facets_json(&r) : NULL;
+	s->facets = r.q.facets ? facets_json(&r, &s->fx) : NULL;
 	s->total = r.total;
 	/* Issue 19, reports: a search's first page counts once. */
 	if (!s->q.offset && !r.degraded)
@@ -262,8 +274,18 @@ static enum err parse_search(struct ctx *c, struct search *s, int api)
 	s->q.brand = ctx_str(c, "brand");
 	s->q.has_min = ctx_has(c, "minPrice");
 	s->q.has_max = ctx_has(c, "maxPrice");
-	s->q.min_price = ctx_int(c, "minPrice", 0);
-	s->q.max_price = ctx_int(c, "maxPrice", INT64_MAX);
+	/* The bounds are in the shopper's currency (issue 19): the API's in
+	 * its minor units, the page's typed with decimals (v_money). */
+	fx_request_rate(c, &s->fx);
+	s->cur_min = ctx_int(c, "minPrice", 0);
+	s->cur_max = ctx_int(c, "maxPrice", INT64_MAX);
+	if (!api) {
+		s->cur_min = fx_typed_minor(s->cur_min, s->fx.currency);
+		if (s->q.has_max)
+			s->cur_max = fx_typed_minor(s->cur_max, s->fx.currency);
+	}
+	fx_filter_bounds(&s->fx, s->q.has_min, s->cur_min, s->q.has_max, s->cur_max, &s->q.min_price,
+			 &s->q.max_price);
 	s->q.min_rating = ctx_int(c, "minRating", 0);
 	s->q.in_stock = (int)ctx_int(c, "inStock", 0);
 	s->q.sort = (int)ctx_int(c, "sort", SORT_RELEVANCE);
@@ -303,9 +325,12 @@ enum err h_api_search_items(struct ctx *c)
 
 /* ---- the page ---- */
 
-static const char *amount(struct arena *a, int64_t minor)
+/* An amount of the search's currency as typed ("25.50"; "1500" in JPY). */
+static const char *amount(struct arena *a, const struct search *s, int64_t minor)
 {
-	return arena_printf(a, "%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
+	char b[32];
+
+	return arena_strdup(a, fx_amount_text(minor, s->fx.currency, b, sizeof(b)));
 }
 
 /* The URL of the search page for s (with what the caller changed). */
@@ -320,8 +345,8 @@ static const char *search_url(struct ctx *c, const struct search *s, const char 
 	vals[0] = text && *text ? text : NULL;
 	vals[1] = s->cat ? s->cat->slug : NULL;
 	vals[2] = s->q.brand;
-	vals[3] = s->q.has_min ? amount(c->a, s->q.min_price) : NULL;
-	vals[4] = s->q.has_max ? amount(c->a, s->q.max_price) : NULL;
+	vals[3] = s->q.has_min ? amount(c->a, s, s->cur_min) : NULL;
+	vals[4] = s->q.has_max ? amount(c->a, s, s->cur_max) : NULL;
 	vals[5] = s->q.min_rating ? arena_printf(c->a, "%lld", (long long)s->q.min_rating) : NULL;
 	vals[6] = s->q.in_stock ? "1" : NULL;
 	vals[7] = s->q.sort != SORT_RELEVANCE ? sort_names[s->q.sort] : NULL;
@@ -375,15 +400,16 @@ static void facet_links(struct ctx *c, const struct search *s, json_t *m)
 
 		u = *s;
 		u.cursor = NULL;
+		/* (in the shopper's currency: facets_json) */
 		u.q.has_min = 1;
-		u.q.min_price = json_integer_value(json_object_get(v, "min"));
+		u.cur_min = json_integer_value(json_object_get(v, "min"));
 		u.q.has_max = !json_is_null(mx);
-		u.q.max_price = json_integer_value(mx);
+		u.cur_max = json_integer_value(mx);
 		buf_init(&l, c->a, 32);
-		esc_money(&l, u.q.min_price, "USD");
+		esc_money(&l, u.cur_min, s->fx.currency);
 		if (u.q.has_max) {
 			buf_puts(&l, " to ");
-			esc_money(&l, u.q.max_price + 1, "USD");
+			esc_money(&l, u.cur_max + 1, s->fx.currency);
 		} else
 			buf_puts(&l, " and up");
 		json_array_append_new(arr, json_pack("{s:s, s:O, s:s}", "label", l.p,
@@ -494,10 +520,10 @@ static void active_filters(struct ctx *c, const struct search *s, json_t *m)
 		buf_init(&b, c->a, 64);
 		buf_puts(&b, "Price: ");
 		if (s->q.has_min)
-			esc_money(&b, s->q.min_price, "USD");
+			esc_money(&b, s->cur_min, s->fx.currency);
 		buf_puts(&b, s->q.has_min && s->q.has_max ? " to " : s->q.has_min ? " and up" : "up to ");
 		if (s->q.has_max)
-			esc_money(&b, s->q.max_price, "USD");
+			esc_money(&b, s->cur_max, s->fx.currency);
 		REMOVE(b.p, u.q.has_min = u.q.has_max = 0);
 	}
 	if (s->q.min_rating)
@@ -580,9 +606,10 @@ enum err h_search(struct ctx *c)
 	json_object_set_new(m, "category", s.cat ? json_pack("{s:s, s:s}", "slug", s.cat->slug, "name", s.cat->name) : json_null());
 	json_object_set_new(m, "brandValue", s.q.brand ? json_string(s.q.brand) : json_null());
 	if (s.q.has_min)
-		json_object_set_new(m, "minPriceValue", json_string(amount(c->a, s.q.min_price)));
+		json_object_set_new(m, "minPriceValue", json_string(amount(c->a, &s, s.cur_min)));
 	if (s.q.has_max)
-		json_object_set_new(m, "maxPriceValue", json_string(amount(c->a, s.q.max_price)));
+		json_object_set_new(m, "maxPriceValue", json_string(amount(c->a, &s, s.cur_max)));
+	json_object_set_new(m, "priceCurrency", json_string(s.fx.currency));
 	resp_header(c->resp, "X-Robots-Tag: noindex");
 	return E_OK;
 }

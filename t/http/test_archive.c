@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include "harness.h"
@@ -119,7 +120,7 @@ static long long rows_of(long long oid)
 /* One batch in-process, as the job runs it; the result. */
 static struct archive_result batch(void (*between)(void *), void *arg)
 {
-	struct archive_opts o = { -1, 50, "test", between, arg };
+	struct archive_opts o = { -1, 50, "test", between, arg, 0 };
 	struct archive_result r;
 
 	ck_assert_int_eq(archive_batch(db, ar, &o, &r), E_OK);
@@ -431,7 +432,7 @@ START_TEST(failed_batch_rolls_back_whole)
 	age(o1);
 	age(o2);
 	for (n = 1; n < 200 && !done; n++) {
-		struct archive_opts o = { -1, 50, "test", NULL, NULL };
+		struct archive_opts o = { -1, 50, "test", NULL, NULL, 0 };
 		struct archive_result r;
 		char spec[40];
 		enum err e;
@@ -566,6 +567,77 @@ START_TEST(twins_have_the_same_columns)
 }
 END_TEST
 
+
+/* ---- the job and shopctl take turns: one cursor, one lock ---- */
+
+struct turns {
+	pid_t child;
+	int busy;	/* what a job's batch found meanwhile */
+};
+
+/* Inside a batch that holds the cursor: `shopctl archive run` starts (and
+ * waits for the lock: seen waiting in the process list, up to 10 s), and a
+ * batch as the job runs it, on a connection of its own, finds the cursor
+ * held and does nothing. */
+static void turns_hook(void *arg)
+{
+	struct turns *t = arg;
+	struct archive_opts o = { -1, 50, "job", NULL, NULL, 1 };
+	struct archive_result r;
+	struct db *db2 = NULL;
+	struct arena *a2 = arena_new(1 << 16);
+
+	t->child = fork();
+	if (t->child == 0)
+		_exit(shopctl_run(NULL, NULL, "archive run") == 0 ? 0 : 1);
+	for (int i = 0; i < 500 && sql_scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+					      "'%FROM archive_cursor%FOR UPDATE' AND INFO NOT LIKE '%PROCESSLIST%'") == 0;
+	     i++)
+		usleep(20000);
+	ck_assert_int_eq(db_open(&db2), E_OK);
+	ck_assert_int_eq(archive_batch(db2, a2, &o, &r), E_OK);
+	t->busy = r.busy && r.moved == 0 && r.candidates == 0;
+	db_close(db2);
+	arena_destroy(a2);
+}
+
+START_TEST(job_and_shopctl_take_turns)
+{
+	struct client b1, b2, b3;
+	long long o1 = delivered(&b1, "artrn1"), o2 = delivered(&b2, "artrn2"), o3 = delivered(&b3, "artrn3");
+	long long last = sql_scalar("SELECT COALESCE(MAX(id), 0) FROM archive_batches");
+	struct archive_opts o = { -1, 1, "test", turns_hook, NULL, 0 };
+	struct archive_result r;
+	struct turns t = { 0, 0 };
+	int st = -1;
+
+	age(o1);
+	age(o2);
+	age(o3);
+	o.between_arg = &t;
+	ck_assert_int_eq(archive_batch(db, ar, &o, &r), E_OK);
+	arena_reset(ar);
+	ck_assert_int_eq(r.candidates, 1);	/* a batch of one ... */
+	ck_assert_int_eq(r.moved, 1);
+	ck_assert_int_eq(r.skipped, 0);
+	ck_assert_msg(t.busy, "the job's batch did not see the cursor held");
+	ck_assert_int_gt(t.child, 0);
+	ck_assert_int_eq(waitpid(t.child, &st, 0), t.child);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "shopctl archive run failed");
+	/* ... and shopctl, which waited for it, moved the rest: nobody
+	 * skipped an order because the other held it. */
+	ck_assert_int_eq(archived(o1) + archived(o2) + archived(o3), 3);
+	ck_assert_int_eq(hot(o1) + hot(o2) + hot(o3), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COALESCE(SUM(skipped), 0) FROM archive_batches WHERE id > %lld", last), 0);
+	ck_assert_int_ge(sql_scalarf("SELECT COALESCE(SUM(moved), 0) FROM archive_batches WHERE id > %lld AND "
+				     "actor = 'shopctl'", last), 2);
+	/* The walk reached its end: the next batch starts again. */
+	ck_assert_int_eq(sql_scalar("SELECT status_no = 0 AND after_id = 0 FROM archive_cursor WHERE name = 'orders'"), 1);
+	ck_assert_int_ge(sql_scalar("SELECT passes FROM archive_cursor WHERE name = 'orders'"), 1);
+	stock_invariants("after the turns");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("archive");
@@ -581,6 +653,7 @@ int main(void)
 	tcase_add_test(t, failed_batch_rolls_back_whole);
 	tcase_add_test(t, reconcilers_see_the_archive);
 	tcase_add_test(t, shopctl_archive);
+	tcase_add_test(t, job_and_shopctl_take_turns);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }

@@ -345,6 +345,154 @@ START_TEST(promo_form_and_scope)
 }
 END_TEST
 
+/* The scope is picked from names (a <select multiple>: one value per
+ * option chosen), and the list filters by code and state, pages by id, and
+ * says how often each code was used. */
+START_TEST(promo_pickers_filters_and_pages)
+{
+	char prefix[40], code[3][48], form[900], path[300], name[200];
+	long long cat1 = sql_scalarf("SELECT category_id FROM products WHERE id = (SELECT product_id FROM skus WHERE id = %lld)",
+				     sku_a_id);
+	long long cat2 = sql_scalarf("SELECT category_id FROM products WHERE id = (SELECT product_id FROM skus WHERE id = %lld)",
+				     sku_b_id);
+	long long sid = sql_scalarf("SELECT p.seller_id FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id = %lld",
+				    sku_a_id), id, idb = 0;
+	struct hresp *r;
+	json_t *j, *list;
+	const char *next;
+
+	snprintf(prefix, sizeof(prefix), "%s", code_for("F"));
+	for (int i = 0; i < 3; i++)
+		snprintf(code[i], sizeof(code[i]), "%s-%c", prefix, 'A' + i);
+	client_session(&adm);
+	/* the new-promo form offers the categories and sellers by name */
+	r = client_browse(&adm, "GET", "/admin/promos", NULL);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "<option value=\"%lld\">", cat1);
+	HAS(r, path);
+	{
+		char name_q[120];
+
+		snprintf(name_q, sizeof(name_q), "SELECT name FROM categories WHERE id = %lld", cat1);
+		name[0] = 0;
+		sql_text(name_q, name, sizeof(name));
+	}
+	if (!strpbrk(name, "&<>\"'"))
+		HAS(r, name);
+	hresp_free(r);
+	/* two categories and a seller picked: one value per option */
+	snprintf(form, sizeof(form), "csrf=%s&code=%s&kind=percent&value=5&minOrder=&startsAt=&endsAt=&maxUses="
+		 "&perCustomer=&description=Picked&categories=%lld&categories=%lld&sellers=%lld", adm.csrf, code[0], cat1,
+		 cat2, sid);
+	r = client_browse(&adm, "POST", "/admin/promos", form);
+	ck_assert_msg(r->status == 303, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	id = sql_scalarf("SELECT id FROM promo_codes WHERE code = '%s'", code[0]);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM promo_categories WHERE promo_id = %lld AND category_id IN "
+				     "(%lld, %lld)", id, cat1, cat2), cat1 == cat2 ? 1 : 2);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM promo_sellers WHERE promo_id = %lld AND seller_id = %lld",
+				     id, sid), 1);
+	/* its page shows them chosen */
+	snprintf(path, sizeof(path), "/admin/promos/%lld", id);
+	r = client_browse(&adm, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "<option value=\"%lld\" selected>", cat1);
+	HAS(r, path);
+	snprintf(path, sizeof(path), "<option value=\"%lld\" selected>", sid);
+	HAS(r, path);
+	tidy_ok(r, "/admin/promos/{id} with pickers");
+	hresp_free(r);
+	/* an edit that picks nothing: everything again */
+	snprintf(form, sizeof(form), "csrf=%s&code=%s&kind=percent&value=5&minOrder=&startsAt=&endsAt=&maxUses="
+		 "&perCustomer=&description=Picked", adm.csrf, code[0]);
+	snprintf(path, sizeof(path), "/admin/promos/%lld", id);
+	r = client_browse(&adm, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM promo_categories WHERE promo_id = %lld", id), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM promo_sellers WHERE promo_id = %lld", id), 0);
+
+	/* two more, the middle one paused */
+	for (int i = 1; i < 3; i++) {
+		char body[300];
+
+		snprintf(body, sizeof(body), "{\"code\":\"%s\",\"kind\":\"fixed\",\"value\":100}", code[i]);
+		j = api_json("POST", "/api/admin/promos", body, 201);
+		if (i == 1)
+			idb = json_integer_value(json_object_get(j, "id"));
+		json_decref(j);
+	}
+	snprintf(path, sizeof(path), "/api/admin/promos/%lld/pause", idb);
+	json_decref(api_json("POST", path, "{}", 200));
+
+	/* filters: by the start of the code (any case), by state */
+	snprintf(path, sizeof(path), "/api/admin/promos?code=%s", prefix);
+	for (char *q = path; *q; q++)
+		if (*q >= 'A' && *q <= 'Z' && q > strchr(path, '='))
+			*q = (char)(*q - 'A' + 'a');
+	j = api_json("GET", path, NULL, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "promos")), 3);
+	ck_assert(json_is_null(json_object_get(j, "next")));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/admin/promos?code=%s&state=paused", prefix);
+	j = api_json("GET", path, NULL, 200);
+	list = json_object_get(j, "promos");
+	ck_assert_int_eq(json_array_size(list), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "code")), code[1]);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "status")), "paused");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/admin/promos?code=%s&state=active", prefix);
+	j = api_json("GET", path, NULL, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "promos")), 2);
+	json_decref(j);
+	/* pages, newest first, with usage counts */
+	snprintf(path, sizeof(path), "/api/admin/promos?code=%s&limit=2", prefix);
+	j = api_json("GET", path, NULL, 200);
+	list = json_object_get(j, "promos");
+	ck_assert_int_eq(json_array_size(list), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "code")), code[2]);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "code")), code[1]);
+	ck_assert(json_is_integer(json_object_get(json_object_get(json_array_get(list, 0), "uses"), "live")));
+	next = json_string_value(json_object_get(j, "next"));
+	ck_assert_ptr_nonnull(next);
+	snprintf(path, sizeof(path), "%s", next);
+	json_decref(j);
+	j = api_json("GET", path, NULL, 200);
+	list = json_object_get(j, "promos");
+	ck_assert_int_eq(json_array_size(list), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "code")), code[0]);
+	ck_assert(json_is_null(json_object_get(j, "next")));
+	json_decref(j);
+	/* a state that is none: 422 naming it */
+	j = api_json("GET", "/api/admin/promos?state=sideways", NULL, 422);
+	{
+		char *e = json_dumps(json_object_get(j, "error"), 0);
+
+		ck_assert_ptr_nonnull(e && strstr(e, "state") ? e : NULL);
+		free(e);
+	}
+	json_decref(j);
+	/* the page: the same filters, a link to the next page */
+	snprintf(path, sizeof(path), "/admin/promos?code=%s&state=paused", prefix);
+	r = client_browse(&adm, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, code[1]);
+	LACKS(r, code[0]);
+	HAS(r, "<option value=\"paused\" selected>");
+	tidy_ok(r, "/admin/promos filtered");
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/admin/promos?code=%s&limit=1", prefix);
+	r = client_browse(&adm, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, code[2]);
+	LACKS(r, code[1]);
+	HAS(r, "rel=\"next\"");
+	HAS(r, "(0 customers)");
+	hresp_free(r);
+}
+END_TEST
+
 /* ---- categories ---- */
 
 /* A category's slug (static buffer). */
@@ -843,6 +991,7 @@ int main(void)
 	tcase_add_test(t, only_admins);
 	tcase_add_test(t, promo_applies_at_once_with_limits);
 	tcase_add_test(t, promo_form_and_scope);
+	tcase_add_test(t, promo_pickers_filters_and_pages);
 	tcase_add_test(t, categories_follow_at_once);
 	tcase_add_test(t, category_attributes);
 	tcase_add_test(t, content_pages_render_safely);

@@ -562,6 +562,113 @@ START_TEST(foreign_currency_converted)
 }
 END_TEST
 
+
+/* ---- the backfill: what predates the ledger ---- */
+
+/* A checksum of the seller's entries as the consumer writes them (not ids,
+ * events, statements or times). */
+static long long ledger_sum(long long sid)
+{
+	return sql_scalarf("SELECT COALESCE(SUM(CRC32(CONCAT_WS(',', source, kind, order_id, line_no, ref_id, quantity, "
+			   "currency, amount, fx_rate, gross, commission, net, bps))), 0) FROM seller_ledger "
+			   "WHERE seller_id = %lld", sid);
+}
+
+/* Shipments and refunds made before the ledger existed (its rows and
+ * statements deleted, as if the consumer had never seen their events: the
+ * outbox is pruned): `shopctl payouts backfill` writes exactly what the
+ * consumer wrote, a second run writes nothing, and the ledger balances
+ * against the gateway and against every shipment and refund of the stack. */
+/* Delivered long ago and moved to the archive (`shopctl archive run`). */
+static void deliver_and_archive(struct client *seller, long long oid)
+{
+	char path[160];
+	json_t *j;
+	struct hresp *r;
+	long long shid;
+
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld", oid);
+	j = get_json(seller, path, 200);
+	shid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "shipments"), 0), "id"));
+	json_decref(j);
+	ck_assert_int_gt(shid, 0);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments/%lld/delivered", oid, shid);
+	r = client_req(seller, "POST", path, "{}", 1);
+	ck_assert_msg(r->status == 200, "delivered: %ld %s", r->status, r->body);
+	hresp_free(r);
+	sql_execf("UPDATE shipments SET delivered_at = delivered_at - INTERVAL 400 DAY WHERE order_id = %lld", oid);
+	sql_execf("UPDATE orders SET updated_at = NOW(3) - INTERVAL 400 DAY WHERE id = %lld", oid);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "archive run --after-seconds 0"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM orders_archive WHERE id = %lld", oid), 1);
+}
+
+START_TEST(backfill_predating_ledger)
+{
+	struct client sa;
+	char code[64], intent[80], intent2[80];
+	long long sid = seller_with(&sa, "paysk", "MOT-", code, sizeof(code), NULL), oid, oid2, rows, sum;
+
+	oid = paid_order(code, 3, intent, sizeof(intent));
+	ship(&sa, oid);
+	wait_entries(oid, 1);
+	refund(&sa, oid, 1);
+	wait_entries(oid, 2);
+	refund(&sa, oid, 1);
+	wait_entries(oid, 3);
+	/* and one archived since: shipped, partly refunded, delivered */
+	oid2 = paid_order(code, 2, intent2, sizeof(intent2));
+	ship(&sa, oid2);
+	wait_entries(oid2, 1);
+	refund(&sa, oid2, 1);
+	wait_entries(oid2, 2);
+	deliver_and_archive(&sa, oid2);
+	wait_closed(sid);
+	rows = sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE seller_id = %lld", sid);
+	sum = ledger_sum(sid);
+	ck_assert_int_eq(rows, 5);
+
+	sql_execf("DELETE FROM seller_ledger WHERE seller_id = %lld", sid);
+	sql_execf("DELETE FROM payout_statements WHERE seller_id = %lld", sid);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "payouts backfill"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE seller_id = %lld", sid), rows);
+	ck_assert_int_eq(ledger_sum(sid), sum);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE seller_id = %lld AND event_id = 0", sid),
+			 rows);
+	/* Twice: the same ledger. */
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "payouts backfill"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_ledger WHERE seller_id = %lld", sid), rows);
+	ck_assert_int_eq(ledger_sum(sid), sum);
+
+	/* The balance: the gateway's capture and refunds, the order's. */
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'sale'", oid),
+			 intent_num(intent, "amount_received"));
+	ck_assert_int_eq(sql_scalarf("SELECT -SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'refund'",
+				     oid), intent_num(intent, "amount_refunded"));
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'sale'", oid2),
+			 intent_num(intent2, "amount_received"));
+	ck_assert_int_eq(sql_scalarf("SELECT -SUM(gross) FROM seller_ledger WHERE order_id = %lld AND kind = 'refund'",
+				     oid2), intent_num(intent2, "amount_refunded"));
+	/* Every shipped line and refunded line of the stack has its entry, and
+	 * each order's entries add up to its shipments and refunds. */
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM order_lines l JOIN shipments s ON s.id = l.shipment_id "
+				    "WHERE s.status <> 'pending' AND NOT EXISTS (SELECT 1 FROM seller_ledger e "
+				    "WHERE e.source = CONCAT('shipment:', s.id, ':', l.line_no))"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id "
+				    "WHERE r.status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM seller_ledger e "
+				    "WHERE e.source = CONCAT('refund:', r.id, ':', rl.line_no))"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT s.order_id, SUM(s.amount) a FROM shipments s "
+				    "WHERE s.status <> 'pending' GROUP BY s.order_id) x WHERE x.a <> (SELECT SUM(amount) "
+				    "FROM seller_ledger l WHERE l.order_id = x.order_id AND l.kind = 'sale')"), 0);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM (SELECT r.order_id, SUM(r.amount) a FROM refunds r "
+				    "WHERE r.status = 'succeeded' GROUP BY r.order_id) x WHERE x.a <> (SELECT -SUM(amount) "
+				    "FROM seller_ledger l WHERE l.order_id = x.order_id AND l.kind = 'refund')"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT SUM(net) FROM seller_ledger WHERE order_id = %lld", oid),
+			 sql_scalarf("SELECT SUM(gross) - SUM(commission) FROM seller_ledger WHERE order_id = %lld", oid));
+	/* The entries are picked by the next period like any other. */
+	wait_closed(sid);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payouts");
@@ -575,6 +682,7 @@ int main(void)
 	tcase_add_test(t, statements_close_pay_and_carry);
 	tcase_add_test(t, sellers_see_only_their_own);
 	tcase_add_test(t, foreign_currency_converted);
+	tcase_add_test(t, backfill_predating_ledger);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }

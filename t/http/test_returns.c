@@ -33,6 +33,7 @@ static char code_a[64], code_b[64];
 static char last_email[160];	/* the shopper delivered_order made */
 static char seller_a_email[160];
 static struct client sel_a, sel_b;
+static int hold_b;	/* delivered_order leaves seller B's line unshipped */
 
 /* ---- the gateway ---- */
 
@@ -119,7 +120,7 @@ static long long delivered_order(struct client *shopper, int qa, int qb, char *i
 		long long sid, line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld",
 						 oid, s ? seller_b : seller_a);
 
-		if (line < 0)
+		if (line < 0 || (s && hold_b))
 			continue;
 		snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
 		snprintf(body, sizeof(body), "{\"lines\":[%lld],\"carrier\":\"UPS\",\"tracking\":\"1ZRT%lld%d%u\"}", line,
@@ -189,7 +190,8 @@ static long act(struct client *sel, long long rid, const char *what, const char 
 static const char *rstatus(long long rid)
 {
 	static char s[32];
-	static const char *all[] = { "requested", "approved", "rejected", "in_transit", "received", "refunded", NULL };
+	static const char *all[] = { "requested", "approved", "rejected", "in_transit", "received", "refunded",
+				     "refund_failed", "cancelled", NULL };
 
 	for (int i = 0; all[i]; i++)
 		if (sql_scalarf("SELECT COUNT(*) FROM returns WHERE id = %lld AND status = '%s'", rid, all[i]) == 1)
@@ -285,6 +287,8 @@ static void setup(void)
 	start_a = units_accounted(sku_a);
 	start_b = units_accounted(sku_b);
 	redis_cmd("DEL test:pause");
+	hold_b = 0;
+	sql_execf("DELETE FROM seller_return_windows WHERE seller_id IN (%lld, %lld)", seller_a, seller_b);
 }
 
 static void teardown(void)
@@ -711,6 +715,346 @@ START_TEST(ignored_request_escalates)
 }
 END_TEST
 
+
+/* ---- admins act on escalated returns as the seller would ---- */
+
+/* A new admin, signed in; its user id. */
+static long long admin_new(struct client *cl, char *email, size_t n)
+{
+	long long uid = signup(cl, "rtadm", email, n);
+
+	sql_execf("UPDATE users SET is_admin = 1 WHERE id = %lld", uid);
+	ck_assert_int_eq(client_session(cl), 0);
+	return uid;
+}
+
+/* An admin's POST on a return over the API; the status. */
+static long admin_act(struct client *adm, long long rid, const char *what, const char *body)
+{
+	char path[120];
+	struct hresp *r;
+	long st;
+
+	snprintf(path, sizeof(path), "/api/admin/returns/%lld/%s", rid, what);
+	r = api(adm, "POST", path, body);
+	st = r->status;
+	if (st >= 500 && st != 502)
+		fprintf(stderr, "admin %s %lld: %ld %s\n", what, rid, st, r->body);
+	hresp_free(r);
+	return st;
+}
+
+START_TEST(admin_acts_on_escalated)
+{
+	struct client shopper, shopper2, adm;
+	char intent[80], intent2[80], path[160], body[300], form[300];
+	long long oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent)), oid2, rid, rid2, auid, before, expect;
+	struct hresp *r;
+	json_t *j;
+
+	auid = admin_new(&adm, NULL, 0);
+	rid = ask_ok(&shopper, oid, 1, 1);
+	expect = line_amount(oid, seller_a) / 2;
+	sql_execf("UPDATE returns SET created_at = NOW(3) - INTERVAL 4 DAY WHERE id = %lld", rid);
+	for (int i = 0; i < 300 && sql_scalarf("SELECT escalated_at IS NOT NULL FROM returns WHERE id = %lld", rid) != 1; i++)
+		usleep(100000);
+	ck_assert_int_eq(sql_scalarf("SELECT escalated_at IS NOT NULL FROM returns WHERE id = %lld", rid), 1);
+
+	/* Listed, with the admins' page of it and its forms. */
+	r = client_browse(&adm, "GET", "/admin/returns", NULL);
+	ck_assert_int_eq(r->status, 200);
+	snprintf(path, sizeof(path), "/admin/returns/%lld", rid);
+	HAS(r, path);
+	hresp_free(r);
+	r = client_browse(&adm, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Approve the return");
+	snprintf(body, sizeof(body), "action=\"/admin/returns/%lld/approve\"", rid);
+	HAS(r, body);
+	tidy_ok(r, "the admins' return page");
+	hresp_free(r);
+	r = api(&adm, "GET", "/api/admin/returns", NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, path);
+	hresp_free(r);
+
+	/* Nobody else: a seller or a shopper gets no admin route. */
+	snprintf(body, sizeof(body), "{\"address\":\"Admin dock\",\"label\":\"1ZADM%lld\"}", rid);
+	snprintf(path, sizeof(path), "/api/admin/returns/%lld/approve", rid);
+	r = api(&sel_a, "POST", path, body);
+	ck_assert_int_ge(r->status, 403);
+	ck_assert_int_le(r->status, 404);
+	hresp_free(r);
+	r = api(&shopper, "POST", path, body);
+	ck_assert_int_ge(r->status, 403);
+	ck_assert_int_le(r->status, 404);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "requested");
+	ck_assert_int_eq(admin_act(&adm, 999999999, "approve", body), 404);
+	/* The seller routes' rules: a label is needed; then approved, audited
+	 * and in the timeline as the admin; the seller's remembered address
+	 * is not the admin's. */
+	sql_execf("DELETE FROM seller_return_settings WHERE seller_id = %lld", seller_a);
+	ck_assert_int_eq(admin_act(&adm, rid, "approve", "{\"address\":\"Admin dock\"}"), 422);
+	ck_assert_int_eq(admin_act(&adm, rid, "received", "{\"restock\":true}"), 409);
+	ck_assert_int_eq(admin_act(&adm, rid, "approve", body), 200);
+	ck_assert_str_eq(rstatus(rid), "approved");
+	ck_assert_int_eq(admin_act(&adm, rid, "approve", body), 200);	/* said twice: the same */
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_settings WHERE seller_id = %lld", seller_a), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.approve' AND target = 'return:%lld' "
+				     "AND actor = 'admin:%lld'", rid, auid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'admin:%lld' "
+				     "AND reason LIKE 'return %lld approved%%'", oid, auid, rid), 1);
+	/* Received by the admin's form: restocked once, refunded once. */
+	before = available(sku_a);
+	snprintf(path, sizeof(path), "/admin/returns/%lld/received", rid);
+	snprintf(form, sizeof(form), "csrf=%s&restock=1", adm.csrf);
+	r = client_browse(&adm, "POST", path, form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "refunded");
+	ck_assert_int_eq(available(sku_a), before + 1);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), expect);
+	ck_assert_int_eq(admin_act(&adm, rid, "received", "{\"restock\":true}"), 200);	/* again: nothing more */
+	ck_assert_int_eq(available(sku_a), before + 1);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), expect);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.receive' AND target = 'return:%lld'",
+				     rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'admin:%lld' "
+				     "AND reason LIKE 'return %lld received%%'", oid, auid, rid), 1);
+
+	/* Rejected by an admin: no stock or money moves; the reason is needed. */
+	oid2 = delivered_order(&shopper2, 1, 0, intent2, sizeof(intent2));
+	rid2 = ask_ok(&shopper2, oid2, 1, 1);
+	before = available(sku_a);
+	ck_assert_int_eq(admin_act(&adm, rid2, "reject", "{}"), 422);
+	ck_assert_int_eq(admin_act(&adm, rid2, "reject", "{\"reason\":\"Worn\"}"), 200);
+	ck_assert_str_eq(rstatus(rid2), "rejected");
+	ck_assert_int_eq(admin_act(&adm, rid2, "approve", "{\"address\":\"A\",\"label\":\"L1\"}"), 409);
+	ck_assert_int_eq(available(sku_a), before);
+	ck_assert_int_eq(intent_num(intent2, "amount_refunded"), 0);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.reject' AND target = 'return:%lld' "
+				     "AND actor = 'admin:%lld'", rid2, auid), 1);
+	snprintf(path, sizeof(path), "/api/returns/%lld", rid2);
+	r = api(&shopper2, "GET", path, NULL);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "rejectReason")), "Worn");
+	json_decref(j);
+	hresp_free(r);
+}
+END_TEST
+
+/* ---- a refund the gateway refuses for good: refund_failed, retried ---- */
+
+START_TEST(refused_refund_escalates_and_retries)
+{
+	struct client shopper, adm;
+	char intent[80], path[200], body[300], email[160];
+	long long oid, rid, aline, bline, sid, paid_a, expect, before;
+	struct hresp *r;
+	json_t *j;
+	char *mail;
+
+	admin_new(&adm, email, sizeof(email));
+	hold_b = 1;	/* seller B ships later: its capture comes after the refusal */
+	oid = delivered_order(&shopper, 1, 1, intent, sizeof(intent));
+	hold_b = 0;
+	aline = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld", oid, seller_a);
+	bline = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld AND seller_id = %lld", oid, seller_b);
+	paid_a = line_amount(oid, seller_a);
+	expect = paid_a;	/* the whole of A's line */
+	rid = ask_ok(&shopper, oid, aline, 1);
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZREF%lld\"}", rid);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);
+	/* Everything captured so far is refunded at the gateway by other
+	 * means: the return's refund is refused for good. */
+	snprintf(body, sizeof(body), "{\"payment_intent\":\"%s\"}", intent);
+	r = paygate_req("POST", "/v1/refunds", body, NULL);
+	ck_assert_msg(r->status == 200, "gateway refund: %ld %s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), paid_a);
+	before = available(sku_a);
+	snprintf(path, sizeof(path), "/api/seller/returns/%lld/received", rid);
+	r = api(&sel_a, "POST", path, "{\"restock\":true}");
+	ck_assert_int_eq(r->status, 502);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "return"), "status")), "refund_failed");
+	json_decref(j);
+	hresp_free(r);
+	/* Visible: not "received", the units in stock once, the lines free. */
+	ck_assert_str_eq(rstatus(rid), "refund_failed");
+	ck_assert_int_eq(available(sku_a), before + 1);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'failed' FROM refunds WHERE return_id = %lld", rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT refunded_qty FROM order_lines WHERE order_id = %lld AND line_no = %lld",
+				     oid, aline), 0);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), paid_a);
+	/* The seller saying it again: the same answer, nothing moves. */
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 502);
+	ck_assert_int_eq(available(sku_a), before + 1);
+	/* The shopper sees it; the admins are told and have it listed. */
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	HAS(r, "refused the refund");
+	hresp_free(r);
+	mail = maildir_wait(email, "the refund was refused", 30);
+	ck_assert_ptr_nonnull(mail);
+	snprintf(path, sizeof(path), "/admin/returns/%lld", rid);
+	ck_assert_ptr_nonnull(strstr(mail, path));
+	free(mail);
+	r = client_browse(&adm, "GET", "/admin/returns", NULL);
+	HAS(r, path);
+	tidy_ok(r, "the admins' returns with a refused refund");
+	hresp_free(r);
+	r = client_browse(&adm, "GET", path, NULL);
+	HAS(r, "Try the refund again");
+	tidy_ok(r, "the admins' page of a refused refund");
+	hresp_free(r);
+	/* Only admins retry; the seller's routes have no such thing. */
+	snprintf(path, sizeof(path), "/api/admin/returns/%lld/retry", rid);
+	r = api(&sel_a, "POST", path, "{}");
+	ck_assert_int_ge(r->status, 403);
+	ck_assert_int_le(r->status, 404);
+	hresp_free(r);
+	/* Tried again while nothing is left to refund: refused again, under
+	 * the return's next key; nothing paid. */
+	ck_assert_int_eq(admin_act(&adm, rid, "retry", "{}"), 502);
+	ck_assert_str_eq(rstatus(rid), "refund_failed");
+	ck_assert_int_eq(sql_scalarf("SELECT refund_tries FROM returns WHERE id = %lld", rid), 1);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), paid_a);
+	ck_assert_int_eq(sql_scalarf("SELECT refunded_qty FROM order_lines WHERE order_id = %lld AND line_no = %lld",
+				     oid, aline), 0);
+	/* Seller B's parcel is captured: there is money to refund now. */
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[%lld],\"carrier\":\"UPS\",\"tracking\":\"1ZRTB%lld%u\"}", bline, oid,
+		 randombytes_random() % 100000);
+	r = api(&sel_b, "POST", path, body);
+	ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
+	hresp_free(r);
+	sid = sql_scalarf("SELECT id FROM shipments WHERE order_id = %lld AND seller_id = %lld", oid, seller_b);
+	ck_assert_int_gt(sid, 0);
+	ck_assert_int_eq(admin_act(&adm, rid, "retry", "{}"), 200);
+	ck_assert_str_eq(rstatus(rid), "refunded");
+	ck_assert_int_eq(sql_scalarf("SELECT refund_tries FROM returns WHERE id = %lld", rid), 2);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), paid_a + expect);
+	ck_assert_int_eq(sql_scalarf("SELECT status = 'succeeded' FROM refunds WHERE return_id = %lld", rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT refunded_qty FROM order_lines WHERE order_id = %lld AND line_no = %lld",
+				     oid, aline), 1);
+	/* Again: nothing more, whoever asks. */
+	ck_assert_int_eq(admin_act(&adm, rid, "retry", "{}"), 200);
+	ck_assert_int_eq(act(&sel_a, rid, "received", "{\"restock\":true}", NULL), 200);
+	ck_assert_int_eq(intent_num(intent, "amount_refunded"), paid_a + expect);
+	ck_assert_int_eq(available(sku_a), before + 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM stock_movements WHERE actor = 'return:%lld'", rid), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.refund_retry' "
+				     "AND target = 'return:%lld'", rid), 2);
+	r = client_browse(&adm, "GET", "/admin/returns", NULL);
+	snprintf(path, sizeof(path), "/admin/returns/%lld\"", rid);
+	ck_assert_ptr_null(strstr(r->body, path));
+	hresp_free(r);
+}
+END_TEST
+
+/* ---- sellers set their return windows and address ---- */
+
+START_TEST(seller_return_settings)
+{
+	struct client shopper;
+	char intent[80], path[160], body[300], form[400];
+	long long cat, oid, other_cat;
+	struct hresp *r;
+	json_t *j;
+
+	cat = sql_scalarf("SELECT p.category_id FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id = %lld", sku_a);
+	other_cat = sql_scalarf("SELECT MIN(id) FROM categories WHERE id <> %lld AND retired_at IS NULL", cat);
+	/* The defaults: nothing of the seller's own. */
+	r = api(&sel_a, "GET", "/api/seller/returns/settings", NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert(json_is_null(json_object_get(j, "defaultDays")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "shopDays")), 30);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "windows")), 0);
+	json_decref(j);
+	hresp_free(r);
+	/* Days 0 to 365; a live category, named once. */
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", "{\"defaultDays\":366}");
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "defaultDays");
+	hresp_free(r);
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", "{\"windows\":[{\"categoryId\":999999,\"days\":3}]}");
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "windows[0].categoryId");
+	hresp_free(r);
+	snprintf(body, sizeof(body), "{\"windows\":[{\"categoryId\":%lld,\"days\":-1}]}", cat);
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", body);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "windows[0].days");
+	hresp_free(r);
+	snprintf(body, sizeof(body), "{\"windows\":[{\"categoryId\":%lld,\"days\":7},{\"categoryId\":%lld,\"days\":8}]}",
+		 cat, cat);
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", body);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_windows WHERE seller_id = %lld", seller_a), 0);
+	snprintf(body, sizeof(body), "{\"address\":\"Returns\\n1 Quay St\",\"defaultDays\":60,"
+		 "\"windows\":[{\"categoryId\":%lld,\"days\":7}]}", cat);
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", body);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defaultDays")), 60);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "address")), "Returns\n1 Quay St");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "windows"), 0), "days")), 7);
+	json_decref(j);
+	hresp_free(r);
+	/* Another seller's are their own. */
+	r = api(&sel_b, "GET", "/api/seller/returns/settings", NULL);
+	j = hresp_json(r);
+	ck_assert(json_is_null(json_object_get(j, "defaultDays")));
+	json_decref(j);
+	hresp_free(r);
+	/* The category's 7 days rule the shopper's form and request. */
+	oid = delivered_order(&shopper, 1, 0, intent, sizeof(intent));
+	snprintf(path, sizeof(path), "/orders/%lld/return", oid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	HAS(r, "7 days after delivery");
+	hresp_free(r);
+	sql_execf("UPDATE shipments SET delivered_at = NOW(3) - INTERVAL 8 DAY WHERE order_id = %lld", oid);
+	ck_assert_int_eq(ask(&shopper, oid, "{\"lines\":[{\"line\":1,\"quantity\":1}],\"reason\":\"Late\"}", NULL), 422);
+	/* The page: the form, the seller's values in it, a bad value refused. */
+	r = client_browse(&sel_a, "GET", "/seller/returns/settings", NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "1 Quay St");
+	snprintf(body, sizeof(body), "name=\"d%lld\"", cat);
+	HAS(r, body);
+	tidy_ok(r, "the seller's return settings");
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&address=Dock&all=&d%lld=abc", sel_a.csrf, cat);
+	r = client_browse(&sel_a, "POST", "/seller/returns/settings", form);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "0 to 365");
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&address=Dock+2&all=&d%lld=&d%lld=14", sel_a.csrf, cat, other_cat);
+	r = client_browse(&sel_a, "POST", "/seller/returns/settings", form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_windows WHERE seller_id = %lld", seller_a), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT days FROM seller_return_windows WHERE seller_id = %lld AND category_id = %lld",
+				     seller_a, other_cat), 14);
+	/* Back to the shop's 30 days: the order's line can be returned again. */
+	sql_execf("UPDATE shipments SET delivered_at = NOW(3) - INTERVAL 8 DAY WHERE order_id = %lld", oid);
+	ck_assert_int_eq(ask(&shopper, oid, "{\"lines\":[{\"line\":1,\"quantity\":1}],\"reason\":\"Late\"}", NULL), 201);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_settings WHERE seller_id = %lld AND address = 'Dock 2'",
+				     seller_a), 1);
+	r = api(&sel_a, "PUT", "/api/seller/returns/settings", "{\"windows\":[],\"defaultDays\":null}");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_windows WHERE seller_id = %lld", seller_a), 0);
+	/* Not a seller: no settings. */
+	r = api(&shopper, "GET", "/api/seller/returns/settings", NULL);
+	ck_assert_int_ge(r->status, 403);
+	hresp_free(r);
+}
+END_TEST
+
 /* ---- the form, without JavaScript ---- */
 
 START_TEST(form_request)
@@ -1060,6 +1404,251 @@ START_TEST(photos_private_and_kept)
 }
 END_TEST
 
+
+/* ---- the shopper removes a photo while the return waits ---- */
+
+START_TEST(photo_removed_while_requested)
+{
+	struct client shopper, other;
+	char intent[80], path[200], body[300], form[300];
+	long long oid = delivered_order(&shopper, 1, 0, intent, sizeof(intent)), rid, p1, p2;
+	struct bytes pic = png(64, 48, 12), pic2 = png(40, 30, 99);
+	struct hresp *r;
+	char *mail;
+
+	rid = ask_ok(&shopper, oid, 1, 1);
+	snprintf(path, sizeof(path), "/api/returns/%lld/photos", rid);
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &pic);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &pic2);
+	ck_assert_int_eq(r->status, 201);
+	hresp_free(r);
+	p1 = sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld AND position = 1", rid);
+	p2 = sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld AND position = 2", rid);
+	/* The page offers a remove button per photo. */
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&shopper, "GET", path, NULL);
+	snprintf(body, sizeof(body), "/returns/%lld/photos/%lld/delete", rid, p1);
+	HAS(r, body);
+	tidy_ok(r, "the return page with photos to remove");
+	hresp_free(r);
+	/* Another shopper and the seller: 404, nothing removed. */
+	signup(&other, "rtphdel", NULL, 0);
+	snprintf(path, sizeof(path), "/api/returns/%lld/photos/%lld", rid, p1);
+	r = api(&other, "DELETE", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	r = api(&sel_a, "DELETE", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 2);
+	/* The API: 200 with the return; the photo gone; once. */
+	r = api(&shopper, "DELETE", path, NULL);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 1);
+	r = api(&shopper, "DELETE", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND reason LIKE "
+				     "'return %lld: photo 1 removed%%'", oid, rid), 1);
+	/* Room again: a photo can be added in its place. */
+	snprintf(path, sizeof(path), "/api/returns/%lld/photos", rid);
+	r = send_as(&shopper, "POST", path, 1, NULL, "photo", &pic);
+	ck_assert_int_eq(r->status, 201);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 2);
+	/* The seller's mail of the request links to its page with the photos. */
+	snprintf(path, sizeof(path), "/seller/returns/%lld", rid);
+	mail = maildir_wait(seller_a_email, path, 30);
+	ck_assert_ptr_nonnull(mail);
+	free(mail);
+	r = client_browse(&sel_a, "GET", path, NULL);
+	HAS(r, "alt=\"Photo 2 of the return\"");
+	ck_assert_ptr_null(strstr(r->body, "/delete\""));	/* the seller removes none */
+	hresp_free(r);
+	/* Decided: photos stay as they are (409), by the form too. */
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZPH%lld\"}", rid);
+	ck_assert_int_eq(act(&sel_a, rid, "approve", body, NULL), 200);
+	snprintf(path, sizeof(path), "/api/returns/%lld/photos/%lld", rid, p2);
+	r = api(&shopper, "DELETE", path, NULL);
+	ck_assert_int_eq(r->status, 409);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld/photos/%lld/delete", rid, p2);
+	snprintf(form, sizeof(form), "csrf=%s", shopper.csrf);
+	r = client_browse(&shopper, "POST", path, form);
+	ck_assert_int_eq(r->status, 409);
+	hresp_free(r);
+	ck_assert_int_eq(photo_rows(rid), 2);
+	free(pic.p);
+	free(pic2.p);
+}
+END_TEST
+
+/* ---- a guest returns by the order link ---- */
+
+START_TEST(guest_returns_by_link)
+{
+	struct client guest, stranger;
+	char email[160], body[600], key[80], link[300], token[120], path[400], form[600], loc[400];
+	long long oid, rid, rid2, amount, sid, line;
+	struct hresp *r;
+	json_t *j;
+	char *mail;
+
+	memset(&guest, 0, sizeof(guest));
+	ck_assert_int_eq(client_session(&guest), 0);
+	memset(&stranger, 0, sizeof(stranger));
+	ck_assert_int_eq(client_session(&stranger), 0);
+	snprintf(email, sizeof(email), "%s", fresh_email("rtguest"));
+	cart_put(&guest, code_a, 2);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\"}", email);
+	r = client_req(&guest, "POST", "/api/checkout/quote", body, 1);
+	ck_assert_msg(r->status == 200, "quote: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	amount = json_integer_value(json_object_get(j, "amount"));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(body, sizeof(body), "{" TEST_ADDR ",\"shippingMethod\":\"standard\",\"email\":\"%s\",\"amount\":%lld,"
+		 "\"paymentMethod\":\"pm_card_visa\"}", email, amount);
+	snprintf(key, sizeof(key), "rtg-%d-%u", (int)getpid(), randombytes_random());
+	r = post_idem(&guest, "/api/checkout", body, key, NULL);
+	ck_assert_msg(r->status == 201, "guest checkout: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	oid = json_integer_value(json_object_get(j, "id"));
+	snprintf(link, sizeof(link), "%s", json_string_value(json_object_get(j, "guestUrl")));
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_ptr_nonnull(strstr(link, "?t="));
+	snprintf(token, sizeof(token), "%s", strstr(link, "?t=") + 3);
+	/* Shipped and delivered by the seller. */
+	line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld", oid);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[%lld],\"carrier\":\"UPS\",\"tracking\":\"1ZRTG%lld%u\"}", line, oid,
+		 randombytes_random() % 100000);
+	r = api(&sel_a, "POST", path, body);
+	ck_assert_msg(r->status == 201, "ship: %ld %s", r->status, r->body);
+	hresp_free(r);
+	sid = sql_scalarf("SELECT id FROM shipments WHERE order_id = %lld", oid);
+	snprintf(path, sizeof(path), "/api/seller/orders/%lld/shipments/%lld/delivered", oid, sid);
+	r = api(&sel_a, "POST", path, "{}");
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+
+	/* The guest's order page offers it, by the link. */
+	r = client_browse(&guest, "GET", link, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Return items");
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t&#61;%s", oid, token);	/* '=' escaped in attributes */
+	HAS(r, path);
+	hresp_free(r);
+	/* A wrong token: 404, as for no such order; a signed-out stranger
+	 * gets nothing of the shopper's routes either. */
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t=AAAA%s", oid, token + 4);
+	r = client_browse(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/view/return?t=%s", oid, token);
+	r = client_browse(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "30 days after delivery");
+	HAS(r, "name=\"t\"");
+	tidy_ok(r, "the guest's return form");
+	hresp_free(r);
+	/* The form: same rules (a reason), then made; the page by the link. */
+	snprintf(path, sizeof(path), "/orders/%lld/view/return", oid);
+	snprintf(form, sizeof(form), "csrf=%s&t=%s&q%lld=1&reason=", guest.csrf, token, line);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&t=AAAA%s&q%lld=1&reason=Too+big", guest.csrf, token + 4, line);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	{
+		/* With a photo, multipart as the form sends it. */
+		char f_csrf[160], f_t[160], f_q[40];
+		const char *fields[] = { f_csrf, f_t, f_q, "reason=Too big", NULL };
+		struct bytes pic = png(50, 40, 21);
+
+		snprintf(f_csrf, sizeof(f_csrf), "csrf=%s", guest.csrf);
+		snprintf(f_t, sizeof(f_t), "t=%s", token);
+		snprintf(f_q, sizeof(f_q), "q%lld=1", line);
+		r = send_as(&guest, "POST", path, 0, fields, "photos", &pic);
+		free(pic.p);
+	}
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	rid = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
+	snprintf(loc, sizeof(loc), "/returns/%lld/view?t=%s", rid, token);
+	ck_assert_ptr_nonnull(strcasestr(r->headers, loc));
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "requested");
+	ck_assert_int_eq(photo_rows(rid), 1);
+	r = client_browse(&guest, "GET", loc, NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Waiting for the seller");
+	HAS(r, "alt=\"Photo 1 of the return\"");
+	tidy_ok(r, "the guest's return page");
+	hresp_free(r);
+	/* Its photo by the link; not without it. */
+	snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/thumb?t=%s", rid,
+		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid), token);
+	r = send_as(&stranger, "GET", path, 0, NULL, NULL, NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strcasestr(r->headers, "Content-Type: image/webp"));
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/thumb?t=AAAA%s", rid,
+		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid), token + 4);
+	r = send_as(&stranger, "GET", path, 0, NULL, NULL, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld/view?t=AAAA%s", rid, token + 4);
+	r = client_browse(&stranger, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/returns/%lld", rid);
+	r = client_browse(&stranger, "GET", path, NULL);
+	ck_assert_int_ne(r->status, 200);
+	hresp_free(r);
+	/* JSON: the other unit, then nothing left. */
+	snprintf(path, sizeof(path), "/api/orders/%lld/view/returns?t=%s", oid, token);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Wrong colour\"}", line);
+	r = api(&guest, "POST", path, body);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	rid2 = json_integer_value(json_object_get(j, "id"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "requested");
+	json_decref(j);
+	hresp_free(r);
+	r = api(&guest, "POST", path, body);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	/* The seller decides as for anyone; the guest follows it. */
+	snprintf(body, sizeof(body), "{\"address\":\"Returns, 9 Dock Rd\",\"label\":\"1ZGST%lld\"}", rid2);
+	ck_assert_int_eq(act(&sel_a, rid2, "approve", body, NULL), 200);
+	snprintf(path, sizeof(path), "/api/returns/%lld/view?t=%s", rid2, token);
+	r = api(&guest, "GET", path, NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "approved");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "returnAddress")), "Returns, 9 Dock Rd");
+	json_decref(j);
+	hresp_free(r);
+	snprintf(path, sizeof(path), "/orders/%lld/view?t=%s", oid, token);
+	r = api(&guest, "GET", path, NULL);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "returns")), 2);
+	json_decref(j);
+	hresp_free(r);
+	/* The guest's mail links to the return by the link. */
+	snprintf(path, sizeof(path), "/returns/%lld/view?t=%s", rid2, token);
+	mail = maildir_wait(email, path, 30);
+	ck_assert_ptr_nonnull(mail);
+	free(mail);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("returns");
@@ -1079,6 +1668,11 @@ int main(void)
 	tcase_add_test(t, ignored_request_escalates);
 	tcase_add_test(t, form_request);
 	tcase_add_test(t, photos_private_and_kept);
+	tcase_add_test(t, photo_removed_while_requested);
+	tcase_add_test(t, admin_acts_on_escalated);
+	tcase_add_test(t, refused_refund_escalates_and_retries);
+	tcase_add_test(t, seller_return_settings);
+	tcase_add_test(t, guest_returns_by_link);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }

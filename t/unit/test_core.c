@@ -375,6 +375,10 @@ static const struct { const struct key *k; const char *v; int ok; int64_t out; }
 	{ &k_money, "$ 999.5", 1, 99950 }, { &k_money, "1,00", 0, 0 }, { &k_money, ",100", 0, 0 },
 	{ &k_money, "1,0000", 0, 0 }, { &k_money, "$", 0, 0 }, { &k_money, "12 34", 0, 0 },
 	{ &k_money, "$-5", 0, 0 }, { &k_money, "1,000,", 0, 0 },
+	/* typed in the shopper's currency (issue 19) */
+	{ &k_money, "\xE2\x82\xAC" "25.50", 1, 2550 }, { &k_money, "\xC2\xA3 10", 1, 1000 },
+	{ &k_money, "\xC2\xA5" "150", 1, 15000 }, { &k_money, "\xE2\x82\xAC", 0, 0 },
+	{ &k_money, "\xE2\x82" "5", 0, 0 }, { &k_money, "$\xE2\x82\xAC" "5", 0, 0 },
 };
 
 START_TEST(validators_table)

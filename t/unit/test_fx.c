@@ -91,6 +91,71 @@ START_TEST(back_to_shop)
 }
 END_TEST
 
+/* Price filter bounds (issue 19, X): the shop amounts kept by a bound are
+ * exactly those whose converted price is inside it, for every amount up
+ * to $30 at EUR, JPY, GBP and a currency worth more than a dollar. */
+START_TEST(bounds_keep_what_is_shown)
+{
+	static const struct { const char *cur; int64_t rate; } r[] = {
+		{ "EUR", 9202171800 }, { "JPY", 1495950000000 }, { "GBP", 7910000000 }, { "KWD", 3070000000 },
+		{ "EUR", 10000000000 / 3 },
+	};
+
+	for (size_t k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
+		for (int64_t b = 0; b <= 4000; b += 13) {
+			int64_t lo = fx_bound_to_shop(b, r[k].cur, r[k].rate, 0);
+			int64_t hi = fx_bound_to_shop(b, r[k].cur, r[k].rate, 1);
+
+			for (int64_t p = 0; p <= 3000; p++) {
+				int64_t shown = fx_convert(p, r[k].cur, r[k].rate);
+
+				if ((p >= lo) != (shown >= b) || (p <= hi) != (shown <= b))
+					ck_abort_msg("%s bound %lld: $%lld shows %lld; lower %lld, upper %lld", r[k].cur,
+						     (long long)b, (long long)p, (long long)shown, (long long)lo,
+						     (long long)hi);
+			}
+		}
+	}
+	/* The shop's own currency and no rate: as typed. */
+	ck_assert_int_eq(fx_bound_to_shop(2500, "USD", 9202171800, 0), 2500);
+	ck_assert_int_eq(fx_bound_to_shop(2500, "EUR", 0, 1), 2500);
+	/* Huge bounds neither overflow nor lose the order. */
+	ck_assert_int_eq(fx_bound_to_shop(INT64_C(100000000000), "JPY", 1495950000000, 1) > 0, 1);
+	ck_assert_int_eq(fx_bound_to_shop(INT64_C(100000000000), "EUR", 1, 0), FX_BOUND_CAP);
+}
+END_TEST
+
+START_TEST(typed_and_text)
+{
+	char b[32];
+
+	ck_assert_int_eq(fx_typed_minor(2550, "EUR"), 2550);
+	ck_assert_int_eq(fx_typed_minor(150000, "JPY"), 1500);
+	ck_assert_int_eq(fx_typed_minor(150050, "JPY"), 1501);	/* 1500.50 yen: half away from zero */
+	ck_assert_int_eq(fx_typed_minor(150049, "JPY"), 1500);
+	ck_assert_str_eq(fx_amount_text(2550, "EUR", b, sizeof(b)), "25.50");
+	ck_assert_str_eq(fx_amount_text(5, "USD", b, sizeof(b)), "0.05");
+	ck_assert_str_eq(fx_amount_text(1500, "JPY", b, sizeof(b)), "1500");
+}
+END_TEST
+
+START_TEST(from_price_partial_lists)
+{
+	/* $20 with the seller's EUR 10.00, $10 without: converted 9.20 is less. */
+	int64_t shop[] = { 2000, 1000, 3000 }, own[] = { 1000, -1, -1 };
+	int64_t eur = 9200000000;
+
+	ck_assert_int_eq(fx_from_price(shop, own, 3, "EUR", eur), 920);
+	own[0] = 800;	/* the seller's own is less: it */
+	ck_assert_int_eq(fx_from_price(shop, own, 3, "EUR", eur), 800);
+	own[0] = -1;
+	own[1] = 2500;	/* the cheapest SKU's own is dear: the next converted one */
+	ck_assert_int_eq(fx_from_price(shop, own, 3, "EUR", eur), 1840);
+	ck_assert_int_eq(fx_from_price(shop, NULL, 3, "EUR", eur), 920);
+	ck_assert_int_eq(fx_from_price(shop, own, 0, "EUR", eur), -1);
+}
+END_TEST
+
 static const struct { const char *al, *enabled, *want; } lang_cases[] = {
 	{ "de-DE,de;q=0.9,en;q=0.8", "USD,EUR,GBP,JPY", "EUR" },
 	{ "fr", "USD,EUR,GBP,JPY", "EUR" },
@@ -263,6 +328,9 @@ int main(void)
 	tcase_add_loop_test(t, ecb_refuses, 0, N(bad_cases));
 	tcase_add_test(t, ecb_max);
 	tcase_add_test(t, money_digits_agree);
+	tcase_add_test(t, bounds_keep_what_is_shown);
+	tcase_add_test(t, typed_and_text);
+	tcase_add_test(t, from_price_partial_lists);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

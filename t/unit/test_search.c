@@ -371,6 +371,35 @@ START_TEST(schema_lines_and_check)
 }
 END_TEST
 
+/* SHOP_SEARCH_NODES: parts and mirrors, and what is refused. */
+START_TEST(nodes_syntax)
+{
+	ck_assert_int_eq(search_nodes_parse(NULL), 0);
+	ck_assert_int_eq(search_nodes_parse(""), 0);
+	ck_assert_int_eq(search_nodes_parse("127.0.0.1:9306"), 1);
+	ck_assert_int_eq(search_nodes_mirrors(0), 1);
+	ck_assert_int_eq(search_nodes_parse("10.0.0.1:9306|10.0.0.2:9306,10.0.0.3:9306|10.0.0.4:9306|h:1"), 2);
+	ck_assert_int_eq(search_nodes_mirrors(0), 2);
+	ck_assert_int_eq(search_nodes_mirrors(1), 3);
+	ck_assert_int_eq(search_nodes_mirrors(2), 0);
+	ck_assert_int_eq(search_nodes_parse("a:1,b:2,c:3"), 3);
+	ck_assert_int_eq(search_nodes_parse("a:1,"), -1);
+	ck_assert_int_eq(search_nodes_mirrors(0), 0);	/* nothing kept */
+	ck_assert_int_eq(search_nodes_parse("a:1|"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:1||b:2"), -1);
+	ck_assert_int_eq(search_nodes_parse("a"), -1);
+	ck_assert_int_eq(search_nodes_parse(":9306"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:0"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:65536"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:12x"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:1|b:1|c:1|d:1"), 1);
+	ck_assert_int_eq(search_nodes_parse("a:1|b:1|c:1|d:1|e:1"), -1);
+	ck_assert_int_eq(search_nodes_parse("a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1"), 8);
+	ck_assert_int_eq(search_nodes_parse("a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1"), -1);
+	ck_assert_int_eq(search_nodes_parse(NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("search");
@@ -388,6 +417,7 @@ int main(void)
 	tcase_add_test(tc, build_sql_escapes_everything);
 	tcase_add_test(tc, facet_key_packs_every_facet);
 	tcase_add_test(tc, schema_lines_and_check);
+	tcase_add_test(tc, nodes_syntax);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
