@@ -66,6 +66,7 @@ struct module {
 	void (*decorate)(struct ctx *c, json_t *model);
 	int (*throttle)(struct ctx *c);
 	void (*localize)(struct ctx *c, json_t *model);	/* CURRENCIES (issue 19): app/fx */
+	void (*wrote)(struct ctx *c, const char *gtid);	/* READ REPLICAS (issue 20): app/account */
 };
 
 /* The modules in dependency order (app/modules.c), NULL-terminated. */

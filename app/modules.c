@@ -178,6 +178,8 @@ void modules_http_hooks(struct http_hooks *h)
 			h->throttle = modules[m]->throttle;
 		if (modules[m]->localize)	/* CURRENCIES (issue 19) */
 			h->localize = modules[m]->localize;
+		if (modules[m]->wrote)		/* READ REPLICAS (issue 20) */
+			h->wrote = modules[m]->wrote;
 	}
 }
 

@@ -221,8 +221,44 @@ static const struct route site_routes[] = {
 	ROUTE(M_GET, "/healthz", h_healthz, RF_RAW, NULL),
 };
 
+/* READ REPLICAS (issue 20): `shopctl db-reads`, where this run directory's
+ * reads went (db.h's counters): one line "total NAME=N ..." and one per
+ * process "pid PID NAME=N ...". */
+static void print_reads(void *arg, long pid, const uint64_t *c)
+{
+	(void)arg;
+	if (pid)
+		printf("pid %ld", pid);
+	else
+		printf("total");
+	for (int i = 0; i < DB_READ_COUNTERS; i++)
+		printf(" %s=%llu", db_read_counter_name(i), (unsigned long long)c[i]);
+	printf("\n");
+}
+
+static int db_reads_cmd(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return MODULE_EXIT_USAGE;
+	if (db_read_stats(print_reads, NULL)) {
+		/* nothing counted yet (no replicas, or no read since): zeros */
+		uint64_t zero[DB_READ_COUNTERS] = { 0 };
+
+		print_reads(NULL, 0, zero);
+	}
+	return 0;
+}
+
+static const struct module_command site_commands[] = {
+	{ "db-reads", db_reads_cmd, "db-reads",
+	  "where reads went: replica, or primary and why (SHOP_DB_REPLICAS; counters of this run directory)" },
+};
+
 const struct module site_module = {
 	.name = "site",
+	.commands = site_commands,
+	.ncommands = sizeof(site_commands) / sizeof(site_commands[0]),
 	.routes = site_routes,
 	.nroutes = sizeof(site_routes) / sizeof(site_routes[0]),
 	.templates = site_pages,

@@ -275,4 +275,5 @@ const struct module account_module = {
 	.jobs = account_jobs,
 	.njobs = sizeof(account_jobs) / sizeof(account_jobs[0]),
 	.auth = auth_check,
+	.wrote = session_note_write,	/* READ REPLICAS (issue 20) */
 };

@@ -8,6 +8,7 @@
 #include "../core/arena.h"
 #include "../http/router.h"
 #include "../http/server.h"
+#include "../store/db.h"
 #include "session_pages.h"
 
 static const char *cookie_name(const struct ctx *c)
@@ -56,6 +57,9 @@ enum err session_load(struct ctx *c)
 			set_cookie(c, s->id, session_ttl(s));
 	}
 	session_touch(c->kv, c->a, s);
+	/* READ REPLICAS (issue 20): this shopper's reads see their last write. */
+	if (s->gtid[0])
+		db_read_floor(c->db, s->gtid);
 	/* A flash message is shown once, on the next HTML page. */
 	if (flash && !c->req->wants_json && c->req->method == M_GET) {
 		if (!c->notice)
@@ -158,4 +162,12 @@ enum err session_reply_throttled(struct ctx *c, int seconds, const char *what)
 	resp_header(c->resp, arena_printf(c->a, "Retry-After: %d", seconds));
 	return reply_error(c, 429, arena_printf(c->a, "Too many %s. Please wait %d minutes and try again.",
 						what, (seconds + 59) / 60));
+}
+
+void session_note_write(struct ctx *c, const char *gtid)
+{
+	if (c->sess && strcmp(c->sess->gtid, gtid)) {
+		session_gtid_set(c->kv, c->a, c->sess->key, gtid);
+		snprintf(c->sess->gtid, sizeof(c->sess->gtid), "%s", gtid);
+	}
 }

@@ -26,6 +26,10 @@ enum err session_signin(struct ctx *c, int64_t uid, const char **old_key);
  * cart merge changed, shown after the sign-in redirect). */
 void session_flash(struct ctx *c, const char *msg);
 
+/* READ REPLICAS (issue 20), the pipeline's "wrote" hook: the request
+ * committed a write at gtid; the session (if any) keeps it, so that the
+ * shopper's next reads on a replica wait for it. */
+void session_note_write(struct ctx *c, const char *gtid);
 /* Ends the current session (sign-out). */
 enum err session_destroy(struct ctx *c);
 /* True when the request carries this session's CSRF token (form field

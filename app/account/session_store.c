@@ -146,6 +146,8 @@ enum err session_read(struct kv *kv, struct arena *a, const char *id, struct ses
 			s->epoch = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(k, "roles"))
 			snprintf(s->roles, sizeof(s->roles), "%s", strcmp(v, "-") ? v : "");
+		else if (!strcmp(k, "g"))
+			snprintf(s->gtid, sizeof(s->gtid), "%s", v);
 	}
 	if (!s->csrf[0]) {
 		*flash = NULL;
@@ -175,6 +177,11 @@ enum err session_refresh_roles(struct kv *kv, struct arena *a, struct session *s
 void session_touch(struct kv *kv, struct arena *a, const struct session *s)
 {
 	kv_cmd(kv, a, NULL, "EXPIRE %s %ld", s->key, session_ttl(s));
+}
+
+void session_gtid_set(struct kv *kv, struct arena *a, const char *key, const char *gtid)
+{
+	kv_cmd(kv, a, NULL, "HSET %s g %s", key, gtid);
 }
 
 void session_drop(struct kv *kv, struct arena *a, const char *key)

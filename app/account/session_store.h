@@ -42,6 +42,9 @@ struct session {
 	size_t ncart;
 	const char **cart_field, **cart_val;
 	int64_t cart_version;
+	/* READ REPLICAS (issue 20): the primary's GTID of this shopper's last
+	 * write (field "g"), which their reads on a replica wait for; "" none. */
+	char gtid[64];
 };
 
 /* Statements of the session module (user lookup per request). */
@@ -69,6 +72,8 @@ enum err session_user_epoch(struct db *db, struct arena *a, int64_t uid, unsigne
 long session_ttl(const struct session *s);
 /* Slides s's expiry. */
 void session_touch(struct kv *kv, struct arena *a, const struct session *s);
+/* READ REPLICAS (issue 20): keeps gtid as the session's last write. */
+void session_gtid_set(struct kv *kv, struct arena *a, const char *key, const char *gtid);
 /* Deletes the session stored under key. */
 void session_drop(struct kv *kv, struct arena *a, const char *key);
 /* A one-time message kept with the session stored under key; cleared. */

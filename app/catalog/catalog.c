@@ -397,7 +397,10 @@ static enum err product_row(struct db *db, struct arena *a, const struct db_sql 
 	}
 	token = pcache_begin();
 	e = slug ? db_exec(db, a, q, out, "s", slug) : db_exec(db, a, q, out, "i", id);
-	if (e == E_OK && (*out)->nrows == 1)
+	/* A replica's row may predate the change that dropped the cached one
+	 * (READ REPLICAS, issue 20): kept only when no change landed within
+	 * the replica's lag bound. */
+	if (e == E_OK && (*out)->nrows == 1 && (!db_is_replica(db) || pcache_quiet_for(db_replica_stale_ms())))
 		pcache_put(key, db_int(*out, 0, PC_ID), *out, token);
 	return e;
 }

@@ -183,6 +183,8 @@ struct listing {
 	int64_t min_price, max_price;
 	int64_t size;
 	const char *cursor;
+	/* READ REPLICAS (issue 20): where the listing reads (db_for_read) */
+	struct db *db;
 	/* The page's number (1: the first), carried in the cursor; 0 when it
 	 * is not known (a cursor made before pages were counted). Without a
 	 * cursor, page N > 1 is read from the start (the "Previous page" link:
@@ -237,7 +239,9 @@ static enum err list_page(struct ctx *c, struct listing *l)
 		else if (parse_int64(f[3], strlen(f[3]), INT64_MIN, INT64_MAX, &q.ikey))
 			return E_INVAL;
 	}
-	if ((e = catalog_list(c->db, c->a, &q, &r)))
+	if (!l->db)
+		l->db = db_for_read(c->db);	/* READ REPLICAS (issue 20) */
+	if ((e = catalog_list(l->db, c->a, &q, &r)))
 		return e;
 	l->items = cards_from(c, r, skip, (size_t)l->size);
 	l->next = NULL;
@@ -504,7 +508,7 @@ enum err h_category(struct ctx *c)
 		json_object_set(m, "subcategories", subs);
 
 	/* Brand filter choices with counts; every link starts a new first page. */
-	if ((e = catalog_brands(c->db, c->a, l.cat->id, &r)))
+	if ((e = catalog_brands(l.db, c->a, l.cat->id, &r)))
 		return e;
 	brands = json_array();
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -558,7 +562,10 @@ enum err h_category(struct ctx *c)
 		json_object_set_new(m, "minPriceValue", json_string(amount(c, &l, l.cur_min)));
 	if (l.has_max)
 		json_object_set_new(m, "maxPriceValue", json_string(amount(c, &l, l.cur_max)));
-	if (pcache_enabled())
+	/* What a replica read may predate the change that made the cache
+	 * drop the last copy: kept only when no change landed within the
+	 * replica's lag bound (READ REPLICAS, issue 20; pcache.h). */
+	if (pcache_enabled() && (!db_is_replica(l.db) || pcache_quiet_for(db_replica_stale_ms())))
 		pcache_page_put(key, json_deep_copy(m), release_page, token);
 	price_words(c, m, price_why, price_bad);
 	json_object_set_new(m, "priceCurrency", json_string(l.fx.currency));
@@ -580,6 +587,7 @@ enum err h_api_categories(struct ctx *c)
 enum err h_home(struct ctx *c)
 {
 	struct db_res *top = NULL, *fresh = NULL;
+	struct db *rd;
 	json_t *m, *nav, *hit;
 	uint64_t token;
 	enum err e;
@@ -592,8 +600,9 @@ enum err h_home(struct ctx *c)
 		return E_OK;
 	}
 	token = pcache_begin();
-	if ((e = catalog_top_rated(c->db, c->a, 8, &top)) ||
-	    (e = catalog_newest(c->db, c->a, 8, &fresh)))
+	rd = db_for_read(c->db);	/* READ REPLICAS (issue 20) */
+	if ((e = catalog_top_rated(rd, c->a, 8, &top)) ||
+	    (e = catalog_newest(rd, c->a, 8, &fresh)))
 		return e;
 	if (!(nav = catalog_nav(c)))
 		return E_UNAVAIL;
@@ -605,7 +614,8 @@ enum err h_home(struct ctx *c)
 		"Shop electronics, fashion, beauty, home and groceries: fast pages, honest stock, real reviews."));
 	json_object_set_new(m, "canonical", json_string(arena_printf(c->a, "%s/", config.base_url)));
 	if (pcache_enabled())
-		pcache_page_put("H:", json_deep_copy(m), release_page, token);
+		if (!db_is_replica(rd) || pcache_quiet_for(db_replica_stale_ms()))
+			pcache_page_put("H:", json_deep_copy(m), release_page, token);
 	recs_home_sections(c, m);	/* after the shared copy was taken */
 	return E_OK;
 }
@@ -714,7 +724,7 @@ enum err h_api_item(struct ctx *c)
 
 	if (parse_int64(c->req->pathvar[0], strlen(c->req->pathvar[0]), 1, INT64_MAX, &id))
 		return E_NOTFOUND;
-	if ((e = catalog_product_by_id(c->db, c->a, id, &p)))
+	if ((e = catalog_product_by_id(db_for_read(c->db), c->a, id, &p)))
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;
@@ -1041,7 +1051,7 @@ enum err h_product(struct ctx *c)
 	json_t *m, *parts;
 	enum err e;
 
-	if ((e = catalog_product_by_slug(c->db, c->a, c->req->pathvar[0], &p)))
+	if ((e = catalog_product_by_slug(db_for_read(c->db), c->a, c->req->pathvar[0], &p)))
 		return e;
 	if (!p->nrows)
 		return E_NOTFOUND;

@@ -17,6 +17,7 @@ struct shared {
 	uint64_t gen;		/* bumped with every change: a query's token */
 	uint64_t all;		/* bumped by pcache_bump_all */
 	uint64_t cats;		/* issue 19: bumped when a category changes */
+	int64_t bumped_ms;	/* issue 20: CLOCK_MONOTONIC ms of the last bump (pcache_quiet_for) */
 	uint32_t ver[SLOTS];
 };
 
@@ -71,10 +72,24 @@ static uint32_t slot_of(int64_t pid)
 	return (uint32_t)((uint64_t)pid * 0x9E3779B97F4A7C15ULL >> 48) % SLOTS;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pcache_quiet_for(int64_t ms)
+{
+	return sh && mono_ms() - __atomic_load_n(&sh->bumped_ms, __ATOMIC_SEQ_CST) >= ms;
+}
+
 void pcache_bump(int64_t product_id)
 {
 	if (!sh)
 		return;
+	__atomic_store_n(&sh->bumped_ms, mono_ms(), __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&sh->ver[slot_of(product_id)], 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&sh->gen, 1, __ATOMIC_SEQ_CST);
 }
@@ -83,6 +98,7 @@ void pcache_bump_all(void)
 {
 	if (!sh)
 		return;
+	__atomic_store_n(&sh->bumped_ms, mono_ms(), __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&sh->all, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&sh->gen, 1, __ATOMIC_SEQ_CST);
 }

@@ -45,6 +45,13 @@ const struct db_res *pcache_get(const char *key);
 void *pcache_user(const char *key);
 void pcache_set_user(const char *key, void *user, void (*free_fn)(void *));
 
+/* READ REPLICAS (issue 20): 1 when nothing was bumped for the last ms
+ * milliseconds. A row or page read on a replica may miss a change committed
+ * up to the replica's lag before the read; it is kept only when no change
+ * landed in that window (db_replica_stale_ms), since the bump that dropped
+ * the previous copy may be older than what the replica has applied. */
+int pcache_quiet_for(int64_t ms);
+
 /* Before the query: a token; after it, pcache_put stores a copy of r for
  * key (product id pid) unless something changed in between. */
 uint64_t pcache_begin(void);

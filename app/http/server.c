@@ -439,6 +439,7 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 	c.resp = &resp;
 	c.db = w->db;
 	c.kv = w->kv;
+	db_request_begin(w->db);	/* READ REPLICAS (issue 20): no GTID of another request's */
 	resp.status = 200;
 	buf_init(&resp.body, w->a, 16384);
 
@@ -497,6 +498,10 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 		}
 		if (db_settle(c.db))
 			log_err("%s %s: left a transaction open (rolled back)", req.method_str, req.path);
+		/* READ REPLICAS (issue 20): the shopper's reads from now on see
+		 * this request's writes (NULL without replicas configured). */
+		if (w->hooks->wrote && db_wrote_gtid(c.db))
+			w->hooks->wrote(&c, db_wrote_gtid(c.db));
 	}
 	if (e) {
 		status = status_for(e);

@@ -33,6 +33,11 @@ struct http_hooks {
 	/* On RF_BUCKET routes, after auth: 0 to go on, else the seconds the
 	 * client should wait (answered 429 with Retry-After). Optional. */
 	int (*throttle)(struct ctx *c);
+	/* READ REPLICAS (issue 20): after a handler whose request committed a
+	 * write, with replicas configured: gtid is the primary's GTID of that
+	 * commit, for the shopper's session to keep (app/account), so that
+	 * their next reads on a replica wait for it (db_read_floor). Optional. */
+	void (*wrote)(struct ctx *c, const char *gtid);
 	/* The page templates and the names each page's model sets: every
 	 * template is checked against its own page's names at start. */
 	const struct tmpl_page *pages;

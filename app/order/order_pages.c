@@ -248,7 +248,8 @@ static enum err list(struct ctx *c, const char *view)
 		    parse_int64(payload + 2, strlen(payload + 2), 1, INT64_MAX, &before))
 			return reply_error(c, 400, "cursor: is not valid (it may have been altered)");
 	}
-	if ((e = order_list(c->db, c->a, c->sess->uid, before, size + 1, &r)))
+	/* READ REPLICAS (issue 20): a replica that has the shopper's last write */
+	if ((e = order_list(db_for_read(c->db), c->a, c->sess->uid, before, size + 1, &r)))
 		return e;
 	if (!(m = reply_model(c, view, "Your orders")))
 		return E_NOMEM;

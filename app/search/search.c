@@ -2105,6 +2105,7 @@ static enum err run_search(struct senv *c, struct search_result *s)
 			warned = time(NULL);
 			log_warn("search: searchd unavailable; answering from MariaDB");
 		}
+		c->db = db_for_read(c->db);	/* READ REPLICAS (issue 20) */
 		e = run_fallback(c, s);
 	}
 	if (e == E_OK)

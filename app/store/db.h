@@ -81,4 +81,54 @@ static inline const char *db_cell(const struct db_res *r, size_t row, size_t col
 }
 int64_t db_int(const struct db_res *r, size_t row, size_t col);	/* NULL -> 0 */
 
+/* ---- Reads on replicas (issue 20; db.c, "Reads on replicas") ----
+ * SHOP_DB_REPLICAS (host:port or socket paths, comma-separated) names
+ * replicas of the primary; SHOP_DB_REPLICA_MAX_LAG (seconds, default 2),
+ * SHOP_DB_REPLICA_CHECK_MS (500), SHOP_DB_REPLICA_WAIT_MS (200) and
+ * SHOP_DB_REPLICA_RETRY_MS (5000) tune them. Unset: db_for_read returns its
+ * argument and nothing else changes. */
+
+/* The handle for reads that may be slightly stale (catalog, category and
+ * product pages, search's SQL fallback, order history), given the worker's
+ * primary handle: a replica's that has applied the shopper's last write
+ * (db_read_floor) and lags within the bound, else db itself (in a
+ * transaction, after this request's own write, no replica fit). The replica's
+ * handle is used like any other; writes and transactions on it run on the
+ * primary. Valid until db_close(db). */
+struct db *db_for_read(struct db *db);
+/* Per request, on the worker's primary handle: db_request_begin forgets
+ * the last request's state; db_read_floor sets the GTID the shopper's reads
+ * must see (their session's last write; ignored unless replicas are
+ * configured and it is a GTID); db_wrote_gtid is the GTID of this request's
+ * last commit, or NULL when it wrote nothing (or no replicas are configured). */
+void db_request_begin(struct db *db);
+void db_read_floor(struct db *db, const char *gtid);
+const char *db_wrote_gtid(const struct db *db);
+/* 1 for a replica's handle (what it read may be up to the lag bound old:
+ * not for a cache that outlives the change). */
+int db_is_replica(const struct db *db);
+/* How old (ms) what a replica read may be at most: the lag bound, plus a
+ * second (Seconds_Behind_Master is whole seconds), plus the check interval. */
+int64_t db_replica_stale_ms(void);
+/* The number of replicas configured (reads the environment once). */
+size_t db_replica_count(void);
+
+/* Why a read went where it went: counters shared by every process of the run
+ * directory ($SHOP_HOME/run/db-reads). */
+enum {
+	DB_READ_REPLICA,		/* served by a replica */
+	DB_READ_PRIMARY_TX,		/* in a transaction */
+	DB_READ_PRIMARY_OWN_WRITE,	/* this request wrote */
+	DB_READ_PRIMARY_LAG,		/* every live replica too far behind / not replicating */
+	DB_READ_PRIMARY_DEAD,		/* no replica answered */
+	DB_READ_PRIMARY_GTID_TIMEOUT,	/* the shopper's last write had not arrived in time */
+	DB_READ_GTID_WAITS,		/* MASTER_GTID_WAIT calls (either outcome) */
+	DB_READ_RETRIED_ON_PRIMARY,	/* a replica read failed (gone) and ran on the primary */
+	DB_READ_COUNTERS
+};
+const char *db_read_counter_name(int i);
+/* Calls fn with the totals (pid 0), then each process's counters; -1 when
+ * no process of this run directory has counted yet. */
+int db_read_stats(void (*fn)(void *arg, long pid, const uint64_t *c), void *arg);
+
 #endif
