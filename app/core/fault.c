@@ -13,6 +13,7 @@ static struct {
 		enum fault_layer layer;
 		long at;
 		enum fault_kind kind;
+		int onward;	/* fires at every call from at on */
 	} f[MAX_FAULTS];
 } st;
 
@@ -33,6 +34,7 @@ static int parse_one(const char *s, size_t len)
 	static const char *const layers[] = { "db", "kv", "pay" };
 	static const struct { const char *name; enum fault_kind k; } kinds[] = {
 		{ "error", FAULT_ERROR }, { "lost", FAULT_LOST }, { "lost-after", FAULT_LOST_AFTER },
+		{ "deadlock", FAULT_DEADLOCK }, { "deadlocks", FAULT_DEADLOCK },
 	};
 	const char *c1 = memchr(s, ':', len), *c2;
 	char *end;
@@ -47,14 +49,19 @@ static int parse_one(const char *s, size_t len)
 	at = strtol(c1 + 1, &end, 10);
 	if (end != c2 || at < 1 || at > 100000)
 		return -1;
+	int onward = 0;
+
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if ((size_t)(s + len - c2 - 1) == strlen(kinds[i].name) && !memcmp(c2 + 1, kinds[i].name, strlen(kinds[i].name)))
+		if ((size_t)(s + len - c2 - 1) == strlen(kinds[i].name) && !memcmp(c2 + 1, kinds[i].name, strlen(kinds[i].name))) {
 			kind = (int)kinds[i].k;
-	if (layer < 0 || kind < 0)
+			onward = !strcmp(kinds[i].name, "deadlocks");
+		}
+	if (layer < 0 || kind < 0 || (kind == FAULT_DEADLOCK && layer != FAULT_DB))
 		return -1;
 	st.f[st.n].layer = (enum fault_layer)layer;
 	st.f[st.n].at = at;
 	st.f[st.n].kind = (enum fault_kind)kind;
+	st.f[st.n].onward = onward;
 	st.n++;
 	return 0;
 }
@@ -92,7 +99,7 @@ enum fault_kind fault_at(enum fault_layer layer)
 		return FAULT_NONE;
 	n = ++st.calls[layer];
 	for (int i = 0; i < st.n; i++)
-		if (st.f[i].layer == layer && st.f[i].at == n) {
+		if (st.f[i].layer == layer && (st.f[i].at == n || (st.f[i].onward && n > st.f[i].at))) {
 			st.fired++;
 			return st.f[i].kind;
 		}

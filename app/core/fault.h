@@ -17,7 +17,11 @@
 #define CORE_FAULT_H
 
 enum fault_layer { FAULT_DB, FAULT_KV, FAULT_PAY, FAULT_NLAYERS };
-enum fault_kind { FAULT_NONE, FAULT_ERROR, FAULT_LOST, FAULT_LOST_AFTER };
+/* FAULT_DEADLOCK (db only): the statement or COMMIT fails as a deadlock's
+ * victim (or a Galera certification conflict) would, its transaction rolled
+ * back. Spec kinds: "deadlock" at call N; "deadlocks" at call N and every
+ * call after it (so that every retry fails too). */
+enum fault_kind { FAULT_NONE, FAULT_ERROR, FAULT_LOST, FAULT_LOST_AFTER, FAULT_DEADLOCK };
 
 /* 1 when this process may inject faults (SHOP_TEST_HOOKS=1). */
 int fault_enabled(void);

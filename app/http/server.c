@@ -505,9 +505,21 @@ void http_serve(struct worker *w, FCGX_Request *fr)
 	}
 	if (e) {
 		status = status_for(e);
-		if (status >= 500 && e != E_UNAVAIL)
-			log_err("%s %s: %s", req.method_str, req.path, err_str(e));
-		reply_error(&c, status, NULL);
+		if (e == E_DB && db_gave_up_on_locks(c.db)) {
+			/* Rolled back after db_tx's retries on deadlocks or lock
+			 * waits (a hot row; on Galera a certification conflict):
+			 * nothing changed and the same request may succeed in a
+			 * moment, so it is an outage of the moment, not a bug. */
+			status = 503;
+			resp_header(&resp, "Retry-After: 1");
+			log_err("%s %s: gave up on a lock conflict (%u) after retries", req.method_str, req.path,
+				db_errno(c.db));
+			reply_error(&c, status, "The shop is very busy with this item right now: please try again in a moment.");
+		} else {
+			if (status >= 500 && e != E_UNAVAIL)
+				log_err("%s %s: %s", req.method_str, req.path, err_str(e));
+			reply_error(&c, status, NULL);
+		}
 	}
 render:
 	if (render(w, &c)) {

@@ -454,6 +454,8 @@ out:
 	return e;
 }
 
+static enum err simple(struct db *db, const char *sql);
+
 static enum err exec_once(struct db *db, struct arena *a, const struct db_sql *q,
 			  struct db_res **res, const char *types, va_list ap)
 {
@@ -467,6 +469,12 @@ static enum err exec_once(struct db *db, struct arena *a, const struct db_sql *q
 	db->sent = 0;
 	if (fk == FAULT_ERROR)
 		return set_err(db, ER_SIGNAL_EXCEPTION, "injected fault");
+	if (fk == FAULT_DEADLOCK) {
+		/* The server rolls a deadlock's victim back whole. */
+		if (db->in_tx)
+			simple(db, "ROLLBACK");
+		return set_err(db, ER_LOCK_DEADLOCK, "injected fault: deadlock");
+	}
 	if (fk == FAULT_LOST) {
 		disconnect(db);
 		return set_err(db, CR_SERVER_GONE_ERROR, "injected fault: connection lost");
@@ -570,6 +578,10 @@ enum err db_exec(struct db *db, struct arena *a, const struct db_sql *q,
 uint64_t db_affected(const struct db *db) { return db->affected; }
 uint64_t db_insert_id(const struct db *db) { return db->insert_id; }
 unsigned db_errno(const struct db *db) { return db->err; }
+int db_gave_up_on_locks(const struct db *db)
+{
+	return db && (db->err == ER_LOCK_DEADLOCK || db->err == ER_LOCK_WAIT_TIMEOUT);
+}
 const char *db_error(const struct db *db) { return db->errmsg; }
 
 static enum err simple(struct db *db, const char *sql)
@@ -616,6 +628,10 @@ enum err db_commit(struct db *db)
 	if (fk == FAULT_ERROR) {
 		db_rollback(db);
 		return set_err(db, ER_SIGNAL_EXCEPTION, "injected fault at COMMIT");
+	}
+	if (fk == FAULT_DEADLOCK) {
+		db_rollback(db);
+		return set_err(db, ER_LOCK_DEADLOCK, "injected fault: certification conflict at COMMIT");
 	}
 	if (fk == FAULT_LOST) {
 		disconnect(db);	/* the server rolls the transaction back */

@@ -55,6 +55,10 @@ uint64_t db_insert_id(const struct db *db);	/* of the last db_exec */
  * person typed matches literally. Arena-owned; "" when out of memory. */
 const char *db_like_escape(struct arena *a, const char *text);
 unsigned db_errno(const struct db *db);		/* MySQL error number of last failure */
+/* 1 when the last failure was a deadlock or a lock wait timeout (what db_tx
+ * retries; on Galera also a certification conflict): the transaction was
+ * rolled back whole and trying the request again later may succeed. */
+int db_gave_up_on_locks(const struct db *db);
 const char *db_error(const struct db *db);
 
 /* Transactions. db_tx runs fn(db, ctx) between BEGIN and COMMIT and runs it

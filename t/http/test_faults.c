@@ -218,6 +218,60 @@ START_TEST(checkout_every_call)
 }
 END_TEST
 
+/* Lock conflicts: a deadlock (or, on Galera, a certification conflict at
+ * COMMIT) at any one call of a checkout is retried inside the shop, so the
+ * shopper sees an order or, where the transaction was not db_tx's, a 503
+ * to ask again; conflicts that outlast every retry answer 503 with
+ * Retry-After (nothing changed: a moment's contention, not a bug), and the
+ * same key then places the order once. */
+START_TEST(checkout_lock_conflicts)
+{
+	struct client cl;
+	char body[600], key[80], *answer = NULL, spec[64];
+	long calls[3], st;
+	struct hresp *r;
+
+	signup(&cl);
+	put_one(&cl);
+	checkout_body(body, sizeof(body), quote(&cl));
+	snprintf(key, sizeof(key), "count-%u", randombytes_random());
+	r = post(&cl, "/api/checkout", body, key, "count");
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	calls_of(r, calls);
+	hresp_free(r);
+	/* Conflicts from the first call on (nothing can be written, not even
+	 * the claim on the key), then one conflict at each call in turn. A
+	 * request whose every later call fails cannot give its claim back
+	 * either: its retry then waits out the claim (30 s), as after an
+	 * outage, which the other tests cover. */
+	for (long n = 1; n <= calls[0] + 1; n++)
+		for (int onward = 0; onward < (n == 1 ? 2 : 1); onward++) {
+			put_one(&cl);
+			checkout_body(body, sizeof(body), quote(&cl));
+			snprintf(key, sizeof(key), "dl-%ld-%d-%u", n, onward, randombytes_random());
+			snprintf(spec, sizeof(spec), "db:%ld:%s", n, onward ? "deadlocks" : "deadlock");
+			r = post(&cl, "/api/checkout", body, key, spec);
+			st = r->status;
+			ck_assert_msg(st == 201 || st == 503 || (st == 409 && strstr(r->body, "being placed")),
+				      "%s: %ld %s", spec, st, r->body);
+			if (st == 503)
+				ck_assert_msg(hresp_header(r, "Retry-After") != NULL, "%s: 503 without Retry-After", spec);
+			/* Every call failing from the first on: nothing can
+			 * succeed, and the shopper is told to ask again. */
+			if (onward && n == 1)
+				ck_assert_msg(st == 503, "%s: %ld %s", spec, st, r->body);
+			hresp_free(r);
+			invariants(spec);
+			st = retry_until_final(&cl, "/api/checkout", body, key, &answer);
+			ck_assert_msg(st == 201, "%s: retry: %ld %s", spec, st, answer);
+			invariants(spec);
+			ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM checkouts WHERE idem_key = '%s' AND state = 'done' "
+						     "AND response_status = 201", key), 1);
+		}
+	free(answer);
+}
+END_TEST
+
 /* ---- cancel ---- */
 
 START_TEST(cancel_every_call)
@@ -551,6 +605,7 @@ int main(void)
 	tcase_add_test(t, cancel_every_call);
 	tcase_add_test(t, refund_every_call);
 	tcase_add_test(t, checkout_every_call);
+	tcase_add_test(t, checkout_lock_conflicts);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
