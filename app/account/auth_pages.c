@@ -131,6 +131,11 @@ int auth_check(struct ctx *c, const char **why)
 		*why = "Requests from other sites are not accepted.";
 		return 403;
 	}
+	if (c->sess_unread && (!safe_method(c->req->method) || (f & (RF_USER | RF_SELLER | RF_ADMIN)))) {
+		resp_header(c->resp, "Retry-After: 2");
+		*why = "Your session could not be read just now. Please try again in a moment.";
+		return 503;
+	}
 	if (f & (RF_USER | RF_SELLER | RF_ADMIN)) {
 		if (!c->sess || !c->sess->uid) {
 			if (c->req->wants_json || (f & RF_JSON)) {

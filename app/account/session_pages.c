@@ -37,8 +37,16 @@ enum err session_load(struct ctx *c)
 	if (!id || strlen(id) != 43 || strspn(id,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != 43)
 		return E_OK;
-	if ((e = session_read(c->kv, c->a, id, &s, &flash)))
-		return e;
+	if ((e = session_read(c->kv, c->a, id, &s, &flash))) {
+		if (e != E_UNAVAIL)
+			return e;
+		/* Redis is away: a page anyone may see is served as to a
+		 * stranger; what needs the session (a write, a signed-in page)
+		 * is told to try again (auth_check), not that its token or
+		 * sign-in is missing. */
+		c->sess_unread = 1;
+		return E_OK;
+	}
 	if (!s)
 		return E_OK;
 	if (s->uid) {

@@ -115,7 +115,7 @@ enum err session_read(struct kv *kv, struct arena *a, const char *id, struct ses
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	key_for(id, s->key);
 	if ((e = kv_cmd(kv, a, &r, "HGETALL %s", s->key)))
-		return e == E_UNAVAIL ? E_OK : e;
+		return e;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0)
 		return E_OK;	/* ended, expired or flushed: a stranger again */
 	s->cart_field = arena_alloc(a, (r->elements / 2 + 1) * sizeof(char *));

@@ -51,8 +51,8 @@ struct session {
 void session_init(void);
 
 /* The session stored under cookie value id (checked for shape by the
- * caller): *out NULL when there is none, it has ended, or Redis is down
- * (which counts as no session). *flash: its one-time message, if any. */
+ * caller): *out NULL when there is none or it has ended; E_UNAVAIL when
+ * Redis is down. *flash: its one-time message, if any. */
 enum err session_read(struct kv *kv, struct arena *a, const char *id, struct session **out,
 		      const char **flash);
 /* Fills s's user part from MariaDB; E_NOTFOUND when the session must end

@@ -36,6 +36,7 @@ struct ctx {
 	int kset[CTX_MAX_KEYS];
 	const char *notice;	/* a message for the layout's notice bar */
 	struct session *sess;	/* the visitor's session, or NULL (app/account/session_store.h) */
+	int sess_unread;	/* a session cookie came but Redis could not be asked */
 };
 
 typedef enum err (*handler_fn)(struct ctx *c);

@@ -90,6 +90,9 @@ START_TEST(redis_restart)
 {
 	struct hresp *r;
 
+	struct client had = {0};
+
+	ck_assert_int_eq(client_session(&had), 0);	/* a visitor with a session */
 	ck_assert_int_eq(stack_cmd("stop-redis"), 0);
 	r = http_get("/healthz");
 	ck_assert_int_eq(r->status, 503);
@@ -97,6 +100,15 @@ START_TEST(redis_restart)
 	/* Catalog pages do not need Redis. */
 	r = http_get("/p/iphone-6");
 	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	r = client_req(&had, "GET", "/p/iphone-6", NULL, 0);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	/* A write that needs the session it names is told to try again, not
+	 * that its token is missing (403) as if it had none. */
+	r = client_req(&had, "PATCH", "/api/cart", "{\"itemId\": \"x\", \"quantity\": 1}", 1);
+	ck_assert_msg(r->status == 503, "a write while Redis is away: %ld %s", r->status, r->body);
+	ck_assert_ptr_nonnull(hresp_header(r, "Retry-After"));
 	hresp_free(r);
 	ck_assert_int_eq(stack_cmd("start-redis"), 0);
 	ck_assert(wait_status("/healthz", 200, 10));
