@@ -1646,8 +1646,13 @@ enum err h_admin_return_windows_post(struct ctx *c)
 			return console_reply_fields(c, "Those return windows cannot be saved", nbad, field, msg);
 	} else {
 		struct win_form f = { NULL, NULL, NULL, NULL, NULL };
-		const char *def = ctx_str(c, "defaultDays");
+		const char *def = NULL;
 
+		/* Blank (the configured default) is not absent (kept) here:
+		 * the form's own field, as sent, not the key's value. */
+		for (size_t i = c->req->nquery; i < c->req->nparams; i++)
+			if (!strcmp(c->req->params[i].key, "defaultDays"))
+				def = arena_strndup(c->a, c->req->params[i].val, c->req->params[i].vlen);
 		if (!(f.typed = arena_alloc(c->a, sizeof(char *) * (cats->nrows + 1))) ||
 		    !(f.bad = arena_alloc(c->a, sizeof(char *) * (cats->nrows + 1))))
 			return E_NOMEM;
