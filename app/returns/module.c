@@ -49,7 +49,14 @@ static const char *const return_settings_names[] = {
 	"formError", "maxDays", NULL
 };
 
+/* admin_return_windows.html. */
+static const char *const return_windows_names[] = {
+	"defaultDays", "defaultError", "shopDays", "configDays", "maxDays", "sellerOverrides", "categories",
+	"sellersAllText", "categoryId", "name", "days", "isChild", "inherits", "overridesText", "error", "formError", NULL
+};
+
 static const struct tmpl_page returns_pages[] = {
+	{ "admin_return_windows", return_windows_names },
 	{ "seller_return_settings", return_settings_names },
 	{ "return_form", return_form_names },
 	{ "return", return_names },

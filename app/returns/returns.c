@@ -43,7 +43,8 @@ enum {
 	Q_BY_LABEL, Q_CARRIER_EVENT, Q_SHIPPED, Q_ARRIVED, Q_DUE, Q_ESCALATE, Q_HEAD, Q_LINES, Q_OF_SELLER,
 	Q_OF_SELLER_ST, Q_OF_ORDER, Q_ESCALATED, Q_ADMINS, Q_CANCEL, Q_PHOTO_INS, Q_PHOTO_COUNT, Q_PHOTOS,
 	Q_PHOTO_USED, Q_PHOTO_ROOM, Q_REFUND_FAILED, Q_RETRY, Q_PHOTO_DEL, Q_PHOTO_ONE, Q_WIN_LIST, Q_WIN_DEL,
-	Q_WIN_SET, Q_ADDR_DEL, Q_CATS, NQ
+	Q_WIN_SET, Q_ADDR_DEL, Q_CATS, Q_SHOP_WIN, Q_SHOP_WIN_LOCK, Q_SHOP_WIN_DEL, Q_SHOP_WIN_SET, Q_SHOP_DEFAULT,
+	Q_OVERRIDES, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -52,7 +53,8 @@ static struct db_sql sql[NQ] = {
 	[Q_ORDER_LOCK] = { "SELECT status, currency, total FROM orders WHERE id = ? FOR UPDATE", 0 },
 	/* Each line with its window: the seller's for the category, the
 	 * seller's for everything, the category's, its parent's, the shop's
-	 * default; and what open returns claim of it already. */
+	 * default (return_windows' category 0, set on /admin/returns/windows),
+	 * SHOP_RETURN_WINDOW_DAYS; and what open returns claim of it already. */
 	[Q_LINE_FACTS] = { "SELECT x.line_no, x.seller_id, x.state, x.quantity, x.refunded_qty, x.title, x.pending, "
 			   "x.policy, x.delivered_at IS NOT NULL, x.days, "
 			   "DATE_FORMAT(x.delivered_at + INTERVAL x.days DAY, '%Y-%m-%d %H:%i:%s.%f'), "
@@ -66,7 +68,8 @@ static struct db_sql sql[NQ] = {
 			   " AND w.category_id = p.category_id), "
 			   "(SELECT w.days FROM seller_return_windows w WHERE w.seller_id = l.seller_id AND w.category_id = 0), "
 			   "(SELECT w.days FROM return_windows w WHERE w.category_id = p.category_id), "
-			   "(SELECT w.days FROM return_windows w WHERE w.category_id = c.parent_id), ?) AS days, "
+			   "(SELECT w.days FROM return_windows w WHERE w.category_id = c.parent_id), "
+			   "(SELECT w.days FROM return_windows w WHERE w.category_id = 0), ?) AS days, "
 			   "se.display_name AS seller_name "
 			   "FROM order_lines l LEFT JOIN shipments s ON s.id = l.shipment_id "
 			   "LEFT JOIN products p ON p.id = l.product_id LEFT JOIN categories c ON c.id = p.category_id "
@@ -138,10 +141,22 @@ static struct db_sql sql[NQ] = {
 	[Q_WIN_SET] = { "INSERT INTO seller_return_windows (seller_id, category_id, days) VALUES (?, ?, ?)", 0 },
 	[Q_ADDR_DEL] = { "DELETE FROM seller_return_settings WHERE seller_id = ?", 0 },
 	/* The categories a window can be set for, with the shop's own days
-	 * (the category's, else its parent's, else the default). */
+	 * (the category's, else its parent's, else the shop's default). */
 	[Q_CATS] = { "SELECT c.id, c.name, COALESCE((SELECT w.days FROM return_windows w WHERE w.category_id = c.id), "
-		     "(SELECT w.days FROM return_windows w WHERE w.category_id = c.parent_id), ?), c.parent_id "
+		     "(SELECT w.days FROM return_windows w WHERE w.category_id = c.parent_id), "
+		     "(SELECT w.days FROM return_windows w WHERE w.category_id = 0), ?), c.parent_id "
 		     "FROM categories c WHERE c.retired_at IS NULL ORDER BY COALESCE(c.parent_id, c.id), c.parent_id IS NOT NULL, c.name LIMIT 500", 0 },
+	/* The shop's own windows (return_windows; category 0: the shop's
+	 * default for every category), with the categories' names and whether
+	 * they are retired; locked (in id order) by an admin's change. */
+	[Q_SHOP_WIN] = { "SELECT w.category_id, w.days, c.name, c.retired_at IS NOT NULL FROM return_windows w "
+			 "LEFT JOIN categories c ON c.id = w.category_id ORDER BY w.category_id", 0 },
+	[Q_SHOP_WIN_LOCK] = { "SELECT category_id, days FROM return_windows ORDER BY category_id FOR UPDATE", 0 },
+	[Q_SHOP_WIN_DEL] = { "DELETE FROM return_windows", 0 },
+	[Q_SHOP_WIN_SET] = { "INSERT INTO return_windows (category_id, days) VALUES (?, ?)", 0 },
+	[Q_SHOP_DEFAULT] = { "SELECT days FROM return_windows WHERE category_id = 0", 0 },
+	/* How many sellers set their own days, per category (0: for all). */
+	[Q_OVERRIDES] = { "SELECT category_id, COUNT(*) FROM seller_return_windows GROUP BY category_id", 0 },
 	[Q_CANCEL] = { "UPDATE returns SET status = 'cancelled' WHERE id = ? AND status IN ('requested', 'approved')", 0 },
 	[Q_ADMINS] = { "SELECT email, id FROM users WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 100", 0 },
 	/* Photos: positions 1..RT_MAX_PHOTOS, counted under the return's
@@ -1124,4 +1139,129 @@ enum err returns_set_settings(struct db *db, struct arena *a, int64_t seller_id,
 	struct settings x = { a, seller_id, w, n, address };
 
 	return db_tx(db, tx_settings, &x);
+}
+
+/* ---- the shop's own return windows (admins) ---- */
+
+enum err returns_shop_windows(struct db *db, struct arena *a, struct db_res **out)
+{
+	return db_exec(db, a, &sql[Q_SHOP_WIN], out, "");
+}
+
+enum err returns_shop_default(struct db *db, struct arena *a, int64_t *days)
+{
+	struct db_res *r = NULL;
+	enum err e = db_exec(db, a, &sql[Q_SHOP_DEFAULT], &r, "");
+
+	if (e)
+		return e;
+	*days = r->nrows ? db_int(r, 0, 0) : (int64_t)window_days;
+	return E_OK;
+}
+
+enum err returns_seller_overrides(struct db *db, struct arena *a, struct db_res **out)
+{
+	return db_exec(db, a, &sql[Q_OVERRIDES], out, "");
+}
+
+static int window_cmp(const void *x, const void *y)
+{
+	const struct rt_window *p = x, *q = y;
+
+	return p->category_id < q->category_id ? -1 : p->category_id > q->category_id;
+}
+
+/* The audit's picture: {"defaultDays": n or null, "windows": [{categoryId,
+ * days}]}, by category id. */
+static json_t *windows_json(const struct rt_window *w, size_t n)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	json_object_set_new(o, "defaultDays", json_null());
+	for (size_t i = 0; i < n; i++) {
+		if (!w[i].category_id)
+			json_object_set_new(o, "defaultDays", json_integer(w[i].days));
+		else
+			json_array_append_new(list, json_pack("{sI, sI}", "categoryId", (json_int_t)w[i].category_id,
+							      "days", (json_int_t)w[i].days));
+	}
+	json_object_set_new(o, "windows", list);
+	return o;
+}
+
+struct shop_windows {
+	struct arena *a;
+	const char *actor;
+	const struct rt_shop_windows *in;
+	struct rt_window *w;	/* what is set after: room for in->n + 1 + what is kept */
+	size_t n;
+	int changed;
+};
+
+static enum err tx_shop_windows(struct db *db, void *p)
+{
+	struct shop_windows *x = p;
+	const struct rt_shop_windows *in = x->in;
+	struct db_res *cur = NULL;
+	struct rt_window *before;
+	json_t *jb = NULL, *ja = NULL;
+	size_t nb = 0;
+	enum err e;
+
+	x->n = 0;
+	x->changed = 0;
+	if ((e = db_exec(db, x->a, &sql[Q_SHOP_WIN_LOCK], &cur, "")))
+		return e;
+	if (!(before = arena_alloc(x->a, sizeof(*before) * (cur->nrows + 1))) ||
+	    !(x->w = arena_alloc(x->a, sizeof(*x->w) * (cur->nrows + in->n + 1))))
+		return E_NOMEM;
+	for (size_t i = 0; i < cur->nrows; i++)
+		before[nb++] = (struct rt_window){ db_int(cur, i, 0), db_int(cur, i, 1) };
+	/* What is asked, and what was set where nothing is asked. */
+	if (in->default_days == RT_KEEP) {
+		for (size_t i = 0; i < nb; i++)
+			if (!before[i].category_id)
+				x->w[x->n++] = before[i];
+	} else if (in->default_days >= 0) {
+		x->w[x->n++] = (struct rt_window){ 0, in->default_days };
+	}
+	if (in->keep_windows) {
+		for (size_t i = 0; i < nb; i++)
+			if (before[i].category_id)
+				x->w[x->n++] = before[i];
+	} else {
+		for (size_t i = 0; i < in->n; i++)
+			x->w[x->n++] = in->w[i];
+	}
+	qsort(x->w, x->n, sizeof(*x->w), window_cmp);
+	jb = windows_json(before, nb);
+	ja = windows_json(x->w, x->n);
+	if (!jb || !ja) {
+		e = E_NOMEM;
+		goto out;
+	}
+	if (json_equal(jb, ja))
+		goto out;	/* nothing changes: nothing to write or record */
+	x->changed = 1;
+	if ((e = db_exec(db, x->a, &sql[Q_SHOP_WIN_DEL], NULL, "")))
+		goto out;
+	for (size_t i = 0; i < x->n && !e; i++)
+		e = db_exec(db, x->a, &sql[Q_SHOP_WIN_SET], NULL, "ii", x->w[i].category_id, x->w[i].days);
+	if (!e)
+		e = audit_record(db, x->a, x->actor, "return_windows.update", "", jb, ja);
+out:
+	json_decref(jb);
+	json_decref(ja);
+	return e;
+}
+
+enum err returns_set_shop_windows(struct db *db, struct arena *a, const char *actor, const struct rt_shop_windows *in,
+				  int *changed)
+{
+	struct shop_windows x = { a, actor, in, NULL, 0, 0 };
+	enum err e = db_tx(db, tx_shop_windows, &x);
+
+	if (changed)
+		*changed = x.changed;
+	return e;
 }

@@ -137,6 +137,31 @@ enum err returns_categories(struct db *db, struct arena *a, struct db_res **out)
 enum err returns_set_settings(struct db *db, struct arena *a, int64_t seller_id, const struct rt_window *w, size_t n,
 			      const char *address);
 
+/* The shop's own return windows (return_windows, issue 19's admin page
+ * /admin/returns/windows): days per category, and category 0 for the
+ * shop's default (every category without its own or its parent's; when
+ * not set, SHOP_RETURN_WINDOW_DAYS). A seller's own windows override them. */
+/* Rows (category_id, days, category name or NULL, retired 0/1), by id. */
+enum err returns_shop_windows(struct db *db, struct arena *a, struct db_res **out);
+/* The shop's default in days: return_windows' category 0, else
+ * SHOP_RETURN_WINDOW_DAYS. */
+enum err returns_shop_default(struct db *db, struct arena *a, int64_t *days);
+/* Rows (category_id, number of sellers with their own days there). */
+enum err returns_seller_overrides(struct db *db, struct arena *a, struct db_res **out);
+#define RT_KEEP (-2)	/* leave as it is */
+struct rt_shop_windows {
+	int64_t default_days;	/* 0..365, -1 none (SHOP_RETURN_WINDOW_DAYS), RT_KEEP */
+	int keep_windows;	/* 1: the categories' stay as they are; 0: replaced by w */
+	const struct rt_window *w;	/* category_id > 0, each once (checked by the caller) */
+	size_t n;
+};
+/* Sets them in one transaction (the table's rows locked first) with its
+ * audit row ("return_windows.update", before and after as {defaultDays,
+ * windows: [{categoryId, days}]}); nothing written nor recorded when
+ * nothing changes (*changed 0). */
+enum err returns_set_shop_windows(struct db *db, struct arena *a, const char *actor, const struct rt_shop_windows *in,
+				  int *changed);
+
 /* ---- reads ---- */
 
 /* Columns of a return's head. */
@@ -180,8 +205,9 @@ int64_t returns_returnable(const struct db_res *r, size_t i);
  * order may still be returned (delivered, inside its window, units left),
  * so the order must stay where a return can be asked of it. */
 enum err returns_window_open(struct db *db, struct arena *a, int64_t order_id, int *open);
-/* The default return window in days (SHOP_RETURN_WINDOW_DAYS); the
- * categories' and sellers' own are in return_windows and
+/* The configured default return window in days (SHOP_RETURN_WINDOW_DAYS),
+ * which the shop's default set by an admin (returns_shop_default) replaces;
+ * the categories' and sellers' own are in return_windows and
  * seller_return_windows. */
 int64_t returns_window_days(void);
 

@@ -21,6 +21,7 @@
 #include "../order/order.h"
 #include "../seller/images.h"
 #include "../order/order_link.h"
+#include "../console/console_pages.h"
 #include "returns.h"
 #include "returns_pages.h"
 
@@ -1277,11 +1278,12 @@ static enum err settings_show(struct ctx *c, int status, const char *error)
 	struct db_res *w = NULL, *cats = NULL;
 	const char *addr = NULL;
 	json_t *m, *wins, *list;
-	int64_t all = -1;
+	int64_t all = -1, shop_days = 0;
 	int api = c->req->wants_json;
 	enum err e;
 
 	if ((e = returns_seller_windows(c->db, c->a, c->sess->seller_id, &w)) ||
+	    (e = returns_shop_default(c->db, c->a, &shop_days)) ||
 	    (e = returns_seller_address(c->db, c->a, c->sess->seller_id, &addr)) ||
 	    (!api && (e = returns_categories(c->db, c->a, &cats))))
 		return e;
@@ -1301,7 +1303,7 @@ static enum err settings_show(struct ctx *c, int status, const char *error)
 						      "name", db_cell(w, i, 2), "days", (json_int_t)db_int(w, i, 1)));
 	}
 	json_object_set_new(m, "address", addr ? json_string(addr) : json_null());
-	json_object_set_new(m, "shopDays", json_integer(returns_window_days()));
+	json_object_set_new(m, "shopDays", json_integer(shop_days));
 	json_object_set_new(m, "maxDays", json_integer(RT_WINDOW_MAX_DAYS));
 	if (api) {
 		json_object_set_new(m, "defaultDays", all >= 0 ? json_integer(all) : json_null());
@@ -1466,4 +1468,245 @@ enum err h_seller_return_settings_post(struct ctx *c)
 		return settings_show(c, 200, NULL);
 	session_flash(c, "Your return settings are saved.");
 	return reply_redirect(c, 303, "/seller/returns/settings");
+}
+
+/* ---- the shop's own return windows (admins) ---- */
+
+/* A form sent back with mistakes: what was typed and what is wrong, per
+ * row of returns_categories (NULL: as saved). */
+struct win_form {
+	const char *def, *def_bad;
+	const char **typed, **bad;
+	const char *extra;	/* a mistake of no row's */
+};
+
+static int64_t row_days(const struct db_res *w, int64_t category_id)
+{
+	for (size_t i = 0; w && i < w->nrows; i++)
+		if (db_int(w, i, 0) == category_id)
+			return db_int(w, i, 1);
+	return -1;
+}
+
+static int64_t override_count(const struct db_res *o, int64_t category_id)
+{
+	return row_days(o, category_id) < 0 ? 0 : row_days(o, category_id);
+}
+
+static const char *sellers_text(struct arena *a, int64_t n)
+{
+	return n ? arena_printf(a, "%lld seller%s", (long long)n, n == 1 ? "" : "s") : "none";
+}
+
+/* The page and GET /api/admin/returns/windows (status: the page's, f: a
+ * form to show again). */
+static enum err windows_show(struct ctx *c, int status, const struct win_form *f)
+{
+	struct db_res *w = NULL, *cats = NULL, *ov = NULL;
+	int64_t shop_days = 0, own_default;
+	int api = c->req->wants_json;
+	json_t *m, *list;
+	enum err e;
+
+	if ((e = returns_shop_windows(c->db, c->a, &w)) || (e = returns_categories(c->db, c->a, &cats)) ||
+	    (e = returns_seller_overrides(c->db, c->a, &ov)) || (e = returns_shop_default(c->db, c->a, &shop_days)))
+		return e;
+	if (!(m = reply_model(c, api ? NULL : "admin_return_windows", "Return windows")))
+		return E_NOMEM;
+	if (status)
+		c->resp->status = status;
+	own_default = row_days(w, 0);
+	json_object_set_new(m, "shopDays", json_integer(shop_days));
+	json_object_set_new(m, "configDays", json_integer(returns_window_days()));
+	json_object_set_new(m, "maxDays", json_integer(RT_WINDOW_MAX_DAYS));
+	json_object_set_new(m, "sellerOverrides", json_integer(override_count(ov, 0)));
+	list = json_array();
+	if (api) {
+		json_object_set_new(m, "defaultDays", own_default >= 0 ? json_integer(own_default) : json_null());
+		for (size_t i = 0; i < cats->nrows; i++) {
+			int64_t id = db_int(cats, i, 0), days = row_days(w, id);
+
+			if (days >= 0)
+				json_array_append_new(list, json_pack("{sI, ss, sI, sI}", "categoryId", (json_int_t)id,
+					"name", db_cell(cats, i, 1) ? db_cell(cats, i, 1) : "", "days", (json_int_t)days,
+					"sellerOverrides", (json_int_t)override_count(ov, id)));
+		}
+		json_object_set_new(m, "windows", list);
+		return E_OK;
+	}
+	json_object_set_new(m, "defaultDays", json_string(f && f->def ? f->def : own_default >= 0 ?
+							  arena_printf(c->a, "%lld", (long long)own_default) : ""));
+	if (override_count(ov, 0))
+		json_object_set_new(m, "sellersAllText", json_string(arena_printf(c->a, "%s set%s",
+			sellers_text(c->a, override_count(ov, 0)), override_count(ov, 0) == 1 ? "s" : "")));
+	if (f && f->def_bad)
+		json_object_set_new(m, "defaultError", json_string(f->def_bad));
+	for (size_t i = 0; i < cats->nrows; i++) {
+		int64_t id = db_int(cats, i, 0), days = row_days(w, id), parent = db_int(cats, i, 3), from = -1;
+		const char *pname = NULL, *typed = f && f->typed ? f->typed[i] : NULL;
+		json_t *x;
+
+		for (size_t k = 0; parent && k < cats->nrows; k++)
+			if (db_int(cats, k, 0) == parent) {
+				pname = db_cell(cats, k, 1);
+				from = row_days(w, parent);
+			}
+		x = json_pack("{sI, ss, ss, sb, ss, ss}", "categoryId", (json_int_t)id,
+			      "name", db_cell(cats, i, 1) ? db_cell(cats, i, 1) : "",
+			      "days", typed ? typed : days >= 0 ? arena_printf(c->a, "%lld", (long long)days) : "",
+			      "isChild", parent != 0,
+			      "inherits", from >= 0 ? arena_printf(c->a, "%lld days, from %s", (long long)from,
+								   pname ? pname : "its department") :
+					  arena_printf(c->a, "%lld days, the shop's default", (long long)shop_days),
+			      "overridesText", sellers_text(c->a, override_count(ov, id)));
+		if (x && f && f->bad && f->bad[i])
+			json_object_set_new(x, "error", json_string(f->bad[i]));
+		json_array_append_new(list, x);
+	}
+	json_object_set_new(m, "categories", list);
+	if (f)
+		json_object_set_new(m, "formError", json_string(f->extra ? f->extra : "The return windows were not "
+								 "saved: please correct the days marked below."));
+	return E_OK;
+}
+
+enum err h_admin_return_windows(struct ctx *c)
+{
+	return windows_show(c, 0, NULL);
+}
+
+#define WIN_DAYS_MSG "Days are a whole number from 0 to 365."
+#define WIN_MAX_ERRORS 20
+
+/* POST /admin/returns/windows (defaultDays, d<category>=days; blank: the
+ * configured default, resp. the category's department's or the shop's
+ * default; no d<...> field at all: the categories' stay) and PUT
+ * /api/admin/returns/windows ({"defaultDays", "windows": [{"categoryId",
+ * "days"}]}; a member left out keeps what is set, null clears it). Days 0
+ * to 365, live categories, each once; 422 naming every bad field. */
+enum err h_admin_return_windows_post(struct ctx *c)
+{
+	struct rt_window *w;
+	struct rt_shop_windows in = { RT_KEEP, 1, NULL, 0 };
+	const char *field[WIN_MAX_ERRORS], *msg[WIN_MAX_ERRORS];
+	struct db_res *cats = NULL;
+	int nbad = 0, changed = 0;
+	enum err e;
+
+	/* Each live category at most once: room for them all. */
+	if ((e = returns_categories(c->db, c->a, &cats)))
+		return e;
+	if (!(w = arena_alloc(c->a, sizeof(*w) * (cats->nrows + 1))))
+		return E_NOMEM;
+	in.w = w;
+#define BAD(f, m) do { if (nbad < WIN_MAX_ERRORS) { field[nbad] = (f); msg[nbad] = (m); nbad++; } } while (0)
+	if (c->req->json) {
+		json_t *b = c->req->json, *v, *x;
+		size_t i;
+
+		if ((v = json_object_get(b, "defaultDays"))) {
+			if (json_is_null(v))
+				in.default_days = -1;
+			else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				 json_integer_value(v) > RT_WINDOW_MAX_DAYS)
+				BAD("defaultDays", "Days are a whole number from 0 to 365, or null for SHOP_RETURN_WINDOW_DAYS.");
+			else
+				in.default_days = json_integer_value(v);
+		}
+		if ((v = json_object_get(b, "windows"))) {
+			in.keep_windows = 0;
+			if (!json_is_null(v) && !json_is_array(v))
+				BAD("windows", "Give a list of windows: [{\"categoryId\": 3, \"days\": 14}].");
+			else if (!json_is_null(v))
+				json_array_foreach(v, i, x) {
+					json_t *ci = json_object_get(x, "categoryId"), *d = json_object_get(x, "days");
+					int ok = 1;
+
+					if (!json_is_integer(ci) || !category_name(cats, json_integer_value(ci))) {
+						BAD(arena_printf(c->a, "windows[%zu].categoryId", i), "There is no such category.");
+						ok = 0;
+					} else {
+						for (size_t k = 0; k < in.n; k++)
+							if (w[k].category_id == json_integer_value(ci)) {
+								BAD(arena_printf(c->a, "windows[%zu].categoryId", i),
+								    "This category is named twice.");
+								ok = 0;
+							}
+					}
+					if (!json_is_integer(d) || json_integer_value(d) < 0 ||
+					    json_integer_value(d) > RT_WINDOW_MAX_DAYS) {
+						BAD(arena_printf(c->a, "windows[%zu].days", i), WIN_DAYS_MSG);
+						ok = 0;
+					}
+					if (ok)
+						w[in.n++] = (struct rt_window){ json_integer_value(ci), json_integer_value(d) };
+				}
+		}
+		if (nbad)
+			return console_reply_fields(c, "Those return windows cannot be saved", nbad, field, msg);
+	} else {
+		struct win_form f = { NULL, NULL, NULL, NULL, NULL };
+		const char *def = NULL;
+
+		/* Blank (the configured default) is not absent (kept) here:
+		 * the form's own field, as sent, not the key's value. */
+		for (size_t i = c->req->nquery; i < c->req->nparams; i++)
+			if (!strcmp(c->req->params[i].key, "defaultDays"))
+				def = arena_strndup(c->a, c->req->params[i].val, c->req->params[i].vlen);
+		if (!(f.typed = arena_alloc(c->a, sizeof(char *) * (cats->nrows + 1))) ||
+		    !(f.bad = arena_alloc(c->a, sizeof(char *) * (cats->nrows + 1))))
+			return E_NOMEM;
+		memset(f.typed, 0, sizeof(char *) * (cats->nrows + 1));
+		memset(f.bad, 0, sizeof(char *) * (cats->nrows + 1));
+		if (def) {
+			f.def = def;
+			if ((in.default_days = form_days(def, strlen(def))) == -2) {
+				f.def_bad = "The shop's default: days are a whole number from 0 to 365, or blank for "
+					    "SHOP_RETURN_WINDOW_DAYS.";
+				BAD("defaultDays", f.def_bad);
+			}
+		}
+		for (size_t i = c->req->nquery; i < c->req->nparams; i++) {
+			const struct kvpair *p = &c->req->params[i];
+			int64_t id, d;
+			size_t row = 0;
+
+			if (p->key[0] != 'd' || parse_int64(p->key + 1, strlen(p->key + 1), 1, INT64_MAX, &id))
+				continue;
+			in.keep_windows = 0;
+			while (row < cats->nrows && db_int(cats, row, 0) != id)
+				row++;
+			if (row == cats->nrows) {
+				f.extra = "There is no such category (it may have been retired meanwhile): reload the page.";
+				BAD("categories", f.extra);
+				continue;
+			}
+			f.typed[row] = arena_strndup(c->a, p->val, p->vlen);
+			if ((d = form_days(p->val, p->vlen)) == -2) {
+				f.bad[row] = arena_printf(c->a, "%s: days are a whole number from 0 to 365, or blank.",
+							  db_cell(cats, row, 1) ? db_cell(cats, row, 1) : "");
+				BAD(arena_printf(c->a, "d%lld", (long long)id), f.bad[row]);
+				continue;
+			}
+			if (d < 0)
+				continue;
+			for (size_t k = 0; k < in.n; k++)
+				if (w[k].category_id == id) {
+					f.bad[row] = arena_printf(c->a, "%s is named twice.", db_cell(cats, row, 1));
+					BAD(arena_printf(c->a, "d%lld", (long long)id), f.bad[row]);
+					d = -1;
+				}
+			if (d >= 0 && in.n < cats->nrows)
+				w[in.n++] = (struct rt_window){ id, d };
+		}
+		if (nbad)
+			return windows_show(c, 422, &f);
+	}
+#undef BAD
+	if ((e = returns_set_shop_windows(c->db, c->a, console_actor(c), &in, &changed)))
+		return e;
+	if (c->req->wants_json)
+		return windows_show(c, 200, NULL);
+	session_flash(c, changed ? "The return windows are saved." : "Nothing changed: the return windows are as they were.");
+	return reply_redirect(c, 303, "/admin/returns/windows");
 }

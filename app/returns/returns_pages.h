@@ -38,6 +38,10 @@ enum err h_api_seller_return_received(struct ctx *c);
 /* Admins: escalated (and refund_failed) returns; acting on one as its
  * seller would, and trying a refused refund again. */
 enum err h_admin_returns(struct ctx *c);
+/* /admin/returns/windows and /api/admin/returns/windows: the shop's own
+ * return windows (its default and per category). */
+enum err h_admin_return_windows(struct ctx *c);
+enum err h_admin_return_windows_post(struct ctx *c);
 enum err h_admin_return(struct ctx *c);
 enum err h_admin_return_approve(struct ctx *c);
 enum err h_admin_return_reject(struct ctx *c);

@@ -289,6 +289,7 @@ static void setup(void)
 	redis_cmd("DEL test:pause");
 	hold_b = 0;
 	sql_execf("DELETE FROM seller_return_windows WHERE seller_id IN (%lld, %lld)", seller_a, seller_b);
+	sql_execf("DELETE FROM return_windows");	/* the shop's: the configured default (30 days) */
 }
 
 static void teardown(void)
@@ -1055,6 +1056,203 @@ START_TEST(seller_return_settings)
 }
 END_TEST
 
+/* ---- admins set the shop's own return windows ---- */
+
+/* 1 when the 422's error.fields names field. */
+static int names_field(json_t *j, const char *field)
+{
+	json_t *fields = json_object_get(json_object_get(j, "error"), "fields"), *f;
+	size_t i;
+
+	json_array_foreach(fields, i, f) {
+		const char *name = json_string_value(json_object_get(f, "field"));
+
+		if (name && !strcmp(name, field))
+			return 1;
+	}
+	return 0;
+}
+
+static long long windows_audits(long long auid)
+{
+	return sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return_windows.update' AND actor = 'user:%lld'",
+			   auid);
+}
+
+/* What the table holds, as one number that any change moves. */
+static long long windows_sum(void)
+{
+	return sql_scalar("SELECT COALESCE(SUM((category_id + 1) * 1000 + days), 0) + COUNT(*) FROM return_windows");
+}
+
+START_TEST(admin_return_windows)
+{
+	struct client shopper, adm;
+	char intent[80], path[160], body[400], form[400], email[160];
+	long long auid, cat, oid, line, sum, audits;
+	struct hresp *r;
+	json_t *j;
+
+	sql_execf("DELETE FROM return_windows");
+	auid = admin_new(&adm, email, sizeof(email));
+	cat = sql_scalarf("SELECT p.category_id FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id = %lld", sku_a);
+	/* Delivered 10 days ago, two units: inside the configured 30 days. */
+	oid = delivered_order(&shopper, 2, 0, intent, sizeof(intent));
+	line = sql_scalarf("SELECT line_no FROM order_lines WHERE order_id = %lld", oid);
+	sql_execf("UPDATE shipments SET delivered_at = NOW(3) - INTERVAL 10 DAY WHERE order_id = %lld", oid);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":1}],\"reason\":\"Too small\"}", line);
+
+	/* Not an admin: 403 as on the other admin routes; nothing changes. */
+	r = client_browse(&shopper, "GET", "/admin/returns/windows", NULL);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	r = api(&sel_a, "GET", "/api/admin/returns/windows", NULL);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "{\"windows\":[{\"categoryId\":%lld,\"days\":1}]}", cat);
+	r = api(&sel_a, "PUT", "/api/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&defaultDays=1", shopper.csrf);
+	r = client_browse(&shopper, "POST", "/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM return_windows"), 0);
+
+	/* The admin's read: nothing of the shop's own yet. */
+	r = api(&adm, "GET", "/api/admin/returns/windows", NULL);
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert(json_is_null(json_object_get(j, "defaultDays")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "configDays")), 30);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "shopDays")), 30);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "maxDays")), 365);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "windows")), 0);
+	json_decref(j);
+	hresp_free(r);
+
+	/* Bad input: 422 naming every bad field; nothing changes, nothing is
+	 * recorded. */
+	sql_execf("INSERT INTO return_windows (category_id, days) VALUES (%lld, 40)", cat);
+	sum = windows_sum();
+	audits = windows_audits(auid);
+	snprintf(form, sizeof(form), "{\"defaultDays\":366,\"windows\":[{\"categoryId\":999999999,\"days\":3},"
+		 "{\"categoryId\":%lld,\"days\":-1},{\"categoryId\":%lld,\"days\":\"7\"}]}", cat, cat);
+	r = api(&adm, "PUT", "/api/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 422);
+	j = hresp_json(r);
+	ck_assert(names_field(j, "defaultDays"));
+	ck_assert(names_field(j, "windows[0].categoryId"));
+	ck_assert(names_field(j, "windows[1].days"));
+	ck_assert(names_field(j, "windows[2].days"));
+	json_decref(j);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "{\"windows\":[{\"categoryId\":%lld,\"days\":7},{\"categoryId\":%lld,\"days\":8}]}",
+		 cat, cat);
+	r = api(&adm, "PUT", "/api/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 422);
+	j = hresp_json(r);
+	ck_assert(names_field(j, "windows[1].categoryId"));
+	json_decref(j);
+	hresp_free(r);
+	r = api(&adm, "PUT", "/api/admin/returns/windows", "{\"defaultDays\":\"ten\"}");
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	r = api(&adm, "PUT", "/api/admin/returns/windows", "{\"windows\":\"all\"}");
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&defaultDays=12&d%lld=abc", adm.csrf, cat);
+	r = client_browse(&adm, "POST", "/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 422);
+	HAS(r, "0 to 365");
+	HAS(r, "aria-invalid=\"true\"");
+	HAS(r, "value=\"abc\"");	/* what was typed is shown again */
+	tidy_ok(r, "the return windows with a mistake");
+	hresp_free(r);
+	snprintf(form, sizeof(form), "csrf=%s&defaultDays=400", adm.csrf);
+	r = client_browse(&adm, "POST", "/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 422);
+	hresp_free(r);
+	snprintf(form, sizeof(form), "defaultDays=12&d%lld=1", cat);	/* no CSRF token */
+	r = client_browse(&adm, "POST", "/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 403);
+	hresp_free(r);
+	ck_assert_int_eq(windows_sum(), sum);
+	ck_assert_int_eq(windows_audits(auid), audits);
+	/* Still the category's 40 days: the request would be accepted. */
+
+	/* The category's 7 days: a line delivered 10 days ago is refused. */
+	snprintf(form, sizeof(form), "{\"windows\":[{\"categoryId\":%lld,\"days\":7}]}", cat);
+	r = api(&adm, "PUT", "/api/admin/returns/windows", form);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "windows")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "windows"), 0), "categoryId")),
+			 cat);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "windows"), 0), "days")), 7);
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_int_eq(windows_audits(auid), audits + 1);
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return_windows.update' "
+				     "AND actor = 'user:%lld' AND before_json LIKE '%%\"days\":40%%' "
+				     "AND after_json LIKE '%%\"days\":7%%'", auid), 1);
+	ck_assert_int_eq(ask(&shopper, oid, body, &j), 422);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")), "window"));
+	json_decref(j);
+	/* Said again: nothing changes, nothing more is recorded. */
+	r = api(&adm, "PUT", "/api/admin/returns/windows", form);
+	ck_assert_int_eq(r->status, 200);
+	hresp_free(r);
+	ck_assert_int_eq(windows_audits(auid), audits + 1);
+
+	/* The shop's default of 5 days (the category's own gone): refused;
+	 * the sellers' page shows the shop's days. */
+	r = api(&adm, "PUT", "/api/admin/returns/windows", "{\"defaultDays\":5,\"windows\":[]}");
+	ck_assert_int_eq(r->status, 200);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defaultDays")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "shopDays")), 5);
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM return_windows"), 1);
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 422);
+	r = api(&sel_a, "GET", "/api/seller/returns/settings", NULL);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "shopDays")), 5);
+	json_decref(j);
+	hresp_free(r);
+	/* A seller's own days win over the shop's: the page says so. */
+	sql_execf("INSERT INTO seller_return_windows (seller_id, category_id, days) VALUES (%lld, %lld, 60)", seller_a, cat);
+	r = client_browse(&adm, "GET", "/admin/returns/windows", NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "Sellers can override");
+	HAS(r, "1 seller");
+	snprintf(path, sizeof(path), "name=\"d%lld\"", cat);
+	HAS(r, path);
+	HAS(r, "5 days, the shop");
+	tidy_ok(r, "the admins' return windows");
+	hresp_free(r);
+	sql_execf("DELETE FROM seller_return_windows WHERE seller_id = %lld", seller_a);
+
+	/* By the form, without JavaScript: the category's 14 days, the
+	 * default blank again; the request is accepted. */
+	snprintf(form, sizeof(form), "csrf=%s&defaultDays=&d%lld=14", adm.csrf, cat);
+	r = client_browse(&adm, "POST", "/admin/returns/windows", form);
+	ck_assert_msg(r->status == 303, "%ld %.500s", r->status, r->body);
+	hresp_free(r);
+	ck_assert_int_eq(sql_scalar("SELECT COUNT(*) FROM return_windows"), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT days FROM return_windows WHERE category_id = %lld", cat), 14);
+	ck_assert_int_eq(windows_audits(auid), audits + 3);
+	ck_assert_int_eq(ask(&shopper, oid, body, NULL), 201);
+	/* The audit log's page has the change. */
+	r = client_browse(&adm, "GET", "/admin/audit?action=return_windows", NULL);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "return_windows.update");
+	hresp_free(r);
+	sql_execf("DELETE FROM return_windows");
+}
+END_TEST
+
 /* ---- the form, without JavaScript ---- */
 
 START_TEST(form_request)
@@ -1672,6 +1870,7 @@ int main(void)
 	tcase_add_test(t, admin_acts_on_escalated);
 	tcase_add_test(t, refused_refund_escalates_and_retries);
 	tcase_add_test(t, seller_return_settings);
+	tcase_add_test(t, admin_return_windows);
 	tcase_add_test(t, guest_returns_by_link);
 	suite_add_tcase(s, t);
 	return run_suite(s);
