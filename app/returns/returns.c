@@ -622,7 +622,11 @@ static enum err audit_act(struct db *db, struct decide *d, const char *action, c
 		return E_OK;
 	}
 	b = json_pack("{ss}", "status", before);
-	e = audit_record(db, d->a, d->actor, action, arena_printf(d->a, "return:%lld", (long long)d->return_id), b, after);
+	/* The timeline names the admin "admin:12", as the console's refunds
+	 * and cancellations do; the audit log "user:12" (audit.h), which its
+	 * page turns into the admin's email. */
+	e = audit_record(db, d->a, strncmp(d->actor, "admin:", 6) ? d->actor : arena_printf(d->a, "user:%s", d->actor + 6),
+			 action, arena_printf(d->a, "return:%lld", (long long)d->return_id), b, after);
 	json_decref(b);
 	json_decref(after);
 	return e;

@@ -803,7 +803,7 @@ START_TEST(admin_acts_on_escalated)
 	ck_assert_int_eq(admin_act(&adm, rid, "approve", body), 200);	/* said twice: the same */
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM seller_return_settings WHERE seller_id = %lld", seller_a), 0);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.approve' AND target = 'return:%lld' "
-				     "AND actor = 'admin:%lld'", rid, auid), 1);
+				     "AND actor = 'user:%lld'", rid, auid), 1);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND actor = 'admin:%lld' "
 				     "AND reason LIKE 'return %lld approved%%'", oid, auid, rid), 1);
 	/* Received by the admin's form: restocked once, refunded once. */
@@ -835,7 +835,7 @@ START_TEST(admin_acts_on_escalated)
 	ck_assert_int_eq(available(sku_a), before);
 	ck_assert_int_eq(intent_num(intent2, "amount_refunded"), 0);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM audit_log WHERE action = 'return.reject' AND target = 'return:%lld' "
-				     "AND actor = 'admin:%lld'", rid2, auid), 1);
+				     "AND actor = 'user:%lld'", rid2, auid), 1);
 	snprintf(path, sizeof(path), "/api/returns/%lld", rid2);
 	r = api(&shopper2, "GET", path, NULL);
 	j = hresp_json(r);
