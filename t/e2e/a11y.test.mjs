@@ -403,3 +403,84 @@ browserTest('accessibility: admin webhooks pages', { timeout: 300000 }, async (p
 
 	assert.equal(problems.length, 0, `axe found serious or critical problems:\n${problems.join('\n')}`);
 });
+
+// The pages of returns, invoices, currencies, payouts and the admin
+// console, each with something on it. The data is made through the shop's
+// own APIs, as t/http/test_returns.c's delivered_order() makes it: a
+// seller's item, a shopper's paid order of it, the seller's shipment marked
+// delivered, the shopper's return of it; an admin granted by shopctl. Then
+// the shopper's order, its return form, the return and the invoice; the
+// seller's returns, the return, the return settings and the payouts; the
+// admin's returns, return windows, promos, categories, reports, audit log
+// and payouts; and a category page priced in euros (the header's chooser).
+// The test fails once with every page's problems.
+browserTest('accessibility: returns, invoice, currency, payouts and admin console', { timeout: 300000 }, async (page, t, { newPage }) => {
+	const problems = [];
+	const check = async (p, name) => problems.push(...await pageProblems(p, t, name));
+
+	// The seller and the item.
+	await signInAsNewSeller(page, 'Rhea Returns');
+	const word = `rt${process.pid % 1000}${Date.now() % 100000}`;
+	const code = `A11Y-${word}-CUP`.toUpperCase();
+	await createItemWithApi(page, {
+		name: `Axe ${word} cup`, category: 'kitchen-accessories',
+		skus: [{ code, price: 1500, quantity: 5, options: { Color: 'Green' } }],
+	});
+
+	// The shopper's paid order, shipped and delivered by the seller.
+	const shopper = await newPage();
+	const order = await paidOrderWithApi(shopper, code, 2);
+	const line = Number(sql(`SELECT line_no FROM order_lines WHERE order_id = ${order.id}`)[0][0]);
+	await api(page, 'POST', `/api/seller/orders/${order.id}/shipments`,
+		{ data: { lines: [line], carrier: 'UPS', tracking: `1ZA11Y${order.id}${Date.now() % 100000}` } });
+	const shipment = Number(sql(`SELECT id FROM shipments WHERE order_id = ${order.id}`)[0][0]);
+	await api(page, 'POST', `/api/seller/orders/${order.id}/shipments/${shipment}/delivered`, { data: {} });
+
+	// The shopper: the order, the return form, a return asked for, the invoice.
+	await shopper.goto(`/orders/${order.id}`);
+	await shopper.getByRole('heading', { level: 1, name: `Order ${order.id}` }).waitFor();
+	await check(shopper, 'delivered order');
+	assert.equal((await shopper.goto(`/orders/${order.id}/return`)).status(), 200);
+	await check(shopper, 'return form');
+	const ret = await api(shopper, 'POST', `/api/orders/${order.id}/returns`,
+		{ data: { lines: [{ line, quantity: 1 }], reason: 'It does not fit' } });
+	assert.equal((await shopper.goto(`/returns/${ret.id}`)).status(), 200);
+	await check(shopper, 'return');
+	assert.equal((await shopper.goto(`/orders/${order.id}/invoice`)).status(), 200);
+	await check(shopper, 'invoice');
+
+	// The seller's side: the list shows the return.
+	await page.goto('/seller/returns');
+	await page.getByRole('link', { name: `Return ${ret.id}`, exact: true }).waitFor();
+	await check(page, 'seller returns');
+	for (const [name, url] of [['seller return', `/seller/returns/${ret.id}`],
+		['seller return settings', '/seller/returns/settings'], ['seller payouts', '/seller/payouts']]) {
+		assert.equal((await page.goto(url)).status(), 200, url);
+		await check(page, name);
+	}
+
+	// The admin console.
+	const admin = await newPage();
+	const email = freshEmail('rtadmin');
+	await admin.goto('/');
+	await registerWithApi(admin, { name: 'Ada Console', email });
+	shopctl('grant', email, 'admin');
+	await signInWithForm(admin, { email, name: 'Ada Console' });
+	for (const [name, url] of [['admin returns', '/admin/returns'], ['admin return windows', '/admin/returns/windows'],
+		['admin promos', '/admin/promos'], ['admin categories', '/admin/categories'], ['admin reports', '/admin/reports'],
+		['admin audit', '/admin/audit'], ['admin payouts', '/admin/payouts']]) {
+		assert.equal((await admin.goto(url)).status(), 200, url);
+		await check(admin, name);
+	}
+
+	// Prices in euros: the header's chooser on a category page.
+	await shopper.goto('/c/smartphones');
+	await shopper.locator('header').getByLabel('Currency').selectOption('EUR');
+	await shopper.locator('header form.currency-form').getByRole('button', { name: 'Set' }).click();
+	await shopper.waitForURL(/\/c\/smartphones/);
+	await shopper.waitForFunction(() => document.querySelector('#currency-c')?.value === 'EUR');
+	await shopper.locator('main').getByText(/€\s?\d/).first().waitFor();
+	await check(shopper, 'category in euros');
+
+	assert.equal(problems.length, 0, `problems:\n${problems.join('\n')}`);
+});
