@@ -41,15 +41,7 @@ DOWN_MS=${SENTINEL_DOWN_MS:-1000}
 MASTER=shop
 
 T=$(mktemp -d /tmp/sentinel.XXXXXX)
-N=0
-FAILED=0
-ok() { N=$((N + 1)); printf 'ok %d - %s\n' "$N" "$1"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); printf 'not ok %d - %s\n' "$N" "$1"; }
-check() { # check WHAT COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
+. "$ROOT/t/scale/lib.bash"
 note() { printf '# [%2d s] %s\n' "$SECONDS" "$*"; }
 bail() {
 	notok "$1"
@@ -473,4 +465,4 @@ bad=$(cat "$T"/w*.log | awk '$4 != 200 && $4 != 201' | wc -l)
 note "in all: $placed orders, $all requests, $bad failed; $(sort "$T"/w*.log | awk '$4 != 200 && $4 != 201 { c[$3 " " $4]++ } END { for (x in c) printf "%s: %d  ", x, c[x] }')"
 note "checks done; stopping the servers"
 echo "1..$N"
-[ "$FAILED" = 0 ]
+[ "$FAILS" = 0 ]

@@ -44,16 +44,7 @@ else
 fi
 
 T=$(mktemp -d /tmp/galera.XXXXXX)
-N=0
-FAILED=0
-ok() { N=$((N + 1)); printf 'ok %d - %s\n' "$N" "$1"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); printf 'not ok %d - %s\n' "$N" "$1"; }
-check() { # check WHAT COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-note() { printf '# %s\n' "$*"; }
+. "$ROOT/t/scale/lib.bash"
 bail() {
 	notok "$1"
 	local f
@@ -515,4 +506,4 @@ note "load: $(cat "$T/load.out")"
 [ -s "$T/load.err" ] && grep -v '^$' "$T/load.err" | sed 's/^/# load: /'
 note "scenario took $(since "$T0") s (cluster ${BOOT_S}+${JOIN_S} s, stack ${STACK_S} s)"
 echo "1..$N"
-[ "$FAILED" = 0 ]
+[ "$FAILS" = 0 ]

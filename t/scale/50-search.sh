@@ -30,12 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCALE=${SCALE:-short}
 if [ "$SCALE" = full ]; then ROUNDS=60 KILLS="1 4"; else ROUNDS=6 KILLS="1"; fi
 
-N=0
-FAILS=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-note() { echo "# $*"; }
+. "$ROOT/t/scale/lib.bash"
 
 # Nothing of the stack run-tests gave the runner: this scenario's own.
 unset SHOP_SOCKET SHOP_DB_SOCKET SHOP_REDIS_SOCKET SHOP_SECRET SHOP_SECRET_FILE SHOP_BASE_URL \
