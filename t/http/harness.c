@@ -347,6 +347,18 @@ void set_stock_only(long long sku_id, int warehouse, long long n, const char *re
 			set_stock_id(sku_id, (int)w, 0, reason);
 }
 
+void search_settled(void)
+{
+	for (int i = 0; i < 300; i++) {
+		if (sql_scalar("SELECT (SELECT position FROM event_consumers WHERE name = 'search-index') >= "
+			       "(SELECT seq FROM event_relay WHERE id = 1) "
+			       "AND NOT EXISTS (SELECT 1 FROM outbox WHERE seq IS NULL)") == 1)
+			return;
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("the search indexer did not catch up in 15 s");
+}
+
 void set_stock(const char *sku, int warehouse, long long n, const char *reason)
 {
 	MYSQL *m = db();

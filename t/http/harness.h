@@ -72,6 +72,9 @@ void set_stock_id(long long sku_id, int warehouse, long long n, const char *reas
 /* n units in `warehouse` and none in any other warehouse that has a row for
  * the SKU (reserved and committed units stay as they are). */
 void set_stock_only(long long sku_id, int warehouse, long long n, const char *reason);
+/* Waits (up to 15 s) until the search indexer has handled every event
+ * written so far: a search then shows the stock and prices just set. */
+void search_settled(void);
 
 /* Runs `scripts/stack CMD` for the test stack; returns its exit status. */
 int stack_cmd(const char *cmd);
