@@ -37,18 +37,22 @@ enum {
 	"(s.status = 'active' AND p.status = 'active'), " \
 	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail"
 enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
-       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE };
+       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE, L_ADDED_MS };
 
 static struct db_sql sql[NQ] = {
 	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
 		    "COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.title "
 		    "FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = ?", 0 },
 	/* One row per line plus the version; no row at all when the shopper
-	 * never had a cart, one row of NULL line columns when it is empty. */
+	 * never had a cart, one row of NULL line columns when it is empty.
+	 * Sorted here (by_added), not by ORDER BY: ordering by the second
+	 * table's columns made MariaDB copy the rows, titles and options
+	 * (text) included, into an on-disk temporary table on every read. */
 	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, UNIX_TIMESTAMP(ci.added_at), c.version, "
-			  "ci.sale_id FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
+			  "ci.sale_id, CAST(UNIX_TIMESTAMP(ci.added_at) * 1000 AS SIGNED) "
+			  "FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
 			  "LEFT JOIN skus s ON s.id = ci.sku_id LEFT JOIN products p ON p.id = s.product_id "
-			  "WHERE c.user_id = ? ORDER BY ci.added_at, ci.sku_id", 0 },
+			  "WHERE c.user_id = ?", 0 },
 	/* A guest's SKUs come as a JSON array of ids: one statement for any
 	 * number of lines, still prepared. */
 	[Q_GUEST_LINES] = { "SELECT " LINE_COLS " FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j "
@@ -292,8 +296,8 @@ static int by_added(const void *x, const void *y)
 {
 	const struct cart_line *a = x, *b = y;
 
-	if (a->added_at != b->added_at)
-		return a->added_at < b->added_at ? -1 : 1;
+	if (a->added_ms != b->added_ms)
+		return a->added_ms < b->added_ms ? -1 : 1;
 	return a->sku_id < b->sku_id ? -1 : a->sku_id > b->sku_id;
 }
 
@@ -339,6 +343,7 @@ static enum err load_guest(struct env *c, struct cart *k)
 				l->quantity = g[j].qty;
 				l->added_price = g[j].price;
 				l->added_at = g[j].added;
+				l->added_ms = g[j].added * 1000;
 				l->sale_id = g[j].sale_id;
 				k->n++;
 				break;
@@ -367,8 +372,10 @@ static enum err load_user(struct env *c, struct cart *k)
 		k->lines[k->n].added_price = db_int(r, i, L_ADDED_PRICE);
 		k->lines[k->n].added_at = db_int(r, i, L_ADDED_AT);
 		k->lines[k->n].sale_id = db_int(r, i, L_SALE);
+		k->lines[k->n].added_ms = db_int(r, i, L_ADDED_MS);
 		k->n++;
 	}
+	qsort(k->lines, k->n, sizeof(*k->lines), by_added);
 	return E_OK;
 }
 
@@ -513,6 +520,7 @@ struct user_change {
 	enum cart_mode mode;
 	int64_t if_version;	/* -1: any */
 	struct cart_refusal *no;
+	int before;	/* the line's quantity before the change */
 };
 
 static enum err tx_user_change(struct db *db, void *p)
@@ -536,7 +544,7 @@ static enum err tx_user_change(struct db *db, void *p)
 		stale(u->no);
 		return E_CONFLICT;
 	}
-	old = (int)db_int(r, 0, 2);
+	old = u->before = (int)db_int(r, 0, 2);
 	new = u->mode == CART_ADD ? old + u->qty : u->qty;
 	check_change(c, u->s, old, new, (int)db_int(r, 0, 1), u->no);
 	if (u->no->status)
@@ -553,16 +561,18 @@ static enum err tx_user_change(struct db *db, void *p)
 
 enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o,
 		    const struct cart_sku *sku, int qty, enum cart_mode mode, int64_t ifv,
-		    struct cart_refusal *no)
+		    struct cart_refusal *no, int *before)
 {
 	struct env env = env_of(db, kv, a, o), *c = &env;
 	const struct cart_sku s = *sku;
 	enum err e;
 
 	if (c->uid) {
-		struct user_change u = { c, &s, qty, mode, ifv, no };
+		struct user_change u = { c, &s, qty, mode, ifv, no, 0 };
 
 		e = db_tx(c->db, tx_user_change, &u);
+		if (before)
+			*before = u.before;
 		return e == E_CONFLICT && no->status ? E_OK : e;
 	} else if (!c->guest) {
 		return E_INTERNAL;	/* the caller makes the session first */
@@ -585,6 +595,15 @@ enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct 
 			ver[0] = '\0';
 		if (s.sale_id > 0)
 			snprintf(sale, sizeof(sale), "%lld", (long long)s.sale_id);
+		if (before) {
+			*before = 0;
+			for (size_t i = 0; i < c->guest->ncart; i++) {
+				struct gline g;
+
+				if (parse_gline(c->guest->cart_field[i], c->guest->cart_val[i], &g) && g.sku_id == s.id)
+					*before = g.qty;
+			}
+		}
 		if ((e = run_script(c, lua_change, 10, argv, &rc, &d1, &d2)))
 			return e;
 		switch (rc) {

@@ -36,6 +36,7 @@ struct cart_line {
 	int weight_g;
 	int sellable;		/* SKU and product both active */
 	int64_t added_at;	/* unix time */
+	int64_t added_ms;	/* the same in milliseconds: the lines' order */
 	/* Flash sales (issue 18, app/sales): the sale the line was added in
 	 * (0: none); on_sale when it is priced by it now (price is then the
 	 * sale price and available what the sale has left); regular_price the
@@ -104,10 +105,13 @@ enum err cart_find_sku(struct db *db, struct arena *a, const char *code, int qty
  * when the cart's version is if_version (-1: any). E_OK with no->status 0
  * when done, E_OK with no->status set when refused (nothing changed), else an
  * error. A guest's session must exist (E_INTERNAL otherwise); its cart
- * fields are re-read after the change. */
+ * fields are re-read after the change. *before (may be NULL): the line's
+ * quantity before the change (0: no line), as the change saw it (a signed-in
+ * shopper's row under the cart's lock; a guest's session as read with the
+ * request). */
 enum err cart_apply(struct db *db, struct kv *kv, struct arena *a, const struct cart_owner *o,
 		    const struct cart_sku *s, int qty, enum cart_mode mode, int64_t if_version,
-		    struct cart_refusal *no);
+		    struct cart_refusal *no, int *before);
 
 /* Empties the cart when its version is if_version (-1: any; else a stale
  * version is refused with no->status 412). */

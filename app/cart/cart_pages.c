@@ -151,21 +151,6 @@ void cart_sale_used(struct ctx *c, const struct cart *k)
 
 /* Applies one change to the visitor's cart. E_OK with no->status 0 when done,
  * E_OK with no->status set when refused (nothing changed), else an error. */
-/* Issue 19, reports: the units of the SKU in the owner's cart now (0 when
- * none or unknown), to tell a set that raises a line (an add to cart in
- * the funnel) from one that lowers it. */
-static int line_units(struct ctx *c, const struct cart_owner *o, int64_t sku_id)
-{
-	struct cart *cart = NULL;
-
-	if (cart_get(c->db, c->a, o, &cart) || !cart)
-		return 0;
-	for (size_t i = 0; i < cart->n; i++)
-		if (cart->lines[i].sku_id == sku_id)
-			return cart->lines[i].quantity;
-	return 0;
-}
-
 /* *raised (may be NULL): a CART_SET made the line larger than it was. */
 static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode mode, struct cart_refusal *no,
 		       int *raised)
@@ -191,9 +176,9 @@ static enum err change(struct ctx *c, const char *code, int qty, enum cart_mode 
 	if (!c->sess && !session_csrf(c))
 		return E_UNAVAIL;	/* a tokenless first add: the session starts here */
 	o = cart_owner_of(c);
-	if (raised && mode == CART_SET && qty > 0)
-		before = line_units(c, &o, s.id);
-	if ((e = cart_apply(c->db, c->kv, c->a, &o, &s, qty, mode, ifv, no)))
+	/* Issue 19, reports: a set that raises a line is an add to cart in
+	 * the funnel; the change itself says what the line held. */
+	if ((e = cart_apply(c->db, c->kv, c->a, &o, &s, qty, mode, ifv, no, &before)))
 		return e;
 	if (raised && mode == CART_SET && !no->status && qty > before)
 		*raised = 1;

@@ -60,7 +60,7 @@ static const int sort_col[S_COUNT] = { PC_RANK, PC_PRICE, PC_PRICE, PC_RATING, P
 enum {
 	Q_CATS, Q_LIST_RELEVANCE, Q_LIST_PRICE_ASC, Q_LIST_PRICE_DESC, Q_LIST_RATING,
 	Q_LIST_NEWEST, Q_BRANDS, Q_TOP_RATED, Q_NEWEST, Q_PRODUCT_BY_SLUG,
-	Q_PRODUCT_BY_ID, Q_SKU_DIGEST, Q_REVIEW_DIGEST, Q_SITEMAP, Q_COUNTS_NOW, Q_COUNTS_KEPT,
+	Q_PRODUCT_BY_ID, Q_SKU_DIGEST, Q_STOCK_READ_MANY, Q_STOCK_WRITE_MANY, Q_REVIEW_DIGEST, Q_SITEMAP, Q_COUNTS_NOW, Q_COUNTS_KEPT,
 	Q_COUNT_SET, Q_COUNT
 };
 
@@ -103,14 +103,26 @@ static struct db_sql sql[Q_COUNT] = {
 	/* The read model, computed by the database from the rows it summarises. */
 	/* stock_total is the same sum as the digest's, over active SKUs:
 	 * one definition, kept here, so listings and the product page agree. */
-	[Q_SKU_DIGEST] = { "UPDATE products p SET sku_digest = COALESCE((SELECT JSON_ARRAYAGG(JSON_ARRAY("
-			   "s.code, s.price, s.currency, s.weight_grams, "
-			   "(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id), "
-			   "JSON_EXTRACT(s.options, '$')) ORDER BY s.position, s.id) "
-			   "FROM skus s WHERE s.product_id = p.id AND s.status = 'active'), JSON_ARRAY()), "
-			   "stock_total = COALESCE((SELECT SUM(i.available) FROM inventory i JOIN skus s "
-			   "ON s.id = i.sku_id WHERE s.product_id = p.id AND s.status = 'active'), 0) "
-			   "WHERE p.id = ?", 0 },
+#define SKU_DIGEST_OF(P) "COALESCE((SELECT JSON_ARRAYAGG(JSON_ARRAY(" \
+	"s.code, s.price, s.currency, s.weight_grams, " \
+	"(SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id), " \
+	"JSON_EXTRACT(s.options, '$')) ORDER BY s.position, s.id) " \
+	"FROM skus s WHERE s.product_id = " P " AND s.status = 'active'), JSON_ARRAY())"
+#define STOCK_TOTAL_OF(P) "COALESCE((SELECT SUM(i.available) FROM inventory i JOIN skus s " \
+	"ON s.id = i.sku_id WHERE s.product_id = " P " AND s.status = 'active'), 0)"
+	[Q_SKU_DIGEST] = { "UPDATE products p SET sku_digest = " SKU_DIGEST_OF("p.id") ", "
+			   "stock_total = " STOCK_TOTAL_OF("p.id") " WHERE p.id = ?", 0 },
+	/* A batch of products in two statements: a plain read (it locks no
+	 * inventory row, where the UPDATE above takes shared locks that a
+	 * follower must not hold against checkouts), then one write. The
+	 * aggregate's text makes MariaDB build an on-disk temporary table per
+	 * statement, not per product. */
+	[Q_STOCK_READ_MANY] = { "SELECT p.id, " SKU_DIGEST_OF("p.id") ", " STOCK_TOTAL_OF("p.id") " FROM products p "
+				"JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j ON j.id = p.id "
+				"ORDER BY p.id", 0 },
+	[Q_STOCK_WRITE_MANY] = { "UPDATE products p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
+				 "d JSON PATH '$.d', t BIGINT PATH '$.t')) j ON j.id = p.id "
+				 "SET p.sku_digest = j.d, p.stock_total = j.t", 0 },
 	[Q_REVIEW_DIGEST] = { "UPDATE products p SET review_digest = JSON_OBJECT("
 			      "'dist', (SELECT JSON_ARRAY(COUNT(IF(r.rating = 1, 1, NULL)), COUNT(IF(r.rating = 2, 1, NULL)), "
 			      "COUNT(IF(r.rating = 3, 1, NULL)), COUNT(IF(r.rating = 4, 1, NULL)), COUNT(IF(r.rating = 5, 1, NULL))) "
@@ -443,6 +455,25 @@ enum err catalog_refresh_counts(struct db *db, struct arena *a)
 enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id)
 {
 	return db_exec(db, a, &sql[Q_SKU_DIGEST], NULL, "i", product_id);
+}
+
+enum err catalog_refresh_stock_many(struct db *db, struct arena *a, const char *ids)
+{
+	struct db_res *r = NULL;
+	struct buf b;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_STOCK_READ_MANY], &r, "s", ids)) || !r->nrows)
+		return e;
+	/* [{"i": id, "d": digest, "t": total}, ...]: the digest is MariaDB's
+	 * own JSON text, passed through as it is. */
+	buf_init(&b, a, 256 * r->nrows + 16);
+	buf_putc(&b, '[');
+	for (size_t i = 0; i < r->nrows; i++)
+		buf_printf(&b, "%s{\"i\":%lld,\"d\":%s,\"t\":%lld}", i ? "," : "", (long long)db_int(r, i, 0),
+			   db_cell(r, i, 1), (long long)db_int(r, i, 2));
+	buf_putc(&b, ']');
+	return db_exec(db, a, &sql[Q_STOCK_WRITE_MANY], NULL, "s", b.p);
 }
 
 enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_id)

@@ -23,6 +23,13 @@ enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_
 /* The stock part of it only (stock_total and sku_digest), for a change of
  * units: the reviews' part is left alone (its recount is the reviews'). */
 enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id);
+
+/* The same for several products (ids: a JSON array of product ids), for the
+ * read model's follower: units held by checkouts reach the digest through
+ * their StockChanged events (search_index_flush), not in the checkout's
+ * request. Read without locks, then written in one statement: a write
+ * based on an older read is put right by the next change's event. */
+enum err catalog_refresh_stock_many(struct db *db, struct arena *a, const char *ids);
 /* Recounts categories.product_count (the navigation's "(N)"); shopd jobs
  * runs it every few seconds, imports after they finish. */
 enum err catalog_refresh_counts(struct db *db, struct arena *a);

@@ -694,9 +694,12 @@ claimed:
 			ol->sale_id = l->on_sale ? l->sale_id : 0;	/* SALES */
 			pl.nlines++;
 		}
+		/* The products' stock read model (stock_total, the SKU digest)
+		 * follows the holds' StockChanged events, a batch at a time
+		 * (search_index_flush): refreshed here, one statement per order
+		 * with an on-disk temporary table, it was the costliest statement
+		 * of the checkout, and checkouts of one product queued on its row. */
 		e = db_tx(db, tx_place, &pl);
-		if (e == E_OK)	/* the products' stock read model, one statement each */
-			order_refresh_stock(db, a, pl.order_id);
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);

@@ -163,7 +163,7 @@ static void settle_cart(struct ctx *c, int64_t oid)
 		if (!code || cart_find_sku(c->db, c->a, code, 0, CART_SET, &s, &no) || no.status)
 			continue;
 		memset(&no, 0, sizeof(no));
-		if (cart_apply(c->db, c->kv, c->a, &own, &s, 0, CART_SET, -1, &no))
+		if (cart_apply(c->db, c->kv, c->a, &own, &s, 0, CART_SET, -1, &no, NULL))
 			log_warn("order %lld: line %s not taken out of the guest cart", (long long)oid, code);
 	}
 	json_decref(o);

@@ -70,6 +70,7 @@ enum {
 	Q_REFUND_INS_RETURN,	/* RETURNS (issue 19) */
 	Q_HEAD_A, Q_MYLINES_A, Q_MY_SHIPMENTS_A, Q_MY_REFUNDS_A, Q_EVENTS_A,
 	Q_REFUND_REOPEN,	/* RETURNS: an admin's new try */
+	Q_TRACKING_A,
 	NQ
 };
 
@@ -121,8 +122,11 @@ static struct db_sql sql[NQ] = {
 			    "AND line_no = ? AND state IN ('open', 'picked') AND shipment_id IS NULL", 0 },
 	[Q_MY_SHIPMENTS] = { SHIPMENT_COLS "AND s.seller_id = ? ORDER BY s.id", 0 },
 	/* ARCHIVE: an order is in one place; each arm is by its order index. */
-	[Q_TRACKING] = { "SELECT * FROM (" SHIPMENT_COLS "AND s.status <> 'pending' UNION ALL "
-			 SHIPMENT_COLS_IN("_archive") "AND s.status <> 'pending') t ORDER BY 1", 0 },
+	/* One place or the other (the caller knows which holds the order):
+	 * a UNION of both, as a derived table, was copied with its text
+	 * column into an on-disk temporary table on every order page. */
+	[Q_TRACKING] = { SHIPMENT_COLS "AND s.status <> 'pending' ORDER BY s.id", 0 },
+	[Q_TRACKING_A] = { SHIPMENT_COLS_IN("_archive") "AND s.status <> 'pending' ORDER BY s.id", 0 },
 	[Q_MY_SHIPMENT_LOCK] = { "SELECT status FROM shipments WHERE id = ? AND order_id = ? AND seller_id = ? FOR UPDATE", 0 },
 	[Q_DELIVER] = { "UPDATE shipments SET status = 'delivered', delivered_at = NOW(3) WHERE id = ? "
 			"AND status = 'shipped'", 0 },
@@ -1213,9 +1217,9 @@ enum err fulfillment_list(struct db *db, struct arena *a, int64_t seller_id, int
 		       seller_id, before, (int64_t)to_ship, limit, limit);
 }
 
-enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, struct db_res **out)
+enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, int archived, struct db_res **out)
 {
-	return db_exec(db, a, &sql[Q_TRACKING], out, "ii", order_id, order_id);
+	return db_exec(db, a, &sql[archived ? Q_TRACKING_A : Q_TRACKING], out, "i", order_id);
 }
 
 /* ---- the retry job ---- */

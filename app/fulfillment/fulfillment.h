@@ -123,8 +123,9 @@ enum err fulfillment_view(struct db *db, struct arena *a, int64_t order_id, int6
  * currency, created, lines, units, goods, to ship, first title). */
 enum err fulfillment_list(struct db *db, struct arena *a, int64_t seller_id, int64_t before, int to_ship,
 			  int64_t limit, struct db_res **out);
-/* An order's shipments that left (FF_S_* columns), for the shopper. */
-enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, struct db_res **out);
+/* An order's shipments that left (FF_S_* columns), for the shopper; from
+ * the archive tables when the order is archived (order_view.archived). */
+enum err fulfillment_shipments(struct db *db, struct arena *a, int64_t order_id, int archived, struct db_res **out);
 
 /* ---- RETURNS (issue 19): what app/returns builds on ---- */
 

@@ -608,12 +608,12 @@ enum err h_api_seller_refund(struct ctx *c)
 
 /* ---- the shopper's tracking ---- */
 
-json_t *fulfillment_tracking_json(struct db *db, struct arena *a, int64_t order_id)
+json_t *fulfillment_tracking_json(struct db *db, struct arena *a, int64_t order_id, int archived)
 {
 	struct db_res *s = NULL;
 	json_t *arr = json_array();
 
-	if (fulfillment_shipments(db, a, order_id, &s))
+	if (fulfillment_shipments(db, a, order_id, archived, &s))
 		return arr;
 	for (size_t i = 0; i < s->nrows; i++) {
 		json_t *nos = json_array();

@@ -13,8 +13,9 @@ struct db;
 
 /* The shipments of an order as the shopper sees them (new reference, never
  * NULL): [{"id","carrier","tracking","status","statusText","lineNos",
- * "shippedAt","deliveredAt"}], pending shipments left out. */
-json_t *fulfillment_tracking_json(struct db *db, struct arena *a, int64_t order_id);
+ * "shippedAt","deliveredAt"}], pending shipments left out; archived: the
+ * order is in the archive tables. */
+json_t *fulfillment_tracking_json(struct db *db, struct arena *a, int64_t order_id, int archived);
 
 /* Seller pages. */
 enum err h_seller_orders(struct ctx *c);

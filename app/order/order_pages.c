@@ -114,7 +114,7 @@ json_t *order_json(struct db *db, struct arena *a, int64_t order_id, int64_t uid
 	/* Per-shipment tracking (carrier, number, status, lines, times), with
 	 * the carrier's tracking page and the titles of what it carries. */
 	{
-		json_t *ships = fulfillment_tracking_json(db, a, order_id), *sh, *no;
+		json_t *ships = fulfillment_tracking_json(db, a, order_id, v.archived), *sh, *no;
 		size_t i, k;
 
 		json_array_foreach(ships, i, sh) {

@@ -3173,19 +3173,26 @@ out:
  * harmless. */
 #define INDEX_IDS 1000
 static int64_t pending_ids[INDEX_IDS];
+static char pending_stock[INDEX_IDS];	/* a StockChanged event named it */
 static size_t npending;
 
 enum err search_index_event(struct db *db, struct kv *kv, struct arena *a, const struct event *ev)
 {
+	int stock = ev->type == EV_STOCK_CHANGED;
+	size_t i;
+
 	(void)db;
 	(void)kv;
 	(void)a;
-	for (size_t i = 0; i < npending; i++)
-		if (pending_ids[i] == ev->aggregate)
-			return E_OK;
-	if (npending == INDEX_IDS)
+	for (i = 0; i < npending && pending_ids[i] != ev->aggregate; i++)
+		;
+	if (i == INDEX_IDS)
 		return E_UNAVAIL;	/* cannot happen: the batch is smaller */
-	pending_ids[npending++] = ev->aggregate;
+	if (i == npending) {
+		pending_ids[npending] = ev->aggregate;
+		pending_stock[npending++] = 0;
+	}
+	pending_stock[i] |= stock;
 	return E_OK;
 }
 
@@ -3199,17 +3206,34 @@ static enum err index_flush(struct db *db, struct kv *kv, struct arena *a)
 
 	if (!npending)
 		return E_OK;
+	buf_init(&ids, a, 4096);
+	buf_putc(&ids, '[');
+	for (size_t i = 0; i < npending; i++)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)pending_ids[i]);
+	buf_putc(&ids, ']');
+	/* The stock read model of the products whose units moved, first
+	 * (stock_total is in the documents): a checkout's hold leaves it to
+	 * this follower. It is written even when searchd is away (a retried
+	 * batch writes it again, from the rows as they are then). */
+	{
+		struct buf st;
+
+		buf_init(&st, a, 1024);
+		for (size_t i = 0; i < npending; i++)
+			if (pending_stock[i])
+				buf_printf(&st, "%s%lld", st.len ? "," : "[", (long long)pending_ids[i]);
+		if (st.len) {
+			buf_putc(&st, ']');
+			if ((e = catalog_refresh_stock_many(db, a, st.p)))
+				return e;
+		}
+	}
 	if (meta_read(&active, &built))
 		return E_UNAVAIL;
 	/* No meta document: a new or lost index. Mark it; the reconciliation
 	 * job fills in everything older (`shopctl reindex` does it faster). */
 	if (built < 0 && meta_write(active, 0))
 		return E_UNAVAIL;
-	buf_init(&ids, a, 4096);
-	buf_putc(&ids, '[');
-	for (size_t i = 0; i < npending; i++)
-		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)pending_ids[i]);
-	buf_putc(&ids, ']');
 	if ((e = db_exec(db, a, &sql[Q_DOCS_IDS], &docs, "s", ids.p)))
 		return e;
 	/* Products no longer active leave the index. */

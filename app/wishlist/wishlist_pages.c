@@ -682,7 +682,7 @@ enum err h_wishlist_to_cart(struct ctx *c)
 		return back(c, id, "That item is not in your list.");
 	if ((e = cart_find_sku(c->db, c->a, it->code, it->quantity, CART_ADD, &cs, &no)))
 		return e;
-	if (!no.status && (e = cart_apply(c->db, c->kv, c->a, &co, &cs, it->quantity, CART_ADD, -1, &no)))
+	if (!no.status && (e = cart_apply(c->db, c->kv, c->a, &co, &cs, it->quantity, CART_ADD, -1, &no, NULL)))
 		return e;
 	if (no.status)
 		return back(c, id, no.message);
@@ -798,7 +798,7 @@ enum err h_cart_save_later(struct ctx *c)
 	}
 	if (e || (e = cart_find_sku(c->db, c->a, code, 0, CART_SET, &cs, &no)))
 		return e;
-	if (!no.status && (e = cart_apply(c->db, c->kv, c->a, &co, &cs, 0, CART_SET, -1, &no)))
+	if (!no.status && (e = cart_apply(c->db, c->kv, c->a, &co, &cs, 0, CART_SET, -1, &no, NULL)))
 		return e;
 	session_flash(c, no.status ? no.message : arena_printf(c->a, "Saved %s for later.", s.title));
 	return reply_redirect(c, 303, "/cart");
