@@ -1,9 +1,9 @@
 /* MariaDB through the Connector/C prepared-statement API.
  *
  * Statements are registered by each module (one array per module) and
- * prepared on a worker's connection: all of them at worker start by
- * db_prepare_all() so a broken query stops the start, and again lazily after a
- * reconnect. Results are copied into the request arena as strings, which keeps
+ * checked at worker start by db_prepare_all() (each prepared and closed) so a
+ * broken query stops the start, and prepared on a connection when it first
+ * runs there (and again after a reconnect). Results are copied into the request arena as strings, which keeps
  * handlers simple and leaves no MySQL result alive past db_exec(). */
 #include <stdarg.h>
 #include <stdio.h>
@@ -270,9 +270,16 @@ enum err db_prepare_all(struct db *db)
 
 	if ((e = connect_db(db)))
 		return e;
-	for (i = 0; i < nregistry; i++)
+	/* Each is closed again at once: a connection keeps only what it runs
+	 * (prepared lazily by db_exec). Kept, every worker held all ~530 of
+	 * them, and 31 workers reached MariaDB's max_prepared_stmt_count
+	 * (16,382): the 32nd could not start. */
+	for (i = 0; i < nregistry; i++) {
 		if ((e = prepare(db, registry[i], &st)))
 			return e;
+		mysql_stmt_close(st);
+		db->stmts[registry[i]->slot] = NULL;
+	}
 	return E_OK;
 }
 

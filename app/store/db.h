@@ -34,8 +34,9 @@ void db_register(struct db_sql *defs, size_t n);
  * (the handle is still returned and reconnects on next use). */
 enum err db_open(struct db **out);
 void db_close(struct db *db);
-/* Prepares every registered statement on this connection, so a broken query
- * stops a worker at start instead of failing in front of a shopper. */
+/* Prepares every registered statement on this connection (and closes it
+ * again), so a broken query stops a worker at start instead of failing in
+ * front of a shopper. */
 enum err db_prepare_all(struct db *db);
 /* E_OK when the server answers a ping (reconnecting if needed). */
 enum err db_ping(struct db *db);
