@@ -39,7 +39,7 @@ enum { AC_ID, AC_USER, AC_PRODUCT, AC_SKU_ID, AC_SKU, AC_KIND, AC_SOURCE, AC_REF
 
 enum {
 	Q_LIST, Q_OF_PRODUCT, Q_ONE, Q_PRODUCT, Q_SKU_CODE, Q_FIND, Q_INSERT, Q_RENEW, Q_EXPLICIT, Q_REMOVE,
-	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, Q_SKU_ID, Q_HELD, NQ
+	Q_WL, Q_LOCK, Q_SKUS, Q_ARM, Q_FIRED, Q_REF, Q_SKU_ID, Q_HELD, Q_WATCHED, NQ
 };
 
 static struct db_sql sql[NQ] = {
@@ -67,6 +67,11 @@ static struct db_sql sql[NQ] = {
 		   "WHERE a.user_id = w.user_id AND a.product_id = ? AND a.sku_id = w.sku_id) "
 		   "FROM wishlist_items w WHERE w.product_id = ? AND w.alerts = 1 "
 		   "GROUP BY w.user_id, w.sku_id ORDER BY w.user_id, w.sku_id", 0 },
+	/* Whether anyone watches the product at all, asked before any
+	 * transaction: most products' stock moves with no one watching, and
+	 * the question cost a transaction of its own per event. */
+	[Q_WATCHED] = { "SELECT EXISTS (SELECT 1 FROM wishlist_items WHERE product_id = ? AND alerts = 1) "
+			"OR EXISTS (SELECT 1 FROM product_alerts WHERE product_id = ? AND active = 1)", 0 },
 	[Q_LOCK] = { "SELECT id, user_id, sku_id, kind, source, ref_price, armed FROM product_alerts "
 		     "WHERE product_id = ? AND active = 1 ORDER BY id FOR UPDATE", 0 },
 	[Q_SKUS] = { "SELECT id, code, price, status = 'active' FROM skus WHERE product_id = ?", 0 },
@@ -466,6 +471,14 @@ enum err alerts_on_event(struct db *db, struct kv *kv, struct arena *a, const st
 		return E_OK;
 	if (t.pid <= 0)
 		return E_OK;
+	{
+		struct db_res *w = NULL;
+
+		if ((e = db_exec(db, a, &sql[Q_WATCHED], &w, "ii", t.pid, t.pid)))
+			return e;
+		if (!w->nrows || !db_int(w, 0, 0))
+			return E_OK;
+	}
 	if ((e = db_tx(db, tx_evaluate, &t)))
 		return e;
 	if (t.fired)

@@ -38,7 +38,7 @@ static const struct tmpl_page webhook_pages[] = {
 /* Every topic: an endpoint may ask for any type. A new consumer starts at
  * the head: endpoints hear of what happens after they exist. */
 static const struct event_consumer webhook_consumers[] = {
-	{ .name = "webhooks", .topics = NULL, .handle = webhook_handle, .batch = 100, .interval_ms = 200,
+	{ .name = "webhooks", .topics = NULL, .handle = webhook_handle, .flush = webhook_flush, .batch = 100, .interval_ms = 200,
 	  .from_head = 1 },
 };
 

@@ -350,12 +350,66 @@ static int list_has(const char *list, const char *name)
 	return 0;
 }
 
+/* The enabled endpoints, read once per batch of the stream and forgotten
+ * by webhook_flush (or after a second): every event used to cost a
+ * transaction reading them, and most shops have few or none. More than
+ * EP_CACHE: read per event, as before. */
+#define EP_CACHE 64
+static struct {
+	int64_t id;
+	char *events;
+} eps[EP_CACHE];
+static int neps = -1;	/* -1: not read; -2: too many to keep */
+static time_t eps_at;
+
+static void eps_forget(void)
+{
+	for (int i = 0; i < neps; i++)
+		free(eps[i].events);
+	neps = -1;
+}
+
+static enum err eps_load(struct db *db, struct arena *a)
+{
+	struct db_res *r = NULL;
+	enum err e;
+
+	if (neps != -1 && time(NULL) - eps_at < 1)
+		return E_OK;
+	eps_forget();
+	if ((e = db_exec(db, a, &sql[Q_EP_ENABLED], &r, "")))
+		return e;
+	eps_at = time(NULL);
+	if (r->nrows > EP_CACHE) {
+		neps = -2;
+		return E_OK;
+	}
+	neps = 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (!(eps[neps].events = strdup(db_cell(r, i, 1) ? db_cell(r, i, 1) : ""))) {
+			eps_forget();
+			return E_NOMEM;
+		}
+		eps[neps++].id = db_int(r, i, 0);
+	}
+	return E_OK;
+}
+
 struct fanout {
 	struct arena *a;
 	const struct event *ev;
 	const char *body;
 	int written;
 };
+
+static enum err fanout_one(struct db *db, struct fanout *f, int64_t endpoint)
+{
+	enum err e = db_exec(db, f->a, &sql[Q_DL_INSERT], NULL, "iiss", endpoint, f->ev->id, f->ev->topic, f->body);
+
+	if (!e)
+		f->written += (int)db_affected(db);
+	return e;
+}
 
 static enum err fanout_tx(struct db *db, void *p)
 {
@@ -364,16 +418,17 @@ static enum err fanout_tx(struct db *db, void *p)
 	enum err e;
 
 	f->written = 0;
+	if (neps >= 0) {
+		for (int i = 0; i < neps; i++)
+			if (list_has(eps[i].events, f->ev->topic) && (e = fanout_one(db, f, eps[i].id)))
+				return e;
+		return E_OK;
+	}
 	if ((e = db_exec(db, f->a, &sql[Q_EP_ENABLED], &r, "")))
 		return e;
-	for (size_t i = 0; r && i < r->nrows; i++) {
-		if (!list_has(db_cell(r, i, 1), f->ev->topic))
-			continue;
-		if ((e = db_exec(db, f->a, &sql[Q_DL_INSERT], NULL, "iiss", db_int(r, i, 0), f->ev->id,
-				 f->ev->topic, f->body)))
+	for (size_t i = 0; r && i < r->nrows; i++)
+		if (list_has(db_cell(r, i, 1), f->ev->topic) && (e = fanout_one(db, f, db_int(r, i, 0))))
 			return e;
-		f->written += (int)db_affected(db);
-	}
 	return E_OK;
 }
 
@@ -412,12 +467,31 @@ enum err webhook_handle(struct db *db, struct kv *kv, struct arena *a, const str
 	(void)kv;
 	if (ev->type < 0 || !ev->topic)
 		return E_OK;	/* a type this build does not know: no endpoint asked for it */
+	if ((e = eps_load(db, a)))
+		return e;
+	if (neps >= 0) {	/* nobody asked for this type: nothing to write */
+		int any = 0;
+
+		for (int i = 0; i < neps && !any; i++)
+			any = list_has(eps[i].events, ev->topic);
+		if (!any)
+			return E_OK;
+	}
 	if (!(f.body = delivery_body(a, ev)))
 		return E_NOMEM;
 	if ((e = db_tx(db, fanout_tx, &f)))
 		return e == E_UNAVAIL ? E_UNAVAIL : e;
 	if (f.written)
 		log_info("webhook: event %lld (%s): %d deliveries", (long long)ev->id, ev->topic, f.written);
+	return E_OK;
+}
+
+enum err webhook_flush(struct db *db, struct kv *kv, struct arena *a)
+{
+	(void)db;
+	(void)kv;
+	(void)a;
+	eps_forget();	/* the next batch reads them afresh */
 	return E_OK;
 }
 

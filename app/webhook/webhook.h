@@ -86,6 +86,8 @@ enum err webhook_attempts(struct db *db, struct arena *a, int64_t id, struct web
  * that asked for ev's type, in one transaction, INSERT IGNORE on (endpoint,
  * event), so a replay adds nothing. */
 enum err webhook_handle(struct db *db, struct kv *kv, struct arena *a, const struct event *ev);
+/* The end of a batch: the endpoints are read again for the next. */
+enum err webhook_flush(struct db *db, struct kv *kv, struct arena *a);
 
 /* The delivery job: claims due deliveries (FOR UPDATE SKIP LOCKED, a lease
  * moved into next_at), POSTs each, records the attempt. The jobs contract
