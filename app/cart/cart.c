@@ -70,7 +70,9 @@ static struct db_sql sql[NQ] = {
 	[Q_PUT_PRICE] = { "INSERT INTO cart_items (user_id, sku_id, quantity, unit_price, sale_id) "
 			  "VALUES (?, ?, ?, ?, NULLIF(?, 0)) ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
 			  "unit_price = VALUES(unit_price), sale_id = VALUES(sale_id)", 0 },
-	[Q_DEL] = { "DELETE FROM cart_items WHERE user_id = ? AND sku_id = ?", 0 },
+	/* The primary key, not the SKU index's range (next-key locks on other
+	 * shoppers' lines of the same SKU): see app/inventory/holds.c. */
+	[Q_DEL] = { "DELETE ci FROM cart_items ci FORCE INDEX (PRIMARY) WHERE ci.user_id = ? AND ci.sku_id = ?", 0 },
 	[Q_CLEAR] = { "DELETE FROM cart_items WHERE user_id = ?", 0 },
 	[Q_COUNT] = { "SELECT COALESCE(SUM(quantity), 0) FROM cart_items WHERE user_id = ?", 0 },
 	/* The price now: a line's live sale's (SALES, issue 18), else the SKU's. */

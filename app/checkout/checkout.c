@@ -371,6 +371,12 @@ static enum err tx_place(struct db *db, void *arg)
 	on.n = pl->nlines;
 	if ((e = order_create(db, a, &on, &pl->order_id)))
 		return e;
+	/* The saga row before the units: a hot SKU's inventory row is locked
+	 * from inventory_hold to the commit, with as little as may between. */
+	if ((e = db_exec(db, a, &sql[Q_CK_RESERVED], NULL, "isi", pl->order_id, pl->in->cart_key, pl->ck)))
+		return e;
+	if (db_affected(db) != 1)
+		return E_BUSY;	/* placed by the other: all of this rolls back */
 	for (size_t k = 0; k < pl->nlines; k++) {	/* afresh: inventory_hold sorts them */
 		pl->holds[k].sku_id = pl->lines[k].sku_id;
 		pl->holds[k].product_id = pl->lines[k].product_id;
@@ -413,9 +419,7 @@ static enum err tx_place(struct db *db, void *arg)
 		if (e)
 			return e;
 	}
-	if ((e = db_exec(db, a, &sql[Q_CK_RESERVED], NULL, "isi", pl->order_id, pl->in->cart_key, pl->ck)))
-		return e;
-	return db_affected(db) == 1 ? E_OK : E_BUSY;	/* placed by the other: all of this rolls back */
+	return E_OK;
 }
 
 /* Moves an order whose payment the gateway refused without an intent (an

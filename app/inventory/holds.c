@@ -42,7 +42,14 @@ enum {
 static struct db_sql sql[NQ] = {
 	[Q_INV_LOCK] = { "SELECT warehouse_id, available FROM inventory WHERE sku_id = ? "
 			 "ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_INV_RESERVE] = { "UPDATE inventory SET available = available - ?, reserved = reserved + ? "
+	/* Every single-row UPDATE here names the primary key: left to itself,
+	 * MariaDB's UPDATE planner read (sku_id, warehouse_id) through the
+	 * warehouse index (its hidden primary-key suffix looks as selective),
+	 * taking next-key locks on that index, so checkouts of different SKUs
+	 * in one warehouse waited on each other and a hold deadlocked with a
+	 * payment of the same SKU (measured: 15% of hot-SKU checkouts failed
+	 * after retries with 16 workers). */
+	[Q_INV_RESERVE] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET available = available - ?, reserved = reserved + ? "
 			    "WHERE sku_id = ? AND warehouse_id = ? AND available >= ?", 0 },
 	[Q_HOLD_INS] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, expires_at) "
 			 "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?))", 0 },
@@ -50,11 +57,11 @@ static struct db_sql sql[NQ] = {
 			      "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)", 0 },
 	[Q_HOLDS_OF] = { "SELECT id, sku_id, warehouse_id, quantity, state, sale_id, shard FROM holds "
 			 "WHERE order_id = ? AND state IN ('held', 'committed') ORDER BY sku_id, warehouse_id FOR UPDATE", 0 },
-	[Q_INV_COMMIT] = { "UPDATE inventory SET reserved = reserved - ?, committed = committed + ? "
+	[Q_INV_COMMIT] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET reserved = reserved - ?, committed = committed + ? "
 			   "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
+	[Q_INV_UNRESERVE] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET reserved = reserved - ?, available = available + ? "
 			      "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
-	[Q_INV_UNCOMMIT] = { "UPDATE inventory SET committed = committed - ?, available = available + ? "
+	[Q_INV_UNCOMMIT] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET committed = committed - ?, available = available + ? "
 			     "WHERE sku_id = ? AND warehouse_id = ? AND committed >= ?", 0 },
 	[Q_HOLD_STATE] = { "UPDATE holds SET state = ? WHERE id = ?", 0 },
 	[Q_SKU_PRODUCT] = { "SELECT product_id FROM skus WHERE id = ?", 0 },
@@ -67,7 +74,7 @@ static struct db_sql sql[NQ] = {
 			      "WHERE h.order_id = ? ORDER BY s.product_id", 0 },
 	[Q_HOLDS_SKU] = { "SELECT id, warehouse_id, quantity, sale_id, shard FROM holds WHERE order_id = ? AND sku_id = ? "
 			  "AND state = 'committed' ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_INV_SHIP] = { "UPDATE inventory SET committed = committed - ? WHERE sku_id = ? AND warehouse_id = ? "
+	[Q_INV_SHIP] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET committed = committed - ? WHERE sku_id = ? AND warehouse_id = ? "
 			 "AND committed >= ?", 0 },
 	[Q_HOLD_SHRINK] = { "UPDATE holds SET quantity = quantity - ? WHERE id = ? AND quantity > ?", 0 },
 	[Q_HOLD_SPLIT] = { "INSERT INTO holds (order_id, sku_id, warehouse_id, quantity, state, expires_at, sale_id, shard) "
@@ -75,7 +82,7 @@ static struct db_sql sql[NQ] = {
 	[Q_INV_LOCK_ROW] = { "SELECT available FROM inventory WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
 	[Q_RETURN_WH] = { "SELECT warehouse_id FROM holds WHERE order_id = ? AND sku_id = ? AND state = 'shipped' "
 			  "ORDER BY warehouse_id LIMIT 1", 0 },
-	[Q_INV_RESTOCK] = { "UPDATE inventory SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
+	[Q_INV_RESTOCK] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
 	[Q_MOVEMENT] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 			 "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
 	/* One page of inventory rows with what the ledgers say of them:
@@ -344,6 +351,10 @@ static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int
 				break;
 			continue;
 		}
+		/* The hold (locked above) first, the inventory row last: a hot
+		 * SKU's row is then locked for one statement less. */
+		if ((e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", id)))
+			break;
 		s = commit ? &sql[Q_INV_COMMIT] : held ? &sql[Q_INV_UNRESERVE] : &sql[Q_INV_UNCOMMIT];
 		if ((e = db_exec(db, a, s, NULL, "iiiii", q, q, sku, wh, q)))
 			break;
@@ -353,7 +364,6 @@ static enum err move_holds(struct db *db, struct arena *a, int64_t order_id, int
 			e = E_INTERNAL;
 			break;
 		}
-		e = db_exec(db, a, &sql[Q_HOLD_STATE], NULL, "si", commit ? "committed" : "released", id);
 		(*moved)++;
 	}
 	qsort(sh, ns, sizeof(*sh), by_shard);

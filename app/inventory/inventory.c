@@ -35,7 +35,8 @@ static struct db_sql sql[NQ] = {
 			   "ON DUPLICATE KEY UPDATE sku_id = sku_id", 0 },
 	[Q_INV_LOCK] = { "SELECT available, reserved, committed FROM inventory "
 			 "WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE", 0 },
-	[Q_INV_SET] = { "UPDATE inventory SET available = ? WHERE sku_id = ? AND warehouse_id = ? "
+	/* FORCE INDEX (PRIMARY): see holds.c. */
+	[Q_INV_SET] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET available = ? WHERE sku_id = ? AND warehouse_id = ? "
 			"AND available = ?", 0 },
 	[Q_MOVE] = { "INSERT INTO stock_movements (sku_id, warehouse_id, seller_id, delta, available_after, "
 		     "reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", 0 },
@@ -43,7 +44,7 @@ static struct db_sql sql[NQ] = {
 	/* A locking read: the latest committed holds, not the snapshot's. */
 	[Q_HELD_SUM] = { "SELECT COALESCE(SUM(quantity), 0) FROM holds WHERE sku_id = ? AND warehouse_id = ? "
 			 "AND state = 'held' AND sale_id IS NULL LOCK IN SHARE MODE", 0 },
-	[Q_UNRESERVE] = { "UPDATE inventory SET reserved = reserved - ?, available = available + ? "
+	[Q_UNRESERVE] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET reserved = reserved - ?, available = available + ? "
 			  "WHERE sku_id = ? AND warehouse_id = ? AND reserved >= ?", 0 },
 	[Q_WAREHOUSE] = { "SELECT id FROM warehouses WHERE code = ?", 0 },
 	/* A new SKU: a row in every warehouse; the initial quantity goes to

@@ -44,7 +44,10 @@ static struct db_sql sql[NQ] = {
 			 "WHERE sale_id = ? AND sku_id = ?", 0 },
 	[Q_SH_INV_LOCK] = { "SELECT warehouse_id, available FROM inventory WHERE sku_id = ? "
 			    "ORDER BY warehouse_id FOR UPDATE", 0 },
-	[Q_SH_INV_TAKE] = { "UPDATE inventory SET available = available - ? "
+	/* FORCE INDEX (PRIMARY): see holds.c. Through ix_stock_shards_sku, an
+	 * UPDATE of one shard locked the range of all the SKU's shards, and
+	 * the shards served one checkout at a time. */
+	[Q_SH_INV_TAKE] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET available = available - ? "
 			    "WHERE sku_id = ? AND warehouse_id = ? AND available >= ?", 0 },
 	[Q_SH_INS] = { "INSERT INTO stock_shards (sale_id, sku_id, shard, warehouse_id, available) "
 		       "VALUES (?, ?, ?, ?, ?)", 0 },
@@ -56,25 +59,25 @@ static struct db_sql sql[NQ] = {
 	 * give a line. The guarded decrement decides. */
 	[Q_SH_HINT] = { "SELECT shard, available, warehouse_id FROM stock_shards WHERE sale_id = ? AND sku_id = ? "
 			"AND drained = 0 ORDER BY shard", 0 },
-	[Q_SH_TAKE] = { "UPDATE stock_shards SET available = available - ?, reserved = reserved + ? "
+	[Q_SH_TAKE] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET available = available - ?, reserved = reserved + ? "
 			"WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 0 AND available >= ?", 0 },
 	[Q_SH_LOCK_ALL] = { "SELECT shard, warehouse_id, available, drained FROM stock_shards "
 			    "WHERE sale_id = ? AND sku_id = ? ORDER BY shard FOR UPDATE", 0 },
 	/* The same, skipping rows other checkouts hold: never waits. */
 	[Q_SH_LOCK_FREE] = { "SELECT shard, warehouse_id, available, drained FROM stock_shards "
 			     "WHERE sale_id = ? AND sku_id = ? ORDER BY shard FOR UPDATE SKIP LOCKED", 0 },
-	[Q_SH_COMMIT] = { "UPDATE stock_shards SET reserved = reserved - ?, committed = committed + ? "
+	[Q_SH_COMMIT] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET reserved = reserved - ?, committed = committed + ? "
 			  "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND reserved >= ?", 0 },
-	[Q_SH_BACK_OPEN] = { "UPDATE stock_shards SET reserved = reserved - ?, available = available + ? "
+	[Q_SH_BACK_OPEN] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET reserved = reserved - ?, available = available + ? "
 			     "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 0 AND reserved >= ?", 0 },
-	[Q_SH_BACK_OPEN_C] = { "UPDATE stock_shards SET committed = committed - ?, available = available + ? "
+	[Q_SH_BACK_OPEN_C] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET committed = committed - ?, available = available + ? "
 			       "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 0 AND committed >= ?", 0 },
-	[Q_SH_BACK_SHUT] = { "UPDATE stock_shards SET reserved = reserved - ? "
+	[Q_SH_BACK_SHUT] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET reserved = reserved - ? "
 			     "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 1 AND reserved >= ?", 0 },
-	[Q_SH_BACK_SHUT_C] = { "UPDATE stock_shards SET committed = committed - ? "
+	[Q_SH_BACK_SHUT_C] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET committed = committed - ? "
 			       "WHERE sale_id = ? AND sku_id = ? AND shard = ? AND drained = 1 AND committed >= ?", 0 },
-	[Q_SH_INV_RETURN] = { "UPDATE inventory SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
-	[Q_SH_SHIP] = { "UPDATE stock_shards SET committed = committed - ? "
+	[Q_SH_INV_RETURN] = { "UPDATE inventory FORCE INDEX (PRIMARY) SET available = available + ? WHERE sku_id = ? AND warehouse_id = ?", 0 },
+	[Q_SH_SHIP] = { "UPDATE stock_shards FORCE INDEX (PRIMARY) SET committed = committed - ? "
 			"WHERE sale_id = ? AND sku_id = ? AND shard = ? AND committed >= ?", 0 },
 	/* The (sku, warehouse) rows a sale's shards came from: fixed once it
 	 * opened, so a plain read. */

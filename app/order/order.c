@@ -286,11 +286,14 @@ static enum err tx_paid(struct db *db, void *p)
 	}
 	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
 		return E_OK;	/* already confirmed (a second notice of the same payment) */
-	if ((e = inventory_commit(db, a, id)) ||
-	    (e = move_locked(db, a, id, status, "confirmed", pd->actor, "payment authorized")) ||
+	/* The units last: a hot SKU's inventory row stays locked from here to
+	 * the commit, so nothing else waits behind it (the lock order, order
+	 * then holds then inventory, is every path's). */
+	if ((e = move_locked(db, a, id, status, "confirmed", pd->actor, "payment authorized")) ||
 	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
 	    (e = cart_remove_ordered(db, a, uid, id)) ||
-	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)))
+	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
+	    (e = inventory_commit(db, a, id)))
 		return e;
 	/* The confirmation mail is app/notify's, from OrderConfirmed (a
 	 * guest's carries the signed link, order_link.c). */

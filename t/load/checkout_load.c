@@ -256,7 +256,7 @@ static void *raw_thread(void *p)
 		mysql_free_result(r);
 		if (!wh)
 			goto fail;
-		snprintf(s, sizeof(s), "UPDATE inventory SET available = available - 1, reserved = reserved + 1 "
+		snprintf(s, sizeof(s), "UPDATE inventory FORCE INDEX (PRIMARY) SET available = available - 1, reserved = reserved + 1 "
 			 "WHERE sku_id = %lld AND warehouse_id = %lld AND available >= 1", sku, wh);
 		if (q(m, s) || mysql_affected_rows(m) != 1)
 			goto fail;
