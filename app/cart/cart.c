@@ -35,9 +35,9 @@ enum {
 #define LINE_COLS \
 	"s.id, s.code, p.id, p.slug, p.title, s.options, s.price, s.currency, s.weight_grams, " \
 	"(s.status = 'active' AND p.status = 'active'), " \
-	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail"
+	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail, p.seller_id"
 enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
-       L_AVAIL, L_THUMB, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE, L_ADDED_MS };
+       L_AVAIL, L_THUMB, L_SELLER, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE, L_ADDED_MS };
 
 static struct db_sql sql[NQ] = {
 	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
@@ -292,6 +292,7 @@ static void fill_line(const struct db_res *r, size_t i, struct cart_line *l)
 	l->sellable = db_int(r, i, L_SELLABLE) != 0;
 	l->available = db_int(r, i, L_AVAIL);
 	l->thumbnail = db_cell(r, i, L_THUMB);
+	l->seller_id = db_int(r, i, L_SELLER);
 }
 
 static int by_added(const void *x, const void *y)

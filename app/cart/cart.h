@@ -26,6 +26,7 @@ struct session;
  * state now. Strings are arena-owned. */
 struct cart_line {
 	int64_t sku_id, product_id;
+	int64_t seller_id;	/* the product's seller (an order line names it) */
 	const char *code, *title, *slug, *currency;
 	const char *options;	/* JSON object text, e.g. {"Color": "Red"} */
 	const char *thumbnail;	/* products.thumbnail, NULL when none */

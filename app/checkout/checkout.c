@@ -43,7 +43,7 @@ static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_CK_UNCLAIM, Q_CK_UNCLAIM_KEY, Q_CK_PLACED, Q_PAYINFO, Q_SET_INTENT,
-	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_SELLERS, Q_CART_ORDER, Q_CART_LOCK, Q_INTENT_SETTLED, NQ
+	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_CART_ORDER, Q_CART_LOCK, Q_INTENT_SETTLED, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -88,8 +88,6 @@ static struct db_sql sql[NQ] = {
 	/* Stuck: no attempt can still be running (PAYMENT_SETTLE_S, bound). */
 	[Q_CK_STUCK] = { "SELECT id FROM checkouts WHERE state IN ('reserved', 'authorizing') "
 			 "AND updated_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT 10", 0 },
-	[Q_SELLERS] = { "SELECT p.id, p.seller_id FROM products p JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-			"(id BIGINT UNSIGNED PATH '$')) j ON j.id = p.id", 0 },
 	[Q_PAYINFO] = { "SELECT total, currency, status, payment_intent FROM orders WHERE id = ?", 0 },
 	/* The payment state is the gateway's answer only while the order
 	 * waits for it: a late resumption must not overwrite what captures
@@ -658,36 +656,23 @@ claimed:
 	{
 		struct place pl = { a, ck, rq, &p, 0, arena_calloc(a, p.n + 1, sizeof(struct hold_req)),
 				    arena_calloc(a, p.n + 1, sizeof(struct order_line_new)), 0, 0, NULL, 0, 0, NULL };
-		struct db_res *sellers = NULL;	/* product id -> seller id */
-		struct buf ids;
 
 		if (!pl.holds || !pl.lines)
 			return unclaim(db, a, ck, E_NOMEM);
-		buf_init(&ids, a, 16 + 12 * p.cart->n);
-		buf_putc(&ids, '[');
-		for (size_t i = 0; i < p.cart->n; i++)
-			buf_printf(&ids, "%s%lld", i ? "," : "", (long long)p.cart->lines[i].product_id);
-		buf_putc(&ids, ']');
-		if ((e = db_exec(db, a, &sql[Q_SELLERS], &sellers, "s", ids.p)))
-			return unclaim(db, a, ck, e);
 		/* The lines in the cart's order, each with its price and seller. */
 		for (size_t i = 0; i < p.cart->n; i++) {
 			const struct cart_line *l = &p.cart->lines[i];
 			const struct pricing_line *pln = NULL;
 			struct order_line_new *ol = &pl.lines[pl.nlines];
-			int64_t seller = 0;
 
 			for (size_t j = 0; j < p.n; j++)
 				if (p.lines[j].sku_id == l->sku_id)
 					pln = &p.lines[j];
 			if (!pln || pl.nlines >= p.n)
 				continue;
-			for (size_t j = 0; j < sellers->nrows; j++)
-				if (db_int(sellers, j, 0) == l->product_id)
-					seller = db_int(sellers, j, 1);
 			ol->sku_id = l->sku_id;
 			ol->product_id = l->product_id;
-			ol->seller_id = seller;
+			ol->seller_id = l->seller_id;	/* read with the cart */
 			ol->code = l->code;
 			ol->title = l->title;
 			ol->options = l->options;
