@@ -425,7 +425,7 @@ static struct job *jobs_list(size_t *n)
 	return v;
 }
 
-void jobs_main(void)
+void jobs_main(int part, int nparts)
 {
 	struct jstate { int64_t next; unsigned failures; } *st = NULL;
 	struct lease *ls = NULL;
@@ -467,13 +467,13 @@ void jobs_main(void)
 		log_err("jobs: out of memory");
 		goto out;
 	}
-	log_info("jobs: started as %s, leases of %" PRId64 " ms (mail by %s)", holder, lease_ms,
-		 getenv("SHOP_SMTP_URL") && *getenv("SHOP_SMTP_URL") ? "SMTP" : "maildir");
+	log_info("jobs: started as %s (jobs %d of %d), leases of %" PRId64 " ms (mail by %s)", holder, part + 1,
+		 nparts > 1 ? nparts : 1, lease_ms, getenv("SHOP_SMTP_URL") && *getenv("SHOP_SMTP_URL") ? "SMTP" : "maildir");
 	for (i = 0; i < njobs; i++) {
 		st[i].next = 0;
 		st[i].failures = 0;
 		snprintf(ls[i].name, sizeof(ls[i].name), "%s%s", jobs[i].consumer ? "event:" : "", jobs[i].name);
-		ls[i].off = !config.jobs && !jobs[i].per_host;
+		ls[i].off = (!config.jobs && !jobs[i].per_host) || (nparts > 1 && (int)(i % (size_t)nparts) != part);
 		ls[i].unleased = jobs[i].per_host || ls[i].off;
 	}
 

@@ -137,21 +137,23 @@ struct slot {
 	time_t started;
 };
 
-static struct slot slots[MAX_WORKERS + 1];	/* workers, then the jobs process */
+#define MAX_JOBS_PROCS 16
+static struct slot slots[MAX_WORKERS + MAX_JOBS_PROCS];	/* workers, then the jobs processes */
 static unsigned generation;
-static int jobs_slot = -1;
+static int jobs_slot = -1;	/* the first jobs process's slot */
+static int jobs_procs = 1;
 
 static pid_t spawn(int listen_fd, int i)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (i == jobs_slot) {
+		if (i >= jobs_slot) {
 			/* It never accepts: nginx must not queue requests on a
 			 * socket that only the jobs process still holds. */
 			if (listen_fd != 0)
 				close(listen_fd);
-			jobs_main();
+			jobs_main(i - jobs_slot, jobs_procs);
 			_exit(0);
 		}
 		FCGX_Init();
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc == 2) {
 		config.jobs = 1;	/* `shopd jobs` is a jobs host whatever SHOP_JOBS says */
-		jobs_main();
+		jobs_main(0, 1);
 		return 0;
 	}
 	/* Before any fork: the workers and the jobs process share it. */
@@ -235,7 +237,9 @@ int main(int argc, char **argv)
 	 * SIGTERM cannot reach them without dropping a connection. */
 	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	nworkers = config.workers > MAX_WORKERS ? MAX_WORKERS : config.workers;
-	jobs_slot = nworkers++;
+	jobs_slot = nworkers;
+	jobs_procs = config.jobs_procs > MAX_JOBS_PROCS ? MAX_JOBS_PROCS : config.jobs_procs;
+	nworkers += jobs_procs;
 	set_handler(SIGTERM, master_signal, 1);
 	set_handler(SIGINT, master_signal, 1);
 	set_handler(SIGHUP, master_signal, 1);
@@ -251,7 +255,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < nworkers; i++)
 		spawn(listen_fd, i);
-	log_info("shopd: %d workers and %s on %s (host %s)", nworkers - 1,
+	log_info("shopd: %d workers and %d processes of %s on %s (host %s)", jobs_slot, jobs_procs,
 		 config.jobs ? "jobs" : "the host's own stream followers only (SHOP_JOBS=0)",
 		 listen_fd == 0 ? "fd 0" : config.listen, config.host_id);
 
@@ -264,7 +268,7 @@ int main(int argc, char **argv)
 			if (templates_ok()) {
 				/* New generation first, then retire the old one: there
 				 * is never a moment without workers accepting. */
-				pid_t old_pids[MAX_WORKERS + 1];
+				pid_t old_pids[MAX_WORKERS + MAX_JOBS_PROCS];
 
 				generation++;
 				for (i = 0; i < nworkers; i++) {

@@ -148,7 +148,8 @@ enum err config_load(struct config *c)
 	    env_int("SHOP_DB_PORT", 3306, 1, 65535, &c->db_port) ||
 	    env_int("SHOP_REDIS_PORT", 6379, 1, 65535, &c->redis_port) ||
 	    env_int("SHOP_JOBS", 1, 0, 1, &c->jobs) ||
-	    env_int("SHOP_JOBS_LEASE_MS", 15000, 300, 3600000, &c->jobs_lease_ms))
+	    env_int("SHOP_JOBS_LEASE_MS", 15000, 300, 3600000, &c->jobs_lease_ms) ||
+	    env_int("SHOP_JOBS_PROCS", 2, 1, 16, &c->jobs_procs))
 		return E_INVAL;
 
 #define PATHVAR(field, var, suffix, base) do { \

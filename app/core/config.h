@@ -38,6 +38,7 @@ struct config {
 	const char *host_id;	/* SHOP_HOST_ID: this host's name in the job leases; default the hostname */
 	int jobs;		/* SHOP_JOBS: 1 (default) the master keeps a jobs process; 0 it does not */
 	int jobs_lease_ms;	/* SHOP_JOBS_LEASE_MS: a job lease's length; default 15000 */
+	int jobs_procs;		/* SHOP_JOBS_PROCS: jobs processes the master keeps, the jobs dealt out among them */
 
 	const char *secret_file;/* SHOP_SECRET_FILE: default "$home/secret" (created if missing) */
 	unsigned char secret[32];	/* key for cursors and other signed tokens */
