@@ -117,12 +117,16 @@ static struct db_sql sql[Q_COUNT] = {
 	 * follower must not hold against checkouts), then one write. The
 	 * aggregate's text makes MariaDB build an on-disk temporary table per
 	 * statement, not per product. */
-	[Q_STOCK_READ_MANY] = { "SELECT p.id, " SKU_DIGEST_OF("p.id") ", " STOCK_TOTAL_OF("p.id") " FROM products p "
+	[Q_STOCK_READ_MANY] = { "SELECT p.id, " SKU_DIGEST_OF("p.id") ", " STOCK_TOTAL_OF("p.id") ", "
+				"DATE_FORMAT(p.updated_at, '%Y-%m-%d %H:%i:%s.%f') FROM products p "
 				"JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j ON j.id = p.id "
 				"ORDER BY p.id", 0 },
+	/* Only rows nobody wrote since the read (updated_at as read): a
+	 * seller's edit that refreshed the model meanwhile read newer rows,
+	 * and its event brings this product round again anyway. */
 	[Q_STOCK_WRITE_MANY] = { "UPDATE products p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
-				 "d JSON PATH '$.d', t BIGINT PATH '$.t')) j ON j.id = p.id "
-				 "SET p.sku_digest = j.d, p.stock_total = j.t", 0 },
+				 "d JSON PATH '$.d', t BIGINT PATH '$.t', u VARCHAR(32) PATH '$.u')) j "
+				 "ON j.id = p.id AND p.updated_at = j.u SET p.sku_digest = j.d, p.stock_total = j.t", 0 },
 	[Q_REVIEW_DIGEST] = { "UPDATE products p SET review_digest = JSON_OBJECT("
 			      "'dist', (SELECT JSON_ARRAY(COUNT(IF(r.rating = 1, 1, NULL)), COUNT(IF(r.rating = 2, 1, NULL)), "
 			      "COUNT(IF(r.rating = 3, 1, NULL)), COUNT(IF(r.rating = 4, 1, NULL)), COUNT(IF(r.rating = 5, 1, NULL))) "
@@ -470,8 +474,8 @@ enum err catalog_refresh_stock_many(struct db *db, struct arena *a, const char *
 	buf_init(&b, a, 256 * r->nrows + 16);
 	buf_putc(&b, '[');
 	for (size_t i = 0; i < r->nrows; i++)
-		buf_printf(&b, "%s{\"i\":%lld,\"d\":%s,\"t\":%lld}", i ? "," : "", (long long)db_int(r, i, 0),
-			   db_cell(r, i, 1), (long long)db_int(r, i, 2));
+		buf_printf(&b, "%s{\"i\":%lld,\"d\":%s,\"t\":%lld,\"u\":\"%s\"}", i ? "," : "",
+			   (long long)db_int(r, i, 0), db_cell(r, i, 1), (long long)db_int(r, i, 2), db_cell(r, i, 3));
 	buf_putc(&b, ']');
 	return db_exec(db, a, &sql[Q_STOCK_WRITE_MANY], NULL, "s", b.p);
 }

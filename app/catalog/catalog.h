@@ -27,8 +27,9 @@ enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_i
 /* The same for several products (ids: a JSON array of product ids), for the
  * read model's follower: units held by checkouts reach the digest through
  * their StockChanged events (search_index_flush), not in the checkout's
- * request. Read without locks, then written in one statement: a write
- * based on an older read is put right by the next change's event. */
+ * request. Read without locks, then written in one statement, and only to
+ * rows nobody wrote since the read (a seller's edit refreshes the model in
+ * its own transaction, from newer rows: it must not be overwritten). */
 enum err catalog_refresh_stock_many(struct db *db, struct arena *a, const char *ids);
 /* Recounts categories.product_count (the navigation's "(N)"); shopd jobs
  * runs it every few seconds, imports after they finish. */
