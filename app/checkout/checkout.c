@@ -683,12 +683,17 @@ claimed:
 			ol->sale_id = l->on_sale ? l->sale_id : 0;	/* SALES */
 			pl.nlines++;
 		}
-		/* The products' stock read model (stock_total, the SKU digest)
-		 * follows the holds' StockChanged events, a batch at a time
-		 * (search_index_flush): refreshed here, one statement per order
-		 * with an on-disk temporary table, it was the costliest statement
-		 * of the checkout, and checkouts of one product queued on its row. */
 		e = db_tx(db, tx_place, &pl);
+		/* The products' stock read model, right after the commit: the
+		 * followers of the holds' StockChanged events (alerts arming a
+		 * back-in-stock alert, every host's page cache) read it when they
+		 * see the event, so it must not wait for a follower of its own.
+		 * (Left to the search indexer's batch, it let alerts and the page
+		 * cache read the digest before it moved: test_checkout.) The
+		 * indexer's batch refreshes it again, which mends a refresh lost
+		 * with a killed worker. */
+		if (e == E_OK)
+			order_refresh_stock(db, a, pl.order_id);
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);

@@ -263,6 +263,17 @@ START_TEST(confirmed_order)
 		usleep(100 * 1000);
 	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM mail_outbox WHERE subject = CONCAT('Your order ', %lld, ' is confirmed')", oid), 1);
 
+	/* The products' stock read model counts the units left (refreshed
+	 * after the hold, and again by the search indexer's batch). */
+	search_settled();
+	{
+		long long pid = sql_scalarf("SELECT product_id FROM skus WHERE id = %lld", hot_id);
+
+		ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", pid),
+				 sql_scalarf("SELECT COALESCE(SUM(i.available), 0) FROM inventory i JOIN skus s "
+					     "ON s.id = i.sku_id WHERE s.product_id = %lld AND s.status = 'active'", pid));
+	}
+
 	/* The replay: the same answer, byte for byte, and still one order. */
 	{
 		struct hresp *again = checkout(&cl, key, order_body(amount, "pm_card_visa"));
