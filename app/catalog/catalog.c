@@ -60,7 +60,7 @@ static const int sort_col[S_COUNT] = { PC_RANK, PC_PRICE, PC_PRICE, PC_RATING, P
 enum {
 	Q_CATS, Q_LIST_RELEVANCE, Q_LIST_PRICE_ASC, Q_LIST_PRICE_DESC, Q_LIST_RATING,
 	Q_LIST_NEWEST, Q_BRANDS, Q_TOP_RATED, Q_NEWEST, Q_PRODUCT_BY_SLUG,
-	Q_PRODUCT_BY_ID, Q_SKU_DIGEST, Q_STOCK_READ_MANY, Q_STOCK_WRITE_MANY, Q_REVIEW_DIGEST, Q_SITEMAP, Q_COUNTS_NOW, Q_COUNTS_KEPT,
+	Q_PRODUCT_BY_ID, Q_SKU_DIGEST, Q_STOCK_READ_MANY, Q_STOCK_WRITE_MANY, Q_STOCK_ROWS, Q_STOCK_WRITE, Q_REVIEW_DIGEST, Q_SITEMAP, Q_COUNTS_NOW, Q_COUNTS_KEPT,
 	Q_COUNT_SET, Q_COUNT
 };
 
@@ -127,6 +127,13 @@ static struct db_sql sql[Q_COUNT] = {
 	[Q_STOCK_WRITE_MANY] = { "UPDATE products p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
 				 "d JSON PATH '$.d', t BIGINT PATH '$.t', u VARCHAR(32) PATH '$.u')) j "
 				 "ON j.id = p.id AND p.updated_at = j.u SET p.sku_digest = j.d, p.stock_total = j.t", 0 },
+	/* catalog_refresh_stock_after: the digest's rows, plain (no locks, no
+	 * aggregate: the digest is built in C), with the row's updated_at. */
+	[Q_STOCK_ROWS] = { "SELECT DATE_FORMAT(p.updated_at, '%Y-%m-%d %H:%i:%s.%f'), s.code, s.price, s.currency, "
+			   "s.weight_grams, (SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id), "
+			   "s.options FROM products p LEFT JOIN skus s ON s.product_id = p.id AND s.status = 'active' "
+			   "WHERE p.id = ? ORDER BY s.position, s.id", 0 },
+	[Q_STOCK_WRITE] = { "UPDATE products SET sku_digest = ?, stock_total = ? WHERE id = ? AND updated_at = ?", 0 },
 	[Q_REVIEW_DIGEST] = { "UPDATE products p SET review_digest = JSON_OBJECT("
 			      "'dist', (SELECT JSON_ARRAY(COUNT(IF(r.rating = 1, 1, NULL)), COUNT(IF(r.rating = 2, 1, NULL)), "
 			      "COUNT(IF(r.rating = 3, 1, NULL)), COUNT(IF(r.rating = 4, 1, NULL)), COUNT(IF(r.rating = 5, 1, NULL))) "
@@ -459,6 +466,38 @@ enum err catalog_refresh_counts(struct db *db, struct arena *a)
 enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id)
 {
 	return db_exec(db, a, &sql[Q_SKU_DIGEST], NULL, "i", product_id);
+}
+
+enum err catalog_refresh_stock_after(struct db *db, struct arena *a, int64_t product_id)
+{
+	struct db_res *r = NULL;
+	json_t *arr;
+	int64_t total = 0;
+	char *text;
+	enum err e;
+
+	if ((e = db_exec(db, a, &sql[Q_STOCK_ROWS], &r, "i", product_id)) || !r->nrows)
+		return e;
+	if (!(arr = json_array()))
+		return E_NOMEM;
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_t *opts;
+
+		if (!db_cell(r, i, 1))
+			continue;	/* no active SKU: the LEFT JOIN's one empty row */
+		opts = db_cell(r, i, 6) ? json_loads(db_cell(r, i, 6), JSON_DECODE_ANY, NULL) : NULL;
+		json_array_append_new(arr, json_pack("[s, I, s?, I, I, o]", db_cell(r, i, 1),
+			(json_int_t)db_int(r, i, 2), db_cell(r, i, 3), (json_int_t)db_int(r, i, 4),
+			(json_int_t)db_int(r, i, 5), opts ? opts : json_null()));
+		total += db_int(r, i, 5);
+	}
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!text)
+		return E_NOMEM;
+	e = db_exec(db, a, &sql[Q_STOCK_WRITE], NULL, "siis", text, total, product_id, db_cell(r, 0, 0));
+	free(text);
+	return e;
 }
 
 enum err catalog_refresh_stock_many(struct db *db, struct arena *a, const char *ids)

@@ -24,6 +24,12 @@ enum err catalog_refresh_digest(struct db *db, struct arena *a, int64_t product_
  * units: the reviews' part is left alone (its recount is the reviews'). */
 enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_id);
 
+/* The same after a commit (not inside a transaction): the rows read plain,
+ * the digest built here, written only if nobody wrote the product since
+ * the read (a writer since read newer rows). No shared locks on inventory
+ * rows and no temporary table: a checkout's refresh after its hold. */
+enum err catalog_refresh_stock_after(struct db *db, struct arena *a, int64_t product_id);
+
 /* The same for several products (ids: a JSON array of product ids), for the
  * read model's follower: units held by checkouts reach the digest through
  * their StockChanged events (search_index_flush), not in the checkout's

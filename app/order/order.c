@@ -237,7 +237,7 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	enum err e = db_exec(db, a, &sql[Q_PRODUCTS_OF], &r, "i", order_id);
 
 	for (size_t i = 0; !e && i < r->nrows; i++)
-		e = catalog_refresh_stock(db, a, db_int(r, i, 0));	/* stock_total too */
+		e = catalog_refresh_stock_after(db, a, db_int(r, i, 0));	/* stock_total too */
 	return e;
 }
 
