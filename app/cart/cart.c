@@ -37,7 +37,7 @@ enum {
 	"(s.status = 'active' AND p.status = 'active'), " \
 	"COALESCE((SELECT SUM(i.available) FROM inventory i WHERE i.sku_id = s.id), 0), p.thumbnail, p.seller_id"
 enum { L_SKU, L_CODE, L_PID, L_SLUG, L_TITLE, L_OPTS, L_PRICE, L_CUR, L_WEIGHT, L_SELLABLE,
-       L_AVAIL, L_THUMB, L_SELLER, L_QTY, L_ADDED_PRICE, L_ADDED_AT, L_VERSION, L_SALE, L_ADDED_MS };
+       L_AVAIL, L_THUMB, L_SELLER, L_QTY, L_ADDED_PRICE, L_VERSION, L_SALE, L_ADDED_MS };
 
 static struct db_sql sql[NQ] = {
 	[Q_SKU] = { "SELECT s.id, s.price, (s.status = 'active' AND p.status = 'active'), "
@@ -48,7 +48,7 @@ static struct db_sql sql[NQ] = {
 	 * Sorted here (by_added), not by ORDER BY: ordering by the second
 	 * table's columns made MariaDB copy the rows, titles and options
 	 * (text) included, into an on-disk temporary table on every read. */
-	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, UNIX_TIMESTAMP(ci.added_at), c.version, "
+	[Q_USER_CART] = { "SELECT " LINE_COLS ", ci.quantity, ci.unit_price, c.version, "
 			  "ci.sale_id, CAST(UNIX_TIMESTAMP(ci.added_at) * 1000 AS SIGNED) "
 			  "FROM carts c LEFT JOIN cart_items ci ON ci.user_id = c.user_id "
 			  "LEFT JOIN skus s ON s.id = ci.sku_id LEFT JOIN products p ON p.id = s.product_id "
@@ -345,7 +345,6 @@ static enum err load_guest(struct env *c, struct cart *k)
 				fill_line(r, i, l);
 				l->quantity = g[j].qty;
 				l->added_price = g[j].price;
-				l->added_at = g[j].added;
 				l->added_ms = g[j].added * 1000;
 				l->sale_id = g[j].sale_id;
 				k->n++;
@@ -373,7 +372,6 @@ static enum err load_user(struct env *c, struct cart *k)
 		fill_line(r, i, &k->lines[k->n]);
 		k->lines[k->n].quantity = (int)db_int(r, i, L_QTY);
 		k->lines[k->n].added_price = db_int(r, i, L_ADDED_PRICE);
-		k->lines[k->n].added_at = db_int(r, i, L_ADDED_AT);
 		k->lines[k->n].sale_id = db_int(r, i, L_SALE);
 		k->lines[k->n].added_ms = db_int(r, i, L_ADDED_MS);
 		k->n++;

@@ -36,8 +36,7 @@ struct cart_line {
 	int64_t available;	/* units available now, over all warehouses */
 	int weight_g;
 	int sellable;		/* SKU and product both active */
-	int64_t added_at;	/* unix time */
-	int64_t added_ms;	/* the same in milliseconds: the lines' order */
+	int64_t added_ms;	/* when added, ms since the epoch: the lines' order */
 	/* Flash sales (issue 18, app/sales): the sale the line was added in
 	 * (0: none); on_sale when it is priced by it now (price is then the
 	 * sale price and available what the sale has left); regular_price the

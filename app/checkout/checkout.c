@@ -687,11 +687,9 @@ claimed:
 		/* The products' stock read model, right after the commit: the
 		 * followers of the holds' StockChanged events (alerts arming a
 		 * back-in-stock alert, every host's page cache) read it when they
-		 * see the event, so it must not wait for a follower of its own.
-		 * (Left to the search indexer's batch, it let alerts and the page
-		 * cache read the digest before it moved: test_checkout.) The
-		 * indexer's batch refreshes it again, which mends a refresh lost
-		 * with a killed worker. */
+		 * see the event, so it must not wait for a follower of its own
+		 * (design.md section 10). The indexer's batch refreshes it again,
+		 * which mends a refresh lost with a killed worker. */
 		if (e == E_OK)
 			order_refresh_stock(db, a, pl.order_id);
 		if (e == E_CONFLICT && pl.cart_order) {
