@@ -322,6 +322,55 @@ START_TEST(confirmed_order)
 }
 END_TEST
 
+/* The stock read model a placed order refreshes (built in C from plain
+ * reads, catalog_refresh_stock_after) is the SQL definition's digest: the
+ * variants in (position, id) order with their units left. The positions
+ * here run against the ids, so an order by id would show. */
+START_TEST(read_model_of_variants)
+{
+	struct client seller, cl;
+	char body[900], code[3][64], q[1200];
+	long long pid, amount;
+	struct hresp *r;
+	json_t *j;
+
+	seller_new(&seller, "ckvar", NULL);
+	for (int i = 0; i < 3; i++)
+		snprintf(code[i], sizeof(code[i]), "CKV%d-%u-%d", (int)getpid(), randombytes_random() % 100000, i);
+	snprintf(body, sizeof(body), "{\"name\":\"Variant mug %u\",\"description\":\"A mug in three colours.\","
+		 "\"category\":\"kitchen-accessories\",\"skus\":["
+		 "{\"code\":\"%s\",\"price\":1000,\"quantity\":7,\"options\":{\"Color\":\"Red\"}},"
+		 "{\"code\":\"%s\",\"price\":1100,\"quantity\":8,\"options\":{\"Color\":\"Blue\"}},"
+		 "{\"code\":\"%s\",\"price\":1200,\"quantity\":9,\"options\":{\"Color\":\"Green\"}}]}",
+		 randombytes_random() % 100000, code[0], code[1], code[2]);
+	r = client_req(&seller, "POST", "/api/items", body, 1);
+	ck_assert_msg(r->status == 201, "POST /api/items: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	pid = (long long)json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	hresp_free(r);
+	sql_execf("UPDATE skus SET position = 10 - position WHERE product_id = %lld", pid);
+
+	signup(&cl, NULL, 0);
+	cart_put(&cl, code[1], 2);
+	amount = checkout_amount(&cl);
+	r = checkout(&cl, fresh_key(), order_body(amount, "pm_card_visa"));
+	ck_assert_msg(r->status == 201, "checkout: %ld %s", r->status, r->body);
+	hresp_free(r);
+
+	snprintf(q, sizeof(q), "SELECT JSON_EQUALS(p.sku_digest, COALESCE((SELECT JSON_ARRAYAGG(JSON_ARRAY("
+		 "s.code, s.price, s.currency, s.weight_grams, (SELECT COALESCE(SUM(i.available), 0) FROM inventory i "
+		 "WHERE i.sku_id = s.id), JSON_EXTRACT(s.options, '$')) ORDER BY s.position, s.id) FROM skus s "
+		 "WHERE s.product_id = p.id AND s.status = 'active'), JSON_ARRAY())) FROM products p WHERE p.id = %lld", pid);
+	ck_assert_int_eq(sql_scalar(q), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT JSON_VALUE(sku_digest, '$[1][4]') FROM products WHERE id = %lld", pid), 6);
+	snprintf(q, sizeof(q), "SELECT JSON_VALUE(sku_digest, '$[0][0]') = '%s' AND JSON_VALUE(sku_digest, '$[2][0]') = '%s' "
+		 "FROM products WHERE id = %lld", code[2], code[0], pid);
+	ck_assert_int_eq(sql_scalar(q), 1);
+	ck_assert_int_eq(sql_scalarf("SELECT stock_total FROM products WHERE id = %lld", pid), 7 + 6 + 9);
+}
+END_TEST
+
 START_TEST(refusals_reserve_nothing)
 {
 	struct client cl;
@@ -899,6 +948,7 @@ int main(void)
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, confirmed_order);
 	tcase_add_test(t, refusals_reserve_nothing);
+	tcase_add_test(t, read_model_of_variants);
 	tcase_add_test(t, test_cards);
 	tcase_add_test(t, sweeper_expires);
 	tcase_add_test(t, race_for_last_units);
