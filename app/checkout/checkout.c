@@ -43,7 +43,7 @@ static int to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 enum {
 	Q_CK_INS, Q_CK_GET, Q_CK_BY_ID, Q_CK_CLAIM, Q_CK_RESERVED, Q_CK_AUTHORIZING, Q_CK_DONE,
 	Q_CK_STUCK, Q_CK_UNCLAIM, Q_CK_UNCLAIM_KEY, Q_CK_PLACED, Q_PAYINFO, Q_SET_INTENT,
-	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_CART_ORDER, Q_CART_LOCK, Q_INTENT_SETTLED, NQ
+	Q_EVENT_SEEN, Q_EVENT_KNOWN, Q_FAIL_NOINTENT, Q_CART_ORDER, Q_CART_LOCK, NQ
 };
 
 #define CK_COLS "id, request_hash, state, response_status, response_body, order_id, payment_method, user_id"
@@ -96,12 +96,13 @@ static struct db_sql sql[NQ] = {
 			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
 	[Q_EVENT_SEEN] = { "INSERT IGNORE INTO payment_events (event_id, type, payment_intent) VALUES (?, ?, ?)", 0 },
-	[Q_EVENT_KNOWN] = { "SELECT 1 FROM payment_events WHERE event_id = ?", 0 },
-	/* An order of this intent past waiting for its payment, and neither
-	 * expired nor cancelled (where a late payment must still be voided):
-	 * a notice of the payment's outcome has nothing left to do to it. */
-	[Q_INTENT_SETTLED] = { "SELECT 1 FROM orders WHERE payment_intent = ? AND status NOT IN "
-			       "('pending_payment', 'payment_failed', 'expired', 'cancelled')", 0 },
+	/* Whether the notice was applied already, and whether an order of
+	 * its intent is past waiting for its payment and neither expired nor
+	 * cancelled (where a late payment must still be voided): then a
+	 * notice of the payment's outcome has nothing left to do to it. */
+	[Q_EVENT_KNOWN] = { "SELECT EXISTS (SELECT 1 FROM payment_events WHERE event_id = ?), "
+			    "EXISTS (SELECT 1 FROM orders WHERE payment_intent = ? AND status NOT IN "
+			    "('pending_payment', 'payment_failed', 'expired', 'cancelled'))", 0 },
 	[Q_FAIL_NOINTENT] = { "UPDATE orders SET payment_error = ? WHERE id = ?", 0 },
 	/* The order a cart (as a Review page named it) became, unless it
 	 * ended unpaid: an expired or cancelled order lets the cart check out
@@ -691,7 +692,7 @@ claimed:
 		 * (design.md section 10). The indexer's batch refreshes it again,
 		 * which mends a refresh lost with a killed worker. */
 		if (e == E_OK)
-			order_refresh_stock(db, a, pl.order_id);
+			order_refresh_stock_lines(db, a, pl.lines, pl.nlines);
 		if (e == E_CONFLICT && pl.cart_order) {
 			status = 409;
 			body = cart_ordered(pl.cart_order);
@@ -805,26 +806,21 @@ enum err checkout_gateway_event(struct db *db, struct arena *a, const struct gat
 	 * (so the gateway stops) and not applied again. The id is recorded
 	 * after the effect, so a crash in between means the redelivery does
 	 * it again, which every effect below allows. */
-	if ((e = db_exec(db, a, &sql[Q_EVENT_KNOWN], &seen, "s", ev->id)))
+	if ((e = db_exec(db, a, &sql[Q_EVENT_KNOWN], &seen, "ss", ev->id, ev->intent ? ev->intent : "")))
 		return e;
-	if (seen->nrows) {
+	if (db_int(seen, 0, 0)) {
 		*duplicate = 1;
 		return E_OK;
 	}
 	/* The usual case: the saga applied the gateway's answer before its
-	 * notice came. A plain read says so, and the notice is only recorded:
-	 * no transaction, no lock of the order (a locking no-op transaction
-	 * per order cost a commit). A state that moves on meanwhile moves
-	 * away from waiting, never back to it. */
-	if (ev->intent && (!strcmp(ev->type, "payment_intent.amount_capturable_updated") ||
-			   !strcmp(ev->type, "payment_intent.payment_failed"))) {
-		struct db_res *settled = NULL;
-
-		if ((e = db_exec(db, a, &sql[Q_INTENT_SETTLED], &settled, "s", ev->intent)))
-			return e;
-		if (settled->nrows)
-			return db_exec(db, a, &sql[Q_EVENT_SEEN], NULL, "sss", ev->id, ev->type, ev->intent);
-	}
+	 * notice came. The same read says so, and the notice is only
+	 * recorded: no transaction, no lock of the order (a locking no-op
+	 * transaction per order cost a commit). A state that moves on
+	 * meanwhile moves away from waiting, never back to it. */
+	if (ev->intent && db_int(seen, 0, 1) &&
+	    (!strcmp(ev->type, "payment_intent.amount_capturable_updated") ||
+	     !strcmp(ev->type, "payment_intent.payment_failed")))
+		return db_exec(db, a, &sql[Q_EVENT_SEEN], NULL, "sss", ev->id, ev->type, ev->intent);
 	for (int round = 0; round < 2; round++) {
 		int64_t order_id = 0;
 

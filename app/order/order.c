@@ -23,10 +23,11 @@
 
 enum {
 	Q_PRODUCTS_OF, Q_ORDER_LOCK, Q_SET_STATUS,
-	Q_EVENT, Q_BY_INTENT, Q_SET_PAID, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
+	Q_EVENT, Q_BY_INTENT, Q_SET_DECLINED, Q_USER, Q_EXPIRED, Q_ORDER,
 	Q_LINES, Q_EVENTS, Q_LIST, Q_CLEAR_EXPIRY, Q_STATE, Q_LINES_CANCEL,
 	Q_LINK_INTENT, Q_SET_PAYST, Q_ORDER_INS, Q_LINE_INS, Q_EVENT0, Q_VOIDED, Q_SET_INTENT,
 	Q_NOTE,	/* RETURNS (issue 19) */
+	Q_LOCK_ID, Q_CONFIRM, Q_CONFIRM_LINK,
 	Q_ORDER_A, Q_LINES_A, Q_EVENTS_A, Q_STATE_A, NQ
 };
 
@@ -53,8 +54,16 @@ static struct db_sql sql[NQ] = {
 	[Q_SET_INTENT] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), "
 			   "payment_status = IF(status IN ('pending_payment', 'payment_failed'), ?, payment_status) "
 			   "WHERE id = ?", 0 },
-	[Q_SET_PAID] = { "UPDATE orders SET payment_status = 'requires_capture', card_brand = ?, card_last4 = ?, "
-			 "payment_error = NULL, hold_expires_at = NULL WHERE id = ?", 0 },
+	/* The move to confirmed with the payment's fields in one UPDATE
+	 * (tx_paid, after legal() and with the order locked); the saga's
+	 * form also stores the intent it was answered with. */
+	[Q_LOCK_ID] = { "SELECT id, status, user_id FROM orders WHERE id = ? FOR UPDATE", 0 },
+#define CONFIRM_SET "status = 'confirmed', payment_status = 'requires_capture', card_brand = ?, " \
+	"card_last4 = ?, payment_error = NULL, hold_expires_at = NULL"
+	[Q_CONFIRM] = { "UPDATE orders SET " CONFIRM_SET " WHERE id = ?", 0 },
+	[Q_CONFIRM_LINK] = { "UPDATE orders SET payment_intent = ?, hosted_url = NULLIF(?, ''), " CONFIRM_SET
+			     " WHERE id = ?", 0 },
+#undef CONFIRM_SET
 	[Q_SET_DECLINED] = { "UPDATE orders SET payment_status = 'requires_payment_method', payment_error = ? "
 			     "WHERE id = ?", 0 },
 	[Q_USER] = { "SELECT email, name FROM users WHERE id = ?", 0 },
@@ -241,6 +250,24 @@ enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id)
 	return e;
 }
 
+enum err order_refresh_stock_lines(struct db *db, struct arena *a, const struct order_line_new *lines, size_t n)
+{
+	enum err e = E_OK;
+
+	for (size_t i = 0; !e && i < n; i++) {
+		size_t j;
+
+		if (lines[i].sale_id)
+			continue;	/* the shards' units: see Q_PRODUCTS_OF */
+		for (j = 0; j < i; j++)
+			if (!lines[j].sale_id && lines[j].product_id == lines[i].product_id)
+				break;
+		if (j == i)
+			e = catalog_refresh_stock_after(db, a, lines[i].product_id);
+	}
+	return e;
+}
+
 /* An order event {"orderId"} in the caller's transaction. */
 static enum err order_event(struct db *db, struct arena *a, enum event_type type, int64_t order_id)
 {
@@ -269,10 +296,13 @@ static enum err tx_paid(struct db *db, void *p)
 	enum err e;
 
 	pd->late = 0;
-	if (pd->link_order && (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", pd->intent,
-					    pd->hosted_url ? pd->hosted_url : "", pd->pay_status, pd->link_order)))
-		return e;
-	if ((e = db_exec(db, a, &sql[Q_BY_INTENT], &r, "s", pd->intent)))
+	/* The saga knows its order: locked by id, the intent stored with the
+	 * move below (one UPDATE). A notice knows only the intent. */
+	if (pd->link_order)
+		e = db_exec(db, a, &sql[Q_LOCK_ID], &r, "i", pd->link_order);
+	else
+		e = db_exec(db, a, &sql[Q_BY_INTENT], &r, "s", pd->intent);
+	if (e)
 		return e;
 	if (!r->nrows)
 		return E_NOTFOUND;
@@ -280,17 +310,29 @@ static enum err tx_paid(struct db *db, void *p)
 	status = db_cell(r, 0, 1);
 	uid = db_int(r, 0, 2);
 	pd->order_id = id;
-	if (!strcmp(status, "expired") || !strcmp(status, "cancelled")) {
-		pd->late = 1;	/* voided after the transaction */
+	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed")) {
+		/* Expired or cancelled: the intent is stored (so the void is
+		 * the order's) and voided after the transaction; confirmed: a
+		 * second answer of the same payment, kept as before. */
+		if (pd->link_order && (e = db_exec(db, a, &sql[Q_SET_INTENT], NULL, "sssi", pd->intent,
+						    pd->hosted_url ? pd->hosted_url : "", pd->pay_status, id)))
+			return e;
+		pd->late = !strcmp(status, "expired") || !strcmp(status, "cancelled");
 		return E_OK;
 	}
-	if (strcmp(status, "pending_payment") && strcmp(status, "payment_failed"))
-		return E_OK;	/* already confirmed (a second notice of the same payment) */
+	if (!legal(status, "confirmed"))
+		return E_CONFLICT;
+	if (pd->link_order)
+		e = db_exec(db, a, &sql[Q_CONFIRM_LINK], NULL, "ssssi", pd->intent,
+			    pd->hosted_url ? pd->hosted_url : "", pd->brand, pd->last4, id);
+	else
+		e = db_exec(db, a, &sql[Q_CONFIRM], NULL, "ssi", pd->brand, pd->last4, id);
 	/* The units last: a hot SKU's inventory row stays locked from here to
 	 * the commit, so nothing else waits behind it (the lock order, order
 	 * then holds then inventory, is every path's). */
-	if ((e = move_locked(db, a, id, status, "confirmed", pd->actor, "payment authorized")) ||
-	    (e = db_exec(db, a, &sql[Q_SET_PAID], NULL, "ssi", pd->brand, pd->last4, id)) ||
+	if (e ||
+	    (e = db_exec(db, a, &sql[Q_EVENT], NULL, "issss", id, status, "confirmed", pd->actor,
+			 "payment authorized")) ||
 	    (e = cart_remove_ordered(db, a, uid, id)) ||
 	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
 	    (e = inventory_commit(db, a, id)))

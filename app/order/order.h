@@ -59,6 +59,9 @@ enum err order_create(struct db *db, struct arena *a, const struct order_new *o,
  * inventory rows of its other SKUs), for a number the page may show a few
  * milliseconds late. */
 enum err order_refresh_stock(struct db *db, struct arena *a, int64_t order_id);
+/* The same for a new order whose lines the caller still has: their
+ * products (sale lines left out) without reading the lines back. */
+enum err order_refresh_stock_lines(struct db *db, struct arena *a, const struct order_line_new *lines, size_t n);
 
 /* Moves a legal transition from → to (see order.c), recorded in
  * order_events with actor and reason, inside the caller's transaction.
