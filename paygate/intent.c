@@ -103,7 +103,10 @@ static enum pg_err emit(const char *type, const struct intent *pi, const struct 
 	body = json_dumps(ev, JSON_COMPACT);
 	if (!body)
 		goto out;
-	rc = store_event_insert(id, type, pi->id, body, now, pg_now_ms());
+	/* A real gateway's notice travels through its queue and the internet,
+	 * and comes after its answer to the call that caused it: the first
+	 * attempt is PAYGATE_WEBHOOK_DELAY_MS after the change (README). */
+	rc = store_event_insert(id, type, pi->id, body, now, pg_now_ms() + pg_cfg.webhook_delay_ms);
 out:
 	free(body);
 	json_decref(ev);

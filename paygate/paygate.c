@@ -227,14 +227,16 @@ static enum pg_err load_config(void)
 	const char *key_file = getenv("PAYGATE_API_KEY_FILE"), *secret_file = getenv("PAYGATE_WEBHOOK_SECRET_FILE");
 	const char *url = getenv("PAYGATE_WEBHOOK_URL"), *pub = getenv("PAYGATE_PUBLIC_URL");
 	unsigned char hash[crypto_hash_sha256_BYTES];
-	long port, backoff;
+	long port, backoff, delay;
 	size_t n;
 
 	if (!env_int("PAYGATE_PORT", 8081, 1, 65535, &port) ||
-	    !env_int("PAYGATE_WEBHOOK_BACKOFF_MS", 500, 1, 3600000, &backoff))
+	    !env_int("PAYGATE_WEBHOOK_BACKOFF_MS", 500, 1, 3600000, &backoff) ||
+	    !env_int("PAYGATE_WEBHOOK_DELAY_MS", 100, 0, 60000, &delay))
 		return PG_INVAL;
 	pg_cfg.port = (int)port;
 	pg_cfg.backoff_ms = backoff;
+	pg_cfg.webhook_delay_ms = delay;
 	pg_cfg.db_path = getenv("PAYGATE_DB");
 	if (!pg_cfg.db_path || !*pg_cfg.db_path || !key_file || !secret_file) {
 		pg_log("PAYGATE_DB, PAYGATE_API_KEY_FILE and PAYGATE_WEBHOOK_SECRET_FILE must be set");

@@ -34,6 +34,7 @@ struct pg_config {
 	char *webhook_secret;		/* trimmed contents of PAYGATE_WEBHOOK_SECRET_FILE */
 	char *public_url;		/* base of hosted_url, no trailing slash */
 	int64_t backoff_ms;		/* first webhook retry delay */
+	int64_t webhook_delay_ms;	/* an event's first delivery, after its change */
 };
 
 extern struct pg_config pg_cfg;
