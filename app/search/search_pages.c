@@ -132,8 +132,12 @@ static json_t *card(struct arena *a, const struct search_item *it)
 }
 
 /* A fingerprint of everything but the page, so a cursor is only good for
- * the search it came from. */
-static unsigned long long fingerprint(const struct search_query *q)
+ * the search it came from. The price range counts as the shopper typed it,
+ * not as the shop's amounts the search compares: a new day's rate between
+ * two pages moves those, and the next page of the same search must still
+ * answer (it did not: 400). The currency is left out: a shopper who picks
+ * another one on page 3 gets page 3 in it, not an error. */
+static unsigned long long fingerprint(const struct search_query *q, const struct search *s)
 {
 	unsigned long long h = 1469598103934665603ULL;
 	char tail[160];
@@ -145,7 +149,7 @@ static unsigned long long fingerprint(const struct search_query *q)
 				break;
 		}
 	snprintf(tail, sizeof(tail), "|%lld|%d|%lld|%d|%lld|%lld|%d|", (long long)q->category,
-		 q->has_min, (long long)q->min_price, q->has_max, (long long)q->max_price,
+		 q->has_min, (long long)s->cur_min, q->has_max, (long long)s->cur_max,
 		 (long long)q->min_rating, q->in_stock * 10 + q->sort);
 	for (const char *p = tail; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
@@ -171,7 +175,7 @@ static enum err decode_cursor(struct ctx *c, struct search *s)
 		return E_INVAL;
 	if (parse_int64(bar1 + 1, (size_t)(bar2 - bar1 - 1), 1, MAX_MATCHES, &off))
 		return E_INVAL;
-	snprintf(fp, sizeof(fp), "%016llx", fingerprint(&s->q));
+	snprintf(fp, sizeof(fp), "%016llx", fingerprint(&s->q, s));
 	if (strcmp(bar2 + 1, fp))
 		return E_INVAL;
 	s->q.offset = off;
@@ -247,7 +251,7 @@ static enum err run_search(struct ctx *c, struct search *s)
 	s->next = NULL;
 	if (r.next_offset)
 		s->next = cursor_encode(c->a, arena_printf(c->a, "s1|%lld|%016llx", (long long)r.next_offset,
-							   fingerprint(&r.q)));
+							   fingerprint(&r.q, s)));
 	return E_OK;
 }
 

@@ -317,6 +317,50 @@ START_TEST(rate_changes_between_quote_and_order)
 }
 END_TEST
 
+/* A filtered search in euros read a page at a time: a new day's rate
+ * between two pages moves the dollar amounts the filter compares, not the
+ * search the shopper asked for, so the next page still answers. */
+START_TEST(search_cursor_survives_new_rate)
+{
+	char day[16], usd[16], path[600], first[40];
+	struct hresp *r;
+	json_t *j;
+	const char *next;
+
+	search_settled();
+	r = http_get_json("/api/items?currency=EUR&minPrice=100&size=2");
+	ck_assert_msg(r->status == 200, "page 1: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	next = json_string_value(json_object_get(j, "nextCursor"));
+	ck_assert_ptr_nonnull(next);
+	snprintf(path, sizeof(path), "/api/items?currency=EUR&minPrice=100&size=2&cursor=%s", next);
+	snprintf(first, sizeof(first), "%lld", (long long)json_integer_value(json_object_get(
+		json_array_get(json_object_get(j, "items"), 0), "id")));
+	json_decref(j);
+	hresp_free(r);
+
+	today(day, sizeof(day), 1 + (int)sql_scalar("SELECT GREATEST(0, DATEDIFF(MAX(rate_date), UTC_DATE())) FROM fx_rates"));
+	snprintf(usd, sizeof(usd), "%.4f", 1.3 + 0.0113 * (double)sql_scalar("SELECT COUNT(DISTINCT rate_date) FROM fx_rates"));
+	ecb_file("/tmp/test_fx_cursor.csv", day, usd);
+	ck_assert_int_eq(shopctl_run(NULL, NULL, "fx-load /tmp/test_fx_cursor.csv"), 0);
+
+	r = http_get_json(path);
+	ck_assert_msg(r->status == 200, "page 2 after a new rate: %ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "items")), 2);
+	ck_assert_str_ne(first, "0");
+	{
+		char id[40];
+
+		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(
+			json_array_get(json_object_get(j, "items"), 0), "id")));
+		ck_assert_str_ne(id, first);	/* the second page, not the first again */
+	}
+	json_decref(j);
+	hresp_free(r);
+}
+END_TEST
+
 START_TEST(fx_load_parses_and_refuses)
 {
 	static const char *const bad[] = {
@@ -972,6 +1016,7 @@ int main(void)
 	tcase_add_test(t, brief_checkout_in_currency);
 	tcase_add_test(t, from_price_partial_price_list);
 	tcase_add_test(t, rate_changes_between_quote_and_order);
+	tcase_add_test(t, search_cursor_survives_new_rate);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }
