@@ -30,7 +30,7 @@ static const char *const return_form_names[] = {
 /* return.html: show() builds "ret". */
 static const char *const return_names[] = {
 	"ret", RETURN_NAMES, "isSeller", "canDecide", "canReceive", "defaultAddress", "formError", "canCancel", "canAddPhotos", "photosLeft",
-	"isAdmin", "actionBase", "canRetry", NULL
+	"isAdmin", "actionBase", "canRetry", "cancelUrl", "photosUrl", "guestToken", NULL
 };
 
 /* seller_returns.html. */

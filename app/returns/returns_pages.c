@@ -321,19 +321,28 @@ static enum err show(struct ctx *c, int64_t id, int as_seller, int status, const
 		if (!strcmp(st, "requested") && !returns_seller_address(c->db, c->a, db_int(h, 0, RT_SELLER), &addr) && addr)
 			json_object_set_new(o, "defaultAddress", json_string(addr));
 	}
-	if (who == 1) {
+	if (who == 1 || who == 4) {
+		/* The shopper's own controls; the guest link's forms post to
+		 * its own routes with the token (guestToken, a hidden field). */
+		const char *base = who == 4 ? arena_printf(c->a, "/returns/%lld/view", (long long)id) :
+					      arena_printf(c->a, "/returns/%lld", (long long)id);
+
+		if (who == 4)
+			json_object_set_new(o, "guestToken", json_string(ctx_str(c, "t")));
 		json_object_set_new(o, "canCancel", json_boolean(!strcmp(st, "requested") || !strcmp(st, "approved")));
+		json_object_set_new(o, "cancelUrl", json_string(arena_printf(c->a, "%s/cancel", base)));
 		if (!strcmp(st, "requested")) {
 			size_t k;
 			json_t *ph;
 
 			json_array_foreach(json_object_get(o, "photos"), k, ph)
-				json_object_set_new(ph, "deleteUrl", json_string(arena_printf(c->a, "/returns/%lld/photos/%lld/delete",
-					(long long)id, (long long)json_integer_value(json_object_get(ph, "id")))));
+				json_object_set_new(ph, "deleteUrl", json_string(arena_printf(c->a, "%s/photos/%lld/delete",
+					base, (long long)json_integer_value(json_object_get(ph, "id")))));
 		}
 		if (!strcmp(st, "requested") && nphotos < RT_MAX_PHOTOS) {
 			json_object_set_new(o, "canAddPhotos", json_true());
 			json_object_set_new(o, "photosLeft", json_integer((json_int_t)(RT_MAX_PHOTOS - nphotos)));
+			json_object_set_new(o, "photosUrl", json_string(arena_printf(c->a, "%s/photos", base)));
 		}
 	}
 	if (error)
@@ -639,13 +648,37 @@ enum err h_guest_return_post(struct ctx *c)
 	return c->req->json ? api_return_new(c, &sh) : return_post(c, &sh);
 }
 
+/* The return's page for this shopper: their own, or the guest link's. */
+static const char *return_url(struct ctx *c, int64_t id, const struct shopper *sh)
+{
+	return sh->token ? arena_printf(c->a, "/returns/%lld/view?t=%s", (long long)id, sh->token) :
+			   arena_printf(c->a, "/returns/%lld", (long long)id);
+}
+
+/* The holder of the guest link of the return's order: sh filled (the
+ * order's owner, the guest row), 0; else the 404 answered, 1. */
+static int guest_of_return(struct ctx *c, int64_t return_id, struct shopper *sh, enum err *e)
+{
+	struct db_res *h = NULL;
+
+	*e = returns_get(c->db, c->a, return_id, &h, NULL);
+	if (*e == E_NOTFOUND) {
+		*e = reply_error(c, 404, "There is no such return.");
+		return 1;
+	}
+	if (*e)
+		return 1;
+	return guest_of(c, db_int(h, 0, RT_ORDER), sh, e);
+}
+
 /* Photos added to a requested return: the return page's form ("photos",
  * one or more files) and POST /api/returns/{id}/photos (one file,
  * "photo"). Who may: the shopper whose return it is (anyone else 404),
  * while it is requested (409 once decided) and has room (409). */
-static enum err add_photos(struct ctx *c)
+static enum err add_photos(struct ctx *c, const struct shopper *sh)
 {
 	int64_t id = path_id(c), first = 0;
+	int as = sh->token ? AS_GUEST : AS_ANY;
 	int api = c->req->wants_json, status;
 	struct image_ready *photos = arena_alloc(c->a, sizeof(*photos) * RT_MAX_PHOTOS);
 	struct rt_outcome o;
@@ -659,14 +692,14 @@ static enum err add_photos(struct ctx *c)
 		if (!strcmp(c->req->uploads[i].field, api ? "photo" : "photos") &&
 		    (c->req->uploads[i].len || *c->req->uploads[i].filename))
 			files++;
-	if ((e = returns_photo_room(c->db, c->a, id, c->sess->uid, files ? files : 1, &o)))
+	if ((e = returns_photo_room(c->db, c->a, id, sh->uid, files ? files : 1, &o)))
 		return e;
 	if (o.status == 404)
 		return reply_error(c, 404, "There is no such return.");
 	if (o.status) {
 		if (api)
 			return reply_error_titled(c, o.status, "No photo can be added to this return", o.msg);
-		return show(c, id, 0, o.status, o.msg);
+		return show(c, id, as, o.status, o.msg);
 	}
 	if (!files || (api && files > 1)) {
 		const char *m = api ? "Send one photo as the multipart/form-data file field \"photo\"."
@@ -674,23 +707,23 @@ static enum err add_photos(struct ctx *c)
 
 		if (api)
 			return reply_error(c, 400, m);
-		return show(c, id, 0, 400, m);
+		return show(c, id, as, 400, m);
 	}
 	if ((e = prepare_photos(c, api ? "photo" : "photos", RT_MAX_PHOTOS, photos, &np, &status, &why)))
 		return e;
 	if (status) {
 		if (api)
 			return reply_error_titled(c, status, "That image file could not be used", why);
-		return show(c, id, 0, 422, arena_printf(c->a, "%s No photo was added.", why));
+		return show(c, id, as, 422, arena_printf(c->a, "%s No photo was added.", why));
 	}
-	if ((e = returns_add_photos(c->db, c->a, id, c->sess->uid, photos, np, &first, &o)))
+	if ((e = returns_add_photos(c->db, c->a, id, sh->uid, photos, np, &first, &o)))
 		return e;
 	if (o.status == 404)
 		return reply_error(c, 404, "There is no such return.");
 	if (o.status) {
 		if (api)
 			return reply_error_titled(c, o.status, "No photo can be added to this return", o.msg);
-		return show(c, id, 0, o.status, o.msg);
+		return show(c, id, as, o.status, o.msg);
 	}
 	if (api) {
 		json_t *m, *list;
@@ -707,18 +740,34 @@ static enum err add_photos(struct ctx *c)
 			if (json_integer_value(json_object_get(v, "id")) == first)
 				json_object_update(m, v);
 		json_decref(list);
-		resp_header(c->resp, arena_printf(c->a, "Location: /returns/%lld/photos/%lld/full", (long long)id,
-						  (long long)first));
+		resp_header(c->resp, sh->token ?
+			    arena_printf(c->a, "Location: /returns/%lld/view/photos/%lld/full?t=%s", (long long)id,
+					 (long long)first, sh->token) :
+			    arena_printf(c->a, "Location: /returns/%lld/photos/%lld/full", (long long)id, (long long)first));
 		c->resp->status = 201;
 		return E_OK;
 	}
 	session_flash(c, np == 1 ? "The photo was added to your return." : "The photos were added to your return.");
-	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
+	return reply_redirect(c, 303, return_url(c, id, sh));
 }
 
 enum err h_return_photos_add(struct ctx *c)
 {
-	return add_photos(c);
+	struct shopper sh = me(c);
+
+	return add_photos(c, &sh);
+}
+
+/* The same through the guest's link (form and API, with ?t= or the
+ * form's t). */
+enum err h_guest_return_photos_add(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of_return(c, path_id(c), &sh, &e))
+		return e;
+	return add_photos(c, &sh);
 }
 
 /* GET /returns/{id}/photos/{photo}/{full|thumb}: the photo's file, to
@@ -788,54 +837,94 @@ enum err h_return_photo(struct ctx *c)
 	return E_OK;
 }
 
-/* The shopper withdraws the return (form and API). */
-enum err h_return_cancel(struct ctx *c)
+/* The shopper withdraws the return (form and API): the signed-in owner,
+ * or a guest through the order's link. */
+static enum err cancel_as(struct ctx *c, const struct shopper *sh)
 {
 	int64_t id = path_id(c);
+	int as = sh->token ? AS_GUEST : AS_ANY;
 	struct rt_outcome o;
 	enum err e;
 
-	if ((e = returns_cancel(c->db, c->a, id, c->sess->uid, &o)))
+	if ((e = returns_cancel(c->db, c->a, id, sh->uid, &o)))
 		return e;
 	if (o.status == 404)
 		return reply_error(c, 404, "There is no such return.");
 	if (o.status)
-		return show(c, id, 0, o.status, o.msg);
+		return show(c, id, as, o.status, o.msg);
 	if (c->req->wants_json)
-		return show(c, id, 0, 200, NULL);
+		return show(c, id, as, 200, NULL);
 	session_flash(c, "Your return is withdrawn.");
-	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
+	return reply_redirect(c, 303, return_url(c, id, sh));
+}
+
+enum err h_return_cancel(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return cancel_as(c, &sh);
+}
+
+enum err h_guest_return_cancel(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of_return(c, path_id(c), &sh, &e))
+		return e;
+	return cancel_as(c, &sh);
 }
 
 /* The shopper removes a photo (form: POST /returns/{id}/photos/{photo}/delete;
- * API: DELETE /api/returns/{id}/photos/{photo}, 200 with the return). */
-enum err h_return_photo_delete(struct ctx *c)
+ * API: DELETE /api/returns/{id}/photos/{photo}, 200 with the return; a
+ * guest the same under /returns/{id}/view/ with the link's token). */
+static enum err photo_delete_as(struct ctx *c, const struct shopper *sh)
 {
 	int64_t id = path_id(c), pid;
+	int as = sh->token ? AS_GUEST : AS_ANY;
 	const char *ps = c->req->npathvar > 1 ? c->req->pathvar[1] : NULL;
 	struct rt_outcome o;
 	enum err e;
 
 	if (!ps || parse_int64(ps, strlen(ps), 1, INT64_MAX, &pid))
 		return reply_error(c, 404, "There is no such photo.");
-	if ((e = returns_delete_photo(c->db, c->a, id, c->sess->uid, pid, &o)))
+	if ((e = returns_delete_photo(c->db, c->a, id, sh->uid, pid, &o)))
 		return e;
 	if (o.status == 404)
 		return reply_error(c, 404, "There is no such photo.");
 	if (o.status) {
 		if (c->req->wants_json)
 			return reply_error_titled(c, o.status, "This photo cannot be removed", o.msg);
-		return show(c, id, 0, o.status, o.msg);
+		return show(c, id, as, o.status, o.msg);
 	}
 	if (c->req->wants_json)
-		return show(c, id, 0, 200, NULL);
+		return show(c, id, as, 200, NULL);
 	session_flash(c, "The photo was removed from your return.");
-	return reply_redirect(c, 303, arena_printf(c->a, "/returns/%lld", (long long)id));
+	return reply_redirect(c, 303, return_url(c, id, sh));
+}
+
+enum err h_return_photo_delete(struct ctx *c)
+{
+	struct shopper sh = me(c);
+
+	return photo_delete_as(c, &sh);
+}
+
+enum err h_guest_return_photo_delete(struct ctx *c)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of_return(c, path_id(c), &sh, &e))
+		return e;
+	return photo_delete_as(c, &sh);
 }
 
 enum err h_api_return_photos(struct ctx *c)
 {
-	return add_photos(c);
+	struct shopper sh = me(c);
+
+	return add_photos(c, &sh);
 }
 
 enum err h_api_return(struct ctx *c)

@@ -54,6 +54,12 @@ enum err h_return_photo_delete(struct ctx *c);
 enum err h_guest_return_form(struct ctx *c);
 enum err h_guest_return_post(struct ctx *c);
 enum err h_guest_return_page(struct ctx *c);
+/* A guest's withdrawal and photos, through the order link's token
+ * (/returns/{id}/view/cancel, .../photos, .../photos/{photo}/delete and
+ * their /api/ forms). */
+enum err h_guest_return_cancel(struct ctx *c);
+enum err h_guest_return_photos_add(struct ctx *c);
+enum err h_guest_return_photo_delete(struct ctx *c);
 /* The seller's return settings (windows per category, default address). */
 enum err h_seller_return_settings(struct ctx *c);
 enum err h_seller_return_settings_post(struct ctx *c);

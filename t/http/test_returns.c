@@ -1787,8 +1787,44 @@ START_TEST(guest_returns_by_link)
 	ck_assert_int_eq(r->status, 200);
 	HAS(r, "Waiting for the seller");
 	HAS(r, "alt=\"Photo 1 of the return\"");
+	/* The guest's own controls post to the link's routes, with the token. */
+	snprintf(path, sizeof(path), "action=\"/returns/%lld/view/cancel\"", rid);
+	HAS(r, path);
+	snprintf(path, sizeof(path), "action=\"/returns/%lld/view/photos\"", rid);
+	HAS(r, path);
+	snprintf(path, sizeof(path), "action=\"/returns/%lld/view/photos/%lld/delete\"", rid,
+		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid));
+	HAS(r, path);
+	snprintf(path, sizeof(path), "name=\"t\" value=\"%s\"", token);
+	HAS(r, path);
 	tidy_ok(r, "the guest's return page");
 	hresp_free(r);
+	{
+		/* A second photo by the link's API; with a wrong token, 404 and
+		 * nothing added; the first removed by the page's form. */
+		struct bytes pic = png(44, 33, 7);
+		long long first = sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid);
+
+		snprintf(path, sizeof(path), "/api/returns/%lld/view/photos?t=AAAA%s", rid, token + 4);
+		r = send_as(&guest, "POST", path, 1, NULL, "photo", &pic);
+		ck_assert_int_eq(r->status, 404);
+		hresp_free(r);
+		ck_assert_int_eq(photo_rows(rid), 1);
+		snprintf(path, sizeof(path), "/api/returns/%lld/view/photos?t=%s", rid, token);
+		r = send_as(&guest, "POST", path, 1, NULL, "photo", &pic);
+		ck_assert_msg(r->status == 201, "guest photo: %ld %s", r->status, r->body);
+		ck_assert_ptr_nonnull(strcasestr(r->headers, "?t="));
+		hresp_free(r);
+		free(pic.p);
+		ck_assert_int_eq(photo_rows(rid), 2);
+		snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/delete", rid, first);
+		snprintf(form, sizeof(form), "csrf=%s&t=%s", guest.csrf, token);
+		r = client_browse(&guest, "POST", path, form);
+		ck_assert_int_eq(r->status, 303);
+		ck_assert_ptr_nonnull(strcasestr(r->headers, loc));
+		hresp_free(r);
+		ck_assert_int_eq(photo_rows(rid), 1);
+	}
 	/* Its photo by the link; not without it. */
 	snprintf(path, sizeof(path), "/returns/%lld/view/photos/%lld/thumb?t=%s", rid,
 		 sql_scalarf("SELECT id FROM return_photos WHERE return_id = %lld", rid), token);
@@ -1844,6 +1880,37 @@ START_TEST(guest_returns_by_link)
 	mail = maildir_wait(email, path, 30);
 	ck_assert_ptr_nonnull(mail);
 	free(mail);
+	/* The guest withdraws both: the requested one by the page's form (a
+	 * wrong token first: 404, nothing changed), the approved one by the
+	 * API; then nothing is left to withdraw and the units can be asked
+	 * for again. */
+	snprintf(path, sizeof(path), "/returns/%lld/view/cancel", rid);
+	snprintf(form, sizeof(form), "csrf=%s&t=AAAA%s", guest.csrf, token + 4);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 404);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "requested");
+	snprintf(form, sizeof(form), "csrf=%s&t=%s", guest.csrf, token);
+	r = client_browse(&guest, "POST", path, form);
+	ck_assert_int_eq(r->status, 303);
+	ck_assert_ptr_nonnull(strcasestr(r->headers, loc));
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid), "cancelled");
+	snprintf(path, sizeof(path), "/api/returns/%lld/view/cancel?t=%s", rid2, token);
+	r = api(&guest, "POST", path, "{}");
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+	j = hresp_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "cancelled");
+	json_decref(j);
+	hresp_free(r);
+	ck_assert_str_eq(rstatus(rid2), "cancelled");
+	ck_assert_int_eq(sql_scalarf("SELECT COUNT(*) FROM order_events WHERE order_id = %lld AND reason LIKE "
+				     "'return %% withdrawn by the shopper'", oid), 2);
+	snprintf(path, sizeof(path), "/api/orders/%lld/view/returns?t=%s", oid, token);
+	snprintf(body, sizeof(body), "{\"lines\":[{\"line\":%lld,\"quantity\":2}],\"reason\":\"Changed my mind\"}", line);
+	r = api(&guest, "POST", path, body);
+	ck_assert_msg(r->status == 201, "after withdrawing: %ld %s", r->status, r->body);
+	hresp_free(r);
 }
 END_TEST
 
