@@ -1911,6 +1911,31 @@ START_TEST(guest_returns_by_link)
 	r = api(&guest, "POST", path, body);
 	ck_assert_msg(r->status == 201, "after withdrawing: %ld %s", r->status, r->body);
 	hresp_free(r);
+	/* The emailed link in a fresh browser (no cookie yet): the page
+	 * starts a session, so its form's token matches on the first post
+	 * (before, the post met the confirm step). */
+	{
+		struct client fresh;
+		long long rid3 = sql_scalarf("SELECT MAX(id) FROM returns WHERE order_id = %lld", oid);
+		const char *v;
+
+		memset(&fresh, 0, sizeof(fresh));
+		snprintf(path, sizeof(path), "/returns/%lld/view?t=%s", rid3, token);
+		r = client_browse(&fresh, "GET", path, NULL);
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_msg(fresh.cookie[0], "no session started");
+		v = strstr(r->body, "name=\"csrf\" value=\"");
+		ck_assert_ptr_nonnull(v);
+		v += strlen("name=\"csrf\" value=\"");
+		ck_assert_int_gt((int)strcspn(v, "\""), 0);
+		snprintf(form, sizeof(form), "csrf=%.*s&t=%s", (int)strcspn(v, "\""), v, token);
+		hresp_free(r);
+		snprintf(path, sizeof(path), "/returns/%lld/view/cancel", rid3);
+		r = client_browse(&fresh, "POST", path, form);
+		ck_assert_msg(r->status == 303, "first post from a fresh browser: %ld", r->status);
+		hresp_free(r);
+		ck_assert_str_eq(rstatus(rid3), "cancelled");
+	}
 }
 END_TEST
 
