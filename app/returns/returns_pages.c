@@ -681,6 +681,28 @@ static int guest_of_return(struct ctx *c, int64_t return_id, struct shopper *sh,
 	return guest_of(c, db_int(h, 0, RT_ORDER), sh, e);
 }
 
+/* A shopper's act on a return (withdraw, add or remove photos), run as
+ * the signed-in owner (as_me) or as the holder of the guest link (as_guest:
+ * 404 unless the token is the return's order's). */
+typedef enum err (*shopper_act)(struct ctx *c, const struct shopper *sh);
+
+static enum err as_me(struct ctx *c, shopper_act act)
+{
+	struct shopper sh = me(c);
+
+	return act(c, &sh);
+}
+
+static enum err as_guest(struct ctx *c, shopper_act act)
+{
+	struct shopper sh;
+	enum err e;
+
+	if (guest_of_return(c, path_id(c), &sh, &e))
+		return e;
+	return act(c, &sh);
+}
+
 /* Photos added to a requested return: the return page's form ("photos",
  * one or more files) and POST /api/returns/{id}/photos (one file,
  * "photo"). Who may: the shopper whose return it is (anyone else 404),
@@ -763,21 +785,14 @@ static enum err add_photos(struct ctx *c, const struct shopper *sh)
 
 enum err h_return_photos_add(struct ctx *c)
 {
-	struct shopper sh = me(c);
-
-	return add_photos(c, &sh);
+	return as_me(c, add_photos);
 }
 
 /* The same through the guest's link (form and API, with ?t= or the
  * form's t). */
 enum err h_guest_return_photos_add(struct ctx *c)
 {
-	struct shopper sh;
-	enum err e;
-
-	if (guest_of_return(c, path_id(c), &sh, &e))
-		return e;
-	return add_photos(c, &sh);
+	return as_guest(c, add_photos);
 }
 
 /* GET /returns/{id}/photos/{photo}/{full|thumb}: the photo's file, to
@@ -870,19 +885,12 @@ static enum err cancel_as(struct ctx *c, const struct shopper *sh)
 
 enum err h_return_cancel(struct ctx *c)
 {
-	struct shopper sh = me(c);
-
-	return cancel_as(c, &sh);
+	return as_me(c, cancel_as);
 }
 
 enum err h_guest_return_cancel(struct ctx *c)
 {
-	struct shopper sh;
-	enum err e;
-
-	if (guest_of_return(c, path_id(c), &sh, &e))
-		return e;
-	return cancel_as(c, &sh);
+	return as_guest(c, cancel_as);
 }
 
 /* The shopper removes a photo (form: POST /returns/{id}/photos/{photo}/delete;
@@ -915,26 +923,17 @@ static enum err photo_delete_as(struct ctx *c, const struct shopper *sh)
 
 enum err h_return_photo_delete(struct ctx *c)
 {
-	struct shopper sh = me(c);
-
-	return photo_delete_as(c, &sh);
+	return as_me(c, photo_delete_as);
 }
 
 enum err h_guest_return_photo_delete(struct ctx *c)
 {
-	struct shopper sh;
-	enum err e;
-
-	if (guest_of_return(c, path_id(c), &sh, &e))
-		return e;
-	return photo_delete_as(c, &sh);
+	return as_guest(c, photo_delete_as);
 }
 
 enum err h_api_return_photos(struct ctx *c)
 {
-	struct shopper sh = me(c);
-
-	return add_photos(c, &sh);
+	return as_me(c, add_photos);
 }
 
 enum err h_api_return(struct ctx *c)
