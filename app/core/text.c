@@ -1,4 +1,5 @@
 /* Text and numbers as people type them (text.h). */
+#include <ctype.h>
 #include <string.h>
 #include "text.h"
 
@@ -175,4 +176,48 @@ int text_int64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 int text_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	return s ? text_int64n(s, strlen(s), min, max, out) : -1;
+}
+
+size_t text_languages(const char *al, char out[][TEXT_LANG_TAG], size_t max)
+{
+	struct { char tag[TEXT_LANG_TAG]; int q; } tags[16];
+	size_t n = 0, got = 0;
+
+	while (al && *al && n < sizeof(tags) / sizeof(tags[0])) {
+		size_t k = 0;
+		int q = 1000;
+
+		while (*al == ' ' || *al == ',')
+			al++;
+		while (*al && *al != ',' && *al != ';' && *al != ' ') {
+			if (k + 1 < sizeof(tags[n].tag))
+				tags[n].tag[k++] = (char)tolower((unsigned char)*al);
+			al++;
+		}
+		tags[n].tag[k] = '\0';
+		while (*al && *al != ',') {
+			/* ;q=0.8 (three decimals at most, as RFC 9110 has it) */
+			if (*al == 'q' && al[1] == '=') {
+				const char *v = al + 2;
+				int whole = *v == '1' ? 1 : 0, frac = 0, m = 100;
+
+				if (*v == '0' || *v == '1')
+					v++;
+				if (*v == '.')
+					for (v++; *v >= '0' && *v <= '9' && m; v++, m /= 10)
+						frac += (*v - '0') * m;
+				q = whole ? 1000 : frac;
+				al = v;
+				continue;
+			}
+			al++;
+		}
+		if (k && q > 0)
+			tags[n++].q = q;
+	}
+	for (int best = 1000; best > 0 && got < max; best--)
+		for (size_t i = 0; i < n && got < max; i++)
+			if (tags[i].q == best)
+				memcpy(out[got++], tags[i].tag, TEXT_LANG_TAG);
+	return got;
 }

@@ -43,4 +43,11 @@ int text_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* The same over the n bytes at s (not NUL-terminated: a query's value). */
 int text_int64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 
+/* The language tags of an Accept-Language header (RFC 9110), lowercased,
+ * in the order of preference: the highest q first, the earlier tag on ties;
+ * q=0 and empty tags left out; a tag past 15 characters cut there. At most
+ * max of them into tags; returns how many. */
+#define TEXT_LANG_TAG 16
+size_t text_languages(const char *accept_language, char tags[][TEXT_LANG_TAG], size_t max);
+
 #endif

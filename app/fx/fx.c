@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/text.h"
 #include "fx.h"
 
 const char *fx_shop_currency(void)
@@ -245,52 +246,15 @@ static const char *lang_currency(const char *tag)
 
 const char *fx_from_language(const char *al, const char *enabled)
 {
-	struct { char tag[16]; int q; } tags[16];
-	size_t n = 0;
+	char tags[16][TEXT_LANG_TAG];
+	size_t n = text_languages(al, tags, 16);
 
-	while (al && *al && n < sizeof(tags) / sizeof(tags[0])) {
-		size_t k = 0;
-		int q = 1000;
+	for (size_t i = 0; i < n; i++) {
+		const char *cur = lang_currency(tags[i]);
 
-		while (*al == ' ' || *al == ',')
-			al++;
-		while (*al && *al != ',' && *al != ';' && *al != ' ') {
-			if (k + 1 < sizeof(tags[n].tag))
-				tags[n].tag[k++] = (char)tolower((unsigned char)*al);
-			al++;
-		}
-		tags[n].tag[k] = '\0';
-		while (*al && *al != ',') {
-			/* ;q=0.8 (three decimals at most, as RFC 9110 has it) */
-			if (*al == 'q' && al[1] == '=') {
-				const char *v = al + 2;
-				int whole = *v == '1' ? 1 : 0, frac = 0, m = 100;
-
-				if (*v == '0' || *v == '1')
-					v++;
-				if (*v == '.')
-					for (v++; *v >= '0' && *v <= '9' && m; v++, m /= 10)
-						frac += (*v - '0') * m;
-				q = whole ? 1000 : frac;
-				al = v;
-				continue;
-			}
-			al++;
-		}
-		if (k && q > 0)
-			tags[n++].q = q;
+		if (!strcmp(cur, fx_shop_currency()) || fx_in_list(enabled, cur))
+			return cur;
 	}
-	/* By preference: the highest q first, the earlier tag on ties. */
-	for (int best = 1000; best > 0; best--)
-		for (size_t i = 0; i < n; i++) {
-			const char *cur;
-
-			if (tags[i].q != best)
-				continue;
-			cur = lang_currency(tags[i].tag);
-			if (!strcmp(cur, fx_shop_currency()) || fx_in_list(enabled, cur))
-				return cur;
-		}
 	return fx_shop_currency();
 }
 
