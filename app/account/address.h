@@ -66,6 +66,12 @@ struct address_choice {
 	const char *code, *name;
 };
 const struct address_choice *address_countries(size_t *n);
+/* The country of the browser's language, for a new address's default:
+ * the first tag of Accept-Language, by preference, whose region subtag is
+ * a country of address_countries ("de-DE" Germany, "en-GB" the United
+ * Kingdom, "zh-Hant-TW" Taiwan); NULL when none names one ("de", "es-419",
+ * no header). The code is the list's (static). */
+const char *address_country_from_language(const char *accept_language);
 const struct address_choice *address_us_states(size_t *n);
 const struct address_choice *address_ca_provinces(size_t *n);
 /* The code of a region typed as its name ("california", "New York.") in

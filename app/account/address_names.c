@@ -4,9 +4,11 @@
  * Pure data and lookups, no database. Country names: Debian's iso-codes
  * (iso_3166-1.json), its common names where it has them, a few shortened
  * to the names shops use ("United States", "United Kingdom", "Russia"). */
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include "../core/text.h"
 #include "address.h"
 
 /* Sorted by name, as the form lists them. */
@@ -348,6 +350,30 @@ const struct address_choice *address_countries(size_t *n)
 {
 	*n = NELEM(countries);
 	return countries;
+}
+
+const char *address_country_from_language(const char *al)
+{
+	char tags[16][TEXT_LANG_TAG];
+	size_t n = text_languages(al, tags, 16);
+
+	for (size_t i = 0; i < n; i++) {
+		/* The region: the first subtag after the language of two letters. */
+		for (const char *p = strchr(tags[i], '-'); p; p = strchr(p + 1, '-')) {
+			char code[3];
+
+			if (!isalpha((unsigned char)p[1]) || !isalpha((unsigned char)p[2]) || (p[3] && p[3] != '-'))
+				continue;
+			code[0] = (char)toupper((unsigned char)p[1]);
+			code[1] = (char)toupper((unsigned char)p[2]);
+			code[2] = '\0';
+			for (size_t k = 0; k < NELEM(countries); k++)
+				if (!strcmp(countries[k].code, code))
+					return countries[k].code;
+			break;
+		}
+	}
+	return NULL;
 }
 
 const struct address_choice *address_us_states(size_t *n)

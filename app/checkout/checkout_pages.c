@@ -373,6 +373,16 @@ enum err h_api_checkout_quote(struct ctx *c)
 
 /* ---- pages ---- */
 
+/* A new address's country before the shopper picks one: the browser's
+ * (Accept-Language "de-DE": Germany), else the United States. The shipping
+ * prices the form shows before an address is chosen are for it too. */
+static const char *default_country(const struct ctx *c)
+{
+	const char *cc = address_country_from_language(c->req->accept_language);
+
+	return cc ? cc : "US";
+}
+
 /* A field's problem in words for the form (address_check's messages are
  * for the API: "region: is not a US state or territory code"). */
 static const char *field_words(struct ctx *c, const char *field, const char *msg, const char *country)
@@ -494,7 +504,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	country = vals ? json_string_value(json_object_get(vals, "country")) : NULL;
 	region = vals ? json_string_value(json_object_get(vals, "region")) : NULL;
 	if (!country || !*country)
-		country = "US";
+		country = default_country(c);
 	if (country && (!strcmp(country, "US") || !strcmp(country, "CA")) && region) {
 		const char *code = address_region_by_name(country, region);
 
@@ -542,7 +552,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	 * the review page prices the address actually chosen. */
 	{
 		struct pricing_line *lines = arena_calloc(c->a, k->n + 1, sizeof(*lines));
-		struct pricing_dest dest = { "US", "" };
+		struct pricing_dest dest = { default_country(c), "" };
 		struct pricing_method *pm = NULL;
 		size_t n = 0, nm = 0;
 		int checked = 0, want_ok = 0;
@@ -562,6 +572,8 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 				dest.country = json_string_value(json_object_get(ad, "country"));
 				dest.region = json_string_value(json_object_get(ad, "region"));
 			}
+		if (!json_array_size(json_object_get(m, "addresses")) && address_country_name(dest.country))
+			json_object_set_new(m, "methodsFor", json_string(address_country_name(dest.country)));
 		if ((e = pricing_methods(c->db, c->a, lines, n, &dest, 0, &pm, &nm)) && e != E_INVAL)
 			return e;
 		for (size_t i = 0; !e && i < nm; i++)

@@ -24,7 +24,7 @@ static const char *const checkout_names[] = {
 	/* the form as typed, problems beside fields, choices with names */
 	"addr", "regionOther", "nameError", "line1Error", "line2Error", "cityError", "regionError",
 	"postalCodeError", "countryError", "countries", "usStates", "caProvinces", "selected",
-	"saveAddress", "promoCode", "countryName",
+	"saveAddress", "promoCode", "countryName", "methodsFor",
 	/* the order summary */
 	"summary", "summaryLines", "title", "quantity", "lineTotal", "itemsTotal", "units", "oneUnit",
 	"currency", NULL

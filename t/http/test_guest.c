@@ -607,6 +607,33 @@ static void pay_on_gateway(const char *pay_url, const char *card, char *back, si
 	hresp_free(r);
 }
 
+/* A new address's country starts as the browser's (Accept-Language), and
+ * the shipping prices shown before an address is chosen are for it; no
+ * region in the header (or none the shop ships to): the United States. */
+START_TEST(checkout_country_from_language)
+{
+	struct client cl;
+	char cookie[300];
+	const char *de[] = { cookie, "Accept: text/html", "Accept-Language: de-DE,de;q=0.9,en;q=0.8", NULL };
+	const char *plain[] = { cookie, "Accept: text/html", "Accept-Language: de", NULL };
+	struct hresp *r;
+
+	visitor(&cl);
+	cart_put(&cl, sku, 1);
+	snprintf(cookie, sizeof(cookie), "Cookie: %s", cl.cookie);
+	r = http("GET", "/checkout", NULL, de);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<option value=\"DE\" selected>");
+	HAS(r, "Prices are for delivery to Germany");
+	ck_assert_ptr_null(strstr(r->body, "<option value=\"US\" selected>"));
+	hresp_free(r);
+	r = http("GET", "/checkout", NULL, plain);
+	ck_assert_int_eq(r->status, 200);
+	HAS(r, "<option value=\"US\" selected>");
+	hresp_free(r);
+}
+END_TEST
+
 START_TEST(form_guest_checkout_through_gateway)
 {
 	struct client cl;
@@ -779,6 +806,7 @@ int main(void)
 	tcase_add_test(t, save_details);
 	tcase_add_test(t, save_details_email_taken);
 	tcase_add_test(t, form_guest_checkout_through_gateway);
+	tcase_add_test(t, checkout_country_from_language);
 	tcase_add_test(t, signin_from_checkout_merges_cart);
 	tcase_add_test(t, abandoned_guest_rows_purged);
 	suite_add_tcase(s, t);

@@ -15,6 +15,33 @@ extern const struct module account_module;
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* ---- the browser's country ---- */
+
+static const struct { const char *al, *want; } lang_cases[] = {
+	{ "de-DE,de;q=0.9,en;q=0.8", "DE" },
+	{ "en-GB", "GB" },
+	{ "en-us;q=0.2, de-at;q=0.9", "AT" },	/* by q, not by place */
+	{ "fr;q=0.5, en-US", "US" },
+	{ "de", NULL },				/* no region */
+	{ "es-419", NULL },			/* a region, not a country */
+	{ "zh-Hant-TW", "TW" },			/* after a script subtag */
+	{ "xx-ZZ, pt-BR;q=0.1", "BR" },		/* ZZ is no country */
+	{ "de-DE;q=0, fr-FR", "FR" },		/* q=0: not wanted */
+	{ "", NULL },
+	{ NULL, NULL },
+};
+
+START_TEST(country_from_language)
+{
+	const char *got = address_country_from_language(lang_cases[_i].al);
+
+	if (!lang_cases[_i].want)
+		ck_assert_msg(got == NULL, "%s: %s", lang_cases[_i].al ? lang_cases[_i].al : "(null)", got);
+	else
+		ck_assert_msg(got && !strcmp(got, lang_cases[_i].want), "%s: %s", lang_cases[_i].al, got ? got : "(null)");
+}
+END_TEST
+
 /* ---- country ---- */
 
 struct code_case {
@@ -437,6 +464,7 @@ int main(void)
 
 	tcase_add_loop_test(rules, country_table, 0, N(country_cases));
 	tcase_add_test(rules, country_list_complete);
+	tcase_add_loop_test(rules, country_from_language, 0, N(lang_cases));
 	tcase_add_loop_test(rules, postal_table, 0, N(postal_cases));
 	tcase_add_loop_test(rules, region_table, 0, N(region_cases));
 	suite_add_tcase(s, rules);
