@@ -129,6 +129,7 @@ static struct db_sql sql[Q_COUNT] = {
 				 "ON j.id = p.id AND p.updated_at = j.u SET p.sku_digest = j.d, p.stock_total = j.t", 0 },
 	/* catalog_refresh_stock_after: the digest's rows, plain (no locks, no
 	 * aggregate: the digest is built in C), with the row's updated_at. */
+	/* (columns: enum sr_col) */
 	[Q_STOCK_ROWS] = { "SELECT DATE_FORMAT(p.updated_at, '%Y-%m-%d %H:%i:%s.%f'), s.code, s.price, s.currency, "
 			   "s.weight_grams, (SELECT COALESCE(SUM(i.available), 0) FROM inventory i WHERE i.sku_id = s.id), "
 			   "s.options, s.position, s.id FROM products p "
@@ -468,15 +469,25 @@ enum err catalog_refresh_stock(struct db *db, struct arena *a, int64_t product_i
 	return db_exec(db, a, &sql[Q_SKU_DIGEST], NULL, "i", product_id);
 }
 
+/* Q_STOCK_ROWS's columns. */
+enum sr_col { SR_UPDATED, SR_CODE, SR_PRICE, SR_CUR, SR_WEIGHT, SR_AVAIL, SR_OPTS, SR_POS, SR_ID };
+
+/* Whether row x comes before row y in the digest: by position, then id. */
+static int sku_before(const struct db_res *r, size_t x, size_t y)
+{
+	int64_t px = db_int(r, x, SR_POS), py = db_int(r, y, SR_POS);
+
+	return px < py || (px == py && db_int(r, x, SR_ID) < db_int(r, y, SR_ID));
+}
+
 enum err catalog_refresh_stock_after(struct db *db, struct arena *a, int64_t product_id)
 {
 	struct db_res *r = NULL;
 	json_t *arr;
 	int64_t total = 0;
+	size_t *ord;
 	char *text;
 	enum err e;
-
-	size_t *ord;
 
 	if ((e = db_exec(db, a, &sql[Q_STOCK_ROWS], &r, "i", product_id)) || !r->nrows)
 		return e;
@@ -490,11 +501,8 @@ enum err catalog_refresh_stock_after(struct db *db, struct arena *a, int64_t pro
 	for (size_t i = 0; i < r->nrows; i++) {
 		size_t j = i;
 
-		while (j > 0 && (db_int(r, ord[j - 1], 7) > db_int(r, i, 7) ||
-				 (db_int(r, ord[j - 1], 7) == db_int(r, i, 7) && db_int(r, ord[j - 1], 8) > db_int(r, i, 8)))) {
+		for (; j > 0 && sku_before(r, i, ord[j - 1]); j--)
 			ord[j] = ord[j - 1];
-			j--;
-		}
 		ord[j] = i;
 	}
 	if (!(arr = json_array()))
@@ -503,19 +511,19 @@ enum err catalog_refresh_stock_after(struct db *db, struct arena *a, int64_t pro
 		size_t i = ord[k];
 		json_t *opts;
 
-		if (!db_cell(r, i, 1))
+		if (!db_cell(r, i, SR_CODE))
 			continue;	/* no active SKU: the LEFT JOIN's one empty row */
-		opts = db_cell(r, i, 6) ? json_loads(db_cell(r, i, 6), JSON_DECODE_ANY, NULL) : NULL;
-		json_array_append_new(arr, json_pack("[s, I, s?, I, I, o]", db_cell(r, i, 1),
-			(json_int_t)db_int(r, i, 2), db_cell(r, i, 3), (json_int_t)db_int(r, i, 4),
-			(json_int_t)db_int(r, i, 5), opts ? opts : json_null()));
-		total += db_int(r, i, 5);
+		opts = db_cell(r, i, SR_OPTS) ? json_loads(db_cell(r, i, SR_OPTS), JSON_DECODE_ANY, NULL) : NULL;
+		json_array_append_new(arr, json_pack("[s, I, s?, I, I, o]", db_cell(r, i, SR_CODE),
+			(json_int_t)db_int(r, i, SR_PRICE), db_cell(r, i, SR_CUR), (json_int_t)db_int(r, i, SR_WEIGHT),
+			(json_int_t)db_int(r, i, SR_AVAIL), opts ? opts : json_null()));
+		total += db_int(r, i, SR_AVAIL);
 	}
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	if (!text)
 		return E_NOMEM;
-	e = db_exec(db, a, &sql[Q_STOCK_WRITE], NULL, "siis", text, total, product_id, db_cell(r, 0, 0));
+	e = db_exec(db, a, &sql[Q_STOCK_WRITE], NULL, "siis", text, total, product_id, db_cell(r, 0, SR_UPDATED));
 	free(text);
 	return e;
 }

@@ -461,7 +461,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	struct cart *k = NULL;
 	size_t i_ad;
 	int64_t chosen = -1;	/* the address id chosen; 0 the new one; -1 none yet */
-	const char *country, *region, *want_method;
+	const char *country, *region, *want_method, *home = default_country(c);
 	enum err e;
 
 	if (!m)
@@ -504,7 +504,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	country = vals ? json_string_value(json_object_get(vals, "country")) : NULL;
 	region = vals ? json_string_value(json_object_get(vals, "region")) : NULL;
 	if (!country || !*country)
-		country = default_country(c);
+		country = home;
 	if (country && (!strcmp(country, "US") || !strcmp(country, "CA")) && region) {
 		const char *code = address_region_by_name(country, region);
 
@@ -552,7 +552,7 @@ static enum err checkout_form(struct ctx *c, int status, const char *error, json
 	 * the review page prices the address actually chosen. */
 	{
 		struct pricing_line *lines = arena_calloc(c->a, k->n + 1, sizeof(*lines));
-		struct pricing_dest dest = { default_country(c), "" };
+		struct pricing_dest dest = { home, "" };
 		struct pricing_method *pm = NULL;
 		size_t n = 0, nm = 0;
 		int checked = 0, want_ok = 0;

@@ -176,6 +176,13 @@ static int legal(const char *from, const char *to)
 	return 0;
 }
 
+/* The timeline's row of a move whose status the caller wrote. */
+static enum err moved(struct db *db, struct arena *a, int64_t order_id, const char *from, const char *to,
+		      const char *actor, const char *reason)
+{
+	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
+}
+
 /* The move of an order whose row the caller locked and read (from). */
 static enum err move_locked(struct db *db, struct arena *a, int64_t order_id, const char *from, const char *to,
 			    const char *actor, const char *reason)
@@ -186,7 +193,7 @@ static enum err move_locked(struct db *db, struct arena *a, int64_t order_id, co
 		return E_CONFLICT;
 	if ((e = db_exec(db, a, &sql[Q_SET_STATUS], NULL, "si", to, order_id)))
 		return e;
-	return db_exec(db, a, &sql[Q_EVENT], NULL, "issss", order_id, from, to, actor, reason ? reason : "");
+	return moved(db, a, order_id, from, to, actor, reason);
 }
 
 enum err order_move(struct db *db, struct arena *a, int64_t order_id, const char *to,
@@ -320,6 +327,7 @@ static enum err tx_paid(struct db *db, void *p)
 		pd->late = !strcmp(status, "expired") || !strcmp(status, "cancelled");
 		return E_OK;
 	}
+	/* move_locked's move, its status written with the payment's fields. */
 	if (!legal(status, "confirmed"))
 		return E_CONFLICT;
 	if (pd->link_order)
@@ -330,9 +338,7 @@ static enum err tx_paid(struct db *db, void *p)
 	/* The units last: a hot SKU's inventory row stays locked from here to
 	 * the commit, so nothing else waits behind it (the lock order, order
 	 * then holds then inventory, is every path's). */
-	if (e ||
-	    (e = db_exec(db, a, &sql[Q_EVENT], NULL, "issss", id, status, "confirmed", pd->actor,
-			 "payment authorized")) ||
+	if (e || (e = moved(db, a, id, status, "confirmed", pd->actor, "payment authorized")) ||
 	    (e = cart_remove_ordered(db, a, uid, id)) ||
 	    (e = order_event(db, a, EV_ORDER_CONFIRMED, id)) ||
 	    (e = inventory_commit(db, a, id)))
